@@ -1,0 +1,98 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/setpoint-dev/setpoint/watch"
+)
+
+// Sentinel errors. Every error the store returns wraps one of these (or a
+// context error, or a transport error from the backend); check with errors.Is.
+var (
+	// ErrNotFound: the object does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: Create found an object with that name.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: a compare-and-swap precondition failed (resourceVersion or
+	// UID changed). Re-read and retry, or use GuaranteedUpdate.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: the object or request is malformed; nothing was written.
+	ErrInvalid = errors.New("invalid")
+	// ErrTooLarge: the encoded object exceeds the size limit; nothing was
+	// written. It also wraps ErrInvalid.
+	ErrTooLarge = errors.New("object too large")
+	// ErrGone: the requested revision (a watch start or a list continue
+	// token) has been compacted. Relist. It is the same value as watch.ErrGone.
+	ErrGone = watch.ErrGone
+	// ErrFenced: a fencing precondition failed: the writer's term is no
+	// longer current. Nothing was written. A deposed leader gets this.
+	ErrFenced = errors.New("fenced: write rejected for a stale term")
+)
+
+// ConflictError is returned when a revision precondition fails. It wraps
+// ErrConflict and carries the revision the object has now.
+type ConflictError struct {
+	// Key is the backend key of the object.
+	Key string
+	// Expected is the revision the caller passed.
+	Expected int64
+	// Current is the object's current modification revision (0 if it no
+	// longer exists).
+	Current int64
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%v: %s: expected revision %d, current revision %d", ErrConflict, e.Key, e.Expected, e.Current)
+}
+
+// Unwrap returns ErrConflict.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// FieldError names an invalid field and why. It wraps ErrInvalid.
+type FieldError struct {
+	// Field is a path such as "metadata.name" or "spec.containers[0].image".
+	Field string
+	// Value is the offending value, printed in the message (may be empty).
+	Value string
+	// Reason says what is wrong.
+	Reason string
+}
+
+func (e *FieldError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("%v: %s: %s", ErrInvalid, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%v: %s %q: %s", ErrInvalid, e.Field, e.Value, e.Reason)
+}
+
+// Unwrap returns ErrInvalid.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// FieldErrors is a list of field errors returned together. It wraps ErrInvalid.
+type FieldErrors []*FieldError
+
+func (l FieldErrors) Error() string {
+	switch len(l) {
+	case 0:
+		return ErrInvalid.Error()
+	case 1:
+		return l[0].Error()
+	}
+	s := l[0].Error()
+	for _, e := range l[1:] {
+		s += "; " + e.Field + ": " + e.Reason
+	}
+	return s
+}
+
+// Unwrap returns ErrInvalid.
+func (l FieldErrors) Unwrap() error { return ErrInvalid }
+
+// ErrOrNil returns nil for an empty list and the list otherwise.
+func (l FieldErrors) ErrOrNil() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"time"
+)
+
+// TypeMeta names an object's schema, like Kubernetes' TypeMeta. Embed it inline:
+//
+//	store.TypeMeta `json:",inline"`
+type TypeMeta struct {
+	// APIVersion is "group/version", or "v1" for the core group.
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Kind is the object's type name, for example "Pod".
+	Kind string `json:"kind,omitempty"`
+}
+
+// GetTypeMeta returns m itself, so that any struct embedding TypeMeta
+// satisfies Object.
+func (m *TypeMeta) GetTypeMeta() *TypeMeta { return m }
+
+// Time is a timestamp that serializes as RFC 3339 in UTC with second
+// precision, as Kubernetes' metav1.Time does. The zero Time serializes as null.
+type Time struct {
+	time.Time
+}
+
+// Now returns the current time truncated to seconds.
+func Now() Time { return Time{time.Now().UTC().Truncate(time.Second)} }
+
+// NewTime wraps t, truncated to seconds.
+func NewTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Second)} }
+
+// MarshalJSON encodes t as an RFC 3339 string, or null when zero.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, len(time.RFC3339)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON decodes an RFC 3339 string or null.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		t.Time = time.Time{}
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return &time.ParseError{Layout: time.RFC3339, Value: string(b), Message: ": timestamp must be a JSON string"}
+	}
+	v, err := time.Parse(time.RFC3339, string(b[1:len(b)-1]))
+	if err != nil {
+		return err
+	}
+	t.Time = v.UTC()
+	return nil
+}
+
+// OwnerReference points at an object that owns this one, as in Kubernetes.
+type OwnerReference struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	UID        string `json:"uid"`
+	// Controller marks the managing owner; at most one reference may set it.
+	Controller *bool `json:"controller,omitempty"`
+	// BlockOwnerDeletion is kept for wire compatibility.
+	BlockOwnerDeletion *bool `json:"blockOwnerDeletion,omitempty"`
+}
+
+// ObjectMeta is the metadata every stored object has. Its JSON names follow
+// Kubernetes' ObjectMeta. Embed it as `json:"metadata,omitempty"`.
+type ObjectMeta struct {
+	// Name is unique within a namespace (or the cluster, for cluster-scoped
+	// resources). It must be a DNS-1123 subdomain.
+	Name string `json:"name,omitempty"`
+	// GenerateName, when Name is empty on Create, is a prefix to which the
+	// store appends a random suffix.
+	GenerateName string `json:"generateName,omitempty"`
+	// Namespace is empty for cluster-scoped resources.
+	Namespace string `json:"namespace,omitempty"`
+	// UID is set by the store on Create and never changes.
+	UID string `json:"uid,omitempty"`
+	// ResourceVersion is the etcd modification revision of this state, as a
+	// decimal string. Update compares it.
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+	// Generation counts changes to the desired state (everything but metadata
+	// and status). Set by the store.
+	Generation int64 `json:"generation,omitempty"`
+	// CreationTimestamp is set by the store on Create.
+	CreationTimestamp Time `json:"creationTimestamp,omitzero"`
+	// DeletionTimestamp is set by the store when a delete is requested while
+	// finalizers remain.
+	DeletionTimestamp *Time `json:"deletionTimestamp,omitempty"`
+	// Labels are key/value pairs that selectors match.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Annotations are arbitrary key/value pairs.
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// OwnerReferences list the objects this one depends on.
+	OwnerReferences []OwnerReference `json:"ownerReferences,omitempty"`
+	// Finalizers hold off deletion until each is removed.
+	Finalizers []string `json:"finalizers,omitempty"`
+}
+
+// GetObjectMeta returns m itself, so that any struct embedding ObjectMeta
+// satisfies Object.
+func (m *ObjectMeta) GetObjectMeta() *ObjectMeta { return m }
+
+// ControllerOf returns the owner reference marked as controller, or nil.
+func (m *ObjectMeta) ControllerOf() *OwnerReference {
+	for i := range m.OwnerReferences {
+		if c := m.OwnerReferences[i].Controller; c != nil && *c {
+			return &m.OwnerReferences[i]
+		}
+	}
+	return nil
+}
+
+// Object is what the typed store holds: a pointer to a struct that embeds
+// TypeMeta and ObjectMeta (both provide the methods). For example *api.Pod.
+type Object interface {
+	GetTypeMeta() *TypeMeta
+	GetObjectMeta() *ObjectMeta
+}
