@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -374,6 +375,11 @@ func (s *Store[T]) decodeContinue(tok, prefix string) (continueToken, error) {
 		d := json.NewDecoder(bytes.NewReader(b))
 		d.DisallowUnknownFields()
 		err = d.Decode(&ct)
+		if err == nil {
+			if _, terr := d.Token(); terr != io.EOF {
+				err = errors.New("trailing data after the token")
+			}
+		}
 	}
 	if err == nil && (ct.Rev <= 0 || !strings.HasPrefix(ct.Start, prefix)) {
 		err = errors.New("token does not belong to this list")
