@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
+	"time"
 )
 
 func isNilPointer(obj any) bool {
@@ -40,11 +42,12 @@ func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
 	if err != nil {
 		return zero, fmt.Errorf("update %s: %w", key, err)
 	}
+	var latest *KV
 	for {
 		if err := ctx.Err(); err != nil {
 			return zero, fmt.Errorf("update %s: %w", key, err)
 		}
-		cur, err := s.b.Get(ctx, key)
+		cur, err := s.current(ctx, key, &latest)
 		if err != nil {
 			return zero, fmt.Errorf("update %s: %w", key, err)
 		}
@@ -58,6 +61,7 @@ func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
 		out, err := s.updateFrom(ctx, key, cur, n)
 		var ce *ConflictError
 		if want == 0 && errors.As(err, &ce) {
+			latest = ce.Latest
 			continue // unconditional: retry against the new version
 		}
 		if err != nil {
@@ -80,11 +84,13 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		return zero, fmt.Errorf("guaranteed update: %w", err)
 	}
 	key := s.Key(namespace, name)
+	var latest *KV
+	attempt := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
 		}
-		cur, err := s.b.Get(ctx, key)
+		cur, err := s.current(ctx, key, &latest)
 		if err != nil {
 			return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
 		}
@@ -100,7 +106,12 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 			return zero, fmt.Errorf("guaranteed update %s: update function returned %w", key, err)
 		}
 		out, err := s.updateFrom(ctx, key, cur, n)
-		if errors.Is(err, ErrConflict) {
+		if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+			latest = ce.Latest
+			attempt++
+			if err := backoff(ctx, attempt); err != nil {
+				return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
+			}
 			continue
 		}
 		if err != nil {
@@ -108,6 +119,34 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		}
 		return out, nil
 	}
+}
+
+// backoff waits before conflict retry number attempt: not at all for the
+// first retry, then a random time up to attempt milliseconds (at most 8), so
+// that writers contending for one object stop wasting each other's
+// transactions.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt <= 1 {
+		return nil
+	}
+	d := time.Duration(rand.Int64N(int64(min(attempt, 8)) * int64(time.Millisecond)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// current returns *latest (and clears it) if set, else reads key.
+func (s *Store[T]) current(ctx context.Context, key string, latest **KV) (KV, error) {
+	if kv := *latest; kv != nil {
+		*latest = nil
+		return *kv, nil
+	}
+	return s.b.Get(ctx, key)
 }
 
 // updateFrom writes n (owned by the store) over the stored state cur. It
@@ -252,11 +291,12 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 	if err != nil {
 		return zero, fmt.Errorf("delete %s: precondition: %w", key, err)
 	}
+	var latest *KV
 	for {
 		if err := ctx.Err(); err != nil {
 			return zero, fmt.Errorf("delete %s: %w", key, err)
 		}
-		cur, err := s.b.Get(ctx, key)
+		cur, err := s.current(ctx, key, &latest)
 		if err != nil {
 			return zero, fmt.Errorf("delete %s: %w", key, err)
 		}
@@ -282,7 +322,11 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 				return zero, fmt.Errorf("delete: %w", err)
 			}
 			rev, err := s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
-			if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+			if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+				latest = ce.Latest
+				continue
+			}
+			if errors.Is(err, ErrNotFound) {
 				continue
 			}
 			if err != nil {
@@ -292,7 +336,8 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 			return old, nil
 		}
 		_, rev, err := s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
-		if errors.Is(err, ErrConflict) {
+		if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+			latest = ce.Latest
 			continue
 		}
 		if err != nil {

@@ -220,7 +220,8 @@ func (b *Backend) Update(ctx context.Context, key string, value []byte, rev int6
 		return 0, fmt.Errorf("%w: %s", store.ErrNotFound, key)
 	}
 	if cur.modRev != rev {
-		return 0, &store.ConflictError{Key: key, Expected: rev, Current: cur.modRev}
+		latest := kvOf(key, cur)
+		return 0, &store.ConflictError{Key: key, Expected: rev, Current: cur.modRev, Latest: &latest}
 	}
 	return b.write(key, value, cur.createRev), nil
 }
@@ -243,7 +244,8 @@ func (b *Backend) Delete(ctx context.Context, key string, rev int64, fences ...s
 		return store.KV{}, 0, fmt.Errorf("%w: %s", store.ErrNotFound, key)
 	}
 	if rev != 0 && cur.modRev != rev {
-		return store.KV{}, 0, &store.ConflictError{Key: key, Expected: rev, Current: cur.modRev}
+		latest := kvOf(key, cur)
+		return store.KV{}, 0, &store.ConflictError{Key: key, Expected: rev, Current: cur.modRev, Latest: &latest}
 	}
 	last := kvOf(key, cur)
 	return last, b.write(key, nil, 0), nil

@@ -157,6 +157,9 @@ func testBackendErrors(t *testing.T, b store.Backend, p string) {
 	if ce.Current != r1 || ce.Expected != r1-1 || ce.Key != k {
 		t.Fatalf("ConflictError = %+v, want key %s expected %d current %d", ce, k, r1-1, r1)
 	}
+	if l := ce.Latest; l != nil && (string(l.Value) != "one" || l.ModRevision != r1 || l.Key != k) {
+		t.Fatalf("ConflictError.Latest = %+v, want the current state one at %d", l, r1)
+	}
 	if _, err := b.Update(ctx, p+"missing", []byte("x"), 5); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Update missing: err = %v, want ErrNotFound", err)
 	}
