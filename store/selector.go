@@ -176,7 +176,8 @@ func (e *SelectorError) Unwrap() error { return ErrInvalid }
 //
 //	key=value  key==value  key!=value  key in (v1,v2)  key notin (v1)  key  !key
 //
-// Keys must be valid label keys and values valid label values. The empty
+// Keys must be valid label keys and values valid label values; a value in
+// a set must not be empty. The empty
 // string (or only spaces) gives the empty selector. Errors wrap ErrInvalid and
 // name the position and what was expected.
 func ParseSelector(s string) (Selector, error) {
@@ -334,9 +335,15 @@ func (p *selParser) valueSet(op Operator) ([]string, error) {
 	}
 	var vals []string
 	for {
+		p.skipSpace()
+		start := p.pos
 		v, err := p.value()
 		if err != nil {
 			return nil, err
+		}
+		if v == "" {
+			p.pos = start
+			return nil, p.errorf("expected a value in the set of %q, found %s (empty values are not allowed in sets)", op, p.describe())
 		}
 		vals = append(vals, v)
 		p.skipSpace()
