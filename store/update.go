@@ -122,15 +122,15 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 }
 
 // backoff waits before conflict retry number attempt: not at all for the
-// first retry, then a random time up to attempt milliseconds (at most 8), so
-// that writers contending for one object stop wasting each other's
-// transactions.
+// first retry, then a random time up to 2^attempt milliseconds (at most
+// 64ms), so that writers contending for one object stop wasting each
+// other's transactions.
 func backoff(ctx context.Context, attempt int) error {
 	if attempt <= 1 {
 		return nil
 	}
-	d := time.Duration(rand.Int64N(int64(min(attempt, 8)) * int64(time.Millisecond)))
-	t := time.NewTimer(d)
+	limit := time.Millisecond << min(attempt, 6)
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit))))
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -189,6 +190,9 @@ type member struct {
 	peerURL        string
 	initialCluster string
 	e              *embed.Etcd
+	// stopping silences the member's logger while it shuts down: etcd logs
+	// its own listeners closing as errors.
+	stopping atomic.Bool
 }
 
 func newMember(cfg Config, name, dir string) (*member, error) {
@@ -226,7 +230,8 @@ func (m *member) start(state string) error {
 	ec.UnsafeNoFsync = m.cfg.UnsafeNoFsync
 	ec.EnableGRPCGateway = false
 	ec.Logger = "zap"
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(m.cfg.LogLevel))
+	m.stopping.Store(false)
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(m.cfg.LogLevel, &m.stopping))
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return fmt.Errorf("embedetcd: starting member %s: %w", m.name, err)
@@ -254,13 +259,14 @@ func (m *member) running() bool { return m.e != nil }
 
 func (m *member) stop() {
 	if m.e != nil {
+		m.stopping.Store(true)
 		m.e.Close()
 		<-m.e.Server.StopNotify()
 		m.e = nil
 	}
 }
 
-func zapLogger(level string) *zap.Logger {
+func zapLogger(level string, stopping *atomic.Bool) *zap.Logger {
 	if level == "off" {
 		return zap.NewNop()
 	}
@@ -272,11 +278,34 @@ func zapLogger(level string) *zap.Logger {
 	zc.Level = zap.NewAtomicLevelAt(l)
 	zc.Sampling = nil
 	zc.OutputPaths, zc.ErrorOutputPaths = []string{"stderr"}, []string{"stderr"}
-	lg, err := zc.Build()
+	lg, err := zc.Build(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return &quietCore{Core: c, stopping: stopping}
+	}))
 	if err != nil {
 		return zap.NewNop()
 	}
 	return lg
+}
+
+// quietCore drops every entry once its member is stopping.
+type quietCore struct {
+	zapcore.Core
+	stopping *atomic.Bool
+}
+
+func (c *quietCore) Enabled(l zapcore.Level) bool {
+	return !c.stopping.Load() && c.Core.Enabled(l)
+}
+
+func (c *quietCore) With(f []zapcore.Field) zapcore.Core {
+	return &quietCore{Core: c.Core.With(f), stopping: c.stopping}
+}
+
+func (c *quietCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.stopping.Load() {
+		return ce
+	}
+	return c.Core.Check(e, ce)
 }
 
 func newClient(endpoints []string) (*clientv3.Client, error) {

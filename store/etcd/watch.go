@@ -17,10 +17,10 @@ import (
 const watchBuffer = 256
 
 // Watch streams changes under prefix after afterRev (0: after the current
-// revision) through one etcd watch with previous values (WithPrevKV) and
+// revision, read first) through one etcd watch with previous values (WithPrevKV) and
 // progress notifications, which arrive as watch.Bookmark events when the
-// server is configured to send them. A compacted start ends the stream with
-// a *watch.GoneError. The etcd client resumes the watch transparently after
+// server is configured to send them. A start before the compacted revision
+// (afterRev < compact revision) ends the stream with a *watch.GoneError. The etcd client resumes the watch transparently after
 // a connection loss, so no event is skipped; a lost leader ends the stream
 // with an error (the caller re-watches from its last revision).
 func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (watch.Watcher[store.KV], error) {
@@ -30,17 +30,22 @@ func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (wat
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if afterRev < 0 {
-		afterRev = 0
+	if afterRev <= 0 {
+		rev, err := b.Revision(ctx)
+		if err != nil {
+			return nil, err
+		}
+		afterRev = rev
 	}
-	opts := []clientv3.OpOption{clientv3.WithPrevKV(), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify()}
+	// The etcd watch starts AT afterRev, not after it, and the pump drops
+	// that revision's events: etcd sends progress notifications only to
+	// watches whose start revision is not in the future, so an idle watch
+	// started after the current revision would get no bookmarks.
+	opts := []clientv3.OpOption{clientv3.WithPrevKV(), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify(), clientv3.WithRev(afterRev)}
 	if prefix == "" {
 		opts = append(opts, clientv3.WithFromKey())
 	} else {
 		opts = append(opts, clientv3.WithPrefix())
-	}
-	if afterRev > 0 {
-		opts = append(opts, clientv3.WithRev(afterRev+1))
 	}
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	key := prefix
@@ -77,7 +82,7 @@ func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, s *watch.Str
 			return fmt.Errorf("etcd watch: channel closed: %w", watch.ErrClosed)
 		}
 		if resp.CompactRevision != 0 {
-			return &watch.GoneError{Requested: last, Oldest: resp.CompactRevision - 1}
+			return &watch.GoneError{Requested: last, Oldest: resp.CompactRevision}
 		}
 		if err := resp.Err(); err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
@@ -104,6 +109,9 @@ func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, s *watch.Str
 		}
 		for _, ev := range resp.Events {
 			e := convert(ev)
+			if e.Revision <= last {
+				continue // the start revision itself, or a resumed watch's repeat
+			}
 			last = e.Revision
 			if !s.Send(ctx, e) {
 				return stopReason(ctx)

@@ -265,7 +265,8 @@ func (b *Backend) Revision(ctx context.Context) (int64, error) {
 }
 
 // Compact discards history before rev: afterwards reads at revisions below
-// rev and watches starting at or before rev-1 give ErrGone, as in etcd.
+// rev and watches after revisions below rev give ErrGone, as with the etcd
+// backend. Reads at rev and watches after rev still work.
 // Compacting at or below an earlier compaction does nothing.
 func (b *Backend) Compact(ctx context.Context, rev int64) error {
 	if err := ctx.Err(); err != nil {

@@ -13,8 +13,9 @@ import (
 const watchBuffer = 256
 
 // Watch streams changes under prefix after afterRev (0: after the current
-// revision). A start before the compacted revision gives a *watch.GoneError;
-// so does a compaction past a watcher that has fallen behind it.
+// revision). A start before the compacted revision (afterRev < compact
+// revision, as with the etcd backend) gives a *watch.GoneError; so does a
+// compaction past a watcher that has fallen behind it.
 func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (watch.Watcher[store.KV], error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -27,12 +28,12 @@ func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (wat
 	if afterRev < 0 {
 		afterRev = 0
 	}
-	next := afterRev + 1
 	if afterRev == 0 {
-		next = b.rev + 1
+		afterRev = b.rev
 	}
-	if next < b.compacted {
-		return nil, &watch.GoneError{Requested: afterRev, Oldest: b.compacted - 1}
+	next := afterRev + 1
+	if afterRev < b.compacted {
+		return nil, &watch.GoneError{Requested: afterRev, Oldest: b.compacted}
 	}
 	s := watch.NewStream[store.KV](watchBuffer)
 	go b.feed(ctx, s, prefix, next)
@@ -50,8 +51,8 @@ func (b *Backend) feed(ctx context.Context, s *watch.Stream[store.KV], prefix st
 			s.Close(ErrClosed)
 			return
 		}
-		if next < b.compacted {
-			oldest := b.compacted - 1
+		if next <= b.compacted {
+			oldest := b.compacted
 			b.mu.RUnlock()
 			s.Close(&watch.GoneError{Requested: next - 1, Oldest: oldest})
 			return
