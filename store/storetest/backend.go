@@ -399,12 +399,39 @@ func testBackendCompaction(t *testing.T, b store.Backend, p string) {
 	if !errors.Is(err, store.ErrGone) {
 		t.Fatalf("Watch from compacted revision %d: err = %v, want ErrGone", r1-1, err)
 	}
+	// A watch after the compaction revision itself still works.
+	w, err = b.Watch(ctx, p, r3)
+	if err != nil {
+		t.Fatalf("Watch after the compaction revision: %v", err)
+	}
+	defer w.Stop()
+	r4 := mustCreate(t, b, p+"c", "c")
+	skipped := 0
+	for {
+		ev := nextChange(t, w)
+		if ev.Revision == r4 {
+			break
+		}
+		if ev.Revision <= r3 || ev.Revision > r4 {
+			t.Fatalf("watch after %d delivered revision %d", r3, ev.Revision)
+		}
+		skipped++ // the delete of b, between r3 and r4
+	}
+	if skipped != 2 {
+		t.Fatalf("watch after %d delivered %d events before %d, want 2 (create and delete of b)", r3, skipped, r4)
+	}
 	// Compacting an already compacted revision is not an error.
 	if err := b.Compact(ctx, r2); err != nil {
 		t.Fatalf("Compact(%d) after Compact(%d): %v", r2, r3, err)
 	}
 	// Writes go on.
 	if _, err := b.Update(ctx, p+"a", []byte("4"), r3); err != nil {
+		t.Fatalf("Update after compaction: %v", err)
+	}
+	if _, err := b.Range(ctx, p, store.RangeOptions{Revision: r3 - 1}); !errors.Is(err, store.ErrGone) {
+		t.Fatalf("Range just below the compaction revision: err = %v, want ErrGone", err)
+	}
+	if _, err := b.Update(ctx, p+"c", []byte("5"), r4); err != nil {
 		t.Fatalf("Update after compaction: %v", err)
 	}
 }
