@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -83,7 +84,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithValidator adds a check that Create, Update and GuaranteedUpdate run
 // on every object before writing it; an error stops the write. fn receives
-// the object as it would be stored. Return *FieldError or FieldErrors so
+// the object as it would be stored and must not modify it. Return *FieldError or FieldErrors so
 // the error wraps ErrInvalid. T must be the store's object type; New fails
 // otherwise.
 func WithValidator[T Object](fn func(T) error) Option {
@@ -240,19 +241,14 @@ func (s *Store[T]) decode(key string, value []byte, rev int64) (T, error) {
 	return obj, nil
 }
 
-// copyIn makes the store's private copy of a caller's object.
-func (s *Store[T]) copyIn(obj T) (T, error) {
-	data, err := json.Marshal(obj)
-	if err != nil {
-		var zero T
-		return zero, fmt.Errorf("%w: %s: encoding object: %v", ErrInvalid, s.res.Name, err)
-	}
-	out := newObject[T]()
-	if err := json.Unmarshal(data, out); err != nil {
-		var zero T
-		return zero, fmt.Errorf("%w: %s: copying object: %v", ErrInvalid, s.res.Name, err)
-	}
-	return out, nil
+// shallowCopy returns a new T whose struct is a copy of *obj. Maps, slices
+// and pointers are shared with obj, so the store only assigns top-level
+// fields of the copy (metadata scalars) and never writes through them.
+func shallowCopy[T Object](obj T) T {
+	v := reflect.ValueOf(obj)
+	n := reflect.New(v.Type().Elem())
+	n.Elem().Set(v.Elem())
+	return n.Interface().(T)
 }
 
 // Get returns the current state of an object, or an error wrapping
@@ -281,10 +277,9 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	if err := checkNonNil(obj); err != nil {
 		return zero, err
 	}
-	n, err := s.copyIn(obj)
-	if err != nil {
-		return zero, err
-	}
+	// Work on a shallow copy: obj is not modified, and the result is decoded
+	// from the stored bytes so that the caller owns it outright.
+	n := shallowCopy(obj)
 	m := n.GetObjectMeta()
 	errs := ValidateObjectMeta(m, s.res.Namespaced)
 	if m.ResourceVersion != "" {
@@ -314,8 +309,7 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	if err != nil {
 		return zero, fmt.Errorf("create %s: %w", key, err)
 	}
-	m.ResourceVersion = FormatRevision(rev)
-	return n, nil
+	return s.decode(key, data, rev)
 }
 
 func nameOrGenerate(m *ObjectMeta) string {

@@ -54,11 +54,7 @@ func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
 		if want != 0 && cur.ModRevision != want {
 			return zero, fmt.Errorf("update: %w", &ConflictError{Key: key, Expected: want, Current: cur.ModRevision})
 		}
-		n, err := s.copyIn(obj)
-		if err != nil {
-			return zero, err
-		}
-		out, err := s.updateFrom(ctx, key, cur, n)
+		out, err := s.updateFrom(ctx, key, cur, shallowCopy(obj), true)
 		var ce *ConflictError
 		if want == 0 && errors.As(err, &ce) {
 			latest = ce.Latest
@@ -105,7 +101,7 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		if err := checkNonNil(n); err != nil {
 			return zero, fmt.Errorf("guaranteed update %s: update function returned %w", key, err)
 		}
-		out, err := s.updateFrom(ctx, key, cur, n)
+		out, err := s.updateFrom(ctx, key, cur, n, false)
 		if ce := (*ConflictError)(nil); errors.As(err, &ce) {
 			latest = ce.Latest
 			attempt++
@@ -149,15 +145,23 @@ func (s *Store[T]) current(ctx context.Context, key string, latest **KV) (KV, er
 	return s.b.Get(ctx, key)
 }
 
-// updateFrom writes n (owned by the store) over the stored state cur. It
-// returns a *ConflictError when cur is no longer current.
-func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T) (T, error) {
+// storedMeta is the part of a stored object updateFrom needs.
+type storedMeta struct {
+	Metadata ObjectMeta `json:"metadata"`
+}
+
+// updateFrom writes n over the stored state cur. n may be a shallow copy of
+// a caller's object: only its top-level metadata fields are assigned. With
+// fresh, the result is decoded from the written bytes; otherwise n itself
+// (owned by the store) is returned. It returns a *ConflictError when cur is
+// no longer current.
+func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fresh bool) (T, error) {
 	var zero T
-	old, err := s.decode(key, cur.Value, cur.ModRevision)
-	if err != nil {
-		return zero, err
+	var old storedMeta
+	if err := json.Unmarshal(cur.Value, &old); err != nil {
+		return zero, fmt.Errorf("%s: decoding stored object: %w", key, err)
 	}
-	om, nm := old.GetObjectMeta(), n.GetObjectMeta()
+	om, nm := &old.Metadata, n.GetObjectMeta()
 	if nm.Name != om.Name || nm.Namespace != om.Namespace {
 		return zero, &FieldError{Field: "metadata.name", Value: joinKey(nm.Namespace, nm.Name), Reason: "name and namespace cannot change"}
 	}
@@ -166,7 +170,6 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T) (T, 
 	nm.CreationTimestamp = om.CreationTimestamp
 	nm.DeletionTimestamp = om.DeletionTimestamp
 	nm.Generation = om.Generation
-	nm.ResourceVersion = om.ResourceVersion
 	errs := ValidateObjectMeta(nm, s.res.Namespaced)
 	if om.DeletionTimestamp != nil {
 		for _, f := range nm.Finalizers {
@@ -183,72 +186,62 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T) (T, 
 			return zero, err
 		}
 	}
-	specChanged, err := specDiffers(old, n)
-	if err != nil {
-		return zero, err
-	}
-	if specChanged {
-		nm.Generation = om.Generation + 1
-	}
 	data, err := s.encode(n, key)
 	if err != nil {
 		return zero, err
 	}
 	if bytes.Equal(data, cur.Value) {
-		return old, nil
+		return s.decode(key, cur.Value, cur.ModRevision)
 	}
-	if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
-		_, rev, err := s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
-		if err != nil {
+	changed, err := specDiffers(cur.Value, data)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", key, err)
+	}
+	if changed {
+		nm.Generation = om.Generation + 1
+		if data, err = s.encode(n, key); err != nil {
 			return zero, err
 		}
-		nm.ResourceVersion = FormatRevision(rev)
-		return n, nil
 	}
-	rev, err := s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
+	var rev int64
+	if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
+		_, rev, err = s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
+	} else {
+		rev, err = s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
+	}
 	if err != nil {
 		return zero, err
+	}
+	if fresh {
+		return s.decode(key, data, rev)
 	}
 	nm.ResourceVersion = FormatRevision(rev)
 	return n, nil
 }
 
-// specDiffers reports whether a and b differ in anything but apiVersion,
-// kind, metadata and status.
-func specDiffers(a, b Object) (bool, error) {
-	ra, err := desiredState(a)
-	if err != nil {
-		return false, err
+// specDiffers reports whether two encoded objects differ in anything but
+// apiVersion, kind, metadata and status.
+func specDiffers(a, b []byte) (bool, error) {
+	var ma, mb map[string]json.RawMessage
+	if err := json.Unmarshal(a, &ma); err != nil {
+		return false, fmt.Errorf("decoding stored object: %w", err)
 	}
-	rb, err := desiredState(b)
-	if err != nil {
-		return false, err
+	if err := json.Unmarshal(b, &mb); err != nil {
+		return false, fmt.Errorf("%w: object must encode as a JSON object: %v", ErrInvalid, err)
 	}
-	if len(ra) != len(rb) {
+	for _, k := range []string{"apiVersion", "kind", "metadata", "status"} {
+		delete(ma, k)
+		delete(mb, k)
+	}
+	if len(ma) != len(mb) {
 		return true, nil
 	}
-	for k, v := range ra {
-		if w, ok := rb[k]; !ok || !bytes.Equal(v, w) {
+	for k, v := range ma {
+		if w, ok := mb[k]; !ok || !bytes.Equal(v, w) {
 			return true, nil
 		}
 	}
 	return false, nil
-}
-
-func desiredState(o Object) (map[string]json.RawMessage, error) {
-	data, err := json.Marshal(o)
-	if err != nil {
-		return nil, fmt.Errorf("%w: encoding object: %v", ErrInvalid, err)
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%w: object must encode as a JSON object: %v", ErrInvalid, err)
-	}
-	delete(m, "apiVersion")
-	delete(m, "kind")
-	delete(m, "metadata")
-	delete(m, "status")
-	return m, nil
 }
 
 type deleteOptions struct {

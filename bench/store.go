@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/embedetcd"
+)
+
+// storeBenchPod is a typical small object: a pod with labels and a spec.
+type storeBenchPod struct {
+	store.TypeMeta   `json:",inline"`
+	store.ObjectMeta `json:"metadata,omitempty"`
+	Spec             storeBenchSpec `json:"spec,omitempty"`
+}
+
+type storeBenchSpec struct {
+	NodeName   string            `json:"nodeName,omitempty"`
+	Containers []storeBenchCtr   `json:"containers"`
+	Env        map[string]string `json:"env,omitempty"`
+}
+
+type storeBenchCtr struct {
+	Name  string   `json:"name"`
+	Image string   `json:"image"`
+	Args  []string `json:"args,omitempty"`
+}
+
+func newStoreBenchPod(name string) *storeBenchPod {
+	return &storeBenchPod{
+		ObjectMeta: store.ObjectMeta{Namespace: "bench", Name: name, Labels: map[string]string{"app": "web", "tier": "front"}},
+		Spec: storeBenchSpec{
+			Containers: []storeBenchCtr{{Name: "web", Image: "registry.example/web:1.2.3", Args: []string{"--port=8080", "--verbose"}}},
+			Env:        map[string]string{"MODE": "production", "REGION": "eu-west"},
+		},
+	}
+}
+
+const (
+	storeBenchWriters  = 64
+	storeBenchDuration = 5 * time.Second
+	storeBenchRounds   = 5
+)
+
+func init() {
+	register("store", runStoreBench)
+}
+
+// runConcurrent calls op from storeBenchWriters goroutines for d and
+// returns completed operations per second.
+func runConcurrent(ctx context.Context, d time.Duration, op func(ctx context.Context, worker, seq int) error) (float64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var ops atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	for w := range storeBenchWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := 0; time.Now().Before(deadline); seq++ {
+				if err := op(ctx, w, seq); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+					return
+				}
+				ops.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	return float64(ops.Load()) / elapsed.Seconds(), nil
+}
+
+// runStoreBench measures typed creates through the etcd backend against raw
+// etcd puts of the same encoded bytes, on one embedded etcd server.
+func runStoreBench(ctx context.Context) ([]Result, error) {
+	// Without fsync, so that the figures measure the request path (client,
+	// gRPC, raft, MVCC) rather than a disk shared with other work; set
+	// STORE_BENCH_FSYNC=1 to measure with fsync. Both sides use the same
+	// server either way.
+	srv, err := embedetcd.Start(ctx, embedetcd.Config{UnsafeNoFsync: os.Getenv("STORE_BENCH_FSYNC") == ""})
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	pods, err := store.New[*storeBenchPod](srv.Backend(), store.Resource{Name: "pods", APIVersion: "v1", Kind: "Pod", Namespaced: true}, store.WithKeyPrefix("/ours"))
+	if err != nil {
+		return nil, err
+	}
+	// The anchor writes the bytes our store writes for such an object.
+	sample, err := pods.Create(ctx, newStoreBenchPod("sample"))
+	if err != nil {
+		return nil, err
+	}
+	sample.ResourceVersion = ""
+	raw, err := json.Marshal(sample)
+	if err != nil {
+		return nil, err
+	}
+	value := string(raw)
+	c := srv.Client()
+
+	ours := func(prefix string) func(ctx context.Context, w, seq int) error {
+		return func(ctx context.Context, w, seq int) error {
+			_, err := pods.Create(ctx, newStoreBenchPod(fmt.Sprintf("%s-%d-%d", prefix, w, seq)))
+			return err
+		}
+	}
+	anchor := func(prefix string) func(ctx context.Context, w, seq int) error {
+		return func(ctx context.Context, w, seq int) error {
+			_, err := c.Put(ctx, fmt.Sprintf("/raw/pods/bench/%s-%d-%d", prefix, w, seq), value)
+			return err
+		}
+	}
+	// Warm up both paths, then measure the anchor and ours in turn.
+	if _, err := runConcurrent(ctx, time.Second, anchor("warm")); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	if _, err := runConcurrent(ctx, time.Second, ours("warm")); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	// Alternate one-second slices of each so that both see the same machine
+	// (disk and CPU load vary); ~5 s each in total.
+	var anchorSum, oursSum float64
+	for round := range storeBenchRounds {
+		r, err := runConcurrent(ctx, storeBenchDuration/storeBenchRounds, anchor(fmt.Sprint("p", round)))
+		if err != nil {
+			return nil, fmt.Errorf("raw etcd put: %w", err)
+		}
+		anchorSum += r
+		if r, err = runConcurrent(ctx, storeBenchDuration/storeBenchRounds, ours(fmt.Sprint("p", round))); err != nil {
+			return nil, fmt.Errorf("typed create: %w", err)
+		}
+		oursSum += r
+	}
+	anchorRate, oursRate := anchorSum/storeBenchRounds, oursSum/storeBenchRounds
+	return []Result{{Name: "store-create-c64", Ours: oursRate, Anchor: anchorRate, Unit: "ops/s", HigherIsBetter: true}}, nil
+}
