@@ -8,6 +8,7 @@
 // It passes the same contract suite (store/storetest) as the etcd backend and
 // is meant for tests, examples and simulations of large clusters. Keys are
 // kept in a sorted slice and each key's versions in a slice, so reads are
-// O(log n) per key and writes O(n) in the worst case for new keys; history
-// grows until Compact is called.
+// O(log n) per key and creating a key is O(n) in the worst case. History is
+// bounded: by default the backend keeps the last DefaultRetainRevisions
+// revisions and compacts older ones itself (see WithRetainRevisions).
 package memory

@@ -43,18 +43,45 @@ type Backend struct {
 	changed   chan struct{} // closed and replaced on every write
 	closed    bool
 	done      chan struct{} // closed by Close
+	retain    int64         // auto-compaction keeps this many revisions; 0: off
+}
+
+// DefaultRetainRevisions is how many revisions of history New keeps unless
+// WithRetainRevisions says otherwise.
+const DefaultRetainRevisions = 100_000
+
+type options struct {
+	retain int64
+}
+
+// Option configures New.
+type Option func(*options)
+
+// WithRetainRevisions sets how much history the backend keeps: once it holds
+// more than 2n revisions it compacts itself down to the last n (as an API
+// server compacts etcd periodically), so memory stays bounded under a steady
+// write load. Reads and watches older than that fail with ErrGone. 0 keeps
+// everything until Compact is called. The default is
+// DefaultRetainRevisions.
+func WithRetainRevisions(n int64) Option {
+	return func(o *options) { o.retain = max(n, 0) }
 }
 
 var _ store.Backend = (*Backend)(nil)
 
 // New returns an empty backend at revision 1 (as a fresh etcd is).
-func New() *Backend {
+func New(opts ...Option) *Backend {
+	o := options{retain: DefaultRetainRevisions}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	return &Backend{
 		rev:      1,
 		hist:     make(map[string][]version),
 		logStart: 2,
 		changed:  make(chan struct{}),
 		done:     make(chan struct{}),
+		retain:   o.retain,
 	}
 }
 
@@ -172,6 +199,9 @@ func (b *Backend) write(key string, value []byte, createRev int64) int64 {
 	b.log = append(b.log, ev)
 	close(b.changed)
 	b.changed = make(chan struct{})
+	if b.retain > 0 && rev-max(b.compacted, 1) > 2*b.retain {
+		b.compact(rev - b.retain)
+	}
 	return rev
 }
 
@@ -280,8 +310,14 @@ func (b *Backend) Compact(ctx context.Context, rev int64) error {
 	if rev > b.rev {
 		return fmt.Errorf("%w: compact: revision %d is in the future (current %d)", store.ErrInvalid, rev, b.rev)
 	}
+	b.compact(rev)
+	return nil
+}
+
+// compact discards history before rev. The caller holds mu for writing.
+func (b *Backend) compact(rev int64) {
 	if rev <= b.compacted {
-		return nil
+		return
 	}
 	b.compacted = rev
 	keep := b.keys[:0]
@@ -309,7 +345,6 @@ func (b *Backend) Compact(ctx context.Context, rev int64) error {
 		b.log = slices.Clone(b.log[drop:])
 		b.logStart = rev
 	}
-	return nil
 }
 
 // Close ends every watch with watch.ErrClosed; later calls fail with
