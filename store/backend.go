@@ -8,7 +8,9 @@ import (
 
 // KV is one key and its value as the backend stores it.
 type KV struct {
-	Key   string
+	// Key is the full backend key.
+	Key string
+	// Value is the stored bytes (for a watch Deleted event: the last state).
 	Value []byte
 	// CreateRevision is the revision at which the key was last created.
 	CreateRevision int64

@@ -46,6 +46,7 @@ type ConflictError struct {
 	Latest *KV
 }
 
+// Error describes the conflict with the key and both revisions.
 func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%v: %s: expected revision %d, current revision %d", ErrConflict, e.Key, e.Expected, e.Current)
 }
@@ -63,6 +64,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error names the field, the value and the reason.
 func (e *FieldError) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("%v: %s: %s", ErrInvalid, e.Field, e.Reason)
@@ -76,6 +78,7 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 // FieldErrors is a list of field errors returned together. It wraps ErrInvalid.
 type FieldErrors []*FieldError
 
+// Error joins the errors' messages.
 func (l FieldErrors) Error() string {
 	switch len(l) {
 	case 0:

@@ -60,10 +60,14 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 
 // OwnerReference points at an object that owns this one, as in Kubernetes.
 type OwnerReference struct {
+	// APIVersion is the owner's apiVersion.
 	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Name       string `json:"name"`
-	UID        string `json:"uid"`
+	// Kind is the owner's kind.
+	Kind string `json:"kind"`
+	// Name is the owner's name (in the same namespace, if namespaced).
+	Name string `json:"name"`
+	// UID is the owner's UID, so a re-created owner is a different owner.
+	UID string `json:"uid"`
 	// Controller marks the managing owner; at most one reference may set it.
 	Controller *bool `json:"controller,omitempty"`
 	// BlockOwnerDeletion is kept for wire compatibility.

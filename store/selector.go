@@ -164,6 +164,7 @@ type SelectorError struct {
 	Msg string
 }
 
+// Error names the selector, the position and the problem.
 func (e *SelectorError) Error() string {
 	return fmt.Sprintf("%v: label selector %q: at position %d: %s", ErrInvalid, e.Selector, e.Pos, e.Msg)
 }

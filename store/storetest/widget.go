@@ -8,8 +8,10 @@ import "github.com/setpoint-dev/setpoint/store"
 type Widget struct {
 	store.TypeMeta   `json:",inline"`
 	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             WidgetSpec   `json:"spec,omitempty"`
-	Status           WidgetStatus `json:"status,omitempty"`
+	// Spec is the desired state.
+	Spec WidgetSpec `json:"spec,omitempty"`
+	// Status is the observed state.
+	Status WidgetStatus `json:"status,omitempty"`
 }
 
 // WidgetSpec is a Widget's desired state.
