@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Source opens the upstream watch: a stream of every event with a revision
@@ -50,6 +52,13 @@ type BroadcasterConfig struct {
 	MaxBackoff time.Duration
 	// Logger receives reconnects and dropped source events. Default: discard.
 	Logger *slog.Logger
+	// Name identifies the broadcaster in logs and in the "name" label of its
+	// metrics, for example the resource it watches. Default "default".
+	Name string
+	// Registerer, if set, receives the broadcaster's Prometheus metrics
+	// (setpoint_watch_broadcaster_*). Broadcasters sharing a registerer
+	// need distinct Names. Default: no metrics.
+	Registerer prometheus.Registerer
 }
 
 // withDefaults returns c with zero fields set to their defaults.
@@ -68,6 +77,9 @@ func (c BroadcasterConfig) withDefaults() BroadcasterConfig {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Name == "" {
+		c.Name = "default"
 	}
 	return c
 }
@@ -107,8 +119,9 @@ var ErrAlreadyRunning = errors.New("watch: broadcaster is already running")
 // Create one with NewBroadcaster and start it with Run.
 type Broadcaster[T any] struct {
 	source Source[T]
-	cfg    BroadcasterConfig
-	log    *slog.Logger
+	cfg     BroadcasterConfig
+	log     *slog.Logger
+	metrics *broadcasterMetrics
 	rev    atomic.Int64 // last revision seen, including bookmarks
 
 	mu        sync.RWMutex
@@ -135,10 +148,18 @@ func NewBroadcaster[T any](source Source[T], startRev int64, cfg BroadcasterConf
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	m := newBroadcasterMetrics(cfg.Name)
+	if cfg.Registerer != nil {
+		if err := m.register(cfg.Registerer); err != nil {
+			return nil, err
+		}
+	}
+	m.revision.Set(float64(startRev))
 	b := &Broadcaster[T]{
 		source:    source,
 		cfg:       cfg,
-		log:       cfg.Logger,
+		metrics:   m,
+		log:       cfg.Logger.With("broadcaster", cfg.Name),
 		ring:      make([]Event[T], cfg.Window),
 		windowRev: startRev,
 		notify:    make(chan struct{}),
@@ -220,14 +241,14 @@ func (b *Broadcaster[T]) pump(ctx context.Context) error {
 			return nil
 		}
 		after := b.Revision()
+		n := 0
 		w, err := b.source(ctx, after)
-		if err == nil {
-			var n int
+		switch {
+		case err == nil && w == nil:
+			err = errors.New("watch: source returned neither a watcher nor an error")
+		case err == nil:
 			n, err = b.consume(ctx, w, batch)
 			w.Stop()
-			if n > 0 {
-				failures = 0
-			}
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -236,7 +257,12 @@ func (b *Broadcaster[T]) pump(ctx context.Context) error {
 			b.log.Warn("watch source is gone; ending all subscribers", "after", after, "err", err)
 			return fmt.Errorf("watch: broadcaster source after revision %d: %w", after, err)
 		}
-		failures++
+		if n > 0 {
+			failures = 0 // it was making progress: reopen at once
+		} else {
+			failures++
+		}
+		b.metrics.reopens.Inc()
 		b.log.Info("watch source stream ended; reopening", "after", b.Revision(), "err", err, "failures", failures)
 	}
 }
@@ -343,6 +369,8 @@ func (b *Broadcaster[T]) publish(batch []Event[T]) int {
 		n++
 	}
 	b.rev.Store(rev)
+	b.metrics.events.Add(float64(n))
+	b.metrics.revision.Set(float64(rev))
 	var ch chan struct{}
 	if n > 0 && b.waiting.Load() {
 		b.waiting.Store(false)
@@ -413,6 +441,7 @@ func (b *Broadcaster[T]) Subscribe(ctx context.Context, afterRev int64, opts ...
 		limit:     uint64(b.cfg.SubscriberBuffer),
 	}
 	b.subs[s] = struct{}{}
+	b.metrics.subscribers.Inc()
 	go s.run(ctx)
 	return s.stream, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -424,5 +425,35 @@ func TestBroadcasterConfigValidate(t *testing.T) {
 	}
 	if l.openCount() != 0 {
 		t.Errorf("NewBroadcaster opened the source")
+	}
+}
+
+func TestBroadcasterSourceReturnsNothing(t *testing.T) {
+	l := newFakeLog()
+	var calls atomic.Int32
+	src := func(ctx context.Context, after int64) (Watcher[item], error) {
+		if calls.Add(1) == 1 {
+			return nil, nil // a broken source; the broadcaster retries
+		}
+		return l.source(ctx, after)
+	}
+	b, err := NewBroadcaster(src, 0, BroadcasterConfig{MinBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.Run(ctx)
+	w, err := b.Subscribe(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	evs := l.add(3)
+	if err := sameEvents(collect(t, w, 3), evs); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() < 2 {
+		t.Fatalf("source called %d times", calls.Load())
 	}
 }

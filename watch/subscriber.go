@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -28,6 +29,11 @@ func (s *subscriber[T]) run(ctx context.Context) {
 	s.b.mu.Lock()
 	delete(s.b.subs, s)
 	s.b.mu.Unlock()
+	s.b.metrics.subscribers.Dec()
+	if errors.Is(err, ErrTooSlow) {
+		s.b.metrics.tooSlow.Inc()
+		s.b.log.Info("watch subscriber cut off", "err", err)
+	}
 	s.stream.Close(err)
 }
 
