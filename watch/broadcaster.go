@@ -118,11 +118,11 @@ var ErrAlreadyRunning = errors.New("watch: broadcaster is already running")
 //
 // Create one with NewBroadcaster and start it with Run.
 type Broadcaster[T any] struct {
-	source Source[T]
+	source  Source[T]
 	cfg     BroadcasterConfig
 	log     *slog.Logger
 	metrics *broadcasterMetrics
-	rev    atomic.Int64 // last revision seen, including bookmarks
+	rev     atomic.Int64 // last revision seen, including bookmarks
 
 	mu        sync.RWMutex
 	ring      []Event[T] // ring[seq % len(ring)] holds event number seq
