@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -336,6 +335,3 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
-
-// errString is a small helper for errors built from parts.
-var errNilObject = errors.New("nil object")

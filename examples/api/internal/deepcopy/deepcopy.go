@@ -122,3 +122,9 @@ func copyValue(dst, src reflect.Value) {
 		}
 	}
 }
+
+// Into sets dst (settable) to a deep copy of src, which must have dst's type.
+func Into(dst, src reflect.Value) {
+	dst.SetZero()
+	copyValue(dst, src)
+}
