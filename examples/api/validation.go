@@ -250,7 +250,8 @@ func validateContainer(e *errs, p string, c *Container, names, volumes map[strin
 	}
 	validateResourceList(e, p+".resources.limits", c.Resources.Limits)
 	validateResourceList(e, p+".resources.requests", c.Resources.Requests)
-	for name, req := range c.Resources.Requests {
+	for _, name := range sortedNames(c.Resources.Requests) {
+		req := c.Resources.Requests[name]
 		if lim, ok := c.Resources.Limits[name]; ok && req.Cmp(lim) > 0 {
 			e.add(p+".resources.requests["+name+"]", req.String(), "Invalid value: must be less than or equal to "+name+" limit of "+lim.String())
 		}
@@ -497,7 +498,8 @@ func validateResourceQuota(q *ResourceQuota) store.FieldErrors {
 			rl = q.Status.Used
 		}
 		validateResourceList(&e, path, rl)
-		for name, v := range rl {
+		for _, name := range sortedNames(rl) {
+			v := rl[name]
 			if !contains(QuotaResources, name) && !hasPrefix(name, "count/") {
 				e.notSupported(path+"["+name+"]", name, QuotaResources...)
 				continue

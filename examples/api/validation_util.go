@@ -217,13 +217,17 @@ func validateIP(e *errs, path, ip string) {
 	}
 }
 
-func validateResourceList(e *errs, path string, rl ResourceList) {
+func sortedNames(rl ResourceList) []string {
 	names := make([]string, 0, len(rl))
 	for n := range rl {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
+	return names
+}
+
+func validateResourceList(e *errs, path string, rl ResourceList) {
+	for _, n := range sortedNames(rl) {
 		if n == "" {
 			e.add(path, "", "Invalid value: resource name must be non-empty")
 			continue
