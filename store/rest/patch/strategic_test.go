@@ -15,12 +15,12 @@ type tPod struct {
 }
 
 type tSpec struct {
-	Replicas    *int32       `json:"replicas,omitempty"`
-	Containers  []tContainer `json:"containers" patchStrategy:"merge" patchMergeKey:"name"`
-	Volumes     []tVolume    `json:"volumes,omitempty" patchStrategy:"merge,retainKeys" patchMergeKey:"name"`
-	Tolerations []tToleration `json:"tolerations,omitempty"`
-	Strategy    tStrategy    `json:"strategy" patchStrategy:"retainKeys"`
-	CIDRs       []string     `json:"cidrs,omitempty" patchStrategy:"merge"`
+	Replicas    *int32            `json:"replicas,omitempty"`
+	Containers  []tContainer      `json:"containers" patchStrategy:"merge" patchMergeKey:"name"`
+	Volumes     []tVolume         `json:"volumes,omitempty" patchStrategy:"merge,retainKeys" patchMergeKey:"name"`
+	Tolerations []tToleration     `json:"tolerations,omitempty"`
+	Strategy    tStrategy         `json:"strategy" patchStrategy:"retainKeys"`
+	CIDRs       []string          `json:"cidrs,omitempty" patchStrategy:"merge"`
 	Selector    map[string]string `json:"selector,omitempty"`
 }
 
