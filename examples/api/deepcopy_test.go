@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,6 +175,9 @@ func TestDeepCopyFullyPopulated(t *testing.T) {
 	roundTrip(t, "Scale", (*Scale).DeepCopy)
 	roundTrip(t, "Status", (*Status).DeepCopy)
 	roundTrip(t, "PodList", (*PodList).DeepCopy)
+	roundTrip(t, "DeploymentList", (*DeploymentList).DeepCopy)
+	roundTrip(t, "PodSpec", (*PodSpec).DeepCopy)
+	roundTrip(t, "LabelSelector", (*LabelSelector).DeepCopy)
 }
 
 func BenchmarkDeepCopyPod(b *testing.B) {
@@ -194,3 +199,69 @@ func BenchmarkJSONCopyPod(b *testing.B) {
 }
 
 func deepEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+func BenchmarkDeepCopyFixturePod(b *testing.B) {
+	p := new(Pod)
+	data, err := os.ReadFile("testdata/pod.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := json.Unmarshal(data, p); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = p.DeepCopy()
+	}
+}
+
+func BenchmarkJSONCopyFixturePod(b *testing.B) {
+	data, err := os.ReadFile("testdata/pod.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := new(Pod)
+	json.Unmarshal(data, p)
+	b.ReportAllocs()
+	for b.Loop() {
+		d, _ := json.Marshal(p)
+		var q Pod
+		_ = json.Unmarshal(d, &q)
+	}
+}
+
+// Many goroutines deep-copy, derive schemas and validate at once; every
+// result must equal the single-threaded one (the type caches are shared).
+func TestConcurrentCopySchemaValidate(t *testing.T) {
+	src := full[Deployment]()
+	want := src.DeepCopy()
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if c := src.DeepCopy(); !reflect.DeepEqual(c, want) {
+					errs <- "copy differs"
+					return
+				}
+				k := Kinds()[(g+i)%len(Kinds())]
+				if k.Schema().Field("metadata") == nil {
+					errs <- "schema lacks metadata for " + k.Resource().Name
+					return
+				}
+				p := validPod()
+				if err := PodKind.Validate(p); err != nil {
+					errs <- err.Error()
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}

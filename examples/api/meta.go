@@ -44,8 +44,12 @@ func (v IntOrString) MarshalJSON() ([]byte, error) {
 	return strconv.AppendInt(nil, int64(v.IntVal), 10), nil
 }
 
-// UnmarshalJSON accepts a JSON string or an integer that fits in int32.
+// UnmarshalJSON accepts a JSON string or an integer that fits in int32;
+// null leaves v unchanged.
 func (v *IntOrString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
@@ -142,9 +146,6 @@ type List[T any] struct {
 	Items []T `json:"items"`
 }
 
-// DeepCopy returns a deep copy of l.
-func (l *List[T]) DeepCopy() *List[T] { return deepCopy(l) }
-
 // ObjectReference points at another object.
 type ObjectReference struct {
 	Kind            string `json:"kind,omitempty"`
@@ -209,9 +210,6 @@ func NewStatus(code int32, reason, message string) *Status {
 	}
 	return &Status{TypeMeta: store.TypeMeta{APIVersion: "v1", Kind: "Status"}, Status: st, Code: code, Reason: reason, Message: message}
 }
-
-// DeepCopy returns a deep copy of s.
-func (s *Status) DeepCopy() *Status { return deepCopy(s) }
 
 // LabelSelector selects objects by labels: every matchLabels pair and every
 // expression must hold. An empty selector matches everything; a nil one

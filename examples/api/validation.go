@@ -315,7 +315,7 @@ func validateProbe(e *errs, p string, pr *Probe, liveness bool) {
 // activeDeadlineSeconds and added tolerations.
 func validatePodUpdate(old, new *Pod) store.FieldErrors {
 	var e errs
-	a := *deepCopy(&old.Spec)
+	a := *old.Spec.DeepCopy()
 	b := new.Spec
 	if len(a.Containers) == len(b.Containers) {
 		for i := range a.Containers {
