@@ -183,3 +183,45 @@ func TestLabelSelectorString(t *testing.T) {
 		}
 	}
 }
+
+// The store selector built from a LabelSelector matches exactly the label
+// sets the LabelSelector itself matches.
+func TestLabelSelectorToStoreSelector(t *testing.T) {
+	sels := []*LabelSelector{
+		{},
+		{MatchLabels: map[string]string{"app": "web"}},
+		{MatchLabels: map[string]string{"app": "web", "empty": ""}},
+		{MatchExpressions: []LabelSelectorRequirement{{Key: "tier", Operator: OpIn, Values: []string{"a", "b"}}, {Key: "x", Operator: OpDoesNotExist}}},
+		{MatchLabels: map[string]string{"app": "web"}, MatchExpressions: []LabelSelectorRequirement{{Key: "env", Operator: OpNotIn, Values: []string{"dev"}}, {Key: "gpu", Operator: OpExists}}},
+	}
+	sets := []map[string]string{
+		nil, {"app": "web"}, {"app": "web", "empty": ""}, {"app": "db"}, {"tier": "a"}, {"tier": "c"}, {"tier": "b", "x": "1"},
+		{"app": "web", "env": "prod", "gpu": "1"}, {"app": "web", "env": "dev", "gpu": "1"}, {"app": "web", "gpu": ""},
+	}
+	for _, ls := range sels {
+		s, err := ls.Selector()
+		if err != nil {
+			t.Fatalf("%+v: %v", ls, err)
+		}
+		for _, set := range sets {
+			if s.Matches(set) != ls.Matches(set) {
+				t.Errorf("selector %q and %+v disagree on %v", s.String(), ls, set)
+			}
+		}
+	}
+	if _, err := (&LabelSelector{MatchLabels: map[string]string{"bad key!": "x"}}).Selector(); !errors.Is(err, ErrSelector) {
+		t.Errorf("bad key: err = %v", err)
+	}
+}
+
+func TestStoreCloneUsesDeepCopy(t *testing.T) {
+	p := loadFixture[Pod](t, "pod.json")
+	c := store.Clone(p)
+	if c == p || !deepEqual(c, p) {
+		t.Fatal("Clone is not an equal private copy")
+	}
+	c.Labels["app"] = "changed"
+	if p.Labels["app"] != "web" {
+		t.Fatal("Clone shares the labels map")
+	}
+}

@@ -131,8 +131,8 @@ func Kinds() []Descriptor {
 		ResourceQuotaKind, LeaseKind, ReplicaSetKind, DeploymentKind, StatefulSetKind, DaemonSetKind}
 	sort.SliceStable(all, func(i, j int) bool {
 		a, b := all[i].Resource(), all[j].Resource()
-		if a.Group() != b.Group() {
-			return a.Group() < b.Group()
+		if groupOf(a) != groupOf(b) {
+			return groupOf(a) < groupOf(b)
 		}
 		return a.Name < b.Name
 	})
@@ -149,7 +149,7 @@ func Lookup(name string) (Descriptor, bool) {
 	}
 	for _, d := range Kinds() {
 		r := d.Resource()
-		if group != "" && r.Group() != group {
+		if group != "" && groupOf(r) != group {
 			continue
 		}
 		if n == r.Name || n == d.Singular() || n == strings.ToLower(r.Kind) {

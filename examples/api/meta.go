@@ -288,6 +288,21 @@ func (s *LabelSelector) SelectorString() (string, error) {
 	return strings.Join(parts, ","), nil
 }
 
+// Selector converts the selector to a store.Selector (for
+// store.ListOptions and WatchOptions). Errors wrap ErrSelector (and so
+// store.ErrInvalid) and name the problem.
+func (s *LabelSelector) Selector() (store.Selector, error) {
+	text, err := s.SelectorString()
+	if err != nil {
+		return store.Selector{}, err
+	}
+	sel, err := store.ParseSelector(text)
+	if err != nil {
+		return store.Selector{}, fmt.Errorf("%w: %v", ErrSelector, err)
+	}
+	return sel, nil
+}
+
 // Matches reports whether labels satisfy the selector. A nil selector
 // matches nothing; an invalid operator matches nothing.
 func (s *LabelSelector) Matches(labels map[string]string) bool {

@@ -51,6 +51,9 @@ func TestRegistryContents(t *testing.T) {
 		if tm := obj.GetTypeMeta(); tm.Kind != r.Kind || tm.APIVersion != r.APIVersion {
 			t.Errorf("%s: NewObject TypeMeta = %+v", r.Name, tm)
 		}
+		if err := r.Validate(); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
 		if d.ListKind() != r.Kind+"List" || d.Schema() == nil || len(d.TableColumns()) == 0 || d.Singular() == "" {
 			t.Errorf("%s: incomplete descriptor", r.Name)
 		}
@@ -66,10 +69,13 @@ func TestRegistryContents(t *testing.T) {
 			t.Errorf("%s: empty object validated", r.Name)
 		}
 	}
-	if kinds[0].Resource().Group() != "" || kinds[len(kinds)-1].Resource().Group() != "coordination.k8s.io" {
+	if groupOf(kinds[0].Resource()) != "" || groupOf(kinds[len(kinds)-1].Resource()) != "coordination.k8s.io" {
 		t.Error("Kinds not sorted by group")
 	}
-	if r := DeploymentKind.Resource(); r.Group() != "apps" || r.Version() != "v1" || PodKind.Resource().Version() != "v1" {
+	if g, v := GroupVersion(DeploymentKind.Resource()); g != "apps" || v != "v1" {
+		t.Error("Group/Version")
+	}
+	if g, v := GroupVersion(PodKind.Resource()); g != "" || v != "v1" {
 		t.Error("Group/Version")
 	}
 	if !PodKind.HasSubresource("binding") || !PodKind.HasStatus() || DaemonSetKind.HasSubresource("scale") || !DeploymentKind.HasSubresource("scale") {
