@@ -16,6 +16,7 @@ var (
 		singular: "namespace", shortNames: []string{"ns"}, subresources: []string{"status"},
 		newObj: func() *Namespace { return &Namespace{} }, fields: namespaceFields(),
 		defaulter: defaultNamespace, validator: validateNamespace,
+		createStatus: func(n *Namespace) { n.Status.Phase = NamespaceActive },
 		table: namespaceTable, schema: patch.SchemaFor[Namespace](),
 	}
 	// NodeKind: nodes (v1, cluster-scoped; short name no).
@@ -24,6 +25,7 @@ var (
 		singular: "node", shortNames: []string{"no"}, subresources: []string{"status"},
 		newObj: func() *Node { return &Node{} }, fields: nodeFields(),
 		validator: validateNode, table: nodeTable, schema: patch.SchemaFor[Node](),
+		keepStatusOnCreate: true,
 	}
 	// PodKind: pods (v1; short name po; status and binding subresources).
 	PodKind = &Kind[*Pod]{
@@ -32,6 +34,7 @@ var (
 		categories: []string{"all"},
 		newObj:     func() *Pod { return &Pod{} }, fields: podFields(),
 		defaulter: defaultPod, validator: validatePod, updateCheck: validatePodUpdate,
+		createStatus: func(p *Pod) { p.Status.Phase = PodPending },
 		table: podTable, schema: patch.SchemaFor[Pod](),
 	}
 	// ServiceKind: services (v1; short name svc).

@@ -35,6 +35,12 @@ type Kind[T store.Object] struct {
 	schema       *patch.Schema
 	scale        func(T) *Scale
 	setReplicas  func(T, int32)
+	// createStatus sets the status a created object starts with; nil clears
+	// it (for kinds with a status subresource).
+	createStatus func(T)
+	// keepStatusOnCreate: the creator may set the status (nodes register
+	// with theirs).
+	keepStatusOnCreate bool
 }
 
 // Descriptor is the untyped view of a Kind, for discovery and for code that
@@ -271,6 +277,40 @@ func (k *Kind[T]) ClearStatus(obj T) {
 	if f := reflect.ValueOf(obj).Elem().FieldByName("Status"); f.IsValid() {
 		f.SetZero()
 	}
+}
+
+// PrepareForCreate resets what a client may not set when creating through
+// the main resource: for kinds with a status subresource the status starts
+// empty (pods start Pending, namespaces Active; nodes keep theirs). Call it
+// before Default and Validate.
+func (k *Kind[T]) PrepareForCreate(obj T) {
+	if !k.HasStatus() || k.keepStatusOnCreate {
+		return
+	}
+	k.ClearStatus(obj)
+	if k.createStatus != nil {
+		k.createStatus(obj)
+	}
+}
+
+// PrepareForUpdate makes an update through the main resource keep the
+// stored status (status changes go through the status subresource). obj is
+// the new object, old the stored one.
+func (k *Kind[T]) PrepareForUpdate(obj, old T) {
+	if k.HasStatus() {
+		k.CopyStatus(obj, old)
+	}
+}
+
+// PrepareForStatusUpdate returns the object a status-subresource update
+// writes: a copy of the stored object old with obj's status and obj's
+// resourceVersion (the update's precondition). Everything else a client
+// sends to /status is ignored.
+func (k *Kind[T]) PrepareForStatusUpdate(obj, old T) T {
+	out := store.Clone(old)
+	k.CopyStatus(out, obj)
+	out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
+	return out
 }
 
 // DefaultObject is Default, untyped.

@@ -200,3 +200,55 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestPrepareForCreateAndUpdate(t *testing.T) {
+	p := loadFixture[Pod](t, "pod.json")
+	PodKind.PrepareForCreate(p)
+	if !deepEqual(p.Status, PodStatus{Phase: PodPending}) {
+		t.Fatalf("pod status on create: %+v", p.Status)
+	}
+	n := loadFixture[Node](t, "node.json")
+	want := n.Status
+	NodeKind.PrepareForCreate(n)
+	if !deepEqual(n.Status, want) {
+		t.Fatal("node status must be kept on create")
+	}
+	ns := loadFixture[Namespace](t, "namespace.json")
+	NamespaceKind.PrepareForCreate(ns)
+	if ns.Status.Phase != NamespaceActive {
+		t.Fatal("namespace starts Active")
+	}
+	d := loadFixture[Deployment](t, "deployment.json")
+	DeploymentKind.PrepareForCreate(d)
+	if !deepEqual(d.Status, DeploymentStatus{}) {
+		t.Fatal("deployment status not cleared")
+	}
+	ep := loadFixture[Endpoints](t, "endpoints.json")
+	before := ep.DeepCopy()
+	EndpointsKind.PrepareForCreate(ep)
+	if !deepEqual(ep, before) {
+		t.Fatal("endpoints have no status to reset")
+	}
+
+	old := loadFixture[Deployment](t, "deployment.json")
+	upd := old.DeepCopy()
+	upd.Spec.Replicas = ptr(int32(9))
+	upd.Status.ReadyReplicas = 99
+	DeploymentKind.PrepareForUpdate(upd, old)
+	if *upd.Spec.Replicas != 9 || upd.Status.ReadyReplicas != 2 {
+		t.Fatal("main-resource update must keep the stored status")
+	}
+
+	st := old.DeepCopy()
+	st.ResourceVersion = "77"
+	st.Spec.Replicas = ptr(int32(1))
+	st.Labels = map[string]string{"sneaky": "x"}
+	st.Status.ReadyReplicas = 3
+	out := DeploymentKind.PrepareForStatusUpdate(st, old)
+	if out.Status.ReadyReplicas != 3 || *out.Spec.Replicas != 3 || out.Labels != nil || out.ResourceVersion != "77" {
+		t.Fatalf("status update: %+v", out)
+	}
+	if out == old || old.Status.ReadyReplicas != 2 {
+		t.Fatal("PrepareForStatusUpdate modified the stored object")
+	}
+}
