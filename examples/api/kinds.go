@@ -17,7 +17,7 @@ var (
 		newObj: func() *Namespace { return &Namespace{} }, fields: namespaceFields(),
 		defaulter: defaultNamespace, validator: validateNamespace,
 		createStatus: func(n *Namespace) { n.Status.Phase = NamespaceActive },
-		table: namespaceTable, schema: patch.SchemaFor[Namespace](),
+		table:        namespaceTable, schema: patch.SchemaFor[Namespace](),
 	}
 	// NodeKind: nodes (v1, cluster-scoped; short name no).
 	NodeKind = &Kind[*Node]{
@@ -35,7 +35,7 @@ var (
 		newObj:     func() *Pod { return &Pod{} }, fields: podFields(),
 		defaulter: defaultPod, validator: validatePod, updateCheck: validatePodUpdate,
 		createStatus: func(p *Pod) { p.Status.Phase = PodPending },
-		table: podTable, schema: patch.SchemaFor[Pod](),
+		table:        podTable, schema: patch.SchemaFor[Pod](),
 	}
 	// ServiceKind: services (v1; short name svc).
 	ServiceKind = &Kind[*Service]{
