@@ -39,7 +39,11 @@ type Quantity struct {
 	format Format
 }
 
-const minScale = -9
+const (
+	minScale  = -9
+	maxScale  = 30 // values up to about 9.2e48
+	maxDigits = 40
+)
 
 var (
 	binarySuffixes  = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
@@ -117,6 +121,18 @@ func ParseQuantity(s string) (Quantity, error) {
 	default:
 		return fail(fmt.Sprintf("unknown suffix %q (use n, u, m, k, M, G, T, P, E, Ki..Ei or an exponent)", suffix))
 	}
+	// Trim zeros as text first, so that long runs cost nothing, then bound
+	// the significant digits.
+	for len(digits) > 1 && digits[0] == '0' {
+		digits = digits[1:]
+	}
+	for len(digits) > 1 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp10++
+	}
+	if len(digits) > maxDigits {
+		return fail(fmt.Sprintf("more than %d significant digits", maxDigits))
+	}
 	n := new(big.Int)
 	n.SetString(string(digits), 10)
 	if bin > 0 {
@@ -155,6 +171,10 @@ func fromBig(n *big.Int, scale int64, f Format) (Quantity, error) {
 	if n.Sign() == 0 {
 		return Quantity{format: f}, nil
 	}
+	if scale < minScale-maxDigits-1 && n.BitLen() < 4*maxDigits {
+		// |value| < 10^(maxDigits) * 10^(minScale-maxDigits-1) < 1n: rounds to ±1n
+		return Quantity{v: int64(n.Sign()), scale: minScale, format: f}, nil
+	}
 	if scale < minScale {
 		div := new(big.Int).Exp(bigTen, big.NewInt(minScale-scale), nil)
 		quo, rem := new(big.Int).QuoRem(n, div, new(big.Int))
@@ -173,7 +193,7 @@ func fromBig(n *big.Int, scale int64, f Format) (Quantity, error) {
 		n = q
 		scale++
 	}
-	if !n.IsInt64() || scale > math.MaxInt32/2 {
+	if !n.IsInt64() || scale > maxScale {
 		return Quantity{}, errors.New("value out of range")
 	}
 	return Quantity{v: n.Int64(), scale: int32(scale), format: f}, nil
@@ -252,7 +272,7 @@ func (q Quantity) combine(y Quantity, sub bool) Quantity {
 		a.Add(a, b)
 	}
 	scale := int64(s)
-	for !a.IsInt64() && scale < math.MaxInt32/4 {
+	for !a.IsInt64() && scale < maxScale {
 		// too many digits: drop one, rounding away from zero
 		quo, rem := new(big.Int).QuoRem(a, bigTen, new(big.Int))
 		if rem.Sign() != 0 {

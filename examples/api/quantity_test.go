@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -62,7 +63,7 @@ func TestParseQuantityCanonicalForms(t *testing.T) {
 }
 
 func TestParseQuantityErrors(t *testing.T) {
-	for _, in := range []string{"", "abc", "1K", "1Gb", "1.2.3", "--1", "1e", "1e+", "Mi", "1 Gi", ".", "1e99999", "99999999999999999999999"} {
+	for _, in := range []string{"1e31", "1" + strings.Repeat("0", 100000), "0." + strings.Repeat("1", 50), "", "abc", "1K", "1Gb", "1.2.3", "--1", "1e", "1e+", "Mi", "1 Gi", ".", "1e99999", "99999999999999999999999"} {
 		_, err := ParseQuantity(in)
 		if !errors.Is(err, ErrQuantity) {
 			t.Errorf("ParseQuantity(%q): err = %v, want ErrQuantity", in, err)
@@ -148,4 +149,32 @@ func FuzzParseQuantity(f *testing.F) {
 			t.Fatalf("%q -> %q -> %q changed value", s, q.String(), r.String())
 		}
 	})
+}
+
+func TestQuantityLongZeroRuns(t *testing.T) {
+	q, err := ParseQuantity("0." + strings.Repeat("0", 100000))
+	if err != nil || !q.IsZero() {
+		t.Fatalf("long zero: %v %v", q, err)
+	}
+	q, err = ParseQuantity("000000000000000000000000000000000000000000000000001.5000000000000000000000000000000000000000000000000000k")
+	if err != nil || q.String() != "1500" {
+		t.Fatalf("padded: %v %v", q, err)
+	}
+	if MustParse("8E").Add(MustParse("9E")).Cmp(MustParse("17E")) != 0 {
+		t.Fatal("sum beyond int64 units must stay exact")
+	}
+}
+
+func TestQuantityTinyRoundsToNano(t *testing.T) {
+	for in, want := range map[string]string{
+		"0." + strings.Repeat("0", 100000) + "1":  "1n",
+		"-0." + strings.Repeat("0", 100000) + "1": "-1n",
+		"1e-50": "1e-9",
+		"1.5n":  "2n",
+	} {
+		q, err := ParseQuantity(in)
+		if err != nil || q.String() != want {
+			t.Errorf("%.20s...: %v %v, want %s", in, q, err, want)
+		}
+	}
 }
