@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
+	"strconv"
+	"strings"
 	"sort"
 )
 
@@ -95,28 +96,63 @@ func Equal(a, b any) bool {
 		y, ok := b.(bool)
 		return ok && x == y
 	}
-	ra, oka := toRat(a)
-	rb, okb := toRat(b)
-	return oka && okb && ra.Cmp(rb) == 0
+	na, oka := canonNumber(a)
+	nb, okb := canonNumber(b)
+	return oka && okb && na == nb
 }
 
-func toRat(v any) (*big.Rat, bool) {
+// number is a JSON number in canonical form: sign, significant digits
+// without leading or trailing zeros, and a decimal exponent. Comparing the
+// forms compares values exactly without arithmetic, so a huge exponent
+// costs nothing.
+type number struct {
+	neg    bool
+	digits string
+	exp    int64
+}
+
+func canonNumber(v any) (number, bool) {
+	var s string
 	switch x := v.(type) {
 	case json.Number:
-		r, ok := new(big.Rat).SetString(string(x))
-		return r, ok
+		s = string(x)
 	case float64:
-		r := new(big.Rat)
-		if r.SetFloat64(x) == nil {
-			return nil, false
-		}
-		return r, true
+		s = strconv.FormatFloat(x, 'g', -1, 64)
 	case int:
-		return new(big.Rat).SetInt64(int64(x)), true
+		s = strconv.Itoa(x)
 	case int64:
-		return new(big.Rat).SetInt64(x), true
+		s = strconv.FormatInt(x, 10)
+	default:
+		return number{}, false
 	}
-	return nil, false
+	var n number
+	if strings.HasPrefix(s, "-") {
+		n.neg, s = true, s[1:]
+	}
+	mant, expText, hasExp := strings.Cut(strings.ToLower(s), "e")
+	if hasExp {
+		e, err := strconv.ParseInt(expText, 10, 64)
+		if err != nil || e > 1<<60 || e < -(1<<60) {
+			return number{}, false
+		}
+		n.exp = e
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	n.exp -= int64(len(frac))
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return number{}, false
+		}
+	}
+	digits = strings.TrimLeft(digits, "0")
+	trimmed := strings.TrimRight(digits, "0")
+	n.exp += int64(len(digits) - len(trimmed))
+	n.digits = trimmed
+	if n.digits == "" {
+		return number{}, true // zero, whatever its sign or exponent
+	}
+	return n, true
 }
 
 // typeName names a JSON value's type for error messages.

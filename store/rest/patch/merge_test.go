@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -80,5 +81,28 @@ func TestApplyMergePatchDoesNotModifyDoc(t *testing.T) {
 	}
 	if !Equal(out, map[string]any{"a": map[string]any{}}) {
 		t.Fatalf("out = %v", out)
+	}
+}
+
+func TestEqualNumbers(t *testing.T) {
+	n := func(s string) any { return json.Number(s) }
+	same := [][2]any{
+		{n("1"), n("1.0")}, {n("100"), n("1e2")}, {n("0.5"), n("5E-1")}, {n("-0"), n("0")}, {n("0.0"), n("0e10")},
+		{n("12345678901234567890"), n("12345678901234567890.000")}, {n("1e1000000000"), n("10e999999999")},
+		{float64(1.5), n("1.5")}, {int64(3), n("3.00")},
+	}
+	for _, c := range same {
+		if !Equal(c[0], c[1]) {
+			t.Errorf("%v != %v", c[0], c[1])
+		}
+	}
+	differ := [][2]any{
+		{n("12345678901234567890"), n("12345678901234567891")}, {n("1"), n("-1")}, {n("1e1000000000"), n("1e1000000001")},
+		{n("1"), "1"}, {n("0"), nil}, {n("0"), false},
+	}
+	for _, c := range differ {
+		if Equal(c[0], c[1]) {
+			t.Errorf("%v == %v", c[0], c[1])
+		}
 	}
 }
