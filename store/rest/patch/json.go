@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
-	"sort"
 )
 
 // ErrInvalidPatch is wrapped by every error this package returns: the patch
