@@ -109,6 +109,7 @@ type Store[T Object] struct {
 	maxBytes int
 	now      func() time.Time
 	validate func(Object) error
+	locks    keyLocks // turns for GuaranteedUpdate, per key
 }
 
 // New returns a store of r's objects over b. It fails if r is invalid, T is

@@ -54,7 +54,7 @@ func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
 		if want != 0 && cur.ModRevision != want {
 			return zero, fmt.Errorf("update: %w", &ConflictError{Key: key, Expected: want, Current: cur.ModRevision})
 		}
-		out, err := s.updateFrom(ctx, key, cur, shallowCopy(obj), true)
+		out, _, err := s.updateFrom(ctx, key, cur, shallowCopy(obj), true)
 		var ce *ConflictError
 		if want == 0 && errors.As(err, &ce) {
 			latest = ce.Latest
@@ -73,14 +73,22 @@ func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
 // If fn fails, its error is returned (wrapped once with the key) and
 // nothing is written. If the result encodes to the stored bytes, nothing is
 // written and the current object is returned. The rules of Update apply to
-// fn's result.
+// fn's result. Concurrent GuaranteedUpdates of one object through one Store
+// take turns (fn must therefore not itself call GuaranteedUpdate on the same
+// object of the same Store).
 func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string, fn func(T) (T, error)) (T, error) {
 	var zero T
 	if err := s.checkKeyArgs(namespace, name); err != nil {
 		return zero, fmt.Errorf("guaranteed update: %w", err)
 	}
 	key := s.Key(namespace, name)
-	var latest *KV
+	turn, release, err := s.locks.acquire(ctx, key)
+	if err != nil {
+		return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
+	}
+	defer release()
+	latest := turn.hint
+	turn.hint = nil
 	attempt := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -101,7 +109,7 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		if err := checkNonNil(n); err != nil {
 			return zero, fmt.Errorf("guaranteed update %s: update function returned %w", key, err)
 		}
-		out, err := s.updateFrom(ctx, key, cur, n, false)
+		out, written, err := s.updateFrom(ctx, key, cur, n, false)
 		if ce := (*ConflictError)(nil); errors.As(err, &ce) {
 			latest = ce.Latest
 			attempt++
@@ -113,6 +121,7 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		if err != nil {
 			return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
 		}
+		turn.hint = written
 		return out, nil
 	}
 }
@@ -153,17 +162,18 @@ type storedMeta struct {
 // updateFrom writes n over the stored state cur. n may be a shallow copy of
 // a caller's object: only its top-level metadata fields are assigned. With
 // fresh, the result is decoded from the written bytes; otherwise n itself
-// (owned by the store) is returned. It returns a *ConflictError when cur is
-// no longer current.
-func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fresh bool) (T, error) {
+// (owned by the store) is returned, with the state now stored (nil if the
+// object is gone). It returns a *ConflictError when cur is no longer
+// current.
+func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fresh bool) (T, *KV, error) {
 	var zero T
 	var old storedMeta
 	if err := json.Unmarshal(cur.Value, &old); err != nil {
-		return zero, fmt.Errorf("%s: decoding stored object: %w", key, err)
+		return zero, nil, fmt.Errorf("%s: decoding stored object: %w", key, err)
 	}
 	om, nm := &old.Metadata, n.GetObjectMeta()
 	if nm.Name != om.Name || nm.Namespace != om.Namespace {
-		return zero, &FieldError{Field: "metadata.name", Value: joinKey(nm.Namespace, nm.Name), Reason: "name and namespace cannot change"}
+		return zero, nil, &FieldError{Field: "metadata.name", Value: joinKey(nm.Namespace, nm.Name), Reason: "name and namespace cannot change"}
 	}
 	nm.UID = om.UID
 	nm.GenerateName = om.GenerateName
@@ -179,44 +189,48 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fres
 		}
 	}
 	if len(errs) > 0 {
-		return zero, errs
+		return zero, nil, errs
 	}
 	if s.validate != nil {
 		if err := s.validate(n); err != nil {
-			return zero, err
+			return zero, nil, err
 		}
 	}
 	data, err := s.encode(n, key)
 	if err != nil {
-		return zero, err
+		return zero, nil, err
 	}
 	if bytes.Equal(data, cur.Value) {
-		return s.decode(key, cur.Value, cur.ModRevision)
+		out, err := s.decode(key, cur.Value, cur.ModRevision)
+		return out, &cur, err
 	}
 	changed, err := specDiffers(cur.Value, data)
 	if err != nil {
-		return zero, fmt.Errorf("%s: %w", key, err)
+		return zero, nil, fmt.Errorf("%s: %w", key, err)
 	}
 	if changed {
 		nm.Generation = om.Generation + 1
 		if data, err = s.encode(n, key); err != nil {
-			return zero, err
+			return zero, nil, err
 		}
 	}
 	var rev int64
+	var written *KV
 	if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
 		_, rev, err = s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
 	} else {
 		rev, err = s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
+		written = &KV{Key: key, Value: data, CreateRevision: cur.CreateRevision, ModRevision: rev}
 	}
 	if err != nil {
-		return zero, err
+		return zero, nil, err
 	}
 	if fresh {
-		return s.decode(key, data, rev)
+		out, err := s.decode(key, data, rev)
+		return out, written, err
 	}
 	nm.ResourceVersion = FormatRevision(rev)
-	return n, nil
+	return n, written, nil
 }
 
 // specDiffers reports whether two encoded objects differ in anything but

@@ -421,14 +421,29 @@ func testStoreNoLostUpdate(t *testing.T, e *storeEnv) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	e.create(t, NewWidget("ns", "counter", nil))
+	// Four stores on one backend stand for four processes: a store lets its
+	// own goroutines take turns, but the stores race each other's
+	// compare-and-swap.
+	stores := []*store.Store[*Widget]{e.s}
+	for len(stores) < 4 {
+		s, err := store.New[*Widget](e.b, WidgetResource, store.WithKeyPrefix(e.prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores = append(stores, s)
+	}
 	var wg sync.WaitGroup
-	var done atomic.Int64
-	for range e.opts.Workers {
+	var done, attempts atomic.Int64
+	start := time.Now()
+	defer func() { t.Logf("%d increments in %d attempts, %v", done.Load(), attempts.Load(), time.Since(start)) }()
+	for i := range e.opts.Workers {
+		s := stores[i%len(stores)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range e.opts.Increments {
-				if _, err := e.s.GuaranteedUpdate(ctx, "ns", "counter", func(w *Widget) (*Widget, error) {
+				if _, err := s.GuaranteedUpdate(ctx, "ns", "counter", func(w *Widget) (*Widget, error) {
+					attempts.Add(1)
 					w.Status.Count++
 					return w, nil
 				}); err != nil {
