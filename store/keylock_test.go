@@ -36,8 +36,9 @@ func TestKeyLocks(t *testing.T) {
 			close(got)
 			return
 		}
-		got <- k.hint
+		h := k.hint
 		rel()
+		got <- h
 	}()
 	// Hand over only once the goroutine is queued (a hint passes only to
 	// waiters; a key nobody waits for is forgotten).
