@@ -53,10 +53,12 @@ const DefaultKeyPrefix = "/setpoint"
 const DefaultMaxObjectBytes = 1 << 20
 
 type options struct {
-	prefix    string
-	maxBytes  int
-	clock     func() time.Time
-	validator func(Object) error
+	prefix      string
+	maxBytes    int
+	clock       func() time.Time
+	validator   func(Object) error
+	watchCache  bool
+	watchWindow int
 }
 
 // Option configures New.
@@ -109,7 +111,8 @@ type Store[T Object] struct {
 	maxBytes int
 	now      func() time.Time
 	validate func(Object) error
-	locks    keyLocks // turns for GuaranteedUpdate, per key
+	locks    keyLocks    // turns for GuaranteedUpdate, per key
+	cache    *watchCache // nil without WithWatchCache
 }
 
 // New returns a store of r's objects over b. It fails if r is invalid, T is
@@ -134,7 +137,15 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 	if err := checkObjectType[T](); err != nil {
 		return nil, err
 	}
+	var cache *watchCache
+	if o.watchCache {
+		if o.watchWindow <= 0 {
+			return nil, fmt.Errorf("%w: store.New: watch cache window must be positive, got %d", ErrInvalid, o.watchWindow)
+		}
+		cache = &watchCache{window: o.watchWindow}
+	}
 	return &Store[T]{
+		cache:    cache,
 		b:        b,
 		res:      r,
 		prefix:   o.prefix + "/" + r.Name + "/",

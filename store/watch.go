@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -46,23 +48,51 @@ func (s *Store[T]) Watch(ctx context.Context, namespace string, opts WatchOption
 		return nil, fmt.Errorf("watch %s: %w", s.res.Name, &FieldError{Field: "afterRevision", Value: FormatRevision(opts.AfterRevision), Reason: "must not be negative"})
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	bw, err := s.b.Watch(ctx, s.listPrefix(namespace), opts.AfterRevision)
+	var bw watch.Watcher[KV]
+	var err error
+	if s.cache != nil {
+		if opts.AfterRevision == 0 {
+			if opts.AfterRevision, err = s.b.Revision(ctx); err != nil {
+				cancel()
+				return nil, fmt.Errorf("watch %s: %w", s.res.Name, err)
+			}
+		}
+		bw, err = s.cache.subscribe(ctx, s.b, s.prefix, opts.AfterRevision, opts.Bookmarks)
+	} else {
+		bw, err = s.b.Watch(ctx, s.listPrefix(namespace), opts.AfterRevision)
+	}
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("watch %s: %w", s.res.Name, err)
 	}
+	var reopen func(afterRev int64) (watch.Watcher[KV], error)
+	if s.cache != nil {
+		reopen = func(afterRev int64) (watch.Watcher[KV], error) {
+			return s.cache.subscribe(ctx, s.b, s.prefix, afterRev, opts.Bookmarks)
+		}
+	}
 	out := watch.NewStream[T](watchBuffer)
 	go func() {
 		defer cancel()
-		defer bw.Stop()
-		out.Close(s.pump(ctx, bw, out, opts))
+		out.Close(s.pump(ctx, bw, reopen, out, s.listPrefix(namespace), opts))
 	}()
 	return out, nil
 }
 
+// maxReopens bounds how often in a row a watch-cache subscription is
+// reopened without an event in between.
+const maxReopens = 3
+
 // pump converts backend events into typed events until the stream ends and
-// returns the reason.
-func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], out *watch.Stream[T], opts WatchOptions) error {
+// returns the reason. With reopen (a watch-cache subscription), a stream
+// that ends with ErrGone (the shared cache fell behind a compaction) or
+// ErrTooSlow (this watch fell out of the cache's window) is reopened after
+// the last revision this watch passed on, so nothing is skipped or repeated:
+// the cache serves it if it can, else the backend, which decides whether
+// that revision is really gone.
+func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], reopen func(int64) (watch.Watcher[KV], error), out *watch.Stream[T], prefix string, opts WatchOptions) error {
+	defer func() { bw.Stop() }()
+	last, reopens := opts.AfterRevision, 0
 	filtering := !opts.Selector.Empty() || opts.Filter != nil
 	match := func(obj T) bool {
 		if !opts.Selector.Matches(obj.GetObjectMeta().Labels) {
@@ -81,10 +111,22 @@ func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], out *watch.St
 			return ctx.Err()
 		}
 		if !ok {
-			if err := bw.Err(); err != nil {
+			err := bw.Err()
+			if reopen != nil && last > 0 && (errors.Is(err, watch.ErrGone) || errors.Is(err, watch.ErrTooSlow)) && reopens < maxReopens {
+				reopens++
+				bw.Stop()
+				if bw, err = reopen(last); err == nil {
+					continue
+				}
+				bw = watch.NewStream[KV](0) // for the deferred Stop
+			}
+			if err != nil {
 				return err
 			}
 			return watch.ErrClosed
+		}
+		if ev.Revision > last {
+			last, reopens = ev.Revision, 0
 		}
 		var te watch.Event[T]
 		switch ev.Type {
@@ -99,6 +141,9 @@ func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], out *watch.St
 			}
 			return watch.ErrClosed
 		case watch.Added, watch.Modified, watch.Deleted:
+			if !strings.HasPrefix(ev.Object.Key, prefix) {
+				continue // another namespace, from the shared watch cache
+			}
 			obj, err := s.decode(ev.Object.Key, ev.Object.Value, ev.Revision)
 			if err != nil {
 				return fmt.Errorf("watch %s: revision %d: %w", s.res.Name, ev.Revision, err)

@@ -27,3 +27,7 @@ func TestBackendContract(t *testing.T) {
 func TestStoreContract(t *testing.T) {
 	storetest.RunStore(t, newBackend)
 }
+
+func TestStoreContractWithWatchCache(t *testing.T) {
+	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 25, Options: []store.Option{store.WithWatchCache(64)}})
+}

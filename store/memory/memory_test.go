@@ -25,6 +25,10 @@ func TestStoreContract(t *testing.T) {
 	storetest.RunStore(t, newBackend)
 }
 
+func TestStoreContractWithWatchCache(t *testing.T) {
+	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 50, Options: []store.Option{store.WithWatchCache(64)}})
+}
+
 func TestAutoCompaction(t *testing.T) {
 	ctx := context.Background()
 	b := memory.New(memory.WithRetainRevisions(10))

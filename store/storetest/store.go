@@ -20,6 +20,9 @@ type StoreOptions struct {
 	// goroutines each make Increments GuaranteedUpdate increments of one
 	// counter. Defaults 16 and 200.
 	Workers, Increments int
+	// Options are passed to every store.New of the suite, for example
+	// store.WithWatchCache to run the suite through a watch cache.
+	Options []store.Option
 }
 
 // fixedNow is the fake clock's time in the suite.
@@ -78,14 +81,16 @@ func RunStore(t *testing.T, newBackend func(t *testing.T) store.Backend, opts ..
 				t.Fatal("newBackend returned nil")
 			}
 			p := strings.TrimSuffix(uniquePrefix(t), "/")
-			s, err := store.New[*Widget](b, WidgetResource, store.WithKeyPrefix(p), store.WithClock(func() time.Time { return fixedNow }), store.WithMaxObjectBytes(4096))
+			s, err := store.New[*Widget](b, WidgetResource, append([]store.Option{store.WithKeyPrefix(p), store.WithClock(func() time.Time { return fixedNow }), store.WithMaxObjectBytes(4096)}, o.Options...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := store.New[*Widget](b, GizmoResource, store.WithKeyPrefix(p))
+			t.Cleanup(func() { _ = s.Close() })
+			c, err := store.New[*Widget](b, GizmoResource, append([]store.Option{store.WithKeyPrefix(p)}, o.Options...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { _ = c.Close() })
 			tc.fn(t, &storeEnv{b: b, prefix: p, s: s, c: c, opts: o})
 		})
 	}
@@ -426,10 +431,11 @@ func testStoreNoLostUpdate(t *testing.T, e *storeEnv) {
 	// compare-and-swap.
 	stores := []*store.Store[*Widget]{e.s}
 	for len(stores) < 4 {
-		s, err := store.New[*Widget](e.b, WidgetResource, store.WithKeyPrefix(e.prefix))
+		s, err := store.New[*Widget](e.b, WidgetResource, append([]store.Option{store.WithKeyPrefix(e.prefix)}, e.opts.Options...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { _ = s.Close() })
 		stores = append(stores, s)
 	}
 	var wg sync.WaitGroup

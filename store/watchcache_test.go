@@ -1,0 +1,159 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/memory"
+	"github.com/setpoint-dev/setpoint/watch"
+)
+
+// countingBackend counts backend watches.
+type countingBackend struct {
+	*memory.Backend
+	watches atomic.Int32
+}
+
+func (c *countingBackend) Watch(ctx context.Context, prefix string, afterRev int64) (watch.Watcher[store.KV], error) {
+	c.watches.Add(1)
+	return c.Backend.Watch(ctx, prefix, afterRev)
+}
+
+func nextEvent(t *testing.T, w watch.Watcher[*Pod]) watch.Event[*Pod] {
+	t.Helper()
+	select {
+	case ev, ok := <-w.Events():
+		if !ok {
+			t.Fatalf("watch ended: %v", w.Err())
+		}
+		return ev
+	case <-time.After(20 * time.Second):
+		t.Fatal("no event within 20s")
+	}
+	return watch.Event[*Pod]{}
+}
+
+func TestWatchCacheSharesOneBackendWatch(t *testing.T) {
+	ctx := context.Background()
+	b := &countingBackend{Backend: memory.New()}
+	pods, err := store.New[*Pod](b, podResource, store.WithWatchCache(32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	ws := make([]watch.Watcher[*Pod], n)
+	start, _ := b.Revision(ctx)
+	for i := range ws {
+		if ws[i], err = pods.Watch(ctx, fmt.Sprint("ns", i), store.WatchOptions{AfterRevision: start}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if _, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: fmt.Sprint("ns", i), Name: "p"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, w := range ws {
+		ev := nextEvent(t, w)
+		if ev.Type != watch.Added || ev.Object.Namespace != fmt.Sprint("ns", i) || ev.Revision != start+int64(i)+1 {
+			t.Fatalf("watcher %d got %v %s at %d", i, ev.Type, store.KeyOf(ev.Object), ev.Revision)
+		}
+	}
+	if got := b.watches.Load(); got != 1 {
+		t.Fatalf("%d backend watches for %d watchers, want 1", got, n)
+	}
+	// A start older than the cache's window falls back to its own backend
+	// watch instead of failing.
+	for i := range 60 {
+		if _, err := pods.GuaranteedUpdate(ctx, "ns0", "p", func(p *Pod) (*Pod, error) {
+			p.Spec.Image = fmt.Sprint(i)
+			return p, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old, err := pods.Watch(ctx, "ns1", store.WatchOptions{AfterRevision: start})
+	if err != nil {
+		t.Fatalf("watch from before the window: %v", err)
+	}
+	if ev := nextEvent(t, old); ev.Revision != start+2 || ev.Object.Namespace != "ns1" {
+		t.Fatalf("fallback watch: first event %v %s at %d", ev.Type, store.KeyOf(ev.Object), ev.Revision)
+	}
+	if got := b.watches.Load(); got < 2 {
+		t.Fatalf("%d backend watches, want the cache's and a fallback", got)
+	}
+	old.Stop()
+	// Close ends the cache's watchers and refuses new watches.
+	if err := pods.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range ws {
+		for range w.Events() {
+		}
+		if !errors.Is(w.Err(), watch.ErrClosed) {
+			t.Fatalf("watcher after Close: %v", w.Err())
+		}
+	}
+	if _, err := pods.Watch(ctx, "", store.WatchOptions{}); !errors.Is(err, watch.ErrClosed) {
+		t.Fatalf("Watch after Close: err = %v", err)
+	}
+	if _, err := store.New[*Pod](b, podResource, store.WithWatchCache(0)); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("window 0: err = %v", err)
+	}
+}
+
+// TestWatchCacheRestartsAfterCompaction: a compaction past the cache ends
+// its watchers with ErrGone; the next Watch starts a new cache.
+func TestWatchCacheRestartsAfterCompaction(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New()
+	pods, _ := store.New[*Pod](b, podResource, store.WithWatchCache(8))
+	defer pods.Close()
+	w, err := pods.Watch(ctx, "", store.WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stop reading so the cache's backend watch falls behind, then compact.
+	ctl, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_ = ctl
+	var last int64
+	for i := range 600 {
+		p, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprint("p", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, _ = store.ParseRevision(p.ResourceVersion)
+	}
+	if err := b.Compact(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	// The first watcher ends (too slow or gone), never skipping.
+	var prev int64
+	for ev := range w.Events() {
+		if prev != 0 && ev.Revision != prev+1 {
+			t.Fatalf("gap: %d after %d", ev.Revision, prev)
+		}
+		prev = ev.Revision
+	}
+	if !errors.Is(w.Err(), watch.ErrGone) && !errors.Is(w.Err(), watch.ErrTooSlow) {
+		t.Fatalf("first watcher ended with %v, want ErrGone or ErrTooSlow", w.Err())
+	}
+	w2, err := pods.Watch(ctx, "", store.WatchOptions{AfterRevision: last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Stop()
+	p, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "after"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, w2); ev.Object.Name != "after" || ev.Object.ResourceVersion != p.ResourceVersion {
+		t.Fatalf("after compaction: %v %s", ev.Type, ev.Object.Name)
+	}
+}
