@@ -44,7 +44,9 @@ type Config struct {
 	// 30s).
 	StartTimeout time.Duration
 	// TickMs and ElectionMs are raft's heartbeat interval and election
-	// timeout in milliseconds (defaults 100 and 1000, as etcd's).
+	// timeout in milliseconds. Defaults: 100 and 1000 (etcd's) for cluster
+	// members; 10 and 100 for a single-member Server, which has no peers to
+	// lose and so elects itself sooner.
 	TickMs, ElectionMs uint
 }
 
@@ -99,6 +101,9 @@ type Server struct {
 func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.TickMs == 0 && cfg.ElectionMs == 0 {
+		cfg.TickMs, cfg.ElectionMs = 10, 100
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{}
