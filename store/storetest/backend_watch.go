@@ -210,4 +210,3 @@ func testBackendWatchStop(t *testing.T, b store.Backend, p string) {
 		t.Fatal("after cancel: Err is nil")
 	}
 }
-
