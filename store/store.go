@@ -366,11 +366,11 @@ type List[T Object] struct {
 
 type continueToken struct {
 	Rev   int64  `json:"rev"`
-	Start string `json:"start"`
+	Start []byte `json:"start"` // bytes, so any key survives the round trip
 }
 
 func encodeContinue(rev int64, start string) string {
-	b, _ := json.Marshal(continueToken{Rev: rev, Start: start})
+	b, _ := json.Marshal(continueToken{Rev: rev, Start: []byte(start)})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -387,7 +387,7 @@ func (s *Store[T]) decodeContinue(tok, prefix string) (continueToken, error) {
 			}
 		}
 	}
-	if err == nil && (ct.Rev <= 0 || !strings.HasPrefix(ct.Start, prefix)) {
+	if err == nil && (ct.Rev <= 0 || !strings.HasPrefix(string(ct.Start), prefix)) {
 		err = errors.New("token does not belong to this list")
 	}
 	if err != nil {
@@ -423,7 +423,7 @@ func (s *Store[T]) List(ctx context.Context, namespace string, opts ListOptions)
 		if opts.Revision != 0 && opts.Revision != ct.Rev {
 			return nil, fmt.Errorf("list %s: %w", s.res.Name, &FieldError{Field: "revision", Value: FormatRevision(opts.Revision), Reason: "conflicts with the continue token's revision " + FormatRevision(ct.Rev)})
 		}
-		rev, start = ct.Rev, ct.Start
+		rev, start = ct.Rev, string(ct.Start)
 	}
 	match := func(obj T) bool {
 		if !opts.Selector.Matches(obj.GetObjectMeta().Labels) {
