@@ -142,7 +142,7 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 		if o.watchWindow <= 0 {
 			return nil, fmt.Errorf("%w: store.New: watch cache window must be positive, got %d", ErrInvalid, o.watchWindow)
 		}
-		cache = &watchCache{window: o.watchWindow}
+		cache = &watchCache{window: o.watchWindow, done: make(chan struct{})}
 	}
 	return &Store[T]{
 		cache:    cache,

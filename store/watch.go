@@ -72,6 +72,16 @@ func (s *Store[T]) Watch(ctx context.Context, namespace string, opts WatchOption
 		}
 	}
 	out := watch.NewStream[T](watchBuffer)
+	if s.cache != nil {
+		// Close ends the watch even while it waits for its consumer.
+		go func() {
+			select {
+			case <-s.cache.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	go func() {
 		defer cancel()
 		out.Close(s.pump(ctx, bw, reopen, out, s.listPrefix(namespace), opts))
@@ -93,6 +103,21 @@ const maxReopens = 3
 func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], reopen func(int64) (watch.Watcher[KV], error), out *watch.Stream[T], prefix string, opts WatchOptions) error {
 	defer func() { bw.Stop() }()
 	last, reopens := opts.AfterRevision, 0
+	var closed <-chan struct{} // nil (never ready) without a watch cache
+	if s.cache != nil {
+		closed = s.cache.done
+	}
+	stopped := func() error {
+		select {
+		case <-closed:
+			return fmt.Errorf("watch %s: store closed: %w", s.res.Name, watch.ErrClosed)
+		default:
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return watch.ErrStopped
+	}
 	filtering := !opts.Selector.Empty() || opts.Filter != nil
 	match := func(obj T) bool {
 		if !opts.Selector.Matches(obj.GetObjectMeta().Labels) {
@@ -108,7 +133,9 @@ func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], reopen func(i
 		case <-out.Done():
 			return watch.ErrStopped
 		case <-ctx.Done():
-			return ctx.Err()
+			return stopped()
+		case <-closed:
+			return stopped()
 		}
 		if !ok {
 			err := bw.Err()
@@ -179,10 +206,7 @@ func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], reopen func(i
 			return fmt.Errorf("watch %s: backend sent unknown event type %q", s.res.Name, ev.Type)
 		}
 		if !out.Send(ctx, te) {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return watch.ErrStopped
+			return stopped()
 		}
 	}
 }

@@ -25,6 +25,7 @@ func WithWatchCache(window int) Option {
 // watchCache is a store's broadcaster and its lifecycle.
 type watchCache struct {
 	window int
+	done   chan struct{} // closed by close: every watch of the store ends
 
 	mu     sync.Mutex
 	b      *watch.Broadcaster[KV]
@@ -101,6 +102,9 @@ func (c *watchCache) subscribe(ctx context.Context, b Backend, prefix string, af
 // close stops the cache; its watchers end with watch.ErrClosed.
 func (c *watchCache) close() {
 	c.mu.Lock()
+	if !c.closed {
+		close(c.done)
+	}
 	c.closed = true
 	cancel, ended := c.cancel, c.ended
 	c.b = nil
@@ -111,8 +115,9 @@ func (c *watchCache) close() {
 	}
 }
 
-// Close stops the store's watch cache (see WithWatchCache); its watchers
-// end with watch.ErrClosed, and later Watch calls fail. A store without a
+// Close stops the store's watch cache (see WithWatchCache); every watch of
+// the store ends with watch.ErrClosed (also those served by their own
+// backend watch), and later Watch calls fail. A store without a
 // watch cache has nothing to stop. Close does not close the backend.
 func (s *Store[T]) Close() error {
 	if s.cache != nil {
