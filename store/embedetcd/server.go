@@ -292,7 +292,8 @@ func zapLogger(level string, stopping *atomic.Bool) *zap.Logger {
 	return lg
 }
 
-// quietCore drops every entry once its member is stopping.
+// quietCore drops every entry once its member is stopping, and a few
+// benign ones always.
 type quietCore struct {
 	zapcore.Core
 	stopping *atomic.Bool
@@ -307,10 +308,16 @@ func (c *quietCore) With(f []zapcore.Field) zapcore.Core {
 }
 
 func (c *quietCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if c.stopping.Load() {
+	if c.stopping.Load() || benign[e.Message] {
 		return ce
 	}
 	return c.Core.Check(e, ce)
+}
+
+// benign are messages etcd logs as errors that need no action: the storage
+// version monitor can run before the first term is stored, and retries.
+var benign = map[string]bool{
+	"failed to update storage version": true,
 }
 
 func newClient(endpoints []string) (*clientv3.Client, error) {
