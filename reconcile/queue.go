@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/setpoint-dev/setpoint/reconcile/internal/keytable"
 	"github.com/setpoint-dev/setpoint/reconcile/internal/lanes"
 	"github.com/setpoint-dev/setpoint/reconcile/internal/timeheap"
 )
@@ -23,7 +24,10 @@ const (
 	PriorityHigh = 1
 )
 
-const numShards = 64 // power of two
+const (
+	shardBits = 6
+	numShards = 1 << shardBits
+)
 
 // QueueConfig configures a Queue. Every field is optional.
 type QueueConfig[K comparable] struct {
@@ -88,7 +92,7 @@ const (
 
 type shard[K comparable] struct {
 	mu    sync.Mutex
-	items map[K]*itemState
+	items keytable.Table[K, itemState]
 	free  []*itemState
 	seq   uint64
 	_     [64]byte // keep shards on separate cache lines
@@ -115,16 +119,16 @@ func NewQueue[K comparable](cfg QueueConfig[K]) *Queue[K] {
 	if q.limiter == nil {
 		q.limiter = DefaultRateLimiter[K](q.clock)
 	}
-	for i := range q.shards {
-		q.shards[i].items = make(map[K]*itemState)
-	}
 	q.cond.L = &q.mu
 	q.delayed = timeheap.New[K]()
 	return q
 }
 
-func (q *Queue[K]) shard(key K) *shard[K] {
-	return &q.shards[maphash.Comparable(q.seed, key)&(numShards-1)]
+// shard returns key's shard and hash. The shard comes from the hash's top
+// bits and the shard's table uses the low bits.
+func (q *Queue[K]) shard(key K) (*shard[K], uint64) {
+	h := maphash.Comparable(q.seed, key)
+	return &q.shards[h>>(64-shardBits)], h
 }
 
 // Add makes key pending at PriorityNormal. It does nothing after shut down.
@@ -138,9 +142,9 @@ func (q *Queue[K]) AddWithPriority(key K, prio int) {
 	if q.stopped.Load() {
 		return
 	}
-	sh := q.shard(key)
+	sh, h := q.shard(key)
 	sh.mu.Lock()
-	it := sh.items[key]
+	it := sh.items.Get(h, key)
 	if it == nil {
 		if n := len(sh.free); n > 0 {
 			it = sh.free[n-1]
@@ -148,7 +152,7 @@ func (q *Queue[K]) AddWithPriority(key K, prio int) {
 		} else {
 			it = new(itemState)
 		}
-		sh.items[key] = it
+		sh.items.Put(h, key, it)
 	}
 	switch {
 	case it.queued:
@@ -240,10 +244,10 @@ func (q *Queue[K]) Get(ctx context.Context) (K, error) {
 // claim marks a popped entry's key processing, unless the entry was
 // superseded.
 func (q *Queue[K]) claim(e lanes.Entry[K]) bool {
-	sh := q.shard(e.Key)
+	sh, h := q.shard(e.Key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	it := sh.items[e.Key]
+	it := sh.items.Get(h, e.Key)
 	if it == nil || !it.queued || it.seq != e.Seq {
 		return false
 	}
@@ -261,9 +265,9 @@ func (q *Queue[K]) claim(e lanes.Entry[K]) bool {
 // Done marks key as no longer processing. If it was added meanwhile, it is
 // pending again. Done of a key that is not processing does nothing.
 func (q *Queue[K]) Done(key K) {
-	sh := q.shard(key)
+	sh, h := q.shard(key)
 	sh.mu.Lock()
-	it := sh.items[key]
+	it := sh.items.Get(h, key)
 	if it == nil || !it.processing {
 		sh.mu.Unlock()
 		return
@@ -275,7 +279,7 @@ func (q *Queue[K]) Done(key K) {
 	if it.dirty {
 		q.enqueue(sh, key, it, it.prio)
 	} else {
-		delete(sh.items, key)
+		sh.items.Delete(h, key)
 		*it = itemState{}
 		if len(sh.free) < 64 {
 			sh.free = append(sh.free, it)
