@@ -22,9 +22,9 @@ import (
 func TestQueueStress(t *testing.T) {
 	const (
 		stressAdds = 1_000_000
-		producers = 8
-		workers   = 8
-		keys      = 10_000
+		producers  = 8
+		workers    = 8
+		keys       = 10_000
 	)
 	q := reconcile.NewQueue(reconcile.QueueConfig[int]{})
 	var (
