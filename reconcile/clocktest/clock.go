@@ -1,8 +1,3 @@
-// Package clocktest provides a fake reconcile.Clock for tests: time stands
-// still until the test moves it with Step or SetTime, and timers, tickers and
-// AfterFunc callbacks fire as it passes their deadlines, in deadline order,
-// before Step returns. Tests never sleep: they wait for goroutines under test
-// to arm their timers with WaitForWaiters (or poll HasWaiters), then step.
 package clocktest
 
 import (
@@ -93,7 +88,9 @@ func (c *Clock) NewTicker(d time.Duration) reconcile.Ticker {
 }
 
 // Step moves the clock forward by d and fires every timer, ticker and
-// AfterFunc whose deadline has been reached, earliest first.
+// AfterFunc whose deadline has been reached, earliest first. Time passes
+// through each deadline in turn: a timer's channel receives its deadline, and
+// an AfterFunc sees Now() equal to its deadline.
 func (c *Clock) Step(d time.Duration) {
 	c.mu.Lock()
 	c.advance(c.now.Add(d))
@@ -134,15 +131,17 @@ func (c *Clock) WaitForWaiters(ctx context.Context, n int) error {
 	}
 }
 
-// advance is called with c.mu held and releases it.
+// advance is called with c.mu held and releases it. Time moves through each
+// deadline in turn, so a callback sees Now() equal to its own deadline, and
+// timers it arms that fall due by the target fire in the same step.
 func (c *Clock) advance(to time.Time) {
-	if to.After(c.now) {
-		c.now = to
-	}
 	for {
-		w := c.next()
+		w := c.next(to)
 		if w == nil {
 			break
+		}
+		if w.at.After(c.now) {
+			c.now = w.at
 		}
 		switch {
 		case w.f != nil:
@@ -153,22 +152,27 @@ func (c *Clock) advance(to time.Time) {
 		case w.period > 0:
 			send(w.ch, c.now)
 			w.at = w.at.Add(w.period)
-			if !w.at.After(c.now) {
-				w.at = c.now.Add(w.period)
+			if !w.at.After(to) {
+				// Ticks the receiver could not take are dropped, as with
+				// a real ticker: skip to the first deadline after to.
+				w.at = w.at.Add((to.Sub(w.at)/w.period + 1) * w.period)
 			}
 		default:
 			c.disarm(w)
 			send(w.ch, c.now)
 		}
 	}
+	if to.After(c.now) {
+		c.now = to
+	}
 	c.mu.Unlock()
 }
 
-// next returns the armed waiter with the earliest deadline not after now.
-func (c *Clock) next() *waiter {
+// next returns the armed waiter with the earliest deadline not after to.
+func (c *Clock) next(to time.Time) *waiter {
 	var best *waiter
 	for w := range c.waiters {
-		if w.at.After(c.now) {
+		if w.at.After(to) {
 			continue
 		}
 		if best == nil || w.at.Before(best.at) || (w.at.Equal(best.at) && w.seq < best.seq) {
