@@ -47,7 +47,10 @@ func TestRateLimiterConfigErrors(t *testing.T) {
 		err  error
 	}{
 		{"zero base", func() error { _, err := reconcile.NewExponentialBackoff[int](0, time.Second); return err }()},
-		{"limit below base", func() error { _, err := reconcile.NewExponentialBackoff[int](time.Second, time.Millisecond); return err }()},
+		{"limit below base", func() error {
+			_, err := reconcile.NewExponentialBackoff[int](time.Second, time.Millisecond)
+			return err
+		}()},
 		{"zero rate", func() error { _, err := reconcile.NewTokenBucket[int](0, 1, nil); return err }()},
 		{"zero burst", func() error { _, err := reconcile.NewTokenBucket[int](1, 0, nil); return err }()},
 	}
