@@ -12,7 +12,7 @@ func TestAgainstMap(t *testing.T) {
 	var tab Table[int, int]
 	ref := map[int]*int{}
 	hash := func(k int) uint64 { return uint64(k % 37) } // many collisions
-	for step := 0; step < 200_000; step++ {
+	for step := 0; step < 50_000; step++ {
 		k := r.IntN(500)
 		switch r.IntN(3) {
 		case 0:
