@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,7 @@ type Queue[K comparable] struct {
 	limiter RateLimiter[K]
 	metrics *Metrics
 	seed    maphash.Seed
+	base    time.Time // metrics times are kept relative to it
 	shards  [numShards]shard[K]
 
 	stopped  atomic.Bool  // shut down (with or without drain): adds are ignored
@@ -93,21 +95,22 @@ const (
 type shard[K comparable] struct {
 	mu    sync.Mutex
 	items keytable.Table[K, itemState]
-	free  []*itemState
 	seq   uint64
 	_     [64]byte // keep shards on separate cache lines
 }
 
 // itemState is the state of one key the queue knows about. A key with no
 // state is neither pending nor processing.
+// It is kept small (32 bytes) and stored inline in the shard's table, so
+// that an add usually touches one cache line.
 type itemState struct {
 	dirty      bool // added and not yet handed out since
 	processing bool // handed out and not yet Done
 	queued     bool // has a current entry in ready (dirty && !processing)
-	prio       int
-	seq        uint64    // the current ready entry's sequence number
-	readyAt    time.Time // when it became queued (metrics only)
-	startedAt  time.Time // when it was handed out (metrics only)
+	prio       int32
+	seq        uint64        // the current ready entry's sequence number
+	readyAt    time.Duration // when it became queued, since q.base (metrics only)
+	startedAt  time.Duration // when it was handed out, since q.base (metrics only)
 }
 
 // NewQueue returns an empty, running queue.
@@ -120,6 +123,7 @@ func NewQueue[K comparable](cfg QueueConfig[K]) *Queue[K] {
 		q.limiter = DefaultRateLimiter[K](q.clock)
 	}
 	q.cond.L = &q.mu
+	q.base = q.clock.Now()
 	q.delayed = timeheap.New[K]()
 	return q
 }
@@ -142,57 +146,52 @@ func (q *Queue[K]) AddWithPriority(key K, prio int) {
 	if q.stopped.Load() {
 		return
 	}
+	p := int32(max(min(prio, math.MaxInt32), math.MinInt32))
 	sh, h := q.shard(key)
 	sh.mu.Lock()
 	it := sh.items.Get(h, key)
 	if it == nil {
-		if n := len(sh.free); n > 0 {
-			it = sh.free[n-1]
-			sh.free = sh.free[:n-1]
-		} else {
-			it = new(itemState)
-		}
-		sh.items.Put(h, key, it)
+		it = sh.items.Insert(h, key)
 	}
 	switch {
 	case it.queued:
-		if prio > it.prio {
-			it.prio = prio
+		if p > it.prio {
+			it.prio = p
 			sh.seq++
 			it.seq = sh.seq
-			q.push(prio, lanes.Entry[K]{Key: key, Seq: it.seq})
+			q.push(p, lanes.Entry[K]{Key: key, Seq: it.seq})
 		}
 	case it.processing:
-		if !it.dirty || prio > it.prio {
-			it.prio = prio
+		if !it.dirty || p > it.prio {
+			it.prio = p
 		}
 		it.dirty = true
 	default:
 		it.dirty = true
-		q.enqueue(sh, key, it, prio)
+		q.enqueue(sh, key, it, p)
 	}
 	sh.mu.Unlock()
 }
 
 // enqueue puts a dirty, idle key in the ready lanes. sh.mu is held.
-func (q *Queue[K]) enqueue(sh *shard[K], key K, it *itemState, prio int) {
+func (q *Queue[K]) enqueue(sh *shard[K], key K, it *itemState, prio int32) {
 	it.queued = true
 	it.prio = prio
 	sh.seq++
 	it.seq = sh.seq
 	q.depth.Add(1)
 	if m := q.metrics; m != nil {
-		it.readyAt = q.clock.Now()
+		it.readyAt = q.clock.Since(q.base)
 		m.adds.Inc()
 		m.depth.Inc()
 	}
 	q.push(prio, lanes.Entry[K]{Key: key, Seq: it.seq})
 }
 
-func (q *Queue[K]) push(prio int, e lanes.Entry[K]) {
+func (q *Queue[K]) push(prio int32, e lanes.Entry[K]) {
 	q.mu.Lock()
 	if q.state != stopped {
-		q.ready.Push(prio, e)
+		q.ready.Push(int(prio), e)
 		if q.waiters > 0 {
 			q.cond.Signal()
 		}
@@ -254,8 +253,8 @@ func (q *Queue[K]) claim(e lanes.Entry[K]) bool {
 	it.queued, it.dirty, it.processing = false, false, true
 	q.depth.Add(-1)
 	if m := q.metrics; m != nil {
-		now := q.clock.Now()
-		m.queueDuration.Observe(now.Sub(it.readyAt).Seconds())
+		now := q.clock.Since(q.base)
+		m.queueDuration.Observe((now - it.readyAt).Seconds())
 		m.depth.Dec()
 		it.startedAt = now
 	}
@@ -274,16 +273,12 @@ func (q *Queue[K]) Done(key K) {
 	}
 	it.processing = false
 	if m := q.metrics; m != nil {
-		m.workDuration.Observe(q.clock.Since(it.startedAt).Seconds())
+		m.workDuration.Observe((q.clock.Since(q.base) - it.startedAt).Seconds())
 	}
 	if it.dirty {
 		q.enqueue(sh, key, it, it.prio)
 	} else {
 		sh.items.Delete(h, key)
-		*it = itemState{}
-		if len(sh.free) < 64 {
-			sh.free = append(sh.free, it)
-		}
 	}
 	sh.mu.Unlock()
 	q.release()
@@ -291,7 +286,10 @@ func (q *Queue[K]) Done(key K) {
 
 // release ends one hand-out and wakes drainers when it was the last.
 func (q *Queue[K]) release() {
-	if q.inflight.Add(-1) == 0 {
+	// stopped is set before a drain looks at inflight, so a drain that
+	// started before this decrement sees stopped here and gets woken, and
+	// one that starts after it sees inflight at zero.
+	if q.inflight.Add(-1) == 0 && q.stopped.Load() {
 		q.mu.Lock()
 		if q.state == draining {
 			q.cond.Broadcast()

@@ -1,16 +1,18 @@
-// Package keytable is an open-addressing hash table from keys to pointers for
-// callers that have already hashed the key (the queue hashes each key once to
-// pick a shard and reuses the hash here, which a Go map cannot do).
+// Package keytable is an open-addressing hash table that stores values inline
+// and takes hashes its caller has already computed (the queue hashes each key
+// once to pick a shard and reuses the hash here, which a Go map cannot do).
 package keytable
 
 type slot[K comparable, V any] struct {
+	used bool
 	hash uint64
 	key  K
-	val  *V // nil: empty slot
+	val  V
 }
 
-// Table maps keys to non-nil *V. The zero value is an empty table. It is not
-// safe for concurrent use.
+// Table maps keys to values. The zero value is an empty table. Pointers
+// returned by Get and Insert are valid until the next Insert or Delete. It is
+// not safe for concurrent use.
 type Table[K comparable, V any] struct {
 	slots []slot[K, V] // length is zero or a power of two
 	n     int
@@ -19,7 +21,7 @@ type Table[K comparable, V any] struct {
 // Len returns the number of keys.
 func (t *Table[K, V]) Len() int { return t.n }
 
-// Get returns key's value, or nil.
+// Get returns a pointer to key's value, or nil.
 func (t *Table[K, V]) Get(hash uint64, key K) *V {
 	if t.n == 0 {
 		return nil
@@ -27,33 +29,32 @@ func (t *Table[K, V]) Get(hash uint64, key K) *V {
 	mask := uint64(len(t.slots) - 1)
 	for i := hash & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if s.val == nil {
+		if !s.used {
 			return nil
 		}
 		if s.hash == hash && s.key == key {
-			return s.val
+			return &s.val
 		}
 	}
 }
 
-// Put sets key's value to v, which must not be nil.
-func (t *Table[K, V]) Put(hash uint64, key K, v *V) {
+// Insert returns a pointer to key's value, adding key with the zero value if
+// it is absent.
+func (t *Table[K, V]) Insert(hash uint64, key K) *V {
+	if v := t.Get(hash, key); v != nil {
+		return v
+	}
 	if (t.n+1)*4 > len(t.slots)*3 { // keep the load under 3/4
 		t.resize(max(16, 2*len(t.slots)))
 	}
 	mask := uint64(len(t.slots) - 1)
-	for i := hash & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.val == nil {
-			*s = slot[K, V]{hash: hash, key: key, val: v}
-			t.n++
-			return
-		}
-		if s.hash == hash && s.key == key {
-			s.val = v
-			return
-		}
+	i := hash & mask
+	for t.slots[i].used {
+		i = (i + 1) & mask
 	}
+	t.slots[i] = slot[K, V]{used: true, hash: hash, key: key}
+	t.n++
+	return &t.slots[i].val
 }
 
 // Delete removes key, if present.
@@ -65,7 +66,7 @@ func (t *Table[K, V]) Delete(hash uint64, key K) {
 	i := hash & mask
 	for {
 		s := &t.slots[i]
-		if s.val == nil {
+		if !s.used {
 			return
 		}
 		if s.hash == hash && s.key == key {
@@ -77,7 +78,7 @@ func (t *Table[K, V]) Delete(hash uint64, key K) {
 	// hole so that no tombstones are needed.
 	for j := (i + 1) & mask; ; j = (j + 1) & mask {
 		s := &t.slots[j]
-		if s.val == nil {
+		if !s.used {
 			break
 		}
 		home := s.hash & mask
@@ -97,17 +98,15 @@ func (t *Table[K, V]) Delete(hash uint64, key K) {
 func (t *Table[K, V]) resize(size int) {
 	old := t.slots
 	t.slots = make([]slot[K, V], size)
-	t.n = 0
 	mask := uint64(size - 1)
 	for _, s := range old {
-		if s.val == nil {
+		if !s.used {
 			continue
 		}
 		i := s.hash & mask
-		for t.slots[i].val != nil {
+		for t.slots[i].used {
 			i = (i + 1) & mask
 		}
 		t.slots[i] = s
-		t.n++
 	}
 }
