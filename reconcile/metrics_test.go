@@ -33,4 +33,3 @@ func TestNewMetricsErrors(t *testing.T) {
 		t.Fatalf("second controller on the same registry: %v", err)
 	}
 }
-
