@@ -470,3 +470,35 @@ func TestControllerShutdownWaitsForInflight(t *testing.T) {
 		})
 	}
 }
+
+type ctxKey struct{}
+
+// TestControllerPassesStartContextValues checks that reconciles see the values
+// of Start's context, with and without a grace period: that is how an
+// election's fence (store.WithFence) reaches the reconciler's writes.
+func TestControllerPassesStartContextValues(t *testing.T) {
+	for _, grace := range []time.Duration{0, time.Minute} {
+		seen := make(chan any, 1)
+		ctrl, err := reconcile.New(reconcile.Config[string]{
+			Name: "values", ShutdownGrace: grace,
+			Reconciler: reconcile.Func[string](func(ctx context.Context, _ string) (reconcile.Result, error) {
+				seen <- ctx.Value(ctxKey{})
+				return reconcile.Result{}, nil
+			}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, "term-7"))
+		done := make(chan error)
+		go func() { done <- ctrl.Start(ctx) }()
+		ctrl.Queue().Add("a")
+		if v := <-seen; v != "term-7" {
+			t.Fatalf("grace %v: reconcile saw %v, want the Start context's value", grace, v)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

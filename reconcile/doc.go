@@ -31,7 +31,9 @@
 // controller until its context ends and waits for in-flight reconciles; it
 // can be started again later, which is how a controller runs only while its
 // process leads: call Start from the election's on-started-leading callback
-// with the context that ends when leadership ends.
+// with the context that ends when leadership ends. Reconciles run with
+// that context's values, so a fence it carries (store.WithFence) guards
+// their writes.
 //
 // EnqueueKey, EnqueueOwner and EnqueueMapped return handlers with the
 // methods of informer.Handler[T] (OnAdd(obj, initial), OnUpdate(old, new),
