@@ -90,7 +90,7 @@ func newClient(tb testing.TB, endpoints ...string) *clientv3.Client {
 			Backoff:           backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, MaxDelay: 300 * time.Millisecond},
 			MinConnectTimeout: time.Second,
 		})},
-		Logger:      zap.NewNop(),
+		Logger: zap.NewNop(),
 	})
 	if err != nil {
 		tb.Fatalf("etcd client for %v: %v", endpoints, err)
