@@ -1,0 +1,353 @@
+package main
+
+// Election failover benchmarks: setpoint's election against etcd's
+// concurrency.Election on the same embedded etcd, in the same run, at equal
+// lease length (2 s) and equal renewal cadence (1 s: see
+// electionRetry). Each figure is the median of
+// electionRounds runs.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+
+	"github.com/setpoint-dev/setpoint/election"
+)
+
+func init() { register("election", benchElection) }
+
+const (
+	electionRounds = 7
+	electionTTL    = 2 // seconds, both sides
+	electionRenew  = 1500 * time.Millisecond
+	// electionRetry is our renewal interval, equal to the concurrency session's
+	// effective keep-alive interval: TTL/3 rounded up to the 500 ms tick of
+	// clientv3's keep-alive send loop, that is 1 s for a 2 s TTL.
+	electionRetry   = time.Second
+	electionTimeout = 20 * time.Second
+)
+
+func benchElection(ctx context.Context) ([]Result, error) {
+	endpoint, stop, err := electionEtcd()
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	var results []Result
+	pair := func(name string, ours, anchor func(ctx context.Context, endpoint, key string) (time.Duration, error)) error {
+		o, err := electionMedian(ctx, func(i int) (time.Duration, error) {
+			return ours(ctx, endpoint, fmt.Sprintf("/bench/%s/ours/%d", name, i))
+		})
+		if err != nil {
+			return fmt.Errorf("%s ours: %w", name, err)
+		}
+		a, err := electionMedian(ctx, func(i int) (time.Duration, error) {
+			return anchor(ctx, endpoint, fmt.Sprintf("/bench/%s/anchor/%d", name, i))
+		})
+		if err != nil {
+			return fmt.Errorf("%s anchor: %w", name, err)
+		}
+		results = append(results, Result{Name: name, Ours: electionMs(o), Anchor: electionMs(a), Unit: "ms"})
+		return nil
+	}
+	if err := pair("election-failover-release", oursRelease, anchorRelease); err != nil {
+		return results, err
+	}
+	if err := pair("election-failover-crash", oursCrash, anchorCrash); err != nil {
+		return results, err
+	}
+	return results, nil
+}
+
+func electionMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// electionMedian runs fn electionRounds times and returns the median.
+func electionMedian(ctx context.Context, fn func(i int) (time.Duration, error)) (time.Duration, error) {
+	var ds []time.Duration
+	for i := range electionRounds {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		d, err := fn(i)
+		if err != nil {
+			return 0, err
+		}
+		ds = append(ds, d)
+	}
+	if os.Getenv("ELECTION_BENCH_DEBUG") != "" {
+		fmt.Fprintln(os.Stderr, "rounds:", ds)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], nil
+}
+
+// electionEtcd starts an embedded etcd with default timing on loopback.
+func electionEtcd() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "bench-election-")
+	if err != nil {
+		return "", nil, err
+	}
+	ports, err := electionFreePorts(2)
+	if err != nil {
+		return "", nil, err
+	}
+	cfg := embed.NewConfig() // default timing: heartbeat 100ms, election 1s
+	cfg.Dir = dir
+	cfg.LogLevel = "error"
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	curl, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[0]))
+	purl, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[1]))
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*curl}, []url.URL{*curl}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*purl}, []url.URL{*purl}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case <-time.After(30 * time.Second):
+		e.Close()
+		os.RemoveAll(dir)
+		return "", nil, errors.New("embedded etcd not ready after 30s")
+	}
+	return curl.Host, func() { e.Close(); os.RemoveAll(dir) }, nil
+}
+
+func electionFreePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func electionClient(endpoint string) (*clientv3.Client, error) {
+	return clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+}
+
+// electionCandidate is one of our electors with its own client.
+type electionCandidate struct {
+	client  *clientv3.Client
+	el      *election.Elector
+	started chan time.Time
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+func startElectionCandidate(ctx context.Context, endpoint, key, id string) (*electionCandidate, error) {
+	c, err := electionClient(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := election.NewEtcdLock(c, key)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	cd := &electionCandidate{client: c, started: make(chan time.Time, 4), done: make(chan error, 1)}
+	cd.el, err = election.New(election.Config{
+		Lock: lock, Identity: id, ReleaseOnCancel: true,
+		LeaseDuration: electionTTL * time.Second, RenewDeadline: electionRenew, RetryPeriod: electionRetry,
+		Callbacks: election.Callbacks{OnStartedLeading: func(ctx context.Context) {
+			cd.started <- time.Now()
+			<-ctx.Done()
+		}},
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	cd.cancel = cancel
+	go func() { cd.done <- cd.el.Run(rctx) }()
+	return cd, nil
+}
+
+func (c *electionCandidate) stop() {
+	c.cancel()
+	<-c.done
+	c.client.Close()
+}
+
+func electionWait[T any](ch <-chan T, what string) (T, error) {
+	select {
+	case v := <-ch:
+		return v, nil
+	case <-time.After(electionTimeout):
+		var zero T
+		return zero, fmt.Errorf("timed out waiting for %s", what)
+	}
+}
+
+// electionWaitFor polls cond.
+func electionWaitFor(what string, cond func() bool) error {
+	deadline := time.Now().Add(electionTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+// oursPair starts a leader a and a waiting follower b.
+func oursPair(ctx context.Context, endpoint, key string) (a, b *electionCandidate, err error) {
+	a, err = startElectionCandidate(ctx, endpoint, key, "a")
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := electionWait(a.started, "a to lead"); err != nil {
+		a.stop()
+		return nil, nil, err
+	}
+	b, err = startElectionCandidate(ctx, endpoint, key, "b")
+	if err != nil {
+		a.stop()
+		return nil, nil, err
+	}
+	if err := electionWaitFor("b to see a", func() bool { return b.el.Leader() == "a" }); err != nil {
+		a.stop()
+		b.stop()
+		return nil, nil, err
+	}
+	time.Sleep(50 * time.Millisecond) // let b settle into its watch
+	return a, b, nil
+}
+
+// oursRelease: a releases (its Run's context ends, ReleaseOnCancel); time
+// until b's OnStartedLeading.
+func oursRelease(ctx context.Context, endpoint, key string) (time.Duration, error) {
+	a, b, err := oursPair(ctx, endpoint, key)
+	if err != nil {
+		return 0, err
+	}
+	defer b.stop()
+	t0 := time.Now()
+	a.cancel()
+	t1, err := electionWait(b.started, "b to lead after release")
+	a.stop()
+	return t1.Sub(t0), err
+}
+
+// oursCrash: a's connection drops (its client is closed, nothing is
+// released) at a random point of its renewal cycle; time until b leads.
+func oursCrash(ctx context.Context, endpoint, key string) (time.Duration, error) {
+	a, b, err := oursPair(ctx, endpoint, key)
+	if err != nil {
+		return 0, err
+	}
+	defer b.stop()
+	time.Sleep(rand.N(electionRetry))
+	t0 := time.Now()
+	a.client.Close()
+	t1, err := electionWait(b.started, "b to lead after a's connection dropped")
+	a.cancel()
+	<-a.done
+	return t1.Sub(t0), err
+}
+
+// anchorPair: concurrency.Election leader e1 and a campaigning e2.
+type anchorSide struct {
+	client  *clientv3.Client
+	session *concurrency.Session
+	e       *concurrency.Election
+}
+
+func newAnchorSide(endpoint, key string) (*anchorSide, error) {
+	c, err := electionClient(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	s, err := concurrency.NewSession(c, concurrency.WithTTL(electionTTL))
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &anchorSide{client: c, session: s, e: concurrency.NewElection(s, key)}, nil
+}
+
+func (a *anchorSide) close() {
+	a.session.Close()
+	a.client.Close()
+}
+
+func anchorPair(ctx context.Context, endpoint, key string) (a, b *anchorSide, won chan time.Time, err error) {
+	a, err = newAnchorSide(endpoint, key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := a.e.Campaign(ctx, "a"); err != nil {
+		a.close()
+		return nil, nil, nil, err
+	}
+	b, err = newAnchorSide(endpoint, key)
+	if err != nil {
+		a.close()
+		return nil, nil, nil, err
+	}
+	won = make(chan time.Time, 1)
+	go func() {
+		if err := b.e.Campaign(ctx, "b"); err == nil {
+			won <- time.Now()
+		}
+	}()
+	// Wait until b's candidate key exists, that is, b waits on a.
+	err = electionWaitFor("anchor b to campaign", func() bool {
+		r, err := a.client.Get(ctx, key+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		return err == nil && r.Count == 2
+	})
+	if err != nil {
+		a.close()
+		b.close()
+		return nil, nil, nil, err
+	}
+	time.Sleep(50 * time.Millisecond)
+	return a, b, won, nil
+}
+
+func anchorRelease(ctx context.Context, endpoint, key string) (time.Duration, error) {
+	a, b, won, err := anchorPair(ctx, endpoint, key)
+	if err != nil {
+		return 0, err
+	}
+	defer b.close()
+	defer a.close()
+	t0 := time.Now()
+	if err := a.e.Resign(ctx); err != nil {
+		return 0, err
+	}
+	t1, err := electionWait(won, "anchor b to win after resign")
+	return t1.Sub(t0), err
+}
+
+func anchorCrash(ctx context.Context, endpoint, key string) (time.Duration, error) {
+	a, b, won, err := anchorPair(ctx, endpoint, key)
+	if err != nil {
+		return 0, err
+	}
+	defer b.close()
+	time.Sleep(rand.N(electionRetry))
+	t0 := time.Now()
+	a.client.Close()
+	t1, err := electionWait(won, "anchor b to win after a's connection dropped")
+	return t1.Sub(t0), err
+}
