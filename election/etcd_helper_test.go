@@ -1,82 +1,38 @@
 package election_test
 
 import (
-	"fmt"
-	"net"
 	"net/url"
 	"testing"
 	"time"
 
-	"go.etcd.io/etcd/server/v3/embed"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
+	"github.com/setpoint-dev/setpoint/store/embedetcd"
+	"github.com/setpoint-dev/setpoint/store/etcdtest"
 )
 
-// startEtcd starts a single-member embedded etcd on loopback with a short
-// election timeout (so the minimum lease TTL is 1s) and returns it and its
-// client URL. It stops when cleanup runs.
-func startEtcd(tb testing.TB) (*embed.Etcd, string) {
+// fastRaft makes raft's timeouts short, so etcd's minimum lease TTL is 1s
+// and a cluster elects a new leader quickly; and silences etcd.
+func fastRaft(c *embedetcd.Config) { c.TickMs, c.ElectionMs, c.LogLevel = 10, 100, "off" }
+
+// startEtcd starts a single-member embedded etcd for the test and returns
+// its client address (host:port).
+func startEtcd(tb testing.TB) string {
 	tb.Helper()
-	dir := tb.TempDir()
-	e, endpoint, err := startEtcdDir(dir)
-	if err != nil {
-		tb.Fatalf("start embedded etcd: %v", err)
-	}
-	tb.Cleanup(func() { e.Close() })
-	return e, endpoint
+	s := etcdtest.Start(tb, fastRaft)
+	return hostPort(s.Endpoints()[0])
 }
 
-func startEtcdDir(dir string) (*embed.Etcd, string, error) {
-	cfg := embed.NewConfig()
-	cfg.Dir = dir
-	cfg.Name = "election-test"
-	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	cfg.TickMs = 10
-	cfg.ElectionMs = 100
-	cfg.UnsafeNoFsync = true
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, "", err
+// hostPort turns a client URL into host:port.
+func hostPort(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return endpoint
 	}
-	curl, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[0]))
-	purl, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[1]))
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*curl}, []url.URL{*curl}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*purl}, []url.URL{*purl}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	e, err := embed.StartEtcd(cfg)
-	if err != nil {
-		return nil, "", err
-	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(20 * time.Second):
-		e.Close()
-		return nil, "", fmt.Errorf("embedded etcd in %s not ready after 20s", dir)
-	}
-	return e, curl.Host, nil
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, l := range lns {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return u.Host
 }
 
 // newClient connects to endpoints with a short reconnect backoff, so a

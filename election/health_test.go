@@ -15,7 +15,7 @@ import (
 // A leader whose work does not stop after its renew deadline is reported
 // unhealthy until the work stops; metrics follow the leadership.
 func TestHealthCheckAndMetrics(t *testing.T) {
-	_, endpoint := startEtcd(t)
+	endpoint := startEtcd(t)
 	c := newClient(t, endpoint)
 	lock, err := election.NewEtcdLock(c, "/election/health")
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestObserveFollowsLeaderChanges(t *testing.T) {
-	_, endpoint := startEtcd(t)
+	endpoint := startEtcd(t)
 	const key = "/election/observe"
 	follower, err := election.NewEtcdLock(newClient(t, endpoint), key)
 	if err != nil {
