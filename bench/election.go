@@ -8,21 +8,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"net/url"
 	"os"
 	"sort"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
-	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/embedetcd"
+	"github.com/setpoint-dev/setpoint/store/etcd"
 )
 
 func init() { register("election", benchElection) }
@@ -67,6 +66,13 @@ func benchElection(ctx context.Context) ([]Result, error) {
 	if err := pair("election-failover-crash", oursCrash, anchorCrash); err != nil {
 		return results, err
 	}
+	o, err := electionMedian(ctx, func(i int) (time.Duration, error) {
+		return objectLockCrash(ctx, endpoint, fmt.Sprintf("lock-%d", i))
+	})
+	if err != nil {
+		return results, fmt.Errorf("election-failover-object-lock: %w", err)
+	}
+	results = append(results, Result{Name: "election-failover-object-lock", Ours: electionMs(o), Unit: "ms"})
 	return results, nil
 }
 
@@ -92,51 +98,16 @@ func electionMedian(ctx context.Context, fn func(i int) (time.Duration, error)) 
 	return ds[len(ds)/2], nil
 }
 
-// electionEtcd starts an embedded etcd with default timing on loopback.
+// electionEtcd starts an embedded etcd with etcd's default timing
+// (heartbeat 100 ms, election 1 s, so the minimum lease TTL is 2 s).
 func electionEtcd() (string, func(), error) {
-	dir, err := os.MkdirTemp("", "bench-election-")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := embedetcd.Start(ctx, embedetcd.Config{LogLevel: "off"})
 	if err != nil {
 		return "", nil, err
 	}
-	ports, err := electionFreePorts(2)
-	if err != nil {
-		return "", nil, err
-	}
-	cfg := embed.NewConfig() // default timing: heartbeat 100ms, election 1s
-	cfg.Dir = dir
-	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	curl, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[0]))
-	purl, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", ports[1]))
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*curl}, []url.URL{*curl}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*purl}, []url.URL{*purl}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	e, err := embed.StartEtcd(cfg)
-	if err != nil {
-		os.RemoveAll(dir)
-		return "", nil, err
-	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(30 * time.Second):
-		e.Close()
-		os.RemoveAll(dir)
-		return "", nil, errors.New("embedded etcd not ready after 30s")
-	}
-	return curl.Host, func() { e.Close(); os.RemoveAll(dir) }, nil
-}
-
-func electionFreePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return srv.Endpoints()[0], func() { srv.Close() }, nil
 }
 
 func electionClient(endpoint string) (*clientv3.Client, error) {
@@ -153,24 +124,33 @@ type electionCandidate struct {
 }
 
 func startElectionCandidate(ctx context.Context, endpoint, key, id string) (*electionCandidate, error) {
+	return startCandidateWith(ctx, endpoint, id, func(c *clientv3.Client) (election.Lock, error) {
+		return election.NewEtcdLock(c, key)
+	}, func(cfg *election.Config) {
+		cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = electionTTL*time.Second, electionRenew, electionRetry
+	})
+}
+
+func startCandidateWith(ctx context.Context, endpoint, id string, newLock func(*clientv3.Client) (election.Lock, error), tune func(*election.Config)) (*electionCandidate, error) {
 	c, err := electionClient(endpoint)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := election.NewEtcdLock(c, key)
+	lock, err := newLock(c)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	cd := &electionCandidate{client: c, started: make(chan time.Time, 4), done: make(chan error, 1)}
-	cd.el, err = election.New(election.Config{
+	cfg := election.Config{
 		Lock: lock, Identity: id, ReleaseOnCancel: true,
-		LeaseDuration: electionTTL * time.Second, RenewDeadline: electionRenew, RetryPeriod: electionRetry,
 		Callbacks: election.Callbacks{OnStartedLeading: func(ctx context.Context) {
 			cd.started <- time.Now()
 			<-ctx.Done()
 		}},
-	})
+	}
+	tune(&cfg)
+	cd.el, err = election.New(cfg)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -349,5 +329,47 @@ func anchorCrash(ctx context.Context, endpoint, key string) (time.Duration, erro
 	t0 := time.Now()
 	a.client.Close()
 	t1, err := electionWait(won, "anchor b to win after a's connection dropped")
+	return t1.Sub(t0), err
+}
+
+// objectLockCrash: the store-object lock over the etcd backend with
+// client-go's default durations scaled down (LeaseDuration 1.5 s,
+// RenewDeadline 1 s, RetryPeriod 200 ms). The leader's connection drops at a
+// random point of its renewal cycle; time until the follower leads.
+func objectLockCrash(ctx context.Context, endpoint, name string) (time.Duration, error) {
+	newLock := func(c *clientv3.Client) (election.Lock, error) {
+		s, err := store.New[*election.Lease](etcd.New(c), election.LeaseResource, store.WithKeyPrefix("/bench"))
+		if err != nil {
+			return nil, err
+		}
+		return election.NewObjectLock(s, "bench", name)
+	}
+	tune := func(cfg *election.Config) {
+		cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = 1500*time.Millisecond, time.Second, 200*time.Millisecond
+	}
+	a, err := startCandidateWith(ctx, endpoint, "a", newLock, tune)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := electionWait(a.started, "a to lead"); err != nil {
+		a.stop()
+		return 0, err
+	}
+	b, err := startCandidateWith(ctx, endpoint, "b", newLock, tune)
+	if err != nil {
+		a.stop()
+		return 0, err
+	}
+	defer b.stop()
+	if err := electionWaitFor("b to see a", func() bool { return b.el.Leader() == "a" }); err != nil {
+		a.stop()
+		return 0, err
+	}
+	time.Sleep(time.Duration(rand.N(200)) * time.Millisecond)
+	t0 := time.Now()
+	a.client.Close()
+	t1, err := electionWait(b.started, "b to lead after a's connection dropped")
+	a.cancel()
+	<-a.done
 	return t1.Sub(t0), err
 }

@@ -38,7 +38,7 @@ type gate struct {
 	ch chan struct{} // closed when open
 }
 
-func newGate() *gate { g := &gate{ch: make(chan struct{})}; close(g.ch); return g }
+func newGate() *gate   { g := &gate{ch: make(chan struct{})}; close(g.ch); return g }
 func (g *gate) pause() { g.mu.Lock(); g.ch = make(chan struct{}); g.mu.Unlock() }
 func (g *gate) resume() {
 	g.mu.Lock()
