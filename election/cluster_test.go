@@ -7,16 +7,19 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/store/etcdtest"
 )
 
 // Each candidate talks to one member of a 3-member etcd cluster. Stopping
 // the member the leader talks to cuts the leader off; the election stays
 // single-leader (checked by the leadership tracker), a candidate on a live
-// member takes over, and after the member restarts its candidate follows
-// the new leader.
+// member takes over, and after the member restarts its candidate follows.
 func TestClusterMemberLoss(t *testing.T) {
-	cluster := etcdtest.StartCluster(t, 3, fastRaft)
+	// Raft timing short enough for a 1s minimum lease TTL and quick
+	// elections, but not so short that a loaded test machine keeps
+	// re-electing.
+	cluster := etcdtest.StartCluster(t, 3, func(c *embedetcd.Config) { c.TickMs, c.ElectionMs, c.LogLevel = 25, 250, "off" })
 	l := newLeadership(t)
 	var cands []*clusterCandidate
 	for i := range 3 {
@@ -63,19 +66,29 @@ func TestClusterMemberLoss(t *testing.T) {
 	if err := cluster.Restart(li); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the restarted member's candidate to follow "+second.id, func() bool {
-		return cands[li].el.Leader() == second.id
-	})
-	for i, c := range cands {
-		if want := fmt.Sprintf("m%d", i) == second.id; c.el.IsLeader() != want {
-			t.Errorf("m%d: IsLeader() = %v, want %v", i, c.el.IsLeader(), want)
+	// The restarted member's candidate rejoins as a follower: every
+	// candidate agrees on one leader, and only that one says it leads.
+	// (Which one it is may change again if raft elections shake the
+	// cluster; safety is what the tracker checks.)
+	waitFor(t, 30*time.Second, "all candidates to agree on one leader", func() bool {
+		ldr := cands[0].el.Leader()
+		if ldr == "" {
+			return false
 		}
-	}
-	select {
-	case s := <-l.started:
-		t.Errorf("unexpected leader change to %s (term %d) after the member came back", s.id, s.term)
-	default:
-	}
+		leaders := 0
+		for i, c := range cands {
+			if c.el.Leader() != ldr {
+				return false
+			}
+			if c.el.IsLeader() {
+				leaders++
+				if fmt.Sprintf("m%d", i) != ldr {
+					return false
+				}
+			}
+		}
+		return leaders == 1
+	})
 	if m := l.maxActing(); m != 1 {
 		t.Errorf("%d leaders acted at once, want 1", m)
 	}

@@ -62,11 +62,18 @@ func New(cfg Config) (*Elector, error) {
 func (e *Elector) Identity() string { return e.cfg.Identity }
 
 // IsLeader reports whether this candidate currently leads: it holds a term
-// and its last successful renewal is younger than RenewDeadline.
+// and, by its clock, the start of its last successful renewal is less than
+// RenewDeadline ago.
 func (e *Elector) IsLeader() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.leading
+	return e.leadingLocked()
+}
+
+// leadingLocked reports whether this candidate holds a term whose renew
+// deadline has not passed, even if the renew loop has not noticed yet.
+func (e *Elector) leadingLocked() bool {
+	return e.leading && e.cfg.Clock.Now().Sub(e.lastRenew) < e.cfg.RenewDeadline
 }
 
 // Leader returns the identity of the holder this candidate last observed,
@@ -83,12 +90,16 @@ func (e *Elector) Term() int64 {
 	return f.CreateRevision
 }
 
-// Fence returns the current term's fence while this candidate leads. Pass
-// it to store.WithFence to make store writes conditional on the term.
+// Fence returns the current term's fence while this candidate leads (as
+// IsLeader). Pass it to store.WithFence to make store writes conditional on
+// the term.
 func (e *Elector) Fence() (store.Fence, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.fence, e.leading
+	if !e.leadingLocked() {
+		return store.Fence{}, false
+	}
+	return e.fence, true
 }
 
 // Check is a health check: it returns an error wrapping ErrStale while this

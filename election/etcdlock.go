@@ -92,8 +92,11 @@ func (l *EtcdLock) Wait(ctx context.Context, rev int64) error {
 	defer cancel()
 	wch := l.client.Watch(wctx, l.key, clientv3.WithRev(rev+1))
 	for resp := range wch {
+		if resp.CompactRevision != 0 {
+			return nil // changes after rev were compacted: re-read
+		}
 		if err := resp.Err(); err != nil {
-			return nil // compacted or failed: the caller re-reads
+			return fmt.Errorf("election: watch %s: %w", l.key, err)
 		}
 		for _, ev := range resp.Events {
 			if ev.Type == clientv3.EventTypeDelete || ev.IsCreate() {
@@ -104,7 +107,7 @@ func (l *EtcdLock) Wait(ctx context.Context, rev int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return nil
+	return fmt.Errorf("election: watch %s ended", l.key)
 }
 
 // Acquire grants an etcd lease of rec.LeaseDurationSeconds (the server may
