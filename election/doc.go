@@ -11,11 +11,14 @@
 //   - EtcdLock: the record lives under an etcd key bound to an etcd lease.
 //     The etcd server times expiry; waiting candidates watch the key and take
 //     it the moment it is deleted (released or expired), not at the next poll.
-//   - ObjectLock: a Lease object in the typed store (store.Store[*Lease]),
-//     over any store.Backend. Renewals are fenced updates; candidates judge
-//     expiry by how long they have seen the record unchanged on their own
-//     clock, and take over by deleting exactly the record they saw
-//     (resourceVersion precondition) and creating a new one.
+//   - ObjectLock: a Lease object in a typed store, through any LeaseStore
+//     (store.Interface[*Lease] plus Key: the typed store over etcd or
+//     memory, or a remote client that honours fences). Renewals are fenced
+//     updates; candidates judge expiry by how long they have seen the
+//     record unchanged on their own clock, and take over by deleting
+//     exactly the record they saw (resourceVersion precondition) and
+//     creating a new one. The holder records its term in the Lease's
+//     TermAnnotation before it leads.
 //
 // An Elector (New, Config, Run) campaigns, calls OnStartedLeading with a
 // context that ends the moment leadership is lost or given up, renews every

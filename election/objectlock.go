@@ -2,31 +2,50 @@ package election
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"sync"
 
 	"github.com/setpoint-dev/setpoint/store"
 )
 
-// ObjectLock is a Lock whose record is a Lease object in the typed store:
-// it works over any store.Backend (etcd, memory, or a remote one). There is
-// no server-side expiry: candidates judge a record expired when they have
-// seen it unchanged for the lease duration on their own clock (never by
-// comparing the record's RenewTime with their clock), and then take over by
-// deleting exactly the record they saw (a resourceVersion precondition) and
-// creating a new one.
+// TermAnnotation is the annotation in which the object lock's holder
+// records its term, so that followers (which see only resourceVersions)
+// know it too.
+const TermAnnotation = "election.setpoint.dev/term"
+
+// LeaseStore is what the object lock needs from a store: typed access to
+// Leases (store.Interface, which *store.Store[*Lease] and remote clients
+// implement) and the backend key of a Lease, which names the lock in
+// fences.
+type LeaseStore interface {
+	store.Interface[*Lease]
+	// Key returns the backend key of the Lease namespace/name.
+	Key(namespace, name string) string
+}
+
+var _ LeaseStore = (*store.Store[*Lease])(nil)
+
+// ObjectLock is a Lock whose record is a Lease object in a typed store: it
+// works through any LeaseStore (the typed store over etcd or memory, or a
+// remote client). There is no server-side expiry: candidates judge a record
+// expired when they have seen it unchanged for the lease duration on their
+// own clock (never by comparing the record's RenewTime with their clock),
+// and then take over by deleting exactly the record they saw (a
+// resourceVersion precondition) and creating a new one.
 //
-// The term is the Lease's create revision: a takeover deletes and recreates
-// the object, so terms only grow, and a deposed leader's fence
-// {Key: the Lease's key, CreateRevision: its term} fails. Renewals are
-// updates fenced by the term.
+// The term is the Lease's create revision (its resourceVersion right after
+// Create): a takeover deletes and recreates the object, so terms only grow,
+// and a deposed leader's fence {Key: the Lease's key, CreateRevision: its
+// term} fails. Right after creating the Lease the holder records its term
+// in the TermAnnotation with a fenced update, and only then leads; renewals
+// are fenced updates too.
 //
 // An ObjectLock serves one Elector; Observe may share it.
 type ObjectLock struct {
-	s         *store.Store[*Lease]
+	s         LeaseStore
 	namespace string
 	name      string
 	key       string
@@ -42,18 +61,18 @@ var (
 
 var dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
-// NewObjectLock returns a lock on the Lease namespace/name in s. The store
-// must hold Leases of a namespaced resource (LeaseResource); name must be a
-// DNS-1123 subdomain.
-func NewObjectLock(s *store.Store[*Lease], namespace, name string) (*ObjectLock, error) {
+// NewObjectLock returns a lock on the Lease namespace/name in s (a
+// namespaced Lease resource such as LeaseResource). namespace and name must
+// be DNS-1123 names.
+func NewObjectLock(s LeaseStore, namespace, name string) (*ObjectLock, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: object lock: store is nil", ErrInvalidConfig)
 	}
-	if !s.Resource().Namespaced {
-		return nil, fmt.Errorf("%w: object lock: resource %q is cluster-scoped; use a namespaced Lease resource", ErrInvalidConfig, s.Resource().Name)
+	if r, ok := s.(interface{ Resource() store.Resource }); ok && !r.Resource().Namespaced {
+		return nil, fmt.Errorf("%w: object lock: resource %q is cluster-scoped; use a namespaced Lease resource", ErrInvalidConfig, r.Resource().Name)
 	}
-	if namespace == "" {
-		return nil, fmt.Errorf("%w: object lock: namespace is empty", ErrInvalidConfig)
+	if len(namespace) > 63 || !dns1123Subdomain.MatchString(namespace) {
+		return nil, fmt.Errorf("%w: object lock: namespace %q is not a DNS-1123 label", ErrInvalidConfig, namespace)
 	}
 	if len(name) > 253 || !dns1123Subdomain.MatchString(name) {
 		return nil, fmt.Errorf("%w: object lock: name %q is not a DNS-1123 subdomain", ErrInvalidConfig, name)
@@ -71,31 +90,40 @@ func (l *ObjectLock) String() string { return "object lock " + l.key }
 // ExpiresByObservation returns true: candidates judge expiry.
 func (l *ObjectLock) ExpiresByObservation() bool { return true }
 
-// Get reads the Lease and its create revision (the term).
+func (l *ObjectLock) isOurs(o store.Object) bool { return o.GetObjectMeta().Name == l.name }
+
+// Get reads the Lease. Term is 0 while an acquisition is in progress (the
+// holder has created the Lease but not yet recorded its term).
 func (l *ObjectLock) Get(ctx context.Context) (Observation, error) {
-	// A one-key range gives the read revision along with the key, which
-	// Wait needs when the lock is free.
-	rr, err := l.s.Backend().Range(ctx, l.key, store.RangeOptions{Limit: 1})
+	// A list gives the read revision even when the Lease is absent, which
+	// Wait needs.
+	list, err := l.s.List(ctx, l.namespace, store.ListOptions{Filter: l.isOurs})
 	if err != nil {
 		return Observation{}, fmt.Errorf("election: read %s: %w", l.key, err)
 	}
-	obs := Observation{Revision: rr.Revision}
-	if len(rr.KVs) == 0 || rr.KVs[0].Key != l.key {
-		return obs, nil
+	obs := Observation{Revision: list.Revision}
+	for _, lease := range list.Items {
+		if lease.Name != l.name {
+			continue
+		}
+		v, err := store.ParseRevision(lease.ResourceVersion)
+		if err != nil {
+			return Observation{}, fmt.Errorf("election: read %s: %w", l.key, err)
+		}
+		obs.Held, obs.Record, obs.Version = true, lease.Spec, v
+		if t := lease.Annotations[TermAnnotation]; t != "" {
+			if obs.Term, err = strconv.ParseInt(t, 10, 64); err != nil {
+				return Observation{}, fmt.Errorf("election: read %s: bad %s annotation %q: %w", l.key, TermAnnotation, t, err)
+			}
+		}
 	}
-	kv := rr.KVs[0]
-	var lease Lease
-	if err := json.Unmarshal(kv.Value, &lease); err != nil {
-		return Observation{}, fmt.Errorf("election: decode lock record %s: %w", l.key, err)
-	}
-	obs.Held, obs.Record, obs.Term, obs.Version = true, lease.Spec, kv.CreateRevision, kv.ModRevision
 	return obs, nil
 }
 
 // Wait blocks until the Lease is written or deleted after revision rev.
 // Every write wakes it: candidates need to see renewals to judge expiry.
 func (l *ObjectLock) Wait(ctx context.Context, rev int64) error {
-	w, err := l.s.Backend().Watch(ctx, l.key, rev)
+	w, err := l.s.Watch(ctx, l.namespace, store.WatchOptions{AfterRevision: rev, Filter: l.isOurs})
 	if err != nil {
 		if errors.Is(err, store.ErrGone) {
 			return nil // changes happened since rev: re-read
@@ -103,10 +131,8 @@ func (l *ObjectLock) Wait(ctx context.Context, rev int64) error {
 		return fmt.Errorf("election: watch %s: %w", l.key, err)
 	}
 	defer w.Stop()
-	for ev := range w.Events() {
-		if ev.Object.Key == l.key {
-			return nil
-		}
+	for range w.Events() {
+		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -117,10 +143,10 @@ func (l *ObjectLock) Wait(ctx context.Context, rev int64) error {
 	return fmt.Errorf("election: watch %s ended: %w", l.key, w.Err())
 }
 
-// Acquire creates the Lease if it is absent. If prev.Held (the caller judged
-// prev's record expired), it first deletes the Lease on condition that it is
-// still exactly prev (same resourceVersion), so a renewal the caller did not
-// see keeps the holder in place.
+// Acquire creates the Lease if it is absent and records the term in it. If
+// prev.Held (the caller judged prev's record expired), it first deletes the
+// Lease on condition that it is still exactly prev (same resourceVersion),
+// so a renewal the caller did not see keeps the holder in place.
 func (l *ObjectLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observation) (store.Fence, error) {
 	if prev.Held {
 		_, err := l.s.Delete(ctx, l.namespace, l.name, store.WithPreconditionResourceVersion(store.FormatRevision(prev.Version)))
@@ -146,10 +172,31 @@ func (l *ObjectLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observat
 	if err != nil || term <= 0 {
 		return store.Fence{}, fmt.Errorf("election: acquire %s: store returned resourceVersion %q: %v", l.key, created.ResourceVersion, err)
 	}
+	f := store.Fence{Key: l.key, CreateRevision: term}
+	if err := l.write(ctx, f, rec); err != nil {
+		// Not leading without a recorded term: give the Lease up.
+		_, _ = l.s.Delete(store.WithFence(context.WithoutCancel(ctx), f), l.namespace, l.name)
+		return store.Fence{}, fmt.Errorf("election: acquire %s: record term: %w", l.key, err)
+	}
 	l.mu.Lock()
 	l.term = term
 	l.mu.Unlock()
-	return store.Fence{Key: l.key, CreateRevision: term}, nil
+	return f, nil
+}
+
+// write updates the Lease to rec and the term annotation, fenced by f.
+func (l *ObjectLock) write(ctx context.Context, f store.Fence, rec LeaseRecord) error {
+	_, err := l.s.Update(store.WithFence(ctx, f), &Lease{
+		ObjectMeta: store.ObjectMeta{
+			Namespace: l.namespace, Name: l.name,
+			Annotations: map[string]string{TermAnnotation: strconv.FormatInt(f.CreateRevision, 10)},
+		},
+		Spec: rec,
+	})
+	if errors.Is(err, store.ErrFenced) || errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %s: term %d is over: %w", ErrLost, l.key, f.CreateRevision, err)
+	}
+	return err
 }
 
 // Renew writes rec to the Lease, fenced by the caller's term: it fails
@@ -159,15 +206,11 @@ func (l *ObjectLock) Renew(ctx context.Context, rec LeaseRecord) error {
 	if err != nil {
 		return err
 	}
-	_, err = l.s.Update(store.WithFence(ctx, f), &Lease{
-		ObjectMeta: store.ObjectMeta{Namespace: l.namespace, Name: l.name},
-		Spec:       rec,
-	})
-	if errors.Is(err, store.ErrFenced) || errors.Is(err, store.ErrNotFound) {
-		l.forget(f.CreateRevision)
-		return fmt.Errorf("%w: %s: term %d is over: %w", ErrLost, l.key, f.CreateRevision, err)
-	}
-	if err != nil {
+	if err := l.write(ctx, f, rec); err != nil {
+		if errors.Is(err, ErrLost) {
+			l.forget(f.CreateRevision)
+			return err
+		}
 		return fmt.Errorf("election: renew %s: %w", l.key, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/setpoint-dev/setpoint/election/electiontest"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // objCandidate is an elector on an ObjectLock driven by its own fake clock.
@@ -227,5 +228,34 @@ func TestNewObjectLockRejectsBadInput(t *testing.T) {
 	}
 	if _, err := election.NewObjectLock(nil, "ns", "x"); !errors.Is(err, election.ErrInvalidConfig) {
 		t.Errorf("NewObjectLock(nil store) = %v, want ErrInvalidConfig", err)
+	}
+}
+
+// Followers of an object lock learn each holder with its term, as recorded
+// in the Lease, through Observe.
+func TestObserveObjectLock(t *testing.T) {
+	s := newLeaseStore(t)
+	follower, err := election.NewObjectLock(s, "kube-system", "scheduler")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := election.Observe(ctx, follower, election.WithObserveRetry(100*time.Millisecond))
+	a := startObjCandidate(t, s, "a", time.Unix(0, 0))
+	recv(t, a.ctxs, "a to lead")
+	ev := nextEvent(t, w)
+	if ev.Type != watch.Added || ev.Object.Identity != "a" || ev.Object.Term != a.el.Term() || ev.Object.Term == 0 {
+		t.Fatalf("got %+v, want Added for a with term %d", ev, a.el.Term())
+	}
+	l, err := s.Get(ctx, "kube-system", "scheduler")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := l.Annotations[election.TermAnnotation], store.FormatRevision(a.el.Term()); got != want {
+		t.Errorf("term annotation %q, want %q", got, want)
+	}
+	if l.APIVersion != election.LeaseAPIVersion || l.Kind != election.LeaseKind || l.Spec.HolderIdentity != "a" {
+		t.Errorf("stored lease %+v, want a coordination.k8s.io/v1 Lease held by a", l)
 	}
 }

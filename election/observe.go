@@ -42,8 +42,9 @@ func WithObserveRetry(d time.Duration) ObserveOption {
 // hands, and watch.Deleted (with the last holder) when the lock becomes
 // free. Event revisions are the store revisions of the reads that saw the
 // change, so they strictly increase. The first event describes the state at
-// the start (Added if held; nothing if free). The stream ends with ctx's
-// error when ctx ends, or ErrStopped after Stop.
+// the start (Added if held; nothing if free). A holder is reported once its
+// term is known. The stream ends with ctx's error when ctx ends, or
+// ErrStopped after Stop.
 func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher[LeaderChange] {
 	o := observeOptions{retry: time.Second}
 	for _, opt := range opts {
@@ -69,6 +70,9 @@ func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher
 			}
 			var ev *watch.Event[LeaderChange]
 			switch {
+			case obs.Held && obs.Term == 0:
+				// An acquisition in progress (the object lock's holder
+				// has not recorded its term yet): report it once it has.
 			case obs.Held && (!last.Held || obs.Term != last.Term || obs.Record.HolderIdentity != last.Record.HolderIdentity):
 				ev = &watch.Event[LeaderChange]{Type: watch.Added, Revision: obs.Revision,
 					Object: LeaderChange{Identity: obs.Record.HolderIdentity, Term: obs.Term, Record: obs.Record}}
@@ -76,7 +80,9 @@ func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher
 				ev = &watch.Event[LeaderChange]{Type: watch.Deleted, Revision: obs.Revision,
 					Object: LeaderChange{Identity: last.Record.HolderIdentity, Term: last.Term, Record: last.Record}}
 			}
-			last = obs
+			if !(obs.Held && obs.Term == 0) {
+				last = obs
+			}
 			if ev != nil && !s.Send(ctx, *ev) {
 				break
 			}
