@@ -199,6 +199,11 @@ func (e *Elector) campaign(ctx context.Context) (fence store.Fence, start time.T
 				e.log.Warn("election: acquire lock", "err", err)
 			}
 		}
+		if p, ok := e.cfg.Lock.(Preparer); ok && obs.Held && obs.Record.HolderIdentity != e.cfg.Identity {
+			pctx, cancel := context.WithTimeout(ctx, e.cfg.RetryPeriod)
+			p.Prepare(pctx, LeaseRecord{HolderIdentity: e.cfg.Identity, LeaseDurationSeconds: durationSeconds(e.cfg.LeaseDuration)})
+			cancel()
+		}
 		e.waitChange(ctx, obs.Revision, wait)
 	}
 	return store.Fence{}, time.Time{}, LeaseRecord{}, false

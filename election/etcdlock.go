@@ -35,6 +35,15 @@ type EtcdLock struct {
 	mu    sync.Mutex
 	lease clientv3.LeaseID // 0 when not held
 	term  int64
+	spare spareLease // granted ahead of time by Prepare
+}
+
+// spareLease is an etcd lease granted while waiting, so that taking a free
+// lock is a single transaction.
+type spareLease struct {
+	id      clientv3.LeaseID // 0: none
+	ttl     int64
+	renewed time.Time // when it was last granted or kept alive
 }
 
 var _ Lock = (*EtcdLock)(nil)
@@ -123,20 +132,32 @@ func (l *EtcdLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observatio
 	if err != nil {
 		return store.Fence{}, err
 	}
-	grant, err := l.client.Grant(ctx, ttl)
-	if err != nil {
-		return store.Fence{}, fmt.Errorf("election: grant lease for %s: %w", l.key, err)
+	id, renewed := l.takeSpare(ttl)
+	prepared := id != 0
+	if !prepared {
+		renewed = time.Now()
+		grant, err := l.client.Grant(ctx, ttl)
+		if err != nil {
+			return store.Fence{}, fmt.Errorf("election: grant lease for %s: %w", l.key, err)
+		}
+		id = grant.ID
 	}
 	resp, err := l.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(l.key), "=", 0)).
-		Then(clientv3.OpPut(l.key, string(val), clientv3.WithLease(grant.ID))).
+		Then(clientv3.OpPut(l.key, string(val), clientv3.WithLease(id))).
 		Else(clientv3.OpGet(l.key)).
 		Commit()
 	if err != nil || !resp.Succeeded {
-		l.revoke(grant.ID)
 		if err != nil {
+			// The lease may now hold the key (an ambiguous failure):
+			// revoking it deletes the key if so.
+			l.revoke(id)
+			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+				return store.Fence{}, fmt.Errorf("election: acquire %s: prepared lease expired: %w", l.key, err)
+			}
 			return store.Fence{}, fmt.Errorf("election: acquire %s: %w", l.key, err)
 		}
+		l.keepSpareAt(id, ttl, renewed) // unused: keep it for the next attempt
 		holder := "?"
 		if rr := resp.Responses[0].GetResponseRange(); rr != nil && len(rr.Kvs) == 1 {
 			if obs, derr := l.observe(Observation{}, rr.Kvs[0]); derr == nil {
@@ -145,10 +166,86 @@ func (l *EtcdLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observatio
 		}
 		return store.Fence{}, fmt.Errorf("%w: %s is held by %q", ErrHeld, l.key, holder)
 	}
+	if prepared {
+		// The prepared lease's countdown began before this call; refresh
+		// it so the server's expiry is at least TTL after the caller's
+		// start, as the elector's renew deadline assumes.
+		ka, err := l.client.KeepAliveOnce(ctx, id)
+		if err != nil || ka.TTL <= 0 {
+			l.revoke(id) // deletes the key just created
+			return store.Fence{}, fmt.Errorf("election: acquire %s: refresh prepared lease: %v", l.key, err)
+		}
+	}
 	l.mu.Lock()
-	l.lease, l.term = grant.ID, resp.Header.Revision
+	l.lease, l.term = id, resp.Header.Revision
 	l.mu.Unlock()
 	return store.Fence{Key: l.key, CreateRevision: resp.Header.Revision}, nil
+}
+
+// Prepare grants an etcd lease of rec.LeaseDurationSeconds ahead of time,
+// or keeps the one already granted alive, so that the next Acquire of a free
+// lock needs one transaction instead of a grant and a transaction. The
+// lease holds no key until Acquire uses it; unused, it expires on its own.
+func (l *EtcdLock) Prepare(ctx context.Context, rec LeaseRecord) {
+	ttl := int64(rec.LeaseDurationSeconds)
+	if ttl < 1 {
+		return
+	}
+	l.mu.Lock()
+	sp := l.spare
+	l.mu.Unlock()
+	now := time.Now()
+	switch {
+	case sp.id != 0 && sp.ttl == ttl && now.Sub(sp.renewed) < time.Duration(ttl)*time.Second/3:
+		return // fresh enough
+	case sp.id != 0 && sp.ttl == ttl:
+		if ka, err := l.client.KeepAliveOnce(ctx, sp.id); err == nil && ka.TTL > 0 {
+			l.keepSpareAt(sp.id, ttl, now)
+			return
+		}
+		l.dropSpare(sp.id)
+	case sp.id != 0:
+		l.dropSpare(sp.id)
+		l.revoke(sp.id)
+	}
+	grant, err := l.client.Grant(ctx, ttl)
+	if err != nil {
+		return
+	}
+	l.keepSpareAt(grant.ID, ttl, now)
+}
+
+// takeSpare returns the prepared lease and when it was last refreshed, if
+// it has at least a quarter of its TTL left, and forgets it; else 0.
+func (l *EtcdLock) takeSpare(ttl int64) (clientv3.LeaseID, time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sp := l.spare
+	l.spare = spareLease{}
+	if sp.id == 0 || sp.ttl != ttl || time.Since(sp.renewed) > time.Duration(ttl)*time.Second*3/4 {
+		if sp.id != 0 {
+			l.revoke(sp.id)
+		}
+		return 0, time.Time{}
+	}
+	return sp.id, sp.renewed
+}
+
+func (l *EtcdLock) keepSpareAt(id clientv3.LeaseID, ttl int64, renewed time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.spare.id != 0 && l.spare.id != id {
+		l.revoke(l.spare.id)
+	}
+	l.spare = spareLease{id: id, ttl: ttl, renewed: renewed}
+}
+
+func (l *EtcdLock) dropSpare(id clientv3.LeaseID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.spare.id == id {
+		l.spare = spareLease{}
+	}
 }
 
 // Renew refreshes the lease and rewrites the record, guarded by the term.

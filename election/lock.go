@@ -90,3 +90,13 @@ type ExpiryJudge interface {
 	// ExpiresByObservation reports whether candidates judge expiry.
 	ExpiresByObservation() bool
 }
+
+// Preparer is implemented by locks that can make a later Acquire faster by
+// preparing while the caller waits for the lock (the etcd lock keeps a
+// granted etcd lease ready, so taking a free lock is one transaction). The
+// elector calls Prepare, best effort, each time it starts waiting on a lock
+// held by another candidate.
+type Preparer interface {
+	// Prepare readies an acquisition with rec's lease duration.
+	Prepare(ctx context.Context, rec LeaseRecord)
+}
