@@ -47,10 +47,13 @@ type Config struct {
 	// Lock is the storage behind the election (required). It must serve
 	// only this Elector.
 	Lock Lock
-	// Identity names this candidate in the lock record. Default (empty):
-	// DefaultIdentity(), the hostname plus a random suffix. An identity
-	// that is blank (only white space) or has control characters is an
-	// error.
+	// Identity names this candidate in the lock record; it must be unique
+	// among the candidates (with the object lock a candidate treats a
+	// record held under its own identity as its own earlier term and
+	// replaces it at once).
+	// Default (empty): DefaultIdentity(), the hostname plus a random
+	// suffix. An identity that is blank (only white space), longer than 253
+	// bytes or with control characters is an error.
 	Identity string
 	// LeaseDuration is how long candidates wait, after they last saw the
 	// record change, before they take over. For the etcd lock it is the
