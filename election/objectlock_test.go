@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/election/electiontest"
 	"github.com/setpoint-dev/setpoint/store"
@@ -40,21 +42,25 @@ func newLeaseStore(t *testing.T) *store.Store[*election.Lease] {
 	return s
 }
 
-func startObjCandidate(t *testing.T, s *store.Store[*election.Lease], id string, start time.Time) *objCandidate {
+func startObjCandidate(t *testing.T, s *store.Store[*election.Lease], id string, start time.Time, tune ...func(*election.Config)) *objCandidate {
 	t.Helper()
 	lock, err := election.NewObjectLock(s, "kube-system", "scheduler")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &objCandidate{id: id, clk: electiontest.NewFakeClock(start), ctxs: make(chan context.Context, 8), done: make(chan error, 1)}
-	c.el, err = election.New(election.Config{
+	cfg := election.Config{
 		Lock: lock, Identity: id, Clock: c.clk,
 		LeaseDuration: objLease, RenewDeadline: objRenew, RetryPeriod: objRetry,
 		Callbacks: election.Callbacks{OnStartedLeading: func(ctx context.Context) {
 			c.ctxs <- ctx
 			<-ctx.Done()
 		}},
-	})
+	}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	c.el, err = election.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +184,8 @@ func TestObjectLockClockSkew(t *testing.T) {
 func TestObjectLockClockDrift(t *testing.T) {
 	s := newLeaseStore(t)
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	a := startObjCandidate(t, s, "a", t0)
+	reg := prometheus.NewRegistry()
+	a := startObjCandidate(t, s, "a", t0, func(c *election.Config) { c.Registerer = reg })
 	actx := recv(t, a.ctxs, "a to lead")
 	b := startObjCandidate(t, s, "b", t0)
 
@@ -214,6 +221,16 @@ func TestObjectLockClockDrift(t *testing.T) {
 	waitClock(t, a.clk, 1)
 	a.clk.Step(objRetry)
 	waitFor(t, 10*time.Second, "a to step down after its renewal fails", func() bool { return !a.el.IsLeader() })
+	waitFor(t, 10*time.Second, "a's metrics to show the failed renewal", func() bool {
+		return metricValue(t, reg, "setpoint_election_renew_failures_total") == 1 &&
+			metricValue(t, reg, "setpoint_election_is_leader") == 0
+	})
+	if got := histogramCount(t, reg, "setpoint_election_renew_duration_seconds"); got != 6 {
+		t.Errorf("renew_duration_seconds has %d samples, want 6 (5 renewals and the failed one)", got)
+	}
+	if got := metricValue(t, reg, "setpoint_election_leader_transitions_total"); got != 1 {
+		t.Errorf("leader_transitions_total = %v, want 1", got)
+	}
 	if got := leaseHolder(t, s); got != "b" {
 		t.Errorf("holder %q, want b", got)
 	}
