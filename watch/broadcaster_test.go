@@ -255,7 +255,8 @@ func TestBroadcasterSourceGone(t *testing.T) {
 func TestBroadcasterStopAndContext(t *testing.T) {
 	l := newFakeLog()
 	b, cancelRun, runErr := startBroadcaster(t, l, 0, BroadcasterConfig{})
-	l.add(10)
+	evs := l.add(10)
+	waitFor(t, "the broadcaster to catch up", func() bool { return b.Revision() == evs[9].Revision })
 	var ws []Watcher[item]
 	for range 10 {
 		w, err := b.Subscribe(context.Background(), 0)
