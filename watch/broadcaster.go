@@ -135,8 +135,11 @@ type Broadcaster[T any] struct {
 	subs      map[*subscriber[T]]struct{}
 }
 
-// NewBroadcaster returns a broadcaster that will watch source after startRev.
-// It starts nothing until Run is called; Subscribe may be called before.
+// NewBroadcaster returns a broadcaster that will watch source after startRev,
+// normally the revision of the list the caller's state came from. (A store
+// backend treats afterRev 0 as "from now", so a broadcaster started at 0 over
+// one sees only changes made after it first opens the source.) It starts
+// nothing until Run is called; Subscribe may be called before.
 func NewBroadcaster[T any](source Source[T], startRev int64, cfg BroadcasterConfig) (*Broadcaster[T], error) {
 	if source == nil {
 		return nil, errors.New("watch: NewBroadcaster: source is nil")
@@ -193,8 +196,8 @@ func (b *Broadcaster[T]) Subscribers() int {
 // reopened after the last revision seen, so subscribers see neither gaps nor
 // repeats; opens that keep failing are retried with exponential backoff.
 //
-// Run returns nil when ctx is done; subscribers then receive what is left in
-// the window and end with ErrClosed. When the source reports ErrGone (its
+// Run returns nil when ctx is done; each subscriber then receives the events
+// still due to it from the window and ends with ErrClosed. When the source reports ErrGone (its
 // history was compacted past the broadcaster's revision), Run does not
 // restart: every subscriber ends with the source's error, which wraps ErrGone,
 // and Run returns it. The caller relists and builds a new Broadcaster. After
