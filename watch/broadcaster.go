@@ -18,7 +18,9 @@ import (
 // greater than afterRev, in strictly increasing revision order. A Source
 // reports a compacted afterRev with an error wrapping ErrGone, either from the
 // call itself or as the end of the stream. store.Backend.Watch, bound to a
-// prefix, is the usual Source.
+// prefix, is the usual Source. A Broadcaster drops (and logs) an event whose
+// revision is not above the last one, so a source must give each event its
+// own revision, as the store's single-key writes do.
 type Source[T any] func(ctx context.Context, afterRev int64) (Watcher[T], error)
 
 // Defaults for BroadcasterConfig fields left zero.
