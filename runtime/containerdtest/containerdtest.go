@@ -341,4 +341,3 @@ func New(tb testing.TB) *Daemon {
 	})
 	return d
 }
-
