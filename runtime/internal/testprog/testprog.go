@@ -43,6 +43,9 @@ type IO struct {
 	Term <-chan struct{}
 	// Getenv reads the environment.
 	Getenv func(string) string
+	// Alloc, when set, is told about memory the alloc step would use,
+	// instead of the step allocating it (for simulated processes).
+	Alloc func(bytes int64)
 }
 
 // arity of each step.
@@ -143,6 +146,10 @@ func Run(ctx context.Context, args []string, pio IO) int {
 			if err != nil || mib < 0 {
 				fmt.Fprintln(pio.Stderr, "testprog: alloc: bad size", arg)
 				return 2
+			}
+			if pio.Alloc != nil {
+				pio.Alloc(int64(mib) << 20)
+				continue
 			}
 			buf := make([]byte, mib<<20)
 			for j := 0; j < len(buf); j += 4096 {
