@@ -3,10 +3,13 @@ package containerd
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/setpoint-dev/setpoint/runtime"
 )
@@ -35,7 +38,12 @@ func newNetwork(cfg Config) (*network, error) {
 		return nil, err
 	}
 	return &network{
-		cni:      libcni.NewCNIConfigWithCacheDir(cfg.Network.BinDirs, filepath.Join(cfg.StateDir, "cni-cache"), nil),
+		// An explicit exec: libcni's lazily made default is not safe for
+		// concurrent use.
+		cni: libcni.NewCNIConfigWithCacheDir(cfg.Network.BinDirs, filepath.Join(cfg.StateDir, "cni-cache"), &invoke.DefaultExec{
+			RawExec:       &invoke.RawExec{Stderr: os.Stderr},
+			PluginDecoder: version.PluginDecoder{},
+		}),
 		loopback: lo,
 		pods:     pods,
 	}, nil

@@ -160,10 +160,13 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 	if st.Status != client.Created {
 		return fmt.Errorf("%w: start container %s: it is %s, not created", runtime.ErrFailedPrecondition, id, st.Status)
 	}
+	// Taken before Start: a short-lived process may exit before Start
+	// returns, and StartedAt must not come after FinishedAt.
+	started := time.Now().UTC()
 	if err := task.Start(ctx); err != nil {
 		return convert(err, "start container "+id)
 	}
-	if err := r.setLabels(ctx, id, map[string]string{labelStarted: time.Now().UTC().Format(time.RFC3339Nano)}); err != nil {
+	if err := r.setLabels(ctx, id, map[string]string{labelStarted: started.Format(time.RFC3339Nano)}); err != nil {
 		return fmt.Errorf("start container %s: record start time: %w", id, err)
 	}
 	return nil

@@ -133,6 +133,12 @@ func leaks(t testing.TB, rt *containerd.Runtime) []string {
 	if err != nil {
 		t.Fatalf("list snapshots: %v", err)
 	}
+	filepath.WalkDir(filepath.Join(stateDir, "logs", rt.Namespace()), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, "log file "+p)
+		}
+		return nil
+	})
 	ents, _ := os.ReadDir("/var/run/netns")
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), "setpoint-"+rt.Namespace()+"-") {

@@ -20,29 +20,29 @@ const TestBinary = "/testbin"
 
 var (
 	buildOnce sync.Once
-	buildDir  string
+	archive   []byte
 	buildErr  error
 )
 
-// BuildTestBinary builds the static test program (CGO_ENABLED=0) once per
-// process and returns its path. The go command must be on PATH.
-func BuildTestBinary() (string, error) {
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "testbin-")
-		if buildErr != nil {
-			return
-		}
-		out := filepath.Join(buildDir, "testbin")
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "github.com/setpoint-dev/setpoint/runtime/internal/testbin")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("runtimetest: build testbin: %v\n%s", err, b)
-		}
-	})
-	if buildErr != nil {
-		return "", buildErr
+// buildTestImage builds the static test program (CGO_ENABLED=0) in a
+// temporary directory, packs it into an image and removes the directory.
+func buildTestImage() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "testbin-")
+	if err != nil {
+		return nil, err
 	}
-	return filepath.Join(buildDir, "testbin"), nil
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "testbin")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "github.com/setpoint-dev/setpoint/runtime/internal/testbin")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("runtimetest: build testbin (needs the go command): %v\n%s", err, b)
+	}
+	b, err := image.FromBinary(TestImageName, out)
+	if err != nil {
+		return nil, err
+	}
+	return b.Bytes()
 }
 
 // TestImage returns an OCI image archive named TestImageName holding the
@@ -57,17 +57,11 @@ func TestImage(tb testing.TB) []byte {
 	return b
 }
 
-// TestImageArchive is TestImage for callers without a testing.TB.
+// TestImageArchive is TestImage for callers without a testing.TB. The
+// archive is built once per process; callers must not modify it.
 func TestImageArchive() ([]byte, error) {
-	bin, err := BuildTestBinary()
-	if err != nil {
-		return nil, err
-	}
-	b, err := image.FromBinary(TestImageName, bin)
-	if err != nil {
-		return nil, err
-	}
-	return b.Bytes()
+	buildOnce.Do(func() { archive, buildErr = buildTestImage() })
+	return archive, buildErr
 }
 
 // Script returns the arguments that make the test program run steps (see
