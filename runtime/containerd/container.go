@@ -340,7 +340,7 @@ func (r *Runtime) status(ctx context.Context, c containers.Container) (runtime.C
 		if at := p.GetExitedAt(); at != nil {
 			st.FinishedAt = at.AsTime()
 		}
-		st.Reason = runtime.Reason(st.ExitCode, false)
+		st.Reason = runtime.Reason(st.ExitCode, c.Labels[labelOOM] == "true")
 	default:
 		st.State = runtime.ContainerUnknown
 	}

@@ -30,5 +30,8 @@
 // runtime.ErrUnavailable, when no registry can be reached. The daemon's
 // transfer and sandbox services are not used, so a 1.6 daemon works.
 //
-// Not detected: OOM kills (Reason is Error with code 137).
+// OOM kills are learnt from the shims' /tasks/oom events, which a Runtime
+// watches while it is open, and reported as runtime.ReasonOOMKilled; a kill
+// that happens while no Runtime watches is reported as ReasonError with exit
+// code 137.
 package containerd

@@ -49,6 +49,9 @@ type Runtime struct {
 	net     *network
 	locks   keyedMutex
 	metrics *metrics
+
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -81,11 +84,20 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		c.Close()
 		return nil, fmt.Errorf("%w: containerd at %s: %v", runtime.ErrUnavailable, cfg.Address, err)
 	}
-	return &Runtime{cfg: cfg, client: c, net: nw, metrics: m}, nil
+	r := &Runtime{cfg: cfg, client: c, net: nw, metrics: m, watchDone: make(chan struct{})}
+	wctx, cancel := context.WithCancel(context.Background())
+	r.stopWatch = cancel
+	go r.watchOOM(wctx, r.watchDone)
+	return r, nil
 }
 
-// Close closes the connection to the daemon. Containers keep running.
-func (r *Runtime) Close() error { return r.client.Close() }
+// Close stops watching events and closes the connection to the daemon.
+// Containers keep running. Close is safe to call more than once.
+func (r *Runtime) Close() error {
+	r.stopWatch()
+	<-r.watchDone
+	return r.client.Close()
+}
 
 // Client returns the containerd client the runtime uses.
 func (r *Runtime) Client() *client.Client { return r.client }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/containerd"
 	"github.com/setpoint-dev/setpoint/runtime/runtimetest"
@@ -221,5 +224,82 @@ func TestConfigValidate(t *testing.T) {
 	defer cancel()
 	if _, err := containerd.New(ctx, containerd.Config{Address: "/nonexistent/containerd.sock", StateDir: t.TempDir(), LogDir: t.TempDir()}); !errors.Is(err, runtime.ErrUnavailable) {
 		t.Fatalf("New on a missing socket: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestResourcesInSpec: limits reach the OCI spec and the container's cgroup.
+func TestResourcesInSpec(t *testing.T) {
+	ctx, rt := setup(t, config(t))
+	sb := runSandbox(ctx, t, rt, "limits")
+	id, err := rt.CreateContainer(ctx, sb.ID, runtime.ContainerConfig{
+		Name: "main", Image: runtimetest.TestImageName, Args: []string{"wait"},
+		Resources: runtime.Resources{CPUShares: 256, CPUQuota: 20000, MemoryLimit: 48 << 20},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctr, err := rt.Client().LoadContainer(namespaces.WithNamespace(ctx, rt.Namespace()), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := ctr.Spec(namespaces.WithNamespace(ctx, rt.Namespace()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := spec.Linux.Resources
+	if res == nil || res.CPU == nil || res.Memory == nil ||
+		*res.CPU.Shares != 256 || *res.CPU.Quota != 20000 || *res.CPU.Period != runtime.DefaultCPUPeriod || *res.Memory.Limit != 48<<20 {
+		t.Fatalf("spec resources = %+v", res)
+	}
+	var netnsPath string
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == "network" {
+			netnsPath = ns.Path
+		}
+	}
+	if netnsPath != sb.NetNS {
+		t.Fatalf("container joins network namespace %q, want the sandbox's %q", netnsPath, sb.NetNS)
+	}
+	if err := rt.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	s, err := rt.Stats(ctx, id)
+	if err != nil || s.MemoryLimitBytes != 48<<20 {
+		t.Fatalf("stats limit = %+v, %v; want %d", s, err, 48<<20)
+	}
+}
+
+// TestMetrics: operations are observed on the caller's registry.
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := config(t)
+	cfg.Registerer = reg
+	ctx, rt := setup(t, cfg)
+	runSandbox(ctx, t, rt, "metrics")
+	if _, err := rt.SandboxStatus(ctx, "missing"); !errors.Is(err, runtime.ErrNotFound) {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			key := mf.GetName() + "/" + m.GetLabel()[0].GetValue()
+			if h := m.GetHistogram(); h != nil {
+				got[key] = float64(h.GetSampleCount())
+			} else {
+				got[key] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if got["setpoint_runtime_operation_duration_seconds/run_sandbox"] != 1 || got["setpoint_runtime_operation_errors_total/sandbox_status"] != 1 {
+		t.Fatalf("metrics = %v", got)
+	}
+	cfg2 := config(t)
+	cfg2.Registerer = reg
+	if _, err := containerd.New(ctx, cfg2); err == nil {
+		t.Fatal("registering the metrics twice on one registry succeeded")
 	}
 }

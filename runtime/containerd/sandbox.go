@@ -200,10 +200,18 @@ func (r *Runtime) stopSandbox(ctx context.Context, id string) error {
 			return fmt.Errorf("stop sandbox %s: %w", id, err)
 		}
 	}
-	if rec.Labels[labelState] == string(runtime.SandboxNotReady) && rec.Labels[labelNetNS] == "" {
+	p := rec.Labels[labelNetNS]
+	if p == "" && rec.Labels[labelHostNet] != "true" {
+		// A runtime that died inside RunSandbox may have left the namespace
+		// before recording it: look where it would be.
+		if guess := filepath.Join(r.cfg.NetNSDir, r.netnsName(id)); netns.IsNetNS(guess) {
+			p = guess
+		}
+	}
+	if rec.Labels[labelState] == string(runtime.SandboxNotReady) && p == "" {
 		return nil
 	}
-	if p := rec.Labels[labelNetNS]; p != "" {
+	if p != "" {
 		if err := r.net.teardown(ctx, id, p); err != nil {
 			return err
 		}

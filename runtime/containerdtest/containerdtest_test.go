@@ -2,7 +2,9 @@ package containerdtest_test
 
 import (
 	"context"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/containerd/containerd/v2/client"
@@ -39,5 +41,19 @@ func TestStartRestartStop(t *testing.T) {
 	}
 	if _, err := os.Stat(d.Dir); !os.IsNotExist(err) {
 		t.Fatalf("%s left behind: %v", d.Dir, err)
+	}
+}
+
+func TestMissingDepsFailWithInstallCommand(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	err := containerdtest.CheckDeps()
+	if err == nil || !strings.Contains(err.Error(), containerdtest.InstallCommand) || !strings.Contains(err.Error(), "containerd") {
+		t.Fatalf("CheckDeps with an empty PATH = %v, want the install command", err)
+	}
+	if _, err := containerdtest.Start(context.Background()); !errors.Is(err, containerdtest.ErrMissingDeps) {
+		t.Fatalf("Start with an empty PATH = %v, want ErrMissingDeps", err)
+	}
+	if containerdtest.InstallCommand != "apt-get install -y containerd runc containernetworking-plugins iptables" {
+		t.Fatalf("install command changed: %q", containerdtest.InstallCommand)
 	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, h Harness) {
 		{"StopGrace", testStopGrace},
 		{"Exec", testExec},
 		{"StatsAndLimits", testStats},
+		{"OOMKilled", testOOM},
 		{"BadInput", testBadInput},
 		{"ListByLabels", testListByLabels},
 		{"ConcurrentCreate", testConcurrentCreate},
@@ -652,4 +653,25 @@ func testConcurrentCreate(t *testing.T, h Harness) {
 		}
 	}
 	noLeaks(t, h, rt, "after concurrent create and remove")
+}
+
+func testOOM(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("oom"))
+	cfg := ctr("hog", "alloc", "128", "print", "survived", "wait")
+	cfg.Resources.MemoryLimit = 32 << 20
+	id := mustRun(ctx, t, rt, sb, cfg)
+	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
+	// The OOM event may be recorded just after the exit.
+	end := time.Now().Add(deadline)
+	for st.Reason != runtime.ReasonOOMKilled && time.Now().Before(end) {
+		time.Sleep(20 * time.Millisecond)
+		st, _ = rt.ContainerStatus(ctx, id)
+	}
+	if st.Reason != runtime.ReasonOOMKilled || st.ExitCode != 137 {
+		t.Fatalf("status = %+v, want OOMKilled with exit code 137", st)
+	}
+	if logs := ReadLogs(ctx, t, rt, id, runtime.LogOptions{}); strings.Contains(logs, "survived") {
+		t.Fatalf("the process outlived its memory limit: %q", logs)
+	}
 }
