@@ -32,6 +32,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		return "", fmt.Errorf("create container: %w", err)
 	}
 	ctx = r.ctx(ctx)
+	// Hold the sandbox so that StopSandbox cannot slip in between the
+	// readiness check and the creation. (Lock order: sandbox, container.)
+	if sandboxID != "" {
+		defer r.locks.lock(sandboxID)()
+	}
 	rec, err := r.sandboxRecord(ctx, sandboxID)
 	if err != nil {
 		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)

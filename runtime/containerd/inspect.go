@@ -55,24 +55,37 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts runtime.LogOptions) 
 		return f, nil
 	}
 	done := make(chan struct{})
+	fctx, cancel := context.WithCancel(ctx)
 	task, err := ctr.Task(nctx, nil)
 	if err != nil {
 		close(done) // no process: nothing more will be written
 	} else {
-		exited, err := task.Wait(nctx)
+		exited, err := task.Wait(r.ctx(fctx))
 		if err != nil {
+			cancel()
 			f.Close()
 			return nil, convert(err, "logs of container "+id)
 		}
 		go func() {
 			select {
 			case <-exited:
-			case <-ctx.Done():
+			case <-fctx.Done():
 			}
 			close(done)
 		}()
 	}
-	return logfile.NewFollower(ctx, f, done, followPoll), nil
+	return &follower{Follower: logfile.NewFollower(ctx, f, done, followPoll), cancel: cancel}, nil
+}
+
+// follower stops waiting for the container's exit when closed.
+type follower struct {
+	*logfile.Follower
+	cancel context.CancelFunc
+}
+
+func (f *follower) Close() error {
+	f.cancel()
+	return f.Follower.Close()
 }
 
 // Exec runs cmd in the running container, with the container's

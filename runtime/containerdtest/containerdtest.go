@@ -28,6 +28,10 @@ const InstallCommand = "apt-get install -y containerd runc containernetworking-p
 // DefaultCNIBinDirs are searched for the CNI plugins.
 var DefaultCNIBinDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 
+// RuncRoot is where the runc shim keeps container state, one directory per
+// containerd namespace, whatever the daemon's state directory.
+const RuncRoot = "/run/containerd/runc"
+
 // ErrMissingDeps is wrapped by CheckDeps' error.
 var ErrMissingDeps = errors.New("containerdtest: missing dependencies")
 
@@ -268,6 +272,9 @@ func (d *Daemon) clean() error {
 				errs = append(errs, fmt.Errorf("delete container %s: %w", ctr.ID(), err))
 			}
 		}
+		// The runc shim keeps container state under a per-namespace
+		// directory outside the daemon's state; remove it once empty.
+		os.Remove(filepath.Join(RuncRoot, ns))
 	}
 	return errors.Join(errs...)
 }
