@@ -51,7 +51,7 @@ func benchRuntime(ctx context.Context) ([]Result, error) {
 	defer exec.Command("ip", "link", "delete", bridge).Run()
 	rt, err := containerd.New(ctx, containerd.Config{
 		Address: d.Address, Namespace: "bench", StateDir: state, LogDir: filepath.Join(state, "logs"),
-		Network: containerd.NetworkConfig{Bridge: bridge, Subnet: "10.88.251.0/24"},
+		Network: containerd.NetworkConfig{Bridge: bridge, Subnet: "10.212.251.0/24"},
 	})
 	if err != nil {
 		return nil, err

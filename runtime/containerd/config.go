@@ -33,7 +33,9 @@ type Config struct {
 	NetNSDir string
 	// Network configures pod networking through CNI.
 	Network NetworkConfig
-	// NodeIP is reported as the IP of host-network sandboxes.
+	// NodeIP is reported as the IP of host-network sandboxes. Default: the
+	// first global unicast IPv4 address of an interface that is up (none:
+	// empty).
 	NodeIP string
 	// Snapshotter is the containerd snapshotter. Default "overlayfs".
 	Snapshotter string
@@ -128,6 +130,9 @@ func (c Config) withDefaults() Config {
 	if c.StopGrace == 0 {
 		c.StopGrace = 10 * time.Second
 	}
+	if c.NodeIP == "" {
+		c.NodeIP = detectNodeIP()
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -155,4 +160,28 @@ func (c Config) bridgeConfList() []byte {
 		panic(fmt.Sprintf("containerd: marshal CNI config: %v", err))
 	}
 	return b
+}
+
+// detectNodeIP returns the first global unicast IPv4 address of an
+// interface that is up and not a loopback, or "".
+func detectNodeIP() string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, iface := range ifaces {
+		if iface.Flags&net.FlagUp == 0 || iface.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := iface.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && ipn.IP.IsGlobalUnicast() {
+				return ipn.IP.String()
+			}
+		}
+	}
+	return ""
 }

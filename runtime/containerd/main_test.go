@@ -59,7 +59,7 @@ func run(m *testing.M) int {
 	runID = hex.EncodeToString(rnd[:])
 	bridge = "spt" + runID
 	n, _ := rand.Int(rand.Reader, big.NewInt(200))
-	subnet = fmt.Sprintf("10.88.%d.0/24", 20+n.Int64())
+	subnet = fmt.Sprintf("10.211.%d.0/24", 20+n.Int64())
 	defer exec.Command("ip", "link", "delete", bridge).Run()
 	return m.Run()
 }

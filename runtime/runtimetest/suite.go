@@ -173,6 +173,7 @@ func testImages(t *testing.T, h Harness) {
 	start := time.Now()
 	_, err = rt.EnsureImage(ctx, "localhost:1/nothing/here:v1")
 	wantErr(t, "EnsureImage(unreachable registry)", err, runtime.ErrImageNotFound)
+	wantErr(t, "EnsureImage(unreachable registry)", err, runtime.ErrUnavailable)
 	if time.Since(start) > deadline {
 		t.Fatalf("EnsureImage(unreachable registry) took %v", time.Since(start))
 	}
