@@ -26,7 +26,7 @@ import (
 func init() { register("runtime", benchRuntime) }
 
 // runtimeRounds is how many containers (and sandboxes) each side starts.
-const runtimeRounds = 20
+const runtimeRounds = 30
 
 // benchRuntime measures, on a private containerd daemon:
 //   - runtime-start: CreateContainer+StartContainer from a local image until
@@ -67,7 +67,7 @@ func benchRuntime(ctx context.Context) ([]Result, error) {
 
 	// runtime-sandbox-start
 	var sandboxTimes []time.Duration
-	for i := 0; i < runtimeRounds; i++ {
+	for i := 0; i < runtimeRounds/2; i++ {
 		start := time.Now()
 		id, err := rt.RunSandbox(ctx, runtime.SandboxConfig{Name: fmt.Sprintf("sb-%d", i), UID: "bench"})
 		if err != nil {
@@ -100,25 +100,22 @@ func benchRuntime(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	var ours, raw []time.Duration
-	for i := 0; i < runtimeRounds; i++ {
-		// ours
+	runOurs := func(i int) error {
 		start := time.Now()
 		id, err := rt.CreateContainer(ctx, sbID, runtime.ContainerConfig{Name: fmt.Sprintf("c%d", i), Image: runtimetest.TestImageName, Args: []string{"wait"}})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := rt.StartContainer(ctx, id); err != nil {
-			return nil, err
+			return err
 		}
 		ours = append(ours, time.Since(start))
-		if err := rt.RemoveContainer(ctx, id); err != nil {
-			return nil, err
-		}
-
-		// raw containerd client, same steps
+		return rt.RemoveContainer(ctx, id)
+	}
+	runRaw := func(i int) error {
 		rawID := fmt.Sprintf("raw-%d", i)
 		logPath := filepath.Join(state, rawID+".log")
-		start = time.Now()
+		start := time.Now()
 		ctr, err := c.NewContainer(nctx, rawID,
 			client.WithImageName(img.Name()),
 			client.WithSnapshotter("overlayfs"),
@@ -127,14 +124,14 @@ func benchRuntime(ctx context.Context) ([]Result, error) {
 				oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: sb.NetNS})),
 		)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		task, err := ctr.NewTask(nctx, cio.LogFile(logPath))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := task.Start(nctx); err != nil {
-			return nil, err
+			return err
 		}
 		raw = append(raw, time.Since(start))
 		exited, _ := task.Wait(nctx)
@@ -142,7 +139,21 @@ func benchRuntime(ctx context.Context) ([]Result, error) {
 		<-exited
 		task.Delete(nctx)
 		ctr.Delete(nctx, client.WithSnapshotCleanup)
-		os.Remove(logPath)
+		return os.Remove(logPath)
+	}
+	// Alternate which side goes first, so neither always follows the
+	// other's cleanup.
+	for i := 0; i < runtimeRounds; i++ {
+		first, second := runOurs, runRaw
+		if i%2 == 1 {
+			first, second = runRaw, runOurs
+		}
+		if err := first(i); err != nil {
+			return nil, err
+		}
+		if err := second(i); err != nil {
+			return nil, err
+		}
 	}
 	return []Result{
 		{Name: "runtime-start", Ours: rtMS(rtMedian(ours)), Anchor: rtMS(rtMedian(raw)), Unit: "ms"},

@@ -123,6 +123,21 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	return id, nil
 }
 
+// record reads a container of this runtime from the container store.
+func (r *Runtime) record(ctx context.Context, id string) (containers.Container, bool, error) {
+	if id == "" {
+		return containers.Container{}, false, &runtime.FieldError{Field: "id", Reason: "is required"}
+	}
+	c, err := r.client.ContainerService().Get(ctx, id)
+	if err != nil || c.Labels[labelKind] != kindContainer {
+		if err == nil || errdefs.IsNotFound(err) {
+			return containers.Container{}, false, fmt.Errorf("%w: container %s", runtime.ErrNotFound, id)
+		}
+		return containers.Container{}, false, convert(err, "container "+id)
+	}
+	return c, true, nil
+}
+
 // containerRecord loads a container of this runtime.
 func (r *Runtime) containerRecord(ctx context.Context, id string) (client.Container, containers.Container, error) {
 	if id == "" {
@@ -150,26 +165,26 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 	defer r.observe("start_container", time.Now(), &err)
 	ctx = r.ctx(ctx)
 	defer r.locks.lock(id)()
-	ctr, _, err := r.containerRecord(ctx, id)
-	if err != nil {
+	if _, _, err := r.record(ctx, id); err != nil {
 		return err
 	}
-	task, err := ctr.Task(ctx, nil)
+	ts := r.client.TaskService()
+	got, err := ts.Get(ctx, &tasks.GetRequest{ContainerID: id})
 	if err != nil {
-		return fmt.Errorf("%w: start container %s: it has no process: %v", runtime.ErrFailedPrecondition, id, err)
-	}
-	st, err := task.Status(ctx)
-	if err != nil {
+		err = errgrpc.ToNative(err)
+		if errdefs.IsNotFound(err) {
+			return fmt.Errorf("%w: start container %s: it has no process", runtime.ErrFailedPrecondition, id)
+		}
 		return convert(err, "start container "+id)
 	}
-	if st.Status != client.Created {
-		return fmt.Errorf("%w: start container %s: it is %s, not created", runtime.ErrFailedPrecondition, id, st.Status)
+	if st := strings.ToLower(got.GetProcess().GetStatus().String()); st != "created" {
+		return fmt.Errorf("%w: start container %s: it is %s, not created", runtime.ErrFailedPrecondition, id, st)
 	}
 	// Taken before Start: a short-lived process may exit before Start
 	// returns, and StartedAt must not come after FinishedAt.
 	started := time.Now().UTC()
-	if err := task.Start(ctx); err != nil {
-		return convert(err, "start container "+id)
+	if _, err := ts.Start(ctx, &tasks.StartRequest{ContainerID: id}); err != nil {
+		return convert(errgrpc.ToNative(err), "start container "+id)
 	}
 	if err := r.setLabels(ctx, id, map[string]string{labelStarted: started.Format(time.RFC3339Nano)}); err != nil {
 		return fmt.Errorf("start container %s: record start time: %w", id, err)

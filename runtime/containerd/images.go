@@ -55,7 +55,15 @@ func (r *Runtime) image(ctx context.Context, ref string) (client.Image, error) {
 	return nil, fmt.Errorf("%w: %s is not present locally", runtime.ErrImageNotFound, ref)
 }
 
+// unpack makes sure img is unpacked in the snapshotter. Images seen unpacked
+// are remembered by target digest; should the snapshots go away anyway,
+// creating a container fails with a clear error and RemoveImage or a new
+// import resets the memory.
 func (r *Runtime) unpack(ctx context.Context, img client.Image) error {
+	key := img.Name() + "@" + img.Target().Digest.String()
+	if _, ok := r.unpacked.Load(key); ok {
+		return nil
+	}
 	ok, err := img.IsUnpacked(ctx, r.cfg.Snapshotter)
 	if err != nil {
 		return convert(err, "image "+img.Name())
@@ -65,7 +73,18 @@ func (r *Runtime) unpack(ctx context.Context, img client.Image) error {
 			return convert(err, "unpack image "+img.Name())
 		}
 	}
+	r.unpacked.Store(key, true)
 	return nil
+}
+
+// forget drops what unpack remembers about the image named name.
+func (r *Runtime) forget(name string) {
+	r.unpacked.Range(func(k, _ any) bool {
+		if strings.HasPrefix(k.(string), name+"@") {
+			r.unpacked.Delete(k)
+		}
+		return true
+	})
 }
 
 func toImage(ctx context.Context, img client.Image) runtime.Image {
@@ -132,6 +151,7 @@ func (r *Runtime) ImportImage(ctx context.Context, rd io.Reader) (_ []runtime.Im
 	var out []runtime.Image
 	for _, i := range imgs {
 		img := client.NewImage(r.client, i)
+		r.forget(img.Name())
 		if err := r.unpack(ctx, img); err != nil {
 			return nil, err
 		}
@@ -167,6 +187,7 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string) (err error) {
 		return err
 	}
 	for _, name := range names {
+		r.forget(name)
 		err := r.client.ImageService().Delete(ctx, name, images.SynchronousDelete())
 		if errdefs.IsNotFound(err) {
 			continue

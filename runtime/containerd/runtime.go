@@ -44,11 +44,12 @@ const (
 // labelled with its pod, so a new Runtime on the same daemon (and the same
 // StateDir) sees and manages what an earlier one made.
 type Runtime struct {
-	cfg     Config
-	client  *client.Client
-	net     *network
-	locks   keyedMutex
-	metrics *metrics
+	cfg      Config
+	client   *client.Client
+	net      *network
+	locks    keyedMutex
+	metrics  *metrics
+	unpacked sync.Map // image name@digest -> true, see unpack
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
