@@ -14,7 +14,9 @@
 // attaches it through CNI (github.com/containernetworking/cni/libcni): the
 // loopback plugin for lo and, for eth0, a bridge with host-local IPAM
 // (Config.Network) or any CNI configuration list. Containers join the
-// namespace by path.
+// namespace by path, and see the sandbox's /etc/hosts (localhost and the pod's
+// host name and IP, kept under <StateDir>/sandboxes) and the node's
+// /etc/resolv.conf.
 //
 // CreateContainer makes the container (snapshot, OCI spec with resource
 // limits) and its task, so runc validates the command at create time; a

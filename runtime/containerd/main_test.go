@@ -139,6 +139,9 @@ func leaks(t testing.TB, rt *containerd.Runtime) []string {
 		}
 		return nil
 	})
+	if ents, _ := os.ReadDir(filepath.Join(stateDir, "sandboxes", rt.Namespace())); len(ents) > 0 {
+		out = append(out, fmt.Sprintf("%d sandbox directories", len(ents)))
+	}
 	ents, _ := os.ReadDir("/var/run/netns")
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), "setpoint-"+rt.Namespace()+"-") {

@@ -63,7 +63,8 @@ func TestNetworking(t *testing.T) {
 		t.Fatalf("sandboxes: %+v %+v", a, b)
 	}
 	runContainer(ctx, t, rt, a.ID, "server", "serve", "0.0.0.0:8080", "print", "listening", "wait")
-	local := runContainer(ctx, t, rt, a.ID, "local", "get", "127.0.0.1:8080", "exit", "0")
+	// localhost resolves through the sandbox's /etc/hosts.
+	local := runContainer(ctx, t, rt, a.ID, "local", "get", "localhost:8080", "exit", "0")
 	remote := runContainer(ctx, t, rt, b.ID, "remote", "get", a.IP+":8080", "exit", "0")
 	for _, id := range []string{local, remote} {
 		st := runtimetest.WaitState(ctx, t, rt, id, runtime.ContainerExited)

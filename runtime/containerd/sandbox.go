@@ -36,11 +36,11 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (_ 
 	id := runtime.SandboxID(cfg)
 	defer r.locks.lock(id)()
 	hostname := cfg.Hostname
+	if hostname == "" && cfg.HostNetwork {
+		hostname, _ = os.Hostname()
+	}
 	if hostname == "" {
-		hostname = cfg.Name
-		if len(hostname) > 63 {
-			hostname = hostname[:63]
-		}
+		hostname = strings.TrimRight(cfg.Name[:min(len(cfg.Name), 63)], "-.")
 	}
 	labels := runtime.SandboxLabels(cfg)
 	labels[labelKind] = kindSandbox
@@ -78,12 +78,19 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (_ 
 			return "", err
 		}
 		update[labelNetNS], update[labelIP] = path, ip
+		if err := r.writeHosts(id, hostname, ip); err != nil {
+			r.net.teardown(context.WithoutCancel(ctx), id, path)
+			netns.Remove(path)
+			r.client.ContainerService().Delete(context.WithoutCancel(ctx), id)
+			return "", err
+		}
 	}
 	if err := r.setLabels(ctx, id, update); err != nil {
 		if p := update[labelNetNS]; p != "" {
 			r.net.teardown(context.WithoutCancel(ctx), id, p)
 			netns.Remove(p)
 		}
+		os.RemoveAll(r.sandboxDir(id))
 		r.client.ContainerService().Delete(context.WithoutCancel(ctx), id)
 		return "", err
 	}
@@ -245,6 +252,7 @@ func (r *Runtime) RemoveSandbox(ctx context.Context, id string) (err error) {
 		}
 	}
 	os.RemoveAll(r.podLogDir(sandboxStatus(rec)))
+	os.RemoveAll(r.sandboxDir(id))
 	if err := r.client.ContainerService().Delete(ctx, id); err != nil && !errdefs.IsNotFound(err) {
 		return convert(err, "remove sandbox "+id)
 	}
@@ -255,11 +263,35 @@ func (r *Runtime) podLogDir(sb runtime.SandboxStatus) string {
 	return filepath.Join(r.cfg.LogDir, fmt.Sprintf("%s_%s_%s", sb.Namespace, sb.Name, sb.UID))
 }
 
-// sandboxSpecOpts joins a container to its sandbox's namespaces.
-func (r *Runtime) sandboxSpecOpts(rec containers.Container) []oci.SpecOpts {
-	opts := []oci.SpecOpts{oci.WithHostname(rec.Labels[labelHostname])}
-	if rec.Labels[labelHostNet] == "true" {
-		return append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile, oci.WithHostResolvconf)
+// sandboxDir holds a sandbox's files (its /etc/hosts).
+func (r *Runtime) sandboxDir(id string) string {
+	return filepath.Join(r.cfg.StateDir, "sandboxes", r.cfg.Namespace, id)
+}
+
+// writeHosts writes the /etc/hosts the sandbox's containers see.
+func (r *Runtime) writeHosts(id, hostname, ip string) error {
+	dir := r.sandboxDir(id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("run sandbox %s: %w", id, err)
 	}
-	return append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: rec.Labels[labelNetNS]}))
+	hosts := fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip, hostname)
+	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("run sandbox %s: %w", id, err)
+	}
+	return nil
+}
+
+// sandboxSpecOpts joins a container to its sandbox's namespaces and gives
+// it the sandbox's /etc/hosts and the node's /etc/resolv.conf.
+func (r *Runtime) sandboxSpecOpts(rec containers.Container) []oci.SpecOpts {
+	opts := []oci.SpecOpts{oci.WithHostname(rec.Labels[labelHostname]), oci.WithHostResolvconf}
+	if rec.Labels[labelHostNet] == "true" {
+		return append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile)
+	}
+	hosts := filepath.Join(r.sandboxDir(rec.ID), "hosts")
+	return append(opts,
+		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: rec.Labels[labelNetNS]}),
+		oci.WithMounts([]specs.Mount{{Destination: "/etc/hosts", Type: "bind", Source: hosts, Options: []string{"rbind", "ro"}}}),
+	)
 }
