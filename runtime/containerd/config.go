@@ -25,7 +25,7 @@ type Config struct {
 	// /var/lib/setpoint/runtime.
 	StateDir string
 	// LogDir holds container log files, as
-	// <LogDir>/<namespace>_<pod>_<uid>/<container>/<attempt>.log.
+	// <LogDir>/<namespace>_<pod>_<uid>_<sandbox attempt>/<container>/<attempt>.log.
 	// Default /var/log/setpoint/pods.
 	LogDir string
 	// NetNSDir is where sandbox network namespaces are pinned. Default

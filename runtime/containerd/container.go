@@ -124,18 +124,18 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 }
 
 // record reads a container of this runtime from the container store.
-func (r *Runtime) record(ctx context.Context, id string) (containers.Container, bool, error) {
+func (r *Runtime) record(ctx context.Context, id string) (containers.Container, error) {
 	if id == "" {
-		return containers.Container{}, false, &runtime.FieldError{Field: "id", Reason: "is required"}
+		return containers.Container{}, &runtime.FieldError{Field: "id", Reason: "is required"}
 	}
 	c, err := r.client.ContainerService().Get(ctx, id)
 	if err != nil || c.Labels[labelKind] != kindContainer {
 		if err == nil || errdefs.IsNotFound(err) {
-			return containers.Container{}, false, fmt.Errorf("%w: container %s", runtime.ErrNotFound, id)
+			return containers.Container{}, fmt.Errorf("%w: container %s", runtime.ErrNotFound, id)
 		}
-		return containers.Container{}, false, convert(err, "container "+id)
+		return containers.Container{}, convert(err, "container "+id)
 	}
-	return c, true, nil
+	return c, nil
 }
 
 // containerRecord loads a container of this runtime.
@@ -165,7 +165,7 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 	defer r.observe("start_container", time.Now(), &err)
 	ctx = r.ctx(ctx)
 	defer r.locks.lock(id)()
-	if _, _, err := r.record(ctx, id); err != nil {
+	if _, err := r.record(ctx, id); err != nil {
 		return err
 	}
 	ts := r.client.TaskService()

@@ -21,7 +21,7 @@
 // CreateContainer makes the container (snapshot, OCI spec with resource
 // limits) and its task, so runc validates the command at create time; a
 // failure removes all of it. The shim writes the container's stdout and
-// stderr straight to the log file (<LogDir>/<ns>_<pod>_<uid>/<name>/<attempt>.log),
+// stderr straight to the log file (<LogDir>/<ns>_<pod>_<uid>_<sandbox attempt>/<name>/<attempt>.log),
 // so logs survive restarts of the runtime and of containerd. Status comes
 // from the task (exit code and time) and labels (start time). Stats decode
 // the task's cgroup v1 or v2 metrics.

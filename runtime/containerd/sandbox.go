@@ -260,7 +260,7 @@ func (r *Runtime) RemoveSandbox(ctx context.Context, id string) (err error) {
 }
 
 func (r *Runtime) podLogDir(sb runtime.SandboxStatus) string {
-	return filepath.Join(r.cfg.LogDir, fmt.Sprintf("%s_%s_%s", sb.Namespace, sb.Name, sb.UID))
+	return filepath.Join(r.cfg.LogDir, fmt.Sprintf("%s_%s_%s_%d", sb.Namespace, sb.Name, sb.UID, sb.Attempt))
 }
 
 // sandboxDir holds a sandbox's files (its /etc/hosts).

@@ -86,7 +86,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		status: runtime.ContainerStatus{
 			ID: id, SandboxID: sandboxID, Name: cfg.Name, Attempt: cfg.Attempt, Image: cfg.Image,
 			State: runtime.ContainerCreated, CreatedAt: r.now(), Labels: runtime.ContainerLabels(sb.status, cfg),
-			LogPath: fmt.Sprintf("/var/log/fake/%s_%s_%s/%s/%d.log", sb.status.Namespace, sb.status.Name, sb.status.UID, cfg.Name, cfg.Attempt),
+			LogPath: fmt.Sprintf("/var/log/fake/%s_%s_%s_%d/%s/%d.log", sb.status.Namespace, sb.status.Name, sb.status.UID, sb.status.Attempt, cfg.Name, cfg.Attempt),
 		},
 		argv: argv, env: env, program: prog, limit: cfg.Resources.MemoryLimit,
 		log: &logBuffer{wake: make(chan struct{})}, term: make(chan struct{}), done: make(chan struct{}),

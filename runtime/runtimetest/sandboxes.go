@@ -297,3 +297,38 @@ func testConcurrentCreate(t *testing.T, h Harness) {
 	}
 	noLeaks(t, h, rt, "after concurrent create and remove")
 }
+
+// testSandboxAttempts: a pod's next sandbox attempt is a separate sandbox
+// whose containers (even with the same name and attempt) keep their own
+// logs, and removing the old attempt leaves the new one alone.
+func testSandboxAttempts(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	first := pod("again")
+	second := first
+	second.Attempt = 1
+	sb0 := mustSandbox(ctx, t, rt, first)
+	sb1 := mustSandbox(ctx, t, rt, second)
+	if sb0 == sb1 {
+		t.Fatalf("attempts 0 and 1 share sandbox ID %s", sb0)
+	}
+	c0 := mustRun(ctx, t, rt, sb0, ctr("main", "print", "first"))
+	c1 := mustRun(ctx, t, rt, sb1, ctr("main", "print", "second"))
+	if c0 == c1 {
+		t.Fatalf("containers of two sandboxes share ID %s", c0)
+	}
+	for id, want := range map[string]string{c0: "first\n", c1: "second\n"} {
+		WaitState(ctx, t, rt, id, runtime.ContainerExited)
+		if got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{}); got != want {
+			t.Fatalf("logs of %s = %q, want %q", id, got, want)
+		}
+	}
+	if err := rt.RemoveSandbox(ctx, sb0); err != nil {
+		t.Fatal(err)
+	}
+	if got := ReadLogs(ctx, t, rt, c1, runtime.LogOptions{}); got != "second\n" {
+		t.Fatalf("after removing attempt 0, logs of attempt 1 = %q", got)
+	}
+	if st, err := rt.SandboxStatus(ctx, sb1); err != nil || st.State != runtime.SandboxReady || st.Attempt != 1 {
+		t.Fatalf("attempt 1 after removing attempt 0: %+v, %v", st, err)
+	}
+}

@@ -32,6 +32,7 @@ func Run(t *testing.T, h Harness) {
 		{"Images", testImages},
 		{"SandboxLifecycle", testSandboxLifecycle},
 		{"HostNetwork", testHostNetwork},
+		{"SandboxAttempts", testSandboxAttempts},
 		{"ContainerLifecycle", testContainerLifecycle},
 		{"ExitCodeAndLogs", testExitCodeAndLogs},
 		{"FollowLogs", testFollowLogs},
