@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/containerd/containerd/v2/pkg/identifiers"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/runtime"
@@ -72,6 +73,11 @@ type NetworkConfig struct {
 func (c Config) Validate() error {
 	if c.Address == "" {
 		return &runtime.FieldError{Field: "Address", Reason: "is required"}
+	}
+	if c.Namespace != "" {
+		if err := identifiers.Validate(c.Namespace); err != nil {
+			return &runtime.FieldError{Field: "Namespace", Value: c.Namespace, Reason: err.Error()}
+		}
 	}
 	for name, dir := range map[string]string{"StateDir": c.StateDir, "LogDir": c.LogDir, "NetNSDir": c.NetNSDir} {
 		if dir != "" && !filepath.IsAbs(dir) {

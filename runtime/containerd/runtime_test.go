@@ -204,6 +204,7 @@ func TestConfigValidate(t *testing.T) {
 		field string
 	}{
 		{containerd.Config{}, "Address"},
+		{containerd.Config{Address: "/x", Namespace: "bad/ns"}, "Namespace"},
 		{containerd.Config{Address: "/x", StateDir: "rel"}, "StateDir"},
 		{containerd.Config{Address: "/x", NodeIP: "nope"}, "NodeIP"},
 		{containerd.Config{Address: "/x", Network: containerd.NetworkConfig{Subnet: "10.0.0.0"}}, "Network.Subnet"},
