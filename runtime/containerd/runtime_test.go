@@ -124,8 +124,9 @@ func TestAdoption(t *testing.T) {
 		t.Fatalf("adopted sandbox %+v, %v; want %+v", adopted, err, kept)
 	}
 	// Remove what no pod owns.
-	if err := second.RemoveSandbox(ctx, orphan.ID); err != nil {
-		t.Fatalf("remove orphan: %v", err)
+	removed, err := runtime.RemoveOrphans(ctx, second, func(s runtime.SandboxStatus) bool { return s.UID == "uid-kept" })
+	if err != nil || len(removed) != 1 || removed[0] != orphan.ID {
+		t.Fatalf("RemoveOrphans = %v, %v; want only %s", removed, err, orphan.ID)
 	}
 	if _, err := os.Stat(orphan.NetNS); !os.IsNotExist(err) {
 		t.Fatalf("orphan netns %s still exists: %v", orphan.NetNS, err)
