@@ -26,8 +26,8 @@
 //     LabelPodNamespace, LabelPodUID, LabelAttempt (and LabelSandboxID,
 //     LabelContainerName for containers) besides the caller's labels. A
 //     kubelet that restarts lists by them to adopt what runs instead of
-//     starting duplicates, and removes what no pod owns. Callers may not set
-//     labels under ReservedLabelPrefix.
+//     starting duplicates, and removes what no pod owns (RemoveOrphans).
+//     Callers may not set labels under ReservedLabelPrefix.
 //   - Bad input (an invalid field, a bad resource value, a missing image, a
 //     command the image cannot run) fails with an error wrapping ErrInvalid
 //     or ErrImageNotFound that names the problem, and creates nothing.
