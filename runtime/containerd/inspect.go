@@ -162,6 +162,9 @@ func (r *Runtime) Stats(ctx context.Context, id string) (_ runtime.ContainerStat
 	if err != nil {
 		return runtime.ContainerStats{}, fmt.Errorf("%w: stats of container %s: it has no process", runtime.ErrFailedPrecondition, id)
 	}
+	if st, err := task.Status(ctx); err != nil || st.Status != client.Running {
+		return runtime.ContainerStats{}, fmt.Errorf("%w: stats of container %s: it is not running (%s)", runtime.ErrFailedPrecondition, id, st.Status)
+	}
 	m, err := task.Metrics(ctx)
 	if err != nil {
 		return runtime.ContainerStats{}, convert(err, "stats of container "+id)

@@ -230,6 +230,11 @@ func testStats(t *testing.T, h Harness) {
 	}
 	_, err = rt.Stats(ctx, "missing")
 	wantErr(t, "Stats(missing)", err, runtime.ErrNotFound)
+	if err := rt.StopContainer(ctx, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rt.Stats(ctx, id)
+	wantErr(t, "Stats(exited)", err, runtime.ErrFailedPrecondition)
 }
 
 func testOOM(t *testing.T, h Harness) {
