@@ -36,6 +36,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error says which field is invalid and why.
 func (e *FieldError) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("%v: %s: %s", ErrInvalid, e.Field, e.Reason)

@@ -83,6 +83,7 @@ type follower struct {
 	cancel context.CancelFunc
 }
 
+// Close stops following and closes the file.
 func (f *follower) Close() error {
 	f.cancel()
 	return f.Follower.Close()

@@ -404,6 +404,7 @@ type logBuffer struct {
 	closed bool
 }
 
+// Write appends p unless the process has exited.
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -429,6 +430,7 @@ type logReader struct {
 	done <-chan struct{}
 }
 
+// Read returns logged bytes, waiting for more until the process exits.
 func (l *logReader) Read(p []byte) (int, error) {
 	for {
 		l.buf.mu.Lock()
@@ -454,6 +456,7 @@ func (l *logReader) Read(p []byte) (int, error) {
 	}
 }
 
+// Close does nothing.
 func (l *logReader) Close() error { return nil }
 
 type syncBuffer struct {
@@ -461,12 +464,14 @@ type syncBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p.
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.Write(p)
 }
 
+// Bytes returns a copy of what was written.
 func (s *syncBuffer) Bytes() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()

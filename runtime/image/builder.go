@@ -338,6 +338,7 @@ type countWriter struct {
 	n int64
 }
 
+// Write writes p and counts it.
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
