@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"syscall"
@@ -48,7 +47,7 @@ func benchRuntime(ctx context.Context) ([]Result, error) {
 	}
 	defer os.RemoveAll(state)
 	bridge := fmt.Sprintf("sptb%d", os.Getpid()%100000)
-	defer exec.Command("ip", "link", "delete", bridge).Run()
+	defer containerdtest.DeleteBridge(bridge)
 	rt, err := containerd.New(ctx, containerd.Config{
 		Address: d.Address, Namespace: "bench", StateDir: state, LogDir: filepath.Join(state, "logs"),
 		Network: containerd.NetworkConfig{Bridge: bridge, Subnet: "10.212.251.0/24"},

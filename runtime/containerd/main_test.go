@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -60,7 +59,7 @@ func run(m *testing.M) int {
 	bridge = "spt" + runID
 	n, _ := rand.Int(rand.Reader, big.NewInt(200))
 	subnet = fmt.Sprintf("10.211.%d.0/24", 20+n.Int64())
-	defer exec.Command("ip", "link", "delete", bridge).Run()
+	defer containerdtest.DeleteBridge(bridge)
 	return m.Run()
 }
 

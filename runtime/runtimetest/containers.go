@@ -33,6 +33,8 @@ func testContainerLifecycle(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	st = WaitState(ctx, t, rt, id, runtime.ContainerRunning)
+	// The program handles SIGTERM once it has printed "up".
+	waitLog(ctx, t, rt, id, "up\n")
 	if st.StartedAt.IsZero() || st.StartedAt.Before(st.CreatedAt.Add(-time.Second)) {
 		t.Fatalf("running: StartedAt %v CreatedAt %v", st.StartedAt, st.CreatedAt)
 	}
