@@ -184,12 +184,10 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	done := c.done
 	r.mu.Unlock()
 	if grace > 0 {
-		t := time.NewTimer(grace)
-		defer t.Stop()
 		select {
 		case <-done:
 			return nil
-		case <-t.C:
+		case <-r.opts.clock.After(grace):
 		case <-ctx.Done():
 			return fmt.Errorf("stop container %s: %w", id, ctx.Err())
 		}

@@ -12,7 +12,9 @@
 // Hooks make containers misbehave: Exit makes a process exit with a code, as
 // if it crashed; Hang makes it ignore SIGTERM; InjectError makes the next
 // call of a method fail; a program going over its memory limit with
-// Process.UseMemory is OOM-killed (exit 137, ReasonOOMKilled). Stats report
+// Process.UseMemory is OOM-killed (exit 137, ReasonOOMKilled). WithClock
+// injects the clock behind timestamps and grace periods, so tests of
+// stopping never wait for real time. Stats report
 // wall time since start as CPU time and 1 MiB plus the program's declared
 // memory.
 package fake

@@ -65,8 +65,20 @@ type options struct {
 	programs  map[string]Program
 	nodeIP    string
 	stopGrace time.Duration
-	now       func() time.Time
+	clock     Clock
 }
+
+// Clock is the fake's source of time: timestamps, and the grace period of
+// StopContainer. Tests can drive it by hand.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Option configures a fake Runtime.
 type Option func(*options)
@@ -84,8 +96,9 @@ func WithNodeIP(ip string) Option { return func(o *options) { o.nodeIP = ip } }
 // Default 10s.
 func WithStopGrace(d time.Duration) Option { return func(o *options) { o.stopGrace = d } }
 
-// WithNow sets the source of timestamps. Default time.Now.
-func WithNow(now func() time.Time) Option { return func(o *options) { o.now = now } }
+// WithClock sets the clock for timestamps and grace periods. Default: the
+// real time.
+func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
 
 // Runtime is an in-memory runtime.Runtime: the same lifecycle, state
 // machine, IDs, labels and errors as the containerd runtime, with programs
@@ -111,7 +124,7 @@ type sandbox struct {
 
 // New returns an empty fake runtime.
 func New(opts ...Option) *Runtime {
-	o := options{programs: map[string]Program{}, nodeIP: "127.0.0.1", stopGrace: 10 * time.Second, now: time.Now}
+	o := options{programs: map[string]Program{}, nodeIP: "127.0.0.1", stopGrace: 10 * time.Second, clock: realClock{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -139,7 +152,7 @@ func (r *Runtime) injected(method string) error {
 	return q[0]
 }
 
-func (r *Runtime) now() time.Time { return r.opts.now().UTC() }
+func (r *Runtime) now() time.Time { return r.opts.clock.Now().UTC() }
 
 // --- images ---
 
