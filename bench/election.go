@@ -2,9 +2,9 @@ package main
 
 // Election failover benchmarks: setpoint's election against etcd's
 // concurrency.Election on the same embedded etcd, in the same run, at equal
-// lease length (2 s) and equal renewal cadence (1 s: see
-// electionRetry). Each figure is the median of
-// electionRounds runs.
+// lease length (2 s) and equal renewal cadence (1 s: see electionRetry).
+// Each figure is the median of several runs (more for the fast release
+// comparison, whose single runs are noisy on a shared machine).
 
 import (
 	"context"
@@ -44,14 +44,14 @@ func benchElection(ctx context.Context) ([]Result, error) {
 	}
 	defer stop()
 	var results []Result
-	pair := func(name string, ours, anchor func(ctx context.Context, endpoint, key string) (time.Duration, error)) error {
-		o, err := electionMedian(ctx, func(i int) (time.Duration, error) {
+	pair := func(name string, rounds int, ours, anchor func(ctx context.Context, endpoint, key string) (time.Duration, error)) error {
+		o, err := electionMedian(ctx, rounds, func(i int) (time.Duration, error) {
 			return ours(ctx, endpoint, fmt.Sprintf("/bench/%s/ours/%d", name, i))
 		})
 		if err != nil {
 			return fmt.Errorf("%s ours: %w", name, err)
 		}
-		a, err := electionMedian(ctx, func(i int) (time.Duration, error) {
+		a, err := electionMedian(ctx, rounds, func(i int) (time.Duration, error) {
 			return anchor(ctx, endpoint, fmt.Sprintf("/bench/%s/anchor/%d", name, i))
 		})
 		if err != nil {
@@ -60,13 +60,13 @@ func benchElection(ctx context.Context) ([]Result, error) {
 		results = append(results, Result{Name: name, Ours: electionMs(o), Anchor: electionMs(a), Unit: "ms"})
 		return nil
 	}
-	if err := pair("election-failover-release", oursRelease, anchorRelease); err != nil {
+	if err := pair("election-failover-release", 3*electionRounds, oursRelease, anchorRelease); err != nil {
 		return results, err
 	}
-	if err := pair("election-failover-crash", oursCrash, anchorCrash); err != nil {
+	if err := pair("election-failover-crash", electionRounds, oursCrash, anchorCrash); err != nil {
 		return results, err
 	}
-	o, err := electionMedian(ctx, func(i int) (time.Duration, error) {
+	o, err := electionMedian(ctx, electionRounds, func(i int) (time.Duration, error) {
 		return objectLockCrash(ctx, endpoint, fmt.Sprintf("lock-%d", i))
 	})
 	if err != nil {
@@ -78,10 +78,10 @@ func benchElection(ctx context.Context) ([]Result, error) {
 
 func electionMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// electionMedian runs fn electionRounds times and returns the median.
-func electionMedian(ctx context.Context, fn func(i int) (time.Duration, error)) (time.Duration, error) {
+// electionMedian runs fn rounds times and returns the median.
+func electionMedian(ctx context.Context, rounds int, fn func(i int) (time.Duration, error)) (time.Duration, error) {
 	var ds []time.Duration
-	for i := range electionRounds {
+	for i := range rounds {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
@@ -285,16 +285,28 @@ func anchorPair(ctx context.Context, endpoint, key string) (a, b *anchorSide, wo
 		return nil, nil, nil, err
 	}
 	won = make(chan time.Time, 1)
+	failed := make(chan error, 1)
 	go func() {
-		if err := b.e.Campaign(ctx, "b"); err == nil {
-			won <- time.Now()
+		if err := b.e.Campaign(ctx, "b"); err != nil {
+			failed <- err
+			return
 		}
+		won <- time.Now()
 	}()
 	// Wait until b's candidate key exists, that is, b waits on a.
+	var campaignErr error
 	err = electionWaitFor("anchor b to campaign", func() bool {
-		r, err := a.client.Get(ctx, key+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		select {
+		case campaignErr = <-failed:
+			return true
+		default:
+		}
+		r, err := b.client.Get(ctx, key+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
 		return err == nil && r.Count == 2
 	})
+	if err == nil && campaignErr != nil {
+		err = fmt.Errorf("anchor b's campaign: %w", campaignErr)
+	}
 	if err != nil {
 		a.close()
 		b.close()

@@ -25,7 +25,8 @@ import (
 // The term is the key's create revision: every acquisition creates the key
 // anew, so terms only grow. Renew refreshes the lease (KeepAliveOnce) and
 // rewrites the record (with its RenewTime) in a transaction guarded by the
-// term; Release deletes the key, guarded by the term, and revokes the lease.
+// term; Release revokes the term's lease, which deletes the key if it is
+// still the term's.
 //
 // An EtcdLock serves one Elector; Observe may share it.
 type EtcdLock struct {
@@ -291,26 +292,22 @@ func (l *EtcdLock) Renew(ctx context.Context, rec LeaseRecord) error {
 	return nil
 }
 
-// Release deletes the record if it is still the caller's term and revokes
-// the lease.
+// Release revokes the term's etcd lease, which deletes the record in the
+// same step if it is still the caller's (the key is bound to that lease, and
+// only to it while the term lasts; a later holder's key is bound to another
+// lease and is untouched). One write, so the next candidate can take over
+// at once.
 func (l *EtcdLock) Release(ctx context.Context) error {
 	l.mu.Lock()
-	lease, term := l.lease, l.term
+	lease := l.lease
 	l.mu.Unlock()
 	if lease == 0 {
 		return fmt.Errorf("%w: %s", ErrNotHeld, l.key)
 	}
-	_, err := l.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(l.key), "=", term)).
-		Then(clientv3.OpDelete(l.key)).
-		Commit()
-	if err != nil {
-		return fmt.Errorf("election: release %s: %w", l.key, err)
+	if _, err := l.client.Revoke(ctx, lease); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return fmt.Errorf("election: release %s: revoke lease %x: %w", l.key, int64(lease), err)
 	}
 	l.forget(lease)
-	if _, err := l.client.Revoke(ctx, lease); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		return fmt.Errorf("election: released %s but could not revoke lease %x: %w", l.key, int64(lease), err)
-	}
 	return nil
 }
 
