@@ -135,3 +135,11 @@ func KeyOf(obj Object) string {
 func newOf[T Object](obj T) T {
 	return reflect.New(reflect.TypeOf(obj).Elem()).Interface().(T)
 }
+
+// Resource (stub) describes one kind of stored object.
+type Resource struct {
+	Name       string
+	APIVersion string
+	Kind       string
+	Namespaced bool
+}
