@@ -86,8 +86,8 @@ type Factory struct {
 
 	mu      sync.Mutex
 	entries map[Key]*entry
-	running bool // between Start and Shutdown
-	closed  bool // after Shutdown
+	running bool          // between Start and Shutdown
+	closed  bool          // after Shutdown
 	done    chan struct{} // closed by Shutdown
 	wg      sync.WaitGroup
 }
