@@ -103,7 +103,7 @@ func NewFactory(opts ...FactoryOption) (*Factory, error) {
 		return nil, fmt.Errorf("%w: negative default resync %v", ErrInvalidConfig, f.opts.resync)
 	}
 	if f.opts.registerer != nil {
-		c := newCollector(func(yield func(metricSource)) {
+		c := newCollector("", func(yield func(metricSource)) {
 			f.mu.Lock()
 			samples := make([]func() metricSample, 0, len(f.entries))
 			for _, e := range f.entries {

@@ -115,10 +115,14 @@ func (l *listener[T]) markSynced() {
 	l.mu.Unlock()
 }
 
+// depth returns how many pushed notes the handler has not finished.
 func (l *listener[T]) depth() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.q.Len()
+	if l.stopped {
+		return 0
+	}
+	return int(l.pushed - l.reg.processed.Load())
 }
 
 // stop ends the listener: queued notes are dropped and no new call starts.

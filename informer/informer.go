@@ -390,11 +390,11 @@ func (inf *Informer[T]) Run(ctx context.Context) error {
 		return fmt.Errorf("informer %s: %w", inf.cfg.Name, ErrAlreadyStarted)
 	}
 	var err error
+	var c *collector
 	if inf.registerMetrics {
-		c := newCollector(func(yield func(metricSource)) { yield(inf) })
-		if err = inf.cfg.Registerer.Register(c); err == nil {
-			defer inf.cfg.Registerer.Unregister(c)
-		} else {
+		c = newCollector(inf.cfg.Name, func(yield func(metricSource)) { yield(inf) })
+		if err = inf.cfg.Registerer.Register(c); err != nil {
+			c = nil
 			err = fmt.Errorf("informer %s: register metrics: %w", inf.cfg.Name, err)
 		}
 	}
@@ -410,6 +410,9 @@ func (inf *Informer[T]) Run(ctx context.Context) error {
 		r := reflector[T]{inf: inf, bo: backoff{cfg: inf.cfg.Backoff}}
 		r.run(ctx)
 		wg.Wait()
+	}
+	if c != nil {
+		inf.cfg.Registerer.Unregister(c)
 	}
 	inf.errMu.Lock()
 	inf.runErr = err

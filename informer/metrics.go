@@ -47,39 +47,54 @@ func (inf *Informer[T]) metricSample() metricSample {
 	return s
 }
 
-var (
-	descLists = prometheus.NewDesc("setpoint_informer_lists_total",
-		"Lists (full, all pages) the informer started.", []string{"informer"}, nil)
-	descListErrors = prometheus.NewDesc("setpoint_informer_list_errors_total",
-		"Lists that failed.", []string{"informer"}, nil)
-	descWatches = prometheus.NewDesc("setpoint_informer_watches_total",
-		"Watches the informer started.", []string{"informer"}, nil)
-	descRelists = prometheus.NewDesc("setpoint_informer_relists_total",
-		"Relists forced by a watch whose revision was gone.", []string{"informer"}, nil)
-	descRevision = prometheus.NewDesc("setpoint_informer_last_synced_revision",
-		"Store revision the cache reflects.", []string{"informer"}, nil)
-	descObjects = prometheus.NewDesc("setpoint_informer_objects",
-		"Objects in the cache.", []string{"informer"}, nil)
-	descQueue = prometheus.NewDesc("setpoint_informer_handler_queue_depth",
-		"Events queued for the informer's handlers, summed over handlers.", []string{"informer"}, nil)
-	descHandlers = prometheus.NewDesc("setpoint_informer_handlers",
-		"Registered handlers.", []string{"informer"}, nil)
-)
+// metricDefs lists every metric: name, help, counter or gauge.
+var metricDefs = []struct {
+	name, help string
+	counter    bool
+}{
+	{"setpoint_informer_lists_total", "Lists (all pages of one consistent list) the informer started.", true},
+	{"setpoint_informer_list_errors_total", "Lists that failed.", true},
+	{"setpoint_informer_watches_total", "Watches the informer started.", true},
+	{"setpoint_informer_relists_total", "Relists forced by a watch whose revision was gone.", true},
+	{"setpoint_informer_last_synced_revision", "Store revision the cache reflects.", false},
+	{"setpoint_informer_objects", "Objects in the cache.", false},
+	{"setpoint_informer_handler_queue_depth", "Events queued for the informer's handlers and not yet handled, summed over handlers.", false},
+	{"setpoint_informer_handlers", "Registered handlers.", false},
+}
 
-// collector exports the metrics of a set of informers (one, or a factory's).
+// collector exports the metrics of one informer (checked: its descriptors
+// carry the informer's name as a constant label, so a second informer with
+// the same name on one registry is refused) or of a factory's changing set
+// of informers (unchecked: the name is a variable label).
 type collector struct {
-	each func(yield func(metricSource))
+	each  func(yield func(metricSource))
+	descs []*prometheus.Desc
+	fixed bool // descs have a constant informer label
 }
 
 var _ prometheus.Collector = (*collector)(nil)
 
-func newCollector(each func(yield func(metricSource))) *collector {
-	return &collector{each: each}
+// newCollector returns a collector over the informers each yields. With a
+// non-empty name it is the checked collector of that one informer.
+func newCollector(name string, each func(yield func(metricSource))) *collector {
+	c := &collector{each: each, fixed: name != ""}
+	for _, d := range metricDefs {
+		if c.fixed {
+			c.descs = append(c.descs, prometheus.NewDesc(d.name, d.help, nil, prometheus.Labels{"informer": name}))
+		} else {
+			c.descs = append(c.descs, prometheus.NewDesc(d.name, d.help, []string{"informer"}, nil))
+		}
+	}
+	return c
 }
 
-// Describe sends every metric descriptor.
+// Describe sends the descriptors of a single informer's collector, and
+// nothing for a factory's (an unchecked collector).
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLists, descListErrors, descWatches, descRelists, descRevision, descObjects, descQueue, descHandlers} {
+	if !c.fixed {
+		return
+	}
+	for _, d := range c.descs {
 		ch <- d
 	}
 }
@@ -88,13 +103,18 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	c.each(func(src metricSource) {
 		s := src.metricSample()
-		ch <- prometheus.MustNewConstMetric(descLists, prometheus.CounterValue, float64(s.lists), s.name)
-		ch <- prometheus.MustNewConstMetric(descListErrors, prometheus.CounterValue, float64(s.listErrors), s.name)
-		ch <- prometheus.MustNewConstMetric(descWatches, prometheus.CounterValue, float64(s.watches), s.name)
-		ch <- prometheus.MustNewConstMetric(descRelists, prometheus.CounterValue, float64(s.relists), s.name)
-		ch <- prometheus.MustNewConstMetric(descRevision, prometheus.GaugeValue, float64(s.revision), s.name)
-		ch <- prometheus.MustNewConstMetric(descObjects, prometheus.GaugeValue, float64(s.objects), s.name)
-		ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(s.queueDepth), s.name)
-		ch <- prometheus.MustNewConstMetric(descHandlers, prometheus.GaugeValue, float64(s.handler), s.name)
+		vals := []float64{float64(s.lists), float64(s.listErrors), float64(s.watches), float64(s.relists),
+			float64(s.revision), float64(s.objects), float64(s.queueDepth), float64(s.handler)}
+		var labels []string
+		if !c.fixed {
+			labels = []string{s.name}
+		}
+		for i, d := range metricDefs {
+			typ := prometheus.GaugeValue
+			if d.counter {
+				typ = prometheus.CounterValue
+			}
+			ch <- prometheus.MustNewConstMetric(c.descs[i], typ, vals[i], labels...)
+		}
 	})
 }
