@@ -17,7 +17,9 @@ type namedSource struct {
 	*fakelw.Source[*pod]
 }
 
-func (namedSource) Resource() store.Resource { return store.Resource{Name: "pods", Kind: "Pod", Namespaced: true} }
+func (namedSource) Resource() store.Resource {
+	return store.Resource{Name: "pods", Kind: "Pod", Namespaced: true}
+}
 
 // node is a second object type for the type-mismatch check.
 type node struct {
