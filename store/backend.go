@@ -13,8 +13,12 @@ type KV struct {
 	// CreateRevision is the revision at which the key was last created.
 	CreateRevision int64
 	// ModRevision is the revision of the last write to the key. It is the
-	// object's resourceVersion.
+	// object's resourceVersion. On a watch Deleted event it is the revision
+	// of the deletion.
 	ModRevision int64
+	// PrevValue is set only on watch events: the value before this change,
+	// when the backend knows it; nil otherwise.
+	PrevValue []byte
 }
 
 // Fence is a write precondition that an election term turns into: the write
@@ -74,9 +78,14 @@ type Backend interface {
 	// revision of the deletion.
 	Delete(ctx context.Context, key string, rev int64, fences ...Fence) (KV, int64, error)
 	// Watch streams every change under prefix with a revision greater than
-	// afterRev, in revision order. Deleted events carry the key's last state.
-	// A compacted afterRev gives ErrGone, either as the returned error or as
-	// the stream's end.
+	// afterRev (0: after the current revision), in revision order. Added and
+	// Modified events carry the new value; Modified events also carry the
+	// previous value in KV.PrevValue when the backend knows it. Deleted
+	// events carry the key's last state in KV.Value (and in KV.PrevValue),
+	// with ModRevision set to the revision of the deletion. The stream may
+	// also deliver watch.Bookmark events (progress notifications; KV is zero)
+	// when the backend has them. A compacted afterRev gives ErrGone, either
+	// as the returned error or as the stream's end.
 	Watch(ctx context.Context, prefix string, afterRev int64) (watch.Watcher[KV], error)
 	// Revision returns the store's current revision.
 	Revision(ctx context.Context) (int64, error)

@@ -40,6 +40,10 @@ type ConflictError struct {
 	// Current is the object's current modification revision (0 if it no
 	// longer exists).
 	Current int64
+	// Latest is the object's current state when the backend read it in the
+	// same step as the failed write (both setpoint backends do), so that a
+	// retry needs no extra read; nil otherwise. The caller owns it.
+	Latest *KV
 }
 
 func (e *ConflictError) Error() string {

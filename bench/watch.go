@@ -1,0 +1,449 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
+)
+
+// watch-fanout-100: events/s delivered to 100 broadcaster subscribers (summed)
+// fed from one etcd watch, against the events/s of ONE raw etcd watcher on the
+// same write stream: both watch the prefix while the writes happen, and each
+// is timed from the first write to its last event. Rounds use fresh prefixes
+// and the median is reported.
+//
+// watch-fanout-100-mem: the fan-out's own capacity, without etcd: events/s
+// delivered to 100 subscribers (summed) from an in-memory source that has
+// every event ready (with a window that holds them all), against one consumer
+// reading the same events straight from such a source.
+const (
+	watchEvents      = 5000
+	watchSubscribers = 100
+	watchRounds      = 3
+	watchPrefix      = "/bench/watch/"
+	memEvents        = 200000
+)
+
+func init() {
+	register("watch", benchWatch)
+}
+
+func benchWatch(ctx context.Context) ([]Result, error) {
+	var results []Result
+	mo, ma, err := memFanout(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("in-memory fan-out: %w", err)
+	}
+	results = append(results, Result{Name: "watch-fanout-100-mem", Ours: mo, Anchor: ma, Unit: "events/s", HigherIsBetter: true})
+
+	cli, stop, err := startBenchEtcd()
+	if err != nil {
+		return results, err
+	}
+	defer stop()
+	var ours, anchor []float64
+	for round := range watchRounds {
+		o, a, err := liveRound(ctx, cli, fmt.Sprintf("%sr%d/", watchPrefix, round), watchEvents)
+		if err != nil {
+			return results, err
+		}
+		anchor, ours = append(anchor, a), append(ours, o)
+	}
+	fmt.Fprintf(os.Stderr, "watch-fanout-100: rounds ours=%.0f anchor=%.0f events/s\n", ours, anchor)
+	results = append([]Result{{Name: "watch-fanout-100", Ours: median(ours), Anchor: median(anchor), Unit: "events/s", HigherIsBetter: true}}, results...)
+	return results, nil
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// liveRound watches prefix with one raw clientv3 watcher and with a
+// Broadcaster (one etcd watch, watchSubscribers subscribers) while n puts are
+// written, and returns both delivery rates in events/s.
+func liveRound(ctx context.Context, cli *clientv3.Client, prefix string, n int) (ours, anchor float64, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	resp, err := cli.Get(ctx, "/bench/none")
+	if err != nil {
+		return 0, 0, err
+	}
+	startRev := resp.Header.Revision
+	total := n + 1 // a warm-up put first, so both watches are live before timing
+
+	// The anchor: one raw watcher.
+	rawWarm, rawDone := make(chan struct{}), make(chan error, 1)
+	var rawEnd time.Time
+	go func() {
+		wch := cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix(), clientv3.WithRev(startRev+1), clientv3.WithPrevKV())
+		got := 0
+		for resp := range wch {
+			if err := resp.Err(); err != nil {
+				rawDone <- err
+				return
+			}
+			for range resp.Events {
+				if got++; got == 1 {
+					close(rawWarm)
+				}
+			}
+			if got >= total {
+				rawEnd = time.Now()
+				rawDone <- nil
+				return
+			}
+		}
+		rawDone <- fmt.Errorf("raw watch ended after %d of %d events", got, total)
+	}()
+
+	// Ours: one broadcaster, many subscribers.
+	b, err := watch.NewBroadcaster(etcdSource(cli, prefix), startRev, watch.BroadcasterConfig{})
+	if err != nil {
+		return 0, 0, err
+	}
+	var (
+		wg, warm sync.WaitGroup
+		mu       sync.Mutex
+		oursEnd  time.Time
+		subErr   error
+	)
+	for range watchSubscribers {
+		w, err := b.Subscribe(ctx, startRev)
+		if err != nil {
+			return 0, 0, err
+		}
+		warm.Add(1)
+		wg.Go(func() {
+			defer w.Stop()
+			got := 0
+			for range w.Events() {
+				if got++; got == 1 {
+					warm.Done()
+				}
+				if got == total {
+					break
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got != total {
+				if got == 0 {
+					warm.Done()
+				}
+				if subErr == nil {
+					subErr = fmt.Errorf("subscriber got %d of %d events; stream ended: %v", got, total, w.Err())
+				}
+				return
+			}
+			if now := time.Now(); now.After(oursEnd) {
+				oursEnd = now
+			}
+		})
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- b.Run(ctx) }()
+
+	if _, err := cli.Put(ctx, prefix+"warmup", "x"); err != nil {
+		return 0, 0, err
+	}
+	select {
+	case <-rawWarm:
+	case err := <-rawDone:
+		return 0, 0, fmt.Errorf("raw watcher: %v", err)
+	}
+	warm.Wait()
+
+	begin := time.Now()
+	if err := writeKeys(ctx, cli, prefix, n); err != nil {
+		return 0, 0, err
+	}
+	if err := <-rawDone; err != nil {
+		return 0, 0, fmt.Errorf("raw watcher: %w", err)
+	}
+	wg.Wait()
+	cancel()
+	if err := <-runErr; err != nil {
+		return 0, 0, fmt.Errorf("broadcaster: %w", err)
+	}
+	if subErr != nil {
+		return 0, 0, fmt.Errorf("broadcaster: %w", subErr)
+	}
+	ours = float64(watchSubscribers*n) / oursEnd.Sub(begin).Seconds()
+	anchor = float64(n) / rawEnd.Sub(begin).Seconds()
+	return ours, anchor, nil
+}
+
+// writeKeys writes n puts under prefix from several writers.
+func writeKeys(ctx context.Context, cli *clientv3.Client, prefix string, n int) error {
+	const writers = 16
+	value := make([]byte, 256)
+	for i := range value {
+		value[i] = 'a' + byte(i%26)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for w := range writers {
+		g.Go(func() error {
+			for i := w; i < n; i += writers {
+				key := fmt.Sprintf("%sns%d/obj%05d", prefix, i%10, i%2000)
+				if _, err := cli.Put(gctx, key, string(value)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// memSource serves memEvents ready-made events after any revision.
+func memSource(events []watch.Event[store.KV]) watch.Source[store.KV] {
+	return func(ctx context.Context, afterRev int64) (watch.Watcher[store.KV], error) {
+		s := watch.NewStream[store.KV](1024)
+		go func() {
+			for _, e := range events {
+				if e.Revision > afterRev && !s.Send(ctx, e) {
+					break
+				}
+			}
+			select {
+			case <-s.Done():
+			case <-ctx.Done():
+			}
+			s.Close(nil)
+		}()
+		return s, nil
+	}
+}
+
+// memFanout measures the broadcaster alone: ours is the summed delivery rate
+// to watchSubscribers subscribers, anchor the rate of one consumer reading
+// the source directly.
+func memFanout(ctx context.Context) (ours, anchor float64, err error) {
+	events := make([]watch.Event[store.KV], memEvents)
+	for i := range events {
+		rev := int64(i + 1)
+		events[i] = watch.Event[store.KV]{Type: watch.Modified, Revision: rev, Object: store.KV{Key: fmt.Sprintf("/k/%d", i%1000), ModRevision: rev}}
+	}
+	src := memSource(events)
+
+	var as, os_ []float64
+	for range watchRounds {
+		sctx, cancel := context.WithCancel(ctx)
+		begin := time.Now()
+		w, err := src(sctx, 0)
+		if err != nil {
+			cancel()
+			return 0, 0, err
+		}
+		got := 0
+		for range w.Events() {
+			if got++; got == memEvents {
+				break
+			}
+		}
+		as = append(as, float64(got)/time.Since(begin).Seconds())
+		w.Stop()
+		cancel()
+
+		o, err := memFanoutRound(ctx, src)
+		if err != nil {
+			return 0, 0, err
+		}
+		os_ = append(os_, o)
+	}
+	return median(os_), median(as), nil
+}
+
+func memFanoutRound(ctx context.Context, src watch.Source[store.KV]) (float64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The source has every event ready at once, far faster than any real
+	// upstream, so the window holds them all: this measures delivery, not
+	// the ErrTooSlow policy.
+	b, err := watch.NewBroadcaster(src, 0, watch.BroadcasterConfig{Window: memEvents, SubscriberBuffer: memEvents})
+	if err != nil {
+		return 0, err
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		subErr error
+	)
+	for range watchSubscribers {
+		w, err := b.Subscribe(ctx, 0)
+		if err != nil {
+			return 0, err
+		}
+		wg.Go(func() {
+			defer w.Stop()
+			got := 0
+			for range w.Events() {
+				if got++; got == memEvents {
+					return
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if subErr == nil {
+				subErr = fmt.Errorf("subscriber got %d of %d events; stream ended: %v", got, memEvents, w.Err())
+			}
+		})
+	}
+	begin := time.Now()
+	runErr := make(chan error, 1)
+	go func() { runErr <- b.Run(ctx) }()
+	wg.Wait()
+	elapsed := time.Since(begin)
+	cancel()
+	if err := <-runErr; err != nil {
+		return 0, err
+	}
+	if subErr != nil {
+		return 0, subErr
+	}
+	return float64(watchSubscribers*memEvents) / elapsed.Seconds(), nil
+}
+
+// startBenchEtcd starts an embedded single-member etcd on loopback ports in a
+// temporary directory and returns a client and a function that stops both.
+func startBenchEtcd() (*clientv3.Client, func(), error) {
+	dir, err := os.MkdirTemp("", "setpoint-bench-watch-")
+	if err != nil {
+		return nil, nil, err
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	cfg := embed.NewConfig()
+	cfg.Name = "bench"
+	cfg.Dir = dir
+	cfg.LogLevel = "error"
+	cfg.UnsafeNoFsync = true
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	curl := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[0])}
+	purl := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{curl}, []url.URL{curl}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{purl}, []url.URL{purl}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("start embedded etcd: %w", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case <-time.After(60 * time.Second):
+		e.Close()
+		os.RemoveAll(dir)
+		return nil, nil, errors.New("embedded etcd did not become ready in 60s")
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{curl.String()}, DialTimeout: 10 * time.Second})
+	if err != nil {
+		e.Close()
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return cli, func() {
+		cli.Close()
+		e.Close()
+		os.RemoveAll(dir)
+	}, nil
+}
+
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// etcdSource is a watch.Source over a raw clientv3 watch of prefix.
+func etcdSource(cli *clientv3.Client, prefix string) watch.Source[store.KV] {
+	return func(ctx context.Context, afterRev int64) (watch.Watcher[store.KV], error) {
+		s := watch.NewStream[store.KV](1024)
+		wctx, cancel := context.WithCancel(ctx)
+		wch := cli.Watch(clientv3.WithRequireLeader(wctx), prefix, clientv3.WithPrefix(), clientv3.WithRev(afterRev+1), clientv3.WithPrevKV())
+		go func() {
+			defer cancel()
+			for {
+				var (
+					resp clientv3.WatchResponse
+					ok   bool
+				)
+				select {
+				case resp, ok = <-wch:
+				case <-s.Done():
+					s.Close(nil)
+					return
+				}
+				if !ok {
+					s.Close(fmt.Errorf("%w: etcd watch channel closed: %v", watch.ErrClosed, wctx.Err()))
+					return
+				}
+				if resp.CompactRevision != 0 {
+					s.Close(&watch.GoneError{Requested: afterRev, Oldest: resp.CompactRevision})
+					return
+				}
+				if err := resp.Err(); err != nil {
+					s.Close(err)
+					return
+				}
+				for _, ev := range resp.Events {
+					e := watch.Event[store.KV]{Revision: ev.Kv.ModRevision}
+					switch {
+					case ev.Type == clientv3.EventTypeDelete:
+						e.Type = watch.Deleted
+						if ev.PrevKv != nil {
+							e.Object = kvOf(ev.PrevKv.Key, ev.PrevKv.Value, ev.PrevKv.CreateRevision, ev.PrevKv.ModRevision)
+						}
+					case ev.IsCreate():
+						e.Type = watch.Added
+						e.Object = kvOf(ev.Kv.Key, ev.Kv.Value, ev.Kv.CreateRevision, ev.Kv.ModRevision)
+					default:
+						e.Type = watch.Modified
+						e.Object = kvOf(ev.Kv.Key, ev.Kv.Value, ev.Kv.CreateRevision, ev.Kv.ModRevision)
+					}
+					if !s.Send(wctx, e) {
+						s.Close(wctx.Err())
+						return
+					}
+				}
+			}
+		}()
+		return s, nil
+	}
+}
+
+func kvOf(key, value []byte, create, mod int64) store.KV {
+	return store.KV{Key: string(key), Value: value, CreateRevision: create, ModRevision: mod}
+}

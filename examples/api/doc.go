@@ -1,0 +1,28 @@
+// Package api holds the example cluster's resource types, with the JSON
+// shapes of their Kubernetes counterparts so that kubectl and Kubernetes'
+// client libraries can read and write them: Namespace, Node, Pod (with
+// Binding), Service, Endpoints, Event and ResourceQuota (core v1), Lease
+// (coordination.k8s.io/v1), and ReplicaSet, Deployment, StatefulSet and
+// DaemonSet (apps/v1, with the autoscaling/v1 Scale subresource type). Each
+// embeds store.TypeMeta inline and store.ObjectMeta as "metadata", so a
+// pointer to it is a store.Object. The wire helpers Quantity ("100m",
+// "1Gi"), IntOrString, MicroTime, LabelSelector, List and Status are here
+// too.
+//
+// The registry (Kinds, Lookup, and one *Kind value per resource such as
+// PodKind) says, for each resource, its plural name, apiVersion, kind and
+// scope, its short names and subresources, the field selector labels it
+// supports, how to default and validate it, its server-side table columns
+// and its strategic-merge-patch schema.
+//
+// Contract:
+//   - Default fills unset fields only and is idempotent.
+//   - Validate and ValidateUpdate return nil or a store.FieldErrors (which
+//     wraps store.ErrInvalid) naming every invalid field by its JSON path,
+//     such as "spec.containers[0].image"; they never modify the object.
+//   - Field selectors and label selector conversions reject bad input with
+//     errors that wrap store.ErrInvalid and name the problem.
+//   - DeepCopy returns a copy that shares no memory with the original.
+//   - Quantities compare exactly (Cmp); they are exact down to 1n.
+//   - Every value in the registry is immutable and safe for concurrent use.
+package api

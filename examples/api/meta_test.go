@@ -1,0 +1,87 @@
+package api
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestIntOrString(t *testing.T) {
+	var v struct {
+		A IntOrString  `json:"a"`
+		B IntOrString  `json:"b"`
+		C *IntOrString `json:"c"`
+		D IntOrString  `json:"d"`
+	}
+	if err := json.Unmarshal([]byte(`{"a":8080,"b":"http","c":"25%","d":null}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.A != FromInt(8080) || v.B != FromString("http") || *v.C != FromString("25%") || v.D != (IntOrString{}) {
+		t.Fatalf("decoded %+v", v)
+	}
+	out, _ := json.Marshal(v)
+	if string(out) != `{"a":8080,"b":"http","c":"25%","d":0}` {
+		t.Fatalf("encoded %s", out)
+	}
+	for _, bad := range []string{`{"a":1.5}`, `{"a":true}`, `{"a":99999999999}`} {
+		if err := json.Unmarshal([]byte(bad), &v); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	for _, c := range []struct {
+		v     IntOrString
+		total int
+		up    bool
+		want  int
+	}{
+		{FromInt(3), 10, true, 3}, {FromString("25%"), 10, true, 3}, {FromString("25%"), 10, false, 2}, {FromString("0%"), 10, true, 0},
+	} {
+		got, err := c.v.ScaledValue(c.total, c.up)
+		if err != nil || got != c.want {
+			t.Errorf("%v of %d (up %v) = %d, %v; want %d", c.v, c.total, c.up, got, err, c.want)
+		}
+	}
+	for _, bad := range []IntOrString{FromString("abc"), FromString("-5%"), FromString("x%")} {
+		if _, err := bad.ScaledValue(10, true); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+func TestMicroTime(t *testing.T) {
+	ts := NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.FixedZone("x", 3600)))
+	b, _ := json.Marshal(ts)
+	if string(b) != `"2025-01-02T02:04:05.123456Z"` {
+		t.Fatalf("got %s", b)
+	}
+	var back MicroTime
+	if err := json.Unmarshal(b, &back); err != nil || !back.Equal(ts.Time) {
+		t.Fatalf("back %v %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`"2025-01-02T02:04:05Z"`), &back); err != nil || back.Nanosecond() != 0 {
+		t.Fatal("second-precision input")
+	}
+	if err := json.Unmarshal([]byte(`12`), &back); err == nil {
+		t.Fatal("number accepted")
+	}
+	var zero MicroTime
+	if b, _ := json.Marshal(zero); string(b) != "null" {
+		t.Fatalf("zero = %s", b)
+	}
+	if err := json.Unmarshal([]byte(`null`), &back); err != nil || !back.IsZero() {
+		t.Fatal("null")
+	}
+}
+
+func TestNewStatus(t *testing.T) {
+	s := NewStatus(404, "NotFound", `pods "x" not found`)
+	s.Details = &StatusDetails{Name: "x", Kind: "pods"}
+	b, _ := json.Marshal(s)
+	want := `{"apiVersion":"v1","kind":"Status","metadata":{},"status":"Failure","message":"pods \"x\" not found","reason":"NotFound","details":{"name":"x","kind":"pods"},"code":404}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+	if NewStatus(200, "", "").Status != StatusSuccess {
+		t.Fatal("200 is Success")
+	}
+}

@@ -1,0 +1,392 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// Format is how a Quantity prints, remembered from the text it was parsed from.
+type Format string
+
+// The quantity formats, named as in Kubernetes.
+const (
+	// DecimalSI prints with the suffixes n u m "" k M G T P E (e.g. "100m", "2k").
+	DecimalSI Format = "DecimalSI"
+	// BinarySI prints with the suffixes Ki Mi Gi Ti Pi Ei (e.g. "512Mi").
+	BinarySI Format = "BinarySI"
+	// DecimalExponent prints in exponent notation (e.g. "1e3").
+	DecimalExponent Format = "DecimalExponent"
+)
+
+// ErrQuantity is wrapped by every error ParseQuantity returns.
+var ErrQuantity = errors.New("invalid quantity")
+
+// Quantity is an exact fixed-point number with a unit suffix, the wire form of
+// resource amounts ("100m" CPU, "1Gi" memory), like Kubernetes'
+// resource.Quantity. Values are exact down to 1n (10^-9); finer fractions
+// are rounded away from zero when parsed. The zero value is 0.
+//
+// Quantity is a comparable value type; two quantities that are equal in
+// value and format are == (so "1Gi" == "1024Mi", and "1" == "1000m").
+// Use Cmp to compare values regardless of format.
+type Quantity struct {
+	v      int64 // unscaled value; value = v * 10^scale
+	scale  int32 // >= -9; normalized so that v has no trailing decimal zeros
+	format Format
+}
+
+const (
+	minScale  = -9
+	maxScale  = 30 // values up to about 9.2e48
+	maxDigits = 40
+)
+
+var (
+	binarySuffixes  = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
+	decimalSuffixes = map[string]int32{"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+	decimalByExp    = map[int32]string{-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+)
+
+// ParseQuantity parses text such as "100m", "1Gi", "2", "1.5", "500Mi",
+// "1e3" or "-0.5". Errors wrap ErrQuantity and say what is wrong.
+func ParseQuantity(s string) (Quantity, error) {
+	fail := func(why string) (Quantity, error) {
+		return Quantity{}, fmt.Errorf("%w %q: %s", ErrQuantity, s, why)
+	}
+	if s == "" {
+		return fail("empty string")
+	}
+	i := 0
+	neg := false
+	if s[0] == '+' || s[0] == '-' {
+		neg = s[0] == '-'
+		i++
+	}
+	digits := make([]byte, 0, len(s))
+	frac := 0
+	seenPoint, seenDigit := false, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			digits = append(digits, c)
+			seenDigit = true
+			if seenPoint {
+				frac++
+			}
+			continue
+		}
+		if c == '.' && !seenPoint {
+			seenPoint = true
+			continue
+		}
+		break
+	}
+	if !seenDigit {
+		return fail("expected a number")
+	}
+	suffix := s[i:]
+	format := DecimalSI
+	var exp10 int64
+	bin := 0
+	dec, isDecimal := decimalSuffixes[suffix]
+	switch {
+	case isDecimal:
+		exp10 = int64(dec)
+	case len(suffix) == 2 && suffix[1] == 'i':
+		k := -1
+		for j, b := range binarySuffixes[1:] {
+			if b == suffix {
+				k = j + 1
+			}
+		}
+		if k < 0 {
+			return fail(fmt.Sprintf("unknown suffix %q (binary suffixes are Ki, Mi, Gi, Ti, Pi, Ei)", suffix))
+		}
+		bin = k
+		format = BinarySI
+	case suffix[0] == 'e' || suffix[0] == 'E':
+		e, err := strconv.ParseInt(suffix[1:], 10, 32)
+		if err != nil {
+			return fail(fmt.Sprintf("bad exponent %q", suffix))
+		}
+		if e > 1000 || e < -1000 {
+			return fail("exponent out of range")
+		}
+		exp10 = e
+		format = DecimalExponent
+	default:
+		return fail(fmt.Sprintf("unknown suffix %q (use n, u, m, k, M, G, T, P, E, Ki..Ei or an exponent)", suffix))
+	}
+	// Trim zeros as text first, so that long runs cost nothing, then bound
+	// the significant digits.
+	for len(digits) > 1 && digits[0] == '0' {
+		digits = digits[1:]
+	}
+	for len(digits) > 1 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		exp10++
+	}
+	if len(digits) > maxDigits {
+		return fail(fmt.Sprintf("more than %d significant digits", maxDigits))
+	}
+	n := new(big.Int)
+	n.SetString(string(digits), 10)
+	if bin > 0 {
+		n.Lsh(n, uint(10*bin))
+	}
+	if neg {
+		n.Neg(n)
+	}
+	q, err := fromBig(n, exp10-int64(frac), format)
+	if err != nil {
+		return fail(err.Error())
+	}
+	return q, nil
+}
+
+// MustParse is ParseQuantity for constants; it panics on an error.
+func MustParse(s string) Quantity {
+	q, err := ParseQuantity(s)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}
+
+// NewQuantity returns the integer value v in the given format.
+func NewQuantity(v int64, f Format) Quantity { return normalize(v, 0, f) }
+
+// NewMilliQuantity returns v/1000 in the given format.
+func NewMilliQuantity(v int64, f Format) Quantity { return normalize(v, -3, f) }
+
+var bigTen = big.NewInt(10)
+
+// fromBig builds a quantity worth n * 10^scale, rounding away from zero
+// below 10^-9, or fails if it does not fit.
+func fromBig(n *big.Int, scale int64, f Format) (Quantity, error) {
+	if n.Sign() == 0 {
+		return Quantity{format: f}, nil
+	}
+	if scale < minScale-maxDigits-1 && n.BitLen() < 4*maxDigits {
+		// |value| < 10^(maxDigits) * 10^(minScale-maxDigits-1) < 1n: rounds to ±1n
+		return Quantity{v: int64(n.Sign()), scale: minScale, format: f}, nil
+	}
+	if scale < minScale {
+		div := new(big.Int).Exp(bigTen, big.NewInt(minScale-scale), nil)
+		quo, rem := new(big.Int).QuoRem(n, div, new(big.Int))
+		if rem.Sign() != 0 {
+			quo.Add(quo, big.NewInt(int64(n.Sign())))
+		}
+		n, scale = quo, minScale
+	}
+	// strip trailing zeros so the representation is canonical
+	r := new(big.Int)
+	for n.Sign() != 0 {
+		q, m := new(big.Int).QuoRem(n, bigTen, r)
+		if m.Sign() != 0 {
+			break
+		}
+		n = q
+		scale++
+	}
+	if !n.IsInt64() || scale > maxScale {
+		return Quantity{}, errors.New("value out of range")
+	}
+	return Quantity{v: n.Int64(), scale: int32(scale), format: f}, nil
+}
+
+func normalize(v int64, scale int32, f Format) Quantity {
+	q, err := fromBig(big.NewInt(v), int64(scale), f)
+	if err != nil { // cannot happen for an int64 input
+		panic(err)
+	}
+	return q
+}
+
+// big returns the value as n * 10^scale.
+func (q Quantity) bigAt(scale int32) *big.Int {
+	n := big.NewInt(q.v)
+	if d := q.scale - scale; d > 0 {
+		n.Mul(n, new(big.Int).Exp(bigTen, big.NewInt(int64(d)), nil))
+	}
+	return n
+}
+
+// Format returns the format the quantity prints in.
+func (q Quantity) Format() Format {
+	if q.format == "" {
+		return DecimalSI
+	}
+	return q.format
+}
+
+// Sign returns -1, 0 or +1.
+func (q Quantity) Sign() int {
+	switch {
+	case q.v < 0:
+		return -1
+	case q.v > 0:
+		return 1
+	}
+	return 0
+}
+
+// IsZero reports whether the value is 0.
+func (q Quantity) IsZero() bool { return q.v == 0 }
+
+// Cmp compares values exactly: -1 if q < y, 0 if equal, +1 if q > y.
+func (q Quantity) Cmp(y Quantity) int {
+	s := min(q.scale, y.scale)
+	return q.bigAt(s).Cmp(y.bigAt(s))
+}
+
+// Equal reports whether q and y have the same value (formats may differ).
+func (q Quantity) Equal(y Quantity) bool { return q.Cmp(y) == 0 }
+
+// Add returns q + y, exact, in q's format (y's if q is the zero value). A
+// sum beyond the int64 range of 1n units is rounded to fewer significant
+// digits; beyond about 9.2e18 * 10^k it saturates.
+func (q Quantity) Add(y Quantity) Quantity {
+	return q.combine(y, false)
+}
+
+// Sub returns q - y, like Add.
+func (q Quantity) Sub(y Quantity) Quantity {
+	return q.combine(y, true)
+}
+
+func (q Quantity) combine(y Quantity, sub bool) Quantity {
+	f := q.format
+	if f == "" {
+		f = y.format
+	}
+	s := min(q.scale, y.scale)
+	a, b := q.bigAt(s), y.bigAt(s)
+	if sub {
+		a.Sub(a, b)
+	} else {
+		a.Add(a, b)
+	}
+	scale := int64(s)
+	for !a.IsInt64() && scale < maxScale {
+		// too many digits: drop one, rounding away from zero
+		quo, rem := new(big.Int).QuoRem(a, bigTen, new(big.Int))
+		if rem.Sign() != 0 {
+			quo.Add(quo, big.NewInt(int64(a.Sign())))
+		}
+		a = quo
+		scale++
+	}
+	r, err := fromBig(a, scale, f)
+	if err != nil {
+		return Quantity{v: math.MaxInt64, scale: 0, format: f}
+	}
+	return r
+}
+
+// Neg returns -q.
+func (q Quantity) Neg() Quantity {
+	if q.v == math.MinInt64 {
+		return Quantity{v: math.MaxInt64, scale: q.scale, format: q.format}
+	}
+	return Quantity{v: -q.v, scale: q.scale, format: q.format}
+}
+
+// Value returns the value rounded up to an integer (saturating at the int64
+// limits).
+func (q Quantity) Value() int64 { return q.scaledValue(0) }
+
+// MilliValue returns the value times 1000, rounded up (saturating).
+func (q Quantity) MilliValue() int64 { return q.scaledValue(-3) }
+
+func (q Quantity) scaledValue(scale int32) int64 {
+	if q.scale >= scale {
+		n := q.bigAt(scale)
+		if !n.IsInt64() {
+			if n.Sign() < 0 {
+				return math.MinInt64
+			}
+			return math.MaxInt64
+		}
+		return n.Int64()
+	}
+	div := new(big.Int).Exp(bigTen, big.NewInt(int64(scale-q.scale)), nil)
+	quo, rem := new(big.Int).QuoRem(big.NewInt(q.v), div, new(big.Int))
+	if rem.Sign() > 0 {
+		quo.Add(quo, big.NewInt(1)) // ceiling
+	}
+	return quo.Int64()
+}
+
+// String returns the canonical text: for BinarySI an integer that is a
+// multiple of 1024 prints with the largest exact binary suffix ("1536Mi");
+// otherwise the value prints with the largest decimal suffix (or exponent)
+// that keeps the number an integer ("1500m", "2k", "1e3").
+func (q Quantity) String() string {
+	if q.v == 0 {
+		return "0"
+	}
+	if q.format == BinarySI && q.scale >= 0 {
+		n := q.bigAt(0)
+		abs := new(big.Int).Abs(n)
+		if n.IsInt64() && abs.Cmp(big.NewInt(1024)) >= 0 {
+			v := n.Int64()
+			k := 0
+			for k < len(binarySuffixes)-1 && v%1024 == 0 {
+				v /= 1024
+				k++
+			}
+			return strconv.FormatInt(v, 10) + binarySuffixes[k]
+		}
+	}
+	e := q.scale
+	if e%3 != 0 { // floor to a multiple of 3
+		e -= ((e % 3) + 3) % 3
+	}
+	exponent := q.format == DecimalExponent
+	if !exponent && e > 18 {
+		e = 18
+	}
+	mant := new(big.Int).Mul(big.NewInt(q.v), new(big.Int).Exp(bigTen, big.NewInt(int64(q.scale-e)), nil))
+	var b strings.Builder
+	b.WriteString(mant.String())
+	if exponent {
+		if e != 0 {
+			b.WriteString("e" + strconv.Itoa(int(e)))
+		}
+	} else {
+		b.WriteString(decimalByExp[e])
+	}
+	return b.String()
+}
+
+// MarshalJSON encodes the canonical string.
+func (q Quantity) MarshalJSON() ([]byte, error) {
+	return strconv.AppendQuote(nil, q.String()), nil
+}
+
+// UnmarshalJSON accepts a quoted quantity, a bare JSON number, or null (0).
+func (q *Quantity) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		*q = Quantity{}
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' {
+		u, err := strconv.Unquote(s)
+		if err != nil {
+			return fmt.Errorf("%w: %s", ErrQuantity, err)
+		}
+		s = u
+	}
+	v, err := ParseQuantity(s)
+	if err != nil {
+		return err
+	}
+	*q = v
+	return nil
+}

@@ -1,0 +1,49 @@
+// Package store is setpoint's object model and typed object store.
+//
+// Objects are Go structs that embed TypeMeta and ObjectMeta and serialize as
+// Kubernetes objects do. A Store[T] keeps one Resource of them in a
+// byte-level Backend: etcd (package store/etcd) in production, or the
+// in-memory backend (package store/memory) in tests and simulations. Both
+// pass the same contract suite (package store/storetest).
+//
+// # Contract
+//
+// Reads are linearizable: Get, and List without a Revision, see every write
+// that completed before they started. A List is consistent at one store
+// revision (List.Revision), across all of its pages.
+//
+// Writes are compare-and-swap on resourceVersion, the etcd modification
+// revision of the object's state as a decimal string. Every write is one
+// atomic backend step together with all of its preconditions: Update with a
+// stale ResourceVersion fails with a *ConflictError instead of overwriting a
+// change it has not seen. GuaranteedUpdate retries read-modify-write until it
+// wins. Revisions are global and strictly increasing.
+//
+// Watches deliver every change after a revision in revision order, none
+// skipped and none repeated, or end with an error: ErrGone when the start
+// revision has been compacted, in which case the caller relists.
+//
+// Fences: WithFence puts election fences into a context; every write made
+// with it succeeds only while each fence key still exists with its create
+// revision (the leader's term), checked in the same transaction as the write.
+// A deposed leader's writes fail with ErrFenced and change nothing.
+//
+// Ownership: every object the store returns is freshly decoded and belongs to
+// the caller; objects passed to Create and Update are never modified.
+//
+// # Errors
+//
+// Every error wraps one of the sentinels (check with errors.Is), a context
+// error, or a transport error from the backend:
+//
+//   - ErrNotFound: the object does not exist.
+//   - ErrAlreadyExists: Create found an object with that name.
+//   - ErrConflict (as *ConflictError for revisions): a precondition failed;
+//     re-read and retry.
+//   - ErrInvalid (often as *FieldError or FieldErrors naming the field): the
+//     request or object is malformed; nothing was written.
+//   - ErrTooLarge: the encoded object is over the limit; also ErrInvalid.
+//   - ErrGone: a revision (watch start, list continue token, old read) has
+//     been compacted; relist.
+//   - ErrFenced: a fence failed; the writer's term is over; nothing written.
+package store

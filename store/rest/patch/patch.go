@@ -1,0 +1,55 @@
+package patch
+
+import "fmt"
+
+// Type is a patch format, named by its HTTP Content-Type.
+type Type string
+
+// The patch types an apiserver accepts.
+const (
+	// JSONPatchType is RFC 6902.
+	JSONPatchType Type = "application/json-patch+json"
+	// MergePatchType is RFC 7386.
+	MergePatchType Type = "application/merge-patch+json"
+	// StrategicMergePatchType is Kubernetes' strategic merge patch.
+	StrategicMergePatchType Type = "application/strategic-merge-patch+json"
+)
+
+// ErrUnsupportedType is returned by Apply for a content type it does not
+// know (an apiserver answers 415). It wraps ErrInvalidPatch.
+var ErrUnsupportedType = fmt.Errorf("%w: unsupported patch type", ErrInvalidPatch)
+
+// ParseType checks a Content-Type value (parameters such as
+// "; charset=utf-8" are ignored).
+func ParseType(contentType string) (Type, error) {
+	ct := contentType
+	for i := 0; i < len(ct); i++ {
+		if ct[i] == ';' {
+			ct = ct[:i]
+			break
+		}
+	}
+	for len(ct) > 0 && (ct[len(ct)-1] == ' ' || ct[len(ct)-1] == '\t') {
+		ct = ct[:len(ct)-1]
+	}
+	switch t := Type(ct); t {
+	case JSONPatchType, MergePatchType, StrategicMergePatchType:
+		return t, nil
+	}
+	return "", fmt.Errorf("%w %q: use %s, %s or %s", ErrUnsupportedType, contentType, JSONPatchType, MergePatchType, StrategicMergePatchType)
+}
+
+// Apply applies a patch of type t to doc. schema is used by strategic merge
+// patch only (nil treats every list as replaced, like a merge patch).
+func Apply(t Type, doc, patch []byte, schema *Schema) ([]byte, error) {
+	switch t {
+	case JSONPatchType:
+		return JSONPatch(doc, patch)
+	case MergePatchType:
+		return MergePatch(doc, patch)
+	case StrategicMergePatchType:
+		return StrategicMergePatch(doc, patch, schema)
+	}
+	_, err := ParseType(string(t))
+	return nil, err
+}

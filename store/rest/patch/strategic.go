@@ -1,0 +1,382 @@
+package patch
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Strategic merge patch directives (the keys and values Kubernetes uses).
+const (
+	directiveKey           = "$patch"
+	retainKeysKey          = "$retainKeys"
+	deleteFromPrimitiveKey = "$deleteFromPrimitiveList/"
+	setElementOrderKey     = "$setElementOrder/"
+)
+
+// StrategicMergePatch applies a Kubernetes strategic merge patch to the
+// object doc, using schema (from SchemaFor the object's Go type) for list
+// strategies:
+//
+//   - objects merge recursively; a null member deletes the field;
+//   - lists tagged patchStrategy:"merge" with a patchMergeKey merge element
+//     by element on that key; other tagged lists of scalars merge as a set;
+//     untagged lists are replaced;
+//   - "$patch": "replace" in an object replaces it, "delete" removes it (in a
+//     merged list: removes the element with that key), "merge" is the default;
+//     a list element {"$patch":"replace"} replaces the whole list;
+//   - "$deleteFromPrimitiveList/<field>": [values] removes scalars;
+//   - "$setElementOrder/<field>": [...] orders the merged list (elements it
+//     does not name keep their relative order, after the named ones);
+//   - "$retainKeys": [names] drops the object's other fields.
+//
+// Members the schema does not know merge like a JSON merge patch. Errors
+// wrap ErrInvalidPatch and name the field path.
+func StrategicMergePatch(doc, patch []byte, schema *Schema) ([]byte, error) {
+	d, err := decode("document", doc)
+	if err != nil {
+		return nil, err
+	}
+	p, err := decode("patch", patch)
+	if err != nil {
+		return nil, err
+	}
+	dm, ok := d.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: the document must be a JSON object, not %s", ErrInvalidPatch, typeName(d))
+	}
+	pm, ok := p.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: a strategic merge patch must be a JSON object, not %s", ErrInvalidPatch, typeName(p))
+	}
+	out, err := mergeMap(dm, pm, schema, "")
+	if err != nil {
+		return nil, err
+	}
+	return encode(out)
+}
+
+// ApplyStrategicMergePatch is StrategicMergePatch on decoded values. doc is
+// not modified; the result shares no memory with doc or patch.
+func ApplyStrategicMergePatch(doc, patch map[string]any, schema *Schema) (map[string]any, error) {
+	return mergeMap(DeepCopyJSON(doc).(map[string]any), patch, schema, "")
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func invalid(path, format string, args ...any) error {
+	if path == "" {
+		path = "<root>"
+	}
+	return fmt.Errorf("%w: %s: %s", ErrInvalidPatch, path, fmt.Sprintf(format, args...))
+}
+
+// mergeMap merges patch into orig (which it may modify) and returns the result.
+func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[string]any, error) {
+	if orig == nil {
+		orig = map[string]any{}
+	}
+	if d, ok := patch[directiveKey]; ok {
+		switch d {
+		case "replace":
+			return cleanMap(patch, schema, path)
+		case "delete":
+			return map[string]any{}, nil
+		case "merge":
+		default:
+			return nil, invalid(path, "unknown $patch directive %s (want replace, delete or merge)", short(d))
+		}
+	}
+	// $retainKeys drops fields that are neither listed nor patched.
+	if rk, ok := patch[retainKeysKey]; ok {
+		list, ok := rk.([]any)
+		if !ok {
+			return nil, invalid(path, "$retainKeys must be a list of field names, not %s", typeName(rk))
+		}
+		keep := map[string]bool{}
+		for _, k := range list {
+			s, ok := k.(string)
+			if !ok {
+				return nil, invalid(path, "$retainKeys must list strings, found %s", typeName(k))
+			}
+			keep[s] = true
+		}
+		for k := range orig {
+			if !keep[k] {
+				delete(orig, k)
+			}
+		}
+	}
+	// $deleteFromPrimitiveList first, so the patch's own values can re-add.
+	for _, k := range sortedKeys(patch) {
+		field, ok := strings.CutPrefix(k, deleteFromPrimitiveKey)
+		if !ok {
+			continue
+		}
+		vals, ok := patch[k].([]any)
+		if !ok {
+			return nil, invalid(join(path, field), "%s value must be a list, not %s", k, typeName(patch[k]))
+		}
+		cur, ok := orig[field].([]any)
+		if !ok {
+			continue
+		}
+		kept := cur[:0:0]
+		for _, c := range cur {
+			drop := false
+			for _, v := range vals {
+				if Equal(c, v) {
+					drop = true
+					break
+				}
+			}
+			if !drop {
+				kept = append(kept, c)
+			}
+		}
+		orig[field] = kept
+	}
+	for _, k := range sortedKeys(patch) {
+		v := patch[k]
+		if strings.HasPrefix(k, "$") {
+			switch {
+			case k == directiveKey, k == retainKeysKey,
+				strings.HasPrefix(k, deleteFromPrimitiveKey), strings.HasPrefix(k, setElementOrderKey):
+				continue
+			}
+			return nil, invalid(join(path, k), "unknown directive")
+		}
+		fp := join(path, k)
+		if v == nil {
+			delete(orig, k)
+			continue
+		}
+		f := schema.Field(k)
+		var fs *Schema
+		if f != nil {
+			fs = f.Schema
+		}
+		switch pv := v.(type) {
+		case map[string]any:
+			om, _ := orig[k].(map[string]any)
+			m, err := mergeMap(om, pv, fs, fp)
+			if err != nil {
+				return nil, err
+			}
+			if d, _ := pv[directiveKey].(string); d == "delete" {
+				delete(orig, k)
+				continue
+			}
+			orig[k] = m
+		case []any:
+			ol, _ := orig[k].([]any)
+			l, err := mergeList(ol, pv, f, fp)
+			if err != nil {
+				return nil, err
+			}
+			orig[k] = l
+		default:
+			orig[k] = v
+		}
+	}
+	for _, k := range sortedKeys(patch) {
+		field, ok := strings.CutPrefix(k, setElementOrderKey)
+		if !ok {
+			continue
+		}
+		order, ok := patch[k].([]any)
+		if !ok {
+			return nil, invalid(join(path, field), "%s value must be a list, not %s", k, typeName(patch[k]))
+		}
+		cur, ok := orig[field].([]any)
+		if !ok {
+			continue
+		}
+		f := schema.Field(field)
+		key := ""
+		if f != nil {
+			key = f.MergeKey
+		}
+		sorted, err := reorder(cur, order, key, join(path, field))
+		if err != nil {
+			return nil, err
+		}
+		orig[field] = sorted
+	}
+	return orig, nil
+}
+
+// cleanMap copies a patch object for use as a value: directives are
+// processed against an empty original.
+func cleanMap(patch map[string]any, schema *Schema, path string) (map[string]any, error) {
+	p := make(map[string]any, len(patch))
+	for k, v := range patch {
+		if k != directiveKey {
+			p[k] = v
+		}
+	}
+	return mergeMap(map[string]any{}, p, schema, path)
+}
+
+// mergeList merges a patch list into orig according to the field's strategy.
+func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
+	// A {"$patch":"replace"} element replaces the list with the others.
+	replace := false
+	rest := make([]any, 0, len(patch))
+	for _, e := range patch {
+		if m, ok := e.(map[string]any); ok {
+			if d, ok := m[directiveKey]; ok && len(m) == 1 {
+				if d != "replace" {
+					return nil, invalid(path, "a list element with only $patch must say replace, not %s", short(d))
+				}
+				replace = true
+				continue
+			}
+		}
+		rest = append(rest, e)
+	}
+	var elem *Schema
+	if f != nil {
+		elem = f.Schema.Elem()
+	}
+	if f == nil || !f.Merge || replace {
+		return cleanList(rest, elem, path)
+	}
+	if f.MergeKey == "" {
+		// a set of scalars
+		out := append([]any(nil), orig...)
+		for i, e := range rest {
+			if _, ok := e.(map[string]any); ok {
+				return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "an object in a list merged as a set of values (no merge key)")
+			}
+			if _, ok := e.([]any); ok {
+				return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "a list in a list merged as a set of values")
+			}
+			found := false
+			for _, o := range out {
+				if Equal(o, e) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
+	key := f.MergeKey
+	out := append([]any(nil), orig...)
+	for i, e := range rest {
+		ep := fmt.Sprintf("%s[%d]", path, i)
+		pm, ok := e.(map[string]any)
+		if !ok {
+			return nil, invalid(ep, "element must be an object with merge key %q, not %s", key, typeName(e))
+		}
+		kv, ok := pm[key]
+		if !ok || kv == nil {
+			return nil, invalid(ep, "element has no merge key %q", key)
+		}
+		idx := -1
+		for j, o := range out {
+			if om, ok := o.(map[string]any); ok && Equal(om[key], kv) {
+				idx = j
+				break
+			}
+		}
+		if d, ok := pm[directiveKey]; ok && d == "delete" {
+			if idx >= 0 {
+				// remove every element with this key
+				kept := out[:0:0]
+				for _, o := range out {
+					if om, ok := o.(map[string]any); ok && Equal(om[key], kv) {
+						continue
+					}
+					kept = append(kept, o)
+				}
+				out = kept
+			}
+			continue
+		}
+		if idx < 0 {
+			m, err := mergeMap(map[string]any{}, pm, elem, fmt.Sprintf("%s[%s=%s]", path, key, short(kv)))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+			continue
+		}
+		om, _ := out[idx].(map[string]any)
+		m, err := mergeMap(om, pm, elem, fmt.Sprintf("%s[%s=%s]", path, key, short(kv)))
+		if err != nil {
+			return nil, err
+		}
+		out[idx] = m
+	}
+	return out, nil
+}
+
+// cleanList copies a replacing list, processing directives inside its objects.
+func cleanList(list []any, elem *Schema, path string) ([]any, error) {
+	out := make([]any, 0, len(list))
+	for i, e := range list {
+		switch x := e.(type) {
+		case map[string]any:
+			if d, ok := x[directiveKey]; ok && d == "delete" {
+				continue
+			}
+			m, err := mergeMap(map[string]any{}, x, elem, fmt.Sprintf("%s[%d]", path, i))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		default:
+			out = append(out, DeepCopyJSON(e))
+		}
+	}
+	return out, nil
+}
+
+// reorder sorts cur so that the elements named in order come first, in that
+// order; the others follow in their current relative order.
+func reorder(cur, order []any, key, path string) ([]any, error) {
+	id := func(v any) (any, bool) {
+		if key == "" {
+			return v, true
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		k, ok := m[key]
+		return k, ok
+	}
+	used := make([]bool, len(cur))
+	out := make([]any, 0, len(cur))
+	for i, o := range order {
+		want, ok := id(o)
+		if !ok {
+			return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "$setElementOrder element has no merge key %q", key)
+		}
+		for j, c := range cur {
+			if used[j] {
+				continue
+			}
+			if got, ok := id(c); ok && Equal(got, want) {
+				used[j] = true
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	for j, c := range cur {
+		if !used[j] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

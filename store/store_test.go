@@ -1,0 +1,206 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/memory"
+	"github.com/setpoint-dev/setpoint/store/storetest"
+)
+
+// Pod is a small object type for the examples.
+type Pod struct {
+	store.TypeMeta   `json:",inline"`
+	store.ObjectMeta `json:"metadata,omitempty"`
+	Spec             PodSpec `json:"spec,omitempty"`
+}
+
+// PodSpec is Pod's desired state.
+type PodSpec struct {
+	Image string `json:"image,omitempty"`
+}
+
+var podResource = store.Resource{Name: "pods", APIVersion: "v1", Kind: "Pod", Namespaced: true}
+
+func Example() {
+	ctx := context.Background()
+	pods, err := store.New[*Pod](memory.New(), podResource)
+	if err != nil {
+		panic(err)
+	}
+	created, err := pods.Create(ctx, &Pod{
+		ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "web", Labels: map[string]string{"app": "web"}},
+		Spec:       PodSpec{Image: "nginx:1.27"},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("created", store.KeyOf(created), "generation", created.Generation, "kind", created.Kind)
+
+	// A stale write conflicts instead of overwriting.
+	stale := store.Clone(created)
+	created.Spec.Image = "nginx:1.28"
+	if _, err := pods.Update(ctx, created); err != nil {
+		panic(err)
+	}
+	stale.Spec.Image = "busybox"
+	_, err = pods.Update(ctx, stale)
+	fmt.Println("stale update conflicts:", errors.Is(err, store.ErrConflict))
+
+	// GuaranteedUpdate retries until it wins.
+	updated, err := pods.GuaranteedUpdate(ctx, "default", "web", func(p *Pod) (*Pod, error) {
+		p.Labels["tier"] = "front"
+		return p, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("image", updated.Spec.Image, "generation", updated.Generation)
+
+	sel, _ := store.ParseSelector("app=web,tier in (front,back)")
+	list, _ := pods.List(ctx, "", store.ListOptions{Selector: sel})
+	fmt.Println("selected", len(list.Items), "with", sel)
+
+	_, err = pods.Get(ctx, "default", "missing")
+	fmt.Println("missing:", errors.Is(err, store.ErrNotFound))
+	// Output:
+	// created default/web generation 1 kind Pod
+	// stale update conflicts: true
+	// image nginx:1.28 generation 2
+	// selected 1 with app=web,tier in (back,front)
+	// missing: true
+}
+
+func ExampleStore_Watch() {
+	ctx := context.Background()
+	pods, _ := store.New[*Pod](memory.New(), podResource)
+	list, _ := pods.List(ctx, "default", store.ListOptions{})
+	w, _ := pods.Watch(ctx, "default", store.WatchOptions{AfterRevision: list.Revision})
+	defer w.Stop()
+	p, _ := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "a"}})
+	_, _ = pods.Delete(ctx, "default", "a")
+	for range 2 {
+		ev := <-w.Events()
+		fmt.Println(ev.Type, ev.Object.Name, ev.Revision > list.Revision, ev.Object.UID == p.UID)
+	}
+	// Output:
+	// ADDED a true true
+	// DELETED a true true
+}
+
+func ExampleParseSelector() {
+	_, err := store.ParseSelector("env in (prod")
+	fmt.Println(err)
+	s, _ := store.ParseSelector("env notin (dev), tier, !canary")
+	fmt.Println(s, s.Matches(map[string]string{"env": "prod", "tier": "db"}))
+	// Output:
+	// invalid: label selector "env in (prod": at position 12: expected ',' or ')' in value set, found end of selector
+	// !canary,env notin (dev),tier true
+}
+
+func TestNewRejectsBadInput(t *testing.T) {
+	b := memory.New()
+	bad := []store.Resource{
+		{},
+		{Name: "Pods", APIVersion: "v1", Kind: "Pod"},
+		{Name: "pods", Kind: "Pod"},
+		{Name: "pods", APIVersion: "v1"},
+		{Name: "pods", APIVersion: "a/b/c", Kind: "Pod"},
+	}
+	for _, r := range bad {
+		if _, err := store.New[*Pod](b, r); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("New(%+v) err = %v, want ErrInvalid", r, err)
+		}
+	}
+	if _, err := store.New[*Pod](nil, podResource); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("New(nil backend) err = %v", err)
+	}
+	if _, err := store.New[*Pod](b, podResource, store.WithMaxObjectBytes(0)); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("New(max 0) err = %v", err)
+	}
+	if _, err := store.New[*Pod](b, podResource, store.WithClock(nil)); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("New(nil clock) err = %v", err)
+	}
+	s, err := store.New[*Pod](b, podResource, store.WithKeyPrefix("/x/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Key("ns", "a") != "/x/pods/ns/a" || s.Resource() != podResource || s.Backend() != store.Backend(b) {
+		t.Errorf("Key = %q", s.Key("ns", "a"))
+	}
+}
+
+func TestWithValidator(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New()
+	noLatest := func(p *Pod) error {
+		if strings.HasSuffix(p.Spec.Image, ":latest") {
+			return &store.FieldError{Field: "spec.image", Value: p.Spec.Image, Reason: "must pin a version"}
+		}
+		return nil
+	}
+	pods, err := store.New[*Pod](b, podResource, store.WithValidator(noLatest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, _ := b.Revision(ctx)
+	_, err = pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}, Spec: PodSpec{Image: "x:latest"}})
+	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "spec.image") {
+		t.Fatalf("Create rejected by validator: err = %v", err)
+	}
+	if now, _ := b.Revision(ctx); now != rev {
+		t.Fatal("a rejected Create wrote")
+	}
+	p, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}, Spec: PodSpec{Image: "x:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.Image = "x:latest"
+	if _, err := pods.Update(ctx, p); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("Update rejected by validator: err = %v", err)
+	}
+	// A validator for another type is reported, not ignored.
+	other, err := store.New[*storetest.Widget](b, storetest.WidgetResource, store.WithValidator(noLatest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Create(ctx, storetest.NewWidget("ns", "w", nil)); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("mismatched validator: err = %v", err)
+	}
+}
+
+func TestCorruptStoredValue(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New()
+	pods, _ := store.New[*Pod](b, podResource)
+	if _, err := b.Create(ctx, pods.Key("ns", "bad"), []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pods.Get(ctx, "ns", "bad"); err == nil || !strings.Contains(err.Error(), "decoding") {
+		t.Fatalf("Get of a corrupt value: err = %v", err)
+	}
+	if _, err := pods.List(ctx, "ns", store.ListOptions{}); err == nil {
+		t.Fatal("List over a corrupt value succeeded")
+	}
+}
+
+func TestCreateUsesClock(t *testing.T) {
+	at := time.Date(2030, 5, 6, 7, 8, 9, 123, time.UTC)
+	pods, _ := store.New[*Pod](memory.New(), podResource, store.WithClock(func() time.Time { return at }))
+	p, err := pods.Create(context.Background(), &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.CreationTimestamp.Equal(at.Truncate(time.Second)) {
+		t.Fatalf("creationTimestamp %v, want %v", p.CreationTimestamp, at.Truncate(time.Second))
+	}
+}
+
+func TestStoreContractOnMemory(t *testing.T) {
+	storetest.RunStore(t, func(t *testing.T) store.Backend { return memory.New() })
+}

@@ -1,0 +1,349 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"time"
+)
+
+func isNilPointer(obj any) bool {
+	v := reflect.ValueOf(obj)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// Update replaces an object with obj, compare-and-swap on
+// obj.ResourceVersion: if the stored object has another revision the error
+// is a *ConflictError (wrapping ErrConflict); an empty ResourceVersion
+// updates whatever version is current. System fields (uid,
+// creationTimestamp, deletionTimestamp, generation, name, namespace) are
+// kept from the stored object; Generation increments when anything other
+// than metadata and status changed. Once DeletionTimestamp is set no
+// finalizer may be added (ErrInvalid); an update that removes the last
+// finalizer of such an object deletes it and returns its final state with
+// a nil error. An update that changes nothing writes nothing and returns the
+// stored object. obj is not modified. A missing object gives ErrNotFound.
+func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
+	var zero T
+	if err := checkNonNil(obj); err != nil {
+		return zero, err
+	}
+	m := obj.GetObjectMeta()
+	if err := s.checkKeyArgs(m.Namespace, m.Name); err != nil {
+		return zero, fmt.Errorf("update: %w", err)
+	}
+	key := s.Key(m.Namespace, m.Name)
+	want, err := ParseRevision(m.ResourceVersion)
+	if err != nil {
+		return zero, fmt.Errorf("update %s: %w", key, err)
+	}
+	var latest *KV
+	for {
+		if err := ctx.Err(); err != nil {
+			return zero, fmt.Errorf("update %s: %w", key, err)
+		}
+		cur, err := s.current(ctx, key, &latest)
+		if err != nil {
+			return zero, fmt.Errorf("update %s: %w", key, err)
+		}
+		if want != 0 && cur.ModRevision != want {
+			return zero, fmt.Errorf("update: %w", &ConflictError{Key: key, Expected: want, Current: cur.ModRevision})
+		}
+		n, err := s.copyIn(obj)
+		if err != nil {
+			return zero, err
+		}
+		out, err := s.updateFrom(ctx, key, cur, n)
+		var ce *ConflictError
+		if want == 0 && errors.As(err, &ce) {
+			latest = ce.Latest
+			continue // unconditional: retry against the new version
+		}
+		if err != nil {
+			return zero, fmt.Errorf("update %s: %w", key, err)
+		}
+		return out, nil
+	}
+}
+
+// GuaranteedUpdate reads the object, calls fn on a private copy and writes
+// fn's result compare-and-swap, retrying on conflict until it succeeds or
+// ctx ends. fn may be called several times; the store owns what it returns.
+// If fn fails, its error is returned (wrapped once with the key) and
+// nothing is written. If the result encodes to the stored bytes, nothing is
+// written and the current object is returned. The rules of Update apply to
+// fn's result.
+func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string, fn func(T) (T, error)) (T, error) {
+	var zero T
+	if err := s.checkKeyArgs(namespace, name); err != nil {
+		return zero, fmt.Errorf("guaranteed update: %w", err)
+	}
+	key := s.Key(namespace, name)
+	var latest *KV
+	attempt := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
+		}
+		cur, err := s.current(ctx, key, &latest)
+		if err != nil {
+			return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
+		}
+		in, err := s.decode(key, cur.Value, cur.ModRevision)
+		if err != nil {
+			return zero, err
+		}
+		n, err := fn(in)
+		if err != nil {
+			return zero, fmt.Errorf("%s: %w", key, err)
+		}
+		if err := checkNonNil(n); err != nil {
+			return zero, fmt.Errorf("guaranteed update %s: update function returned %w", key, err)
+		}
+		out, err := s.updateFrom(ctx, key, cur, n)
+		if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+			latest = ce.Latest
+			attempt++
+			if err := backoff(ctx, attempt); err != nil {
+				return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
+			}
+			continue
+		}
+		if err != nil {
+			return zero, fmt.Errorf("guaranteed update %s: %w", key, err)
+		}
+		return out, nil
+	}
+}
+
+// backoff waits before conflict retry number attempt: not at all for the
+// first retry, then a random time up to attempt milliseconds (at most 8), so
+// that writers contending for one object stop wasting each other's
+// transactions.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt <= 1 {
+		return nil
+	}
+	d := time.Duration(rand.Int64N(int64(min(attempt, 8)) * int64(time.Millisecond)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// current returns *latest (and clears it) if set, else reads key.
+func (s *Store[T]) current(ctx context.Context, key string, latest **KV) (KV, error) {
+	if kv := *latest; kv != nil {
+		*latest = nil
+		return *kv, nil
+	}
+	return s.b.Get(ctx, key)
+}
+
+// updateFrom writes n (owned by the store) over the stored state cur. It
+// returns a *ConflictError when cur is no longer current.
+func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T) (T, error) {
+	var zero T
+	old, err := s.decode(key, cur.Value, cur.ModRevision)
+	if err != nil {
+		return zero, err
+	}
+	om, nm := old.GetObjectMeta(), n.GetObjectMeta()
+	if nm.Name != om.Name || nm.Namespace != om.Namespace {
+		return zero, &FieldError{Field: "metadata.name", Value: joinKey(nm.Namespace, nm.Name), Reason: "name and namespace cannot change"}
+	}
+	nm.UID = om.UID
+	nm.GenerateName = om.GenerateName
+	nm.CreationTimestamp = om.CreationTimestamp
+	nm.DeletionTimestamp = om.DeletionTimestamp
+	nm.Generation = om.Generation
+	nm.ResourceVersion = om.ResourceVersion
+	errs := ValidateObjectMeta(nm, s.res.Namespaced)
+	if om.DeletionTimestamp != nil {
+		for _, f := range nm.Finalizers {
+			if !slices.Contains(om.Finalizers, f) {
+				errs = append(errs, &FieldError{Field: "metadata.finalizers", Value: f, Reason: "no new finalizer may be added once deletion has started"})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return zero, errs
+	}
+	if s.validate != nil {
+		if err := s.validate(n); err != nil {
+			return zero, err
+		}
+	}
+	specChanged, err := specDiffers(old, n)
+	if err != nil {
+		return zero, err
+	}
+	if specChanged {
+		nm.Generation = om.Generation + 1
+	}
+	data, err := s.encode(n, key)
+	if err != nil {
+		return zero, err
+	}
+	if bytes.Equal(data, cur.Value) {
+		return old, nil
+	}
+	if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
+		_, rev, err := s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
+		if err != nil {
+			return zero, err
+		}
+		nm.ResourceVersion = FormatRevision(rev)
+		return n, nil
+	}
+	rev, err := s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
+	if err != nil {
+		return zero, err
+	}
+	nm.ResourceVersion = FormatRevision(rev)
+	return n, nil
+}
+
+// specDiffers reports whether a and b differ in anything but apiVersion,
+// kind, metadata and status.
+func specDiffers(a, b Object) (bool, error) {
+	ra, err := desiredState(a)
+	if err != nil {
+		return false, err
+	}
+	rb, err := desiredState(b)
+	if err != nil {
+		return false, err
+	}
+	if len(ra) != len(rb) {
+		return true, nil
+	}
+	for k, v := range ra {
+		if w, ok := rb[k]; !ok || !bytes.Equal(v, w) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func desiredState(o Object) (map[string]json.RawMessage, error) {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoding object: %v", ErrInvalid, err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%w: object must encode as a JSON object: %v", ErrInvalid, err)
+	}
+	delete(m, "apiVersion")
+	delete(m, "kind")
+	delete(m, "metadata")
+	delete(m, "status")
+	return m, nil
+}
+
+type deleteOptions struct {
+	uid string
+	rv  string
+}
+
+// DeleteOption sets a precondition of Delete.
+type DeleteOption func(*deleteOptions)
+
+// WithPreconditionUID makes Delete fail with ErrConflict unless the stored
+// object has this UID (so a re-created object of the same name is spared).
+func WithPreconditionUID(uid string) DeleteOption {
+	return func(o *deleteOptions) { o.uid = uid }
+}
+
+// WithPreconditionResourceVersion makes Delete fail with a *ConflictError
+// unless the stored object has this resourceVersion.
+func WithPreconditionResourceVersion(rv string) DeleteOption {
+	return func(o *deleteOptions) { o.rv = rv }
+}
+
+// Delete removes an object. If finalizers remain, it only sets
+// DeletionTimestamp (once) and returns the object, still present; the
+// object goes when the last finalizer is removed by an Update. Otherwise it
+// deletes the object and returns its last state, with ResourceVersion set
+// to the revision of the deletion. Failed preconditions give ErrConflict, a
+// missing object ErrNotFound.
+func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...DeleteOption) (T, error) {
+	var zero T
+	if err := s.checkKeyArgs(namespace, name); err != nil {
+		return zero, fmt.Errorf("delete: %w", err)
+	}
+	key := s.Key(namespace, name)
+	var o deleteOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	wantRV, err := ParseRevision(o.rv)
+	if err != nil {
+		return zero, fmt.Errorf("delete %s: precondition: %w", key, err)
+	}
+	var latest *KV
+	for {
+		if err := ctx.Err(); err != nil {
+			return zero, fmt.Errorf("delete %s: %w", key, err)
+		}
+		cur, err := s.current(ctx, key, &latest)
+		if err != nil {
+			return zero, fmt.Errorf("delete %s: %w", key, err)
+		}
+		old, err := s.decode(key, cur.Value, cur.ModRevision)
+		if err != nil {
+			return zero, err
+		}
+		om := old.GetObjectMeta()
+		if o.uid != "" && om.UID != o.uid {
+			return zero, fmt.Errorf("delete %s: %w: precondition uid %q, stored uid %q", key, ErrConflict, o.uid, om.UID)
+		}
+		if wantRV != 0 && cur.ModRevision != wantRV {
+			return zero, fmt.Errorf("delete %s: %w", key, &ConflictError{Key: key, Expected: wantRV, Current: cur.ModRevision})
+		}
+		if len(om.Finalizers) > 0 {
+			if om.DeletionTimestamp != nil {
+				return old, nil
+			}
+			t := NewTime(s.now())
+			om.DeletionTimestamp = &t
+			data, err := s.encode(old, key)
+			if err != nil {
+				return zero, fmt.Errorf("delete: %w", err)
+			}
+			rev, err := s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
+			if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+				latest = ce.Latest
+				continue
+			}
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return zero, fmt.Errorf("delete %s: %w", key, err)
+			}
+			om.ResourceVersion = FormatRevision(rev)
+			return old, nil
+		}
+		_, rev, err := s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
+		if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+			latest = ce.Latest
+			continue
+		}
+		if err != nil {
+			return zero, fmt.Errorf("delete %s: %w", key, err)
+		}
+		om.ResourceVersion = FormatRevision(rev)
+		return old, nil
+	}
+}

@@ -1,0 +1,447 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Source opens the upstream watch: a stream of every event with a revision
+// greater than afterRev, in strictly increasing revision order. A Source
+// reports a compacted afterRev with an error wrapping ErrGone, either from the
+// call itself or as the end of the stream. store.Backend.Watch, bound to a
+// prefix, is the usual Source.
+type Source[T any] func(ctx context.Context, afterRev int64) (Watcher[T], error)
+
+// Defaults for BroadcasterConfig fields left zero.
+const (
+	DefaultWindow           = 10000
+	DefaultSubscriberBuffer = 1000
+	DefaultMinBackoff       = 100 * time.Millisecond
+	DefaultMaxBackoff       = 10 * time.Second
+)
+
+// BroadcasterConfig configures a Broadcaster. The zero value is valid and
+// means all defaults.
+type BroadcasterConfig struct {
+	// Window is how many recent events the broadcaster keeps so that a late
+	// subscriber can start from an older revision. Default DefaultWindow.
+	Window int
+	// SubscriberBuffer bounds how far a stuck subscriber may fall behind:
+	// once its channel is full, it is cut off with ErrTooSlow if it takes no
+	// event while more than SubscriberBuffer further events arrive. (Its
+	// channel holds min(SubscriberBuffer, 128) events; the rest wait in the
+	// shared window, costing nothing per subscriber.) A subscriber that keeps
+	// reading but falls more than Window events behind is cut off too. Default
+	// DefaultSubscriberBuffer, or Window if smaller. It must not exceed Window.
+	SubscriberBuffer int
+	// MinBackoff is the first delay before reopening a source stream that
+	// broke without delivering anything; the delay doubles up to MaxBackoff.
+	// A stream that delivered events is reopened at once. Defaults
+	// DefaultMinBackoff and DefaultMaxBackoff.
+	MinBackoff time.Duration
+	// MaxBackoff caps the reopen delay.
+	MaxBackoff time.Duration
+	// Logger receives reconnects and dropped source events. Default: discard.
+	Logger *slog.Logger
+	// Name identifies the broadcaster in logs and in the "name" label of its
+	// metrics, for example the resource it watches. Default "default".
+	Name string
+	// Registerer, if set, receives the broadcaster's Prometheus metrics
+	// (setpoint_watch_broadcaster_*). Broadcasters sharing a registerer
+	// need distinct Names. Default: no metrics.
+	Registerer prometheus.Registerer
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c BroadcasterConfig) withDefaults() BroadcasterConfig {
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.SubscriberBuffer == 0 {
+		c.SubscriberBuffer = min(DefaultSubscriberBuffer, max(c.Window, 1))
+	}
+	if c.MinBackoff == 0 {
+		c.MinBackoff = DefaultMinBackoff
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = max(DefaultMaxBackoff, c.MinBackoff)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Name == "" {
+		c.Name = "default"
+	}
+	return c
+}
+
+// Validate reports the first invalid field, after applying defaults.
+func (c BroadcasterConfig) Validate() error {
+	d := c.withDefaults()
+	switch {
+	case d.Window < 1:
+		return fmt.Errorf("watch: BroadcasterConfig.Window must be positive, got %d", c.Window)
+	case d.SubscriberBuffer < 1:
+		return fmt.Errorf("watch: BroadcasterConfig.SubscriberBuffer must be positive, got %d", c.SubscriberBuffer)
+	case d.SubscriberBuffer > d.Window:
+		return fmt.Errorf("watch: BroadcasterConfig.SubscriberBuffer (%d) must not exceed Window (%d)", d.SubscriberBuffer, d.Window)
+	case d.MinBackoff < 0:
+		return fmt.Errorf("watch: BroadcasterConfig.MinBackoff must not be negative, got %v", c.MinBackoff)
+	case d.MaxBackoff < d.MinBackoff:
+		return fmt.Errorf("watch: BroadcasterConfig.MaxBackoff (%v) must not be less than MinBackoff (%v)", d.MaxBackoff, d.MinBackoff)
+	}
+	return nil
+}
+
+// ErrAlreadyRunning is returned by a second call to Broadcaster.Run.
+var ErrAlreadyRunning = errors.New("watch: broadcaster is already running")
+
+// Broadcaster serves many subscribers from one upstream watch: a watch cache.
+// It keeps the last Window events in one shared ring; each subscriber holds
+// only its position in the ring and has its own goroutine that copies events
+// into its channel, so a slow subscriber never slows the others or the
+// upstream. A subscriber that stops reading while SubscriberBuffer events
+// arrive, or falls out of the window, is ended with ErrTooSlow; memory stays
+// bounded by the window.
+//
+// The window is complete from a revision W on: a subscriber may start after
+// any revision >= W (see Window); revisions need not be contiguous.
+//
+// Create one with NewBroadcaster and start it with Run.
+type Broadcaster[T any] struct {
+	source  Source[T]
+	cfg     BroadcasterConfig
+	log     *slog.Logger
+	metrics *broadcasterMetrics
+	rev     atomic.Int64 // last revision seen, including bookmarks
+
+	mu        sync.RWMutex
+	ring      []Event[T] // ring[seq % len(ring)] holds event number seq
+	head      uint64     // sequence number of the next event
+	windowRev int64      // every event after windowRev is in the ring
+	notify    chan struct{}
+	waiting   atomic.Bool // a subscriber is waiting on notify
+	started   bool
+	endErr    error // why Run ended; set once
+	subs      map[*subscriber[T]]struct{}
+}
+
+// NewBroadcaster returns a broadcaster that will watch source after startRev.
+// It starts nothing until Run is called; Subscribe may be called before.
+func NewBroadcaster[T any](source Source[T], startRev int64, cfg BroadcasterConfig) (*Broadcaster[T], error) {
+	if source == nil {
+		return nil, errors.New("watch: NewBroadcaster: source is nil")
+	}
+	if startRev < 0 {
+		return nil, fmt.Errorf("watch: NewBroadcaster: startRev must not be negative, got %d", startRev)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	m := newBroadcasterMetrics(cfg.Name)
+	if cfg.Registerer != nil {
+		if err := m.register(cfg.Registerer); err != nil {
+			return nil, err
+		}
+	}
+	m.revision.Set(float64(startRev))
+	b := &Broadcaster[T]{
+		source:    source,
+		cfg:       cfg,
+		metrics:   m,
+		log:       cfg.Logger.With("broadcaster", cfg.Name),
+		ring:      make([]Event[T], cfg.Window),
+		windowRev: startRev,
+		notify:    make(chan struct{}),
+		subs:      make(map[*subscriber[T]]struct{}),
+	}
+	b.rev.Store(startRev)
+	return b, nil
+}
+
+// Revision returns the last revision the broadcaster has seen, including
+// bookmarks; startRev before the first event.
+func (b *Broadcaster[T]) Revision() int64 { return b.rev.Load() }
+
+// Window returns W, the oldest revision a new subscriber may start after:
+// every event after W is still held. It grows as old events drop out.
+func (b *Broadcaster[T]) Window() int64 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.windowRev
+}
+
+// Subscribers returns how many subscribers are currently attached.
+func (b *Broadcaster[T]) Subscribers() int {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return len(b.subs)
+}
+
+// Run pumps the source into the window until ctx is done or the source
+// reports ErrGone. A source stream that breaks for any other reason is
+// reopened after the last revision seen, so subscribers see neither gaps nor
+// repeats; opens that keep failing are retried with exponential backoff.
+//
+// Run returns nil when ctx is done; subscribers then receive what is left in
+// the window and end with ErrClosed. When the source reports ErrGone (its
+// history was compacted past the broadcaster's revision), Run does not
+// restart: every subscriber ends with the source's error, which wraps ErrGone,
+// and Run returns it. The caller relists and builds a new Broadcaster. After
+// Run returns, Subscribe fails with the same reason. Run may be called once.
+func (b *Broadcaster[T]) Run(ctx context.Context) error {
+	b.mu.Lock()
+	if b.started {
+		b.mu.Unlock()
+		return ErrAlreadyRunning
+	}
+	b.started = true
+	b.mu.Unlock()
+
+	err := b.pump(ctx)
+	end := err
+	if end == nil {
+		end = fmt.Errorf("%w: broadcaster stopped: %w", ErrClosed, context.Cause(ctx))
+	}
+	b.mu.Lock()
+	b.endErr = end
+	ch := b.notify
+	b.notify = make(chan struct{})
+	b.mu.Unlock()
+	close(ch)
+	return err
+}
+
+// pump opens and consumes source streams until ctx is done (nil) or the
+// source is gone (the error).
+func (b *Broadcaster[T]) pump(ctx context.Context) error {
+	failures := 0
+	batch := make([]Event[T], 0, maxBatch)
+	for {
+		if failures > 0 {
+			t := time.NewTimer(b.backoff(failures))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		after := b.Revision()
+		n := 0
+		w, err := b.source(ctx, after)
+		switch {
+		case err == nil && w == nil:
+			err = errors.New("watch: source returned neither a watcher nor an error")
+		case err == nil:
+			n, err = b.consume(ctx, w, batch)
+			w.Stop()
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrGone) {
+			b.log.Warn("watch source is gone; ending all subscribers", "after", after, "err", err)
+			return fmt.Errorf("watch: broadcaster source after revision %d: %w", after, err)
+		}
+		if n > 0 {
+			failures = 0 // it was making progress: reopen at once
+		} else {
+			failures++
+		}
+		b.metrics.reopens.Inc()
+		b.log.Info("watch source stream ended; reopening", "after", b.Revision(), "err", err, "failures", failures)
+	}
+}
+
+// backoff returns the delay before reopen attempt n (n >= 1), with jitter.
+func (b *Broadcaster[T]) backoff(n int) time.Duration {
+	d := b.cfg.MinBackoff
+	for i := 1; i < n && d < b.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, b.cfg.MaxBackoff)
+	if d <= 1 {
+		return d
+	}
+	// Up to 20% less, so that many broadcasters do not reconnect in step.
+	return d - rand.N(d/5+1)
+}
+
+// maxBatch bounds how many events are moved under one lock.
+const maxBatch = 256
+
+// consume reads w until it ends, publishing its events in batches. It
+// returns how many events were published and why the stream ended.
+func (b *Broadcaster[T]) consume(ctx context.Context, w Watcher[T], batch []Event[T]) (int, error) {
+	events := w.Events()
+	n := 0
+	for {
+		var (
+			ev Event[T]
+			ok bool
+		)
+		select {
+		case ev, ok = <-events:
+		case <-ctx.Done():
+			return n, ctx.Err()
+		}
+		batch = batch[:0]
+		var end error
+	fill:
+		for {
+			if !ok {
+				end = w.Err()
+				if end == nil {
+					end = ErrClosed
+				}
+				break
+			}
+			if ev.Type == Error {
+				end = ev.Err
+				if end == nil {
+					end = fmt.Errorf("%w: error event without an error", ErrClosed)
+				}
+				break
+			}
+			batch = append(batch, ev)
+			if len(batch) == maxBatch {
+				break
+			}
+			select {
+			case ev, ok = <-events:
+			default:
+				break fill
+			}
+		}
+		n += b.publish(batch)
+		if end != nil {
+			return n, end
+		}
+	}
+}
+
+// publish appends the valid events of batch to the ring and wakes waiting
+// subscribers. It returns how many events it appended.
+func (b *Broadcaster[T]) publish(batch []Event[T]) int {
+	if len(batch) == 0 {
+		return 0
+	}
+	n := 0
+	b.mu.Lock()
+	rev := b.rev.Load()
+	for i := range batch {
+		ev := &batch[i]
+		switch ev.Type {
+		case Added, Modified, Deleted:
+			if ev.Revision <= rev {
+				b.log.Warn("watch source sent an event out of revision order; dropped", "type", ev.Type, "revision", ev.Revision, "last", rev)
+				continue
+			}
+		case Bookmark:
+			if ev.Revision <= rev {
+				continue // tells nothing new
+			}
+		default:
+			b.log.Warn("watch source sent an event of unknown type; dropped", "type", ev.Type, "revision", ev.Revision)
+			continue
+		}
+		slot := &b.ring[b.head%uint64(len(b.ring))]
+		if b.head >= uint64(len(b.ring)) {
+			b.windowRev = slot.Revision
+		}
+		*slot = *ev
+		b.head++
+		rev = ev.Revision
+		n++
+	}
+	b.rev.Store(rev)
+	b.metrics.events.Add(float64(n))
+	b.metrics.revision.Set(float64(rev))
+	var ch chan struct{}
+	if n > 0 && b.waiting.Load() {
+		b.waiting.Store(false)
+		ch = b.notify
+		b.notify = make(chan struct{})
+	}
+	b.mu.Unlock()
+	clear(batch) // drop references to published objects
+	if ch != nil {
+		close(ch)
+	}
+	return n
+}
+
+// oldestLocked returns the sequence number of the oldest event in the ring.
+func (b *Broadcaster[T]) oldestLocked() uint64 {
+	if w := uint64(len(b.ring)); b.head > w {
+		return b.head - w
+	}
+	return 0
+}
+
+// SubscribeOption configures one subscription.
+type SubscribeOption func(*subscribeOptions)
+
+type subscribeOptions struct {
+	bookmarks bool
+}
+
+// WithBookmarks asks for Bookmark events too; without it they are left out.
+func WithBookmarks() SubscribeOption {
+	return func(o *subscribeOptions) { o.bookmarks = true }
+}
+
+// Subscribe returns a watcher of every event with a revision greater than
+// afterRev. If afterRev is older than the window (see Window) it fails with a
+// *GoneError; if it is newer than Revision, the watcher waits for those
+// events. The watcher ends when ctx is done (with ctx's error), when Stop is
+// called (ErrStopped), when it falls too far behind (ErrTooSlow) or when Run
+// ends (ErrClosed, or the source's ErrGone).
+func (b *Broadcaster[T]) Subscribe(ctx context.Context, afterRev int64, opts ...SubscribeOption) (Watcher[T], error) {
+	var o subscribeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.endErr != nil {
+		return nil, b.endErr
+	}
+	if afterRev < b.windowRev {
+		return nil, &GoneError{Requested: afterRev, Oldest: b.windowRev}
+	}
+	oldest := b.oldestLocked()
+	size := uint64(len(b.ring))
+	i := sort.Search(int(b.head-oldest), func(i int) bool {
+		return b.ring[(oldest+uint64(i))%size].Revision > afterRev
+	})
+	s := &subscriber[T]{
+		b:         b,
+		stream:    NewStream[T](min(b.cfg.SubscriberBuffer, subscriberChan)),
+		next:      oldest + uint64(i),
+		after:     afterRev,
+		bookmarks: o.bookmarks,
+		limit:     uint64(b.cfg.SubscriberBuffer),
+	}
+	b.subs[s] = struct{}{}
+	b.metrics.subscribers.Inc()
+	go s.run(ctx)
+	return s.stream, nil
+}

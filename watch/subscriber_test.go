@@ -1,0 +1,141 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestBroadcasterStress subscribes and stops many subscribers while events
+// flow and the source breaks now and then. Invariant: every subscriber's
+// events are exactly the source's sequence after its start revision, in
+// order, until it stops, however it ends.
+func TestBroadcasterStress(t *testing.T) {
+	l := newFakeLog()
+	b, _, _ := startBroadcaster(t, l, 0, BroadcasterConfig{Window: 400, SubscriberBuffer: 100})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var (
+		writerDone atomic.Bool
+		subscribed atomic.Int64
+		wg         sync.WaitGroup
+	)
+	wg.Go(func() {
+		defer writerDone.Store(true)
+		// Write at least 3000 events, and on until 300 subscriptions have
+		// run (bounded, in case the machine is very slow).
+		for i := 0; i < 600 || (subscribed.Load() < 300 && i < 20000); i++ {
+			l.add(5)
+			switch {
+			case i%97 == 0:
+				l.breakStreams(errBroken)
+			case i%13 == 0:
+				l.addBookmark()
+			}
+			if i%4 == 0 {
+				runtime.Gosched()
+			}
+		}
+	})
+
+	type outcome struct {
+		start     int64
+		bookmarks bool
+		got       []Event[item]
+		err       error // the stream's end, nil if we stopped it
+	}
+	var (
+		mu       sync.Mutex
+		outcomes []outcome
+		gones    atomic.Int64
+	)
+	const workers = 40
+	for w := range workers {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 1))
+			for !writerDone.Load() {
+				lo, hi := b.Window(), b.Revision()+5
+				start := lo + r.Int64N(hi-lo+1)
+				var opts []SubscribeOption
+				bookmarks := r.IntN(2) == 0
+				if bookmarks {
+					opts = append(opts, WithBookmarks())
+				}
+				sctx, scancel := context.WithCancel(ctx)
+				wt, err := b.Subscribe(sctx, start, opts...)
+				if err != nil {
+					scancel()
+					var gone *GoneError
+					if !errors.As(err, &gone) || gone.Oldest <= start {
+						t.Errorf("Subscribe(%d): %v", start, err)
+						return
+					}
+					gones.Add(1)
+					continue
+				}
+				subscribed.Add(1)
+				o := outcome{start: start, bookmarks: bookmarks}
+				want := 1 + r.IntN(100)
+				slow := r.IntN(8) == 0
+				for len(o.got) < want {
+					ev, ok := <-wt.Events()
+					if !ok {
+						o.err = wt.Err()
+						break
+					}
+					o.got = append(o.got, ev)
+					if slow {
+						runtime.Gosched()
+					}
+				}
+				switch r.IntN(3) {
+				case 0:
+					wt.Stop()
+				case 1:
+					scancel()
+				default:
+					wt.Stop()
+					scancel()
+				}
+				scancel()
+				mu.Lock()
+				outcomes = append(outcomes, o)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+
+	all := l.all()
+	delivered := 0
+	for i, o := range outcomes {
+		if o.err != nil && !errors.Is(o.err, ErrTooSlow) {
+			t.Errorf("subscription %d after %d ended with %v; only ErrTooSlow is expected", i, o.start, o.err)
+		}
+		want := after(all, o.start, o.bookmarks)
+		if len(o.got) > len(want) {
+			t.Errorf("subscription %d after %d: got %d events, the source only has %d", i, o.start, len(o.got), len(want))
+			continue
+		}
+		if err := sameEvents(o.got, want[:len(o.got)]); err != nil {
+			t.Errorf("subscription %d after %d: %v", i, o.start, err)
+		}
+		for j := 1; j < len(o.got); j++ {
+			if o.got[j].Revision <= o.got[j-1].Revision {
+				t.Errorf("subscription %d: revision %d after %d", i, o.got[j].Revision, o.got[j-1].Revision)
+			}
+		}
+		delivered += len(o.got)
+	}
+	if len(outcomes) < workers || delivered == 0 {
+		t.Fatalf("stress did too little: %d subscriptions, %d events delivered", len(outcomes), delivered)
+	}
+	t.Logf("%d subscriptions, %d events delivered of %d written, %d starts outside the window", len(outcomes), delivered, len(all), gones.Load())
+	waitFor(t, "all subscribers to detach", func() bool { return b.Subscribers() == 0 })
+	waitFor(t, "the broadcaster to catch up", func() bool { return b.Revision() == all[len(all)-1].Revision })
+}
