@@ -464,3 +464,36 @@ func TestResyncRedeliversEveryObject(t *testing.T) {
 	}
 	replay(t, rec.snapshot())
 }
+
+func TestPagedListExpiredFallsBackToOneRequest(t *testing.T) {
+	src := newSource()
+	for i := 0; i < 5; i++ {
+		src.Create(newPod("ns", fmt.Sprint("p", i), i))
+	}
+	// Between the first and second page the store writes and compacts, so
+	// the continue token's revision is gone.
+	src.OnList(func(call int) {
+		if call == 2 {
+			src.Create(newPod("ns", "late", 9))
+			src.Compact()
+		}
+	})
+	clk := fakeclock.New(time.Unix(0, 0))
+	inf := mustNew(t, src, Config[*pod]{PageSize: 2, Clock: clk})
+	startInformer(t, inf)
+	if err := inf.WaitForSync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if lists, _ := src.Calls(); lists != 3 {
+		t.Fatalf("List calls = %d; want page 1, the expired page 2, then one full list", lists)
+	}
+	if n := inf.Cache().Len(); n != 6 {
+		t.Fatalf("cache has %d objects, want 6", n)
+	}
+	if inf.Revision() != src.Revision() {
+		t.Fatalf("cache at %d, source at %d", inf.Revision(), src.Revision())
+	}
+	if got := inf.stats.lists.Load(); got != 1 {
+		t.Fatalf("lists metric = %d, want 1 (the fallback is part of the same list)", got)
+	}
+}

@@ -59,13 +59,25 @@ func (r *reflector[T]) sleep(ctx context.Context) {
 }
 
 // listAndReplace reads a complete, consistent list (all pages at the first
-// page's revision) and replaces the cache with it.
+// page's revision) and replaces the cache with it. If the store compacts
+// the first page's revision while the informer pages through, it lists
+// again at once in a single request, which compaction cannot interrupt.
 func (r *reflector[T]) listAndReplace(ctx context.Context) error {
 	inf := r.inf
 	inf.stats.lists.Add(1)
+	err := r.list(ctx, inf.cfg.PageSize)
+	if errors.Is(err, watch.ErrGone) && inf.cfg.PageSize > 0 && ctx.Err() == nil {
+		inf.log.Info("paged list expired; listing in one request", "err", err)
+		err = r.list(ctx, 0)
+	}
+	return err
+}
+
+func (r *reflector[T]) list(ctx context.Context, pageSize int64) error {
+	inf := r.inf
 	opts := store.ListOptions{Selector: inf.cfg.Selector, Filter: inf.cfg.Filter}
-	if inf.cfg.PageSize > 0 {
-		opts.Limit = inf.cfg.PageSize
+	if pageSize > 0 {
+		opts.Limit = pageSize
 	}
 	items := make(map[string]T)
 	var rev int64

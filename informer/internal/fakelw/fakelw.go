@@ -52,6 +52,7 @@ type Source[T store.Object] struct {
 	watchErr  error
 	lists     int
 	watches   int
+	onList    func(call int)
 }
 
 // New returns an empty source at revision 1. copyFn makes the private copy
@@ -182,6 +183,15 @@ func (s *Source[T]) FailWatch(err error) {
 	s.watchErr = err
 }
 
+// OnList sets a hook called at the start of every List call with the
+// call's number (1 for the first), outside the source's lock, so a test can
+// change the source between the pages of one list.
+func (s *Source[T]) OnList(hook func(call int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onList = hook
+}
+
 // Calls returns how many List and Watch calls the source has served (or
 // failed).
 func (s *Source[T]) Calls() (lists, watches int) {
@@ -216,8 +226,14 @@ func (s *Source[T]) List(ctx context.Context, namespace string, opts store.ListO
 		return nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.lists++
+	hook, call := s.onList, s.lists
+	s.mu.Unlock()
+	if hook != nil {
+		hook(call)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.listErr != nil {
 		return nil, s.listErr
 	}
