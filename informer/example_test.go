@@ -6,8 +6,8 @@ import (
 	"sort"
 
 	"github.com/setpoint-dev/setpoint/informer"
-	"github.com/setpoint-dev/setpoint/informer/internal/fakelw"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/memory"
 )
 
 // Pod is a minimal stored object.
@@ -28,10 +28,14 @@ func newPod(name, node string) *Pod {
 func Example() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Any ListerWatcher works; *store.Store[*Pod] is the usual one.
-	pods := fakelw.New[*Pod](nil)
-	pods.Create(newPod("a", "node-1"))
-	pods.Create(newPod("b", "node-2"))
+	// The typed store is the informer's source (here on the in-memory
+	// backend; store/etcd in production).
+	pods, err := store.New[*Pod](memory.New(), store.Resource{Name: "pods", APIVersion: "v1", Kind: "Pod", Namespaced: true})
+	if err != nil {
+		panic(err)
+	}
+	pods.Create(ctx, newPod("a", "node-1"))
+	pods.Create(ctx, newPod("b", "node-2"))
 
 	inf, err := informer.New(pods, informer.Config[*Pod]{
 		Name: "pods",
@@ -45,7 +49,7 @@ func Example() {
 	events := make(chan string, 10)
 	_, err = inf.AddHandler(informer.HandlerFuncs[*Pod]{
 		AddFunc: func(p *Pod, initial bool) { events <- fmt.Sprintf("add %s initial=%v", p.Name, initial) },
-		DeleteFunc: func(p *Pod, unknown bool) {
+		DeleteFunc: func(p *Pod, finalStateUnknown bool) {
 			events <- fmt.Sprintf("delete %s", p.Name)
 		},
 	})
@@ -60,25 +64,39 @@ func Example() {
 	sort.Strings(initial)
 	fmt.Println(initial)
 
-	// Read your own write: wait until the cache has seen it.
-	rev, _ := pods.Create(newPod("c", "node-1"))
+	// Read your own write: wait until the cache has seen its revision.
+	c, err := pods.Create(ctx, newPod("c", "node-1"))
+	if err != nil {
+		panic(err)
+	}
+	rev, _ := store.ParseRevision(c.ResourceVersion)
 	if err := inf.WaitForRevision(ctx, rev); err != nil {
 		panic(err)
 	}
 	fmt.Println(<-events)
 	onNode1, _ := inf.ByIndex("node", "node-1")
-	names := []string{}
+	var names []string
 	for _, p := range onNode1 {
-		names = append(names, p.Name) // cached objects are read-only
+		names = append(names, p.Name) // cached objects are shared: read only
 	}
 	sort.Strings(names)
 	fmt.Println("on node-1:", names)
 
-	pods.Delete("default/a")
+	// To change a cached object, modify a private copy.
+	cached, _ := inf.Get("default", "a")
+	mine := store.Clone(cached)
+	mine.Spec.NodeName = "node-3"
+	if _, err := pods.Update(ctx, mine); err != nil {
+		panic(err)
+	}
+
+	if _, err := pods.Delete(ctx, "default", "b"); err != nil {
+		panic(err)
+	}
 	fmt.Println(<-events)
 	// Output:
 	// [add a initial=true add b initial=true]
 	// add c initial=false
 	// on node-1: [a c]
-	// delete a
+	// delete b
 }
