@@ -14,11 +14,14 @@
 //     reflects revision rev, so a controller that wrote revision rev never
 //     acts on an older cache (read-your-writes). Bookmarks from the source
 //     advance the revision without changing objects.
-//   - Recovery. When the watch breaks, the informer resumes it from the
-//     cache's revision; when that revision is gone (compacted: ErrGone) it
-//     relists, and tells handlers what changed while it was away: adds,
-//     updates, and deletes with finalStateUnknown set, carrying the last
-//     state the cache saw. Retries back off with jitter from 800ms to 30s,
+//   - Recovery. The initial list is paged (Config.PageSize) at one
+//     revision; if compaction expires it midway, the informer lists again
+//     in one request. When the watch breaks, the informer resumes it from
+//     the cache's revision (no event is lost: the source replays everything
+//     after it); when that revision is gone (compacted: ErrGone) it
+//     relists, replaces the cache in one step, and tells handlers what
+//     changed while it was away: adds, updates, and deletes with
+//     finalStateUnknown set, carrying the last state the cache saw. Retries back off with jitter from 800ms to 30s,
 //     and the backoff resets after a watch has been healthy for two minutes.
 //     WaitForSync and LastError report the real cause of a failure.
 //   - Handlers. Each handler has its own goroutine and an unbounded queue, so
