@@ -217,7 +217,11 @@ func (r *reflector[T]) watch(ctx context.Context) error {
 				inf.dmu.Unlock()
 			}
 		case watch.Added, watch.Modified, watch.Deleted:
-			if ev.Revision <= inf.cache.Revision() {
+			if ev.Revision == 0 {
+				// A source that does not fill Revision: use the object's.
+				ev.Revision, _ = store.ParseRevision(ev.Object.GetObjectMeta().ResourceVersion)
+			}
+			if ev.Revision != 0 && ev.Revision <= inf.cache.Revision() {
 				continue // already reflected (a source may repeat the start revision)
 			}
 			r.apply(ev)
@@ -250,5 +254,7 @@ func (r *reflector[T]) apply(ev watch.Event[T]) {
 			}
 		}
 	}
-	inf.setRevision(ev.Revision)
+	if ev.Revision > 0 {
+		inf.setRevision(ev.Revision)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/informer/internal/fakeclock"
+	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/watch"
 )
 
@@ -188,5 +189,48 @@ func TestPagedListExpiredFallsBackToOneRequest(t *testing.T) {
 	}
 	if got := inf.stats.lists.Load(); got != 1 {
 		t.Fatalf("lists metric = %d, want 1 (the fallback is part of the same list)", got)
+	}
+}
+
+// revisionless hides event revisions, as a source that only sets each
+// object's resourceVersion would.
+type revisionless struct {
+	ListerWatcher[*pod]
+}
+
+func (r revisionless) Watch(ctx context.Context, ns string, opts store.WatchOptions) (watch.Watcher[*pod], error) {
+	in, err := r.ListerWatcher.Watch(ctx, ns, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := watch.NewStream[*pod](1)
+	go func() {
+		defer in.Stop()
+		for ev := range in.Events() {
+			ev.Revision = 0
+			if !out.Send(ctx, ev) {
+				out.Close(ctx.Err())
+				return
+			}
+		}
+		out.Close(in.Err())
+	}()
+	return out, nil
+}
+
+func TestEventsWithoutRevisionUseResourceVersion(t *testing.T) {
+	src := newSource()
+	inf := mustNew(t, revisionless{src}, Config[*pod]{})
+	startInformer(t, inf)
+	if err := inf.WaitForSync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	src.Create(newPod("ns", "a", 1))
+	rev, _ := src.Update(newPod("ns", "a", 2))
+	if err := inf.WaitForRevision(context.Background(), rev); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := inf.Get("ns", "a"); !ok || p.Spec.Value != 2 {
+		t.Fatalf("Get = %+v, %v", p, ok)
 	}
 }
