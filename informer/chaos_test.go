@@ -19,9 +19,6 @@ import (
 
 var podResource = store.Resource{Name: "pods", APIVersion: "v1", Kind: "Pod", Namespaced: true}
 
-// Compile-time check: the typed store is an informer source.
-var _ ListerWatcher[*pod] = (*store.Store[*pod])(nil)
-
 // breakable wraps a typed store so the test can cut every open watch, and
 // hold new watches back while it compacts.
 type breakable struct {
@@ -278,4 +275,49 @@ func chaosCompact(st *store.Store[*pod], b store.Backend) error {
 		return err
 	}
 	return b.Compact(ctx, rev)
+}
+
+// TestReadYourWritesOnEtcd: on real etcd, WaitForRevision returns once the
+// cache holds the caller's write; for a write the informer's watch does not
+// cover (another namespace), etcd's progress notifications (bookmarks) move
+// the cache's revision on.
+func TestReadYourWritesOnEtcd(t *testing.T) {
+	srv := etcdtest.Start(t, func(c *embedetcd.Config) {
+		c.WatchProgressNotifyInterval = 100 * time.Millisecond
+	})
+	st, err := store.New[*pod](etcd.New(srv.Client()), podResource, store.WithKeyPrefix("/ryw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inf := mustNew(t, st, Config[*pod]{Namespace: "a"})
+	startInformer(t, inf)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := inf.WaitForSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		p, err := st.Create(ctx, newPod("a", fmt.Sprint("p", i), i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev, _ := store.ParseRevision(p.ResourceVersion)
+		if err := inf.WaitForRevision(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := inf.Get("a", p.Name); !ok || got.ResourceVersion != p.ResourceVersion {
+			t.Fatalf("after WaitForRevision(%d) the cache has %v, %v", rev, got, ok)
+		}
+	}
+	other, err := st.Create(ctx, newPod("b", "elsewhere", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, _ := store.ParseRevision(other.ResourceVersion)
+	if err := inf.WaitForRevision(ctx, rev); err != nil {
+		t.Fatalf("a write outside the informer's namespace never became visible through bookmarks: %v", err)
+	}
+	if _, ok := inf.Get("b", "elsewhere"); ok {
+		t.Fatal("object from another namespace cached")
+	}
 }

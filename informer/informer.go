@@ -37,6 +37,9 @@ type ListerWatcher[T store.Object] interface {
 	Watch(ctx context.Context, namespace string, opts store.WatchOptions) (watch.Watcher[T], error)
 }
 
+// The typed store is an informer source.
+var _ ListerWatcher[store.Object] = (*store.Store[store.Object])(nil)
+
 // Config configures an Informer. The zero value (plus a source) is valid:
 // every field has a documented default.
 type Config[T store.Object] struct {
