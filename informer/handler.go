@@ -24,8 +24,11 @@ type Handler[T store.Object] interface {
 
 // HandlerFuncs adapts functions; nil funcs are skipped.
 type HandlerFuncs[T store.Object] struct {
-	AddFunc    func(obj T, initial bool)
+	// AddFunc is called by OnAdd.
+	AddFunc func(obj T, initial bool)
+	// UpdateFunc is called by OnUpdate.
 	UpdateFunc func(old, new T)
+	// DeleteFunc is called by OnDelete.
 	DeleteFunc func(obj T, finalStateUnknown bool)
 }
 
