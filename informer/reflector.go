@@ -171,6 +171,7 @@ func (r *reflector[T]) watch(ctx context.Context) error {
 	inf := r.inf
 	inf.stats.watches.Add(1)
 	from := inf.cache.Revision()
+	start := inf.cfg.Clock.Now()
 	w, err := inf.lw.Watch(ctx, inf.cfg.Namespace, store.WatchOptions{
 		Selector:      inf.cfg.Selector,
 		Filter:        inf.cfg.Filter,
@@ -181,7 +182,6 @@ func (r *reflector[T]) watch(ctx context.Context) error {
 		return fmt.Errorf("informer %s: watch after revision %d: %w", inf.cfg.Name, from, err)
 	}
 	defer w.Stop()
-	start := inf.cfg.Clock.Now()
 	defer func() {
 		// A watch that stayed healthy long enough resets the backoff.
 		if inf.cfg.Clock.Now().Sub(start) >= inf.cfg.Backoff.ResetAfter {
