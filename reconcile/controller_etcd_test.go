@@ -11,10 +11,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/reconcile"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcdtest"
-	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // counter is a stored object whose reconciler drives status.value up to
@@ -38,49 +38,11 @@ type counterStatus struct {
 
 var counters = store.Resource{Name: "counters", APIVersion: "test.setpoint.dev/v1", Kind: "Counter", Namespaced: true}
 
-// listWatch feeds h the way an informer does: the initial list (initial =
-// true), then every change after the list's revision, with the previous
-// state on updates. It returns when ctx ends or the watch fails.
-func listWatch(ctx context.Context, t *testing.T, s *store.Store[*counter], h *reconcile.EventHandler[*counter, reconcile.Request]) {
-	list, err := s.List(ctx, "", store.ListOptions{})
-	if err != nil {
-		t.Errorf("list: %v", err)
-		return
-	}
-	cache := map[string]*counter{}
-	for _, obj := range list.Items {
-		cache[store.KeyOf(obj)] = obj
-		h.OnAdd(obj, true)
-	}
-	w, err := s.Watch(ctx, "", store.WatchOptions{AfterRevision: list.Revision})
-	if err != nil {
-		t.Errorf("watch: %v", err)
-		return
-	}
-	defer w.Stop()
-	for ev := range w.Events() {
-		key := store.KeyOf(ev.Object)
-		switch ev.Type {
-		case watch.Added:
-			cache[key] = ev.Object
-			h.OnAdd(ev.Object, false)
-		case watch.Modified:
-			old := cache[key]
-			cache[key] = ev.Object
-			h.OnUpdate(old, ev.Object)
-		case watch.Deleted:
-			delete(cache, key)
-			h.OnDelete(ev.Object, false)
-		}
-	}
-	if err := w.Err(); ctx.Err() == nil {
-		t.Errorf("watch ended early: %v", err)
-	}
-}
-
-// TestControllerAgainstEtcd runs a controller against a real embedded etcd:
-// the reconciler drives counters to their targets through the store while
-// errors, conflicts, panics and terminal errors are injected.
+// TestControllerAgainstEtcd runs a controller against a real embedded etcd
+// and a real informer: the reconciler reads counters from the informer's
+// cache and drives them to their targets through the store, while errors,
+// conflicts (stale cache reads and stale writes), panics and terminal errors
+// are injected.
 func TestControllerAgainstEtcd(t *testing.T) {
 	srv := etcdtest.Start(t)
 	s, err := store.New[*counter](srv.Backend(), counters, store.WithKeyPrefix("/reconcile-etcd-test"))
@@ -98,6 +60,10 @@ func TestControllerAgainstEtcd(t *testing.T) {
 		overlaps  atomic.Int64
 		conflicts atomic.Int64
 	)
+	inf, err := informer.New(s, informer.Config[*counter]{Name: "counters"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := reconcile.Func[reconcile.Request](func(ctx context.Context, key reconcile.Request) (reconcile.Result, error) {
 		n := calls.Add(1)
 		mu.Lock()
@@ -118,13 +84,11 @@ func TestControllerAgainstEtcd(t *testing.T) {
 		case n%11 == 5:
 			panic(fmt.Sprintf("injected panic on call %d", n))
 		}
-		c, err := s.Get(ctx, key.Namespace, key.Name)
-		if errors.Is(err, store.ErrNotFound) {
+		cached, ok := inf.Get(key.Namespace, key.Name)
+		if !ok {
 			return reconcile.Result{}, nil // deleted: nothing to do
 		}
-		if err != nil {
-			return reconcile.Result{}, err
-		}
+		c := store.Clone(cached) // cached objects are shared and read-only
 		if c.Spec.Broken {
 			return reconcile.Result{}, reconcile.TerminalError(fmt.Errorf("counter %s is broken", key))
 		}
@@ -175,9 +139,21 @@ func TestControllerAgainstEtcd(t *testing.T) {
 	create("b", counterSpec{Target: 5})
 	create("broken", counterSpec{Target: 3, Broken: true})
 
+	// The wiring helper is registered with the informer directly.
+	if _, err := inf.AddHandler(reconcile.EnqueueKey[*counter](ctrl.Queue())); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); listWatch(ctx, t, s, reconcile.EnqueueKey[*counter](ctrl.Queue())) }()
+	go func() {
+		defer wg.Done()
+		if err := inf.Run(ctx); err != nil && ctx.Err() == nil {
+			t.Errorf("informer Run: %v", err)
+		}
+	}()
+	if err := inf.WaitForSync(ctx); err != nil {
+		t.Fatalf("informer sync: %v", err)
+	}
 	go func() {
 		defer wg.Done()
 		if err := ctrl.Start(ctx); err != nil {
