@@ -197,12 +197,15 @@ func (c *Controller[K]) Start(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			// Check ctx before each Get: Get hands out pending keys even
+			// after ctx ends, and a stopping controller must not work
+			// through its backlog.
+			for ctx.Err() == nil {
 				key, err := c.queue.Get(ctx)
 				if err != nil {
 					return
 				}
-				c.process(parent, key)
+				c.process(ctx, parent, key)
 			}
 		}()
 	}
@@ -212,7 +215,7 @@ func (c *Controller[K]) Start(ctx context.Context) error {
 }
 
 // process reconciles one key and decides what happens to it next.
-func (c *Controller[K]) process(parent context.Context, key K) {
+func (c *Controller[K]) process(runCtx, parent context.Context, key K) {
 	defer c.queue.Done(key)
 	log := c.log.With("key", key)
 	m := c.metrics
@@ -254,8 +257,14 @@ func (c *Controller[K]) process(parent context.Context, key K) {
 			}
 		}
 		d := c.queue.AddRateLimited(key)
-		log.Error("reconcile failed; retrying", "err", err, "duration", elapsed, "retry_in", d, "retries", c.queue.NumRequeues(key))
-		c.warnIfCapped(log, key, d)
+		if runCtx.Err() != nil && !errors.Is(err, ErrPanic) {
+			// Most likely cut short by the shutdown (or the loss of
+			// leadership): not worth an error line.
+			log.Info("reconcile interrupted by shutdown; will retry", "err", err, "duration", elapsed)
+		} else {
+			log.Error("reconcile failed; retrying", "err", err, "duration", elapsed, "retry_in", d, "retries", c.queue.NumRequeues(key))
+			c.warnIfCapped(log, key, d)
+		}
 	}
 	if m != nil {
 		m.reconciles.WithLabelValues(result).Inc()

@@ -502,3 +502,50 @@ func TestControllerPassesStartContextValues(t *testing.T) {
 		}
 	}
 }
+
+// TestControllerStopLeavesBacklog checks that a stopping controller finishes
+// its in-flight reconcile but does not work through the pending keys, which
+// stay queued for the next Start, and that a reconcile cut short by the stop
+// is retried without an error line.
+func TestControllerStopLeavesBacklog(t *testing.T) {
+	entered := make(chan struct{})
+	h := newHarness(t, reconcile.Config[string]{}, func(ctx context.Context, key string, n int) (reconcile.Result, error) {
+		if key == "first" && n == 0 {
+			close(entered)
+			<-ctx.Done()
+			return reconcile.Result{}, ctx.Err()
+		}
+		return reconcile.Result{}, nil
+	})
+	q := h.ctrl.Queue()
+	q.Add("first")
+	<-entered
+	h.call()
+	for i := range 50 {
+		q.Add(fmt.Sprint("k", i))
+	}
+	h.stop()
+	if n := q.Len(); n != 50 {
+		t.Fatalf("Len after stop = %d, want the 50 pending keys", n)
+	}
+	if l := h.logs.lines("interrupted by shutdown"); len(l) != 1 || !strings.Contains(l[0], "INFO") || !strings.Contains(l[0], "key=first") {
+		t.Fatalf("interrupted reconcile logs: %q", l)
+	}
+	if l := h.logs.lines("reconcile failed"); len(l) != 0 {
+		t.Fatalf("error lines for a shutdown: %q", l)
+	}
+	h.start()
+	seen := map[string]bool{}
+	for range 50 {
+		seen[h.call()] = true
+	}
+	if len(seen) != 50 || seen["first"] {
+		t.Fatalf("after restart reconciled %v, want the 50 pending keys", seen)
+	}
+	// The interrupted key comes back after its backoff.
+	h.waitTimers(1)
+	h.clk.Step(time.Second)
+	if k := h.call(); k != "first" {
+		t.Fatalf("retry reconciled %q, want first", k)
+	}
+}
