@@ -159,7 +159,7 @@ func (c *Controller[K]) Queue() *Queue[K] { return c.queue }
 
 // Start runs the workers until ctx ends or the queue is shut down, then waits
 // for in-flight reconciles to return (see Config.ShutdownGrace) and returns
-// nil. It returns ErrAlreadyRunning if the controller is running already.
+// nil. Keys still pending stay queued for the next Start. It returns ErrAlreadyRunning if the controller is running already.
 func (c *Controller[K]) Start(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("controller %q: %w", c.cfg.Name, ErrAlreadyRunning)

@@ -28,8 +28,8 @@
 // with the rate limiter's backoff, capped by Config.MaxRetryDelay; an error
 // wrapped with TerminalError is not retried; a panic is recovered, logged
 // with its stack as an error wrapping ErrPanic, and retried. Start runs the
-// controller until its context ends and waits for in-flight reconciles; it
-// can be started again later, which is how a controller runs only while its
+// controller until its context ends and waits for in-flight reconciles
+// (pending keys stay queued); it can be started again later, which is how a controller runs only while its
 // process leads: call Start from the election's on-started-leading callback
 // with the context that ends when leadership ends. Reconciles run with
 // that context's values, so a fence it carries (store.WithFence) guards
