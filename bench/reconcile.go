@@ -22,7 +22,7 @@ const (
 	queueWorkers   = 8
 	queueKeys      = 10_000
 	queueAdds      = 1_000_000
-	queueRounds    = 7
+	queueRounds    = 11
 )
 
 func init() {
