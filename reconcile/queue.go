@@ -55,6 +55,9 @@ type QueueConfig[K comparable] struct {
 // first; a pending key re-added at a higher priority moves up. Delayed adds
 // (AddAfter, AddRateLimited) wait on the queue's Clock.
 //
+// Unlike client-go's, ShutDown stops handing out at once and discards what is
+// pending; ShutDownWithDrain is the way to finish the work.
+//
 // A Queue is safe for concurrent use. The zero value is not usable; call
 // NewQueue.
 type Queue[K comparable] struct {
@@ -100,8 +103,7 @@ type shard[K comparable] struct {
 }
 
 // itemState is the state of one key the queue knows about. A key with no
-// state is neither pending nor processing.
-// It is kept small (32 bytes) and stored inline in the shard's table, so
+// state is neither pending nor processing. It is kept small (32 bytes) and stored inline in the shard's table, so
 // that an add usually touches one cache line.
 type itemState struct {
 	dirty      bool // added and not yet handed out since
@@ -202,7 +204,9 @@ func (q *Queue[K]) push(prio int32, e lanes.Entry[K]) {
 // Get blocks until a key is pending, marks it processing and returns it. The
 // caller must call Done(key) when it has finished with it. Get returns
 // ErrShutDown once the queue has been shut down (after ShutDownWithDrain: once
-// nothing is left that could be handed out), or ctx's error when ctx ends.
+// nothing is left that could be handed out), or ctx's error when ctx ends
+// while it waits. A pending key is handed out even if ctx has ended, so a
+// cancelled ctx makes Get a non-blocking poll.
 func (q *Queue[K]) Get(ctx context.Context) (K, error) {
 	var zero K
 	var stop func() bool
