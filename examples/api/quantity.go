@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 )
 
 // Format is how a Quantity prints, remembered from the text it was parsed from.
@@ -133,6 +132,9 @@ func ParseQuantity(s string) (Quantity, error) {
 	if len(digits) > maxDigits {
 		return fail(fmt.Sprintf("more than %d significant digits", maxDigits))
 	}
+	if q, ok := fastParse(digits, bin, neg, exp10-int64(frac), format); ok {
+		return q, nil
+	}
 	n := new(big.Int)
 	n.SetString(string(digits), 10)
 	if bin > 0 {
@@ -199,6 +201,64 @@ func fromBig(n *big.Int, scale int64, f Format) (Quantity, error) {
 	return Quantity{v: n.Int64(), scale: int32(scale), format: f}, nil
 }
 
+var pow10 = [19]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// fastParse handles the common case without big numbers: at most 18
+// significant digits whose binary-scaled value fits in an int64 and needs no
+// rounding.
+func fastParse(digits []byte, bin int, neg bool, scale int64, f Format) (Quantity, bool) {
+	if len(digits) > 18 {
+		return Quantity{}, false
+	}
+	var v int64
+	for _, c := range digits {
+		v = v*10 + int64(c-'0')
+	}
+	if bin > 0 {
+		shift := uint(10 * bin)
+		if v > math.MaxInt64>>shift {
+			return Quantity{}, false
+		}
+		v <<= shift
+	}
+	if v == 0 {
+		return Quantity{format: f}, true
+	}
+	for v%10 == 0 {
+		v /= 10
+		scale++
+	}
+	if scale < minScale || scale > maxScale {
+		return Quantity{}, false
+	}
+	if neg {
+		v = -v
+	}
+	return Quantity{v: v, scale: int32(scale), format: f}, true
+}
+
+// mulPow10 returns v * 10^d (0 <= d), or false on overflow.
+func mulPow10(v int64, d int32) (int64, bool) {
+	if d < 0 || d > 18 {
+		return 0, v == 0 && d >= 0
+	}
+	p := pow10[d]
+	r := v * p
+	if v != 0 && (r/p != v || (v > 0) != (r > 0)) {
+		return 0, false
+	}
+	return r, true
+}
+
+// aligned returns q and y as integers at their common (smaller) scale, or
+// false if that overflows an int64.
+func aligned(q, y Quantity) (a, b int64, scale int32, ok bool) {
+	scale = min(q.scale, y.scale)
+	a, ok1 := mulPow10(q.v, q.scale-scale)
+	b, ok2 := mulPow10(y.v, y.scale-scale)
+	return a, b, scale, ok1 && ok2
+}
+
 func normalize(v int64, scale int32, f Format) Quantity {
 	q, err := fromBig(big.NewInt(v), int64(scale), f)
 	if err != nil { // cannot happen for an int64 input
@@ -240,6 +300,15 @@ func (q Quantity) IsZero() bool { return q.v == 0 }
 
 // Cmp compares values exactly: -1 if q < y, 0 if equal, +1 if q > y.
 func (q Quantity) Cmp(y Quantity) int {
+	if a, b, _, ok := aligned(q, y); ok {
+		switch {
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	}
 	s := min(q.scale, y.scale)
 	return q.bigAt(s).Cmp(y.bigAt(s))
 }
@@ -263,6 +332,14 @@ func (q Quantity) combine(y Quantity, sub bool) Quantity {
 	f := q.format
 	if f == "" {
 		f = y.format
+	}
+	if a, b, scale, ok := aligned(q, y); ok {
+		if sub {
+			b = -b
+		}
+		if r := a + b; (b >= 0) == (r >= a) && b != math.MinInt64 {
+			return normalize(r, scale, f)
+		}
 	}
 	s := min(q.scale, y.scale)
 	a, b := q.bigAt(s), y.bigAt(s)
@@ -331,10 +408,7 @@ func (q Quantity) String() string {
 		return "0"
 	}
 	if q.format == BinarySI && q.scale >= 0 {
-		n := q.bigAt(0)
-		abs := new(big.Int).Abs(n)
-		if n.IsInt64() && abs.Cmp(big.NewInt(1024)) >= 0 {
-			v := n.Int64()
+		if v, ok := mulPow10(q.v, q.scale); ok && (v >= 1024 || v <= -1024) {
 			k := 0
 			for k < len(binarySuffixes)-1 && v%1024 == 0 {
 				v /= 1024
@@ -351,17 +425,19 @@ func (q Quantity) String() string {
 	if !exponent && e > 18 {
 		e = 18
 	}
-	mant := new(big.Int).Mul(big.NewInt(q.v), new(big.Int).Exp(bigTen, big.NewInt(int64(q.scale-e)), nil))
-	var b strings.Builder
-	b.WriteString(mant.String())
+	var mant string
+	if m, ok := mulPow10(q.v, q.scale-e); ok {
+		mant = strconv.FormatInt(m, 10)
+	} else {
+		mant = new(big.Int).Mul(big.NewInt(q.v), new(big.Int).Exp(bigTen, big.NewInt(int64(q.scale-e)), nil)).String()
+	}
 	if exponent {
 		if e != 0 {
-			b.WriteString("e" + strconv.Itoa(int(e)))
+			return mant + "e" + strconv.Itoa(int(e))
 		}
-	} else {
-		b.WriteString(decimalByExp[e])
+		return mant
 	}
-	return b.String()
+	return mant + decimalByExp[e]
 }
 
 // MarshalJSON encodes the canonical string.
