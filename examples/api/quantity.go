@@ -46,8 +46,8 @@ const (
 
 var (
 	binarySuffixes  = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
-	decimalSuffixes = map[string]int32{"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-	decimalByExp    = map[int32]string{-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+	// decimalByExp[(e+9)/3] is the suffix of exponent e, -9 <= e <= 18.
+	decimalByExp = [10]string{"n", "u", "m", "", "k", "M", "G", "T", "P", "E"}
 )
 
 // ParseQuantity parses text such as "100m", "1Gi", "2", "1.5", "500Mi",
@@ -65,7 +65,8 @@ func ParseQuantity(s string) (Quantity, error) {
 		neg = s[0] == '-'
 		i++
 	}
-	digits := make([]byte, 0, len(s))
+	var buf [24]byte
+	digits := buf[:0]
 	frac := 0
 	seenPoint, seenDigit := false, false
 	for ; i < len(s); i++ {
@@ -91,7 +92,7 @@ func ParseQuantity(s string) (Quantity, error) {
 	format := DecimalSI
 	var exp10 int64
 	bin := 0
-	dec, isDecimal := decimalSuffixes[suffix]
+	dec, isDecimal := decimalSuffix(suffix)
 	switch {
 	case isDecimal:
 		exp10 = int64(dec)
@@ -199,6 +200,22 @@ func fromBig(n *big.Int, scale int64, f Format) (Quantity, error) {
 		return Quantity{}, errors.New("value out of range")
 	}
 	return Quantity{v: n.Int64(), scale: int32(scale), format: f}, nil
+}
+
+// decimalSuffix returns the exponent of a decimal SI suffix.
+func decimalSuffix(s string) (int32, bool) {
+	if len(s) > 1 {
+		return 0, false
+	}
+	if s == "" {
+		return 0, true
+	}
+	for i, d := range decimalByExp {
+		if d == s {
+			return int32(3*i - 9), true
+		}
+	}
+	return 0, false
 }
 
 var pow10 = [19]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
@@ -437,7 +454,7 @@ func (q Quantity) String() string {
 		}
 		return mant
 	}
-	return mant + decimalByExp[e]
+	return mant + decimalByExp[(e+9)/3]
 }
 
 // MarshalJSON encodes the canonical string.
