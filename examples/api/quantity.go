@@ -45,7 +45,7 @@ const (
 )
 
 var (
-	binarySuffixes  = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
+	binarySuffixes = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
 	// decimalByExp[(e+9)/3] is the suffix of exponent e, -9 <= e <= 18.
 	decimalByExp = [10]string{"n", "u", "m", "", "k", "M", "G", "T", "P", "E"}
 )
