@@ -24,22 +24,32 @@ func init() {
 	register("apitypes", runAPITypes)
 }
 
-// opsPerSecond runs fn repeatedly for about d and returns its rate.
-func opsPerSecond(ctx context.Context, d time.Duration, fn func() error) (float64, error) {
-	start := time.Now()
-	n := 0
-	for time.Since(start) < d {
-		for i := 0; i < 64; i++ {
-			if err := fn(); err != nil {
-				return 0, err
+// compareRates measures ours and anchor in alternating slices (so that a
+// change in machine load hits both alike) for about d in total, and returns
+// each one's operations per second.
+func compareRates(ctx context.Context, d time.Duration, ours, anchor func() error) (float64, float64, error) {
+	const rounds = 20
+	slice := d / (2 * rounds)
+	var n [2]int
+	var spent [2]time.Duration
+	for r := 0; r < rounds; r++ {
+		for i, fn := range []func() error{ours, anchor} {
+			start := time.Now()
+			for time.Since(start) < slice {
+				for j := 0; j < 16; j++ {
+					if err := fn(); err != nil {
+						return 0, 0, err
+					}
+				}
+				n[i] += 16
 			}
+			spent[i] += time.Since(start)
 		}
-		n += 64
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
 		}
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return float64(n[0]) / spent[0].Seconds(), float64(n[1]) / spent[1].Seconds(), nil
 }
 
 // benchPod is a realistic pod: two containers with ports, env, resources,
@@ -55,7 +65,7 @@ const benchDeployment = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":
 const benchApplyPatch = `{"metadata":{"labels":{"app":null,"tier":"front"}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"},{"name":"log"}],"containers":[{"$setElementOrder/env":[{"name":"A"},{"name":"B"}],"env":[{"name":"B","value":"3"}],"name":"web"},{"image":"busybox:1.37","name":"log"}]}}}}`
 
 func runAPITypes(ctx context.Context) ([]Result, error) {
-	const d = 2 * time.Second
+	const d = 4 * time.Second
 	var results []Result
 
 	// DeepCopy of the same pod: our generated code vs k8s.io/api's.
@@ -68,11 +78,9 @@ func runAPITypes(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	var sink any
-	o, err := opsPerSecond(ctx, d, func() error { sink = ours.DeepCopy(); return nil })
-	if err != nil {
-		return nil, err
-	}
-	a, err := opsPerSecond(ctx, d, func() error { sink = theirs.DeepCopy(); return nil })
+	o, a, err := compareRates(ctx, d,
+		func() error { sink = ours.DeepCopy(); return nil },
+		func() error { sink = theirs.DeepCopy(); return nil })
 	if err != nil {
 		return nil, err
 	}
@@ -92,14 +100,9 @@ func runAPITypes(ctx context.Context) ([]Result, error) {
 	if err := sameJSON(mine, ref); err != nil {
 		return nil, fmt.Errorf("strategic merge patch results differ: %w", err)
 	}
-	o, err = opsPerSecond(ctx, d, func() error { _, err := patch.StrategicMergePatch(doc, p, schema); return err })
-	if err != nil {
-		return results, err
-	}
-	a, err = opsPerSecond(ctx, d, func() error {
-		_, err := strategicpatch.StrategicMergePatch(doc, p, appsv1.Deployment{})
-		return err
-	})
+	o, a, err = compareRates(ctx, d,
+		func() error { _, err := patch.StrategicMergePatch(doc, p, schema); return err },
+		func() error { _, err := strategicpatch.StrategicMergePatch(doc, p, appsv1.Deployment{}); return err })
 	if err != nil {
 		return results, err
 	}
@@ -118,21 +121,19 @@ func runAPITypes(ctx context.Context) ([]Result, error) {
 		}
 	}
 	i := 0
-	o, err = opsPerSecond(ctx, d, func() error {
-		q, err := api.ParseQuantity(inputs[i%len(inputs)])
-		i++
-		sink = q.String()
-		return err
-	})
-	if err != nil {
-		return results, err
-	}
-	a, err = opsPerSecond(ctx, d, func() error {
-		q, err := resource.ParseQuantity(inputs[i%len(inputs)])
-		i++
-		sink = q.String()
-		return err
-	})
+	o, a, err = compareRates(ctx, d,
+		func() error {
+			q, err := api.ParseQuantity(inputs[i%len(inputs)])
+			i++
+			sink = q.String()
+			return err
+		},
+		func() error {
+			q, err := resource.ParseQuantity(inputs[i%len(inputs)])
+			i++
+			sink = q.String()
+			return err
+		})
 	if err != nil {
 		return results, err
 	}

@@ -112,7 +112,8 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		}
 	}
 	// $deleteFromPrimitiveList first, so the patch's own values can re-add.
-	for _, k := range sortedKeys(patch) {
+	keys := sortedKeys(patch)
+	for _, k := range keys {
 		field, ok := strings.CutPrefix(k, deleteFromPrimitiveKey)
 		if !ok {
 			continue
@@ -140,7 +141,7 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		}
 		orig[field] = kept
 	}
-	for _, k := range sortedKeys(patch) {
+	for _, k := range keys {
 		v := patch[k]
 		if strings.HasPrefix(k, "$") {
 			switch {
@@ -183,7 +184,7 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 			orig[k] = v
 		}
 	}
-	for _, k := range sortedKeys(patch) {
+	for _, k := range keys {
 		field, ok := strings.CutPrefix(k, setElementOrderKey)
 		if !ok {
 			continue
