@@ -2,6 +2,7 @@ package patch
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -25,8 +26,10 @@ const (
 //     merged list: removes the element with that key), "merge" is the default;
 //     a list element {"$patch":"replace"} replaces the whole list;
 //   - "$deleteFromPrimitiveList/<field>": [values] removes scalars;
-//   - "$setElementOrder/<field>": [...] orders the merged list (elements it
-//     does not name keep their relative order, after the named ones);
+//   - "$setElementOrder/<field>": [...] orders the merged list;
+//   - merged lists are ordered as Kubernetes orders them: the items the
+//     patch names (in $setElementOrder, else in the patch list) in that
+//     order, interleaved with the other items by their old positions;
 //   - "$retainKeys": [names] drops the object's other fields.
 //
 // Members the schema does not know merge like a JSON merge patch. Errors
@@ -141,6 +144,15 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		}
 		orig[field] = kept
 	}
+	var originals map[string]any // list values before merging, for $setElementOrder
+	for _, k := range keys {
+		if field, ok := strings.CutPrefix(k, setElementOrderKey); ok {
+			if originals == nil {
+				originals = map[string]any{}
+			}
+			originals[field] = orig[field]
+		}
+	}
 	for _, k := range keys {
 		v := patch[k]
 		if strings.HasPrefix(k, "$") {
@@ -202,11 +214,18 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		if f != nil {
 			key = f.MergeKey
 		}
-		sorted, err := reorder(cur, order, key, join(path, field))
-		if err != nil {
-			return nil, err
+		for i, o := range order {
+			if _, isMap := o.(map[string]any); key != "" && !isMap {
+				return nil, invalid(fmt.Sprintf("%s[%d]", join(path, field), i), "$setElementOrder element must be an object with merge key %q", key)
+			}
+			if m, isMap := o.(map[string]any); key != "" && isMap {
+				if _, ok := m[key]; !ok {
+					return nil, invalid(fmt.Sprintf("%s[%d]", join(path, field), i), "$setElementOrder element has no merge key %q", key)
+				}
+			}
 		}
-		orig[field] = sorted
+		before, _ := originals[field].([]any)
+		orig[field] = normalizeOrder(cur, order, before, key)
 	}
 	return orig, nil
 }
@@ -268,7 +287,7 @@ func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
 				out = append(out, e)
 			}
 		}
-		return out, nil
+		return normalizeOrder(out, rest, orig, ""), nil
 	}
 	key := f.MergeKey
 	out := append([]any(nil), orig...)
@@ -318,7 +337,13 @@ func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
 		}
 		out[idx] = m
 	}
-	return out, nil
+	order := make([]any, 0, len(rest))
+	for _, e := range rest {
+		if d, _ := e.(map[string]any)[directiveKey]; d != "delete" {
+			order = append(order, e)
+		}
+	}
+	return normalizeOrder(out, order, orig, key), nil
 }
 
 // cleanList copies a replacing list, processing directives inside its objects.
@@ -342,9 +367,13 @@ func cleanList(list []any, elem *Schema, path string) ([]any, error) {
 	return out, nil
 }
 
-// reorder sorts cur so that the elements named in order come first, in that
-// order; the others follow in their current relative order.
-func reorder(cur, order []any, key, path string) ([]any, error) {
+// normalizeOrder orders a merged list as Kubernetes does. The items named
+// in order (the patch's own list, or its $setElementOrder) come in that
+// order; the other items ("server-only") keep their order in original; the
+// two sequences are then interleaved: walking both, a server-only item goes
+// first when original has it before the next named item, and a named item
+// that original does not have goes first.
+func normalizeOrder(merged, order, original []any, key string) []any {
 	id := func(v any) (any, bool) {
 		if key == "" {
 			return v, true
@@ -356,28 +385,51 @@ func reorder(cur, order []any, key, path string) ([]any, error) {
 		k, ok := m[key]
 		return k, ok
 	}
-	used := make([]bool, len(cur))
-	out := make([]any, 0, len(cur))
-	for i, o := range order {
-		want, ok := id(o)
+	index := func(list []any, v any) int {
+		want, ok := id(v)
 		if !ok {
-			return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "$setElementOrder element has no merge key %q", key)
+			return -1
 		}
-		for j, c := range cur {
-			if used[j] {
-				continue
+		for i, x := range list {
+			if got, ok := id(x); ok && Equal(got, want) {
+				return i
 			}
-			if got, ok := id(c); ok && Equal(got, want) {
-				used[j] = true
-				out = append(out, c)
-				break
+		}
+		return -1
+	}
+	var named, serverOnly []any
+	for _, m := range merged {
+		if index(order, m) >= 0 {
+			named = append(named, m)
+		} else {
+			serverOnly = append(serverOnly, m)
+		}
+	}
+	sort.SliceStable(named, func(i, j int) bool { return index(order, named[i]) < index(order, named[j]) })
+	sort.SliceStable(serverOnly, func(i, j int) bool {
+		a, b := index(original, serverOnly[i]), index(original, serverOnly[j])
+		return a >= 0 && b >= 0 && a < b
+	})
+	out := make([]any, 0, len(merged))
+	i, j := 0, 0
+	for i < len(serverOnly) || j < len(named) {
+		switch {
+		case j >= len(named):
+			out = append(out, serverOnly[i])
+			i++
+		case i >= len(serverOnly):
+			out = append(out, named[j])
+			j++
+		default:
+			li, ri := index(original, serverOnly[i]), index(original, named[j])
+			if li >= 0 && ri >= 0 && li < ri {
+				out = append(out, serverOnly[i])
+				i++
+			} else {
+				out = append(out, named[j])
+				j++
 			}
 		}
 	}
-	for j, c := range cur {
-		if !used[j] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return out
 }

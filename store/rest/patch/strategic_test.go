@@ -121,10 +121,14 @@ func TestStrategicAddContainerAndPort(t *testing.T) {
 	out := smp(t, basePod, `{"spec":{"containers":[
 		{"name":"web","ports":[{"containerPort":8080}]},
 		{"name":"new","image":"x"}]}}`)
+	// Without $setElementOrder, Kubernetes puts the patch's items in patch
+	// order and interleaves the others by their old positions: new items
+	// go before later old ones (bench/apitypes_test.go checks this
+	// ordering against apimachinery).
 	eqJSON(t, sub(t, out, "/spec/containers"), `[
-		{"name":"web","image":"nginx:1","args":["-a"],"ports":[{"containerPort":80},{"containerPort":443},{"containerPort":8080}]},
-		{"name":"side","image":"busybox:1"},
-		{"name":"new","image":"x"}]`)
+		{"name":"web","image":"nginx:1","args":["-a"],"ports":[{"containerPort":8080},{"containerPort":80},{"containerPort":443}]},
+		{"name":"new","image":"x"},
+		{"name":"side","image":"busybox:1"}]`)
 }
 
 func TestStrategicNullDeletesLabel(t *testing.T) {
@@ -167,7 +171,12 @@ func TestStrategicPrimitiveSetAndDeleteFromPrimitiveList(t *testing.T) {
 	out := smp(t, basePod, `{"metadata":{"finalizers":["b","c"],"$deleteFromPrimitiveList/finalizers":["a"]},
 		"spec":{"cidrs":["10.0.1.0/24"]}}`)
 	eqJSON(t, sub(t, out, "/metadata/finalizers"), `["b","c"]`)
-	eqJSON(t, sub(t, out, "/spec/cidrs"), `["10.0.0.0/24","10.0.1.0/24"]`)
+	eqJSON(t, sub(t, out, "/spec/cidrs"), `["10.0.1.0/24","10.0.0.0/24"]`)
+	// items the patch repeats keep their old relative position
+	out = smp(t, basePod, `{"metadata":{"finalizers":["b","c"]}}`)
+	eqJSON(t, sub(t, out, "/metadata/finalizers"), `["a","b","c"]`)
+	out = smp(t, basePod, `{"metadata":{"finalizers":["z","a"]}}`)
+	eqJSON(t, sub(t, out, "/metadata/finalizers"), `["z","a","b"]`)
 }
 
 func TestStrategicOwnerReferencesMergeByUID(t *testing.T) {
