@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"reflect"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -44,6 +47,17 @@ func TestStrategicMergePatchMatchesApimachinery(t *testing.T) {
 		`{"spec":{"template":{"spec":{"containers":[{"name":"n1","image":"n"},{"name":"web","image":"w2"},{"name":"n2","image":"n"}]}}}}`,
 		`{"metadata":{"finalizers":["b","c"]}}`,
 		`{"metadata":{"finalizers":["z","a"]}}`,
+		`{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"$patch":"replace"},{"name":"Z","value":"z"}]}]}}}}`,
+		`{"spec":{"strategy":{"$patch":"delete"}}}`,
+		`{"spec":{"template":{"spec":{"volumes":[{"name":"data","$patch":"replace","emptyDir":{}}]}}}}`,
+		`{"spec":{"template":{"spec":{"containers":[{"name":"web","ports":[{"containerPort":80,"$patch":"delete"},{"containerPort":81}]}]}}}}`,
+		`{"metadata":{"finalizers":[]}}`,
+		`{"spec":{"template":{"spec":{"containers":[]}}}}`,
+		`{"metadata":{"ownerReferences":[{"uid":"u1","$patch":"delete"}]}}`,
+		`{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"log"},{"name":"new"},{"name":"web"}],"containers":[{"name":"new","image":"n"}]}}}}`,
+		`{"metadata":{"$setElementOrder/finalizers":["b","a"]}}`,
+		`{"metadata":{"labels":{"app":"x"},"annotations":{"a":"b"}},"spec":{"template":{"metadata":{"labels":{"v":"2"}}}}}`,
+		`{"spec":{"template":{"spec":{"containers":[{"name":"web","resources":{"limits":{"cpu":"1"}},"env":[{"name":"A","$patch":"delete"}]}]}}}}`,
 		`{"spec":{"template":{"spec":{"nodeSelector":null}}}}`,
 	}
 	schema := api.DeploymentKind.Schema()
@@ -62,4 +76,51 @@ func TestStrategicMergePatchMatchesApimachinery(t *testing.T) {
 			t.Errorf("patch %d %s: %v", i, p, err)
 		}
 	}
+}
+
+// FuzzStrategicMergePatchDifferential: when both implementations accept a
+// patch, they produce the same document.
+func FuzzStrategicMergePatchDifferential(f *testing.F) {
+	doc := []byte(`{"metadata":{"name":"web","labels":{"a":"1","b":"2"},"finalizers":["x","y"]},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"1"}},"template":{"spec":{"containers":[{"name":"a","image":"i","ports":[{"containerPort":1},{"containerPort":2}],"env":[{"name":"E","value":"1"}]},{"name":"b","image":"j"}],"volumes":[{"name":"v","emptyDir":{}}]}},"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}}}}`)
+	for _, p := range []string{
+		`{"spec":{"template":{"spec":{"containers":[{"name":"c"},{"name":"a","image":"k"}]}}}}`,
+		`{"metadata":{"finalizers":["z","x"],"labels":{"a":null}}}`,
+		`{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}],"containers":[{"name":"a","ports":[{"containerPort":3},{"containerPort":1,"$patch":"delete"}]}]}}}}`,
+		`{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}`,
+	} {
+		f.Add(p)
+	}
+	schema := api.DeploymentKind.Schema()
+	f.Fuzz(func(t *testing.T, p string) {
+		ours, err := patch.StrategicMergePatch(doc, []byte(p), schema)
+		if err != nil {
+			return
+		}
+		theirs, err := k8sPatch(doc, []byte(p))
+		if err != nil {
+			return
+		}
+		// Compare as typed objects: Kubernetes copies a patch value for a
+		// field the document lacks verbatim, directives and all, and relies
+		// on decoding to drop them; we process the directives. Decoding
+		// both results into the Kubernetes type compares what is stored.
+		var a, b appsv1.Deployment
+		if json.Unmarshal(ours, &a) != nil || json.Unmarshal(theirs, &b) != nil {
+			return
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("patch %s:\nours %s\nk8s  %s", p, ours, theirs)
+		}
+	})
+}
+
+// k8sPatch calls apimachinery, turning its panics (it panics, for one, on a
+// merge key whose value is a list) into errors.
+func k8sPatch(doc, p []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("apimachinery panicked: %v", r)
+		}
+	}()
+	return strategicpatch.StrategicMergePatch(doc, p, appsv1.Deployment{})
 }

@@ -180,11 +180,7 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 			if err != nil {
 				return nil, err
 			}
-			if d, _ := pv[directiveKey].(string); d == "delete" {
-				delete(orig, k)
-				continue
-			}
-			orig[k] = m
+			orig[k] = m // "$patch": "delete" leaves an empty object, as in Kubernetes
 		case []any:
 			ol, _ := orig[k].([]any)
 			l, err := mergeList(ol, pv, f, fp)
@@ -247,14 +243,21 @@ func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
 	// A {"$patch":"replace"} element replaces the list with the others.
 	replace := false
 	rest := make([]any, 0, len(patch))
-	for _, e := range patch {
+	merging := f != nil && f.Merge && f.MergeKey != ""
+	for i, e := range patch {
 		if m, ok := e.(map[string]any); ok {
-			if d, ok := m[directiveKey]; ok && len(m) == 1 {
-				if d != "replace" {
-					return nil, invalid(path, "a list element with only $patch must say replace, not %s", short(d))
-				}
+			d, has := m[directiveKey]
+			switch {
+			case has && d == "replace" && (merging || len(m) == 1):
+				// In a merged list an element saying "replace" (with or
+				// without other members) replaces the list with the other
+				// elements, as Kubernetes does.
 				replace = true
 				continue
+			case has && d == "merge" && merging:
+				return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "$patch: merge is not supported on list elements")
+			case has && len(m) == 1 && d != "delete":
+				return nil, invalid(path, "a list element with only $patch must say replace or delete, not %s", short(d))
 			}
 		}
 		rest = append(rest, e)
