@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -124,4 +126,42 @@ func TestEveryFieldExistsInKubernetesTypes(t *testing.T) {
 			t.Errorf("%T: %v", p.ours, err)
 		}
 	}
+}
+
+// FuzzQuantityDifferential: where both parsers accept a quantity, the
+// values and the canonical texts agree with apimachinery's.
+func FuzzQuantityDifferential(f *testing.F) {
+	for _, s := range []string{"100m", "1Gi", "2", "1.5", "500Mi", "1e3", "0.5", "1.1Ki", "12E", "-1n", "0.0001", "1000000m", "5e-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ours, err := api.ParseQuantity(s)
+		if err != nil {
+			return
+		}
+		theirs, err := resource.ParseQuantity(s)
+		if err != nil {
+			return
+		}
+		back, err := resource.ParseQuantity(ours.String())
+		if err != nil {
+			t.Fatalf("%q: apimachinery cannot parse our %q: %v", s, ours.String(), err)
+		}
+		if back.Cmp(theirs) != 0 {
+			t.Fatalf("%q: ours %s, apimachinery %s", s, ours.String(), theirs.String())
+		}
+		// apimachinery may print a parsed quantity as it was written
+		// ("001"); adding zero makes it compute the canonical form.
+		canon := theirs.DeepCopy()
+		canon.Add(resource.Quantity{})
+		// (beyond the int64 range apimachinery's canonical form is wrong:
+		// it prints 1e25 as "10")
+		if v := ours.Value(); v != math.MaxInt64 && v != math.MinInt64 && ours.String() != canon.String() {
+			t.Fatalf("%q: ours prints %q, apimachinery %q", s, ours.String(), canon.String())
+		}
+		// beyond the int64 range ours saturates where apimachinery's overflows
+		if m := ours.MilliValue(); m != math.MaxInt64 && m != math.MinInt64 && m != theirs.MilliValue() {
+			t.Fatalf("%q: MilliValue ours %d, apimachinery %d", s, ours.MilliValue(), theirs.MilliValue())
+		}
+	})
 }

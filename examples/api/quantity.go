@@ -390,11 +390,12 @@ func (q Quantity) Neg() Quantity {
 	return Quantity{v: -q.v, scale: q.scale, format: q.format}
 }
 
-// Value returns the value rounded up to an integer (saturating at the int64
-// limits).
+// Value returns the value as an integer, rounded away from zero (as
+// Kubernetes does), saturating at the int64 limits.
 func (q Quantity) Value() int64 { return q.scaledValue(0) }
 
-// MilliValue returns the value times 1000, rounded up (saturating).
+// MilliValue returns the value times 1000, rounded away from zero
+// (saturating).
 func (q Quantity) MilliValue() int64 { return q.scaledValue(-3) }
 
 func (q Quantity) scaledValue(scale int32) int64 {
@@ -410,8 +411,8 @@ func (q Quantity) scaledValue(scale int32) int64 {
 	}
 	div := new(big.Int).Exp(bigTen, big.NewInt(int64(scale-q.scale)), nil)
 	quo, rem := new(big.Int).QuoRem(big.NewInt(q.v), div, new(big.Int))
-	if rem.Sign() > 0 {
-		quo.Add(quo, big.NewInt(1)) // ceiling
+	if rem.Sign() != 0 { // away from zero, as Kubernetes rounds
+		quo.Add(quo, big.NewInt(int64(rem.Sign())))
 	}
 	return quo.Int64()
 }

@@ -103,8 +103,8 @@ func TestQuantityCompareAndAdd(t *testing.T) {
 	if !zero.IsZero() || zero.String() != "0" || zero.Add(MustParse("1Ki")).String() != "1Ki" {
 		t.Error("zero quantity misbehaves")
 	}
-	if MustParse("1.2").Value() != 2 || MustParse("-1.2").Value() != -1 {
-		t.Error("Value must round up")
+	if MustParse("1.2").Value() != 2 || MustParse("-1.2").Value() != -2 || MustParse("-1n").MilliValue() != -1 {
+		t.Error("Value must round away from zero")
 	}
 	// huge values stay exact in comparisons
 	if MustParse("8E").Add(MustParse("8E")).Cmp(MustParse("16E")) != 0 {
