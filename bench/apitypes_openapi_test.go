@@ -10,6 +10,7 @@ import (
 	openapi_v2 "github.com/google/gnostic-models/openapiv2"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"k8s.io/kube-openapi/pkg/spec3"
 	"k8s.io/kube-openapi/pkg/util/proto"
 	"k8s.io/kube-openapi/pkg/util/proto/validation"
 
@@ -120,4 +121,75 @@ func TestOpenAPIPatchMetaMatchesStructs(t *testing.T) {
 
 func patchWithOurs(doc, p []byte) ([]byte, error) {
 	return patch.StrategicMergePatch(doc, p, api.DeploymentKind.Schema())
+}
+
+// TestOpenAPIV3ForKubectl loads our OpenAPI v3 documents the way kubectl
+// does (kube-openapi's spec3), checks the fieldValidation query parameter
+// kubectl looks for on each resource's PATCH operation, and computes apply
+// patches with apimachinery's OpenAPI v3 patch meta against ours.
+func TestOpenAPIV3ForKubectl(t *testing.T) {
+	for _, gv := range api.OpenAPIV3Paths() {
+		b, ok, err := api.OpenAPIV3(gv)
+		if err != nil || !ok {
+			t.Fatal(gv, ok, err)
+		}
+		var doc spec3.OpenAPI
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: kube-openapi cannot parse: %v", gv, err)
+		}
+		for _, d := range api.Kinds() {
+			r := d.Resource()
+			if !strings.HasSuffix(gv, r.APIVersion) || (r.APIVersion == "v1") != (gv == "api/v1") {
+				continue
+			}
+			if !supportsFieldValidation(&doc, r.Kind) {
+				t.Errorf("%s: no PATCH operation with fieldValidation for %s", gv, r.Kind)
+			}
+		}
+	}
+	b, _, _ := api.OpenAPIV3("apis/apps/v1")
+	var doc spec3.OpenAPI
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	meta := strategicpatch.PatchMetaFromOpenAPIV3{SchemaList: doc.Components.Schemas, Schema: doc.Components.Schemas["io.setpoint.api.Deployment"]}
+	original := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1"},{"name":"log","image":"busybox:1"}]}}}}`)
+	modified := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:2"},{"name":"log","image":"busybox:1"}]}}}}`)
+	// kubectl apply's three-way patch, computed from our schema
+	p, err := strategicpatch.CreateThreeWayMergePatch(original, modified, original, meta, true)
+	if err != nil {
+		t.Fatalf("three-way patch from our OpenAPI v3: %v", err)
+	}
+	if !strings.Contains(string(p), `"$setElementOrder/containers"`) {
+		t.Errorf("patch from our schema does not merge containers by name: %s", p)
+	}
+	out, err := patch.StrategicMergePatch(original, p, api.DeploymentKind.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameJSON(out, modified); err != nil {
+		t.Errorf("applying kubectl's patch %s: %v", p, err)
+	}
+}
+
+// supportsFieldValidation mirrors kubectl's check: a PATCH operation tagged
+// with the kind's group-version-kind that lists a fieldValidation query
+// parameter.
+func supportsFieldValidation(doc *spec3.OpenAPI, kind string) bool {
+	for _, path := range doc.Paths.Paths {
+		op := path.Patch
+		if op == nil {
+			continue
+		}
+		gvk, ok := op.Extensions["x-kubernetes-group-version-kind"].(map[string]any)
+		if !ok || gvk["kind"] != kind {
+			continue
+		}
+		for _, param := range op.Parameters {
+			if param.Name == "fieldValidation" && param.In == "query" {
+				return true
+			}
+		}
+	}
+	return false
 }

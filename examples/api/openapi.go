@@ -1,7 +1,9 @@
 package api
 
 import (
+	"crypto/sha256"
 	"encoding"
+	"encoding/hex"
 	"encoding/json"
 	"reflect"
 	"sort"
@@ -19,11 +21,26 @@ import (
 // /openapi/v2, it lets kubectl validate manifests on the client side and
 // compute "kubectl apply" patches from the server's own schema.
 func OpenAPIV2() ([]byte, error) {
-	g := &openapiGen{defs: map[string]map[string]any{}}
-	roots := []struct {
-		t   reflect.Type
-		gvk [3]string // group, version, kind
-	}{
+	g := newOpenAPIGen("#/definitions/")
+	doc := map[string]any{
+		"swagger":     "2.0",
+		"info":        map[string]string{"title": "setpoint example apiserver", "version": "v1"},
+		"paths":       map[string]any{},
+		"definitions": g.defs,
+	}
+	return json.Marshal(doc)
+}
+
+type openapiRoot struct {
+	t   reflect.Type
+	gvk [3]string // group, version, kind
+}
+
+// newOpenAPIGen builds the schemas of every served type, with
+// x-kubernetes-group-version-kind on the top-level ones.
+func newOpenAPIGen(refPrefix string) *openapiGen {
+	g := &openapiGen{defs: map[string]map[string]any{}, refPrefix: refPrefix}
+	roots := []openapiRoot{
 		{reflect.TypeFor[Status](), [3]string{"", "v1", "Status"}},
 		{reflect.TypeFor[Binding](), [3]string{"", "v1", "Binding"}},
 		{reflect.TypeFor[Scale](), [3]string{"autoscaling", "v1", "Scale"}},
@@ -32,26 +49,101 @@ func OpenAPIV2() ([]byte, error) {
 		r := d.Resource()
 		group, version := GroupVersion(r)
 		t := reflect.TypeOf(d.NewObject()).Elem()
-		roots = append(roots, struct {
-			t   reflect.Type
-			gvk [3]string
-		}{t, [3]string{group, version, r.Kind}})
-		roots = append(roots, struct {
-			t   reflect.Type
-			gvk [3]string
-		}{listTypeOf(t), [3]string{group, version, d.ListKind()}})
+		roots = append(roots, openapiRoot{t, [3]string{group, version, r.Kind}},
+			openapiRoot{listTypeOf(t), [3]string{group, version, d.ListKind()}})
 	}
 	for _, r := range roots {
 		name := g.ref(r.t)
 		g.defs[name]["x-kubernetes-group-version-kind"] = []map[string]string{{"group": r.gvk[0], "version": r.gvk[1], "kind": r.gvk[2]}}
 	}
-	doc := map[string]any{
-		"swagger":     "2.0",
-		"info":        map[string]string{"title": "setpoint example apiserver", "version": "v1"},
-		"paths":       map[string]any{},
-		"definitions": g.defs,
+	return g
+}
+
+// OpenAPIV3Paths lists the group-version documents OpenAPIV3 serves:
+// "api/v1", "apis/apps/v1", "apis/autoscaling/v1",
+// "apis/coordination.k8s.io/v1".
+func OpenAPIV3Paths() []string {
+	seen := map[string]bool{"apis/autoscaling/v1": true}
+	for _, d := range Kinds() {
+		seen[gvPath(d.Resource().APIVersion)] = true
 	}
-	return json.Marshal(doc)
+	paths := make([]string, 0, len(seen))
+	for p := range seen {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+func gvPath(apiVersion string) string {
+	if !strings.Contains(apiVersion, "/") {
+		return "api/" + apiVersion
+	}
+	return "apis/" + apiVersion
+}
+
+// OpenAPIV3Discovery returns the /openapi/v3 index: for each path of
+// OpenAPIV3Paths, {"serverRelativeURL": "/openapi/v3/<path>?hash=<sha>"}.
+func OpenAPIV3Discovery() ([]byte, error) {
+	paths := map[string]any{}
+	for _, p := range OpenAPIV3Paths() {
+		doc, _, err := OpenAPIV3(p)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(doc)
+		paths[p] = map[string]string{"serverRelativeURL": "/openapi/v3/" + p + "?hash=" + strings.ToUpper(hex.EncodeToString(sum[:]))}
+	}
+	return json.Marshal(map[string]any{"paths": paths})
+}
+
+// OpenAPIV3 returns the OpenAPI 3.0 document of one group-version path
+// ("api/v1", "apis/apps/v1", ...), or false if there is none. Its
+// components hold every schema (with the same extensions as OpenAPIV2);
+// its paths hold one PATCH operation per resource, tagged with the
+// resource's x-kubernetes-group-version-kind and a fieldValidation query
+// parameter: that tells kubectl the server validates fields itself, so
+// kubectl sends fieldValidation=Strict instead of downloading /openapi/v2
+// for client-side validation.
+func OpenAPIV3(path string) ([]byte, bool, error) {
+	found := false
+	for _, p := range OpenAPIV3Paths() {
+		found = found || p == path
+	}
+	if !found {
+		return nil, false, nil
+	}
+	g := newOpenAPIGen("#/components/schemas/")
+	paths := map[string]any{}
+	for _, d := range Kinds() {
+		r := d.Resource()
+		if gvPath(r.APIVersion) != path {
+			continue
+		}
+		group, version := GroupVersion(r)
+		url := "/" + path + "/" + r.Name + "/{name}"
+		if r.Namespaced {
+			url = "/" + path + "/namespaces/{namespace}/" + r.Name + "/{name}"
+		}
+		paths[url] = map[string]any{
+			"patch": map[string]any{
+				"operationId":                     "patch" + r.Kind,
+				"x-kubernetes-group-version-kind": map[string]string{"group": group, "version": version, "kind": r.Kind},
+				"parameters": []any{
+					map[string]any{"name": "fieldValidation", "in": "query", "schema": map[string]any{"type": "string", "uniqueItems": true}},
+					map[string]any{"name": "dryRun", "in": "query", "schema": map[string]any{"type": "string", "uniqueItems": true}},
+				},
+				"responses": map[string]any{"200": map[string]any{"description": "OK"}},
+			},
+		}
+	}
+	b, err := json.Marshal(map[string]any{
+		"openapi":    "3.0.0",
+		"info":       map[string]string{"title": "setpoint example apiserver", "version": "v1"},
+		"paths":      paths,
+		"components": map[string]any{"schemas": g.defs},
+	})
+	return b, true, err
 }
 
 // listTypeOf returns List[E] for a kind's *E.
@@ -86,7 +178,8 @@ func listTypeOf(t reflect.Type) reflect.Type {
 }
 
 type openapiGen struct {
-	defs map[string]map[string]any
+	defs      map[string]map[string]any
+	refPrefix string // "#/definitions/" (v2) or "#/components/schemas/" (v3)
 }
 
 // defName names a struct type's definition: "io.setpoint.api.Pod",
@@ -205,7 +298,7 @@ func (g *openapiGen) schema(t reflect.Type) map[string]any {
 		}
 		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
 	case reflect.Struct:
-		return map[string]any{"$ref": "#/definitions/" + g.ref(t)}
+		return map[string]any{"$ref": g.refPrefix + g.ref(t)}
 	}
 	return map[string]any{"type": "object"}
 }

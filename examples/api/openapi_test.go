@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,56 @@ func TestOpenAPIV2(t *testing.T) {
 	port := defs["io.setpoint.api.ContainerPort"].(map[string]any)["properties"].(map[string]any)
 	if p := port["containerPort"].(map[string]any); p["type"] != "integer" || p["format"] != "int32" {
 		t.Errorf("containerPort: %v", p)
+	}
+}
+
+func TestOpenAPIV3(t *testing.T) {
+	if got := OpenAPIV3Paths(); len(got) != 4 || got[0] != "api/v1" || got[1] != "apis/apps/v1" {
+		t.Fatalf("paths %v", got)
+	}
+	if _, ok, _ := OpenAPIV3("apis/batch/v1"); ok {
+		t.Fatal("unknown group-version served")
+	}
+	b, ok, err := OpenAPIV3("apis/apps/v1")
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	var doc struct {
+		OpenAPI    string
+		Paths      map[string]map[string]map[string]any
+		Components struct{ Schemas map[string]map[string]any }
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	op := doc.Paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+	gvk, _ := op["x-kubernetes-group-version-kind"].(map[string]any)
+	if doc.OpenAPI != "3.0.0" || gvk["kind"] != "Deployment" || gvk["group"] != "apps" || len(doc.Paths) != 4 {
+		t.Fatalf("apps/v1 document: %s", b)
+	}
+	params, _ := op["parameters"].([]any)
+	if len(params) == 0 || params[0].(map[string]any)["name"] != "fieldValidation" {
+		t.Fatalf("no fieldValidation parameter: %v", op)
+	}
+	spec := doc.Components.Schemas["io.setpoint.api.DeploymentSpec"]["properties"].(map[string]any)
+	if spec["template"].(map[string]any)["$ref"] != "#/components/schemas/io.setpoint.api.PodTemplateSpec" {
+		t.Fatalf("v3 refs: %v", spec["template"])
+	}
+	core, _, _ := OpenAPIV3("api/v1")
+	if !json.Valid(core) || !strings.Contains(string(core), `"/api/v1/nodes/{name}"`) || !strings.Contains(string(core), `"/api/v1/namespaces/{namespace}/pods/{name}"`) {
+		t.Fatal("core paths")
+	}
+	idx, err := OpenAPIV3Discovery()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Paths map[string]struct{ ServerRelativeURL string }
+	}
+	if err := json.Unmarshal(idx, &d); err != nil {
+		t.Fatal(err)
+	}
+	if u := d.Paths["apis/apps/v1"].ServerRelativeURL; !strings.HasPrefix(u, "/openapi/v3/apis/apps/v1?hash=") || len(u) < 60 {
+		t.Fatalf("discovery: %s", idx)
 	}
 }
