@@ -165,3 +165,35 @@ func FuzzQuantityDifferential(f *testing.F) {
 		}
 	})
 }
+
+// TestDiscoveryDecodesStrictly checks our discovery documents against
+// apimachinery's types.
+func TestDiscoveryDecodesStrictly(t *testing.T) {
+	strict := func(v, into any) {
+		t.Helper()
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(into); err != nil {
+			t.Errorf("%T: %v", v, err)
+		}
+	}
+	for _, gv := range []string{"v1", "apps/v1", "coordination.k8s.io/v1", "autoscaling/v1"} {
+		l, ok := api.Resources(gv)
+		if !ok {
+			t.Fatalf("%s not served", gv)
+		}
+		var out metav1.APIResourceList
+		strict(l, &out)
+		if out.GroupVersion != gv {
+			t.Errorf("groupVersion %q", out.GroupVersion)
+		}
+	}
+	var groups metav1.APIGroupList
+	strict(api.Groups(), &groups)
+	var versions metav1.APIVersions
+	strict(api.CoreAPIVersions(), &versions)
+}
