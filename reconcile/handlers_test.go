@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/reconcile"
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -20,18 +21,12 @@ func newWidget(ns, name string) *widget {
 	return &widget{TypeMeta: store.TypeMeta{APIVersion: "v1", Kind: "Widget"}, ObjectMeta: store.ObjectMeta{Namespace: ns, Name: name, Generation: 1, ResourceVersion: "10"}}
 }
 
-// handler is the informer's handler interface, restated here so the test
-// checks that the wiring helpers satisfy it structurally.
-type handler[T store.Object] interface {
-	OnAdd(obj T, initial bool)
-	OnUpdate(old, new T)
-	OnDelete(obj T, finalStateUnknown bool)
-}
-
+// The wiring helpers satisfy the informer's handler interface (structurally:
+// package reconcile does not import informer).
 var (
-	_ handler[*widget] = reconcile.EnqueueKey[*widget](nil)
-	_ handler[*widget] = reconcile.EnqueueOwner[*widget](nil, reconcile.OwnerKind{})
-	_ handler[*widget] = reconcile.EnqueueMapped[*widget, string](nil, nil)
+	_ informer.Handler[*widget] = reconcile.EnqueueKey[*widget](nil)
+	_ informer.Handler[*widget] = reconcile.EnqueueOwner[*widget](nil, reconcile.OwnerKind{})
+	_ informer.Handler[*widget] = reconcile.EnqueueMapped[*widget, string](nil, nil)
 )
 
 // recordQueue is an Enqueuer that records what it is given.
