@@ -29,7 +29,14 @@
 // A deposed leader's writes fail with ErrFenced and change nothing.
 //
 // Ownership: every object the store returns is freshly decoded and belongs to
-// the caller; objects passed to Create and Update are never modified.
+// the caller; objects passed to Create and Update are never modified. An
+// Update or GuaranteedUpdate that changes nothing writes nothing.
+//
+// Concurrency: a Store is safe for concurrent use. GuaranteedUpdates of one
+// object through one Store take turns (so a process does not fail its own
+// compare-and-swaps); between processes, the compare-and-swap decides and the
+// loser retries with jittered backoff. With WithWatchCache, all watches of a
+// Store share one backend watch; Close stops it.
 //
 // # Errors
 //
