@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -33,6 +34,9 @@ type Config struct {
 	// LogLevel is etcd's log level: "debug", "info", "warn", "error"
 	// (default) or "off".
 	LogLevel string
+	// Logger, if set, receives etcd's log entries (at LogLevel and above);
+	// otherwise they go to standard error.
+	Logger *slog.Logger
 	// WatchProgressNotifyInterval, when positive, makes the server send
 	// progress notifications to idle watches at this interval; the store
 	// delivers them as watch.Bookmark events.
@@ -236,7 +240,7 @@ func (m *member) start(state string) error {
 	ec.EnableGRPCGateway = false
 	ec.Logger = "zap"
 	m.stopping.Store(false)
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(m.cfg.LogLevel, &m.stopping))
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(m.cfg.LogLevel, m.cfg.Logger, &m.stopping))
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return fmt.Errorf("embedetcd: starting member %s: %w", m.name, err)
@@ -271,13 +275,16 @@ func (m *member) stop() {
 	}
 }
 
-func zapLogger(level string, stopping *atomic.Bool) *zap.Logger {
+func zapLogger(level string, sl *slog.Logger, stopping *atomic.Bool) *zap.Logger {
 	if level == "off" {
 		return zap.NewNop()
 	}
 	var l zapcore.Level
 	if err := l.Set(level); err != nil {
 		l = zapcore.ErrorLevel
+	}
+	if sl != nil {
+		return zap.New(&slogCore{l: sl, level: l, stopping: stopping})
 	}
 	zc := zap.NewProductionConfig()
 	zc.Level = zap.NewAtomicLevelAt(l)

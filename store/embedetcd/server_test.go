@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -166,4 +169,39 @@ func Example() {
 	}
 	fmt.Printf("%s=%s\n", resp.Kvs[0].Key, resp.Kvs[0].Value)
 	// Output: /hello=world
+}
+
+// TestLoggerReceivesEtcdLogs: with Config.Logger, etcd logs through the
+// caller's slog logger.
+func TestLoggerReceivesEtcdLogs(t *testing.T) {
+	var buf syncBuffer
+	lg := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := embedetcd.Start(ctxT(t), embedetcd.Config{UnsafeNoFsync: true, LogLevel: "info", Logger: lg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "logger=etcd") || !strings.Contains(out, "level=INFO") {
+		t.Fatalf("no etcd info logs through the slog logger; got %.300q", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
