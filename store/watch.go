@@ -138,6 +138,14 @@ func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], reopen func(i
 			return stopped()
 		}
 		if !ok {
+			select {
+			case <-closed:
+				return stopped()
+			default:
+			}
+			if ctx.Err() != nil {
+				return stopped()
+			}
 			err := bw.Err()
 			if reopen != nil && last > 0 && (errors.Is(err, watch.ErrGone) || errors.Is(err, watch.ErrTooSlow)) && reopens < maxReopens {
 				reopens++
