@@ -23,8 +23,16 @@
 // failure removes all of it. The shim writes the container's stdout and
 // stderr straight to the log file (<LogDir>/<ns>_<pod>_<uid>_<sandbox attempt>/<name>/<attempt>.log),
 // so logs survive restarts of the runtime and of containerd. Status comes
-// from the task (exit code and time) and labels (start time). Stats decode
-// the task's cgroup v1 or v2 metrics.
+// from the task while the process lives, and from labels (start time, and
+// exit code and time) afterwards. The shim reports an exit before it has
+// copied the process's last output to the log file, so when the runtime
+// first sees a task stopped (in ContainerStatus, ListContainers,
+// StopContainer or a following Logs) it reaps it, holding the container's
+// lock: it records the exit in the container's labels, then deletes the
+// task, which waits for the shim to finish the log and ends the shim. A
+// container is reported Exited only once reaped, so once it is reported
+// Exited its log is complete. Stats decode the task's cgroup v1 or v2
+// metrics.
 //
 // Images are imported from OCI layout tarballs (see runtime/image) and
 // unpacked into Config.Snapshotter; EnsureImage pulls missing images with a

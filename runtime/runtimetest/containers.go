@@ -1,14 +1,19 @@
 package runtimetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/runtime"
+	"github.com/setpoint-dev/setpoint/runtime/internal/testprog"
 )
 
 func testContainerLifecycle(t *testing.T, h Harness) {
@@ -109,6 +114,91 @@ func testExitCodeAndLogs(t *testing.T, h Harness) {
 	if err != nil || len(exited) != 1 || exited[0].ID != id {
 		t.Fatalf("ListContainers(Exited) = %+v, %v", exited, err)
 	}
+}
+
+// testLogsCompleteAtExit: once a container is reported Exited, by
+// ContainerStatus or by ListContainers, its log holds everything it wrote,
+// however short-lived it was. (containerd's shim reports the exit before it
+// has copied the last of the output to the log file.) Many containers write
+// more than a pipe holds to both streams and exit at once, while the test
+// asks for their state as fast as it can.
+func testLogsCompleteAtExit(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("tail"))
+	const rounds, perRound, kib = 2, 6, 1024
+	want := fmt.Sprintf("%d bytes, %d 'o', %d 'e'", 2*kib<<10, kib<<10/testprog.FillLine*(testprog.FillLine-1), kib<<10/testprog.FillLine*(testprog.FillLine-1))
+	for round := 0; round < rounds; round++ {
+		var wg sync.WaitGroup
+		errs := make(chan error, perRound)
+		for i := 0; i < perRound; i++ {
+			script := []string{"fill", strconv.Itoa(kib), "efill", strconv.Itoa(kib), "exit", "0"}
+			if i%2 == 1 { // the other stream last
+				script = []string{"efill", strconv.Itoa(kib), "fill", strconv.Itoa(kib), "exit", "0"}
+			}
+			cfg := ctr(fmt.Sprintf("burst-%d", i), script...)
+			cfg.Attempt = uint32(round)
+			id := mustRun(ctx, t, rt, sb, cfg)
+			wg.Add(1)
+			go func(byList bool) {
+				defer wg.Done()
+				errs <- checkLogsAtExit(ctx, rt, id, byList, want)
+			}(i%3 == 0)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+}
+
+// checkLogsAtExit polls the container's state without pausing until it is
+// Exited, then checks at once that its log is want.
+func checkLogsAtExit(ctx context.Context, rt runtime.Runtime, id string, byList bool, want string) error {
+	end := time.Now().Add(deadline)
+	for {
+		var st runtime.ContainerStatus
+		if byList {
+			l, err := rt.ListContainers(ctx, runtime.ContainerFilter{ID: id})
+			if err != nil || len(l) != 1 {
+				return fmt.Errorf("ListContainers(%s) = %+v, %v", id, l, err)
+			}
+			st = l[0]
+		} else {
+			var err error
+			if st, err = rt.ContainerStatus(ctx, id); err != nil {
+				return fmt.Errorf("ContainerStatus(%s): %v", id, err)
+			}
+		}
+		if st.State == runtime.ContainerExited {
+			if st.ExitCode != 0 {
+				return fmt.Errorf("container %s exited %d, want 0", id, st.ExitCode)
+			}
+			break
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("container %s is %s after %v, want Exited", id, st.State, deadline)
+		}
+	}
+	rc, err := rt.Logs(ctx, id, runtime.LogOptions{})
+	if err != nil {
+		return fmt.Errorf("Logs(%s): %v", id, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("reading logs of %s: %v", id, err)
+	}
+	got := fmt.Sprintf("%d bytes, %d 'o', %d 'e'", len(b), bytes.Count(b, []byte("o")), bytes.Count(b, []byte("e")))
+	if got != want {
+		return fmt.Errorf("log of %s right after it was reported Exited has %s, want %s (by %s)", id, got, want, map[bool]string{true: "ListContainers", false: "ContainerStatus"}[byList])
+	}
+	return nil
 }
 
 func testFollowLogs(t *testing.T, h Harness) {
