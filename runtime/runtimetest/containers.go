@@ -47,7 +47,10 @@ func testContainerLifecycle(t *testing.T, h Harness) {
 	if err := rt.StopContainer(ctx, id, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	st = WaitState(ctx, t, rt, id, runtime.ContainerExited)
+	// Exited as soon as StopContainer returns, not eventually.
+	if st, err = rt.ContainerStatus(ctx, id); err != nil || st.State != runtime.ContainerExited {
+		t.Fatalf("right after StopContainer: %+v, %v; want Exited", st, err)
+	}
 	if st.ExitCode != 143 || st.Reason != runtime.ReasonError || st.FinishedAt.Before(st.StartedAt) {
 		t.Fatalf("after stop: %+v, want exit 143 (SIGTERM)", st)
 	}
@@ -65,7 +68,10 @@ func testContainerLifecycle(t *testing.T, h Harness) {
 	if err := rt.StopContainer(ctx, never, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	WaitState(ctx, t, rt, never, runtime.ContainerExited)
+	if st, err := rt.ContainerStatus(ctx, never); err != nil || st.State != runtime.ContainerExited || !st.StartedAt.IsZero() {
+		t.Fatalf("never started, right after StopContainer: %+v, %v; want Exited", st, err)
+	}
+	wantErr(t, "StartContainer of an exited container", rt.StartContainer(ctx, never), runtime.ErrFailedPrecondition)
 	for _, c := range []string{id, never} {
 		if err := rt.RemoveContainer(ctx, c); err != nil {
 			t.Fatalf("RemoveContainer: %v", err)
@@ -126,10 +132,11 @@ func testLogsCompleteAtExit(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	sb := mustSandbox(ctx, t, rt, pod("tail"))
 	const rounds, perRound, kib = 2, 6, 1024
-	want := fmt.Sprintf("%d bytes, %d 'o', %d 'e'", 2*kib<<10, kib<<10/testprog.FillLine*(testprog.FillLine-1), kib<<10/testprog.FillLine*(testprog.FillLine-1))
+	fill := testprog.FillData('o', kib)
+	want := logCounts(append(fill, bytes.ReplaceAll(fill, []byte("o"), []byte("e"))...))
 	for round := 0; round < rounds; round++ {
 		var wg sync.WaitGroup
-		errs := make(chan error, perRound)
+		errs := make(chan error, perRound+1)
 		for i := 0; i < perRound; i++ {
 			script := []string{"fill", strconv.Itoa(kib), "efill", strconv.Itoa(kib), "exit", "0"}
 			if i%2 == 1 { // the other stream last
@@ -143,6 +150,13 @@ func testLogsCompleteAtExit(t *testing.T, h Harness) {
 				defer wg.Done()
 				errs <- checkLogsAtExit(ctx, rt, id, byList, want)
 			}(i%3 == 0)
+			if i == 0 { // and a follower sees it all before it ends
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- followToExit(ctx, rt, id, want)
+				}()
+			}
 		}
 		wg.Wait()
 		close(errs)
@@ -155,6 +169,28 @@ func testLogsCompleteAtExit(t *testing.T, h Harness) {
 			t.FailNow()
 		}
 	}
+}
+
+// followToExit follows the container's log until it ends, and checks that
+// it is want.
+func followToExit(ctx context.Context, rt runtime.Runtime, id, want string) error {
+	rc, err := rt.Logs(ctx, id, runtime.LogOptions{Follow: true})
+	if err != nil {
+		return fmt.Errorf("Logs(%s, follow): %v", id, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("following logs of %s: %v", id, err)
+	}
+	if got := logCounts(b); got != want {
+		return fmt.Errorf("followed log of %s has %s, want %s", id, got, want)
+	}
+	return nil
+}
+
+func logCounts(b []byte) string {
+	return fmt.Sprintf("%d bytes, %d 'o', %d 'e'", len(b), bytes.Count(b, []byte("o")), bytes.Count(b, []byte("e")))
 }
 
 // checkLogsAtExit polls the container's state without pausing until it is
@@ -194,8 +230,7 @@ func checkLogsAtExit(ctx context.Context, rt runtime.Runtime, id string, byList 
 	if err != nil {
 		return fmt.Errorf("reading logs of %s: %v", id, err)
 	}
-	got := fmt.Sprintf("%d bytes, %d 'o', %d 'e'", len(b), bytes.Count(b, []byte("o")), bytes.Count(b, []byte("e")))
-	if got != want {
+	if got := logCounts(b); got != want {
 		return fmt.Errorf("log of %s right after it was reported Exited has %s, want %s (by %s)", id, got, want, map[bool]string{true: "ListContainers", false: "ContainerStatus"}[byList])
 	}
 	return nil
