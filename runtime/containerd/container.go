@@ -112,6 +112,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	logIO, err := shimLog(logPath)
 	if err != nil {
 		ctr.Delete(context.WithoutCancel(ctx), client.WithSnapshotCleanup)
+		os.Remove(filepath.Dir(logPath)) // only if empty
 		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
 	}
 	if _, err := ctr.NewTask(ctx, logIO); err != nil {

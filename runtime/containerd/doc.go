@@ -22,7 +22,10 @@
 // limits) and its task, so runc validates the command at create time; a
 // failure removes all of it. The shim writes the container's stdout and
 // stderr straight to the log file (<LogDir>/<ns>_<pod>_<uid>_<sandbox attempt>/<name>/<attempt>.log),
-// so logs survive restarts of the runtime and of containerd. Status comes
+// so logs survive restarts of the runtime and of containerd. (The shim is
+// given the file as two plain paths, not cio.LogFile's file:// URI, with
+// which the shim loses the end of stderr whenever stdout ends first; see
+// shimLog.) Status comes
 // from the task while the process lives, and from labels (start time, and
 // exit code and time) afterwards. The shim reports an exit before it has
 // copied the process's last output to the log file, so when the runtime

@@ -21,9 +21,9 @@ const reapTimeout = 30 * time.Second
 
 // reap turns a container whose process has exited into its final form: it
 // records the exit code and time in the container's labels, then deletes the
-// task. Deleting is what makes the shim finish copying the process's output
-// to the log file (the exit is published before that), and it ends the
-// shim. The labels are written first, so a runtime that dies in between
+// task. The shim publishes the exit before it has copied the last of the
+// process's output to the log file; deleting the task waits for that copy
+// (bounded by a timeout of the shim's own), and ends the shim. The labels are written first, so a runtime that dies in between
 // loses nothing: the next reap deletes the task. reap returns the updated
 // record; it fails with runtime.ErrFailedPrecondition when the process has
 // not exited. Holding the container's lock makes reaps and the other
