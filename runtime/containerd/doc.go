@@ -44,7 +44,8 @@
 // transfer and sandbox services are not used, so a 1.6 daemon works.
 //
 // OOM kills are learnt from the shims' /tasks/oom events, which a Runtime
-// watches while it is open, and reported as runtime.ReasonOOMKilled; a kill
-// that happens while no Runtime watches is reported as ReasonError with exit
-// code 137.
+// watches while it is open, and from the container's cgroup OOM kill
+// counter, which reap reads before it deletes the task (the shim may not
+// have published the event by then), and reported as
+// runtime.ReasonOOMKilled.
 package containerd

@@ -77,9 +77,13 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts runtime.LogOptions) 
 				if _, err := r.reap(r.ctx(fctx), id); err != nil && fctx.Err() == nil && !errors.Is(err, runtime.ErrNotFound) {
 					r.cfg.Logger.Warn("reaping exited container", "container", id, "err", err)
 				}
+				if fctx.Err() == nil {
+					close(done)
+				}
 			case <-fctx.Done():
+				// done stays open: the reader ends with ctx's error, not
+				// with an end of file that would claim the log complete.
 			}
-			close(done)
 		}()
 	}
 	return &follower{Follower: logfile.NewFollower(ctx, f, done, followPoll), cancel: cancel}, nil

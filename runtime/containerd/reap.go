@@ -20,8 +20,8 @@ import (
 const reapTimeout = 30 * time.Second
 
 // reap turns a container whose process has exited into its final form: it
-// records the exit code and time in the container's labels, then deletes the
-// task. The shim publishes the exit before it has copied the last of the
+// records the exit code and time (and an OOM kill the cgroup counted) in the
+// container's labels, then deletes the task. The shim publishes the exit before it has copied the last of the
 // process's output to the log file; deleting the task waits for that copy
 // (bounded by a timeout of the shim's own), and ends the shim. The labels are written first, so a runtime that dies in between
 // loses nothing: the next reap deletes the task. reap returns the updated
@@ -55,6 +55,13 @@ func (r *Runtime) reapLocked(ctx context.Context, id string) (containers.Contain
 		exit := map[string]string{labelExitCode: strconv.FormatUint(uint64(p.GetExitStatus()), 10)}
 		if at := p.GetExitedAt(); at != nil {
 			exit[labelFinished] = at.AsTime().UTC().Format(time.RFC3339Nano)
+		}
+		// The shim may not have published the OOM event yet, and it will
+		// not once the task is deleted: ask the cgroup while it is there.
+		if oom, err := r.oomKilled(ctx, id); err != nil {
+			r.cfg.Logger.Debug("reading OOM kills before reaping", "container", id, "err", err)
+		} else if oom {
+			exit[labelOOM] = "true"
 		}
 		if err := r.setLabels(ctx, id, exit); err != nil {
 			return containers.Container{}, fmt.Errorf("reap container %s: record exit: %w", id, err)
