@@ -1,0 +1,94 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest"
+)
+
+// admit is the admission chain every resource runs after defaulting and
+// validation: namespace lifecycle, then ResourceQuota for pods.
+func (s *Server) admit(ctx context.Context, a rest.Attributes) error {
+	if a.Verb == "create" && a.Resource.Namespaced && a.Subresource == "" {
+		if err := s.admitNamespace(ctx, a.Namespace, a.Resource, a.Object); err != nil {
+			return err
+		}
+	}
+	if a.Verb == "create" && a.Resource.Name == "pods" && a.Subresource == "" {
+		if err := s.admitQuota(ctx, a.Object.(*api.Pod)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// admitNamespace: nothing is created in a missing or terminating namespace.
+func (s *Server) admitNamespace(ctx context.Context, ns string, r store.Resource, obj store.Object) error {
+	n, err := s.namespaces.Get(ctx, "", ns)
+	if errors.Is(err, store.ErrNotFound) {
+		st := rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
+		st.Details = &rest.StatusDetails{Name: ns, Kind: "namespaces"}
+		return &rest.StatusError{Status: st}
+	}
+	if err != nil {
+		return err
+	}
+	if n.Status.Phase == api.NamespaceTerminating || n.DeletionTimestamp != nil {
+		return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf(
+			"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated",
+			r.Name, obj.GetObjectMeta().Name, ns))
+	}
+	return nil
+}
+
+// admitQuota checks a new pod against every ResourceQuota of its
+// namespace. Pod creates are serialized (see podCreateMu), so two creates
+// cannot both take the last unit of a quota.
+func (s *Server) admitQuota(ctx context.Context, p *api.Pod) error {
+	quotas, err := s.quotas.List(ctx, p.Namespace, store.ListOptions{})
+	if err != nil || len(quotas.Items) == 0 {
+		return err
+	}
+	pods, err := s.pods.List(ctx, p.Namespace, store.ListOptions{})
+	if err != nil {
+		return err
+	}
+	used := api.ResourceList{}
+	for _, q := range pods.Items {
+		if q.Status.Phase == api.PodSucceeded || q.Status.Phase == api.PodFailed {
+			continue
+		}
+		used = used.Add(api.PodUsage(q))
+	}
+	add := api.PodUsage(p)
+	for _, q := range quotas.Items {
+		if err := api.CheckQuota(q.Name, q.Spec.Hard, used, add); err != nil {
+			return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
+		}
+	}
+	return nil
+}
+
+// deleteNamespace marks the namespace Terminating (so nothing new is
+// created in it), deletes everything in it, and then lets the namespace
+// delete proceed.
+func (s *Server) deleteNamespace(ctx context.Context, name string) error {
+	_, err := s.namespaces.GuaranteedUpdate(ctx, "", name, func(n *api.Namespace) (*api.Namespace, error) {
+		n.Status.Phase = api.NamespaceTerminating
+		return n, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range s.resources {
+		if err := r.deleteIn(ctx, name); err != nil {
+			return fmt.Errorf("deleting the content of namespace %s: %w", name, err)
+		}
+	}
+	return nil
+}
