@@ -57,6 +57,9 @@ type Config struct {
 	MaxInflight int
 	// EtcdNoFsync makes the embedded etcd skip fsync (tests only).
 	EtcdNoFsync bool
+	// EtcdLogLevel is the embedded etcd's log level (default "error";
+	// "off" silences it).
+	EtcdLogLevel string
 	// Logger receives the server's logs; default discard.
 	Logger *slog.Logger
 }
@@ -97,12 +100,12 @@ type Server struct {
 	quotas     *store.Store[*api.ResourceQuota]
 	podCreate  sync.Mutex // serializes pod creates for quota admission
 
-	ln      net.Listener
-	srv     *http.Server
-	cancel  context.CancelFunc
-	runWG   sync.WaitGroup
-	serveWG sync.WaitGroup
-	once    sync.Once
+	ln       net.Listener
+	srv      *http.Server
+	cancel   context.CancelFunc
+	runWG    sync.WaitGroup
+	serveWG  sync.WaitGroup
+	once     sync.Once
 	closeErr error
 }
 
@@ -150,7 +153,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		s.backend = etcd.New(s.cli)
 	default:
-		s.etcd, err = embedetcd.Start(ctx, embedetcd.Config{Dir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.EtcdNoFsync,
+		s.etcd, err = embedetcd.Start(ctx, embedetcd.Config{Dir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.EtcdNoFsync, LogLevel: cfg.EtcdLogLevel,
 			WatchProgressNotifyInterval: 5 * time.Second})
 		if err != nil {
 			return nil, fmt.Errorf("apiserver: starting embedded etcd: %w", err)
