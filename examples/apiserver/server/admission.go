@@ -28,8 +28,14 @@ func (s *Server) admit(ctx context.Context, a rest.Attributes) error {
 }
 
 // admitNamespace: nothing is created in a missing or terminating namespace.
+// The namespace is looked up in the namespace cache first; a miss (for
+// example a namespace created a moment ago) is read from the store.
 func (s *Server) admitNamespace(ctx context.Context, ns string, r store.Resource, obj store.Object) error {
-	n, err := s.namespaces.Get(ctx, "", ns)
+	n, ok := s.nsCache.get(ns)
+	var err error
+	if !ok {
+		n, err = s.namespaces.Get(ctx, "", ns)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		st := rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
 		st.Details = &rest.StatusDetails{Name: ns, Kind: "namespaces"}
@@ -47,8 +53,8 @@ func (s *Server) admitNamespace(ctx context.Context, ns string, r store.Resource
 }
 
 // admitQuota checks a new pod against every ResourceQuota of its
-// namespace. Pod creates are serialized (see podCreateMu), so two creates
-// cannot both take the last unit of a quota.
+// namespace. Pod creates in a namespace with a quota are serialized (see
+// podCreate), so two creates cannot both take the last unit of a quota.
 func (s *Server) admitQuota(ctx context.Context, p *api.Pod) error {
 	quotas, err := s.quotas.List(ctx, p.Namespace, store.ListOptions{})
 	if err != nil || len(quotas.Items) == 0 {
@@ -72,6 +78,21 @@ func (s *Server) admitQuota(ctx context.Context, p *api.Pod) error {
 		}
 	}
 	return nil
+}
+
+// hasQuota reports whether namespace ns has a ResourceQuota, from the
+// quota cache once it has synced (a quota is enforced from the moment the
+// cache sees it, a few milliseconds after its creation), else from the
+// store.
+func (s *Server) hasQuota(ctx context.Context, ns string) (bool, error) {
+	if found, ok := s.quotaCache.any(func(q *api.ResourceQuota) bool { return q.Namespace == ns }); ok {
+		return found, nil
+	}
+	res, err := s.backend.Range(ctx, s.quotas.Key(ns, ""), store.RangeOptions{Limit: 1})
+	if err != nil {
+		return false, err
+	}
+	return len(res.KVs) > 0, nil
 }
 
 // deleteNamespace marks the namespace Terminating (so nothing new is

@@ -99,6 +99,8 @@ type Server struct {
 	pods       *store.Store[*api.Pod]
 	quotas     *store.Store[*api.ResourceQuota]
 	podCreate  sync.Mutex // serializes pod creates for quota admission
+	nsCache    *objCache[*api.Namespace]
+	quotaCache *objCache[*api.ResourceQuota]
 
 	ln       net.Listener
 	srv      *http.Server
@@ -186,6 +188,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	s.nsCache = newObjCache(s.namespaces, s.log)
+	s.quotaCache = newObjCache(s.quotas, s.log)
+	s.runWG.Add(2)
+	go func() { defer s.runWG.Done(); s.nsCache.run(runCtx) }()
+	go func() { defer s.runWG.Done(); s.quotaCache.run(runCtx) }()
 	for _, r := range s.resources {
 		s.runWG.Add(1)
 		go func() {
@@ -359,8 +366,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case info.Resource == "pods" && info.Verb == "create" && info.Subresource == "":
-		s.podCreate.Lock()
-		defer s.podCreate.Unlock()
+		// Serialize pod creates in namespaces with a quota, so that two
+		// creates cannot both take its last unit.
+		has, err := s.hasQuota(r.Context(), info.Namespace)
+		if err != nil {
+			writeStatus(w, rest.ErrorStatus(err, "Pod", "", ""))
+			return
+		}
+		if has {
+			s.podCreate.Lock()
+			defer s.podCreate.Unlock()
+		}
 	}
 	res.serve(w, r, info)
 }
