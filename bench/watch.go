@@ -2,21 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"sort"
 	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/watch"
 )
 
@@ -31,7 +27,7 @@ import (
 // every event ready (with a window that holds them all), against one consumer
 // reading the same events straight from such a source.
 const (
-	watchEvents      = 5000
+	watchEvents      = 3000
 	watchSubscribers = 100
 	watchRounds      = 3
 	watchPrefix      = "/bench/watch/"
@@ -50,14 +46,14 @@ func benchWatch(ctx context.Context) ([]Result, error) {
 	}
 	results = append(results, Result{Name: "watch-fanout-100-mem", Ours: mo, Anchor: ma, Unit: "events/s", HigherIsBetter: true})
 
-	cli, stop, err := startBenchEtcd()
+	srv, stop, err := startBenchEtcd(ctx)
 	if err != nil {
 		return results, err
 	}
 	defer stop()
 	var ours, anchor []float64
 	for round := range watchRounds {
-		o, a, err := liveRound(ctx, cli, fmt.Sprintf("%sr%d/", watchPrefix, round), watchEvents)
+		o, a, err := liveRound(ctx, srv, fmt.Sprintf("%sr%d/", watchPrefix, round), watchEvents)
 		if err != nil {
 			return results, err
 		}
@@ -77,7 +73,8 @@ func median(v []float64) float64 {
 // liveRound watches prefix with one raw clientv3 watcher and with a
 // Broadcaster (one etcd watch, watchSubscribers subscribers) while n puts are
 // written, and returns both delivery rates in events/s.
-func liveRound(ctx context.Context, cli *clientv3.Client, prefix string, n int) (ours, anchor float64, err error) {
+func liveRound(ctx context.Context, srv *embedetcd.Server, prefix string, n int) (ours, anchor float64, err error) {
+	cli, be := srv.Client(), srv.Backend()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	resp, err := cli.Get(ctx, "/bench/none")
@@ -112,8 +109,12 @@ func liveRound(ctx context.Context, cli *clientv3.Client, prefix string, n int) 
 		rawDone <- fmt.Errorf("raw watch ended after %d of %d events", got, total)
 	}()
 
-	// Ours: one broadcaster, many subscribers.
-	b, err := watch.NewBroadcaster(etcdSource(cli, prefix), startRev, watch.BroadcasterConfig{})
+	// Ours: one broadcaster over the store's etcd backend watch, many
+	// subscribers.
+	source := func(ctx context.Context, after int64) (watch.Watcher[store.KV], error) {
+		return be.Watch(ctx, prefix, after)
+	}
+	b, err := watch.NewBroadcaster(source, startRev, watch.BroadcasterConfig{})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -320,130 +321,13 @@ func memFanoutRound(ctx context.Context, src watch.Source[store.KV]) (float64, e
 	return float64(watchSubscribers*memEvents) / elapsed.Seconds(), nil
 }
 
-// startBenchEtcd starts an embedded single-member etcd on loopback ports in a
-// temporary directory and returns a client and a function that stops both.
-func startBenchEtcd() (*clientv3.Client, func(), error) {
-	dir, err := os.MkdirTemp("", "setpoint-bench-watch-")
+// startBenchEtcd starts the store's embedded etcd (quiet, no fsync, random
+// loopback ports, a temporary directory) and returns it with a function that
+// stops it.
+func startBenchEtcd(ctx context.Context) (*embedetcd.Server, func(), error) {
+	srv, err := embedetcd.Start(ctx, embedetcd.Config{LogLevel: "off", UnsafeNoFsync: true, StartTimeout: 60 * time.Second})
 	if err != nil {
-		return nil, nil, err
-	}
-	ports, err := freePorts(2)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	cfg := embed.NewConfig()
-	cfg.Name = "bench"
-	cfg.Dir = dir
-	cfg.LogLevel = "error"
-	cfg.UnsafeNoFsync = true
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	curl := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[0])}
-	purl := url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[1])}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{curl}, []url.URL{curl}
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{purl}, []url.URL{purl}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	e, err := embed.StartEtcd(cfg)
-	if err != nil {
-		os.RemoveAll(dir)
 		return nil, nil, fmt.Errorf("start embedded etcd: %w", err)
 	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(60 * time.Second):
-		e.Close()
-		os.RemoveAll(dir)
-		return nil, nil, errors.New("embedded etcd did not become ready in 60s")
-	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{curl.String()}, DialTimeout: 10 * time.Second})
-	if err != nil {
-		e.Close()
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	return cli, func() {
-		cli.Close()
-		e.Close()
-		os.RemoveAll(dir)
-	}, nil
-}
-
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// etcdSource is a watch.Source over a raw clientv3 watch of prefix.
-func etcdSource(cli *clientv3.Client, prefix string) watch.Source[store.KV] {
-	return func(ctx context.Context, afterRev int64) (watch.Watcher[store.KV], error) {
-		s := watch.NewStream[store.KV](1024)
-		wctx, cancel := context.WithCancel(ctx)
-		wch := cli.Watch(clientv3.WithRequireLeader(wctx), prefix, clientv3.WithPrefix(), clientv3.WithRev(afterRev+1), clientv3.WithPrevKV())
-		go func() {
-			defer cancel()
-			for {
-				var (
-					resp clientv3.WatchResponse
-					ok   bool
-				)
-				select {
-				case resp, ok = <-wch:
-				case <-s.Done():
-					s.Close(nil)
-					return
-				}
-				if !ok {
-					s.Close(fmt.Errorf("%w: etcd watch channel closed: %v", watch.ErrClosed, wctx.Err()))
-					return
-				}
-				if resp.CompactRevision != 0 {
-					s.Close(&watch.GoneError{Requested: afterRev, Oldest: resp.CompactRevision})
-					return
-				}
-				if err := resp.Err(); err != nil {
-					s.Close(err)
-					return
-				}
-				for _, ev := range resp.Events {
-					e := watch.Event[store.KV]{Revision: ev.Kv.ModRevision}
-					switch {
-					case ev.Type == clientv3.EventTypeDelete:
-						e.Type = watch.Deleted
-						if ev.PrevKv != nil {
-							e.Object = kvOf(ev.PrevKv.Key, ev.PrevKv.Value, ev.PrevKv.CreateRevision, ev.PrevKv.ModRevision)
-						}
-					case ev.IsCreate():
-						e.Type = watch.Added
-						e.Object = kvOf(ev.Kv.Key, ev.Kv.Value, ev.Kv.CreateRevision, ev.Kv.ModRevision)
-					default:
-						e.Type = watch.Modified
-						e.Object = kvOf(ev.Kv.Key, ev.Kv.Value, ev.Kv.CreateRevision, ev.Kv.ModRevision)
-					}
-					if !s.Send(wctx, e) {
-						s.Close(wctx.Err())
-						return
-					}
-				}
-			}
-		}()
-		return s, nil
-	}
-}
-
-func kvOf(key, value []byte, create, mod int64) store.KV {
-	return store.KV{Key: string(key), Value: value, CreateRevision: create, ModRevision: mod}
+	return srv, func() { srv.Close() }, nil
 }

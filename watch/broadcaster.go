@@ -18,7 +18,9 @@ import (
 // greater than afterRev, in strictly increasing revision order. A Source
 // reports a compacted afterRev with an error wrapping ErrGone, either from the
 // call itself or as the end of the stream. store.Backend.Watch, bound to a
-// prefix, is the usual Source.
+// prefix, is the usual Source. A Broadcaster drops (and logs) an event whose
+// revision is not above the last one, so a source must give each event its
+// own revision, as the store's single-key writes do.
 type Source[T any] func(ctx context.Context, afterRev int64) (Watcher[T], error)
 
 // Defaults for BroadcasterConfig fields left zero.
@@ -135,8 +137,11 @@ type Broadcaster[T any] struct {
 	subs      map[*subscriber[T]]struct{}
 }
 
-// NewBroadcaster returns a broadcaster that will watch source after startRev.
-// It starts nothing until Run is called; Subscribe may be called before.
+// NewBroadcaster returns a broadcaster that will watch source after startRev,
+// normally the revision of the list the caller's state came from. (A store
+// backend treats afterRev 0 as "from now", so a broadcaster started at 0 over
+// one sees only changes made after it first opens the source.) It starts
+// nothing until Run is called; Subscribe may be called before.
 func NewBroadcaster[T any](source Source[T], startRev int64, cfg BroadcasterConfig) (*Broadcaster[T], error) {
 	if source == nil {
 		return nil, errors.New("watch: NewBroadcaster: source is nil")
@@ -193,8 +198,8 @@ func (b *Broadcaster[T]) Subscribers() int {
 // reopened after the last revision seen, so subscribers see neither gaps nor
 // repeats; opens that keep failing are retried with exponential backoff.
 //
-// Run returns nil when ctx is done; subscribers then receive what is left in
-// the window and end with ErrClosed. When the source reports ErrGone (its
+// Run returns nil when ctx is done; each subscriber then receives the events
+// still due to it from the window and ends with ErrClosed. When the source reports ErrGone (its
 // history was compacted past the broadcaster's revision), Run does not
 // restart: every subscriber ends with the source's error, which wraps ErrGone,
 // and Run returns it. The caller relists and builds a new Broadcaster. After

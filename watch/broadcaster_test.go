@@ -15,9 +15,11 @@ func TestBroadcasterFanout100(t *testing.T) {
 	l := newFakeLog()
 	first := l.add(50)
 	start := first[9].Revision // the broadcaster starts after the 10th event
-	b, _, _ := startBroadcaster(t, l, start, BroadcasterConfig{})
+	// The buffer is the whole window, so that a reader the scheduler starves
+	// for a while is not cut off: this test is about order and completeness.
+	b, _, _ := startBroadcaster(t, l, start, BroadcasterConfig{Window: 10000, SubscriberBuffer: 10000})
 
-	const subs = 100
+	const subs, batches, perBatch = 100, 20, 100
 	ws := make([]Watcher[item], subs)
 	froms := make([]int64, subs)
 	for i := range ws {
@@ -30,32 +32,29 @@ func TestBroadcasterFanout100(t *testing.T) {
 		}
 		ws[i] = w
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range 20 {
-			l.add(100)
-		}
-	}()
-	<-done
-	all := l.all()
+	// Readers run while the events are written.
 	var wg sync.WaitGroup
+	got := make([][]Event[item], subs)
 	errs := make([]error, subs)
 	for i := range ws {
+		want := len(after(first, froms[i], false)) + batches*perBatch
 		wg.Go(func() {
 			defer ws[i].Stop()
-			want := after(all, froms[i], false)
-			got, err := collectErr(ws[i], len(want))
-			if err == nil {
-				err = sameEvents(got, want)
-			}
-			errs[i] = err
+			got[i], errs[i] = collectErr(ws[i], want)
 		})
 	}
+	for range batches {
+		l.add(perBatch)
+	}
 	wg.Wait()
-	for i, err := range errs {
+	all := l.all()
+	for i := range ws {
+		err := errs[i]
+		if err == nil {
+			err = sameEvents(got[i], after(all, froms[i], false))
+		}
 		if err != nil {
-			t.Errorf("subscriber %d (after %d): %v", i, froms[i], err)
+			t.Errorf("subscriber %d (after %d): %v (stream: %v)", i, froms[i], err, ws[i].Err())
 		}
 	}
 	waitFor(t, "subscribers to detach", func() bool { return b.Subscribers() == 0 })
@@ -256,7 +255,8 @@ func TestBroadcasterSourceGone(t *testing.T) {
 func TestBroadcasterStopAndContext(t *testing.T) {
 	l := newFakeLog()
 	b, cancelRun, runErr := startBroadcaster(t, l, 0, BroadcasterConfig{})
-	l.add(10)
+	evs := l.add(10)
+	waitFor(t, "the broadcaster to catch up", func() bool { return b.Revision() == evs[9].Revision })
 	var ws []Watcher[item]
 	for range 10 {
 		w, err := b.Subscribe(context.Background(), 0)

@@ -45,5 +45,7 @@
 // An event's revision is its object's metadata.resourceVersion. Encoder
 // writes this format; Decoder reads it and rejects a malformed line with a
 // *DecodeError naming the line and what was wrong; DecodeEvent turns a line
-// into a typed Event, mapping a 410 Status to ErrGone.
+// into a typed Event, mapping a 410 Status to ErrGone. EncodeStream serves a
+// Watcher over an http.ResponseWriter (ending with an ERROR event when the
+// watch fails) and DecodeStream turns a response body back into a Watcher.
 package watch

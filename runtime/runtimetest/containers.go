@@ -1,0 +1,261 @@
+package runtimetest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/setpoint-dev/setpoint/runtime"
+)
+
+func testContainerLifecycle(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("life"))
+	cfg := ctr("main", "print", "up", "wait")
+	cfg.Attempt = 2
+	id, err := rt.CreateContainer(ctx, sb, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rt.CreateContainer(ctx, sb, cfg)
+	wantErr(t, "CreateContainer twice", err, runtime.ErrAlreadyExists)
+	st, err := rt.ContainerStatus(ctx, id)
+	if err != nil || st.State != runtime.ContainerCreated || !st.StartedAt.IsZero() || st.SandboxID != sb || st.Name != "main" || st.Attempt != 2 {
+		t.Fatalf("after create: %+v, %v", st, err)
+	}
+	if st.Labels["role"] != "main" || st.Labels[runtime.LabelContainerName] != "main" || st.Labels[runtime.LabelSandboxID] != sb {
+		t.Fatalf("labels = %v", st.Labels)
+	}
+	if err := rt.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	st = WaitState(ctx, t, rt, id, runtime.ContainerRunning)
+	// The program handles SIGTERM once it has printed "up".
+	waitLog(ctx, t, rt, id, "up\n")
+	if st.StartedAt.IsZero() || st.StartedAt.Before(st.CreatedAt.Add(-time.Second)) {
+		t.Fatalf("running: StartedAt %v CreatedAt %v", st.StartedAt, st.CreatedAt)
+	}
+	wantErr(t, "StartContainer twice", rt.StartContainer(ctx, id), runtime.ErrFailedPrecondition)
+	if err := rt.StopContainer(ctx, id, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st = WaitState(ctx, t, rt, id, runtime.ContainerExited)
+	if st.ExitCode != 143 || st.Reason != runtime.ReasonError || st.FinishedAt.Before(st.StartedAt) {
+		t.Fatalf("after stop: %+v, want exit 143 (SIGTERM)", st)
+	}
+	if err := rt.StopContainer(ctx, id, time.Second); err != nil {
+		t.Fatalf("StopContainer of exited: %v", err)
+	}
+	if got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{}); got != "up\n" {
+		t.Fatalf("logs = %q", got)
+	}
+	// Stopping a container that never started: it ends up Exited.
+	never, err := rt.CreateContainer(ctx, sb, ctr("never", "wait"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.StopContainer(ctx, never, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	WaitState(ctx, t, rt, never, runtime.ContainerExited)
+	for _, c := range []string{id, never} {
+		if err := rt.RemoveContainer(ctx, c); err != nil {
+			t.Fatalf("RemoveContainer: %v", err)
+		}
+		_, err = rt.ContainerStatus(ctx, c)
+		wantErr(t, "ContainerStatus after remove", err, runtime.ErrNotFound)
+		_, err = rt.Logs(ctx, c, runtime.LogOptions{})
+		wantErr(t, "Logs after remove", err, runtime.ErrNotFound)
+	}
+	wantErr(t, "RemoveContainer again", rt.RemoveContainer(ctx, id), runtime.ErrNotFound)
+	wantErr(t, "StartContainer removed", rt.StartContainer(ctx, id), runtime.ErrNotFound)
+	wantErr(t, "StopContainer removed", rt.StopContainer(ctx, id, 0), runtime.ErrNotFound)
+	if err := rt.RemoveSandbox(ctx, sb); err != nil {
+		t.Fatal(err)
+	}
+	noLeaks(t, h, rt, "after removing containers")
+}
+
+func testExitCodeAndLogs(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("logs"))
+	id := mustRun(ctx, t, rt, sb, ctr("main", "print", "one", "print", "two", "print", "three", "exit", "3"))
+	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
+	if st.ExitCode != 3 || st.Reason != runtime.ReasonError || st.FinishedAt.IsZero() || st.StartedAt.IsZero() || st.FinishedAt.Before(st.StartedAt) {
+		t.Fatalf("status = %+v, want Exited with code 3", st)
+	}
+	if got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{}); got != "one\ntwo\nthree\n" {
+		t.Fatalf("logs = %q, want one two three", got)
+	}
+	if got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{Tail: 2}); got != "two\nthree\n" {
+		t.Fatalf("logs tail 2 = %q", got)
+	}
+	if got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{Tail: 1, Follow: true}); got != "three\n" {
+		t.Fatalf("logs tail 1 follow of exited = %q", got)
+	}
+	// Stderr goes to the same log. (Its order relative to stdout is not
+	// kept: the streams are separate pipes.)
+	errID := mustRun(ctx, t, rt, sb, ctr("stderr", "eprint", "to stderr", "exit", "0"))
+	if st := WaitState(ctx, t, rt, errID, runtime.ContainerExited); st.ExitCode != 0 || st.Reason != runtime.ReasonCompleted {
+		t.Fatalf("status = %+v, want exit 0 Completed", st)
+	}
+	if got := ReadLogs(ctx, t, rt, errID, runtime.LogOptions{}); got != "to stderr\n" {
+		t.Fatalf("stderr logs = %q", got)
+	}
+	exited, err := rt.ListContainers(ctx, runtime.ContainerFilter{State: runtime.ContainerExited, Labels: map[string]string{"role": "main"}})
+	if err != nil || len(exited) != 1 || exited[0].ID != id {
+		t.Fatalf("ListContainers(Exited) = %+v, %v", exited, err)
+	}
+}
+
+func testFollowLogs(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("follow"))
+	id := mustRun(ctx, t, rt, sb, ctr("main", "print", "a", "sleep", "300ms", "print", "b", "sleep", "300ms", "print", "c", "exit", "0"))
+	got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{Follow: true})
+	if got != "a\nb\nc\n" {
+		t.Fatalf("followed logs = %q, want a b c", got)
+	}
+	if st := WaitState(ctx, t, rt, id, runtime.ContainerExited); st.ExitCode != 0 || st.Reason != runtime.ReasonCompleted {
+		t.Fatalf("status = %+v", st)
+	}
+	// Following a running container ends when the context does.
+	long := mustRun(ctx, t, rt, sb, ctr("long", "print", "x", "wait"))
+	WaitState(ctx, t, rt, long, runtime.ContainerRunning)
+	fctx, cancel := context.WithCancel(ctx)
+	rc, err := rt.Logs(fctx, long, runtime.LogOptions{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	line := make([]byte, 2)
+	if _, err := io.ReadFull(rc, line); err != nil || string(line) != "x\n" {
+		t.Fatalf("first followed line = %q, %v", line, err)
+	}
+	cancel()
+	if _, err := io.ReadAll(rc); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read after cancel: %v, want context.Canceled", err)
+	}
+}
+
+func testStopGrace(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("grace"))
+	stubborn := mustRun(ctx, t, rt, sb, ctr("stubborn", "ignore-term", "print", "ready", "wait"))
+	polite := mustRun(ctx, t, rt, sb, ctr("polite", "print", "ready", "wait"))
+	for _, id := range []string{stubborn, polite} {
+		waitLog(ctx, t, rt, id, "ready\n")
+	}
+	start := time.Now()
+	if err := rt.StopContainer(ctx, stubborn, 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Fatalf("a process ignoring SIGTERM was stopped after %v, before its grace period", d)
+	}
+	if st := WaitState(ctx, t, rt, stubborn, runtime.ContainerExited); st.ExitCode != 137 {
+		t.Fatalf("stubborn exit code %d, want 137 (SIGKILL)", st.ExitCode)
+	}
+	if err := rt.StopContainer(ctx, polite, deadline); err != nil {
+		t.Fatal(err)
+	}
+	if st := WaitState(ctx, t, rt, polite, runtime.ContainerExited); st.ExitCode != 143 {
+		t.Fatalf("polite exit code %d, want 143 (SIGTERM)", st.ExitCode)
+	}
+}
+
+// waitLog waits until the container's log is want.
+func waitLog(ctx context.Context, t *testing.T, rt runtime.Runtime, id, want string) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for {
+		got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{})
+		if got == want {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("log of %s is %q, want %q", id, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testExec(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("exec"))
+	cfg := ctr("main", "wait")
+	cfg.Env = []string{"GREETING=hello"}
+	id := mustRun(ctx, t, rt, sb, cfg)
+	WaitState(ctx, t, rt, id, runtime.ContainerRunning)
+	res, err := rt.Exec(ctx, id, []string{TestBinary, "env", "GREETING", "eprint", "oops", "exit", "4"})
+	if err != nil {
+		t.Fatalf("Exec: %v", err)
+	}
+	if res.ExitCode != 4 || string(res.Stdout) != "hello\n" || string(res.Stderr) != "oops\n" {
+		t.Fatalf("Exec = code %d stdout %q stderr %q", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	_, err = rt.Exec(ctx, id, []string{"/no/such/binary"})
+	wantErr(t, "Exec(missing binary)", err, runtime.ErrInvalid)
+	_, err = rt.Exec(ctx, id, nil)
+	wantErr(t, "Exec(no command)", err, runtime.ErrInvalid)
+	if err := rt.StopContainer(ctx, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rt.Exec(ctx, id, []string{TestBinary, "exit", "0"})
+	wantErr(t, "Exec in exited container", err, runtime.ErrFailedPrecondition)
+	_, err = rt.Exec(ctx, "missing", []string{TestBinary})
+	wantErr(t, "Exec in missing container", err, runtime.ErrNotFound)
+}
+
+func testStats(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("stats"))
+	cfg := ctr("main", "alloc", "16", "print", "ready", "wait")
+	cfg.Resources = runtime.Resources{CPUShares: 512, CPUQuota: 50000, CPUPeriod: 100000, MemoryLimit: 64 << 20}
+	id := mustRun(ctx, t, rt, sb, cfg)
+	waitLog(ctx, t, rt, id, "ready\n")
+	s, err := rt.Stats(ctx, id)
+	if err != nil {
+		t.Fatalf("Stats: %v", err)
+	}
+	if s.MemoryUsageBytes < 8<<20 || s.MemoryWorkingSetBytes == 0 || s.MemoryWorkingSetBytes > s.MemoryUsageBytes {
+		t.Fatalf("Stats memory = %+v, want at least 8 MiB in use after allocating 16", s)
+	}
+	if s.MemoryLimitBytes != 64<<20 {
+		t.Fatalf("Stats limit = %d, want %d", s.MemoryLimitBytes, 64<<20)
+	}
+	if s.CPUUsageNanos == 0 || s.Timestamp.IsZero() {
+		t.Fatalf("Stats cpu/timestamp = %+v", s)
+	}
+	_, err = rt.Stats(ctx, "missing")
+	wantErr(t, "Stats(missing)", err, runtime.ErrNotFound)
+	if err := rt.StopContainer(ctx, id, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rt.Stats(ctx, id)
+	wantErr(t, "Stats(exited)", err, runtime.ErrFailedPrecondition)
+}
+
+func testOOM(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("oom"))
+	cfg := ctr("hog", "alloc", "128", "print", "survived", "wait")
+	cfg.Resources.MemoryLimit = 32 << 20
+	id := mustRun(ctx, t, rt, sb, cfg)
+	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
+	// The OOM event may be recorded just after the exit.
+	end := time.Now().Add(deadline)
+	for st.Reason != runtime.ReasonOOMKilled && time.Now().Before(end) {
+		time.Sleep(20 * time.Millisecond)
+		st, _ = rt.ContainerStatus(ctx, id)
+	}
+	if st.Reason != runtime.ReasonOOMKilled || st.ExitCode != 137 {
+		t.Fatalf("status = %+v, want OOMKilled with exit code 137", st)
+	}
+	if logs := ReadLogs(ctx, t, rt, id, runtime.LogOptions{}); strings.Contains(logs, "survived") {
+		t.Fatalf("the process outlived its memory limit: %q", logs)
+	}
+}
