@@ -29,11 +29,12 @@ import (
 // matching the Filter is then not reported as Deleted). Use label
 // selectors, which the server applies, where that matters.
 type Client[T store.Object] struct {
-	hc   *http.Client
-	base string
-	res  store.Resource
-	elem reflect.Type
-	hdr  http.Header
+	hc     *http.Client
+	base   string
+	res    store.Resource
+	elem   reflect.Type
+	hdr    http.Header
+	prefix string
 }
 
 var _ store.Interface[store.Object] = (*Client[store.Object])(nil)
@@ -43,6 +44,13 @@ type ClientOption func(*clientOptions)
 
 type clientOptions struct {
 	header http.Header
+	prefix string
+}
+
+// WithKeyPrefix sets the server store's key prefix (default
+// store.DefaultKeyPrefix), which Key uses to name objects in fences.
+func WithKeyPrefix(prefix string) ClientOption {
+	return func(o *clientOptions) { o.prefix = strings.TrimRight(prefix, "/") }
 }
 
 // WithBearerToken sends "Authorization: Bearer <token>" on every request.
@@ -69,11 +77,24 @@ func NewClient[T store.Object](hc *http.Client, baseURL string, res store.Resour
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("%w: rest.NewClient: object type %T must be a pointer to a struct", store.ErrInvalid, zero)
 	}
-	o := clientOptions{header: http.Header{}}
+	o := clientOptions{header: http.Header{}, prefix: store.DefaultKeyPrefix}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &Client[T]{hc: hc, base: strings.TrimRight(baseURL, "/"), res: res, elem: t.Elem(), hdr: o.header}, nil
+	return &Client[T]{hc: hc, base: strings.TrimRight(baseURL, "/"), res: res, elem: t.Elem(), hdr: o.header, prefix: o.prefix}, nil
+}
+
+// Resource returns the client's resource.
+func (c *Client[T]) Resource() store.Resource { return c.res }
+
+// Key returns the server-side backend key of an object, as the server's
+// store.Store.Key does (given the right WithKeyPrefix): what a fence on the
+// object names.
+func (c *Client[T]) Key(namespace, name string) string {
+	if !c.res.Namespaced || namespace == "" {
+		return c.prefix + "/" + c.res.Name + "/" + name
+	}
+	return c.prefix + "/" + c.res.Name + "/" + namespace + "/" + name
 }
 
 // path returns the URL path of a collection (name "") or an object.

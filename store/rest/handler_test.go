@@ -291,6 +291,9 @@ func TestClientMapsErrorsAndFences(t *testing.T) {
 	if _, err := ts.c.Create(ctx, bad); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("invalid create: %v, want ErrInvalid", err)
 	}
+	if got, want := ts.c.Key("ns", "lock"), ts.st.Key("ns", "lock"); got != want {
+		t.Fatalf("client Key %q, store Key %q", got, want)
+	}
 	// a fence on a lock object that no longer has that create revision
 	lock, err := ts.st.Create(ctx, storetest.NewWidget("ns", "lock", nil))
 	if err != nil {
@@ -428,32 +431,50 @@ func TestWatchSendInitialEventsAndTable(t *testing.T) {
 }
 
 func TestWatchGoneAndOldRevision(t *testing.T) {
-	ts := newTestServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	first, err := ts.st.Create(ctx, storetest.NewWidget("ns", "a", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// An old revision still in the store's history is replayed.
-	rev, _ := store.ParseRevision(first.ResourceVersion)
-	w, err := ts.c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: rev - 1})
+	var revA, revC int64
+	// History before the watch cache starts: a and b, compacted, then c.
+	ts := newTestServer(t, func(cfg *Config[*widget]) {
+		a, err := cfg.Store.Create(ctx, storetest.NewWidget("ns", "a", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		revA, _ = store.ParseRevision(a.ResourceVersion)
+		if _, err := cfg.Store.Create(ctx, storetest.NewWidget("ns", "b", nil)); err != nil {
+			t.Fatal(err)
+		}
+		rev, _ := cfg.Store.Backend().Revision(ctx)
+		if err := cfg.Store.Backend().Compact(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+		c, err := cfg.Store.Create(ctx, storetest.NewWidget("ns", "c", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		revC, _ = store.ParseRevision(c.ResourceVersion)
+	})
+	// A revision older than the cache but still in the store's history is
+	// replayed from the store.
+	w, err := ts.c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: revC - 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ev := <-w.Events()
 	w.Stop()
-	if ev.Type != watch.Added || ev.Object.Name != "a" {
+	if ev.Type != watch.Added || ev.Object.Name != "c" {
 		t.Fatalf("replayed event: %+v (%v)", ev, w.Err())
 	}
-	// A compacted revision gives 410 -> ErrGone.
-	if _, err := ts.st.Create(ctx, storetest.NewWidget("ns", "b", nil)); err != nil {
-		t.Fatal(err)
+	// A compacted revision gives 410 -> ErrGone, at the call or as the
+	// stream's end.
+	w, err = ts.c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: revA - 1})
+	if err == nil {
+		for range w.Events() {
+			t.Fatalf("an event from a compacted revision")
+		}
+		err = w.Err()
 	}
-	if err := ts.st.Backend().Compact(ctx, storeRevision(t, ts.st)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ts.c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: rev - 1}); !errors.Is(err, store.ErrGone) {
+	if !errors.Is(err, store.ErrGone) {
 		t.Fatalf("watch from a compacted revision: %v, want ErrGone", err)
 	}
 }

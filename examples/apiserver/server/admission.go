@@ -33,7 +33,9 @@ func (s *Server) admit(ctx context.Context, a rest.Attributes) error {
 func (s *Server) admitNamespace(ctx context.Context, ns string, r store.Resource, obj store.Object) error {
 	n, ok := s.nsCache.get(ns)
 	var err error
-	if !ok {
+	if _, deleted := s.deletedNS.Load(ns); !ok || deleted {
+		// not cached yet, or deleted through this server (the cache may
+		// still show it): read it from the store
 		n, err = s.namespaces.Get(ctx, "", ns)
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -99,6 +101,7 @@ func (s *Server) hasQuota(ctx context.Context, ns string) (bool, error) {
 // created in it), deletes everything in it, and then lets the namespace
 // delete proceed.
 func (s *Server) deleteNamespace(ctx context.Context, name string) error {
+	s.deletedNS.Store(name, struct{}{})
 	_, err := s.namespaces.GuaranteedUpdate(ctx, "", name, func(n *api.Namespace) (*api.Namespace, error) {
 		n.Status.Phase = api.NamespaceTerminating
 		return n, nil

@@ -100,6 +100,7 @@ type Server struct {
 	quotas     *store.Store[*api.ResourceQuota]
 	podCreate  sync.Mutex // serializes pod creates for quota admission
 	nsCache    *objCache[*api.Namespace]
+	deletedNS  sync.Map // names of namespaces deleted through this server
 	quotaCache *objCache[*api.ResourceQuota]
 
 	ln       net.Listener

@@ -244,6 +244,9 @@ func TestAdmissionAndLimits(t *testing.T) {
 	if _, err := pods.Create(ctx, newPod("q", "late", nil)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("create in deleted namespace: %v, want 404", err)
 	}
+	if _, err := pods.Get(ctx, "q", "late"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a pod was created in a deleted namespace: %v", err)
+	}
 }
 
 func TestRateLimit(t *testing.T) {
