@@ -107,7 +107,8 @@ func resourcesOf(gv string) []apiResource {
 			case "scale":
 				ar.Group, ar.Version, ar.Kind = "autoscaling", "v1", "Scale"
 			case "binding":
-				continue // not served yet
+				ar.Verbs = []string{"create"}
+				ar.Kind = "Binding"
 			}
 			out = append(out, ar)
 		}

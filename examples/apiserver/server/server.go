@@ -361,6 +361,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case info.Resource == "pods" && info.Subresource == "binding":
+		if err := s.bind(r.Context(), w, r, info); err != nil {
+			writeStatus(w, rest.ErrorStatus(err, "Pod", "", info.Name))
+		}
+		return
 	case info.Resource == "namespaces" && info.Verb == "delete" && info.Subresource == "":
 		if err := s.deleteNamespace(r.Context(), info.Name); err != nil {
 			writeStatus(w, rest.ErrorStatus(err, "Namespace", "", info.Name))
