@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ const (
 	ReasonNotAcceptable         = "NotAcceptable"
 	ReasonInternalError         = "InternalError"
 	ReasonServiceUnavailable    = "ServiceUnavailable"
+	ReasonTimeout               = "Timeout"
 	// ReasonFenced (code 409) is setpoint's: a write's fence (see
 	// FenceHeader) no longer held. Clients map it to store.ErrFenced.
 	ReasonFenced = "Fenced"
@@ -92,6 +94,7 @@ func (e *StatusError) Unwrap() error { return e.Err }
 // as is; store.ErrNotFound 404, ErrAlreadyExists 409 AlreadyExists,
 // ErrConflict 409 Conflict, ErrFenced 409 Fenced, ErrTooLarge 413,
 // ErrInvalid 422 Invalid (one cause per field error), ErrGone 410 Expired,
+// a context deadline 504 Timeout,
 // watch.ErrTooSlow 429, a patch error 422 (415 for an unknown patch type),
 // anything else 500. kind and name fill the details.
 func ErrorStatus(err error, kind, group, name string) *Status {
@@ -120,6 +123,8 @@ func ErrorStatus(err error, kind, group, name string) *Status {
 		code, reason = http.StatusGone, ReasonExpired
 	case errors.Is(err, watch.ErrTooSlow):
 		code, reason = http.StatusTooManyRequests, ReasonTooManyRequests
+	case errors.Is(err, context.DeadlineExceeded):
+		code, reason = http.StatusGatewayTimeout, ReasonTimeout
 	case errors.Is(err, watch.ErrClosed):
 		code, reason = http.StatusServiceUnavailable, ReasonServiceUnavailable
 	default:

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -95,6 +98,53 @@ func (s *Server) hasQuota(ctx context.Context, ns string) (bool, error) {
 		return false, err
 	}
 	return len(res.KVs) > 0, nil
+}
+
+// prepareNamespaceDelete checks a namespace delete's preconditions, then
+// deletes the namespace's content (deleteNamespace), and returns the body
+// to pass on to the delete itself: the UID precondition only, since
+// marking the namespace Terminating changed its resourceVersion. A failed
+// precondition or a missing namespace changes nothing.
+func (s *Server) prepareNamespaceDelete(w http.ResponseWriter, r *http.Request, name string) ([]byte, error) {
+	var opts struct {
+		Preconditions *struct {
+			UID             *string `json:"uid"`
+			ResourceVersion *string `json:"resourceVersion"`
+		} `json:"preconditions"`
+	}
+	if r.Body != nil {
+		limit := s.cfg.MaxBodyBytes
+		if limit == 0 {
+			limit = rest.DefaultMaxBodyBytes
+		}
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		if err != nil {
+			return nil, rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge, "request body too large or unreadable: "+err.Error())
+		}
+		if len(bytes.TrimSpace(data)) > 0 {
+			if err := json.Unmarshal(data, &opts); err != nil {
+				return nil, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding DeleteOptions: "+err.Error())
+			}
+		}
+	}
+	ns, err := s.namespaces.Get(r.Context(), "", name)
+	if err != nil {
+		return nil, err
+	}
+	out := []byte("{}")
+	if p := opts.Preconditions; p != nil {
+		if p.UID != nil && *p.UID != ns.UID {
+			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("namespace %s: precondition failed: UID %s, not %s", name, ns.UID, *p.UID))
+		}
+		if p.ResourceVersion != nil && *p.ResourceVersion != ns.ResourceVersion {
+			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("namespace %s: precondition failed: resourceVersion %s, not %s", name, ns.ResourceVersion, *p.ResourceVersion))
+		}
+		out, _ = json.Marshal(map[string]any{"preconditions": map[string]string{"uid": ns.UID}})
+	}
+	if err := s.deleteNamespace(r.Context(), name); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // deleteNamespace marks the namespace Terminating (so nothing new is

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -36,8 +37,8 @@ func Example() {
 	// Admission: nothing is created in a namespace that does not exist.
 	p.Namespace = "nowhere"
 	_, err = pods.Create(ctx, p)
-	fmt.Println(store.ErrNotFound == nil, err != nil)
+	fmt.Println(errors.Is(err, store.ErrNotFound))
 	// Output:
 	// web Pending Always <nil>
-	// false true
+	// true
 }

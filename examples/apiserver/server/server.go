@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -367,10 +369,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	case info.Resource == "namespaces" && info.Verb == "delete" && info.Subresource == "":
-		if err := s.deleteNamespace(r.Context(), info.Name); err != nil {
+		body, err := s.prepareNamespaceDelete(w, r, info.Name)
+		if err != nil {
 			writeStatus(w, rest.ErrorStatus(err, "Namespace", "", info.Name))
 			return
 		}
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	case info.Resource == "pods" && info.Verb == "create" && info.Subresource == "":
 		// Serialize pod creates in namespaces with a quota, so that two
 		// creates cannot both take its last unit.
