@@ -100,12 +100,12 @@ func hammer(ctx context.Context, n int, d time.Duration, fn func(ctx context.Con
 }
 
 func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
-	cli, stop, err := startBenchEtcd()
+	srv0, stop, err := startBenchEtcd(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer stop()
-	backend := etcd.New(cli)
+	backend := srv0.Backend()
 	dir, err := os.MkdirTemp("", "setpoint-bench-apiserver-")
 	if err != nil {
 		return 0, 0, err
@@ -184,11 +184,12 @@ func freeAddr() (string, error) {
 }
 
 func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
-	cli, stop, err := startBenchEtcd()
+	etcdSrv, stop, err := startBenchEtcd(ctx)
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	defer stop()
+	cli := etcdSrv.Client()
 	dir, err := os.MkdirTemp("", "setpoint-bench-apiwatch-")
 	if err != nil {
 		return 0, 0, 0, err
@@ -203,7 +204,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 		return 0, 0, 0, err
 	}
 	data := filepath.Join(dir, "data")
-	cmd := exec.Command(bin, "--data-dir", data, "--listen", addr, "--etcd-servers", strings.Join(cli.Endpoints(), ","))
+	cmd := exec.Command(bin, "--data-dir", data, "--listen", addr, "--etcd-servers", strings.Join(etcdSrv.Endpoints(), ","))
 	if err := cmd.Start(); err != nil {
 		return 0, 0, 0, err
 	}
