@@ -15,8 +15,20 @@
 // supports, how to default and validate it, its server-side table columns
 // and its strategic-merge-patch schema.
 //
+// For the apiserver built on it, the package also derives from the
+// registry: discovery documents (CoreAPIVersions, Groups, Resources), OpenAPI
+// v3 documents (OpenAPIV3Discovery, OpenAPIV3: kubectl reads them to compute
+// apply patches and to learn that the server validates fields) and a
+// Swagger 2.0 document (OpenAPIV2, JSON), error responses (ErrorStatus,
+// InvalidStatus), the create/update/status-update preparation of each kind
+// (Kind.PrepareForCreate, PrepareForUpdate, PrepareForStatusUpdate), and
+// ResourceQuota accounting (PodUsage, CheckQuota).
+//
 // Contract:
-//   - Default fills unset fields only and is idempotent.
+//   - Default fills unset fields only and is idempotent. Call Default
+//     before Validate: validation requires the defaulted fields (restart
+//     policy, pull policy, protocols, strategies), and requires
+//     metadata.namespace to be set on namespaced kinds.
 //   - Validate and ValidateUpdate return nil or a store.FieldErrors (which
 //     wraps store.ErrInvalid) naming every invalid field by its JSON path,
 //     such as "spec.containers[0].image"; they never modify the object.

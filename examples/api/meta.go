@@ -221,7 +221,7 @@ type LabelSelector struct {
 
 // LabelSelectorRequirement is one expression: key, operator and values.
 type LabelSelectorRequirement struct {
-	Key string `json:"key" patchStrategy:"merge" patchMergeKey:"key"`
+	Key string `json:"key"`
 	// Operator is In, NotIn, Exists or DoesNotExist.
 	Operator string   `json:"operator"`
 	Values   []string `json:"values,omitempty"`

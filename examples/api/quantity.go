@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 )
 
 // Format is how a Quantity prints, remembered from the text it was parsed from.
@@ -46,9 +45,9 @@ const (
 )
 
 var (
-	binarySuffixes  = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
-	decimalSuffixes = map[string]int32{"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-	decimalByExp    = map[int32]string{-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+	binarySuffixes = []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
+	// decimalByExp[(e+9)/3] is the suffix of exponent e, -9 <= e <= 18.
+	decimalByExp = [10]string{"n", "u", "m", "", "k", "M", "G", "T", "P", "E"}
 )
 
 // ParseQuantity parses text such as "100m", "1Gi", "2", "1.5", "500Mi",
@@ -66,7 +65,8 @@ func ParseQuantity(s string) (Quantity, error) {
 		neg = s[0] == '-'
 		i++
 	}
-	digits := make([]byte, 0, len(s))
+	var buf [24]byte
+	digits := buf[:0]
 	frac := 0
 	seenPoint, seenDigit := false, false
 	for ; i < len(s); i++ {
@@ -92,7 +92,7 @@ func ParseQuantity(s string) (Quantity, error) {
 	format := DecimalSI
 	var exp10 int64
 	bin := 0
-	dec, isDecimal := decimalSuffixes[suffix]
+	dec, isDecimal := decimalSuffix(suffix)
 	switch {
 	case isDecimal:
 		exp10 = int64(dec)
@@ -132,6 +132,9 @@ func ParseQuantity(s string) (Quantity, error) {
 	}
 	if len(digits) > maxDigits {
 		return fail(fmt.Sprintf("more than %d significant digits", maxDigits))
+	}
+	if q, ok := fastParse(digits, bin, neg, exp10-int64(frac), format); ok {
+		return q, nil
 	}
 	n := new(big.Int)
 	n.SetString(string(digits), 10)
@@ -199,6 +202,80 @@ func fromBig(n *big.Int, scale int64, f Format) (Quantity, error) {
 	return Quantity{v: n.Int64(), scale: int32(scale), format: f}, nil
 }
 
+// decimalSuffix returns the exponent of a decimal SI suffix.
+func decimalSuffix(s string) (int32, bool) {
+	if len(s) > 1 {
+		return 0, false
+	}
+	if s == "" {
+		return 0, true
+	}
+	for i, d := range decimalByExp {
+		if d == s {
+			return int32(3*i - 9), true
+		}
+	}
+	return 0, false
+}
+
+var pow10 = [19]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
+
+// fastParse handles the common case without big numbers: at most 18
+// significant digits whose binary-scaled value fits in an int64 and needs no
+// rounding.
+func fastParse(digits []byte, bin int, neg bool, scale int64, f Format) (Quantity, bool) {
+	if len(digits) > 18 {
+		return Quantity{}, false
+	}
+	var v int64
+	for _, c := range digits {
+		v = v*10 + int64(c-'0')
+	}
+	if bin > 0 {
+		shift := uint(10 * bin)
+		if v > math.MaxInt64>>shift {
+			return Quantity{}, false
+		}
+		v <<= shift
+	}
+	if v == 0 {
+		return Quantity{format: f}, true
+	}
+	for v%10 == 0 {
+		v /= 10
+		scale++
+	}
+	if scale < minScale || scale > maxScale {
+		return Quantity{}, false
+	}
+	if neg {
+		v = -v
+	}
+	return Quantity{v: v, scale: int32(scale), format: f}, true
+}
+
+// mulPow10 returns v * 10^d (0 <= d), or false on overflow.
+func mulPow10(v int64, d int32) (int64, bool) {
+	if d < 0 || d > 18 {
+		return 0, v == 0 && d >= 0
+	}
+	p := pow10[d]
+	r := v * p
+	if v != 0 && (r/p != v || (v > 0) != (r > 0)) {
+		return 0, false
+	}
+	return r, true
+}
+
+// aligned returns q and y as integers at their common (smaller) scale, or
+// false if that overflows an int64.
+func aligned(q, y Quantity) (a, b int64, scale int32, ok bool) {
+	scale = min(q.scale, y.scale)
+	a, ok1 := mulPow10(q.v, q.scale-scale)
+	b, ok2 := mulPow10(y.v, y.scale-scale)
+	return a, b, scale, ok1 && ok2
+}
+
 func normalize(v int64, scale int32, f Format) Quantity {
 	q, err := fromBig(big.NewInt(v), int64(scale), f)
 	if err != nil { // cannot happen for an int64 input
@@ -240,6 +317,15 @@ func (q Quantity) IsZero() bool { return q.v == 0 }
 
 // Cmp compares values exactly: -1 if q < y, 0 if equal, +1 if q > y.
 func (q Quantity) Cmp(y Quantity) int {
+	if a, b, _, ok := aligned(q, y); ok {
+		switch {
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	}
 	s := min(q.scale, y.scale)
 	return q.bigAt(s).Cmp(y.bigAt(s))
 }
@@ -263,6 +349,14 @@ func (q Quantity) combine(y Quantity, sub bool) Quantity {
 	f := q.format
 	if f == "" {
 		f = y.format
+	}
+	if a, b, scale, ok := aligned(q, y); ok {
+		if sub {
+			b = -b
+		}
+		if r := a + b; (b >= 0) == (r >= a) && b != math.MinInt64 {
+			return normalize(r, scale, f)
+		}
 	}
 	s := min(q.scale, y.scale)
 	a, b := q.bigAt(s), y.bigAt(s)
@@ -296,11 +390,12 @@ func (q Quantity) Neg() Quantity {
 	return Quantity{v: -q.v, scale: q.scale, format: q.format}
 }
 
-// Value returns the value rounded up to an integer (saturating at the int64
-// limits).
+// Value returns the value as an integer, rounded away from zero (as
+// Kubernetes does), saturating at the int64 limits.
 func (q Quantity) Value() int64 { return q.scaledValue(0) }
 
-// MilliValue returns the value times 1000, rounded up (saturating).
+// MilliValue returns the value times 1000, rounded away from zero
+// (saturating).
 func (q Quantity) MilliValue() int64 { return q.scaledValue(-3) }
 
 func (q Quantity) scaledValue(scale int32) int64 {
@@ -316,8 +411,8 @@ func (q Quantity) scaledValue(scale int32) int64 {
 	}
 	div := new(big.Int).Exp(bigTen, big.NewInt(int64(scale-q.scale)), nil)
 	quo, rem := new(big.Int).QuoRem(big.NewInt(q.v), div, new(big.Int))
-	if rem.Sign() > 0 {
-		quo.Add(quo, big.NewInt(1)) // ceiling
+	if rem.Sign() != 0 { // away from zero, as Kubernetes rounds
+		quo.Add(quo, big.NewInt(int64(rem.Sign())))
 	}
 	return quo.Int64()
 }
@@ -331,10 +426,7 @@ func (q Quantity) String() string {
 		return "0"
 	}
 	if q.format == BinarySI && q.scale >= 0 {
-		n := q.bigAt(0)
-		abs := new(big.Int).Abs(n)
-		if n.IsInt64() && abs.Cmp(big.NewInt(1024)) >= 0 {
-			v := n.Int64()
+		if v, ok := mulPow10(q.v, q.scale); ok && (v >= 1024 || v <= -1024) {
 			k := 0
 			for k < len(binarySuffixes)-1 && v%1024 == 0 {
 				v /= 1024
@@ -351,17 +443,19 @@ func (q Quantity) String() string {
 	if !exponent && e > 18 {
 		e = 18
 	}
-	mant := new(big.Int).Mul(big.NewInt(q.v), new(big.Int).Exp(bigTen, big.NewInt(int64(q.scale-e)), nil))
-	var b strings.Builder
-	b.WriteString(mant.String())
+	var mant string
+	if m, ok := mulPow10(q.v, q.scale-e); ok {
+		mant = strconv.FormatInt(m, 10)
+	} else {
+		mant = new(big.Int).Mul(big.NewInt(q.v), new(big.Int).Exp(bigTen, big.NewInt(int64(q.scale-e)), nil)).String()
+	}
 	if exponent {
 		if e != 0 {
-			b.WriteString("e" + strconv.Itoa(int(e)))
+			return mant + "e" + strconv.Itoa(int(e))
 		}
-	} else {
-		b.WriteString(decimalByExp[e])
+		return mant
 	}
-	return b.String()
+	return mant + decimalByExp[(e+9)/3]
 }
 
 // MarshalJSON encodes the canonical string.

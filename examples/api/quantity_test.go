@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 )
@@ -102,8 +103,8 @@ func TestQuantityCompareAndAdd(t *testing.T) {
 	if !zero.IsZero() || zero.String() != "0" || zero.Add(MustParse("1Ki")).String() != "1Ki" {
 		t.Error("zero quantity misbehaves")
 	}
-	if MustParse("1.2").Value() != 2 || MustParse("-1.2").Value() != -1 {
-		t.Error("Value must round up")
+	if MustParse("1.2").Value() != 2 || MustParse("-1.2").Value() != -2 || MustParse("-1n").MilliValue() != -1 {
+		t.Error("Value must round away from zero")
 	}
 	// huge values stay exact in comparisons
 	if MustParse("8E").Add(MustParse("8E")).Cmp(MustParse("16E")) != 0 {
@@ -177,4 +178,35 @@ func TestQuantityTinyRoundsToNano(t *testing.T) {
 			t.Errorf("%.20s...: %v %v, want %s", in, q, err, want)
 		}
 	}
+}
+
+// The int64 fast paths of Cmp and Add agree with exact big-number arithmetic.
+func FuzzQuantityArithmetic(f *testing.F) {
+	f.Add("100m", "1Gi")
+	f.Add("9E", "9E")
+	f.Add("-1n", "1n")
+	f.Add("123456789012345678", "0.000000001")
+	f.Add("1e30", "-1e30")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		q, err1 := ParseQuantity(a)
+		r, err2 := ParseQuantity(b)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		s := min(q.scale, r.scale)
+		x, y := q.bigAt(s), r.bigAt(s)
+		if got, want := q.Cmp(r), x.Cmp(y); got != want {
+			t.Fatalf("Cmp(%s, %s) = %d, want %d", q, r, got, want)
+		}
+		exact := new(big.Int).Add(x, y)
+		sum := q.Add(r)
+		if exact.IsInt64() && sum.scale >= s {
+			if sum.bigAt(s).Cmp(exact) != 0 {
+				t.Fatalf("%s + %s = %s, want %s * 10^%d", q, r, sum, exact, s)
+			}
+		}
+		if diff := q.Sub(r); new(big.Int).Sub(x, y).IsInt64() && exact.IsInt64() && diff.Add(r).Cmp(q) != 0 {
+			t.Fatalf("(%s - %s) + %s != %s", q, r, r, q)
+		}
+	})
 }

@@ -1,11 +1,15 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest/patch"
 )
 
 func TestInvalidStatus(t *testing.T) {
@@ -83,3 +87,46 @@ type (
 	storeFieldError  = store.FieldError
 	storeFieldErrors = store.FieldErrors
 )
+
+func TestErrorStatus(t *testing.T) {
+	pods, deploys := PodKind.Resource(), DeploymentKind.Resource()
+	_, fsErr := PodKind.FieldFilter("spec.bogus=1")
+	_, patchErr := patch.MergePatch([]byte(`{}`), []byte(`{`))
+	_, testErr := patch.JSONPatch([]byte(`{"a":1}`), []byte(`[{"op":"test","path":"/a","value":2}]`))
+	_, typeErr := patch.ParseType("text/plain")
+	cases := []struct {
+		err    error
+		r      Resource
+		code   int32
+		reason string
+		msg    string
+	}{
+		{fmt.Errorf("get: %w", store.ErrNotFound), pods, 404, "NotFound", `pods "web" not found`},
+		{store.ErrNotFound, deploys, 404, "NotFound", `deployments.apps "web" not found`},
+		{store.ErrAlreadyExists, pods, 409, "AlreadyExists", `pods "web" already exists`},
+		{&store.ConflictError{Key: "/k", Expected: 1, Current: 2}, pods, 409, "Conflict", `Operation cannot be fulfilled on pods "web": conflict`},
+		{store.ErrGone, pods, 410, "Expired", ""},
+		{fmt.Errorf("%w: %w", store.ErrTooLarge, store.ErrInvalid), pods, 413, "RequestEntityTooLarge", ""},
+		{store.FieldErrors{{Field: "spec.x", Reason: "Required value"}}, pods, 422, "Invalid", `Pod "web" is invalid: spec.x: Required value`},
+		{&store.FieldError{Field: "metadata.name", Value: "A", Reason: "Invalid value: bad"}, pods, 422, "Invalid", `Pod "web" is invalid: metadata.name: Invalid value: "A": bad`},
+		{fsErr, pods, 400, "BadRequest", `"spec.bogus" is not a known field selector`},
+		{patchErr, pods, 400, "BadRequest", "not valid JSON"},
+		{testErr, pods, 422, "Invalid", "test operation failed"},
+		{typeErr, pods, 415, "UnsupportedMediaType", "unsupported patch type"},
+		{fmt.Errorf("%w: q", ErrQuotaExceeded), pods, 403, "Forbidden", `pods "web" is forbidden: exceeded quota`},
+		{context.DeadlineExceeded, pods, 504, "Timeout", ""},
+		{errors.New("disk on fire"), pods, 500, "InternalError", "disk on fire"},
+	}
+	for _, c := range cases {
+		s := ErrorStatus(c.err, c.r, "web")
+		if s.Code != c.code || s.Reason != c.reason || !strings.Contains(s.Message, c.msg) || s.Kind != "Status" || s.Status != StatusFailure {
+			t.Errorf("%v: got %d %s %q", c.err, s.Code, s.Reason, s.Message)
+		}
+	}
+	if s := ErrorStatus(store.ErrNotFound, pods, "web"); s.Details == nil || s.Details.Name != "web" || s.Details.Kind != "pods" {
+		t.Errorf("details: %+v", s.Details)
+	}
+	if s := ErrorStatus(nil, pods, ""); s.Code != 200 || s.Status != StatusSuccess {
+		t.Error("nil error")
+	}
+}

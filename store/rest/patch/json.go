@@ -1,11 +1,9 @@
 package patch
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,20 +19,16 @@ var ErrTestFailed = fmt.Errorf("%w: test operation failed", ErrInvalidPatch)
 
 // decode parses one JSON value, keeping numbers exact (json.Number).
 func decode(what string, data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := parseJSON(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not valid JSON: %v", ErrInvalidPatch, what, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: %s has data after the JSON value", ErrInvalidPatch, what)
 	}
 	return v, nil
 }
 
+// encode writes v as JSON with sorted object keys.
 func encode(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+	b, err := appendJSON(make([]byte, 0, 512), v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot encode result: %v", ErrInvalidPatch, err)
 	}

@@ -2,6 +2,7 @@ package patch
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -25,8 +26,10 @@ const (
 //     merged list: removes the element with that key), "merge" is the default;
 //     a list element {"$patch":"replace"} replaces the whole list;
 //   - "$deleteFromPrimitiveList/<field>": [values] removes scalars;
-//   - "$setElementOrder/<field>": [...] orders the merged list (elements it
-//     does not name keep their relative order, after the named ones);
+//   - "$setElementOrder/<field>": [...] orders the merged list;
+//   - merged lists are ordered as Kubernetes orders them: the items the
+//     patch names (in $setElementOrder, else in the patch list) in that
+//     order, interleaved with the other items by their old positions;
 //   - "$retainKeys": [names] drops the object's other fields.
 //
 // Members the schema does not know merge like a JSON merge patch. Errors
@@ -112,7 +115,8 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		}
 	}
 	// $deleteFromPrimitiveList first, so the patch's own values can re-add.
-	for _, k := range sortedKeys(patch) {
+	keys := sortedKeys(patch)
+	for _, k := range keys {
 		field, ok := strings.CutPrefix(k, deleteFromPrimitiveKey)
 		if !ok {
 			continue
@@ -140,7 +144,16 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		}
 		orig[field] = kept
 	}
-	for _, k := range sortedKeys(patch) {
+	var originals map[string]any // list values before merging, for $setElementOrder
+	for _, k := range keys {
+		if field, ok := strings.CutPrefix(k, setElementOrderKey); ok {
+			if originals == nil {
+				originals = map[string]any{}
+			}
+			originals[field] = orig[field]
+		}
+	}
+	for _, k := range keys {
 		v := patch[k]
 		if strings.HasPrefix(k, "$") {
 			switch {
@@ -167,11 +180,7 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 			if err != nil {
 				return nil, err
 			}
-			if d, _ := pv[directiveKey].(string); d == "delete" {
-				delete(orig, k)
-				continue
-			}
-			orig[k] = m
+			orig[k] = m // "$patch": "delete" leaves an empty object, as in Kubernetes
 		case []any:
 			ol, _ := orig[k].([]any)
 			l, err := mergeList(ol, pv, f, fp)
@@ -183,7 +192,7 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 			orig[k] = v
 		}
 	}
-	for _, k := range sortedKeys(patch) {
+	for _, k := range keys {
 		field, ok := strings.CutPrefix(k, setElementOrderKey)
 		if !ok {
 			continue
@@ -201,11 +210,18 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		if f != nil {
 			key = f.MergeKey
 		}
-		sorted, err := reorder(cur, order, key, join(path, field))
-		if err != nil {
-			return nil, err
+		for i, o := range order {
+			if _, isMap := o.(map[string]any); key != "" && !isMap {
+				return nil, invalid(fmt.Sprintf("%s[%d]", join(path, field), i), "$setElementOrder element must be an object with merge key %q", key)
+			}
+			if m, isMap := o.(map[string]any); key != "" && isMap {
+				if _, ok := m[key]; !ok {
+					return nil, invalid(fmt.Sprintf("%s[%d]", join(path, field), i), "$setElementOrder element has no merge key %q", key)
+				}
+			}
 		}
-		orig[field] = sorted
+		before, _ := originals[field].([]any)
+		orig[field] = normalizeOrder(cur, order, before, key)
 	}
 	return orig, nil
 }
@@ -227,14 +243,21 @@ func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
 	// A {"$patch":"replace"} element replaces the list with the others.
 	replace := false
 	rest := make([]any, 0, len(patch))
-	for _, e := range patch {
+	merging := f != nil && f.Merge && f.MergeKey != ""
+	for i, e := range patch {
 		if m, ok := e.(map[string]any); ok {
-			if d, ok := m[directiveKey]; ok && len(m) == 1 {
-				if d != "replace" {
-					return nil, invalid(path, "a list element with only $patch must say replace, not %s", short(d))
-				}
+			d, has := m[directiveKey]
+			switch {
+			case has && d == "replace" && (merging || len(m) == 1):
+				// In a merged list an element saying "replace" (with or
+				// without other members) replaces the list with the other
+				// elements, as Kubernetes does.
 				replace = true
 				continue
+			case has && d == "merge" && merging:
+				return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "$patch: merge is not supported on list elements")
+			case has && len(m) == 1 && d != "delete":
+				return nil, invalid(path, "a list element with only $patch must say replace or delete, not %s", short(d))
 			}
 		}
 		rest = append(rest, e)
@@ -267,7 +290,7 @@ func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
 				out = append(out, e)
 			}
 		}
-		return out, nil
+		return normalizeOrder(out, rest, orig, ""), nil
 	}
 	key := f.MergeKey
 	out := append([]any(nil), orig...)
@@ -317,7 +340,13 @@ func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
 		}
 		out[idx] = m
 	}
-	return out, nil
+	order := make([]any, 0, len(rest))
+	for _, e := range rest {
+		if d, _ := e.(map[string]any)[directiveKey]; d != "delete" {
+			order = append(order, e)
+		}
+	}
+	return normalizeOrder(out, order, orig, key), nil
 }
 
 // cleanList copies a replacing list, processing directives inside its objects.
@@ -341,9 +370,13 @@ func cleanList(list []any, elem *Schema, path string) ([]any, error) {
 	return out, nil
 }
 
-// reorder sorts cur so that the elements named in order come first, in that
-// order; the others follow in their current relative order.
-func reorder(cur, order []any, key, path string) ([]any, error) {
+// normalizeOrder orders a merged list as Kubernetes does. The items named
+// in order (the patch's own list, or its $setElementOrder) come in that
+// order; the other items ("server-only") keep their order in original; the
+// two sequences are then interleaved: walking both, a server-only item goes
+// first when original has it before the next named item, and a named item
+// that original does not have goes first.
+func normalizeOrder(merged, order, original []any, key string) []any {
 	id := func(v any) (any, bool) {
 		if key == "" {
 			return v, true
@@ -355,28 +388,51 @@ func reorder(cur, order []any, key, path string) ([]any, error) {
 		k, ok := m[key]
 		return k, ok
 	}
-	used := make([]bool, len(cur))
-	out := make([]any, 0, len(cur))
-	for i, o := range order {
-		want, ok := id(o)
+	index := func(list []any, v any) int {
+		want, ok := id(v)
 		if !ok {
-			return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "$setElementOrder element has no merge key %q", key)
+			return -1
 		}
-		for j, c := range cur {
-			if used[j] {
-				continue
+		for i, x := range list {
+			if got, ok := id(x); ok && Equal(got, want) {
+				return i
 			}
-			if got, ok := id(c); ok && Equal(got, want) {
-				used[j] = true
-				out = append(out, c)
-				break
+		}
+		return -1
+	}
+	var named, serverOnly []any
+	for _, m := range merged {
+		if index(order, m) >= 0 {
+			named = append(named, m)
+		} else {
+			serverOnly = append(serverOnly, m)
+		}
+	}
+	sort.SliceStable(named, func(i, j int) bool { return index(order, named[i]) < index(order, named[j]) })
+	sort.SliceStable(serverOnly, func(i, j int) bool {
+		a, b := index(original, serverOnly[i]), index(original, serverOnly[j])
+		return a >= 0 && b >= 0 && a < b
+	})
+	out := make([]any, 0, len(merged))
+	i, j := 0, 0
+	for i < len(serverOnly) || j < len(named) {
+		switch {
+		case j >= len(named):
+			out = append(out, serverOnly[i])
+			i++
+		case i >= len(serverOnly):
+			out = append(out, named[j])
+			j++
+		default:
+			li, ri := index(original, serverOnly[i]), index(original, named[j])
+			if li >= 0 && ri >= 0 && li < ri {
+				out = append(out, serverOnly[i])
+				i++
+			} else {
+				out = append(out, named[j])
+				j++
 			}
 		}
 	}
-	for j, c := range cur {
-		if !used[j] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return out
 }

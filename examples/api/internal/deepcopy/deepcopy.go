@@ -1,8 +1,3 @@
-// Package deepcopy copies Go values deeply by reflection: pointers, slices,
-// maps and interfaces reachable through exported fields are duplicated, so
-// that the copy shares no mutable memory with the original. Unexported
-// fields are copied by value (types such as time.Time keep their immutable
-// internal pointers).
 package deepcopy
 
 import (

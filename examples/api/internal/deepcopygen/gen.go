@@ -1,9 +1,3 @@
-// Package deepcopygen writes DeepCopy code for Go struct types: for each
-// root type a DeepCopy method, and for every struct type reachable from the
-// roots a copy function that duplicates its pointers, slices and maps. It
-// works by reflection on the types themselves, so the generated code always
-// matches them; a test in the api package regenerates it and fails when the
-// committed file is stale.
 package deepcopygen
 
 import (
