@@ -68,7 +68,7 @@ func benchAPIServer(ctx context.Context) ([]Result, error) {
 	return results, nil
 }
 
-func benchPod(name string) *api.Pod {
+func apiBenchPod(name string) *api.Pod {
 	p := api.PodKind.New()
 	p.Namespace, p.Name = "default", name
 	p.Labels = map[string]string{"app": "bench"}
@@ -132,7 +132,7 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 	}
 	for round := range 2 {
 		a, err := hammer(ctx, apiCreateClients, apiCreateDur, func(ctx context.Context, w, i int) error {
-			p := benchPod(fmt.Sprintf("s%d-%d-%d", round, w, i))
+			p := apiBenchPod(fmt.Sprintf("s%d-%d-%d", round, w, i))
 			api.PodKind.Default(p)
 			_, err := typed.Create(ctx, p)
 			return err
@@ -141,7 +141,7 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 			return 0, 0, fmt.Errorf("typed store: %w", err)
 		}
 		o, err := hammer(ctx, apiCreateClients, apiCreateDur, func(ctx context.Context, w, i int) error {
-			_, err := pods.Create(ctx, benchPod(fmt.Sprintf("h%d-%d-%d", round, w, i)))
+			_, err := pods.Create(ctx, apiBenchPod(fmt.Sprintf("h%d-%d-%d", round, w, i)))
 			return err
 		})
 		if err != nil {
@@ -324,7 +324,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 			}
 		})
 	}
-	if _, err := typed.Create(ctx, benchPod("warmup")); err != nil {
+	if _, err := typed.Create(ctx, apiBenchPod("warmup")); err != nil {
 		return 0, 0, 0, err
 	}
 	select {
@@ -339,7 +339,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 	for w := range writers {
 		g.Go(func() error {
 			for i := w; i < apiWatchEvents; i += writers {
-				if _, err := typed.Create(gctx, benchPod(fmt.Sprintf("w%d", i))); err != nil {
+				if _, err := typed.Create(gctx, apiBenchPod(fmt.Sprintf("w%d", i))); err != nil {
 					return err
 				}
 			}

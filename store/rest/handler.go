@@ -155,6 +155,8 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 		return h.patch(ctx, w, r, info)
 	case "delete":
 		return h.delete(ctx, w, r, info)
+	case "deletecollection":
+		return h.deleteCollection(ctx, w, r, info)
 	}
 	return methodNotAllowed(r.Method, h.res.Name)
 }

@@ -245,6 +245,17 @@ func TestCRUDAndErrors(t *testing.T) {
 	if err != nil || len(p2.Items) != 1 || p2.Continue != "" || p2.Items[0].Name == p1.Items[0].Name {
 		t.Fatalf("page 2: %+v %v", p2, err)
 	}
+	// deletecollection with a selector deletes only what matches
+	if _, err := ts.st.Create(ctx, storetest.NewWidget("ns", "dc1", map[string]string{"dc": "yes"})); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body = ts.do(t, "DELETE", widgets+"?labelSelector=dc%3Dyes", "", "")
+	if _, err := ts.st.Get(ctx, "ns", "dc1"); code != 200 || !strings.Contains(string(body), "dc1") || !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deletecollection: %d %s; dc1: %v", code, body, err)
+	}
+	if _, err := ts.st.Get(ctx, "ns", "a"); err != nil {
+		t.Fatalf("deletecollection deleted a non-matching object: %v", err)
+	}
 	// delete with a finalizer: 202 and the object stays until it is removed
 	if _, err := ts.st.GuaranteedUpdate(ctx, "ns", "a", func(w *widget) (*widget, error) { w.Finalizers = []string{"x/y"}; return w, nil }); err != nil {
 		t.Fatal(err)

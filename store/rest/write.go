@@ -280,6 +280,42 @@ func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.
 	return nil
 }
 
+// deleteCollection deletes every object the list's selectors match, one
+// by one (each through admission), and answers with the list of what it
+// deleted. Objects that vanish meanwhile are skipped; the first other
+// error stops it (the objects deleted before stay deleted, as in
+// Kubernetes).
+func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	sel, filter, err := h.selectors(r)
+	if err != nil {
+		return err
+	}
+	l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: filter})
+	if err != nil {
+		return err
+	}
+	deleted := make([]T, 0, len(l.Items))
+	for _, obj := range l.Items {
+		m := obj.GetObjectMeta()
+		one := info
+		one.Namespace, one.Name, one.Verb = m.Namespace, m.Name, "delete"
+		if err := h.admit(ctx, one, "delete", nil, nil); err != nil {
+			return err
+		}
+		out, err := h.st.Delete(ctx, m.Namespace, m.Name, store.WithPreconditionUID(m.UID))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		deleted = append(deleted, out)
+	}
+	writeJSON(w, http.StatusOK, &wireList[T]{Kind: h.cfg.ListKind, APIVersion: h.res.APIVersion,
+		Metadata: listMeta{ResourceVersion: store.FormatRevision(l.Revision)}, Items: deleted})
+	return nil
+}
+
 // scaleWire is the part of an autoscaling/v1 Scale that a write reads.
 type scaleWire struct {
 	Metadata struct {

@@ -160,6 +160,16 @@ func TestKubectl(t *testing.T) {
 	}
 	// get -w sees a change made through the store
 	testKubectlWatch(t, s, pods)
+	// delete by selector removes only the matching pod
+	if out = s.kubectl(t, false, "delete", "pods", "-l", "app=db"); !strings.Contains(out, `pod "other" deleted`) {
+		t.Fatalf("delete -l app=db: %s", out)
+	}
+	if _, err := pods.Get(ctx, "default", "other"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("pod other after delete -l: %v", err)
+	}
+	if _, err := pods.Get(ctx, "default", "web"); err != nil {
+		t.Fatalf("delete -l app=db removed web: %v", err)
+	}
 	// delete
 	if out = s.kubectl(t, false, "delete", "pod", "web"); !strings.Contains(out, `pod "web" deleted`) {
 		t.Fatalf("delete: %s", out)

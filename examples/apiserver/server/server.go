@@ -336,7 +336,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeStatus(w, rest.NewStatus(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "method not allowed"))
 			return
 		}
-		if !s.discovery(w, r) && !s.openAPIV3(w, r) {
+		if !s.discovery(w, r) && !s.openAPI(w, r) {
 			writeStatus(w, rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
 		}
 		return
