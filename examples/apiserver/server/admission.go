@@ -17,6 +17,10 @@ import (
 // admit is the admission chain every resource runs after defaulting and
 // validation: namespace lifecycle, then ResourceQuota for pods.
 func (s *Server) admit(ctx context.Context, a rest.Attributes) error {
+	if a.Resource.Name == "resourcequotas" && (a.Verb == "create" || a.Verb == "update" || a.Verb == "patch") {
+		// enforce it at once, before the quota cache has seen it
+		s.quotaNS.Store(a.Namespace, struct{}{})
+	}
 	if a.Verb == "create" && a.Resource.Namespaced && a.Subresource == "" {
 		if err := s.admitNamespace(ctx, a.Namespace, a.Resource, a.Object); err != nil {
 			return err
@@ -61,6 +65,9 @@ func (s *Server) admitNamespace(ctx context.Context, ns string, r store.Resource
 // namespace. Pod creates in a namespace with a quota are serialized (see
 // podCreate), so two creates cannot both take the last unit of a quota.
 func (s *Server) admitQuota(ctx context.Context, p *api.Pod) error {
+	if has, err := s.hasQuota(ctx, p.Namespace); err != nil || !has {
+		return err
+	}
 	quotas, err := s.quotas.List(ctx, p.Namespace, store.ListOptions{})
 	if err != nil || len(quotas.Items) == 0 {
 		return err
@@ -85,11 +92,15 @@ func (s *Server) admitQuota(ctx context.Context, p *api.Pod) error {
 	return nil
 }
 
-// hasQuota reports whether namespace ns has a ResourceQuota, from the
-// quota cache once it has synced (a quota is enforced from the moment the
-// cache sees it, a few milliseconds after its creation), else from the
-// store.
+// hasQuota reports whether namespace ns has (or may have) a
+// ResourceQuota: true for a namespace whose quotas were written through
+// this server, else what the quota cache says once it has synced (a quota
+// written by another client is enforced from the moment the cache sees it,
+// milliseconds later), else what the store says.
 func (s *Server) hasQuota(ctx context.Context, ns string) (bool, error) {
+	if _, ok := s.quotaNS.Load(ns); ok {
+		return true, nil
+	}
 	if found, ok := s.quotaCache.any(func(q *api.ResourceQuota) bool { return q.Namespace == ns }); ok {
 		return found, nil
 	}

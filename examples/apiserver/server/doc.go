@@ -6,8 +6,9 @@
 // It serves /api/v1/... and /apis/<group>/<version>/... (namespaced and
 // all-namespace lists, watch, subresources), legacy discovery (/api, /apis,
 // /api/v1, /apis/<g>/<v>), /version, /healthz, /livez and /readyz.
-// OpenAPI documents are not served (404); kubectl falls back to working
-// without them.
+// /openapi/v2 and /openapi/v3 serve the api registry's documents, so
+// kubectl validates on the server (fieldValidation=Strict) and computes
+// apply patches from the served schemas.
 //
 // # Contract
 //
@@ -23,8 +24,10 @@
 //   - Admission: defaulting and validation of each kind; namespace
 //     lifecycle (nothing is created in a missing or terminating
 //     namespace); ResourceQuota on pods, cpu and memory per namespace
-//     (pod creates are serialized, so a quota is never overcommitted by
-//     one apiserver). Deleting a namespace deletes its content first.
+//     (pod creates in a namespace with a quota are serialized, so one
+//     apiserver never overcommits a quota; a quota written around this
+//     server, straight to etcd, is enforced once its cache sees it).
+//     Deleting a namespace deletes its content first.
 //   - Limits: request bodies over MaxBodyBytes get 413; more than
 //     MaxInflight concurrent requests, or more than RateLimit per second,
 //     get 429. Rejected requests write nothing.

@@ -103,6 +103,7 @@ type Server struct {
 	podCreate  sync.Mutex // serializes pod creates for quota admission
 	nsCache    *objCache[*api.Namespace]
 	deletedNS  sync.Map // names of namespaces deleted through this server
+	quotaNS    sync.Map // namespaces whose quotas were written through this server
 	quotaCache *objCache[*api.ResourceQuota]
 
 	ln       net.Listener
