@@ -13,6 +13,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/etcdtest"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -288,5 +289,41 @@ func TestShutdownEndsWatches(t *testing.T) {
 	}
 	if !errors.Is(w.Err(), watch.ErrClosed) {
 		t.Fatalf("watch ended with %v, want a clean end (ErrClosed)", w.Err())
+	}
+}
+
+func TestExternalEtcd(t *testing.T) {
+	e := etcdtest.Start(t)
+	s := startServer(t, func(c *Config) { c.EtcdServers = e.Endpoints() })
+	if _, err := podClient(t, s).Create(context.Background(), newPod("default", "ext", nil)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.New[*api.Pod](e.Backend(), api.PodKind.Resource())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(context.Background(), "default", "ext"); err != nil {
+		t.Fatalf("the pod is not in the external etcd: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "DataDir is required"},
+		{Config{DataDir: "x", Listen: "nope"}, "Listen"},
+		{Config{DataDir: "x", Listen: "127.0.0.1:99999"}, "bad port"},
+		{Config{DataDir: "x", RateLimit: -1}, "must not be negative"},
+	} {
+		if _, err := Start(context.Background(), tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Start(%+v) = %v, want an error mentioning %q", tc.cfg, err, tc.want)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "rules.json"), []byte(`[{"user":"a"}]`), 0o600)
+	if _, err := Start(context.Background(), Config{DataDir: dir, AuthzFile: filepath.Join(dir, "rules.json")}); err == nil || !strings.Contains(err.Error(), "verbs") {
+		t.Errorf("bad rules file: %v", err)
 	}
 }
