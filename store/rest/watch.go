@@ -189,6 +189,7 @@ type subscription[T store.Object] struct {
 	cache  watch.Watcher[*change[T]]
 	direct watch.Watcher[T]
 	filter watchFilter
+	done   <-chan struct{} // closed when the cache stops (shutdown)
 }
 
 func (c *watchCache[T]) subscribe(ctx context.Context, afterRev int64, bookmarks bool, f watchFilter) (*subscription[T], error) {
@@ -205,7 +206,7 @@ func (c *watchCache[T]) subscribe(ctx context.Context, afterRev int64, bookmarks
 	}
 	w, err := c.bc.Subscribe(ctx, afterRev, opts...)
 	if err == nil {
-		return &subscription[T]{cache: w, filter: f}, nil
+		return &subscription[T]{cache: w, filter: f, done: c.done}, nil
 	}
 	if !errors.Is(err, watch.ErrGone) {
 		if errors.Is(err, watch.ErrClosed) {
@@ -218,7 +219,7 @@ func (c *watchCache[T]) subscribe(ctx context.Context, afterRev int64, bookmarks
 	if err != nil {
 		return nil, err
 	}
-	return &subscription[T]{direct: d, filter: f}, nil
+	return &subscription[T]{direct: d, filter: f, done: c.done}, nil
 }
 
 func (s *subscription[T]) stop() {
@@ -242,6 +243,8 @@ func (s *subscription[T]) next(ctx context.Context, block bool) (ev outEvent[T],
 				case e, open = <-s.direct.Events():
 				case <-ctx.Done():
 					return outEvent[T]{err: ctx.Err()}, false, true
+				case <-s.done:
+					return outEvent[T]{err: watch.ErrClosed}, false, true
 				}
 			} else {
 				select {

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/memory"
 	"github.com/setpoint-dev/setpoint/store/storetest"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -119,5 +121,56 @@ func TestWatchGoneAndOldRevision(t *testing.T) {
 	}
 	if !errors.Is(err, store.ErrGone) {
 		t.Fatalf("watch from a compacted revision: %v, want ErrGone", err)
+	}
+}
+
+// TestRunEndEndsWatches: when Run's context ends, every watch response
+// ends cleanly, including one replaying history straight from the store.
+func TestRunEndEndsWatches(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var old int64
+	b := memory.New()
+	defer b.Close()
+	st, err := store.New[*widget](b, storetest.WidgetResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0, err := st.Create(ctx, storetest.NewWidget("ns", "a", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ = store.ParseRevision(w0.ResourceVersion)
+	h, err := NewHandler(Config[*widget]{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, _ := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
+	direct, err := c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: old - 1}) // before the cache: from the store
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-direct.Events(); ev.Object == nil || ev.Object.Name != "a" {
+		t.Fatalf("replayed event: %+v", ev)
+	}
+	cached, err := c.Watch(ctx, "ns", store.WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, w := range []watch.Watcher[*widget]{direct, cached} {
+		for range w.Events() {
+		}
+		if !errors.Is(w.Err(), watch.ErrClosed) {
+			t.Fatalf("watch ended with %v, want a clean end", w.Err())
+		}
 	}
 }
