@@ -17,7 +17,7 @@ test: deps vet
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 demo:
-	$(GO) run ./examples/storedemo
+	$(GO) run ./examples/demo
 
 bench: deps
 	cd bench && $(GO) run . $(BENCH_FLAGS)

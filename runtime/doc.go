@@ -36,8 +36,13 @@
 //     for 0, ReasonError otherwise, ReasonOOMKilled where the implementation
 //     can tell.
 //   - StopContainer sends SIGTERM, waits up to the grace period, then sends
-//     SIGKILL; it returns once the process has exited. Stopping a container
-//     that is not running does nothing.
+//     SIGKILL; it returns once the process has exited and the container is
+//     reported Exited. Stopping a container that is not running does
+//     nothing.
+//   - Once a container is reported Exited (by ContainerStatus or
+//     ListContainers, or when StopContainer returns), its log holds
+//     everything the process wrote: a caller that reads the log after seeing
+//     the exit, as a kubelet does for a crashed container, misses nothing.
 //   - RemoveContainer also removes the container's root filesystem and log.
 //     RemoveSandbox stops and removes the sandbox's containers and its
 //     network.

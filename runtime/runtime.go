@@ -50,18 +50,21 @@ type ContainerService interface {
 	// StartContainer starts a created container.
 	StartContainer(ctx context.Context, id string) error
 	// StopContainer sends SIGTERM, waits up to grace for the process to exit,
-	// then sends SIGKILL. Stopping a container that is not running is a no-op.
+	// then sends SIGKILL. On return the container is Exited and its log
+	// complete. Stopping a container that is not running is a no-op.
 	StopContainer(ctx context.Context, id string, grace time.Duration) error
 	// RemoveContainer kills the container if it runs and deletes it with its
 	// root filesystem snapshot and its log file.
 	RemoveContainer(ctx context.Context, id string) error
-	// ListContainers reports the containers that match f, sorted by ID.
+	// ListContainers reports the containers that match f, sorted by ID. An
+	// Exited container's log is complete.
 	ListContainers(ctx context.Context, f ContainerFilter) ([]ContainerStatus, error)
 }
 
 // ContainerInspector looks into containers: state, output, probes, usage.
 type ContainerInspector interface {
-	// ContainerStatus reports one container.
+	// ContainerStatus reports one container. Once it reports Exited, the
+	// container's log holds all the process wrote.
 	ContainerStatus(ctx context.Context, id string) (ContainerStatus, error)
 	// Logs returns the container's combined stdout and stderr. With Follow,
 	// the reader blocks for new output until the container exits or ctx ends.

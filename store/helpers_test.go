@@ -107,3 +107,13 @@ func TestNewUIDAndSuffix(t *testing.T) {
 		t.Fatalf("suffix %q", s)
 	}
 }
+
+func TestResolveDeleteOptions(t *testing.T) {
+	got := ResolveDeleteOptions(WithPreconditionUID("u1"), WithPreconditionResourceVersion("7"))
+	if got.UID != "u1" || got.ResourceVersion != "7" {
+		t.Fatalf("ResolveDeleteOptions = %+v, want uid u1 and resourceVersion 7", got)
+	}
+	if got := ResolveDeleteOptions(); got != (DeletePreconditions{}) {
+		t.Fatalf("ResolveDeleteOptions() = %+v, want none", got)
+	}
+}

@@ -15,7 +15,6 @@ import (
 	tasks "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/containers"
-	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
@@ -110,7 +109,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		r.client.SnapshotService(r.cfg.Snapshotter).Remove(context.WithoutCancel(ctx), id)
 		return "", convert(err, fmt.Sprintf("create container %q", cfg.Name))
 	}
-	if _, err := ctr.NewTask(ctx, cio.LogFile(logPath)); err != nil {
+	logIO, err := shimLog(logPath)
+	if err != nil {
+		ctr.Delete(context.WithoutCancel(ctx), client.WithSnapshotCleanup)
+		os.Remove(filepath.Dir(logPath)) // only if empty
+		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
+	}
+	if _, err := ctr.NewTask(ctx, logIO); err != nil {
 		cctx := context.WithoutCancel(ctx)
 		ctr.Delete(cctx, client.WithSnapshotCleanup)
 		os.Remove(logPath)
@@ -165,7 +170,8 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 	defer r.observe("start_container", time.Now(), &err)
 	ctx = r.ctx(ctx)
 	defer r.locks.lock(id)()
-	if _, err := r.record(ctx, id); err != nil {
+	rec, err := r.record(ctx, id)
+	if err != nil {
 		return err
 	}
 	ts := r.client.TaskService()
@@ -173,6 +179,9 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 	if err != nil {
 		err = errgrpc.ToNative(err)
 		if errdefs.IsNotFound(err) {
+			if rec.Labels[labelExitCode] != "" {
+				return fmt.Errorf("%w: start container %s: it has exited, it is not created", runtime.ErrFailedPrecondition, id)
+			}
 			return fmt.Errorf("%w: start container %s: it has no process", runtime.ErrFailedPrecondition, id)
 		}
 		return convert(err, "start container "+id)
@@ -193,7 +202,8 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 }
 
 // StopContainer sends SIGTERM, waits up to grace, then SIGKILLs every
-// process of the container and waits for it to exit.
+// process of the container and waits for it to exit. On return the
+// container is Exited and its log complete.
 func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Duration) (err error) {
 	defer r.observe("stop_container", time.Now(), &err)
 	ctx = r.ctx(ctx)
@@ -204,12 +214,17 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	}
 	task, err := ctr.Task(ctx, nil)
 	if errdefs.IsNotFound(err) {
-		return nil
+		return nil // reaped: it has exited
 	}
 	if err != nil {
 		return convert(err, "stop container "+id)
 	}
-	return stopTask(ctx, task, grace)
+	if err := stopTask(ctx, task, grace); err != nil {
+		return err
+	}
+	// So that the container is Exited, with its log complete, on return.
+	_, err = r.reapLocked(ctx, id)
+	return err
 }
 
 func stopTask(ctx context.Context, task client.Task, grace time.Duration) error {
@@ -337,32 +352,45 @@ func (r *Runtime) status(ctx context.Context, c containers.Container) (runtime.C
 		Labels:    publicLabels(c.Labels),
 		LogPath:   c.Labels[labelLogPath],
 	}
-	if s := c.Labels[labelStarted]; s != "" {
-		st.StartedAt, _ = time.Parse(time.RFC3339Nano, s)
-	}
 	ts, err := r.client.TaskService().Get(ctx, &tasks.GetRequest{ContainerID: c.ID})
 	switch {
 	case errdefs.IsNotFound(errgrpc.ToNative(err)):
-		st.State = runtime.ContainerUnknown
-		return st, nil
+		// Reaped (see reap), or lost with its shim.
 	case err != nil:
 		return runtime.ContainerStatus{}, convert(errgrpc.ToNative(err), "container "+c.ID)
-	}
-	p := ts.GetProcess()
-	switch strings.ToLower(p.GetStatus().String()) {
-	case "created":
-		st.State = runtime.ContainerCreated
-	case "running", "paused", "pausing":
-		st.State = runtime.ContainerRunning
-	case "stopped":
-		st.State = runtime.ContainerExited
-		st.ExitCode = int(p.GetExitStatus())
-		if at := p.GetExitedAt(); at != nil {
-			st.FinishedAt = at.AsTime()
-		}
-		st.Reason = runtime.Reason(st.ExitCode, c.Labels[labelOOM] == "true")
 	default:
-		st.State = runtime.ContainerUnknown
+		switch strings.ToLower(ts.GetProcess().GetStatus().String()) {
+		case "created":
+			st.State = runtime.ContainerCreated
+		case "running", "paused", "pausing":
+			st.State = runtime.ContainerRunning
+		case "stopped":
+			// The shim reports the exit before it has copied the last of
+			// the output to the log: reap the task, which waits for that,
+			// before saying Exited.
+			if c, err = r.reap(ctx, c.ID); err != nil {
+				return runtime.ContainerStatus{}, err
+			}
+		default:
+			st.State = runtime.ContainerUnknown
+		}
 	}
+	if s := c.Labels[labelStarted]; s != "" {
+		st.StartedAt, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	if st.State != "" {
+		return st, nil
+	}
+	code, err := strconv.Atoi(c.Labels[labelExitCode])
+	if err != nil {
+		st.State = runtime.ContainerUnknown
+		return st, nil
+	}
+	st.State = runtime.ContainerExited
+	st.ExitCode = code
+	if s := c.Labels[labelFinished]; s != "" {
+		st.FinishedAt, _ = time.Parse(time.RFC3339Nano, s)
+	}
+	st.Reason = runtime.Reason(code, c.Labels[labelOOM] == "true")
 	return st, nil
 }

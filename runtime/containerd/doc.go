@@ -22,9 +22,20 @@
 // limits) and its task, so runc validates the command at create time; a
 // failure removes all of it. The shim writes the container's stdout and
 // stderr straight to the log file (<LogDir>/<ns>_<pod>_<uid>_<sandbox attempt>/<name>/<attempt>.log),
-// so logs survive restarts of the runtime and of containerd. Status comes
-// from the task (exit code and time) and labels (start time). Stats decode
-// the task's cgroup v1 or v2 metrics.
+// so logs survive restarts of the runtime and of containerd. (The shim is
+// given the file as two plain paths, not cio.LogFile's file:// URI, with
+// which the shim loses the end of stderr whenever stdout ends first; see
+// shimLog.) Status comes
+// from the task while the process lives, and from labels (start time, and
+// exit code and time) afterwards. The shim reports an exit before it has
+// copied the process's last output to the log file, so when the runtime
+// first sees a task stopped (in ContainerStatus, ListContainers,
+// StopContainer or a following Logs) it reaps it, holding the container's
+// lock: it records the exit in the container's labels, then deletes the
+// task, which waits for the shim to finish the log and ends the shim. A
+// container is reported Exited only once reaped, so once it is reported
+// Exited its log is complete. Stats decode the task's cgroup v1 or v2
+// metrics.
 //
 // Images are imported from OCI layout tarballs (see runtime/image) and
 // unpacked into Config.Snapshotter; EnsureImage pulls missing images with a
@@ -33,7 +44,8 @@
 // transfer and sandbox services are not used, so a 1.6 daemon works.
 //
 // OOM kills are learnt from the shims' /tasks/oom events, which a Runtime
-// watches while it is open, and reported as runtime.ReasonOOMKilled; a kill
-// that happens while no Runtime watches is reported as ReasonError with exit
-// code 137.
+// watches while it is open, and from the container's cgroup OOM kill
+// counter, which reap reads before it deletes the task (the shim may not
+// have published the event by then), and reported as
+// runtime.ReasonOOMKilled.
 package containerd

@@ -57,21 +57,33 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts runtime.LogOptions) 
 	done := make(chan struct{})
 	fctx, cancel := context.WithCancel(ctx)
 	task, err := ctr.Task(nctx, nil)
-	if err != nil {
-		close(done) // no process: nothing more will be written
-	} else {
-		exited, err := task.Wait(r.ctx(fctx))
-		if err != nil {
-			cancel()
-			f.Close()
-			return nil, convert(err, "logs of container "+id)
-		}
+	var exited <-chan client.ExitStatus
+	if err == nil {
+		exited, err = task.Wait(r.ctx(fctx))
+	}
+	switch {
+	case errdefs.IsNotFound(err):
+		close(done) // reaped, or never had a process: nothing more will be written
+	case err != nil:
+		cancel()
+		f.Close()
+		return nil, convert(err, "logs of container "+id)
+	default:
 		go func() {
 			select {
 			case <-exited:
+				// The shim may still be copying the last output: the log
+				// is complete once the task is reaped.
+				if _, err := r.reap(r.ctx(fctx), id); err != nil && fctx.Err() == nil && !errors.Is(err, runtime.ErrNotFound) {
+					r.cfg.Logger.Warn("reaping exited container", "container", id, "err", err)
+				}
+				if fctx.Err() == nil {
+					close(done)
+				}
 			case <-fctx.Done():
+				// done stays open: the reader ends with ctx's error, not
+				// with an end of file that would claim the log complete.
 			}
-			close(done)
 		}()
 	}
 	return &follower{Follower: logfile.NewFollower(ctx, f, done, followPoll), cancel: cancel}, nil
@@ -103,7 +115,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (_ runtime.
 	}
 	task, err := ctr.Task(ctx, nil)
 	if err != nil {
-		return runtime.ExecResult{}, fmt.Errorf("%w: exec in container %s: it has no process", runtime.ErrFailedPrecondition, id)
+		return runtime.ExecResult{}, fmt.Errorf("%w: exec in container %s: it is not running (it has no process)", runtime.ErrFailedPrecondition, id)
 	}
 	if st, err := task.Status(ctx); err != nil || st.Status != client.Running {
 		return runtime.ExecResult{}, fmt.Errorf("%w: exec in container %s: it is not running (%s)", runtime.ErrFailedPrecondition, id, st.Status)
@@ -161,7 +173,7 @@ func (r *Runtime) Stats(ctx context.Context, id string) (_ runtime.ContainerStat
 	}
 	task, err := ctr.Task(ctx, nil)
 	if err != nil {
-		return runtime.ContainerStats{}, fmt.Errorf("%w: stats of container %s: it has no process", runtime.ErrFailedPrecondition, id)
+		return runtime.ContainerStats{}, fmt.Errorf("%w: stats of container %s: it is not running (it has no process)", runtime.ErrFailedPrecondition, id)
 	}
 	if st, err := task.Status(ctx); err != nil || st.Status != client.Running {
 		return runtime.ContainerStats{}, fmt.Errorf("%w: stats of container %s: it is not running (%s)", runtime.ErrFailedPrecondition, id, st.Status)

@@ -32,6 +32,8 @@ const (
 	labelHostNet   = internalPrefix + "host-network"
 	labelHostname  = internalPrefix + "hostname"
 	labelStarted   = internalPrefix + "started"
+	labelExitCode  = internalPrefix + "exit-code" // set when the task is reaped
+	labelFinished  = internalPrefix + "finished"  // exit time, set with labelExitCode
 	labelLogPath   = internalPrefix + "log-path"
 	kindSandbox    = "sandbox"
 	kindContainer  = "container"

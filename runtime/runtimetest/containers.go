@@ -1,14 +1,19 @@
 package runtimetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/runtime"
+	"github.com/setpoint-dev/setpoint/runtime/internal/testprog"
 )
 
 func testContainerLifecycle(t *testing.T, h Harness) {
@@ -42,7 +47,10 @@ func testContainerLifecycle(t *testing.T, h Harness) {
 	if err := rt.StopContainer(ctx, id, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	st = WaitState(ctx, t, rt, id, runtime.ContainerExited)
+	// Exited as soon as StopContainer returns, not eventually.
+	if st, err = rt.ContainerStatus(ctx, id); err != nil || st.State != runtime.ContainerExited {
+		t.Fatalf("right after StopContainer: %+v, %v; want Exited", st, err)
+	}
 	if st.ExitCode != 143 || st.Reason != runtime.ReasonError || st.FinishedAt.Before(st.StartedAt) {
 		t.Fatalf("after stop: %+v, want exit 143 (SIGTERM)", st)
 	}
@@ -60,7 +68,10 @@ func testContainerLifecycle(t *testing.T, h Harness) {
 	if err := rt.StopContainer(ctx, never, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	WaitState(ctx, t, rt, never, runtime.ContainerExited)
+	if st, err := rt.ContainerStatus(ctx, never); err != nil || st.State != runtime.ContainerExited || !st.StartedAt.IsZero() {
+		t.Fatalf("never started, right after StopContainer: %+v, %v; want Exited", st, err)
+	}
+	wantErr(t, "StartContainer of an exited container", rt.StartContainer(ctx, never), runtime.ErrFailedPrecondition)
 	for _, c := range []string{id, never} {
 		if err := rt.RemoveContainer(ctx, c); err != nil {
 			t.Fatalf("RemoveContainer: %v", err)
@@ -109,6 +120,120 @@ func testExitCodeAndLogs(t *testing.T, h Harness) {
 	if err != nil || len(exited) != 1 || exited[0].ID != id {
 		t.Fatalf("ListContainers(Exited) = %+v, %v", exited, err)
 	}
+}
+
+// testLogsCompleteAtExit: once a container is reported Exited, by
+// ContainerStatus or by ListContainers, its log holds everything it wrote,
+// however short-lived it was. (containerd's shim reports the exit before it
+// has copied the last of the output to the log file.) Many containers write
+// more than a pipe holds to both streams and exit at once, while the test
+// asks for their state as fast as it can.
+func testLogsCompleteAtExit(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("tail"))
+	const rounds, perRound, kib = 2, 6, 1024
+	fill := testprog.FillData('o', kib)
+	want := logCounts(append(fill, bytes.ReplaceAll(fill, []byte("o"), []byte("e"))...))
+	for round := 0; round < rounds; round++ {
+		var wg sync.WaitGroup
+		errs := make(chan error, perRound+1)
+		for i := 0; i < perRound; i++ {
+			script := []string{"fill", strconv.Itoa(kib), "efill", strconv.Itoa(kib), "exit", "0"}
+			if i%2 == 1 { // the other stream last
+				script = []string{"efill", strconv.Itoa(kib), "fill", strconv.Itoa(kib), "exit", "0"}
+			}
+			cfg := ctr(fmt.Sprintf("burst-%d", i), script...)
+			cfg.Attempt = uint32(round)
+			id := mustRun(ctx, t, rt, sb, cfg)
+			wg.Add(1)
+			go func(byList bool) {
+				defer wg.Done()
+				errs <- checkLogsAtExit(ctx, rt, id, byList, want)
+			}(i%3 == 0)
+			if i == 0 { // and a follower sees it all before it ends
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- followToExit(ctx, rt, id, want)
+				}()
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+}
+
+// followToExit follows the container's log until it ends, and checks that
+// it is want.
+func followToExit(ctx context.Context, rt runtime.Runtime, id, want string) error {
+	rc, err := rt.Logs(ctx, id, runtime.LogOptions{Follow: true})
+	if err != nil {
+		return fmt.Errorf("Logs(%s, follow): %v", id, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("following logs of %s: %v", id, err)
+	}
+	if got := logCounts(b); got != want {
+		return fmt.Errorf("followed log of %s has %s, want %s", id, got, want)
+	}
+	return nil
+}
+
+func logCounts(b []byte) string {
+	return fmt.Sprintf("%d bytes, %d 'o', %d 'e'", len(b), bytes.Count(b, []byte("o")), bytes.Count(b, []byte("e")))
+}
+
+// checkLogsAtExit polls the container's state without pausing until it is
+// Exited, then checks at once that its log is want.
+func checkLogsAtExit(ctx context.Context, rt runtime.Runtime, id string, byList bool, want string) error {
+	end := time.Now().Add(deadline)
+	for {
+		var st runtime.ContainerStatus
+		if byList {
+			l, err := rt.ListContainers(ctx, runtime.ContainerFilter{ID: id})
+			if err != nil || len(l) != 1 {
+				return fmt.Errorf("ListContainers(%s) = %+v, %v", id, l, err)
+			}
+			st = l[0]
+		} else {
+			var err error
+			if st, err = rt.ContainerStatus(ctx, id); err != nil {
+				return fmt.Errorf("ContainerStatus(%s): %v", id, err)
+			}
+		}
+		if st.State == runtime.ContainerExited {
+			if st.ExitCode != 0 {
+				return fmt.Errorf("container %s exited %d, want 0", id, st.ExitCode)
+			}
+			break
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("container %s is %s after %v, want Exited", id, st.State, deadline)
+		}
+	}
+	rc, err := rt.Logs(ctx, id, runtime.LogOptions{})
+	if err != nil {
+		return fmt.Errorf("Logs(%s): %v", id, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return fmt.Errorf("reading logs of %s: %v", id, err)
+	}
+	if got := logCounts(b); got != want {
+		return fmt.Errorf("log of %s right after it was reported Exited has %s, want %s (by %s)", id, got, want, map[bool]string{true: "ListContainers", false: "ContainerStatus"}[byList])
+	}
+	return nil
 }
 
 func testFollowLogs(t *testing.T, h Harness) {

@@ -35,6 +35,7 @@ func Run(t *testing.T, h Harness) {
 		{"SandboxAttempts", testSandboxAttempts},
 		{"ContainerLifecycle", testContainerLifecycle},
 		{"ExitCodeAndLogs", testExitCodeAndLogs},
+		{"LogsCompleteAtExit", testLogsCompleteAtExit},
 		{"FollowLogs", testFollowLogs},
 		{"StopGrace", testStopGrace},
 		{"Exec", testExec},

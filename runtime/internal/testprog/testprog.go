@@ -7,6 +7,9 @@
 //
 //	print TEXT      write TEXT and a newline to stdout
 //	eprint TEXT     write TEXT and a newline to stderr
+//	fill KIB        write KIB kibibytes to stdout: lines of 63 'o' and a newline
+//	                (first growing a pipe stdout to hold them, up to 1 MiB)
+//	efill KIB       the same on stderr, with lines of 'e'
 //	env KEY         print the value of the environment variable KEY
 //	sleep DURATION  sleep (a time.ParseDuration string)
 //	ignore-term     ignore SIGTERM from now on
@@ -22,6 +25,7 @@ package testprog
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -50,7 +54,7 @@ type IO struct {
 
 // arity of each step.
 var steps = map[string]bool{
-	"print": true, "eprint": true, "env": true, "sleep": true, "ignore-term": false,
+	"print": true, "eprint": true, "fill": true, "efill": true, "env": true, "sleep": true, "ignore-term": false,
 	"serve": true, "get": true, "alloc": true, "wait": false, "exit": true,
 }
 
@@ -115,6 +119,18 @@ func Run(ctx context.Context, args []string, pio IO) int {
 			fmt.Fprintln(pio.Stderr, arg)
 		case "env":
 			fmt.Fprintln(pio.Stdout, pio.Getenv(arg))
+		case "fill", "efill":
+			kib, err := strconv.Atoi(arg)
+			if err != nil || kib < 0 {
+				fmt.Fprintln(pio.Stderr, "testprog: "+step+": bad size", arg)
+				return 2
+			}
+			w, c := pio.Stdout, byte('o')
+			if step == "efill" {
+				w, c = pio.Stderr, 'e'
+			}
+			growPipe(w, kib<<10)
+			w.Write(FillData(c, kib))
 		case "sleep":
 			d, err := time.ParseDuration(arg)
 			if err != nil {
@@ -169,6 +185,19 @@ func Run(ctx context.Context, args []string, pio IO) int {
 		}
 	}
 	return 0
+}
+
+// FillLine is the length of a line the fill and efill steps write,
+// newline included.
+const FillLine = 64
+
+// FillData is what a fill step writes: kib kibibytes of lines of c.
+func FillData(c byte, kib int) []byte {
+	b := bytes.Repeat([]byte{c}, kib<<10)
+	for i := FillLine - 1; i < len(b); i += FillLine {
+		b[i] = '\n'
+	}
+	return b
 }
 
 func serve(l net.Listener) {

@@ -1,0 +1,33 @@
+package rest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/memory"
+	"github.com/setpoint-dev/setpoint/store/storetest"
+)
+
+func TestConfigValidate(t *testing.T) {
+	st, err := store.New[*widget](memory.New(), storetest.WidgetResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cfg  Config[*widget]
+		want string
+	}{
+		{Config[*widget]{}, "Store is required"},
+		{Config[*widget]{Store: st, MaxBodyBytes: -1}, "MaxBodyBytes"},
+		{Config[*widget]{Store: st, WatchWindow: -1}, "WatchWindow"},
+		{Config[*widget]{Store: st, Scale: &ScaleFuncs[*widget]{}}, "Scale needs both"},
+	} {
+		if _, err := NewHandler(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("NewHandler(%+v) = %v, want an error mentioning %q", tc.cfg, err, tc.want)
+		}
+	}
+	if _, err := NewHandler(Config[*widget]{Store: st}); err != nil {
+		t.Fatalf("minimal config: %v", err)
+	}
+}

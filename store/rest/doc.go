@@ -1,0 +1,38 @@
+// Package rest serves typed store resources over HTTP in the Kubernetes
+// REST shape, and is a typed HTTP client of them.
+//
+// A Handler serves one resource (a *store.Store[T]) at the Kubernetes paths
+// /api/v1/[namespaces/<ns>/]<resource>[/<name>[/<subresource>]] and
+// /apis/<group>/<version>/...: get, list (labelSelector, fieldSelector,
+// limit/continue, resourceVersion), create (generateName), update (PUT with
+// a resourceVersion precondition), patch (JSON merge, JSON and strategic
+// merge patch), delete (preconditions, finalizers), the status and scale
+// subresources, and watch (?watch=true or /watch/ paths; resourceVersion,
+// allowWatchBookmarks, and sendInitialEvents=true, whose initial events end
+// with a bookmark annotated k8s.io/initial-events-end: "true"). Lists and
+// single objects are rendered as a meta.k8s.io/v1 Table when the Accept
+// header asks for one. Hooks (Config) default, validate and admit writes.
+//
+// Client implements store.Interface[T] over HTTP, so that informers and
+// election locks work against a Handler as they do against etcd.
+//
+// # Contract
+//
+//   - Errors are Kubernetes Status objects with the matching code: 400
+//     malformed requests (naming the parameter or field), 404, 409
+//     (AlreadyExists, Conflict, and Fenced for a stale fence), 410 for a
+//     compacted revision, 413 for a body over the limit, 415, 422 for
+//     invalid objects (one cause per field), and what admission chooses
+//     (for example 403 or 429). A rejected request writes nothing.
+//   - Writes are compare-and-swap on resourceVersion; an update or patch
+//     without one is applied to the current version and retried on
+//     conflict. Fences in FenceHeader are checked in the same transaction.
+//   - Watches are served from one store watch per resource (a
+//     watch.Broadcaster); a watch from a revision older than its window is
+//     replayed from the store's history instead, so a client resuming
+//     after a restart misses nothing. Events arrive in revision order, none
+//     skipped or repeated; an object that stops matching a selector is
+//     reported as DELETED, one that starts matching as ADDED. When Run's
+//     context ends, every watch response ends cleanly (no ERROR event) so
+//     clients re-watch from the last revision they saw.
+package rest

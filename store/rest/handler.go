@@ -1,0 +1,508 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest/patch"
+	"github.com/setpoint-dev/setpoint/store/rest/table"
+)
+
+// FenceHeader carries store fences over HTTP: one value per fence,
+// "<key>=<createRevision>". The handler applies them to the write with
+// store.WithFence, so a deposed leader's write fails with 409 Fenced.
+const FenceHeader = "X-Setpoint-Fence"
+
+// Handler serves one resource over HTTP in the Kubernetes REST shape. It is
+// safe for concurrent use. Run must be running for watches to be served.
+type Handler[T store.Object] struct {
+	cfg     Config[T]
+	st      *store.Store[T]
+	res     store.Resource
+	group   string
+	elem    reflect.Type
+	schema  *patch.Schema
+	table   func(objs []T, opts table.Options) (*table.Table, error)
+	cache   *watchCache[T]
+	maxBody int64
+	log     *slog.Logger
+}
+
+// NewHandler returns a handler for cfg.Store's resource.
+func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var zero T
+	t := reflect.TypeOf(zero)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("rest: object type %T must be a pointer to a struct", zero)
+	}
+	h := &Handler[T]{cfg: cfg, st: cfg.Store, res: cfg.Store.Resource(), elem: t.Elem(), maxBody: cfg.MaxBodyBytes, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody == 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if g, _, ok := strings.Cut(h.res.APIVersion, "/"); ok {
+		h.group = g
+	}
+	if h.cfg.ListKind == "" {
+		h.cfg.ListKind = h.res.Kind + "List"
+	}
+	h.schema = cfg.PatchSchema
+	if h.schema == nil {
+		h.schema = patch.SchemaOf(t.Elem())
+	}
+	h.table = cfg.Table
+	if h.table == nil {
+		b := table.MustBuilder(table.NameColumn[T](), table.AgeColumn[T]())
+		h.table = b.Build
+	}
+	if h.cfg.FieldFilter == nil {
+		h.cfg.FieldFilter = metaFieldFilter(h.res.Namespaced)
+	}
+	c, err := newWatchCache(h)
+	if err != nil {
+		return nil, err
+	}
+	h.cache = c
+	return h, nil
+}
+
+// Resource returns the served resource.
+func (h *Handler[T]) Resource() store.Resource { return h.res }
+
+// Run runs the watch cache (one store watch for all watchers) until ctx is
+// done; then every open watch ends cleanly. It returns nil when ctx ends, or
+// the error that stopped the cache.
+func (h *Handler[T]) Run(ctx context.Context) error { return h.cache.run(ctx) }
+
+// ServeHTTP parses the resource path (see ParseRequestInfo) and serves it;
+// a path for another resource gets 404.
+func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, ok := ParseRequestInfo(r)
+	if !ok || info.Resource != h.res.Name || info.APIVersion != h.res.APIVersion {
+		writeStatus(w, NewStatus(http.StatusNotFound, ReasonNotFound, "the server could not find the requested resource"))
+		return
+	}
+	h.Serve(w, r, info)
+}
+
+// Serve serves a request already parsed into info (info.Resource must be
+// this handler's).
+func (h *Handler[T]) Serve(w http.ResponseWriter, r *http.Request, info RequestInfo) {
+	if err := h.serve(w, r, info); err != nil {
+		writeStatus(w, ErrorStatus(err, h.res.Kind, h.group, info.Name))
+	}
+}
+
+func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	if err := h.checkScope(info); err != nil {
+		return err
+	}
+	ctx, err := withFences(r)
+	if err != nil {
+		return err
+	}
+	switch info.Subresource {
+	case "":
+	case "status":
+		if h.cfg.PrepareForStatusUpdate == nil {
+			return notFound("the server could not find the requested resource (%s/status)", h.res.Name)
+		}
+		switch info.Verb {
+		case "get":
+		case "update", "patch":
+		default:
+			return methodNotAllowed(r.Method, h.res.Name+"/status")
+		}
+	case "scale":
+		if h.cfg.Scale == nil {
+			return notFound("the server could not find the requested resource (%s/scale)", h.res.Name)
+		}
+		return h.serveScale(ctx, w, r, info)
+	default:
+		return notFound("the server could not find the requested resource (%s/%s)", h.res.Name, info.Subresource)
+	}
+	switch info.Verb {
+	case "get":
+		return h.get(ctx, w, r, info)
+	case "list":
+		return h.list(ctx, w, r, info)
+	case "watch":
+		return h.watch(ctx, w, r, info)
+	case "create":
+		if info.Name != "" {
+			return methodNotAllowed(r.Method, h.res.Name+"/"+info.Name)
+		}
+		return h.create(ctx, w, r, info)
+	case "update":
+		return h.update(ctx, w, r, info)
+	case "patch":
+		return h.patch(ctx, w, r, info)
+	case "delete":
+		return h.delete(ctx, w, r, info)
+	case "deletecollection":
+		return h.deleteCollection(ctx, w, r, info)
+	}
+	return methodNotAllowed(r.Method, h.res.Name)
+}
+
+func notFound(format string, args ...any) error {
+	return NewStatusError(http.StatusNotFound, ReasonNotFound, fmt.Sprintf(format, args...))
+}
+
+func methodNotAllowed(method, what string) error {
+	return NewStatusError(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, fmt.Sprintf("method %s is not supported on %s", method, what))
+}
+
+func (h *Handler[T]) checkScope(info RequestInfo) error {
+	if !h.res.Namespaced && info.Namespace != "" {
+		return notFound("%s is cluster-scoped: it has no namespace %q", h.res.Name, info.Namespace)
+	}
+	if h.res.Namespaced && info.Namespace == "" && info.Name != "" {
+		return badRequest("%s is namespaced: the path must name a namespace", h.res.Name)
+	}
+	if h.res.Namespaced && info.Namespace == "" && info.Verb == "create" {
+		return badRequest("%s is namespaced: create under /namespaces/<namespace>/%s", h.res.Name, h.res.Name)
+	}
+	if info.Namespace != "" {
+		if err := store.ValidateNamespace(info.Namespace); err != nil {
+			return badRequest("invalid namespace in path: %v", err)
+		}
+	}
+	if info.Name != "" {
+		if err := store.ValidateName(info.Name); err != nil {
+			return badRequest("invalid name in path: %v", err)
+		}
+	}
+	return nil
+}
+
+// withFences returns the request's context with the fences of its
+// FenceHeader values.
+func withFences(r *http.Request) (context.Context, error) {
+	ctx := r.Context()
+	vals := r.Header.Values(FenceHeader)
+	if len(vals) == 0 {
+		return ctx, nil
+	}
+	fences, err := ParseFences(vals)
+	if err != nil {
+		return nil, err
+	}
+	return store.WithFence(ctx, fences...), nil
+}
+
+// ParseFences parses FenceHeader values ("<key>=<createRevision>", several
+// may be comma-separated). Errors are 400s naming the bad value.
+func ParseFences(vals []string) ([]store.Fence, error) {
+	var out []store.Fence
+	for _, v := range vals {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			i := strings.LastIndexByte(f, '=')
+			if i <= 0 {
+				return nil, badRequest("malformed %s value %q: want <key>=<createRevision>", FenceHeader, f)
+			}
+			rev, err := strconv.ParseInt(f[i+1:], 10, 64)
+			if err != nil || rev <= 0 {
+				return nil, badRequest("malformed %s value %q: createRevision must be a positive integer", FenceHeader, f)
+			}
+			out = append(out, store.Fence{Key: f[:i], CreateRevision: rev})
+		}
+	}
+	return out, nil
+}
+
+// FormatFences formats fences as FenceHeader values.
+func FormatFences(fences []store.Fence) []string {
+	out := make([]string, len(fences))
+	for i, f := range fences {
+		out[i] = f.Key + "=" + strconv.FormatInt(f.CreateRevision, 10)
+	}
+	return out
+}
+
+func (h *Handler[T]) newObject() T {
+	return reflect.New(h.elem).Interface().(T)
+}
+
+// readBody reads the request body within the size limit.
+func (h *Handler[T]) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readBody(w, r, h.maxBody, false)
+}
+
+// readBody reads r's body, failing with 413 beyond limit bytes, and with
+// 400 if it is empty unless optional.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool) ([]byte, error) {
+	if r.Body == nil {
+		if optional {
+			return nil, nil
+		}
+		return nil, badRequest("request body is required")
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, NewStatusError(http.StatusRequestEntityTooLarge, ReasonRequestEntityTooLarge,
+				fmt.Sprintf("request body is larger than the limit of %d bytes", limit))
+		}
+		return nil, badRequest("reading request body: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if optional {
+			return nil, nil
+		}
+		return nil, badRequest("request body is empty")
+	}
+	return data, nil
+}
+
+// decodeObject decodes a JSON object of this resource. Unknown fields are
+// dropped unless fieldValidation=Strict; a wrong apiVersion or kind is a 400.
+func (h *Handler[T]) decodeObject(r *http.Request, data []byte) (T, error) {
+	obj := h.newObject()
+	d := json.NewDecoder(bytes.NewReader(data))
+	if strings.EqualFold(r.URL.Query().Get("fieldValidation"), "Strict") {
+		d.DisallowUnknownFields()
+	}
+	if err := d.Decode(obj); err != nil {
+		var zero T
+		return zero, badRequest("decoding %s: %v", h.res.Kind, err)
+	}
+	if _, err := d.Token(); err != io.EOF {
+		var zero T
+		return zero, badRequest("decoding %s: trailing data after the object", h.res.Kind)
+	}
+	tm := obj.GetTypeMeta()
+	if tm.Kind != "" && tm.Kind != h.res.Kind {
+		var zero T
+		return zero, badRequest("the object's kind %q does not match the resource's kind %q", tm.Kind, h.res.Kind)
+	}
+	if tm.APIVersion != "" && tm.APIVersion != h.res.APIVersion {
+		var zero T
+		return zero, badRequest("the object's apiVersion %q does not match the resource's %q", tm.APIVersion, h.res.APIVersion)
+	}
+	tm.Kind, tm.APIVersion = h.res.Kind, h.res.APIVersion
+	return obj, nil
+}
+
+func checkJSONContent(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && mt != "*/*") {
+		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType,
+			fmt.Sprintf("the body of the request was in an unknown format %q: only application/json is accepted", ct))
+	}
+	return nil
+}
+
+// wantsTable reports whether the Accept header asks for a meta.k8s.io Table.
+func wantsTable(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil || (mt != "application/json" && mt != "*/*") {
+			continue
+		}
+		if params["as"] == "Table" && (params["g"] == "" || params["g"] == "meta.k8s.io") && (params["v"] == "" || params["v"] == "v1") {
+			return true
+		}
+		if params["as"] == "" {
+			return false // plain JSON preferred first
+		}
+	}
+	return false
+}
+
+func (h *Handler[T]) tableOptions(r *http.Request, rv, cont string) (table.Options, error) {
+	inc, err := table.ParseIncludeObject(r.URL.Query().Get("includeObject"))
+	if err != nil {
+		return table.Options{}, badRequest("%v", err)
+	}
+	return table.Options{Include: inc, ResourceVersion: rv, Continue: cont}, nil
+}
+
+func (h *Handler[T]) get(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	obj, err := h.st.Get(ctx, info.Namespace, info.Name)
+	if err != nil {
+		return err
+	}
+	if wantsTable(r) {
+		opts, err := h.tableOptions(r, "", "")
+		if err != nil {
+			return err
+		}
+		t, err := h.table([]T{obj}, opts)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, t)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, obj)
+	return nil
+}
+
+// listOptions parses the selector and paging parameters shared by list and
+// watch. Malformed values give 400s naming the parameter.
+func (h *Handler[T]) selectors(r *http.Request) (store.Selector, func(store.Object) bool, error) {
+	q := r.URL.Query()
+	sel, err := store.ParseSelector(q.Get("labelSelector"))
+	if err != nil {
+		return sel, nil, badRequest("invalid labelSelector %q: %v", q.Get("labelSelector"), err)
+	}
+	filter, err := h.cfg.FieldFilter(q.Get("fieldSelector"))
+	if err != nil {
+		return sel, nil, badRequest("invalid fieldSelector %q: %v", q.Get("fieldSelector"), err)
+	}
+	return sel, filter, nil
+}
+
+// listMeta is a list's metadata on the wire.
+type listMeta struct {
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+	Continue        string `json:"continue,omitempty"`
+}
+
+// wireList is a list on the wire.
+type wireList[T any] struct {
+	Kind       string   `json:"kind"`
+	APIVersion string   `json:"apiVersion"`
+	Metadata   listMeta `json:"metadata"`
+	Items      []T      `json:"items"`
+}
+
+func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	q := r.URL.Query()
+	sel, filter, err := h.selectors(r)
+	if err != nil {
+		return err
+	}
+	opts := store.ListOptions{Selector: sel, Filter: filter, Continue: q.Get("continue")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return badRequest("invalid limit %q: must be a non-negative integer", s)
+		}
+		opts.Limit = n
+	}
+	rv, err := parseRV(q.Get("resourceVersion"))
+	if err != nil {
+		return err
+	}
+	switch m := q.Get("resourceVersionMatch"); m {
+	case "", "NotOlderThan":
+		// the latest state is never older
+	case "Exact":
+		if rv == 0 {
+			return badRequest("resourceVersionMatch=Exact needs a non-zero resourceVersion")
+		}
+		if opts.Continue == "" {
+			opts.Revision = rv
+		}
+	default:
+		return badRequest("invalid resourceVersionMatch %q: must be Exact or NotOlderThan", m)
+	}
+	if opts.Continue != "" && rv != 0 {
+		return badRequest("specifying resourceVersion is not allowed when using continue")
+	}
+	l, err := h.st.List(ctx, info.Namespace, opts)
+	if err != nil {
+		var fe *store.FieldError
+		if errors.As(err, &fe) && errors.Is(err, store.ErrInvalid) {
+			return badRequest("%v", err)
+		}
+		return err
+	}
+	rvs := store.FormatRevision(l.Revision)
+	if wantsTable(r) {
+		opts, err := h.tableOptions(r, rvs, l.Continue)
+		if err != nil {
+			return err
+		}
+		t, err := h.table(l.Items, opts)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, t)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, &wireList[T]{Kind: h.cfg.ListKind, APIVersion: h.res.APIVersion,
+		Metadata: listMeta{ResourceVersion: rvs, Continue: l.Continue}, Items: l.Items})
+	return nil
+}
+
+func parseRV(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badRequest("invalid resourceVersion %q: must be a non-negative decimal integer", s)
+	}
+	return n, nil
+}
+
+// metaFieldFilter supports metadata.name and metadata.namespace.
+func metaFieldFilter(namespaced bool) func(string) (func(store.Object) bool, error) {
+	return func(s string) (func(store.Object) bool, error) {
+		if s == "" {
+			return nil, nil
+		}
+		type term struct {
+			field, val string
+			neg        bool
+		}
+		var terms []term
+		for _, t := range strings.Split(s, ",") {
+			op := "="
+			i := strings.Index(t, "!=")
+			if i >= 0 {
+				op = "!="
+			} else if i = strings.Index(t, "=="); i >= 0 {
+				op = "=="
+			} else {
+				i = strings.Index(t, "=")
+			}
+			if i <= 0 {
+				return nil, fmt.Errorf("%w: term %q: expected field=value, field==value or field!=value", store.ErrInvalid, t)
+			}
+			f := t[:i]
+			if f != "metadata.name" && (f != "metadata.namespace" || !namespaced) {
+				return nil, fmt.Errorf("%w: %q is not a known field selector", store.ErrInvalid, f)
+			}
+			terms = append(terms, term{field: f, val: t[i+len(op):], neg: op == "!="})
+		}
+		return func(o store.Object) bool {
+			m := o.GetObjectMeta()
+			for _, t := range terms {
+				v := m.Name
+				if t.field == "metadata.namespace" {
+					v = m.Namespace
+				}
+				if (v == t.val) == t.neg {
+					return false
+				}
+			}
+			return true
+		}, nil
+	}
+}

@@ -1,0 +1,176 @@
+package rest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/memory"
+	"github.com/setpoint-dev/setpoint/store/storetest"
+	"github.com/setpoint-dev/setpoint/watch"
+)
+
+func TestWatchSendInitialEventsAndTable(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	for _, n := range []string{"a", "b"} {
+		if _, err := ts.st.Create(ctx, storetest.NewWidget("ns", n, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rev := storeRevision(t, ts.st)
+	req, _ := http.NewRequest("GET", ts.srv.URL+widgets+"?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan", nil)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	resp, err := ts.srv.Client().Do(req.WithContext(rctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	var lines []string
+	for len(lines) < 3 && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) != 3 || !strings.Contains(lines[0], `"ADDED"`) || !strings.Contains(lines[1], `"ADDED"`) ||
+		!strings.Contains(lines[2], `"BOOKMARK"`) || !strings.Contains(lines[2], `"k8s.io/initial-events-end":"true"`) ||
+		!strings.Contains(lines[2], `"resourceVersion":"`+store.FormatRevision(rev)+`"`) {
+		t.Fatalf("initial events: %q", lines)
+	}
+	// a change after the bookmark arrives next
+	if _, err := ts.st.Create(ctx, storetest.NewWidget("ns", "c", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Scan() || !strings.Contains(sc.Text(), `"ADDED"`) || !strings.Contains(sc.Text(), `"name":"c"`) {
+		t.Fatalf("event after initial events: %q %v", sc.Text(), sc.Err())
+	}
+	// Table output
+	req, _ = http.NewRequest("GET", ts.srv.URL+widgets, nil)
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+	tr, err := ts.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(tr.Body)
+	tr.Body.Close()
+	var tbl struct {
+		Kind    string `json:"kind"`
+		Columns []struct {
+			Name string `json:"name"`
+		} `json:"columnDefinitions"`
+		Rows []struct {
+			Cells []any `json:"cells"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(data, &tbl); err != nil || tbl.Kind != "Table" || len(tbl.Rows) != 3 || tbl.Rows[0].Cells[0] != "a" {
+		t.Fatalf("table: %s (%v)", data, err)
+	}
+}
+
+func TestWatchGoneAndOldRevision(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var revA, revC int64
+	// History before the watch cache starts: a and b, compacted, then c.
+	ts := newTestServer(t, func(cfg *Config[*widget]) {
+		a, err := cfg.Store.Create(ctx, storetest.NewWidget("ns", "a", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		revA, _ = store.ParseRevision(a.ResourceVersion)
+		if _, err := cfg.Store.Create(ctx, storetest.NewWidget("ns", "b", nil)); err != nil {
+			t.Fatal(err)
+		}
+		rev, _ := cfg.Store.Backend().Revision(ctx)
+		if err := cfg.Store.Backend().Compact(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+		c, err := cfg.Store.Create(ctx, storetest.NewWidget("ns", "c", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		revC, _ = store.ParseRevision(c.ResourceVersion)
+	})
+	// A revision older than the cache but still in the store's history is
+	// replayed from the store.
+	w, err := ts.c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: revC - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := <-w.Events()
+	w.Stop()
+	if ev.Type != watch.Added || ev.Object.Name != "c" {
+		t.Fatalf("replayed event: %+v (%v)", ev, w.Err())
+	}
+	// A compacted revision gives 410 -> ErrGone, at the call or as the
+	// stream's end.
+	w, err = ts.c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: revA - 1})
+	if err == nil {
+		for range w.Events() {
+			t.Fatalf("an event from a compacted revision")
+		}
+		err = w.Err()
+	}
+	if !errors.Is(err, store.ErrGone) {
+		t.Fatalf("watch from a compacted revision: %v, want ErrGone", err)
+	}
+}
+
+// TestRunEndEndsWatches: when Run's context ends, every watch response
+// ends cleanly, including one replaying history straight from the store.
+func TestRunEndEndsWatches(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var old int64
+	b := memory.New()
+	defer b.Close()
+	st, err := store.New[*widget](b, storetest.WidgetResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0, err := st.Create(ctx, storetest.NewWidget("ns", "a", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ = store.ParseRevision(w0.ResourceVersion)
+	h, err := NewHandler(Config[*widget]{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, _ := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
+	direct, err := c.Watch(ctx, "ns", store.WatchOptions{AfterRevision: old - 1}) // before the cache: from the store
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-direct.Events(); ev.Object == nil || ev.Object.Name != "a" {
+		t.Fatalf("replayed event: %+v", ev)
+	}
+	cached, err := c.Watch(ctx, "ns", store.WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, w := range []watch.Watcher[*widget]{direct, cached} {
+		for range w.Events() {
+		}
+		if !errors.Is(w.Err(), watch.ErrClosed) {
+			t.Fatalf("watch ended with %v, want a clean end", w.Err())
+		}
+	}
+}

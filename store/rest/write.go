@@ -1,0 +1,394 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest/patch"
+)
+
+// maxUpdateRetries bounds the retries of an update without a
+// resourceVersion precondition that keeps losing races.
+const maxUpdateRetries = 16
+
+func (h *Handler[T]) validateCreate(obj T) error {
+	if h.cfg.ValidateCreate == nil {
+		return nil
+	}
+	return h.cfg.ValidateCreate(obj)
+}
+
+func (h *Handler[T]) validateUpdate(old, obj T) error {
+	if h.cfg.ValidateUpdate != nil {
+		return h.cfg.ValidateUpdate(old, obj)
+	}
+	return h.validateCreate(obj)
+}
+
+func (h *Handler[T]) admit(ctx context.Context, info RequestInfo, verb string, obj, old store.Object) error {
+	if h.cfg.Admit == nil {
+		return nil
+	}
+	return h.cfg.Admit(ctx, Attributes{Verb: verb, Resource: h.res, Namespace: info.Namespace, Name: info.Name,
+		Subresource: info.Subresource, Object: obj, OldObject: old})
+}
+
+func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	if err := checkJSONContent(r); err != nil {
+		return err
+	}
+	data, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	obj, err := h.decodeObject(r, data)
+	if err != nil {
+		return err
+	}
+	m := obj.GetObjectMeta()
+	if h.res.Namespaced {
+		if m.Namespace == "" {
+			m.Namespace = info.Namespace
+		} else if m.Namespace != info.Namespace {
+			return badRequest("the namespace of the provided object (%q) does not match the namespace sent on the request (%q)", m.Namespace, info.Namespace)
+		}
+	}
+	if m.ResourceVersion != "" {
+		return badRequest("metadata.resourceVersion: must not be set on create")
+	}
+	if m.Name == "" && m.GenerateName == "" {
+		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
+	}
+	info.Name = m.Name
+	if h.cfg.PrepareForCreate != nil {
+		h.cfg.PrepareForCreate(obj)
+	}
+	if h.cfg.Default != nil {
+		h.cfg.Default(obj)
+	}
+	if err := h.validateCreate(obj); err != nil {
+		return err
+	}
+	if err := h.admit(ctx, info, "create", obj, nil); err != nil {
+		return err
+	}
+	out, err := h.st.Create(ctx, obj)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// modify reads the object, lets fn build its replacement from a private
+// copy, and writes it after defaulting, validation and admission. When the
+// replacement has no resourceVersion the write is unconditional: it is
+// made against the version read and retried on conflict. A replacement
+// with a resourceVersion is a precondition: another version gives 409.
+func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, fn func(old T) (T, error)) (T, error) {
+	var zero T
+	for attempt := 0; ; attempt++ {
+		old, err := h.st.Get(ctx, info.Namespace, info.Name)
+		if err != nil {
+			return zero, err
+		}
+		obj, err := fn(store.Clone(old))
+		if err != nil {
+			return zero, err
+		}
+		m, om := obj.GetObjectMeta(), old.GetObjectMeta()
+		if m.Name != info.Name {
+			return zero, badRequest("the name of the object (%q) does not match the name on the URL (%q)", m.Name, info.Name)
+		}
+		if h.res.Namespaced && m.Namespace != info.Namespace {
+			return zero, badRequest("the namespace of the object (%q) does not match the namespace on the URL (%q)", m.Namespace, info.Namespace)
+		}
+		if m.UID != "" && m.UID != om.UID {
+			return zero, &store.ConflictError{Key: h.st.Key(info.Namespace, info.Name)}
+		}
+		unconditional := m.ResourceVersion == ""
+		if unconditional {
+			m.ResourceVersion = om.ResourceVersion
+		} else if m.ResourceVersion != om.ResourceVersion {
+			if _, err := store.ParseRevision(m.ResourceVersion); err != nil {
+				return zero, badRequest("invalid metadata.resourceVersion %q", m.ResourceVersion)
+			}
+			return zero, NewStatusError(http.StatusConflict, ReasonConflict, fmt.Sprintf(
+				"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
+				h.res.Name, info.Name))
+		}
+		if h.cfg.Default != nil {
+			h.cfg.Default(obj)
+		}
+		if err := h.validateUpdate(old, obj); err != nil {
+			return zero, err
+		}
+		if err := h.admit(ctx, info, verb, obj, old); err != nil {
+			return zero, err
+		}
+		out, err := h.st.Update(ctx, obj)
+		if err != nil && unconditional && errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrFenced) && attempt < maxUpdateRetries {
+			continue
+		}
+		return out, err
+	}
+}
+
+// prepare applies the subresource rules to a replacement: a status update
+// keeps everything but the status; a main update keeps the status.
+func (h *Handler[T]) prepare(info RequestInfo, obj, old T) T {
+	if info.Subresource == "status" {
+		return h.cfg.PrepareForStatusUpdate(obj, old)
+	}
+	if h.cfg.PrepareForUpdate != nil {
+		h.cfg.PrepareForUpdate(obj, old)
+	}
+	return obj
+}
+
+func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	if info.Name == "" {
+		return methodNotAllowed(r.Method, h.res.Name)
+	}
+	if err := checkJSONContent(r); err != nil {
+		return err
+	}
+	data, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	in, err := h.decodeObject(r, data)
+	if err != nil {
+		return err
+	}
+	if h.res.Namespaced && in.GetObjectMeta().Namespace == "" {
+		in.GetObjectMeta().Namespace = info.Namespace
+	}
+	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
+		return h.prepare(info, store.Clone(in), old), nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	if info.Name == "" {
+		return methodNotAllowed(r.Method, h.res.Name)
+	}
+	pt, err := patch.ParseType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	out, err := h.modify(ctx, info, "patch", func(old T) (T, error) {
+		var zero T
+		old.GetObjectMeta().ResourceVersion = "" // a patch that sets it makes it a precondition
+		doc, err := json.Marshal(old)
+		if err != nil {
+			return zero, err
+		}
+		patched, err := patch.Apply(pt, doc, body, h.schema)
+		if err != nil {
+			return zero, badRequestOrInvalid(err)
+		}
+		obj, err := h.decodeObject(r, patched)
+		if err != nil {
+			return zero, err
+		}
+		return h.prepare(info, obj, old), nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// badRequestOrInvalid turns a patch that cannot be applied into a 422
+// (Kubernetes answers malformed patches with 400 and failed ones with 422;
+// both write nothing).
+func badRequestOrInvalid(err error) error {
+	if errors.Is(err, patch.ErrTestFailed) {
+		return NewStatusError(http.StatusUnprocessableEntity, ReasonInvalid, err.Error())
+	}
+	return badRequest("applying patch: %v", err)
+}
+
+// deleteOptions is the subset of Kubernetes' DeleteOptions that is honoured.
+type deleteOptions struct {
+	Kind          string `json:"kind,omitempty"`
+	APIVersion    string `json:"apiVersion,omitempty"`
+	Preconditions *struct {
+		UID             *string `json:"uid,omitempty"`
+		ResourceVersion *string `json:"resourceVersion,omitempty"`
+	} `json:"preconditions,omitempty"`
+	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
+	PropagationPolicy  *string  `json:"propagationPolicy,omitempty"`
+	DryRun             []string `json:"dryRun,omitempty"`
+}
+
+func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	var opts []store.DeleteOption
+	if r.Body != nil && r.ContentLength != 0 {
+		data, err := readBody(w, r, h.maxBody, true)
+		if err != nil {
+			return err
+		}
+		if len(data) > 0 {
+			var do deleteOptions
+			if err := json.Unmarshal(data, &do); err != nil {
+				return badRequest("decoding DeleteOptions: %v", err)
+			}
+			if len(do.DryRun) > 0 {
+				return badRequest("dryRun is not supported")
+			}
+			if p := do.Preconditions; p != nil {
+				if p.UID != nil {
+					opts = append(opts, store.WithPreconditionUID(*p.UID))
+				}
+				if p.ResourceVersion != nil {
+					if _, err := store.ParseRevision(*p.ResourceVersion); err != nil {
+						return badRequest("invalid preconditions.resourceVersion %q", *p.ResourceVersion)
+					}
+					opts = append(opts, store.WithPreconditionResourceVersion(*p.ResourceVersion))
+				}
+			}
+		}
+	}
+	if err := h.admit(ctx, info, "delete", nil, nil); err != nil {
+		return err
+	}
+	out, err := h.st.Delete(ctx, info.Namespace, info.Name, opts...)
+	if err != nil {
+		return err
+	}
+	code := http.StatusOK
+	if out.GetObjectMeta().DeletionTimestamp != nil && len(out.GetObjectMeta().Finalizers) > 0 {
+		code = http.StatusAccepted
+	}
+	writeJSON(w, code, out)
+	return nil
+}
+
+// deleteCollection deletes every object the list's selectors match, one
+// by one (each through admission), and answers with the list of what it
+// deleted. Objects that vanish meanwhile are skipped; the first other
+// error stops it (the objects deleted before stay deleted, as in
+// Kubernetes).
+func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	sel, filter, err := h.selectors(r)
+	if err != nil {
+		return err
+	}
+	l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: filter})
+	if err != nil {
+		return err
+	}
+	deleted := make([]T, 0, len(l.Items))
+	for _, obj := range l.Items {
+		m := obj.GetObjectMeta()
+		one := info
+		one.Namespace, one.Name, one.Verb = m.Namespace, m.Name, "delete"
+		if err := h.admit(ctx, one, "delete", nil, nil); err != nil {
+			return err
+		}
+		out, err := h.st.Delete(ctx, m.Namespace, m.Name, store.WithPreconditionUID(m.UID))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		deleted = append(deleted, out)
+	}
+	writeJSON(w, http.StatusOK, &wireList[T]{Kind: h.cfg.ListKind, APIVersion: h.res.APIVersion,
+		Metadata: listMeta{ResourceVersion: store.FormatRevision(l.Revision)}, Items: deleted})
+	return nil
+}
+
+// scaleWire is the part of an autoscaling/v1 Scale that a write reads.
+type scaleWire struct {
+	Metadata struct {
+		Name            string `json:"name"`
+		Namespace       string `json:"namespace"`
+		ResourceVersion string `json:"resourceVersion"`
+	} `json:"metadata"`
+	Spec struct {
+		Replicas *int32 `json:"replicas"`
+	} `json:"spec"`
+}
+
+func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	sc := h.cfg.Scale
+	switch info.Verb {
+	case "get":
+		obj, err := h.st.Get(ctx, info.Namespace, info.Name)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, sc.Get(obj))
+		return nil
+	case "update", "patch":
+	default:
+		return methodNotAllowed(r.Method, h.res.Name+"/scale")
+	}
+	var pt patch.Type
+	if info.Verb == "patch" {
+		var err error
+		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
+			return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+		}
+	} else if err := checkJSONContent(r); err != nil {
+		return err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
+		var zero T
+		old.GetObjectMeta().ResourceVersion = ""
+		doc, err := json.Marshal(sc.Get(old))
+		if err != nil {
+			return zero, err
+		}
+		if info.Verb == "patch" {
+			if doc, err = patch.Apply(pt, doc, body, nil); err != nil {
+				return zero, badRequestOrInvalid(err)
+			}
+		} else {
+			doc = body
+		}
+		var s scaleWire
+		if err := json.Unmarshal(doc, &s); err != nil {
+			return zero, badRequest("decoding Scale: %v", err)
+		}
+		if s.Spec.Replicas == nil {
+			return zero, store.FieldErrors{{Field: "spec.replicas", Reason: "Required value"}}
+		}
+		if *s.Spec.Replicas < 0 {
+			return zero, store.FieldErrors{{Field: "spec.replicas", Value: fmt.Sprint(*s.Spec.Replicas), Reason: "Invalid value: must be greater than or equal to 0"}}
+		}
+		if s.Metadata.Name != "" && s.Metadata.Name != info.Name {
+			return zero, badRequest("the name of the Scale (%q) does not match the name on the URL (%q)", s.Metadata.Name, info.Name)
+		}
+		sc.SetReplicas(old, *s.Spec.Replicas)
+		old.GetObjectMeta().ResourceVersion = s.Metadata.ResourceVersion
+		return old, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sc.Get(out))
+	return nil
+}
