@@ -28,6 +28,7 @@ type DecodeError struct {
 	Err error
 }
 
+// Error implements the error interface.
 func (e *DecodeError) Error() string {
 	s := ErrMalformed.Error()
 	if e.Line > 0 {

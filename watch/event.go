@@ -87,6 +87,7 @@ type GoneError struct {
 	Oldest int64
 }
 
+// Error implements the error interface.
 func (e *GoneError) Error() string {
 	return fmt.Sprintf("%v: asked for revision %d, oldest available is %d", ErrGone, e.Requested, e.Oldest)
 }

@@ -78,6 +78,7 @@ type StatusError struct {
 	Status Status
 }
 
+// Error implements the error interface.
 func (e *StatusError) Error() string {
 	msg := e.Status.Message
 	if msg == "" {

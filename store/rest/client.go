@@ -128,6 +128,7 @@ type ClientError struct {
 	Status Status
 }
 
+// Error implements the error interface.
 func (e *ClientError) Error() string {
 	return fmt.Sprintf("apiserver: %d %s: %s", e.Status.Code, e.Status.Reason, e.Status.Message)
 }

@@ -85,6 +85,7 @@ func NewStatusError(code int, reason, message string) *StatusError {
 	return &StatusError{Status: NewStatus(code, reason, message)}
 }
 
+// Error implements the error interface.
 func (e *StatusError) Error() string { return e.Status.Message }
 
 // Unwrap returns Err.
