@@ -19,8 +19,8 @@
 // registry: discovery documents (CoreAPIVersions, Groups, Resources), OpenAPI
 // v3 documents (OpenAPIV3Discovery, OpenAPIV3: kubectl reads them to compute
 // apply patches and to learn that the server validates fields) and a
-// Swagger 2.0 document (OpenAPIV2, JSON), error responses (ErrorStatus,
-// InvalidStatus), the create/update/status-update preparation of each kind
+// Swagger 2.0 document (OpenAPIV2, JSON), the create/update/status-update
+// preparation of each kind
 // (Kind.PrepareForCreate, PrepareForUpdate, PrepareForStatusUpdate), and
 // ResourceQuota accounting (PodUsage, CheckQuota).
 //
