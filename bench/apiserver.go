@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -254,29 +253,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// the anchor: one raw etcd watcher of the pods prefix
-	rawWarm, rawDone := make(chan struct{}), make(chan error, 1)
-	var rawEnd time.Time
-	go func() {
-		wch := cli.Watch(clientv3.WithRequireLeader(wctx), typed.Key("default", ""), clientv3.WithPrefix(), clientv3.WithRev(startRev+1), clientv3.WithPrevKV())
-		got := 0
-		for resp := range wch {
-			if err := resp.Err(); err != nil {
-				rawDone <- err
-				return
-			}
-			for range resp.Events {
-				if got++; got == 1 {
-					close(rawWarm)
-				}
-			}
-			if got >= total {
-				rawEnd = time.Now()
-				rawDone <- nil
-				return
-			}
-		}
-		rawDone <- fmt.Errorf("raw watch ended after %d of %d events", got, total)
-	}()
+	rawW := startRawWatch(wctx, cli, typed.Key("default", ""), startRev, total)
 	// ours: 1000 HTTPS watchers
 	var (
 		wg, warm sync.WaitGroup
@@ -328,8 +305,8 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 		return 0, 0, 0, err
 	}
 	select {
-	case <-rawWarm:
-	case err := <-rawDone:
+	case <-rawW.Warm:
+	case err := <-rawW.Done:
 		return 0, 0, 0, fmt.Errorf("raw watcher: %v", err)
 	}
 	warm.Wait()
@@ -349,7 +326,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 	if err := g.Wait(); err != nil {
 		return 0, 0, 0, err
 	}
-	if err := <-rawDone; err != nil {
+	if err := <-rawW.Done; err != nil {
 		return 0, 0, 0, fmt.Errorf("raw watcher: %w", err)
 	}
 	wg.Wait()
@@ -364,6 +341,6 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 		return 0, 0, 0, errors.New("peak RSS below the baseline: /proc accounting is off")
 	}
 	rate = float64(apiWatchers*apiWatchEvents) / oursEnd.Sub(begin).Seconds()
-	raw = float64(apiWatchEvents) / rawEnd.Sub(begin).Seconds()
+	raw = float64(apiWatchEvents) / rawW.End.Sub(begin).Seconds()
 	return rate, raw, float64(hwm-baseRSS) / apiWatchers, nil
 }

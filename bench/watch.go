@@ -85,29 +85,7 @@ func liveRound(ctx context.Context, srv *embedetcd.Server, prefix string, n int)
 	total := n + 1 // a warm-up put first, so both watches are live before timing
 
 	// The anchor: one raw watcher.
-	rawWarm, rawDone := make(chan struct{}), make(chan error, 1)
-	var rawEnd time.Time
-	go func() {
-		wch := cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix(), clientv3.WithRev(startRev+1), clientv3.WithPrevKV())
-		got := 0
-		for resp := range wch {
-			if err := resp.Err(); err != nil {
-				rawDone <- err
-				return
-			}
-			for range resp.Events {
-				if got++; got == 1 {
-					close(rawWarm)
-				}
-			}
-			if got >= total {
-				rawEnd = time.Now()
-				rawDone <- nil
-				return
-			}
-		}
-		rawDone <- fmt.Errorf("raw watch ended after %d of %d events", got, total)
-	}()
+	rawW := startRawWatch(ctx, cli, prefix, startRev, total)
 
 	// Ours: one broadcaster over the store's etcd backend watch, many
 	// subscribers.
@@ -164,8 +142,8 @@ func liveRound(ctx context.Context, srv *embedetcd.Server, prefix string, n int)
 		return 0, 0, err
 	}
 	select {
-	case <-rawWarm:
-	case err := <-rawDone:
+	case <-rawW.Warm:
+	case err := <-rawW.Done:
 		return 0, 0, fmt.Errorf("raw watcher: %v", err)
 	}
 	warm.Wait()
@@ -174,7 +152,7 @@ func liveRound(ctx context.Context, srv *embedetcd.Server, prefix string, n int)
 	if err := writeKeys(ctx, cli, prefix, n); err != nil {
 		return 0, 0, err
 	}
-	if err := <-rawDone; err != nil {
+	if err := <-rawW.Done; err != nil {
 		return 0, 0, fmt.Errorf("raw watcher: %w", err)
 	}
 	wg.Wait()
@@ -186,7 +164,7 @@ func liveRound(ctx context.Context, srv *embedetcd.Server, prefix string, n int)
 		return 0, 0, fmt.Errorf("broadcaster: %w", subErr)
 	}
 	ours = float64(watchSubscribers*n) / oursEnd.Sub(begin).Seconds()
-	anchor = float64(n) / rawEnd.Sub(begin).Seconds()
+	anchor = float64(n) / rawW.End.Sub(begin).Seconds()
 	return ours, anchor, nil
 }
 
