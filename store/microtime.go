@@ -29,9 +29,6 @@ func NewMicroTime(t time.Time) MicroTime {
 	return MicroTime{t.Round(0).UTC().Truncate(time.Microsecond)}
 }
 
-// NowMicro returns the current time as a MicroTime.
-func NowMicro() MicroTime { return NewMicroTime(time.Now()) }
-
 // MarshalJSON encodes t with six fractional digits in UTC, or null when
 // zero. It fails for a time outside years 0000 to 9999 (UTC).
 func (t MicroTime) MarshalJSON() ([]byte, error) {
