@@ -82,7 +82,9 @@ type Config struct {
 	// Clock is the source of time for every duration the elector measures
 	// (renew deadlines, expiry by observation, retry waits); tests pass
 	// clockwork.NewFakeClock() and never sleep. nil (the default) is the
-	// real clock.
+	// real clock. (Reads, acquisitions and releases of the lock are also
+	// bounded by real-time timeouts of RenewDeadline, so that a lock that
+	// hangs cannot stall a campaign on a fake clock either.)
 	Clock clockwork.Clock
 	// Logger receives the elector's logs. Default: discard.
 	Logger *slog.Logger
