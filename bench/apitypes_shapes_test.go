@@ -57,7 +57,7 @@ func populate(v reflect.Value, n *int) {
 		v.Set(reflect.ValueOf(store.NewTime(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))))
 		return
 	case reflect.TypeFor[api.MicroTime]():
-		v.Set(reflect.ValueOf(api.NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC))))
+		v.Set(reflect.ValueOf(store.NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC))))
 		return
 	case reflect.TypeFor[api.Quantity]():
 		v.Set(reflect.ValueOf(api.MustParse("1500m")))

@@ -11,8 +11,13 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// realClock is the clock of a Config without one. renew and clockTimeout
+// recognises it to give the lock a real context deadline.
+var realClock = clockwork.NewRealClock()
 
 // Default durations, the same as client-go's leader election defaults.
 const (
@@ -74,8 +79,13 @@ type Config struct {
 	ReleaseOnCancel bool
 	// Callbacks are the elector's hooks.
 	Callbacks Callbacks
-	// Clock is the source of time. Default: RealClock.
-	Clock Clock
+	// Clock is the source of time for every duration the elector measures
+	// (renew deadlines, expiry by observation, retry waits); tests pass
+	// clockwork.NewFakeClock() and never sleep. nil (the default) is the
+	// real clock. (Reads, acquisitions and releases of the lock are also
+	// bounded by real-time timeouts of RenewDeadline, so that a lock that
+	// hangs cannot stall a campaign on a fake clock either.)
+	Clock clockwork.Clock
 	// Logger receives the elector's logs. Default: discard.
 	Logger *slog.Logger
 	// Registerer, when set, receives the elector's metrics, labelled with
@@ -135,7 +145,7 @@ func (c *Config) withDefaults() Config {
 		d.RetryPeriod = DefaultRetryPeriod
 	}
 	if d.Clock == nil {
-		d.Clock = RealClock{}
+		d.Clock = realClock
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

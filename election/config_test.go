@@ -22,12 +22,12 @@ func (l *countingLock) Get(context.Context) (election.Observation, error) {
 	return election.Observation{}, errors.New("countingLock: no storage")
 }
 func (l *countingLock) Wait(context.Context, int64) error { l.calls.Add(1); return nil }
-func (l *countingLock) Acquire(context.Context, election.LeaseRecord, election.Observation) (store.Fence, error) {
+func (l *countingLock) Acquire(context.Context, election.LeaseSpec, election.Observation) (store.Fence, error) {
 	l.calls.Add(1)
 	return store.Fence{}, election.ErrHeld
 }
-func (l *countingLock) Renew(context.Context, election.LeaseRecord) error { l.calls.Add(1); return nil }
-func (l *countingLock) Release(context.Context) error                     { l.calls.Add(1); return nil }
+func (l *countingLock) Renew(context.Context, election.LeaseSpec) error { l.calls.Add(1); return nil }
+func (l *countingLock) Release(context.Context) error                   { l.calls.Add(1); return nil }
 
 func TestBadConfig(t *testing.T) {
 	lock := &countingLock{}
@@ -111,8 +111,8 @@ func TestRunTwiceAndMetricsCollision(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- el.Run(ctx) }()
 	waitFor(t, 10*time.Second, "Run to use the lock", func() bool { return lock.calls.Load() > 0 })
-	if err := el.Run(ctx); !errors.Is(err, election.ErrRunning) {
-		t.Errorf("second concurrent Run = %v, want ErrRunning", err)
+	if err := el.Run(ctx); !errors.Is(err, election.ErrAlreadyRunning) {
+		t.Errorf("second concurrent Run = %v, want ErrAlreadyRunning", err)
 	}
 	cancel()
 	if err := <-done; err != nil {

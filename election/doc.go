@@ -4,9 +4,10 @@
 //
 // # Pieces
 //
-// A Lock holds a LeaseRecord (holder identity, lease duration, acquire and
-// renew times, leader transitions) stored as a readable Lease object
-// (coordination.k8s.io/v1 JSON). Two implementations:
+// A Lock holds a LeaseSpec (holder identity, lease duration, acquire and
+// renew times, lease transitions) stored as a Lease object shaped field for
+// field like Kubernetes' coordination.k8s.io/v1 Lease, so Kubernetes tools
+// read it. Two implementations:
 //
 //   - EtcdLock: the record lives under an etcd key bound to an etcd lease.
 //     The etcd server times expiry; waiting candidates watch the key and take
@@ -23,7 +24,11 @@
 // An Elector (New, Config, Run) campaigns, calls OnStartedLeading with a
 // context that ends the moment leadership is lost or given up, renews every
 // RetryPeriod, and stops leading RenewDeadline after the start of its last
-// successful renewal even if a renewal is still in flight. Observe follows
+// successful renewal even if a renewal is still in flight, whether or not
+// the Lock honours its context (the lock is not called again until that
+// renewal returns). Every duration is measured on Config.Clock, a
+// clockwork.Clock, so tests drive expiry, skew and drift with
+// clockwork.NewFakeClock() instead of sleeping. Observe follows
 // an election without taking part. Check is a health check that fails while
 // a deposed leader's OnStartedLeading is still running.
 //

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -32,8 +34,8 @@ type Elector struct {
 	leading    bool
 	acting     bool // OnStartedLeading has not returned yet
 	fence      store.Fence
-	lastRenew  time.Time   // start of the last successful acquire or renew
-	lastRecord LeaseRecord // last record seen, for LeaderTransitions
+	lastRenew  time.Time // start of the last successful acquire or renew
+	lastRecord LeaseSpec // last record seen, for LeaseTransitions
 }
 
 // New validates cfg, fills in its defaults and returns an elector. An
@@ -122,18 +124,27 @@ func (e *Elector) Check() error {
 // OnStartedLeading and renewing) until leadership is lost or ctx ends, and
 // after a loss campaigns again. It returns nil once ctx has ended and
 // OnStartedLeading (if running) has returned; with ReleaseOnCancel it
-// releases the lock first. ErrRunning if Run is already running.
+// releases the lock first. It may be called again after it returns; a call
+// while it runs returns an error wrapping ErrAlreadyRunning and changes
+// nothing.
+//
+// Leadership (OnStartedLeading's context, IsLeader, Fence) ends
+// RenewDeadline after the start of the last successful renewal, on Clock,
+// even while a renewal is still in flight, whether or not the Lock honours
+// its context. The lock serves one call at a time, so a renewal that
+// outlives the term is still waited for before the lock is released or
+// campaigned for again (and before Run returns).
 func (e *Elector) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
-		return ErrRunning
+		return fmt.Errorf("election: %s: %w", e.cfg.Identity, ErrAlreadyRunning)
 	}
 	defer e.running.Store(false)
 	for {
-		fence, start, rec, ok := e.campaign(ctx)
+		fence, start, spec, ok := e.campaign(ctx)
 		if !ok {
 			return nil
 		}
-		e.lead(ctx, fence, start, rec)
+		e.lead(ctx, fence, start, spec)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -142,7 +153,7 @@ func (e *Elector) Run(ctx context.Context) error {
 
 // campaign waits until this candidate acquires the lock. ok is false when
 // ctx ended first.
-func (e *Elector) campaign(ctx context.Context) (fence store.Fence, start time.Time, rec LeaseRecord, ok bool) {
+func (e *Elector) campaign(ctx context.Context) (fence store.Fence, start time.Time, spec LeaseSpec, ok bool) {
 	clk := e.cfg.Clock
 	var (
 		last       Observation
@@ -170,9 +181,9 @@ func (e *Elector) campaign(ctx context.Context) (fence store.Fence, start time.T
 		wait := e.cfg.RetryPeriod
 		may := !obs.Held
 		if obs.Held && e.judge {
-			expiry := e.expiry(obs.Record)
+			expiry := e.expiry(obs.Spec)
 			switch {
-			case obs.Record.HolderIdentity == e.cfg.Identity:
+			case obs.Spec.Holder() == e.cfg.Identity:
 				may = true // our own earlier term, which we no longer act on
 			case now.Sub(observedAt) >= expiry:
 				may = true
@@ -182,39 +193,49 @@ func (e *Elector) campaign(ctx context.Context) (fence store.Fence, start time.T
 		}
 		if may {
 			start = clk.Now()
-			rec = LeaseRecord{
-				HolderIdentity:       e.cfg.Identity,
-				LeaseDurationSeconds: durationSeconds(e.cfg.LeaseDuration),
-				AcquireTime:          NewMicroTime(start),
-				RenewTime:            NewMicroTime(start),
-				LeaderTransitions:    e.transitions(),
-			}
+			spec = e.newSpec(start)
 			actx, cancel := context.WithTimeout(ctx, e.cfg.RenewDeadline)
-			fence, err = e.cfg.Lock.Acquire(actx, rec, obs)
+			fence, err = e.cfg.Lock.Acquire(actx, spec, obs)
 			cancel()
 			if err == nil {
-				return fence, start, rec, true
+				return fence, start, spec, true
 			}
 			if !errors.Is(err, ErrHeld) && ctx.Err() == nil {
 				e.log.Warn("election: acquire lock", "err", err)
 			}
 		}
-		if p, ok := e.cfg.Lock.(Preparer); ok && obs.Held && obs.Record.HolderIdentity != e.cfg.Identity {
+		if p, ok := e.cfg.Lock.(Preparer); ok && obs.Held && obs.Spec.Holder() != e.cfg.Identity {
 			pctx, cancel := context.WithTimeout(ctx, e.cfg.RetryPeriod)
-			p.Prepare(pctx, LeaseRecord{HolderIdentity: e.cfg.Identity, LeaseDurationSeconds: durationSeconds(e.cfg.LeaseDuration)})
+			id, secs := e.cfg.Identity, durationSeconds(e.cfg.LeaseDuration)
+			p.Prepare(pctx, LeaseSpec{HolderIdentity: &id, LeaseDurationSeconds: &secs})
 			cancel()
 		}
 		e.waitChange(ctx, obs.Revision, wait)
 	}
-	return store.Fence{}, time.Time{}, LeaseRecord{}, false
+	return store.Fence{}, time.Time{}, LeaseSpec{}, false
 }
 
-// expiry is how long after observing rec a candidate may take over: this
+// newSpec is the record of a term this candidate starts at start.
+func (e *Elector) newSpec(start time.Time) LeaseSpec {
+	id := e.cfg.Identity
+	secs := durationSeconds(e.cfg.LeaseDuration)
+	acquired, renewed := store.NewMicroTime(start), store.NewMicroTime(start)
+	transitions := e.transitions()
+	return LeaseSpec{
+		HolderIdentity:       &id,
+		LeaseDurationSeconds: &secs,
+		AcquireTime:          &acquired,
+		RenewTime:            &renewed,
+		LeaseTransitions:     &transitions,
+	}
+}
+
+// expiry is how long after observing spec a candidate may take over: this
 // candidate's LeaseDuration, or the holder's promise if that is longer.
-func (e *Elector) expiry(rec LeaseRecord) time.Duration {
+func (e *Elector) expiry(spec LeaseSpec) time.Duration {
 	d := e.cfg.LeaseDuration
-	if rec.LeaseDurationSeconds > durationSeconds(d) {
-		d = time.Duration(rec.LeaseDurationSeconds) * time.Second
+	if spec.LeaseDurationSeconds != nil && *spec.LeaseDurationSeconds > durationSeconds(d) {
+		d = spec.Duration()
 	}
 	return d
 }
@@ -222,8 +243,8 @@ func (e *Elector) expiry(rec LeaseRecord) time.Duration {
 func (e *Elector) transitions() int32 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t := e.lastRecord.LeaderTransitions
-	if e.lastRecord.HolderIdentity != "" && e.lastRecord.HolderIdentity != e.cfg.Identity {
+	t := e.lastRecord.Transitions()
+	if h := e.lastRecord.Holder(); h != "" && h != e.cfg.Identity {
 		t++
 	}
 	return t
@@ -233,11 +254,11 @@ func (e *Elector) transitions() int32 {
 func (e *Elector) observed(obs Observation) {
 	holder := ""
 	if obs.Held {
-		holder = obs.Record.HolderIdentity
+		holder = obs.Spec.Holder()
 	}
 	e.mu.Lock()
 	if obs.Held {
-		e.lastRecord = obs.Record
+		e.lastRecord = obs.Spec
 	}
 	changed := holder != e.leader
 	e.leader = holder
@@ -264,10 +285,10 @@ func (e *Elector) waitChange(ctx context.Context, rev int64, d time.Duration) {
 		// The wait failed (no connection, no etcd leader): fall back to
 		// the timer so a broken watch does not spin.
 		select {
-		case <-t.C():
+		case <-t.Chan():
 		case <-ctx.Done():
 		}
-	case <-t.C():
+	case <-t.Chan():
 	case <-ctx.Done():
 	}
 }
@@ -277,7 +298,7 @@ func (e *Elector) sleep(ctx context.Context, d time.Duration) {
 	t := e.cfg.Clock.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-t.C():
+	case <-t.Chan():
 	case <-ctx.Done():
 	}
 }
@@ -293,12 +314,12 @@ const (
 // lead runs one term: it starts OnStartedLeading, renews until the term ends,
 // then stops the callback, waits for it, and releases the lock if
 // appropriate.
-func (e *Elector) lead(ctx context.Context, fence store.Fence, start time.Time, rec LeaseRecord) {
+func (e *Elector) lead(ctx context.Context, fence store.Fence, start time.Time, spec LeaseSpec) {
 	e.mu.Lock()
 	e.leading, e.acting, e.fence, e.lastRenew = true, true, fence, start
 	changed := e.leader != e.cfg.Identity
 	e.leader = e.cfg.Identity
-	e.lastRecord = rec
+	e.lastRecord = spec
 	e.mu.Unlock()
 	e.m.isLeader.Set(1)
 	e.m.transitions.Inc()
@@ -314,7 +335,7 @@ func (e *Elector) lead(ctx context.Context, fence store.Fence, start time.Time, 
 		e.cfg.Callbacks.OnStartedLeading(leaderCtx)
 	}()
 
-	reason := e.renewLoop(ctx, start, rec)
+	reason, inflight := e.renewLoop(ctx, start, spec)
 
 	e.mu.Lock()
 	e.leading, e.fence = false, store.Fence{}
@@ -329,6 +350,13 @@ func (e *Elector) lead(ctx context.Context, fence store.Fence, start time.Time, 
 	if e.cfg.Callbacks.OnStoppedLeading != nil {
 		e.cfg.Callbacks.OnStoppedLeading()
 	}
+	if inflight != nil {
+		// A renewal outlived the term. The lock serves one call at a
+		// time: wait for it before releasing or campaigning again.
+		if err := <-inflight; err != nil && !errors.Is(err, ErrLost) && ctx.Err() == nil {
+			e.log.Warn("election: renewal that outlived the term failed", "err", err)
+		}
+	}
 	if reason == endLost || (reason == endCanceled && !e.cfg.ReleaseOnCancel) {
 		return
 	}
@@ -341,70 +369,122 @@ func (e *Elector) lead(ctx context.Context, fence store.Fence, start time.Time, 
 
 // renewLoop renews every RetryPeriod until the term ends and says why it
 // ended. The term ends at the latest RenewDeadline after the start of the
-// last successful renewal, even while a renewal is still in flight.
-func (e *Elector) renewLoop(ctx context.Context, lastOK time.Time, rec LeaseRecord) endReason {
+// last successful renewal, even while a renewal is still in flight; then
+// inflight is that renewal's result, which the caller receives before it
+// calls the lock again.
+//
+// Two timers are armed between renewals (the next renewal and the end of
+// the term) and one while a renewal is in flight (the end of the term).
+func (e *Elector) renewLoop(ctx context.Context, lastOK time.Time, spec LeaseSpec) (reason endReason, inflight <-chan error) {
 	clk := e.cfg.Clock
+	// term fires RenewDeadline after the start of the last successful
+	// renewal: leadership ends then unless a renewal succeeds first.
+	term := clk.NewTimer(lastOK.Add(e.cfg.RenewDeadline).Sub(clk.Now()))
+	defer term.Stop()
 	lastTry := lastOK
 	for {
+		if wait := lastTry.Add(e.cfg.RetryPeriod).Sub(clk.Now()); wait > 0 {
+			t := clk.NewTimer(wait)
+			select {
+			case <-t.Chan():
+			case <-term.Chan():
+				t.Stop()
+				return endDeadline, nil
+			case <-ctx.Done():
+				t.Stop()
+				return endCanceled, nil
+			}
+		}
 		now := clk.Now()
 		deadline := lastOK.Add(e.cfg.RenewDeadline)
 		if !now.Before(deadline) {
-			return endDeadline
-		}
-		if due := lastTry.Add(e.cfg.RetryPeriod); now.Before(due) {
-			wake := due
-			if deadline.Before(wake) {
-				wake = deadline
-			}
-			t := clk.NewTimer(wake.Sub(now))
-			select {
-			case <-t.C():
-			case <-ctx.Done():
-				t.Stop()
-				return endCanceled
-			}
-			continue
+			return endDeadline, nil
 		}
 		lastTry = now
-		rec.RenewTime = NewMicroTime(now)
-		rctx, cancel := withClockDeadline(ctx, clk, deadline)
-		began := time.Now()
-		err := e.cfg.Lock.Renew(rctx, rec)
+		renewed := store.NewMicroTime(now)
+		spec.RenewTime = &renewed
+		// The renewal runs on its own goroutine, so the term ends on time
+		// even if the lock does not honour its context.
+		result, cancel := e.renew(ctx, spec, deadline)
+		var err error
+		termEnded := false
+		select {
+		case err = <-result:
+		case <-term.Chan():
+			select {
+			case err = <-result:
+				// It returned as the term ended; a success still
+				// counts from its start, which was before the end.
+				termEnded = true
+			default:
+				cancel()
+				e.m.renewFailures.Inc()
+				e.log.Warn("election: renewal still in flight at the renew deadline; leadership ends", "renew_deadline", e.cfg.RenewDeadline)
+				return endDeadline, result
+			}
+		case <-ctx.Done():
+			cancel()
+			return endCanceled, result
+		}
 		cancel()
-		e.m.renewLatency.Observe(time.Since(began).Seconds())
 		switch {
 		case err == nil:
 			lastOK = now
 			e.mu.Lock()
 			e.lastRenew = now
 			e.mu.Unlock()
+			if !term.Stop() {
+				select { // drop a firing this success overtook
+				case <-term.Chan():
+				default:
+				}
+			}
+			term.Reset(lastOK.Add(e.cfg.RenewDeadline).Sub(clk.Now()))
 		case ctx.Err() != nil:
-			return endCanceled
+			return endCanceled, nil
 		case errors.Is(err, ErrLost):
 			e.m.renewFailures.Inc()
 			e.log.Warn("election: lost lock", "err", err)
-			return endLost
+			return endLost, nil
 		default:
 			e.m.renewFailures.Inc()
 			e.log.Warn("election: renew lock", "err", err)
+			if termEnded {
+				return endDeadline, nil
+			}
 		}
 	}
 }
 
-// withClockDeadline is context.WithDeadline measured on clk.
-func withClockDeadline(ctx context.Context, clk Clock, deadline time.Time) (context.Context, context.CancelFunc) {
-	if _, ok := clk.(RealClock); ok {
-		return context.WithDeadline(ctx, deadline)
+// renew starts one Renew of spec on its own goroutine and returns the
+// channel its result arrives on, and the cancel function of its context.
+// The caller cancels it at the deadline; with the real clock the context
+// also carries the deadline, for the lock to pass on (etcd's client does).
+func (e *Elector) renew(ctx context.Context, spec LeaseSpec, deadline time.Time) (<-chan error, context.CancelFunc) {
+	clk := e.cfg.Clock
+	var rctx context.Context
+	var cancel context.CancelFunc
+	if clk == realClock {
+		rctx, cancel = context.WithDeadline(ctx, deadline)
+	} else {
+		rctx, cancel = context.WithCancel(ctx)
+	}
+	result := make(chan error, 1)
+	go func() {
+		began := clk.Now()
+		err := e.cfg.Lock.Renew(rctx, spec)
+		e.m.renewLatency.Observe(clk.Since(began).Seconds())
+		result <- err
+	}()
+	return result, cancel
+}
+
+// clockTimeout is context.WithTimeout measured on clk.
+func clockTimeout(ctx context.Context, clk clockwork.Clock, d time.Duration) (context.Context, context.CancelFunc) {
+	if clk == realClock {
+		return context.WithTimeout(ctx, d)
 	}
 	cctx, cancel := context.WithCancel(ctx)
-	t := clk.NewTimer(deadline.Sub(clk.Now()))
-	go func() {
-		select {
-		case <-t.C():
-			cancel()
-		case <-cctx.Done():
-			t.Stop()
-		}
-	}()
-	return cctx, cancel
+	t := clk.AfterFunc(d, cancel)
+	return cctx, func() { t.Stop(); cancel() }
 }

@@ -88,7 +88,7 @@ func (l *EtcdLock) observe(obs Observation, kv *mvccpb.KeyValue) (Observation, e
 		return Observation{}, fmt.Errorf("election: decode lock record %s: %w", l.key, err)
 	}
 	obs.Held = true
-	obs.Record = lease.Spec
+	obs.Spec = lease.Spec
 	obs.Term = kv.CreateRevision
 	obs.Version = kv.ModRevision
 	return obs, nil
@@ -120,16 +120,16 @@ func (l *EtcdLock) Wait(ctx context.Context, rev int64) error {
 	return fmt.Errorf("election: watch %s ended", l.key)
 }
 
-// Acquire grants an etcd lease of rec.LeaseDurationSeconds (the server may
+// Acquire grants an etcd lease of spec.LeaseDurationSeconds (the server may
 // round it up to its minimum) and creates the key bound to it, if the key
 // does not exist. It never replaces an existing record, even one prev
 // judged expired: expiry is the server's to decide.
-func (l *EtcdLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observation) (store.Fence, error) {
-	ttl := int64(rec.LeaseDurationSeconds)
+func (l *EtcdLock) Acquire(ctx context.Context, spec LeaseSpec, prev Observation) (store.Fence, error) {
+	ttl := int64(spec.Duration() / time.Second)
 	if ttl < 1 {
 		return store.Fence{}, fmt.Errorf("%w: etcd lock: lease duration %ds must be at least 1s", ErrInvalidConfig, ttl)
 	}
-	val, err := l.encode(rec)
+	val, err := l.encode(spec)
 	if err != nil {
 		return store.Fence{}, err
 	}
@@ -162,7 +162,7 @@ func (l *EtcdLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observatio
 		holder := "?"
 		if rr := resp.Responses[0].GetResponseRange(); rr != nil && len(rr.Kvs) == 1 {
 			if obs, derr := l.observe(Observation{}, rr.Kvs[0]); derr == nil {
-				holder = obs.Record.HolderIdentity
+				holder = obs.Spec.Holder()
 			}
 		}
 		return store.Fence{}, fmt.Errorf("%w: %s is held by %q", ErrHeld, l.key, holder)
@@ -183,12 +183,12 @@ func (l *EtcdLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observatio
 	return store.Fence{Key: l.key, CreateRevision: resp.Header.Revision}, nil
 }
 
-// Prepare grants an etcd lease of rec.LeaseDurationSeconds ahead of time,
+// Prepare grants an etcd lease of spec.LeaseDurationSeconds ahead of time,
 // or keeps the one already granted alive, so that the next Acquire of a free
 // lock needs one transaction instead of a grant and a transaction. The
 // lease holds no key until Acquire uses it; unused, it expires on its own.
-func (l *EtcdLock) Prepare(ctx context.Context, rec LeaseRecord) {
-	ttl := int64(rec.LeaseDurationSeconds)
+func (l *EtcdLock) Prepare(ctx context.Context, spec LeaseSpec) {
+	ttl := int64(spec.Duration() / time.Second)
 	if ttl < 1 {
 		return
 	}
@@ -250,7 +250,7 @@ func (l *EtcdLock) dropSpare(id clientv3.LeaseID) {
 }
 
 // Renew refreshes the lease and rewrites the record, guarded by the term.
-func (l *EtcdLock) Renew(ctx context.Context, rec LeaseRecord) error {
+func (l *EtcdLock) Renew(ctx context.Context, spec LeaseSpec) error {
 	l.mu.Lock()
 	lease, term := l.lease, l.term
 	l.mu.Unlock()
@@ -269,7 +269,7 @@ func (l *EtcdLock) Renew(ctx context.Context, rec LeaseRecord) error {
 		l.forget(lease)
 		return fmt.Errorf("%w: %s: lease %x expired on the server", ErrLost, l.key, int64(lease))
 	}
-	val, err := l.encode(rec)
+	val, err := l.encode(spec)
 	if err != nil {
 		return err
 	}
@@ -329,11 +329,11 @@ func (l *EtcdLock) revoke(id clientv3.LeaseID) {
 	}()
 }
 
-func (l *EtcdLock) encode(rec LeaseRecord) ([]byte, error) {
+func (l *EtcdLock) encode(spec LeaseSpec) ([]byte, error) {
 	lease := Lease{
 		TypeMeta:   store.TypeMeta{APIVersion: LeaseAPIVersion, Kind: LeaseKind},
 		ObjectMeta: store.ObjectMeta{Name: path.Base(l.key)},
-		Spec:       rec,
+		Spec:       spec,
 	}
 	b, err := json.Marshal(&lease)
 	if err != nil {

@@ -32,13 +32,16 @@ func TestEtcdLockLifecycle(t *testing.T) {
 	const key = "/election/lifecycle"
 	a, _ := election.NewEtcdLock(c, key)
 	b, _ := election.NewEtcdLock(c, key)
-	rec := func(id string) election.LeaseRecord {
-		return election.LeaseRecord{HolderIdentity: id, LeaseDurationSeconds: 5}
+	rec := func(id string) election.LeaseSpec {
+		secs := int32(5)
+		return election.LeaseSpec{HolderIdentity: &id, LeaseDurationSeconds: &secs}
 	}
 	if err := a.Renew(ctx, rec("a")); !errors.Is(err, election.ErrNotHeld) {
 		t.Errorf("Renew before Acquire = %v, want ErrNotHeld", err)
 	}
-	if _, err := a.Acquire(ctx, election.LeaseRecord{HolderIdentity: "a"}, election.Observation{}); !errors.Is(err, election.ErrInvalidConfig) {
+	noDuration := rec("a")
+	noDuration.LeaseDurationSeconds = nil
+	if _, err := a.Acquire(ctx, noDuration, election.Observation{}); !errors.Is(err, election.ErrInvalidConfig) {
 		t.Errorf("Acquire with a zero lease duration = %v, want ErrInvalidConfig", err)
 	}
 	fa, err := a.Acquire(ctx, rec("a"), election.Observation{})
@@ -46,7 +49,7 @@ func TestEtcdLockLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	obs, err := b.Get(ctx)
-	if err != nil || !obs.Held || obs.Term != fa.CreateRevision || obs.Record.HolderIdentity != "a" || fa.Key != key {
+	if err != nil || !obs.Held || obs.Term != fa.CreateRevision || obs.Spec.Holder() != "a" || fa.Key != key {
 		t.Fatalf("Get = %+v, %v; want a holding term %d", obs, err, fa.CreateRevision)
 	}
 	// b prepares a lease, fails to acquire a held lock a few times, and

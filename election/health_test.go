@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/election"
-	"github.com/setpoint-dev/setpoint/election/electiontest"
 )
 
 // A leader whose work does not stop after its renew deadline is reported
@@ -21,7 +21,7 @@ func TestHealthCheckAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := electiontest.NewFakeClock(time.Unix(1_700_000_000, 0))
+	clk := clockwork.NewFakeClockAt(time.Unix(1_700_000_000, 0))
 	reg := prometheus.NewRegistry()
 	started := make(chan struct{}, 4)
 	ctxEnded := make(chan struct{}, 4)
@@ -68,8 +68,8 @@ func TestHealthCheckAndMetrics(t *testing.T) {
 	}
 
 	// One renewal, driven by the clock.
-	waitClock(t, clk, 1)
-	clk.Step(time.Second)
+	waitLeading(t, clk)
+	clk.Advance(time.Second)
 	waitFor(t, 10*time.Second, "a renewal to be measured", func() bool {
 		return histogramCount(t, reg, "setpoint_election_renew_duration_seconds") >= 1
 	})
@@ -80,8 +80,8 @@ func TestHealthCheckAndMetrics(t *testing.T) {
 	// Time jumps past the renew deadline with no renewal in between (as in a
 	// process pause): leadership ends, the context ends, and while the
 	// callback keeps going the health check fails.
-	waitClock(t, clk, 1)
-	clk.Step(5 * time.Second)
+	waitLeading(t, clk)
+	clk.Advance(5 * time.Second)
 	recv(t, ctxEnded, "the leader's context to end")
 	if el.IsLeader() {
 		t.Error("IsLeader() = true after the renew deadline passed")
@@ -119,12 +119,21 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-func waitClock(t *testing.T, clk *electiontest.FakeClock, n int) {
+// waitLeading waits until a leader on clk is between renewals: its next
+// renewal and the end of its term are both timed (during a renewal only the
+// end of the term is).
+func waitLeading(t *testing.T, clk *clockwork.FakeClock) {
+	t.Helper()
+	waitClock(t, clk, 2)
+}
+
+// waitClock waits until at least n timers are armed on clk.
+func waitClock(t *testing.T, clk *clockwork.FakeClock, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := clk.BlockUntil(ctx, n); err != nil {
-		t.Fatalf("waiting for %d clock waiters (have %d): %v", n, clk.Waiters(), err)
+	if err := clk.BlockUntilContext(ctx, n); err != nil {
+		t.Fatalf("waiting for %d armed timers: %v", n, err)
 	}
 }
 

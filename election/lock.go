@@ -22,16 +22,17 @@ var (
 	// ErrNotHeld: Renew or Release was called on a lock the caller never
 	// acquired (or already released).
 	ErrNotHeld = errors.New("election: lock not held by this caller")
-	// ErrRunning: Run was called while the same Elector was already running.
-	ErrRunning = errors.New("election: elector is already running")
+	// ErrAlreadyRunning: Run was called while the same Elector was already
+	// running.
+	ErrAlreadyRunning = errors.New("election: elector is already running")
 )
 
 // Observation is one read of a lock.
 type Observation struct {
 	// Held reports that a record exists, that is, someone holds the lock.
 	Held bool
-	// Record is the lock record; zero when !Held.
-	Record LeaseRecord
+	// Spec is the lock record; zero when !Held.
+	Spec LeaseSpec
 	// Term is the holder's term: the record key's create revision. Zero
 	// when !Held.
 	Term int64
@@ -65,17 +66,19 @@ type Reader interface {
 // observation time).
 type Lock interface {
 	Reader
-	// Acquire tries once to take the lock with record rec. prev is the
+	// Acquire tries once to take the lock with record spec. prev is the
 	// caller's latest observation: if prev.Held, the caller has judged that
 	// record expired, and a lock whose expiry is judged by observation may
 	// replace it if it is still exactly prev (same Version); a lock whose
 	// expiry is timed by the server only takes a free lock. On success it
 	// returns the fence for the new term; otherwise ErrHeld, and nothing
 	// was written.
-	Acquire(ctx context.Context, rec LeaseRecord, prev Observation) (store.Fence, error)
-	// Renew extends the caller's term and writes rec (its RenewTime) to
-	// the record. ErrLost when the term is over.
-	Renew(ctx context.Context, rec LeaseRecord) error
+	Acquire(ctx context.Context, spec LeaseSpec, prev Observation) (store.Fence, error)
+	// Renew extends the caller's term and writes spec (its RenewTime) to
+	// the record. ErrLost when the term is over. It should return when ctx
+	// ends; one that does not cannot hold up the end of leadership (see
+	// Elector.Run) but holds up the next call on the lock.
+	Renew(ctx context.Context, spec LeaseSpec) error
 	// Release ends the caller's term at once: it deletes the record, if
 	// it is still the caller's, so waiting candidates take over without
 	// waiting for expiry. ErrNotHeld if the caller holds no term.
@@ -97,6 +100,6 @@ type ExpiryJudge interface {
 // elector calls Prepare, best effort, each time it starts waiting on a lock
 // held by another candidate.
 type Preparer interface {
-	// Prepare readies an acquisition with rec's lease duration.
-	Prepare(ctx context.Context, rec LeaseRecord)
+	// Prepare readies an acquisition with spec's lease duration.
+	Prepare(ctx context.Context, spec LeaseSpec)
 }

@@ -110,7 +110,7 @@ func (l *ObjectLock) Get(ctx context.Context) (Observation, error) {
 		if err != nil {
 			return Observation{}, fmt.Errorf("election: read %s: %w", l.key, err)
 		}
-		obs.Held, obs.Record, obs.Version = true, lease.Spec, v
+		obs.Held, obs.Spec, obs.Version = true, lease.Spec, v
 		if t := lease.Annotations[TermAnnotation]; t != "" {
 			if obs.Term, err = strconv.ParseInt(t, 10, 64); err != nil {
 				return Observation{}, fmt.Errorf("election: read %s: bad %s annotation %q: %w", l.key, TermAnnotation, t, err)
@@ -147,7 +147,7 @@ func (l *ObjectLock) Wait(ctx context.Context, rev int64) error {
 // prev.Held (the caller judged prev's record expired), it first deletes the
 // Lease on condition that it is still exactly prev (same resourceVersion),
 // so a renewal the caller did not see keeps the holder in place.
-func (l *ObjectLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observation) (store.Fence, error) {
+func (l *ObjectLock) Acquire(ctx context.Context, spec LeaseSpec, prev Observation) (store.Fence, error) {
 	if prev.Held {
 		_, err := l.s.Delete(ctx, l.namespace, l.name, store.WithPreconditionResourceVersion(store.FormatRevision(prev.Version)))
 		switch {
@@ -160,7 +160,7 @@ func (l *ObjectLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observat
 	}
 	created, err := l.s.Create(ctx, &Lease{
 		ObjectMeta: store.ObjectMeta{Namespace: l.namespace, Name: l.name},
-		Spec:       rec,
+		Spec:       spec,
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
@@ -173,7 +173,7 @@ func (l *ObjectLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observat
 		return store.Fence{}, fmt.Errorf("election: acquire %s: store returned resourceVersion %q: %v", l.key, created.ResourceVersion, err)
 	}
 	f := store.Fence{Key: l.key, CreateRevision: term}
-	if err := l.write(ctx, f, rec); err != nil {
+	if err := l.write(ctx, f, spec); err != nil {
 		// Not leading without a recorded term: give the Lease up.
 		_, _ = l.s.Delete(store.WithFence(context.WithoutCancel(ctx), f), l.namespace, l.name)
 		return store.Fence{}, fmt.Errorf("election: acquire %s: record term: %w", l.key, err)
@@ -184,14 +184,14 @@ func (l *ObjectLock) Acquire(ctx context.Context, rec LeaseRecord, prev Observat
 	return f, nil
 }
 
-// write updates the Lease to rec and the term annotation, fenced by f.
-func (l *ObjectLock) write(ctx context.Context, f store.Fence, rec LeaseRecord) error {
+// write updates the Lease to spec and the term annotation, fenced by f.
+func (l *ObjectLock) write(ctx context.Context, f store.Fence, spec LeaseSpec) error {
 	_, err := l.s.Update(store.WithFence(ctx, f), &Lease{
 		ObjectMeta: store.ObjectMeta{
 			Namespace: l.namespace, Name: l.name,
 			Annotations: map[string]string{TermAnnotation: strconv.FormatInt(f.CreateRevision, 10)},
 		},
-		Spec: rec,
+		Spec: spec,
 	})
 	if errors.Is(err, store.ErrFenced) || errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w: %s: term %d is over: %w", ErrLost, l.key, f.CreateRevision, err)
@@ -199,14 +199,14 @@ func (l *ObjectLock) write(ctx context.Context, f store.Fence, rec LeaseRecord) 
 	return err
 }
 
-// Renew writes rec to the Lease, fenced by the caller's term: it fails
+// Renew writes spec to the Lease, fenced by the caller's term: it fails
 // with ErrLost once another candidate has replaced the Lease.
-func (l *ObjectLock) Renew(ctx context.Context, rec LeaseRecord) error {
+func (l *ObjectLock) Renew(ctx context.Context, spec LeaseSpec) error {
 	f, err := l.held()
 	if err != nil {
 		return err
 	}
-	if err := l.write(ctx, f, rec); err != nil {
+	if err := l.write(ctx, f, spec); err != nil {
 		if errors.Is(err, ErrLost) {
 			l.forget(f.CreateRevision)
 			return err

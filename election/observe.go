@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/watch"
 )
 
@@ -15,8 +17,8 @@ type LeaderChange struct {
 	Identity string
 	// Term is the holder's term (0 if unknown).
 	Term int64
-	// Record is the lock record as read.
-	Record LeaseRecord
+	// Spec is the lock record as read.
+	Spec LeaseSpec
 }
 
 // ObserveOption configures Observe.
@@ -24,6 +26,7 @@ type ObserveOption func(*observeOptions)
 
 type observeOptions struct {
 	retry time.Duration
+	clock clockwork.Clock
 }
 
 // WithObserveRetry sets how long Observe waits after a failed read before
@@ -35,6 +38,12 @@ func WithObserveRetry(d time.Duration) ObserveOption {
 			o.retry = d
 		}
 	}
+}
+
+// WithObserveClock sets the clock Observe's waits are timed on; tests pass
+// clockwork.NewFakeClock(). nil (the default) is the real clock.
+func WithObserveClock(c clockwork.Clock) ObserveOption {
+	return func(o *observeOptions) { o.clock = c }
 }
 
 // Observe follows an election without taking part: it returns a stream
@@ -49,6 +58,9 @@ func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher
 	o := observeOptions{retry: time.Second}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.clock == nil {
+		o.clock = realClock
 	}
 	s := watch.NewStream[LeaderChange](16)
 	go func() {
@@ -65,7 +77,7 @@ func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher
 		for ctx.Err() == nil {
 			obs, err := r.Get(ctx)
 			if err != nil {
-				pause(ctx, o.retry)
+				pause(ctx, o.clock, o.retry)
 				continue
 			}
 			var ev *watch.Event[LeaderChange]
@@ -73,12 +85,12 @@ func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher
 			case obs.Held && obs.Term == 0:
 				// An acquisition in progress (the object lock's holder
 				// has not recorded its term yet): report it once it has.
-			case obs.Held && (!last.Held || obs.Term != last.Term || obs.Record.HolderIdentity != last.Record.HolderIdentity):
+			case obs.Held && (!last.Held || obs.Term != last.Term || obs.Spec.Holder() != last.Spec.Holder()):
 				ev = &watch.Event[LeaderChange]{Type: watch.Added, Revision: obs.Revision,
-					Object: LeaderChange{Identity: obs.Record.HolderIdentity, Term: obs.Term, Record: obs.Record}}
+					Object: LeaderChange{Identity: obs.Spec.Holder(), Term: obs.Term, Spec: obs.Spec}}
 			case !obs.Held && last.Held:
 				ev = &watch.Event[LeaderChange]{Type: watch.Deleted, Revision: obs.Revision,
-					Object: LeaderChange{Identity: last.Record.HolderIdentity, Term: last.Term, Record: last.Record}}
+					Object: LeaderChange{Identity: last.Spec.Holder(), Term: last.Term, Spec: last.Spec}}
 			}
 			if !(obs.Held && obs.Term == 0) {
 				last = obs
@@ -86,9 +98,9 @@ func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher
 			if ev != nil && !s.Send(ctx, *ev) {
 				break
 			}
-			wctx, wcancel := context.WithTimeout(ctx, o.retry)
+			wctx, wcancel := clockTimeout(ctx, o.clock, o.retry)
 			if err := r.Wait(wctx, obs.Revision); err != nil && ctx.Err() == nil && wctx.Err() == nil {
-				pause(ctx, o.retry)
+				pause(ctx, o.clock, o.retry)
 			}
 			wcancel()
 		}
@@ -97,11 +109,11 @@ func Observe(ctx context.Context, r Reader, opts ...ObserveOption) watch.Watcher
 	return s
 }
 
-func pause(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
+func pause(ctx context.Context, clk clockwork.Clock, d time.Duration) {
+	t := clk.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-t.Chan():
 	case <-ctx.Done():
 	}
 }

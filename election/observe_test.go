@@ -28,8 +28,8 @@ func TestObserveFollowsLeaderChanges(t *testing.T) {
 	if ev.Type != watch.Added || ev.Object.Identity != "a" || ev.Object.Term <= 0 {
 		t.Fatalf("first event %+v, want Added for a with a term", ev)
 	}
-	if ev.Object.Record.LeaseDurationSeconds != 2 || ev.Object.Record.AcquireTime.IsZero() {
-		t.Errorf("observed record %+v, want leaseDurationSeconds 2 and an acquire time", ev.Object.Record)
+	if ev.Object.Spec.Duration() != 2*time.Second || ev.Object.Spec.AcquireTime == nil || ev.Object.Spec.AcquireTime.IsZero() {
+		t.Errorf("observed record %+v, want leaseDurationSeconds 2 and an acquire time", ev.Object.Spec)
 	}
 	a.stop(t) // releases
 	gone := nextEvent(t, w)

@@ -1,9 +1,6 @@
 package election
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/store"
@@ -21,79 +18,98 @@ const (
 // of kind Lease in coordination.k8s.io/v1.
 var LeaseResource = store.Resource{Name: "leases", APIVersion: LeaseAPIVersion, Kind: LeaseKind, Namespaced: true}
 
-// MicroTime is a timestamp that serializes as RFC 3339 with microseconds in
-// UTC, like Kubernetes' metav1.MicroTime. The zero MicroTime serializes as
-// null.
-type MicroTime struct {
-	time.Time
-}
-
-// microLayout is RFC 3339 with exactly six fractional digits.
-const microLayout = "2006-01-02T15:04:05.000000Z07:00"
-
-// NewMicroTime wraps t, truncated to microseconds and with the monotonic
-// clock reading stripped.
-func NewMicroTime(t time.Time) MicroTime {
-	if t.IsZero() {
-		return MicroTime{}
-	}
-	return MicroTime{t.Round(0).UTC().Truncate(time.Microsecond)}
-}
-
-// MarshalJSON encodes t as an RFC 3339 string with microseconds, or null.
-func (t MicroTime) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	return []byte(`"` + t.UTC().Format(microLayout) + `"`), nil
-}
-
-// UnmarshalJSON decodes an RFC 3339 string (any fractional precision) or null.
-func (t *MicroTime) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		t.Time = time.Time{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("election: timestamp must be a JSON string: %w", err)
-	}
-	v, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return fmt.Errorf("election: bad timestamp %q: %w", s, err)
-	}
-	t.Time = v.UTC()
-	return nil
-}
-
-// LeaseRecord is the state of a lock: who holds it, for how long, and since
-// when. It serializes with the JSON names of Kubernetes' LeaseSpec, so a lock
-// record is readable by Kubernetes tools.
-type LeaseRecord struct {
-	// HolderIdentity is the identity of the current holder; empty when the
-	// lock is free.
-	HolderIdentity string `json:"holderIdentity,omitempty"`
-	// LeaseDurationSeconds is how long the holder promised that candidates
-	// must wait, after they last saw the record change, before they take
-	// over. It is the holder's LeaseDuration rounded up to whole seconds.
-	LeaseDurationSeconds int32 `json:"leaseDurationSeconds,omitempty"`
-	// AcquireTime is when the holder acquired the lock, by its own clock.
-	AcquireTime MicroTime `json:"acquireTime,omitzero"`
-	// RenewTime is when the holder last renewed the lock, by its own clock.
-	// It is informational: no candidate compares it with its own clock.
-	RenewTime MicroTime `json:"renewTime,omitzero"`
-	// LeaderTransitions counts how often the lock changed holders (as far
-	// as the new holder saw the previous record).
-	LeaderTransitions int32 `json:"leaseTransitions,omitempty"`
-}
-
-// Lease is the readable object a lock record is stored as, shaped like
-// Kubernetes' coordination.k8s.io/v1 Lease.
+// Lease is the object a lock record is stored as, shaped field for field
+// like Kubernetes' coordination.k8s.io/v1 Lease, so Kubernetes tools read it
+// and the example cluster serves it as its Lease kind.
 type Lease struct {
 	store.TypeMeta   `json:",inline"`
 	store.ObjectMeta `json:"metadata,omitempty"`
 	// Spec is the lock record.
-	Spec LeaseRecord `json:"spec,omitzero"`
+	Spec LeaseSpec `json:"spec,omitempty"`
+}
+
+// LeaseSpec is the state of a lock: who holds it, for how long, and since
+// when. Its fields and JSON names are those of Kubernetes' LeaseSpec; a nil
+// field is absent. The elector writes HolderIdentity, LeaseDurationSeconds,
+// AcquireTime, RenewTime and LeaseTransitions, and carries Strategy and
+// PreferredHolder (coordinated leader election) without acting on them.
+type LeaseSpec struct {
+	// HolderIdentity is the identity of the current holder.
+	HolderIdentity *string `json:"holderIdentity,omitempty"`
+	// LeaseDurationSeconds is how long the holder promised that candidates
+	// must wait, after they last saw the record change, before they take
+	// over. The elector writes its LeaseDuration rounded up to whole
+	// seconds.
+	LeaseDurationSeconds *int32 `json:"leaseDurationSeconds,omitempty"`
+	// AcquireTime is when the holder acquired the lock, by its own clock.
+	AcquireTime *store.MicroTime `json:"acquireTime,omitempty"`
+	// RenewTime is when the holder last renewed the lock, by its own clock.
+	// It is informational: no candidate compares it with its own clock.
+	RenewTime *store.MicroTime `json:"renewTime,omitempty"`
+	// LeaseTransitions counts how often the lock changed holders (as far
+	// as each new holder saw the previous record).
+	LeaseTransitions *int32 `json:"leaseTransitions,omitempty"`
+	// Strategy is the strategy for picking the leader in coordinated
+	// leader election; nil means no coordination.
+	Strategy *CoordinatedLeaseStrategy `json:"strategy,omitempty"`
+	// PreferredHolder signals to the holder that another candidate would be
+	// a better holder and that it should give the lease up. Only set
+	// together with Strategy.
+	PreferredHolder *string `json:"preferredHolder,omitempty"`
+}
+
+// CoordinatedLeaseStrategy names a strategy for coordinated leader election,
+// as in Kubernetes.
+type CoordinatedLeaseStrategy string
+
+// OldestEmulationVersion picks the candidate with the oldest emulation
+// version (then binary version, then creation time), Kubernetes' one
+// coordinated strategy.
+const OldestEmulationVersion CoordinatedLeaseStrategy = "OldestEmulationVersion"
+
+// Holder returns *HolderIdentity, or "" when it is nil.
+func (s *LeaseSpec) Holder() string {
+	if s.HolderIdentity == nil {
+		return ""
+	}
+	return *s.HolderIdentity
+}
+
+// Duration returns *LeaseDurationSeconds as a duration, or 0 when it is nil.
+func (s *LeaseSpec) Duration() time.Duration {
+	if s.LeaseDurationSeconds == nil {
+		return 0
+	}
+	return time.Duration(*s.LeaseDurationSeconds) * time.Second
+}
+
+// Transitions returns *LeaseTransitions, or 0 when it is nil.
+func (s *LeaseSpec) Transitions() int32 {
+	if s.LeaseTransitions == nil {
+		return 0
+	}
+	return *s.LeaseTransitions
+}
+
+// DeepCopy returns a copy of s that shares no memory with it.
+func (s *LeaseSpec) DeepCopy() LeaseSpec {
+	c := *s
+	c.HolderIdentity = clonePtr(s.HolderIdentity)
+	c.LeaseDurationSeconds = clonePtr(s.LeaseDurationSeconds)
+	c.AcquireTime = clonePtr(s.AcquireTime)
+	c.RenewTime = clonePtr(s.RenewTime)
+	c.LeaseTransitions = clonePtr(s.LeaseTransitions)
+	c.Strategy = clonePtr(s.Strategy)
+	c.PreferredHolder = clonePtr(s.PreferredHolder)
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 var _ store.Object = (*Lease)(nil)
@@ -104,6 +120,7 @@ func (l *Lease) DeepCopy() *Lease {
 		return nil
 	}
 	c := *l
+	c.Spec = l.Spec.DeepCopy()
 	m := &c.ObjectMeta
 	if l.DeletionTimestamp != nil {
 		t := *l.DeletionTimestamp

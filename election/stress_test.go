@@ -152,7 +152,7 @@ type pausingLock struct {
 	rng *rand.Rand
 }
 
-func (l *pausingLock) Renew(ctx context.Context, rec election.LeaseRecord) error {
+func (l *pausingLock) Renew(ctx context.Context, rec election.LeaseSpec) error {
 	l.mu.Lock()
 	pause := l.rng.IntN(10) == 0
 	l.mu.Unlock()

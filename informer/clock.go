@@ -5,20 +5,6 @@ import (
 	"time"
 )
 
-// Clock is the time source the informer uses for backoff and resync. Tests
-// inject a manual clock; the default is the real one.
-type Clock interface {
-	// Now returns the current time.
-	Now() time.Time
-	// After returns a channel that receives once d has elapsed.
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Backoff configures the delay between failed lists or watches: Initial,
 // doubling per consecutive failure up to Max, each delay multiplied by a
 // random factor in [1-Jitter, 1+Jitter] (still capped at Max). After a watch

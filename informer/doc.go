@@ -37,6 +37,12 @@
 //   - Shared informers. A Factory hands out one informer per resource,
 //     namespace and selector, reference counted: when the last user
 //     releases it, it stops.
+//   - Lifecycle. Informer.Run and Factory.Run block until their context
+//     ends, then stop everything they started and return nil; both run
+//     once, and a second Run returns ErrAlreadyRunning. Run them under an
+//     errgroup with the rest of a component. Time (backoff, resync) comes
+//     from Config.Clock, a clockwork.Clock, so tests drive it with
+//     clockwork.NewFakeClock() instead of sleeping.
 //   - Metrics (on a caller-supplied prometheus.Registerer): lists, list
 //     errors, watches, relists, last synced revision, cached objects, handler
 //     queue depth, all labelled by informer name.

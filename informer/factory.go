@@ -79,23 +79,22 @@ type entry struct {
 }
 
 // Factory hands out shared informers: one per Key, however many users ask
-// for it, started and stopped together, and reference counted so that an
+// for it, run and stopped together by Run, and reference counted so that an
 // informer nobody uses any more stops.
 type Factory struct {
 	opts factoryOptions
 
 	mu      sync.Mutex
 	entries map[Key]*entry
-	running bool          // between Start and Shutdown
-	closed  bool          // after Shutdown
-	done    chan struct{} // closed by Shutdown
+	running bool // Run has been called
+	closed  bool // Run's context has ended
 	wg      sync.WaitGroup
 }
 
 // NewFactory returns a factory. With WithRegisterer it registers one
 // collector for all its informers, and fails if that registration fails.
 func NewFactory(opts ...FactoryOption) (*Factory, error) {
-	f := &Factory{entries: map[Key]*entry{}, done: make(chan struct{})}
+	f := &Factory{entries: map[Key]*entry{}}
 	for _, o := range opts {
 		o(&f.opts)
 	}
@@ -130,7 +129,8 @@ func (s sampleFunc) metricSample() metricSample { return s() }
 // Indexers are added to it; their other Config fields are ignored). Call
 // release once when done with it; when the last holder releases, the
 // informer stops. If the factory is running the informer starts at once,
-// otherwise at Start.
+// otherwise when Run is called. Once Run has returned, Shared fails with
+// ErrStopped.
 //
 // The resource name comes from lw's Resource() method (as *store.Store has)
 // or else from cfg.Name. A Config with a Filter cannot be shared (a function
@@ -181,7 +181,7 @@ func Shared[T store.Object](f *Factory, lw ListerWatcher[T], cfg Config[T]) (inf
 		}
 		e = &entry{inf: inf, run: inf.Run, synced: inf.WaitForSync, sample: inf.metricSample}
 		f.entries[key] = e
-		if f.running {
+		if f.running && !f.closed {
 			f.startLocked(e)
 		}
 	}
@@ -221,26 +221,36 @@ func (f *Factory) startLocked(e *entry) {
 	}()
 }
 
-// Start runs every informer the factory holds, and any it creates later,
-// until ctx ends or Shutdown is called. It does not block.
-func (f *Factory) Start(ctx context.Context) {
+// Run runs every informer the factory holds, and every one it hands out
+// later, until ctx ends; then it stops them all, waits for them to return,
+// and returns nil. Like an Informer, a Factory runs once: a second call,
+// during or after the first, returns an error wrapping ErrAlreadyRunning and
+// changes nothing, and Shared fails with ErrStopped once Run has returned.
+// Wait for the informers to fill with WaitForSync.
+func (f *Factory) Run(ctx context.Context) error {
 	f.mu.Lock()
-	if f.closed || f.running {
+	if f.running {
 		f.mu.Unlock()
-		return
+		return fmt.Errorf("informer factory: %w (a factory runs once)", ErrAlreadyRunning)
 	}
 	f.running = true
 	for _, e := range f.entries {
 		f.startLocked(e)
 	}
 	f.mu.Unlock()
-	go func() {
-		select {
-		case <-ctx.Done():
-			f.Shutdown()
-		case <-f.done:
+
+	<-ctx.Done()
+
+	f.mu.Lock()
+	f.closed = true
+	for _, e := range f.entries {
+		if e.cancel != nil {
+			e.cancel()
 		}
-	}()
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+	return nil
 }
 
 // WaitForSync waits until every informer the factory holds has synced, and
@@ -266,22 +276,4 @@ func (f *Factory) Len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.entries)
-}
-
-// Shutdown stops every informer and waits for them to return. The factory
-// cannot be started again.
-func (f *Factory) Shutdown() {
-	f.mu.Lock()
-	if !f.closed {
-		f.closed = true
-		close(f.done)
-	}
-	f.running = false
-	for _, e := range f.entries {
-		if e.cancel != nil {
-			e.cancel()
-		}
-	}
-	f.mu.Unlock()
-	f.wg.Wait()
 }

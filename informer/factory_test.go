@@ -36,7 +36,6 @@ func TestFactorySharesAndRefcounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Shutdown()
 
 	all1, rel1, err := Shared[*pod](f, src, Config[*pod]{})
 	if err != nil {
@@ -68,16 +67,22 @@ func TestFactorySharesAndRefcounts(t *testing.T) {
 		t.Fatalf("factory holds %d informers, want 3", f.Len())
 	}
 	if all1.HasSynced() {
-		t.Fatal("informer ran before Start")
+		t.Fatal("informer ran before Run")
 	}
-	f.Start(context.Background())
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	ran := make(chan error, 1)
+	go func() { ran <- f.Run(ctx) }()
 	if err := f.WaitForSync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if all1.Cache().Len() != 2 || nsA.Cache().Len() != 1 || web.Cache().Len() != 0 {
 		t.Fatalf("cache sizes %d %d %d, want 2 1 0", all1.Cache().Len(), nsA.Cache().Len(), web.Cache().Len())
 	}
-	// An informer requested after Start starts at once.
+	if err := f.Run(ctx); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("second Run while running = %v, want ErrAlreadyRunning", err)
+	}
+	// An informer requested while the factory runs starts at once.
 	nsB, relB, err := Shared[*pod](f, src, Config[*pod]{Namespace: "b"})
 	if err != nil {
 		t.Fatal(err)
@@ -119,10 +124,21 @@ func TestFactorySharesAndRefcounts(t *testing.T) {
 	relWeb()
 	relB()
 
-	f.Shutdown()
-	<-all3.Stopped()
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run = %v, want nil after its context ended", err)
+	}
+	// Run returned only after every informer it ran had stopped.
+	select {
+	case <-all3.Stopped():
+	default:
+		t.Fatal("Run returned before a running informer stopped")
+	}
 	if _, _, err := Shared[*pod](f, src, Config[*pod]{}); !errors.Is(err, ErrStopped) {
-		t.Fatalf("Shared after Shutdown = %v", err)
+		t.Fatalf("Shared after Run returned = %v", err)
+	}
+	if err := f.Run(context.Background()); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("Run after Run returned = %v, want ErrAlreadyRunning", err)
 	}
 }
 
@@ -131,7 +147,6 @@ func TestFactoryRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Shutdown()
 	src := newSource()
 	if _, _, err := Shared[*pod](f, src, Config[*pod]{}); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("no resource name: %v", err)
@@ -170,13 +185,20 @@ func TestFactoryStopsWithContext(t *testing.T) {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f.Start(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- f.Run(ctx) }()
 	if err := f.WaitForSync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	for _, inf := range infs {
-		<-inf.Stopped()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run = %v", err)
 	}
-	f.Shutdown() // idempotent, and waits for nothing left
+	for i, inf := range infs {
+		select {
+		case <-inf.Stopped():
+		default:
+			t.Fatalf("informer %d still running after Run returned", i)
+		}
+	}
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/informer/internal/fakelw"
 	"github.com/setpoint-dev/setpoint/store"
@@ -40,31 +41,67 @@ func newPod(ns, name string, value int) *pod {
 
 func newSource() *fakelw.Source[*pod] { return fakelw.New(copyPod) }
 
-// waitFor polls cond until it holds or a generous deadline passes.
+// waitFor polls cond until it holds or a generous deadline passes. It is
+// for what other goroutines make true without time passing on a fake clock
+// (handler calls, source calls); waits for fake time go through waitTimers.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("timed out waiting for %s", what)
+		case <-poll.C:
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
+// newClock returns a fake clock at a fixed start.
+func newClock() *clockwork.FakeClock { return clockwork.NewFakeClockAt(time.Unix(0, 0)) }
+
+// waitTimers waits until at least n timers are armed on clk.
+func waitTimers(t testing.TB, clk *clockwork.FakeClock, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := clk.BlockUntilContext(ctx, n); err != nil {
+		t.Fatalf("waiting for %d armed timers: %v", n, err)
+	}
+}
+
+// armed reports whether at least n timers are armed on clk right now.
+func armed(clk *clockwork.FakeClock, n int) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return clk.BlockUntilContext(ctx, n) == nil
+}
+
+// fireAfter waits for the one timer the informer arms, checks that it is
+// still armed just before d, and advances the clock to d.
+func fireAfter(t testing.TB, clk *clockwork.FakeClock, d time.Duration) {
+	t.Helper()
+	waitTimers(t, clk, 1)
+	if armed(clk, 2) {
+		t.Fatal("more than one timer armed")
+	}
+	clk.Advance(d - time.Nanosecond)
+	if !armed(clk, 1) {
+		t.Fatalf("timer fired before %v", d)
+	}
+	clk.Advance(time.Nanosecond)
+}
+
 // advanceUntil keeps firing the fake clock's timers until cond holds.
-func advanceUntil(t testing.TB, clk interface {
-	Pending() []time.Duration
-	Advance(time.Duration)
-}, what string, cond func() bool) {
+func advanceUntil(t testing.TB, clk *clockwork.FakeClock, what string, cond func() bool) {
 	t.Helper()
 	waitFor(t, what, func() bool {
 		if cond() {
 			return true
 		}
-		if p := clk.Pending(); len(p) > 0 {
-			clk.Advance(slices.Max(p))
-		}
+		clk.Advance(time.Hour)
 		return false
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/store"
@@ -22,8 +23,9 @@ var (
 	// ErrStopped: the informer is not running (Run returned, or never ran
 	// and never will because it was stopped).
 	ErrStopped = errors.New("informer: stopped")
-	// ErrAlreadyStarted: Run was called twice.
-	ErrAlreadyStarted = errors.New("informer: already started")
+	// ErrAlreadyRunning: Run was called a second time (an Informer runs
+	// once), or Factory.Run while the factory was running.
+	ErrAlreadyRunning = errors.New("informer: already running")
 )
 
 // ListerWatcher is an informer's source: a consistent list with the revision
@@ -69,8 +71,9 @@ type Config[T store.Object] struct {
 	Transform func(T) T
 	// Backoff paces relists and rewatches after failures.
 	Backoff Backoff
-	// Clock drives backoff and resync. Default: the real clock.
-	Clock Clock
+	// Clock drives backoff and resync; tests pass clockwork.NewFakeClock().
+	// nil (the default) is the real clock.
+	Clock clockwork.Clock
 	// Logger receives the informer's logs. Default: discard.
 	Logger *slog.Logger
 	// Registerer, if set, gets the informer's metrics while it runs.
@@ -156,7 +159,7 @@ func New[T store.Object](lw ListerWatcher[T], cfg Config[T]) (*Informer[T], erro
 	}
 	cfg.Backoff = cfg.Backoff.withDefaults()
 	if cfg.Clock == nil {
-		cfg.Clock = realClock{}
+		cfg.Clock = clockwork.NewRealClock()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -385,12 +388,12 @@ func (inf *Informer[T]) setRevision(rev int64) {
 
 // Run lists and watches the source, keeping the cache and handlers up to
 // date, until ctx ends; then it stops every handler's delivery and returns
-// nil. It returns an error only if it cannot start (called twice, or its
-// metrics cannot be registered). Failures of the source are retried with
+// nil. It returns an error only if it cannot start (called twice:
+// ErrAlreadyRunning; or its metrics cannot be registered). Failures of the source are retried with
 // backoff; see LastError and WaitForSync.
 func (inf *Informer[T]) Run(ctx context.Context) error {
 	if !inf.started.CompareAndSwap(false, true) {
-		return fmt.Errorf("informer %s: %w", inf.cfg.Name, ErrAlreadyStarted)
+		return fmt.Errorf("informer %s: %w", inf.cfg.Name, ErrAlreadyRunning)
 	}
 	var err error
 	var c *collector
@@ -437,9 +440,11 @@ func (inf *Informer[T]) Stopped() <-chan struct{} { return inf.stoppedCh }
 
 func (inf *Informer[T]) resyncLoop(ctx context.Context) {
 	for {
+		t := inf.cfg.Clock.NewTimer(inf.cfg.ResyncPeriod)
 		select {
-		case <-inf.cfg.Clock.After(inf.cfg.ResyncPeriod):
+		case <-t.Chan():
 		case <-ctx.Done():
+			t.Stop()
 			return
 		}
 		inf.dmu.Lock()

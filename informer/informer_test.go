@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/setpoint-dev/setpoint/informer/internal/fakeclock"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -108,11 +107,11 @@ func TestWaitForSyncReturnsListError(t *testing.T) {
 	src := newSource()
 	errDenied := errors.New("permission denied on pods")
 	src.FailList(errDenied)
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{Clock: clk})
 	startInformer(t, inf)
 	waitFor(t, "first list attempt", func() bool { l, _ := src.Calls(); return l >= 1 })
-	waitFor(t, "backoff timer", func() bool { return len(clk.Pending()) == 1 })
+	waitTimers(t, clk, 1) // backoff timer
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -138,12 +137,12 @@ func TestWaitForSyncAfterStopReturnsCause(t *testing.T) {
 	src := newSource()
 	errDown := errors.New("store unreachable")
 	src.FailList(errDown)
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{Clock: clk})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- inf.Run(ctx) }()
-	waitFor(t, "backoff timer", func() bool { return len(clk.Pending()) == 1 })
+	waitTimers(t, clk, 1) // backoff timer
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run = %v", err)
@@ -152,8 +151,8 @@ func TestWaitForSyncAfterStopReturnsCause(t *testing.T) {
 	if !errors.Is(err, ErrStopped) || !errors.Is(err, errDown) {
 		t.Fatalf("WaitForSync after stop = %v; want ErrStopped wrapping the list error", err)
 	}
-	if err := inf.Run(context.Background()); !errors.Is(err, ErrAlreadyStarted) {
-		t.Fatalf("second Run = %v, want ErrAlreadyStarted", err)
+	if err := inf.Run(context.Background()); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("second Run = %v, want ErrAlreadyRunning", err)
 	}
 	if _, err := inf.AddHandler(&recorder{}); !errors.Is(err, ErrStopped) {
 		t.Fatalf("AddHandler after stop = %v, want ErrStopped", err)
@@ -264,7 +263,7 @@ func TestResyncRedeliversEveryObject(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{Clock: clk, ResyncPeriod: time.Minute})
 	rec := &recorder{}
 	if _, err := inf.AddHandler(rec); err != nil {
@@ -274,9 +273,7 @@ func TestResyncRedeliversEveryObject(t *testing.T) {
 	if err := inf.WaitForSync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "resync timer", func() bool { return len(clk.Pending()) == 1 })
-	clk.Advance(59 * time.Second)
-	clk.Advance(time.Second)
+	fireAfter(t, clk, time.Minute) // the resync timer
 	waitFor(t, "resync events", func() bool { return rec.len() == 6 })
 	for _, e := range rec.snapshot()[3:] {
 		if e.kind != "update" || e.rv != e.oldRV {

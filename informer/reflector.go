@@ -52,8 +52,10 @@ func (r *reflector[T]) run(ctx context.Context) {
 }
 
 func (r *reflector[T]) sleep(ctx context.Context) {
+	t := r.inf.cfg.Clock.NewTimer(r.bo.next())
+	defer t.Stop()
 	select {
-	case <-r.inf.cfg.Clock.After(r.bo.next()):
+	case <-t.Chan():
 	case <-ctx.Done():
 	}
 }

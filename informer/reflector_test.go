@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/setpoint-dev/setpoint/informer/internal/fakeclock"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -19,7 +18,7 @@ func TestRelistAfterGoneEmitsWhatChanged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{Clock: clk})
 	rec := &recorder{}
 	if _, err := inf.AddHandler(rec); err != nil {
@@ -35,7 +34,7 @@ func TestRelistAfterGoneEmitsWhatChanged(t *testing.T) {
 	// changes and compacts.
 	src.FailWatch(errors.New("connection refused"))
 	src.Break(errors.New("connection reset"))
-	waitFor(t, "backoff after broken watch", func() bool { return len(clk.Pending()) == 1 })
+	waitTimers(t, clk, 1) // backoff after broken watch
 	if _, err := src.Update(newPod("ns", "change", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +77,7 @@ func TestRelistAfterGoneEmitsWhatChanged(t *testing.T) {
 
 func TestBrokenWatchResumesWithoutRelist(t *testing.T) {
 	src := newSource()
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{Clock: clk})
 	rec := &recorder{}
 	if _, err := inf.AddHandler(rec); err != nil {
@@ -90,7 +89,7 @@ func TestBrokenWatchResumesWithoutRelist(t *testing.T) {
 	}
 	waitFor(t, "watch open", func() bool { return src.Watchers() == 1 })
 	src.Break(errors.New("stream reset"))
-	waitFor(t, "backoff", func() bool { return len(clk.Pending()) == 1 })
+	waitTimers(t, clk, 1) // backoff
 	rev, _ := src.Create(newPod("ns", "a", 1))
 	clk.Advance(time.Minute)
 	if err := inf.WaitForRevision(context.Background(), rev); err != nil {
@@ -106,19 +105,16 @@ func TestBrokenWatchResumesWithoutRelist(t *testing.T) {
 func TestReflectorBacksOffThenResetsAfterHealthyWatch(t *testing.T) {
 	src := newSource()
 	src.FailList(errors.New("boom"))
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{Clock: clk, Backoff: Backoff{Jitter: -1}})
 	startInformer(t, inf)
 	// Each failed list waits twice as long as the one before.
-	for _, want := range []time.Duration{800 * time.Millisecond, 1600 * time.Millisecond, 3200 * time.Millisecond} {
-		waitFor(t, "backoff timer "+want.String(), func() bool { return len(clk.Pending()) == 1 })
-		if got := clk.Pending()[0]; got != want {
-			t.Fatalf("backoff = %v, want %v", got, want)
-		}
+	for i, want := range []time.Duration{800 * time.Millisecond, 1600 * time.Millisecond, 3200 * time.Millisecond} {
+		waitFor(t, fmt.Sprintf("list %d", i+1), func() bool { l, _ := src.Calls(); return l == i+1 })
 		if want == 3200*time.Millisecond {
 			src.FailList(nil)
 		}
-		clk.Advance(want)
+		fireAfter(t, clk, want)
 	}
 	if err := inf.WaitForSync(context.Background()); err != nil {
 		t.Fatal(err)
@@ -126,24 +122,18 @@ func TestReflectorBacksOffThenResetsAfterHealthyWatch(t *testing.T) {
 	waitFor(t, "watch open", func() bool { return src.Watchers() == 1 })
 	// A watch that breaks at once keeps growing the backoff...
 	src.Break(errors.New("reset"))
-	waitFor(t, "backoff timer", func() bool { return len(clk.Pending()) == 1 })
-	if got := clk.Pending()[0]; got != 6400*time.Millisecond {
-		t.Fatalf("backoff after quick watch failure = %v, want 6.4s", got)
-	}
-	clk.Advance(6400 * time.Millisecond)
+	fireAfter(t, clk, 6400*time.Millisecond)
 	waitFor(t, "watch reopened", func() bool { _, w := src.Calls(); return w == 2 && src.Watchers() == 1 })
 	// ...but one that stayed healthy for ResetAfter starts again at 800ms.
 	clk.Advance(2 * time.Minute)
 	src.Break(errors.New("reset"))
-	waitFor(t, "backoff timer", func() bool { return len(clk.Pending()) == 1 })
-	if got := clk.Pending()[0]; got != 800*time.Millisecond {
-		t.Fatalf("backoff after healthy watch = %v, want 800ms", got)
-	}
+	fireAfter(t, clk, 800*time.Millisecond)
+	waitFor(t, "watch reopened after 800ms", func() bool { _, w := src.Calls(); return w == 3 && src.Watchers() == 1 })
 }
 
 func TestWatchErrorEventAndGoneMidStream(t *testing.T) {
 	src := newSource()
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{Clock: clk})
 	startInformer(t, inf)
 	if err := inf.WaitForSync(context.Background()); err != nil {
@@ -151,7 +141,7 @@ func TestWatchErrorEventAndGoneMidStream(t *testing.T) {
 	}
 	waitFor(t, "watch open", func() bool { return src.Watchers() == 1 })
 	src.Break(&watch.GoneError{Requested: 1, Oldest: 5})
-	waitFor(t, "backoff", func() bool { return len(clk.Pending()) == 1 })
+	waitTimers(t, clk, 1) // backoff
 	clk.Advance(time.Minute)
 	waitFor(t, "relist", func() bool { l, _ := src.Calls(); return l == 2 })
 	if !errors.Is(inf.LastError(), watch.ErrGone) && inf.LastError() != nil {
@@ -172,7 +162,7 @@ func TestPagedListExpiredFallsBackToOneRequest(t *testing.T) {
 			src.Compact()
 		}
 	})
-	clk := fakeclock.New(time.Unix(0, 0))
+	clk := newClock()
 	inf := mustNew(t, src, Config[*pod]{PageSize: 2, Clock: clk})
 	startInformer(t, inf)
 	if err := inf.WaitForSync(context.Background()); err != nil {

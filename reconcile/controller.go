@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -58,8 +59,8 @@ type Config[K comparable] struct {
 	// cancelled with cause ErrTimeout after this long (on Clock).
 	Timeout time.Duration
 	// ShutdownGrace is how long in-flight reconciles keep a live context
-	// after Start's context ends. Zero (the default) cancels them at once;
-	// either way Start waits for them to return.
+	// after Run's context ends. Zero (the default) cancels them at once;
+	// either way Run waits for them to return.
 	ShutdownGrace time.Duration
 	// RateLimiter spaces retries of failed keys. Default:
 	// DefaultRateLimiter(Clock).
@@ -69,8 +70,9 @@ type Config[K comparable] struct {
 	// minutes; a key that hits the cap is logged at warning level. Default
 	// one minute; negative: no cap.
 	MaxRetryDelay time.Duration
-	// Clock times delays and timeouts. Default: RealClock().
-	Clock Clock
+	// Clock times delays and timeouts; tests pass clockwork.NewFakeClock().
+	// nil (the default) is the real clock.
+	Clock clockwork.Clock
 	// Logger receives the controller's logs, each with the controller's
 	// name and the key. Default: discard.
 	Logger *slog.Logger
@@ -103,9 +105,9 @@ func (c *Config[K]) Validate() error {
 // workers. One key is never reconciled by two workers at once, and a key
 // added while it is being reconciled is reconciled again afterwards.
 //
-// Start runs the workers until its context ends; it may be called again
+// Run runs the workers until its context ends; it may be called again
 // after it returns, and keys added meanwhile wait in the queue. That makes
-// leader election simple: call Start with the context an election callback
+// leader election simple: call Run with the context an election callback
 // gets on becoming leader, which ends when leadership ends.
 type Controller[K comparable] struct {
 	cfg     Config[K]
@@ -125,7 +127,7 @@ func New[K comparable](cfg Config[K]) (*Controller[K], error) {
 		cfg.Workers = 1
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = RealClock()
+		cfg.Clock = clockwork.NewRealClock()
 	}
 	if cfg.MaxRetryDelay == 0 {
 		cfg.MaxRetryDelay = DefaultMaxRetryDelay
@@ -157,10 +159,12 @@ func New[K comparable](cfg Config[K]) (*Controller[K], error) {
 // down when the controller is no longer needed.
 func (c *Controller[K]) Queue() *Queue[K] { return c.queue }
 
-// Start runs the workers until ctx ends or the queue is shut down, then waits
+// Run runs the workers until ctx ends or the queue is shut down, then waits
 // for in-flight reconciles to return (see Config.ShutdownGrace) and returns
-// nil. Keys still pending stay queued for the next Start. It returns ErrAlreadyRunning if the controller is running already.
-func (c *Controller[K]) Start(ctx context.Context) error {
+// nil. Keys still pending stay queued for the next Run, which may follow
+// once this one has returned. It returns an error wrapping ErrAlreadyRunning,
+// and changes nothing, if the controller is running already.
+func (c *Controller[K]) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return fmt.Errorf("controller %q: %w", c.cfg.Name, ErrAlreadyRunning)
 	}
@@ -173,7 +177,7 @@ func (c *Controller[K]) Start(ctx context.Context) error {
 		graceCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 		defer cancel(nil)
 		var mu sync.Mutex
-		var timer Timer
+		var timer clockwork.Timer
 		stop := context.AfterFunc(ctx, func() {
 			mu.Lock()
 			defer mu.Unlock()

@@ -156,8 +156,8 @@ func TestControllerAgainstEtcd(t *testing.T) {
 	}
 	go func() {
 		defer wg.Done()
-		if err := ctrl.Start(ctx); err != nil {
-			t.Errorf("Start: %v", err)
+		if err := ctrl.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
 		}
 	}()
 	defer func() { cancel(); wg.Wait() }()

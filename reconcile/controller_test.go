@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/reconcile"
-	"github.com/setpoint-dev/setpoint/reconcile/clocktest"
 )
 
 // logSink is a slog.Handler that keeps every record.
@@ -74,22 +74,29 @@ func (v *sinkView) WithAttrs(as []slog.Attr) slog.Handler {
 }
 func (v *sinkView) WithGroup(string) slog.Handler { return v }
 
-// eventually waits for cond with a generous deadline.
+// eventually polls cond until it holds, with a generous deadline. It is for
+// what another goroutine makes true without any time passing on the fake
+// clock (a metric counted after a reconcile returns); waits for fake time go
+// through waitTimers and the clock.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	poll := time.NewTicker(time.Millisecond)
+	defer poll.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("timed out waiting for %s", what)
+		case <-poll.C:
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
 // harness runs a controller on a fake clock and records its reconciles.
 type harness struct {
 	t     *testing.T
-	clk   *clocktest.Clock
+	clk   *clockwork.FakeClock
 	reg   *prometheus.Registry
 	logs  *logSink
 	ctrl  *reconcile.Controller[string]
@@ -99,7 +106,7 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg reconcile.Config[string], fn func(ctx context.Context, key string, n int) (reconcile.Result, error)) *harness {
 	t.Helper()
-	h := &harness{t: t, clk: clocktest.New(epoch), reg: prometheus.NewRegistry(), logs: &logSink{}, calls: make(chan string, 100)}
+	h := &harness{t: t, clk: clockwork.NewFakeClockAt(epoch), reg: prometheus.NewRegistry(), logs: &logSink{}, calls: make(chan string, 100)}
 	var mu sync.Mutex
 	counts := map[string]int{}
 	cfg.Name = "test"
@@ -133,11 +140,11 @@ func newHarness(t *testing.T, cfg reconcile.Config[string], fn func(ctx context.
 func (h *harness) start() {
 	ctx, cancel := context.WithCancel(h.t.Context())
 	done := make(chan error)
-	go func() { done <- h.ctrl.Start(ctx) }()
+	go func() { done <- h.ctrl.Run(ctx) }()
 	h.stop = func() {
 		cancel()
 		if err := <-done; err != nil {
-			h.t.Errorf("Start: %v", err)
+			h.t.Errorf("Run: %v", err)
 		}
 		h.stop = func() {}
 	}
@@ -178,7 +185,7 @@ func (h *harness) waitResult(r string, n float64) {
 
 func (h *harness) waitTimers(n int) {
 	h.t.Helper()
-	if err := h.clk.WaitForWaiters(testCtx(h.t), n); err != nil {
+	if err := h.clk.BlockUntilContext(testCtx(h.t), n); err != nil {
 		h.t.Fatalf("waiting for %d armed timers: %v", n, err)
 	}
 }
@@ -229,12 +236,12 @@ func TestControllerRetriesErrorsWithBackoff(t *testing.T) {
 	}
 	for i, delay := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
 		h.waitTimers(1)
-		h.clk.Step(delay - time.Millisecond)
+		h.clk.Advance(delay - time.Millisecond)
 		if q.Len() != 0 {
 			t.Fatalf("retry %d queued before its %v backoff", i, delay)
 		}
 		h.noCall()
-		h.clk.Step(time.Millisecond)
+		h.clk.Advance(time.Millisecond)
 		if k := h.call(); k != "a" {
 			t.Fatalf("retry %d reconciled %q", i, k)
 		}
@@ -258,10 +265,10 @@ func TestControllerTerminalErrorIsNotRetried(t *testing.T) {
 	h.ctrl.Queue().Add("a")
 	h.call()
 	h.waitResult("terminal_error", 1)
-	if h.clk.HasWaiters() || h.ctrl.Queue().Len() != 0 {
+	if armed(h.clk, 1) || h.ctrl.Queue().Len() != 0 {
 		t.Fatal("terminal error was scheduled for a retry")
 	}
-	h.clk.Step(time.Hour)
+	h.clk.Advance(time.Hour)
 	h.noCall()
 	if l := h.logs.lines("terminal"); len(l) != 1 || !strings.Contains(l[0], "spec is impossible") || !strings.Contains(l[0], "key=a") {
 		t.Fatalf("terminal error logs: %q", l)
@@ -294,7 +301,7 @@ func TestControllerRecoversPanics(t *testing.T) {
 		t.Fatalf("panics_total = %v", got)
 	}
 	h.waitTimers(1)
-	h.clk.Step(time.Second)
+	h.clk.Advance(time.Second)
 	h.call()
 	h.waitResult("success", 1)
 }
@@ -312,7 +319,7 @@ func TestControllerTimeout(t *testing.T) {
 	h.ctrl.Queue().Add("a")
 	h.call()
 	h.waitTimers(1) // the timeout
-	h.clk.Step(10 * time.Second)
+	h.clk.Advance(10 * time.Second)
 	if c := <-causes; !errors.Is(c, reconcile.ErrTimeout) {
 		t.Fatalf("context cause %v, want ErrTimeout", c)
 	}
@@ -321,7 +328,7 @@ func TestControllerTimeout(t *testing.T) {
 		t.Fatalf("timeout logs: %q", l)
 	}
 	h.waitTimers(1) // the retry
-	h.clk.Step(time.Second)
+	h.clk.Advance(time.Second)
 	h.call()
 	h.waitResult("success", 1)
 }
@@ -336,9 +343,9 @@ func TestControllerRequeueAfter(t *testing.T) {
 	h.ctrl.Queue().Add("a")
 	h.call()
 	h.waitTimers(1)
-	h.clk.Step(29 * time.Second)
+	h.clk.Advance(29 * time.Second)
 	h.noCall()
-	h.clk.Step(time.Second)
+	h.clk.Advance(time.Second)
 	h.call()
 	h.waitResult("success", 1)
 	if got := h.result("requeue_after"); got != 1 {
@@ -356,9 +363,9 @@ func TestControllerRequeueCapped(t *testing.T) {
 	h.call()
 	for i, d := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second, 3 * time.Second} {
 		h.waitTimers(1)
-		h.clk.Step(d - time.Millisecond)
+		h.clk.Advance(d - time.Millisecond)
 		h.noCall()
-		h.clk.Step(time.Millisecond)
+		h.clk.Advance(time.Millisecond)
 		if k := h.call(); k != "a" {
 			t.Fatalf("requeue %d reconciled %q", i, k)
 		}
@@ -390,7 +397,10 @@ func TestControllerReaddDuringReconcile(t *testing.T) {
 	h.call()
 	q.Add("a")
 	q.Add("a")
-	eventually(t, "active worker gauge", func() bool { return metricValue(t, h.reg, "setpoint_reconcile_active_workers") == 1 })
+	// The gauge counts the worker before it calls the reconciler.
+	if g := metricValue(t, h.reg, "setpoint_reconcile_active_workers"); g != 1 {
+		t.Fatalf("active workers = %v during a reconcile, want 1", g)
+	}
 	h.noCall()
 	close(release)
 	h.call()
@@ -403,7 +413,7 @@ func TestControllerReaddDuringReconcile(t *testing.T) {
 
 // TestControllerRestartsLikeALeader stops and restarts a controller as
 // leadership is lost and regained: keys added while stopped wait, and are
-// reconciled on the next Start.
+// reconciled on the next Run.
 func TestControllerRestartsLikeALeader(t *testing.T) {
 	h := newHarness(t, reconcile.Config[string]{}, func(context.Context, string, int) (reconcile.Result, error) {
 		return reconcile.Result{}, nil
@@ -414,8 +424,8 @@ func TestControllerRestartsLikeALeader(t *testing.T) {
 	// The controller is running now (it has reconciled).
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	if err := h.ctrl.Start(ctx); !errors.Is(err, reconcile.ErrAlreadyRunning) {
-		t.Fatalf("second concurrent Start: %v, want ErrAlreadyRunning", err)
+	if err := h.ctrl.Run(ctx); !errors.Is(err, reconcile.ErrAlreadyRunning) {
+		t.Fatalf("second concurrent Run: %v, want ErrAlreadyRunning", err)
 	}
 	h.stop() // leadership lost
 	h.ctrl.Queue().Add("b")
@@ -440,7 +450,7 @@ func TestControllerShutdownWaitsForInflight(t *testing.T) {
 				defer returned.Store(true)
 				close(entered)
 				if grace == 0 {
-					<-ctx.Done() // cancelled as soon as Start's context ends
+					<-ctx.Done() // cancelled as soon as Run's context ends
 					<-release
 					return reconcile.Result{}, nil
 				}
@@ -455,17 +465,17 @@ func TestControllerShutdownWaitsForInflight(t *testing.T) {
 			stopped := make(chan bool)
 			go func() { h.stop(); stopped <- returned.Load() }()
 			if grace > 0 {
-				h.waitTimers(1) // the grace timer: Start's context has ended
+				h.waitTimers(1) // the grace timer: Run's context has ended
 				close(release)
 				if err := <-ctxErr; err != nil {
 					t.Fatalf("reconcile context ended (%v) inside the grace period", err)
 				}
-				h.clk.Step(grace)
+				h.clk.Advance(grace)
 			} else {
 				close(release)
 			}
 			if !<-stopped {
-				t.Fatal("Start returned while a reconcile was still running")
+				t.Fatal("Run returned while a reconcile was still running")
 			}
 		})
 	}
@@ -473,10 +483,10 @@ func TestControllerShutdownWaitsForInflight(t *testing.T) {
 
 type ctxKey struct{}
 
-// TestControllerPassesStartContextValues checks that reconciles see the values
-// of Start's context, with and without a grace period: that is how an
+// TestControllerPassesRunContextValues checks that reconciles see the values
+// of Run's context, with and without a grace period: that is how an
 // election's fence (store.WithFence) reaches the reconciler's writes.
-func TestControllerPassesStartContextValues(t *testing.T) {
+func TestControllerPassesRunContextValues(t *testing.T) {
 	for _, grace := range []time.Duration{0, time.Minute} {
 		seen := make(chan any, 1)
 		ctrl, err := reconcile.New(reconcile.Config[string]{
@@ -491,10 +501,10 @@ func TestControllerPassesStartContextValues(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.WithValue(t.Context(), ctxKey{}, "term-7"))
 		done := make(chan error)
-		go func() { done <- ctrl.Start(ctx) }()
+		go func() { done <- ctrl.Run(ctx) }()
 		ctrl.Queue().Add("a")
 		if v := <-seen; v != "term-7" {
-			t.Fatalf("grace %v: reconcile saw %v, want the Start context's value", grace, v)
+			t.Fatalf("grace %v: reconcile saw %v, want the Run context's value", grace, v)
 		}
 		cancel()
 		if err := <-done; err != nil {
@@ -505,7 +515,7 @@ func TestControllerPassesStartContextValues(t *testing.T) {
 
 // TestControllerStopLeavesBacklog checks that a stopping controller finishes
 // its in-flight reconcile but does not work through the pending keys, which
-// stay queued for the next Start, and that a reconcile cut short by the stop
+// stay queued for the next Run, and that a reconcile cut short by the stop
 // is retried without an error line.
 func TestControllerStopLeavesBacklog(t *testing.T) {
 	entered := make(chan struct{})
@@ -544,8 +554,16 @@ func TestControllerStopLeavesBacklog(t *testing.T) {
 	}
 	// The interrupted key comes back after its backoff.
 	h.waitTimers(1)
-	h.clk.Step(time.Second)
+	h.clk.Advance(time.Second)
 	if k := h.call(); k != "first" {
 		t.Fatalf("retry reconciled %q, want first", k)
 	}
+}
+
+// armed reports whether at least n timers are armed on clk right now,
+// without waiting.
+func armed(clk *clockwork.FakeClock, n int) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return clk.BlockUntilContext(ctx, n) == nil
 }

@@ -1,6 +1,5 @@
 // Package reconcile turns change notifications into level-based reconciles:
-// a generic work queue, rate limiters, an injectable clock, and the
-// controller runner that feeds queued keys to a Reconciler on a pool of
+// a generic work queue, rate limiters, and the controller runner that feeds queued keys to a Reconciler on a pool of
 // workers.
 //
 // # Contract
@@ -19,18 +18,20 @@
 // Keys are handed out first by priority (AddWithPriority; informer handlers
 // put the initial list at PriorityLow so it does not hold up fresh changes),
 // then in the order they became pending. Every delay (AddAfter,
-// AddRateLimited, timeouts, token buckets) is timed on a Clock, which tests
-// replace with clocktest's fake clock.
+// AddRateLimited, timeouts, token buckets) is timed on the clockwork.Clock
+// given in the config (the real clock by default), which tests replace with
+// clockwork.NewFakeClock() so that they never sleep.
 //
 // A Controller[K] reconciles with the same guarantees: one key is never
 // reconciled by two workers at once, and a key added while it is being
 // reconciled is reconciled again afterwards. A failed reconcile is retried
 // with the rate limiter's backoff, capped by Config.MaxRetryDelay; an error
 // wrapped with TerminalError is not retried; a panic is recovered, logged
-// with its stack as an error wrapping ErrPanic, and retried. Start runs the
+// with its stack as an error wrapping ErrPanic, and retried. Run runs the
 // controller until its context ends and waits for in-flight reconciles
-// (pending keys stay queued); it can be started again later, which is how a controller runs only while its
-// process leads: call Start from the election's on-started-leading callback
+// (pending keys stay queued); it can be run again after it returns, which is
+// how a controller runs only while its process leads: call Run from the
+// election's on-started-leading callback
 // with the context that ends when leadership ends. Reconciles run with
 // that context's values, so a fence it carries (store.WithFence) guards
 // their writes.

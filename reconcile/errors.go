@@ -20,7 +20,7 @@ var (
 	// ErrTimeout: the reconcile ran past Config.Timeout; it is the cause of
 	// the reconcile's context.
 	ErrTimeout = errors.New("reconcile: reconcile timed out")
-	// ErrAlreadyRunning: Start was called while the controller was running.
+	// ErrAlreadyRunning: Run was called while the controller was running.
 	ErrAlreadyRunning = errors.New("reconcile: controller is already running")
 )
 

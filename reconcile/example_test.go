@@ -35,11 +35,11 @@ func Example() {
 	q.Add(reconcile.Request{Namespace: "default", Name: "flaky"})
 	q.Add(reconcile.Request{Name: "cluster-wide"})
 
-	// Start runs until its context ends; with leader election, pass the
+	// Run runs until its context ends; with leader election, pass the
 	// context the election gives the leader.
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error)
-	go func() { stopped <- ctrl.Start(ctx) }()
+	go func() { stopped <- ctrl.Run(ctx) }()
 	for range 4 {
 		fmt.Println(<-results)
 	}

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/reconcile/internal/keytable"
 	"github.com/setpoint-dev/setpoint/reconcile/internal/lanes"
 	"github.com/setpoint-dev/setpoint/reconcile/internal/timeheap"
@@ -32,8 +34,9 @@ const (
 
 // QueueConfig configures a Queue. Every field is optional.
 type QueueConfig[K comparable] struct {
-	// Clock times delays and metrics. Default: RealClock().
-	Clock Clock
+	// Clock times delays and metrics; tests pass clockwork.NewFakeClock().
+	// nil (the default) is the real clock.
+	Clock clockwork.Clock
 	// RateLimiter decides AddRateLimited's delays. Default:
 	// DefaultRateLimiter(Clock).
 	RateLimiter RateLimiter[K]
@@ -61,7 +64,7 @@ type QueueConfig[K comparable] struct {
 // A Queue is safe for concurrent use. The zero value is not usable; call
 // NewQueue.
 type Queue[K comparable] struct {
-	clock   Clock
+	clock   clockwork.Clock
 	limiter RateLimiter[K]
 	metrics *Metrics
 	seed    maphash.Seed
@@ -80,7 +83,7 @@ type Queue[K comparable] struct {
 
 	dmu      sync.Mutex // guards the delay fields below
 	delayed  *timeheap.Heap[K]
-	timer    Timer
+	timer    clockwork.Timer
 	timerAt  time.Time
 	timerGen uint64
 	dstopped bool
@@ -119,7 +122,7 @@ type itemState struct {
 func NewQueue[K comparable](cfg QueueConfig[K]) *Queue[K] {
 	q := &Queue[K]{clock: cfg.Clock, limiter: cfg.RateLimiter, metrics: cfg.Metrics, seed: maphash.MakeSeed()}
 	if q.clock == nil {
-		q.clock = RealClock()
+		q.clock = clockwork.NewRealClock()
 	}
 	if q.limiter == nil {
 		q.limiter = DefaultRateLimiter[K](q.clock)

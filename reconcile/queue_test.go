@@ -3,14 +3,15 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/setpoint-dev/setpoint/reconcile"
-	"github.com/setpoint-dev/setpoint/reconcile/clocktest"
 )
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -45,7 +46,7 @@ func getNow[K comparable](t *testing.T, q *reconcile.Queue[K]) (K, bool) {
 	return k, err == nil
 }
 
-func newQueue[K comparable](clk reconcile.Clock) *reconcile.Queue[K] {
+func newQueue[K comparable](clk clockwork.Clock) *reconcile.Queue[K] {
 	return reconcile.NewQueue(reconcile.QueueConfig[K]{Clock: clk})
 }
 
@@ -188,7 +189,7 @@ func TestQueueShutDownReleasesBlockedGet(t *testing.T) {
 }
 
 func TestQueueShutDownDiscardsAndStops(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	q := newQueue[string](clk)
 	q.Add("a")
 	q.Add("b")
@@ -203,15 +204,15 @@ func TestQueueShutDownDiscardsAndStops(t *testing.T) {
 	}
 	q.Add("d")
 	q.Done(a)
-	clk.Step(time.Hour)
+	if armed(clk, 1) {
+		t.Fatal("ShutDown left the delay timer armed")
+	}
+	clk.Advance(time.Hour)
 	if n := q.Len(); n != 0 {
 		t.Fatalf("Len after ShutDown = %d", n)
 	}
 	if _, err := q.Get(testCtx(t)); !errors.Is(err, reconcile.ErrShutDown) {
 		t.Fatalf("Get after ShutDown and adds: %v, want ErrShutDown", err)
-	}
-	if clk.HasWaiters() {
-		t.Fatal("ShutDown left the delay timer armed")
 	}
 	q.ShutDown() // twice is fine
 }
@@ -227,9 +228,10 @@ func TestQueueDrainWaitsForProcessingAndReadds(t *testing.T) {
 	q.Add("a") // dirty while processing
 	drained := make(chan error)
 	go func() { drained <- q.ShutDownWithDrain(testCtx(t)) }()
-	// Wait until the drain has begun (adds are then ignored).
+	// Wait until the drain has begun (adds are then ignored): the first
+	// thing ShutDownWithDrain does.
 	for !q.ShuttingDown() {
-		time.Sleep(time.Millisecond)
+		runtime.Gosched()
 	}
 	q.Add("late")
 	select {
@@ -281,7 +283,7 @@ func TestQueueDrainHonoursContextAndShutDown(t *testing.T) {
 // become pending in time order, not before their time, and a key added again
 // keeps its earlier time.
 func TestQueueAddAfterOrder(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	q := newQueue[string](clk)
 	q.AddAfter("c", 3*time.Second)
 	q.AddAfter("a", 1*time.Second)
@@ -301,15 +303,32 @@ func TestQueueAddAfterOrder(t *testing.T) {
 	steps := []struct {
 		step time.Duration
 		want []string
+		more bool // keys are still waiting, so a timer is armed again
 	}{
-		{999 * time.Millisecond, nil},
-		{time.Millisecond, []string{"a"}},
-		{499 * time.Millisecond, nil},
-		{time.Millisecond, []string{"c"}},
-		{10 * time.Second, []string{"b", "b2"}},
+		{999 * time.Millisecond, nil, true},
+		{time.Millisecond, []string{"a"}, true},
+		{499 * time.Millisecond, nil, true},
+		{time.Millisecond, []string{"c"}, true},
+		{10 * time.Second, []string{"b", "b2"}, false},
 	}
 	for i, s := range steps {
-		clk.Step(s.step)
+		clk.Advance(s.step)
+		if s.more {
+			// The timer's callback adds what is due, then arms the
+			// timer for the next key: once one is armed, the adds
+			// are done.
+			if err := clk.BlockUntilContext(testCtx(t), 1); err != nil {
+				t.Fatalf("step %d: timer not re-armed: %v", i, err)
+			}
+		} else {
+			for _, w := range s.want {
+				if k := mustGet(t, q); k != w {
+					t.Fatalf("step %d: Get = %q, want %q", i, k, w)
+				}
+				q.Done(w)
+			}
+			s.want = nil
+		}
 		if n := q.Len(); n != len(s.want) {
 			t.Fatalf("step %d (+%v): Len = %d, want %d", i, s.step, n, len(s.want))
 		}
@@ -320,34 +339,37 @@ func TestQueueAddAfterOrder(t *testing.T) {
 			q.Done(w)
 		}
 	}
-	if clk.HasWaiters() {
+	if armed(clk, 1) {
 		t.Fatal("timer still armed with nothing waiting")
 	}
 }
 
 func TestQueueAddAfterEarlierKeyRearms(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	q := newQueue[string](clk)
 	q.AddAfter("late", time.Hour)
 	q.AddAfter("soon", time.Second)
-	if w := clk.Waiters(); w != 1 {
-		t.Fatalf("armed timers = %d, want 1", w)
+	if !armed(clk, 1) || armed(clk, 2) {
+		t.Fatal("armed timers: want exactly 1")
 	}
-	clk.Step(time.Second)
+	clk.Advance(time.Second)
 	if k := mustGet(t, q); k != "soon" {
 		t.Fatalf("Get = %q, want soon", k)
 	}
-	if w := clk.Waiters(); w != 1 {
-		t.Fatalf("armed timers after the first fired = %d, want 1 (for late)", w)
+	if err := clk.BlockUntilContext(testCtx(t), 1); err != nil {
+		t.Fatalf("no timer armed for late: %v", err)
 	}
-	clk.Step(time.Hour)
+	if armed(clk, 2) {
+		t.Fatal("armed timers after the first fired: want exactly 1 (for late)")
+	}
+	clk.Advance(time.Hour)
 	if k := mustGet(t, q); k != "late" {
 		t.Fatalf("Get = %q, want late", k)
 	}
 }
 
 func TestQueueRateLimited(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	exp, err := reconcile.NewExponentialBackoff[string](time.Second, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -361,7 +383,7 @@ func TestQueueRateLimited(t *testing.T) {
 	if n := q.NumRequeues("k"); n != 3 {
 		t.Fatalf("NumRequeues = %d, want 3", n)
 	}
-	clk.Step(time.Second) // the earliest of the three times wins
+	clk.Advance(time.Second) // the earliest of the three times wins
 	if k := mustGet(t, q); k != "k" {
 		t.Fatalf("Get = %q", k)
 	}
@@ -375,7 +397,7 @@ func TestQueueRateLimited(t *testing.T) {
 }
 
 func TestQueueMetrics(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	reg := prometheus.NewRegistry()
 	m, err := reconcile.NewMetrics(reg, "things")
 	if err != nil {
@@ -391,9 +413,9 @@ func TestQueueMetrics(t *testing.T) {
 	if got := metricValue(t, reg, "setpoint_reconcile_queue_adds_total"); got != 2 {
 		t.Fatalf("adds = %v, want 2 (the repeated add merged)", got)
 	}
-	clk.Step(3 * time.Second)
+	clk.Advance(3 * time.Second)
 	a := mustGet(t, q)
-	clk.Step(2 * time.Second)
+	clk.Advance(2 * time.Second)
 	q.Done(a)
 	q.AddRateLimited("c")
 	if got := metricValue(t, reg, "setpoint_reconcile_queue_depth"); got != 1 {

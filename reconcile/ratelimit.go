@@ -5,6 +5,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // RateLimiter decides how long a key waits before it is retried.
@@ -76,7 +78,7 @@ func (b *ExponentialBackoff[K]) NumRequeues(key K) int {
 type TokenBucket[K comparable] struct {
 	rate  float64
 	burst float64
-	clock Clock
+	clock clockwork.Clock
 
 	mu     sync.Mutex
 	tokens float64
@@ -87,7 +89,7 @@ var _ RateLimiter[string] = (*TokenBucket[string])(nil)
 
 // NewTokenBucket returns a bucket that starts full. clock may be nil for the
 // real clock. It returns an error unless rate > 0 and burst >= 1.
-func NewTokenBucket[K comparable](rate float64, burst int, clock Clock) (*TokenBucket[K], error) {
+func NewTokenBucket[K comparable](rate float64, burst int, clock clockwork.Clock) (*TokenBucket[K], error) {
 	if !(rate > 0) || math.IsInf(rate, 0) {
 		return nil, fmt.Errorf("%w: token bucket rate %v must be a positive number", ErrInvalidConfig, rate)
 	}
@@ -95,7 +97,7 @@ func NewTokenBucket[K comparable](rate float64, burst int, clock Clock) (*TokenB
 		return nil, fmt.Errorf("%w: token bucket burst %d must be at least 1", ErrInvalidConfig, burst)
 	}
 	if clock == nil {
-		clock = RealClock()
+		clock = clockwork.NewRealClock()
 	}
 	return &TokenBucket[K]{rate: rate, burst: float64(burst), clock: clock, tokens: float64(burst), last: clock.Now()}, nil
 }
@@ -174,7 +176,7 @@ func (c capped[K]) When(key K) time.Duration { return min(c.RateLimiter.When(key
 // per-key exponential backoff from 5ms to 1000s, combined by MaxOf with an
 // overall bucket of 10 retries per second and a burst of 100. clock may be
 // nil for the real clock.
-func DefaultRateLimiter[K comparable](clock Clock) RateLimiter[K] {
+func DefaultRateLimiter[K comparable](clock clockwork.Clock) RateLimiter[K] {
 	exp, _ := NewExponentialBackoff[K](5*time.Millisecond, 1000*time.Second)
 	bucket, _ := NewTokenBucket[K](10, 100, clock)
 	return MaxOf[K](exp, bucket)

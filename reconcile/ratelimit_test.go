@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/reconcile"
-	"github.com/setpoint-dev/setpoint/reconcile/clocktest"
 )
 
 func TestExponentialBackoffSchedule(t *testing.T) {
@@ -62,7 +63,7 @@ func TestRateLimiterConfigErrors(t *testing.T) {
 }
 
 func TestTokenBucket(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	b, err := reconcile.NewTokenBucket[string](10, 3, clk) // 10/s, burst 3
 	if err != nil {
 		t.Fatal(err)
@@ -75,12 +76,12 @@ func TestTokenBucket(t *testing.T) {
 		}
 	}
 	// 300ms later the reservations made so far are paid for.
-	clk.Step(300 * time.Millisecond)
+	clk.Advance(300 * time.Millisecond)
 	if d := b.When("x"); d != 100*time.Millisecond {
 		t.Fatalf("after 300ms: %v, want 100ms", d)
 	}
 	// A long pause refills only up to the burst.
-	clk.Step(time.Hour)
+	clk.Advance(time.Hour)
 	for i := range 3 {
 		if d := b.When("y"); d != 0 {
 			t.Fatalf("burst reservation %d after refill: %v", i, d)
@@ -95,7 +96,7 @@ func TestTokenBucket(t *testing.T) {
 }
 
 func TestMaxOfAndCapped(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	exp, _ := reconcile.NewExponentialBackoff[string](time.Second, time.Hour)
 	bucket, _ := reconcile.NewTokenBucket[string](1, 1, clk)
 	l := reconcile.MaxOf[string](exp, bucket)
@@ -138,7 +139,7 @@ func TestMaxOfAndCapped(t *testing.T) {
 }
 
 func TestDefaultRateLimiter(t *testing.T) {
-	clk := clocktest.New(epoch)
+	clk := clockwork.NewFakeClockAt(epoch)
 	l := reconcile.DefaultRateLimiter[string](clk)
 	if d := l.When("a"); d != 5*time.Millisecond {
 		t.Fatalf("first retry: %v, want 5ms", d)

@@ -4,7 +4,10 @@
 // Kubernetes objects do. A Store[T] keeps one Resource of them in a
 // byte-level Backend: etcd (package store/etcd) in production, or the
 // in-memory backend (package store/memory) in tests and simulations. Both
-// pass the same contract suite (package store/storetest).
+// pass the same contract suite (package store/storetest). Timestamps are
+// Time (RFC 3339, seconds, as metav1.Time) and MicroTime (six fractional
+// digits, as metav1.MicroTime); the store reads creation and deletion
+// timestamps from a clockwork.Clock (WithClock), the real clock by default.
 //
 // # Contract
 //

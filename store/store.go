@@ -10,7 +10,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
-	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // Resource describes one kind of stored object.
@@ -55,8 +56,9 @@ const DefaultMaxObjectBytes = 1 << 20
 type options struct {
 	prefix      string
 	maxBytes    int
-	clock       func() time.Time
+	clock       clockwork.Clock
 	validator   func(Object) error
+	validatorT  reflect.Type // the object type the validator takes
 	watchCache  bool
 	watchWindow int
 }
@@ -78,19 +80,21 @@ func WithMaxObjectBytes(n int) Option {
 	return func(o *options) { o.maxBytes = n }
 }
 
-// WithClock sets the clock used for creation and deletion timestamps
-// (default time.Now).
-func WithClock(now func() time.Time) Option {
-	return func(o *options) { o.clock = now }
+// WithClock sets the clock that creation and deletion timestamps are read
+// from; tests pass clockwork.NewFakeClock(). nil (the default) is the real
+// clock.
+func WithClock(c clockwork.Clock) Option {
+	return func(o *options) { o.clock = c }
 }
 
 // WithValidator adds a check that Create, Update and GuaranteedUpdate run
 // on every object before writing it; an error stops the write. fn receives
 // the object as it would be stored and must not modify it. Return *FieldError or FieldErrors so
-// the error wraps ErrInvalid. T must be the store's object type; New fails
-// otherwise.
+// the error wraps ErrInvalid. The store's object type must be T (or
+// satisfy T, when T is an interface); New fails with ErrInvalid otherwise.
 func WithValidator[T Object](fn func(T) error) Option {
 	return func(o *options) {
+		o.validatorT = reflect.TypeFor[T]()
 		o.validator = func(obj Object) error {
 			t, ok := obj.(T)
 			if !ok {
@@ -109,7 +113,7 @@ type Store[T Object] struct {
 	res      Resource
 	prefix   string // <prefix>/<resource>/
 	maxBytes int
-	now      func() time.Time
+	clock    clockwork.Clock
 	validate func(Object) error
 	locks    keyLocks    // turns for GuaranteedUpdate, per key
 	cache    *watchCache // nil without WithWatchCache
@@ -124,7 +128,7 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("store.New: %w", err)
 	}
-	o := options{prefix: DefaultKeyPrefix, maxBytes: DefaultMaxObjectBytes, clock: time.Now}
+	o := options{prefix: DefaultKeyPrefix, maxBytes: DefaultMaxObjectBytes}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -132,10 +136,13 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 		return nil, fmt.Errorf("%w: store.New: max object bytes must be positive, got %d", ErrInvalid, o.maxBytes)
 	}
 	if o.clock == nil {
-		return nil, fmt.Errorf("%w: store.New: nil clock", ErrInvalid)
+		o.clock = clockwork.NewRealClock()
 	}
 	if err := checkObjectType[T](); err != nil {
 		return nil, err
+	}
+	if o.validatorT != nil && !reflect.TypeFor[T]().AssignableTo(o.validatorT) {
+		return nil, fmt.Errorf("%w: store.New: WithValidator takes %v, but the store of %s holds %v", ErrInvalid, o.validatorT, r.Name, reflect.TypeFor[T]())
 	}
 	var cache *watchCache
 	if o.watchCache {
@@ -150,7 +157,7 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 		res:      r,
 		prefix:   o.prefix + "/" + r.Name + "/",
 		maxBytes: o.maxBytes,
-		now:      o.clock,
+		clock:    o.clock,
 		validate: o.validator,
 	}, nil
 }
@@ -304,7 +311,7 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 		m.Name = m.GenerateName + randomSuffix(5)
 	}
 	m.UID = newUID()
-	m.CreationTimestamp = NewTime(s.now())
+	m.CreationTimestamp = NewTime(s.clock.Now())
 	m.DeletionTimestamp = nil
 	m.Generation = 1
 	key := s.Key(m.Namespace, m.Name)

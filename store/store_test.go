@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
 	"github.com/setpoint-dev/setpoint/store/storetest"
@@ -123,9 +125,6 @@ func TestNewRejectsBadInput(t *testing.T) {
 	if _, err := store.New[*Pod](b, podResource, store.WithMaxObjectBytes(0)); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("New(max 0) err = %v", err)
 	}
-	if _, err := store.New[*Pod](b, podResource, store.WithClock(nil)); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("New(nil clock) err = %v", err)
-	}
 	s, err := store.New[*Pod](b, podResource, store.WithKeyPrefix("/x/"))
 	if err != nil {
 		t.Fatal(err)
@@ -164,13 +163,24 @@ func TestWithValidator(t *testing.T) {
 	if _, err := pods.Update(ctx, p); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("Update rejected by validator: err = %v", err)
 	}
-	// A validator for another type is reported, not ignored.
+	// A validator for another type fails New, naming both types.
 	other, err := store.New[*storetest.Widget](b, storetest.WidgetResource, store.WithValidator(noLatest))
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, store.ErrInvalid) || other != nil ||
+		!strings.Contains(err.Error(), "*store_test.Pod") || !strings.Contains(err.Error(), "*storetest.Widget") {
+		t.Fatalf("New with a validator of another type = %v, %v; want ErrInvalid naming both types", other, err)
 	}
-	if _, err := other.Create(ctx, storetest.NewWidget("ns", "w", nil)); !errors.Is(err, store.ErrInvalid) {
-		t.Fatalf("mismatched validator: err = %v", err)
+	// A validator of an interface the object satisfies is accepted.
+	named, err := store.New[*Pod](b, podResource, store.WithValidator(func(o store.Object) error {
+		if o.GetObjectMeta().Name == "forbidden" {
+			return &store.FieldError{Field: "metadata.name", Value: "forbidden", Reason: "is reserved"}
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatalf("New with a store.Object validator: %v", err)
+	}
+	if _, err := named.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "forbidden"}}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("interface validator not applied: err = %v", err)
 	}
 }
 
@@ -191,13 +201,38 @@ func TestCorruptStoredValue(t *testing.T) {
 
 func TestCreateUsesClock(t *testing.T) {
 	at := time.Date(2030, 5, 6, 7, 8, 9, 123, time.UTC)
-	pods, _ := store.New[*Pod](memory.New(), podResource, store.WithClock(func() time.Time { return at }))
+	clk := clockwork.NewFakeClockAt(at)
+	pods, err := store.New[*Pod](memory.New(), podResource, store.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, err := pods.Create(context.Background(), &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !p.CreationTimestamp.Equal(at.Truncate(time.Second)) {
 		t.Fatalf("creationTimestamp %v, want %v", p.CreationTimestamp, at.Truncate(time.Second))
+	}
+	clk.Advance(time.Hour)
+	p, err = pods.Create(context.Background(), &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Add(time.Hour).Truncate(time.Second); !p.CreationTimestamp.Equal(want) {
+		t.Fatalf("creationTimestamp after Advance %v, want %v", p.CreationTimestamp, want)
+	}
+	// nil is the real clock.
+	wall, err := store.New[*Pod](memory.New(), podResource, store.WithClock(nil))
+	if err != nil {
+		t.Fatalf("New(WithClock(nil)) = %v, want the real clock", err)
+	}
+	before := time.Now().Truncate(time.Second)
+	p, err = wall.Create(context.Background(), &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := p.CreationTimestamp.Time; ts.Before(before) || ts.After(time.Now()) {
+		t.Fatalf("creationTimestamp %v with the real clock, want about now", ts)
 	}
 }
 

@@ -322,7 +322,7 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 			if om.DeletionTimestamp != nil {
 				return old, nil
 			}
-			t := NewTime(s.now())
+			t := NewTime(s.clock.Now())
 			om.DeletionTimestamp = &t
 			data, err := s.encode(old, key)
 			if err != nil {

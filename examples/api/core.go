@@ -1,6 +1,9 @@
 package api
 
-import "github.com/setpoint-dev/setpoint/store"
+import (
+	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/store"
+)
 
 // Namespace is a scope for names (core v1, cluster-scoped).
 type Namespace struct {
@@ -239,18 +242,9 @@ type ResourceQuotaStatus struct {
 	Used ResourceList `json:"used,omitempty"`
 }
 
-// Lease is a lock record for leader election (coordination.k8s.io/v1).
-type Lease struct {
-	store.TypeMeta   `json:",inline"`
-	store.ObjectMeta `json:"metadata,omitempty"`
-	Spec             LeaseSpec `json:"spec,omitempty"`
-}
+// Lease is a lock record for leader election (coordination.k8s.io/v1): the
+// library's election.Lease, which the elector's object lock writes.
+type Lease = election.Lease
 
-// LeaseSpec is the lock's state.
-type LeaseSpec struct {
-	HolderIdentity       *string    `json:"holderIdentity,omitempty"`
-	LeaseDurationSeconds *int32     `json:"leaseDurationSeconds,omitempty"`
-	AcquireTime          *MicroTime `json:"acquireTime,omitempty"`
-	RenewTime            *MicroTime `json:"renewTime,omitempty"`
-	LeaseTransitions     *int32     `json:"leaseTransitions,omitempty"`
-}
+// LeaseSpec is the lock's state: election.LeaseSpec.
+type LeaseSpec = election.LeaseSpec

@@ -15,7 +15,7 @@ var updateGenerated = flag.Bool("update", false, "rewrite zz_generated_deepcopy.
 // deepCopyRoots are the types that get a generated DeepCopy method.
 var deepCopyRoots = []reflect.Type{
 	reflect.TypeFor[Namespace](), reflect.TypeFor[Node](), reflect.TypeFor[Pod](), reflect.TypeFor[Binding](),
-	reflect.TypeFor[Service](), reflect.TypeFor[Endpoints](), reflect.TypeFor[Event](), reflect.TypeFor[Lease](),
+	reflect.TypeFor[Service](), reflect.TypeFor[Endpoints](), reflect.TypeFor[Event](),
 	reflect.TypeFor[ResourceQuota](), reflect.TypeFor[ReplicaSet](), reflect.TypeFor[Deployment](),
 	reflect.TypeFor[StatefulSet](), reflect.TypeFor[DaemonSet](), reflect.TypeFor[Scale](), reflect.TypeFor[Status](),
 	reflect.TypeFor[PodSpec](), reflect.TypeFor[LabelSelector](),

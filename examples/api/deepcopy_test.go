@@ -22,7 +22,7 @@ func populate(v reflect.Value, n *int) {
 		v.Set(reflect.ValueOf(store.NewTime(time.Date(2025, 1, 2, 3, 4, *n%60, 0, time.UTC))))
 		return
 	case reflect.TypeFor[MicroTime]():
-		v.Set(reflect.ValueOf(NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, *n*1000, time.UTC))))
+		v.Set(reflect.ValueOf(store.NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, *n*1000, time.UTC))))
 		return
 	case reflect.TypeFor[Quantity]():
 		v.Set(reflect.ValueOf(MustParse(fmt.Sprintf("%dm", *n))))

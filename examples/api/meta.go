@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -88,44 +87,9 @@ func (v IntOrString) ScaledValue(total int, roundUp bool) (int, error) {
 }
 
 // MicroTime is a timestamp with microsecond precision, RFC 3339 on the wire
-// ("2006-01-02T15:04:05.000000Z"), like Kubernetes' metav1.MicroTime. The
-// zero value encodes as null.
-type MicroTime struct {
-	time.Time
-}
-
-const microLayout = "2006-01-02T15:04:05.000000Z07:00"
-
-// NewMicroTime wraps t, truncated to microseconds, in UTC.
-func NewMicroTime(t time.Time) MicroTime { return MicroTime{t.UTC().Truncate(time.Microsecond)} }
-
-// MarshalJSON encodes t with six fractional digits, or null when zero.
-func (t MicroTime) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	b := make([]byte, 0, len(microLayout)+2)
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, microLayout)
-	return append(b, '"'), nil
-}
-
-// UnmarshalJSON decodes an RFC 3339 string (any fractional precision) or null.
-func (t *MicroTime) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		t.Time = time.Time{}
-		return nil
-	}
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return fmt.Errorf("micro time: %s is not a JSON string", b)
-	}
-	v, err := time.Parse(time.RFC3339Nano, string(b[1:len(b)-1]))
-	if err != nil {
-		return err
-	}
-	t.Time = v.UTC().Truncate(time.Microsecond)
-	return nil
-}
+// ("2006-01-02T15:04:05.000000Z"), like Kubernetes' metav1.MicroTime: the
+// library's store.MicroTime (make one with store.NewMicroTime).
+type MicroTime = store.MicroTime
 
 // ListMeta is a list's metadata.
 type ListMeta struct {

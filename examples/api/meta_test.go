@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"testing"
-	"time"
 )
 
 func TestIntOrString(t *testing.T) {
@@ -45,31 +44,6 @@ func TestIntOrString(t *testing.T) {
 		if _, err := bad.ScaledValue(10, true); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
-	}
-}
-
-func TestMicroTime(t *testing.T) {
-	ts := NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, 123456789, time.FixedZone("x", 3600)))
-	b, _ := json.Marshal(ts)
-	if string(b) != `"2025-01-02T02:04:05.123456Z"` {
-		t.Fatalf("got %s", b)
-	}
-	var back MicroTime
-	if err := json.Unmarshal(b, &back); err != nil || !back.Equal(ts.Time) {
-		t.Fatalf("back %v %v", back, err)
-	}
-	if err := json.Unmarshal([]byte(`"2025-01-02T02:04:05Z"`), &back); err != nil || back.Nanosecond() != 0 {
-		t.Fatal("second-precision input")
-	}
-	if err := json.Unmarshal([]byte(`12`), &back); err == nil {
-		t.Fatal("number accepted")
-	}
-	var zero MicroTime
-	if b, _ := json.Marshal(zero); string(b) != "null" {
-		t.Fatalf("zero = %s", b)
-	}
-	if err := json.Unmarshal([]byte(`null`), &back); err != nil || !back.IsZero() {
-		t.Fatal("null")
 	}
 }
 

@@ -77,16 +77,6 @@ func (in *Event) DeepCopy() *Event {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Lease) DeepCopy() *Lease {
-	if in == nil {
-		return nil
-	}
-	out := new(Lease)
-	deepCopyLease(in, out)
-	return out
-}
-
-// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
 func (in *ResourceQuota) DeepCopy() *ResourceQuota {
 	if in == nil {
 		return nil
@@ -223,12 +213,6 @@ func deepCopyEndpoints(in, out *Endpoints) {
 func deepCopyEvent(in, out *Event) {
 	*out = *in
 	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-}
-
-func deepCopyLease(in, out *Lease) {
-	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyLeaseSpec(&in.Spec, &out.Spec)
 }
 
 func deepCopyResourceQuota(in, out *ResourceQuota) {
@@ -512,30 +496,6 @@ func deepCopyEndpointSubset(in, out *EndpointSubset) {
 	if in.Ports != nil {
 		out.Ports = make([]EndpointPort, len(in.Ports))
 		copy(out.Ports, in.Ports)
-	}
-}
-
-func deepCopyLeaseSpec(in, out *LeaseSpec) {
-	*out = *in
-	if in.HolderIdentity != nil {
-		out.HolderIdentity = new(string)
-		*out.HolderIdentity = *in.HolderIdentity
-	}
-	if in.LeaseDurationSeconds != nil {
-		out.LeaseDurationSeconds = new(int32)
-		*out.LeaseDurationSeconds = *in.LeaseDurationSeconds
-	}
-	if in.AcquireTime != nil {
-		out.AcquireTime = new(MicroTime)
-		*out.AcquireTime = *in.AcquireTime
-	}
-	if in.RenewTime != nil {
-		out.RenewTime = new(MicroTime)
-		*out.RenewTime = *in.RenewTime
-	}
-	if in.LeaseTransitions != nil {
-		out.LeaseTransitions = new(int32)
-		*out.LeaseTransitions = *in.LeaseTransitions
 	}
 }
 

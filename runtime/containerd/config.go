@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/pkg/identifiers"
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/runtime"
@@ -45,6 +46,10 @@ type Config struct {
 	// StopGrace is the grace period StopSandbox gives each container.
 	// Default 10s.
 	StopGrace time.Duration
+	// Clock times the grace periods of StopContainer and StopSandbox;
+	// tests pass clockwork.NewFakeClock(). nil (the default) is the real
+	// clock.
+	Clock clockwork.Clock
 	// Logger receives the runtime's logs. Default: discarded.
 	Logger *slog.Logger
 	// Registerer, when set, receives the runtime's metrics.
@@ -135,6 +140,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StopGrace == 0 {
 		c.StopGrace = 10 * time.Second
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
 	}
 	if c.NodeIP == "" {
 		c.NodeIP = detectNodeIP()

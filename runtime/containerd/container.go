@@ -18,6 +18,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
+	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/runtime"
 )
@@ -219,7 +220,7 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	if err != nil {
 		return convert(err, "stop container "+id)
 	}
-	if err := stopTask(ctx, task, grace); err != nil {
+	if err := stopTask(ctx, r.cfg.Clock, task, grace); err != nil {
 		return err
 	}
 	// So that the container is Exited, with its log complete, on return.
@@ -227,7 +228,9 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	return err
 }
 
-func stopTask(ctx context.Context, task client.Task, grace time.Duration) error {
+// stopTask stops task: SIGTERM, then SIGKILL once grace has passed on clk
+// (at once when grace is 0).
+func stopTask(ctx context.Context, clk clockwork.Clock, task client.Task, grace time.Duration) error {
 	st, err := task.Status(ctx)
 	if err != nil {
 		return convert(err, "stop container "+task.ID())
@@ -243,12 +246,12 @@ func stopTask(ctx context.Context, task client.Task, grace time.Duration) error 
 		if err := task.Kill(ctx, syscall.SIGTERM); err != nil && !errdefs.IsNotFound(err) {
 			return convert(err, "stop container "+task.ID())
 		}
-		t := time.NewTimer(grace)
+		t := clk.NewTimer(grace)
 		defer t.Stop()
 		select {
 		case <-exited:
 			return nil
-		case <-t.C:
+		case <-t.Chan():
 		case <-ctx.Done():
 			return fmt.Errorf("stop container %s: %w", task.ID(), ctx.Err())
 		}
@@ -275,7 +278,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) (err error) {
 		return err
 	}
 	if task, err := ctr.Task(ctx, nil); err == nil {
-		if err := stopTask(ctx, task, 0); err != nil {
+		if err := stopTask(ctx, r.cfg.Clock, task, 0); err != nil {
 			return err
 		}
 		if _, err := task.Delete(ctx, client.WithProcessKill); err != nil && !errdefs.IsNotFound(err) {

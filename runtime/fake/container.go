@@ -184,10 +184,12 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 	done := c.done
 	r.mu.Unlock()
 	if grace > 0 {
+		timer := r.opts.clock.NewTimer(grace)
+		defer timer.Stop()
 		select {
 		case <-done:
 			return nil
-		case <-r.opts.clock.After(grace):
+		case <-timer.Chan():
 		case <-ctx.Done():
 			return fmt.Errorf("stop container %s: %w", id, ctx.Err())
 		}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/image"
 )
@@ -65,20 +67,8 @@ type options struct {
 	programs  map[string]Program
 	nodeIP    string
 	stopGrace time.Duration
-	clock     Clock
+	clock     clockwork.Clock
 }
-
-// Clock is the fake's source of time: timestamps, and the grace period of
-// StopContainer. Tests can drive it by hand.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Option configures a fake Runtime.
 type Option func(*options)
@@ -96,9 +86,10 @@ func WithNodeIP(ip string) Option { return func(o *options) { o.nodeIP = ip } }
 // Default 10s.
 func WithStopGrace(d time.Duration) Option { return func(o *options) { o.stopGrace = d } }
 
-// WithClock sets the clock for timestamps and grace periods. Default: the
-// real time.
-func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
+// WithClock sets the clock behind timestamps and the grace period of
+// StopContainer; tests pass clockwork.NewFakeClock() to stop containers
+// without waiting. nil (the default) is the real clock.
+func WithClock(c clockwork.Clock) Option { return func(o *options) { o.clock = c } }
 
 // Runtime is an in-memory runtime.Runtime: the same lifecycle, state
 // machine, IDs, labels and errors as the containerd runtime, with programs
@@ -124,9 +115,12 @@ type sandbox struct {
 
 // New returns an empty fake runtime.
 func New(opts ...Option) *Runtime {
-	o := options{programs: map[string]Program{}, nodeIP: "127.0.0.1", stopGrace: 10 * time.Second, clock: realClock{}}
+	o := options{programs: map[string]Program{}, nodeIP: "127.0.0.1", stopGrace: 10 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.clock == nil {
+		o.clock = clockwork.NewRealClock()
 	}
 	return &Runtime{
 		opts: o, images: map[string]image.Info{}, sandboxes: map[string]*sandbox{},

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/fake"
 	"github.com/setpoint-dev/setpoint/runtime/internal/testprog"
@@ -18,8 +20,8 @@ func testbin(ctx context.Context, p *fake.Process) int {
 	})
 }
 
-func newFake(t *testing.T) *fake.Runtime {
-	rt := fake.New(fake.WithProgram(runtimetest.TestBinary, testbin))
+func newFake(t *testing.T, opts ...fake.Option) *fake.Runtime {
+	rt := fake.New(append([]fake.Option{fake.WithProgram(runtimetest.TestBinary, testbin)}, opts...)...)
 	t.Cleanup(func() {
 		ctx := context.Background()
 		sbs, _ := rt.ListSandboxes(ctx, runtime.SandboxFilter{})
@@ -32,7 +34,7 @@ func newFake(t *testing.T) *fake.Runtime {
 
 func TestContract(t *testing.T) {
 	runtimetest.Run(t, runtimetest.Harness{
-		New: func(t *testing.T) runtime.Runtime { return newFake(t) },
+		New: func(t *testing.T, clock clockwork.Clock) runtime.Runtime { return newFake(t, fake.WithClock(clock)) },
 		Leaks: func(t *testing.T, rt runtime.Runtime) []string {
 			return rt.(*fake.Runtime).Running()
 		},

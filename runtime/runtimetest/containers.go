@@ -266,32 +266,6 @@ func testFollowLogs(t *testing.T, h Harness) {
 	}
 }
 
-func testStopGrace(t *testing.T, h Harness) {
-	ctx, rt := setup(t, h)
-	sb := mustSandbox(ctx, t, rt, pod("grace"))
-	stubborn := mustRun(ctx, t, rt, sb, ctr("stubborn", "ignore-term", "print", "ready", "wait"))
-	polite := mustRun(ctx, t, rt, sb, ctr("polite", "print", "ready", "wait"))
-	for _, id := range []string{stubborn, polite} {
-		waitLog(ctx, t, rt, id, "ready\n")
-	}
-	start := time.Now()
-	if err := rt.StopContainer(ctx, stubborn, 500*time.Millisecond); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < 500*time.Millisecond {
-		t.Fatalf("a process ignoring SIGTERM was stopped after %v, before its grace period", d)
-	}
-	if st := WaitState(ctx, t, rt, stubborn, runtime.ContainerExited); st.ExitCode != 137 {
-		t.Fatalf("stubborn exit code %d, want 137 (SIGKILL)", st.ExitCode)
-	}
-	if err := rt.StopContainer(ctx, polite, deadline); err != nil {
-		t.Fatal(err)
-	}
-	if st := WaitState(ctx, t, rt, polite, runtime.ContainerExited); st.ExitCode != 143 {
-		t.Fatalf("polite exit code %d, want 143 (SIGTERM)", st.ExitCode)
-	}
-}
-
 // waitLog waits until the container's log is want.
 func waitLog(ctx context.Context, t *testing.T, rt runtime.Runtime, id, want string) {
 	t.Helper()

@@ -1,7 +1,8 @@
 // Package runtimetest is the contract suite every runtime.Runtime passes: Run
 // drives an implementation through images, sandboxes, the container state
-// machine, exit codes, logs (tail and follow), stop with a grace period,
-// exec, stats and limits, bad input (with a leak check), listing by labels
+// machine, exit codes, logs (tail and follow), stop with a grace period
+// (timed on a clockwork fake clock the suite hands to Harness.New, so no
+// test waits for the grace period), exec, stats and limits, bad input (with a leak check), listing by labels
 // and racing creators.
 //
 // The suite runs a small static test program (testbin, built with

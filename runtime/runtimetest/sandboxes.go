@@ -16,7 +16,7 @@ import (
 
 func testImages(t *testing.T, h Harness) {
 	ctx := ctxFor(t)
-	rt := h.New(t)
+	rt := h.New(t, nil)
 	imgs, err := rt.ImportImage(ctx, bytes.NewReader(TestImage(t)))
 	if err != nil {
 		t.Fatalf("ImportImage: %v", err)

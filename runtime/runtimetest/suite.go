@@ -8,14 +8,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/runtime"
 )
 
 // Harness is what the contract suite needs of an implementation.
 type Harness struct {
 	// New returns a fresh runtime with no sandboxes, containers or images,
-	// and arranges (with t.Cleanup) to release it.
-	New func(t *testing.T) runtime.Runtime
+	// and arranges (with t.Cleanup) to release it. Its stop grace periods
+	// are timed on clock: nil for the real clock, or a fake clock that the
+	// suite advances.
+	New func(t *testing.T, clock clockwork.Clock) runtime.Runtime
 	// Leaks, when set, lists what the implementation keeps outside the
 	// Runtime interface (containerd containers and snapshots, network
 	// namespaces, log files) that is still present. The suite requires it
@@ -60,8 +64,13 @@ func ctxFor(t *testing.T) context.Context {
 }
 
 func setup(t *testing.T, h Harness) (context.Context, runtime.Runtime) {
+	return setupClock(t, h, nil)
+}
+
+// setupClock is setup with the runtime's grace periods timed on clock.
+func setupClock(t *testing.T, h Harness, clock clockwork.Clock) (context.Context, runtime.Runtime) {
 	ctx := ctxFor(t)
-	rt := h.New(t)
+	rt := h.New(t, clock)
 	if _, err := rt.ImportImage(ctx, bytes.NewReader(TestImage(t))); err != nil {
 		t.Fatalf("ImportImage: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -81,7 +83,7 @@ func RunStore(t *testing.T, newBackend func(t *testing.T) store.Backend, opts ..
 				t.Fatal("newBackend returned nil")
 			}
 			p := strings.TrimSuffix(uniquePrefix(t), "/")
-			s, err := store.New[*Widget](b, WidgetResource, append([]store.Option{store.WithKeyPrefix(p), store.WithClock(func() time.Time { return fixedNow }), store.WithMaxObjectBytes(4096)}, o.Options...)...)
+			s, err := store.New[*Widget](b, WidgetResource, append([]store.Option{store.WithKeyPrefix(p), store.WithClock(clockwork.NewFakeClockAt(fixedNow)), store.WithMaxObjectBytes(4096)}, o.Options...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
