@@ -126,6 +126,10 @@ type Field struct {
 	JSON   string // JSON name; "" for inline
 	Number int    // protobuf field number; 0: not in protobuf
 	Desc   string
+	// Dropped marks a Kubernetes field the Go type leaves out (selfLink):
+	// encoders still write its zero value where Kubernetes always does, so
+	// that the bytes stay the same; decoders skip it.
+	Dropped bool
 }
 
 // Label is the name used for the field in descriptions and errors.
@@ -194,6 +198,14 @@ func NewModel(f *Facts, cfg Config) (*Model, error) {
 		}
 		for _, ff := range t.F.Fields {
 			if drop[ff.Name] {
+				if ff.Type != "string" {
+					return nil, fmt.Errorf("apigen: %s.%s: only string fields can be dropped", t.F.QName(), ff.Name)
+				}
+				pt, _, err := parseProtoTag(ff.Tag)
+				if err != nil {
+					return nil, err
+				}
+				t.Fields = append(t.Fields, &Field{F: ff, GoName: ff.Name, Type: &TypeExpr{Kind: "basic", Name: "string"}, JSON: ff.JSONName(), Number: pt.number, Dropped: true})
 				continue
 			}
 			te, err := ParseTypeExpr(ff.Type)

@@ -340,6 +340,10 @@ func keySize(num, wire int) int { return len(keyBytes(num, wire)) }
 
 // emitSize writes the statements adding field fl (accessed as acc) to n.
 func (f *file) emitSize(fl *Field, acc string) error {
+	if fl.Dropped {
+		f.p("n += %d // %s: always empty", keySize(fl.Number, wireBytes)+1, fl.Label())
+		return nil
+	}
 	sh, c, err := f.fieldCodec(fl)
 	if err != nil {
 		return err
@@ -409,6 +413,12 @@ func (f *file) emitSize(fl *Field, acc string) error {
 
 // emitPut writes the statements that write field fl backwards.
 func (f *file) emitPut(fl *Field, acc string) error {
+	if fl.Dropped {
+		f.p("i-- // %s: always empty", fl.Label())
+		f.p("dAtA[i] = 0")
+		f.putKey(fl.Number, wireBytes)
+		return nil
+	}
 	sh, c, err := f.fieldCodec(fl)
 	if err != nil {
 		return err
@@ -574,7 +584,7 @@ func (f *file) emitReadMap(fl *Field, acc, msg string) error {
 	label := fl.Label()
 	wrap := func(e string) string { return fmt.Sprintf("return %sWrap(%q, %q, %s)", f.pb(), msg, label, e) }
 	f.p("if w != %d {", wireBytes)
-	f.p("%s", wrap(f.pb() + "WireTypeError(w)"))
+	f.p("%s", wrap(f.pb()+"WireTypeError(w)"))
 	f.p("}")
 	f.p("s, e, err := %sBytes(dAtA, i)", f.pb())
 	f.p("if err != nil {")
@@ -618,7 +628,7 @@ func (f *file) emitReadMap(fl *Field, acc, msg string) error {
 	}
 	f.p("j = e")
 	f.p("case num == 1 || num == 2:")
-	f.p("%s", wrap(f.pb() + "WireTypeError(w)"))
+	f.p("%s", wrap(f.pb()+"WireTypeError(w)"))
 	f.p("default:")
 	f.p("if j, err = %sSkip(entry, j, w); err != nil {", f.pb())
 	f.p("%s", wrap("err"))
@@ -704,6 +714,9 @@ func (f *file) emitUnmarshalBody(msg string, fields []*Field, recv string) error
 	f.p("i = next")
 	f.p("switch num {")
 	for _, fl := range fields {
+		if fl.Dropped {
+			continue
+		}
 		f.p("case %d:", fl.Number)
 		acc := recv + fl.GoName
 		if fl.GoName == "" {
