@@ -19,6 +19,14 @@ func Generate(facts *Facts, d Descriptions, cfg Config) (map[string][]byte, erro
 		return nil, err
 	}
 	out := map[string][]byte{}
+	addRaw := func(rel string, f *file) error {
+		src, err := f.docSource()
+		if err != nil {
+			return err
+		}
+		out[rel] = src
+		return nil
+	}
 	add := func(rel string, f *file) error {
 		src, err := f.source()
 		if err != nil {
@@ -58,6 +66,18 @@ func Generate(facts *Facts, d Descriptions, cfg Config) (map[string][]byte, erro
 				}
 			}
 		}
+		doc := m.newFile(p.Name, p.ImportPath)
+		doc.emitDoc(p, m.groupVersions(p, facts))
+		if err := addRaw(filepath.Join(p.Dir, "zz_generated.doc.go"), doc); err != nil {
+			return nil, err
+		}
+		if t := exampleKind(p); t != nil {
+			ex := m.newFile(p.Name+"_test", p.ImportPath+"_test")
+			ex.emitExample(p, t)
+			if err := add(filepath.Join(p.Dir, "zz_generated.example_test.go"), ex); err != nil {
+				return nil, err
+			}
+		}
 		if err := add(filepath.Join(p.Dir, "zz_generated.types.go"), types); err != nil {
 			return nil, err
 		}
@@ -74,8 +94,15 @@ func Generate(facts *Facts, d Descriptions, cfg Config) (map[string][]byte, erro
 		}
 	}
 	sort.Slice(libs, func(i, j int) bool { return libs[i].Ext.name < libs[j].Ext.name })
-	meta.p("// Package metapb holds the protobuf codecs of the library's metadata")
-	meta.p("// types, which the library itself leaves free of protobuf.")
+	if len(libs) == 0 {
+		return out, nil
+	}
+	meta.header = "// Package metapb holds the protobuf codecs of the library's metadata\n// types (store.ObjectMeta and the types it holds), which the library itself\n// leaves free of protobuf. The codecs are functions rather than methods\n// because the types belong to another package; they follow the contract\n// of the generated API packages.\n"
+	metaEx := m.newFile("metapb_test", meta.importPath+"_test")
+	metaEx.emitMetaExample(meta.importPath)
+	if err := add(filepath.Join("api", "internal", "metapb", "zz_generated.example_test.go"), metaEx); err != nil {
+		return nil, err
+	}
 	for _, t := range libs {
 		if err := meta.emitLibraryCodec(t); err != nil {
 			return nil, err

@@ -1,10 +1,3 @@
-// Command apigen generates setpoint's Kubernetes API types (Go types with
-// doc comments, enum constants, and protobuf codecs) from the committed
-// facts file and our descriptions file. It runs offline through go generate.
-//
-// Usage:
-//
-//	apigen -facts schema.json -descriptions descriptions.txt -out DIR -import PATH
 package main
 
 import (
