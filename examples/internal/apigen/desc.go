@@ -78,30 +78,36 @@ func (m *Model) describe(d Descriptions) error {
 		missing = append(missing, key)
 		return ""
 	}
-	for _, p := range m.Packages {
-		for _, t := range p.Types {
-			q := t.F.QName()
-			list := isList(t)
-			item := strings.TrimSuffix(t.GoName, "List")
+	var all []*Type
+	for _, t := range m.types {
+		all = append(all, t)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].F.QName() < all[j].F.QName() })
+	for _, t := range all {
+		if t.Ext != nil && t.Ext.codec == codecNone {
+			continue // TypeMeta: inlined, documented by the library
+		}
+		q := t.F.QName()
+		list := isList(t)
+		item := strings.TrimSuffix(t.GoName, "List")
+		derived := ""
+		if list {
+			derived = "a list of " + item + " objects"
+		}
+		t.Desc = lookup(q, derived)
+		for _, fl := range t.Fields {
 			derived := ""
-			if list {
-				derived = "a list of " + item + " objects"
+			switch {
+			case fl.GoName == "TypeMeta" || fl.Dropped:
+				continue // documented by the library; or not in our types
+			case list && fl.GoName == "ListMeta":
+				derived = "the list's metadata: the resource version it was read at and the token for the next page"
+			case list && fl.GoName == "Items":
+				derived = "the " + item + " objects in the list"
+			case fl.GoName == "ObjectMeta" && fl.JSON == "metadata":
+				derived = "the object's metadata: name, namespace, labels, annotations and the fields the server sets"
 			}
-			t.Desc = lookup(q, derived)
-			for _, fl := range t.Fields {
-				derived := ""
-				switch {
-				case fl.GoName == "TypeMeta":
-					continue // documented by the library
-				case list && fl.GoName == "ListMeta":
-					derived = "the list's metadata: the resource version it was read at and the token for the next page"
-				case list && fl.GoName == "Items":
-					derived = "the " + item + " objects in the list"
-				case fl.GoName == "ObjectMeta" && fl.JSON == "metadata":
-					derived = "the object's metadata: name, namespace, labels, annotations and the fields the server sets"
-				}
-				fl.Desc = lookup(q+"."+fl.Label(), derived)
-			}
+			fl.Desc = lookup(q+"."+fl.Label(), derived)
 		}
 	}
 	var unused []string

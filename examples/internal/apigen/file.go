@@ -96,7 +96,11 @@ func (f *file) source() ([]byte, error) {
 		sort.Strings(paths)
 		out.WriteString("import (\n")
 		for _, p := range paths {
-			fmt.Fprintf(&out, "\t%q\n", p)
+			if f.imports[p] == "_" {
+				fmt.Fprintf(&out, "\t_ %q\n", p)
+			} else {
+				fmt.Fprintf(&out, "\t%q\n", p)
+			}
 		}
 		out.WriteString(")\n\n")
 	}

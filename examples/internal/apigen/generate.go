@@ -85,6 +85,19 @@ func Generate(facts *Facts, d Descriptions, cfg Config) (map[string][]byte, erro
 			return nil, err
 		}
 	}
+	// the OpenAPI document, next to package api
+	doc, err := m.openAPI()
+	if err != nil {
+		return nil, err
+	}
+	if m.apiPackage() != nil {
+		out[filepath.Join("api", "zz_generated.openapi.json")] = doc
+		acc := m.newFile("api", cfg.ImportPath+"/api")
+		acc.emitOpenAPIAccessor("zz_generated.openapi.json")
+		if err := add(filepath.Join("api", "zz_generated.openapi.go"), acc); err != nil {
+			return nil, err
+		}
+	}
 	// codecs of the library structs
 	meta := m.newFile("metapb", cfg.ImportPath+"/api/internal/metapb")
 	var libs []*Type

@@ -1,8 +1,10 @@
 package apigen
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -211,5 +213,58 @@ func TestWriteRemovesStaleFiles(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(root, "api", keep)); err != nil {
 			t.Fatalf("%s: %v", keep, err)
 		}
+	}
+}
+
+// TestOpenAPIDocument checks the generated OpenAPI schemas: every schema
+// and property is described, every reference resolves, and Kubernetes'
+// extensions and kinds are there.
+func TestOpenAPIDocument(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(stagingRoot, "api", "zz_generated.openapi.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schemas := doc.Components.Schemas
+	for name, s := range schemas {
+		if d, _ := s["description"].(string); d == "" {
+			t.Errorf("%s has no description", name)
+		}
+		props, _ := s["properties"].(map[string]any)
+		for pn, p := range props {
+			if d, _ := p.(map[string]any)["description"].(string); d == "" {
+				t.Errorf("%s.%s has no description", name, pn)
+			}
+		}
+	}
+	for _, ref := range regexp.MustCompile(`#/components/schemas/([\w.\-]+)`).FindAllStringSubmatch(string(b), -1) {
+		if _, ok := schemas[ref[1]]; !ok {
+			t.Errorf("reference to %s, which is not in the document", ref[1])
+		}
+	}
+	ports := schemas["io.k8s.api.core.v1.Container"]["properties"].(map[string]any)["ports"].(map[string]any)
+	if ports["x-kubernetes-list-type"] != "map" || ports["x-kubernetes-patch-merge-key"] != "containerPort" {
+		t.Errorf("Container.ports lost its list type or merge key: %v", ports)
+	}
+	for name, kind := range map[string]string{
+		"io.k8s.api.core.v1.Pod":                              "Pod",
+		"io.k8s.api.apps.v1.Deployment":                       "Deployment",
+		"io.k8s.metrics.pkg.apis.metrics.v1beta1.NodeMetrics": "NodeMetrics",
+		"io.k8s.api.authorization.v1.SelfSubjectAccessReview": "SelfSubjectAccessReview",
+	} {
+		gvk, _ := schemas[name]["x-kubernetes-group-version-kind"].([]any)
+		if len(gvk) != 1 || gvk[0].(map[string]any)["kind"] != kind {
+			t.Errorf("%s: group-version-kind %v", name, gvk)
+		}
+	}
+	if _, ok := schemas["io.k8s.api.core.v1.EphemeralContainer"]["properties"].(map[string]any)["image"]; !ok {
+		t.Error("EphemeralContainer does not inline the common container fields")
 	}
 }

@@ -146,6 +146,7 @@ type Model struct {
 	Packages []*Package
 	types    map[string]*Type // by qualified Kubernetes name
 	ext      map[string]*external
+	factPkgs map[string]*FactPackage
 }
 
 // NewModel resolves the facts into Go packages and types.
@@ -153,7 +154,10 @@ func NewModel(f *Facts, cfg Config) (*Model, error) {
 	if cfg.ImportPath == "" {
 		return nil, fmt.Errorf("apigen: Config.ImportPath is empty")
 	}
-	m := &Model{cfg: cfg, types: map[string]*Type{}, ext: cfg.externals()}
+	m := &Model{cfg: cfg, types: map[string]*Type{}, ext: cfg.externals(), factPkgs: map[string]*FactPackage{}}
+	for _, p := range f.Packages {
+		m.factPkgs[p.Key] = p
+	}
 	pkgs := map[string]*Package{}
 	for _, ft := range f.Types {
 		q := ft.QName()
@@ -291,6 +295,16 @@ func (m *Model) plainStrings(e *TypeExpr) {
 			e.Kind, e.Name = "basic", "string"
 		}
 	}
+}
+
+// apiPackage returns package api, if anything is generated into it.
+func (m *Model) apiPackage() *Package {
+	for _, p := range m.Packages {
+		if p.Name == "api" {
+			return p
+		}
+	}
+	return nil
 }
 
 // Type returns the type of a qualified Kubernetes name.
