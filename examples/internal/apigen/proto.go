@@ -46,6 +46,7 @@ type codec struct {
 	kind string // string, bool, int32, int64, bytes, message
 	t    *Type  // message: the type
 	goT  string // the Go type, as seen from the file
+	expr *TypeExpr
 }
 
 // valueCodec classifies a non-pointer, non-slice, non-map element.
@@ -323,6 +324,20 @@ func (f *file) mapParts(e *TypeExpr) (*TypeExpr, *TypeExpr, error) {
 	return e.Key, e.Elem, nil
 }
 
+// mapCodec returns the key type and the value codec of a map field.
+func (f *file) mapCodec(fl *Field) (*TypeExpr, codec, error) {
+	ke, ve, err := f.mapParts(fl.Type)
+	if err != nil {
+		return nil, codec{}, err
+	}
+	vc, err := f.valueCodec(ve)
+	vc.expr = ve
+	return ke, vc, err
+}
+
+// goType is the Go type of the codec's values.
+func (c codec) goType(f *file) string { return f.goType(c.expr) }
+
 // fieldCodec returns a field's container shape and element codec.
 func (f *file) fieldCodec(fl *Field) (string, codec, error) {
 	sh, el, err := f.shape(fl.Type)
@@ -381,11 +396,7 @@ func (f *file) emitSize(fl *Field, acc string) error {
 		}
 		f.p("}")
 	case "map":
-		_, ve, err := f.mapParts(fl.Type)
-		if err != nil {
-			return err
-		}
-		vc, err := f.valueCodec(ve)
+		_, vc, err := f.mapCodec(fl)
 		if err != nil {
 			return err
 		}
@@ -461,11 +472,7 @@ func (f *file) emitPut(fl *Field, acc string) error {
 		}
 		f.p("}")
 	case "map":
-		ke, ve, err := f.mapParts(fl.Type)
-		if err != nil {
-			return err
-		}
-		vc, err := f.valueCodec(ve)
+		ke, vc, err := f.mapCodec(fl)
 		if err != nil {
 			return err
 		}
@@ -573,11 +580,7 @@ func (f *file) emitRead(fl *Field, acc, msg string) error {
 }
 
 func (f *file) emitReadMap(fl *Field, acc, msg string) error {
-	ke, ve, err := f.mapParts(fl.Type)
-	if err != nil {
-		return err
-	}
-	vc, err := f.valueCodec(ve)
+	ke, vc, err := f.mapCodec(fl)
 	if err != nil {
 		return err
 	}
@@ -595,7 +598,7 @@ func (f *file) emitReadMap(fl *Field, acc, msg string) error {
 	if vc.kind == "bytes" {
 		f.p("mv := []byte{}")
 	} else {
-		f.p("var mv %s", f.goType(ve))
+		f.p("var mv %s", vc.goType(f))
 	}
 	f.p("for j := 0; j < len(entry); {")
 	f.p("num, w, next, err := %sKey(entry, j)", f.pb())
