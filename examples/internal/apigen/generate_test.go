@@ -268,3 +268,30 @@ func TestOpenAPIDocument(t *testing.T) {
 		t.Error("EphemeralContainer does not inline the common container fields")
 	}
 }
+
+// TestLibraryMappings: the flips for the library's MicroTime and Lease map
+// those types onto store and election instead of generating them.
+func TestLibraryMappings(t *testing.T) {
+	f, d := loadInputs(t)
+	files, err := Generate(f, d, Config{ImportPath: stagingPath, LibraryMicroTime: true, LibraryLease: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	coord := string(files["api/coordination/zz_generated.types.go"])
+	if strings.Contains(coord, "type Lease struct") || strings.Contains(coord, "type LeaseSpec struct") {
+		t.Error("Lease is still generated")
+	}
+	if !strings.Contains(coord, "Items []election.Lease") {
+		t.Error("LeaseList does not hold election.Lease")
+	}
+	meta := string(files["api/internal/metapb/zz_generated.metapb.go"])
+	for _, want := range []string{"func SizeLease(m *election.Lease)", "func UnmarshalLeaseSpec(dAtA []byte, m *election.LeaseSpec)", "m.AcquireTime.Time"} {
+		if !strings.Contains(meta, want) {
+			t.Errorf("metapb lacks %q", want)
+		}
+	}
+	events := string(files["api/events/zz_generated.types.go"])
+	if !strings.Contains(events, "EventTime store.MicroTime") {
+		t.Error("events.Event does not use store.MicroTime")
+	}
+}
