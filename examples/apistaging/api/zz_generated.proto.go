@@ -71,11 +71,16 @@ func (m *AWSElasticBlockStoreVolumeSource) MarshalToSizedBuffer(dAtA []byte) (in
 // what m holds; unknown fields are skipped.
 func (m *AWSElasticBlockStoreVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("AWSElasticBlockStoreVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -220,11 +225,16 @@ func (m *Affinity) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Affinity) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Affinity", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -337,11 +347,16 @@ func (m *AppArmorProfile) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *AppArmorProfile) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("AppArmorProfile", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -427,11 +442,16 @@ func (m *AttachedVolume) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *AttachedVolume) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("AttachedVolume", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -558,11 +578,16 @@ func (m *AzureDiskVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *AzureDiskVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("AzureDiskVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -707,11 +732,16 @@ func (m *AzureFilePersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int
 // what m holds; unknown fields are skipped.
 func (m *AzureFilePersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("AzureFilePersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -823,11 +853,16 @@ func (m *AzureFileVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *AzureFileVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("AzureFileVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -936,11 +971,16 @@ func (m *Binding) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Binding) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Binding", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1154,11 +1194,16 @@ func (m *CSIPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *CSIPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CSIPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1445,11 +1490,16 @@ func (m *CSIVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *CSIVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CSIVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1614,11 +1664,16 @@ func (m *Capabilities) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Capabilities) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Capabilities", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1743,11 +1798,16 @@ func (m *CephFSPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, e
 // what m holds; unknown fields are skipped.
 func (m *CephFSPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CephFSPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1920,11 +1980,16 @@ func (m *CephFSVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *CephFSVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CephFSVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -2079,11 +2144,16 @@ func (m *CinderPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, e
 // what m holds; unknown fields are skipped.
 func (m *CinderPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CinderPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -2216,11 +2286,16 @@ func (m *CinderVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *CinderVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CinderVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -2326,11 +2401,16 @@ func (m *ClientIPConfig) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ClientIPConfig) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ClientIPConfig", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -2453,11 +2533,16 @@ func (m *ClusterTrustBundleProjection) MarshalToSizedBuffer(dAtA []byte) (int, e
 // what m holds; unknown fields are skipped.
 func (m *ClusterTrustBundleProjection) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ClusterTrustBundleProjection", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -2618,11 +2703,16 @@ func (m *Condition) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Condition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Condition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -2824,11 +2914,16 @@ func (m *ConfigMap) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ConfigMap) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ConfigMap", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -3012,11 +3107,16 @@ func (m *ConfigMapEnvSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ConfigMapEnvSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ConfigMapEnvSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -3117,11 +3217,16 @@ func (m *ConfigMapKeySelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ConfigMapKeySelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ConfigMapKeySelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -3235,11 +3340,16 @@ func (m *ConfigMapList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ConfigMapList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ConfigMapList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -3349,11 +3459,16 @@ func (m *ConfigMapNodeConfigSource) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *ConfigMapNodeConfigSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ConfigMapNodeConfigSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -3496,11 +3611,16 @@ func (m *ConfigMapProjection) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ConfigMapProjection) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ConfigMapProjection", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -3640,11 +3760,16 @@ func (m *ConfigMapVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ConfigMapVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ConfigMapVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -4066,11 +4191,16 @@ func (m *Container) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Container) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Container", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -4451,11 +4581,16 @@ func (m *ContainerExtendedResourceRequest) MarshalToSizedBuffer(dAtA []byte) (in
 // what m holds; unknown fields are skipped.
 func (m *ContainerExtendedResourceRequest) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerExtendedResourceRequest", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -4553,11 +4688,16 @@ func (m *ContainerImage) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerImage) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerImage", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -4658,11 +4798,16 @@ func (m *ContainerPort) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerPort) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerPort", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -4781,11 +4926,16 @@ func (m *ContainerResizePolicy) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerResizePolicy) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerResizePolicy", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -4881,11 +5031,16 @@ func (m *ContainerRestartRule) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerRestartRule) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerRestartRule", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -4976,11 +5131,16 @@ func (m *ContainerRestartRuleOnExitCodes) MarshalToSizedBuffer(dAtA []byte) (int
 // what m holds; unknown fields are skipped.
 func (m *ContainerRestartRuleOnExitCodes) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerRestartRuleOnExitCodes", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -5119,11 +5279,16 @@ func (m *ContainerState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerState) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerState", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -5227,11 +5392,16 @@ func (m *ContainerStateRunning) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerStateRunning) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerStateRunning", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -5342,11 +5512,16 @@ func (m *ContainerStateTerminated) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *ContainerStateTerminated) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerStateTerminated", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -5493,11 +5668,16 @@ func (m *ContainerStateWaiting) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerStateWaiting) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerStateWaiting", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -5751,11 +5931,16 @@ func (m *ContainerStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -6045,11 +6230,16 @@ func (m *ContainerUser) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerUser) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerUser", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -6118,11 +6308,16 @@ func (m *DaemonEndpoint) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *DaemonEndpoint) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("DaemonEndpoint", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -6246,11 +6441,16 @@ func (m *DeleteOptions) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *DeleteOptions) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("DeleteOptions", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -6387,11 +6587,16 @@ func (m *DownwardAPIProjection) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *DownwardAPIProjection) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("DownwardAPIProjection", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -6511,11 +6716,16 @@ func (m *DownwardAPIVolumeFile) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *DownwardAPIVolumeFile) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("DownwardAPIVolumeFile", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -6661,11 +6871,16 @@ func (m *DownwardAPIVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *DownwardAPIVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("DownwardAPIVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -6778,11 +6993,16 @@ func (m *EmptyDirVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EmptyDirVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EmptyDirVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -6919,11 +7139,16 @@ func (m *EndpointAddress) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EndpointAddress) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EndpointAddress", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -7050,11 +7275,16 @@ func (m *EndpointPort) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EndpointPort) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EndpointPort", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -7199,11 +7429,16 @@ func (m *EndpointSubset) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EndpointSubset) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EndpointSubset", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -7322,11 +7557,16 @@ func (m *Endpoints) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Endpoints) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Endpoints", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -7431,11 +7671,16 @@ func (m *EndpointsList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EndpointsList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EndpointsList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -7551,11 +7796,16 @@ func (m *EnvFromSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EnvFromSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EnvFromSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -7677,11 +7927,16 @@ func (m *EnvVar) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EnvVar) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EnvVar", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -7853,11 +8108,16 @@ func (m *EnvVarSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EnvVarSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EnvVarSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -8002,11 +8262,16 @@ func (m *EphemeralContainer) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EphemeralContainer) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EphemeralContainer", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -8393,11 +8658,16 @@ func (m *EphemeralContainerCommon) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *EphemeralContainerCommon) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EphemeralContainerCommon", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -8774,11 +9044,16 @@ func (m *EphemeralVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EphemeralVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EphemeralVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -8989,11 +9264,16 @@ func (m *Event) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Event) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Event", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -9258,11 +9538,16 @@ func (m *EventList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EventList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EventList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -9350,11 +9635,16 @@ func (m *EventSeries) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EventSeries) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EventSeries", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -9443,11 +9733,16 @@ func (m *EventSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EventSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EventSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -9534,11 +9829,16 @@ func (m *EvictionResponder) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *EvictionResponder) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("EvictionResponder", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -9621,11 +9921,16 @@ func (m *ExecAction) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ExecAction) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ExecAction", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -9727,11 +10032,16 @@ func (m *FCVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *FCVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("FCVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -9861,11 +10171,16 @@ func (m *FieldSelectorRequirement) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *FieldSelectorRequirement) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("FieldSelectorRequirement", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -9977,11 +10292,16 @@ func (m *FileKeySelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *FileKeySelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("FileKeySelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -10140,11 +10460,16 @@ func (m *FlexPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, err
 // what m holds; unknown fields are skipped.
 func (m *FlexPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("FlexPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -10352,11 +10677,16 @@ func (m *FlexVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *FlexVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("FlexVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -10513,11 +10843,16 @@ func (m *FlockerVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *FlockerVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("FlockerVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -10611,11 +10946,16 @@ func (m *GCEPersistentDiskVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, 
 // what m holds; unknown fields are skipped.
 func (m *GCEPersistentDiskVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("GCEPersistentDiskVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -10735,11 +11075,16 @@ func (m *GRPCAction) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *GRPCAction) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("GRPCAction", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -10843,11 +11188,16 @@ func (m *GitRepoVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *GitRepoVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("GitRepoVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -10959,11 +11309,16 @@ func (m *GlusterfsPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int
 // what m holds; unknown fields are skipped.
 func (m *GlusterfsPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("GlusterfsPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11075,11 +11430,16 @@ func (m *GlusterfsVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *GlusterfsVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("GlusterfsVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11183,11 +11543,16 @@ func (m *GroupVersionKind) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *GroupVersionKind) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("GroupVersionKind", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11328,11 +11693,16 @@ func (m *HTTPGetAction) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *HTTPGetAction) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("HTTPGetAction", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11467,11 +11837,16 @@ func (m *HTTPHeader) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *HTTPHeader) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("HTTPHeader", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11561,11 +11936,16 @@ func (m *HostAlias) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *HostAlias) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("HostAlias", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11644,11 +12024,16 @@ func (m *HostIP) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *HostIP) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("HostIP", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11727,11 +12112,16 @@ func (m *HostPathVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *HostPathVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("HostPathVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -11886,11 +12276,16 @@ func (m *ISCSIPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, er
 // what m holds; unknown fields are skipped.
 func (m *ISCSIPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ISCSIPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -12148,11 +12543,16 @@ func (m *ISCSIVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ISCSIVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ISCSIVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -12341,11 +12741,16 @@ func (m *ImageVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ImageVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ImageVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -12424,11 +12829,16 @@ func (m *ImageVolumeStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ImageVolumeStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ImageVolumeStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -12519,11 +12929,16 @@ func (m *KeyToPath) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *KeyToPath) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("KeyToPath", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -12664,11 +13079,16 @@ func (m *LabelSelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LabelSelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LabelSelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -12801,11 +13221,16 @@ func (m *LabelSelectorRequirement) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *LabelSelectorRequirement) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LabelSelectorRequirement", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -12933,11 +13358,16 @@ func (m *Lifecycle) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Lifecycle) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Lifecycle", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -13096,11 +13526,16 @@ func (m *LifecycleHandler) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LifecycleHandler) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LifecycleHandler", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -13236,11 +13671,16 @@ func (m *LimitRange) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LimitRange) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LimitRange", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -13486,11 +13926,16 @@ func (m *LimitRangeItem) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LimitRangeItem) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LimitRangeItem", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -13856,11 +14301,16 @@ func (m *LimitRangeList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LimitRangeList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LimitRangeList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -13952,11 +14402,16 @@ func (m *LimitRangeSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LimitRangeSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LimitRangeSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14035,11 +14490,16 @@ func (m *LinuxContainerUser) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LinuxContainerUser) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LinuxContainerUser", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -14184,11 +14644,16 @@ func (m *ListMeta) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ListMeta) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ListMeta", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14339,11 +14804,16 @@ func (m *LoadBalancerIngress) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LoadBalancerIngress) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LoadBalancerIngress", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14456,11 +14926,16 @@ func (m *LoadBalancerStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LoadBalancerStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LoadBalancerStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14530,11 +15005,16 @@ func (m *LocalObjectReference) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LocalObjectReference) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LocalObjectReference", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14613,11 +15093,16 @@ func (m *LocalVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *LocalVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LocalVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14703,11 +15188,16 @@ func (m *ModifyVolumeStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ModifyVolumeStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ModifyVolumeStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14797,11 +15287,16 @@ func (m *NFSVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NFSVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NFSVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -14923,11 +15418,16 @@ func (m *Namespace) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Namespace) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Namespace", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15050,11 +15550,16 @@ func (m *NamespaceCondition) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NamespaceCondition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NamespaceCondition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15192,11 +15697,16 @@ func (m *NamespaceList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NamespaceList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NamespaceList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15282,11 +15792,16 @@ func (m *NamespaceSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NamespaceSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NamespaceSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15371,11 +15886,16 @@ func (m *NamespaceStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NamespaceStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NamespaceStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15488,11 +16008,16 @@ func (m *Node) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Node) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Node", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15592,11 +16117,16 @@ func (m *NodeAddress) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeAddress) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeAddress", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15702,11 +16232,16 @@ func (m *NodeAffinity) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeAffinity) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeAffinity", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15804,11 +16339,16 @@ func (m *NodeAllocatableMappedResources) MarshalToSizedBuffer(dAtA []byte) (int,
 // what m holds; unknown fields are skipped.
 func (m *NodeAllocatableMappedResources) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeAllocatableMappedResources", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -15925,11 +16465,16 @@ func (m *NodeAllocatableOverheadResources) MarshalToSizedBuffer(dAtA []byte) (in
 // what m holds; unknown fields are skipped.
 func (m *NodeAllocatableOverheadResources) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeAllocatableOverheadResources", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -16088,11 +16633,16 @@ func (m *NodeAllocatableResourceClaimStatus) MarshalToSizedBuffer(dAtA []byte) (
 // what m holds; unknown fields are skipped.
 func (m *NodeAllocatableResourceClaimStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeAllocatableResourceClaimStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -16236,11 +16786,16 @@ func (m *NodeCondition) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeCondition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeCondition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -16379,11 +16934,16 @@ func (m *NodeConfigSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeConfigSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeConfigSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 2:
 			if w != 2 {
@@ -16506,11 +17066,16 @@ func (m *NodeConfigStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeConfigStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeConfigStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -16629,11 +17194,16 @@ func (m *NodeDaemonEndpoints) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeDaemonEndpoints) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeDaemonEndpoints", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -16703,11 +17273,16 @@ func (m *NodeFeatures) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeFeatures) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeFeatures", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -16798,11 +17373,16 @@ func (m *NodeList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -16888,11 +17468,16 @@ func (m *NodePodPreemptionPolicy) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *NodePodPreemptionPolicy) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodePodPreemptionPolicy", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -16977,11 +17562,16 @@ func (m *NodeRuntimeHandler) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeRuntimeHandler) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeRuntimeHandler", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -17073,11 +17663,16 @@ func (m *NodeRuntimeHandlerFeatures) MarshalToSizedBuffer(dAtA []byte) (int, err
 // what m holds; unknown fields are skipped.
 func (m *NodeRuntimeHandlerFeatures) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeRuntimeHandlerFeatures", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -17166,11 +17761,16 @@ func (m *NodeSelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeSelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeSelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -17258,11 +17858,16 @@ func (m *NodeSelectorRequirement) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *NodeSelectorRequirement) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeSelectorRequirement", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -17379,11 +17984,16 @@ func (m *NodeSelectorTerm) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeSelectorTerm) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeSelectorTerm", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -17546,11 +18156,16 @@ func (m *NodeSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -17938,11 +18553,16 @@ func (m *NodeStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -18262,11 +18882,16 @@ func (m *NodeSwapStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeSwapStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeSwapStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -18422,11 +19047,16 @@ func (m *NodeSystemInfo) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeSystemInfo) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeSystemInfo", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -18626,11 +19256,16 @@ func (m *ObjectFieldSelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ObjectFieldSelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ObjectFieldSelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -18751,11 +19386,16 @@ func (m *ObjectReference) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ObjectReference) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ObjectReference", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -18921,11 +19561,16 @@ func (m *PersistentVolume) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolume) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolume", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -19050,11 +19695,16 @@ func (m *PersistentVolumeClaim) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeClaim) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeClaim", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -19186,11 +19836,16 @@ func (m *PersistentVolumeClaimCondition) MarshalToSizedBuffer(dAtA []byte) (int,
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeClaimCondition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeClaimCondition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -19342,11 +19997,16 @@ func (m *PersistentVolumeClaimList) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeClaimList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeClaimList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -19536,11 +20196,16 @@ func (m *PersistentVolumeClaimSpec) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeClaimSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeClaimSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -19878,11 +20543,16 @@ func (m *PersistentVolumeClaimStatus) MarshalToSizedBuffer(dAtA []byte) (int, er
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeClaimStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeClaimStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -20189,11 +20859,16 @@ func (m *PersistentVolumeClaimTemplate) MarshalToSizedBuffer(dAtA []byte) (int, 
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeClaimTemplate) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeClaimTemplate", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -20278,11 +20953,16 @@ func (m *PersistentVolumeClaimVolumeSource) MarshalToSizedBuffer(dAtA []byte) (i
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeClaimVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeClaimVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -20384,11 +21064,16 @@ func (m *PersistentVolumeList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -20844,11 +21529,16 @@ func (m *PersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -21366,11 +22056,16 @@ func (m *PersistentVolumeSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -21617,11 +22312,16 @@ func (m *PersistentVolumeStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 // what m holds; unknown fields are skipped.
 func (m *PersistentVolumeStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PersistentVolumeStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -21735,11 +22435,16 @@ func (m *PhotonPersistentDiskVolumeSource) MarshalToSizedBuffer(dAtA []byte) (in
 // what m holds; unknown fields are skipped.
 func (m *PhotonPersistentDiskVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PhotonPersistentDiskVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -21850,11 +22555,16 @@ func (m *Pod) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Pod) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Pod", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -21974,11 +22684,16 @@ func (m *PodAffinity) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodAffinity) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodAffinity", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -22128,11 +22843,16 @@ func (m *PodAffinityTerm) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodAffinityTerm) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodAffinityTerm", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -22290,11 +23010,16 @@ func (m *PodAntiAffinity) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodAntiAffinity) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodAntiAffinity", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -22451,11 +23176,16 @@ func (m *PodCertificateProjection) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *PodCertificateProjection) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodCertificateProjection", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -22677,11 +23407,16 @@ func (m *PodCondition) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodCondition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodCondition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -22853,11 +23588,16 @@ func (m *PodDNSConfig) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodDNSConfig) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodDNSConfig", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -22960,11 +23700,16 @@ func (m *PodDNSConfigOption) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodDNSConfigOption) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodDNSConfigOption", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23060,11 +23805,16 @@ func (m *PodExtendedResourceClaimStatus) MarshalToSizedBuffer(dAtA []byte) (int,
 // what m holds; unknown fields are skipped.
 func (m *PodExtendedResourceClaimStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodExtendedResourceClaimStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23145,11 +23895,16 @@ func (m *PodIP) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodIP) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodIP", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23240,11 +23995,16 @@ func (m *PodList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23326,11 +24086,16 @@ func (m *PodOS) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodOS) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodOS", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23398,11 +24163,16 @@ func (m *PodReadinessGate) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodReadinessGate) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodReadinessGate", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23492,11 +24262,16 @@ func (m *PodResourceClaim) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodResourceClaim) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodResourceClaim", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23597,11 +24372,16 @@ func (m *PodResourceClaimStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 // what m holds; unknown fields are skipped.
 func (m *PodResourceClaimStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodResourceClaimStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23680,11 +24460,16 @@ func (m *PodSchedulingGate) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodSchedulingGate) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodSchedulingGate", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23756,11 +24541,16 @@ func (m *PodSchedulingGroup) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodSchedulingGroup) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodSchedulingGroup", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -23979,11 +24769,16 @@ func (m *PodSecurityContext) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodSecurityContext) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodSecurityContext", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -24779,11 +25574,16 @@ func (m *PodSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -25732,11 +26532,16 @@ func (m *PodStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -26130,11 +26935,16 @@ func (m *PodTemplate) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodTemplate) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodTemplate", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -26238,11 +27048,16 @@ func (m *PodTemplateList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodTemplateList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodTemplateList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -26343,11 +27158,16 @@ func (m *PodTemplateSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodTemplateSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodTemplateSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -26454,11 +27274,16 @@ func (m *PodVolumeHealth) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodVolumeHealth) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodVolumeHealth", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -26568,11 +27393,16 @@ func (m *PortStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PortStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PortStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -26673,11 +27503,16 @@ func (m *PortworxVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PortworxVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PortworxVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -26782,11 +27617,16 @@ func (m *Preconditions) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Preconditions) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Preconditions", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -26875,11 +27715,16 @@ func (m *PreferredSchedulingTerm) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *PreferredSchedulingTerm) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PreferredSchedulingTerm", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -26993,11 +27838,16 @@ func (m *Probe) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Probe) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Probe", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -27193,11 +28043,16 @@ func (m *ProbeHandler) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ProbeHandler) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ProbeHandler", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -27340,11 +28195,16 @@ func (m *ProjectedVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ProjectedVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ProjectedVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -27468,11 +28328,16 @@ func (m *QuobyteVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *QuobyteVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("QuobyteVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -27655,11 +28520,16 @@ func (m *RBDPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *RBDPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("RBDPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -27868,11 +28738,16 @@ func (m *RBDVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *RBDVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("RBDVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -28053,11 +28928,16 @@ func (m *ReplicationController) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ReplicationController) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ReplicationController", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -28180,11 +29060,16 @@ func (m *ReplicationControllerCondition) MarshalToSizedBuffer(dAtA []byte) (int,
 // what m holds; unknown fields are skipped.
 func (m *ReplicationControllerCondition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ReplicationControllerCondition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -28322,11 +29207,16 @@ func (m *ReplicationControllerList) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *ReplicationControllerList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ReplicationControllerList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -28460,11 +29350,16 @@ func (m *ReplicationControllerSpec) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *ReplicationControllerSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ReplicationControllerSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -28633,11 +29528,16 @@ func (m *ReplicationControllerStatus) MarshalToSizedBuffer(dAtA []byte) (int, er
 // what m holds; unknown fields are skipped.
 func (m *ReplicationControllerStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ReplicationControllerStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -28769,11 +29669,16 @@ func (m *ResourceClaim) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceClaim) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceClaim", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -28868,11 +29773,16 @@ func (m *ResourceFieldSelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceFieldSelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceFieldSelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -28989,11 +29899,16 @@ func (m *ResourceHealth) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceHealth) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceHealth", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -29115,11 +30030,16 @@ func (m *ResourceQuota) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceQuota) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceQuota", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -29235,11 +30155,16 @@ func (m *ResourceQuotaList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceQuotaList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceQuotaList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -29375,11 +30300,16 @@ func (m *ResourceQuotaSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceQuotaSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceQuotaSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -29576,11 +30506,16 @@ func (m *ResourceQuotaStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceQuotaStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceQuotaStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -29823,11 +30758,16 @@ func (m *ResourceRequirements) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceRequirements) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceRequirements", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -30024,11 +30964,16 @@ func (m *ResourceStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -30130,11 +31075,16 @@ func (m *SELinuxOptions) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SELinuxOptions) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SELinuxOptions", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -30302,11 +31252,16 @@ func (m *ScaleIOPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, 
 // what m holds; unknown fields are skipped.
 func (m *ScaleIOPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ScaleIOPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -30544,11 +31499,16 @@ func (m *ScaleIOVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ScaleIOVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ScaleIOVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -30729,11 +31689,16 @@ func (m *ScopeSelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ScopeSelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ScopeSelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -30821,11 +31786,16 @@ func (m *ScopedResourceSelectorRequirement) MarshalToSizedBuffer(dAtA []byte) (i
 // what m holds; unknown fields are skipped.
 func (m *ScopedResourceSelectorRequirement) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ScopedResourceSelectorRequirement", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -30926,11 +31896,16 @@ func (m *SeccompProfile) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SeccompProfile) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SeccompProfile", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -31092,11 +32067,16 @@ func (m *Secret) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Secret) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Secret", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -31291,11 +32271,16 @@ func (m *SecretEnvSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SecretEnvSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SecretEnvSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -31396,11 +32381,16 @@ func (m *SecretKeySelector) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SecretKeySelector) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SecretKeySelector", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -31514,11 +32504,16 @@ func (m *SecretList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SecretList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SecretList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -31631,11 +32626,16 @@ func (m *SecretProjection) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SecretProjection) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SecretProjection", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -31735,11 +32735,16 @@ func (m *SecretReference) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SecretReference) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SecretReference", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -31859,11 +32864,16 @@ func (m *SecretVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SecretVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SecretVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -32114,11 +33124,16 @@ func (m *SecurityContext) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SecurityContext) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SecurityContext", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -32359,11 +33374,16 @@ func (m *Service) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Service) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Service", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -32504,11 +33524,16 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ServiceAccount", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -32637,11 +33662,16 @@ func (m *ServiceAccountList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ServiceAccountList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ServiceAccountList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -32746,11 +33776,16 @@ func (m *ServiceAccountTokenProjection) MarshalToSizedBuffer(dAtA []byte) (int, 
 // what m holds; unknown fields are skipped.
 func (m *ServiceAccountTokenProjection) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ServiceAccountTokenProjection", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -32874,11 +33909,16 @@ func (m *ServiceList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ServiceList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ServiceList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -32995,11 +34035,16 @@ func (m *ServicePort) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ServicePort) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ServicePort", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -33335,11 +34380,16 @@ func (m *ServiceSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ServiceSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ServiceSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -33679,11 +34729,16 @@ func (m *ServiceStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ServiceStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ServiceStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -33775,11 +34830,16 @@ func (m *SessionAffinityConfig) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SessionAffinityConfig) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SessionAffinityConfig", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -33851,11 +34911,16 @@ func (m *ShardInfo) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ShardInfo) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ShardInfo", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -33920,11 +34985,16 @@ func (m *SleepAction) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SleepAction) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SleepAction", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -34027,11 +35097,16 @@ func (m *StorageOSPersistentVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int
 // what m holds; unknown fields are skipped.
 func (m *StorageOSPersistentVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("StorageOSPersistentVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -34182,11 +35257,16 @@ func (m *StorageOSVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *StorageOSVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("StorageOSVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -34309,11 +35389,16 @@ func (m *Sysctl) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Sysctl) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Sysctl", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -34401,11 +35486,16 @@ func (m *TCPSocketAction) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *TCPSocketAction) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("TCPSocketAction", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -34514,11 +35604,16 @@ func (m *Taint) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Taint) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Taint", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -34654,11 +35749,16 @@ func (m *Toleration) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Toleration) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Toleration", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -34781,11 +35881,16 @@ func (m *TopologySelectorLabelRequirement) MarshalToSizedBuffer(dAtA []byte) (in
 // what m holds; unknown fields are skipped.
 func (m *TopologySelectorLabelRequirement) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("TopologySelectorLabelRequirement", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -34874,11 +35979,16 @@ func (m *TopologySelectorTerm) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *TopologySelectorTerm) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("TopologySelectorTerm", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -35017,11 +36127,16 @@ func (m *TopologySpreadConstraint) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *TopologySpreadConstraint) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("TopologySpreadConstraint", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -35188,11 +36303,16 @@ func (m *TypedLocalObjectReference) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *TypedLocalObjectReference) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("TypedLocalObjectReference", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -35311,11 +36431,16 @@ func (m *TypedObjectReference) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *TypedObjectReference) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("TypedObjectReference", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -35429,11 +36554,16 @@ func (m *Volume) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Volume) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Volume", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -35520,11 +36650,16 @@ func (m *VolumeDevice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeDevice) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeDevice", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -35617,11 +36752,16 @@ func (m *VolumeHealthCondition) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeHealthCondition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeHealthCondition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -35730,11 +36870,16 @@ func (m *VolumeHealthStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeHealthStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeHealthStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -35876,11 +37021,16 @@ func (m *VolumeMount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeMount) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeMount", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -36064,11 +37214,16 @@ func (m *VolumeMountStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeMountStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeMountStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -36194,11 +37349,16 @@ func (m *VolumeNodeAffinity) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeNodeAffinity) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeNodeAffinity", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -36365,11 +37525,16 @@ func (m *VolumeProjection) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeProjection) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeProjection", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -36575,11 +37740,16 @@ func (m *VolumeResourceRequirements) MarshalToSizedBuffer(dAtA []byte) (int, err
 // what m holds; unknown fields are skipped.
 func (m *VolumeResourceRequirements) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeResourceRequirements", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -37264,11 +38434,16 @@ func (m *VolumeSource) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -37785,11 +38960,16 @@ func (m *VolumeStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *VolumeStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VolumeStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -37882,11 +39062,16 @@ func (m *VsphereVirtualDiskVolumeSource) MarshalToSizedBuffer(dAtA []byte) (int,
 // what m holds; unknown fields are skipped.
 func (m *VsphereVirtualDiskVolumeSource) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("VsphereVirtualDiskVolumeSource", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -37997,11 +39182,16 @@ func (m *WeightedPodAffinityTerm) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *WeightedPodAffinityTerm) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("WeightedPodAffinityTerm", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -38115,11 +39305,16 @@ func (m *WindowsSecurityContextOptions) MarshalToSizedBuffer(dAtA []byte) (int, 
 // what m holds; unknown fields are skipped.
 func (m *WindowsSecurityContextOptions) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("WindowsSecurityContextOptions", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {

@@ -710,11 +710,16 @@ func (f *file) emitMessageMethods(t *Type) error {
 
 func (f *file) emitUnmarshalBody(msg string, fields []*Field, recv string) error {
 	f.p("for i := 0; i < len(dAtA); {")
-	f.p("num, w, next, err := %sKey(dAtA, i)", f.pb())
-	f.p("if err != nil {")
+	f.p("var num int32")
+	f.p("var w int")
+	f.p("var err error")
+	f.p("// a one-byte key of a field numbered 1 to 15, read inline")
+	f.p("if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != %sWireEnd && c&7 <= %sWireFixed32 {", f.pb(), f.pb())
+	f.p("num, w = int32(c>>3), int(c&7)")
+	f.p("i++")
+	f.p("} else if num, w, i, err = %sKey(dAtA, i); err != nil {", f.pb())
 	f.p("return %sWrap(%q, \"(key)\", err)", f.pb(), msg)
 	f.p("}")
-	f.p("i = next")
 	f.p("switch num {")
 	for _, fl := range fields {
 		if fl.Dropped {

@@ -154,6 +154,16 @@ func varintSlow(b []byte, i int) (uint64, int, error) {
 // Bytes reads the length-delimited field at b[i:] and returns the bounds of
 // its content. The length is checked against the data that remains.
 func Bytes(b []byte, i int) (int, int, error) {
+	if i < len(b) {
+		// fast path, inlined: a one-byte length that fits
+		if n := int(b[i]); n < 0x80 && n < len(b)-i {
+			return i + 1, i + 1 + n, nil
+		}
+	}
+	return bytesSlow(b, i)
+}
+
+func bytesSlow(b []byte, i int) (int, int, error) {
 	n, i, err := Varint(b, i)
 	if err != nil {
 		return 0, 0, err
@@ -170,6 +180,17 @@ func Bytes(b []byte, i int) (int, int, error) {
 // Key reads a field key and returns the field number, the wire type and the
 // index after the key.
 func Key(b []byte, i int) (int32, int, int, error) {
+	if i < len(b) {
+		// fast path, inlined: a one-byte key of field 1 to 15 with a
+		// wire type that is not end-group or illegal
+		if c := b[i]; c < 0x80 && c >= 8 && c&7 != WireEnd && c&7 <= WireFixed32 {
+			return int32(c >> 3), int(c & 7), i + 1, nil
+		}
+	}
+	return keySlow(b, i)
+}
+
+func keySlow(b []byte, i int) (int32, int, int, error) {
 	k, i, err := Varint(b, i)
 	if err != nil {
 		return 0, 0, 0, err

@@ -37,11 +37,16 @@ func (m ExtraValue) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // Unmarshal decodes a protobuf encoding of ExtraValue, appending its items to m.
 func (m *ExtraValue) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ExtraValue", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -126,11 +131,16 @@ func (m *FieldSelectorAttributes) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *FieldSelectorAttributes) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("FieldSelectorAttributes", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -228,11 +238,16 @@ func (m *LabelSelectorAttributes) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *LabelSelectorAttributes) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LabelSelectorAttributes", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -345,11 +360,16 @@ func (m *LocalSubjectAccessReview) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *LocalSubjectAccessReview) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("LocalSubjectAccessReview", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -449,11 +469,16 @@ func (m *NonResourceAttributes) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NonResourceAttributes) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NonResourceAttributes", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -547,11 +572,16 @@ func (m *NonResourceRule) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NonResourceRule) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NonResourceRule", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -706,11 +736,16 @@ func (m *ResourceAttributes) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceAttributes) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceAttributes", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -911,11 +946,16 @@ func (m *ResourceRule) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ResourceRule) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ResourceRule", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1048,11 +1088,16 @@ func (m *SelfSubjectAccessReview) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *SelfSubjectAccessReview) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SelfSubjectAccessReview", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1172,11 +1217,16 @@ func (m *SelfSubjectAccessReviewSpec) MarshalToSizedBuffer(dAtA []byte) (int, er
 // what m holds; unknown fields are skipped.
 func (m *SelfSubjectAccessReviewSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SelfSubjectAccessReviewSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1295,11 +1345,16 @@ func (m *SelfSubjectRulesReview) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 // what m holds; unknown fields are skipped.
 func (m *SelfSubjectRulesReview) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SelfSubjectRulesReview", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1392,11 +1447,16 @@ func (m *SelfSubjectRulesReviewSpec) MarshalToSizedBuffer(dAtA []byte) (int, err
 // what m holds; unknown fields are skipped.
 func (m *SelfSubjectRulesReviewSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SelfSubjectRulesReviewSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1496,11 +1556,16 @@ func (m *SubjectAccessReview) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *SubjectAccessReview) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SubjectAccessReview", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1682,11 +1747,16 @@ func (m *SubjectAccessReviewSpec) MarshalToSizedBuffer(dAtA []byte) (int, error)
 // what m holds; unknown fields are skipped.
 func (m *SubjectAccessReviewSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SubjectAccessReviewSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1868,11 +1938,16 @@ func (m *SubjectAccessReviewStatus) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *SubjectAccessReviewStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SubjectAccessReviewStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 0 {
@@ -2011,11 +2086,16 @@ func (m *SubjectRulesReviewStatus) MarshalToSizedBuffer(dAtA []byte) (int, error
 // what m holds; unknown fields are skipped.
 func (m *SubjectRulesReviewStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("SubjectRulesReviewStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {

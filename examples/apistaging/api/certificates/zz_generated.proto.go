@@ -87,11 +87,16 @@ func (m *CertificateSigningRequest) MarshalToSizedBuffer(dAtA []byte) (int, erro
 // what m holds; unknown fields are skipped.
 func (m *CertificateSigningRequest) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CertificateSigningRequest", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -223,11 +228,16 @@ func (m *CertificateSigningRequestCondition) MarshalToSizedBuffer(dAtA []byte) (
 // what m holds; unknown fields are skipped.
 func (m *CertificateSigningRequestCondition) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CertificateSigningRequestCondition", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -379,11 +389,16 @@ func (m *CertificateSigningRequestList) MarshalToSizedBuffer(dAtA []byte) (int, 
 // what m holds; unknown fields are skipped.
 func (m *CertificateSigningRequestList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CertificateSigningRequestList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -555,11 +570,16 @@ func (m *CertificateSigningRequestSpec) MarshalToSizedBuffer(dAtA []byte) (int, 
 // what m holds; unknown fields are skipped.
 func (m *CertificateSigningRequestSpec) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CertificateSigningRequestSpec", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -759,11 +779,16 @@ func (m *CertificateSigningRequestStatus) MarshalToSizedBuffer(dAtA []byte) (int
 // what m holds; unknown fields are skipped.
 func (m *CertificateSigningRequestStatus) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("CertificateSigningRequestStatus", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -826,11 +851,16 @@ func (m ExtraValue) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // Unmarshal decodes a protobuf encoding of ExtraValue, appending its items to m.
 func (m *ExtraValue) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ExtraValue", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {

@@ -90,11 +90,16 @@ func (m *ContainerMetrics) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ContainerMetrics) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ContainerMetrics", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -274,11 +279,16 @@ func (m *NodeMetrics) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeMetrics) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeMetrics", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -453,11 +463,16 @@ func (m *NodeMetricsList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *NodeMetricsList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("NodeMetricsList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -580,11 +595,16 @@ func (m *PodMetrics) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodMetrics) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodMetrics", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -717,11 +737,16 @@ func (m *PodMetricsList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PodMetricsList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PodMetricsList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {

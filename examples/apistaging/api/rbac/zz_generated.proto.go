@@ -64,11 +64,16 @@ func (m *AggregationRule) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *AggregationRule) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("AggregationRule", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -178,11 +183,16 @@ func (m *ClusterRole) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ClusterRole) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ClusterRole", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -315,11 +325,16 @@ func (m *ClusterRoleBinding) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ClusterRoleBinding) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ClusterRoleBinding", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -436,11 +451,16 @@ func (m *ClusterRoleBindingList) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 // what m holds; unknown fields are skipped.
 func (m *ClusterRoleBindingList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ClusterRoleBindingList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -545,11 +565,16 @@ func (m *ClusterRoleList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *ClusterRoleList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ClusterRoleList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -679,11 +704,16 @@ func (m *PolicyRule) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *PolicyRule) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("PolicyRule", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -818,11 +848,16 @@ func (m *Role) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Role) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Role", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -940,11 +975,16 @@ func (m *RoleBinding) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *RoleBinding) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("RoleBinding", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1061,11 +1101,16 @@ func (m *RoleBindingList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *RoleBindingList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("RoleBindingList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1170,11 +1215,16 @@ func (m *RoleList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *RoleList) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("RoleList", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1270,11 +1320,16 @@ func (m *RoleRef) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *RoleRef) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("RoleRef", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -1385,11 +1440,16 @@ func (m *Subject) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 // what m holds; unknown fields are skipped.
 func (m *Subject) Unmarshal(dAtA []byte) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("Subject", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {

@@ -92,11 +92,16 @@ func MarshalManagedFieldsEntry(dAtA []byte, m *store.ManagedFieldsEntry) (int, e
 // UnmarshalManagedFieldsEntry decodes the protobuf encoding of a ManagedFieldsEntry into m.
 func UnmarshalManagedFieldsEntry(dAtA []byte, m *store.ManagedFieldsEntry) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ManagedFieldsEntry", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -394,11 +399,16 @@ func MarshalObjectMeta(dAtA []byte, m *store.ObjectMeta) (int, error) {
 // UnmarshalObjectMeta decodes the protobuf encoding of a ObjectMeta into m.
 func UnmarshalObjectMeta(dAtA []byte, m *store.ObjectMeta) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("ObjectMeta", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
@@ -706,11 +716,16 @@ func MarshalOwnerReference(dAtA []byte, m *store.OwnerReference) (int, error) {
 // UnmarshalOwnerReference decodes the protobuf encoding of a OwnerReference into m.
 func UnmarshalOwnerReference(dAtA []byte, m *store.OwnerReference) error {
 	for i := 0; i < len(dAtA); {
-		num, w, next, err := pb.Key(dAtA, i)
-		if err != nil {
+		var num int32
+		var w int
+		var err error
+		// a one-byte key of a field numbered 1 to 15, read inline
+		if c := dAtA[i]; c < 0x80 && c >= 8 && c&7 != pb.WireEnd && c&7 <= pb.WireFixed32 {
+			num, w = int32(c>>3), int(c&7)
+			i++
+		} else if num, w, i, err = pb.Key(dAtA, i); err != nil {
 			return pb.Wrap("OwnerReference", "(key)", err)
 		}
-		i = next
 		switch num {
 		case 1:
 			if w != 2 {
