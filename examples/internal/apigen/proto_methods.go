@@ -17,15 +17,9 @@ func (f *file) emitMessageMethods(t *Type) error {
 	f.p("if m == nil {")
 	f.p("return 0")
 	f.p("}")
-	f.p("var l int")
-	f.p("_ = l")
-	for _, fl := range fields {
-		if err := f.emitSize(fl, "m."+fl.GoName); err != nil {
-			return fmt.Errorf("%s.%s: %w", t.F.QName(), fl.GoName, err)
-		}
+	if err := f.emitSizeBody(t, fields); err != nil {
+		return err
 	}
-	f.p("return n")
-	f.p("}")
 	f.p("")
 	f.p("// Marshal returns %s's protobuf encoding.", name)
 	f.p("func (m *%s) Marshal() ([]byte, error) {", name)
@@ -48,15 +42,9 @@ func (f *file) emitMessageMethods(t *Type) error {
 	f.p("// MarshalToSizedBuffer writes %s's protobuf encoding to the end of", name)
 	f.p("// dAtA and returns the number of bytes written.")
 	f.p("func (m *%s) MarshalToSizedBuffer(dAtA []byte) (int, error) {", name)
-	f.p("i := len(dAtA)")
-	for j := len(fields) - 1; j >= 0; j-- {
-		fl := fields[j]
-		if err := f.emitPut(fl, "m."+fl.GoName); err != nil {
-			return fmt.Errorf("%s.%s: %w", t.F.QName(), fl.GoName, err)
-		}
+	if err := f.emitPutBody(t, fields); err != nil {
+		return err
 	}
-	f.p("return len(dAtA) - i, nil")
-	f.p("}")
 	f.p("")
 	f.p("// Unmarshal decodes a protobuf encoding of %s into m, merging it with", name)
 	f.p("// what m holds; unknown fields are skipped.")
@@ -151,6 +139,25 @@ func (f *file) emitLibraryCodec(t *Type) error {
 	f.p("// Size%s returns the length of the protobuf encoding of m, the", name)
 	f.p("// Kubernetes message %s.", t.F.ProtoMessage)
 	f.p("func Size%s(m *%s) (n int) {", name, goT)
+	if err := f.emitSizeBody(t, fields); err != nil {
+		return err
+	}
+	f.p("")
+	f.p("// Marshal%s writes the protobuf encoding of m to the end of dAtA and", name)
+	f.p("// returns the number of bytes written.")
+	f.p("func Marshal%s(dAtA []byte, m *%s) (int, error) {", name, goT)
+	if err := f.emitPutBody(t, fields); err != nil {
+		return err
+	}
+	f.p("")
+	f.p("// Unmarshal%s decodes the protobuf encoding of a %s into m.", name, t.F.ProtoMessage)
+	f.p("func Unmarshal%s(dAtA []byte, m *%s) error {", name, goT)
+	return f.emitUnmarshalBody(t.F.ProtoMessage, fields, "m.")
+}
+
+// emitSizeBody writes the statements of a Size function after its
+// signature, through its closing brace.
+func (f *file) emitSizeBody(t *Type, fields []*Field) error {
 	f.p("var l int")
 	f.p("_ = l")
 	for _, fl := range fields {
@@ -160,10 +167,13 @@ func (f *file) emitLibraryCodec(t *Type) error {
 	}
 	f.p("return n")
 	f.p("}")
-	f.p("")
-	f.p("// Marshal%s writes the protobuf encoding of m to the end of dAtA and", name)
-	f.p("// returns the number of bytes written.")
-	f.p("func Marshal%s(dAtA []byte, m *%s) (int, error) {", name, goT)
+	return nil
+}
+
+// emitPutBody writes the statements of a MarshalToSizedBuffer function after
+// its signature, through its closing brace: fields last to first, so that
+// the bytes come out in field-number order.
+func (f *file) emitPutBody(t *Type, fields []*Field) error {
 	f.p("i := len(dAtA)")
 	for j := len(fields) - 1; j >= 0; j-- {
 		fl := fields[j]
@@ -173,8 +183,5 @@ func (f *file) emitLibraryCodec(t *Type) error {
 	}
 	f.p("return len(dAtA) - i, nil")
 	f.p("}")
-	f.p("")
-	f.p("// Unmarshal%s decodes the protobuf encoding of a %s into m.", name, t.F.ProtoMessage)
-	f.p("func Unmarshal%s(dAtA []byte, m *%s) error {", name, goT)
-	return f.emitUnmarshalBody(t.F.ProtoMessage, fields, "m.")
+	return nil
 }
