@@ -62,6 +62,9 @@ func populate(v reflect.Value, n *int) {
 	case reflect.TypeFor[api.Quantity]():
 		v.Set(reflect.ValueOf(api.MustParse("1500m")))
 		return
+	case reflect.TypeFor[store.FieldsV1]():
+		v.Set(reflect.ValueOf(store.FieldsV1{Raw: []byte(`{"f:metadata":{}}`)}))
+		return
 	case reflect.TypeFor[api.IntOrString]():
 		v.Set(reflect.ValueOf(api.FromString("25%")))
 		return

@@ -98,6 +98,9 @@ type ObjectMeta struct {
 	// DeletionTimestamp is set by the store when a delete is requested while
 	// finalizers remain.
 	DeletionTimestamp *Time `json:"deletionTimestamp,omitempty"`
+	// DeletionGracePeriodSeconds is the grace period a pending deletion
+	// was requested with; kept for wire compatibility with Kubernetes.
+	DeletionGracePeriodSeconds *int64 `json:"deletionGracePeriodSeconds,omitempty"`
 	// Labels are key/value pairs that selectors match.
 	Labels map[string]string `json:"labels,omitempty"`
 	// Annotations are arbitrary key/value pairs.
@@ -106,6 +109,53 @@ type ObjectMeta struct {
 	OwnerReferences []OwnerReference `json:"ownerReferences,omitempty"`
 	// Finalizers hold off deletion until each is removed.
 	Finalizers []string `json:"finalizers,omitempty"`
+	// ManagedFields records which field manager set which fields, as
+	// Kubernetes' server-side apply keeps it.
+	ManagedFields []ManagedFieldsEntry `json:"managedFields,omitempty"`
+}
+
+// ManagedFieldsEntry is one field manager's record in
+// ObjectMeta.ManagedFields, as in Kubernetes.
+type ManagedFieldsEntry struct {
+	// Manager names the field manager (usually the client's name).
+	Manager string `json:"manager,omitempty"`
+	// Operation is "Apply" or "Update": how the manager last wrote.
+	Operation string `json:"operation,omitempty"`
+	// APIVersion is the version of the object the fields refer to.
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Time is when the manager last changed the fields.
+	Time *Time `json:"time,omitempty"`
+	// FieldsType is the format of FieldsV1; always "FieldsV1".
+	FieldsType string `json:"fieldsType,omitempty"`
+	// FieldsV1 is the set of fields the manager owns.
+	FieldsV1 *FieldsV1 `json:"fieldsV1,omitempty"`
+	// Subresource is the subresource the manager wrote through, if any.
+	Subresource string `json:"subresource,omitempty"`
+}
+
+// FieldsV1 is a set of field paths in Kubernetes' FieldsV1 JSON form, kept
+// as raw JSON.
+type FieldsV1 struct {
+	// Raw is the JSON encoding of the set.
+	Raw []byte
+}
+
+// MarshalJSON returns the raw JSON, or null when there is none.
+func (f FieldsV1) MarshalJSON() ([]byte, error) {
+	if f.Raw == nil {
+		return []byte("null"), nil
+	}
+	return f.Raw, nil
+}
+
+// UnmarshalJSON keeps a copy of b; null leaves f empty.
+func (f *FieldsV1) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		f.Raw = nil
+		return nil
+	}
+	f.Raw = append(f.Raw[:0], b...)
+	return nil
 }
 
 // GetObjectMeta returns m itself, so that any struct embedding ObjectMeta

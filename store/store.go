@@ -313,6 +313,7 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	m.UID = newUID()
 	m.CreationTimestamp = NewTime(s.clock.Now())
 	m.DeletionTimestamp = nil
+	m.DeletionGracePeriodSeconds = nil
 	m.Generation = 1
 	key := s.Key(m.Namespace, m.Name)
 	if s.validate != nil {

@@ -179,6 +179,7 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fres
 	nm.GenerateName = om.GenerateName
 	nm.CreationTimestamp = om.CreationTimestamp
 	nm.DeletionTimestamp = om.DeletionTimestamp
+	nm.DeletionGracePeriodSeconds = om.DeletionGracePeriodSeconds
 	nm.Generation = om.Generation
 	errs := ValidateObjectMeta(nm, s.res.Namespaced)
 	if om.DeletionTimestamp != nil {

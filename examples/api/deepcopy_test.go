@@ -27,6 +27,9 @@ func populate(v reflect.Value, n *int) {
 	case reflect.TypeFor[Quantity]():
 		v.Set(reflect.ValueOf(MustParse(fmt.Sprintf("%dm", *n))))
 		return
+	case reflect.TypeFor[store.FieldsV1]():
+		v.Set(reflect.ValueOf(store.FieldsV1{Raw: []byte(fmt.Sprintf(`{"f:n%d":{}}`, *n))}))
+		return
 	case reflect.TypeFor[IntOrString]():
 		if *n%2 == 0 {
 			v.Set(reflect.ValueOf(FromString(fmt.Sprint("s", *n))))

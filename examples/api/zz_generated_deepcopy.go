@@ -339,6 +339,10 @@ func deepCopyStoreObjectMeta(in, out *store.ObjectMeta) {
 		out.DeletionTimestamp = new(store.Time)
 		*out.DeletionTimestamp = *in.DeletionTimestamp
 	}
+	if in.DeletionGracePeriodSeconds != nil {
+		out.DeletionGracePeriodSeconds = new(int64)
+		*out.DeletionGracePeriodSeconds = *in.DeletionGracePeriodSeconds
+	}
 	if in.Labels != nil {
 		m0 := make(map[string]string, len(in.Labels))
 		for k0, v0 := range in.Labels {
@@ -363,6 +367,13 @@ func deepCopyStoreObjectMeta(in, out *store.ObjectMeta) {
 	if in.Finalizers != nil {
 		out.Finalizers = make([]string, len(in.Finalizers))
 		copy(out.Finalizers, in.Finalizers)
+	}
+	if in.ManagedFields != nil {
+		out.ManagedFields = make([]store.ManagedFieldsEntry, len(in.ManagedFields))
+		copy(out.ManagedFields, in.ManagedFields)
+		for i0 := range in.ManagedFields {
+			deepCopyStoreManagedFieldsEntry(&in.ManagedFields[i0], &out.ManagedFields[i0])
+		}
 	}
 }
 
@@ -724,6 +735,18 @@ func deepCopyStoreOwnerReference(in, out *store.OwnerReference) {
 	}
 }
 
+func deepCopyStoreManagedFieldsEntry(in, out *store.ManagedFieldsEntry) {
+	*out = *in
+	if in.Time != nil {
+		out.Time = new(store.Time)
+		*out.Time = *in.Time
+	}
+	if in.FieldsV1 != nil {
+		out.FieldsV1 = new(store.FieldsV1)
+		deepCopyStoreFieldsV1(in.FieldsV1, out.FieldsV1)
+	}
+}
+
 func deepCopyTaint(in, out *Taint) {
 	*out = *in
 	if in.TimeAdded != nil {
@@ -837,6 +860,14 @@ func deepCopyResourceRequirements(in, out *ResourceRequirements) {
 func deepCopyProbe(in, out *Probe) {
 	*out = *in
 	deepCopyProbeHandler(&in.ProbeHandler, &out.ProbeHandler)
+}
+
+func deepCopyStoreFieldsV1(in, out *store.FieldsV1) {
+	*out = *in
+	if in.Raw != nil {
+		out.Raw = make([]uint8, len(in.Raw))
+		copy(out.Raw, in.Raw)
+	}
 }
 
 func deepCopyContainerState(in, out *ContainerState) {

@@ -1,0 +1,11 @@
+// Command apigen generates setpoint's Kubernetes API types (Go types with
+// doc comments, enum constants, and protobuf codecs) from the committed
+// facts file and our descriptions file, offline. It writes only files named
+// zz_generated.* under -out, and removes the ones it no longer writes.
+//
+// Usage:
+//
+//	apigen -facts schema.json -descriptions descriptions.txt -out DIR -import PATH [-library-microtime] [-library-lease]
+//
+// go generate ./examples/apistaging runs it with the staging tree's flags.
+package main
