@@ -69,8 +69,8 @@ func newTestServer(t testing.TB, mutate ...func(*Config[*widget])) *testServer {
 		t.Fatal(err)
 	}
 	cfg := Config[*widget]{
-		Store:    st,
-		Strategy: widgetStrategy{},
+		Store:        st,
+		Strategy:     widgetStrategy{},
 		MaxBodyBytes: 64 << 10,
 	}
 	for _, m := range mutate {
