@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcd"
@@ -68,7 +69,7 @@ func benchAPIServer(ctx context.Context) ([]Result, error) {
 }
 
 func apiBenchPod(name string) *api.Pod {
-	p := api.PodKind.New()
+	p := registry.PodKind.New()
 	p.Namespace, p.Name = "default", name
 	p.Labels = map[string]string{"app": "bench"}
 	p.Spec.Containers = []api.Container{{Name: "c", Image: "nginx:1.27"}}
@@ -121,18 +122,18 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 	}
 	// HTTP/2, as client-go uses: the 64 clients share one connection.
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: apiCreateClients}}
-	pods, err := rest.NewClient[*api.Pod](hc, srv.URL(), api.PodKind.Resource())
+	pods, err := rest.NewClient[*api.Pod](hc, srv.URL(), registry.PodKind.Resource())
 	if err != nil {
 		return 0, 0, err
 	}
-	typed, err := store.New[*api.Pod](backend, api.PodKind.Resource())
+	typed, err := store.New[*api.Pod](backend, registry.PodKind.Resource())
 	if err != nil {
 		return 0, 0, err
 	}
 	for round := range 2 {
 		a, err := hammer(ctx, apiCreateClients, apiCreateDur, func(ctx context.Context, w, i int) error {
 			p := apiBenchPod(fmt.Sprintf("s%d-%d-%d", round, w, i))
-			api.PodKind.Default(p)
+			registry.PodKind.Default(p)
 			_, err := typed.Create(ctx, p)
 			return err
 		})
@@ -235,7 +236,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 	}
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.CertPool(), Certificates: []tls.Certificate{pair}},
 		MaxIdleConnsPerHost: apiWatchers}}
-	typed, err := store.New[*api.Pod](etcd.New(cli), api.PodKind.Resource())
+	typed, err := store.New[*api.Pod](etcd.New(cli), registry.PodKind.Resource())
 	if err != nil {
 		return 0, 0, 0, err
 	}

@@ -10,9 +10,23 @@ import (
 	"net/http"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
+
+// admissionFunc adapts the server's admission function to a rest
+// ValidatingAdmission plugin.
+type admissionFunc func(ctx context.Context, a rest.Attributes) error
+
+func (admissionFunc) Name() string { return "apiserver" }
+
+func (f admissionFunc) Validate(ctx context.Context, a rest.Attributes, write func(context.Context) error) error {
+	if err := f(ctx, a); err != nil {
+		return err
+	}
+	return write(ctx)
+}
 
 // admit is the admission chain every resource runs after defaulting and
 // validation: namespace lifecycle, then ResourceQuota for pods.
@@ -81,11 +95,11 @@ func (s *Server) admitQuota(ctx context.Context, p *api.Pod) error {
 		if q.Status.Phase == api.PodSucceeded || q.Status.Phase == api.PodFailed {
 			continue
 		}
-		used = used.Add(api.PodUsage(q))
+		used = used.Add(registry.PodUsage(q))
 	}
-	add := api.PodUsage(p)
+	add := registry.PodUsage(p)
 	for _, q := range quotas.Items {
-		if err := api.CheckQuota(q.Name, q.Spec.Hard, used, add); err != nil {
+		if err := registry.CheckQuota(q.Name, q.Spec.Hard, used, add); err != nil {
 			return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
@@ -39,7 +40,7 @@ func (s *Server) bind(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest,
 			fmt.Sprintf("the Binding's name %q does not match the pod %q", b.Name, info.Name))
 	}
-	if err := api.ValidateBinding(&b); err != nil {
+	if err := registry.ValidateBinding(&b); err != nil {
 		return err
 	}
 	uid := b.UID

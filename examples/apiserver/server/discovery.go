@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 )
 
 // discovery serves /api, /apis, /apis/<g>, /api/v1, /apis/<g>/<v> and
@@ -22,11 +23,11 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) bool {
 			"gitTreeState": "clean", "buildDate": "", "goVersion": runtime.Version(), "compiler": runtime.Compiler,
 			"platform": runtime.GOOS + "/" + runtime.GOARCH})
 	case "/api":
-		v := api.CoreAPIVersions()
+		v := registry.CoreAPIVersions()
 		v.ServerAddressByClientCIDRs = []api.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: s.Addr()}}
 		writeJSON(w, v)
 	case "/apis":
-		writeJSON(w, api.Groups())
+		writeJSON(w, registry.Groups())
 	default:
 		gv, ok := strings.CutPrefix(p, "/api/")
 		if !ok {
@@ -34,7 +35,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) bool {
 				return false
 			}
 			if !strings.Contains(gv, "/") {
-				for _, g := range api.Groups().Groups {
+				for _, g := range registry.Groups().Groups {
 					if g.Name == gv {
 						writeJSON(w, map[string]any{"kind": "APIGroup", "apiVersion": "v1", "name": g.Name,
 							"versions": g.Versions, "preferredVersion": g.PreferredVersion})
@@ -44,7 +45,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) bool {
 				return false
 			}
 		}
-		res, ok := api.Resources(gv)
+		res, ok := registry.Resources(gv)
 		if !ok {
 			return false
 		}
@@ -66,18 +67,18 @@ func writeRaw(w http.ResponseWriter, b []byte) {
 // openAPIDocs are built once.
 var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 	docs := map[string][]byte{}
-	v2, err := api.OpenAPIV2()
+	v2, err := registry.OpenAPIV2()
 	if err != nil {
 		return nil, err
 	}
 	docs["/openapi/v2"] = v2
-	idx, err := api.OpenAPIV3Discovery()
+	idx, err := registry.OpenAPIV3Discovery()
 	if err != nil {
 		return nil, err
 	}
 	docs["/openapi/v3"] = idx
-	for _, p := range api.OpenAPIV3Paths() {
-		d, _, err := api.OpenAPIV3(p)
+	for _, p := range registry.OpenAPIV3Paths() {
+		d, _, err := registry.OpenAPIV3(p)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -27,8 +28,8 @@ func Example() {
 	// A typed client with the admin's client certificate.
 	tc, _ := s.ClientTLS(s.PKI().AdminCert, s.PKI().AdminKey)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
-	pods, _ := rest.NewClient[*api.Pod](hc, s.URL(), api.PodKind.Resource())
-	p := api.PodKind.New()
+	pods, _ := rest.NewClient[*api.Pod](hc, s.URL(), registry.PodKind.Resource())
+	p := registry.PodKind.New()
 	p.Namespace, p.Name = "default", "web"
 	p.Spec.Containers = []api.Container{{Name: "nginx", Image: "nginx:1.27"}}
 	created, err := pods.Create(ctx, p)

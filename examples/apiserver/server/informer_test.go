@@ -11,6 +11,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcdtest"
@@ -55,7 +56,7 @@ func TestInformerOverHTTPAcrossRestart(t *testing.T) {
 	cfg.Listen = s1.Addr() // the restart comes back on the same address
 	ts := &testServer{Server: s1, dir: dir}
 	pods := podClient(t, ts)
-	direct, err := store.New[*api.Pod](etcdSrv.Backend(), api.PodKind.Resource())
+	direct, err := store.New[*api.Pod](etcdSrv.Backend(), registry.PodKind.Resource())
 	if err != nil {
 		t.Fatal(err)
 	}

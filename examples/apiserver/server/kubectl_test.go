@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
@@ -79,7 +80,7 @@ spec:
 
 func deployments(t *testing.T, s *testServer) *rest.Client[*api.Deployment] {
 	t.Helper()
-	c, err := rest.NewClient[*api.Deployment](s.httpClient(t, true), s.URL(), api.DeploymentKind.Resource())
+	c, err := rest.NewClient[*api.Deployment](s.httpClient(t, true), s.URL(), registry.DeploymentKind.Resource())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
 // served is one served resource, whatever its type.
 type served interface {
-	descriptor() api.Descriptor
+	descriptor() registry.Descriptor
 	serve(w http.ResponseWriter, r *http.Request, info rest.RequestInfo)
 	run(ctx context.Context) error
 	// deleteIn deletes every object in namespace ns.
@@ -21,12 +21,12 @@ type served interface {
 }
 
 type resourceOf[T store.Object] struct {
-	kind *api.Kind[T]
+	kind *registry.Kind[T]
 	st   *store.Store[T]
 	h    *rest.Handler[T]
 }
 
-func (r *resourceOf[T]) descriptor() api.Descriptor { return r.kind }
+func (r *resourceOf[T]) descriptor() registry.Descriptor { return r.kind }
 
 func (r *resourceOf[T]) serve(w http.ResponseWriter, req *http.Request, info rest.RequestInfo) {
 	r.h.Serve(w, req, info)
@@ -51,34 +51,18 @@ func (r *resourceOf[T]) deleteIn(ctx context.Context, ns string) error {
 }
 
 // register builds the store and REST handler of kind.
-func register[T store.Object](s *Server, kind *api.Kind[T]) (*resourceOf[T], error) {
+func register[T store.Object](s *Server, kind *registry.Kind[T]) (*resourceOf[T], error) {
 	st, err := store.New[T](s.backend, kind.Resource())
 	if err != nil {
 		return nil, err
 	}
 	cfg := rest.Config[T]{
-		Store:            st,
-		ListKind:         kind.ListKind(),
-		Default:          kind.Default,
-		ValidateCreate:   kind.Validate,
-		ValidateUpdate:   kind.ValidateUpdate,
-		PrepareForCreate: kind.PrepareForCreate,
-		PrepareForUpdate: kind.PrepareForUpdate,
-		FieldFilter:      kind.FieldFilter,
-		Table:            kind.Table,
-		PatchSchema:      kind.Schema(),
-		Admit:            s.admit,
-		MaxBodyBytes:     s.cfg.MaxBodyBytes,
-		Logger:           s.log,
-	}
-	if kind.HasStatus() {
-		cfg.PrepareForStatusUpdate = kind.PrepareForStatusUpdate
-	}
-	if kind.HasSubresource("scale") {
-		cfg.Scale = &rest.ScaleFuncs[T]{
-			Get:         func(o T) any { sc, _ := kind.Scale(o); return sc },
-			SetReplicas: func(o T, n int32) { kind.SetReplicas(o, n) },
-		}
+		Store:        st,
+		ListKind:     kind.ListKind(),
+		Strategy:     kind.Strategy(),
+		Admission:    []rest.AdmissionPlugin{admissionFunc(s.admit)},
+		MaxBodyBytes: s.cfg.MaxBodyBytes,
+		Logger:       s.log,
 	}
 	h, err := rest.NewHandler(cfg)
 	if err != nil {
@@ -96,38 +80,38 @@ func (s *Server) registerAll() error {
 			err = e
 		}
 	}
-	ns, e := register(s, api.NamespaceKind)
+	ns, e := register(s, registry.NamespaceKind)
 	add(e)
 	if e == nil {
 		s.namespaces = ns.st
 	}
-	pods, e := register(s, api.PodKind)
+	pods, e := register(s, registry.PodKind)
 	add(e)
 	if e == nil {
 		s.pods = pods.st
 	}
-	quotas, e := register(s, api.ResourceQuotaKind)
+	quotas, e := register(s, registry.ResourceQuotaKind)
 	add(e)
 	if e == nil {
 		s.quotas = quotas.st
 	}
-	_, e = register(s, api.NodeKind)
+	_, e = register(s, registry.NodeKind)
 	add(e)
-	_, e = register(s, api.ServiceKind)
+	_, e = register(s, registry.ServiceKind)
 	add(e)
-	_, e = register(s, api.EndpointsKind)
+	_, e = register(s, registry.EndpointsKind)
 	add(e)
-	_, e = register(s, api.EventKind)
+	_, e = register(s, registry.EventKind)
 	add(e)
-	_, e = register(s, api.LeaseKind)
+	_, e = register(s, registry.LeaseKind)
 	add(e)
-	_, e = register(s, api.ReplicaSetKind)
+	_, e = register(s, registry.ReplicaSetKind)
 	add(e)
-	_, e = register(s, api.DeploymentKind)
+	_, e = register(s, registry.DeploymentKind)
 	add(e)
-	_, e = register(s, api.StatefulSetKind)
+	_, e = register(s, registry.StatefulSetKind)
 	add(e)
-	_, e = register(s, api.DaemonSetKind)
+	_, e = register(s, registry.DaemonSetKind)
 	add(e)
 	return err
 }

@@ -19,6 +19,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/store/etcd"
@@ -227,10 +228,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) ensureNamespaces(ctx context.Context, names ...string) error {
 	for _, n := range names {
-		ns := api.NamespaceKind.New()
+		ns := registry.NamespaceKind.New()
 		ns.Name = n
-		api.NamespaceKind.PrepareForCreate(ns)
-		api.NamespaceKind.Default(ns)
+		registry.NamespaceKind.Default(ns)
 		if _, err := s.namespaces.Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return fmt.Errorf("creating namespace %s: %w", n, err)
 		}

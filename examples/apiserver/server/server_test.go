@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcdtest"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -63,7 +64,7 @@ func (s *testServer) httpClient(t *testing.T, admin bool) *http.Client {
 
 func podClient(t *testing.T, s *testServer, opts ...rest.ClientOption) *rest.Client[*api.Pod] {
 	t.Helper()
-	c, err := rest.NewClient[*api.Pod](s.httpClient(t, len(opts) == 0), s.URL(), api.PodKind.Resource(), opts...)
+	c, err := rest.NewClient[*api.Pod](s.httpClient(t, len(opts) == 0), s.URL(), registry.PodKind.Resource(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func podClient(t *testing.T, s *testServer, opts ...rest.ClientOption) *rest.Cli
 }
 
 func newPod(ns, name string, labels map[string]string) *api.Pod {
-	p := api.PodKind.New()
+	p := registry.PodKind.New()
 	p.Namespace, p.Name, p.Labels = ns, name, labels
 	p.Spec.Containers = []api.Container{{Name: "c", Image: "nginx"}}
 	return p
@@ -298,7 +299,7 @@ func TestExternalEtcd(t *testing.T) {
 	if _, err := podClient(t, s).Create(context.Background(), newPod("default", "ext", nil)); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.New[*api.Pod](e.Backend(), api.PodKind.Resource())
+	st, err := store.New[*api.Pod](e.Backend(), registry.PodKind.Resource())
 	if err != nil {
 		t.Fatal(err)
 	}

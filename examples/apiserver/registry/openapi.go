@@ -1,4 +1,4 @@
-package api
+package registry
 
 import (
 	"crypto/sha256"
@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 )
@@ -41,9 +42,9 @@ type openapiRoot struct {
 func newOpenAPIGen(refPrefix string) *openapiGen {
 	g := &openapiGen{defs: map[string]map[string]any{}, refPrefix: refPrefix}
 	roots := []openapiRoot{
-		{reflect.TypeFor[Status](), [3]string{"", "v1", "Status"}},
-		{reflect.TypeFor[Binding](), [3]string{"", "v1", "Binding"}},
-		{reflect.TypeFor[Scale](), [3]string{"autoscaling", "v1", "Scale"}},
+		{reflect.TypeFor[api.Status](), [3]string{"", "v1", "Status"}},
+		{reflect.TypeFor[api.Binding](), [3]string{"", "v1", "Binding"}},
+		{reflect.TypeFor[api.Scale](), [3]string{"autoscaling", "v1", "Scale"}},
 	}
 	for _, d := range Kinds() {
 		r := d.Resource()
@@ -149,30 +150,30 @@ func OpenAPIV3(path string) ([]byte, bool, error) {
 // listTypeOf returns List[E] for a kind's *E.
 func listTypeOf(t reflect.Type) reflect.Type {
 	switch t {
-	case reflect.TypeFor[Namespace]():
-		return reflect.TypeFor[NamespaceList]()
-	case reflect.TypeFor[Node]():
-		return reflect.TypeFor[NodeList]()
-	case reflect.TypeFor[Pod]():
-		return reflect.TypeFor[PodList]()
-	case reflect.TypeFor[Service]():
-		return reflect.TypeFor[ServiceList]()
-	case reflect.TypeFor[Endpoints]():
-		return reflect.TypeFor[EndpointsList]()
-	case reflect.TypeFor[Event]():
-		return reflect.TypeFor[EventList]()
-	case reflect.TypeFor[Lease]():
-		return reflect.TypeFor[LeaseList]()
-	case reflect.TypeFor[ResourceQuota]():
-		return reflect.TypeFor[ResourceQuotaList]()
-	case reflect.TypeFor[ReplicaSet]():
-		return reflect.TypeFor[ReplicaSetList]()
-	case reflect.TypeFor[Deployment]():
-		return reflect.TypeFor[DeploymentList]()
-	case reflect.TypeFor[StatefulSet]():
-		return reflect.TypeFor[StatefulSetList]()
-	case reflect.TypeFor[DaemonSet]():
-		return reflect.TypeFor[DaemonSetList]()
+	case reflect.TypeFor[api.Namespace]():
+		return reflect.TypeFor[api.NamespaceList]()
+	case reflect.TypeFor[api.Node]():
+		return reflect.TypeFor[api.NodeList]()
+	case reflect.TypeFor[api.Pod]():
+		return reflect.TypeFor[api.PodList]()
+	case reflect.TypeFor[api.Service]():
+		return reflect.TypeFor[api.ServiceList]()
+	case reflect.TypeFor[api.Endpoints]():
+		return reflect.TypeFor[api.EndpointsList]()
+	case reflect.TypeFor[api.Event]():
+		return reflect.TypeFor[api.EventList]()
+	case reflect.TypeFor[api.Lease]():
+		return reflect.TypeFor[api.LeaseList]()
+	case reflect.TypeFor[api.ResourceQuota]():
+		return reflect.TypeFor[api.ResourceQuotaList]()
+	case reflect.TypeFor[api.ReplicaSet]():
+		return reflect.TypeFor[api.ReplicaSetList]()
+	case reflect.TypeFor[api.Deployment]():
+		return reflect.TypeFor[api.DeploymentList]()
+	case reflect.TypeFor[api.StatefulSet]():
+		return reflect.TypeFor[api.StatefulSetList]()
+	case reflect.TypeFor[api.DaemonSet]():
+		return reflect.TypeFor[api.DaemonSetList]()
 	}
 	panic("api: no list type for " + t.String())
 }
@@ -197,9 +198,9 @@ func defName(t reflect.Type) string {
 
 var (
 	timeType      = reflect.TypeFor[store.Time]()
-	microTimeType = reflect.TypeFor[MicroTime]()
-	intOrStrType  = reflect.TypeFor[IntOrString]()
-	quantityType  = reflect.TypeFor[Quantity]()
+	microTimeType = reflect.TypeFor[api.MicroTime]()
+	intOrStrType  = reflect.TypeFor[api.IntOrString]()
+	quantityType  = reflect.TypeFor[api.Quantity]()
 	marshalerType = reflect.TypeFor[json.Marshaler]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )

@@ -1,4 +1,4 @@
-package api
+package registry
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -81,7 +82,7 @@ var nameRules = map[string]func(string) string{
 	"Service":   dns1035,
 }
 
-func validateMeta(m *store.ObjectMeta, r Resource) store.FieldErrors {
+func validateMeta(m *store.ObjectMeta, r store.Resource) store.FieldErrors {
 	var e errs
 	switch {
 	case m.Name == "" && m.GenerateName == "":
@@ -191,7 +192,7 @@ func validatePort(e *errs, path string, p int32, allowZero bool) {
 	}
 }
 
-func validateIntOrStringPort(e *errs, path string, p IntOrString) {
+func validateIntOrStringPort(e *errs, path string, p api.IntOrString) {
 	if p.IsString {
 		if why := portName(p.StrVal); why != "" {
 			e.add(path, p.StrVal, "Invalid value: "+why)
@@ -217,7 +218,7 @@ func validateIP(e *errs, path, ip string) {
 	}
 }
 
-func sortedNames(rl ResourceList) []string {
+func sortedNames(rl api.ResourceList) []string {
 	names := make([]string, 0, len(rl))
 	for n := range rl {
 		names = append(names, n)
@@ -226,7 +227,7 @@ func sortedNames(rl ResourceList) []string {
 	return names
 }
 
-func validateResourceList(e *errs, path string, rl ResourceList) {
+func validateResourceList(e *errs, path string, rl api.ResourceList) {
 	for _, n := range sortedNames(rl) {
 		if n == "" {
 			e.add(path, "", "Invalid value: resource name must be non-empty")
@@ -245,7 +246,7 @@ func validateNonNegative(e *errs, path string, v int64) {
 }
 
 // validateIntOrPercent checks a maxSurge/maxUnavailable value.
-func validateIntOrPercent(e *errs, path string, v *IntOrString, capAt100 bool) {
+func validateIntOrPercent(e *errs, path string, v *api.IntOrString, capAt100 bool) {
 	if v == nil {
 		return
 	}
@@ -265,7 +266,7 @@ func validateIntOrPercent(e *errs, path string, v *IntOrString, capAt100 bool) {
 	}
 }
 
-func isZeroIntOrPercent(v *IntOrString) bool {
+func isZeroIntOrPercent(v *api.IntOrString) bool {
 	if v == nil {
 		return true
 	}

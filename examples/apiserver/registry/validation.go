@@ -1,24 +1,26 @@
-package api
+package registry
 
 import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
-func validateNamespace(n *Namespace) store.FieldErrors {
+func validateNamespace(n *api.Namespace) store.FieldErrors {
 	var e errs
 	switch n.Status.Phase {
-	case "", NamespaceActive, NamespaceTerminating:
+	case "", api.NamespaceActive, api.NamespaceTerminating:
 	default:
-		e.notSupported("status.phase", n.Status.Phase, NamespaceActive, NamespaceTerminating)
+		e.notSupported("status.phase", n.Status.Phase, api.NamespaceActive, api.NamespaceTerminating)
 	}
 	return e.list
 }
 
-func validateNode(n *Node) store.FieldErrors {
+func validateNode(n *api.Node) store.FieldErrors {
 	var e errs
 	if n.Spec.PodCIDR != "" {
 		if _, err := netip.ParsePrefix(n.Spec.PodCIDR); err != nil {
@@ -55,23 +57,23 @@ func validateTaintKeyEffect(e *errs, p, key, effect string, allowEmptyEffect boo
 		e.add(p+".key", key, "Invalid value: "+why)
 	}
 	switch effect {
-	case TaintNoSchedule, TaintPreferNoSchedule, TaintNoExecute:
+	case api.TaintNoSchedule, api.TaintPreferNoSchedule, api.TaintNoExecute:
 	case "":
 		if !allowEmptyEffect {
 			e.required(p+".effect", "a taint effect")
 		}
 	default:
-		e.notSupported(p+".effect", effect, TaintNoExecute, TaintNoSchedule, TaintPreferNoSchedule)
+		e.notSupported(p+".effect", effect, api.TaintNoExecute, api.TaintNoSchedule, api.TaintPreferNoSchedule)
 	}
 }
 
-func validatePod(p *Pod) store.FieldErrors {
+func validatePod(p *api.Pod) store.FieldErrors {
 	var e errs
 	validatePodSpec(&e, "spec", &p.Spec)
 	switch p.Status.Phase {
-	case "", PodPending, PodRunning, PodSucceeded, PodFailed, PodUnknown:
+	case "", api.PodPending, api.PodRunning, api.PodSucceeded, api.PodFailed, api.PodUnknown:
 	default:
-		e.notSupported("status.phase", p.Status.Phase, PodFailed, PodPending, PodRunning, PodSucceeded, PodUnknown)
+		e.notSupported("status.phase", p.Status.Phase, api.PodFailed, api.PodPending, api.PodRunning, api.PodSucceeded, api.PodUnknown)
 	}
 	if p.Status.PodIP != "" {
 		validateIP(&e, "status.podIP", p.Status.PodIP)
@@ -88,7 +90,7 @@ func validatePod(p *Pod) store.FieldErrors {
 	return e.list
 }
 
-func validatePodSpec(e *errs, path string, s *PodSpec) {
+func validatePodSpec(e *errs, path string, s *api.PodSpec) {
 	volumes := map[string]bool{}
 	for i, v := range s.Volumes {
 		p := idx(path+".volumes", i)
@@ -164,7 +166,7 @@ func validatePodSpec(e *errs, path string, s *PodSpec) {
 	}
 }
 
-func validateToleration(e *errs, p string, t Toleration) {
+func validateToleration(e *errs, p string, t api.Toleration) {
 	if t.Key != "" {
 		if why := qualifiedName(t.Key); why != "" {
 			e.add(p+".key", t.Key, "Invalid value: "+why)
@@ -186,16 +188,16 @@ func validateToleration(e *errs, p string, t Toleration) {
 		e.notSupported(p+".operator", t.Operator, "Equal", "Exists")
 	}
 	switch t.Effect {
-	case "", TaintNoSchedule, TaintPreferNoSchedule, TaintNoExecute:
+	case "", api.TaintNoSchedule, api.TaintPreferNoSchedule, api.TaintNoExecute:
 	default:
-		e.notSupported(p+".effect", t.Effect, TaintNoExecute, TaintNoSchedule, TaintPreferNoSchedule)
+		e.notSupported(p+".effect", t.Effect, api.TaintNoExecute, api.TaintNoSchedule, api.TaintPreferNoSchedule)
 	}
-	if t.TolerationSeconds != nil && t.Effect != TaintNoExecute {
+	if t.TolerationSeconds != nil && t.Effect != api.TaintNoExecute {
 		e.add(p+".effect", t.Effect, "Invalid value: effect must be 'NoExecute' when `tolerationSeconds` is set")
 	}
 }
 
-func validateContainer(e *errs, p string, c *Container, names, volumes map[string]bool, init bool) {
+func validateContainer(e *errs, p string, c *api.Container, names, volumes map[string]bool, init bool) {
 	if c.Name == "" {
 		e.required(p+".name", "a container name")
 	} else if why := dnsLabel(c.Name); why != "" {
@@ -274,7 +276,7 @@ func validateContainer(e *errs, p string, c *Container, names, volumes map[strin
 	}
 }
 
-func validateProbe(e *errs, p string, pr *Probe, liveness bool) {
+func validateProbe(e *errs, p string, pr *api.Probe, liveness bool) {
 	if pr == nil {
 		return
 	}
@@ -313,7 +315,7 @@ func validateProbe(e *errs, p string, pr *Probe, liveness bool) {
 
 // validatePodUpdate: a pod's spec is immutable except container images,
 // activeDeadlineSeconds and added tolerations.
-func validatePodUpdate(old, new *Pod) store.FieldErrors {
+func validatePodUpdate(old, new *api.Pod) store.FieldErrors {
 	var e errs
 	a := *old.Spec.DeepCopy()
 	b := new.Spec
@@ -347,20 +349,20 @@ func validatePodUpdate(old, new *Pod) store.FieldErrors {
 	return e.list
 }
 
-func validateService(s *Service) store.FieldErrors {
+func validateService(s *api.Service) store.FieldErrors {
 	var e errs
 	switch s.Spec.Type {
-	case ServiceClusterIP, ServiceNodePort:
+	case api.ServiceClusterIP, api.ServiceNodePort:
 	case "":
 		e.required("spec.type", "a service type")
 	default:
-		e.notSupported("spec.type", s.Spec.Type, ServiceClusterIP, ServiceNodePort)
+		e.notSupported("spec.type", s.Spec.Type, api.ServiceClusterIP, api.ServiceNodePort)
 	}
 	headless := s.Spec.ClusterIP == "None"
 	if s.Spec.ClusterIP != "" && !headless {
 		validateIP(&e, "spec.clusterIP", s.Spec.ClusterIP)
 	}
-	if headless && s.Spec.Type == ServiceNodePort {
+	if headless && s.Spec.Type == api.ServiceNodePort {
 		e.add("spec.clusterIP", "None", "Invalid value: may not be set to 'None' for NodePort services")
 	}
 	if len(s.Spec.Ports) == 0 && !headless {
@@ -388,11 +390,11 @@ func validateService(s *Service) store.FieldErrors {
 		} else {
 			ports[k] = true
 		}
-		if p.TargetPort != (IntOrString{}) {
+		if p.TargetPort != (api.IntOrString{}) {
 			validateIntOrStringPort(&e, pp+".targetPort", p.TargetPort)
 		}
 		if p.NodePort != 0 {
-			if s.Spec.Type != ServiceNodePort {
+			if s.Spec.Type != api.ServiceNodePort {
 				e.add(pp+".nodePort", fmt.Sprint(p.NodePort), "Forbidden: may not be used when `type` is 'ClusterIP'")
 			} else if p.NodePort < 30000 || p.NodePort > 32767 {
 				e.add(pp+".nodePort", fmt.Sprint(p.NodePort), "Invalid value: provided port is not in the valid range. The range of valid ports is 30000-32767")
@@ -411,7 +413,7 @@ func validateService(s *Service) store.FieldErrors {
 	return e.list
 }
 
-func validateServiceUpdate(old, new *Service) store.FieldErrors {
+func validateServiceUpdate(old, new *api.Service) store.FieldErrors {
 	var e errs
 	if old.Spec.ClusterIP != "" && new.Spec.ClusterIP != "" && old.Spec.ClusterIP != new.Spec.ClusterIP {
 		e.add("spec.clusterIP", new.Spec.ClusterIP, "Invalid value: field is immutable")
@@ -419,7 +421,7 @@ func validateServiceUpdate(old, new *Service) store.FieldErrors {
 	return e.list
 }
 
-func validateEndpoints(ep *Endpoints) store.FieldErrors {
+func validateEndpoints(ep *api.Endpoints) store.FieldErrors {
 	var e errs
 	for i, s := range ep.Subsets {
 		sp := idx("subsets", i)
@@ -452,7 +454,7 @@ func validateEndpoints(ep *Endpoints) store.FieldErrors {
 	return e.list
 }
 
-func validateEvent(ev *Event) store.FieldErrors {
+func validateEvent(ev *api.Event) store.FieldErrors {
 	var e errs
 	if ev.InvolvedObject.Name == "" && ev.InvolvedObject.Kind != "Namespace" {
 		e.required("involvedObject.name", "the object the event is about")
@@ -461,9 +463,9 @@ func validateEvent(ev *Event) store.FieldErrors {
 		e.add("involvedObject.namespace", ev.InvolvedObject.Namespace, "Invalid value: does not match event.namespace")
 	}
 	switch ev.Type {
-	case "", EventNormal, EventWarning:
+	case "", api.EventNormal, api.EventWarning:
 	default:
-		e.notSupported("type", ev.Type, EventNormal, EventWarning)
+		e.notSupported("type", ev.Type, api.EventNormal, api.EventWarning)
 	}
 	if len(ev.Reason) > 128 {
 		e.add("reason", "", "Too long: may not be more than 128 bytes")
@@ -472,7 +474,7 @@ func validateEvent(ev *Event) store.FieldErrors {
 	return e.list
 }
 
-func validateLease(l *Lease) store.FieldErrors {
+func validateLease(l *api.Lease) store.FieldErrors {
 	var e errs
 	if d := l.Spec.LeaseDurationSeconds; d != nil && *d <= 0 {
 		e.add("spec.leaseDurationSeconds", fmt.Sprint(*d), "Invalid value: must be greater than 0")
@@ -487,7 +489,7 @@ func validateLease(l *Lease) store.FieldErrors {
 var QuotaResources = []string{"cpu", "memory", "pods", "services", "limits.cpu", "limits.memory",
 	"requests.cpu", "requests.memory", "configmaps", "secrets", "replicationcontrollers", "resourcequotas"}
 
-func validateResourceQuota(q *ResourceQuota) store.FieldErrors {
+func validateResourceQuota(q *api.ResourceQuota) store.FieldErrors {
 	var e errs
 	for _, path := range []string{"spec.hard", "status.hard", "status.used"} {
 		rl := q.Spec.Hard
@@ -500,7 +502,7 @@ func validateResourceQuota(q *ResourceQuota) store.FieldErrors {
 		validateResourceList(&e, path, rl)
 		for _, name := range sortedNames(rl) {
 			v := rl[name]
-			if !contains(QuotaResources, name) && !hasPrefix(name, "count/") {
+			if !slices.Contains(QuotaResources, name) && !hasPrefix(name, "count/") {
 				e.notSupported(path+"["+name+"]", name, QuotaResources...)
 				continue
 			}
@@ -517,7 +519,7 @@ func validateResourceQuota(q *ResourceQuota) store.FieldErrors {
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // ValidateBinding checks a pods/binding request body.
-func ValidateBinding(b *Binding) error {
+func ValidateBinding(b *api.Binding) error {
 	var e errs
 	if b.Target.Name == "" {
 		e.required("target.name", "the node to bind to")
@@ -531,7 +533,7 @@ func ValidateBinding(b *Binding) error {
 }
 
 // ValidateScale checks a scale subresource update.
-func ValidateScale(s *Scale) error {
+func ValidateScale(s *api.Scale) error {
 	var e errs
 	validateNonNegative(&e, "spec.replicas", int64(s.Spec.Replicas))
 	return e.list.ErrOrNil()

@@ -1,13 +1,13 @@
-package api
+package registry
 
 import (
 	"fmt"
 	"reflect"
-	"sort"
-	"strings"
+	"slices"
 
-	"github.com/setpoint-dev/setpoint/examples/api/internal/deepcopy"
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
@@ -19,21 +19,22 @@ var ErrWrongType = fmt.Errorf("%w: wrong object type", store.ErrInvalid)
 // Kind describes one served resource type: its identity, names, field
 // selectors, defaulting, validation, table columns, patch schema and
 // subresources. The package-level values (PodKind, NodeKind, ...) are the
-// registry; they are immutable and safe for concurrent use.
+// registry; they are immutable and safe for concurrent use. The apiserver
+// serves a kind through its Strategy.
 type Kind[T store.Object] struct {
-	resource     Resource
+	resource     store.Resource
 	singular     string
 	shortNames   []string
 	subresources []string
 	categories   []string
 	newObj       func() T
-	fields       map[string]func(T) string
+	fields       store.Fields[T]
 	defaulter    func(T)
 	validator    func(T) store.FieldErrors
 	updateCheck  func(old, new T) store.FieldErrors
 	table        *table.Builder[T]
 	schema       *patch.Schema
-	scale        func(T) *Scale
+	scale        func(T) *api.Scale
 	setReplicas  func(T, int32)
 	// createStatus sets the status a created object starts with; nil clears
 	// it (for kinds with a status subresource).
@@ -47,7 +48,7 @@ type Kind[T store.Object] struct {
 // handles every resource alike.
 type Descriptor interface {
 	// Resource returns the plural name, apiVersion, kind and scope.
-	Resource() Resource
+	Resource() store.Resource
 	// Singular returns the lowercase singular name, e.g. "pod".
 	Singular() string
 	// ShortNames returns abbreviations kubectl accepts, e.g. "po".
@@ -62,8 +63,8 @@ type Descriptor interface {
 	FieldLabels() []string
 	// NewObject returns a new empty object of this kind with TypeMeta set.
 	NewObject() store.Object
-	// Schema returns the strategic merge patch schema.
-	Schema() *patch.Schema
+	// PatchSchema returns the strategic merge patch schema.
+	PatchSchema() *patch.Schema
 	// DefaultObject fills defaults; ErrWrongType for another kind.
 	DefaultObject(obj store.Object) error
 	// ValidateObject validates; store.FieldErrors or ErrWrongType.
@@ -72,32 +73,25 @@ type Descriptor interface {
 	TableColumns() []table.ColumnDefinition
 }
 
-var _ Descriptor = (*Kind[*Pod])(nil)
+var _ Descriptor = (*Kind[*api.Pod])(nil)
 
 // Resource returns the resource's identity.
-func (k *Kind[T]) Resource() Resource { return k.resource }
+func (k *Kind[T]) Resource() store.Resource { return k.resource }
 
 // Singular returns the lowercase singular name.
 func (k *Kind[T]) Singular() string { return k.singular }
 
 // ShortNames returns the short names.
-func (k *Kind[T]) ShortNames() []string { return append([]string(nil), k.shortNames...) }
+func (k *Kind[T]) ShortNames() []string { return slices.Clone(k.shortNames) }
 
 // Subresources returns the subresource names.
-func (k *Kind[T]) Subresources() []string { return append([]string(nil), k.subresources...) }
+func (k *Kind[T]) Subresources() []string { return slices.Clone(k.subresources) }
 
 // HasSubresource reports whether name is one of the subresources.
-func (k *Kind[T]) HasSubresource(name string) bool {
-	for _, s := range k.subresources {
-		if s == name {
-			return true
-		}
-	}
-	return false
-}
+func (k *Kind[T]) HasSubresource(name string) bool { return slices.Contains(k.subresources, name) }
 
 // Categories returns the kubectl categories.
-func (k *Kind[T]) Categories() []string { return append([]string(nil), k.categories...) }
+func (k *Kind[T]) Categories() []string { return slices.Clone(k.categories) }
 
 // ListKind returns the kind of the list, e.g. "PodList".
 func (k *Kind[T]) ListKind() string { return k.resource.Kind + "List" }
@@ -113,8 +107,8 @@ func (k *Kind[T]) New() T {
 // NewObject is New, untyped.
 func (k *Kind[T]) NewObject() store.Object { return k.New() }
 
-// Schema returns the strategic merge patch schema of T.
-func (k *Kind[T]) Schema() *patch.Schema { return k.schema }
+// PatchSchema returns the strategic merge patch schema of T.
+func (k *Kind[T]) PatchSchema() *patch.Schema { return k.schema }
 
 // Default fills unset fields with their defaults, in place.
 func (k *Kind[T]) Default(obj T) {
@@ -135,29 +129,22 @@ func (k *Kind[T]) Validate(obj T) error {
 	return errs.ErrOrNil()
 }
 
-// ValidateUpdate checks new as a replacement of old: Validate(new) plus
-// the kind's immutability rules (for example a pod's spec, a workload's
-// selector).
-func (k *Kind[T]) ValidateUpdate(old, new T) error {
+// ValidateUpdate checks obj as the replacement of the stored old:
+// Validate(obj) plus the kind's immutability rules (for example a pod's
+// spec, a workload's selector).
+func (k *Kind[T]) ValidateUpdate(obj, old T) error {
 	var errs store.FieldErrors
-	if err := k.Validate(new); err != nil {
+	if err := k.Validate(obj); err != nil {
 		errs = append(errs, err.(store.FieldErrors)...)
 	}
 	if k.updateCheck != nil {
-		errs = append(errs, k.updateCheck(old, new)...)
+		errs = append(errs, k.updateCheck(old, obj)...)
 	}
 	return errs.ErrOrNil()
 }
 
 // FieldLabels returns the supported field selector labels, sorted.
-func (k *Kind[T]) FieldLabels() []string {
-	labels := make([]string, 0, len(k.fields))
-	for l := range k.fields {
-		labels = append(labels, l)
-	}
-	sort.Strings(labels)
-	return labels
-}
+func (k *Kind[T]) FieldLabels() []string { return k.fields.Labels() }
 
 // FieldValue returns obj's value for a field label, and whether the label
 // is supported.
@@ -169,65 +156,13 @@ func (k *Kind[T]) FieldValue(obj T, label string) (string, bool) {
 	return f(obj), true
 }
 
-// FieldMatcher turns a parsed field selector into a predicate. A label this
-// kind does not support gives an error wrapping ErrFieldSelector that lists
-// the supported ones.
-func (k *Kind[T]) FieldMatcher(sel FieldSelector) (func(T) bool, error) {
-	type term struct {
-		get func(T) string
-		neg bool
-		val string
-	}
-	terms := make([]term, 0, len(sel))
-	for _, r := range sel {
-		f, ok := k.fields[r.Field]
-		if !ok {
-			return nil, fmt.Errorf("%w: %q is not a known field selector for %s: only %s",
-				ErrFieldSelector, r.Field, k.resource.Name, quoteAll(k.FieldLabels()))
-		}
-		terms = append(terms, term{get: f, neg: r.Op == "!=", val: r.Value})
-	}
-	return func(obj T) bool {
-		for _, t := range terms {
-			if (t.get(obj) == t.val) == t.neg {
-				return false
-			}
-		}
-		return true
-	}, nil
-}
-
 // FieldFilter parses a field selector string and returns a predicate over
 // store.Object for store.ListOptions.Filter (nil for the empty selector).
-// Objects of another type never match.
+// Objects of another type never match. Errors wrap store.ErrFieldSelector;
+// a label the kind does not support is one, listing those it does.
 func (k *Kind[T]) FieldFilter(selector string) (func(store.Object) bool, error) {
-	sel, err := ParseFieldSelector(selector)
-	if err != nil {
-		return nil, err
-	}
-	if sel.Empty() {
-		return nil, nil
-	}
-	m, err := k.FieldMatcher(sel)
-	if err != nil {
-		return nil, err
-	}
-	return func(o store.Object) bool {
-		t, ok := o.(T)
-		return ok && m(t)
-	}, nil
+	return k.fields.Filter(selector)
 }
-
-func quoteAll(s []string) string {
-	q := make([]string, len(s))
-	for i, v := range s {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
-}
-
-// TableBuilder returns the kind's server-side table builder.
-func (k *Kind[T]) TableBuilder() *table.Builder[T] { return k.table }
 
 // TableColumns returns the column definitions of the kind's table.
 func (k *Kind[T]) TableColumns() []table.ColumnDefinition { return k.table.Columns() }
@@ -238,7 +173,7 @@ func (k *Kind[T]) Table(objs []T, opts table.Options) (*table.Table, error) {
 }
 
 // Scale returns obj's scale subresource, or false if the kind has none.
-func (k *Kind[T]) Scale(obj T) (*Scale, bool) {
+func (k *Kind[T]) Scale(obj T) (*api.Scale, bool) {
 	if k.scale == nil {
 		return nil, false
 	}
@@ -258,59 +193,24 @@ func (k *Kind[T]) SetReplicas(obj T, replicas int32) bool {
 // HasStatus reports whether the kind has a status subresource.
 func (k *Kind[T]) HasStatus() bool { return k.HasSubresource("status") }
 
-// CopyStatus sets dst's status to a deep copy of src's: a status update
+// copyStatus sets dst's status to a deep copy of src's: a status update
 // keeps everything else of the stored object, and a main-resource update
 // keeps the stored status (copy old into new). No-op for kinds without a
 // status field.
-func (k *Kind[T]) CopyStatus(dst, src T) {
+func (k *Kind[T]) copyStatus(dst, src T) {
 	d := reflect.ValueOf(dst).Elem().FieldByName("Status")
-	s := reflect.ValueOf(src).Elem().FieldByName("Status")
-	if !d.IsValid() || !s.IsValid() {
+	if !d.IsValid() {
 		return
 	}
-	deepcopy.Into(d, s)
+	d.Set(reflect.ValueOf(store.Clone(src)).Elem().FieldByName("Status"))
 }
 
-// ClearStatus resets obj's status to the zero value, as a create through
+// clearStatus resets obj's status to the zero value, as a create through
 // the main resource does for kinds with a status subresource.
-func (k *Kind[T]) ClearStatus(obj T) {
+func (k *Kind[T]) clearStatus(obj T) {
 	if f := reflect.ValueOf(obj).Elem().FieldByName("Status"); f.IsValid() {
 		f.SetZero()
 	}
-}
-
-// PrepareForCreate resets what a client may not set when creating through
-// the main resource: for kinds with a status subresource the status starts
-// empty (pods start Pending, namespaces Active; nodes keep theirs). Call it
-// before Default and Validate.
-func (k *Kind[T]) PrepareForCreate(obj T) {
-	if !k.HasStatus() || k.keepStatusOnCreate {
-		return
-	}
-	k.ClearStatus(obj)
-	if k.createStatus != nil {
-		k.createStatus(obj)
-	}
-}
-
-// PrepareForUpdate makes an update through the main resource keep the
-// stored status (status changes go through the status subresource). obj is
-// the new object, old the stored one.
-func (k *Kind[T]) PrepareForUpdate(obj, old T) {
-	if k.HasStatus() {
-		k.CopyStatus(obj, old)
-	}
-}
-
-// PrepareForStatusUpdate returns the object a status-subresource update
-// writes: a copy of the stored object old with obj's status and obj's
-// resourceVersion (the update's precondition). Everything else a client
-// sends to /status is ignored.
-func (k *Kind[T]) PrepareForStatusUpdate(obj, old T) T {
-	out := store.Clone(old)
-	k.CopyStatus(out, obj)
-	out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
-	return out
 }
 
 // DefaultObject is Default, untyped.
@@ -331,3 +231,87 @@ func (k *Kind[T]) ValidateObject(obj store.Object) error {
 	}
 	return k.Validate(t)
 }
+
+// Strategy returns the rules the apiserver serves the kind with
+// (rest.Config.Strategy): Default, Validate and ValidateUpdate; create and
+// update preparation; field selectors, the table and the patch schema; and
+// the status and scale subresources exactly when the kind has them (the
+// REST handler finds those pieces by type assertion, so a kind without
+// them serves neither).
+//
+// Preparation, as Kubernetes' strategies do it: a create through the main
+// resource of a kind with a status subresource starts with an empty status
+// (pods start Pending, namespaces Active; nodes keep theirs); an update
+// through the main resource keeps the stored status; a status update
+// writes the stored object with the new status and resourceVersion only.
+func (k *Kind[T]) Strategy() rest.Strategy[T] {
+	base := strategy[T]{k}
+	switch {
+	case k.scale != nil && k.HasStatus():
+		return scaleStrategy[T]{statusStrategy[T]{base}}
+	case k.HasStatus():
+		return statusStrategy[T]{base}
+	}
+	return base
+}
+
+// strategy is the rest.Strategy of a kind without subresources.
+type strategy[T store.Object] struct{ k *Kind[T] }
+
+var (
+	_ rest.Strategy[*api.Pod]       = strategy[*api.Pod]{}
+	_ rest.CreatePreparer[*api.Pod] = strategy[*api.Pod]{}
+	_ rest.UpdatePreparer[*api.Pod] = strategy[*api.Pod]{}
+	_ rest.FieldFilterer            = strategy[*api.Pod]{}
+	_ rest.TableConvertor[*api.Pod] = strategy[*api.Pod]{}
+	_ rest.PatchSchemaProvider      = strategy[*api.Pod]{}
+	_ rest.StatusPreparer[*api.Pod] = statusStrategy[*api.Pod]{}
+	_ rest.Scaler[*api.Pod]         = scaleStrategy[*api.Pod]{}
+)
+
+func (s strategy[T]) Default(obj T)                   { s.k.Default(obj) }
+func (s strategy[T]) Validate(obj T) error            { return s.k.Validate(obj) }
+func (s strategy[T]) ValidateUpdate(obj, old T) error { return s.k.ValidateUpdate(obj, old) }
+func (s strategy[T]) PatchSchema() *patch.Schema      { return s.k.schema }
+func (s strategy[T]) FieldFilter(sel string) (func(store.Object) bool, error) {
+	return s.k.FieldFilter(sel)
+}
+func (s strategy[T]) Table(objs []T, opts table.Options) (*table.Table, error) {
+	return s.k.Table(objs, opts)
+}
+
+func (s strategy[T]) PrepareForCreate(obj T) {
+	if !s.k.HasStatus() || s.k.keepStatusOnCreate {
+		return
+	}
+	s.k.clearStatus(obj)
+	if s.k.createStatus != nil {
+		s.k.createStatus(obj)
+	}
+}
+
+func (s strategy[T]) PrepareForUpdate(obj, old T) {
+	if s.k.HasStatus() {
+		s.k.copyStatus(obj, old)
+	}
+}
+
+// statusStrategy adds the status subresource.
+type statusStrategy[T store.Object] struct{ strategy[T] }
+
+func (s statusStrategy[T]) PrepareForStatusUpdate(obj, old T) T {
+	out := store.Clone(old)
+	s.k.copyStatus(out, obj)
+	out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
+	return out
+}
+
+// scaleStrategy adds the scale subresource (autoscaling/v1 Scale).
+type scaleStrategy[T store.Object] struct{ statusStrategy[T] }
+
+func (s scaleStrategy[T]) Scale(obj T) any {
+	sc, _ := s.k.Scale(obj)
+	return sc
+}
+
+func (s scaleStrategy[T]) SetReplicas(obj T, replicas int32) { s.k.SetReplicas(obj, replicas) }

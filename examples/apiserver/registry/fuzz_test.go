@@ -1,13 +1,16 @@
-package api
+package registry
 
 import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
 
@@ -18,7 +21,7 @@ import (
 // idempotent; a deep copy must equal the original.
 func FuzzObjectPipeline(f *testing.F) {
 	for name := range fixtures {
-		if b, err := os.ReadFile("testdata/" + name); err == nil {
+		if b, err := os.ReadFile(filepath.Join(fixtureDir, name)); err == nil {
 			f.Add(b)
 		}
 	}
@@ -64,30 +67,30 @@ func runPipeline(t *testing.T, d Descriptor, obj store.Object) {
 		t.Fatalf("%s: DeepCopy differs", d.Resource().Kind)
 	}
 	switch k := any(d).(type) {
-	case *Kind[*Pod]:
-		pipelineTyped(t, k, obj.(*Pod))
-	case *Kind[*Deployment]:
-		pipelineTyped(t, k, obj.(*Deployment))
-	case *Kind[*Node]:
-		pipelineTyped(t, k, obj.(*Node))
-	case *Kind[*Service]:
-		pipelineTyped(t, k, obj.(*Service))
-	case *Kind[*Event]:
-		pipelineTyped(t, k, obj.(*Event))
-	case *Kind[*StatefulSet]:
-		pipelineTyped(t, k, obj.(*StatefulSet))
-	case *Kind[*DaemonSet]:
-		pipelineTyped(t, k, obj.(*DaemonSet))
-	case *Kind[*ReplicaSet]:
-		pipelineTyped(t, k, obj.(*ReplicaSet))
-	case *Kind[*Endpoints]:
-		pipelineTyped(t, k, obj.(*Endpoints))
-	case *Kind[*ResourceQuota]:
-		pipelineTyped(t, k, obj.(*ResourceQuota))
-	case *Kind[*Lease]:
-		pipelineTyped(t, k, obj.(*Lease))
-	case *Kind[*Namespace]:
-		pipelineTyped(t, k, obj.(*Namespace))
+	case *Kind[*api.Pod]:
+		pipelineTyped(t, k, obj.(*api.Pod))
+	case *Kind[*api.Deployment]:
+		pipelineTyped(t, k, obj.(*api.Deployment))
+	case *Kind[*api.Node]:
+		pipelineTyped(t, k, obj.(*api.Node))
+	case *Kind[*api.Service]:
+		pipelineTyped(t, k, obj.(*api.Service))
+	case *Kind[*api.Event]:
+		pipelineTyped(t, k, obj.(*api.Event))
+	case *Kind[*api.StatefulSet]:
+		pipelineTyped(t, k, obj.(*api.StatefulSet))
+	case *Kind[*api.DaemonSet]:
+		pipelineTyped(t, k, obj.(*api.DaemonSet))
+	case *Kind[*api.ReplicaSet]:
+		pipelineTyped(t, k, obj.(*api.ReplicaSet))
+	case *Kind[*api.Endpoints]:
+		pipelineTyped(t, k, obj.(*api.Endpoints))
+	case *Kind[*api.ResourceQuota]:
+		pipelineTyped(t, k, obj.(*api.ResourceQuota))
+	case *Kind[*api.Lease]:
+		pipelineTyped(t, k, obj.(*api.Lease))
+	case *Kind[*api.Namespace]:
+		pipelineTyped(t, k, obj.(*api.Namespace))
 	default:
 		t.Fatalf("unhandled kind %T", d)
 	}
@@ -106,10 +109,13 @@ func pipelineTyped[T store.Object](t *testing.T, k *Kind[T], obj T) {
 	for _, label := range k.FieldLabels() {
 		k.FieldValue(obj, label)
 	}
+	s := k.Strategy()
 	u := store.Clone(obj)
-	k.PrepareForUpdate(u, obj)
-	_ = k.PrepareForStatusUpdate(obj, u)
-	k.PrepareForCreate(u)
+	s.(rest.UpdatePreparer[T]).PrepareForUpdate(u, obj)
+	if sp, ok := s.(rest.StatusPreparer[T]); ok {
+		_ = sp.PrepareForStatusUpdate(obj, u)
+	}
+	s.(rest.CreatePreparer[T]).PrepareForCreate(u)
 	if _, err := json.Marshal(obj); err != nil {
 		t.Fatalf("encode: %v", err)
 	}

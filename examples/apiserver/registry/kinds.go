@@ -1,9 +1,10 @@
-package api
+package registry
 
 import (
 	"sort"
 	"strings"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 )
@@ -11,119 +12,119 @@ import (
 // The registry: one Kind per served resource.
 var (
 	// NamespaceKind: namespaces (v1, cluster-scoped; short name ns).
-	NamespaceKind = &Kind[*Namespace]{
-		resource: Resource{Name: "namespaces", APIVersion: "v1", Kind: "Namespace"},
+	NamespaceKind = &Kind[*api.Namespace]{
+		resource: api.NamespaceResource,
 		singular: "namespace", shortNames: []string{"ns"}, subresources: []string{"status"},
-		newObj: func() *Namespace { return &Namespace{} }, fields: namespaceFields(),
+		newObj: func() *api.Namespace { return &api.Namespace{} }, fields: namespaceFields(),
 		defaulter: defaultNamespace, validator: validateNamespace,
-		createStatus: func(n *Namespace) { n.Status.Phase = NamespaceActive },
-		table:        namespaceTable, schema: patch.SchemaFor[Namespace](),
+		createStatus: func(n *api.Namespace) { n.Status.Phase = api.NamespaceActive },
+		table:        namespaceTable, schema: patch.SchemaFor[api.Namespace](),
 	}
 	// NodeKind: nodes (v1, cluster-scoped; short name no).
-	NodeKind = &Kind[*Node]{
-		resource: Resource{Name: "nodes", APIVersion: "v1", Kind: "Node"},
+	NodeKind = &Kind[*api.Node]{
+		resource: api.NodeResource,
 		singular: "node", shortNames: []string{"no"}, subresources: []string{"status"},
-		newObj: func() *Node { return &Node{} }, fields: nodeFields(),
-		validator: validateNode, table: nodeTable, schema: patch.SchemaFor[Node](),
+		newObj: func() *api.Node { return &api.Node{} }, fields: nodeFields(),
+		validator: validateNode, table: nodeTable, schema: patch.SchemaFor[api.Node](),
 		keepStatusOnCreate: true,
 	}
 	// PodKind: pods (v1; short name po; status and binding subresources).
-	PodKind = &Kind[*Pod]{
-		resource: Resource{Name: "pods", APIVersion: "v1", Kind: "Pod", Namespaced: true},
+	PodKind = &Kind[*api.Pod]{
+		resource: api.PodResource,
 		singular: "pod", shortNames: []string{"po"}, subresources: []string{"binding", "status"},
 		categories: []string{"all"},
-		newObj:     func() *Pod { return &Pod{} }, fields: podFields(),
+		newObj:     func() *api.Pod { return &api.Pod{} }, fields: podFields(),
 		defaulter: defaultPod, validator: validatePod, updateCheck: validatePodUpdate,
-		createStatus: func(p *Pod) { p.Status.Phase = PodPending },
-		table:        podTable, schema: patch.SchemaFor[Pod](),
+		createStatus: func(p *api.Pod) { p.Status.Phase = api.PodPending },
+		table:        podTable, schema: patch.SchemaFor[api.Pod](),
 	}
 	// ServiceKind: services (v1; short name svc).
-	ServiceKind = &Kind[*Service]{
-		resource: Resource{Name: "services", APIVersion: "v1", Kind: "Service", Namespaced: true},
+	ServiceKind = &Kind[*api.Service]{
+		resource: api.ServiceResource,
 		singular: "service", shortNames: []string{"svc"}, subresources: []string{"status"},
 		categories: []string{"all"},
-		newObj:     func() *Service { return &Service{} }, fields: serviceFields(),
+		newObj:     func() *api.Service { return &api.Service{} }, fields: serviceFields(),
 		defaulter: defaultService, validator: validateService, updateCheck: validateServiceUpdate,
-		table: serviceTable, schema: patch.SchemaFor[Service](),
+		table: serviceTable, schema: patch.SchemaFor[api.Service](),
 	}
 	// EndpointsKind: endpoints (v1; short name ep).
-	EndpointsKind = &Kind[*Endpoints]{
-		resource: Resource{Name: "endpoints", APIVersion: "v1", Kind: "Endpoints", Namespaced: true},
+	EndpointsKind = &Kind[*api.Endpoints]{
+		resource: api.EndpointsResource,
 		singular: "endpoints", shortNames: []string{"ep"},
-		newObj: func() *Endpoints { return &Endpoints{} }, fields: metaFields[*Endpoints](true),
+		newObj: func() *api.Endpoints { return &api.Endpoints{} }, fields: store.MetadataFields[*api.Endpoints](true),
 		defaulter: defaultEndpoints, validator: validateEndpoints,
-		table: endpointsTable, schema: patch.SchemaFor[Endpoints](),
+		table: endpointsTable, schema: patch.SchemaFor[api.Endpoints](),
 	}
 	// EventKind: events (v1; short name ev).
-	EventKind = &Kind[*Event]{
-		resource: Resource{Name: "events", APIVersion: "v1", Kind: "Event", Namespaced: true},
+	EventKind = &Kind[*api.Event]{
+		resource: api.EventResource,
 		singular: "event", shortNames: []string{"ev"},
-		newObj: func() *Event { return &Event{} }, fields: eventFields(),
+		newObj: func() *api.Event { return &api.Event{} }, fields: eventFields(),
 		defaulter: defaultEvent, validator: validateEvent,
-		table: eventTable, schema: patch.SchemaFor[Event](),
+		table: eventTable, schema: patch.SchemaFor[api.Event](),
 	}
 	// ResourceQuotaKind: resourcequotas (v1; short name quota).
-	ResourceQuotaKind = &Kind[*ResourceQuota]{
-		resource: Resource{Name: "resourcequotas", APIVersion: "v1", Kind: "ResourceQuota", Namespaced: true},
+	ResourceQuotaKind = &Kind[*api.ResourceQuota]{
+		resource: api.ResourceQuotaResource,
 		singular: "resourcequota", shortNames: []string{"quota"}, subresources: []string{"status"},
-		newObj: func() *ResourceQuota { return &ResourceQuota{} }, fields: metaFields[*ResourceQuota](true),
-		validator: validateResourceQuota, table: resourceQuotaTable, schema: patch.SchemaFor[ResourceQuota](),
+		newObj: func() *api.ResourceQuota { return &api.ResourceQuota{} }, fields: store.MetadataFields[*api.ResourceQuota](true),
+		validator: validateResourceQuota, table: resourceQuotaTable, schema: patch.SchemaFor[api.ResourceQuota](),
 	}
 	// LeaseKind: leases (coordination.k8s.io/v1).
-	LeaseKind = &Kind[*Lease]{
-		resource: Resource{Name: "leases", APIVersion: "coordination.k8s.io/v1", Kind: "Lease", Namespaced: true},
+	LeaseKind = &Kind[*api.Lease]{
+		resource: api.LeaseResource,
 		singular: "lease",
-		newObj:   func() *Lease { return &Lease{} }, fields: metaFields[*Lease](true),
-		validator: validateLease, table: leaseTable, schema: patch.SchemaFor[Lease](),
+		newObj:   func() *api.Lease { return &api.Lease{} }, fields: store.MetadataFields[*api.Lease](true),
+		validator: validateLease, table: leaseTable, schema: patch.SchemaFor[api.Lease](),
 	}
 	// ReplicaSetKind: replicasets (apps/v1; short name rs; status, scale).
-	ReplicaSetKind = &Kind[*ReplicaSet]{
-		resource: Resource{Name: "replicasets", APIVersion: "apps/v1", Kind: "ReplicaSet", Namespaced: true},
+	ReplicaSetKind = &Kind[*api.ReplicaSet]{
+		resource: api.ReplicaSetResource,
 		singular: "replicaset", shortNames: []string{"rs"}, subresources: []string{"scale", "status"},
 		categories: []string{"all"},
-		newObj:     func() *ReplicaSet { return &ReplicaSet{} }, fields: replicaSetFields(),
+		newObj:     func() *api.ReplicaSet { return &api.ReplicaSet{} }, fields: replicaSetFields(),
 		defaulter: defaultReplicaSet, validator: validateReplicaSet, updateCheck: validateReplicaSetUpdate,
-		table: replicaSetTable, schema: patch.SchemaFor[ReplicaSet](),
-		scale: func(r *ReplicaSet) *Scale {
+		table: replicaSetTable, schema: patch.SchemaFor[api.ReplicaSet](),
+		scale: func(r *api.ReplicaSet) *api.Scale {
 			return newScale(&r.ObjectMeta, r.Spec.Replicas, r.Status.Replicas, r.Spec.Selector)
 		},
-		setReplicas: func(r *ReplicaSet, n int32) { r.Spec.Replicas = &n },
+		setReplicas: func(r *api.ReplicaSet, n int32) { r.Spec.Replicas = &n },
 	}
 	// DeploymentKind: deployments (apps/v1; short name deploy; status, scale).
-	DeploymentKind = &Kind[*Deployment]{
-		resource: Resource{Name: "deployments", APIVersion: "apps/v1", Kind: "Deployment", Namespaced: true},
+	DeploymentKind = &Kind[*api.Deployment]{
+		resource: api.DeploymentResource,
 		singular: "deployment", shortNames: []string{"deploy"}, subresources: []string{"scale", "status"},
 		categories: []string{"all"},
-		newObj:     func() *Deployment { return &Deployment{} }, fields: metaFields[*Deployment](true),
+		newObj:     func() *api.Deployment { return &api.Deployment{} }, fields: store.MetadataFields[*api.Deployment](true),
 		defaulter: defaultDeployment, validator: validateDeployment, updateCheck: validateDeploymentUpdate,
-		table: deploymentTable, schema: patch.SchemaFor[Deployment](),
-		scale: func(d *Deployment) *Scale {
+		table: deploymentTable, schema: patch.SchemaFor[api.Deployment](),
+		scale: func(d *api.Deployment) *api.Scale {
 			return newScale(&d.ObjectMeta, d.Spec.Replicas, d.Status.Replicas, d.Spec.Selector)
 		},
-		setReplicas: func(d *Deployment, n int32) { d.Spec.Replicas = &n },
+		setReplicas: func(d *api.Deployment, n int32) { d.Spec.Replicas = &n },
 	}
 	// StatefulSetKind: statefulsets (apps/v1; short name sts; status, scale).
-	StatefulSetKind = &Kind[*StatefulSet]{
-		resource: Resource{Name: "statefulsets", APIVersion: "apps/v1", Kind: "StatefulSet", Namespaced: true},
+	StatefulSetKind = &Kind[*api.StatefulSet]{
+		resource: api.StatefulSetResource,
 		singular: "statefulset", shortNames: []string{"sts"}, subresources: []string{"scale", "status"},
 		categories: []string{"all"},
-		newObj:     func() *StatefulSet { return &StatefulSet{} }, fields: metaFields[*StatefulSet](true),
+		newObj:     func() *api.StatefulSet { return &api.StatefulSet{} }, fields: store.MetadataFields[*api.StatefulSet](true),
 		defaulter: defaultStatefulSet, validator: validateStatefulSet, updateCheck: validateStatefulSetUpdate,
-		table: statefulSetTable, schema: patch.SchemaFor[StatefulSet](),
-		scale: func(s *StatefulSet) *Scale {
+		table: statefulSetTable, schema: patch.SchemaFor[api.StatefulSet](),
+		scale: func(s *api.StatefulSet) *api.Scale {
 			return newScale(&s.ObjectMeta, s.Spec.Replicas, s.Status.Replicas, s.Spec.Selector)
 		},
-		setReplicas: func(s *StatefulSet, n int32) { s.Spec.Replicas = &n },
+		setReplicas: func(s *api.StatefulSet, n int32) { s.Spec.Replicas = &n },
 	}
 	// DaemonSetKind: daemonsets (apps/v1; short name ds; status). Like
 	// Kubernetes, daemon sets have no scale subresource.
-	DaemonSetKind = &Kind[*DaemonSet]{
-		resource: Resource{Name: "daemonsets", APIVersion: "apps/v1", Kind: "DaemonSet", Namespaced: true},
+	DaemonSetKind = &Kind[*api.DaemonSet]{
+		resource: api.DaemonSetResource,
 		singular: "daemonset", shortNames: []string{"ds"}, subresources: []string{"status"},
 		categories: []string{"all"},
-		newObj:     func() *DaemonSet { return &DaemonSet{} }, fields: metaFields[*DaemonSet](true),
+		newObj:     func() *api.DaemonSet { return &api.DaemonSet{} }, fields: store.MetadataFields[*api.DaemonSet](true),
 		defaulter: defaultDaemonSet, validator: validateDaemonSet, updateCheck: validateDaemonSetUpdate,
-		table: daemonSetTable, schema: patch.SchemaFor[DaemonSet](),
+		table: daemonSetTable, schema: patch.SchemaFor[api.DaemonSet](),
 	}
 )
 
@@ -179,8 +180,8 @@ func LookupResource(apiVersion, plural string) (Descriptor, bool) {
 }
 
 // newScale builds a Scale from a workload's metadata, replicas and selector.
-func newScale(meta *store.ObjectMeta, spec *int32, status int32, sel *LabelSelector) *Scale {
-	s := &Scale{}
+func newScale(meta *store.ObjectMeta, spec *int32, status int32, sel *api.LabelSelector) *api.Scale {
+	s := &api.Scale{}
 	s.APIVersion, s.Kind = "autoscaling/v1", "Scale"
 	s.Name, s.Namespace, s.UID, s.ResourceVersion = meta.Name, meta.Namespace, meta.UID, meta.ResourceVersion
 	s.CreationTimestamp = meta.CreationTimestamp

@@ -1,4 +1,4 @@
-package api
+package registry
 
 import (
 	"strings"
@@ -6,19 +6,16 @@ import (
 	"github.com/setpoint-dev/setpoint/store"
 )
 
-// Resource is store.Resource: plural name, apiVersion, kind and scope.
-type Resource = store.Resource
-
 // GroupVersion splits r's apiVersion into the API group ("" for the core
 // group) and the version.
-func GroupVersion(r Resource) (group, version string) {
+func GroupVersion(r store.Resource) (group, version string) {
 	if g, v, ok := strings.Cut(r.APIVersion, "/"); ok {
 		return g, v
 	}
 	return "", r.APIVersion
 }
 
-func groupOf(r Resource) string {
+func groupOf(r store.Resource) string {
 	g, _ := GroupVersion(r)
 	return g
 }

@@ -1,32 +1,22 @@
-package api
+package registry
 
 import (
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
 )
 
 // ErrQuotaExceeded is wrapped by CheckQuota's error.
 var ErrQuotaExceeded = errors.New("exceeded quota")
 
-// Add returns a new list with the sums of l and o, name by name.
-func (l ResourceList) Add(o ResourceList) ResourceList {
-	out := make(ResourceList, len(l)+len(o))
-	for n, q := range l {
-		out[n] = q
-	}
-	for n, q := range o {
-		out[n] = out[n].Add(q)
-	}
-	return out
-}
-
 // effective sums one resource over the app containers and takes the
 // larger of that and any single init container's value (init containers
 // run one at a time, before the app containers), as Kubernetes does.
-func effective(s *PodSpec, pick func(ResourceRequirements) ResourceList, name string) (Quantity, bool) {
-	var sum Quantity
+func effective(s *api.PodSpec, pick func(api.ResourceRequirements) api.ResourceList, name string) (api.Quantity, bool) {
+	var sum api.Quantity
 	set := false
 	for _, c := range s.Containers {
 		if q, ok := pick(c.Resources)[name]; ok {
@@ -48,13 +38,13 @@ func effective(s *PodSpec, pick func(ResourceRequirements) ResourceList, name st
 // and "requests.cpu", "requests.memory" (also as "cpu" and "memory"),
 // "limits.cpu" and "limits.memory" where the containers set them. Pods
 // that have finished (Succeeded or Failed) count nothing.
-func PodUsage(p *Pod) ResourceList {
-	if p.Status.Phase == PodSucceeded || p.Status.Phase == PodFailed {
-		return ResourceList{}
+func PodUsage(p *api.Pod) api.ResourceList {
+	if p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
+		return api.ResourceList{}
 	}
-	u := ResourceList{"pods": NewQuantity(1, DecimalSI)}
-	req := func(r ResourceRequirements) ResourceList { return r.Requests }
-	lim := func(r ResourceRequirements) ResourceList { return r.Limits }
+	u := api.ResourceList{"pods": api.NewQuantity(1, api.DecimalSI)}
+	req := func(r api.ResourceRequirements) api.ResourceList { return r.Requests }
+	lim := func(r api.ResourceRequirements) api.ResourceList { return r.Limits }
 	for _, res := range []string{"cpu", "memory"} {
 		if q, ok := effective(&p.Spec, req, res); ok {
 			u["requests."+res] = q
@@ -73,7 +63,7 @@ func PodUsage(p *Pod) ResourceList {
 // under a requests.cpu quota). The error wraps ErrQuotaExceeded and reads
 // like Kubernetes': "exceeded quota: compute, requested: pods=1, used:
 // pods=10, limited: pods=10".
-func CheckQuota(name string, hard, used, add ResourceList) error {
+func CheckQuota(name string, hard, used, add api.ResourceList) error {
 	names := make([]string, 0, len(hard))
 	for n := range hard {
 		names = append(names, n)
@@ -100,7 +90,7 @@ func CheckQuota(name string, hard, used, add ResourceList) error {
 	if len(over) == 0 {
 		return nil
 	}
-	list := func(l ResourceList) string {
+	list := func(l api.ResourceList) string {
 		parts := make([]string, len(over))
 		for i, n := range over {
 			q := l[n]

@@ -1,16 +1,17 @@
-package api
+package registry
 
 import (
 	"fmt"
 	"reflect"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
 // validateWorkload checks what replica sets, deployments, stateful sets and
 // daemon sets share: a non-empty selector that matches the template's
 // labels, a valid template with restartPolicy Always, and replicas >= 0.
-func validateWorkload(e *errs, replicas *int32, sel *LabelSelector, tmpl *PodTemplateSpec) {
+func validateWorkload(e *errs, replicas *int32, sel *api.LabelSelector, tmpl *api.PodTemplateSpec) {
 	if replicas != nil {
 		validateNonNegative(e, "spec.replicas", int64(*replicas))
 	}
@@ -34,26 +35,26 @@ func validateWorkload(e *errs, replicas *int32, sel *LabelSelector, tmpl *PodTem
 	}
 }
 
-func validateSelectorUnchanged(e *errs, old, new *LabelSelector) {
+func validateSelectorUnchanged(e *errs, old, new *api.LabelSelector) {
 	if !reflect.DeepEqual(old, new) {
 		e.add("spec.selector", "", "Invalid value: field is immutable")
 	}
 }
 
-func validateReplicaSet(r *ReplicaSet) store.FieldErrors {
+func validateReplicaSet(r *api.ReplicaSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, r.Spec.Replicas, r.Spec.Selector, &r.Spec.Template)
 	validateNonNegative(&e, "spec.minReadySeconds", int64(r.Spec.MinReadySeconds))
 	return e.list
 }
 
-func validateReplicaSetUpdate(old, new *ReplicaSet) store.FieldErrors {
+func validateReplicaSetUpdate(old, new *api.ReplicaSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	return e.list
 }
 
-func validateDeployment(d *Deployment) store.FieldErrors {
+func validateDeployment(d *api.Deployment) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, d.Spec.Replicas, d.Spec.Selector, &d.Spec.Template)
 	validateNonNegative(&e, "spec.minReadySeconds", int64(d.Spec.MinReadySeconds))
@@ -65,11 +66,11 @@ func validateDeployment(d *Deployment) store.FieldErrors {
 	}
 	st := d.Spec.Strategy
 	switch st.Type {
-	case RecreateStrategy:
+	case api.RecreateStrategy:
 		if st.RollingUpdate != nil {
 			e.add("spec.strategy.rollingUpdate", "", "Forbidden: may not be specified when strategy `type` is 'Recreate'")
 		}
-	case RollingUpdateStrategy:
+	case api.RollingUpdateStrategy:
 		if ru := st.RollingUpdate; ru != nil {
 			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
@@ -80,18 +81,18 @@ func validateDeployment(d *Deployment) store.FieldErrors {
 	case "":
 		e.required("spec.strategy.type", "a strategy type")
 	default:
-		e.notSupported("spec.strategy.type", st.Type, RecreateStrategy, RollingUpdateStrategy)
+		e.notSupported("spec.strategy.type", st.Type, api.RecreateStrategy, api.RollingUpdateStrategy)
 	}
 	return e.list
 }
 
-func validateDeploymentUpdate(old, new *Deployment) store.FieldErrors {
+func validateDeploymentUpdate(old, new *api.Deployment) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	return e.list
 }
 
-func validateStatefulSet(s *StatefulSet) store.FieldErrors {
+func validateStatefulSet(s *api.StatefulSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, s.Spec.Replicas, s.Spec.Selector, &s.Spec.Template)
 	switch s.Spec.PodManagementPolicy {
@@ -103,21 +104,21 @@ func validateStatefulSet(s *StatefulSet) store.FieldErrors {
 	}
 	us := s.Spec.UpdateStrategy
 	switch us.Type {
-	case RollingUpdateStrategy:
+	case api.RollingUpdateStrategy:
 		if ru := us.RollingUpdate; ru != nil {
 			if ru.Partition != nil {
 				validateNonNegative(&e, "spec.updateStrategy.rollingUpdate.partition", int64(*ru.Partition))
 			}
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 		}
-	case OnDeleteStrategy:
+	case api.OnDeleteStrategy:
 		if us.RollingUpdate != nil {
 			e.add("spec.updateStrategy.rollingUpdate", "", "Forbidden: only allowed for updateStrategy 'RollingUpdate'")
 		}
 	case "":
 		e.required("spec.updateStrategy.type", "an update strategy type")
 	default:
-		e.notSupported("spec.updateStrategy.type", us.Type, OnDeleteStrategy, RollingUpdateStrategy)
+		e.notSupported("spec.updateStrategy.type", us.Type, api.OnDeleteStrategy, api.RollingUpdateStrategy)
 	}
 	if s.Spec.ServiceName != "" {
 		if why := dns1035(s.Spec.ServiceName); why != "" {
@@ -127,7 +128,7 @@ func validateStatefulSet(s *StatefulSet) store.FieldErrors {
 	return e.list
 }
 
-func validateStatefulSetUpdate(old, new *StatefulSet) store.FieldErrors {
+func validateStatefulSetUpdate(old, new *api.StatefulSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	if old.Spec.ServiceName != new.Spec.ServiceName {
@@ -139,12 +140,12 @@ func validateStatefulSetUpdate(old, new *StatefulSet) store.FieldErrors {
 	return e.list
 }
 
-func validateDaemonSet(d *DaemonSet) store.FieldErrors {
+func validateDaemonSet(d *api.DaemonSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, nil, d.Spec.Selector, &d.Spec.Template)
 	us := d.Spec.UpdateStrategy
 	switch us.Type {
-	case RollingUpdateStrategy:
+	case api.RollingUpdateStrategy:
 		if ru := us.RollingUpdate; ru != nil {
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
@@ -152,16 +153,16 @@ func validateDaemonSet(d *DaemonSet) store.FieldErrors {
 				e.add("spec.updateStrategy.rollingUpdate.maxUnavailable", "0", "Invalid value: may not be 0 when `maxSurge` is 0")
 			}
 		}
-	case OnDeleteStrategy:
+	case api.OnDeleteStrategy:
 	case "":
 		e.required("spec.updateStrategy.type", "an update strategy type")
 	default:
-		e.notSupported("spec.updateStrategy.type", us.Type, OnDeleteStrategy, RollingUpdateStrategy)
+		e.notSupported("spec.updateStrategy.type", us.Type, api.OnDeleteStrategy, api.RollingUpdateStrategy)
 	}
 	return e.list
 }
 
-func validateDaemonSetUpdate(old, new *DaemonSet) store.FieldErrors {
+func validateDaemonSetUpdate(old, new *api.DaemonSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	return e.list

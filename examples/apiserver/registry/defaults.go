@@ -1,17 +1,21 @@
-package api
+package registry
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+)
 
 func ptr[T any](v T) *T { return &v }
 
-func defaultNamespace(n *Namespace) {
+func defaultNamespace(n *api.Namespace) {
 	if n.Status.Phase == "" {
-		n.Status.Phase = NamespaceActive
+		n.Status.Phase = api.NamespaceActive
 	}
 }
 
 // defaultPodSpec fills a pod spec's defaults (also used for templates).
-func defaultPodSpec(s *PodSpec) {
+func defaultPodSpec(s *api.PodSpec) {
 	if s.RestartPolicy == "" {
 		s.RestartPolicy = "Always"
 	}
@@ -42,7 +46,7 @@ func defaultPodSpec(s *PodSpec) {
 	}
 }
 
-func defaultContainer(c *Container) {
+func defaultContainer(c *api.Container) {
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = defaultPullPolicy(c.Image)
 	}
@@ -75,7 +79,7 @@ func defaultPullPolicy(image string) string {
 	return "IfNotPresent"
 }
 
-func defaultProbe(p *Probe) {
+func defaultProbe(p *api.Probe) {
 	if p == nil {
 		return
 	}
@@ -101,16 +105,16 @@ func defaultProbe(p *Probe) {
 	}
 }
 
-func defaultPod(p *Pod) {
+func defaultPod(p *api.Pod) {
 	defaultPodSpec(&p.Spec)
 	if p.Status.Phase == "" {
-		p.Status.Phase = PodPending
+		p.Status.Phase = api.PodPending
 	}
 }
 
-func defaultService(s *Service) {
+func defaultService(s *api.Service) {
 	if s.Spec.Type == "" {
-		s.Spec.Type = ServiceClusterIP
+		s.Spec.Type = api.ServiceClusterIP
 	}
 	if s.Spec.SessionAffinity == "" {
 		s.Spec.SessionAffinity = "None"
@@ -120,8 +124,8 @@ func defaultService(s *Service) {
 		if p.Protocol == "" {
 			p.Protocol = "TCP"
 		}
-		if p.TargetPort == (IntOrString{}) {
-			p.TargetPort = FromInt(p.Port)
+		if p.TargetPort == (api.IntOrString{}) {
+			p.TargetPort = api.FromInt(p.Port)
 		}
 	}
 	if s.Spec.ClusterIP != "" && len(s.Spec.ClusterIPs) == 0 {
@@ -129,7 +133,7 @@ func defaultService(s *Service) {
 	}
 }
 
-func defaultEndpoints(e *Endpoints) {
+func defaultEndpoints(e *api.Endpoints) {
 	for i := range e.Subsets {
 		for j := range e.Subsets[i].Ports {
 			if e.Subsets[i].Ports[j].Protocol == "" {
@@ -139,9 +143,9 @@ func defaultEndpoints(e *Endpoints) {
 	}
 }
 
-func defaultEvent(e *Event) {
+func defaultEvent(e *api.Event) {
 	if e.Type == "" {
-		e.Type = EventNormal
+		e.Type = api.EventNormal
 	}
 	if e.Count == 0 {
 		e.Count = 1
@@ -163,12 +167,12 @@ func defaultRevisionHistory(r **int32) {
 	}
 }
 
-func defaultReplicaSet(r *ReplicaSet) {
+func defaultReplicaSet(r *api.ReplicaSet) {
 	defaultReplicas(&r.Spec.Replicas)
 	defaultPodSpec(&r.Spec.Template.Spec)
 }
 
-func defaultDeployment(d *Deployment) {
+func defaultDeployment(d *api.Deployment) {
 	defaultReplicas(&d.Spec.Replicas)
 	defaultRevisionHistory(&d.Spec.RevisionHistoryLimit)
 	if d.Spec.ProgressDeadlineSeconds == nil {
@@ -176,23 +180,23 @@ func defaultDeployment(d *Deployment) {
 	}
 	st := &d.Spec.Strategy
 	if st.Type == "" {
-		st.Type = RollingUpdateStrategy
+		st.Type = api.RollingUpdateStrategy
 	}
-	if st.Type == RollingUpdateStrategy {
+	if st.Type == api.RollingUpdateStrategy {
 		if st.RollingUpdate == nil {
-			st.RollingUpdate = &RollingUpdateDeployment{}
+			st.RollingUpdate = &api.RollingUpdateDeployment{}
 		}
 		if st.RollingUpdate.MaxUnavailable == nil {
-			st.RollingUpdate.MaxUnavailable = ptr(FromString("25%"))
+			st.RollingUpdate.MaxUnavailable = ptr(api.FromString("25%"))
 		}
 		if st.RollingUpdate.MaxSurge == nil {
-			st.RollingUpdate.MaxSurge = ptr(FromString("25%"))
+			st.RollingUpdate.MaxSurge = ptr(api.FromString("25%"))
 		}
 	}
 	defaultPodSpec(&d.Spec.Template.Spec)
 }
 
-func defaultStatefulSet(s *StatefulSet) {
+func defaultStatefulSet(s *api.StatefulSet) {
 	defaultReplicas(&s.Spec.Replicas)
 	defaultRevisionHistory(&s.Spec.RevisionHistoryLimit)
 	if s.Spec.PodManagementPolicy == "" {
@@ -200,11 +204,11 @@ func defaultStatefulSet(s *StatefulSet) {
 	}
 	us := &s.Spec.UpdateStrategy
 	if us.Type == "" {
-		us.Type = RollingUpdateStrategy
+		us.Type = api.RollingUpdateStrategy
 	}
-	if us.Type == RollingUpdateStrategy {
+	if us.Type == api.RollingUpdateStrategy {
 		if us.RollingUpdate == nil {
-			us.RollingUpdate = &RollingUpdateStatefulSetStrategy{}
+			us.RollingUpdate = &api.RollingUpdateStatefulSetStrategy{}
 		}
 		if us.RollingUpdate.Partition == nil {
 			us.RollingUpdate.Partition = ptr(int32(0))
@@ -213,21 +217,21 @@ func defaultStatefulSet(s *StatefulSet) {
 	defaultPodSpec(&s.Spec.Template.Spec)
 }
 
-func defaultDaemonSet(d *DaemonSet) {
+func defaultDaemonSet(d *api.DaemonSet) {
 	defaultRevisionHistory(&d.Spec.RevisionHistoryLimit)
 	us := &d.Spec.UpdateStrategy
 	if us.Type == "" {
-		us.Type = RollingUpdateStrategy
+		us.Type = api.RollingUpdateStrategy
 	}
-	if us.Type == RollingUpdateStrategy {
+	if us.Type == api.RollingUpdateStrategy {
 		if us.RollingUpdate == nil {
-			us.RollingUpdate = &RollingUpdateDaemonSet{}
+			us.RollingUpdate = &api.RollingUpdateDaemonSet{}
 		}
 		if us.RollingUpdate.MaxUnavailable == nil {
-			us.RollingUpdate.MaxUnavailable = ptr(FromInt(1))
+			us.RollingUpdate.MaxUnavailable = ptr(api.FromInt(1))
 		}
 		if us.RollingUpdate.MaxSurge == nil {
-			us.RollingUpdate.MaxSurge = ptr(FromInt(0))
+			us.RollingUpdate.MaxSurge = ptr(api.FromInt(0))
 		}
 	}
 	defaultPodSpec(&d.Spec.Template.Spec)

@@ -1,9 +1,11 @@
-package api
+package registry
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
 )
 
 func TestDiscovery(t *testing.T) {
@@ -11,7 +13,7 @@ func TestDiscovery(t *testing.T) {
 	if !ok {
 		t.Fatal("no v1")
 	}
-	byName := map[string]APIResource{}
+	byName := map[string]api.APIResource{}
 	for _, r := range core.Resources {
 		byName[r.Name] = r
 	}
@@ -30,7 +32,7 @@ func TestDiscovery(t *testing.T) {
 		t.Fatal("nodes are cluster-scoped")
 	}
 	apps, _ := Resources("apps/v1")
-	var scale *APIResource
+	var scale *api.APIResource
 	for i := range apps.Resources {
 		if apps.Resources[i].Name == "deployments/scale" {
 			scale = &apps.Resources[i]
