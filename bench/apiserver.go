@@ -20,8 +20,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
-	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -111,11 +111,11 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := server.Start(ctx, server.Config{DataDir: dir, Backend: backend, Listen: "127.0.0.1:0", MaxInflight: 1000})
+	srv, stopSrv, err := startAPIServer(ctx, apiserver.Config{DataDir: dir, Backend: backend, Listen: "127.0.0.1:0", MaxInflight: 1000})
 	if err != nil {
 		return 0, 0, err
 	}
-	defer srv.Close()
+	defer stopSrv()
 	tc, err := srv.ClientTLS(srv.PKI().AdminCert, srv.PKI().AdminKey)
 	if err != nil {
 		return 0, 0, err
@@ -150,6 +150,31 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 		ours, anchor = max(ours, o), max(anchor, a)
 	}
 	return ours, anchor, nil
+}
+
+// startAPIServer runs an apiserver in-process until stop is called, and
+// returns once it serves.
+func startAPIServer(ctx context.Context, cfg apiserver.Config) (srv *apiserver.Server, stop func() error, err error) {
+	srv, err = apiserver.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	stop = func() error {
+		cancel()
+		return <-done
+	}
+	select {
+	case <-srv.Ready():
+		return srv, stop, nil
+	case err := <-done:
+		cancel()
+		return nil, nil, err
+	case <-ctx.Done():
+		return nil, nil, errors.Join(ctx.Err(), stop())
+	}
 }
 
 // procMem returns a process's VmRSS and VmHWM (peak RSS) in bytes.
@@ -196,7 +221,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "apiserver")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/setpoint-dev/setpoint/examples/apiserver").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/setpoint-dev/setpoint/examples/cmd/apiserver").CombinedOutput(); err != nil {
 		return 0, 0, 0, fmt.Errorf("building the apiserver: %v\n%s", err, out)
 	}
 	addr, err := freeAddr()
@@ -226,7 +251,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	pki, err := server.LoadOrCreatePKI(filepath.Join(data, "pki"))
+	pki, err := apiserver.LoadOrCreatePKI(filepath.Join(data, "pki"))
 	if err != nil {
 		return 0, 0, 0, err
 	}

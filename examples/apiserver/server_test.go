@@ -1,4 +1,4 @@
-package server
+package apiserver
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
@@ -24,6 +24,44 @@ type testServer struct {
 	*Server
 	dir        string
 	kubeconfig string
+	// stop ends Run and returns its error (once; later calls return the
+	// same error).
+	stop func() error
+}
+
+// runServer creates and runs a server, and waits until it is ready; the
+// test's cleanup stops it and fails the test if Run failed.
+func runServer(t *testing.T, cfg Config) (*Server, func() error) {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatalf("creating the apiserver: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			runErr = <-done
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("apiserver Run: %v", err)
+		}
+	})
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		runErr = err
+		once.Do(cancel)
+		t.Fatalf("apiserver Run ended before it was ready: %v", err)
+	}
+	return s, stop
 }
 
 func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
@@ -33,18 +71,8 @@ func startServer(t *testing.T, mutate ...func(*Config)) *testServer {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatalf("starting the apiserver: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("closing the apiserver: %v", err)
-		}
-	})
-	return &testServer{Server: s, dir: dir, kubeconfig: cfg.KubeconfigOut}
+	s, stop := runServer(t, cfg)
+	return &testServer{Server: s, dir: dir, kubeconfig: cfg.KubeconfigOut, stop: stop}
 }
 
 // httpClient returns a client trusting the server, presenting the admin
@@ -254,16 +282,24 @@ func TestAdmissionAndLimits(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	s := startServer(t, func(c *Config) { c.RateLimit, c.RateBurst = 0.001, 3 })
 	admin := s.httpClient(t, true)
+	rev := s.revision(t)
 	var codes []int
-	for range 5 {
-		code, body := s.raw(t, admin, "GET", "/api/v1/namespaces/default/pods", "", "")
+	for i := range 5 {
+		method, body := "GET", ""
+		if i >= 3 {
+			method, body = "POST", podBody
+		}
+		code, resp := s.raw(t, admin, method, "/api/v1/namespaces/default/pods", "", body)
 		codes = append(codes, code)
-		if code == 429 && !strings.Contains(body, "TooManyRequests") {
-			t.Fatalf("429 without a TooManyRequests Status: %s", body)
+		if code == 429 && !strings.Contains(resp, "TooManyRequests") {
+			t.Fatalf("429 without a TooManyRequests Status: %s", resp)
 		}
 	}
 	if codes[0] != 200 || codes[2] != 200 || codes[3] != 429 || codes[4] != 429 {
 		t.Fatalf("codes %v: want 3 allowed (burst) then 429", codes)
+	}
+	if got := s.revision(t); got != rev {
+		t.Fatalf("rate-limited creates wrote: revision %d -> %d", rev, got)
 	}
 }
 
@@ -281,9 +317,7 @@ func TestShutdownEndsWatches(t *testing.T) {
 	if ev := <-w.Events(); ev.Type != watch.Added || ev.Object.Name != "a" {
 		t.Fatalf("event: %+v", ev)
 	}
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if err := s.Shutdown(sctx); err != nil {
+	if err := s.stop(); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
 	for range w.Events() {
@@ -318,13 +352,13 @@ func TestConfigValidate(t *testing.T) {
 		{Config{DataDir: "x", Listen: "127.0.0.1:99999"}, "bad port"},
 		{Config{DataDir: "x", RateLimit: -1}, "must not be negative"},
 	} {
-		if _, err := Start(context.Background(), tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Start(%+v) = %v, want an error mentioning %q", tc.cfg, err, tc.want)
+		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want an error mentioning %q", tc.cfg, err, tc.want)
 		}
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "rules.json"), []byte(`[{"user":"a"}]`), 0o600)
-	if _, err := Start(context.Background(), Config{DataDir: dir, AuthzFile: filepath.Join(dir, "rules.json")}); err == nil || !strings.Contains(err.Error(), "verbs") {
+	if _, err := New(Config{DataDir: dir, AuthzFile: filepath.Join(dir, "rules.json")}); err == nil || !strings.Contains(err.Error(), "verbs") {
 		t.Errorf("bad rules file: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
-package server
+package apiserver
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,21 +9,29 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
+	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
-// bind serves POST pods/<name>/binding: it sets the pod's spec.nodeName to
-// the Binding's target, once. A pod already bound (to any node) gives 409;
-// a bad Binding 400 or 422; nothing is written then.
-func (s *Server) bind(ctx context.Context, w http.ResponseWriter, r *http.Request, info rest.RequestInfo) error {
+// bindingHandler serves POST pods/<name>/binding: it sets the pod's
+// spec.nodeName to the Binding's target, once. A pod already bound (to any
+// node) gives 409; a bad Binding 400 or 422; nothing is written then.
+type bindingHandler struct {
+	pods *store.Store[*api.Pod]
+}
+
+func (b bindingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, _ := infoOf(r)
+	if err := b.bind(w, r, info); err != nil {
+		writeStatus(w, rest.ErrorStatus(err, "Pod", "", info.Name))
+	}
+}
+
+func (b bindingHandler) bind(w http.ResponseWriter, r *http.Request, info rest.RequestInfo) error {
 	if r.Method != http.MethodPost {
 		return rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "pods/binding only supports POST")
 	}
-	limit := s.cfg.MaxBodyBytes
-	if limit == 0 {
-		limit = rest.DefaultMaxBodyBytes
-	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	data, err := io.ReadAll(r.Body) // the limits filter bounds it
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -32,19 +39,19 @@ func (s *Server) bind(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "reading body: "+err.Error())
 	}
-	var b api.Binding
-	if err := json.Unmarshal(data, &b); err != nil {
+	var bd api.Binding
+	if err := json.Unmarshal(data, &bd); err != nil {
 		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding Binding: "+err.Error())
 	}
-	if b.Name != "" && b.Name != info.Name {
+	if bd.Name != "" && bd.Name != info.Name {
 		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest,
-			fmt.Sprintf("the Binding's name %q does not match the pod %q", b.Name, info.Name))
+			fmt.Sprintf("the Binding's name %q does not match the pod %q", bd.Name, info.Name))
 	}
-	if err := registry.ValidateBinding(&b); err != nil {
+	if err := registry.ValidateBinding(&bd); err != nil {
 		return err
 	}
-	uid := b.UID
-	_, err = s.pods.GuaranteedUpdate(ctx, info.Namespace, info.Name, func(p *api.Pod) (*api.Pod, error) {
+	uid := bd.UID
+	_, err = b.pods.GuaranteedUpdate(r.Context(), info.Namespace, info.Name, func(p *api.Pod) (*api.Pod, error) {
 		if uid != "" && p.UID != uid {
 			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("pod %s/%s has UID %s, not %s", p.Namespace, p.Name, p.UID, uid))
 		}
@@ -55,13 +62,12 @@ func (s *Server) bind(ctx context.Context, w http.ResponseWriter, r *http.Reques
 			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict,
 				fmt.Sprintf("Operation cannot be fulfilled on pods/binding %q: pod %s is already assigned to node %q", p.Name, p.Name, p.Spec.NodeName))
 		}
-		p.Spec.NodeName = b.Target.Name
+		p.Spec.NodeName = bd.Target.Name
 		return p, nil
 	})
 	if err != nil {
 		return err
 	}
-	st := &rest.Status{Kind: "Status", APIVersion: "v1", Status: "Success", Code: http.StatusCreated}
-	writeStatus(w, st)
+	writeStatus(w, &rest.Status{Kind: "Status", APIVersion: "v1", Status: "Success", Code: http.StatusCreated})
 	return nil
 }

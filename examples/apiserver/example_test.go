@@ -1,4 +1,4 @@
-package server_test
+package apiserver_test
 
 import (
 	"context"
@@ -8,8 +8,7 @@ import (
 	"os"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
-	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
-	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
@@ -17,19 +16,30 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "apiserver-example-")
 	defer os.RemoveAll(dir)
-	ctx := context.Background()
-	s, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"})
+	s, err := apiserver.New(apiserver.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer s.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		stop()
+		fmt.Println("stopped:", <-done)
+	}()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		fmt.Println(err)
+		return
+	}
 
 	// A typed client with the admin's client certificate.
 	tc, _ := s.ClientTLS(s.PKI().AdminCert, s.PKI().AdminKey)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
-	pods, _ := rest.NewClient[*api.Pod](hc, s.URL(), registry.PodKind.Resource())
-	p := registry.PodKind.New()
+	pods, _ := rest.NewClient[*api.Pod](hc, s.URL(), api.PodResource)
+	p := &api.Pod{}
 	p.Namespace, p.Name = "default", "web"
 	p.Spec.Containers = []api.Container{{Name: "nginx", Image: "nginx:1.27"}}
 	created, err := pods.Create(ctx, p)
@@ -42,4 +52,5 @@ func Example() {
 	// Output:
 	// web Pending Always <nil>
 	// true
+	// stopped: <nil>
 }

@@ -1,4 +1,4 @@
-package server
+package apiserver
 
 import (
 	"strings"
@@ -51,8 +51,8 @@ func TestParseRulesAndAuthorize(t *testing.T) {
 		{ops, "delete", "nodes", "", true},
 		{ops, "get", "pods", "dev", false},
 	} {
-		if got := Authorize(rules, tc.u, tc.verb, tc.resource, tc.ns); got != tc.want {
-			t.Errorf("Authorize(%s %s %s in %q) = %v, want %v", tc.u.Name, tc.verb, tc.resource, tc.ns, got, tc.want)
+		if got := rules.Allows(tc.u, tc.verb, tc.resource, tc.ns); got != tc.want {
+			t.Errorf("Allows(%s %s %s in %q) = %v, want %v", tc.u.Name, tc.verb, tc.resource, tc.ns, got, tc.want)
 		}
 	}
 	for _, bad := range []struct{ in, want string }{

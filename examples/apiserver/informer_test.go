@@ -1,4 +1,4 @@
-package server
+package apiserver
 
 import (
 	"context"
@@ -49,10 +49,7 @@ func TestInformerOverHTTPAcrossRestart(t *testing.T) {
 	cfg := Config{DataDir: dir, Backend: etcdSrv.Backend(), Listen: "127.0.0.1:0"}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	s1, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s1, stop1 := runServer(t, cfg)
 	cfg.Listen = s1.Addr() // the restart comes back on the same address
 	ts := &testServer{Server: s1, dir: dir}
 	pods := podClient(t, ts)
@@ -138,15 +135,11 @@ func TestInformerOverHTTPAcrossRestart(t *testing.T) {
 	}
 	churn(1)
 	converged("before the restart")
-	if err := s1.Close(); err != nil {
+	if err := stop1(); err != nil {
 		t.Fatal(err)
 	}
 	churn(2) // while the apiserver is down
-	s2, err := Start(ctx, cfg)
-	if err != nil {
-		t.Fatalf("restarting the apiserver: %v", err)
-	}
-	defer s2.Close()
+	runServer(t, cfg)
 	churn(3)
 	converged("after the restart")
 }

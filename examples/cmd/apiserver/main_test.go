@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
-	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
-	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
@@ -78,20 +77,20 @@ func TestDurabilityKill9(t *testing.T) {
 	os.MkdirAll(data, 0o700)
 	addr := freePort(t)
 	cmd := startBinary(t, bin, data, addr)
-	pki, err := server.LoadOrCreatePKI(filepath.Join(data, "pki"))
+	pki, err := apiserver.LoadOrCreatePKI(filepath.Join(data, "pki"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pair, _ := tls.X509KeyPair(pki.AdminCert, pki.AdminKey)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.CertPool(), Certificates: []tls.Certificate{pair}}}}
-	pods, err := rest.NewClient[*api.Pod](hc, "https://"+addr, registry.PodKind.Resource())
+	pods, err := rest.NewClient[*api.Pod](hc, "https://"+addr, api.PodResource)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	var acked []string
 	for i := range 30 {
-		p := registry.PodKind.New()
+		p := &api.Pod{}
 		p.Namespace, p.Name = "default", fmt.Sprintf("p%d", i)
 		p.Spec.Containers = []api.Container{{Name: "c", Image: "nginx"}}
 		if _, err := pods.Create(ctx, p); err != nil {

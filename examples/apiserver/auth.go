@@ -1,4 +1,4 @@
-package server
+package apiserver
 
 import (
 	"context"
@@ -75,22 +75,52 @@ func ParseTokens(r io.Reader) (Tokens, error) {
 	}
 }
 
-// authenticate returns the caller: a client certificate verified against
-// the CA (CN = user, O = groups), or a bearer token from the token file.
-// A request with neither, or with an unknown token, gets nil.
-func (s *Server) authenticate(r *http.Request) *User {
-	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
-		c := r.TLS.VerifiedChains[0][0]
-		if c.Subject.CommonName != "" {
-			return &User{Name: c.Subject.CommonName, Groups: append([]string{"system:authenticated"}, c.Subject.Organization...)}
+// Authenticator tells who sent a request.
+type Authenticator interface {
+	// Authenticate returns the request's user, or nil when the request
+	// carries no credentials this authenticator knows.
+	Authenticate(r *http.Request) *User
+}
+
+// Authenticators tries each authenticator in order; the first user wins.
+type Authenticators []Authenticator
+
+// Authenticate returns the first authenticator's user, or nil.
+func (as Authenticators) Authenticate(r *http.Request) *User {
+	for _, a := range as {
+		if u := a.Authenticate(r); u != nil {
+			return u
 		}
 	}
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
+	return nil
+}
+
+// ClientCertAuthenticator takes the user from a client certificate that
+// the TLS handshake verified against the server's CA: CN is the user name,
+// O the groups.
+type ClientCertAuthenticator struct{}
+
+// Authenticate returns the verified certificate's user, or nil.
+func (ClientCertAuthenticator) Authenticate(r *http.Request) *User {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	c := r.TLS.VerifiedChains[0][0]
+	if c.Subject.CommonName == "" {
+		return nil
+	}
+	return &User{Name: c.Subject.CommonName, Groups: append([]string{"system:authenticated"}, c.Subject.Organization...)}
+}
+
+// Authenticate returns the user of the request's bearer token, or nil for
+// a request without one or with an unknown one. Tokens are compared in
+// constant time.
+func (ts Tokens) Authenticate(r *http.Request) *User {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" {
 		return nil
 	}
-	for t, u := range s.tokens {
+	for t, u := range ts {
 		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
 			cp := *u
 			cp.Groups = append([]string{"system:authenticated"}, u.Groups...)
@@ -111,13 +141,17 @@ type Rule struct {
 	Namespaces []string `json:"namespaces,omitempty"`
 }
 
+// Rules is an authorization policy: a request is allowed when one rule
+// matches it.
+type Rules []Rule
+
 // ParseRules reads an authorization rules file: a JSON array of Rule.
 // Unknown fields, and rules without a subject, verbs or resources, are
 // errors naming the rule.
-func ParseRules(r io.Reader) ([]Rule, error) {
+func ParseRules(r io.Reader) (Rules, error) {
 	d := json.NewDecoder(r)
 	d.DisallowUnknownFields()
-	var rules []Rule
+	var rules Rules
 	if err := d.Decode(&rules); err != nil {
 		return nil, fmt.Errorf("rules file: %w", err)
 	}
@@ -135,15 +169,15 @@ func ParseRules(r io.Reader) ([]Rule, error) {
 }
 
 // DefaultRules let the system:masters group do everything.
-var DefaultRules = []Rule{{Group: "system:masters", Verbs: []string{"*"}, Resources: []string{"*"}}}
+var DefaultRules = Rules{{Group: "system:masters", Verbs: []string{"*"}, Resources: []string{"*"}}}
 
 func match(list []string, v string) bool {
 	return slices.Contains(list, "*") || slices.Contains(list, v)
 }
 
-// Authorize reports whether u may do verb on resource (with subresource as
+// Allows reports whether u may do verb on resource (with subresource as
 // "pods/status") in namespace ("" for cluster-scoped or all namespaces).
-func Authorize(rules []Rule, u *User, verb, resource, namespace string) bool {
+func (rules Rules) Allows(u *User, verb, resource, namespace string) bool {
 	for _, ru := range rules {
 		if ru.User != "" && ru.User != u.Name {
 			continue
@@ -174,7 +208,7 @@ func loadTokens(path string) (Tokens, error) {
 	return ParseTokens(f)
 }
 
-func loadRules(path string) ([]Rule, error) {
+func loadRules(path string) (Rules, error) {
 	if path == "" {
 		return DefaultRules, nil
 	}

@@ -1,7 +1,8 @@
-package server
+package apiserver
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
@@ -9,13 +10,31 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
+	"github.com/setpoint-dev/setpoint/store/rest"
 )
+
+// discoveryHandler serves what is not a resource: discovery, OpenAPI and
+// /version, to GET and HEAD only; anything else is 404.
+type discoveryHandler struct {
+	addr string // the server's address, for /api
+	log  *slog.Logger
+}
+
+func (d discoveryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		rest.WriteError(w, rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "method not allowed"))
+		return
+	}
+	if !d.discovery(w, r) && !d.openAPI(w, r) {
+		rest.WriteError(w, rest.NewStatusError(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+	}
+}
 
 // discovery serves /api, /apis, /apis/<g>, /api/v1, /apis/<g>/<v> and
 // /version as legacy (non-aggregated) discovery documents, built by the
 // api registry; kubectl falls back to them when the aggregated form it asks
 // for first is not offered.
-func (s *Server) discovery(w http.ResponseWriter, r *http.Request) bool {
+func (d discoveryHandler) discovery(w http.ResponseWriter, r *http.Request) bool {
 	p := strings.TrimRight(r.URL.Path, "/")
 	switch p {
 	case "/version":
@@ -24,7 +43,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) bool {
 			"platform": runtime.GOOS + "/" + runtime.GOARCH})
 	case "/api":
 		v := registry.CoreAPIVersions()
-		v.ServerAddressByClientCIDRs = []api.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: s.Addr()}}
+		v.ServerAddressByClientCIDRs = []api.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: d.addr}}
 		writeJSON(w, v)
 	case "/apis":
 		writeJSON(w, registry.Groups())
@@ -91,15 +110,15 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 // client-side validation and apply schemas) and /openapi/v3 with one
 // document per group version (whose PATCH operations carry the
 // fieldValidation parameter, so kubectl lets the server validate).
-func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) bool {
+func (d discoveryHandler) openAPI(w http.ResponseWriter, r *http.Request) bool {
 	docs, err := openAPIDocs()
 	if err != nil {
-		s.log.Error("building OpenAPI documents", "err", err)
+		d.log.Error("building OpenAPI documents", "err", err)
 		return false
 	}
-	d, ok := docs[strings.TrimRight(r.URL.Path, "/")]
+	doc, ok := docs[strings.TrimRight(r.URL.Path, "/")]
 	if ok {
-		writeRaw(w, d)
+		writeRaw(w, doc)
 	}
 	return ok
 }

@@ -1,4 +1,4 @@
-package server
+package apiserver
 
 import (
 	"context"
@@ -35,19 +35,30 @@ func FuzzServer(f *testing.F) {
 	dir := f.TempDir()
 	tokens := filepath.Join(dir, "tokens")
 	os.WriteFile(tokens, []byte("admin-token,admin,0,system:masters\n"), 0o600)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	s, err := Start(ctx, Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off", TokenFile: tokens, MaxBodyBytes: 64 << 10})
-	cancel()
+	s, err := New(Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off", TokenFile: tokens, MaxBodyBytes: 64 << 10})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	f.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			f.Errorf("Run: %v", err)
+		}
+	})
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		f.Fatalf("Run: %v", err)
+	}
 	f.Fuzz(func(t *testing.T, method, path, query, body string) {
 		if method == "" || strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") {
 			return
 		}
 		bctx := context.Background()
-		before, err := s.backend.Revision(bctx)
+		before, err := s.Backend().Revision(bctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +84,7 @@ func FuzzServer(f *testing.F) {
 			t.Fatalf("%s %s?%s: %d %s", method, path, query, rec.Code, rec.Body.String())
 		}
 		if rec.Code >= 300 {
-			if after, _ := s.backend.Revision(bctx); after != before {
+			if after, _ := s.Backend().Revision(bctx); after != before {
 				t.Fatalf("%s %s?%s was rejected (%d) but wrote: revision %d -> %d", method, path, query, rec.Code, before, after)
 			}
 		}
