@@ -68,3 +68,28 @@ func TestLoadApiserverKubeconfig(t *testing.T) {
 		t.Fatalf("connection %+v", conn)
 	}
 }
+
+// FuzzLoadKubeconfig: any input either loads into a usable connection or
+// fails with a kubeconfig error; it never panics.
+func FuzzLoadKubeconfig(f *testing.F) {
+	for _, seed := range []string{
+		`{"current-context":"c","contexts":[{"name":"c","context":{"cluster":"k","user":"u","namespace":"n"}}],"clusters":[{"name":"k","cluster":{"server":"https://h:1"}}],"users":[{"name":"u","user":{"token":"t"}}]}`,
+		"current-context: c\ncontexts:\n- name: c\n  context: {cluster: k}\nclusters:\n- name: k\n  cluster: {server: 'http://127.0.0.1:8080', insecure-skip-tls-verify: true}\n",
+		"clusters: [{name: k, cluster: {server: https://h, certificate-authority-data: !!binary Zm9v}}]",
+		"{", "", "null", "[]", "current-context: 7",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		conn, err := LoadKubeconfig(data, t.TempDir(), "")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "kubeconfig: ") {
+				t.Fatalf("error without the kubeconfig prefix: %v", err)
+			}
+			return
+		}
+		if !strings.HasPrefix(conn.Server, "http://") && !strings.HasPrefix(conn.Server, "https://") || conn.Namespace == "" || conn.TLS == nil {
+			t.Fatalf("loaded an unusable connection: %+v", conn)
+		}
+	})
+}
