@@ -2,7 +2,7 @@
 GO ?= go
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all test vet deps demo bench fmt fuzz
+.PHONY: all test vet deps demo bench fmt fuzz generate
 
 all: test
 
@@ -21,6 +21,10 @@ demo:
 
 bench: deps
 	cd bench && $(GO) run . $(BENCH_FLAGS)
+
+# regenerate generated code (deep copies: cmd/deepcopy-gen).
+generate:
+	$(GO) generate ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -20,7 +20,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
-	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -68,7 +69,7 @@ func benchAPIServer(ctx context.Context) ([]Result, error) {
 }
 
 func apiBenchPod(name string) *api.Pod {
-	p := api.PodKind.New()
+	p := registry.PodKind.New()
 	p.Namespace, p.Name = "default", name
 	p.Labels = map[string]string{"app": "bench"}
 	p.Spec.Containers = []api.Container{{Name: "c", Image: "nginx:1.27"}}
@@ -110,29 +111,29 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := server.Start(ctx, server.Config{DataDir: dir, Backend: backend, Listen: "127.0.0.1:0", MaxInflight: 1000})
+	srv, stopSrv, err := startAPIServer(ctx, apiserver.Config{DataDir: dir, Backend: backend, Listen: "127.0.0.1:0", MaxInflight: 1000})
 	if err != nil {
 		return 0, 0, err
 	}
-	defer srv.Close()
+	defer stopSrv()
 	tc, err := srv.ClientTLS(srv.PKI().AdminCert, srv.PKI().AdminKey)
 	if err != nil {
 		return 0, 0, err
 	}
 	// HTTP/2, as client-go uses: the 64 clients share one connection.
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: apiCreateClients}}
-	pods, err := rest.NewClient[*api.Pod](hc, srv.URL(), api.PodKind.Resource())
+	pods, err := rest.NewClient[*api.Pod](hc, srv.URL(), registry.PodKind.Resource())
 	if err != nil {
 		return 0, 0, err
 	}
-	typed, err := store.New[*api.Pod](backend, api.PodKind.Resource())
+	typed, err := store.New[*api.Pod](backend, registry.PodKind.Resource())
 	if err != nil {
 		return 0, 0, err
 	}
 	for round := range 2 {
 		a, err := hammer(ctx, apiCreateClients, apiCreateDur, func(ctx context.Context, w, i int) error {
 			p := apiBenchPod(fmt.Sprintf("s%d-%d-%d", round, w, i))
-			api.PodKind.Default(p)
+			registry.PodKind.Default(p)
 			_, err := typed.Create(ctx, p)
 			return err
 		})
@@ -149,6 +150,31 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 		ours, anchor = max(ours, o), max(anchor, a)
 	}
 	return ours, anchor, nil
+}
+
+// startAPIServer runs an apiserver in-process until stop is called, and
+// returns once it serves.
+func startAPIServer(ctx context.Context, cfg apiserver.Config) (srv *apiserver.Server, stop func() error, err error) {
+	srv, err = apiserver.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	stop = func() error {
+		cancel()
+		return <-done
+	}
+	select {
+	case <-srv.Ready():
+		return srv, stop, nil
+	case err := <-done:
+		cancel()
+		return nil, nil, err
+	case <-ctx.Done():
+		return nil, nil, errors.Join(ctx.Err(), stop())
+	}
 }
 
 // procMem returns a process's VmRSS and VmHWM (peak RSS) in bytes.
@@ -195,7 +221,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "apiserver")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/setpoint-dev/setpoint/examples/apiserver").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/setpoint-dev/setpoint/examples/cmd/apiserver").CombinedOutput(); err != nil {
 		return 0, 0, 0, fmt.Errorf("building the apiserver: %v\n%s", err, out)
 	}
 	addr, err := freeAddr()
@@ -225,7 +251,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	pki, err := server.LoadOrCreatePKI(filepath.Join(data, "pki"))
+	pki, err := apiserver.LoadOrCreatePKI(filepath.Join(data, "pki"))
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -235,7 +261,7 @@ func apiWatch(ctx context.Context) (rate, raw, perWatcher float64, err error) {
 	}
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.CertPool(), Certificates: []tls.Certificate{pair}},
 		MaxIdleConnsPerHost: apiWatchers}}
-	typed, err := store.New[*api.Pod](etcd.New(cli), api.PodKind.Resource())
+	typed, err := store.New[*api.Pod](etcd.New(cli), registry.PodKind.Resource())
 	if err != nil {
 		return 0, 0, 0, err
 	}

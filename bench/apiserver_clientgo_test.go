@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 )
 
 // TestClientGoAgainstAPIServer: Kubernetes' own client library works
@@ -27,11 +27,11 @@ func TestClientGoAgainstAPIServer(t *testing.T) {
 	kc := filepath.Join(dir, "kubeconfig")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	s, err := server.Start(ctx, server.Config{DataDir: dir, Listen: "127.0.0.1:0", KubeconfigOut: kc, EtcdNoFsync: true, EtcdLogLevel: "off"})
+	_, stop, err := startAPIServer(ctx, apiserver.Config{DataDir: dir, Listen: "127.0.0.1:0", KubeconfigOut: kc, EtcdNoFsync: true, EtcdLogLevel: "off"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer stop()
 	data, err := os.ReadFile(kc)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 )
 
@@ -87,7 +88,7 @@ func runAPITypes(ctx context.Context) ([]Result, error) {
 	results = append(results, Result{Name: "apitypes-deepcopy-pod", Ours: o, Anchor: a, Unit: "ops/s", HigherIsBetter: true})
 
 	// Strategic merge patch of a kubectl-apply patch onto a deployment.
-	schema := api.DeploymentKind.Schema()
+	schema := registry.DeploymentKind.PatchSchema()
 	doc, p := []byte(benchDeployment), []byte(benchApplyPatch)
 	mine, err := patch.StrategicMergePatch(doc, p, schema)
 	if err != nil {

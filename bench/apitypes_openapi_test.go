@@ -14,13 +14,13 @@ import (
 	"k8s.io/kube-openapi/pkg/util/proto"
 	"k8s.io/kube-openapi/pkg/util/proto/validation"
 
-	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 )
 
 func ourModels(t *testing.T) proto.Models {
 	t.Helper()
-	b, err := api.OpenAPIV2()
+	b, err := registry.OpenAPIV2()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestOpenAPIPatchMetaMatchesStructs(t *testing.T) {
 }
 
 func patchWithOurs(doc, p []byte) ([]byte, error) {
-	return patch.StrategicMergePatch(doc, p, api.DeploymentKind.Schema())
+	return patch.StrategicMergePatch(doc, p, registry.DeploymentKind.PatchSchema())
 }
 
 // TestOpenAPIV3ForKubectl loads our OpenAPI v3 documents the way kubectl
@@ -131,8 +131,8 @@ func patchWithOurs(doc, p []byte) ([]byte, error) {
 // kubectl looks for on each resource's PATCH operation, and computes apply
 // patches with apimachinery's OpenAPI v3 patch meta against ours.
 func TestOpenAPIV3ForKubectl(t *testing.T) {
-	for _, gv := range api.OpenAPIV3Paths() {
-		b, ok, err := api.OpenAPIV3(gv)
+	for _, gv := range registry.OpenAPIV3Paths() {
+		b, ok, err := registry.OpenAPIV3(gv)
 		if err != nil || !ok {
 			t.Fatal(gv, ok, err)
 		}
@@ -140,7 +140,7 @@ func TestOpenAPIV3ForKubectl(t *testing.T) {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			t.Fatalf("%s: kube-openapi cannot parse: %v", gv, err)
 		}
-		for _, d := range api.Kinds() {
+		for _, d := range registry.Kinds() {
 			r := d.Resource()
 			if !strings.HasSuffix(gv, r.APIVersion) || (r.APIVersion == "v1") != (gv == "api/v1") {
 				continue
@@ -150,7 +150,7 @@ func TestOpenAPIV3ForKubectl(t *testing.T) {
 			}
 		}
 	}
-	b, _, _ := api.OpenAPIV3("apis/apps/v1")
+	b, _, _ := registry.OpenAPIV3("apis/apps/v1")
 	var doc spec3.OpenAPI
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestOpenAPIV3ForKubectl(t *testing.T) {
 	if !strings.Contains(string(p), `"$setElementOrder/containers"`) {
 		t.Errorf("patch from our schema does not merge containers by name: %s", p)
 	}
-	out, err := patch.StrategicMergePatch(original, p, api.DeploymentKind.Schema())
+	out, err := patch.StrategicMergePatch(original, p, registry.DeploymentKind.PatchSchema())
 	if err != nil {
 		t.Fatal(err)
 	}

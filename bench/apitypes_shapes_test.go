@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -185,7 +186,7 @@ func TestDiscoveryDecodesStrictly(t *testing.T) {
 		}
 	}
 	for _, gv := range []string{"v1", "apps/v1", "coordination.k8s.io/v1", "autoscaling/v1"} {
-		l, ok := api.Resources(gv)
+		l, ok := registry.Resources(gv)
 		if !ok {
 			t.Fatalf("%s not served", gv)
 		}
@@ -196,7 +197,7 @@ func TestDiscoveryDecodesStrictly(t *testing.T) {
 		}
 	}
 	var groups metav1.APIGroupList
-	strict(api.Groups(), &groups)
+	strict(registry.Groups(), &groups)
 	var versions metav1.APIVersions
-	strict(api.CoreAPIVersions(), &versions)
+	strict(registry.CoreAPIVersions(), &versions)
 }

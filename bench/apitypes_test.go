@@ -9,7 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
-	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 )
 
@@ -60,7 +60,7 @@ func TestStrategicMergePatchMatchesApimachinery(t *testing.T) {
 		`{"spec":{"template":{"spec":{"containers":[{"name":"web","resources":{"limits":{"cpu":"1"}},"env":[{"name":"A","$patch":"delete"}]}]}}}}`,
 		`{"spec":{"template":{"spec":{"nodeSelector":null}}}}`,
 	}
-	schema := api.DeploymentKind.Schema()
+	schema := registry.DeploymentKind.PatchSchema()
 	for i, p := range patches {
 		ours, err := patch.StrategicMergePatch([]byte(doc), []byte(p), schema)
 		if err != nil {
@@ -90,7 +90,7 @@ func FuzzStrategicMergePatchDifferential(f *testing.F) {
 	} {
 		f.Add(p)
 	}
-	schema := api.DeploymentKind.Schema()
+	schema := registry.DeploymentKind.PatchSchema()
 	f.Fuzz(func(t *testing.T, p string) {
 		ours, err := patch.StrategicMergePatch(doc, []byte(p), schema)
 		if err != nil {

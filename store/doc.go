@@ -41,6 +41,13 @@
 // loser retries with jittered backoff. With WithWatchCache, all watches of a
 // Store share one backend watch; Close stops it.
 //
+// Selectors: ParseSelector parses Kubernetes label selector syntax and
+// ParseFieldSelector field selector syntax (both reject bad input with
+// errors that wrap ErrInvalid and name the problem). Which field labels a
+// resource supports is up to the resource: a Fields table maps each label
+// to a function of the object and compiles a selector into a List or Watch
+// Filter.
+//
 // # Errors
 //
 // Every error wraps one of the sentinels (check with errors.Is), a context

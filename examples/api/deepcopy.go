@@ -3,9 +3,11 @@ package api
 import "github.com/setpoint-dev/setpoint/examples/api/internal/deepcopy"
 
 // The DeepCopy methods of the resource types are generated into
-// zz_generated_deepcopy.go by internal/deepcopygen; TestDeepCopyGeneratedIsCurrent
-// fails when that file is stale (regenerate with
-// "go test ./examples/api -run TestDeepCopyGeneratedIsCurrent -update").
+// zz_generated_deepcopy.go by cmd/deepcopy-gen ("go generate
+// ./examples/api"); TestDeepCopyGeneratedIsCurrent fails when that file is
+// stale.
+//
+//go:generate go run github.com/setpoint-dev/setpoint/cmd/deepcopy-gen -type Namespace,Node,Pod,Binding,Service,Endpoints,Event,ResourceQuota,ReplicaSet,Deployment,StatefulSet,DaemonSet,Scale,Status,PodSpec,LabelSelector
 
 // deepCopy copies any value through reflection; see internal/deepcopy. It
 // serves the generic List and a few internal helpers.

@@ -1,62 +1,53 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
-	"github.com/setpoint-dev/setpoint/store"
-	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
 
 func Example() {
-	pod := api.PodKind.New()
+	pod := &api.Pod{}
 	pod.Name, pod.Namespace = "web", "default"
+	pod.Labels = map[string]string{"app": "web", "tier": "frontend"}
 	pod.Spec.Containers = []api.Container{{
 		Name:  "web",
 		Image: "nginx:1.27",
 		Resources: api.ResourceRequirements{
 			Requests: api.ResourceList{"cpu": api.MustParse("0.1"), "memory": api.MustParse("128Mi")},
 		},
-	}, {Name: "log"}}
+	}}
 
-	// Admission: defaults, then validation with field paths.
-	api.PodKind.Default(pod)
-	fmt.Println(pod.Spec.RestartPolicy, *pod.Spec.TerminationGracePeriodSeconds, pod.Spec.Containers[0].ImagePullPolicy)
-	fmt.Println(api.PodKind.Validate(pod))
-	pod.Spec.Containers = pod.Spec.Containers[:1]
-	fmt.Println(api.PodKind.Validate(pod))
+	// The JSON shape is Kubernetes'.
+	b, _ := json.Marshal(pod.Spec.Containers[0].Resources)
+	fmt.Println(string(b))
 
 	// Quantities print canonically and compare exactly.
 	cpu := pod.Spec.Containers[0].Resources.Requests["cpu"]
 	fmt.Println(cpu.String(), cpu.Cmp(api.MustParse("100m")) == 0)
+	sum := pod.Spec.Containers[0].Resources.Requests.Add(api.ResourceList{"cpu": api.MustParse("250m")})
+	cpuSum, mem := sum["cpu"], sum["memory"]
+	fmt.Println(cpuSum.String(), mem.String())
 
-	// Field selectors, as in ?fieldSelector=.
-	match, err := api.PodKind.FieldFilter("spec.nodeName=,status.phase=Pending")
-	fmt.Println(match(pod), err)
+	// Label selectors as workloads write them.
+	sel := &api.LabelSelector{MatchLabels: map[string]string{"app": "web"},
+		MatchExpressions: []api.LabelSelectorRequirement{{Key: "tier", Operator: api.OpIn, Values: []string{"frontend", "edge"}}}}
+	text, _ := sel.SelectorString()
+	fmt.Println(text, sel.Matches(pod.Labels))
 
-	// The server-side table kubectl prints.
-	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	pod.CreationTimestamp = store.NewTime(now.Add(-3 * time.Minute))
-	t, _ := api.PodKind.Table([]*api.Pod{pod}, table.Options{Now: now})
-	var cells []string
-	for i, c := range t.ColumnDefinitions {
-		if c.Priority == 0 {
-			cells = append(cells, fmt.Sprintf("%s=%v", c.Name, t.Rows[0].Cells[i]))
-		}
-	}
-	fmt.Println(strings.Join(cells, " "))
+	// Deep copies share nothing with the original.
+	c := pod.DeepCopy()
+	c.Labels["app"] = "changed"
+	fmt.Println(pod.Labels["app"])
 
-	// Short names resolve like kubectl's.
-	d, _ := api.Lookup("deploy")
-	fmt.Println(d.Resource().APIVersion, d.Resource().Name, d.Subresources())
+	// Where the apiserver serves the type.
+	fmt.Println(api.PodResource.APIVersion, api.PodResource.Name, api.DeploymentResource.APIVersion)
 	// Output:
-	// Always 30 IfNotPresent
-	// invalid: spec.containers[1].image: Required value: a container image
-	// <nil>
+	// {"requests":{"cpu":"100m","memory":"128Mi"}}
 	// 100m true
-	// true <nil>
-	// Name=web Ready=0/1 Status=Pending Restarts=0 Age=3m
-	// apps/v1 deployments [scale status]
+	// 350m 128Mi
+	// app=web,tier in (edge,frontend) true
+	// web
+	// v1 pods apps/v1
 }

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/setpoint-dev/setpoint/examples/apiserver/server"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 )
 
 const podYAML = `apiVersion: v1
@@ -77,14 +77,26 @@ func run(ctx context.Context, w io.Writer) (err error) {
 	defer os.RemoveAll(dir)
 	kc := filepath.Join(dir, "kubeconfig")
 	fmt.Fprintln(w, "# starting the setpoint apiserver on an embedded etcd")
-	srv, err := server.Start(ctx, server.Config{DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", KubeconfigOut: kc, EtcdLogLevel: "off"})
+	srv, err := apiserver.New(apiserver.Config{DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", KubeconfigOut: kc, EtcdLogLevel: "off"})
 	if err != nil {
 		return err
 	}
+	srvCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(srvCtx) }()
 	defer func() {
 		fmt.Fprintln(w, "# shutting the apiserver down")
-		err = errors.Join(err, srv.Close())
+		stop()
+		err = errors.Join(err, <-done)
 	}()
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		done <- err // for the deferred shutdown
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	fmt.Fprintf(w, "# apiserver at %s, kubeconfig at %s\n\n", srv.URL(), kc)
 	s := &session{w: w, kubectl: kubectl, kubeconfig: kc, dir: dir}
 	for name, content := range map[string]string{"pod.yaml": podYAML, "deploy.yaml": deployYAML} {

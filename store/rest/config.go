@@ -1,80 +1,34 @@
 package rest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/setpoint-dev/setpoint/store"
-	"github.com/setpoint-dev/setpoint/store/rest/patch"
-	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
 
 // DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is
 // zero: 3 MiB, as Kubernetes' apiserver.
 const DefaultMaxBodyBytes = 3 << 20
 
-// Attributes describe a write for admission: what is being done to which
-// object. Object is the object about to be written (nil for delete);
-// OldObject the stored one (nil for create and delete). Admission must not
-// modify OldObject; it may modify Object only in a mutating step before
-// validation (use Config.Default for that).
-type Attributes struct {
-	Verb        string
-	Resource    store.Resource
-	Namespace   string
-	Name        string
-	Subresource string
-	Object      store.Object
-	OldObject   store.Object
-}
-
-// AdmitFunc checks a write after defaulting and validation and before the
-// store sees it. An error rejects the request and nothing is written; a
-// *StatusError chooses the code, any other error maps through ErrorStatus
-// (errors wrapping store.ErrInvalid give 422).
-type AdmitFunc func(ctx context.Context, a Attributes) error
-
-// Config describes one served resource. Store is required; every hook is
-// optional.
+// Config describes one served resource. Store is required; every other
+// field has a documented default.
 type Config[T store.Object] struct {
 	// Store holds the objects; its Resource names the resource.
 	Store *store.Store[T]
 	// ListKind is the kind of a list, default Kind+"List".
 	ListKind string
-	// Default fills unset fields of an object about to be written.
-	Default func(T)
-	// ValidateCreate checks an object about to be created; return
-	// store.FieldErrors so the 422 names every field.
-	ValidateCreate func(T) error
-	// ValidateUpdate checks new as the replacement of old (default:
-	// ValidateCreate(new)).
-	ValidateUpdate func(old, new T) error
-	// PrepareForCreate resets what a client may not set on create (for
-	// example the status, when there is a status subresource).
-	PrepareForCreate func(T)
-	// PrepareForUpdate makes an update of the main resource keep what only
-	// a subresource changes (for example copies old's status into new).
-	PrepareForUpdate func(new, old T)
-	// PrepareForStatusUpdate returns the object a status update writes: old
-	// with new's status and new's resourceVersion. Setting it enables the
-	// status subresource.
-	PrepareForStatusUpdate func(new, old T) T
-	// FieldFilter compiles a fieldSelector; errors should wrap
-	// store.ErrInvalid and name the problem (answered with 400). Default:
-	// only metadata.name and metadata.namespace.
-	FieldFilter func(selector string) (func(store.Object) bool, error)
-	// Table renders objects for "kubectl get"; default NAME and AGE.
-	Table func(objs []T, opts table.Options) (*table.Table, error)
-	// PatchSchema is the strategic merge patch schema of T (default
-	// patch.SchemaFor of T's element type).
-	PatchSchema *patch.Schema
-	// Scale, if set, serves the scale subresource (autoscaling/v1 Scale).
-	Scale *ScaleFuncs[T]
-	// Admit is the admission chain.
-	Admit AdmitFunc
+	// Strategy holds the resource's rules: defaulting and validation, and
+	// the optional pieces Strategy documents. Default: no defaults, no
+	// validation beyond the store's own, no subresources.
+	Strategy Strategy[T]
+	// Admission is the admission chain every write passes, in order: first
+	// each MutatingAdmission's Admit (before validation), then each
+	// ValidatingAdmission's Validate (after it, around the write). Every
+	// plugin must implement at least one of the two.
+	Admission []AdmissionPlugin
 	// MaxBodyBytes limits request bodies (default DefaultMaxBodyBytes);
 	// larger ones get 413 and write nothing.
 	MaxBodyBytes int64
@@ -87,15 +41,6 @@ type Config[T store.Object] struct {
 	Registerer prometheus.Registerer
 }
 
-// ScaleFuncs connect a resource to its scale subresource.
-type ScaleFuncs[T store.Object] struct {
-	// Get returns obj's Scale object (any JSON value shaped like
-	// autoscaling/v1 Scale: metadata, spec.replicas, status).
-	Get func(obj T) any
-	// SetReplicas sets obj's desired replicas.
-	SetReplicas func(obj T, replicas int32)
-}
-
 // Validate reports the first invalid field.
 func (c *Config[T]) Validate() error {
 	switch {
@@ -105,8 +50,16 @@ func (c *Config[T]) Validate() error {
 		return fmt.Errorf("rest: Config.MaxBodyBytes must not be negative, got %d", c.MaxBodyBytes)
 	case c.WatchWindow < 0:
 		return fmt.Errorf("rest: Config.WatchWindow must not be negative, got %d", c.WatchWindow)
-	case c.Scale != nil && (c.Scale.Get == nil || c.Scale.SetReplicas == nil):
-		return errors.New("rest: Config.Scale needs both Get and SetReplicas")
+	}
+	for i, p := range c.Admission {
+		if p == nil {
+			return fmt.Errorf("rest: Config.Admission[%d] is nil", i)
+		}
+		_, m := p.(MutatingAdmission)
+		_, v := p.(ValidatingAdmission)
+		if !m && !v {
+			return fmt.Errorf("rest: Config.Admission[%d] (%s) implements neither MutatingAdmission nor ValidatingAdmission", i, p.Name())
+		}
 	}
 	return nil
 }

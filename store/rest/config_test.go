@@ -21,7 +21,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config[*widget]{}, "Store is required"},
 		{Config[*widget]{Store: st, MaxBodyBytes: -1}, "MaxBodyBytes"},
 		{Config[*widget]{Store: st, WatchWindow: -1}, "WatchWindow"},
-		{Config[*widget]{Store: st, Scale: &ScaleFuncs[*widget]{}}, "Scale needs both"},
+		{Config[*widget]{Store: st, Admission: []AdmissionPlugin{nil}}, "Admission[0] is nil"},
+		{Config[*widget]{Store: st, Admission: []AdmissionPlugin{namedOnly("Nothing")}}, "Admission[0] (Nothing) implements neither"},
 	} {
 		if _, err := NewHandler(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("NewHandler(%+v) = %v, want an error mentioning %q", tc.cfg, err, tc.want)
@@ -31,3 +32,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("minimal config: %v", err)
 	}
 }
+
+type namedOnly string
+
+func (n namedOnly) Name() string { return string(n) }

@@ -11,7 +11,15 @@
 // allowWatchBookmarks, and sendInitialEvents=true, whose initial events end
 // with a bookmark annotated k8s.io/initial-events-end: "true"). Lists and
 // single objects are rendered as a meta.k8s.io/v1 Table when the Accept
-// header asks for one. Hooks (Config) default, validate and admit writes.
+// header asks for one.
+//
+// Each resource's rules come from one value, its Strategy: defaulting and
+// validation, and optional pieces the Handler finds by type assertion
+// (create, update and status preparation, field selectors, tables, scale,
+// the patch schema), each with a documented default. Writes then pass the
+// admission chain (Config.Admission): MutatingAdmission plugins may change
+// the object before validation; ValidatingAdmission plugins decide after
+// it, each wrapping the write, so a plugin can hold a lock across it.
 //
 // Client implements store.Interface[T] over HTTP, so that informers and
 // election locks work against a Handler as they do against etcd.
@@ -24,6 +32,10 @@
 //     compacted revision, 413 for a body over the limit, 415, 422 for
 //     invalid objects (one cause per field), and what admission chooses
 //     (for example 403 or 429). A rejected request writes nothing.
+//   - Order of a create or update: decode, preparation (PrepareForCreate,
+//     PrepareForUpdate or PrepareForStatusUpdate), Default, mutating
+//     admission, Validate or ValidateUpdate, validating admission around
+//     the store write. A delete passes validating admission only.
 //   - Writes are compare-and-swap on resourceVersion; an update or patch
 //     without one is applied to the current version and retried on
 //     conflict. Fences in FenceHeader are checked in the same transaction.

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/setpoint-dev/setpoint/store"
-	"github.com/setpoint-dev/setpoint/store/rest/patch"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
 
@@ -32,14 +31,16 @@ type Handler[T store.Object] struct {
 	res     store.Resource
 	group   string
 	elem    reflect.Type
-	schema  *patch.Schema
+	rules   *rules[T]
 	table   func(objs []T, opts table.Options) (*table.Table, error)
+	admit   admission
 	cache   *watchCache[T]
 	maxBody int64
 	log     *slog.Logger
 }
 
-// NewHandler returns a handler for cfg.Store's resource.
+// NewHandler returns a handler for cfg.Store's resource, with the rules of
+// cfg.Strategy and its optional pieces (see Strategy).
 func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -62,18 +63,9 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	if h.cfg.ListKind == "" {
 		h.cfg.ListKind = h.res.Kind + "List"
 	}
-	h.schema = cfg.PatchSchema
-	if h.schema == nil {
-		h.schema = patch.SchemaOf(t.Elem())
-	}
-	h.table = cfg.Table
-	if h.table == nil {
-		b := table.MustBuilder(table.NameColumn[T](), table.AgeColumn[T]())
-		h.table = b.Build
-	}
-	if h.cfg.FieldFilter == nil {
-		h.cfg.FieldFilter = metaFieldFilter(h.res.Namespaced)
-	}
+	h.rules = resolveRules(cfg.Strategy, h.res, t.Elem())
+	h.table = h.rules.table
+	h.admit = newAdmission(cfg.Admission)
 	c, err := newWatchCache(h)
 	if err != nil {
 		return nil, err
@@ -120,7 +112,7 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 	switch info.Subresource {
 	case "":
 	case "status":
-		if h.cfg.PrepareForStatusUpdate == nil {
+		if h.rules.status == nil {
 			return notFound("the server could not find the requested resource (%s/status)", h.res.Name)
 		}
 		switch info.Verb {
@@ -130,7 +122,7 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 			return methodNotAllowed(r.Method, h.res.Name+"/status")
 		}
 	case "scale":
-		if h.cfg.Scale == nil {
+		if h.rules.scale == nil {
 			return notFound("the server could not find the requested resource (%s/scale)", h.res.Name)
 		}
 		return h.serveScale(ctx, w, r, info)
@@ -369,7 +361,7 @@ func (h *Handler[T]) selectors(r *http.Request) (store.Selector, func(store.Obje
 	if err != nil {
 		return sel, nil, badRequest("invalid labelSelector %q: %v", q.Get("labelSelector"), err)
 	}
-	filter, err := h.cfg.FieldFilter(q.Get("fieldSelector"))
+	filter, err := h.rules.fieldFilter(q.Get("fieldSelector"))
 	if err != nil {
 		return sel, nil, badRequest("invalid fieldSelector %q: %v", q.Get("fieldSelector"), err)
 	}
@@ -459,50 +451,4 @@ func parseRV(s string) (int64, error) {
 		return 0, badRequest("invalid resourceVersion %q: must be a non-negative decimal integer", s)
 	}
 	return n, nil
-}
-
-// metaFieldFilter supports metadata.name and metadata.namespace.
-func metaFieldFilter(namespaced bool) func(string) (func(store.Object) bool, error) {
-	return func(s string) (func(store.Object) bool, error) {
-		if s == "" {
-			return nil, nil
-		}
-		type term struct {
-			field, val string
-			neg        bool
-		}
-		var terms []term
-		for _, t := range strings.Split(s, ",") {
-			op := "="
-			i := strings.Index(t, "!=")
-			if i >= 0 {
-				op = "!="
-			} else if i = strings.Index(t, "=="); i >= 0 {
-				op = "=="
-			} else {
-				i = strings.Index(t, "=")
-			}
-			if i <= 0 {
-				return nil, fmt.Errorf("%w: term %q: expected field=value, field==value or field!=value", store.ErrInvalid, t)
-			}
-			f := t[:i]
-			if f != "metadata.name" && (f != "metadata.namespace" || !namespaced) {
-				return nil, fmt.Errorf("%w: %q is not a known field selector", store.ErrInvalid, f)
-			}
-			terms = append(terms, term{field: f, val: t[i+len(op):], neg: op == "!="})
-		}
-		return func(o store.Object) bool {
-			m := o.GetObjectMeta()
-			for _, t := range terms {
-				v := m.Name
-				if t.field == "metadata.namespace" {
-					v = m.Namespace
-				}
-				if (v == t.val) == t.neg {
-					return false
-				}
-			}
-			return true
-		}, nil
-	}
 }

@@ -17,8 +17,42 @@ import (
 
 type widget = storetest.Widget
 
-// testServer serves widgets from a memory store with a status subresource,
-// a validation rule (spec.size >= 0) and a field selector on spec.color.
+// widgetStrategy: a status subresource, a validation rule (spec.size >=
+// 0) and a field selector on spec.color; no scale subresource.
+type widgetStrategy struct{ NoRules[*widget] }
+
+func (widgetStrategy) Validate(w *widget) error {
+	if w.Spec.Size < 0 {
+		return store.FieldErrors{{Field: "spec.size", Value: "-1", Reason: "must not be negative"}}
+	}
+	return nil
+}
+
+func (s widgetStrategy) ValidateUpdate(w, _ *widget) error { return s.Validate(w) }
+
+func (widgetStrategy) PrepareForCreate(w *widget) { w.Status = storetest.WidgetStatus{} }
+
+func (widgetStrategy) PrepareForUpdate(n, o *widget) { n.Status = o.Status }
+
+func (widgetStrategy) PrepareForStatusUpdate(n, o *widget) *widget {
+	out := store.Clone(o)
+	out.Status = n.Status
+	out.ResourceVersion = n.ResourceVersion
+	return out
+}
+
+func (widgetStrategy) FieldFilter(s string) (func(store.Object) bool, error) {
+	if s == "" {
+		return nil, nil
+	}
+	v, ok := strings.CutPrefix(s, "spec.color=")
+	if !ok {
+		return nil, errors.New("only spec.color=<value> is supported")
+	}
+	return func(o store.Object) bool { return o.(*widget).Spec.Color == v }, nil
+}
+
+// testServer serves widgets from a memory store with widgetStrategy.
 type testServer struct {
 	st  *store.Store[*widget]
 	h   *Handler[*widget]
@@ -35,31 +69,8 @@ func newTestServer(t testing.TB, mutate ...func(*Config[*widget])) *testServer {
 		t.Fatal(err)
 	}
 	cfg := Config[*widget]{
-		Store: st,
-		ValidateCreate: func(w *widget) error {
-			if w.Spec.Size < 0 {
-				return store.FieldErrors{{Field: "spec.size", Value: "-1", Reason: "must not be negative"}}
-			}
-			return nil
-		},
-		PrepareForCreate: func(w *widget) { w.Status = storetest.WidgetStatus{} },
-		PrepareForUpdate: func(n, o *widget) { n.Status = o.Status },
-		PrepareForStatusUpdate: func(n, o *widget) *widget {
-			out := store.Clone(o)
-			out.Status = n.Status
-			out.ResourceVersion = n.ResourceVersion
-			return out
-		},
-		FieldFilter: func(s string) (func(store.Object) bool, error) {
-			if s == "" {
-				return nil, nil
-			}
-			v, ok := strings.CutPrefix(s, "spec.color=")
-			if !ok {
-				return nil, errors.New("only spec.color=<value> is supported")
-			}
-			return func(o store.Object) bool { return o.(*widget).Spec.Color == v }, nil
-		},
+		Store:        st,
+		Strategy:     widgetStrategy{},
 		MaxBodyBytes: 64 << 10,
 	}
 	for _, m := range mutate {

@@ -15,26 +15,9 @@ import (
 // resourceVersion precondition that keeps losing races.
 const maxUpdateRetries = 16
 
-func (h *Handler[T]) validateCreate(obj T) error {
-	if h.cfg.ValidateCreate == nil {
-		return nil
-	}
-	return h.cfg.ValidateCreate(obj)
-}
-
-func (h *Handler[T]) validateUpdate(old, obj T) error {
-	if h.cfg.ValidateUpdate != nil {
-		return h.cfg.ValidateUpdate(old, obj)
-	}
-	return h.validateCreate(obj)
-}
-
-func (h *Handler[T]) admit(ctx context.Context, info RequestInfo, verb string, obj, old store.Object) error {
-	if h.cfg.Admit == nil {
-		return nil
-	}
-	return h.cfg.Admit(ctx, Attributes{Verb: verb, Resource: h.res, Namespace: info.Namespace, Name: info.Name,
-		Subresource: info.Subresource, Object: obj, OldObject: old})
+func (h *Handler[T]) attributes(info RequestInfo, verb string, obj, old store.Object) Attributes {
+	return Attributes{Verb: verb, Resource: h.res, Namespace: info.Namespace, Name: info.Name,
+		Subresource: info.Subresource, Object: obj, OldObject: old}
 }
 
 func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
@@ -64,19 +47,20 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
 	}
 	info.Name = m.Name
-	if h.cfg.PrepareForCreate != nil {
-		h.cfg.PrepareForCreate(obj)
-	}
-	if h.cfg.Default != nil {
-		h.cfg.Default(obj)
-	}
-	if err := h.validateCreate(obj); err != nil {
+	h.rules.prepareCreate(obj)
+	h.rules.Default(obj)
+	attrs := h.attributes(info, "create", obj, nil)
+	if err := h.admit.admit(ctx, attrs); err != nil {
 		return err
 	}
-	if err := h.admit(ctx, info, "create", obj, nil); err != nil {
+	if err := h.rules.Validate(obj); err != nil {
 		return err
 	}
-	out, err := h.st.Create(ctx, obj)
+	var out T
+	err = h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
+		out, err = h.st.Create(ctx, obj)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -85,7 +69,7 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 }
 
 // modify reads the object, lets fn build its replacement from a private
-// copy, and writes it after defaulting, validation and admission. When the
+// copy, and writes it after defaulting, admission and validation. When the
 // replacement has no resourceVersion the write is unconditional: it is
 // made against the version read and retried on conflict. A replacement
 // with a resourceVersion is a precondition: another version gives 409.
@@ -121,16 +105,19 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 				"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
 				h.res.Name, info.Name))
 		}
-		if h.cfg.Default != nil {
-			h.cfg.Default(obj)
-		}
-		if err := h.validateUpdate(old, obj); err != nil {
+		h.rules.Default(obj)
+		attrs := h.attributes(info, verb, obj, old)
+		if err := h.admit.admit(ctx, attrs); err != nil {
 			return zero, err
 		}
-		if err := h.admit(ctx, info, verb, obj, old); err != nil {
+		if err := h.rules.ValidateUpdate(obj, old); err != nil {
 			return zero, err
 		}
-		out, err := h.st.Update(ctx, obj)
+		var out T
+		err = h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
+			out, err = h.st.Update(ctx, obj)
+			return err
+		})
 		if err != nil && unconditional && errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrFenced) && attempt < maxUpdateRetries {
 			continue
 		}
@@ -142,11 +129,9 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 // keeps everything but the status; a main update keeps the status.
 func (h *Handler[T]) prepare(info RequestInfo, obj, old T) T {
 	if info.Subresource == "status" {
-		return h.cfg.PrepareForStatusUpdate(obj, old)
+		return h.rules.status.PrepareForStatusUpdate(obj, old)
 	}
-	if h.cfg.PrepareForUpdate != nil {
-		h.cfg.PrepareForUpdate(obj, old)
-	}
+	h.rules.prepareUpdate(obj, old)
 	return obj
 }
 
@@ -197,7 +182,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 		if err != nil {
 			return zero, err
 		}
-		patched, err := patch.Apply(pt, doc, body, h.schema)
+		patched, err := patch.Apply(pt, doc, body, h.rules.schema)
 		if err != nil {
 			return zero, badRequestOrInvalid(err)
 		}
@@ -265,10 +250,11 @@ func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.
 			}
 		}
 	}
-	if err := h.admit(ctx, info, "delete", nil, nil); err != nil {
+	var out T
+	err := h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
+		out, err = h.st.Delete(ctx, info.Namespace, info.Name, opts...)
 		return err
-	}
-	out, err := h.st.Delete(ctx, info.Namespace, info.Name, opts...)
+	})
 	if err != nil {
 		return err
 	}
@@ -299,10 +285,11 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 		m := obj.GetObjectMeta()
 		one := info
 		one.Namespace, one.Name, one.Verb = m.Namespace, m.Name, "delete"
-		if err := h.admit(ctx, one, "delete", nil, nil); err != nil {
+		var out T
+		err := h.admit.validate(ctx, h.attributes(one, "delete", nil, nil), func(ctx context.Context) (err error) {
+			out, err = h.st.Delete(ctx, m.Namespace, m.Name, store.WithPreconditionUID(m.UID))
 			return err
-		}
-		out, err := h.st.Delete(ctx, m.Namespace, m.Name, store.WithPreconditionUID(m.UID))
+		})
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -329,14 +316,14 @@ type scaleWire struct {
 }
 
 func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	sc := h.cfg.Scale
+	sc := h.rules.scale
 	switch info.Verb {
 	case "get":
 		obj, err := h.st.Get(ctx, info.Namespace, info.Name)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, sc.Get(obj))
+		writeJSON(w, http.StatusOK, sc.Scale(obj))
 		return nil
 	case "update", "patch":
 	default:
@@ -358,7 +345,7 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
 		var zero T
 		old.GetObjectMeta().ResourceVersion = ""
-		doc, err := json.Marshal(sc.Get(old))
+		doc, err := json.Marshal(sc.Scale(old))
 		if err != nil {
 			return zero, err
 		}
@@ -389,6 +376,6 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sc.Get(out))
+	writeJSON(w, http.StatusOK, sc.Scale(out))
 	return nil
 }

@@ -8,5 +8,5 @@
 // internal pointers, which is safe; types that keep mutable state behind
 // unexported pointers are not deep-copied). It is safe for concurrent use.
 // The api package uses it only where generated code does not exist (the
-// generic List with item types that lack DeepCopy, and status copies).
+// generic List with item types that lack DeepCopy).
 package deepcopy

@@ -1,0 +1,73 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest"
+)
+
+// bindingHandler serves POST pods/<name>/binding: it sets the pod's
+// spec.nodeName to the Binding's target, once. A pod already bound (to any
+// node) gives 409; a bad Binding 400 or 422; nothing is written then.
+type bindingHandler struct {
+	pods *store.Store[*api.Pod]
+}
+
+func (b bindingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, _ := infoOf(r)
+	if err := b.bind(w, r, info); err != nil {
+		writeStatus(w, rest.ErrorStatus(err, "Pod", "", info.Name))
+	}
+}
+
+func (b bindingHandler) bind(w http.ResponseWriter, r *http.Request, info rest.RequestInfo) error {
+	if r.Method != http.MethodPost {
+		return rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "pods/binding only supports POST")
+	}
+	data, err := io.ReadAll(r.Body) // the limits filter bounds it
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge, "request body too large")
+		}
+		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "reading body: "+err.Error())
+	}
+	var bd api.Binding
+	if err := json.Unmarshal(data, &bd); err != nil {
+		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding Binding: "+err.Error())
+	}
+	if bd.Name != "" && bd.Name != info.Name {
+		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest,
+			fmt.Sprintf("the Binding's name %q does not match the pod %q", bd.Name, info.Name))
+	}
+	if err := registry.ValidateBinding(&bd); err != nil {
+		return err
+	}
+	uid := bd.UID
+	_, err = b.pods.GuaranteedUpdate(r.Context(), info.Namespace, info.Name, func(p *api.Pod) (*api.Pod, error) {
+		if uid != "" && p.UID != uid {
+			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("pod %s/%s has UID %s, not %s", p.Namespace, p.Name, p.UID, uid))
+		}
+		if p.DeletionTimestamp != nil {
+			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("pod %s/%s is being deleted", p.Namespace, p.Name))
+		}
+		if p.Spec.NodeName != "" {
+			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict,
+				fmt.Sprintf("Operation cannot be fulfilled on pods/binding %q: pod %s is already assigned to node %q", p.Name, p.Name, p.Spec.NodeName))
+		}
+		p.Spec.NodeName = bd.Target.Name
+		return p, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeStatus(w, &rest.Status{Kind: "Status", APIVersion: "v1", Status: "Success", Code: http.StatusCreated})
+	return nil
+}

@@ -1,0 +1,118 @@
+package apiserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest"
+)
+
+// Defaults of Config.
+const (
+	// DefaultListen is the listen address when Config.Listen is empty.
+	DefaultListen = "127.0.0.1:6443"
+	// DefaultMaxInflight caps concurrent non-watch requests.
+	DefaultMaxInflight = 400
+	// DefaultShutdownTimeout is how long Run waits for in-flight requests
+	// once its context ends.
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
+// Config configures the apiserver. DataDir is required; every other field
+// has a documented default.
+type Config struct {
+	// DataDir holds the embedded etcd's data (DataDir/etcd) and the PKI
+	// (DataDir/pki).
+	DataDir string
+	// EtcdServers are external etcd client URLs; empty means an embedded
+	// etcd in DataDir/etcd.
+	EtcdServers []string
+	// Backend, if set, is used instead of any etcd (tests, benchmarks).
+	// Run does not close it.
+	Backend store.Backend
+	// Listen is the TLS listen address (default DefaultListen; port 0
+	// picks a free one, which Addr reports once New returns).
+	Listen string
+	// TokenFile is a static token file (token,user,uid,"group1,group2").
+	// Default: no tokens.
+	TokenFile string
+	// AuthzFile is a JSON array of Rule; default DefaultRules
+	// (system:masters may do everything).
+	AuthzFile string
+	// KubeconfigOut, if set, receives an admin kubeconfig (client
+	// certificate CN=admin, O=system:masters) once the server is ready.
+	KubeconfigOut string
+	// MaxBodyBytes limits request bodies (default rest.DefaultMaxBodyBytes);
+	// larger ones get 413.
+	MaxBodyBytes int64
+	// RateLimit is the sustained requests per second allowed (watches
+	// excluded); 0 means no limit. RateBurst is the bucket size (default
+	// RateLimit, at least 1).
+	RateLimit float64
+	RateBurst int
+	// MaxInflight caps concurrent non-watch requests (default
+	// DefaultMaxInflight); more get 429.
+	MaxInflight int
+	// ShutdownTimeout bounds the wait for in-flight requests when Run's
+	// context ends (default DefaultShutdownTimeout).
+	ShutdownTimeout time.Duration
+	// EtcdNoFsync makes the embedded etcd skip fsync (tests only).
+	EtcdNoFsync bool
+	// EtcdLogLevel is the embedded etcd's log level (default "error";
+	// "off" silences it).
+	EtcdLogLevel string
+	// Clock drives the rate limiter. Default: the real clock.
+	Clock clockwork.Clock
+	// Logger receives the server's logs; default discard.
+	Logger *slog.Logger
+}
+
+// Validate reports the first invalid field; it changes nothing.
+func (c *Config) Validate() error {
+	switch {
+	case c.DataDir == "":
+		return errors.New("apiserver: DataDir is required (etcd data and PKI live there)")
+	case c.MaxBodyBytes < 0, c.RateLimit < 0, c.RateBurst < 0, c.MaxInflight < 0, c.ShutdownTimeout < 0:
+		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight and ShutdownTimeout must not be negative")
+	case c.Backend != nil && len(c.EtcdServers) > 0:
+		return errors.New("apiserver: set Backend or EtcdServers, not both")
+	}
+	if c.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+			return fmt.Errorf("apiserver: Listen %q: %w", c.Listen, err)
+		} else if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return fmt.Errorf("apiserver: Listen %q: bad port", c.Listen)
+		}
+	}
+	return nil
+}
+
+// withDefaults returns c with every default filled in.
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.MaxInflight == 0 {
+		c.MaxInflight = DefaultMaxInflight
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = rest.DefaultMaxBodyBytes
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

@@ -1,0 +1,124 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
+	"github.com/setpoint-dev/setpoint/store/rest"
+)
+
+// discoveryHandler serves what is not a resource: discovery, OpenAPI and
+// /version, to GET and HEAD only; anything else is 404.
+type discoveryHandler struct {
+	addr string // the server's address, for /api
+	log  *slog.Logger
+}
+
+func (d discoveryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		rest.WriteError(w, rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "method not allowed"))
+		return
+	}
+	if !d.discovery(w, r) && !d.openAPI(w, r) {
+		rest.WriteError(w, rest.NewStatusError(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+	}
+}
+
+// discovery serves /api, /apis, /apis/<g>, /api/v1, /apis/<g>/<v> and
+// /version as legacy (non-aggregated) discovery documents, built by the
+// api registry; kubectl falls back to them when the aggregated form it asks
+// for first is not offered.
+func (d discoveryHandler) discovery(w http.ResponseWriter, r *http.Request) bool {
+	p := strings.TrimRight(r.URL.Path, "/")
+	switch p {
+	case "/version":
+		writeJSON(w, map[string]string{"major": "1", "minor": "32", "gitVersion": "v1.32.0-setpoint", "gitCommit": "",
+			"gitTreeState": "clean", "buildDate": "", "goVersion": runtime.Version(), "compiler": runtime.Compiler,
+			"platform": runtime.GOOS + "/" + runtime.GOARCH})
+	case "/api":
+		v := registry.CoreAPIVersions()
+		v.ServerAddressByClientCIDRs = []api.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: d.addr}}
+		writeJSON(w, v)
+	case "/apis":
+		writeJSON(w, registry.Groups())
+	default:
+		gv, ok := strings.CutPrefix(p, "/api/")
+		if !ok {
+			if gv, ok = strings.CutPrefix(p, "/apis/"); !ok {
+				return false
+			}
+			if !strings.Contains(gv, "/") {
+				for _, g := range registry.Groups().Groups {
+					if g.Name == gv {
+						writeJSON(w, map[string]any{"kind": "APIGroup", "apiVersion": "v1", "name": g.Name,
+							"versions": g.Versions, "preferredVersion": g.PreferredVersion})
+						return true
+					}
+				}
+				return false
+			}
+		}
+		res, ok := registry.Resources(gv)
+		if !ok {
+			return false
+		}
+		writeJSON(w, res)
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, _ := json.Marshal(v)
+	writeRaw(w, b)
+}
+
+func writeRaw(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// openAPIDocs are built once.
+var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
+	docs := map[string][]byte{}
+	v2, err := registry.OpenAPIV2()
+	if err != nil {
+		return nil, err
+	}
+	docs["/openapi/v2"] = v2
+	idx, err := registry.OpenAPIV3Discovery()
+	if err != nil {
+		return nil, err
+	}
+	docs["/openapi/v3"] = idx
+	for _, p := range registry.OpenAPIV3Paths() {
+		d, _, err := registry.OpenAPIV3(p)
+		if err != nil {
+			return nil, err
+		}
+		docs["/openapi/v3/"+p] = d
+	}
+	return docs, nil
+})
+
+// openAPI serves /openapi/v2 (Swagger 2.0 definitions: kubectl's
+// client-side validation and apply schemas) and /openapi/v3 with one
+// document per group version (whose PATCH operations carry the
+// fieldValidation parameter, so kubectl lets the server validate).
+func (d discoveryHandler) openAPI(w http.ResponseWriter, r *http.Request) bool {
+	docs, err := openAPIDocs()
+	if err != nil {
+		d.log.Error("building OpenAPI documents", "err", err)
+		return false
+	}
+	doc, ok := docs[strings.TrimRight(r.URL.Path, "/")]
+	if ok {
+		writeRaw(w, doc)
+	}
+	return ok
+}

@@ -1,0 +1,55 @@
+package apiserver
+
+import (
+	"net/http"
+
+	"github.com/setpoint-dev/setpoint/store/rest"
+)
+
+// route names requests a special handler serves instead of the resource's
+// own REST handler: a subresource the REST layer does not know (binding),
+// or a verb with server-wide effects (deleting a namespace). An empty verb
+// matches every verb.
+type route struct {
+	apiVersion, resource, subresource, verb string
+}
+
+// resourceMux is the innermost handler: it sends resource requests to
+// their resource (or to a special route) and the rest to nonResource
+// (discovery, OpenAPI, /version).
+type resourceMux struct {
+	resources   map[string]served // by apiVersion + "/" + plural
+	routes      map[route]http.Handler
+	nonResource http.Handler
+}
+
+func newResourceMux(nonResource http.Handler) *resourceMux {
+	return &resourceMux{resources: map[string]served{}, routes: map[route]http.Handler{}, nonResource: nonResource}
+}
+
+func (m *resourceMux) add(r served) {
+	res := r.descriptor().Resource()
+	m.resources[res.APIVersion+"/"+res.Name] = r
+}
+
+func (m *resourceMux) handle(rt route, h http.Handler) { m.routes[rt] = h }
+
+func (m *resourceMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, ok := infoOf(r)
+	if !ok {
+		m.nonResource.ServeHTTP(w, r)
+		return
+	}
+	res, ok := m.resources[info.APIVersion+"/"+info.Resource]
+	if !ok {
+		rest.WriteError(w, rest.NewStatusError(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+		return
+	}
+	for _, verb := range []string{info.Verb, ""} {
+		if h := m.routes[route{info.APIVersion, info.Resource, info.Subresource, verb}]; h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+	}
+	res.serve(w, r, info)
+}

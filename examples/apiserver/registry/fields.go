@@ -1,0 +1,72 @@
+package registry
+
+import (
+	"fmt"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/store"
+)
+
+// The field selector labels of each kind beyond metadata.name and
+// metadata.namespace, as Kubernetes' field label conversions define them.
+// The selector syntax itself is store.ParseFieldSelector's.
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func podFields() store.Fields[*api.Pod] {
+	m := store.MetadataFields[*api.Pod](true)
+	m["spec.nodeName"] = func(p *api.Pod) string { return p.Spec.NodeName }
+	m["spec.restartPolicy"] = func(p *api.Pod) string { return p.Spec.RestartPolicy }
+	m["spec.schedulerName"] = func(p *api.Pod) string { return p.Spec.SchedulerName }
+	m["spec.serviceAccountName"] = func(p *api.Pod) string { return p.Spec.ServiceAccountName }
+	m["spec.hostNetwork"] = func(p *api.Pod) string { return boolText(p.Spec.HostNetwork) }
+	m["status.phase"] = func(p *api.Pod) string { return p.Status.Phase }
+	m["status.podIP"] = func(p *api.Pod) string { return p.Status.PodIP }
+	return m
+}
+
+func nodeFields() store.Fields[*api.Node] {
+	m := store.MetadataFields[*api.Node](false)
+	m["spec.unschedulable"] = func(n *api.Node) string { return boolText(n.Spec.Unschedulable) }
+	return m
+}
+
+func namespaceFields() store.Fields[*api.Namespace] {
+	m := store.MetadataFields[*api.Namespace](false)
+	m["status.phase"] = func(n *api.Namespace) string { return n.Status.Phase }
+	return m
+}
+
+func serviceFields() store.Fields[*api.Service] {
+	m := store.MetadataFields[*api.Service](true)
+	m["spec.clusterIP"] = func(s *api.Service) string { return s.Spec.ClusterIP }
+	m["spec.type"] = func(s *api.Service) string { return s.Spec.Type }
+	return m
+}
+
+func eventFields() store.Fields[*api.Event] {
+	m := store.MetadataFields[*api.Event](true)
+	m["involvedObject.kind"] = func(e *api.Event) string { return e.InvolvedObject.Kind }
+	m["involvedObject.namespace"] = func(e *api.Event) string { return e.InvolvedObject.Namespace }
+	m["involvedObject.name"] = func(e *api.Event) string { return e.InvolvedObject.Name }
+	m["involvedObject.uid"] = func(e *api.Event) string { return e.InvolvedObject.UID }
+	m["involvedObject.apiVersion"] = func(e *api.Event) string { return e.InvolvedObject.APIVersion }
+	m["involvedObject.resourceVersion"] = func(e *api.Event) string { return e.InvolvedObject.ResourceVersion }
+	m["involvedObject.fieldPath"] = func(e *api.Event) string { return e.InvolvedObject.FieldPath }
+	m["reason"] = func(e *api.Event) string { return e.Reason }
+	m["reportingComponent"] = func(e *api.Event) string { return e.ReportingController }
+	m["source"] = func(e *api.Event) string { return e.Source.Component }
+	m["type"] = func(e *api.Event) string { return e.Type }
+	return m
+}
+
+func replicaSetFields() store.Fields[*api.ReplicaSet] {
+	m := store.MetadataFields[*api.ReplicaSet](true)
+	m["status.replicas"] = func(r *api.ReplicaSet) string { return fmt.Sprint(r.Status.Replicas) }
+	return m
+}

@@ -1,0 +1,169 @@
+package registry
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/store"
+)
+
+// validateWorkload checks what replica sets, deployments, stateful sets and
+// daemon sets share: a non-empty selector that matches the template's
+// labels, a valid template with restartPolicy Always, and replicas >= 0.
+func validateWorkload(e *errs, replicas *int32, sel *api.LabelSelector, tmpl *api.PodTemplateSpec) {
+	if replicas != nil {
+		validateNonNegative(e, "spec.replicas", int64(*replicas))
+	}
+	switch {
+	case sel == nil:
+		e.required("spec.selector", "a label selector")
+	case len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0:
+		e.add("spec.selector", "", "Invalid value: empty selector is invalid for this resource")
+	default:
+		validateLabels(e, "spec.selector.matchLabels", sel.MatchLabels)
+		if _, err := sel.SelectorString(); err != nil {
+			e.add("spec.selector", "", "Invalid value: "+err.Error())
+		} else if !sel.Matches(tmpl.Labels) {
+			e.add("spec.template.metadata.labels", fmt.Sprint(tmpl.Labels), "Invalid value: `selector` does not match template `labels`")
+		}
+	}
+	validateLabels(e, "spec.template.metadata.labels", tmpl.Labels)
+	validatePodSpec(e, "spec.template.spec", &tmpl.Spec)
+	if tmpl.Spec.RestartPolicy != "" && tmpl.Spec.RestartPolicy != "Always" {
+		e.notSupported("spec.template.spec.restartPolicy", tmpl.Spec.RestartPolicy, "Always")
+	}
+}
+
+func validateSelectorUnchanged(e *errs, old, new *api.LabelSelector) {
+	if !reflect.DeepEqual(old, new) {
+		e.add("spec.selector", "", "Invalid value: field is immutable")
+	}
+}
+
+func validateReplicaSet(r *api.ReplicaSet) store.FieldErrors {
+	var e errs
+	validateWorkload(&e, r.Spec.Replicas, r.Spec.Selector, &r.Spec.Template)
+	validateNonNegative(&e, "spec.minReadySeconds", int64(r.Spec.MinReadySeconds))
+	return e.list
+}
+
+func validateReplicaSetUpdate(old, new *api.ReplicaSet) store.FieldErrors {
+	var e errs
+	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
+	return e.list
+}
+
+func validateDeployment(d *api.Deployment) store.FieldErrors {
+	var e errs
+	validateWorkload(&e, d.Spec.Replicas, d.Spec.Selector, &d.Spec.Template)
+	validateNonNegative(&e, "spec.minReadySeconds", int64(d.Spec.MinReadySeconds))
+	if d.Spec.RevisionHistoryLimit != nil {
+		validateNonNegative(&e, "spec.revisionHistoryLimit", int64(*d.Spec.RevisionHistoryLimit))
+	}
+	if p := d.Spec.ProgressDeadlineSeconds; p != nil && *p <= d.Spec.MinReadySeconds {
+		e.add("spec.progressDeadlineSeconds", fmt.Sprint(*p), "Invalid value: must be greater than minReadySeconds")
+	}
+	st := d.Spec.Strategy
+	switch st.Type {
+	case api.RecreateStrategy:
+		if st.RollingUpdate != nil {
+			e.add("spec.strategy.rollingUpdate", "", "Forbidden: may not be specified when strategy `type` is 'Recreate'")
+		}
+	case api.RollingUpdateStrategy:
+		if ru := st.RollingUpdate; ru != nil {
+			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
+			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
+			if isZeroIntOrPercent(ru.MaxUnavailable) && isZeroIntOrPercent(ru.MaxSurge) {
+				e.add("spec.strategy.rollingUpdate.maxUnavailable", "0", "Invalid value: may not be 0 when `maxSurge` is 0")
+			}
+		}
+	case "":
+		e.required("spec.strategy.type", "a strategy type")
+	default:
+		e.notSupported("spec.strategy.type", st.Type, api.RecreateStrategy, api.RollingUpdateStrategy)
+	}
+	return e.list
+}
+
+func validateDeploymentUpdate(old, new *api.Deployment) store.FieldErrors {
+	var e errs
+	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
+	return e.list
+}
+
+func validateStatefulSet(s *api.StatefulSet) store.FieldErrors {
+	var e errs
+	validateWorkload(&e, s.Spec.Replicas, s.Spec.Selector, &s.Spec.Template)
+	switch s.Spec.PodManagementPolicy {
+	case "OrderedReady", "Parallel":
+	case "":
+		e.required("spec.podManagementPolicy", "a pod management policy")
+	default:
+		e.notSupported("spec.podManagementPolicy", s.Spec.PodManagementPolicy, "OrderedReady", "Parallel")
+	}
+	us := s.Spec.UpdateStrategy
+	switch us.Type {
+	case api.RollingUpdateStrategy:
+		if ru := us.RollingUpdate; ru != nil {
+			if ru.Partition != nil {
+				validateNonNegative(&e, "spec.updateStrategy.rollingUpdate.partition", int64(*ru.Partition))
+			}
+			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
+		}
+	case api.OnDeleteStrategy:
+		if us.RollingUpdate != nil {
+			e.add("spec.updateStrategy.rollingUpdate", "", "Forbidden: only allowed for updateStrategy 'RollingUpdate'")
+		}
+	case "":
+		e.required("spec.updateStrategy.type", "an update strategy type")
+	default:
+		e.notSupported("spec.updateStrategy.type", us.Type, api.OnDeleteStrategy, api.RollingUpdateStrategy)
+	}
+	if s.Spec.ServiceName != "" {
+		if why := dns1035(s.Spec.ServiceName); why != "" {
+			e.add("spec.serviceName", s.Spec.ServiceName, "Invalid value: "+why)
+		}
+	}
+	return e.list
+}
+
+func validateStatefulSetUpdate(old, new *api.StatefulSet) store.FieldErrors {
+	var e errs
+	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
+	if old.Spec.ServiceName != new.Spec.ServiceName {
+		e.add("spec.serviceName", new.Spec.ServiceName, "Forbidden: updates to statefulset spec for fields other than 'replicas', 'template', 'updateStrategy', 'revisionHistoryLimit' and 'minReadySeconds' are forbidden")
+	}
+	if old.Spec.PodManagementPolicy != new.Spec.PodManagementPolicy {
+		e.add("spec.podManagementPolicy", new.Spec.PodManagementPolicy, "Forbidden: updates to statefulset spec for fields other than 'replicas', 'template', 'updateStrategy', 'revisionHistoryLimit' and 'minReadySeconds' are forbidden")
+	}
+	return e.list
+}
+
+func validateDaemonSet(d *api.DaemonSet) store.FieldErrors {
+	var e errs
+	validateWorkload(&e, nil, d.Spec.Selector, &d.Spec.Template)
+	us := d.Spec.UpdateStrategy
+	switch us.Type {
+	case api.RollingUpdateStrategy:
+		if ru := us.RollingUpdate; ru != nil {
+			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
+			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
+			if isZeroIntOrPercent(ru.MaxUnavailable) && isZeroIntOrPercent(ru.MaxSurge) {
+				e.add("spec.updateStrategy.rollingUpdate.maxUnavailable", "0", "Invalid value: may not be 0 when `maxSurge` is 0")
+			}
+		}
+	case api.OnDeleteStrategy:
+	case "":
+		e.required("spec.updateStrategy.type", "an update strategy type")
+	default:
+		e.notSupported("spec.updateStrategy.type", us.Type, api.OnDeleteStrategy, api.RollingUpdateStrategy)
+	}
+	return e.list
+}
+
+func validateDaemonSetUpdate(old, new *api.DaemonSet) store.FieldErrors {
+	var e errs
+	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
+	return e.list
+}

@@ -1,0 +1,298 @@
+package apiserver
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
+	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/embedetcd"
+	"github.com/setpoint-dev/setpoint/store/etcd"
+	"github.com/setpoint-dev/setpoint/store/rest"
+)
+
+// ErrAlreadyRunning is returned by a second call of Server.Run.
+var ErrAlreadyRunning = errors.New("apiserver: already running")
+
+// Server is the apiserver. Create it with New, which binds the listener
+// (so Addr and URL are known at once), and serve with Run.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	pki     *PKI
+	authn   Authenticator
+	authz   Authorizer
+	limiter *limiter
+	ln      net.Listener
+	running atomic.Bool
+	ready   chan struct{}
+
+	// Set by Run before ready is closed; read only after.
+	backend store.Backend
+	handler http.Handler
+}
+
+// New validates cfg, loads the token and rules files and the PKI
+// (generating it into DataDir/pki on first use), and binds the listen
+// address. Nothing is served until Run.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
+	tokens, err := loadTokens(cfg.TokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	s.authn = Authenticators{ClientCertAuthenticator{}, tokens}
+	if s.authz, err = loadRules(cfg.AuthzFile); err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki")); err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	return s, nil
+}
+
+// Addr returns the listen address (host:port).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL returns the server's base URL, https://host:port.
+func (s *Server) URL() string { return "https://" + s.Addr() }
+
+// PKI returns the server's certificates.
+func (s *Server) PKI() *PKI { return s.pki }
+
+// Ready is closed once Run serves requests (and has written
+// Config.KubeconfigOut). It is never closed if Run fails before that.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Backend returns the storage backend; nil before Ready.
+func (s *Server) Backend() store.Backend {
+	select {
+	case <-s.ready:
+		return s.backend
+	default:
+		return nil
+	}
+}
+
+// Kubeconfig returns an admin kubeconfig for the server (client
+// certificate CN=admin, O=system:masters).
+func (s *Server) Kubeconfig() ([]byte, error) {
+	return Kubeconfig(s.URL(), s.pki.CACert, s.pki.AdminCert, s.pki.AdminKey, "")
+}
+
+// ClientTLS returns a TLS configuration that trusts the server and, if
+// certPEM is set, presents that client certificate.
+func (s *Server) ClientTLS(certPEM, keyPEM []byte) (*tls.Config, error) {
+	c := &tls.Config{RootCAs: s.pki.CertPool(), MinVersion: tls.VersionTLS12}
+	if certPEM != nil {
+		pair, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			return nil, err
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}
+
+// ServeHTTP serves one request through the whole request path (filters,
+// admission, handlers), as the listener does; 503 before Ready.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.ready:
+		s.handler.ServeHTTP(w, r)
+	default:
+		rest.WriteError(w, rest.NewStatusError(http.StatusServiceUnavailable, rest.ReasonServiceUnavailable, "the apiserver is not ready"))
+	}
+}
+
+// Run opens storage (an embedded etcd unless configured otherwise), starts
+// each resource's watch cache and the admission plugins' informers,
+// creates the default, kube-system and kube-public namespaces, and serves
+// HTTPS on the listener New bound. It returns nil once ctx has ended and
+// the server has shut down: open watches end cleanly (clients re-watch
+// elsewhere or after a restart), in-flight requests finish (up to
+// Config.ShutdownTimeout), and storage is closed. It returns an error if it
+// cannot start, or if a part fails for good (serving, a watch cache);
+// everything else is then stopped too. Run may be called once.
+func (s *Server) Run(ctx context.Context) (err error) {
+	if !s.running.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	defer s.ln.Close()
+	backend, closeStorage, err := s.openStorage(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeStorage()) }()
+
+	rs, err := newResources(backend)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	lifecycle, err := newNamespaceLifecycle(rs.namespaces.st, rs.deleteContent, s.log)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	quota, err := newResourceQuota(rs.pods.st, rs.quotas.st, s.log)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	admission := []rest.AdmissionPlugin{lifecycle, quota}
+	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
+	for _, r := range rs.all {
+		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
+			return fmt.Errorf("apiserver: %w", err)
+		}
+		mux.add(r)
+	}
+	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st})
+	nsRoute := route{"v1", "namespaces", "", "delete"}
+	mux.handle(nsRoute, lifecycle.deleteHandler(servedHandler{rs.namespaces}))
+	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public"); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	s.backend = backend
+	s.handler = s.filters(mux, backend)
+
+	cert, err := tls.X509KeyPair(s.pki.ServingCert, s.pki.ServingKey)
+	if err != nil {
+		return fmt.Errorf("apiserver: serving certificate: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven,
+			ClientCAs: s.pki.CertPool(), MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}},
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, r := range rs.all {
+		g.Go(func() error { return r.run(gctx) })
+	}
+	g.Go(func() error { return lifecycle.Run(gctx) })
+	g.Go(func() error { return quota.Run(gctx) })
+	g.Go(func() error {
+		if err := srv.ServeTLS(s.ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("apiserver: serving: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		// The watch caches end with gctx, and with them every watch
+		// response; then in-flight requests get the grace period.
+		sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+			s.log.Warn("apiserver: in-flight requests cut off at shutdown", "err", err)
+		}
+		return nil
+	})
+	if s.cfg.KubeconfigOut != "" {
+		if err := s.writeKubeconfig(); err != nil {
+			srv.Close()
+			g.Wait()
+			return err
+		}
+	}
+	close(s.ready)
+	s.log.Info("apiserver listening", "url", s.URL())
+	return g.Wait()
+}
+
+func (s *Server) writeKubeconfig() error {
+	kc, err := s.Kubeconfig()
+	if err == nil {
+		err = os.WriteFile(s.cfg.KubeconfigOut, kc, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("apiserver: writing kubeconfig: %w", err)
+	}
+	return nil
+}
+
+// filters builds the request path around the resource mux (see
+// filters.go): health, request info, authentication, limits,
+// authorization.
+func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
+	h := withAuthorization(mux, s.authz)
+	h = withLimits(h, s.limiter, s.cfg.MaxBodyBytes)
+	h = withAuthentication(h, s.authn)
+	h = withRequestInfo(h)
+	return withHealth(h, func(ctx context.Context) error {
+		_, err := b.Revision(ctx)
+		return err
+	})
+}
+
+// openStorage returns the backend and how to close it.
+func (s *Server) openStorage(ctx context.Context) (store.Backend, func() error, error) {
+	cfg := s.cfg
+	switch {
+	case cfg.Backend != nil:
+		return cfg.Backend, func() error { return nil }, nil
+	case len(cfg.EtcdServers) > 0:
+		cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.EtcdServers, DialTimeout: 5 * time.Second, Context: ctx})
+		if err != nil {
+			return nil, nil, fmt.Errorf("apiserver: connecting to etcd %v: %w", cfg.EtcdServers, err)
+		}
+		return etcd.New(cli), cli.Close, nil
+	default:
+		e, err := embedetcd.Start(ctx, embedetcd.Config{Dir: filepath.Join(cfg.DataDir, "etcd"), UnsafeNoFsync: cfg.EtcdNoFsync,
+			LogLevel: cfg.EtcdLogLevel, WatchProgressNotifyInterval: 5 * time.Second})
+		if err != nil {
+			return nil, nil, fmt.Errorf("apiserver: starting embedded etcd: %w", err)
+		}
+		return e.Backend(), e.Close, nil
+	}
+}
+
+func ensureNamespaces(ctx context.Context, namespaces *store.Store[*api.Namespace], names ...string) error {
+	for _, n := range names {
+		ns := registry.NamespaceKind.New()
+		ns.Name = n
+		registry.NamespaceKind.Default(ns)
+		if _, err := namespaces.Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return fmt.Errorf("creating namespace %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// servedHandler serves one resource's requests through its REST handler.
+type servedHandler struct{ r served }
+
+func (h servedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, _ := infoOf(r)
+	h.r.serve(w, r, info)
+}
+
+func writeStatus(w http.ResponseWriter, st *rest.Status) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(int(st.Code))
+	b, _ := json.Marshal(st)
+	w.Write(b)
+}
