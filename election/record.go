@@ -114,50 +114,10 @@ func clonePtr[T any](p *T) *T {
 
 var _ store.Object = (*Lease)(nil)
 
-// DeepCopy returns a copy of l that shares no memory with it.
-func (l *Lease) DeepCopy() *Lease {
-	if l == nil {
-		return nil
-	}
-	c := *l
-	c.Spec = l.Spec.DeepCopy()
-	m := &c.ObjectMeta
-	if l.DeletionTimestamp != nil {
-		t := *l.DeletionTimestamp
-		m.DeletionTimestamp = &t
-	}
-	m.Labels = copyMap(l.Labels)
-	m.Annotations = copyMap(l.Annotations)
-	if l.OwnerReferences != nil {
-		m.OwnerReferences = make([]store.OwnerReference, len(l.OwnerReferences))
-		for i, r := range l.OwnerReferences {
-			if r.Controller != nil {
-				v := *r.Controller
-				r.Controller = &v
-			}
-			if r.BlockOwnerDeletion != nil {
-				v := *r.BlockOwnerDeletion
-				r.BlockOwnerDeletion = &v
-			}
-			m.OwnerReferences[i] = r
-		}
-	}
-	if l.Finalizers != nil {
-		m.Finalizers = append([]string(nil), l.Finalizers...)
-	}
-	return &c
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
+// Lease.DeepCopy is generated into zz_generated_deepcopy.go by
+// cmd/deepcopy-gen, so that it copies every ObjectMeta field.
+//
+//go:generate go run github.com/setpoint-dev/setpoint/cmd/deepcopy-gen -type Lease
 
 // durationSeconds rounds d up to whole seconds, at least 1.
 func durationSeconds(d time.Duration) int32 {
