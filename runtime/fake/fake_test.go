@@ -3,20 +3,16 @@ package fake_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/fake"
-	"github.com/setpoint-dev/setpoint/runtime/internal/testprog"
 	"github.com/setpoint-dev/setpoint/runtime/runtimetest"
 )
 
 // testbin simulates the test program by interpreting the same script.
-func testbin(ctx context.Context, p *fake.Process) int {
-	return testprog.Run(ctx, p.Args[1:], testprog.IO{
-		Stdout: p.Stdout, Stderr: p.Stderr, Term: p.Term, Getenv: p.Getenv, Alloc: p.UseMemory,
-	})
-}
+var testbin = runtimetest.FakeTestBinary
 
 func newFake(t *testing.T) *fake.Runtime {
 	rt := fake.New(fake.WithProgram(runtimetest.TestBinary, testbin))
@@ -34,7 +30,10 @@ func TestContract(t *testing.T) {
 	runtimetest.Run(t, runtimetest.Harness{
 		New: func(t *testing.T) runtime.Runtime { return newFake(t) },
 		Leaks: func(t *testing.T, rt runtime.Runtime) []string {
-			return rt.(*fake.Runtime).Running()
+			return rt.(*fake.Runtime).Leftovers()
+		},
+		DialHostPort: func(ctx context.Context, rt runtime.Runtime, port uint16) (net.Conn, error) {
+			return rt.(*fake.Runtime).DialHostPort(ctx, port)
 		},
 	})
 }

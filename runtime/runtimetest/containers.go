@@ -315,23 +315,23 @@ func testExec(t *testing.T, h Harness) {
 	cfg.Env = []string{"GREETING=hello"}
 	id := mustRun(ctx, t, rt, sb, cfg)
 	WaitState(ctx, t, rt, id, runtime.ContainerRunning)
-	res, err := rt.Exec(ctx, id, []string{TestBinary, "env", "GREETING", "eprint", "oops", "exit", "4"})
+	res, err := runtime.ExecSync(ctx, rt, id, []string{TestBinary, "env", "GREETING", "eprint", "oops", "exit", "4"})
 	if err != nil {
 		t.Fatalf("Exec: %v", err)
 	}
 	if res.ExitCode != 4 || string(res.Stdout) != "hello\n" || string(res.Stderr) != "oops\n" {
 		t.Fatalf("Exec = code %d stdout %q stderr %q", res.ExitCode, res.Stdout, res.Stderr)
 	}
-	_, err = rt.Exec(ctx, id, []string{"/no/such/binary"})
+	_, err = runtime.ExecSync(ctx, rt, id, []string{"/no/such/binary"})
 	wantErr(t, "Exec(missing binary)", err, runtime.ErrInvalid)
-	_, err = rt.Exec(ctx, id, nil)
+	_, err = runtime.ExecSync(ctx, rt, id, nil)
 	wantErr(t, "Exec(no command)", err, runtime.ErrInvalid)
 	if err := rt.StopContainer(ctx, id, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = rt.Exec(ctx, id, []string{TestBinary, "exit", "0"})
+	_, err = runtime.ExecSync(ctx, rt, id, []string{TestBinary, "exit", "0"})
 	wantErr(t, "Exec in exited container", err, runtime.ErrFailedPrecondition)
-	_, err = rt.Exec(ctx, "missing", []string{TestBinary})
+	_, err = runtime.ExecSync(ctx, rt, "missing", []string{TestBinary})
 	wantErr(t, "Exec in missing container", err, runtime.ErrNotFound)
 }
 
