@@ -177,19 +177,19 @@ func (r *Runtime) sandboxRecord(ctx context.Context, id string) (containers.Cont
 func sandboxStatus(c containers.Container) runtime.SandboxStatus {
 	attempt, _ := strconv.ParseUint(c.Labels[runtime.LabelAttempt], 10, 32)
 	return runtime.SandboxStatus{
-		ID:          c.ID,
-		Name:        c.Labels[runtime.LabelPodName],
-		Namespace:   c.Labels[runtime.LabelPodNamespace],
-		UID:         c.Labels[runtime.LabelPodUID],
-		Attempt:     uint32(attempt),
-		State:       runtime.SandboxState(c.Labels[labelState]),
+		ID:           c.ID,
+		Name:         c.Labels[runtime.LabelPodName],
+		Namespace:    c.Labels[runtime.LabelPodNamespace],
+		UID:          c.Labels[runtime.LabelPodUID],
+		Attempt:      uint32(attempt),
+		State:        runtime.SandboxState(c.Labels[labelState]),
 		IP:           c.Labels[labelIP],
 		HostNetwork:  c.Labels[labelHostNet] == "true",
 		Hostname:     c.Labels[labelHostname],
 		PortMappings: portMappings(c.Labels),
-		NetNS:       c.Labels[labelNetNS],
-		CreatedAt:   c.CreatedAt,
-		Labels:      publicLabels(c.Labels),
+		NetNS:        c.Labels[labelNetNS],
+		CreatedAt:    c.CreatedAt,
+		Labels:       publicLabels(c.Labels),
 	}
 }
 

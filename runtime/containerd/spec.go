@@ -240,4 +240,3 @@ func (r *Runtime) sandboxSpecOpts(rec containers.Container, mounts []runtime.Mou
 	}
 	return append(opts, oci.WithMounts(files))
 }
-

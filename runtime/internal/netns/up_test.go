@@ -2,7 +2,9 @@ package netns
 
 import "golang.org/x/sys/unix"
 
-func unixSocket() (int, error) { return unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0) }
+func unixSocket() (int, error) {
+	return unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+}
 
 // setUp sets the interface name up in the calling thread's namespace.
 func setUp(fd int, name string) error {
