@@ -92,11 +92,12 @@ func dialHostPort(ctx context.Context, _ runtime.Runtime, port uint16) (net.Conn
 
 // config returns a runtime configuration in a fresh containerd namespace.
 func config(t testing.TB) containerd.Config {
+	ns := fmt.Sprintf("t%s-%d", runID, nsSeq.Add(1))
 	return containerd.Config{
 		Address:     daemon.Address,
-		Namespace:   fmt.Sprintf("t%s-%d", runID, nsSeq.Add(1)),
+		Namespace:   ns,
 		StateDir:    stateDir,
-		LogDir:      filepath.Join(stateDir, "logs"),
+		LogDir:      filepath.Join(stateDir, "logs", ns),
 		Network:     containerd.NetworkConfig{Bridge: bridge, Subnet: subnet, Gateway: true},
 		NodeIP:      "127.0.0.1",
 		StopGrace:   2 * time.Second,

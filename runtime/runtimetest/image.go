@@ -88,7 +88,5 @@ func TestImage(tb testing.TB) []byte {
 func TestImageArchive() ([]byte, error) { return TestImageWithUser(TestImageName, "") }
 
 // Script returns the arguments that make the test program run steps (see
-// package testprog: print, eprint, fill, efill, env, sleep, ignore-term,
-// on-term, serve, http, get, alloc, cat, write, wfill, rm, hostname, id,
-// caps, limits, tty, winsize, stdin, wait, exit).
+// the package documentation).
 func Script(steps ...string) []string { return steps }

@@ -3,42 +3,7 @@
 // runtime interprets the same script in process (its System being the
 // simulated process), so one contract suite drives both.
 //
-// A script is a list of steps, each a word followed by its arguments:
-//
-//	print TEXT        write TEXT and a newline to stdout
-//	eprint TEXT       write TEXT and a newline to stderr
-//	fill KIB          write KIB kibibytes to stdout: lines of 63 'o' and a newline
-//	                  (first growing a pipe stdout to hold them, up to 1 MiB)
-//	efill KIB         the same on stderr, with lines of 'e'
-//	env KEY           print the value of the environment variable KEY
-//	sleep DURATION    sleep (a time.ParseDuration string)
-//	ignore-term       ignore SIGTERM from now on
-//	on-term DURATION  on SIGTERM from now on, print "terminating", wait DURATION, exit 0
-//	serve ADDR        answer every TCP connection on ADDR with "pong\n" (in the background)
-//	http ADDR         serve HTTP on ADDR in the background: / answers the host name,
-//	                  /healthz "ok", /readyz 200 unless /tmp/not-ready exists (503),
-//	                  /code/N status N
-//	get ADDR          connect to ADDR (retrying until it answers) and print the first line read
-//	alloc MIB         allocate and touch MIB mebibytes of memory
-//	cat PATH          print the file's contents
-//	write PATH TEXT   write TEXT to the file; print "wrote PATH" or "write PATH: ERROR"
-//	wfill PATH KIB    write KIB kibibytes to the file; print as write does
-//	rm PATH           remove the file; print "rm PATH: ERROR" on failure
-//	hostname          print the host name
-//	id                print "uid=U gid=G groups=G1,G2" (supplementary groups, sorted)
-//	caps              print "capeff=HEX nnp=0|1" (effective capabilities, no_new_privs)
-//	limits            print "memory=M pids=P cfs=QUOTA/PERIOD shares=S" (or "weight=W"
-//	                  on cgroup v2), "max" for no limit
-//	tty               print "tty" when stdout is a terminal, else "notty"
-//	winsize W H       wait (up to 20s) until the terminal is W columns by H rows,
-//	                  then print "winsize WxH" (exit 1 on timeout)
-//	stdin             print "stdin: LINE" for each line read until end of input,
-//	                  then "stdin: EOF"
-//	wait              block until signalled
-//	exit CODE         exit with CODE
-//
-// Reaching the end of the script exits 0. SIGTERM (unless ignored) exits 143,
-// a kill exits 137, as a signalled process is reported by the runtime.
+// The script language is documented in package runtimetest.
 package testprog
 
 import (
@@ -77,7 +42,7 @@ type IO struct {
 
 // arity of each step.
 var steps = map[string]int{
-	"print": 1, "eprint": 1, "fill": 1, "efill": 1, "env": 1, "sleep": 1, "ignore-term": 0, "on-term": 1,
+	"print": 1, "eprint": 1, "fill": 1, "efill": 1, "count": 1, "env": 1, "sleep": 1, "ignore-term": 0, "on-term": 1,
 	"serve": 1, "http": 1, "get": 1, "alloc": 1, "wait": 0, "exit": 1,
 	"cat": 1, "write": 2, "wfill": 2, "rm": 1, "hostname": 0, "id": 0, "caps": 0, "limits": 0,
 	"tty": 0, "winsize": 2, "stdin": 0,
@@ -198,6 +163,17 @@ func (p *proc) step(step string, arg []string) (code int, done bool) {
 		}
 		growPipe(w, kib<<10)
 		w.Write(FillData(c, kib))
+	case "count":
+		n, err := strconv.Atoi(arg[0])
+		if err != nil || n < 0 {
+			return p.fail(step, "bad count "+arg[0])
+		}
+		w := bufio.NewWriter(out)
+		for i := 1; i <= n; i++ {
+			w.WriteString(strconv.Itoa(i))
+			w.WriteByte('\n')
+		}
+		w.Flush()
 	case "sleep", "on-term":
 		d, err := time.ParseDuration(arg[0])
 		if err != nil {

@@ -29,6 +29,9 @@ func TestRun(t *testing.T) {
 		len(errs) != 1024 || strings.Count(errs, "e") != 1024/FillLine*(FillLine-1) || !strings.HasSuffix(errs, "\n") {
 		t.Fatalf("fill: got %d, %d bytes out, %d bytes err", code, len(out), len(errs))
 	}
+	if code, out, _ := run(ctx, nil, "count", "3"); code != 0 || out != "1\n2\n3\n" {
+		t.Fatalf("count 3: %d %q", code, out)
+	}
 	if code, _, _ := run(ctx, nil, "print", "x"); code != 0 {
 		t.Fatalf("end of script exits %d", code)
 	}
