@@ -118,7 +118,9 @@ func TestRestartKeepsStreams(t *testing.T) {
 	out := &lockedBuffer{}
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- second.Attach(actx, id, runtime.AttachOptions{Stdin: strings.NewReader("again\n"), Stdout: out}) }()
+	go func() {
+		done <- second.Attach(actx, id, runtime.AttachOptions{Stdin: strings.NewReader("again\n"), Stdout: out})
+	}()
 	waitLog(second, "wrote /cache/x\none\nstdin: while away\nstdin: again\n")
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) || out.String() != "stdin: again\n" {
