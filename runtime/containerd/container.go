@@ -55,10 +55,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if err := cfg.CheckHost(); err != nil {
 		return "", fmt.Errorf("create container %q in sandbox %s: %w", cfg.Name, sandboxID, err)
 	}
-	ispec, err := img.Spec(ctx)
+	icfg, err := r.config(ctx, img)
 	if err != nil {
-		return "", convert(err, "image "+cfg.Image)
+		return "", err
 	}
+	ispec := icfg.spec
 	if err := cfg.Security.CheckNonRoot(cfg.Image, ispec.Config.User); err != nil {
 		return "", fmt.Errorf("create container %q in sandbox %s: %w", cfg.Name, sandboxID, err)
 	}
@@ -66,15 +67,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if len(cfg.Command) == 0 && len(cfg.Args) == 0 && len(ispec.Config.Entrypoint)+len(ispec.Config.Cmd) == 0 {
 		return "", &runtime.FieldError{Field: "command", Reason: "is required: image " + cfg.Image + " has no entrypoint or cmd"}
 	}
-	cdesc, err := img.Config(ctx)
-	if err != nil {
-		return "", convert(err, "image "+cfg.Image)
-	}
 	logPath := filepath.Join(r.podLogDir(sb), cfg.Name, strconv.FormatUint(uint64(cfg.Attempt), 10)+".log")
 	labels := runtime.ContainerLabels(sb, cfg)
 	labels[labelKind] = kindContainer
 	labels[labelLogPath] = logPath
-	labels[labelImageID] = cdesc.Digest.String()
+	labels[labelImageID] = icfg.id
 	if cfg.TTY {
 		labels[labelTTY] = "true"
 	}

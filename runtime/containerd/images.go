@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/setpoint-dev/setpoint/runtime"
 )
@@ -75,6 +76,32 @@ func (r *Runtime) unpack(ctx context.Context, img client.Image) error {
 	}
 	r.unpacked.Store(key, true)
 	return nil
+}
+
+// imageConfig is an image's configuration and its digest (the image ID).
+type imageConfig struct {
+	spec ocispec.Image
+	id   string
+}
+
+// config returns img's configuration, read once per manifest digest (it is
+// content-addressed, so it never changes).
+func (r *Runtime) config(ctx context.Context, img client.Image) (imageConfig, error) {
+	key := img.Target().Digest.String()
+	if c, ok := r.configs.Load(key); ok {
+		return c.(imageConfig), nil
+	}
+	desc, err := img.Config(ctx)
+	if err != nil {
+		return imageConfig{}, convert(err, "image "+img.Name())
+	}
+	spec, err := img.Spec(ctx)
+	if err != nil {
+		return imageConfig{}, convert(err, "image "+img.Name())
+	}
+	c := imageConfig{spec: spec, id: desc.Digest.String()}
+	r.configs.Store(key, c)
+	return c, nil
 }
 
 // forget drops what unpack remembers about the image named name.

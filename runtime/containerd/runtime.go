@@ -58,6 +58,7 @@ type Runtime struct {
 	locks    keyedMutex
 	metrics  *metrics
 	unpacked sync.Map // image name@digest -> true, see unpack
+	configs  sync.Map // manifest digest -> imageConfig
 	portsMu  sync.Mutex
 
 	copiersMu sync.Mutex

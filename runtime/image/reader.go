@@ -211,6 +211,9 @@ func applyLayer(files map[string]fs.FileMode, mediaType string, data []byte) err
 			continue
 		}
 		mode := fs.FileMode(h.Mode).Perm()
+		if h.Mode&0o1000 != 0 {
+			mode |= fs.ModeSticky
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			mode |= fs.ModeDir
