@@ -102,7 +102,7 @@ func (r *Runtime) Exec(ctx context.Context, id string, opts runtime.ExecOptions)
 		}()
 	}
 	if opts.TTY && opts.Resize != nil {
-		go resizeLoop(rctx, opts.Resize, func(s runtime.TermSize) error {
+		go fanout.Resizes(rctx, opts.Resize, func(s runtime.TermSize) error {
 			return proc.Resize(rctx, uint32(s.Width), uint32(s.Height))
 		})
 	}
@@ -119,21 +119,6 @@ func (r *Runtime) Exec(ctx context.Context, id string, opts runtime.ExecOptions)
 		<-exited
 		proc.IO().Cancel()
 		return 0, fmt.Errorf("exec in container %s: %w", id, ctx.Err())
-	}
-}
-
-// resizeLoop applies terminal sizes until the channel closes or ctx ends.
-func resizeLoop(ctx context.Context, sizes <-chan runtime.TermSize, apply func(runtime.TermSize) error) {
-	for {
-		select {
-		case s, ok := <-sizes:
-			if !ok {
-				return
-			}
-			apply(s) // a process that already exited cannot be resized: no matter
-		case <-ctx.Done():
-			return
-		}
 	}
 }
 
@@ -233,26 +218,12 @@ func (r *Runtime) Attach(ctx context.Context, id string, opts runtime.AttachOpti
 		}
 	}
 	if c.tty && opts.Resize != nil {
-		go resizeLoop(actx, opts.Resize, func(s runtime.TermSize) error {
+		go fanout.Resizes(actx, opts.Resize, func(s runtime.TermSize) error {
 			return task.Resize(actx, uint32(s.Width), uint32(s.Height))
 		})
 	}
-	for i, s := range subs {
-		select {
-		case <-s.Done():
-			if err := s.Err(); err != nil {
-				for _, o := range subs[i:] {
-					o.Cancel()
-				}
-				return fmt.Errorf("attach to container %s: %w", id, err)
-			}
-		case <-ctx.Done():
-			for _, o := range subs {
-				o.Cancel()
-				<-o.Done()
-			}
-			return fmt.Errorf("attach to container %s: %w", id, ctx.Err())
-		}
+	if err := fanout.Wait(ctx, subs...); err != nil {
+		return fmt.Errorf("attach to container %s: %w", id, err)
 	}
 	if !c.final() {
 		return fmt.Errorf("%w: attach to container %s: the runtime closed", runtime.ErrUnavailable, id)

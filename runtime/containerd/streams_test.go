@@ -19,24 +19,6 @@ import (
 	"github.com/setpoint-dev/setpoint/runtime/runtimetest"
 )
 
-// lockedBuffer collects what an attached client receives.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitFIFOHolds waits until the FIFO at path holds unread bytes, without
 // reading them (FIONREAD, which Linux names TIOCINQ too).
 func waitFIFOHolds(t *testing.T, path string) {
@@ -115,7 +97,7 @@ func TestRestartKeepsStreams(t *testing.T) {
 
 	second := newRuntime(t, cfg)
 	waitLog(second, "wrote /cache/x\none\nstdin: while away\n")
-	out := &lockedBuffer{}
+	out := runtimetest.NewBuffer()
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
@@ -131,7 +113,7 @@ func TestRestartKeepsStreams(t *testing.T) {
 		t.Fatalf("adopted sandbox %+v, %v", st, err)
 	}
 	reader := runtime.ContainerConfig{Name: "reader", Image: runtimetest.TestImageName, Mounts: cache, Args: []string{"cat", "/cache/x"}}
-	rid := runContainerCfg(ctx, t, second, sbID, reader)
+	rid := runtimetest.MustStart(ctx, t, second, sbID, reader)
 	runtimetest.WaitState(ctx, t, second, rid, runtime.ContainerExited)
 	if got := runtimetest.ReadLogs(ctx, t, second, rid, runtime.LogOptions{}); got != "survives\n" {
 		t.Fatalf("tmpfs volume after the restart holds %q", got)
@@ -148,18 +130,6 @@ func TestRestartKeepsStreams(t *testing.T) {
 	}
 }
 
-func runContainerCfg(ctx context.Context, t *testing.T, rt runtime.Runtime, sb string, cfg runtime.ContainerConfig) string {
-	t.Helper()
-	id, err := rt.CreateContainer(ctx, sb, cfg)
-	if err != nil {
-		t.Fatalf("CreateContainer(%s): %v", cfg.Name, err)
-	}
-	if err := rt.StartContainer(ctx, id); err != nil {
-		t.Fatalf("StartContainer(%s): %v", cfg.Name, err)
-	}
-	return id
-}
-
 // TestOneCopier: two runtimes open on the same daemon and state: only one
 // copies a container's output (the other follows its log by watching the
 // file, and cannot attach), and the log holds every line once.
@@ -167,7 +137,7 @@ func TestOneCopier(t *testing.T) {
 	cfg := config(t)
 	ctx, first := setup(t, cfg)
 	sb := runSandbox(ctx, t, first, "copier")
-	id := runContainerCfg(ctx, t, first, sb.ID, runtime.ContainerConfig{Name: "app", Image: runtimetest.TestImageName,
+	id := runtimetest.MustStart(ctx, t, first, sb.ID, runtime.ContainerConfig{Name: "app", Image: runtimetest.TestImageName,
 		Stdin: true, StdinOnce: true, Args: []string{"stdin", "count", "500", "exit", "0"}})
 	second := newRuntime(t, cfg)
 	err := second.Attach(ctx, id, runtime.AttachOptions{Stdout: io.Discard})
@@ -209,7 +179,7 @@ func TestStreamsStress(t *testing.T) {
 	ctx, rt := setup(t, config(t))
 	sb := runSandbox(ctx, t, rt, "stress")
 	const lines, clients = 20000, 6
-	id := runContainerCfg(ctx, t, rt, sb.ID, runtime.ContainerConfig{Name: "chatty", Image: runtimetest.TestImageName,
+	id := runtimetest.MustStart(ctx, t, rt, sb.ID, runtime.ContainerConfig{Name: "chatty", Image: runtimetest.TestImageName,
 		Stdin: true, StdinOnce: true, Args: []string{"stdin", "count", strconv.Itoa(lines), "exit", "0"}})
 	var want strings.Builder
 	want.WriteString("stdin: go\nstdin: EOF\n")
@@ -235,7 +205,7 @@ func TestStreamsStress(t *testing.T) {
 		}()
 		go func() { // an attached client
 			defer wg.Done()
-			out := &lockedBuffer{}
+			out := runtimetest.NewBuffer()
 			if err := rt.Attach(ctx, id, runtime.AttachOptions{Stdout: out}); err != nil {
 				errs <- err
 				return

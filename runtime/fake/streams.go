@@ -230,21 +230,12 @@ func (r *Runtime) Exec(ctx context.Context, id string, opts runtime.ExecOptions)
 			defer mu.Unlock()
 			return size
 		}
-		go func() {
-			for {
-				select {
-				case s, ok := <-opts.Resize:
-					if !ok {
-						return
-					}
-					mu.Lock()
-					size = s
-					mu.Unlock()
-				case <-pctx.Done():
-					return
-				}
-			}
-		}()
+		go fanout.Resizes(pctx, opts.Resize, func(s runtime.TermSize) error {
+			mu.Lock()
+			defer mu.Unlock()
+			size = s
+			return nil
+		})
 	}
 	p.Stdin = in
 	p.Term = nil // SIGTERM goes to the container's process, not to execs
@@ -306,38 +297,15 @@ func (r *Runtime) Attach(ctx context.Context, id string, opts runtime.AttachOpti
 		}()
 	}
 	if c.cfg.TTY && opts.Resize != nil {
-		go func() {
-			for {
-				select {
-				case s, ok := <-opts.Resize:
-					if !ok {
-						return
-					}
-					r.mu.Lock()
-					c.size = s
-					r.mu.Unlock()
-				case <-actx.Done():
-					return
-				}
-			}
-		}()
+		go fanout.Resizes(actx, opts.Resize, func(s runtime.TermSize) error {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			c.size = s
+			return nil
+		})
 	}
-	for i, s := range subs {
-		select {
-		case <-s.Done():
-			if err := s.Err(); err != nil {
-				for _, o := range subs[i:] {
-					o.Cancel()
-				}
-				return fmt.Errorf("attach to container %s: %w", id, err)
-			}
-		case <-ctx.Done():
-			for _, o := range subs {
-				o.Cancel()
-				<-o.Done()
-			}
-			return fmt.Errorf("attach to container %s: %w", id, ctx.Err())
-		}
+	if err := fanout.Wait(ctx, subs...); err != nil {
+		return fmt.Errorf("attach to container %s: %w", id, err)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 func testLogOptions(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	sb := mustSandbox(ctx, t, rt, pod("logopts"))
-	id := mustRun(ctx, t, rt, sb, ctr("main", "print", "one", "sleep", "50ms", "eprint", "two", "sleep", "50ms",
+	id := MustStart(ctx, t, rt, sb, ctr("main", "print", "one", "sleep", "50ms", "eprint", "two", "sleep", "50ms",
 		"print", "three", "sleep", "50ms", "eprint", "four", "exit", "0"))
 	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
 	stamped := ReadLogs(ctx, t, rt, id, runtime.LogOptions{Timestamps: true})
@@ -57,7 +57,7 @@ func testLogOptions(t *testing.T, h Harness) {
 	// Following from the end: only what is written from now on.
 	cfg := ctr("running", "print", "before", "stdin", "print", "after", "exit", "0")
 	cfg.Stdin, cfg.StdinOnce = true, true
-	run := mustRun(ctx, t, rt, sb, cfg)
+	run := MustStart(ctx, t, rt, sb, cfg)
 	waitLog(ctx, t, rt, run, "before\n")
 	fctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
@@ -81,11 +81,11 @@ func testPreviousAttemptLogs(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	sb := mustSandbox(ctx, t, rt, pod("previous"))
 	first := ctr("app", "print", "attempt zero", "exit", "1")
-	id0 := mustRun(ctx, t, rt, sb, first)
+	id0 := MustStart(ctx, t, rt, sb, first)
 	st0 := WaitState(ctx, t, rt, id0, runtime.ContainerExited)
 	second := ctr("app", "print", "attempt one", "wait")
 	second.Attempt = 1
-	id1 := mustRun(ctx, t, rt, sb, second)
+	id1 := MustStart(ctx, t, rt, sb, second)
 	waitLog(ctx, t, rt, id1, "attempt one\n")
 	if got := ReadLogs(ctx, t, rt, id0, runtime.LogOptions{}); got != "attempt zero\n" {
 		t.Fatalf("previous attempt's log %q", got)

@@ -65,7 +65,7 @@ func testHostPorts(t *testing.T, h Harness) {
 	if err != nil || len(st.PortMappings) != 2 || st.PortMappings[0].HostPort != port {
 		t.Fatalf("SandboxStatus port mappings = %+v, %v", st.PortMappings, err)
 	}
-	mustRun(ctx, t, rt, sb, ctr("server", "serve", "0.0.0.0:8080", "wait"))
+	MustStart(ctx, t, rt, sb, ctr("server", "serve", "0.0.0.0:8080", "wait"))
 	if got := dialUntil(ctx, t, func() (net.Conn, error) { return h.DialHostPort(ctx, rt, port) }); got != "pong" {
 		t.Fatalf("read %q through host port %d, want pong", got, port)
 	}
@@ -103,7 +103,7 @@ func testSandboxStats(t *testing.T, h Harness) {
 	server := mustSandbox(ctx, t, rt, pod("stats-server"))
 	client := mustSandbox(ctx, t, rt, pod("stats-client"))
 	sst, _ := rt.SandboxStatus(ctx, server)
-	mustRun(ctx, t, rt, server, ctr("server", "serve", "0.0.0.0:8080", "wait"))
+	MustStart(ctx, t, rt, server, ctr("server", "serve", "0.0.0.0:8080", "wait"))
 	eth0 := func(id string) runtime.InterfaceStats {
 		t.Helper()
 		st, err := rt.SandboxStats(ctx, id)

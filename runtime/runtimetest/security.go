@@ -309,7 +309,7 @@ func testResourcesInCgroup(t *testing.T, h Harness) {
 	// A process executed in the container runs under its limits.
 	pids := ctr("pids", "wait")
 	pids.Resources.PidsLimit = 64
-	id := mustRun(ctx, t, rt, sb, pids)
+	id := MustStart(ctx, t, rt, sb, pids)
 	WaitState(ctx, t, rt, id, runtime.ContainerRunning)
 	res, err := runtime.ExecSync(ctx, rt, id, []string{TestBinary, "limits"})
 	if err != nil || !strings.HasPrefix(string(res.Stdout), "memory=max pids=64 ") {

@@ -17,17 +17,19 @@ import (
 	"github.com/setpoint-dev/setpoint/runtime"
 )
 
-// buffer collects a stream and lets a test wait for what it expects.
-type buffer struct {
+// Buffer collects a stream (an attached client's output, say) and lets a
+// test wait for what it expects. It is safe for concurrent use.
+type Buffer struct {
 	mu   sync.Mutex
 	b    bytes.Buffer
 	wake chan struct{}
 }
 
-func newBuffer() *buffer { return &buffer{wake: make(chan struct{})} }
+// NewBuffer returns an empty Buffer.
+func NewBuffer() *Buffer { return &Buffer{wake: make(chan struct{})} }
 
 // Write appends p.
-func (b *buffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.b.Write(p)
@@ -36,14 +38,16 @@ func (b *buffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (b *buffer) String() string {
+// String returns what was written.
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
 }
 
-// waitFor waits until the buffer holds s.
-func (b *buffer) waitFor(t *testing.T, s string) {
+// WaitFor waits until the buffer holds s, and fails t if it does not
+// within a minute.
+func (b *Buffer) WaitFor(t testing.TB, s string) {
 	t.Helper()
 	timeout := time.After(deadline)
 	for {
@@ -64,9 +68,9 @@ func (b *buffer) waitFor(t *testing.T, s string) {
 func testExecStreams(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	sb := mustSandbox(ctx, t, rt, pod("exec-streams"))
-	id := mustRun(ctx, t, rt, sb, ctr("main", "wait"))
+	id := MustStart(ctx, t, rt, sb, ctr("main", "wait"))
 	WaitState(ctx, t, rt, id, runtime.ContainerRunning)
-	stdout, stderr := newBuffer(), newBuffer()
+	stdout, stderr := NewBuffer(), NewBuffer()
 	code, err := rt.Exec(ctx, id, runtime.ExecOptions{
 		Cmd:   []string{TestBinary, "tty", "stdin", "eprint", "to stderr", "exit", "3"},
 		Stdin: strings.NewReader("one\ntwo\n"), Stdout: stdout, Stderr: stderr,
@@ -82,25 +86,25 @@ func testExecStreams(t *testing.T, h Harness) {
 	}
 	// Input that arrives in pieces, while the process runs.
 	pr, pw := io.Pipe()
-	out := newBuffer()
+	out := NewBuffer()
 	done := make(chan error, 1)
 	go func() {
 		_, err := rt.Exec(ctx, id, runtime.ExecOptions{Cmd: []string{TestBinary, "stdin"}, Stdin: pr, Stdout: out})
 		done <- err
 	}()
 	io.WriteString(pw, "first\n")
-	out.waitFor(t, "stdin: first\n")
+	out.WaitFor(t, "stdin: first\n")
 	io.WriteString(pw, "second\n")
-	out.waitFor(t, "stdin: second\n")
+	out.WaitFor(t, "stdin: second\n")
 	pw.Close()
 	if err := <-done; err != nil || out.String() != "stdin: first\nstdin: second\nstdin: EOF\n" {
 		t.Fatalf("Exec with piped input: %v, %q", err, out.String())
 	}
 	// A canceled Exec kills its process.
 	cctx, cancel := context.WithCancel(ctx)
-	started := newBuffer()
+	started := NewBuffer()
 	go func() {
-		started.waitFor(t, "running\n")
+		started.WaitFor(t, "running\n")
 		cancel()
 	}()
 	_, err = rt.Exec(cctx, id, runtime.ExecOptions{Cmd: []string{TestBinary, "print", "running", "wait"}, Stdout: started})
@@ -118,13 +122,13 @@ func testExecStreams(t *testing.T, h Harness) {
 func testExecTTY(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	sb := mustSandbox(ctx, t, rt, pod("exec-tty"))
-	id := mustRun(ctx, t, rt, sb, ctr("main", "wait"))
+	id := MustStart(ctx, t, rt, sb, ctr("main", "wait"))
 	WaitState(ctx, t, rt, id, runtime.ContainerRunning)
 	resize := make(chan runtime.TermSize, 2)
 	resize <- runtime.TermSize{Width: 100, Height: 40}
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	out := newBuffer()
+	out := NewBuffer()
 	done := make(chan error, 1)
 	var code int
 	go func() {
@@ -135,12 +139,12 @@ func testExecTTY(t *testing.T, h Harness) {
 		})
 		done <- err
 	}()
-	out.waitFor(t, "winsize 100x40\r\n")
+	out.WaitFor(t, "winsize 100x40\r\n")
 	resize <- runtime.TermSize{Width: 120, Height: 50}
-	out.waitFor(t, "winsize 120x50\r\n")
+	out.WaitFor(t, "winsize 120x50\r\n")
 	io.WriteString(pw, "typed\n")
 	// The terminal echoes the input, and the program reads the line.
-	out.waitFor(t, "typed\r\nstdin: typed\r\n")
+	out.WaitFor(t, "typed\r\nstdin: typed\r\n")
 	if got := out.String(); !strings.HasPrefix(got, "tty\r\n") {
 		t.Fatalf("TTY exec output %q does not start with tty", got)
 	}
@@ -160,8 +164,8 @@ func testAttach(t *testing.T, h Harness) {
 	// StdinOnce: the first client's end of input closes the container's.
 	once := ctr("once", "stdin", "eprint", "bye", "exit", "5")
 	once.Stdin, once.StdinOnce = true, true
-	id := mustRun(ctx, t, rt, sb, once)
-	stdout, stderr := newBuffer(), newBuffer()
+	id := MustStart(ctx, t, rt, sb, once)
+	stdout, stderr := NewBuffer(), NewBuffer()
 	err := rt.Attach(ctx, id, runtime.AttachOptions{Stdin: strings.NewReader("hello\nworld\n"), Stdout: stdout, Stderr: stderr})
 	if err != nil {
 		t.Fatalf("Attach: %v", err)
@@ -181,12 +185,12 @@ func testAttach(t *testing.T, h Harness) {
 	// Without StdinOnce, input stays open from one client to the next.
 	open := ctr("open", "stdin", "exit", "0")
 	open.Stdin = true
-	id = mustRun(ctx, t, rt, sb, open)
+	id = MustStart(ctx, t, rt, sb, open)
 	for _, word := range []string{"first", "second"} {
-		out := newBuffer()
+		out := NewBuffer()
 		actx, cancel := context.WithCancel(ctx)
 		go func() {
-			out.waitFor(t, "stdin: "+word+"\n")
+			out.WaitFor(t, "stdin: "+word+"\n")
 			cancel()
 		}()
 		err := rt.Attach(actx, id, runtime.AttachOptions{Stdin: strings.NewReader(word + "\n"), Stdout: out})
@@ -201,7 +205,7 @@ func testAttach(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	// Input to a container made without stdin is refused.
-	plain := mustRun(ctx, t, rt, sb, ctr("plain", "wait"))
+	plain := MustStart(ctx, t, rt, sb, ctr("plain", "wait"))
 	err = rt.Attach(ctx, plain, runtime.AttachOptions{Stdin: strings.NewReader("x"), Stdout: io.Discard})
 	wantErr(t, "Attach with stdin to a container without stdin", err, runtime.ErrInvalid)
 	err = rt.Attach(ctx, "missing", runtime.AttachOptions{})
@@ -213,8 +217,8 @@ func testAttachTTY(t *testing.T, h Harness) {
 	sb := mustSandbox(ctx, t, rt, pod("attach-tty"))
 	cfg := ctr("tty", "winsize", "91", "33", "tty", "eprint", "on the terminal too", "stdin")
 	cfg.Stdin, cfg.TTY = true, true
-	id := mustRun(ctx, t, rt, sb, cfg)
-	out := newBuffer()
+	id := MustStart(ctx, t, rt, sb, cfg)
+	out := NewBuffer()
 	resize := make(chan runtime.TermSize, 1)
 	resize <- runtime.TermSize{Width: 91, Height: 33}
 	pr, pw := io.Pipe()
@@ -225,9 +229,9 @@ func testAttachTTY(t *testing.T, h Harness) {
 	go func() {
 		done <- rt.Attach(actx, id, runtime.AttachOptions{Stdin: pr, Stdout: out, Stderr: io.Discard, Resize: resize})
 	}()
-	out.waitFor(t, "winsize 91x33\r\ntty\r\non the terminal too\r\n")
+	out.WaitFor(t, "winsize 91x33\r\ntty\r\non the terminal too\r\n")
 	io.WriteString(pw, "line\n")
-	out.waitFor(t, "stdin: line\r\n")
+	out.WaitFor(t, "stdin: line\r\n")
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Attach: %v", err)
@@ -246,7 +250,7 @@ func testPortForward(t *testing.T, h Harness) {
 	cfg := pod("forward")
 	cfg.Hostname = "forwarded"
 	sb := mustSandbox(ctx, t, rt, cfg)
-	mustRun(ctx, t, rt, sb, ctr("server", "serve", "127.0.0.1:8080", "http", "0.0.0.0:8081", "wait"))
+	MustStart(ctx, t, rt, sb, ctr("server", "serve", "127.0.0.1:8080", "http", "0.0.0.0:8081", "wait"))
 	line := dialUntil(ctx, t, func() (net.Conn, error) { return rt.PortForward(ctx, sb, 8080) })
 	if line != "pong" {
 		t.Fatalf("read %q through the forward, want pong", line)

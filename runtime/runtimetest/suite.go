@@ -105,7 +105,7 @@ func importNonRoot(ctx context.Context, t *testing.T, rt runtime.Runtime) {
 // status and log.
 func runToExit(ctx context.Context, t *testing.T, rt runtime.Runtime, sb string, cfg runtime.ContainerConfig) (runtime.ContainerStatus, string) {
 	t.Helper()
-	id := mustRun(ctx, t, rt, sb, cfg)
+	id := MustStart(ctx, t, rt, sb, cfg)
 	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
 	return st, ReadLogs(ctx, t, rt, id, runtime.LogOptions{})
 }
@@ -128,7 +128,9 @@ func ctr(name string, script ...string) runtime.ContainerConfig {
 	return runtime.ContainerConfig{Name: name, Image: TestImageName, Args: script, Labels: map[string]string{"role": name}}
 }
 
-func mustRun(ctx context.Context, t *testing.T, rt runtime.Runtime, sb string, cfg runtime.ContainerConfig) string {
+// MustStart creates and starts a container of cfg in sandbox sb, failing t
+// on error, and returns its ID.
+func MustStart(ctx context.Context, t testing.TB, rt runtime.Runtime, sb string, cfg runtime.ContainerConfig) string {
 	t.Helper()
 	id, err := rt.CreateContainer(ctx, sb, cfg)
 	if err != nil {

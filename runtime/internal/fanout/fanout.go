@@ -1,10 +1,11 @@
 // Package fanout copies a container's output stream to the clients attached
 // to it. A slow client never slows the container: each has its own queue
 // and goroutine, and one that falls too far behind is cut off with
-// ErrTooSlow.
+// ErrTooSlow. Wait and Resizes are the rest of an attach session.
 package fanout
 
 import (
+	"context"
 	"errors"
 	"io"
 	"sync"
@@ -180,4 +181,45 @@ var ErrCanceled = errors.New("attach canceled")
 func (sub *Sub) Cancel() {
 	sub.end(ErrCanceled)
 	sub.s.remove(sub)
+}
+
+// Wait waits until every subscription has ended or ctx ends. On the first
+// failure, or when ctx ends, it cancels the rest; it returns the failure or
+// ctx's error, nil when all ended with their stream.
+func Wait(ctx context.Context, subs ...*Sub) error {
+	cancelAll := func() {
+		for _, o := range subs {
+			o.Cancel()
+			<-o.Done()
+		}
+	}
+	for _, s := range subs {
+		select {
+		case <-s.Done():
+			if err := s.Err(); err != nil {
+				cancelAll()
+				return err
+			}
+		case <-ctx.Done():
+			cancelAll()
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// Resizes applies the terminal sizes of a client until sizes is closed or
+// ctx ends. A size that cannot be applied (the process exited) is dropped.
+func Resizes[T any](ctx context.Context, sizes <-chan T, apply func(T) error) {
+	for {
+		select {
+		case s, ok := <-sizes:
+			if !ok {
+				return
+			}
+			apply(s)
+		case <-ctx.Done():
+			return
+		}
+	}
 }
