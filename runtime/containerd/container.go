@@ -201,35 +201,43 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 	defer r.observe("start_container", time.Now(), &err)
 	ctx = r.ctx(ctx)
 	defer r.locks.lock(id)()
-	rec, err := r.record(ctx, id)
-	if err != nil {
-		return err
-	}
-	ts := r.client.TaskService()
-	got, err := ts.Get(ctx, &tasks.GetRequest{ContainerID: id})
-	if err != nil {
-		err = errgrpc.ToNative(err)
-		if errdefs.IsNotFound(err) {
-			if rec.Labels[labelExitCode] != "" {
-				return fmt.Errorf("%w: start container %s: it has exited, it is not created", runtime.ErrFailedPrecondition, id)
-			}
-			return fmt.Errorf("%w: start container %s: it has no process", runtime.ErrFailedPrecondition, id)
-		}
-		return convert(err, "start container "+id)
-	}
-	if st := strings.ToLower(got.GetProcess().GetStatus().String()); st != "created" {
-		return fmt.Errorf("%w: start container %s: it is %s, not created", runtime.ErrFailedPrecondition, id, st)
+	if id == "" {
+		return &runtime.FieldError{Field: "id", Reason: "is required"}
 	}
 	// Taken before Start: a short-lived process may exit before Start
 	// returns, and StartedAt must not come after FinishedAt.
 	started := time.Now().UTC()
-	if _, err := ts.Start(ctx, &tasks.StartRequest{ContainerID: id}); err != nil {
-		return convert(errgrpc.ToNative(err), "start container "+id)
+	if _, err := r.client.TaskService().Start(ctx, &tasks.StartRequest{ContainerID: id}); err != nil {
+		return r.startError(ctx, id, errgrpc.ToNative(err))
 	}
 	if err := r.setLabels(ctx, id, map[string]string{labelStarted: started.Format(time.RFC3339Nano)}); err != nil {
 		return fmt.Errorf("start container %s: record start time: %w", id, err)
 	}
 	return nil
+}
+
+// startError explains why the task of container id did not start (with
+// err): the container is missing, not created, or has exited.
+func (r *Runtime) startError(ctx context.Context, id string, err error) error {
+	rec, rerr := r.record(ctx, id)
+	if rerr != nil {
+		return rerr
+	}
+	got, gerr := r.client.TaskService().Get(ctx, &tasks.GetRequest{ContainerID: id})
+	if gerr != nil {
+		gerr = errgrpc.ToNative(gerr)
+		if errdefs.IsNotFound(gerr) {
+			if rec.Labels[labelExitCode] != "" {
+				return fmt.Errorf("%w: start container %s: it has exited, it is not created", runtime.ErrFailedPrecondition, id)
+			}
+			return fmt.Errorf("%w: start container %s: it has no process", runtime.ErrFailedPrecondition, id)
+		}
+		return convert(gerr, "start container "+id)
+	}
+	if st := strings.ToLower(got.GetProcess().GetStatus().String()); st != "created" {
+		return fmt.Errorf("%w: start container %s: it is %s, not created", runtime.ErrFailedPrecondition, id, st)
+	}
+	return convert(err, "start container "+id)
 }
 
 // StopContainer sends SIGTERM, waits up to grace, then SIGKILLs every
