@@ -59,3 +59,39 @@ func Example() {
 	// Exited 0 Completed
 	// hello from web
 }
+
+// Probe a running container the way a kubelet's exec probe does, and read
+// its log (following it until a byte limit).
+func ExampleExecSync() {
+	ctx := context.Background()
+	rt := fake.New(
+		fake.WithProgram("/server", func(ctx context.Context, p *fake.Process) int {
+			fmt.Fprintln(p.Stdout, "serving")
+			return fake.DefaultProgram(ctx, p)
+		}),
+		fake.WithProgram("/check", func(ctx context.Context, p *fake.Process) int {
+			fmt.Fprintln(p.Stdout, "healthy as", p.Cred.UID)
+			return 0
+		}),
+	)
+	b := image.NewBuilder(image.Config{Name: "example.com/server:v1", Entrypoint: []string{"/server"}})
+	b.AddBytes("/server", []byte("binary"), 0o755)
+	b.AddBytes("/check", []byte("binary"), 0o755)
+	archive, _ := b.Bytes()
+	rt.ImportImage(ctx, bytes.NewReader(archive))
+
+	sb, _ := rt.RunSandbox(ctx, runtime.SandboxConfig{Name: "web", UID: "1"})
+	uid := int64(1000)
+	id, _ := rt.CreateContainer(ctx, sb, runtime.ContainerConfig{Name: "server", Image: "example.com/server:v1",
+		Security: runtime.SecurityContext{RunAsUser: &uid, RunAsNonRoot: true}})
+	rt.StartContainer(ctx, id)
+
+	res, err := runtime.ExecSync(ctx, rt, id, []string{"/check"})
+	fmt.Printf("%d %q %v\n", res.ExitCode, res.Stdout, err)
+	logs, _ := rt.Logs(ctx, id, runtime.LogOptions{Follow: true, LimitBytes: 5})
+	out, _ := io.ReadAll(logs)
+	fmt.Printf("%q\n", out)
+	// Output:
+	// 0 "healthy as 1000\n" <nil>
+	// "servi"
+}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"io"
+	"net"
 	"time"
 )
 
@@ -17,6 +18,9 @@ type ImageService interface {
 	ImportImage(ctx context.Context, r io.Reader) ([]Image, error)
 	// ListImages returns the local images, sorted by name.
 	ListImages(ctx context.Context) ([]Image, error)
+	// ImageStatus returns the local image named ref, never pulling it. It
+	// fails with ErrImageNotFound when the image is not on the node.
+	ImageStatus(ctx context.Context, ref string) (Image, error)
 	// RemoveImage deletes the local image named ref. It fails with
 	// ErrImageNotFound when there is none.
 	RemoveImage(ctx context.Context, ref string) error
@@ -61,18 +65,36 @@ type ContainerService interface {
 	ListContainers(ctx context.Context, f ContainerFilter) ([]ContainerStatus, error)
 }
 
-// ContainerInspector looks into containers: state, output, probes, usage.
+// ContainerInspector looks into containers and sandboxes: state, output,
+// usage.
 type ContainerInspector interface {
 	// ContainerStatus reports one container. Once it reports Exited, the
 	// container's log holds all the process wrote.
 	ContainerStatus(ctx context.Context, id string) (ContainerStatus, error)
-	// Logs returns the container's combined stdout and stderr. With Follow,
-	// the reader blocks for new output until the container exits or ctx ends.
+	// Logs returns the container's output (see LogOptions). It works on
+	// exited containers (a previous attempt) until they are removed.
 	Logs(ctx context.Context, id string, opts LogOptions) (io.ReadCloser, error)
-	// Exec runs cmd in the running container and waits for it.
-	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
 	// Stats reports the container's CPU and memory usage.
 	Stats(ctx context.Context, id string) (ContainerStats, error)
+	// SandboxStats reports the sandbox's network usage.
+	SandboxStats(ctx context.Context, id string) (SandboxStats, error)
+}
+
+// StreamService connects clients to processes and ports inside pods: what
+// kubectl exec, attach and port-forward need.
+type StreamService interface {
+	// Exec runs a process in the running container id, streaming its
+	// input and output, and returns its exit code once it has exited and
+	// its output is copied. A command the container cannot run fails with
+	// ErrInvalid. When ctx ends first, the process is killed.
+	Exec(ctx context.Context, id string, opts ExecOptions) (int, error)
+	// Attach connects to the standard streams of the created or running
+	// container id, until its output ends (it exited: nil) or ctx ends.
+	// Output written before Attach is in the log, not repeated.
+	Attach(ctx context.Context, id string, opts AttachOptions) error
+	// PortForward connects to TCP port on the loopback address inside the
+	// network namespace of the ready sandbox id.
+	PortForward(ctx context.Context, id string, port uint16) (net.Conn, error)
 }
 
 // Runtime is everything a kubelet needs to run pods.
@@ -81,4 +103,5 @@ type Runtime interface {
 	SandboxService
 	ContainerService
 	ContainerInspector
+	StreamService
 }

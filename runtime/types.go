@@ -4,14 +4,26 @@ import (
 	"time"
 )
 
-// Image is a local image.
+// Image is a local image and the run configuration it gives containers.
 type Image struct {
 	// Name is the image reference, for example "example.com/app:v1".
 	Name string
 	// Digest is the manifest (or index) digest, "sha256:...".
 	Digest string
+	// ID is the digest of the image's configuration, "sha256:...": what
+	// identifies the image's content whatever its name (the CRI image ID).
+	ID string
 	// Size is the size of the image's content in bytes.
 	Size int64
+	// User is the image's configured user ("", "root", "1000",
+	// "1000:1000", "name" or "name:group"); empty means root.
+	User string
+	// Env, Entrypoint, Cmd and WorkingDir are the image's defaults for a
+	// container's environment, command and working directory.
+	Env        []string
+	Entrypoint []string
+	Cmd        []string
+	WorkingDir string
 }
 
 // SandboxConfig describes a pod sandbox.
@@ -27,6 +39,13 @@ type SandboxConfig struct {
 	// HostNetwork shares the node's network namespace: no CNI, and the
 	// sandbox reports the node's IP.
 	HostNetwork bool
+	// DNS, when set, is written as the /etc/resolv.conf every container of
+	// the sandbox sees. Nil gives containers the node's /etc/resolv.conf.
+	DNS *DNSConfig
+	// PortMappings forward ports of the node to ports of the sandbox (a
+	// pod's hostPort). Host ports are unique on a node per protocol and
+	// host IP.
+	PortMappings []PortMapping
 	// Labels are the caller's labels, matched by ListSandboxes. Keys must not
 	// use the reserved prefix "setpoint.dev/".
 	Labels map[string]string
@@ -58,6 +77,10 @@ type SandboxStatus struct {
 	IP string
 	// HostNetwork is copied from the config.
 	HostNetwork bool
+	// Hostname is the host name the sandbox's containers see.
+	Hostname string
+	// PortMappings are copied from the config.
+	PortMappings []PortMapping
 	// NetNS is the path of the network namespace ("" for host network).
 	NetNS string
 	// CreatedAt is when the sandbox was created.
@@ -67,7 +90,8 @@ type SandboxStatus struct {
 	Labels map[string]string
 }
 
-// Resources limits a container's CPU and memory. Zero values mean no limit.
+// Resources limits a container's CPU, memory and processes. Zero values
+// mean no limit.
 type Resources struct {
 	// CPUShares is the relative CPU weight (cgroup cpu.shares), 2..262144.
 	CPUShares uint64
@@ -79,6 +103,9 @@ type Resources struct {
 	CPUPeriod uint64
 	// MemoryLimit is the memory limit in bytes; at least 4 MiB. 0 means none.
 	MemoryLimit int64
+	// PidsLimit is the most processes and threads the container may have
+	// at once (cgroup pids.max). 0 means no limit.
+	PidsLimit int64
 }
 
 // ContainerConfig describes a container.
@@ -102,6 +129,21 @@ type ContainerConfig struct {
 	Labels map[string]string
 	// Resources are the container's limits.
 	Resources Resources
+	// Mounts are bind mounts of node paths and tmpfs volumes, in order. A
+	// mount at /etc/hosts, /etc/hostname or /etc/resolv.conf replaces the
+	// file the runtime would provide.
+	Mounts []Mount
+	// Security is the container's security context: user, capabilities,
+	// privileges.
+	Security SecurityContext
+	// Stdin gives the process a standard input that Attach can write to;
+	// without it the process reads end of file. StdinOnce closes that
+	// input when the first attached client's input ends. TTY gives the
+	// process a terminal: its stderr is merged into stdout. These are the
+	// Kubernetes container fields stdin, stdinOnce and tty.
+	Stdin     bool
+	StdinOnce bool
+	TTY       bool
 }
 
 // ContainerState is the state of a container.
@@ -140,6 +182,9 @@ type ContainerStatus struct {
 	Name    string
 	Attempt uint32
 	Image   string
+	// ImageID is the ID (configuration digest) of the image the container
+	// was created from.
+	ImageID string
 	// State is the container's state.
 	State ContainerState
 	// ExitCode is the process's exit code once Exited (128+signal when it
@@ -153,7 +198,8 @@ type ContainerStatus struct {
 	FinishedAt time.Time
 	// Labels are the container's labels (the caller's plus reserved ones).
 	Labels map[string]string
-	// LogPath is the file holding the container's output.
+	// LogPath is the file holding the container's output, in the CRI
+	// log format (see LogOptions).
 	LogPath string
 }
 
@@ -199,24 +245,6 @@ func hasLabels(have, want map[string]string) bool {
 	return true
 }
 
-// LogOptions says which part of a container's output Logs returns.
-type LogOptions struct {
-	// Tail returns only the last Tail lines; 0 (or negative) returns all.
-	Tail int
-	// Follow keeps the reader open for new output until the container
-	// exits or the context ends.
-	Follow bool
-}
-
-// ExecResult is the outcome of Exec.
-type ExecResult struct {
-	// ExitCode is the command's exit code.
-	ExitCode int
-	// Stdout and Stderr are the command's output.
-	Stdout []byte
-	Stderr []byte
-}
-
 // ContainerStats is a container's resource usage.
 type ContainerStats struct {
 	// Timestamp is when the figures were read.
@@ -230,4 +258,27 @@ type ContainerStats struct {
 	MemoryWorkingSetBytes uint64
 	// MemoryLimitBytes is the effective limit (0 when unlimited).
 	MemoryLimitBytes uint64
+}
+
+// SandboxStats is a sandbox's network usage.
+type SandboxStats struct {
+	// Timestamp is when the figures were read.
+	Timestamp time.Time
+	// Interfaces are the sandbox's network interfaces other than loopback
+	// (for a CNI pod, eth0). Host-network sandboxes report none: their
+	// traffic is the node's.
+	Interfaces []InterfaceStats
+}
+
+// InterfaceStats counts the traffic of one network interface since it was
+// created.
+type InterfaceStats struct {
+	// Name is the interface's name inside the sandbox, for example "eth0".
+	Name string
+	// RxBytes and TxBytes are the bytes received and sent, RxErrors and
+	// TxErrors the receive and transmit errors.
+	RxBytes  uint64
+	TxBytes  uint64
+	RxErrors uint64
+	TxErrors uint64
 }

@@ -104,6 +104,9 @@ func (cfg SandboxConfig) Validate() error {
 			return err
 		}
 	}
+	if err := checkNetwork(cfg); err != nil {
+		return err
+	}
 	return checkLabels(cfg.Labels)
 }
 
@@ -143,7 +146,16 @@ func (cfg ContainerConfig) Validate() error {
 	if err := checkLabels(cfg.Labels); err != nil {
 		return err
 	}
-	return cfg.Resources.Validate()
+	if err := cfg.Resources.Validate(); err != nil {
+		return err
+	}
+	if err := checkMounts(cfg.Mounts); err != nil {
+		return err
+	}
+	if cfg.StdinOnce && !cfg.Stdin {
+		return fieldErr("stdinOnce", "", "is set without stdin")
+	}
+	return cfg.Security.Validate()
 }
 
 // Validate checks r. The error is a *FieldError naming the field.
@@ -162,6 +174,9 @@ func (r Resources) Validate() error {
 	}
 	if r.MemoryLimit < 0 || (r.MemoryLimit != 0 && r.MemoryLimit < MinMemoryLimit) {
 		return fieldErr("resources.memoryLimit", strconv.FormatInt(r.MemoryLimit, 10), fmt.Sprintf("must be 0 or at least %d bytes", MinMemoryLimit))
+	}
+	if r.PidsLimit < 0 {
+		return fieldErr("resources.pidsLimit", strconv.FormatInt(r.PidsLimit, 10), "must not be negative")
 	}
 	return nil
 }

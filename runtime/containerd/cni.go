@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
@@ -22,6 +23,8 @@ type network struct {
 	cni      *libcni.CNIConfig
 	loopback *libcni.NetworkConfigList
 	pods     *libcni.NetworkConfigList
+	// portMappings: a plugin of pods takes the portMappings capability.
+	portMappings bool
 }
 
 func newNetwork(cfg Config) (*network, error) {
@@ -37,7 +40,14 @@ func newNetwork(cfg Config) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
+	ports := false
+	for _, p := range pods.Plugins {
+		if p.Network.Capabilities["portMappings"] {
+			ports = true
+		}
+	}
 	return &network{
+		portMappings: ports,
 		// An explicit exec: libcni's lazily made default is not safe for
 		// concurrent use.
 		cni: libcni.NewCNIConfigWithCacheDir(cfg.Network.BinDirs, filepath.Join(cfg.StateDir, "cni-cache"), &invoke.DefaultExec{
@@ -49,16 +59,30 @@ func newNetwork(cfg Config) (*network, error) {
 	}, nil
 }
 
-func (n *network) rt(id, netns, ifName string) *libcni.RuntimeConf {
-	return &libcni.RuntimeConf{ContainerID: id, NetNS: netns, IfName: ifName}
+func (n *network) rt(id, netns, ifName string, ports []runtime.PortMapping) *libcni.RuntimeConf {
+	rc := &libcni.RuntimeConf{ContainerID: id, NetNS: netns, IfName: ifName}
+	if len(ports) > 0 {
+		// The portMappings capability's wire format (CNI CONVENTIONS).
+		var pm []map[string]any
+		for _, p := range ports {
+			m := map[string]any{"hostPort": int(p.HostPort), "containerPort": int(p.ContainerPort), "protocol": strings.ToLower(string(p.Proto()))}
+			if p.HostIP != "" {
+				m["hostIP"] = p.HostIP
+			}
+			pm = append(pm, m)
+		}
+		rc.CapabilityArgs = map[string]any{"portMappings": pm}
+	}
+	return rc
 }
 
-// setup attaches the namespace and returns the pod IP.
-func (n *network) setup(ctx context.Context, id, netns string) (string, error) {
-	if _, err := n.cni.AddNetworkList(ctx, n.loopback, n.rt(id, netns, "lo")); err != nil {
+// setup attaches the namespace, maps the host ports to it and returns the
+// pod IP.
+func (n *network) setup(ctx context.Context, id, netns string, ports []runtime.PortMapping) (string, error) {
+	if _, err := n.cni.AddNetworkList(ctx, n.loopback, n.rt(id, netns, "lo", nil)); err != nil {
 		return "", fmt.Errorf("%w: sandbox %s: CNI loopback: %v", runtime.ErrUnavailable, id, err)
 	}
-	res, err := n.cni.AddNetworkList(ctx, n.pods, n.rt(id, netns, "eth0"))
+	res, err := n.cni.AddNetworkList(ctx, n.pods, n.rt(id, netns, "eth0", ports))
 	if err != nil {
 		return "", fmt.Errorf("%w: sandbox %s: CNI network %s: %v", runtime.ErrUnavailable, id, n.pods.Name, err)
 	}
@@ -77,13 +101,14 @@ func (n *network) setup(ctx context.Context, id, netns string) (string, error) {
 	return "", fmt.Errorf("%w: sandbox %s: CNI network %s returned no IP", runtime.ErrUnavailable, id, n.pods.Name)
 }
 
-// teardown detaches the namespace; it works from the cached results, so it
-// also releases the IP when the namespace is already gone.
-func (n *network) teardown(ctx context.Context, id, netns string) error {
-	if err := n.cni.DelNetworkList(ctx, n.pods, n.rt(id, netns, "eth0")); err != nil {
+// teardown detaches the namespace and removes its host ports' rules; it
+// works from the cached results, so it also releases the IP when the
+// namespace is already gone.
+func (n *network) teardown(ctx context.Context, id, netns string, ports []runtime.PortMapping) error {
+	if err := n.cni.DelNetworkList(ctx, n.pods, n.rt(id, netns, "eth0", ports)); err != nil {
 		return fmt.Errorf("%w: sandbox %s: CNI delete from %s: %v", runtime.ErrUnavailable, id, n.pods.Name, err)
 	}
-	if err := n.cni.DelNetworkList(ctx, n.loopback, n.rt(id, netns, "lo")); err != nil {
+	if err := n.cni.DelNetworkList(ctx, n.loopback, n.rt(id, netns, "lo", nil)); err != nil {
 		return fmt.Errorf("%w: sandbox %s: CNI loopback delete: %v", runtime.ErrUnavailable, id, err)
 	}
 	return nil

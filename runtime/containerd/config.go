@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -56,7 +57,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 }
 
-// NetworkConfig configures pod networking: a bridge with host-local IPAM,
+// NetworkConfig configures pod networking: a bridge with host-local IPAM
+// (and the portmap plugin for host ports, when its binary is in BinDirs),
 // or any CNI network configuration list.
 type NetworkConfig struct {
 	// BinDirs are searched for CNI plugins. Default /usr/lib/cni and
@@ -65,9 +67,11 @@ type NetworkConfig struct {
 	// ConfList, when set, is the CNI network configuration list (JSON) used
 	// for pods instead of the bridge below.
 	ConfList []byte
-	// Bridge is the bridge device name. Default "setpoint0".
+	// Bridge is the bridge device name. Default "setpoint0". Nodes that
+	// share a machine need their own.
 	Bridge string
-	// Subnet is the pod subnet (CIDR). Default 10.88.0.0/16.
+	// Subnet is the pod subnet (the node's pod CIDR), from which
+	// host-local IPAM gives sandboxes their IPs. Default 10.88.0.0/16.
 	Subnet string
 	// Gateway gives the bridge the subnet's first address and routes pod
 	// traffic through it (this enables IPv4 forwarding on the node).
@@ -169,11 +173,25 @@ func (c Config) bridgeConfList() []byte {
 		bridge["ipam"] = ipam{Type: "host-local", Ranges: [][]map[string]string{{{"subnet": c.Network.Subnet}}},
 			Routes: []map[string]string{{"dst": "0.0.0.0/0"}}, DataDir: filepath.Join(c.StateDir, "ipam")}
 	}
-	b, err := json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": "setpoint", "plugins": []any{bridge}})
+	plugins := []any{bridge}
+	if c.hasPlugin("portmap") {
+		plugins = append(plugins, map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true})
+	}
+	b, err := json.Marshal(map[string]any{"cniVersion": "1.0.0", "name": "setpoint", "plugins": plugins})
 	if err != nil {
 		panic(fmt.Sprintf("containerd: marshal CNI config: %v", err))
 	}
 	return b
+}
+
+// hasPlugin reports whether a CNI plugin binary is in Network.BinDirs.
+func (c Config) hasPlugin(name string) bool {
+	for _, dir := range c.Network.BinDirs {
+		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // detectNodeIP returns the first global unicast IPv4 address of an

@@ -15,6 +15,7 @@ import (
 	tasks "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/containers"
+	"github.com/containerd/containerd/v2/pkg/cio"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
@@ -25,7 +26,8 @@ import (
 
 // CreateContainer creates the container and its process (runc create), so
 // that a command the image cannot run fails here. On failure the container,
-// its snapshot and its log file are removed.
+// its snapshot, its FIFOs, its log file and the tmpfs volumes it mounted
+// first are removed.
 func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg runtime.ContainerConfig) (_ string, err error) {
 	defer r.observe("create_container", time.Now(), &err)
 	if err := cfg.Validate(); err != nil {
@@ -51,10 +53,35 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if err != nil {
 		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
 	}
+	if err := cfg.CheckHost(); err != nil {
+		return "", fmt.Errorf("create container %q in sandbox %s: %w", cfg.Name, sandboxID, err)
+	}
+	icfg, err := r.config(ctx, img)
+	if err != nil {
+		return "", err
+	}
+	ispec := icfg.spec
+	if err := cfg.Security.CheckNonRoot(cfg.Image, ispec.Config.User); err != nil {
+		return "", fmt.Errorf("create container %q in sandbox %s: %w", cfg.Name, sandboxID, err)
+	}
+	// Reject a missing command before touching anything.
+	if len(cfg.Command) == 0 && len(cfg.Args) == 0 && len(ispec.Config.Entrypoint)+len(ispec.Config.Cmd) == 0 {
+		return "", &runtime.FieldError{Field: "command", Reason: "is required: image " + cfg.Image + " has no entrypoint or cmd"}
+	}
 	logPath := filepath.Join(r.podLogDir(sb), cfg.Name, strconv.FormatUint(uint64(cfg.Attempt), 10)+".log")
 	labels := runtime.ContainerLabels(sb, cfg)
 	labels[labelKind] = kindContainer
 	labels[labelLogPath] = logPath
+	labels[labelImageID] = icfg.id
+	if cfg.TTY {
+		labels[labelTTY] = "true"
+	}
+	switch {
+	case cfg.StdinOnce:
+		labels[labelStdin] = "once"
+	case cfg.Stdin:
+		labels[labelStdin] = "true"
+	}
 
 	specOpts := []oci.SpecOpts{oci.WithImageConfigArgs(img, cfg.Args)}
 	if len(cfg.Command) > 0 {
@@ -66,33 +93,25 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if cfg.WorkingDir != "" {
 		specOpts = append(specOpts, oci.WithProcessCwd(cfg.WorkingDir))
 	}
-	specOpts = append(specOpts, r.sandboxSpecOpts(rec)...)
-	res := cfg.Resources
-	if res.CPUShares > 0 {
-		specOpts = append(specOpts, oci.WithCPUShares(res.CPUShares))
+	specOpts = append(specOpts, r.sandboxSpecOpts(rec, cfg.Mounts)...)
+	mounts, undoMounts, err := r.mountOpts(sandboxID, cfg.Mounts)
+	if err != nil {
+		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
 	}
-	if res.CPUQuota > 0 {
-		period := res.CPUPeriod
-		if period == 0 {
-			period = runtime.DefaultCPUPeriod
-		}
-		specOpts = append(specOpts, oci.WithCPUCFS(res.CPUQuota, period))
-	}
-	if res.MemoryLimit > 0 {
-		specOpts = append(specOpts, oci.WithMemoryLimit(uint64(res.MemoryLimit)))
-	}
-	// Reject a missing command before touching anything.
-	if len(cfg.Command) == 0 && len(cfg.Args) == 0 {
-		spec, err := img.Spec(ctx)
-		if err != nil {
-			return "", convert(err, "image "+cfg.Image)
-		}
-		if len(spec.Config.Entrypoint)+len(spec.Config.Cmd) == 0 {
-			return "", &runtime.FieldError{Field: "command", Reason: "is required: image " + cfg.Image + " has no entrypoint or cmd"}
-		}
+	specOpts = append(specOpts, cgroupMount, mounts)
+	specOpts = append(specOpts, resourceOpts(cfg.Resources)...)
+	specOpts = append(specOpts, securityOpts(cfg.Security)...)
+	if cfg.TTY {
+		specOpts = append(specOpts, oci.WithTTY)
 	}
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		undoMounts()
 		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
+	}
+	cctx := context.WithoutCancel(ctx)
+	removeLog := func() {
+		os.Remove(logPath)
+		os.Remove(filepath.Dir(logPath)) // only if empty
 	}
 	ctr, err := r.client.NewContainer(ctx, id,
 		client.WithImageName(img.Name()),
@@ -102,30 +121,42 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 		client.WithNewSpec(specOpts...),
 	)
 	if err != nil {
+		undoMounts()
 		if errdefs.IsAlreadyExists(err) {
+			// The log and FIFOs are the existing container's.
 			return "", fmt.Errorf("%w: container %q (attempt %d) in sandbox %s", runtime.ErrAlreadyExists, cfg.Name, cfg.Attempt, sandboxID)
 		}
+		removeLog()
 		// NewContainer removes what it made under its lease; the snapshot is
 		// ours to remove if it got that far.
-		r.client.SnapshotService(r.cfg.Snapshotter).Remove(context.WithoutCancel(ctx), id)
-		return "", convert(err, fmt.Sprintf("create container %q", cfg.Name))
+		r.client.SnapshotService(r.cfg.Snapshotter).Remove(cctx, id)
+		if errdefs.IsUnavailable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return "", convert(err, fmt.Sprintf("create container %q", cfg.Name))
+		}
+		return "", fmt.Errorf("%w: create container %q: %v", runtime.ErrInvalid, cfg.Name, err)
 	}
-	logIO, err := shimLog(logPath)
+	ioCfg, cp, release, cleanup, err := r.makeFIFOs(id, labels)
 	if err != nil {
-		ctr.Delete(context.WithoutCancel(ctx), client.WithSnapshotCleanup)
-		os.Remove(filepath.Dir(logPath)) // only if empty
+		ctr.Delete(cctx, client.WithSnapshotCleanup)
+		undoMounts()
+		removeLog()
 		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
 	}
-	if _, err := ctr.NewTask(ctx, logIO); err != nil {
-		cctx := context.WithoutCancel(ctx)
+	if _, err := ctr.NewTask(ctx, func(string) (cio.IO, error) { return fifoIO{ioCfg}, nil }); err != nil {
+		cleanup()
 		ctr.Delete(cctx, client.WithSnapshotCleanup)
-		os.Remove(logPath)
-		os.Remove(filepath.Dir(logPath))
+		undoMounts()
+		removeLog()
 		if errdefs.IsUnavailable(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return "", convert(err, fmt.Sprintf("create container %q", cfg.Name))
 		}
 		return "", fmt.Errorf("%w: create container %q: cannot create its process: %v", runtime.ErrInvalid, cfg.Name, err)
 	}
+	release()
+	cp.start()
+	r.copiersMu.Lock()
+	r.copiers[id] = cp
+	r.copiersMu.Unlock()
 	return id, nil
 }
 
@@ -171,35 +202,43 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) (err error) {
 	defer r.observe("start_container", time.Now(), &err)
 	ctx = r.ctx(ctx)
 	defer r.locks.lock(id)()
-	rec, err := r.record(ctx, id)
-	if err != nil {
-		return err
-	}
-	ts := r.client.TaskService()
-	got, err := ts.Get(ctx, &tasks.GetRequest{ContainerID: id})
-	if err != nil {
-		err = errgrpc.ToNative(err)
-		if errdefs.IsNotFound(err) {
-			if rec.Labels[labelExitCode] != "" {
-				return fmt.Errorf("%w: start container %s: it has exited, it is not created", runtime.ErrFailedPrecondition, id)
-			}
-			return fmt.Errorf("%w: start container %s: it has no process", runtime.ErrFailedPrecondition, id)
-		}
-		return convert(err, "start container "+id)
-	}
-	if st := strings.ToLower(got.GetProcess().GetStatus().String()); st != "created" {
-		return fmt.Errorf("%w: start container %s: it is %s, not created", runtime.ErrFailedPrecondition, id, st)
+	if id == "" {
+		return &runtime.FieldError{Field: "id", Reason: "is required"}
 	}
 	// Taken before Start: a short-lived process may exit before Start
 	// returns, and StartedAt must not come after FinishedAt.
 	started := time.Now().UTC()
-	if _, err := ts.Start(ctx, &tasks.StartRequest{ContainerID: id}); err != nil {
-		return convert(errgrpc.ToNative(err), "start container "+id)
+	if _, err := r.client.TaskService().Start(ctx, &tasks.StartRequest{ContainerID: id}); err != nil {
+		return r.startError(ctx, id, errgrpc.ToNative(err))
 	}
 	if err := r.setLabels(ctx, id, map[string]string{labelStarted: started.Format(time.RFC3339Nano)}); err != nil {
 		return fmt.Errorf("start container %s: record start time: %w", id, err)
 	}
 	return nil
+}
+
+// startError explains why the task of container id did not start (with
+// err): the container is missing, not created, or has exited.
+func (r *Runtime) startError(ctx context.Context, id string, err error) error {
+	rec, rerr := r.record(ctx, id)
+	if rerr != nil {
+		return rerr
+	}
+	got, gerr := r.client.TaskService().Get(ctx, &tasks.GetRequest{ContainerID: id})
+	if gerr != nil {
+		gerr = errgrpc.ToNative(gerr)
+		if errdefs.IsNotFound(gerr) {
+			if rec.Labels[labelExitCode] != "" {
+				return fmt.Errorf("%w: start container %s: it has exited, it is not created", runtime.ErrFailedPrecondition, id)
+			}
+			return fmt.Errorf("%w: start container %s: it has no process", runtime.ErrFailedPrecondition, id)
+		}
+		return convert(gerr, "start container "+id)
+	}
+	if st := strings.ToLower(got.GetProcess().GetStatus().String()); st != "created" {
+		return fmt.Errorf("%w: start container %s: it is %s, not created", runtime.ErrFailedPrecondition, id, st)
+	}
+	return convert(err, "start container "+id)
 }
 
 // StopContainer sends SIGTERM, waits up to grace, then SIGKILLs every
@@ -290,6 +329,15 @@ func (r *Runtime) RemoveContainer(ctx context.Context, id string) (err error) {
 	if err := ctr.Delete(ctx, client.WithSnapshotCleanup); err != nil && !errdefs.IsNotFound(err) {
 		return convert(err, "remove container "+id)
 	}
+	// The task is gone, so the shim has closed the FIFOs: the copy ends.
+	r.copiersMu.Lock()
+	c := r.copiers[id]
+	r.copiersMu.Unlock()
+	if c != nil && !c.wait(reapTimeout) {
+		r.cfg.Logger.Warn("output of a removed container did not end", "container", id)
+	}
+	r.dropCopier(id)
+	os.RemoveAll(r.ioDir(id))
 	if p := info.Labels[labelLogPath]; p != "" {
 		os.Remove(p)
 		os.Remove(filepath.Dir(p)) // only if empty
@@ -351,6 +399,7 @@ func (r *Runtime) status(ctx context.Context, c containers.Container) (runtime.C
 		Name:      c.Labels[runtime.LabelContainerName],
 		Attempt:   uint32(attempt),
 		Image:     c.Image,
+		ImageID:   c.Labels[labelImageID],
 		CreatedAt: c.CreatedAt,
 		Labels:    publicLabels(c.Labels),
 		LogPath:   c.Labels[labelLogPath],

@@ -20,5 +20,6 @@ func TestContract(t *testing.T) {
 		Leaks: func(t *testing.T, rt runtime.Runtime) []string {
 			return leaks(t, rt.(*containerd.Runtime))
 		},
+		DialHostPort: dialHostPort,
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/setpoint-dev/setpoint/runtime"
 )
@@ -77,6 +78,32 @@ func (r *Runtime) unpack(ctx context.Context, img client.Image) error {
 	return nil
 }
 
+// imageConfig is an image's configuration and its digest (the image ID).
+type imageConfig struct {
+	spec ocispec.Image
+	id   string
+}
+
+// config returns img's configuration, read once per manifest digest (it is
+// content-addressed, so it never changes).
+func (r *Runtime) config(ctx context.Context, img client.Image) (imageConfig, error) {
+	key := img.Target().Digest.String()
+	if c, ok := r.configs.Load(key); ok {
+		return c.(imageConfig), nil
+	}
+	desc, err := img.Config(ctx)
+	if err != nil {
+		return imageConfig{}, convert(err, "image "+img.Name())
+	}
+	spec, err := img.Spec(ctx)
+	if err != nil {
+		return imageConfig{}, convert(err, "image "+img.Name())
+	}
+	c := imageConfig{spec: spec, id: desc.Digest.String()}
+	r.configs.Store(key, c)
+	return c, nil
+}
+
 // forget drops what unpack remembers about the image named name.
 func (r *Runtime) forget(name string) {
 	r.unpacked.Range(func(k, _ any) bool {
@@ -87,9 +114,39 @@ func (r *Runtime) forget(name string) {
 	})
 }
 
-func toImage(ctx context.Context, img client.Image) runtime.Image {
-	size, _ := img.Size(ctx)
-	return runtime.Image{Name: img.Name(), Digest: img.Target().Digest.String(), Size: size}
+// toImage describes img: its digests, size and run configuration.
+func toImage(ctx context.Context, img client.Image) (runtime.Image, error) {
+	size, err := img.Size(ctx)
+	if err != nil {
+		return runtime.Image{}, convert(err, "image "+img.Name())
+	}
+	cfg, err := img.Config(ctx)
+	if err != nil {
+		return runtime.Image{}, convert(err, "image "+img.Name())
+	}
+	spec, err := img.Spec(ctx)
+	if err != nil {
+		return runtime.Image{}, convert(err, "image "+img.Name())
+	}
+	c := spec.Config
+	return runtime.Image{
+		Name: img.Name(), Digest: img.Target().Digest.String(), ID: cfg.Digest.String(), Size: size,
+		User: c.User, Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir,
+	}, nil
+}
+
+// ImageStatus returns the local image, never pulling it.
+func (r *Runtime) ImageStatus(ctx context.Context, ref string) (_ runtime.Image, err error) {
+	defer r.observe("image_status", time.Now(), &err)
+	ctx = r.ctx(ctx)
+	img, err := r.image(ctx, ref)
+	if err != nil {
+		if errors.Is(err, runtime.ErrImageNotFound) {
+			return runtime.Image{}, fmt.Errorf("%w: image %s is not present on this node", runtime.ErrImageNotFound, ref)
+		}
+		return runtime.Image{}, err
+	}
+	return toImage(ctx, img)
 }
 
 // EnsureImage returns the local image, or pulls it from its registry within
@@ -100,7 +157,7 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string) (_ runtime.Image,
 	ctx = r.ctx(ctx)
 	img, err := r.image(ctx, ref)
 	if err == nil {
-		return toImage(ctx, img), nil
+		return toImage(ctx, img)
 	}
 	if !errors.Is(err, runtime.ErrImageNotFound) {
 		return runtime.Image{}, err
@@ -130,7 +187,7 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string) (_ runtime.Image,
 		}
 		return runtime.Image{}, fmt.Errorf("%w: %s is not local and pulling it failed: %v", runtime.ErrImageNotFound, ref, err)
 	}
-	return toImage(ctx, img), nil
+	return toImage(ctx, img)
 }
 
 // ImportImage imports an OCI image layout (or docker save) tarball and
@@ -155,7 +212,11 @@ func (r *Runtime) ImportImage(ctx context.Context, rd io.Reader) (_ []runtime.Im
 		if err := r.unpack(ctx, img); err != nil {
 			return nil, err
 		}
-		out = append(out, toImage(ctx, img))
+		ri, err := toImage(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ri)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -171,7 +232,14 @@ func (r *Runtime) ListImages(ctx context.Context) (_ []runtime.Image, err error)
 	}
 	out := make([]runtime.Image, 0, len(imgs))
 	for _, img := range imgs {
-		out = append(out, toImage(ctx, img))
+		ri, err := toImage(ctx, img)
+		if errors.Is(err, runtime.ErrNotFound) {
+			continue // deleted meanwhile, or its content is gone
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ri)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,17 +63,42 @@ func run(m *testing.M) int {
 	n, _ := rand.Int(rand.Reader, big.NewInt(200))
 	subnet = fmt.Sprintf("10.211.%d.0/24", 20+n.Int64())
 	defer containerdtest.DeleteBridge(bridge)
+	// The bridge is the pods' gateway (host ports need the node to reach
+	// them), for which the CNI bridge plugin turns IPv4 forwarding on:
+	// put it back as it was.
+	if fwd, err := os.ReadFile(ipForward); err == nil {
+		defer os.WriteFile(ipForward, fwd, 0o644)
+	}
 	return m.Run()
+}
+
+const ipForward = "/proc/sys/net/ipv4/ip_forward"
+
+// gatewayIP is the node's address on the test bridge: the subnet's first.
+func gatewayIP() string {
+	_, n, err := net.ParseCIDR(subnet)
+	if err != nil {
+		panic(err)
+	}
+	ip := n.IP.To4()
+	return net.IPv4(ip[0], ip[1], ip[2], ip[3]+1).String()
+}
+
+// dialHostPort connects to a host port as a client of the node does.
+func dialHostPort(ctx context.Context, _ runtime.Runtime, port uint16) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", net.JoinHostPort(gatewayIP(), strconv.Itoa(int(port))))
 }
 
 // config returns a runtime configuration in a fresh containerd namespace.
 func config(t testing.TB) containerd.Config {
+	ns := fmt.Sprintf("t%s-%d", runID, nsSeq.Add(1))
 	return containerd.Config{
 		Address:     daemon.Address,
-		Namespace:   fmt.Sprintf("t%s-%d", runID, nsSeq.Add(1)),
+		Namespace:   ns,
 		StateDir:    stateDir,
-		LogDir:      filepath.Join(stateDir, "logs"),
-		Network:     containerd.NetworkConfig{Bridge: bridge, Subnet: subnet},
+		LogDir:      filepath.Join(stateDir, "logs", ns),
+		Network:     containerd.NetworkConfig{Bridge: bridge, Subnet: subnet, Gateway: true},
 		NodeIP:      "127.0.0.1",
 		StopGrace:   2 * time.Second,
 		PullTimeout: 10 * time.Second,
@@ -140,6 +168,28 @@ func leaks(t testing.TB, rt *containerd.Runtime) []string {
 	})
 	if ents, _ := os.ReadDir(filepath.Join(stateDir, "sandboxes", rt.Namespace())); len(ents) > 0 {
 		out = append(out, fmt.Sprintf("%d sandbox directories", len(ents)))
+	}
+	if ents, _ := os.ReadDir(filepath.Join(stateDir, "io", rt.Namespace())); len(ents) > 0 {
+		out = append(out, fmt.Sprintf("%d container FIFO directories", len(ents)))
+	}
+	if ents, _ := os.ReadDir(filepath.Join(stateDir, "exec")); len(ents) > 0 {
+		out = append(out, fmt.Sprintf("%d exec FIFO directories", len(ents)))
+	}
+	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		for _, l := range strings.Split(string(mi), "\n") {
+			if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], stateDir+"/") {
+				out = append(out, "mount "+f[4])
+			}
+		}
+	}
+	if b, err := exec.Command("iptables-save", "-t", "nat").CombinedOutput(); err != nil {
+		t.Fatalf("iptables-save: %v: %s", err, b)
+	} else {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, `name: \"setpoint\"`) {
+				out = append(out, "nat rule "+l)
+			}
+		}
 	}
 	ents, _ := os.ReadDir("/var/run/netns")
 	for _, e := range ents {

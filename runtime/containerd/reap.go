@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,6 +52,9 @@ func (r *Runtime) reapLocked(ctx context.Context, id string) (containers.Contain
 	if st := strings.ToLower(p.GetStatus().String()); st != "stopped" {
 		return containers.Container{}, fmt.Errorf("%w: reap container %s: it is %s, not stopped", runtime.ErrFailedPrecondition, id, st)
 	}
+	// The log is complete once the copier has read the output to its end,
+	// which the shim closes once it has copied the last of it.
+	r.awaitOutput(ctx, id, rec.Labels)
 	if rec.Labels[labelExitCode] == "" {
 		exit := map[string]string{labelExitCode: strconv.FormatUint(uint64(p.GetExitStatus()), 10)}
 		if at := p.GetExitedAt(); at != nil {
@@ -80,4 +84,31 @@ func (r *Runtime) reapLocked(ctx context.Context, id string) (containers.Contain
 		}
 	}
 	return rec, nil
+}
+
+// awaitOutput waits (up to reapTimeout) until the copy of the exited
+// container's output has ended, taking it over when another runtime
+// instance that copied it went away.
+func (r *Runtime) awaitOutput(ctx context.Context, id string, labels map[string]string) {
+	end := time.Now().Add(reapTimeout)
+	for {
+		c, err := r.copierFor(id, labels)
+		switch {
+		case err == nil:
+			if !c.wait(time.Until(end)) {
+				r.cfg.Logger.Warn("output of an exited container has not ended; reaping anyway", "container", id)
+			}
+			return
+		case !errors.Is(err, errBusy):
+			r.cfg.Logger.Warn("copying the output of an exited container", "container", id, "err", err)
+			return
+		case time.Now().After(end) || ctx.Err() != nil:
+			r.cfg.Logger.Warn("another runtime copies the output of an exited container; reaping anyway", "container", id)
+			return
+		}
+		select {
+		case <-time.After(followPoll):
+		case <-ctx.Done():
+		}
+	}
 }

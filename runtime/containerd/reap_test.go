@@ -60,7 +60,7 @@ func TestReapedOnceExited(t *testing.T) {
 	if err := rt.StartContainer(ctx, id); !errors.Is(err, runtime.ErrFailedPrecondition) || !strings.Contains(err.Error(), "exited") {
 		t.Fatalf("StartContainer of a reaped container: %v, want ErrFailedPrecondition saying it exited", err)
 	}
-	if _, err := rt.Exec(ctx, id, []string{runtimetest.TestBinary}); !errors.Is(err, runtime.ErrFailedPrecondition) {
+	if _, err := runtime.ExecSync(ctx, rt, id, []string{runtimetest.TestBinary}); !errors.Is(err, runtime.ErrFailedPrecondition) {
 		t.Fatalf("Exec in a reaped container: %v", err)
 	}
 	if _, err := rt.Stats(ctx, id); !errors.Is(err, runtime.ErrFailedPrecondition) {

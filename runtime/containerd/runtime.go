@@ -8,9 +8,11 @@ import (
 	"sync"
 	"time"
 
+	tasks "github.com/containerd/containerd/api/services/tasks/v1"
 	"github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -35,6 +37,10 @@ const (
 	labelExitCode  = internalPrefix + "exit-code" // set when the task is reaped
 	labelFinished  = internalPrefix + "finished"  // exit time, set with labelExitCode
 	labelLogPath   = internalPrefix + "log-path"
+	labelImageID   = internalPrefix + "image-id"
+	labelDNS       = internalPrefix + "dns"   // "true": the sandbox has its own resolv.conf
+	labelPorts     = internalPrefix + "ports" // the sandbox's port mappings, JSON
+	labelStopped   = internalPrefix + "stopped"
 	kindSandbox    = "sandbox"
 	kindContainer  = "container"
 )
@@ -52,6 +58,12 @@ type Runtime struct {
 	locks    keyedMutex
 	metrics  *metrics
 	unpacked sync.Map // image name@digest -> true, see unpack
+	configs  sync.Map // manifest digest -> imageConfig
+	portsMu  sync.Mutex
+
+	copiersMu sync.Mutex
+	copiers   map[string]*copier // by container ID
+	closed    bool
 
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
@@ -87,18 +99,56 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		c.Close()
 		return nil, fmt.Errorf("%w: containerd at %s: %v", runtime.ErrUnavailable, cfg.Address, err)
 	}
-	r := &Runtime{cfg: cfg, client: c, net: nw, metrics: m, watchDone: make(chan struct{})}
+	r := &Runtime{cfg: cfg, client: c, net: nw, metrics: m, watchDone: make(chan struct{}), copiers: map[string]*copier{}}
+	if err := r.resumeCopiers(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
 	wctx, cancel := context.WithCancel(context.Background())
 	r.stopWatch = cancel
 	go r.watchOOM(wctx, r.watchDone)
 	return r, nil
 }
 
-// Close stops watching events and closes the connection to the daemon.
-// Containers keep running. Close is safe to call more than once.
+// resumeCopiers copies the output of the containers whose process lives
+// (or has not been reaped), which an earlier runtime instance started.
+func (r *Runtime) resumeCopiers(ctx context.Context) error {
+	ctx = r.ctx(ctx)
+	resp, err := r.client.TaskService().List(ctx, &tasks.ListTasksRequest{})
+	if err != nil {
+		return convert(errgrpc.ToNative(err), "list tasks")
+	}
+	for _, t := range resp.GetTasks() {
+		rec, err := r.record(ctx, t.GetID())
+		if err != nil {
+			continue // not a container of this runtime
+		}
+		if _, err := r.copierFor(rec.ID, rec.Labels); err != nil && !errors.Is(err, errBusy) {
+			r.cfg.Logger.Warn("resuming the copy of a container's output", "container", rec.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// Close stops copying output and watching events, and closes the
+// connection to the daemon. Containers keep running; their output waits in
+// their FIFOs for the next Runtime (a process writing more than a FIFO
+// holds blocks meanwhile), and the stdin of those created with Stdin is
+// closed. Close is safe to call more than once.
 func (r *Runtime) Close() error {
-	r.stopWatch()
-	<-r.watchDone
+	r.copiersMu.Lock()
+	r.closed = true
+	cs := r.copiers
+	r.copiers = map[string]*copier{}
+	r.copiersMu.Unlock()
+	for _, c := range cs {
+		c.stop()
+	}
+	if r.stopWatch != nil {
+		r.stopWatch()
+		<-r.watchDone
+		r.stopWatch = nil
+	}
 	return r.client.Close()
 }
 

@@ -74,13 +74,13 @@ func TestNetworking(t *testing.T) {
 		}
 	}
 	// The client sandbox's own localhost does not reach the server.
-	res, err := rt.Exec(ctx, remote, []string{runtimetest.TestBinary, "exit", "0"})
+	res, err := runtime.ExecSync(ctx, rt, remote, []string{runtimetest.TestBinary, "exit", "0"})
 	if !errors.Is(err, runtime.ErrFailedPrecondition) {
 		t.Fatalf("Exec in exited container: %+v, %v", res, err)
 	}
 	probe := runContainer(ctx, t, rt, b.ID, "probe", "wait")
 	runtimetest.WaitState(ctx, t, rt, probe, runtime.ContainerRunning)
-	res, err = rt.Exec(ctx, probe, []string{runtimetest.TestBinary, "get", a.IP + ":8080"})
+	res, err = runtime.ExecSync(ctx, rt, probe, []string{runtimetest.TestBinary, "get", a.IP + ":8080"})
 	if err != nil || res.ExitCode != 0 || string(res.Stdout) != "pong\n" {
 		t.Fatalf("exec probe to %s: %+v (%q, %q), %v", a.IP, res, res.Stdout, res.Stderr, err)
 	}
@@ -163,7 +163,7 @@ func TestAdoption(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	check(second, "after daemon restart")
-	res, err := second.Exec(ctx, running, []string{runtimetest.TestBinary, "print", "still here"})
+	res, err := runtime.ExecSync(ctx, second, running, []string{runtimetest.TestBinary, "print", "still here"})
 	if err != nil || string(res.Stdout) != "still here\n" {
 		t.Fatalf("exec after restart: %+v, %v", res, err)
 	}

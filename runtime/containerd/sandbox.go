@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,13 +13,13 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/containers"
-	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/typeurl/v2"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/internal/netns"
+	"github.com/setpoint-dev/setpoint/runtime/internal/podfiles"
 )
 
 // netnsName is the file name of a sandbox's network namespace.
@@ -49,6 +50,25 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (_ 
 	if cfg.HostNetwork {
 		labels[labelHostNet] = "true"
 	}
+	if cfg.DNS != nil {
+		labels[labelDNS] = "true"
+	}
+	if len(cfg.PortMappings) > 0 {
+		if !cfg.HostNetwork && !r.net.portMappings {
+			return "", fmt.Errorf("%w: run sandbox %s: portMappings need a CNI plugin with the portMappings capability (portmap) in network %s", runtime.ErrUnavailable, id, r.net.pods.Name)
+		}
+		b, err := json.Marshal(cfg.PortMappings)
+		if err != nil {
+			return "", err
+		}
+		labels[labelPorts] = string(b)
+		// Hold the ports from the check until the record claims them.
+		r.portsMu.Lock()
+		defer r.portsMu.Unlock()
+		if err := r.checkHostPorts(ctx, id, cfg.PortMappings); err != nil {
+			return "", err
+		}
+	}
 	spec, err := typeurl.MarshalAnyToProto(&specs.Spec{Version: specs.Version, Hostname: hostname})
 	if err != nil {
 		return "", err
@@ -61,41 +81,70 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (_ 
 		}
 		return "", convert(err, "run sandbox "+id)
 	}
+	cctx := context.WithoutCancel(ctx)
 	update := map[string]string{labelState: string(runtime.SandboxReady)}
-	if cfg.HostNetwork {
-		update[labelIP] = r.cfg.NodeIP
-	} else {
-		path, err := netns.Create(r.cfg.NetNSDir, r.netnsName(id))
-		if err != nil {
-			r.client.ContainerService().Delete(ctx, id)
-			return "", fmt.Errorf("run sandbox %s: %w", id, err)
-		}
-		ip, err := r.net.setup(ctx, id, path)
-		if err != nil {
-			r.net.teardown(context.WithoutCancel(ctx), id, path)
-			netns.Remove(path)
-			r.client.ContainerService().Delete(context.WithoutCancel(ctx), id)
-			return "", err
-		}
-		update[labelNetNS], update[labelIP] = path, ip
-		if err := r.writeHosts(id, hostname, ip); err != nil {
-			r.net.teardown(context.WithoutCancel(ctx), id, path)
-			netns.Remove(path)
-			r.client.ContainerService().Delete(context.WithoutCancel(ctx), id)
-			return "", err
-		}
-	}
-	if err := r.setLabels(ctx, id, update); err != nil {
-		if p := update[labelNetNS]; p != "" {
-			r.net.teardown(context.WithoutCancel(ctx), id, p)
-			netns.Remove(p)
+	var nsPath string
+	fail := func(err error) (string, error) {
+		if nsPath != "" {
+			r.net.teardown(cctx, id, nsPath, cfg.PortMappings)
+			netns.Remove(nsPath)
 		}
 		os.RemoveAll(r.sandboxDir(id))
-		r.client.ContainerService().Delete(context.WithoutCancel(ctx), id)
+		r.client.ContainerService().Delete(cctx, id)
 		return "", err
 	}
-	r.cfg.Logger.Info("sandbox ready", "sandbox", id, "pod", cfg.Namespace+"/"+cfg.Name, "ip", update[labelIP])
+	ip := r.cfg.NodeIP
+	if !cfg.HostNetwork {
+		path, err := netns.Create(r.cfg.NetNSDir, r.netnsName(id))
+		if err != nil {
+			return fail(fmt.Errorf("run sandbox %s: %w", id, err))
+		}
+		nsPath = path
+		if ip, err = r.net.setup(ctx, id, path, cfg.PortMappings); err != nil {
+			return fail(err)
+		}
+		update[labelNetNS] = path
+	}
+	update[labelIP] = ip
+	if err := r.writeFiles(id, hostname, ip, cfg); err != nil {
+		return fail(err)
+	}
+	if err := r.setLabels(ctx, id, update); err != nil {
+		return fail(err)
+	}
+	r.cfg.Logger.Info("sandbox ready", "sandbox", id, "pod", cfg.Namespace+"/"+cfg.Name, "ip", ip)
 	return id, nil
+}
+
+// checkHostPorts fails when a sandbox that is not stopped holds one of
+// ports. r.portsMu must be held.
+func (r *Runtime) checkHostPorts(ctx context.Context, id string, ports []runtime.PortMapping) error {
+	cs, err := r.client.ContainerService().List(ctx, fmt.Sprintf(`labels.%q==%s`, labelKind, kindSandbox))
+	if err != nil {
+		return convert(err, "run sandbox "+id+": list host ports")
+	}
+	for _, c := range cs {
+		if c.Labels[labelPorts] == "" || c.Labels[labelStopped] == "true" {
+			continue
+		}
+		for i, p := range ports {
+			for _, q := range portMappings(c.Labels) {
+				if p.Conflicts(q) {
+					return fmt.Errorf("%w: run sandbox %s: portMappings[%d]: host port %s is held by sandbox %s (pod %s/%s)",
+						runtime.ErrAlreadyExists, id, i, p.Key(), c.ID, c.Labels[runtime.LabelPodNamespace], c.Labels[runtime.LabelPodName])
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func portMappings(labels map[string]string) []runtime.PortMapping {
+	var out []runtime.PortMapping
+	if s := labels[labelPorts]; s != "" {
+		json.Unmarshal([]byte(s), &out)
+	}
+	return out
 }
 
 // setLabels sets (or, for empty values, deletes) labels of a record.
@@ -128,17 +177,19 @@ func (r *Runtime) sandboxRecord(ctx context.Context, id string) (containers.Cont
 func sandboxStatus(c containers.Container) runtime.SandboxStatus {
 	attempt, _ := strconv.ParseUint(c.Labels[runtime.LabelAttempt], 10, 32)
 	return runtime.SandboxStatus{
-		ID:          c.ID,
-		Name:        c.Labels[runtime.LabelPodName],
-		Namespace:   c.Labels[runtime.LabelPodNamespace],
-		UID:         c.Labels[runtime.LabelPodUID],
-		Attempt:     uint32(attempt),
-		State:       runtime.SandboxState(c.Labels[labelState]),
-		IP:          c.Labels[labelIP],
-		HostNetwork: c.Labels[labelHostNet] == "true",
-		NetNS:       c.Labels[labelNetNS],
-		CreatedAt:   c.CreatedAt,
-		Labels:      publicLabels(c.Labels),
+		ID:           c.ID,
+		Name:         c.Labels[runtime.LabelPodName],
+		Namespace:    c.Labels[runtime.LabelPodNamespace],
+		UID:          c.Labels[runtime.LabelPodUID],
+		Attempt:      uint32(attempt),
+		State:        runtime.SandboxState(c.Labels[labelState]),
+		IP:           c.Labels[labelIP],
+		HostNetwork:  c.Labels[labelHostNet] == "true",
+		Hostname:     c.Labels[labelHostname],
+		PortMappings: portMappings(c.Labels),
+		NetNS:        c.Labels[labelNetNS],
+		CreatedAt:    c.CreatedAt,
+		Labels:       publicLabels(c.Labels),
 	}
 }
 
@@ -215,18 +266,18 @@ func (r *Runtime) stopSandbox(ctx context.Context, id string) error {
 			p = guess
 		}
 	}
-	if rec.Labels[labelState] == string(runtime.SandboxNotReady) && p == "" {
+	if rec.Labels[labelStopped] == "true" && p == "" {
 		return nil
 	}
 	if p != "" {
-		if err := r.net.teardown(ctx, id, p); err != nil {
+		if err := r.net.teardown(ctx, id, p, portMappings(rec.Labels)); err != nil {
 			return err
 		}
 		if err := netns.Remove(p); err != nil {
 			return fmt.Errorf("stop sandbox %s: %w", id, err)
 		}
 	}
-	return r.setLabels(ctx, id, map[string]string{labelState: string(runtime.SandboxNotReady), labelNetNS: "", labelIP: ""})
+	return r.setLabels(ctx, id, map[string]string{labelState: string(runtime.SandboxNotReady), labelNetNS: "", labelIP: "", labelStopped: "true"})
 }
 
 // RemoveSandbox stops the sandbox, removes its containers and their logs,
@@ -251,6 +302,9 @@ func (r *Runtime) RemoveSandbox(ctx context.Context, id string) (err error) {
 			return fmt.Errorf("remove sandbox %s: %w", id, err)
 		}
 	}
+	if err := r.unmountVolumes(id); err != nil {
+		return fmt.Errorf("remove sandbox %s: %w", id, err)
+	}
 	os.RemoveAll(r.podLogDir(sandboxStatus(rec)))
 	os.RemoveAll(r.sandboxDir(id))
 	if err := r.client.ContainerService().Delete(ctx, id); err != nil && !errdefs.IsNotFound(err) {
@@ -263,35 +317,57 @@ func (r *Runtime) podLogDir(sb runtime.SandboxStatus) string {
 	return filepath.Join(r.cfg.LogDir, fmt.Sprintf("%s_%s_%s_%d", sb.Namespace, sb.Name, sb.UID, sb.Attempt))
 }
 
-// sandboxDir holds a sandbox's files (its /etc/hosts).
+// sandboxDir holds a sandbox's files: its /etc/hostname, /etc/hosts and
+// /etc/resolv.conf, and its tmpfs volumes.
 func (r *Runtime) sandboxDir(id string) string {
 	return filepath.Join(r.cfg.StateDir, "sandboxes", r.cfg.Namespace, id)
 }
 
-// writeHosts writes the /etc/hosts the sandbox's containers see.
-func (r *Runtime) writeHosts(id, hostname, ip string) error {
+// writeFiles writes the files the sandbox's containers see.
+func (r *Runtime) writeFiles(id, hostname, ip string, cfg runtime.SandboxConfig) error {
 	dir := r.sandboxDir(id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("run sandbox %s: %w", id, err)
 	}
-	hosts := fmt.Sprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip, hostname)
-	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644); err != nil {
-		os.RemoveAll(dir)
-		return fmt.Errorf("run sandbox %s: %w", id, err)
+	files := map[string][]byte{"hostname": podfiles.Hostname(hostname)}
+	if !cfg.HostNetwork {
+		files["hosts"] = podfiles.Hosts(hostname, ip)
+	}
+	if cfg.DNS != nil {
+		files["resolv.conf"] = podfiles.ResolvConf(*cfg.DNS)
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return fmt.Errorf("run sandbox %s: %w", id, err)
+		}
 	}
 	return nil
 }
 
-// sandboxSpecOpts joins a container to its sandbox's namespaces and gives
-// it the sandbox's /etc/hosts and the node's /etc/resolv.conf.
-func (r *Runtime) sandboxSpecOpts(rec containers.Container) []oci.SpecOpts {
-	opts := []oci.SpecOpts{oci.WithHostname(rec.Labels[labelHostname]), oci.WithHostResolvconf}
-	if rec.Labels[labelHostNet] == "true" {
-		return append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile)
+// SandboxStats reads the counters of the sandbox's interfaces from inside
+// its network namespace.
+func (r *Runtime) SandboxStats(ctx context.Context, id string) (_ runtime.SandboxStats, err error) {
+	defer r.observe("sandbox_stats", time.Now(), &err)
+	rec, err := r.sandboxRecord(r.ctx(ctx), id)
+	if err != nil {
+		return runtime.SandboxStats{}, err
 	}
-	hosts := filepath.Join(r.sandboxDir(rec.ID), "hosts")
-	return append(opts,
-		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: rec.Labels[labelNetNS]}),
-		oci.WithMounts([]specs.Mount{{Destination: "/etc/hosts", Type: "bind", Source: hosts, Options: []string{"rbind", "ro"}}}),
-	)
+	sb := sandboxStatus(rec)
+	if sb.State != runtime.SandboxReady {
+		return runtime.SandboxStats{}, fmt.Errorf("%w: stats of sandbox %s: it is %s", runtime.ErrFailedPrecondition, id, sb.State)
+	}
+	out := runtime.SandboxStats{Timestamp: time.Now().UTC()}
+	if sb.HostNetwork {
+		return out, nil
+	}
+	ifaces, err := netns.Stats(sb.NetNS)
+	if err != nil {
+		return runtime.SandboxStats{}, fmt.Errorf("stats of sandbox %s: %w", id, err)
+	}
+	for _, i := range ifaces {
+		if i.Name != "lo" {
+			out.Interfaces = append(out.Interfaces, runtime.InterfaceStats{Name: i.Name, RxBytes: i.RxBytes, TxBytes: i.TxBytes, RxErrors: i.RxErrors, TxErrors: i.TxErrors})
+		}
+	}
+	return out, nil
 }

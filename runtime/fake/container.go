@@ -1,16 +1,15 @@
 package fake
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/runtime"
-	"github.com/setpoint-dev/setpoint/runtime/internal/logfile"
+	"github.com/setpoint-dev/setpoint/runtime/image"
 )
 
 // baseMemory is what every simulated process uses before it asks for more.
@@ -18,11 +17,21 @@ const baseMemory = 1 << 20
 
 type container struct {
 	status  runtime.ContainerStatus
+	cfg     runtime.ContainerConfig
 	argv    []string
 	env     []string
 	program Program
-	limit   int64
-	log     *logBuffer
+	img     image.Info
+	cred    Cred
+	fs      *procFS
+	sb      *sandbox
+	out     *output
+
+	stdinR      *io.PipeReader // the process's input (cfg.Stdin)
+	stdinW      *io.PipeWriter
+	stdinClosed bool
+	size        runtime.TermSize
+	listeners   []*vlistener
 
 	started bool
 	hang    bool
@@ -35,8 +44,9 @@ type container struct {
 
 func isNotFound(err error) bool { return errors.Is(err, runtime.ErrNotFound) }
 
-// CreateContainer checks the image and command like the real runtime would
-// when it creates the process, and records the container as Created.
+// CreateContainer checks the image, command, mounts and user like the real
+// runtime would when it creates the process, and records the container as
+// Created.
 func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg runtime.ContainerConfig) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", fmt.Errorf("create container: %w", err)
@@ -61,6 +71,12 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if !ok {
 		return "", fmt.Errorf("create container %q: %w: %s is not present locally", cfg.Name, runtime.ErrImageNotFound, cfg.Image)
 	}
+	if err := cfg.CheckHost(); err != nil {
+		return "", fmt.Errorf("create container %q in sandbox %s: %w", cfg.Name, sandboxID, err)
+	}
+	if err := cfg.Security.CheckNonRoot(cfg.Image, img.Config.User); err != nil {
+		return "", fmt.Errorf("create container %q in sandbox %s: %w", cfg.Name, sandboxID, err)
+	}
 	var argv []string
 	switch {
 	case len(cfg.Command) > 0:
@@ -78,19 +94,31 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, cfg run
 	if err != nil {
 		return "", fmt.Errorf("%w: create container %q: cannot create its process: %v", runtime.ErrInvalid, cfg.Name, err)
 	}
+	cred, err := resolveCred(cfg.Security, img)
+	if err != nil {
+		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
+	}
+	fsys, err := newProcFS(sb, cfg, img)
+	if err != nil {
+		return "", fmt.Errorf("create container %q: %w", cfg.Name, err)
+	}
 	prog := r.opts.programs[path]
 	if prog == nil {
 		prog = DefaultProgram
 	}
-	r.containers[id] = &container{
+	c := &container{
 		status: runtime.ContainerStatus{
-			ID: id, SandboxID: sandboxID, Name: cfg.Name, Attempt: cfg.Attempt, Image: cfg.Image,
+			ID: id, SandboxID: sandboxID, Name: cfg.Name, Attempt: cfg.Attempt, Image: cfg.Image, ImageID: img.ConfigDigest,
 			State: runtime.ContainerCreated, CreatedAt: r.now(), Labels: runtime.ContainerLabels(sb.status, cfg),
 			LogPath: fmt.Sprintf("/var/log/fake/%s_%s_%s_%d/%s/%d.log", sb.status.Namespace, sb.status.Name, sb.status.UID, sb.status.Attempt, cfg.Name, cfg.Attempt),
 		},
-		argv: argv, env: env, program: prog, limit: cfg.Resources.MemoryLimit,
-		log: &logBuffer{wake: make(chan struct{})}, term: make(chan struct{}), done: make(chan struct{}),
+		cfg: cfg, argv: argv, env: env, program: prog, img: img, cred: cred, fs: fsys, sb: sb,
+		out: newOutput(r.now, cfg.TTY), term: make(chan struct{}), done: make(chan struct{}),
 	}
+	if cfg.Stdin {
+		c.stdinR, c.stdinW = io.Pipe()
+	}
+	r.containers[id] = c
 	return id, nil
 }
 
@@ -113,11 +141,37 @@ func (r *Runtime) exit(c *container, code int, oom bool) {
 	c.status.State, c.status.ExitCode = runtime.ContainerExited, code
 	c.status.Reason = runtime.Reason(code, oom)
 	c.status.FinishedAt = r.now()
-	c.log.close()
+	c.out.close()
 	if c.kill != nil {
 		c.kill()
 	}
+	if c.stdinR != nil {
+		c.stdinR.CloseWithError(io.EOF)
+		c.stdinW.Close()
+	}
+	for _, l := range c.listeners {
+		l.Close()
+	}
 	close(c.done)
+}
+
+// process returns what c's program (or a process executed in c) sees;
+// r.mu must be held.
+func (r *Runtime) process(c *container, args []string) *Process {
+	return &Process{
+		Args: args, Env: c.env, Term: c.term, Hostname: c.sb.status.Hostname, Cred: c.cred, Resources: c.cfg.Resources,
+		fs: c.fs, net: c.sb.net, rt: r,
+		mem: func(delta int64) { r.useMemory(c, delta) },
+		owner: func(l *vlistener) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if c.status.State == runtime.ContainerExited {
+				l.Close()
+				return
+			}
+			c.listeners = append(c.listeners, l)
+		},
+	}
 }
 
 // StartContainer runs the container's program in a goroutine.
@@ -137,10 +191,22 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	pctx, kill := context.WithCancel(context.Background())
 	c.started, c.kill = true, kill
 	c.status.State, c.status.StartedAt = runtime.ContainerRunning, r.now()
-	p := &Process{
-		Args: c.argv, Env: c.env, Stdout: c.log, Stderr: c.log, Term: c.term,
-		mem: func(delta int64) { r.useMemory(c, delta) },
+	p := r.process(c, c.argv)
+	p.Stdout, p.Stderr = c.out.stream(runtime.Stdout), c.out.stream(runtime.Stderr)
+	var in io.Reader = strings.NewReader("")
+	if c.stdinR != nil {
+		in = c.stdinR
 	}
+	if c.cfg.TTY {
+		p.TTY = true
+		p.size = func() runtime.TermSize {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return c.size
+		}
+		in = &ttyInput{r: in, echo: p.Stdout}
+	}
+	p.Stdin = in
 	go func() {
 		code := c.program(pctx, p)
 		r.mu.Lock()
@@ -154,7 +220,7 @@ func (r *Runtime) useMemory(c *container, delta int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c.mem += delta
-	if c.limit > 0 && baseMemory+c.mem > c.limit {
+	if c.cfg.Resources.MemoryLimit > 0 && baseMemory+c.mem > c.cfg.Resources.MemoryLimit {
 		r.exit(c, 137, true)
 	}
 }
@@ -305,74 +371,6 @@ func (r *Runtime) Running() []string {
 	return ids
 }
 
-// Logs returns the container's output.
-func (r *Runtime) Logs(ctx context.Context, id string, opts runtime.LogOptions) (io.ReadCloser, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.injected("Logs"); err != nil {
-		return nil, err
-	}
-	c, err := r.container(id)
-	if err != nil {
-		return nil, err
-	}
-	c.log.mu.Lock()
-	data := c.log.data
-	c.log.mu.Unlock()
-	off := len(data) - len(logfile.Tail(data, opts.Tail))
-	if !opts.Follow {
-		return io.NopCloser(bytes.NewReader(append([]byte(nil), data[off:]...))), nil
-	}
-	return &logReader{ctx: ctx, buf: c.log, off: off, done: c.done}, nil
-}
-
-// Exec runs cmd's program synchronously in the running container.
-func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (runtime.ExecResult, error) {
-	if len(cmd) == 0 || cmd[0] == "" {
-		return runtime.ExecResult{}, &runtime.FieldError{Field: "cmd", Reason: "is required"}
-	}
-	r.mu.Lock()
-	if err := r.injected("Exec"); err != nil {
-		r.mu.Unlock()
-		return runtime.ExecResult{}, err
-	}
-	c, err := r.container(id)
-	if err != nil {
-		r.mu.Unlock()
-		return runtime.ExecResult{}, err
-	}
-	if c.status.State != runtime.ContainerRunning {
-		r.mu.Unlock()
-		return runtime.ExecResult{}, fmt.Errorf("%w: exec in container %s: it is not running (%s)", runtime.ErrFailedPrecondition, id, c.status.State)
-	}
-	img := r.images[c.status.Image]
-	path, err := resolve(img, cmd[0], c.env)
-	prog := r.opts.programs[path]
-	done := c.done
-	r.mu.Unlock()
-	if err != nil {
-		return runtime.ExecResult{}, fmt.Errorf("%w: exec %q in container %s: %v", runtime.ErrInvalid, cmd, id, err)
-	}
-	if prog == nil {
-		prog = DefaultProgram
-	}
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-done:
-			cancel()
-		case <-pctx.Done():
-		}
-	}()
-	var stdout, stderr syncBuffer
-	code := prog(pctx, &Process{Args: cmd, Env: c.env, Stdout: &stdout, Stderr: &stderr})
-	if err := ctx.Err(); err != nil {
-		return runtime.ExecResult{}, fmt.Errorf("exec in container %s: %w", id, err)
-	}
-	return runtime.ExecResult{ExitCode: code, Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, nil
-}
-
 // Stats reports simulated usage: wall time since start as CPU time, and
 // 1 MiB plus what the program asked for as memory.
 func (r *Runtime) Stats(ctx context.Context, id string) (runtime.ContainerStats, error) {
@@ -392,88 +390,6 @@ func (r *Runtime) Stats(ctx context.Context, id string) (runtime.ContainerStats,
 	mem := uint64(baseMemory + c.mem)
 	return runtime.ContainerStats{
 		Timestamp: now, CPUUsageNanos: uint64(max(now.Sub(c.status.StartedAt), 1)),
-		MemoryUsageBytes: mem, MemoryWorkingSetBytes: mem, MemoryLimitBytes: uint64(c.limit),
+		MemoryUsageBytes: mem, MemoryWorkingSetBytes: mem, MemoryLimitBytes: uint64(c.cfg.Resources.MemoryLimit),
 	}, nil
-}
-
-// logBuffer is a container's log: appended by the process, read by Logs.
-type logBuffer struct {
-	mu     sync.Mutex
-	data   []byte
-	wake   chan struct{} // closed and replaced on every write
-	closed bool
-}
-
-// Write appends p unless the process has exited.
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return 0, errors.New("fake: process has exited")
-	}
-	b.data = append(b.data, p...)
-	close(b.wake)
-	b.wake = make(chan struct{})
-	return len(p), nil
-}
-
-func (b *logBuffer) close() {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-}
-
-type logReader struct {
-	ctx  context.Context
-	buf  *logBuffer
-	off  int
-	done <-chan struct{}
-}
-
-// Read returns logged bytes, waiting for more until the process exits.
-func (l *logReader) Read(p []byte) (int, error) {
-	for {
-		l.buf.mu.Lock()
-		n := copy(p, l.buf.data[l.off:])
-		l.off += n
-		wake := l.buf.wake
-		l.buf.mu.Unlock()
-		if n > 0 {
-			return n, nil
-		}
-		select {
-		case <-l.done:
-			l.buf.mu.Lock()
-			more := len(l.buf.data) > l.off
-			l.buf.mu.Unlock()
-			if !more {
-				return 0, io.EOF
-			}
-		case <-wake:
-		case <-l.ctx.Done():
-			return 0, l.ctx.Err()
-		}
-	}
-}
-
-// Close does nothing.
-func (l *logReader) Close() error { return nil }
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends p.
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-// Bytes returns a copy of what was written.
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.buf.Bytes()...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -15,57 +16,10 @@ import (
 	"github.com/setpoint-dev/setpoint/runtime/image"
 )
 
-// Process is what a simulated program sees.
-type Process struct {
-	// Args is the command line, Args[0] being the program's path.
-	Args []string
-	// Env is the environment, as KEY=VALUE.
-	Env []string
-	// Stdout and Stderr go to the container's log (or, for Exec, to the
-	// result).
-	Stdout, Stderr io.Writer
-	// Term is closed when the process receives SIGTERM.
-	Term <-chan struct{}
-
-	mem func(int64)
-}
-
-// Getenv returns the value of the environment variable key.
-func (p *Process) Getenv(key string) string {
-	for i := len(p.Env) - 1; i >= 0; i-- {
-		if k, v, ok := strings.Cut(p.Env[i], "="); ok && k == key {
-			return v
-		}
-	}
-	return ""
-}
-
-// UseMemory adds delta bytes to the memory the container reports in use.
-// Going over the container's memory limit gets it OOM-killed.
-func (p *Process) UseMemory(delta int64) {
-	if p.mem != nil {
-		p.mem(delta)
-	}
-}
-
-// Program simulates a binary. ctx ends when the process is killed; the
-// return value is the exit code.
-type Program func(ctx context.Context, p *Process) int
-
-// DefaultProgram runs until signalled: it exits 143 on SIGTERM and 137 when
-// killed, like a typical server.
-func DefaultProgram(ctx context.Context, p *Process) int {
-	select {
-	case <-p.Term:
-		return 143
-	case <-ctx.Done():
-		return 137
-	}
-}
-
 type options struct {
 	programs  map[string]Program
 	nodeIP    string
+	hostname  string
 	stopGrace time.Duration
 	clock     clockwork.Clock
 }
@@ -81,6 +35,10 @@ func WithProgram(path string, p Program) Option {
 
 // WithNodeIP sets the IP host-network sandboxes report. Default 127.0.0.1.
 func WithNodeIP(ip string) Option { return func(o *options) { o.nodeIP = ip } }
+
+// WithHostname sets the host name host-network sandboxes report. Default:
+// the machine's.
+func WithHostname(name string) Option { return func(o *options) { o.hostname = name } }
 
 // WithStopGrace sets the grace period StopSandbox gives each container.
 // Default 10s.
@@ -104,18 +62,17 @@ type Runtime struct {
 	freeIPs    []uint32
 	nextIP     uint32
 	inject     map[string][]error
+	nets       map[string]*vnet // by IP: the sandboxes' networks
+	hostNet    *vnet            // shared by host-network sandboxes
+	hostPorts  map[string]*sandbox
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
 
-type sandbox struct {
-	status runtime.SandboxStatus
-	ipNum  uint32
-}
-
 // New returns an empty fake runtime.
 func New(opts ...Option) *Runtime {
-	o := options{programs: map[string]Program{}, nodeIP: "127.0.0.1", stopGrace: 10 * time.Second}
+	host, _ := os.Hostname()
+	o := options{programs: map[string]Program{}, nodeIP: "127.0.0.1", hostname: host, stopGrace: 10 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -125,6 +82,7 @@ func New(opts ...Option) *Runtime {
 	return &Runtime{
 		opts: o, images: map[string]image.Info{}, sandboxes: map[string]*sandbox{},
 		containers: map[string]*container{}, inject: map[string][]error{}, nextIP: 2,
+		nets: map[string]*vnet{}, hostNet: newVnet(o.nodeIP), hostPorts: map[string]*sandbox{},
 	}
 }
 
@@ -173,7 +131,24 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string) (runtime.Image, e
 }
 
 func toImage(i image.Info) runtime.Image {
-	return runtime.Image{Name: i.Name, Digest: i.Digest, Size: i.Size}
+	c := i.Config
+	return runtime.Image{
+		Name: i.Name, Digest: i.Digest, ID: i.ConfigDigest, Size: i.Size, User: c.User,
+		Env: c.Env, Entrypoint: c.Entrypoint, Cmd: c.Cmd, WorkingDir: c.WorkingDir,
+	}
+}
+
+// ImageStatus returns the local image.
+func (r *Runtime) ImageStatus(ctx context.Context, ref string) (runtime.Image, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.injected("ImageStatus"); err != nil {
+		return runtime.Image{}, err
+	}
+	if info, ok := r.lookupImage(ref); ok {
+		return toImage(info), nil
+	}
+	return runtime.Image{}, fmt.Errorf("%w: image %s is not present on this node", runtime.ErrImageNotFound, ref)
 }
 
 // ImportImage reads an OCI image layout tarball.
@@ -222,164 +197,6 @@ func (r *Runtime) RemoveImage(ctx context.Context, ref string) error {
 	}
 	delete(r.images, ref)
 	return nil
-}
-
-// --- sandboxes ---
-
-// RunSandbox makes a ready sandbox with an IP from 10.244.0.0/16.
-func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (string, error) {
-	if err := cfg.Validate(); err != nil {
-		return "", fmt.Errorf("run sandbox: %w", err)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.injected("RunSandbox"); err != nil {
-		return "", err
-	}
-	id := runtime.SandboxID(cfg)
-	if _, ok := r.sandboxes[id]; ok {
-		return "", fmt.Errorf("%w: sandbox %s for pod %s/%s (uid %s, attempt %d)", runtime.ErrAlreadyExists, id, cfg.Namespace, cfg.Name, cfg.UID, cfg.Attempt)
-	}
-	sb := &sandbox{status: runtime.SandboxStatus{
-		ID: id, Name: cfg.Name, Namespace: cfg.Namespace, UID: cfg.UID, Attempt: cfg.Attempt,
-		State: runtime.SandboxReady, HostNetwork: cfg.HostNetwork, CreatedAt: r.now(), Labels: runtime.SandboxLabels(cfg),
-	}}
-	if cfg.HostNetwork {
-		sb.status.IP = r.opts.nodeIP
-	} else {
-		if len(r.freeIPs) > 0 {
-			sb.ipNum, r.freeIPs = r.freeIPs[0], r.freeIPs[1:]
-		} else {
-			if r.nextIP >= 1<<16-1 {
-				return "", fmt.Errorf("%w: run sandbox %s: the pod subnet 10.244.0.0/16 is exhausted", runtime.ErrUnavailable, id)
-			}
-			sb.ipNum = r.nextIP
-			r.nextIP++
-		}
-		sb.status.IP = fmt.Sprintf("10.244.%d.%d", sb.ipNum>>8, sb.ipNum&0xff)
-		sb.status.NetNS = "/var/run/netns/fake-" + id
-	}
-	r.sandboxes[id] = sb
-	return id, nil
-}
-
-func copyStatus(s runtime.SandboxStatus) runtime.SandboxStatus {
-	l := make(map[string]string, len(s.Labels))
-	for k, v := range s.Labels {
-		l[k] = v
-	}
-	s.Labels = l
-	return s
-}
-
-func (r *Runtime) sandbox(id string) (*sandbox, error) {
-	if id == "" {
-		return nil, &runtime.FieldError{Field: "id", Reason: "is required"}
-	}
-	sb, ok := r.sandboxes[id]
-	if !ok {
-		return nil, fmt.Errorf("%w: sandbox %s", runtime.ErrNotFound, id)
-	}
-	return sb, nil
-}
-
-// SandboxStatus reports the sandbox.
-func (r *Runtime) SandboxStatus(ctx context.Context, id string) (runtime.SandboxStatus, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.injected("SandboxStatus"); err != nil {
-		return runtime.SandboxStatus{}, err
-	}
-	sb, err := r.sandbox(id)
-	if err != nil {
-		return runtime.SandboxStatus{}, err
-	}
-	return copyStatus(sb.status), nil
-}
-
-// ListSandboxes reports the sandboxes matching f, sorted by ID.
-func (r *Runtime) ListSandboxes(ctx context.Context, f runtime.SandboxFilter) ([]runtime.SandboxStatus, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.injected("ListSandboxes"); err != nil {
-		return nil, err
-	}
-	var out []runtime.SandboxStatus
-	for _, sb := range r.sandboxes {
-		if f.Match(sb.status) {
-			out = append(out, copyStatus(sb.status))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-// StopSandbox stops the sandbox's containers and releases its IP.
-func (r *Runtime) StopSandbox(ctx context.Context, id string) error {
-	r.mu.Lock()
-	if err := r.injected("StopSandbox"); err != nil {
-		r.mu.Unlock()
-		return err
-	}
-	if _, err := r.sandbox(id); err != nil {
-		r.mu.Unlock()
-		return err
-	}
-	ids := r.containerIDs(id)
-	r.mu.Unlock()
-	for _, c := range ids {
-		if err := r.StopContainer(ctx, c, r.opts.stopGrace); err != nil && !isNotFound(err) {
-			return fmt.Errorf("stop sandbox %s: %w", id, err)
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	sb, err := r.sandbox(id)
-	if err != nil {
-		return err
-	}
-	if sb.status.State == runtime.SandboxReady {
-		sb.status.State, sb.status.IP, sb.status.NetNS = runtime.SandboxNotReady, "", ""
-		if sb.ipNum != 0 {
-			r.freeIPs = append(r.freeIPs, sb.ipNum)
-			sb.ipNum = 0
-		}
-	}
-	return nil
-}
-
-// RemoveSandbox stops the sandbox, removes its containers and deletes it.
-func (r *Runtime) RemoveSandbox(ctx context.Context, id string) error {
-	if err := r.StopSandbox(ctx, id); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	ids := r.containerIDs(id)
-	r.mu.Unlock()
-	for _, c := range ids {
-		if err := r.RemoveContainer(ctx, c); err != nil && !isNotFound(err) {
-			return fmt.Errorf("remove sandbox %s: %w", id, err)
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := r.sandbox(id); err != nil {
-		return err
-	}
-	delete(r.sandboxes, id)
-	return nil
-}
-
-// containerIDs lists a sandbox's containers; r.mu must be held.
-func (r *Runtime) containerIDs(sandboxID string) []string {
-	var ids []string
-	for id, c := range r.containers {
-		if c.status.SandboxID == sandboxID {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 // resolve finds argv[0] in the image like execve with PATH lookup does.

@@ -3,22 +3,18 @@ package fake_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/fake"
-	"github.com/setpoint-dev/setpoint/runtime/internal/testprog"
 	"github.com/setpoint-dev/setpoint/runtime/runtimetest"
 )
 
 // testbin simulates the test program by interpreting the same script.
-func testbin(ctx context.Context, p *fake.Process) int {
-	return testprog.Run(ctx, p.Args[1:], testprog.IO{
-		Stdout: p.Stdout, Stderr: p.Stderr, Term: p.Term, Getenv: p.Getenv, Alloc: p.UseMemory,
-	})
-}
+var testbin = runtimetest.FakeTestBinary
 
 func newFake(t *testing.T, opts ...fake.Option) *fake.Runtime {
 	rt := fake.New(append([]fake.Option{fake.WithProgram(runtimetest.TestBinary, testbin)}, opts...)...)
@@ -36,7 +32,10 @@ func TestContract(t *testing.T) {
 	runtimetest.Run(t, runtimetest.Harness{
 		New: func(t *testing.T, clock clockwork.Clock) runtime.Runtime { return newFake(t, fake.WithClock(clock)) },
 		Leaks: func(t *testing.T, rt runtime.Runtime) []string {
-			return rt.(*fake.Runtime).Running()
+			return rt.(*fake.Runtime).Leftovers()
+		},
+		DialHostPort: func(ctx context.Context, rt runtime.Runtime, port uint16) (net.Conn, error) {
+			return rt.(*fake.Runtime).DialHostPort(ctx, port)
 		},
 	})
 }

@@ -55,7 +55,7 @@ func TestStress(t *testing.T) {
 					if err := rt.StartContainer(ctx, id); err != nil {
 						return err
 					}
-					res, err := rt.Exec(ctx, id, []string{runtimetest.TestBinary, "print", name})
+					res, err := runtime.ExecSync(ctx, rt, id, []string{runtimetest.TestBinary, "print", name})
 					if err != nil || string(res.Stdout) != name+"\n" {
 						return fmt.Errorf("exec in %s: %q, %v", name, res.Stdout, err)
 					}

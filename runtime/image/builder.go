@@ -36,6 +36,9 @@ type Config struct {
 	Cmd        []string
 	Env        []string
 	WorkingDir string
+	// User is the user the image runs as ("", "1000", "1000:1000",
+	// "name", ...); empty means root.
+	User string
 	// Labels are the image config's labels.
 	Labels map[string]string
 	// OS and Architecture default to linux and the running architecture.
@@ -116,6 +119,12 @@ func (b *Builder) AddBytes(dst string, data []byte, mode fs.FileMode) error {
 		data = []byte{}
 	}
 	return b.add(dst, entry{mode: mode.Perm(), data: data})
+}
+
+// Mkdir adds an empty directory at dst (absolute) with permissions mode
+// (and the sticky bit when mode has it, as /tmp wants).
+func (b *Builder) Mkdir(dst string, mode fs.FileMode) error {
+	return b.add(dst, entry{mode: fs.ModeDir | mode.Perm() | mode&fs.ModeSticky})
 }
 
 // AddFile adds the host file src at dst (absolute), keeping its permissions.
@@ -205,6 +214,9 @@ func (b *Builder) layer() ([]byte, error) {
 	for _, p := range names {
 		e := all[p]
 		h := &tar.Header{Name: p, Mode: int64(e.mode.Perm()), ModTime: epoch, Format: tar.FormatPAX}
+		if e.mode&fs.ModeSticky != 0 {
+			h.Mode |= 0o1000
+		}
 		if e.mode.IsDir() {
 			h.Typeflag, h.Name = tar.TypeDir, p+"/"
 			if err := tw.WriteHeader(h); err != nil {
@@ -257,7 +269,7 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 		Platform: ocispec.Platform{OS: osName, Architecture: arch},
 		Config: ocispec.ImageConfig{
 			Entrypoint: b.cfg.Entrypoint, Cmd: b.cfg.Cmd, Env: b.cfg.Env,
-			WorkingDir: b.cfg.WorkingDir, Labels: b.cfg.Labels,
+			WorkingDir: b.cfg.WorkingDir, Labels: b.cfg.Labels, User: b.cfg.User,
 		},
 		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{layerDigest}},
 	}

@@ -29,6 +29,9 @@ type Info struct {
 	// layers' sizes summed.
 	Digest string
 	Size   int64
+	// ConfigDigest is the digest of the image's configuration (the image
+	// ID).
+	ConfigDigest string
 	// Config is the image's run configuration.
 	Config ocispec.ImageConfig
 	// Files maps every absolute path in the image's file system to its mode
@@ -152,7 +155,7 @@ func readManifest(blobs map[string][]byte, d ocispec.Descriptor, depth int) (Inf
 	if err := json.Unmarshal(cfgJSON, &img); err != nil {
 		return Info{}, invalid("config %s: %v", man.Config.Digest, err)
 	}
-	info := Info{Digest: d.Digest.String(), Size: d.Size + man.Config.Size, Config: img.Config, Files: map[string]fs.FileMode{"/": fs.ModeDir | 0o755}}
+	info := Info{Digest: d.Digest.String(), ConfigDigest: man.Config.Digest.String(), Size: d.Size + man.Config.Size, Config: img.Config, Files: map[string]fs.FileMode{"/": fs.ModeDir | 0o755}}
 	for _, l := range man.Layers {
 		data, err := blob(blobs, l)
 		if err != nil {
@@ -208,6 +211,9 @@ func applyLayer(files map[string]fs.FileMode, mediaType string, data []byte) err
 			continue
 		}
 		mode := fs.FileMode(h.Mode).Perm()
+		if h.Mode&0o1000 != 0 {
+			mode |= fs.ModeSticky
+		}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			mode |= fs.ModeDir

@@ -93,7 +93,7 @@ func testContainerLifecycle(t *testing.T, h Harness) {
 func testExitCodeAndLogs(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	sb := mustSandbox(ctx, t, rt, pod("logs"))
-	id := mustRun(ctx, t, rt, sb, ctr("main", "print", "one", "print", "two", "print", "three", "exit", "3"))
+	id := MustStart(ctx, t, rt, sb, ctr("main", "print", "one", "print", "two", "print", "three", "exit", "3"))
 	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
 	if st.ExitCode != 3 || st.Reason != runtime.ReasonError || st.FinishedAt.IsZero() || st.StartedAt.IsZero() || st.FinishedAt.Before(st.StartedAt) {
 		t.Fatalf("status = %+v, want Exited with code 3", st)
@@ -109,7 +109,7 @@ func testExitCodeAndLogs(t *testing.T, h Harness) {
 	}
 	// Stderr goes to the same log. (Its order relative to stdout is not
 	// kept: the streams are separate pipes.)
-	errID := mustRun(ctx, t, rt, sb, ctr("stderr", "eprint", "to stderr", "exit", "0"))
+	errID := MustStart(ctx, t, rt, sb, ctr("stderr", "eprint", "to stderr", "exit", "0"))
 	if st := WaitState(ctx, t, rt, errID, runtime.ContainerExited); st.ExitCode != 0 || st.Reason != runtime.ReasonCompleted {
 		t.Fatalf("status = %+v, want exit 0 Completed", st)
 	}
@@ -144,7 +144,7 @@ func testLogsCompleteAtExit(t *testing.T, h Harness) {
 			}
 			cfg := ctr(fmt.Sprintf("burst-%d", i), script...)
 			cfg.Attempt = uint32(round)
-			id := mustRun(ctx, t, rt, sb, cfg)
+			id := MustStart(ctx, t, rt, sb, cfg)
 			wg.Add(1)
 			go func(byList bool) {
 				defer wg.Done()
@@ -239,7 +239,7 @@ func checkLogsAtExit(ctx context.Context, rt runtime.Runtime, id string, byList 
 func testFollowLogs(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	sb := mustSandbox(ctx, t, rt, pod("follow"))
-	id := mustRun(ctx, t, rt, sb, ctr("main", "print", "a", "sleep", "300ms", "print", "b", "sleep", "300ms", "print", "c", "exit", "0"))
+	id := MustStart(ctx, t, rt, sb, ctr("main", "print", "a", "sleep", "300ms", "print", "b", "sleep", "300ms", "print", "c", "exit", "0"))
 	got := ReadLogs(ctx, t, rt, id, runtime.LogOptions{Follow: true})
 	if got != "a\nb\nc\n" {
 		t.Fatalf("followed logs = %q, want a b c", got)
@@ -248,7 +248,7 @@ func testFollowLogs(t *testing.T, h Harness) {
 		t.Fatalf("status = %+v", st)
 	}
 	// Following a running container ends when the context does.
-	long := mustRun(ctx, t, rt, sb, ctr("long", "print", "x", "wait"))
+	long := MustStart(ctx, t, rt, sb, ctr("long", "print", "x", "wait"))
 	WaitState(ctx, t, rt, long, runtime.ContainerRunning)
 	fctx, cancel := context.WithCancel(ctx)
 	rc, err := rt.Logs(fctx, long, runtime.LogOptions{Follow: true})
@@ -287,25 +287,25 @@ func testExec(t *testing.T, h Harness) {
 	sb := mustSandbox(ctx, t, rt, pod("exec"))
 	cfg := ctr("main", "wait")
 	cfg.Env = []string{"GREETING=hello"}
-	id := mustRun(ctx, t, rt, sb, cfg)
+	id := MustStart(ctx, t, rt, sb, cfg)
 	WaitState(ctx, t, rt, id, runtime.ContainerRunning)
-	res, err := rt.Exec(ctx, id, []string{TestBinary, "env", "GREETING", "eprint", "oops", "exit", "4"})
+	res, err := runtime.ExecSync(ctx, rt, id, []string{TestBinary, "env", "GREETING", "eprint", "oops", "exit", "4"})
 	if err != nil {
 		t.Fatalf("Exec: %v", err)
 	}
 	if res.ExitCode != 4 || string(res.Stdout) != "hello\n" || string(res.Stderr) != "oops\n" {
 		t.Fatalf("Exec = code %d stdout %q stderr %q", res.ExitCode, res.Stdout, res.Stderr)
 	}
-	_, err = rt.Exec(ctx, id, []string{"/no/such/binary"})
+	_, err = runtime.ExecSync(ctx, rt, id, []string{"/no/such/binary"})
 	wantErr(t, "Exec(missing binary)", err, runtime.ErrInvalid)
-	_, err = rt.Exec(ctx, id, nil)
+	_, err = runtime.ExecSync(ctx, rt, id, nil)
 	wantErr(t, "Exec(no command)", err, runtime.ErrInvalid)
 	if err := rt.StopContainer(ctx, id, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err = rt.Exec(ctx, id, []string{TestBinary, "exit", "0"})
+	_, err = runtime.ExecSync(ctx, rt, id, []string{TestBinary, "exit", "0"})
 	wantErr(t, "Exec in exited container", err, runtime.ErrFailedPrecondition)
-	_, err = rt.Exec(ctx, "missing", []string{TestBinary})
+	_, err = runtime.ExecSync(ctx, rt, "missing", []string{TestBinary})
 	wantErr(t, "Exec in missing container", err, runtime.ErrNotFound)
 }
 
@@ -314,7 +314,7 @@ func testStats(t *testing.T, h Harness) {
 	sb := mustSandbox(ctx, t, rt, pod("stats"))
 	cfg := ctr("main", "alloc", "16", "print", "ready", "wait")
 	cfg.Resources = runtime.Resources{CPUShares: 512, CPUQuota: 50000, CPUPeriod: 100000, MemoryLimit: 64 << 20}
-	id := mustRun(ctx, t, rt, sb, cfg)
+	id := MustStart(ctx, t, rt, sb, cfg)
 	waitLog(ctx, t, rt, id, "ready\n")
 	s, err := rt.Stats(ctx, id)
 	if err != nil {
@@ -343,7 +343,7 @@ func testOOM(t *testing.T, h Harness) {
 	sb := mustSandbox(ctx, t, rt, pod("oom"))
 	cfg := ctr("hog", "alloc", "128", "print", "survived", "wait")
 	cfg.Resources.MemoryLimit = 32 << 20
-	id := mustRun(ctx, t, rt, sb, cfg)
+	id := MustStart(ctx, t, rt, sb, cfg)
 	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
 	// The OOM event may be recorded just after the exit.
 	end := time.Now().Add(deadline)

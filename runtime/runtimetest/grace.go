@@ -17,8 +17,8 @@ func testStopGrace(t *testing.T, h Harness) {
 	clk := clockwork.NewFakeClock()
 	ctx, rt := setupClock(t, h, clk)
 	sb := mustSandbox(ctx, t, rt, pod("grace"))
-	stubborn := mustRun(ctx, t, rt, sb, ctr("stubborn", "ignore-term", "print", "ready", "wait"))
-	polite := mustRun(ctx, t, rt, sb, ctr("polite", "print", "ready", "wait"))
+	stubborn := MustStart(ctx, t, rt, sb, ctr("stubborn", "ignore-term", "print", "ready", "wait"))
+	polite := MustStart(ctx, t, rt, sb, ctr("polite", "print", "ready", "wait"))
 	for _, id := range []string{stubborn, polite} {
 		waitLog(ctx, t, rt, id, "ready\n")
 	}

@@ -76,7 +76,7 @@ func testSandboxLifecycle(t *testing.T, h Harness) {
 	if o, _ := rt.SandboxStatus(ctx, other); o.IP == st.IP {
 		t.Fatalf("two sandboxes share IP %s", st.IP)
 	}
-	c := mustRun(ctx, t, rt, id, ctr("main", "wait"))
+	c := MustStart(ctx, t, rt, id, ctr("main", "wait"))
 	if err := rt.StopSandbox(ctx, id); err != nil {
 		t.Fatalf("StopSandbox: %v", err)
 	}
@@ -120,7 +120,7 @@ func testHostNetwork(t *testing.T, h Harness) {
 	if err != nil || st.State != runtime.SandboxReady || !st.HostNetwork || st.NetNS != "" {
 		t.Fatalf("SandboxStatus = %+v, %v; want Ready, host network, no netns", st, err)
 	}
-	c := mustRun(ctx, t, rt, id, ctr("main", "print", "on-host"))
+	c := MustStart(ctx, t, rt, id, ctr("main", "print", "on-host"))
 	if st := WaitState(ctx, t, rt, c, runtime.ContainerExited); st.ExitCode != 0 || st.Reason != runtime.ReasonCompleted {
 		t.Fatalf("status = %+v, want exit 0 Completed", st)
 	}
@@ -187,8 +187,8 @@ func testListByLabels(t *testing.T, h Harness) {
 	ctx, rt := setup(t, h)
 	a := mustSandbox(ctx, t, rt, pod("a"))
 	b := mustSandbox(ctx, t, rt, pod("b"))
-	ca := mustRun(ctx, t, rt, a, ctr("web", "wait"))
-	cb := mustRun(ctx, t, rt, b, ctr("web", "wait"))
+	ca := MustStart(ctx, t, rt, a, ctr("web", "wait"))
+	cb := MustStart(ctx, t, rt, b, ctr("web", "wait"))
 	cb2, err := rt.CreateContainer(ctx, b, ctr("side", "wait"))
 	if err != nil {
 		t.Fatal(err)
@@ -311,8 +311,8 @@ func testSandboxAttempts(t *testing.T, h Harness) {
 	if sb0 == sb1 {
 		t.Fatalf("attempts 0 and 1 share sandbox ID %s", sb0)
 	}
-	c0 := mustRun(ctx, t, rt, sb0, ctr("main", "print", "first"))
-	c1 := mustRun(ctx, t, rt, sb1, ctr("main", "print", "second"))
+	c0 := MustStart(ctx, t, rt, sb0, ctr("main", "print", "first"))
+	c1 := MustStart(ctx, t, rt, sb1, ctr("main", "print", "second"))
 	if c0 == c1 {
 		t.Fatalf("containers of two sandboxes share ID %s", c0)
 	}

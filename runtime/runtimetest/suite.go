@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -22,9 +23,13 @@ type Harness struct {
 	New func(t *testing.T, clock clockwork.Clock) runtime.Runtime
 	// Leaks, when set, lists what the implementation keeps outside the
 	// Runtime interface (containerd containers and snapshots, network
-	// namespaces, log files) that is still present. The suite requires it
-	// to be empty after bad input and after everything is removed.
+	// namespaces, mounts, firewall rules, log files) that is still
+	// present. The suite requires it to be empty after bad input and after
+	// everything is removed.
 	Leaks func(t *testing.T, rt runtime.Runtime) []string
+	// DialHostPort connects to a TCP port of the node rt runs on, as a
+	// client outside the node would (to check host ports). Required.
+	DialHostPort func(ctx context.Context, rt runtime.Runtime, port uint16) (net.Conn, error)
 }
 
 // Run runs the contract suite: every Runtime must pass it.
@@ -48,6 +53,22 @@ func Run(t *testing.T, h Harness) {
 		{"BadInput", testBadInput},
 		{"ListByLabels", testListByLabels},
 		{"ConcurrentCreate", testConcurrentCreate},
+		{"ImageStatus", testImageStatus},
+		{"Mounts", testMounts},
+		{"BadMounts", testBadMounts},
+		{"SecurityContext", testSecurityContext},
+		{"RunAsNonRoot", testRunAsNonRoot},
+		{"ResourcesInCgroup", testResourcesInCgroup},
+		{"ExecStreams", testExecStreams},
+		{"ExecTTY", testExecTTY},
+		{"Attach", testAttach},
+		{"AttachTTY", testAttachTTY},
+		{"PortForward", testPortForward},
+		{"LogOptions", testLogOptions},
+		{"PreviousAttemptLogs", testPreviousAttemptLogs},
+		{"SandboxFiles", testSandboxFiles},
+		{"HostPorts", testHostPorts},
+		{"SandboxStats", testSandboxStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -77,6 +98,27 @@ func setupClock(t *testing.T, h Harness, clock clockwork.Clock) (context.Context
 	return ctx, rt
 }
 
+// importNonRoot imports NonRootImageName.
+func importNonRoot(ctx context.Context, t *testing.T, rt runtime.Runtime) {
+	t.Helper()
+	b, err := TestImageWithUser(NonRootImageName, "65534:65534")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.ImportImage(ctx, bytes.NewReader(b)); err != nil {
+		t.Fatalf("ImportImage(%s): %v", NonRootImageName, err)
+	}
+}
+
+// runToExit runs a container of cfg in sb until it exits and returns its
+// status and log.
+func runToExit(ctx context.Context, t *testing.T, rt runtime.Runtime, sb string, cfg runtime.ContainerConfig) (runtime.ContainerStatus, string) {
+	t.Helper()
+	id := MustStart(ctx, t, rt, sb, cfg)
+	st := WaitState(ctx, t, rt, id, runtime.ContainerExited)
+	return st, ReadLogs(ctx, t, rt, id, runtime.LogOptions{})
+}
+
 func pod(name string) runtime.SandboxConfig {
 	return runtime.SandboxConfig{Name: name, Namespace: "default", UID: "uid-" + name, Labels: map[string]string{"app": name}}
 }
@@ -95,7 +137,9 @@ func ctr(name string, script ...string) runtime.ContainerConfig {
 	return runtime.ContainerConfig{Name: name, Image: TestImageName, Args: script, Labels: map[string]string{"role": name}}
 }
 
-func mustRun(ctx context.Context, t *testing.T, rt runtime.Runtime, sb string, cfg runtime.ContainerConfig) string {
+// MustStart creates and starts a container of cfg in sandbox sb, failing t
+// on error, and returns its ID.
+func MustStart(ctx context.Context, t testing.TB, rt runtime.Runtime, sb string, cfg runtime.ContainerConfig) string {
 	t.Helper()
 	id, err := rt.CreateContainer(ctx, sb, cfg)
 	if err != nil {

@@ -20,7 +20,7 @@ func main() {
 		close(term)
 	}()
 	code := testprog.Run(context.Background(), os.Args[1:], testprog.IO{
-		Stdout: os.Stdout, Stderr: os.Stderr, Term: term, Getenv: os.Getenv,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Term: term, Getenv: os.Getenv, Sys: testprog.OS{},
 	})
 	os.Exit(code)
 }

@@ -1,26 +1,9 @@
 // Package testprog is the tiny scripted program the runtime tests run in
 // containers. The real runtime runs it as the static binary testbin; the fake
-// runtime interprets the same script in process, so one contract suite drives
-// both.
+// runtime interprets the same script in process (its System being the
+// simulated process), so one contract suite drives both.
 //
-// A script is a list of steps, each a word followed by its argument:
-//
-//	print TEXT      write TEXT and a newline to stdout
-//	eprint TEXT     write TEXT and a newline to stderr
-//	fill KIB        write KIB kibibytes to stdout: lines of 63 'o' and a newline
-//	                (first growing a pipe stdout to hold them, up to 1 MiB)
-//	efill KIB       the same on stderr, with lines of 'e'
-//	env KEY         print the value of the environment variable KEY
-//	sleep DURATION  sleep (a time.ParseDuration string)
-//	ignore-term     ignore SIGTERM from now on
-//	serve ADDR      answer every TCP connection on ADDR with "pong\n" (in the background)
-//	get ADDR        connect to ADDR (retrying until it answers) and print the first line read
-//	alloc MIB       allocate and touch MIB mebibytes of memory
-//	wait            block until signalled
-//	exit CODE       exit with CODE
-//
-// Reaching the end of the script exits 0. SIGTERM (unless ignored) exits 143,
-// a kill exits 137, as a signalled process is reported by the runtime.
+// The script language is documented in package runtimetest.
 package testprog
 
 import (
@@ -31,6 +14,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -42,6 +26,8 @@ const (
 
 // IO is what the program may touch.
 type IO struct {
+	// Stdin is the standard input (nil: empty).
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Term is closed when the process receives SIGTERM.
 	Term <-chan struct{}
@@ -50,27 +36,29 @@ type IO struct {
 	// Alloc, when set, is told about memory the alloc step would use,
 	// instead of the step allocating it (for simulated processes).
 	Alloc func(bytes int64)
+	// Sys is the operating system; nil means OS.
+	Sys System
 }
 
 // arity of each step.
-var steps = map[string]bool{
-	"print": true, "eprint": true, "fill": true, "efill": true, "env": true, "sleep": true, "ignore-term": false,
-	"serve": true, "get": true, "alloc": true, "wait": false, "exit": true,
+var steps = map[string]int{
+	"print": 1, "eprint": 1, "fill": 1, "efill": 1, "count": 1, "env": 1, "sleep": 1, "ignore-term": 0, "on-term": 1,
+	"serve": 1, "http": 1, "get": 1, "alloc": 1, "wait": 0, "exit": 1,
+	"cat": 1, "write": 2, "wfill": 2, "rm": 1, "hostname": 0, "id": 0, "caps": 0, "limits": 0,
+	"tty": 0, "winsize": 2, "stdin": 0,
 }
 
 // Check reports whether args is a valid script.
 func Check(args []string) error {
 	for i := 0; i < len(args); i++ {
-		hasArg, ok := steps[args[i]]
+		n, ok := steps[args[i]]
 		if !ok {
 			return fmt.Errorf("testprog: unknown step %q at %d", args[i], i)
 		}
-		if hasArg {
-			i++
-			if i >= len(args) {
-				return fmt.Errorf("testprog: step %q needs an argument", args[i-1])
-			}
+		if i+n >= len(args) {
+			return fmt.Errorf("testprog: step %q needs %d arguments", args[i], n)
 		}
+		i += n
 	}
 	return nil
 }
@@ -81,110 +69,168 @@ func Run(ctx context.Context, args []string, pio IO) int {
 		fmt.Fprintln(pio.Stderr, err)
 		return 2
 	}
-	term := pio.Term
-	var listeners []net.Listener
+	p := &proc{ctx: ctx, io: pio, sys: pio.Sys, term: pio.Term}
+	if p.sys == nil {
+		p.sys = OS{}
+	}
+	if p.io.Stdin == nil {
+		p.io.Stdin = strings.NewReader("")
+	}
 	defer func() {
-		for _, l := range listeners {
+		for _, l := range p.listeners {
 			l.Close()
 		}
 	}()
-	// block waits for d (forever if d < 0) or a signal; it returns an exit
-	// code when the process must end.
-	block := func(d time.Duration) (int, bool) {
-		var tc <-chan time.Time
-		if d >= 0 {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			tc = t.C
-		}
-		select {
-		case <-tc:
-			return 0, false
-		case <-term:
-			return ExitTerm, true
-		case <-ctx.Done():
-			return ExitKill, true
-		}
-	}
 	for i := 0; i < len(args); i++ {
-		step, arg := args[i], ""
-		if steps[step] {
-			i++
-			arg = args[i]
-		}
-		switch step {
-		case "print":
-			fmt.Fprintln(pio.Stdout, arg)
-		case "eprint":
-			fmt.Fprintln(pio.Stderr, arg)
-		case "env":
-			fmt.Fprintln(pio.Stdout, pio.Getenv(arg))
-		case "fill", "efill":
-			kib, err := strconv.Atoi(arg)
-			if err != nil || kib < 0 {
-				fmt.Fprintln(pio.Stderr, "testprog: "+step+": bad size", arg)
-				return 2
-			}
-			w, c := pio.Stdout, byte('o')
-			if step == "efill" {
-				w, c = pio.Stderr, 'e'
-			}
-			growPipe(w, kib<<10)
-			w.Write(FillData(c, kib))
-		case "sleep":
-			d, err := time.ParseDuration(arg)
-			if err != nil {
-				fmt.Fprintln(pio.Stderr, "testprog: sleep:", err)
-				return 2
-			}
-			if code, done := block(d); done {
-				return code
-			}
-		case "ignore-term":
-			term = nil
-		case "serve":
-			l, err := net.Listen("tcp", arg)
-			if err != nil {
-				fmt.Fprintln(pio.Stderr, "testprog: serve:", err)
-				return 1
-			}
-			listeners = append(listeners, l)
-			go serve(l)
-		case "get":
-			line, err := get(ctx, arg)
-			if err != nil {
-				fmt.Fprintln(pio.Stderr, "testprog: get:", err)
-				return 1
-			}
-			fmt.Fprintln(pio.Stdout, line)
-		case "alloc":
-			mib, err := strconv.Atoi(arg)
-			if err != nil || mib < 0 {
-				fmt.Fprintln(pio.Stderr, "testprog: alloc: bad size", arg)
-				return 2
-			}
-			if pio.Alloc != nil {
-				pio.Alloc(int64(mib) << 20)
-				continue
-			}
-			buf := make([]byte, mib<<20)
-			for j := 0; j < len(buf); j += 4096 {
-				buf[j] = 1
-			}
-			defer func() { _ = buf[len(buf)/2] }()
-		case "wait":
-			code, _ := block(-1)
-			return code
-		case "exit":
-			code, err := strconv.Atoi(arg)
-			if err != nil {
-				fmt.Fprintln(pio.Stderr, "testprog: exit: bad code", arg)
-				return 2
-			}
+		step := args[i]
+		arg := args[i+1 : i+1+steps[step]]
+		i += steps[step]
+		if code, done := p.step(step, arg); done {
 			return code
 		}
 	}
 	return 0
+}
+
+type proc struct {
+	ctx       context.Context
+	io        IO
+	sys       System
+	term      <-chan struct{}
+	onTerm    time.Duration
+	trapped   bool
+	listeners []net.Listener
+	keep      [][]byte
+	lines     chan string // stdin's lines, once the stdin step started reading
+}
+
+// block waits for d (forever if d < 0) or a signal; it returns an exit
+// code when the process must end.
+func (p *proc) block(d time.Duration) (int, bool) {
+	var tc <-chan time.Time
+	if d >= 0 {
+		tc = p.sys.After(d)
+	}
+	select {
+	case <-tc:
+		return 0, false
+	case <-p.term:
+		return p.terminated()
+	case <-p.ctx.Done():
+		return ExitKill, true
+	}
+}
+
+// terminated handles SIGTERM: exit 143, or as on-term said.
+func (p *proc) terminated() (int, bool) {
+	if !p.trapped {
+		return ExitTerm, true
+	}
+	fmt.Fprintln(p.io.Stdout, "terminating")
+	p.term = nil
+	select {
+	case <-p.sys.After(p.onTerm):
+		return 0, true
+	case <-p.ctx.Done():
+		return ExitKill, true
+	}
+}
+
+// fail reports a bad argument: exit 2.
+func (p *proc) fail(step, what string) (int, bool) {
+	fmt.Fprintf(p.io.Stderr, "testprog: %s: %s\n", step, what)
+	return 2, true
+}
+
+// step runs one step; done reports that the program ends with code.
+func (p *proc) step(step string, arg []string) (code int, done bool) {
+	out := p.io.Stdout
+	switch step {
+	case "print":
+		fmt.Fprintln(out, arg[0])
+	case "eprint":
+		fmt.Fprintln(p.io.Stderr, arg[0])
+	case "env":
+		fmt.Fprintln(out, p.io.Getenv(arg[0]))
+	case "fill", "efill":
+		kib, err := strconv.Atoi(arg[0])
+		if err != nil || kib < 0 {
+			return p.fail(step, "bad size "+arg[0])
+		}
+		w, c := out, byte('o')
+		if step == "efill" {
+			w, c = p.io.Stderr, 'e'
+		}
+		growPipe(w, kib<<10)
+		w.Write(FillData(c, kib))
+	case "count":
+		n, err := strconv.Atoi(arg[0])
+		if err != nil || n < 0 {
+			return p.fail(step, "bad count "+arg[0])
+		}
+		w := bufio.NewWriter(out)
+		for i := 1; i <= n; i++ {
+			w.WriteString(strconv.Itoa(i))
+			w.WriteByte('\n')
+		}
+		w.Flush()
+	case "sleep", "on-term":
+		d, err := time.ParseDuration(arg[0])
+		if err != nil {
+			return p.fail(step, err.Error())
+		}
+		if step == "on-term" {
+			p.trapped, p.onTerm = true, d
+			return 0, false
+		}
+		return p.block(d)
+	case "ignore-term":
+		p.term = nil
+	case "serve", "http":
+		l, err := p.sys.Listen(arg[0])
+		if err != nil {
+			fmt.Fprintln(p.io.Stderr, "testprog: "+step+":", err)
+			return 1, true
+		}
+		p.listeners = append(p.listeners, l)
+		if step == "serve" {
+			go serve(l)
+		} else {
+			go serveHTTP(l, p.sys)
+		}
+	case "get":
+		line, err := get(p.ctx, p.sys, arg[0])
+		if err != nil {
+			fmt.Fprintln(p.io.Stderr, "testprog: get:", err)
+			return 1, true
+		}
+		fmt.Fprintln(out, line)
+	case "alloc":
+		mib, err := strconv.Atoi(arg[0])
+		if err != nil || mib < 0 {
+			return p.fail(step, "bad size "+arg[0])
+		}
+		if p.io.Alloc != nil {
+			p.io.Alloc(int64(mib) << 20)
+			return 0, false
+		}
+		buf := make([]byte, mib<<20)
+		for j := 0; j < len(buf); j += 4096 {
+			buf[j] = 1
+		}
+		p.keep = append(p.keep, buf)
+	case "wait":
+		return p.block(-1)
+	case "exit":
+		code, err := strconv.Atoi(arg[0])
+		if err != nil {
+			return p.fail(step, "bad code "+arg[0])
+		}
+		return code, true
+	default:
+		return p.sysStep(step, arg)
+	}
+	return 0, false
 }
 
 // FillLine is the length of a line the fill and efill steps write,
@@ -211,12 +257,11 @@ func serve(l net.Listener) {
 	}
 }
 
-func get(ctx context.Context, addr string) (string, error) {
+func get(ctx context.Context, sys System, addr string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	var d net.Dialer
 	for {
-		c, err := d.DialContext(ctx, "tcp", addr)
+		c, err := sys.Dial(ctx, addr)
 		if err == nil {
 			c.SetDeadline(time.Now().Add(5 * time.Second))
 			line, rerr := bufio.NewReader(c).ReadString('\n')
@@ -229,7 +274,7 @@ func get(ctx context.Context, addr string) (string, error) {
 		select {
 		case <-ctx.Done():
 			return "", fmt.Errorf("%s: %w", addr, err)
-		case <-time.After(50 * time.Millisecond):
+		case <-sys.After(50 * time.Millisecond):
 		}
 	}
 }
