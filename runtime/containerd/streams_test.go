@@ -225,7 +225,7 @@ func TestStreamsStress(t *testing.T) {
 				b, err := io.ReadAll(rc)
 				rc.Close()
 				if err != nil || strings.Count(string(b), "\n") > 3 {
-					errs <- fmt.Errorf("tail 3 read %q, %v", b, err)
+					errs <- fmt.Errorf("tail 3 read %d lines (%.200q...), %v", strings.Count(string(b), "\n"), b, err)
 					return
 				}
 			}

@@ -142,6 +142,33 @@ func TestTailAcrossChunks(t *testing.T) {
 	}
 }
 
+// TestReadIsASnapshot: without Follow, a reader returns what the log held
+// when it was opened, even while the log keeps growing under it.
+func TestReadIsASnapshot(t *testing.T) {
+	for _, opts := range []runtime.LogOptions{{}, {Tail: 3}} {
+		m := sample(t)
+		w := NewWriter(m, clock(t0.Add(time.Hour)))
+		r, err := NewReader(context.Background(), m, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := make([]byte, 3) // one line
+		if _, err := io.ReadFull(r, first); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 50; i++ {
+			fmt.Fprintf(w.Stream(runtime.Stdout), "later%d\n", i)
+		}
+		rest, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(first) + string(rest); strings.Contains(got, "later") {
+			t.Fatalf("%+v: read %q, which includes lines written after the reader opened", opts, got)
+		}
+	}
+}
+
 func TestFollow(t *testing.T) {
 	m := NewMemory()
 	w := NewWriter(m, time.Now)

@@ -33,6 +33,7 @@ type Reader struct {
 	out   []byte // formatted output not yet returned
 	left  int64  // bytes still allowed by LimitBytes (or -1)
 	final bool   // the source said it will not grow
+	end   int64  // without Follow: the source's size at open; reads stop there
 	err   error
 }
 
@@ -51,6 +52,7 @@ func NewReader(ctx context.Context, src Source, opts runtime.LogOptions) (*Reade
 	if err != nil {
 		return nil, err
 	}
+	r.end = size // a snapshot: what is written later is not read without Follow
 	switch {
 	case opts.Tail < 0:
 		r.off = lastNewline(src, size)
@@ -162,6 +164,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 // next returns the next complete entry (with its newline), waiting for one
 // when following.
 func (r *Reader) next() ([]byte, error) {
+	var err error
 	for {
 		if i := bytes.IndexByte(r.buf, '\n'); i >= 0 {
 			line := r.buf[:i+1]
@@ -169,9 +172,11 @@ func (r *Reader) next() ([]byte, error) {
 			r.off += int64(i + 1)
 			return line, nil
 		}
-		size, err := r.src.Size()
-		if err != nil {
-			return nil, err
+		size := r.end
+		if r.opts.Follow {
+			if size, err = r.src.Size(); err != nil {
+				return nil, err
+			}
 		}
 		have := r.off + int64(len(r.buf))
 		if size > have {
