@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/election/etcdlock"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/store/etcd"
@@ -125,7 +126,7 @@ type electionCandidate struct {
 
 func startElectionCandidate(ctx context.Context, endpoint, key, id string) (*electionCandidate, error) {
 	return startCandidateWith(ctx, endpoint, id, func(c *clientv3.Client) (election.Lock, error) {
-		return election.NewEtcdLock(c, key)
+		return etcdlock.New(c, key)
 	}, func(cfg *election.Config) {
 		cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = electionTTL*time.Second, electionRenew, electionRetry
 	})

@@ -10,6 +10,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/election/etcdlock"
 	"github.com/setpoint-dev/setpoint/election/internal/faultproxy"
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -83,7 +84,7 @@ type candidate struct {
 	id     string
 	proxy  *faultproxy.Proxy
 	client *clientv3.Client
-	lock   *election.EtcdLock
+	lock   *etcdlock.Lock
 	el     *election.Elector
 	cancel context.CancelFunc
 	done   chan error
@@ -98,7 +99,7 @@ func startCandidate(t *testing.T, endpoint, key, id string, l *leadership, tune 
 	}
 	t.Cleanup(func() { p.Close() })
 	c := newClient(t, p.Addr())
-	lock, err := election.NewEtcdLock(c, key)
+	lock, err := etcdlock.New(c, key)
 	if err != nil {
 		t.Fatal(err)
 	}

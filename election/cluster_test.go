@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/election/etcdlock"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/store/etcdtest"
 )
@@ -25,7 +26,7 @@ func TestClusterMemberLoss(t *testing.T) {
 	for i := range 3 {
 		id := fmt.Sprintf("m%d", i)
 		c := newClient(t, hostPort(cluster.Endpoint(i)))
-		lock, err := election.NewEtcdLock(c, "/election/cluster")
+		lock, err := etcdlock.New(c, "/election/cluster")
 		if err != nil {
 			t.Fatal(err)
 		}

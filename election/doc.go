@@ -9,9 +9,14 @@
 // field like Kubernetes' coordination.k8s.io/v1 Lease, so Kubernetes tools
 // read it. Two implementations:
 //
-//   - EtcdLock: the record lives under an etcd key bound to an etcd lease.
-//     The etcd server times expiry; waiting candidates watch the key and take
-//     it the moment it is deleted (released or expired), not at the next poll.
+//   - the etcd lock, etcdlock.Lock in package
+//     github.com/setpoint-dev/setpoint/election/etcdlock: the record lives
+//     under an etcd key bound to an etcd lease. The etcd server times
+//     expiry; waiting candidates watch the key and take it the moment it is
+//     deleted (released or expired), not at the next poll. It is a package
+//     of its own so that this package does not import the etcd client, and
+//     programs that use only the Lease types or the object lock do not link
+//     it.
 //   - ObjectLock: a Lease object in a typed store, through any LeaseStore
 //     (store.Interface[*Lease] plus Key: the typed store over etcd or
 //     memory, or a remote client that honours fences). Renewals are fenced

@@ -13,6 +13,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/election/etcdlock"
 	"github.com/setpoint-dev/setpoint/election/internal/faultproxy"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcd"
@@ -125,7 +126,7 @@ func TestFencingHistory(t *testing.T) {
 		lock lockMaker
 	}{
 		{"etcd-lease-lock", func(t *testing.T, c *clientv3.Client) election.Lock {
-			l, err := election.NewEtcdLock(c, "/election/fencing")
+			l, err := etcdlock.New(c, "/election/fencing")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/election/etcdlock"
 )
 
 // A leader whose work does not stop after its renew deadline is reported
@@ -17,7 +18,7 @@ import (
 func TestHealthCheckAndMetrics(t *testing.T) {
 	endpoint := startEtcd(t)
 	c := newClient(t, endpoint)
-	lock, err := election.NewEtcdLock(c, "/election/health")
+	lock, err := etcdlock.New(c, "/election/health")
 	if err != nil {
 		t.Fatal(err)
 	}

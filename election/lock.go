@@ -61,9 +61,9 @@ type Reader interface {
 // candidate holds at a time. A Lock value serves one Elector: it remembers
 // the term it acquired (and, for the etcd lock, its etcd lease).
 //
-// Implementations: EtcdLock (expiry timed by the etcd server) and ObjectLock
-// (a Lease object in the typed store; expiry judged by the candidate's own
-// observation time).
+// Implementations: etcdlock.Lock (package election/etcdlock; expiry timed
+// by the etcd server) and ObjectLock (a Lease object in the typed store;
+// expiry judged by the candidate's own observation time).
 type Lock interface {
 	Reader
 	// Acquire tries once to take the lock with record spec. prev is the

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/election/etcdlock"
 	"github.com/setpoint-dev/setpoint/watch"
 )
 
 func TestObserveFollowsLeaderChanges(t *testing.T) {
 	endpoint := startEtcd(t)
 	const key = "/election/observe"
-	follower, err := election.NewEtcdLock(newClient(t, endpoint), key)
+	follower, err := etcdlock.New(newClient(t, endpoint), key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package election
+package etcdlock
 
 import (
 	"context"
@@ -14,22 +14,14 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
-// EtcdLock is a Lock whose record lives under one etcd key bound to an etcd
-// lease. The etcd server times expiry: when the holder stops renewing, the
-// server revokes the lease and deletes the key, and candidates, which watch
-// the key, take it at once. No client clock is compared with another.
-//
-// The term is the key's create revision: every acquisition creates the key
-// anew, so terms only grow. Renew refreshes the lease (KeepAliveOnce) and
-// rewrites the record (with its RenewTime) in a transaction guarded by the
-// term; Release revokes the term's lease, which deletes the key if it is
-// still the term's.
-//
-// An EtcdLock serves one Elector; Observe may share it.
-type EtcdLock struct {
+// Lock is an election.Lock whose record lives under one etcd key bound to
+// an etcd lease; the package documentation states its contract. A Lock
+// serves one election.Elector; election.Observe may share it.
+type Lock struct {
 	client *clientv3.Client
 	key    string
 
@@ -47,45 +39,48 @@ type spareLease struct {
 	renewed time.Time // when it was last granted or kept alive
 }
 
-var _ Lock = (*EtcdLock)(nil)
+var (
+	_ election.Lock     = (*Lock)(nil)
+	_ election.Preparer = (*Lock)(nil)
+)
 
-// NewEtcdLock returns a lock on key, which must be a non-empty absolute
-// path such as "/setpoint/election/scheduler". The caller keeps ownership of
-// client.
-func NewEtcdLock(client *clientv3.Client, key string) (*EtcdLock, error) {
+// New returns a lock on key, which must be a non-empty absolute path such
+// as "/setpoint/election/scheduler"; otherwise it returns an error wrapping
+// election.ErrInvalidConfig. The caller keeps ownership of client.
+func New(client *clientv3.Client, key string) (*Lock, error) {
 	if client == nil {
-		return nil, fmt.Errorf("%w: etcd lock: client is nil", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: etcd lock: client is nil", election.ErrInvalidConfig)
 	}
 	if !strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || len(key) < 2 {
-		return nil, fmt.Errorf("%w: etcd lock: key %q must be an absolute path not ending in /", ErrInvalidConfig, key)
+		return nil, fmt.Errorf("%w: etcd lock: key %q must be an absolute path not ending in /", election.ErrInvalidConfig, key)
 	}
-	return &EtcdLock{client: client, key: key}, nil
+	return &Lock{client: client, key: key}, nil
 }
 
 // Key returns the etcd key of the lock record; it is also the Key of every
 // fence the lock hands out.
-func (l *EtcdLock) Key() string { return l.key }
+func (l *Lock) Key() string { return l.key }
 
 // String describes the lock for logs.
-func (l *EtcdLock) String() string { return "etcd lease lock " + l.key }
+func (l *Lock) String() string { return "etcd lease lock " + l.key }
 
 // Get reads the record.
-func (l *EtcdLock) Get(ctx context.Context) (Observation, error) {
+func (l *Lock) Get(ctx context.Context) (election.Observation, error) {
 	resp, err := l.client.Get(ctx, l.key)
 	if err != nil {
-		return Observation{}, fmt.Errorf("election: read %s: %w", l.key, err)
+		return election.Observation{}, fmt.Errorf("etcdlock: read %s: %w", l.key, err)
 	}
-	obs := Observation{Revision: resp.Header.Revision}
+	obs := election.Observation{Revision: resp.Header.Revision}
 	if len(resp.Kvs) == 0 {
 		return obs, nil
 	}
 	return l.observe(obs, resp.Kvs[0])
 }
 
-func (l *EtcdLock) observe(obs Observation, kv *mvccpb.KeyValue) (Observation, error) {
-	var lease Lease
+func (l *Lock) observe(obs election.Observation, kv *mvccpb.KeyValue) (election.Observation, error) {
+	var lease election.Lease
 	if err := json.Unmarshal(kv.Value, &lease); err != nil {
-		return Observation{}, fmt.Errorf("election: decode lock record %s: %w", l.key, err)
+		return election.Observation{}, fmt.Errorf("etcdlock: decode lock record %s: %w", l.key, err)
 	}
 	obs.Held = true
 	obs.Spec = lease.Spec
@@ -97,7 +92,7 @@ func (l *EtcdLock) observe(obs Observation, kv *mvccpb.KeyValue) (Observation, e
 // Wait blocks until the key is created or deleted after revision rev. Renewals
 // of the current holder do not wake it: the server, not the candidates,
 // decides when the record expires.
-func (l *EtcdLock) Wait(ctx context.Context, rev int64) error {
+func (l *Lock) Wait(ctx context.Context, rev int64) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	wch := l.client.Watch(wctx, l.key, clientv3.WithRev(rev+1))
@@ -106,7 +101,7 @@ func (l *EtcdLock) Wait(ctx context.Context, rev int64) error {
 			return nil // changes after rev were compacted: re-read
 		}
 		if err := resp.Err(); err != nil {
-			return fmt.Errorf("election: watch %s: %w", l.key, err)
+			return fmt.Errorf("etcdlock: watch %s: %w", l.key, err)
 		}
 		for _, ev := range resp.Events {
 			if ev.Type == clientv3.EventTypeDelete || ev.IsCreate() {
@@ -117,17 +112,17 @@ func (l *EtcdLock) Wait(ctx context.Context, rev int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return fmt.Errorf("election: watch %s ended", l.key)
+	return fmt.Errorf("etcdlock: watch %s ended", l.key)
 }
 
 // Acquire grants an etcd lease of spec.LeaseDurationSeconds (the server may
 // round it up to its minimum) and creates the key bound to it, if the key
 // does not exist. It never replaces an existing record, even one prev
 // judged expired: expiry is the server's to decide.
-func (l *EtcdLock) Acquire(ctx context.Context, spec LeaseSpec, prev Observation) (store.Fence, error) {
+func (l *Lock) Acquire(ctx context.Context, spec election.LeaseSpec, prev election.Observation) (store.Fence, error) {
 	ttl := int64(spec.Duration() / time.Second)
 	if ttl < 1 {
-		return store.Fence{}, fmt.Errorf("%w: etcd lock: lease duration %ds must be at least 1s", ErrInvalidConfig, ttl)
+		return store.Fence{}, fmt.Errorf("%w: etcd lock: lease duration %ds must be at least 1s", election.ErrInvalidConfig, ttl)
 	}
 	val, err := l.encode(spec)
 	if err != nil {
@@ -139,7 +134,7 @@ func (l *EtcdLock) Acquire(ctx context.Context, spec LeaseSpec, prev Observation
 		renewed = time.Now()
 		grant, err := l.client.Grant(ctx, ttl)
 		if err != nil {
-			return store.Fence{}, fmt.Errorf("election: grant lease for %s: %w", l.key, err)
+			return store.Fence{}, fmt.Errorf("etcdlock: grant lease for %s: %w", l.key, err)
 		}
 		id = grant.ID
 	}
@@ -154,18 +149,18 @@ func (l *EtcdLock) Acquire(ctx context.Context, spec LeaseSpec, prev Observation
 			// revoking it deletes the key if so.
 			l.revoke(id)
 			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
-				return store.Fence{}, fmt.Errorf("election: acquire %s: prepared lease expired: %w", l.key, err)
+				return store.Fence{}, fmt.Errorf("etcdlock: acquire %s: prepared lease expired: %w", l.key, err)
 			}
-			return store.Fence{}, fmt.Errorf("election: acquire %s: %w", l.key, err)
+			return store.Fence{}, fmt.Errorf("etcdlock: acquire %s: %w", l.key, err)
 		}
 		l.keepSpareAt(id, ttl, renewed) // unused: keep it for the next attempt
 		holder := "?"
 		if rr := resp.Responses[0].GetResponseRange(); rr != nil && len(rr.Kvs) == 1 {
-			if obs, derr := l.observe(Observation{}, rr.Kvs[0]); derr == nil {
+			if obs, derr := l.observe(election.Observation{}, rr.Kvs[0]); derr == nil {
 				holder = obs.Spec.Holder()
 			}
 		}
-		return store.Fence{}, fmt.Errorf("%w: %s is held by %q", ErrHeld, l.key, holder)
+		return store.Fence{}, fmt.Errorf("%w: %s is held by %q", election.ErrHeld, l.key, holder)
 	}
 	if prepared {
 		// The prepared lease's countdown began before this call; refresh
@@ -174,7 +169,7 @@ func (l *EtcdLock) Acquire(ctx context.Context, spec LeaseSpec, prev Observation
 		ka, err := l.client.KeepAliveOnce(ctx, id)
 		if err != nil || ka.TTL <= 0 {
 			l.revoke(id) // deletes the key just created
-			return store.Fence{}, fmt.Errorf("election: acquire %s: refresh prepared lease: %v", l.key, err)
+			return store.Fence{}, fmt.Errorf("etcdlock: acquire %s: refresh prepared lease: %v", l.key, err)
 		}
 	}
 	l.mu.Lock()
@@ -187,7 +182,7 @@ func (l *EtcdLock) Acquire(ctx context.Context, spec LeaseSpec, prev Observation
 // or keeps the one already granted alive, so that the next Acquire of a free
 // lock needs one transaction instead of a grant and a transaction. The
 // lease holds no key until Acquire uses it; unused, it expires on its own.
-func (l *EtcdLock) Prepare(ctx context.Context, spec LeaseSpec) {
+func (l *Lock) Prepare(ctx context.Context, spec election.LeaseSpec) {
 	ttl := int64(spec.Duration() / time.Second)
 	if ttl < 1 {
 		return
@@ -218,7 +213,7 @@ func (l *EtcdLock) Prepare(ctx context.Context, spec LeaseSpec) {
 
 // takeSpare returns the prepared lease and when it was last refreshed, if
 // it has at least a quarter of its TTL left, and forgets it; else 0.
-func (l *EtcdLock) takeSpare(ttl int64) (clientv3.LeaseID, time.Time) {
+func (l *Lock) takeSpare(ttl int64) (clientv3.LeaseID, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	sp := l.spare
@@ -232,7 +227,7 @@ func (l *EtcdLock) takeSpare(ttl int64) (clientv3.LeaseID, time.Time) {
 	return sp.id, sp.renewed
 }
 
-func (l *EtcdLock) keepSpareAt(id clientv3.LeaseID, ttl int64, renewed time.Time) {
+func (l *Lock) keepSpareAt(id clientv3.LeaseID, ttl int64, renewed time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.spare.id != 0 && l.spare.id != id {
@@ -241,7 +236,7 @@ func (l *EtcdLock) keepSpareAt(id clientv3.LeaseID, ttl int64, renewed time.Time
 	l.spare = spareLease{id: id, ttl: ttl, renewed: renewed}
 }
 
-func (l *EtcdLock) dropSpare(id clientv3.LeaseID) {
+func (l *Lock) dropSpare(id clientv3.LeaseID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.spare.id == id {
@@ -250,24 +245,24 @@ func (l *EtcdLock) dropSpare(id clientv3.LeaseID) {
 }
 
 // Renew refreshes the lease and rewrites the record, guarded by the term.
-func (l *EtcdLock) Renew(ctx context.Context, spec LeaseSpec) error {
+func (l *Lock) Renew(ctx context.Context, spec election.LeaseSpec) error {
 	l.mu.Lock()
 	lease, term := l.lease, l.term
 	l.mu.Unlock()
 	if lease == 0 {
-		return fmt.Errorf("%w: %s", ErrNotHeld, l.key)
+		return fmt.Errorf("%w: %s", election.ErrNotHeld, l.key)
 	}
 	ka, err := l.client.KeepAliveOnce(ctx, lease)
 	if err != nil {
 		if errors.Is(err, rpctypes.ErrLeaseNotFound) {
 			l.forget(lease)
-			return fmt.Errorf("%w: %s: lease %x expired on the server", ErrLost, l.key, int64(lease))
+			return fmt.Errorf("%w: %s: lease %x expired on the server", election.ErrLost, l.key, int64(lease))
 		}
-		return fmt.Errorf("election: renew lease for %s: %w", l.key, err)
+		return fmt.Errorf("etcdlock: renew lease for %s: %w", l.key, err)
 	}
 	if ka.TTL <= 0 {
 		l.forget(lease)
-		return fmt.Errorf("%w: %s: lease %x expired on the server", ErrLost, l.key, int64(lease))
+		return fmt.Errorf("%w: %s: lease %x expired on the server", election.ErrLost, l.key, int64(lease))
 	}
 	val, err := l.encode(spec)
 	if err != nil {
@@ -280,14 +275,14 @@ func (l *EtcdLock) Renew(ctx context.Context, spec LeaseSpec) error {
 	if err != nil {
 		if errors.Is(err, rpctypes.ErrLeaseNotFound) {
 			l.forget(lease)
-			return fmt.Errorf("%w: %s: lease %x expired on the server", ErrLost, l.key, int64(lease))
+			return fmt.Errorf("%w: %s: lease %x expired on the server", election.ErrLost, l.key, int64(lease))
 		}
-		return fmt.Errorf("election: renew %s: %w", l.key, err)
+		return fmt.Errorf("etcdlock: renew %s: %w", l.key, err)
 	}
 	if !resp.Succeeded {
 		l.forget(lease)
 		l.revoke(lease)
-		return fmt.Errorf("%w: %s: term %d is over", ErrLost, l.key, term)
+		return fmt.Errorf("%w: %s: term %d is over", election.ErrLost, l.key, term)
 	}
 	return nil
 }
@@ -297,21 +292,21 @@ func (l *EtcdLock) Renew(ctx context.Context, spec LeaseSpec) error {
 // only to it while the term lasts; a later holder's key is bound to another
 // lease and is untouched). One write, so the next candidate can take over
 // at once.
-func (l *EtcdLock) Release(ctx context.Context) error {
+func (l *Lock) Release(ctx context.Context) error {
 	l.mu.Lock()
 	lease := l.lease
 	l.mu.Unlock()
 	if lease == 0 {
-		return fmt.Errorf("%w: %s", ErrNotHeld, l.key)
+		return fmt.Errorf("%w: %s", election.ErrNotHeld, l.key)
 	}
 	if _, err := l.client.Revoke(ctx, lease); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		return fmt.Errorf("election: release %s: revoke lease %x: %w", l.key, int64(lease), err)
+		return fmt.Errorf("etcdlock: release %s: revoke lease %x: %w", l.key, int64(lease), err)
 	}
 	l.forget(lease)
 	return nil
 }
 
-func (l *EtcdLock) forget(lease clientv3.LeaseID) {
+func (l *Lock) forget(lease clientv3.LeaseID) {
 	l.mu.Lock()
 	if l.lease == lease {
 		l.lease, l.term = 0, 0
@@ -321,7 +316,7 @@ func (l *EtcdLock) forget(lease clientv3.LeaseID) {
 
 // revoke revokes a lease in the background, best effort: the server expires
 // it anyway.
-func (l *EtcdLock) revoke(id clientv3.LeaseID) {
+func (l *Lock) revoke(id clientv3.LeaseID) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -329,15 +324,15 @@ func (l *EtcdLock) revoke(id clientv3.LeaseID) {
 	}()
 }
 
-func (l *EtcdLock) encode(spec LeaseSpec) ([]byte, error) {
-	lease := Lease{
-		TypeMeta:   store.TypeMeta{APIVersion: LeaseAPIVersion, Kind: LeaseKind},
+func (l *Lock) encode(spec election.LeaseSpec) ([]byte, error) {
+	lease := election.Lease{
+		TypeMeta:   store.TypeMeta{APIVersion: election.LeaseAPIVersion, Kind: election.LeaseKind},
 		ObjectMeta: store.ObjectMeta{Name: path.Base(l.key)},
 		Spec:       spec,
 	}
 	b, err := json.Marshal(&lease)
 	if err != nil {
-		return nil, fmt.Errorf("election: encode lock record %s: %w", l.key, err)
+		return nil, fmt.Errorf("etcdlock: encode lock record %s: %w", l.key, err)
 	}
 	return b, nil
 }

@@ -1,4 +1,4 @@
-package election_test
+package etcdlock_test
 
 import (
 	"context"
@@ -9,29 +9,39 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/setpoint-dev/setpoint/election"
+	"github.com/setpoint-dev/setpoint/election/etcdlock"
+	"github.com/setpoint-dev/setpoint/store/etcdtest"
 )
 
-func TestNewEtcdLockRejectsBadInput(t *testing.T) {
-	c := newClient(t, startEtcd(t))
+func TestNewRejectsBadInput(t *testing.T) {
+	c := etcdtest.Start(t).Client()
 	for _, key := range []string{"", "/", "relative/key", "/trailing/"} {
-		if _, err := election.NewEtcdLock(c, key); !errors.Is(err, election.ErrInvalidConfig) {
-			t.Errorf("NewEtcdLock(%q) = %v, want ErrInvalidConfig", key, err)
+		if _, err := etcdlock.New(c, key); !errors.Is(err, election.ErrInvalidConfig) {
+			t.Errorf("New(%q) = %v, want ErrInvalidConfig", key, err)
 		}
 	}
-	if _, err := election.NewEtcdLock(nil, "/k"); !errors.Is(err, election.ErrInvalidConfig) {
-		t.Errorf("NewEtcdLock(nil client) = %v, want ErrInvalidConfig", err)
+	if _, err := etcdlock.New(nil, "/k"); !errors.Is(err, election.ErrInvalidConfig) {
+		t.Errorf("New(nil client) = %v, want ErrInvalidConfig", err)
 	}
 }
 
 // The etcd lock's lifecycle: a prepared lease is used (and refreshed) by
 // the acquisition, failed attempts do not leak leases, renew and release
 // are guarded by the term, and a lost term is reported as ErrLost.
-func TestEtcdLockLifecycle(t *testing.T) {
+func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
-	c := newClient(t, startEtcd(t))
+	c := etcdtest.Start(t).Client()
 	const key = "/election/lifecycle"
-	a, _ := election.NewEtcdLock(c, key)
-	b, _ := election.NewEtcdLock(c, key)
+	a, _ := etcdlock.New(c, key)
+	b, _ := etcdlock.New(c, key)
+	leases := func() int {
+		t.Helper()
+		r, err := c.Leases(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(r.Leases)
+	}
 	rec := func(id string) election.LeaseSpec {
 		secs := int32(5)
 		return election.LeaseSpec{HolderIdentity: &id, LeaseDurationSeconds: &secs}
@@ -43,6 +53,9 @@ func TestEtcdLockLifecycle(t *testing.T) {
 	noDuration.LeaseDurationSeconds = nil
 	if _, err := a.Acquire(ctx, noDuration, election.Observation{}); !errors.Is(err, election.ErrInvalidConfig) {
 		t.Errorf("Acquire with a zero lease duration = %v, want ErrInvalidConfig", err)
+	}
+	if obs, err := b.Get(ctx); err != nil || obs.Held || leases() != 0 {
+		t.Fatalf("after a rejected Acquire: Get = %+v, %v, %d leases; want nothing written", obs, err, leases())
 	}
 	fa, err := a.Acquire(ctx, rec("a"), election.Observation{})
 	if err != nil {
@@ -61,14 +74,7 @@ func TestEtcdLockLifecycle(t *testing.T) {
 		}
 		b.Prepare(ctx, rec("b"))
 	}
-	leases := func() int {
-		r, err := c.Leases(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(r.Leases)
-	}
-	waitFor(t, 10*time.Second, "stray leases to be revoked", func() bool { return leases() == 2 })
+	waitForLeases(t, c, 2) // a's, and b's one spare: the others were revoked
 
 	if err := a.Renew(ctx, rec("a")); err != nil {
 		t.Fatalf("Renew = %v", err)
@@ -103,5 +109,29 @@ func TestEtcdLockLifecycle(t *testing.T) {
 	}
 	if err := b.Renew(ctx, rec("b")); !errors.Is(err, election.ErrLost) {
 		t.Errorf("Renew after the key was deleted = %v, want ErrLost", err)
+	}
+}
+
+// waitForLeases polls until the server has exactly n leases (locks revoke
+// stray leases in the background), or fails the test after 10s.
+func waitForLeases(t *testing.T, c *clientv3.Client, n int) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		r, err := c.Leases(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Leases) == n {
+			return
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("%d leases after 10s, want %d", len(r.Leases), n)
+		case <-poll.C:
+		}
 	}
 }
