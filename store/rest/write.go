@@ -28,7 +28,7 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	obj, err := h.decodeObject(r, data)
+	obj, err := h.decodeObject(w, r, data)
 	if err != nil {
 		return err
 	}
@@ -46,15 +46,20 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if m.Name == "" && m.GenerateName == "" {
 		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
 	}
+	if m.Name == "" {
+		// as Kubernetes does, the name is generated before validation, so
+		// that errors name the object
+		m.Name = store.GenerateName(m.GenerateName)
+	}
 	info.Name = m.Name
 	h.rules.prepareCreate(obj)
 	h.rules.Default(obj)
 	attrs := h.attributes(info, "create", obj, nil)
 	if err := h.admit.admit(ctx, attrs); err != nil {
-		return err
+		return &namedError{m.Name, err}
 	}
 	if err := h.rules.Validate(obj); err != nil {
-		return err
+		return &namedError{m.Name, err}
 	}
 	var out T
 	err = h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
@@ -62,7 +67,7 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 		return err
 	})
 	if err != nil {
-		return err
+		return &namedError{m.Name, err}
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
@@ -103,7 +108,7 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 			}
 			return zero, NewStatusError(http.StatusConflict, ReasonConflict, fmt.Sprintf(
 				"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
-				h.res.Name, info.Name))
+				h.qualifiedResource(), info.Name))
 		}
 		h.rules.Default(obj)
 		attrs := h.attributes(info, verb, obj, old)
@@ -146,7 +151,7 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	in, err := h.decodeObject(r, data)
+	in, err := h.decodeObject(w, r, data)
 	if err != nil {
 		return err
 	}
@@ -186,7 +191,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 		if err != nil {
 			return zero, badRequestOrInvalid(err)
 		}
-		obj, err := h.decodeObject(r, patched)
+		obj, err := h.decodeObject(w, r, patched)
 		if err != nil {
 			return zero, err
 		}
