@@ -288,7 +288,8 @@ func (s *Store[T]) Get(ctx context.Context, namespace, name string) (T, error) {
 // Create stores a new object and returns it as stored: with UID,
 // CreationTimestamp, Generation 1, and ResourceVersion set, and a generated
 // name when only GenerateName was given. obj is not modified. The object
-// must not have a ResourceVersion. An existing object gives an error
+// must not have a ResourceVersion; its UID is replaced by a new one (or the
+// one WithUID put in ctx). An existing object gives an error
 // wrapping ErrAlreadyExists; invalid input an error wrapping ErrInvalid; a
 // failed fence (see WithFence) ErrFenced. Nothing is written on error.
 func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
@@ -311,6 +312,9 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 		m.Name = m.GenerateName + randomSuffix(5)
 	}
 	m.UID = newUID()
+	if uid, _ := ctx.Value(uidKey{}).(string); uid != "" {
+		m.UID = uid
+	}
 	m.CreationTimestamp = NewTime(s.clock.Now())
 	m.DeletionTimestamp = nil
 	m.DeletionGracePeriodSeconds = nil

@@ -55,7 +55,7 @@ type Validator[T store.Object] interface {
 type CreatePreparer[T store.Object] interface {
 	// PrepareForCreate resets what a client may not set on create (for
 	// example the status, when there is a status subresource). It runs
-	// before defaulting.
+	// before defaulting, with the object's final name and UID already set.
 	PrepareForCreate(obj T)
 }
 

@@ -52,6 +52,9 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 		m.Name = store.GenerateName(m.GenerateName)
 	}
 	info.Name = m.Name
+	// the UID too is known before preparation (a Job's selector names it)
+	m.UID = store.NewUID()
+	ctx = store.WithUID(ctx, m.UID)
 	h.rules.prepareCreate(obj)
 	h.rules.Default(obj)
 	attrs := h.attributes(info, "create", obj, nil)
