@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -150,7 +151,14 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 		}
 		return h.serveScale(ctx, w, r, info)
 	default:
-		return notFound("the server could not find the requested resource (%s/%s)", h.res.Name, info.Subresource)
+		if !slices.Contains(h.rules.subNames, info.Subresource) {
+			return notFound("the server could not find the requested resource (%s/%s)", h.res.Name, info.Subresource)
+		}
+		switch info.Verb {
+		case "get", "update", "patch":
+		default:
+			return methodNotAllowed(r.Method, h.res.Name+"/"+info.Subresource)
+		}
 	}
 	switch info.Verb {
 	case "get":

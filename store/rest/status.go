@@ -59,6 +59,8 @@ type StatusDetails struct {
 	Kind   string        `json:"kind,omitempty"`
 	UID    string        `json:"uid,omitempty"`
 	Causes []StatusCause `json:"causes,omitempty"`
+	// RetryAfterSeconds suggests when to retry (429, 503).
+	RetryAfterSeconds int32 `json:"retryAfterSeconds,omitempty"`
 }
 
 // StatusCause is one invalid field of a 422 Status.
@@ -268,10 +270,18 @@ func quoteValue(v string) string {
 	return strconv.Quote(v)
 }
 
-// writeStatus answers with s as JSON and s.Code as the HTTP status.
+// writeStatus answers with s as JSON and s.Code as the HTTP status, and a
+// Retry-After header when the details suggest one.
 func writeStatus(w http.ResponseWriter, s *Status) {
+	if s.Details != nil && s.Details.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.Details.RetryAfterSeconds)))
+	}
 	writeJSON(w, int(s.Code), s)
 }
+
+// WriteStatus answers with s, as the handler answers errors: JSON, s.Code
+// as the HTTP status, and Retry-After when the details suggest one.
+func WriteStatus(w http.ResponseWriter, s *Status) { writeStatus(w, s) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)

@@ -139,6 +139,9 @@ func (h *Handler[T]) prepare(info RequestInfo, obj, old T) T {
 	if info.Subresource == "status" {
 		return h.rules.status.PrepareForStatusUpdate(obj, old)
 	}
+	if info.Subresource != "" {
+		return h.rules.subresources.PrepareForSubresourceUpdate(info.Subresource, obj, old)
+	}
 	h.rules.prepareUpdate(obj, old)
 	return obj
 }

@@ -173,6 +173,9 @@ func defaultProbe(p *api.Probe) {
 		p.FailureThreshold = 3
 	}
 	defaultHTTPGet(p.HTTPGet)
+	if p.GRPC != nil && p.GRPC.Service == nil {
+		p.GRPC.Service = ptr("")
+	}
 }
 
 func defaultHTTPGet(h *api.HTTPGetAction) {
