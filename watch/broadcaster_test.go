@@ -3,7 +3,6 @@ package watch
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,18 +108,24 @@ func TestBroadcasterSlowSubscriberCutOff(t *testing.T) {
 	if !errors.Is(err, ErrTooSlow) {
 		t.Fatalf("slow subscriber ended with %v, want ErrTooSlow", err)
 	}
-	if len(got) == 0 || len(got) > 50 {
-		t.Fatalf("slow subscriber got %d events before the cut, want 1..50", len(got))
+	// The events it had not taken were dropped with it (so a stalled
+	// consumer holds nothing beyond the window); what it did take, if
+	// anything, is an unbroken prefix of the stream.
+	if len(got) > 50 {
+		t.Fatalf("slow subscriber got %d events before the cut, want at most 50", len(got))
 	}
-	// What it did get is an unbroken prefix of the stream.
 	if err := sameEvents(got, all[:len(got)]); err != nil {
 		t.Fatalf("slow subscriber: %v", err)
 	}
-	if !strings.Contains(err.Error(), "resume after revision "+strconv.FormatInt(got[len(got)-1].Revision, 10)) {
+	if !strings.Contains(err.Error(), "resume after the last revision processed") {
 		t.Errorf("ErrTooSlow message %q does not say where to resume", err)
 	}
 	// Resuming after the last event it processed works and continues exactly.
-	w, err := b.Subscribe(context.Background(), got[len(got)-1].Revision)
+	var last int64
+	if len(got) > 0 {
+		last = got[len(got)-1].Revision
+	}
+	w, err := b.Subscribe(context.Background(), last)
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
