@@ -28,7 +28,12 @@ type change[T Object] struct {
 }
 
 // Size is the change's weight against watch byte budgets (watch.Sizer).
-func (c *change[T]) Size() int64 { return c.size }
+func (c *change[T]) Size() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.size
+}
 
 // newChange decodes a backend event. An object that does not decode is
 // reported (logged and counted) here, once per event, and left nil. With

@@ -32,8 +32,11 @@ type Sizer interface {
 	Size() int64
 }
 
-// sizeOf returns the weight of e's object.
+// sizeOf returns the weight of e's object; bookmarks weigh nothing.
 func sizeOf[T any](e *Event[T]) int64 {
+	if e.Type == Bookmark {
+		return 0
+	}
 	if s, ok := any(e.Object).(Sizer); ok {
 		return s.Size()
 	}

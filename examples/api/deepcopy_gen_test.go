@@ -17,7 +17,7 @@ var deepCopyRoots = []reflect.Type{
 	reflect.TypeFor[Namespace](), reflect.TypeFor[Node](), reflect.TypeFor[Pod](), reflect.TypeFor[Binding](),
 	reflect.TypeFor[Service](), reflect.TypeFor[Endpoints](), reflect.TypeFor[Event](), reflect.TypeFor[Lease](),
 	reflect.TypeFor[ResourceQuota](), reflect.TypeFor[ReplicaSet](), reflect.TypeFor[Deployment](),
-	reflect.TypeFor[StatefulSet](), reflect.TypeFor[DaemonSet](), reflect.TypeFor[Scale](), reflect.TypeFor[Status](),
+	reflect.TypeFor[StatefulSet](), reflect.TypeFor[DaemonSet](), reflect.TypeFor[Scale](),
 	reflect.TypeFor[PodSpec](), reflect.TypeFor[LabelSelector](),
 }
 

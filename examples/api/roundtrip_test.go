@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // fixtures maps each hand-written file (shapes from the Kubernetes API
@@ -29,7 +30,7 @@ var fixtures = map[string]func() any{
 	"daemonset.json":     func() any { return &DaemonSet{} },
 	"scale.json":         func() any { return &Scale{} },
 	"podlist.json":       func() any { return &PodList{} },
-	"status.json":        func() any { return &Status{} },
+	"status.json":        func() any { return &watch.Status{} },
 }
 
 func readFixture(t *testing.T, name string) []byte {

@@ -12,6 +12,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // admit is the admission chain every resource runs after defaulting and
@@ -46,15 +47,15 @@ func (s *Server) admitNamespace(ctx context.Context, ns string, r store.Resource
 		n, err = s.namespaces.Get(ctx, "", ns)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		st := rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
-		st.Details = &rest.StatusDetails{Name: ns, Kind: "namespaces"}
-		return &rest.StatusError{Status: st}
+		st := watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
+		st.Details = &watch.StatusDetails{Name: ns, Kind: "namespaces"}
+		return &watch.StatusError{Status: *st}
 	}
 	if err != nil {
 		return err
 	}
 	if n.Status.Phase == api.NamespaceTerminating || n.DeletionTimestamp != nil {
-		return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf(
+		return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf(
 			"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated",
 			r.Name, obj.GetObjectMeta().Name, ns))
 	}
@@ -86,7 +87,7 @@ func (s *Server) admitQuota(ctx context.Context, p *api.Pod) error {
 	add := api.PodUsage(p)
 	for _, q := range quotas.Items {
 		if err := api.CheckQuota(q.Name, q.Spec.Hard, used, add); err != nil {
-			return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
+			return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
 		}
 	}
 	return nil
@@ -130,11 +131,11 @@ func (s *Server) prepareNamespaceDelete(w http.ResponseWriter, r *http.Request, 
 		}
 		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
-			return nil, rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge, "request body too large or unreadable: "+err.Error())
+			return nil, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large or unreadable: "+err.Error())
 		}
 		if len(bytes.TrimSpace(data)) > 0 {
 			if err := json.Unmarshal(data, &opts); err != nil {
-				return nil, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding DeleteOptions: "+err.Error())
+				return nil, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding DeleteOptions: "+err.Error())
 			}
 		}
 	}
@@ -145,10 +146,10 @@ func (s *Server) prepareNamespaceDelete(w http.ResponseWriter, r *http.Request, 
 	out := []byte("{}")
 	if p := opts.Preconditions; p != nil {
 		if p.UID != nil && *p.UID != ns.UID {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("namespace %s: precondition failed: UID %s, not %s", name, ns.UID, *p.UID))
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("namespace %s: precondition failed: UID %s, not %s", name, ns.UID, *p.UID))
 		}
 		if p.ResourceVersion != nil && *p.ResourceVersion != ns.ResourceVersion {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("namespace %s: precondition failed: resourceVersion %s, not %s", name, ns.ResourceVersion, *p.ResourceVersion))
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("namespace %s: precondition failed: resourceVersion %s, not %s", name, ns.ResourceVersion, *p.ResourceVersion))
 		}
 		out, _ = json.Marshal(map[string]any{"preconditions": map[string]string{"uid": ns.UID}})
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // Config configures the apiserver. The zero value is not valid: DataDir is
@@ -318,7 +319,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	u := s.authenticate(r)
 	if u == nil {
-		writeStatus(w, rest.NewStatus(http.StatusUnauthorized, rest.ReasonUnauthorized, "Unauthorized"))
+		writeStatus(w, watch.NewStatus(http.StatusUnauthorized, watch.StatusReasonUnauthorized, "Unauthorized"))
 		return
 	}
 	info, isResource := rest.ParseRequestInfo(r)
@@ -326,7 +327,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		release, ok := s.limiter.acquire()
 		if !ok {
 			w.Header().Set("Retry-After", "1")
-			writeStatus(w, rest.NewStatus(http.StatusTooManyRequests, rest.ReasonTooManyRequests, "too many requests, please try again later"))
+			writeStatus(w, watch.NewStatus(http.StatusTooManyRequests, watch.StatusReasonTooManyRequests, "too many requests, please try again later"))
 			return
 		}
 		defer release()
@@ -334,17 +335,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(WithUser(r.Context(), u))
 	if !isResource || info.Resource == "" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeStatus(w, rest.NewStatus(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "method not allowed"))
+			writeStatus(w, watch.NewStatus(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, "method not allowed"))
 			return
 		}
 		if !s.discovery(w, r) && !s.openAPI(w, r) {
-			writeStatus(w, rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+			writeStatus(w, watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 		}
 		return
 	}
 	res, ok := s.resources[info.APIVersion+"/"+info.Resource]
 	if !ok {
-		writeStatus(w, rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+		writeStatus(w, watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 		return
 	}
 	resource := info.Resource
@@ -360,7 +361,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if info.Namespace != "" {
 			msg += fmt.Sprintf(" in the namespace %q", info.Namespace)
 		}
-		writeStatus(w, rest.NewStatus(http.StatusForbidden, rest.ReasonForbidden, msg))
+		writeStatus(w, watch.NewStatus(http.StatusForbidden, watch.StatusReasonForbidden, msg))
 		return
 	}
 	switch {
@@ -392,7 +393,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res.serve(w, r, info)
 }
 
-func writeStatus(w http.ResponseWriter, st *rest.Status) {
+func writeStatus(w http.ResponseWriter, st *watch.Status) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(int(st.Code))
 	b, _ := jsonMarshal(st)
