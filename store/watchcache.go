@@ -337,6 +337,17 @@ func (c *WatchCache[T]) Revision() int64 {
 	return c.bc.Revision()
 }
 
+// WindowBytes returns the stored bytes the window holds now (at most
+// WindowBytes, or one event when a single event weighs more).
+func (c *WatchCache[T]) WindowBytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bc == nil {
+		return 0
+	}
+	return c.bc.WindowBytes()
+}
+
 // Watch is Store.Watch served by the cache: every object is the caller's
 // own copy.
 func (c *WatchCache[T]) Watch(ctx context.Context, namespace string, opts WatchOptions) (watch.Watcher[T], error) {

@@ -8,9 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
@@ -171,6 +174,126 @@ func TestRunEndEndsWatches(t *testing.T) {
 		}
 		if !errors.Is(w.Err(), watch.ErrClosed) {
 			t.Fatalf("watch ended with %v, want a clean end", w.Err())
+		}
+	}
+}
+
+// TestWatchHTTPMatchesStoreWatch: the same history watched through
+// Store.Watch, through the handler's watch cache, and over HTTP (raw
+// requests with label and field selectors, and the typed Client) gives the
+// same events for every selector, including changes whose previous state the
+// backend did not send and values that do not decode; and they are the
+// events storetest.SelectorCases writes out.
+func TestWatchHTTPMatchesStoreWatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	script := storetest.NewSelectorScript()
+	mem := memory.New()
+	defer mem.Close()
+	b := storetest.WithoutPrevValues(mem, script.Dropped)
+	st, err := store.New[*widget](b, storetest.WidgetResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewHandler(Config[*widget]{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client, err := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, _ := b.Revision(ctx)
+	type stream struct {
+		path string
+		next func() (watch.Event[*widget], error)
+		stop func()
+	}
+	cases := storetest.SelectorCases()
+	streams := make([][]stream, len(cases))
+	for i, c := range cases {
+		opts := c.Options(t, start)
+		sw, err := st.Watch(ctx, c.Namespace, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cw, err := h.cache.Watch(ctx, c.Namespace, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromWatcher := func(path string, w watch.Watcher[*widget]) stream {
+			return stream{path, func() (watch.Event[*widget], error) {
+				ev, ok := <-w.Events()
+				if !ok {
+					return ev, w.Err()
+				}
+				return ev, nil
+			}, w.Stop}
+		}
+		streams[i] = append(streams[i], fromWatcher("Store.Watch", sw), fromWatcher("watch cache", cw))
+		// Raw HTTP, decoded with the one wire decoder.
+		q := url.Values{"watch": {"true"}, "resourceVersion": {store.FormatRevision(start)}}
+		if c.Label != "" {
+			q.Set("labelSelector", c.Label)
+		}
+		if c.FieldName != "" {
+			q.Set("fieldSelector", "metadata.name="+c.FieldName)
+		}
+		path := "/apis/test.setpoint.dev/v1/widgets"
+		if c.Namespace != "" {
+			path = "/apis/test.setpoint.dev/v1/namespaces/" + c.Namespace + "/widgets"
+		}
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+path+"?"+q.Encode(), nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: watch request: %v %v", c.Name, resp.Status, err)
+		}
+		dec := watch.NewDecoder(resp.Body, 0)
+		streams[i] = append(streams[i], stream{"HTTP", func() (watch.Event[*widget], error) {
+			we, err := dec.Next()
+			if err != nil {
+				return watch.Event[*widget]{}, err
+			}
+			return watch.DecodeEvent[*widget](we)
+		}, func() { resp.Body.Close() }})
+		if c.FieldName == "" { // field selectors do not travel through the typed client
+			w, err := client.Watch(ctx, c.Namespace, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			streams[i] = append(streams[i], fromWatcher("Client.Watch", w))
+		}
+	}
+	revs := script.Run(t, b, st)
+	last := revs[len(revs)-1]
+	for i, c := range cases {
+		for _, s := range streams[i] {
+			var got []string
+			for {
+				ev, err := s.next()
+				if err != nil {
+					t.Fatalf("%s via %s: stream ended after %q: %v", c.Name, s.path, got, err)
+				}
+				got = append(got, storetest.FormatSelectorEvent(string(ev.Type), ev.Object, ev.Revision, revs))
+				if ev.Revision == last {
+					break
+				}
+			}
+			s.stop()
+			if d := cmp.Diff(c.Want, got); d != "" {
+				t.Errorf("%s via %s: events differ (-want +got):\n%s", c.Name, s.path, d)
+			}
 		}
 	}
 }
