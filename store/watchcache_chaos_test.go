@@ -137,6 +137,22 @@ func TestWatchCacheChaosOnEtcd(t *testing.T) {
 		idleRev = create(idle, fmt.Sprintf("idle-%d-after", round))
 		last = create(busy, fmt.Sprintf("busy-%d-after", round))
 		caughtUp(round, idleRev, last)
+		// Both caches run again (a dead one would leave every watch to
+		// its own etcd watch).
+		for _, c := range []struct {
+			st  *store.Store[*Pod]
+			rev int64
+		}{{idle, idleRev}, {busy, last}} {
+			for deadline := time.Now().Add(30 * time.Second); c.st.WatchCache().Revision() < c.rev; {
+				if time.Now().After(deadline) {
+					t.Fatalf("round %d: the %s watch cache is at revision %d, not %d: it did not start again", round, c.st.Resource().Name, c.st.WatchCache().Revision(), c.rev)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}
 	}
 	rebuilds := 0.0
 	mfs, _ := reg.Gather()

@@ -111,10 +111,10 @@ func (s *subscriber[T, O]) loop(ctx context.Context) error {
 func (s *subscriber[T, O]) checkLagLocked(pos, blockedAt uint64, blockedBytes int64) error {
 	b := s.b
 	if pos < b.tail {
-		return fmt.Errorf("%w: events left the window of %d before they were delivered; resume after the last revision processed", ErrTooSlow, len(b.ring))
+		return fmt.Errorf("%w: events left the window before they were delivered; resume after the last revision processed", ErrTooSlow)
 	}
 	if n := uint64(len(s.stream.ch)); n > 0 && n <= s.nsent && s.sent[(s.nsent-n)%uint64(len(s.sent))] < b.tail {
-		return fmt.Errorf("%w: events not taken from the channel left the window of %d; resume after the last revision processed", ErrTooSlow, len(b.ring))
+		return fmt.Errorf("%w: events not taken from the channel left the window; resume after the last revision processed", ErrTooSlow)
 	}
 	if arrived := b.head - blockedAt; arrived > s.limit {
 		return fmt.Errorf("%w: took no event while %d more arrived (limit %d); resume after the last revision processed", ErrTooSlow, arrived, s.limit)

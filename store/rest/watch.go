@@ -98,7 +98,7 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 	}
 	if sendInitial && after > 0 {
-		if err := ew.guard(func() error { return enc.Bookmark(after, true) }); err != nil {
+		if err := enc.Bookmark(after, true); err != nil {
 			return nil
 		}
 	}
@@ -107,6 +107,7 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 	for {
 		var ev watch.Event[*watch.Encoded[T]]
 		var ok bool
+		ew.waiting.Store(true)
 		select {
 		case ev, ok = <-events:
 		case <-ctx.Done():
@@ -114,6 +115,7 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 		case <-h.done:
 			return nil // shutdown: end cleanly, clients watch again
 		}
+		ew.waiting.Store(false)
 		// Write what is ready, then flush once.
 		for ok {
 			if err := ew.write(ev); err != nil {
@@ -134,7 +136,7 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 			}
 			// ErrGone (410 Expired: relist), ErrTooSlow (429: watch again
 			// from the last revision processed), or another failure.
-			_ = ew.guard(func() error { return watch.EncodeEvent(enc, watch.Event[T]{Type: watch.Error, Err: err}) })
+			_ = watch.EncodeEvent(enc, watch.Event[T]{Type: watch.Error, Err: err})
 			enc.Flush()
 			return nil
 		}
@@ -151,34 +153,28 @@ type eventWriter[T store.Object] struct {
 	enc       *watch.Encoder
 	asTable   bool
 	tableOpts table.Options
-	writing   atomic.Bool // a write to the connection is in progress
+	waiting   atomic.Bool // the handler waits for the next event (not writing)
 }
 
 func (e *eventWriter[T]) write(ev watch.Event[*watch.Encoded[T]]) error {
 	if !e.asTable || ev.Type == watch.Bookmark {
-		return e.guard(func() error { return watch.EncodeEvent(e.enc, ev) })
+		return watch.EncodeEvent(e.enc, ev)
 	}
 	t, err := e.h.table([]T{ev.Object.Object}, e.tableOpts)
 	if err != nil {
 		return err
 	}
-	return e.guard(func() error {
-		return watch.EncodeEvent(e.enc, watch.Event[*table.Table]{Type: ev.Type, Object: t, Revision: ev.Revision})
-	})
-}
-
-// guard runs one write, marking it in progress.
-func (e *eventWriter[T]) guard(write func() error) error {
-	e.writing.Store(true)
-	defer e.writing.Store(false)
-	return write()
+	return watch.EncodeEvent(e.enc, watch.Event[*table.Table]{Type: ev.Type, Object: t, Revision: ev.Revision})
 }
 
 // unstick watches for the watch being cut off for falling behind its byte
-// budget (watch.ErrTooSlow) while a write to a client that stopped reading
-// is blocked: it then fails that write at once (a write deadline in the
-// past), so a stalled client cannot keep the connection and the handler
-// forever. It returns the function that stops watching.
+// budget (watch.ErrTooSlow) while the handler is not waiting for an event,
+// that is, while it writes or flushes to a client that may have stopped
+// reading: it then fails that write at once (a write deadline in the past),
+// so a stalled client cannot keep the connection and the handler forever. A
+// handler that was merely busy loses the connection too; its client was too
+// slow and watches again either way. It returns the function that stops
+// watching.
 func (e *eventWriter[T]) unstick(w http.ResponseWriter, ws watch.Watcher[*watch.Encoded[T]]) func() {
 	d, ok := ws.(interface{ Done() <-chan struct{} })
 	if !ok {
@@ -189,7 +185,7 @@ func (e *eventWriter[T]) unstick(w http.ResponseWriter, ws watch.Watcher[*watch.
 	go func() {
 		select {
 		case <-d.Done():
-			if errors.Is(ws.Err(), watch.ErrTooSlow) && e.writing.Load() {
+			if errors.Is(ws.Err(), watch.ErrTooSlow) && !e.waiting.Load() {
 				_ = rc.SetWriteDeadline(time.Unix(1, 0))
 			}
 		case <-stop:
