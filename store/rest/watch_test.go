@@ -11,8 +11,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
