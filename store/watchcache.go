@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -193,7 +192,7 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 	failures := 0
 	for {
 		if failures > 0 {
-			t := c.cfg.Clock.NewTimer(c.backoff(failures))
+			t := c.cfg.Clock.NewTimer(watch.BackoffDelay(failures, c.cfg.MinBackoff, c.cfg.MaxBackoff))
 			select {
 			case <-ctx.Done():
 				t.Stop()
@@ -236,19 +235,6 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 		}
 		c.log.Warn("watch cache fell behind a compaction; starting again at the current revision", "revision", bc.Revision(), "err", err, "failures", failures)
 	}
-}
-
-// backoff returns the delay before attempt n (n >= 1), with jitter.
-func (c *WatchCache[T]) backoff(n int) time.Duration {
-	d := c.cfg.MinBackoff
-	for i := 1; i < n && d < c.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.MaxBackoff)
-	if d <= 1 {
-		return d
-	}
-	return d - rand.N(d/5+1)
 }
 
 // source opens the backend watch of the whole resource and decodes each

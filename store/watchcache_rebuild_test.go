@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,72 +14,11 @@ import (
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
+	"github.com/setpoint-dev/setpoint/store/storetest"
 	"github.com/setpoint-dev/setpoint/watch"
 )
 
-// restartable is a memory backend whose watches the test can break, as an
-// etcd restart does, and whose Revision the test can make fail.
-type restartable struct {
-	*memory.Backend
-	failRevision atomic.Int32 // fail this many Revision calls
-	mu           sync.Mutex
-	kills        []chan error
-}
-
 var errRestarted = errors.New("test: backend restarted")
-
-func (r *restartable) Revision(ctx context.Context) (int64, error) {
-	if r.failRevision.Add(-1) >= 0 {
-		return 0, errors.New("test: backend unavailable")
-	}
-	r.failRevision.Store(0)
-	return r.Backend.Revision(ctx)
-}
-
-func (r *restartable) Watch(ctx context.Context, prefix string, afterRev int64) (watch.Watcher[store.KV], error) {
-	inner, err := r.Backend.Watch(ctx, prefix, afterRev)
-	if err != nil {
-		return nil, err
-	}
-	kill := make(chan error, 1)
-	r.mu.Lock()
-	r.kills = append(r.kills, kill)
-	r.mu.Unlock()
-	out := watch.NewStream[store.KV](16)
-	go func() {
-		defer inner.Stop()
-		for {
-			select {
-			case ev, ok := <-inner.Events():
-				if !ok {
-					out.Close(inner.Err())
-					return
-				}
-				if !out.Send(ctx, ev) {
-					out.Close(ctx.Err())
-					return
-				}
-			case err := <-kill:
-				out.Close(err)
-				return
-			case <-out.Done():
-				out.Close(nil)
-				return
-			}
-		}
-	}()
-	return out, nil
-}
-
-// restart breaks every open watch.
-func (r *restartable) restart() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, k := range r.kills {
-		k <- errRestarted
-	}
-	r.kills = nil
-}
 
 func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
@@ -108,7 +45,7 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func TestWatchCacheRebuildsAfterCompactionAndRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b := &restartable{Backend: memory.New()}
+	b := storetest.NewFaulty(memory.New())
 	clock := clockwork.NewFakeClock()
 	reg := prometheus.NewRegistry()
 	pods, err := store.New[*Pod](b, podResource, store.WithRegisterer(reg), store.WithWatchCache(store.WatchCacheConfig{
@@ -123,7 +60,7 @@ func TestWatchCacheRebuildsAfterCompactionAndRestart(t *testing.T) {
 
 	// The backend is unavailable at first: the cache backs off (on the
 	// clock) and watches wait for it.
-	b.failRevision.Store(2)
+	b.FailRevision(2)
 	type result struct {
 		w   watch.Watcher[*Pod]
 		err error
@@ -167,8 +104,8 @@ func TestWatchCacheRebuildsAfterCompactionAndRestart(t *testing.T) {
 	if err := b.Compact(ctx, now); err != nil {
 		t.Fatal(err)
 	}
-	b.failRevision.Store(1) // and the first attempt to start again fails
-	b.restart()
+	b.FailRevision(1) // and the first attempt to start again fails
+	b.BreakWatches(errRestarted)
 	for range w1.Events() {
 		t.Fatal("an event after the restart on the old generation")
 	}

@@ -52,7 +52,8 @@ func TestWatchSelectorTransitions(t *testing.T) {
 		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
 			ctx := context.Background()
 			script := storetest.NewSelectorScript()
-			b := storetest.WithoutPrevValues(memory.New(), script.Dropped)
+			b := storetest.NewFaulty(memory.New())
+			b.DropPrevValues(script.Dropped)
 			var opts []store.Option
 			if cached {
 				opts = append(opts, store.WithWatchCache(store.WatchCacheConfig{}))

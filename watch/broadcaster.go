@@ -343,15 +343,22 @@ func (b *Broadcaster[T]) pump(ctx context.Context) error {
 
 // backoff returns the delay before reopen attempt n (n >= 1), with jitter.
 func (b *Broadcaster[T]) backoff(n int) time.Duration {
-	d := b.cfg.MinBackoff
-	for i := 1; i < n && d < b.cfg.MaxBackoff; i++ {
+	return BackoffDelay(n, b.cfg.MinBackoff, b.cfg.MaxBackoff)
+}
+
+// BackoffDelay returns the delay before retry n (n >= 1) of something that
+// keeps failing: minDelay doubled n-1 times, at most maxDelay, less up to 20%
+// at random so that many retriers do not retry in step. The Broadcaster
+// reopens its source with it, and store's watch cache rebuilds with it.
+func BackoffDelay(n int, minDelay, maxDelay time.Duration) time.Duration {
+	d := minDelay
+	for i := 1; i < n && d < maxDelay; i++ {
 		d *= 2
 	}
-	d = min(d, b.cfg.MaxBackoff)
+	d = min(d, maxDelay)
 	if d <= 1 {
 		return d
 	}
-	// Up to 20% less, so that many broadcasters do not reconnect in step.
 	return d - rand.N(d/5+1)
 }
 

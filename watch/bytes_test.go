@@ -93,15 +93,7 @@ func TestBroadcasterWindowBytes(t *testing.T) {
 // dropped with it, and it resumes after the last one it processed.
 func TestBroadcasterSubscriberBytes(t *testing.T) {
 	b, src := startFed[heavy](t, BroadcasterConfig{Window: 10000, SubscriberBuffer: 5000, SubscriberBytes: 2000})
-	stalled, err := b.Subscribe(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := b.Subscribe(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer live.Stop()
+	stalled, live := stalledAndLive(t, b)
 	// The stalled channel holds 128 events; 2000 more bytes cut it off.
 	const events = 128 + 30
 	for rev := int64(1); rev <= events; rev++ {
@@ -135,15 +127,7 @@ func TestBroadcasterSubscriberBytes(t *testing.T) {
 // nothing beyond the window), even though its channel is not full.
 func TestBroadcasterUntakenEventsLeaveWindow(t *testing.T) {
 	b, src := startFed[heavy](t, BroadcasterConfig{Window: 1000, WindowBytes: 500})
-	stalled, err := b.Subscribe(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := b.Subscribe(context.Background(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer live.Stop()
+	stalled, live := stalledAndLive(t, b)
 	for rev := int64(1); rev <= 6; rev++ { // 600 bytes: event 1 leaves the window
 		sendHeavy(t, src, rev, 100)
 		<-live.Events()
@@ -251,4 +235,20 @@ func TestBroadcasterBackoffUsesClock(t *testing.T) {
 	if got := collect(t, w, 3); len(got) != 3 {
 		t.Fatalf("got %d events", len(got))
 	}
+}
+
+// stalledAndLive subscribes twice from the start: one subscriber the test
+// never reads, and one it does (stopped at the end of the test).
+func stalledAndLive(t *testing.T, b *Broadcaster[heavy]) (stalled, live Watcher[heavy]) {
+	t.Helper()
+	stalled, err := b.Subscribe(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err = b.Subscribe(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(live.Stop)
+	return stalled, live
 }

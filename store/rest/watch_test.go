@@ -194,7 +194,8 @@ func TestWatchHTTPMatchesStoreWatch(t *testing.T) {
 	script := storetest.NewSelectorScript()
 	mem := memory.New()
 	defer mem.Close()
-	b := storetest.WithoutPrevValues(mem, script.Dropped)
+	b := storetest.NewFaulty(mem)
+	b.DropPrevValues(script.Dropped)
 	st, err := store.New[*widget](b, storetest.WidgetResource)
 	if err != nil {
 		t.Fatal(err)
@@ -203,15 +204,7 @@ func TestWatchHTTPMatchesStoreWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- h.Run(runCtx) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
+	runHandler(t, ctx, h)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	client, err := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
@@ -324,13 +317,7 @@ func TestWatchStalledHTTPClientIsCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- h.Run(runCtx) }()
-	defer func() {
-		stop()
-		<-done
-	}()
+	runHandler(t, ctx, h)
 	closedConns := &connSet{m: map[string]bool{}}
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
@@ -429,4 +416,18 @@ func (s *connSet) has(a string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m[a]
+}
+
+// runHandler runs h until the test ends, and checks Run's result.
+func runHandler[T store.Object](t *testing.T, ctx context.Context, h *Handler[T]) {
+	t.Helper()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }

@@ -14,8 +14,8 @@ import (
 // watch with a selector reports changes (see store.WatchCache): relabels
 // with the previous value known and unknown, a value that becomes
 // undecodable and readable again, deletions, another namespace, and a last
-// pair of writes that every SelectorCases watcher sees. Wrap the backend
-// with WithoutPrevValues(b, script.Dropped) so that the unknown previous
+// pair of writes that every SelectorCases watcher sees. Wrap the backend in
+// a Faulty with DropPrevValues(script.Dropped) so that the unknown previous
 // values are left out of its watches.
 type SelectorScript struct {
 	mu   sync.Mutex
@@ -26,7 +26,7 @@ type SelectorScript struct {
 func NewSelectorScript() *SelectorScript { return &SelectorScript{drop: map[int64]bool{}} }
 
 // Dropped reports whether the watches leave out the previous value of the
-// change at rev (the drop function of WithoutPrevValues).
+// change at rev (for Faulty.DropPrevValues).
 func (s *SelectorScript) Dropped(_ string, rev int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
