@@ -6,8 +6,8 @@
 // DaemonSet (apps/v1, with the autoscaling/v1 Scale subresource type). Each
 // embeds store.TypeMeta inline and store.ObjectMeta as "metadata", so a
 // pointer to it is a store.Object. The wire helpers Quantity ("100m",
-// "1Gi"), IntOrString, MicroTime, LabelSelector, List and Status are here
-// too.
+// "1Gi"), IntOrString, MicroTime, LabelSelector and List are here too;
+// Status is the library's one (watch.Status).
 //
 // The registry (Kinds, Lookup, and one *Kind value per resource such as
 // PodKind) says, for each resource, its plural name, apiVersion, kind and
