@@ -513,10 +513,8 @@ func WithBookmarks() SubscribeOption {
 // called (ErrStopped), when it falls too far behind (ErrTooSlow) or when Run
 // ends (ErrClosed, or the source's ErrGone).
 func (b *Broadcaster[T]) Subscribe(ctx context.Context, afterRev int64, opts ...SubscribeOption) (Watcher[T], error) {
-	return subscribe(b, ctx, afterRev, identity[T], opts)
+	return subscribe[T, T](b, ctx, afterRev, nil, opts)
 }
-
-func identity[T any](e Event[T]) (Event[T], bool) { return e, true }
 
 // SubscribeMap is Subscribe with a conversion run in the subscriber's own
 // goroutine: fn sees each event due to the subscriber (bookmarks only
@@ -565,6 +563,9 @@ func subscribe[T, O any](b *Broadcaster[T], ctx context.Context, afterRev int64,
 		limit:     uint64(b.cfg.SubscriberBuffer),
 		byteLimit: b.cfg.SubscriberBytes,
 		sent:      make([]uint64, chanSize),
+	}
+	if fn == nil { // Subscribe: O is T, events go out as they are
+		s.same = any(s.stream).(*Stream[T])
 	}
 	b.subs++
 	b.metrics.subscribers.Inc()

@@ -15,6 +15,7 @@ const subscriberChan = 128
 type subscriber[T, O any] struct {
 	b         *Broadcaster[T]
 	stream    *Stream[O]
+	same      *Stream[T] // stream itself when there is no conversion (O is T)
 	conv      func(Event[T]) (Event[O], bool)
 	next      uint64 // sequence number of the next event to hand over
 	after     int64  // events at or before this revision are skipped
@@ -88,11 +89,13 @@ func (s *subscriber[T, O]) loop(ctx context.Context) error {
 			if ev.Revision <= s.after || (ev.Type == Bookmark && !s.bookmarks) {
 				continue
 			}
-			out, ok := s.conv(*ev)
-			if !ok {
-				continue
+			var err error
+			if s.same != nil {
+				err = send(s, ctx, s.same.ch, ev, s.next+uint64(i))
+			} else if out, ok := s.conv(*ev); ok {
+				err = send(s, ctx, s.stream.ch, &out, s.next+uint64(i))
 			}
-			if err := s.send(ctx, out, s.next+uint64(i)); err != nil {
+			if err != nil {
 				return err
 			}
 		}
@@ -132,12 +135,13 @@ func (s *subscriber[T, O]) sentOne(pos uint64) {
 	s.nsent++
 }
 
-// send hands ev (sequence number pos) to the consumer. While the consumer's
-// channel is full it keeps checking its lag, so a stuck consumer is cut off
-// as soon as it is too far behind, not only when it next reads.
-func (s *subscriber[T, O]) send(ctx context.Context, ev Event[O], pos uint64) error {
+// send hands ev (sequence number pos) to the consumer through ch, the
+// stream's channel. While the channel is full it keeps checking the
+// subscriber's lag, so a stuck consumer is cut off as soon as it is too far
+// behind, not only when it next reads.
+func send[T, O, E any](s *subscriber[T, O], ctx context.Context, ch chan Event[E], ev *Event[E], pos uint64) error {
 	select {
-	case s.stream.ch <- ev:
+	case ch <- *ev:
 		s.sentOne(pos)
 		return nil
 	default:
@@ -158,7 +162,7 @@ func (s *subscriber[T, O]) send(ctx context.Context, ev Event[O], pos uint64) er
 			return err
 		}
 		select {
-		case s.stream.ch <- ev:
+		case ch <- *ev:
 			s.sentOne(pos)
 			return nil
 		case <-notify:
