@@ -168,3 +168,23 @@ func TestStatusShape(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 }
+
+// TestStreamAfterClose: the functions registered with AfterClose run once,
+// with the end reason, when the producer closes the stream (at once when it
+// already is), even while the consumer is not reading.
+func TestStreamAfterClose(t *testing.T) {
+	s := NewStream[int](1)
+	s.TrySend(Event[int]{Type: Added, Revision: 1}) // never read
+	var got []error
+	s.AfterClose(func(err error) { got = append(got, err) })
+	s.AfterClose(func(err error) { got = append(got, err) })
+	if len(got) != 0 {
+		t.Fatal("ran before the stream closed")
+	}
+	s.Close(ErrTooSlow)
+	s.Close(ErrClosed) // a second Close runs nothing
+	s.AfterClose(func(err error) { got = append(got, err) })
+	if len(got) != 3 || !errors.Is(got[0], ErrTooSlow) || !errors.Is(got[2], ErrTooSlow) {
+		t.Fatalf("got %v", got)
+	}
+}

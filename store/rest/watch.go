@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -167,29 +168,32 @@ func (e *eventWriter[T]) write(ev watch.Event[*watch.Encoded[T]]) error {
 	return watch.EncodeEvent(e.enc, watch.Event[*table.Table]{Type: ev.Type, Object: t, Revision: ev.Revision})
 }
 
-// unstick watches for the watch being cut off for falling behind its byte
-// budget (watch.ErrTooSlow) while the handler is not waiting for an event,
-// that is, while it writes or flushes to a client that may have stopped
-// reading: it then fails that write at once (a write deadline in the past),
+// unstick arranges that when the watch is cut off for falling behind its
+// byte budget (watch.ErrTooSlow) while the handler is not waiting for an
+// event, that is, while it writes or flushes to a client that may have
+// stopped reading, the write fails at once (a write deadline in the past),
 // so a stalled client cannot keep the connection and the handler forever. A
 // handler that was merely busy loses the connection too; its client was too
-// slow and watches again either way. It returns the function that stops
-// watching.
+// slow and watches again either way. It costs no goroutine. It returns the
+// function the handler calls before it returns.
 func (e *eventWriter[T]) unstick(w http.ResponseWriter, ws watch.Watcher[*watch.Encoded[T]]) func() {
-	d, ok := ws.(interface{ Done() <-chan struct{} })
+	c, ok := ws.(interface{ AfterClose(func(error)) })
 	if !ok {
 		return func() {}
 	}
 	rc := http.NewResponseController(w)
-	stop := make(chan struct{})
-	go func() {
-		select {
-		case <-d.Done():
-			if errors.Is(ws.Err(), watch.ErrTooSlow) && !e.waiting.Load() {
-				_ = rc.SetWriteDeadline(time.Unix(1, 0))
-			}
-		case <-stop:
+	var mu sync.Mutex
+	returned := false
+	c.AfterClose(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !returned && errors.Is(err, watch.ErrTooSlow) && !e.waiting.Load() {
+			_ = rc.SetWriteDeadline(time.Unix(1, 0))
 		}
-	}()
-	return func() { close(stop) }
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		returned = true
+	}
 }
