@@ -116,13 +116,15 @@ func (c WatchCacheConfig) broadcasterConfig(name string) watch.BroadcasterConfig
 //
 // Memory stays within a budget whatever the clients do: the window holds at
 // most Window events and WindowBytes stored bytes; a watcher holds nothing of
-// its own beyond the event its consumer is handling, because a watcher
+// its own but its channel (at most 128 events, shared with the window while
+// they are in it) and the event its consumer is handling, because a watcher
 // whose untaken events leave the window, or whose consumer takes nothing
 // while WatcherBytes arrive, is cut off with watch.ErrTooSlow (it watches
-// again after the last revision it processed); and a watch served by its own
-// backend watch is cut off once its consumer leaves WatcherBytes untaken.
-// So the total is about (WindowBytes + watchers on the backend path ×
-// WatcherBytes) × 3, plus one object per watcher.
+// again after the last revision it processed; an HTTP watcher's connection
+// is let go, and its memory with it); and a watch served by its own backend
+// watch is cut off once its consumer leaves WatcherBytes untaken. So the
+// total is about (WindowBytes + watchers on the backend path × WatcherBytes)
+// × 3, plus each watcher's channel.
 //
 // The cache never dies for good: when its backend watch is compacted past
 // (an idle resource's last event was compacted, and the watch broke), or the

@@ -155,10 +155,11 @@ var ErrAlreadyRunning = errors.New("watch: broadcaster is already running")
 // into its channel, so a slow subscriber never slows the others or the
 // upstream. A subscriber that stops reading while SubscriberBuffer events
 // (or SubscriberBytes) arrive, or falls out of the window, is ended with
-// ErrTooSlow, and so is one whose untaken channel holds an event that has
-// left the window; the events it had not taken are then dropped. So memory
-// stays bounded by the window (Window events, WindowBytes) plus the one event
-// each consumer holds in hand.
+// ErrTooSlow, and so is one whose channel still holds an event that has left
+// the window. So memory stays bounded by the window (Window events,
+// WindowBytes) plus, for each subscriber, its channel (at most 128 events,
+// which a cut-off one keeps until its consumer takes them or drops the
+// watcher).
 //
 // The window is complete from a revision W on: a subscriber may start after
 // any revision >= W (see Window); revisions need not be contiguous.

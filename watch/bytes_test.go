@@ -88,36 +88,46 @@ func TestBroadcasterWindowBytes(t *testing.T) {
 }
 
 // TestBroadcasterSubscriberBytes: a subscriber whose channel stays full
-// while more than SubscriberBytes arrive is cut off, well before
-// SubscriberBuffer events would cut it off; the events it had not taken are
-// dropped with it, and it resumes after the last one it processed.
+// while more than SubscriberBytes arrive is cut off, long before
+// SubscriberBuffer events would cut it off; it still gets what its channel
+// held, an unbroken prefix, and resumes after the last one it processed.
 func TestBroadcasterSubscriberBytes(t *testing.T) {
-	b, src := startFed[heavy](t, BroadcasterConfig{Window: 10000, SubscriberBuffer: 5000, SubscriberBytes: 2000})
+	const buffer = 5000
+	b, src := startFed[heavy](t, BroadcasterConfig{Window: 10000, SubscriberBuffer: buffer, SubscriberBytes: 2000})
 	stalled, live := stalledAndLive(t, b)
-	// The stalled channel holds 128 events; 2000 more bytes cut it off.
-	const events = 128 + 30
-	for rev := int64(1); rev <= events; rev++ {
+	// Write until the stalled one is cut off: once its channel (128
+	// events) is full, 2000 more bytes (21 events of 100) do it.
+	rev := int64(0)
+	for b.Subscribers() == 2 {
+		if rev == 128+buffer/2 {
+			t.Fatalf("the stalled subscriber was not cut off after %d events", rev)
+		}
+		rev++
 		sendHeavy(t, src, rev, 100)
 		if ev := <-live.Events(); ev.Revision != rev {
 			t.Fatalf("live: event %d, want %d", ev.Revision, rev)
 		}
 	}
-	waitFor(t, "the stalled subscriber to be cut off", func() bool { return b.Subscribers() == 1 })
-	n := 0
-	for range stalled.Events() {
-		n++
+	var got []int64
+	for ev := range stalled.Events() {
+		got = append(got, ev.Revision)
 	}
-	if !errors.Is(stalled.Err(), ErrTooSlow) || n != 0 {
-		t.Fatalf("stalled subscriber: %d events then %v; want none (dropped) and ErrTooSlow", n, stalled.Err())
+	if !errors.Is(stalled.Err(), ErrTooSlow) || len(got) != 128 {
+		t.Fatalf("stalled subscriber: %d events then %v; want its channel's 128 and ErrTooSlow", len(got), stalled.Err())
 	}
-	again, err := b.Subscribe(context.Background(), 0)
+	for i, r := range got {
+		if r != int64(i+1) {
+			t.Fatalf("stalled subscriber: event %d at %d: not a prefix", i, r)
+		}
+	}
+	again, err := b.Subscribe(context.Background(), got[len(got)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer again.Stop()
-	for rev := int64(1); rev <= events; rev++ {
-		if ev := <-again.Events(); ev.Revision != rev {
-			t.Fatalf("resumed: event %d, want %d", ev.Revision, rev)
+	for want := got[len(got)-1] + 1; want <= rev; want++ {
+		if ev := <-again.Events(); ev.Revision != want {
+			t.Fatalf("resumed: event %d, want %d", ev.Revision, want)
 		}
 	}
 }

@@ -18,10 +18,9 @@
 //   - ErrTooSlow: the consumer stopped keeping up (it took no event while
 //     its budget's worth more arrived, in events or bytes, or fell out of a
 //     broadcaster's window) and was cut off rather than buffered without
-//     bound. The events it received are an unbroken prefix, but events it
-//     had not taken may have been dropped with it: the caller watches again
-//     after the last revision it processed (relisting if that fails with
-//     ErrGone).
+//     bound. Every event before the cut is delivered; the caller watches
+//     again after the last revision it processed (relisting if that fails
+//     with ErrGone).
 //   - ErrStopped: the consumer called Stop.
 //   - ErrClosed: the source shut down (a broadcaster whose Run ended).
 //   - the context's error, when the watch's context ended.
@@ -36,9 +35,10 @@
 // naming W. Each subscriber has its own goroutine and position in the ring,
 // so a slow one never delays the others or the source; SubscribeMap lets
 // each convert and filter the shared events in that goroutine. Memory stays
-// within the window: a subscriber is cut off (ErrTooSlow, its untaken events
-// dropped) when events it has not taken leave the window, or when it takes
-// nothing while SubscriberBuffer events or SubscriberBytes arrive. When the
+// within the window plus each subscriber's channel (at most 128 events): a
+// subscriber is cut off (ErrTooSlow) when events it has not taken leave the
+// window, or when it takes nothing while SubscriberBuffer events or
+// SubscriberBytes arrive. When the
 // source stream breaks, the broadcaster reopens it after the last revision
 // it has seen (backing off on its Clock); when the source reports ErrGone,
 // Run ends every subscriber with that error and returns it. Outbox bounds,

@@ -120,18 +120,6 @@ func (s *Stream[T]) AfterClose(f func(err error)) {
 	f(err)
 }
 
-// drop discards the events buffered in the channel that the consumer has not
-// taken. Only the producer may call it, before Close.
-func (s *Stream[T]) drop() {
-	for {
-		select {
-		case <-s.ch:
-		default:
-			return
-		}
-	}
-}
-
 // Stop ends the stream from the consumer's side. The producer sees Done closed
 // and must then call Close; Err reports ErrStopped regardless of what the
 // producer passes.

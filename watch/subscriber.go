@@ -29,9 +29,9 @@ type subscriber[T, O any] struct {
 }
 
 // run delivers events until the subscription ends, then detaches it and
-// closes its stream with the reason. A subscriber cut off for being too slow
-// loses the events its consumer had not taken yet: they may have left the
-// window, and keeping them would let stalled consumers hold memory beyond it.
+// closes its stream with the reason. The events already in the stream's
+// channel stay there for the consumer: dropping them while it may be
+// reading would leave a gap in what it receives.
 func (s *subscriber[T, O]) run(ctx context.Context) {
 	err := s.loop(ctx)
 	s.b.mu.Lock()
@@ -41,7 +41,6 @@ func (s *subscriber[T, O]) run(ctx context.Context) {
 	if errors.Is(err, ErrTooSlow) {
 		s.b.metrics.tooSlow.Inc()
 		s.b.log.Info("watch subscriber cut off", "err", err)
-		s.stream.drop()
 	}
 	s.stream.Close(err)
 }
