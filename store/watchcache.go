@@ -18,7 +18,7 @@ import (
 // Defaults for WatchCacheConfig fields left zero.
 const (
 	// DefaultWatchWindowBytes bounds a watch cache's window in stored bytes.
-	DefaultWatchWindowBytes = 64 << 20
+	DefaultWatchWindowBytes = 32 << 20
 	// DefaultWatcherBytes is each watcher's lag budget in stored bytes.
 	DefaultWatcherBytes = 8 << 20
 )
