@@ -177,7 +177,7 @@ func pumpDirect[T Object, O any](ctx context.Context, s *Store[T], r *route[T], 
 		case watch.Bookmark:
 			te = watch.Event[*change[T]]{Type: watch.Bookmark, Revision: ev.Revision}
 		case watch.Added, watch.Modified, watch.Deleted:
-			c := s.newChange(&ev, false)
+			c := s.newChange(&ev, false, s.reportUndecodable)
 			te = watch.Event[*change[T]]{Type: ev.Type, Object: c, Revision: ev.Revision}
 			weight = c.size
 		case watch.Error:

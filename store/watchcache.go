@@ -278,7 +278,7 @@ func (c *WatchCache[T]) decodeInto(ctx context.Context, bw watch.Watcher[KV], ou
 		switch ev.Type {
 		case watch.Bookmark:
 		case watch.Added, watch.Modified, watch.Deleted:
-			te.Object = c.s.newChange(&ev, true)
+			te.Object = c.s.newChange(&ev, true, c.reportUndecodable)
 		case watch.Error:
 			if ev.Err != nil {
 				return ev.Err
@@ -294,6 +294,13 @@ func (c *WatchCache[T]) decodeInto(ctx context.Context, bw watch.Watcher[KV], ou
 			return watch.ErrStopped
 		}
 	}
+}
+
+// reportUndecodable logs (to the cache's logger) and counts (on the
+// store's counter) a stored value that does not decode.
+func (c *WatchCache[T]) reportUndecodable(where, key string, rev int64, err error) {
+	c.s.undecodable.Inc()
+	c.log.Warn("stored object does not decode; skipped", "where", where, "key", key, "revision", rev, "err", err)
 }
 
 // current waits for the cache to have started and returns the running

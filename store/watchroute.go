@@ -12,7 +12,8 @@ import (
 // HTTP watcher that writes it) and, for a modification, the previous state,
 // decoded the first time a watcher's selector needs it.
 type change[T Object] struct {
-	s    *Store[T]
+	s      *Store[T]
+	report func(where, key string, rev int64, err error) // undecodable values
 	key  string
 	rev  int64
 	size int64             // stored bytes, the weight against byte budgets
@@ -36,15 +37,15 @@ func (c *change[T]) Size() int64 {
 }
 
 // newChange decodes a backend event. An object that does not decode is
-// reported (logged and counted) here, once per event, and left nil. With
-// shared, the change is for many watchers, and ownCopy may need the stored
-// bytes again.
-func (s *Store[T]) newChange(ev *watch.Event[KV], shared bool) *change[T] {
+// reported (logged and counted, through report) here, once per event, and
+// left nil. With shared, the change is for many watchers, and ownCopy may
+// need the stored bytes again.
+func (s *Store[T]) newChange(ev *watch.Event[KV], shared bool, report func(where, key string, rev int64, err error)) *change[T] {
 	kv := &ev.Object
-	c := &change[T]{s: s, key: kv.Key, rev: ev.Revision, size: kv.Size(), keep: shared && !s.hasDeepCopy}
+	c := &change[T]{s: s, report: report, key: kv.Key, rev: ev.Revision, size: kv.Size(), keep: shared && !s.hasDeepCopy}
 	obj, err := s.decode(kv.Key, kv.Value, ev.Revision)
 	if err != nil {
-		s.reportUndecodable("watch", kv.Key, ev.Revision, err)
+		report("watch", kv.Key, ev.Revision, err)
 	} else {
 		c.obj = watch.NewEncoded(obj)
 		if c.keep {
@@ -76,7 +77,7 @@ func (c *change[T]) previous() (*watch.Encoded[T], prevState) {
 		// change's revision: it is the object as of just before it.
 		obj, err := c.s.decode(c.key, c.prevRaw, c.rev)
 		if err != nil {
-			c.s.reportUndecodable("watch (previous value)", c.key, c.rev, err)
+			c.report("watch (previous value)", c.key, c.rev, err)
 		} else {
 			c.prev = watch.NewEncoded(obj)
 			if c.keep {
