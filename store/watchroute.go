@@ -14,11 +14,11 @@ import (
 type change[T Object] struct {
 	s      *Store[T]
 	report func(where, key string, rev int64, err error) // undecodable values
-	key  string
-	rev  int64
-	size int64             // stored bytes, the weight against byte budgets
-	obj  *watch.Encoded[T] // nil when the stored value does not decode
-	raw  []byte            // the stored value, kept when T has no DeepCopy
+	key    string
+	rev    int64
+	size   int64             // stored bytes, the weight against byte budgets
+	obj    *watch.Encoded[T] // nil when the stored value does not decode
+	raw    []byte            // the stored value, kept when T has no DeepCopy
 
 	keep     bool // keep the stored bytes for ownCopy
 	hasPrev  bool // the backend sent the previous value
