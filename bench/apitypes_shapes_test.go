@@ -21,6 +21,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // TestFixturesDecodeStrictlyIntoKubernetesTypes checks the hand-written
@@ -114,7 +115,7 @@ func TestEveryFieldExistsInKubernetesTypes(t *testing.T) {
 		{&api.Binding{}, &corev1.Binding{}}, {&api.Service{}, &corev1.Service{}}, {&api.Endpoints{}, &corev1.Endpoints{}},
 		{&api.Event{}, &corev1.Event{}}, {&api.Lease{}, &coordinationv1.Lease{}}, {&api.ResourceQuota{}, &corev1.ResourceQuota{}},
 		{&api.ReplicaSet{}, &appsv1.ReplicaSet{}}, {&api.Deployment{}, &appsv1.Deployment{}}, {&api.StatefulSet{}, &appsv1.StatefulSet{}},
-		{&api.DaemonSet{}, &appsv1.DaemonSet{}}, {&api.Scale{}, &autoscalingv1.Scale{}}, {&api.Status{}, &metav1.Status{}},
+		{&api.DaemonSet{}, &appsv1.DaemonSet{}}, {&api.Scale{}, &autoscalingv1.Scale{}}, {&watch.Status{}, &metav1.Status{}},
 		{&api.PodList{}, &corev1.PodList{}},
 	}
 	for _, p := range pairs {

@@ -7,7 +7,7 @@ import "github.com/setpoint-dev/setpoint/examples/api/internal/deepcopy"
 // ./examples/api"); TestDeepCopyGeneratedIsCurrent fails when that file is
 // stale.
 //
-//go:generate go run github.com/setpoint-dev/setpoint/cmd/deepcopy-gen -type Namespace,Node,Pod,Binding,Service,Endpoints,Event,ResourceQuota,ReplicaSet,Deployment,StatefulSet,DaemonSet,Scale,Status,PodSpec,LabelSelector
+//go:generate go run github.com/setpoint-dev/setpoint/cmd/deepcopy-gen -type Namespace,Node,Pod,Binding,Service,Endpoints,Event,ResourceQuota,ReplicaSet,Deployment,StatefulSet,DaemonSet,Scale,PodSpec,LabelSelector
 
 // deepCopy copies any value through reflection; see internal/deepcopy. It
 // serves the generic List and a few internal helpers.

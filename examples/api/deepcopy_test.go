@@ -177,7 +177,6 @@ func TestDeepCopyFullyPopulated(t *testing.T) {
 	roundTrip(t, "StatefulSet", (*StatefulSet).DeepCopy)
 	roundTrip(t, "DaemonSet", (*DaemonSet).DeepCopy)
 	roundTrip(t, "Scale", (*Scale).DeepCopy)
-	roundTrip(t, "Status", (*Status).DeepCopy)
 	roundTrip(t, "PodList", (*PodList).DeepCopy)
 	roundTrip(t, "DeploymentList", (*DeploymentList).DeepCopy)
 	roundTrip(t, "PodSpec", (*PodSpec).DeepCopy)

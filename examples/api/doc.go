@@ -6,8 +6,8 @@
 // DaemonSet (apps/v1, with the autoscaling/v1 Scale subresource type).
 // Each embeds store.TypeMeta inline and store.ObjectMeta as "metadata", so
 // a pointer to it is a store.Object. The wire helpers Quantity ("100m",
-// "1Gi"), IntOrString, MicroTime, LabelSelector, List and Status are here
-// too, as are the discovery document types and, in register.go, the
+// "1Gi"), IntOrString, MicroTime, LabelSelector and List are here too
+// (Status is the library's one, watch.Status), as are the discovery document types and, in register.go, the
 // resource each type is served as (PodResource, ...).
 //
 // The package is only the types: a kubelet or a proxy links it without

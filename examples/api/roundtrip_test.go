@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // fixtures maps each hand-written file (shapes from the Kubernetes API
@@ -27,7 +29,7 @@ var fixtures = map[string]func() any{
 	"daemonset.json":     func() any { return &DaemonSet{} },
 	"scale.json":         func() any { return &Scale{} },
 	"podlist.json":       func() any { return &PodList{} },
-	"status.json":        func() any { return &Status{} },
+	"status.json":        func() any { return &watch.Status{} },
 }
 
 func readFixture(t *testing.T, name string) []byte {

@@ -137,16 +137,6 @@ func (in *Scale) DeepCopy() *Scale {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Status) DeepCopy() *Status {
-	if in == nil {
-		return nil
-	}
-	out := new(Status)
-	deepCopyStatus(in, out)
-	return out
-}
-
-// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
 func (in *PodSpec) DeepCopy() *PodSpec {
 	if in == nil {
 		return nil
@@ -253,15 +243,6 @@ func deepCopyDaemonSet(in, out *DaemonSet) {
 func deepCopyScale(in, out *Scale) {
 	*out = *in
 	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-}
-
-func deepCopyStatus(in, out *Status) {
-	*out = *in
-	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
-	if in.Details != nil {
-		out.Details = new(StatusDetails)
-		deepCopyStatusDetails(in.Details, out.Details)
-	}
 }
 
 func deepCopyPodSpec(in, out *PodSpec) {
@@ -647,22 +628,6 @@ func deepCopyDaemonSetStatus(in, out *DaemonSetStatus) {
 	if in.Conditions != nil {
 		out.Conditions = make([]WorkloadCondition, len(in.Conditions))
 		copy(out.Conditions, in.Conditions)
-	}
-}
-
-func deepCopyListMeta(in, out *ListMeta) {
-	*out = *in
-	if in.RemainingItemCount != nil {
-		out.RemainingItemCount = new(int64)
-		*out.RemainingItemCount = *in.RemainingItemCount
-	}
-}
-
-func deepCopyStatusDetails(in, out *StatusDetails) {
-	*out = *in
-	if in.Causes != nil {
-		out.Causes = make([]StatusCause, len(in.Causes))
-		copy(out.Causes, in.Causes)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // The admission chain every resource's writes pass, in order:
@@ -66,16 +67,16 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 		var err error
 		n, err = l.namespaces.Get(ctx, "", ns)
 		if errors.Is(err, store.ErrNotFound) {
-			st := rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
-			st.Details = &rest.StatusDetails{Name: ns, Kind: "namespaces"}
-			return &rest.StatusError{Status: st}
+			st := watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
+			st.Details = &watch.StatusDetails{Name: ns, Kind: "namespaces"}
+			return &watch.StatusError{Status: *st}
 		}
 		if err != nil {
 			return err
 		}
 	}
 	if n.Status.Phase == api.NamespaceTerminating || n.DeletionTimestamp != nil {
-		return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf(
+		return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf(
 			"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated",
 			a.Resource.Name, a.Object.GetObjectMeta().Name, ns))
 	}
@@ -113,13 +114,13 @@ func (l *namespaceLifecycle) prepareDelete(r *http.Request, name string) ([]byte
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge, "request body too large")
+				return nil, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
 			}
-			return nil, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "reading body: "+err.Error())
+			return nil, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
 		}
 		if len(bytes.TrimSpace(data)) > 0 {
 			if err := json.Unmarshal(data, &opts); err != nil {
-				return nil, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding DeleteOptions: "+err.Error())
+				return nil, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding DeleteOptions: "+err.Error())
 			}
 		}
 	}
@@ -131,10 +132,10 @@ func (l *namespaceLifecycle) prepareDelete(r *http.Request, name string) ([]byte
 	out := []byte("{}")
 	if p := opts.Preconditions; p != nil {
 		if p.UID != nil && *p.UID != ns.UID {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("namespace %s: precondition failed: UID %s, not %s", name, ns.UID, *p.UID))
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("namespace %s: precondition failed: UID %s, not %s", name, ns.UID, *p.UID))
 		}
 		if p.ResourceVersion != nil && *p.ResourceVersion != ns.ResourceVersion {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("namespace %s: precondition failed: resourceVersion %s, not %s", name, ns.ResourceVersion, *p.ResourceVersion))
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("namespace %s: precondition failed: resourceVersion %s, not %s", name, ns.ResourceVersion, *p.ResourceVersion))
 		}
 		out, _ = json.Marshal(map[string]any{"preconditions": map[string]string{"uid": ns.UID}})
 	}
@@ -253,7 +254,7 @@ func (q *resourceQuota) check(ctx context.Context, p *api.Pod) error {
 	add := registry.PodUsage(p)
 	for _, quota := range quotas.Items {
 		if err := registry.CheckQuota(quota.Name, quota.Spec.Hard, used, add); err != nil {
-			return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
+			return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
 		}
 	}
 	return nil

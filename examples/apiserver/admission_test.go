@@ -16,6 +16,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 var discard = slog.New(slog.DiscardHandler)
@@ -76,7 +77,7 @@ func writeVia(ran *bool, fn func(context.Context) error) func(context.Context) e
 }
 
 func statusCode(err error) int {
-	var se *rest.StatusError
+	var se *watch.StatusError
 	if errors.As(err, &se) {
 		return int(se.Status.Code)
 	}

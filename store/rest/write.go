@@ -9,6 +9,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // maxUpdateRetries bounds the retries of an update without a
@@ -101,7 +102,7 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 			if _, err := store.ParseRevision(m.ResourceVersion); err != nil {
 				return zero, badRequest("invalid metadata.resourceVersion %q", m.ResourceVersion)
 			}
-			return zero, NewStatusError(http.StatusConflict, ReasonConflict, fmt.Sprintf(
+			return zero, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf(
 				"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
 				h.res.Name, info.Name))
 		}
@@ -169,7 +170,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	pt, err := patch.ParseType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 	}
 	body, err := h.readBody(w, r)
 	if err != nil {
@@ -204,7 +205,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 // both write nothing).
 func badRequestOrInvalid(err error) error {
 	if errors.Is(err, patch.ErrTestFailed) {
-		return NewStatusError(http.StatusUnprocessableEntity, ReasonInvalid, err.Error())
+		return watch.NewStatusError(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, err.Error())
 	}
 	return badRequest("applying patch: %v", err)
 }
@@ -333,7 +334,7 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	if info.Verb == "patch" {
 		var err error
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
-			return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 		}
 	} else if err := checkJSONContent(r); err != nil {
 		return err

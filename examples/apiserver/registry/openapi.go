@@ -12,6 +12,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // OpenAPIV2 returns a Swagger 2.0 document (definitions only) describing
@@ -42,7 +43,7 @@ type openapiRoot struct {
 func newOpenAPIGen(refPrefix string) *openapiGen {
 	g := &openapiGen{defs: map[string]map[string]any{}, refPrefix: refPrefix}
 	roots := []openapiRoot{
-		{reflect.TypeFor[api.Status](), [3]string{"", "v1", "Status"}},
+		{reflect.TypeFor[watch.Status](), [3]string{"", "v1", "Status"}},
 		{reflect.TypeFor[api.Binding](), [3]string{"", "v1", "Binding"}},
 		{reflect.TypeFor[api.Scale](), [3]string{"autoscaling", "v1", "Scale"}},
 	}
