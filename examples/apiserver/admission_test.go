@@ -46,7 +46,7 @@ func runPlugin(t *testing.T, run func(context.Context) error) {
 	})
 }
 
-func createNamespace(t *testing.T, rs *resources, name string, phase string) *api.Namespace {
+func createNamespace(t *testing.T, rs *resources, name string, phase api.NamespacePhase) *api.Namespace {
 	t.Helper()
 	ns := registry.NamespaceKind.New()
 	ns.Name, ns.Status.Phase = name, phase
