@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest/fieldmanager"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
 
@@ -35,6 +36,7 @@ type Handler[T store.Object] struct {
 	table   func(objs []T, opts table.Options) (*table.Table, error)
 	admit   admission
 	cache   *watchCache[T]
+	fm      *fieldmanager.Manager
 	maxBody int64
 	log     *slog.Logger
 }
@@ -66,6 +68,11 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	h.rules = resolveRules(cfg.Strategy, h.res, t.Elem())
 	h.table = h.rules.table
 	h.admit = newAdmission(cfg.Admission)
+	fm, err := h.newFieldManager()
+	if err != nil {
+		return nil, err
+	}
+	h.fm = fm
 	c, err := newWatchCache(h)
 	if err != nil {
 		return nil, err
@@ -108,6 +115,14 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 	ctx, err := withFences(r)
 	if err != nil {
 		return err
+	}
+	switch info.Verb {
+	case "create", "update", "patch":
+		o, err := requestOwner(r, info.Verb)
+		if err != nil {
+			return err
+		}
+		ctx = withOwner(ctx, o)
 	}
 	switch info.Subresource {
 	case "":

@@ -47,25 +47,33 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
 	}
 	info.Name = m.Name
-	h.rules.prepareCreate(obj)
-	h.rules.Default(obj)
-	attrs := h.attributes(info, "create", obj, nil)
-	if err := h.admit.admit(ctx, attrs); err != nil {
-		return err
-	}
-	if err := h.rules.Validate(obj); err != nil {
-		return err
-	}
-	var out T
-	err = h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
-		out, err = h.st.Create(ctx, obj)
-		return err
-	})
+	out, err := h.createObject(ctx, info, obj)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// createObject prepares, defaults, admits, validates and stores a new
+// object.
+func (h *Handler[T]) createObject(ctx context.Context, info RequestInfo, obj T) (T, error) {
+	var zero, out T
+	h.rules.prepareCreate(obj)
+	h.rules.Default(obj)
+	h.track(ctx, info, obj, zero, true)
+	attrs := h.attributes(info, "create", obj, nil)
+	if err := h.admit.admit(ctx, attrs); err != nil {
+		return zero, err
+	}
+	if err := h.rules.Validate(obj); err != nil {
+		return zero, err
+	}
+	err := h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
+		out, err = h.st.Create(ctx, obj)
+		return err
+	})
+	return out, err
 }
 
 // modify reads the object, lets fn build its replacement from a private
@@ -106,6 +114,7 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 				h.res.Name, info.Name))
 		}
 		h.rules.Default(obj)
+		h.track(ctx, info, obj, old, false)
 		attrs := h.attributes(info, verb, obj, old)
 		if err := h.admit.admit(ctx, attrs); err != nil {
 			return zero, err
@@ -170,6 +179,12 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	pt, err := patch.ParseType(r.Header.Get("Content-Type"))
 	if err != nil {
 		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+	}
+	if pt == patch.ApplyPatchType {
+		return h.apply(ctx, w, r, info)
+	}
+	if r.URL.Query().Has("force") {
+		return invalidOptions("patch", "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
 	}
 	body, err := h.readBody(w, r)
 	if err != nil {
@@ -334,6 +349,10 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		var err error
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
 			return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+		}
+		if pt == patch.ApplyPatchType {
+			return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType,
+				"server-side apply is not supported on the scale subresource: patch it with a merge or JSON patch")
 		}
 	} else if err := checkJSONContent(r); err != nil {
 		return err
