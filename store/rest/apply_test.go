@@ -305,3 +305,33 @@ func TestApplyTakesOverClientSideApply(t *testing.T) {
 		t.Fatalf("other applier: %d", code)
 	}
 }
+
+// TestPatchResourceVersionPrecondition: a JSON patch that replaces
+// metadata.resourceVersion (as kubectl's managedFields migration does)
+// makes it a precondition; one that leaves it alone does not.
+func TestPatchResourceVersionPrecondition(t *testing.T) {
+	as := newApplianceServer(t)
+	code, a, st := as.apply(t, "a", "alice", "", applyHead+"spec:\n  image: web:1\n")
+	if code != 201 {
+		t.Fatalf("seed: %d %v", code, st)
+	}
+	stale := a.ResourceVersion
+	if code, _, st := as.request(t, "PATCH", appliances+"/a", "application/merge-patch+json", "", `{"spec":{"image":"web:2"}}`); code != 200 {
+		t.Fatalf("patch: %d %v", code, st)
+	}
+	rev := as.revision(t)
+	code, _, st = as.request(t, "PATCH", appliances+"/a", "application/json-patch+json", "",
+		fmt.Sprintf(`[{"op":"replace","path":"/metadata/resourceVersion","value":%q},{"op":"replace","path":"/spec/image","value":"web:3"}]`, stale))
+	if code != 409 || as.revision(t) != rev {
+		t.Fatalf("stale resourceVersion: %d %v", code, st)
+	}
+	cur, err := as.st.Get(context.Background(), "ns", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, a, st = as.request(t, "PATCH", appliances+"/a", "application/json-patch+json", "",
+		fmt.Sprintf(`[{"op":"replace","path":"/metadata/resourceVersion","value":%q},{"op":"replace","path":"/spec/image","value":"web:3"}]`, cur.ResourceVersion))
+	if code != 200 || a.Spec.Image != "web:3" {
+		t.Fatalf("current resourceVersion: %d %v", code, st)
+	}
+}

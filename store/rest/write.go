@@ -192,7 +192,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	out, err := h.modify(ctx, info, "patch", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = "" // a patch that sets it makes it a precondition
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(old)
 		if err != nil {
 			return zero, err
@@ -204,6 +204,12 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 		obj, err := h.decodeObject(r, patched)
 		if err != nil {
 			return zero, err
+		}
+		if m := obj.GetObjectMeta(); m.ResourceVersion == rv {
+			// Left as read: no precondition, so a lost race is retried.
+			// A patch that sets another version makes it one (kubectl's
+			// managedFields migration replaces it with the version it read).
+			m.ResourceVersion = ""
 		}
 		return h.prepare(info, obj, old), nil
 	})
