@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/setpoint-dev/setpoint/store/rest/patch"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -144,8 +145,8 @@ func anchorApply(fm *managedfields.FieldManager, cfgs []map[string]any) (time.Du
 	live.UID, live.ResourceVersion = "u1", "7"
 	start := time.Now()
 	for i, cfg := range cfgs {
-		patch := &unstructured.Unstructured{Object: fieldmanager.DeepCopyJSON(cfg).(map[string]any)}
-		out, err := fm.Apply(live, patch, manager(i), false)
+		applied := &unstructured.Unstructured{Object: patch.DeepCopyJSON(cfg).(map[string]any)}
+		out, err := fm.Apply(live, applied, manager(i), false)
 		if err != nil {
 			return 0, fmt.Errorf("anchor, apply %d: %w", i, err)
 		}

@@ -125,17 +125,7 @@ func newApplianceServer(t testing.TB) *applianceServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() {
-		cancel()
-		srv.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	srv := startHandler(t, h)
 	return &applianceServer{st: st, h: h, srv: srv, clock: clk}
 }
 

@@ -71,30 +71,32 @@ func (h *Handler[T]) parseApply(r *http.Request, info RequestInfo, body []byte) 
 	if _, ok := md["managedFields"]; ok {
 		return nil, badRequest("metadata.managedFields must be nil")
 	}
-	switch name := md["name"].(type) {
-	case nil:
-		md["name"] = info.Name
-	case string:
-		if name != info.Name {
-			return nil, badRequest("the name of the object (%q) does not match the name on the URL (%q)", name, info.Name)
-		}
-	default:
-		return nil, badRequest("metadata.name must be a string")
+	if err := fillMeta(md, "name", info.Name, "the name of the object (%q) does not match the name on the URL (%q)"); err != nil {
+		return nil, err
 	}
 	if h.res.Namespaced {
-		switch ns := md["namespace"].(type) {
-		case nil:
-			md["namespace"] = info.Namespace
-		case string:
-			if ns != info.Namespace {
-				return nil, badRequest("the namespace of the provided object (%q) does not match the namespace sent on the request (%q)", ns, info.Namespace)
-			}
-		default:
-			return nil, badRequest("metadata.namespace must be a string")
+		if err := fillMeta(md, "namespace", info.Namespace, "the namespace of the provided object (%q) does not match the namespace sent on the request (%q)"); err != nil {
+			return nil, err
 		}
 	}
 	ac.obj = obj
 	return ac, nil
+}
+
+// fillMeta sets metadata[key] to want when it is missing; another value
+// is a 400 with mismatch formatted with the value and want.
+func fillMeta(md map[string]any, key, want, mismatch string) error {
+	switch v := md[key].(type) {
+	case nil:
+		md[key] = want
+	case string:
+		if v != want {
+			return badRequest(mismatch, v, want)
+		}
+	default:
+		return badRequest("metadata.%s must be a string", key)
+	}
+	return nil
 }
 
 // decodeApplyBody decodes a JSON body directly and anything else as YAML

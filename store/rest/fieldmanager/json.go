@@ -55,22 +55,3 @@ func convertNumbers(v any) (any, error) {
 	}
 	return v, nil
 }
-
-// DeepCopyJSON copies an unstructured value.
-func DeepCopyJSON(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		c := make(map[string]any, len(t))
-		for k, e := range t {
-			c[k] = DeepCopyJSON(e)
-		}
-		return c
-	case []any:
-		c := make([]any, len(t))
-		for i, e := range t {
-			c[i] = DeepCopyJSON(e)
-		}
-		return c
-	}
-	return v
-}

@@ -3,6 +3,7 @@ package fieldmanager
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/setpoint-dev/setpoint/store/rest/patch"
 
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/merge"
@@ -93,7 +94,7 @@ func updateLastApplied(live, out, config map[string]any) (map[string]any, error)
 	if annotations(target)[LastAppliedAnnotation] == string(b) {
 		return out, nil
 	}
-	target = DeepCopyJSON(target).(map[string]any)
+	target = patch.DeepCopyJSON(target).(map[string]any)
 	md, _ := target["metadata"].(map[string]any)
 	a, _ := md["annotations"].(map[string]any)
 	if a == nil {

@@ -3,6 +3,7 @@ package fieldmanager
 import (
 	"encoding/json"
 	"errors"
+	"github.com/setpoint-dev/setpoint/store/rest/patch"
 	"os"
 	"strings"
 	"testing"
@@ -334,10 +335,10 @@ func TestCapUpdateManagers(t *testing.T) {
 
 // mergeParts returns next with prev's parts before its own.
 func mergeParts(prev, next map[string]any) map[string]any {
-	out := DeepCopyJSON(next).(map[string]any)
+	out := patch.DeepCopyJSON(next).(map[string]any)
 	var parts []any
 	if p, ok := prev["spec"].(map[string]any)["parts"].([]any); ok {
-		parts = append(parts, DeepCopyJSON(p).([]any)...)
+		parts = append(parts, patch.DeepCopyJSON(p).([]any)...)
 	}
 	parts = append(parts, out["spec"].(map[string]any)["parts"].([]any)...)
 	out["spec"].(map[string]any)["parts"] = parts
@@ -355,7 +356,7 @@ func TestLastAppliedMigration(t *testing.T) {
 	}
 	// Another manager changes image afterwards: its value no longer
 	// matches the last-applied configuration.
-	live2 := DeepCopyJSON(live).(map[string]any)
+	live2 := patch.DeepCopyJSON(live).(map[string]any)
 	live2["spec"].(map[string]any)["image"] = "b"
 	if es, err = m.Update(live, live2, es, nil, Operation{Manager: "editor"}); err != nil {
 		t.Fatal(err)
