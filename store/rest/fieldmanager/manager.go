@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 	"sigs.k8s.io/structured-merge-diff/v6/merge"
 	"sigs.k8s.io/structured-merge-diff/v6/typed"
+	"sigs.k8s.io/structured-merge-diff/v6/value"
 )
 
 // DefaultMaxUpdateManagers is how many Update entries an object keeps by
@@ -79,6 +80,7 @@ type Manager struct {
 	version  fieldpath.APIVersion
 	updaters map[string]*merge.Updater // by subresource; "" main, "*" others
 	strip    *fieldpath.Set
+	empty    *typed.TypedValue // Config.Empty, typed once (read-only)
 }
 
 // New returns a Manager for cfg.
@@ -104,10 +106,11 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Empty == nil {
 		cfg.Empty = map[string]any{"apiVersion": cfg.APIVersion, "kind": cfg.Kind}
 	}
-	if _, err := cfg.Type.FromUnstructured(cfg.Empty, typed.AllowDuplicates); err != nil {
+	empty, err := cfg.Type.FromUnstructured(cfg.Empty, typed.AllowDuplicates)
+	if err != nil {
 		return nil, fmt.Errorf("fieldmanager: Config.Empty does not fit the schema of %s: %w", cfg.Kind, err)
 	}
-	m := &Manager{cfg: cfg, version: fieldpath.APIVersion(cfg.APIVersion), updaters: map[string]*merge.Updater{}}
+	m := &Manager{cfg: cfg, version: fieldpath.APIVersion(cfg.APIVersion), updaters: map[string]*merge.Updater{}, empty: empty}
 	conv := versionConverter{version: m.version}
 	m.updaters["*"] = &merge.Updater{Converter: conv}
 	if cfg.StatusSubresource {
@@ -174,7 +177,9 @@ func (versionConverter) IsMissingVersionError(err error) bool {
 // replace the entries: non-empty, decodable reqFields are taken as they
 // are, and an empty list (or one empty entry) clears them. An existing
 // object without entries stays without (Kubernetes tracks objects from
-// their create or first apply on).
+// their create or first apply on). live and obj must have only fields the
+// schema declares (an error otherwise); their values' types are not
+// checked, since they are the server's own objects.
 func (m *Manager) Update(live, obj map[string]any, liveFields, reqFields []store.ManagedFieldsEntry, op Operation) ([]store.ManagedFieldsEntry, error) {
 	base := newManaged()
 	switch {
@@ -193,9 +198,6 @@ func (m *Manager) Update(live, obj map[string]any, liveFields, reqFields []store
 	if live != nil && len(base.fields) == 0 {
 		return nil, nil
 	}
-	if live == nil {
-		live = m.cfg.Empty
-	}
 	if err := m.update(live, obj, &base, op, true); err != nil {
 		return nil, err
 	}
@@ -206,16 +208,16 @@ func (m *Manager) Update(live, obj map[string]any, liveFields, reqFields []store
 // so that its own fields can be told from those it had before.
 const currentOperation = "current-operation"
 
-// update records op's change from live to obj into mf.
+// update records op's change from live (nil: Config.Empty) to obj into mf.
+// The objects come from the server's own types, so they are not
+// validated first (a value that does not fit the schema still fails the
+// comparison): that walk would be most of an update's cost.
 func (m *Manager) update(live, obj map[string]any, mf *managed, op Operation, capManagers bool) error {
-	lt, err := m.cfg.Type.FromUnstructured(live, typed.AllowDuplicates)
-	if err != nil {
-		return fmt.Errorf("fieldmanager: the stored %s does not fit its schema: %w", m.cfg.Kind, err)
+	lt := m.empty
+	if live != nil {
+		lt = m.unvalidated(live)
 	}
-	nt, err := m.cfg.Type.FromUnstructured(obj, typed.AllowDuplicates)
-	if err != nil {
-		return fmt.Errorf("fieldmanager: the new %s does not fit its schema: %w", m.cfg.Kind, err)
-	}
+	nt := m.unvalidated(obj)
 	_, fields, err := m.updater(op.Subresource).Update(lt, nt, m.version, mf.fields, currentOperation)
 	if err != nil {
 		return fmt.Errorf("fieldmanager: %w", err)
@@ -241,6 +243,22 @@ func (m *Manager) update(live, obj map[string]any, mf *managed, op Operation, ca
 		m.capUpdateManagers(mf)
 	}
 	return nil
+}
+
+func (m *Manager) unvalidated(obj map[string]any) *typed.TypedValue {
+	return typed.AsTypedUnvalidated(value.NewValueInterface(obj), m.cfg.Type.Schema, m.cfg.Type.TypeRef)
+}
+
+// typedLive types a stored object; nil is Config.Empty.
+func (m *Manager) typedLive(live map[string]any) (*typed.TypedValue, error) {
+	if live == nil {
+		return m.empty, nil
+	}
+	lt, err := m.cfg.Type.FromUnstructured(live, typed.AllowDuplicates)
+	if err != nil {
+		return nil, fmt.Errorf("fieldmanager: the stored %s does not fit its schema: %w", m.cfg.Kind, err)
+	}
+	return lt, nil
 }
 
 // stripServerFields removes the fields the server sets from every entry,
@@ -330,12 +348,10 @@ func (m *Manager) Apply(live, config map[string]any, liveFields []store.ManagedF
 	if err != nil {
 		return nil, nil, fmt.Errorf("fieldmanager: the stored managedFields: %w", err)
 	}
-	if live == nil {
-		live = m.cfg.Empty
-	} else if len(mf.fields) == 0 {
+	if live != nil && len(mf.fields) == 0 {
 		// Fields set before tracking began get an owner, so that the
 		// applier conflicts with them instead of silently taking them.
-		if err := m.update(m.cfg.Empty, live, &mf, Operation{Manager: BeforeFirstApplyManager, Subresource: op.Subresource}, false); err != nil {
+		if err := m.update(nil, live, &mf, Operation{Manager: BeforeFirstApplyManager, Subresource: op.Subresource}, false); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -343,9 +359,9 @@ func (m *Manager) Apply(live, config map[string]any, liveFields []store.ManagedF
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
-	lt, err := m.cfg.Type.FromUnstructured(live, typed.AllowDuplicates)
+	lt, err := m.typedLive(live)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fieldmanager: the stored %s does not fit its schema: %w", m.cfg.Kind, err)
+		return nil, nil, err
 	}
 	id := managerID{Manager: op.Manager, Operation: OperationApply, Subresource: op.Subresource}.key()
 	u := m.updater(op.Subresource)

@@ -430,3 +430,19 @@ func TestNewTypesErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateOfMisshapenObjectFails: an object with fields the schema does
+// not declare is an error of Update (the REST layer then keeps the stored
+// entries), not a silent mis-recording. (Value types are not checked on
+// updates: the objects come from the server's own Go types.)
+func TestUpdateOfMisshapenObjectFails(t *testing.T) {
+	m, _ := newWidgetManager(t, false)
+	for name, o := range map[string]string{
+		"undeclared field":  `{"colour":"red"}`,
+		"undeclared nested": `{"parts":[{"name":"a","colour":"red"}]}`,
+	} {
+		if es, err := m.Update(nil, widget(t, o), nil, nil, Operation{Manager: "m"}); err == nil {
+			t.Errorf("%s: no error, entries %s", name, dump(es))
+		}
+	}
+}
