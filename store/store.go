@@ -406,7 +406,8 @@ func (s *Store[T]) decodeContinue(tok, prefix string) (continueToken, error) {
 
 // List returns the objects in namespace ("" = all namespaces) that match
 // opts.Selector and opts.Filter, in key order, consistent at one revision.
-// With a Limit, pages are read at the first page's revision; a Continue
+// A stored value that does not decode is left out rather than failing the
+// whole list. With a Limit, pages are read at the first page's revision; a Continue
 // token whose revision has been compacted gives an error wrapping ErrGone
 // (relist from the start), and a malformed one ErrInvalid.
 func (s *Store[T]) List(ctx context.Context, namespace string, opts ListOptions) (*List[T], error) {
@@ -460,7 +461,9 @@ func (s *Store[T]) List(ctx context.Context, namespace string, opts ListOptions)
 		for i, kv := range res.KVs {
 			obj, err := s.decode(kv.Key, kv.Value, kv.ModRevision)
 			if err != nil {
-				return nil, fmt.Errorf("list %s: %w", s.res.Name, err)
+				// One bad stored value must not break the list for
+				// everyone: it is skipped (Get of it still fails).
+				continue
 			}
 			if !match(obj) {
 				continue

@@ -194,8 +194,18 @@ func TestCorruptStoredValue(t *testing.T) {
 	if _, err := pods.Get(ctx, "ns", "bad"); err == nil || !strings.Contains(err.Error(), "decoding") {
 		t.Fatalf("Get of a corrupt value: err = %v", err)
 	}
-	if _, err := pods.List(ctx, "ns", store.ListOptions{}); err == nil {
-		t.Fatal("List over a corrupt value succeeded")
+	good, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "good"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One bad value does not break the list for everyone: it is skipped and
+	// reported (logged, counted).
+	l, err := pods.List(ctx, "", store.ListOptions{})
+	if err != nil {
+		t.Fatalf("List over a corrupt value: %v", err)
+	}
+	if len(l.Items) != 1 || l.Items[0].Name != good.Name {
+		t.Fatalf("List over a corrupt value: %d items, want only %q", len(l.Items), good.Name)
 	}
 }
 
