@@ -21,10 +21,7 @@ func validateWorkload(e *errs, replicas *int32, sel *api.LabelSelector, tmpl *ap
 	case len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0:
 		e.add("spec.selector", "", "Invalid value: empty selector is invalid for this resource")
 	default:
-		validateLabels(e, "spec.selector.matchLabels", sel.MatchLabels)
-		if _, err := sel.SelectorString(); err != nil {
-			e.add("spec.selector", "", "Invalid value: "+err.Error())
-		} else if !sel.Matches(tmpl.Labels) {
+		if validateLabelSelector(e, "spec.selector", sel) && !sel.Matches(tmpl.Labels) {
 			e.add("spec.template.metadata.labels", fmt.Sprint(tmpl.Labels), "Invalid value: `selector` does not match template `labels`")
 		}
 	}

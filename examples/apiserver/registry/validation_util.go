@@ -168,6 +168,39 @@ func validateLabels(e *errs, path string, labels map[string]string) {
 	}
 }
 
+// validateLabelSelector checks a stored label selector as Kubernetes'
+// ValidateLabelSelector does: valid label keys and values in matchLabels and
+// in every expression, a known operator, values for In and NotIn and none
+// for Exists and DoesNotExist. It reports whether the selector is valid.
+func validateLabelSelector(e *errs, path string, sel *api.LabelSelector) bool {
+	n := len(e.list)
+	validateLabels(e, path+".matchLabels", sel.MatchLabels)
+	for i, r := range sel.MatchExpressions {
+		p := idx(path+".matchExpressions", i)
+		if why := qualifiedName(r.Key); why != "" {
+			e.add(p+".key", r.Key, "Invalid value: "+why)
+		}
+		switch r.Operator {
+		case api.OpIn, api.OpNotIn:
+			if len(r.Values) == 0 {
+				e.required(p+".values", "must be specified when `operator` is 'In' or 'NotIn'")
+			}
+		case api.OpExists, api.OpDoesNotExist:
+			if len(r.Values) > 0 {
+				e.add(p+".values", "", "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
+			}
+		default:
+			e.add(p+".operator", r.Operator, "Invalid value: not a valid selector operator")
+		}
+		for j, v := range r.Values {
+			if why := labelValue(v); why != "" {
+				e.add(idx(p+".values", j), v, "Invalid value: "+why)
+			}
+		}
+	}
+	return len(e.list) == n
+}
+
 // portName returns why s is not an IANA service name ("" if it is).
 func portName(s string) string {
 	switch {
