@@ -287,7 +287,7 @@ func (s *Store[T]) Get(ctx context.Context, namespace, name string) (T, error) {
 
 // Create stores a new object and returns it as stored: with UID,
 // CreationTimestamp, Generation 1, and ResourceVersion set, and a generated
-// name when only GenerateName was given. obj is not modified. The object
+// name (GenerateName) when only metadata.generateName was given. obj is not modified. The object
 // must not have a ResourceVersion. An existing object gives an error
 // wrapping ErrAlreadyExists; invalid input an error wrapping ErrInvalid; a
 // failed fence (see WithFence) ErrFenced. Nothing is written on error.
@@ -300,15 +300,15 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	// from the stored bytes so that the caller owns it outright.
 	n := shallowCopy(obj)
 	m := n.GetObjectMeta()
+	if m.Name == "" && m.GenerateName != "" {
+		m.Name = GenerateName(m.GenerateName)
+	}
 	errs := ValidateObjectMeta(m, s.res.Namespaced)
 	if m.ResourceVersion != "" {
 		errs = append(errs, &FieldError{Field: "metadata.resourceVersion", Value: m.ResourceVersion, Reason: "must not be set on create"})
 	}
 	if len(errs) > 0 {
 		return zero, fmt.Errorf("create %s %s: %w", s.res.Name, joinKey(m.Namespace, nameOrGenerate(m)), errs)
-	}
-	if m.Name == "" {
-		m.Name = m.GenerateName + randomSuffix(5)
 	}
 	m.UID = newUID()
 	m.CreationTimestamp = NewTime(s.clock.Now())

@@ -46,6 +46,11 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if m.Name == "" && m.GenerateName == "" {
 		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
 	}
+	if m.Name == "" {
+		// Generated before validation, so that the kind's own name rules
+		// check the name that would be stored, as Kubernetes does.
+		m.Name = store.GenerateName(m.GenerateName)
+	}
 	info.Name = m.Name
 	h.rules.prepareCreate(obj)
 	h.rules.Default(obj)

@@ -84,14 +84,21 @@ var nameRules = map[string]func(string) string{
 
 func validateMeta(m *store.ObjectMeta, r store.Resource) store.FieldErrors {
 	var e errs
+	rule := nameRules[r.Kind]
+	if rule == nil {
+		rule = dnsSubdomain
+	}
+	if m.GenerateName != "" {
+		// The prefix obeys the kind's name rules too (the generated name
+		// is checked below, as metadata.name).
+		if why := rule(store.MaskTrailingDash(m.GenerateName)); why != "" {
+			e.add("metadata.generateName", m.GenerateName, "Invalid value: "+why)
+		}
+	}
 	switch {
 	case m.Name == "" && m.GenerateName == "":
 		e.required("metadata.name", "name or generateName is required")
 	case m.Name != "":
-		rule := nameRules[r.Kind]
-		if rule == nil {
-			rule = dnsSubdomain
-		}
 		if why := rule(m.Name); why != "" {
 			e.add("metadata.name", m.Name, "Invalid value: "+why)
 		}
