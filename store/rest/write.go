@@ -182,18 +182,24 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	out, err := h.modify(ctx, info, "patch", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = "" // a patch that sets it makes it a precondition
+		// The patch sees the object as stored, resourceVersion included, so
+		// a JSON patch can test it; a patch that changes it makes it a
+		// precondition (409 if the object has moved on), as in Kubernetes.
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(old)
 		if err != nil {
 			return zero, err
 		}
-		patched, err := patch.Apply(pt, doc, body, h.rules.schema)
+		patched, err := patch.Apply(pt, doc, body, h.rules.schema, patch.WithMaxAddedBytes(h.maxBody))
 		if err != nil {
-			return zero, badRequestOrInvalid(err)
+			return zero, patchError(err)
 		}
 		obj, err := h.decodeObject(r, patched)
 		if err != nil {
 			return zero, err
+		}
+		if m := obj.GetObjectMeta(); m.ResourceVersion == rv {
+			m.ResourceVersion = "" // unchanged: applied to the current version
 		}
 		return h.prepare(info, obj, old), nil
 	})
@@ -204,12 +210,15 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	return nil
 }
 
-// badRequestOrInvalid turns a patch that cannot be applied into a 422
-// (Kubernetes answers malformed patches with 400 and failed ones with 422;
-// both write nothing).
-func badRequestOrInvalid(err error) error {
-	if errors.Is(err, patch.ErrTestFailed) {
-		return NewStatusError(http.StatusUnprocessableEntity, ReasonInvalid, err.Error())
+// patchError answers a patch that does not apply (a missing path, a failed
+// test, a result over the bound) with 422, too many operations with 413,
+// and a malformed patch with 400, as Kubernetes does; none writes anything.
+func patchError(err error) error {
+	switch {
+	case errors.Is(err, patch.ErrNotApplicable):
+		return NewStatusError(http.StatusUnprocessableEntity, ReasonInvalid, "the patch does not apply: "+err.Error())
+	case errors.Is(err, patch.ErrTooManyOperations):
+		return NewStatusError(http.StatusRequestEntityTooLarge, ReasonRequestEntityTooLarge, err.Error())
 	}
 	return badRequest("applying patch: %v", err)
 }
@@ -349,14 +358,14 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = ""
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(sc.Scale(old))
 		if err != nil {
 			return zero, err
 		}
 		if info.Verb == "patch" {
-			if doc, err = patch.Apply(pt, doc, body, nil); err != nil {
-				return zero, badRequestOrInvalid(err)
+			if doc, err = patch.Apply(pt, doc, body, nil, patch.WithMaxAddedBytes(h.maxBody)); err != nil {
+				return zero, patchError(err)
 			}
 		} else {
 			doc = body
@@ -376,6 +385,9 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		sc.SetReplicas(old, *s.Spec.Replicas)
 		old.GetObjectMeta().ResourceVersion = s.Metadata.ResourceVersion
+		if info.Verb == "patch" && s.Metadata.ResourceVersion == rv {
+			old.GetObjectMeta().ResourceVersion = "" // not changed by the patch
+		}
 		return old, nil
 	})
 	if err != nil {
