@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -28,4 +30,46 @@ func (s *testServer) rawType(t *testing.T, hc *http.Client, method, path, ctype,
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(data)
+}
+
+// watchEvent is one event of a watch response.
+type watchEvent struct {
+	Type   string `json:"type"`
+	Object struct {
+		Metadata struct {
+			Name            string `json:"name"`
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+		Code int `json:"code"`
+	} `json:"object"`
+}
+
+// openWatch starts a watch request as hc and returns a function that reads
+// its next event; the test's cleanup ends the request.
+func (s *testServer) openWatch(t *testing.T, hc *http.Client, path string) (next func() watchEvent) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); resp.Body.Close() })
+	if resp.StatusCode != 200 {
+		data, _ := io.ReadAll(resp.Body)
+		t.Fatalf("watch %s: %d %s", path, resp.StatusCode, data)
+	}
+	dec := json.NewDecoder(resp.Body)
+	return func() watchEvent {
+		t.Helper()
+		var ev watchEvent
+		if err := dec.Decode(&ev); err != nil {
+			t.Fatalf("watch %s: %v", path, err)
+		}
+		return ev
+	}
 }

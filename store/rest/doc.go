@@ -36,6 +36,15 @@
 //     PrepareForUpdate or PrepareForStatusUpdate), Default, mutating
 //     admission, Validate or ValidateUpdate, validating admission around
 //     the store write. A delete passes validating admission only.
+//   - Lists and watches follow the resourceVersion table of the Kubernetes
+//     API concepts documentation and its ListOptions validation: a
+//     resourceVersion N with a limit (or resourceVersionMatch=Exact) is the
+//     consistent snapshot at N (410 once compacted), without a limit the
+//     latest state not older than N; a revision newer than the store's is
+//     504 (ResourceVersionTooLarge); forbidden combinations are 422 Invalid
+//     on ListOptions, malformed numbers 400. A watch's initial state is
+//     read in pages at one revision, and timeoutSeconds (clamped to
+//     MaxTimeoutSeconds) bounds the stream after it, on Config.Clock.
 //   - Writes are compare-and-swap on resourceVersion; an update or patch
 //     without one is applied to the current version and retried on
 //     conflict. Fences in FenceHeader are checked in the same transaction.

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
@@ -56,6 +58,9 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	}
 	if h.maxBody == 0 {
 		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.cfg.Clock == nil {
+		h.cfg.Clock = clockwork.NewRealClock()
 	}
 	if g, _, ok := strings.Cut(h.res.APIVersion, "/"); ok {
 		h.group = g
@@ -383,44 +388,27 @@ type wireList[T any] struct {
 }
 
 func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	q := r.URL.Query()
+	p, err := parseListParams(r.URL.Query(), false)
+	if err != nil {
+		return err
+	}
 	sel, filter, err := h.selectors(r)
 	if err != nil {
 		return err
 	}
-	opts := store.ListOptions{Selector: sel, Filter: filter, Continue: q.Get("continue")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return badRequest("invalid limit %q: must be a non-negative integer", s)
-		}
-		opts.Limit = n
-	}
-	rv, err := parseRV(q.Get("resourceVersion"))
-	if err != nil {
+	snap := p.snapshot()
+	if err := h.checkSnapshot(ctx, snap); err != nil {
 		return err
 	}
-	switch m := q.Get("resourceVersionMatch"); m {
-	case "", "NotOlderThan":
-		// the latest state is never older
-	case "Exact":
-		if rv == 0 {
-			return badRequest("resourceVersionMatch=Exact needs a non-zero resourceVersion")
-		}
-		if opts.Continue == "" {
-			opts.Revision = rv
-		}
-	default:
-		return badRequest("invalid resourceVersionMatch %q: must be Exact or NotOlderThan", m)
-	}
-	if opts.Continue != "" && rv != 0 {
-		return badRequest("specifying resourceVersion is not allowed when using continue")
-	}
+	opts := store.ListOptions{Selector: sel, Filter: filter, Continue: p.cont, Limit: p.limit, Revision: snap.exact}
 	l, err := h.st.List(ctx, info.Namespace, opts)
 	if err != nil {
 		var fe *store.FieldError
 		if errors.As(err, &fe) && errors.Is(err, store.ErrInvalid) {
 			return badRequest("%v", err)
+		}
+		if errors.Is(err, store.ErrGone) && snap.exact != 0 {
+			return NewStatusError(http.StatusGone, ReasonExpired, fmt.Sprintf("The resourceVersion for the provided list is too old: %v", err))
 		}
 		return err
 	}

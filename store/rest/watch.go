@@ -9,7 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
@@ -306,39 +307,23 @@ func (s *subscription[T]) next(ctx context.Context, block bool) (ev outEvent[T],
 }
 
 func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	q := r.URL.Query()
+	p, err := parseListParams(r.URL.Query(), true)
+	if err != nil {
+		return err
+	}
 	sel, field, err := h.selectors(r)
 	if err != nil {
 		return err
 	}
-	rv, err := parseRV(q.Get("resourceVersion"))
-	if err != nil {
-		return err
-	}
-	bookmarks := q.Get("allowWatchBookmarks") == "true"
-	sendInitial := false
-	switch s := q.Get("sendInitialEvents"); s {
-	case "", "false":
-	case "true":
-		sendInitial = true
-		if !bookmarks {
-			return badRequest("sendInitialEvents=true requires allowWatchBookmarks=true")
-		}
-		if m := q.Get("resourceVersionMatch"); m != "NotOlderThan" {
-			return badRequest("sendInitialEvents=true requires resourceVersionMatch=NotOlderThan, got %q", m)
-		}
-	default:
-		return badRequest("invalid sendInitialEvents %q: must be true or false", s)
-	}
-	if s := q.Get("timeoutSeconds"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return badRequest("invalid timeoutSeconds %q", s)
-		}
-		if n > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, time.Duration(n)*time.Second)
-			defer cancel()
+	rv, bookmarks := p.rv, p.bookmarks
+	sendInitial, listFirst := p.initialEvents()
+	// timeoutSeconds bounds the stream, not the reading of its initial
+	// state: the timer starts once the watch is open.
+	streamCtx, stopTimer := ctx, context.CancelFunc(func() {})
+	defer func() { stopTimer() }()
+	startTimer := func() {
+		if p.timeout > 0 {
+			streamCtx, stopTimer = clockwork.WithTimeout(ctx, h.cfg.Clock, p.timeout)
 		}
 	}
 	asTable := wantsTable(r)
@@ -350,14 +335,9 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 			return o.GetObjectMeta().Name == name && (prev == nil || prev(o))
 		}
 	}
-	var initial []T
-	after := rv
-	if sendInitial || rv == 0 {
-		l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: f.sel, Filter: f.field})
-		if err != nil {
-			return err
-		}
-		initial, after = l.Items, l.Revision
+	page, after, err := h.initialState(ctx, info.Namespace, f.sel, f.field, rv, sendInitial, listFirst)
+	if err != nil {
+		return err
 	}
 	if asTable {
 		if _, err := h.tableOptions(r, "", ""); err != nil {
@@ -384,12 +364,23 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 			return err
 		}
 	}
-	for _, obj := range initial {
-		if err := ew.write(outEvent[T]{typ: watch.Added, obj: obj, rev: 0}); err != nil {
+	startTimer()
+	ctx = streamCtx
+	for page != nil {
+		for _, obj := range page.Items {
+			if err := ew.write(outEvent[T]{typ: watch.Added, obj: obj, rev: 0}); err != nil {
+				return nil
+			}
+		}
+		if page, err = h.nextInitialPage(ctx, info.Namespace, f.sel, f.field, page); err != nil {
+			if ctx.Err() == nil {
+				ew.writeError(err)
+			}
+			flush()
 			return nil
 		}
 	}
-	if sendInitial {
+	if sendInitial && bookmarks {
 		if err := ew.bookmark(after, true); err != nil {
 			return nil
 		}
