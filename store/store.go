@@ -54,6 +54,8 @@ const DefaultKeyPrefix = "/setpoint"
 const DefaultMaxObjectBytes = 1 << 20
 
 type options struct {
+	finalizing  func(Object) bool // the resource's own pending finalizers
+	markDeleted func(Object)      // what Delete changes besides deletionTimestamp
 	prefix      string
 	maxBytes    int
 	clock       clockwork.Clock
@@ -105,6 +107,30 @@ func WithValidator[T Object](fn func(T) error) Option {
 	}
 }
 
+// WithFinalizing gives a resource deletion rules of its own, as Kubernetes'
+// namespaces have: pending(obj) reports whether obj holds finalizers beyond
+// metadata.finalizers (a namespace's spec.finalizers). While it does, Delete
+// only marks obj as being deleted, setting deletionTimestamp and calling
+// mark(obj) (which may change more, a namespace's phase to Terminating;
+// mark may be nil), and keeps it; an Update or GuaranteedUpdate of an object
+// being deleted that leaves neither metadata.finalizers nor pending ones
+// deletes it, as the removal of the last metadata finalizer does. Every path
+// to a delete (Delete, and so every delete of a server built on the store)
+// follows the rule. The store's object type must be T, as for WithValidator.
+func WithFinalizing[T Object](pending func(T) bool, mark func(T)) Option {
+	return func(o *options) {
+		o.finalizing = func(obj Object) bool {
+			t, ok := obj.(T)
+			return ok && pending(t)
+		}
+		o.markDeleted = func(obj Object) {
+			if t, ok := obj.(T); ok && mark != nil {
+				mark(t)
+			}
+		}
+	}
+}
+
 // Store is a typed object store over a Backend: Kubernetes-style CRUD with
 // resourceVersions, finalizers, generations, selectors and watches. It is
 // safe for concurrent use. See the package documentation for the contract.
@@ -115,8 +141,11 @@ type Store[T Object] struct {
 	maxBytes int
 	clock    clockwork.Clock
 	validate func(Object) error
-	locks    keyLocks    // turns for GuaranteedUpdate, per key
-	cache    *watchCache // nil without WithWatchCache
+	// finalizing and markDeleted are WithFinalizing's rules; nil without.
+	finalizing  func(Object) bool
+	markDeleted func(Object)
+	locks       keyLocks    // turns for GuaranteedUpdate, per key
+	cache       *watchCache // nil without WithWatchCache
 }
 
 // New returns a store of r's objects over b. It fails if r is invalid, T is
@@ -152,13 +181,15 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 		cache = &watchCache{window: o.watchWindow, done: make(chan struct{})}
 	}
 	return &Store[T]{
-		cache:    cache,
-		b:        b,
-		res:      r,
-		prefix:   o.prefix + "/" + r.Name + "/",
-		maxBytes: o.maxBytes,
-		clock:    o.clock,
-		validate: o.validator,
+		cache:       cache,
+		b:           b,
+		res:         r,
+		prefix:      o.prefix + "/" + r.Name + "/",
+		maxBytes:    o.maxBytes,
+		clock:       o.clock,
+		validate:    o.validator,
+		finalizing:  o.finalizing,
+		markDeleted: o.markDeleted,
 	}, nil
 }
 
@@ -170,6 +201,21 @@ func checkObjectType[T Object]() (err error) {
 	}()
 	newObject[T]()
 	return nil
+}
+
+// holdsFinalizers reports whether obj may not go yet: it has metadata
+// finalizers, or pending finalizers of the resource's own (WithFinalizing).
+func (s *Store[T]) holdsFinalizers(obj T) bool {
+	return len(obj.GetObjectMeta().Finalizers) > 0 || s.finalizing != nil && s.finalizing(obj)
+}
+
+// markDeletion sets obj's deletionTimestamp (and the resource's own marks).
+func (s *Store[T]) markDeletion(obj T) {
+	t := NewTime(s.clock.Now())
+	obj.GetObjectMeta().DeletionTimestamp = &t
+	if s.markDeleted != nil {
+		s.markDeleted(obj)
+	}
 }
 
 // Resource returns the resource the store holds.
@@ -290,7 +336,8 @@ func (s *Store[T]) Get(ctx context.Context, namespace, name string) (T, error) {
 // name (GenerateName) when only metadata.generateName was given. obj is not modified. The object
 // must not have a ResourceVersion. An existing object gives an error
 // wrapping ErrAlreadyExists; invalid input an error wrapping ErrInvalid; a
-// failed fence (see WithFence) ErrFenced. Nothing is written on error.
+// failed fence (see WithFence) ErrFenced. Nothing is written on error, nor
+// in a dry run (WithDryRun).
 func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	var zero T
 	if err := checkNonNil(obj); err != nil {
@@ -324,6 +371,17 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	data, err := s.encode(n, key)
 	if err != nil {
 		return zero, fmt.Errorf("create: %w", err)
+	}
+	if DryRunFrom(ctx) {
+		if _, err := s.b.Get(ctx, key); err == nil {
+			return zero, fmt.Errorf("create %s: %w", key, ErrAlreadyExists)
+		} else if !errors.Is(err, ErrNotFound) {
+			return zero, fmt.Errorf("create %s: %w", key, err)
+		}
+		if err := s.checkFences(ctx, key); err != nil {
+			return zero, fmt.Errorf("create: %w", err)
+		}
+		return s.decode(key, data, 0)
 	}
 	rev, err := s.b.Create(ctx, key, data, FencesFrom(ctx)...)
 	if err != nil {
