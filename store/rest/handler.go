@@ -204,16 +204,39 @@ func withFences(r *http.Request) (context.Context, error) {
 	return store.WithFence(ctx, fences...), nil
 }
 
+// MaxFences is the most fences one request may carry (FenceHeader); more
+// are a 400, before anything is read or written.
+const MaxFences = 16
+
+// WriteContext returns the context of a write served outside a Handler
+// (a special route of an apiserver, say pods/binding): r's context with the
+// fences of its FenceHeader values and, when its query says dryRun=All, a
+// dry run (store.WithDryRun). Errors are 400s naming the bad value.
+func WriteContext(r *http.Request) (context.Context, error) {
+	ctx, err := withFences(r)
+	if err != nil {
+		return nil, err
+	}
+	return writeContext(ctx, r.URL.Query())
+}
+
 // ParseFences parses FenceHeader values ("<key>=<createRevision>", several
-// may be comma-separated). Errors are 400s naming the bad value.
+// may be comma-separated), at most MaxFences of them. Errors are 400s naming
+// the bad value.
 func ParseFences(vals []string) ([]store.Fence, error) {
 	var out []store.Fence
 	for _, v := range vals {
 		for _, f := range strings.Split(v, ",") {
+			if len(out) == MaxFences {
+				return nil, badRequest("too many %s values: at most %d fences per request", FenceHeader, MaxFences)
+			}
 			f = strings.TrimSpace(f)
 			i := strings.LastIndexByte(f, '=')
 			if i <= 0 {
 				return nil, badRequest("malformed %s value %q: want <key>=<createRevision>", FenceHeader, f)
+			}
+			if !validFenceKey(f[:i]) {
+				return nil, badRequest("malformed %s value %q: the key must be printable ASCII without spaces", FenceHeader, f)
 			}
 			rev, err := strconv.ParseInt(f[i+1:], 10, 64)
 			if err != nil || rev <= 0 {
@@ -223,6 +246,15 @@ func ParseFences(vals []string) ([]store.Fence, error) {
 		}
 	}
 	return out, nil
+}
+
+func validFenceKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] > '~' || k[i] == ',' {
+			return false
+		}
+	}
+	return k != ""
 }
 
 // FormatFences formats fences as FenceHeader values.

@@ -24,6 +24,10 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if err := checkJSONContent(r); err != nil {
 		return err
 	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	data, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -147,6 +151,10 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if err := checkJSONContent(r); err != nil {
 		return err
 	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	data, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -175,6 +183,9 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	pt, err := patch.ParseType(r.Header.Get("Content-Type"))
 	if err != nil {
 		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+	}
+	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
+		return err
 	}
 	body, err := h.readBody(w, r)
 	if err != nil {
@@ -223,49 +234,13 @@ func patchError(err error) error {
 	return badRequest("applying patch: %v", err)
 }
 
-// deleteOptions is the subset of Kubernetes' DeleteOptions that is honoured.
-type deleteOptions struct {
-	Kind          string `json:"kind,omitempty"`
-	APIVersion    string `json:"apiVersion,omitempty"`
-	Preconditions *struct {
-		UID             *string `json:"uid,omitempty"`
-		ResourceVersion *string `json:"resourceVersion,omitempty"`
-	} `json:"preconditions,omitempty"`
-	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
-	PropagationPolicy  *string  `json:"propagationPolicy,omitempty"`
-	DryRun             []string `json:"dryRun,omitempty"`
-}
-
 func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	var opts []store.DeleteOption
-	if r.Body != nil && r.ContentLength != 0 {
-		data, err := readBody(w, r, h.maxBody, true)
-		if err != nil {
-			return err
-		}
-		if len(data) > 0 {
-			var do deleteOptions
-			if err := json.Unmarshal(data, &do); err != nil {
-				return badRequest("decoding DeleteOptions: %v", err)
-			}
-			if len(do.DryRun) > 0 {
-				return badRequest("dryRun is not supported")
-			}
-			if p := do.Preconditions; p != nil {
-				if p.UID != nil {
-					opts = append(opts, store.WithPreconditionUID(*p.UID))
-				}
-				if p.ResourceVersion != nil {
-					if _, err := store.ParseRevision(*p.ResourceVersion); err != nil {
-						return badRequest("invalid preconditions.resourceVersion %q", *p.ResourceVersion)
-					}
-					opts = append(opts, store.WithPreconditionResourceVersion(*p.ResourceVersion))
-				}
-			}
-		}
+	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	if err != nil {
+		return err
 	}
 	var out T
-	err := h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
+	err = h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
 		out, err = h.st.Delete(ctx, info.Namespace, info.Name, opts...)
 		return err
 	})
@@ -289,6 +264,13 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 	sel, filter, err := h.selectors(r)
 	if err != nil {
 		return err
+	}
+	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	if err != nil {
+		return err
+	}
+	if len(opts) > 0 {
+		return badRequest("preconditions are not supported when deleting a collection")
 	}
 	l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: filter})
 	if err != nil {
@@ -350,6 +332,10 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 			return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
 		}
 	} else if err := checkJSONContent(r); err != nil {
+		return err
+	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
 		return err
 	}
 	body, err := h.readBody(w, r)
