@@ -18,10 +18,29 @@ type NamespaceSpec struct {
 	Finalizers []string `json:"finalizers,omitempty"`
 }
 
-// NamespaceStatus is a namespace's phase.
+// NamespaceStatus is a namespace's phase and, while it is being deleted,
+// the namespace controller's conditions.
 type NamespaceStatus struct {
 	// Phase is Active or Terminating.
 	Phase string `json:"phase,omitempty"`
+	// Conditions report how the deletion of a terminating namespace
+	// goes.
+	Conditions []NamespaceCondition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// NamespaceCondition is one condition of a namespace.
+type NamespaceCondition struct {
+	// Type is one of the NamespaceDeletion*, NamespaceContentRemaining and
+	// NamespaceFinalizersRemaining condition types.
+	Type string `json:"type"`
+	// Status is True, False or Unknown.
+	Status string `json:"status"`
+	// LastTransitionTime is when Status last changed.
+	LastTransitionTime store.Time `json:"lastTransitionTime,omitzero"`
+	// Reason is a one-word CamelCase reason.
+	Reason string `json:"reason,omitempty"`
+	// Message says more, for people.
+	Message string `json:"message,omitempty"`
 }
 
 // Namespace phases.
@@ -29,6 +48,23 @@ const (
 	NamespaceActive      = "Active"
 	NamespaceTerminating = "Terminating"
 )
+
+// FinalizerKubernetes is the namespace finalizer (in spec.finalizers) the
+// namespace controller removes once a terminating namespace is empty.
+const FinalizerKubernetes = "kubernetes"
+
+// Namespace condition types, as Kubernetes' namespace controller reports
+// them while it deletes a namespace's content.
+const (
+	NamespaceDeletionDiscoveryFailure = "NamespaceDeletionDiscoveryFailure"
+	NamespaceDeletionContentFailure   = "NamespaceDeletionContentFailure"
+	NamespaceContentRemaining         = "NamespaceContentRemaining"
+	NamespaceFinalizersRemaining      = "NamespaceFinalizersRemaining"
+)
+
+// NamespaceTerminatingCause is the StatusCause type of the 403 for a create
+// in a terminating namespace.
+const NamespaceTerminatingCause = "NamespaceTerminating"
 
 // Node is a machine that runs pods (core v1, cluster-scoped).
 type Node struct {

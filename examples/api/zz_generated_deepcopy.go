@@ -170,6 +170,7 @@ func deepCopyNamespace(in, out *Namespace) {
 	*out = *in
 	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
 	deepCopyNamespaceSpec(&in.Spec, &out.Spec)
+	deepCopyNamespaceStatus(&in.Status, &out.Status)
 }
 
 func deepCopyNode(in, out *Node) {
@@ -382,6 +383,14 @@ func deepCopyNamespaceSpec(in, out *NamespaceSpec) {
 	if in.Finalizers != nil {
 		out.Finalizers = make([]string, len(in.Finalizers))
 		copy(out.Finalizers, in.Finalizers)
+	}
+}
+
+func deepCopyNamespaceStatus(in, out *NamespaceStatus) {
+	*out = *in
+	if in.Conditions != nil {
+		out.Conditions = make([]NamespaceCondition, len(in.Conditions))
+		copy(out.Conditions, in.Conditions)
 	}
 }
 
