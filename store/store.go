@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"reflect"
 	"strings"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Resource describes one kind of stored object.
@@ -61,8 +63,9 @@ type options struct {
 	clock       clockwork.Clock
 	validator   func(Object) error
 	validatorT  reflect.Type // the object type the validator takes
-	watchCache  bool
-	watchWindow int
+	watchCache  *WatchCacheConfig
+	logger      *slog.Logger
+	registerer  prometheus.Registerer
 }
 
 // Option configures New.
@@ -141,11 +144,15 @@ type Store[T Object] struct {
 	maxBytes int
 	clock    clockwork.Clock
 	validate func(Object) error
+	locks    keyLocks       // turns for GuaranteedUpdate, per key
+	cache    *ownedCache[T] // nil without WithWatchCache
+	log      *slog.Logger
+	// undecodable counts stored values that do not decode.
+	undecodable prometheus.Counter
+	hasDeepCopy bool // T has a generated DeepCopy() T
 	// finalizing and markDeleted are WithFinalizing's rules; nil without.
 	finalizing  func(Object) bool
 	markDeleted func(Object)
-	locks       keyLocks    // turns for GuaranteedUpdate, per key
-	cache       *watchCache // nil without WithWatchCache
 }
 
 // New returns a store of r's objects over b. It fails if r is invalid, T is
@@ -173,15 +180,11 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 	if o.validatorT != nil && !reflect.TypeFor[T]().AssignableTo(o.validatorT) {
 		return nil, fmt.Errorf("%w: store.New: WithValidator takes %v, but the store of %s holds %v", ErrInvalid, o.validatorT, r.Name, reflect.TypeFor[T]())
 	}
-	var cache *watchCache
-	if o.watchCache {
-		if o.watchWindow <= 0 {
-			return nil, fmt.Errorf("%w: store.New: watch cache window must be positive, got %d", ErrInvalid, o.watchWindow)
-		}
-		cache = &watchCache{window: o.watchWindow, done: make(chan struct{})}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
 	}
-	return &Store[T]{
-		cache:       cache,
+	_, deepCopy := any(newObject[T]()).(interface{ DeepCopy() T })
+	s := &Store[T]{
 		b:           b,
 		res:         r,
 		prefix:      o.prefix + "/" + r.Name + "/",
@@ -190,7 +193,33 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 		validate:    o.validator,
 		finalizing:  o.finalizing,
 		markDeleted: o.markDeleted,
-	}, nil
+		log:         o.logger.With("resource", r.Name),
+		undecodable: newUndecodableCounter(r.Name),
+		hasDeepCopy: deepCopy,
+	}
+	if o.watchCache != nil {
+		if err := o.watchCache.Validate(); err != nil {
+			return nil, fmt.Errorf("store.New: %w", err)
+		}
+	}
+	if err := registerStoreMetrics(o.registerer, s.undecodable, r.Name); err != nil {
+		return nil, err
+	}
+	if o.watchCache != nil {
+		cfg := *o.watchCache
+		if cfg.Registerer == nil {
+			cfg.Registerer = o.registerer
+		}
+		c, err := NewWatchCache(s, cfg)
+		if err != nil {
+			if o.registerer != nil {
+				o.registerer.Unregister(s.undecodable)
+			}
+			return nil, fmt.Errorf("store.New: %w", err)
+		}
+		s.cache = &ownedCache[T]{WatchCache: c, ended: make(chan struct{})}
+	}
+	return s, nil
 }
 
 func checkObjectType[T Object]() (err error) {
@@ -520,7 +549,8 @@ func (s *Store[T]) List(ctx context.Context, namespace string, opts ListOptions)
 			obj, err := s.decode(kv.Key, kv.Value, kv.ModRevision)
 			if err != nil {
 				// One bad stored value must not break the list for
-				// everyone: it is skipped (Get of it still fails).
+				// everyone: it is reported and skipped, as watches do.
+				s.reportUndecodable("list", kv.Key, kv.ModRevision, err)
 				continue
 			}
 			if !match(obj) {

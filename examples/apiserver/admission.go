@@ -14,6 +14,7 @@ import (
 	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // The admission chain every resource's writes pass, in order:
@@ -37,6 +38,10 @@ type namespaceLifecycle struct {
 }
 
 var _ rest.ValidatingAdmission = (*namespaceLifecycle)(nil)
+
+// NamespaceTerminatingCause is the StatusCause type of the 403 for a create
+// in a terminating namespace, as Kubernetes names it.
+const NamespaceTerminatingCause = "NamespaceTerminating"
 
 // immortalNamespaces may not be deleted.
 var immortalNamespaces = []string{"default", "kube-system", "kube-public"}
@@ -64,7 +69,7 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 	if a.Resource.Name == api.NamespaceResource.Name && a.Resource.APIVersion == api.NamespaceResource.APIVersion {
 		if a.Verb == "delete" {
 			if slices.Contains(immortalNamespaces, a.Name) {
-				return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf("namespaces %q is forbidden: this namespace may not be deleted", a.Name))
+				return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf("namespaces %q is forbidden: this namespace may not be deleted", a.Name))
 			}
 			if !store.DryRunFrom(ctx) {
 				l.deleting.Store(a.Name, struct{}{})
@@ -83,9 +88,9 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 		var err error
 		n, err = l.namespaces.Get(ctx, "", ns)
 		if errors.Is(err, store.ErrNotFound) {
-			st := rest.NewStatus(http.StatusNotFound, rest.ReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
-			st.Details = &rest.StatusDetails{Name: ns, Kind: "namespaces"}
-			return &rest.StatusError{Status: st}
+			st := watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
+			st.Details = &watch.StatusDetails{Name: ns, Kind: "namespaces"}
+			return &watch.StatusError{Status: *st}
 		}
 		if err != nil {
 			return err
@@ -96,11 +101,11 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 		if a.Object != nil {
 			name = a.Object.GetObjectMeta().Name
 		}
-		st := rest.NewStatus(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf(
+		st := watch.NewStatus(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf(
 			"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated", a.Resource.Name, name, ns))
-		st.Details = &rest.StatusDetails{Name: name, Kind: a.Resource.Name, Causes: []rest.StatusCause{{
-			Type: api.NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace"}}}
-		return &rest.StatusError{Status: st}
+		st.Details = &watch.StatusDetails{Name: name, Kind: a.Resource.Name, Causes: []watch.StatusCause{{
+			Type: NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace"}}}
+		return &watch.StatusError{Status: *st}
 	}
 	return write(ctx)
 }
@@ -207,7 +212,7 @@ func (q *resourceQuota) check(ctx context.Context, p *api.Pod) error {
 	add := registry.PodUsage(p)
 	for _, quota := range quotas.Items {
 		if err := registry.CheckQuota(quota.Name, quota.Spec.Hard, used, add); err != nil {
-			return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
+			return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
 		}
 	}
 	return nil

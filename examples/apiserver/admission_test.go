@@ -16,6 +16,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 var discard = slog.New(slog.DiscardHandler)
@@ -45,7 +46,7 @@ func runPlugin(t *testing.T, run func(context.Context) error) {
 	})
 }
 
-func createNamespace(t *testing.T, rs *resources, name string, phase string) *api.Namespace {
+func createNamespace(t *testing.T, rs *resources, name string, phase api.NamespacePhase) *api.Namespace {
 	t.Helper()
 	ns := registry.NamespaceKind.New()
 	ns.Name, ns.Status.Phase = name, phase
@@ -76,7 +77,7 @@ func writeVia(ran *bool, fn func(context.Context) error) func(context.Context) e
 }
 
 func statusCode(err error) int {
-	var se *rest.StatusError
+	var se *watch.StatusError
 	if errors.As(err, &se) {
 		return int(se.Status.Code)
 	}
@@ -146,7 +147,7 @@ func TestNamespaceDeleteMarksTerminating(t *testing.T) {
 	for _, n := range []string{"team", "other", "default"} {
 		ns := registry.NamespaceKind.New()
 		ns.Name = n
-		ns.Spec.Finalizers = []string{api.FinalizerKubernetes}
+		ns.Spec.Finalizers = []api.FinalizerName{api.FinalizerKubernetes}
 		registry.NamespaceKind.Default(ns)
 		if _, err := rs.namespaces.st.Create(t.Context(), ns); err != nil {
 			t.Fatal(err)
@@ -179,9 +180,9 @@ func TestNamespaceDeleteMarksTerminating(t *testing.T) {
 	}
 	var ran bool
 	err = l.Validate(t.Context(), podAttrs("team", "late", ""), writeVia(&ran, nil))
-	var se *rest.StatusError
+	var se *watch.StatusError
 	if !errors.As(err, &se) || se.Status.Code != 403 || ran || se.Status.Details == nil || len(se.Status.Details.Causes) != 1 ||
-		se.Status.Details.Causes[0].Type != api.NamespaceTerminatingCause {
+		se.Status.Details.Causes[0].Type != NamespaceTerminatingCause {
 		t.Fatalf("create in the terminating namespace: %v", err)
 	}
 }

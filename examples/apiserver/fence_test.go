@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/setpoint-dev/setpoint/examples/api"
 )
 
 // tenantServer is an apiserver with the field cases' users: admintok
@@ -47,7 +45,7 @@ func TestFencesAreNoOracle(t *testing.T) {
 		t.Fatalf("pod bob/p: %d %s", code, body)
 	}
 	_, lease := as("alicetok", "POST", "/apis/coordination.k8s.io/v1/namespaces/alice/leases", `{"metadata":{"name":"mine"}}`)
-	var l api.Lease
+	var l objMeta
 	json.Unmarshal([]byte(lease), &l)
 	const leases = "/apis/coordination.k8s.io/v1/namespaces/alice/leases"
 	rev := s.revision(t)

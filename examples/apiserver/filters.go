@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // The request path is a chain of http.Handler filters, outermost first:
@@ -85,7 +86,7 @@ func withAuthentication(next http.Handler, authn Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := authn.Authenticate(r)
 		if u == nil {
-			rest.WriteError(w, rest.NewStatusError(http.StatusUnauthorized, rest.ReasonUnauthorized, "Unauthorized"))
+			rest.WriteError(w, watch.NewStatusError(http.StatusUnauthorized, watch.StatusReasonUnauthorized, "Unauthorized"))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
@@ -134,7 +135,7 @@ func (l *limiter) acquire() (release func(), ok bool) {
 func withLimits(next http.Handler, l *limiter, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
-			rest.WriteError(w, rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge,
+			rest.WriteError(w, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge,
 				fmt.Sprintf("request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, maxBody)))
 			return
 		}
@@ -145,7 +146,7 @@ func withLimits(next http.Handler, l *limiter, maxBody int64) http.Handler {
 			release, ok := l.acquire()
 			if !ok {
 				w.Header().Set("Retry-After", "1")
-				rest.WriteError(w, rest.NewStatusError(http.StatusTooManyRequests, rest.ReasonTooManyRequests, "too many requests, please try again later"))
+				rest.WriteError(w, watch.NewStatusError(http.StatusTooManyRequests, watch.StatusReasonTooManyRequests, "too many requests, please try again later"))
 				return
 			}
 			defer release()
@@ -192,7 +193,7 @@ func withAuthorization(next http.Handler, authz Authorizer) http.Handler {
 			if info.Namespace != "" {
 				msg += fmt.Sprintf(" in the namespace %q", info.Namespace)
 			}
-			rest.WriteError(w, rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, msg))
+			rest.WriteError(w, watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, msg))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -225,7 +226,7 @@ func withFenceAuthorization(next http.Handler, authz Authorizer, resolve func(ke
 				if u != nil {
 					name = u.Name
 				}
-				rest.WriteError(w, rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden,
+				rest.WriteError(w, watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden,
 					fmt.Sprintf("%s %q is forbidden: User %q may not use it as a fence: a fence must be the key of an object the user may get", rest.FenceHeader, f.Key, name)))
 				return
 			}

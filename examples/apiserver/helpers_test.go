@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/setpoint-dev/setpoint/store"
 )
 
 // rawType sends one request with the given Content-Type (none for an
@@ -72,4 +74,9 @@ func (s *testServer) openWatch(t *testing.T, hc *http.Client, path string) (next
 		}
 		return ev
 	}
+}
+
+// objMeta is the part of any object a test reads back: its metadata.
+type objMeta struct {
+	store.ObjectMeta `json:"metadata"`
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // route names requests a special handler serves instead of the resource's
@@ -68,7 +69,7 @@ func (m *resourceMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res, ok := m.resources[info.APIVersion+"/"+info.Resource]
 	if !ok {
-		rest.WriteError(w, rest.NewStatusError(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+		rest.WriteError(w, watch.NewStatusError(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 		return
 	}
 	for _, verb := range []string{info.Verb, ""} {

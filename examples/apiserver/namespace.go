@@ -12,6 +12,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // finalizeHandler serves PUT namespaces/<name>/finalize, the one way to
@@ -33,22 +34,22 @@ func (f finalizeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (f finalizeHandler) finalize(w http.ResponseWriter, r *http.Request, info rest.RequestInfo) error {
 	if r.Method != http.MethodPut {
-		return rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "namespaces/finalize only supports PUT")
+		return watch.NewStatusError(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, "namespaces/finalize only supports PUT")
 	}
 	data, err := io.ReadAll(r.Body) // the limits filter bounds it
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge, "request body too large")
+			return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
 		}
-		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "reading body: "+err.Error())
+		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
 	}
 	var in api.Namespace
 	if err := json.Unmarshal(data, &in); err != nil {
-		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding Namespace: "+err.Error())
+		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding Namespace: "+err.Error())
 	}
 	if in.Name != "" && in.Name != info.Name {
-		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest,
+		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest,
 			fmt.Sprintf("the name of the object (%q) does not match the name on the URL (%q)", in.Name, info.Name))
 	}
 	if err := registry.ValidateNamespaceFinalizers(in.Spec.Finalizers); err != nil {
@@ -60,7 +61,7 @@ func (f finalizeHandler) finalize(w http.ResponseWriter, r *http.Request, info r
 	}
 	out, err := f.namespaces.GuaranteedUpdate(ctx, "", info.Name, func(n *api.Namespace) (*api.Namespace, error) {
 		if in.ResourceVersion != "" && in.ResourceVersion != n.ResourceVersion {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf(
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf(
 				"Operation cannot be fulfilled on namespaces %q: the object has been modified; please apply your changes to the latest version and try again", info.Name))
 		}
 		n.Spec.Finalizers = slices.Clone(in.Spec.Finalizers)

@@ -50,16 +50,16 @@ func (s *testServer) runNamespaceController(t *testing.T) *clockwork.FakeClock {
 // nsState is what a namespace looks like over HTTP.
 type nsState struct {
 	code       int
-	phase      string
+	phase      api.NamespacePhase
 	deleting   bool
-	finalizers []string
-	conditions map[string]api.NamespaceCondition
+	finalizers []api.FinalizerName
+	conditions map[api.NamespaceConditionType]api.NamespaceCondition
 }
 
 func (s *testServer) namespace(t *testing.T, name string) nsState {
 	t.Helper()
 	code, body := s.rawType(t, s.httpClient(t, true), "GET", "/api/v1/namespaces/"+name, "", "")
-	st := nsState{code: code, conditions: map[string]api.NamespaceCondition{}}
+	st := nsState{code: code, conditions: map[api.NamespaceConditionType]api.NamespaceCondition{}}
 	if code != 200 {
 		return st
 	}
@@ -117,7 +117,7 @@ func TestNamespaceDeletion(t *testing.T) {
 	must(200, "DELETE", "/api/v1/namespaces?dryRun=All&fieldSelector=metadata.name%3Dprod", "")
 	must(400, "DELETE", "/api/v1/namespaces/prod?dryRun=Bogus", "")
 	lease := must(201, "POST", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases", `{"metadata":{"name":"ctl"}}`)
-	var l api.Lease
+	var l objMeta
 	json.Unmarshal([]byte(lease), &l)
 	leaseRev, _ := strconv.ParseInt(l.ResourceVersion, 10, 64)
 	stale := "/setpoint/leases/kube-system/ctl=" + strconv.FormatInt(leaseRev-1, 10)
@@ -220,7 +220,7 @@ func TestFinalizeAndBindingWritePaths(t *testing.T) {
 		t.Fatalf("pod: %d %s", code, body)
 	}
 	_, lease := do("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases", j, `{"metadata":{"name":"scheduler"}}`)
-	var l api.Lease
+	var l objMeta
 	json.Unmarshal([]byte(lease), &l)
 	rv, _ := strconv.ParseInt(l.ResourceVersion, 10, 64)
 	stale := "/setpoint/leases/kube-system/scheduler=" + strconv.FormatInt(rv-1, 10)

@@ -23,6 +23,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // ErrAlreadyRunning is returned by a second call of Server.Run.
@@ -123,7 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-s.ready:
 		s.handler.ServeHTTP(w, r)
 	default:
-		rest.WriteError(w, rest.NewStatusError(http.StatusServiceUnavailable, rest.ReasonServiceUnavailable, "the apiserver is not ready"))
+		rest.WriteError(w, watch.NewStatusError(http.StatusServiceUnavailable, watch.StatusReasonServiceUnavailable, "the apiserver is not ready"))
 	}
 }
 
@@ -275,7 +276,7 @@ func ensureNamespaces(ctx context.Context, namespaces *store.Store[*api.Namespac
 	for _, n := range names {
 		ns := registry.NamespaceKind.New()
 		ns.Name = n
-		ns.Spec.Finalizers = []string{api.FinalizerKubernetes}
+		ns.Spec.Finalizers = []api.FinalizerName{api.FinalizerKubernetes}
 		registry.NamespaceKind.Default(ns)
 		if _, err := namespaces.Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return fmt.Errorf("creating namespace %s: %w", n, err)
@@ -284,7 +285,7 @@ func ensureNamespaces(ctx context.Context, namespaces *store.Store[*api.Namespac
 	return nil
 }
 
-func writeStatus(w http.ResponseWriter, st *rest.Status) {
+func writeStatus(w http.ResponseWriter, st *watch.Status) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(int(st.Code))
 	b, _ := json.Marshal(st)

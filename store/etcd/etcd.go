@@ -24,7 +24,8 @@ var ErrClosed = fmt.Errorf("etcd backend: %w", watch.ErrClosed)
 // the fence keys so that the error says which precondition failed, without
 // a second round trip. Reads are linearizable (etcd's default).
 type Backend struct {
-	c *clientv3.Client
+	c           *clientv3.Client
+	watchBuffer int64
 
 	mu     sync.Mutex
 	closed bool
@@ -33,10 +34,31 @@ type Backend struct {
 
 var _ store.Backend = (*Backend)(nil)
 
+// DefaultWatchBufferBytes is the per-watch lag budget New uses unless
+// WithWatchBufferBytes says otherwise.
+const DefaultWatchBufferBytes = 32 << 20
+
+// Option configures New.
+type Option func(*Backend)
+
+// WithWatchBufferBytes sets each watch's lag budget: the bytes (keys and
+// values) of events a watch's consumer may leave untaken before the watch
+// is cut off with watch.ErrTooSlow (default DefaultWatchBufferBytes; n <= 0
+// means no bound). The etcd client buffers every event of a watch whose
+// channel is not read, so without a bound one stalled consumer grows the
+// process without limit.
+func WithWatchBufferBytes(n int64) Option {
+	return func(b *Backend) { b.watchBuffer = n }
+}
+
 // New returns a backend on client c. The backend does not own c: Close ends
 // the backend's watches but leaves c open.
-func New(c *clientv3.Client) *Backend {
-	return &Backend{c: c, done: make(chan struct{})}
+func New(c *clientv3.Client, opts ...Option) *Backend {
+	b := &Backend{c: c, watchBuffer: DefaultWatchBufferBytes, done: make(chan struct{})}
+	for _, opt := range opts {
+		opt(b)
+	}
+	return b
 }
 
 // Client returns the etcd client the backend uses.

@@ -29,5 +29,5 @@ func TestStoreContract(t *testing.T) {
 }
 
 func TestStoreContractWithWatchCache(t *testing.T) {
-	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 25, Options: []store.Option{store.WithWatchCache(64)}})
+	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 25, Options: []store.Option{store.WithWatchCache(store.WatchCacheConfig{Window: 64})}})
 }

@@ -125,7 +125,7 @@ func (c *Client[T]) newObject() T { return reflect.New(c.elem).Interface().(T) }
 // ClientError is an error response. It wraps the store sentinel its code
 // and reason map to.
 type ClientError struct {
-	Status Status
+	Status watch.Status
 }
 
 // Error implements the error interface.
@@ -140,9 +140,9 @@ func (e *ClientError) Unwrap() []error {
 		return []error{store.ErrNotFound}
 	case http.StatusConflict:
 		switch e.Status.Reason {
-		case ReasonAlreadyExists:
+		case watch.StatusReasonAlreadyExists:
 			return []error{store.ErrAlreadyExists}
-		case ReasonFenced:
+		case watch.StatusReasonFenced:
 			return []error{store.ErrFenced}
 		}
 		return []error{store.ErrConflict}
@@ -200,9 +200,9 @@ func (c *Client[T]) do(ctx context.Context, method, u string, body any, contentT
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		var st Status
+		var st watch.Status
 		if err := json.Unmarshal(data, &st); err != nil || st.Kind != "Status" {
-			st = *NewStatus(resp.StatusCode, http.StatusText(resp.StatusCode), strings.TrimSpace(string(data)))
+			st = *watch.NewStatus(resp.StatusCode, http.StatusText(resp.StatusCode), strings.TrimSpace(string(data)))
 		}
 		if st.Code == 0 {
 			st.Code = int32(resp.StatusCode)

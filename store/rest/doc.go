@@ -26,7 +26,8 @@
 //
 // # Contract
 //
-//   - Errors are Kubernetes Status objects with the matching code: 400
+//   - Errors are Kubernetes Status objects (watch.Status, the one Status
+//     type) with the matching code: 400
 //     malformed requests (naming the parameter or field), 404, 409
 //     (AlreadyExists, Conflict, and Fenced for a stale fence), 410 for a
 //     compacted revision, 413 for a body over the limit, 415, 422 for
@@ -59,12 +60,18 @@
 //   - Writes are compare-and-swap on resourceVersion; an update or patch
 //     without one is applied to the current version and retried on
 //     conflict. Fences in FenceHeader are checked in the same transaction.
-//   - Watches are served from one store watch per resource (a
-//     watch.Broadcaster); a watch from a revision older than its window is
+//   - Watches are served from the store's watch cache (store.WatchCache:
+//     one store watch per resource, each event decoded once and its JSON
+//     encoded once for every watcher, written by the one wire encoder,
+//     watch.Encoder); a watch from a revision older than its window is
 //     replayed from the store's history instead, so a client resuming
 //     after a restart misses nothing. Events arrive in revision order, none
 //     skipped or repeated; an object that stops matching a selector is
-//     reported as DELETED, one that starts matching as ADDED. When Run's
-//     context ends, every watch response ends cleanly (no ERROR event) so
-//     clients re-watch from the last revision they saw.
+//     reported as DELETED, one that starts matching as ADDED (the rules are
+//     store.WatchCache's, the same as Store.Watch's). A watcher that falls
+//     behind its byte budget ends with an ERROR 429 (its client watches
+//     again after the last revision it processed); one whose revision the
+//     cache lost ends with 410 Expired (relist). When Run's context ends,
+//     every watch response ends cleanly (no ERROR event) so clients
+//     re-watch from the last revision they saw.
 package rest

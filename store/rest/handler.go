@@ -13,11 +13,13 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // FenceHeader carries store fences over HTTP: one value per fence,
@@ -36,7 +38,10 @@ type Handler[T store.Object] struct {
 	rules   *rules[T]
 	table   func(objs []T, opts table.Options) (*table.Table, error)
 	admit   admission
-	cache   *watchCache[T]
+	cache   *store.WatchCache[T]
+	ownsWC  bool          // the handler runs cache (the store has none of its own)
+	running atomic.Bool   // Run was called
+	done    chan struct{} // closed when Run returns: watches end
 	maxBody int64
 	log     *slog.Logger
 }
@@ -71,28 +76,51 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	h.rules = resolveRules(cfg.Strategy, h.res, t.Elem())
 	h.table = h.rules.table
 	h.admit = newAdmission(cfg.Admission)
-	c, err := newWatchCache(h)
-	if err != nil {
-		return nil, err
+	h.done = make(chan struct{})
+	if c := cfg.Store.WatchCache(); c != nil {
+		h.cache = c
+	} else {
+		wc := cfg.WatchCache
+		if wc.Logger == nil {
+			wc.Logger = h.log
+		}
+		if wc.Registerer == nil {
+			wc.Registerer = cfg.Registerer
+		}
+		c, err := store.NewWatchCache(cfg.Store, wc)
+		if err != nil {
+			return nil, fmt.Errorf("rest: %w", err)
+		}
+		h.cache, h.ownsWC = c, true
 	}
-	h.cache = c
 	return h, nil
 }
 
 // Resource returns the served resource.
 func (h *Handler[T]) Resource() store.Resource { return h.res }
 
-// Run runs the watch cache (one store watch for all watchers) until ctx is
-// done; then every open watch ends cleanly. It returns nil when ctx ends, or
-// the error that stopped the cache.
-func (h *Handler[T]) Run(ctx context.Context) error { return h.cache.run(ctx) }
+// Run runs the watch cache (one store watch for all watchers; or, when the
+// store has a watch cache of its own, uses that one) until ctx is done; then
+// every open watch ends cleanly. It returns nil when ctx ends, or the error
+// that stopped the cache. It may be called once.
+func (h *Handler[T]) Run(ctx context.Context) error {
+	if !h.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("rest: %s handler: %w", h.res.Name, watch.ErrAlreadyRunning)
+	}
+	defer close(h.done)
+	if h.ownsWC {
+		return h.cache.Run(ctx)
+	}
+	<-ctx.Done()
+	return nil
+}
 
 // ServeHTTP parses the resource path (see ParseRequestInfo) and serves it;
 // a path for another resource gets 404.
 func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, ok := ParseRequestInfo(r)
 	if !ok || info.Resource != h.res.Name || info.APIVersion != h.res.APIVersion {
-		writeStatus(w, NewStatus(http.StatusNotFound, ReasonNotFound, "the server could not find the requested resource"))
+		writeStatus(w, watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 		return
 	}
 	h.Serve(w, r, info)
@@ -159,11 +187,11 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 }
 
 func notFound(format string, args ...any) error {
-	return NewStatusError(http.StatusNotFound, ReasonNotFound, fmt.Sprintf(format, args...))
+	return watch.NewStatusError(http.StatusNotFound, watch.StatusReasonNotFound, fmt.Sprintf(format, args...))
 }
 
 func methodNotAllowed(method, what string) error {
-	return NewStatusError(http.StatusMethodNotAllowed, ReasonMethodNotAllowed, fmt.Sprintf("method %s is not supported on %s", method, what))
+	return watch.NewStatusError(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, fmt.Sprintf("method %s is not supported on %s", method, what))
 }
 
 func (h *Handler[T]) checkScope(info RequestInfo) error {
@@ -288,7 +316,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, NewStatusError(http.StatusRequestEntityTooLarge, ReasonRequestEntityTooLarge,
+			return nil, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge,
 				fmt.Sprintf("request body is larger than the limit of %d bytes", limit))
 		}
 		return nil, badRequest("reading request body: %v", err)
@@ -338,7 +366,7 @@ func checkJSONContent(r *http.Request) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && mt != "*/*") {
-		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType,
+		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType,
 			fmt.Sprintf("the body of the request was in an unknown format %q: only application/json is accepted", ct))
 	}
 	return nil
@@ -440,7 +468,7 @@ func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Re
 			return badRequest("%v", err)
 		}
 		if errors.Is(err, store.ErrGone) && snap.exact != 0 {
-			return NewStatusError(http.StatusGone, ReasonExpired, fmt.Sprintf("The resourceVersion for the provided list is too old: %v", err))
+			return watch.NewStatusError(http.StatusGone, watch.StatusReasonExpired, fmt.Sprintf("The resourceVersion for the provided list is too old: %v", err))
 		}
 		return err
 	}

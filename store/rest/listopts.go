@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // The resourceVersionMatch values.
@@ -90,16 +91,16 @@ func parseListParams(q url.Values, watching bool) (listParams, error) {
 		p.timeout = time.Duration(min(n, MaxTimeoutSeconds)) * time.Second
 	}
 
-	var causes []StatusCause
+	var causes []watch.StatusCause
 	forbid := func(msg string) {
-		causes = append(causes, StatusCause{Type: CauseFieldValueForbidden, Field: "resourceVersionMatch", Message: "Forbidden: " + msg})
+		causes = append(causes, watch.StatusCause{Type: CauseFieldValueForbidden, Field: "resourceVersionMatch", Message: "Forbidden: " + msg})
 	}
 	notSupported := func(supported ...string) {
 		q := make([]string, len(supported))
 		for i, s := range supported {
 			q[i] = strconv.Quote(s)
 		}
-		causes = append(causes, StatusCause{Type: CauseFieldValueNotSupported, Field: "resourceVersionMatch",
+		causes = append(causes, watch.StatusCause{Type: CauseFieldValueNotSupported, Field: "resourceVersionMatch",
 			Message: fmt.Sprintf("Unsupported value: %q: supported values: %s", p.match, strings.Join(q, ", "))})
 	}
 	if watching {
@@ -133,7 +134,7 @@ func parseListParams(q url.Values, watching bool) (listParams, error) {
 			}
 		}
 		if p.sendInitial != nil {
-			causes = append(causes, StatusCause{Type: CauseFieldValueForbidden, Field: "sendInitialEvents", Message: "Forbidden: sendInitialEvents is forbidden for list"})
+			causes = append(causes, watch.StatusCause{Type: CauseFieldValueForbidden, Field: "sendInitialEvents", Message: "Forbidden: sendInitialEvents is forbidden for list"})
 		}
 	}
 	if len(causes) > 0 {
@@ -158,7 +159,7 @@ const (
 
 // invalidOptions is a 422 Invalid for request options (kind ListOptions,
 // DeleteOptions, ... of group meta.k8s.io), as Kubernetes answers them.
-func invalidOptions(kind string, causes []StatusCause) error {
+func invalidOptions(kind string, causes []watch.StatusCause) error {
 	msgs := make([]string, len(causes))
 	for i, c := range causes {
 		msgs[i] = c.Field + ": " + c.Message
@@ -167,17 +168,17 @@ func invalidOptions(kind string, causes []StatusCause) error {
 	if len(msgs) > 1 {
 		msg = "[" + msg + "]"
 	}
-	st := NewStatus(http.StatusUnprocessableEntity, ReasonInvalid, fmt.Sprintf("%s.meta.k8s.io %q is invalid: %s", kind, "", msg))
-	st.Details = &StatusDetails{Group: "meta.k8s.io", Kind: kind, Causes: causes}
-	return &StatusError{Status: st, Err: store.ErrInvalid}
+	st := watch.NewStatus(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, fmt.Sprintf("%s.meta.k8s.io %q is invalid: %s", kind, "", msg))
+	st.Details = &watch.StatusDetails{Group: "meta.k8s.io", Kind: kind, Causes: causes}
+	return &watch.StatusError{Status: *st}
 }
 
 // tooLargeRV is the 504 Kubernetes answers for a resourceVersion newer than
 // the store's.
 func tooLargeRV(want, current int64) error {
-	st := NewStatus(http.StatusGatewayTimeout, ReasonTimeout, fmt.Sprintf("Too large resource version: %d, current: %d", want, current))
-	st.Details = &StatusDetails{Causes: []StatusCause{{Type: CauseResourceVersionTooLarge, Message: "Too large resource version"}}}
-	return &StatusError{Status: st}
+	st := watch.NewStatus(http.StatusGatewayTimeout, watch.StatusReasonTimeout, fmt.Sprintf("Too large resource version: %d, current: %d", want, current))
+	st.Details = &watch.StatusDetails{Causes: []watch.StatusCause{{Type: CauseResourceVersionTooLarge, Message: "Too large resource version"}}}
+	return &watch.StatusError{Status: *st}
 }
 
 // listSnapshot says at which revision a list is read: exact (0: the

@@ -14,6 +14,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 type listResp struct {
@@ -49,7 +50,7 @@ func TestListResourceVersionTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := storeRevision(t, ts.st)
-	list := func(q string) (int, *Status, listResp) {
+	list := func(q string) (int, *watch.Status, listResp) {
 		t.Helper()
 		code, st, body := ts.do(t, "GET", widgets+"?"+q, "", "")
 		var l listResp
@@ -121,7 +122,7 @@ func TestListResourceVersionTable(t *testing.T) {
 			t.Errorf("?%s: %d %+v, want %d with %q", c.q, code, st, c.code, c.msg)
 			continue
 		}
-		if c.code == 422 && (st.Reason != ReasonInvalid || st.Details == nil || st.Details.Kind != "ListOptions" || st.Details.Group != "meta.k8s.io" ||
+		if c.code == 422 && (st.Reason != watch.StatusReasonInvalid || st.Details == nil || st.Details.Kind != "ListOptions" || st.Details.Group != "meta.k8s.io" ||
 			len(st.Details.Causes) == 0 || st.Details.Causes[0].Field != c.field) {
 			t.Errorf("?%s: %+v, want Invalid ListOptions with a cause on %s", c.q, st, c.field)
 		}
@@ -131,7 +132,7 @@ func TestListResourceVersionTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"limit=10&resourceVersion=" + rv(rv1), "resourceVersionMatch=Exact&resourceVersion=" + rv(rv1)} {
-		if code, st, _ := list(q); code != 410 || st.Reason != ReasonExpired {
+		if code, st, _ := list(q); code != 410 || st.Reason != watch.StatusReasonExpired {
 			t.Errorf("?%s after compaction: %d %+v, want 410 Expired", q, code, st)
 		}
 	}

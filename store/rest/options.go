@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // DryRunAll is the one dryRun value Kubernetes defines: run every stage of
@@ -108,13 +109,13 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return nil, nil, err
 	}
-	var causes []StatusCause
+	var causes []watch.StatusCause
 	if do.OrphanDependents != nil && do.PropagationPolicy != nil {
-		causes = append(causes, StatusCause{Type: CauseFieldValueInvalid, Field: "propagationPolicy",
+		causes = append(causes, watch.StatusCause{Type: CauseFieldValueInvalid, Field: "propagationPolicy",
 			Message: fmt.Sprintf("Invalid value: %q: orphanDependents and deletionPropagation cannot be both set", *do.PropagationPolicy)})
 	}
 	if p := do.PropagationPolicy; p != nil && *p != PropagationOrphan && *p != PropagationBackground && *p != PropagationForeground {
-		causes = append(causes, StatusCause{Type: CauseFieldValueNotSupported, Field: "propagationPolicy",
+		causes = append(causes, watch.StatusCause{Type: CauseFieldValueNotSupported, Field: "propagationPolicy",
 			Message: fmt.Sprintf("Unsupported value: %q: supported values: %q, %q, %q, \"nil\"", *p, PropagationForeground, PropagationBackground, PropagationOrphan)})
 	}
 	if len(causes) > 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // TestClientDryRun: the typed client honours store.WithDryRun like the
@@ -58,7 +59,7 @@ func TestParseDryRun(t *testing.T) {
 		if dry != c.dry || (err == nil) != c.ok {
 			t.Errorf("parseDryRun(%q) = %v, %v", c.vals, dry, err)
 		}
-		var se *StatusError
+		var se *watch.StatusError
 		if err != nil && (!errors.As(err, &se) || se.Status.Code != 400) {
 			t.Errorf("parseDryRun(%q): %v, want a 400", c.vals, err)
 		}

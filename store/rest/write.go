@@ -9,6 +9,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // maxUpdateRetries bounds the retries of an update without a
@@ -110,7 +111,7 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 			if _, err := store.ParseRevision(m.ResourceVersion); err != nil {
 				return zero, badRequest("invalid metadata.resourceVersion %q", m.ResourceVersion)
 			}
-			return zero, NewStatusError(http.StatusConflict, ReasonConflict, fmt.Sprintf(
+			return zero, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf(
 				"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
 				h.res.Name, info.Name))
 		}
@@ -182,7 +183,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	pt, err := patch.ParseType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 	}
 	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
 		return err
@@ -227,9 +228,9 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 func patchError(err error) error {
 	switch {
 	case errors.Is(err, patch.ErrNotApplicable):
-		return NewStatusError(http.StatusUnprocessableEntity, ReasonInvalid, "the patch does not apply: "+err.Error())
+		return watch.NewStatusError(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, "the patch does not apply: "+err.Error())
 	case errors.Is(err, patch.ErrTooManyOperations):
-		return NewStatusError(http.StatusRequestEntityTooLarge, ReasonRequestEntityTooLarge, err.Error())
+		return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, err.Error())
 	}
 	return badRequest("applying patch: %v", err)
 }
@@ -329,7 +330,7 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	if info.Verb == "patch" {
 		var err error
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
-			return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 		}
 	} else if err := checkJSONContent(r); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
@@ -34,7 +35,7 @@ type Kind[T store.Object] struct {
 	updateCheck  func(old, new T) store.FieldErrors
 	table        *table.Builder[T]
 	schema       *patch.Schema
-	scale        func(T) *api.Scale
+	scale        func(T) *autoscaling.Scale
 	setReplicas  func(T, int32)
 	// createStatus sets the status a created object starts with; nil clears
 	// it (for kinds with a status subresource).
@@ -177,7 +178,7 @@ func (k *Kind[T]) Table(objs []T, opts table.Options) (*table.Table, error) {
 }
 
 // Scale returns obj's scale subresource, or false if the kind has none.
-func (k *Kind[T]) Scale(obj T) (*api.Scale, bool) {
+func (k *Kind[T]) Scale(obj T) (*autoscaling.Scale, bool) {
 	if k.scale == nil {
 		return nil, false
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -39,7 +40,7 @@ func validateSelectorUnchanged(e *errs, old, new *api.LabelSelector) {
 	}
 }
 
-func validateReplicaSet(r *api.ReplicaSet) store.FieldErrors {
+func validateReplicaSet(r *apps.ReplicaSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, r.Spec.Replicas, r.Spec.Selector, &r.Spec.Template)
 	st := r.Status
@@ -50,13 +51,13 @@ func validateReplicaSet(r *api.ReplicaSet) store.FieldErrors {
 	return e.list
 }
 
-func validateReplicaSetUpdate(old, new *api.ReplicaSet) store.FieldErrors {
+func validateReplicaSetUpdate(old, new *apps.ReplicaSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	return e.list
 }
 
-func validateDeployment(d *api.Deployment) store.FieldErrors {
+func validateDeployment(d *apps.Deployment) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, d.Spec.Replicas, d.Spec.Selector, &d.Spec.Template)
 	ds := d.Status
@@ -73,11 +74,11 @@ func validateDeployment(d *api.Deployment) store.FieldErrors {
 	}
 	st := d.Spec.Strategy
 	switch st.Type {
-	case api.RecreateStrategy:
+	case apps.RecreateDeploymentStrategyType:
 		if st.RollingUpdate != nil {
 			e.add("spec.strategy.rollingUpdate", "", "Forbidden: may not be specified when strategy `type` is 'Recreate'")
 		}
-	case api.RollingUpdateStrategy:
+	case apps.RollingUpdateDeploymentStrategyType:
 		if ru := st.RollingUpdate; ru != nil {
 			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
@@ -88,18 +89,18 @@ func validateDeployment(d *api.Deployment) store.FieldErrors {
 	case "":
 		e.required("spec.strategy.type", "a strategy type")
 	default:
-		e.notSupported("spec.strategy.type", st.Type, api.RecreateStrategy, api.RollingUpdateStrategy)
+		e.notSupported("spec.strategy.type", st.Type, apps.RecreateDeploymentStrategyType, apps.RollingUpdateDeploymentStrategyType)
 	}
 	return e.list
 }
 
-func validateDeploymentUpdate(old, new *api.Deployment) store.FieldErrors {
+func validateDeploymentUpdate(old, new *apps.Deployment) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	return e.list
 }
 
-func validateStatefulSet(s *api.StatefulSet) store.FieldErrors {
+func validateStatefulSet(s *apps.StatefulSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, s.Spec.Replicas, s.Spec.Selector, &s.Spec.Template)
 	st := s.Status
@@ -116,21 +117,21 @@ func validateStatefulSet(s *api.StatefulSet) store.FieldErrors {
 	}
 	us := s.Spec.UpdateStrategy
 	switch us.Type {
-	case api.RollingUpdateStrategy:
+	case apps.RollingUpdateStatefulSetStrategyType:
 		if ru := us.RollingUpdate; ru != nil {
 			if ru.Partition != nil {
 				validateNonNegative(&e, "spec.updateStrategy.rollingUpdate.partition", int64(*ru.Partition))
 			}
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 		}
-	case api.OnDeleteStrategy:
+	case apps.OnDeleteStatefulSetStrategyType:
 		if us.RollingUpdate != nil {
 			e.add("spec.updateStrategy.rollingUpdate", "", "Forbidden: only allowed for updateStrategy 'RollingUpdate'")
 		}
 	case "":
 		e.required("spec.updateStrategy.type", "an update strategy type")
 	default:
-		e.notSupported("spec.updateStrategy.type", us.Type, api.OnDeleteStrategy, api.RollingUpdateStrategy)
+		e.notSupported("spec.updateStrategy.type", us.Type, apps.OnDeleteStatefulSetStrategyType, apps.RollingUpdateStatefulSetStrategyType)
 	}
 	if s.Spec.ServiceName != "" {
 		if why := dns1035(s.Spec.ServiceName); why != "" {
@@ -140,7 +141,7 @@ func validateStatefulSet(s *api.StatefulSet) store.FieldErrors {
 	return e.list
 }
 
-func validateStatefulSetUpdate(old, new *api.StatefulSet) store.FieldErrors {
+func validateStatefulSetUpdate(old, new *apps.StatefulSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	if old.Spec.ServiceName != new.Spec.ServiceName {
@@ -152,7 +153,7 @@ func validateStatefulSetUpdate(old, new *api.StatefulSet) store.FieldErrors {
 	return e.list
 }
 
-func validateDaemonSet(d *api.DaemonSet) store.FieldErrors {
+func validateDaemonSet(d *apps.DaemonSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, nil, d.Spec.Selector, &d.Spec.Template)
 	st := d.Status
@@ -162,7 +163,7 @@ func validateDaemonSet(d *api.DaemonSet) store.FieldErrors {
 		st.CollisionCount, nil)
 	us := d.Spec.UpdateStrategy
 	switch us.Type {
-	case api.RollingUpdateStrategy:
+	case apps.RollingUpdateDaemonSetStrategyType:
 		if ru := us.RollingUpdate; ru != nil {
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
@@ -170,16 +171,16 @@ func validateDaemonSet(d *api.DaemonSet) store.FieldErrors {
 				e.add("spec.updateStrategy.rollingUpdate.maxUnavailable", "0", "Invalid value: may not be 0 when `maxSurge` is 0")
 			}
 		}
-	case api.OnDeleteStrategy:
+	case apps.OnDeleteDaemonSetStrategyType:
 	case "":
 		e.required("spec.updateStrategy.type", "an update strategy type")
 	default:
-		e.notSupported("spec.updateStrategy.type", us.Type, api.OnDeleteStrategy, api.RollingUpdateStrategy)
+		e.notSupported("spec.updateStrategy.type", us.Type, apps.OnDeleteDaemonSetStrategyType, apps.RollingUpdateDaemonSetStrategyType)
 	}
 	return e.list
 }
 
-func validateDaemonSetUpdate(old, new *api.DaemonSet) store.FieldErrors {
+func validateDaemonSetUpdate(old, new *apps.DaemonSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	return e.list

@@ -175,7 +175,7 @@ func (a *apiClient) remaining(ctx context.Context, resources []resourceRef, ns s
 // subresource, at ns's resourceVersion.
 func (a *apiClient) finalize(ctx context.Context, ns *api.Namespace) error {
 	upd := store.Clone(ns)
-	upd.Spec.Finalizers = slices.DeleteFunc(upd.Spec.Finalizers, func(f string) bool { return f == api.FinalizerKubernetes })
+	upd.Spec.Finalizers = slices.DeleteFunc(upd.Spec.Finalizers, func(f api.FinalizerName) bool { return f == api.FinalizerKubernetes })
 	return a.do(ctx, http.MethodPut, "/api/v1/namespaces/"+url.PathEscape(ns.Name)+"/finalize", upd, nil)
 }
 
@@ -186,11 +186,11 @@ func (a *apiClient) updateStatus(ctx context.Context, ns *api.Namespace) error {
 // conditions are the namespace's deletion conditions, with Kubernetes'
 // types, reasons and messages.
 func conditions(discoveryErr error, failures []string, left leftovers) []api.NamespaceCondition {
-	cond := func(typ string, bad bool, badReason, badMsg, okReason, okMsg string) api.NamespaceCondition {
+	cond := func(typ api.NamespaceConditionType, bad bool, badReason, badMsg, okReason, okMsg string) api.NamespaceCondition {
 		if bad {
-			return api.NamespaceCondition{Type: typ, Status: "True", Reason: badReason, Message: badMsg}
+			return api.NamespaceCondition{Type: typ, Status: api.ConditionTrue, Reason: badReason, Message: badMsg}
 		}
-		return api.NamespaceCondition{Type: typ, Status: "False", Reason: okReason, Message: okMsg}
+		return api.NamespaceCondition{Type: typ, Status: api.ConditionFalse, Reason: okReason, Message: okMsg}
 	}
 	discMsg := ""
 	if discoveryErr != nil {

@@ -22,22 +22,22 @@ func TestConfigValidate(t *testing.T) {
 // TestConditions: the conditions say what Kubernetes' namespace controller
 // says, True while the problem lasts.
 func TestConditions(t *testing.T) {
-	byType := func(cs []api.NamespaceCondition) map[string]api.NamespaceCondition {
-		m := map[string]api.NamespaceCondition{}
+	byType := func(cs []api.NamespaceCondition) map[api.NamespaceConditionType]api.NamespaceCondition {
+		m := map[api.NamespaceConditionType]api.NamespaceCondition{}
 		for _, c := range cs {
 			m[c.Type] = c
 		}
 		return m
 	}
 	ok := byType(conditions(nil, nil, leftovers{}))
-	for _, typ := range []string{api.NamespaceDeletionDiscoveryFailure, api.NamespaceDeletionContentFailure, api.NamespaceContentRemaining, api.NamespaceFinalizersRemaining} {
+	for _, typ := range []api.NamespaceConditionType{api.NamespaceDeletionDiscoveryFailure, api.NamespaceDeletionContentFailure, api.NamespaceContentRemaining, api.NamespaceFinalizersRemaining} {
 		if c := ok[typ]; c.Status != "False" || c.Reason == "" {
 			t.Errorf("empty namespace: %s = %+v", typ, c)
 		}
 	}
 	bad := byType(conditions(errors.New("/apis: 503: down"), []string{"pods: 500: boom"},
 		leftovers{objects: 3, byResource: map[string]int{"pods": 2, "services": 1}, byFinal: map[string]int{"example.com/hold": 1}}))
-	for typ, want := range map[string]string{
+	for typ, want := range map[api.NamespaceConditionType]string{
 		api.NamespaceDeletionDiscoveryFailure: "Discovery failed for some groups: /apis: 503: down",
 		api.NamespaceDeletionContentFailure:   "Failed to delete all resource types, 1 remaining: pods: 500: boom",
 		api.NamespaceContentRemaining:         "Some resources are remaining: pods has 2 resource instances, services has 1 resource instances",
