@@ -412,7 +412,16 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 		}
 		return s.decode(key, data, 0)
 	}
-	rev, err := s.b.Create(ctx, key, data, FencesFrom(ctx)...)
+	var rev int64
+	if side := SideWritesFrom(ctx); len(side) > 0 {
+		sw, ok := s.b.(SideWriter)
+		if !ok {
+			return zero, fmt.Errorf("%w: create %s: the backend %T cannot make side writes", ErrInvalid, key, s.b)
+		}
+		rev, err = sw.CreateWithSideWrites(ctx, key, data, side, FencesFrom(ctx)...)
+	} else {
+		rev, err = s.b.Create(ctx, key, data, FencesFrom(ctx)...)
+	}
 	if err != nil {
 		return zero, fmt.Errorf("create %s: %w", key, err)
 	}
