@@ -24,6 +24,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // TestFixturesDecodeStrictlyIntoKubernetesTypes checks the hand-written
@@ -124,7 +125,7 @@ func TestEveryFieldExistsInKubernetesTypes(t *testing.T) {
 		{&api.Binding{}, &corev1.Binding{}}, {&api.Service{}, &corev1.Service{}}, {&api.Endpoints{}, &corev1.Endpoints{}},
 		{&api.Event{}, &corev1.Event{}}, {&election.Lease{}, &coordinationv1.Lease{}}, {&api.ResourceQuota{}, &corev1.ResourceQuota{}},
 		{&apps.ReplicaSet{}, &appsv1.ReplicaSet{}}, {&apps.Deployment{}, &appsv1.Deployment{}}, {&apps.StatefulSet{}, &appsv1.StatefulSet{}},
-		{&apps.DaemonSet{}, &appsv1.DaemonSet{}}, {&autoscaling.Scale{}, &autoscalingv1.Scale{}}, {&api.Status{}, &metav1.Status{}},
+		{&apps.DaemonSet{}, &appsv1.DaemonSet{}}, {&autoscaling.Scale{}, &autoscalingv1.Scale{}}, {&watch.Status{}, &metav1.Status{}},
 		{&api.PodList{}, &corev1.PodList{}},
 	}
 	for _, p := range pairs {

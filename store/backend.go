@@ -23,6 +23,16 @@ type KV struct {
 	PrevValue []byte
 }
 
+// Size returns the bytes kv holds (key, value and previous value): its
+// weight against watch byte budgets (see watch.Sizer).
+func (kv KV) Size() int64 {
+	n := len(kv.Key) + len(kv.Value)
+	if len(kv.PrevValue) > 0 && (len(kv.Value) == 0 || &kv.PrevValue[0] != &kv.Value[0]) {
+		n += len(kv.PrevValue)
+	}
+	return int64(n)
+}
+
 // Fence is a write precondition that an election term turns into: the write
 // succeeds only if Key currently exists with exactly CreateRevision. Each new
 // leader creates its lock key anew, so a deposed leader's fence no longer

@@ -24,16 +24,41 @@
 //
 // Watches deliver every change after a revision in revision order, none
 // skipped and none repeated, or end with an error: ErrGone when the start
-// revision has been compacted, in which case the caller relists.
+// revision has been compacted, in which case the caller relists;
+// watch.ErrTooSlow when the consumer falls behind its byte budget, in which
+// case it watches again after the last revision it processed. A watch with a
+// selector reports an object that starts matching as Added and one that
+// stops matching as Deleted; a stored value that does not decode is skipped
+// and reported (logged, counted), never fatal to a list or a watch. The
+// rules are written out on WatchCache.
+//
+// Watch cache: WatchCache (or WithWatchCache) serves every watch of a
+// resource from one backend watch, decodes each event once, and hands each
+// HTTP watcher the event's JSON encoded once (WatchEncoded). Its memory is
+// bounded in events and bytes whatever the clients do, and it never dies for
+// good: after its backend watch is compacted past, it starts again at the
+// current revision.
 //
 // Fences: WithFence puts election fences into a context; every write made
 // with it succeeds only while each fence key still exists with its create
 // revision (the leader's term), checked in the same transaction as the write.
 // A deposed leader's writes fail with ErrFenced and change nothing.
 //
-// Ownership: every object the store returns is freshly decoded and belongs to
-// the caller; objects passed to Create and Update are never modified. An
-// Update or GuaranteedUpdate that changes nothing writes nothing.
+// Dry runs: WithDryRun makes every write of a context a dry run, as
+// Kubernetes' dryRun=All: the write makes all of its checks (validation,
+// preconditions, existence, compare-and-swap, fences, read instead of
+// transacted) and returns the would-be object, and stores nothing.
+//
+// Deletion: an object with finalizers (metadata.finalizers, and a
+// resource's own pending ones given with WithFinalizing, such as a
+// namespace's spec.finalizers) is only marked by Delete (deletionTimestamp,
+// plus the resource's own mark) and goes when an update leaves it none.
+//
+// Ownership: every object the store returns is freshly decoded (or deep
+// copied) and belongs to the caller, except those of WatchEncoded, which
+// watchers share read-only; objects passed to Create and Update are never
+// modified. An Update or GuaranteedUpdate that changes nothing writes
+// nothing.
 //
 // Concurrency: a Store is safe for concurrent use. GuaranteedUpdates of one
 // object through one Store take turns (so a process does not fail its own

@@ -132,12 +132,6 @@ func randomSuffix(n int) string {
 	return string(b)
 }
 
-// GenerateName returns prefix followed by the five random characters
-// Create appends for metadata.generateName, for callers (an apiserver) that
-// must know the name before they create the object, to validate it or to
-// name it in an error.
-func GenerateName(prefix string) string { return prefix + randomSuffix(5) }
-
 type uidKey struct{}
 
 // WithUID returns a context with which Create gives the new object uid

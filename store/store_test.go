@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
@@ -101,7 +104,7 @@ func ExampleParseSelector() {
 	s, _ := store.ParseSelector("env notin (dev), tier, !canary")
 	fmt.Println(s, s.Matches(map[string]string{"env": "prod", "tier": "db"}))
 	// Output:
-	// invalid: label selector "env in (prod": at position 12: expected ',' or ')' in value set, found end of selector
+	// invalid: label selector "env in (prod": at position 12: expected ',' or ')' in the value set of "in", found end of selector
 	// !canary,env notin (dev),tier true
 }
 
@@ -194,8 +197,50 @@ func TestCorruptStoredValue(t *testing.T) {
 	if _, err := pods.Get(ctx, "ns", "bad"); err == nil || !strings.Contains(err.Error(), "decoding") {
 		t.Fatalf("Get of a corrupt value: err = %v", err)
 	}
-	if _, err := pods.List(ctx, "ns", store.ListOptions{}); err == nil {
-		t.Fatal("List over a corrupt value succeeded")
+	good, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "good"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One bad value does not break the list for everyone: it is skipped and
+	// reported (logged, counted).
+	l, err := pods.List(ctx, "", store.ListOptions{})
+	if err != nil {
+		t.Fatalf("List over a corrupt value: %v", err)
+	}
+	if len(l.Items) != 1 || l.Items[0].Name != good.Name {
+		t.Fatalf("List over a corrupt value: %d items, want only %q", len(l.Items), good.Name)
+	}
+}
+
+func TestCorruptStoredValueIsReported(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New()
+	var logs strings.Builder
+	reg := prometheus.NewRegistry()
+	pods, err := store.New[*Pod](b, podResource, store.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))), store.WithRegisterer(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Create(ctx, pods.Key("ns", "bad"), []byte(`{"metadata":{"creationTimestamp":"10000-01-01T00:00:00Z"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := pods.List(ctx, "ns", store.ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := testutil.ToFloat64(pods.UndecodableCounter()); got != 2 {
+		t.Fatalf("undecodable objects counted %v times, want 2", got)
+	}
+	if n, err := testutil.GatherAndCount(reg, "setpoint_store_undecodable_objects_total"); err != nil || n != 1 {
+		t.Fatalf("registered metric: %d series, %v", n, err)
+	}
+	if !strings.Contains(logs.String(), "key=/setpoint/pods/ns/bad") || !strings.Contains(logs.String(), "where=list") {
+		t.Fatalf("log does not name the bad object: %s", logs.String())
+	}
+	// The same registry cannot hold a second store of the resource.
+	if _, err := store.New[*Pod](b, podResource, store.WithRegisterer(reg)); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("second store on one registry: err = %v", err)
 	}
 }
 

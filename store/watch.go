@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -31,11 +30,50 @@ const watchBuffer = 128
 // Deleted (with the last state, its ResourceVersion the deletion revision).
 // With a Selector or Filter, only matching objects are delivered; a change
 // that makes an object stop matching arrives as Deleted (with its previous
-// state) and one that makes it start matching as Added. A compacted
+// state) and one that makes it start matching as Added (see WatchCache for
+// the rules when the previous state is unknown, and for objects whose
+// stored value does not decode, which are skipped and reported, never fatal
+// to the stream). Every object is the caller's own. A compacted
 // AfterRevision gives ErrGone, as the error or as the stream's end. The
-// stream ends when ctx is done, on Stop, or on a backend error; Err says
+// stream ends when ctx is done, on Stop, on a backend error, or with
+// watch.ErrTooSlow when the consumer leaves more than its byte budget
+// untaken (WatchCacheConfig.WatcherBytes; DefaultWatcherBytes without a
+// watch cache): watch again after the last revision processed. Err says
 // which.
 func (s *Store[T]) Watch(ctx context.Context, namespace string, opts WatchOptions) (watch.Watcher[T], error) {
+	var c *WatchCache[T]
+	if s.cache != nil {
+		s.cache.start()
+		c = s.cache.WatchCache
+	}
+	return watchVia(ctx, s, c, namespace, opts, delivery[T, T]{ownCopy[T], owned[T]})
+}
+
+// WatchEncoded is Watch for servers that write the events out: each object
+// comes with its JSON encoding (watch.Encoded, which watch.Encoder writes
+// without marshalling again). Through a watch cache, the object and its
+// encoding are shared by every watcher of the event, encoded at most once,
+// and must not be modified.
+func (s *Store[T]) WatchEncoded(ctx context.Context, namespace string, opts WatchOptions) (watch.Watcher[*watch.Encoded[T]], error) {
+	var c *WatchCache[T]
+	if s.cache != nil {
+		s.cache.start()
+		c = s.cache.WatchCache
+	}
+	return watchVia(ctx, s, c, namespace, opts, delivery[T, *watch.Encoded[T]]{shared[T], shared[T]})
+}
+
+// WatchCache returns the store's own watch cache (see WithWatchCache), or nil.
+func (s *Store[T]) WatchCache() *WatchCache[T] {
+	if s.cache == nil {
+		return nil
+	}
+	return s.cache.WatchCache
+}
+
+// watchVia checks the arguments and serves the watch from c, or from the
+// backend when c is nil.
+func watchVia[T Object, O any](ctx context.Context, s *Store[T], c *WatchCache[T], namespace string, opts WatchOptions, d delivery[T, O]) (watch.Watcher[O], error) {
 	if namespace != "" {
 		if !s.res.Namespaced {
 			return nil, fmt.Errorf("watch %s: %w", s.res.Name, &FieldError{Field: "namespace", Value: namespace, Reason: "must be empty for a cluster-scoped resource"})
@@ -47,174 +85,115 @@ func (s *Store[T]) Watch(ctx context.Context, namespace string, opts WatchOption
 	if opts.AfterRevision < 0 {
 		return nil, fmt.Errorf("watch %s: %w", s.res.Name, &FieldError{Field: "afterRevision", Value: FormatRevision(opts.AfterRevision), Reason: "must not be negative"})
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var bw watch.Watcher[KV]
+	r := newRoute[T](s.listPrefix(namespace), opts)
+	var w watch.Watcher[O]
 	var err error
-	if s.cache != nil {
-		if opts.AfterRevision == 0 {
-			if opts.AfterRevision, err = s.b.Revision(ctx); err != nil {
-				cancel()
+	if c == nil {
+		w, err = direct(ctx, s, r, opts.AfterRevision, DefaultWatcherBytes, nil, d.direct)
+	} else {
+		after := opts.AfterRevision
+		if after == 0 {
+			if after, err = s.b.Revision(ctx); err != nil {
 				return nil, fmt.Errorf("watch %s: %w", s.res.Name, err)
 			}
 		}
-		bw, err = s.cache.subscribe(ctx, s.b, s.prefix, opts.AfterRevision, opts.Bookmarks)
-	} else {
-		bw, err = s.b.Watch(ctx, s.listPrefix(namespace), opts.AfterRevision)
+		w, err = subscribe(ctx, c, r, after, d)
 	}
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("watch %s: %w", s.res.Name, err)
 	}
-	var reopen func(afterRev int64) (watch.Watcher[KV], error)
-	if s.cache != nil {
-		reopen = func(afterRev int64) (watch.Watcher[KV], error) {
-			return s.cache.subscribe(ctx, s.b, s.prefix, afterRev, opts.Bookmarks)
-		}
+	return w, nil
+}
+
+// direct serves one watch from its own backend watch, decoding each event
+// for this watcher alone. It keeps reading the backend while its consumer is
+// slow, up to budget bytes untaken (see watch.Outbox), and then ends with
+// watch.ErrTooSlow. It ends with watch.ErrClosed when closed is closed.
+func direct[T Object, O any](ctx context.Context, s *Store[T], r *route[T], afterRev, budget int64, closed <-chan struct{}, pick func(*change[T], *watch.Encoded[T], bool) O) (watch.Watcher[O], error) {
+	bctx, stopBackend := context.WithCancel(ctx)
+	bw, err := s.b.Watch(bctx, r.prefix, afterRev)
+	if err != nil {
+		stopBackend()
+		return nil, err
 	}
-	out := watch.NewStream[T](watchBuffer)
-	if s.cache != nil {
-		// Close ends the watch even while it waits for its consumer.
-		go func() {
-			select {
-			case <-s.cache.done:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
+	out := watch.NewStream[O](watchBuffer)
 	go func() {
-		defer cancel()
-		out.Close(s.pump(ctx, bw, reopen, out, s.listPrefix(namespace), opts))
+		defer stopBackend()
+		ob := watch.NewOutbox(out, budget)
+		err := pumpDirect(ctx, s, r, bw, ob, budget, closed, pick)
+		bw.Stop()
+		stopBackend() // release the backend watch before waiting for the consumer
+		if errors.Is(err, watch.ErrClosed) && isClosed(closed) {
+			out.Close(err) // shutting down: do not wait for the consumer
+			return
+		}
+		ob.Finish(ctx, err)
 	}()
 	return out, nil
 }
 
-// maxReopens bounds how often in a row a watch-cache subscription is
-// reopened without an event in between.
-const maxReopens = 3
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
 
-// pump converts backend events into typed events until the stream ends and
-// returns the reason. With reopen (a watch-cache subscription), a stream
-// that ends with ErrGone (the shared cache fell behind a compaction) or
-// ErrTooSlow (this watch fell out of the cache's window) is reopened after
-// the last revision this watch passed on, so nothing is skipped or repeated:
-// the cache serves it if it can, else the backend, which decides whether
-// that revision is really gone.
-func (s *Store[T]) pump(ctx context.Context, bw watch.Watcher[KV], reopen func(int64) (watch.Watcher[KV], error), out *watch.Stream[T], prefix string, opts WatchOptions) error {
-	defer func() { bw.Stop() }()
-	last, reopens := opts.AfterRevision, 0
-	var closed <-chan struct{} // nil (never ready) without a watch cache
-	if s.cache != nil {
-		closed = s.cache.done
-	}
-	stopped := func() error {
-		select {
-		case <-closed:
-			return fmt.Errorf("watch %s: store closed: %w", s.res.Name, watch.ErrClosed)
-		default:
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return watch.ErrStopped
-	}
-	filtering := !opts.Selector.Empty() || opts.Filter != nil
-	match := func(obj T) bool {
-		if !opts.Selector.Matches(obj.GetObjectMeta().Labels) {
-			return false
-		}
-		return opts.Filter == nil || opts.Filter(obj)
-	}
+// pumpDirect moves backend events into ob until the stream ends, and
+// returns why.
+func pumpDirect[T Object, O any](ctx context.Context, s *Store[T], r *route[T], bw watch.Watcher[KV], ob *watch.Outbox[O], budget int64, closed <-chan struct{}, pick func(*change[T], *watch.Encoded[T], bool) O) error {
 	for {
 		var ev watch.Event[KV]
 		var ok bool
 		select {
 		case ev, ok = <-bw.Events():
-		case <-out.Done():
+		case ob.C() <- ob.Head():
+			ob.Pop()
+			continue
+		case <-ob.Done():
 			return watch.ErrStopped
 		case <-ctx.Done():
-			return stopped()
+			return ctx.Err()
 		case <-closed:
-			return stopped()
+			return fmt.Errorf("watch %s: store closed: %w", s.res.Name, watch.ErrClosed)
 		}
 		if !ok {
-			select {
-			case <-closed:
-				return stopped()
-			default:
+			if isClosed(closed) {
+				return fmt.Errorf("watch %s: store closed: %w", s.res.Name, watch.ErrClosed)
 			}
-			if ctx.Err() != nil {
-				return stopped()
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			err := bw.Err()
-			if reopen != nil && last > 0 && (errors.Is(err, watch.ErrGone) || errors.Is(err, watch.ErrTooSlow)) && reopens < maxReopens {
-				reopens++
-				bw.Stop()
-				if bw, err = reopen(last); err == nil {
-					continue
-				}
-				bw = watch.NewStream[KV](0) // for the deferred Stop
-			}
-			if err != nil {
+			if err := bw.Err(); err != nil {
 				return err
 			}
 			return watch.ErrClosed
 		}
-		if ev.Revision > last {
-			last, reopens = ev.Revision, 0
-		}
-		var te watch.Event[T]
+		var te watch.Event[*change[T]]
+		var weight int64
 		switch ev.Type {
 		case watch.Bookmark:
-			if !opts.Bookmarks {
-				continue
-			}
-			te = watch.Event[T]{Type: watch.Bookmark, Revision: ev.Revision}
+			te = watch.Event[*change[T]]{Type: watch.Bookmark, Revision: ev.Revision}
+		case watch.Added, watch.Modified, watch.Deleted:
+			c := s.newChange(&ev, false, s.reportUndecodable)
+			te = watch.Event[*change[T]]{Type: ev.Type, Object: c, Revision: ev.Revision}
+			weight = c.size
 		case watch.Error:
 			if ev.Err != nil {
 				return ev.Err
 			}
 			return watch.ErrClosed
-		case watch.Added, watch.Modified, watch.Deleted:
-			if !strings.HasPrefix(ev.Object.Key, prefix) {
-				continue // another namespace, from the shared watch cache
-			}
-			obj, err := s.decode(ev.Object.Key, ev.Object.Value, ev.Revision)
-			if err != nil {
-				return fmt.Errorf("watch %s: revision %d: %w", s.res.Name, ev.Revision, err)
-			}
-			te = watch.Event[T]{Type: ev.Type, Object: obj, Revision: ev.Revision}
-			if filtering {
-				now := match(obj)
-				if ev.Type == watch.Modified {
-					was := true
-					if ev.Object.PrevValue != nil {
-						prev, err := s.decode(ev.Object.Key, ev.Object.PrevValue, ev.Revision)
-						if err != nil {
-							return fmt.Errorf("watch %s: revision %d: previous value: %w", s.res.Name, ev.Revision, err)
-						}
-						was = match(prev)
-						if was && !now {
-							te.Object = prev
-						}
-					}
-					switch {
-					case was && !now:
-						te.Type = watch.Deleted
-					case !was && now:
-						te.Type = watch.Added
-					case !was && !now:
-						continue
-					}
-				} else if !now {
-					continue
-				}
-			}
 		default:
 			return fmt.Errorf("watch %s: backend sent unknown event type %q", s.res.Name, ev.Type)
 		}
-		if !out.Send(ctx, te) {
-			return stopped()
+		out, ok := convert(r, te, pick)
+		if !ok {
+			continue
+		}
+		if !ob.Push(out, weight) {
+			return fmt.Errorf("watch %s: %w: the consumer left more than %d bytes of events untaken; resume after the last revision processed", s.res.Name, watch.ErrTooSlow, budget)
 		}
 	}
 }

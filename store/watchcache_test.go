@@ -43,7 +43,7 @@ func nextEvent(t *testing.T, w watch.Watcher[*Pod]) watch.Event[*Pod] {
 func TestWatchCacheSharesOneBackendWatch(t *testing.T) {
 	ctx := context.Background()
 	b := &countingBackend{Backend: memory.New()}
-	pods, err := store.New[*Pod](b, podResource, store.WithWatchCache(32))
+	pods, err := store.New[*Pod](b, podResource, store.WithWatchCache(store.WatchCacheConfig{Window: 32}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +78,9 @@ func TestWatchCacheSharesOneBackendWatch(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	// Once ws[0] has seen them all, so has the cache, whose window has moved
-	// past start.
-	for range 60 {
+		// Once ws[0] has seen them all, so has the cache, whose window has
+		// moved past start. (ws[0] reads as it goes: a watcher whose
+		// untaken events leave the window is cut off.)
 		if ev := nextEvent(t, ws[0]); ev.Type != watch.Modified {
 			t.Fatalf("ns0 watcher: %v", ev.Type)
 		}
@@ -113,26 +112,24 @@ func TestWatchCacheSharesOneBackendWatch(t *testing.T) {
 	if _, err := pods.Watch(ctx, "", store.WatchOptions{}); !errors.Is(err, watch.ErrClosed) {
 		t.Fatalf("Watch after Close: err = %v", err)
 	}
-	if _, err := store.New[*Pod](b, podResource, store.WithWatchCache(0)); !errors.Is(err, store.ErrInvalid) {
+	if _, err := store.New[*Pod](b, podResource, store.WithWatchCache(store.WatchCacheConfig{Window: -1})); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("window 0: err = %v", err)
 	}
 }
 
 // TestWatchCacheRestartsAfterCompaction: a compaction past the cache ends
-// its watchers with ErrGone; the next Watch starts a new cache.
+// its watchers with ErrGone or ErrTooSlow (never skipping); the cache starts
+// again by itself, and a client that relists and watches again is served.
 func TestWatchCacheRestartsAfterCompaction(t *testing.T) {
 	ctx := context.Background()
 	b := memory.New()
-	pods, _ := store.New[*Pod](b, podResource, store.WithWatchCache(8))
+	pods, _ := store.New[*Pod](b, podResource, store.WithWatchCache(store.WatchCacheConfig{Window: 8}))
 	defer pods.Close()
 	w, err := pods.Watch(ctx, "", store.WatchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Stop reading so the cache's backend watch falls behind, then compact.
-	ctl, cancel := context.WithCancel(ctx)
-	defer cancel()
-	_ = ctl
+	// Do not read, so the cache's watcher falls behind; then compact.
 	var last int64
 	for i := range 600 {
 		p, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprint("p", i)}})
@@ -155,27 +152,45 @@ func TestWatchCacheRestartsAfterCompaction(t *testing.T) {
 	if !errors.Is(w.Err(), watch.ErrGone) && !errors.Is(w.Err(), watch.ErrTooSlow) {
 		t.Fatalf("first watcher ended with %v, want ErrGone or ErrTooSlow", w.Err())
 	}
-	w2, err := pods.Watch(ctx, "", store.WatchOptions{AfterRevision: last})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w2.Stop()
-	p, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "after"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ev := nextEvent(t, w2); ev.Object.Name != "after" || ev.Object.ResourceVersion != p.ResourceVersion {
-		t.Fatalf("after compaction: %v %s", ev.Type, ev.Object.Name)
+	// A client lists and watches again; a watch that caught the cache's
+	// old generation as it ended gets ErrGone and does it again.
+	for attempt := 0; ; attempt++ {
+		l, err := pods.List(ctx, "", store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w2, err := pods.Watch(ctx, "", store.WatchOptions{AfterRevision: l.Revision})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprint("after", attempt)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, ok := <-w2.Events()
+		w2.Stop()
+		if !ok {
+			if errors.Is(w2.Err(), watch.ErrGone) && attempt < 3 {
+				continue
+			}
+			t.Fatalf("watch after compaction ended: %v", w2.Err())
+		}
+		if ev.Object.Name != p.Name || ev.Object.ResourceVersion != p.ResourceVersion {
+			t.Fatalf("after compaction: %v %s", ev.Type, ev.Object.Name)
+		}
+		break
 	}
 }
 
 // TestWatchCacheStress: writers and many watchers through a tiny cache
-// window, so that watchers fall out of it and resume; every watcher still
-// sees exactly its namespace's writes, in order, none skipped or repeated.
+// window, so that watchers fall out of it; each one that is cut off
+// (ErrTooSlow) watches again after the last revision it processed, as the
+// contract says, and still sees exactly its namespace's writes, in order,
+// none skipped or repeated.
 func TestWatchCacheStress(t *testing.T) {
 	ctx := context.Background()
 	b := memory.New()
-	pods, _ := store.New[*Pod](b, podResource, store.WithWatchCache(16))
+	pods, _ := store.New[*Pod](b, podResource, store.WithWatchCache(store.WatchCacheConfig{Window: 16}))
 	defer pods.Close()
 	start, _ := b.Revision(ctx)
 	const writers, perWriter, watchersPerNS = 4, 50, 4
@@ -221,22 +236,36 @@ func TestWatchCacheStress(t *testing.T) {
 	for _, ns := range namespaces {
 		slices.Sort(want[ns])
 	}
+	var resumes atomic.Int32
 	for i, s := range subs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer s.w.Stop()
-			for j, rev := range want[s.ns] {
+			w := s.w
+			defer func() { w.Stop() }()
+			last := start
+			for j := 0; j < len(want[s.ns]); {
 				select {
-				case ev, ok := <-s.w.Events():
+				case ev, ok := <-w.Events():
 					if !ok {
-						t.Errorf("watcher %d (%s) ended after %d events: %v", i, s.ns, j, s.w.Err())
-						return
+						if !errors.Is(w.Err(), watch.ErrTooSlow) {
+							t.Errorf("watcher %d (%s) ended after %d events: %v", i, s.ns, j, w.Err())
+							return
+						}
+						resumes.Add(1)
+						var err error
+						if w, err = pods.Watch(ctx, s.ns, store.WatchOptions{AfterRevision: last}); err != nil {
+							t.Errorf("watcher %d: resume after %d: %v", i, last, err)
+							return
+						}
+						continue
 					}
-					if ev.Revision != rev || ev.Object.Namespace != s.ns {
+					if rev := want[s.ns][j]; ev.Revision != rev || ev.Object.Namespace != s.ns {
 						t.Errorf("watcher %d (%s) event %d at %d in %s, want %d", i, s.ns, j, ev.Revision, ev.Object.Namespace, rev)
 						return
 					}
+					last = ev.Revision
+					j++
 				case <-time.After(20 * time.Second):
 					t.Errorf("watcher %d stalled after %d events", i, j)
 					return
@@ -245,4 +274,5 @@ func TestWatchCacheStress(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	t.Logf("%d resumes after ErrTooSlow", resumes.Load())
 }

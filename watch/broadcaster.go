@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,6 +23,28 @@ import (
 // revision is not above the last one, so a source must give each event its
 // own revision, as the store's single-key writes do.
 type Source[T any] func(ctx context.Context, afterRev int64) (Watcher[T], error)
+
+// Sizer is implemented by event objects that know how many bytes they hold
+// (store.KV counts its key and values). A Broadcaster with WindowBytes or
+// SubscriberBytes weighs each event by its object's Size (by value or through
+// a pointer); objects without one weigh nothing.
+type Sizer interface {
+	Size() int64
+}
+
+// sizeOf returns the weight of e's object; bookmarks weigh nothing.
+func sizeOf[T any](e *Event[T]) int64 {
+	if e.Type == Bookmark {
+		return 0
+	}
+	if s, ok := any(e.Object).(Sizer); ok {
+		return s.Size()
+	}
+	if s, ok := any(&e.Object).(Sizer); ok {
+		return s.Size()
+	}
+	return 0
+}
 
 // Defaults for BroadcasterConfig fields left zero.
 const (
@@ -45,6 +68,15 @@ type BroadcasterConfig struct {
 	// reading but falls more than Window events behind is cut off too. Default
 	// DefaultSubscriberBuffer, or Window if smaller. It must not exceed Window.
 	SubscriberBuffer int
+	// WindowBytes bounds the window in bytes as well as in events: events
+	// weigh their object's Size (see Sizer), and once the window's weight
+	// exceeds WindowBytes its oldest events leave it (the newest always
+	// stays). 0: no byte bound.
+	WindowBytes int64
+	// SubscriberBytes is SubscriberBuffer in bytes: a subscriber whose
+	// channel stays full while events weighing more than SubscriberBytes
+	// arrive is cut off with ErrTooSlow. 0: no byte bound.
+	SubscriberBytes int64
 	// MinBackoff is the first delay before reopening a source stream that
 	// broke without delivering anything; the delay doubles up to MaxBackoff.
 	// A stream that delivered events is reopened at once. Defaults
@@ -52,14 +84,17 @@ type BroadcasterConfig struct {
 	MinBackoff time.Duration
 	// MaxBackoff caps the reopen delay.
 	MaxBackoff time.Duration
+	// Clock paces the reopen backoff. Default clockwork.NewRealClock().
+	Clock clockwork.Clock
 	// Logger receives reconnects and dropped source events. Default: discard.
 	Logger *slog.Logger
 	// Name identifies the broadcaster in logs and in the "name" label of its
 	// metrics, for example the resource it watches. Default "default".
 	Name string
 	// Registerer, if set, receives the broadcaster's Prometheus metrics
-	// (setpoint_watch_broadcaster_*). Broadcasters sharing a registerer
-	// need distinct Names. Default: no metrics.
+	// (setpoint_watch_broadcaster_*) from NewBroadcaster until Run returns.
+	// Broadcasters sharing a registerer at once need distinct Names.
+	// Default: no metrics.
 	Registerer prometheus.Registerer
 }
 
@@ -79,6 +114,9 @@ func (c BroadcasterConfig) withDefaults() BroadcasterConfig {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
 	}
 	if c.Name == "" {
 		c.Name = "default"
@@ -100,6 +138,10 @@ func (c BroadcasterConfig) Validate() error {
 		return fmt.Errorf("watch: BroadcasterConfig.MinBackoff must not be negative, got %v", c.MinBackoff)
 	case d.MaxBackoff < d.MinBackoff:
 		return fmt.Errorf("watch: BroadcasterConfig.MaxBackoff (%v) must not be less than MinBackoff (%v)", d.MaxBackoff, d.MinBackoff)
+	case d.WindowBytes < 0:
+		return fmt.Errorf("watch: BroadcasterConfig.WindowBytes must not be negative, got %d", c.WindowBytes)
+	case d.SubscriberBytes < 0:
+		return fmt.Errorf("watch: BroadcasterConfig.SubscriberBytes must not be negative, got %d", c.SubscriberBytes)
 	}
 	return nil
 }
@@ -112,8 +154,12 @@ var ErrAlreadyRunning = errors.New("watch: broadcaster is already running")
 // only its position in the ring and has its own goroutine that copies events
 // into its channel, so a slow subscriber never slows the others or the
 // upstream. A subscriber that stops reading while SubscriberBuffer events
-// arrive, or falls out of the window, is ended with ErrTooSlow; memory stays
-// bounded by the window.
+// (or SubscriberBytes) arrive, or falls out of the window, is ended with
+// ErrTooSlow, and so is one whose channel still holds an event that has left
+// the window. So memory stays bounded by the window (Window events,
+// WindowBytes) plus, for each subscriber, its channel (at most 128 events,
+// which a cut-off one keeps until its consumer takes them or drops the
+// watcher).
 //
 // The window is complete from a revision W on: a subscriber may start after
 // any revision >= W (see Window); revisions need not be contiguous.
@@ -126,15 +172,21 @@ type Broadcaster[T any] struct {
 	metrics *broadcasterMetrics
 	rev     atomic.Int64 // last revision seen, including bookmarks
 
+	weigh bool // events are weighed (a byte bound is set)
+
 	mu        sync.RWMutex
 	ring      []Event[T] // ring[seq % len(ring)] holds event number seq
+	sizes     []int64    // sizes[seq % len(ring)]: event seq's weight (when weighing)
 	head      uint64     // sequence number of the next event
+	tail      uint64     // sequence number of the oldest event held
+	bytes     int64      // weight of the events held
+	total     int64      // weight of every event ever published
 	windowRev int64      // every event after windowRev is in the ring
 	notify    chan struct{}
 	waiting   atomic.Bool // a subscriber is waiting on notify
 	started   bool
 	endErr    error // why Run ended; set once
-	subs      map[*subscriber[T]]struct{}
+	subs      int   // subscribers attached
 }
 
 // NewBroadcaster returns a broadcaster that will watch source after startRev,
@@ -165,10 +217,13 @@ func NewBroadcaster[T any](source Source[T], startRev int64, cfg BroadcasterConf
 		cfg:       cfg,
 		metrics:   m,
 		log:       cfg.Logger.With("broadcaster", cfg.Name),
+		weigh:     cfg.WindowBytes > 0 || cfg.SubscriberBytes > 0,
 		ring:      make([]Event[T], cfg.Window),
 		windowRev: startRev,
 		notify:    make(chan struct{}),
-		subs:      make(map[*subscriber[T]]struct{}),
+	}
+	if b.weigh {
+		b.sizes = make([]int64, cfg.Window)
 	}
 	b.rev.Store(startRev)
 	return b, nil
@@ -190,7 +245,15 @@ func (b *Broadcaster[T]) Window() int64 {
 func (b *Broadcaster[T]) Subscribers() int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	return len(b.subs)
+	return b.subs
+}
+
+// WindowBytes returns the summed weight (see Sizer) of the events the window
+// holds; 0 unless WindowBytes or SubscriberBytes is set.
+func (b *Broadcaster[T]) WindowBytes() int64 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.bytes
 }
 
 // Run pumps the source into the window until ctx is done or the source
@@ -224,6 +287,13 @@ func (b *Broadcaster[T]) Run(ctx context.Context) error {
 	b.notify = make(chan struct{})
 	b.mu.Unlock()
 	close(ch)
+	if b.cfg.Registerer != nil {
+		// A successor with the same Name (a rebuilt watch cache) may
+		// register its own.
+		for _, c := range b.metrics.collectors() {
+			b.cfg.Registerer.Unregister(c)
+		}
+	}
 	return err
 }
 
@@ -234,12 +304,12 @@ func (b *Broadcaster[T]) pump(ctx context.Context) error {
 	batch := make([]Event[T], 0, maxBatch)
 	for {
 		if failures > 0 {
-			t := time.NewTimer(b.backoff(failures))
+			t := b.cfg.Clock.NewTimer(b.backoff(failures))
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return nil
-			case <-t.C:
+			case <-t.Chan():
 			}
 		}
 		if ctx.Err() != nil {
@@ -274,15 +344,22 @@ func (b *Broadcaster[T]) pump(ctx context.Context) error {
 
 // backoff returns the delay before reopen attempt n (n >= 1), with jitter.
 func (b *Broadcaster[T]) backoff(n int) time.Duration {
-	d := b.cfg.MinBackoff
-	for i := 1; i < n && d < b.cfg.MaxBackoff; i++ {
+	return BackoffDelay(n, b.cfg.MinBackoff, b.cfg.MaxBackoff)
+}
+
+// BackoffDelay returns the delay before retry n (n >= 1) of something that
+// keeps failing: minDelay doubled n-1 times, at most maxDelay, less up to 20%
+// at random so that many retriers do not retry in step. The Broadcaster
+// reopens its source with it, and store's watch cache rebuilds with it.
+func BackoffDelay(n int, minDelay, maxDelay time.Duration) time.Duration {
+	d := minDelay
+	for i := 1; i < n && d < maxDelay; i++ {
 		d *= 2
 	}
-	d = min(d, b.cfg.MaxBackoff)
+	d = min(d, maxDelay)
 	if d <= 1 {
 		return d
 	}
-	// Up to 20% less, so that many broadcasters do not reconnect in step.
 	return d - rand.N(d/5+1)
 }
 
@@ -364,18 +441,31 @@ func (b *Broadcaster[T]) publish(batch []Event[T]) int {
 			b.log.Warn("watch source sent an event of unknown type; dropped", "type", ev.Type, "revision", ev.Revision)
 			continue
 		}
-		slot := &b.ring[b.head%uint64(len(b.ring))]
-		if b.head >= uint64(len(b.ring)) {
-			b.windowRev = slot.Revision
+		var size int64
+		if b.weigh {
+			size = sizeOf(ev)
 		}
-		*slot = *ev
+		if b.head-b.tail == uint64(len(b.ring)) {
+			b.evictLocked()
+		}
+		slot := b.head % uint64(len(b.ring))
+		b.ring[slot] = *ev
+		if b.weigh {
+			b.sizes[slot] = size
+		}
 		b.head++
+		b.bytes += size
+		b.total += size
+		for b.cfg.WindowBytes > 0 && b.bytes > b.cfg.WindowBytes && b.head-b.tail > 1 {
+			b.evictLocked()
+		}
 		rev = ev.Revision
 		n++
 	}
 	b.rev.Store(rev)
 	b.metrics.events.Add(float64(n))
 	b.metrics.revision.Set(float64(rev))
+	b.metrics.windowBytes.Set(float64(b.bytes))
 	var ch chan struct{}
 	if n > 0 && b.waiting.Load() {
 		b.waiting.Store(false)
@@ -390,13 +480,20 @@ func (b *Broadcaster[T]) publish(batch []Event[T]) int {
 	return n
 }
 
-// oldestLocked returns the sequence number of the oldest event in the ring.
-func (b *Broadcaster[T]) oldestLocked() uint64 {
-	if w := uint64(len(b.ring)); b.head > w {
-		return b.head - w
+// evictLocked drops the oldest event held. b.mu is held for writing.
+func (b *Broadcaster[T]) evictLocked() {
+	i := b.tail % uint64(len(b.ring))
+	b.windowRev = b.ring[i].Revision
+	b.ring[i] = Event[T]{}
+	if b.weigh {
+		b.bytes -= b.sizes[i]
+		b.sizes[i] = 0
 	}
-	return 0
+	b.tail++
 }
+
+// oldestLocked returns the sequence number of the oldest event held.
+func (b *Broadcaster[T]) oldestLocked() uint64 { return b.tail }
 
 // SubscribeOption configures one subscription.
 type SubscribeOption func(*subscribeOptions)
@@ -417,6 +514,25 @@ func WithBookmarks() SubscribeOption {
 // called (ErrStopped), when it falls too far behind (ErrTooSlow) or when Run
 // ends (ErrClosed, or the source's ErrGone).
 func (b *Broadcaster[T]) Subscribe(ctx context.Context, afterRev int64, opts ...SubscribeOption) (Watcher[T], error) {
+	return subscribe[T, T](b, ctx, afterRev, nil, opts)
+}
+
+// SubscribeMap is Subscribe with a conversion run in the subscriber's own
+// goroutine: fn sees each event due to the subscriber (bookmarks only
+// WithBookmarks) and returns the event to deliver, or false to skip it. It
+// lets each subscriber filter and convert the shared events (apply its
+// selector, say) without a goroutine and channel of its own. fn must not
+// modify the event's object, which every subscriber shares, and must keep
+// revisions increasing. A skipped event still counts toward the
+// subscriber's lag while its channel is full.
+func SubscribeMap[T, O any](b *Broadcaster[T], ctx context.Context, afterRev int64, fn func(Event[T]) (Event[O], bool), opts ...SubscribeOption) (Watcher[O], error) {
+	if fn == nil {
+		return nil, errors.New("watch: SubscribeMap: nil conversion")
+	}
+	return subscribe(b, ctx, afterRev, fn, opts)
+}
+
+func subscribe[T, O any](b *Broadcaster[T], ctx context.Context, afterRev int64, fn func(Event[T]) (Event[O], bool), opts []SubscribeOption) (Watcher[O], error) {
 	var o subscribeOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -437,15 +553,22 @@ func (b *Broadcaster[T]) Subscribe(ctx context.Context, afterRev int64, opts ...
 	i := sort.Search(int(b.head-oldest), func(i int) bool {
 		return b.ring[(oldest+uint64(i))%size].Revision > afterRev
 	})
-	s := &subscriber[T]{
+	chanSize := min(b.cfg.SubscriberBuffer, subscriberChan)
+	s := &subscriber[T, O]{
 		b:         b,
-		stream:    NewStream[T](min(b.cfg.SubscriberBuffer, subscriberChan)),
+		stream:    NewStream[O](chanSize),
+		conv:      fn,
 		next:      oldest + uint64(i),
 		after:     afterRev,
 		bookmarks: o.bookmarks,
 		limit:     uint64(b.cfg.SubscriberBuffer),
+		byteLimit: b.cfg.SubscriberBytes,
+		sent:      make([]uint64, chanSize),
 	}
-	b.subs[s] = struct{}{}
+	if fn == nil { // Subscribe: O is T, events go out as they are
+		s.same = any(s.stream).(*Stream[T])
+	}
+	b.subs++
 	b.metrics.subscribers.Inc()
 	go s.run(ctx)
 	return s.stream, nil

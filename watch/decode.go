@@ -58,6 +58,9 @@ type WireEvent struct {
 	// Line is the 1-based line the event was read from (0 if not from a
 	// Decoder); DecodeEvent names it in errors.
 	Line int
+	// InitialEventsEnd reports a BOOKMARK whose object carries
+	// InitialEventsEndAnnotation: "true" (see Encoder.Bookmark).
+	InitialEventsEnd bool
 }
 
 // Decoder reads events in the JSON-lines wire encoding written by Encoder.
@@ -166,7 +169,19 @@ func parseLine(line []byte, n int) (WireEvent, error) {
 	if obj[0] != '{' {
 		return WireEvent{}, &DecodeError{Line: n, Reason: fmt.Sprintf(`%s event: "object" must be a JSON object, got %s`, t, jsonKind(obj[0]))}
 	}
-	return WireEvent{Type: t, Object: obj, Line: n}, nil
+	we := WireEvent{Type: t, Object: obj, Line: n}
+	if t == Bookmark {
+		var b struct {
+			Metadata struct {
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+		}
+		// A malformed bookmark object is DecodeEvent's to report.
+		if json.Unmarshal(obj, &b) == nil {
+			we.InitialEventsEnd = b.Metadata.Annotations[InitialEventsEndAnnotation] == "true"
+		}
+	}
+	return we, nil
 }
 
 // syntaxOf returns the JSON syntax error of b, if it has one.
@@ -199,7 +214,8 @@ type objectMeta struct {
 // DELETED objects are decoded into T; their Revision, and a BOOKMARK's, is the
 // object's metadata.resourceVersion, which must be a positive decimal string.
 // An ERROR's Status becomes Err as a *StatusError (a 410 status wraps
-// ErrGone). Errors are *DecodeError.
+// ErrGone). A bookmark's initial-events-end annotation is in the WireEvent
+// (InitialEventsEnd). Errors are *DecodeError.
 func DecodeEvent[T any](we WireEvent) (Event[T], error) {
 	bad := func(reason string, err error) (Event[T], error) {
 		return Event[T]{}, &DecodeError{Line: we.Line, Reason: reason, Err: err}

@@ -9,16 +9,25 @@ import (
 	"strconv"
 )
 
+// InitialEventsEndAnnotation marks the bookmark that ends the initial events
+// of a watch that asked for them (Kubernetes' sendInitialEvents=true): its
+// object carries the annotation with the value "true".
+const InitialEventsEndAnnotation = "k8s.io/initial-events-end"
+
 // Encoder writes watch events in the JSON-lines wire encoding, one event per
 // line:
 //
 //	{"type":"ADDED","object":{...}}
 //
-// ERROR events carry a Status object (see StatusFor); BOOKMARK events carry
-// an object with only metadata.resourceVersion (and kind and apiVersion when
-// WithBookmarkKind is given). Each event is written with a single Write, so a
-// failed encode writes nothing. If the writer is an http.Flusher it is flushed
-// after every event, so a watching client sees each event at once.
+// ERROR events carry a Status object (StatusFor, or WithStatusFunc's
+// mapping); BOOKMARK events carry an object with only
+// metadata.resourceVersion (and kind and apiVersion when WithBookmarkKind is
+// given, and the InitialEventsEndAnnotation for Encoder.Bookmark's initial
+// events end). An object that is already encoded (a PreEncoded such as
+// *Encoded, or a json.RawMessage) is written as is, without re-marshalling.
+// Each event is written with a single Write, so a failed encode writes
+// nothing. If the writer is an http.Flusher it is flushed after every event,
+// unless WithoutFlush is given.
 //
 // An Encoder is not safe for concurrent use.
 type Encoder struct {
@@ -35,6 +44,8 @@ type EncoderOption func(*encoderOptions)
 
 type encoderOptions struct {
 	apiVersion, kind string
+	status           func(error) Status
+	noFlush          bool
 }
 
 // WithBookmarkKind sets the apiVersion and kind written in bookmark objects,
@@ -44,12 +55,30 @@ func WithBookmarkKind(apiVersion, kind string) EncoderOption {
 	return func(o *encoderOptions) { o.apiVersion, o.kind = apiVersion, kind }
 }
 
+// WithStatusFunc sets how an ERROR event's error becomes its Status (default
+// StatusFor), for a server that maps its own errors (such as the store's) to
+// codes.
+func WithStatusFunc(fn func(error) Status) EncoderOption {
+	return func(o *encoderOptions) { o.status = fn }
+}
+
+// WithoutFlush leaves flushing to the caller (see Encoder.Flush), so that a
+// burst of events goes out in one write to the network.
+func WithoutFlush() EncoderOption {
+	return func(o *encoderOptions) { o.noFlush = true }
+}
+
 // NewEncoder returns an encoder that writes to w.
 func NewEncoder(w io.Writer, opts ...EncoderOption) *Encoder {
 	enc := &Encoder{w: w}
-	enc.flusher, _ = w.(http.Flusher)
 	for _, opt := range opts {
 		opt(&enc.opts)
+	}
+	if !enc.opts.noFlush {
+		enc.flusher, _ = w.(http.Flusher)
+	}
+	if enc.opts.status == nil {
+		enc.opts.status = StatusFor
 	}
 	enc.json = json.NewEncoder(&enc.obj)
 	return enc
@@ -67,56 +96,91 @@ func (enc *Encoder) Flush() error {
 	return nil
 }
 
+// PreEncoded is implemented by event objects that carry their own JSON
+// encoding (see Encoded): the Encoder writes EncodedJSON's bytes as the
+// event's object without marshalling it again. The bytes must be one JSON
+// object.
+type PreEncoded interface {
+	EncodedJSON() ([]byte, error)
+}
+
 // bookmarkObject is the object of a BOOKMARK event on the wire.
 type bookmarkObject struct {
-	Kind       string `json:"kind,omitempty"`
-	APIVersion string `json:"apiVersion,omitempty"`
-	Metadata   struct {
-		ResourceVersion string `json:"resourceVersion"`
-	} `json:"metadata"`
+	Kind       string       `json:"kind,omitempty"`
+	APIVersion string       `json:"apiVersion,omitempty"`
+	Metadata   bookmarkMeta `json:"metadata"`
+}
+
+type bookmarkMeta struct {
+	ResourceVersion string            `json:"resourceVersion"`
+	Annotations     map[string]string `json:"annotations,omitempty"`
 }
 
 // EncodeEvent writes e as one line. It fails, writing nothing, if e's type is
 // not valid, an ADDED, MODIFIED or DELETED object does not encode as a JSON
 // object, a BOOKMARK has no positive Revision, or an ERROR has no Err.
 func EncodeEvent[T any](enc *Encoder, e Event[T]) error {
-	if !e.Type.Valid() {
-		return fmt.Errorf("watch: encode: unknown event type %q", string(e.Type))
-	}
-	enc.obj.Reset()
-	var v any
 	switch e.Type {
 	case Added, Modified, Deleted:
-		v = e.Object
+		return enc.object(e.Type, e.Revision, any(e.Object))
 	case Bookmark:
-		if e.Revision <= 0 {
-			return fmt.Errorf("watch: encode: BOOKMARK event needs a positive revision, got %d", e.Revision)
-		}
-		b := bookmarkObject{Kind: enc.opts.kind, APIVersion: enc.opts.apiVersion}
-		b.Metadata.ResourceVersion = strconv.FormatInt(e.Revision, 10)
-		v = &b
+		return enc.Bookmark(e.Revision, false)
 	case Error:
 		if e.Err == nil {
 			return fmt.Errorf("watch: encode: ERROR event has no error")
 		}
-		st := StatusFor(e.Err)
-		v = &st
+		st := enc.opts.status(e.Err)
+		return enc.object(Error, 0, &st)
 	}
-	if err := enc.json.Encode(v); err != nil {
-		return fmt.Errorf("watch: encode %s event at revision %d: %w", e.Type, e.Revision, err)
+	return fmt.Errorf("watch: encode: unknown event type %q", string(e.Type))
+}
+
+// Bookmark writes a BOOKMARK event at rev; with initialEventsEnd, its object
+// carries InitialEventsEndAnnotation: "true", which ends the initial events
+// of a watch that asked for them. It fails, writing nothing, unless rev is
+// positive.
+func (enc *Encoder) Bookmark(rev int64, initialEventsEnd bool) error {
+	if rev <= 0 {
+		return fmt.Errorf("watch: encode: BOOKMARK event needs a positive revision, got %d", rev)
 	}
-	obj := bytes.TrimRight(enc.obj.Bytes(), "\n")
+	b := bookmarkObject{Kind: enc.opts.kind, APIVersion: enc.opts.apiVersion}
+	b.Metadata.ResourceVersion = strconv.FormatInt(rev, 10)
+	if initialEventsEnd {
+		b.Metadata.Annotations = map[string]string{InitialEventsEndAnnotation: "true"}
+	}
+	return enc.object(Bookmark, rev, &b)
+}
+
+// object writes one event whose object is v.
+func (enc *Encoder) object(typ EventType, rev int64, v any) error {
+	var obj []byte
+	switch o := v.(type) {
+	case PreEncoded:
+		raw, err := o.EncodedJSON()
+		if err != nil {
+			return fmt.Errorf("watch: encode %s event at revision %d: %w", typ, rev, err)
+		}
+		obj = raw
+	case json.RawMessage:
+		obj = bytes.TrimSpace(o)
+	default:
+		enc.obj.Reset()
+		if err := enc.json.Encode(v); err != nil {
+			return fmt.Errorf("watch: encode %s event at revision %d: %w", typ, rev, err)
+		}
+		obj = bytes.TrimRight(enc.obj.Bytes(), "\n")
+	}
 	if len(obj) == 0 || obj[0] != '{' {
-		return fmt.Errorf("watch: encode %s event at revision %d: object must encode as a JSON object, got %.20s", e.Type, e.Revision, obj)
+		return fmt.Errorf("watch: encode %s event at revision %d: object must encode as a JSON object, got %.20s", typ, rev, obj)
 	}
 	enc.buf.Reset()
 	enc.buf.WriteString(`{"type":"`)
-	enc.buf.WriteString(string(e.Type))
+	enc.buf.WriteString(string(typ))
 	enc.buf.WriteString(`","object":`)
 	enc.buf.Write(obj)
 	enc.buf.WriteString("}\n")
 	if _, err := enc.w.Write(enc.buf.Bytes()); err != nil {
-		return fmt.Errorf("watch: write %s event at revision %d: %w", e.Type, e.Revision, err)
+		return fmt.Errorf("watch: write %s event at revision %d: %w", typ, rev, err)
 	}
 	if enc.flusher != nil {
 		enc.flusher.Flush()

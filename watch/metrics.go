@@ -16,6 +16,7 @@ type broadcasterMetrics struct {
 	subscribers prometheus.Gauge
 	tooSlow     prometheus.Counter
 	reopens     prometheus.Counter
+	windowBytes prometheus.Gauge
 }
 
 func newBroadcasterMetrics(name string) *broadcasterMetrics {
@@ -36,11 +37,12 @@ func newBroadcasterMetrics(name string) *broadcasterMetrics {
 		subscribers: gauge("subscribers", "Subscribers currently attached."),
 		tooSlow:     counter("too_slow_total", "Subscribers cut off with ErrTooSlow."),
 		reopens:     counter("source_reopens_total", "Times the source stream ended and was reopened."),
+		windowBytes: gauge("window_bytes", "Weight in bytes of the events the window holds (0 unless a byte bound is set)."),
 	}
 }
 
 func (m *broadcasterMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.events, m.revision, m.subscribers, m.tooSlow, m.reopens}
+	return []prometheus.Collector{m.events, m.revision, m.subscribers, m.tooSlow, m.reopens, m.windowBytes}
 }
 
 // register registers every collector on reg, or none: on an error it

@@ -16,6 +16,7 @@ type Stream[T any] struct {
 	mu     sync.Mutex
 	err    error // reason the stream ended; set once
 	closed bool  // ch closed
+	after  []func(error)
 }
 
 var _ Watcher[int] = (*Stream[int])(nil)
@@ -85,8 +86,8 @@ func (s *Stream[T]) Close(err error) {
 		err = ErrClosed
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
 	if s.err == nil {
@@ -95,6 +96,28 @@ func (s *Stream[T]) Close(err error) {
 	s.closed = true
 	s.signal()
 	close(s.ch)
+	after, end := s.after, s.err
+	s.after = nil
+	s.mu.Unlock()
+	for _, f := range after {
+		f(end)
+	}
+}
+
+// AfterClose arranges for f to be called with the stream's end reason once
+// it is closed (at once if it already is). It is for a consumer that must
+// act on the end while it is busy elsewhere, without a goroutine of its own
+// waiting for it; f runs on the producer's goroutine and must not block.
+func (s *Stream[T]) AfterClose(f func(err error)) {
+	s.mu.Lock()
+	if !s.closed {
+		s.after = append(s.after, f)
+		s.mu.Unlock()
+		return
+	}
+	err := s.err
+	s.mu.Unlock()
+	f(err)
 }
 
 // Stop ends the stream from the consumer's side. The producer sees Done closed

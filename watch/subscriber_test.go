@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -11,12 +12,26 @@ import (
 )
 
 // TestBroadcasterStress subscribes and stops many subscribers while events
-// flow and the source breaks now and then. Invariant: every subscriber's
-// events are exactly the source's sequence after its start revision, in
-// order, until it stops, however it ends.
+// flow and the source breaks now and then, by events and by bytes, half of
+// them through SubscribeMap. Invariants: every subscriber's events are
+// exactly the source's sequence after its start revision, in order, until
+// it stops, however it ends; the window never holds more than its bytes.
 func TestBroadcasterStress(t *testing.T) {
+	for _, cfg := range []BroadcasterConfig{
+		{Window: 400, SubscriberBuffer: 100},
+		{Window: 400, SubscriberBuffer: 100, WindowBytes: 4000, SubscriberBytes: 1500},
+	} {
+		t.Run(fmt.Sprintf("windowBytes=%d", cfg.WindowBytes), func(t *testing.T) { stressBroadcaster(t, cfg) })
+	}
+}
+
+// Size weighs items for the byte-bounded stress (10 to 90 bytes).
+func (i item) Size() int64 { return 10 + i.Rev%5*20 }
+
+func stressBroadcaster(t *testing.T, cfg BroadcasterConfig) {
 	l := newFakeLog()
-	b, _, _ := startBroadcaster(t, l, 0, BroadcasterConfig{Window: 400, SubscriberBuffer: 100})
+	b, _, _ := startBroadcaster(t, l, 0, cfg)
+	var overWindow atomic.Int64
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -31,6 +46,9 @@ func TestBroadcasterStress(t *testing.T) {
 		// run (bounded, in case the machine is very slow).
 		for i := 0; i < 600 || (subscribed.Load() < 300 && i < 20000); i++ {
 			l.add(5)
+			if cfg.WindowBytes > 0 && b.WindowBytes() > cfg.WindowBytes {
+				overWindow.Store(b.WindowBytes())
+			}
 			switch {
 			case i%97 == 0:
 				l.breakStreams(errBroken)
@@ -67,7 +85,13 @@ func TestBroadcasterStress(t *testing.T) {
 					opts = append(opts, WithBookmarks())
 				}
 				sctx, scancel := context.WithCancel(ctx)
-				wt, err := b.Subscribe(sctx, start, opts...)
+				var wt Watcher[item]
+				var err error
+				if r.IntN(2) == 0 {
+					wt, err = b.Subscribe(sctx, start, opts...)
+				} else {
+					wt, err = SubscribeMap(b, sctx, start, func(e Event[item]) (Event[item], bool) { return e, true }, opts...)
+				}
 				if err != nil {
 					scancel()
 					var gone *GoneError
@@ -136,6 +160,9 @@ func TestBroadcasterStress(t *testing.T) {
 		t.Fatalf("stress did too little: %d subscriptions, %d events delivered", len(outcomes), delivered)
 	}
 	t.Logf("%d subscriptions, %d events delivered of %d written, %d starts outside the window", len(outcomes), delivered, len(all), gones.Load())
+	if n := overWindow.Load(); n > 0 {
+		t.Fatalf("the window held %d bytes, over its %d", n, cfg.WindowBytes)
+	}
 	waitFor(t, "all subscribers to detach", func() bool { return b.Subscribers() == 0 })
 	waitFor(t, "the broadcaster to catch up", func() bool { return b.Revision() == all[len(all)-1].Revision })
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // bindingHandler serves POST pods/<name>/binding: it sets the pod's
@@ -29,37 +30,43 @@ func (b bindingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (b bindingHandler) bind(w http.ResponseWriter, r *http.Request, info rest.RequestInfo) error {
 	if r.Method != http.MethodPost {
-		return rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "pods/binding only supports POST")
+		return watch.NewStatusError(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, "pods/binding only supports POST")
 	}
 	data, err := io.ReadAll(r.Body) // the limits filter bounds it
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge, "request body too large")
+			return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
 		}
-		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "reading body: "+err.Error())
+		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
 	}
 	var bd api.Binding
 	if err := json.Unmarshal(data, &bd); err != nil {
-		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding Binding: "+err.Error())
+		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding Binding: "+err.Error())
 	}
 	if bd.Name != "" && bd.Name != info.Name {
-		return rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest,
+		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest,
 			fmt.Sprintf("the Binding's name %q does not match the pod %q", bd.Name, info.Name))
 	}
 	if err := registry.ValidateBinding(&bd); err != nil {
 		return err
 	}
+	// The binding honours the request's fences and dryRun, in the same
+	// transaction as the write, like every other write.
+	ctx, err := rest.WriteContext(r)
+	if err != nil {
+		return err
+	}
 	uid := bd.UID
-	_, err = b.pods.GuaranteedUpdate(r.Context(), info.Namespace, info.Name, func(p *api.Pod) (*api.Pod, error) {
+	_, err = b.pods.GuaranteedUpdate(ctx, info.Namespace, info.Name, func(p *api.Pod) (*api.Pod, error) {
 		if uid != "" && p.UID != uid {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("pod %s/%s has UID %s, not %s", p.Namespace, p.Name, p.UID, uid))
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("pod %s/%s has UID %s, not %s", p.Namespace, p.Name, p.UID, uid))
 		}
 		if p.DeletionTimestamp != nil {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict, fmt.Sprintf("pod %s/%s is being deleted", p.Namespace, p.Name))
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("pod %s/%s is being deleted", p.Namespace, p.Name))
 		}
 		if p.Spec.NodeName != "" {
-			return nil, rest.NewStatusError(http.StatusConflict, rest.ReasonConflict,
+			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict,
 				fmt.Sprintf("Operation cannot be fulfilled on pods/binding %q: pod %s is already assigned to node %q", p.Name, p.Name, p.Spec.NodeName))
 		}
 		p.Spec.NodeName = bd.Target.Name
@@ -68,6 +75,6 @@ func (b bindingHandler) bind(w http.ResponseWriter, r *http.Request, info rest.R
 	if err != nil {
 		return err
 	}
-	writeStatus(w, &rest.Status{Kind: "Status", APIVersion: "v1", Status: "Success", Code: http.StatusCreated})
+	writeStatus(w, &watch.Status{Kind: "Status", APIVersion: "v1", Status: "Success", Code: http.StatusCreated})
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // discoveryHandler serves what is not a resource: discovery, OpenAPI and
@@ -22,11 +23,11 @@ type discoveryHandler struct {
 
 func (d discoveryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		rest.WriteError(w, rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "method not allowed"))
+		rest.WriteError(w, watch.NewStatusError(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, "method not allowed"))
 		return
 	}
 	if !d.discovery(w, r) && !d.openAPI(w, r) {
-		rest.WriteError(w, rest.NewStatusError(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+		rest.WriteError(w, watch.NewStatusError(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 	}
 }
 

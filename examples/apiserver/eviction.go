@@ -16,6 +16,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // evictionRetries bounds the compare-and-swap retries of one eviction (a
@@ -48,7 +49,7 @@ func (h evictionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h evictionHandler) evict(ctx context.Context, w http.ResponseWriter, r *http.Request, info rest.RequestInfo) error {
 	if r.Method != http.MethodPost {
-		return rest.NewStatusError(http.StatusMethodNotAllowed, rest.ReasonMethodNotAllowed, "pods/eviction only supports POST")
+		return watch.NewStatusError(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, "pods/eviction only supports POST")
 	}
 	ev, dryRun, err := h.decode(w, r, info)
 	if err != nil {
@@ -68,14 +69,14 @@ func (h evictionHandler) evict(ctx context.Context, w http.ResponseWriter, r *ht
 	for attempt := 0; ; attempt++ {
 		err := h.once(ctx, info, opts, preconditionRV, dryRun)
 		if err == nil {
-			rest.WriteStatus(w, &rest.Status{Kind: "Status", APIVersion: "v1", Status: "Success", Code: http.StatusCreated})
+			rest.WriteStatus(w, &watch.Status{Kind: "Status", APIVersion: "v1", Status: watch.StatusSuccess, Code: http.StatusCreated})
 			return nil
 		}
 		if errors.Is(err, errRetryEviction) && attempt < evictionRetries {
 			continue
 		}
 		if errors.Is(err, errRetryEviction) {
-			return rest.NewStatusError(http.StatusGatewayTimeout, rest.ReasonTimeout, fmt.Sprintf("couldn't evict pod %q due to conflicts", info.Name))
+			return watch.NewStatusError(http.StatusGatewayTimeout, watch.StatusReasonTimeout, fmt.Sprintf("couldn't evict pod %q due to conflicts", info.Name))
 		}
 		return err
 	}
@@ -154,22 +155,22 @@ func (h evictionHandler) decode(w http.ResponseWriter, r *http.Request, info res
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, false, rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge, "request body too large")
+			return nil, false, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
 		}
-		return nil, false, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "reading body: "+err.Error())
+		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
 	}
 	var ev policy.Eviction
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, false, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "decoding Eviction: "+err.Error())
+		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding Eviction: "+err.Error())
 	}
 	if ev.Kind != "" && ev.Kind != "Eviction" {
-		return nil, false, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, fmt.Sprintf("the object's kind %q is not Eviction", ev.Kind))
+		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, fmt.Sprintf("the object's kind %q is not Eviction", ev.Kind))
 	}
 	if ev.APIVersion != "" && ev.APIVersion != "policy/v1" && ev.APIVersion != "policy/v1beta1" {
-		return nil, false, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, fmt.Sprintf("the object's apiVersion %q is not policy/v1", ev.APIVersion))
+		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, fmt.Sprintf("the object's apiVersion %q is not policy/v1", ev.APIVersion))
 	}
 	if ev.Name != info.Name {
-		return nil, false, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, "name in URL does not match name in Eviction object")
+		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "name in URL does not match name in Eviction object")
 	}
 	var dry []string
 	dry = append(dry, r.URL.Query()["dryRun"]...)
@@ -178,7 +179,7 @@ func (h evictionHandler) decode(w http.ResponseWriter, r *http.Request, info res
 	}
 	for _, d := range dry {
 		if d != "All" {
-			return nil, false, rest.NewStatusError(http.StatusBadRequest, rest.ReasonBadRequest, fmt.Sprintf("invalid dryRun %q: the only supported value is All", d))
+			return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, fmt.Sprintf("invalid dryRun %q: the only supported value is All", d))
 		}
 	}
 	return &ev, len(dry) > 0, nil

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // The request path is a chain of http.Handler filters, outermost first:
@@ -85,7 +86,7 @@ func withAuthentication(next http.Handler, authn Authenticator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := authn.Authenticate(r)
 		if u == nil {
-			rest.WriteError(w, rest.NewStatusError(http.StatusUnauthorized, rest.ReasonUnauthorized, "Unauthorized"))
+			rest.WriteError(w, watch.NewStatusError(http.StatusUnauthorized, watch.StatusReasonUnauthorized, "Unauthorized"))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
@@ -134,7 +135,7 @@ func (l *limiter) acquire() (release func(), ok bool) {
 func withLimits(next http.Handler, l *limiter, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > maxBody {
-			rest.WriteError(w, rest.NewStatusError(http.StatusRequestEntityTooLarge, rest.ReasonRequestEntityTooLarge,
+			rest.WriteError(w, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge,
 				fmt.Sprintf("request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, maxBody)))
 			return
 		}
@@ -145,7 +146,7 @@ func withLimits(next http.Handler, l *limiter, maxBody int64) http.Handler {
 			release, ok := l.acquire()
 			if !ok {
 				w.Header().Set("Retry-After", "1")
-				rest.WriteError(w, rest.NewStatusError(http.StatusTooManyRequests, rest.ReasonTooManyRequests, "too many requests, please try again later"))
+				rest.WriteError(w, watch.NewStatusError(http.StatusTooManyRequests, watch.StatusReasonTooManyRequests, "too many requests, please try again later"))
 				return
 			}
 			defer release()
@@ -192,8 +193,43 @@ func withAuthorization(next http.Handler, authz Authorizer) http.Handler {
 			if info.Namespace != "" {
 				msg += fmt.Sprintf(" in the namespace %q", info.Namespace)
 			}
-			rest.WriteError(w, rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden, msg))
+			rest.WriteError(w, watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, msg))
 			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withFenceAuthorization checks the fences of a request (rest.FenceHeader)
+// before anything else reads them: at most rest.MaxFences (400), and each
+// the key of an object the caller may get (resolve maps a key to it).
+// Otherwise the answer is 403 and says nothing of the key: not whether it
+// exists, nor its revision, so a fence cannot probe what the caller may not
+// read.
+func withFenceAuthorization(next http.Handler, authz Authorizer, resolve func(key string) (resource, namespace, name string, ok bool)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vals := r.Header.Values(rest.FenceHeader)
+		if len(vals) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		fences, err := rest.ParseFences(vals)
+		if err != nil {
+			rest.WriteError(w, err)
+			return
+		}
+		u := UserFrom(r.Context())
+		for _, f := range fences {
+			res, ns, _, ok := resolve(f.Key)
+			if !ok || u == nil || !authz.Allows(u, "get", res, ns) {
+				name := "system:anonymous"
+				if u != nil {
+					name = u.Name
+				}
+				rest.WriteError(w, watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden,
+					fmt.Sprintf("%s %q is forbidden: User %q may not use it as a fence: a fence must be the key of an object the user may get", rest.FenceHeader, f.Key, name)))
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -2,8 +2,10 @@ package apiserver
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // route names requests a special handler serves instead of the resource's
@@ -34,6 +36,31 @@ func (m *resourceMux) add(r served) {
 
 func (m *resourceMux) handle(rt route, h http.Handler) { m.routes[rt] = h }
 
+// fenceTarget maps a store key (a fence's key) to the object it is: the
+// served resource, its namespace and name. ok is false for a key that is no
+// served object's.
+func (m *resourceMux) fenceTarget(prefix, key string) (resource, namespace, name string, ok bool) {
+	rest, found := strings.CutPrefix(key, prefix+"/")
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	for _, r := range m.resources {
+		res := r.descriptor().Resource()
+		if res.Name != parts[0] {
+			continue
+		}
+		switch {
+		case res.Namespaced && len(parts) == 3 && parts[1] != "" && parts[2] != "":
+			return res.Name, parts[1], parts[2], true
+		case !res.Namespaced && len(parts) == 2 && parts[1] != "":
+			return res.Name, "", parts[1], true
+		}
+		return "", "", "", false
+	}
+	return "", "", "", false
+}
+
 func (m *resourceMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, ok := infoOf(r)
 	if !ok {
@@ -42,7 +69,7 @@ func (m *resourceMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res, ok := m.resources[info.APIVersion+"/"+info.Resource]
 	if !ok {
-		rest.WriteError(w, rest.NewStatusError(http.StatusNotFound, rest.ReasonNotFound, "the server could not find the requested resource"))
+		rest.WriteError(w, watch.NewStatusError(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 		return
 	}
 	for _, verb := range []string{info.Verb, ""} {

@@ -24,6 +24,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // ErrAlreadyRunning is returned by a second call of Server.Run.
@@ -124,7 +125,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-s.ready:
 		s.handler.ServeHTTP(w, r)
 	default:
-		rest.WriteError(w, rest.NewStatusError(http.StatusServiceUnavailable, rest.ReasonServiceUnavailable, "the apiserver is not ready"))
+		rest.WriteError(w, watch.NewStatusError(http.StatusServiceUnavailable, watch.StatusReasonServiceUnavailable, "the apiserver is not ready"))
 	}
 }
 
@@ -153,7 +154,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	lifecycle, err := newNamespaceLifecycle(rs.namespaces.st, rs.deleteContent, s.log)
+	lifecycle, err := newNamespaceLifecycle(rs.namespaces.st, s.log)
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
@@ -171,8 +172,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st})
 	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
-	nsRoute := route{"v1", "namespaces", "", "delete"}
-	mux.handle(nsRoute, lifecycle.deleteHandler(servedHandler{rs.namespaces}))
+	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st})
 	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public", "kube-node-lease"); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
@@ -180,7 +180,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	s.backend = backend
-	s.handler = s.filters(mux, backend)
+	s.handler = s.filters(withFenceAuthorization(mux, s.authz, func(key string) (string, string, string, bool) {
+		return mux.fenceTarget(store.DefaultKeyPrefix, key)
+	}), backend)
 
 	cert, err := tls.X509KeyPair(s.pki.ServingCert, s.pki.ServingKey)
 	if err != nil {
@@ -280,6 +282,7 @@ func ensureNamespaces(ctx context.Context, namespaces *store.Store[*api.Namespac
 	for _, n := range names {
 		ns := registry.NamespaceKind.New()
 		ns.Name = n
+		ns.Spec.Finalizers = []api.FinalizerName{api.FinalizerKubernetes}
 		registry.NamespaceKind.Default(ns)
 		if _, err := namespaces.Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return fmt.Errorf("creating namespace %s: %w", n, err)
@@ -300,15 +303,7 @@ func ensurePriorityClasses(ctx context.Context, classes *store.Store[*scheduling
 	return nil
 }
 
-// servedHandler serves one resource's requests through its REST handler.
-type servedHandler struct{ r served }
-
-func (h servedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info, _ := infoOf(r)
-	h.r.serve(w, r, info)
-}
-
-func writeStatus(w http.ResponseWriter, st *rest.Status) {
+func writeStatus(w http.ResponseWriter, st *watch.Status) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(int(st.Code))
 	b, _ := json.Marshal(st)

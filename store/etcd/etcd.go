@@ -24,19 +24,44 @@ var ErrClosed = fmt.Errorf("etcd backend: %w", watch.ErrClosed)
 // the fence keys so that the error says which precondition failed, without
 // a second round trip. Reads are linearizable (etcd's default).
 type Backend struct {
-	c *clientv3.Client
+	c           *clientv3.Client
+	watchBuffer int64
 
 	mu     sync.Mutex
 	closed bool
 	done   chan struct{} // closed by Close; ends every watch
 }
 
-var _ store.Backend = (*Backend)(nil)
+var (
+	_ store.Backend    = (*Backend)(nil)
+	_ store.SideWriter = (*Backend)(nil)
+)
+
+// DefaultWatchBufferBytes is the per-watch lag budget New uses unless
+// WithWatchBufferBytes says otherwise.
+const DefaultWatchBufferBytes = 32 << 20
+
+// Option configures New.
+type Option func(*Backend)
+
+// WithWatchBufferBytes sets each watch's lag budget: the bytes (keys and
+// values) of events a watch's consumer may leave untaken before the watch
+// is cut off with watch.ErrTooSlow (default DefaultWatchBufferBytes; n <= 0
+// means no bound). The etcd client buffers every event of a watch whose
+// channel is not read, so without a bound one stalled consumer grows the
+// process without limit.
+func WithWatchBufferBytes(n int64) Option {
+	return func(b *Backend) { b.watchBuffer = n }
+}
 
 // New returns a backend on client c. The backend does not own c: Close ends
 // the backend's watches but leaves c open.
-func New(c *clientv3.Client) *Backend {
-	return &Backend{c: c, done: make(chan struct{})}
+func New(c *clientv3.Client, opts ...Option) *Backend {
+	b := &Backend{c: c, watchBuffer: DefaultWatchBufferBytes, done: make(chan struct{})}
+	for _, opt := range opts {
+		opt(b)
+	}
+	return b
 }
 
 // Client returns the etcd client the backend uses.
@@ -181,6 +206,51 @@ func (b *Backend) Create(ctx context.Context, key string, value []byte, fences .
 	}
 	if err := fenceFailure(key, fences, resp); err != nil {
 		return 0, err
+	}
+	return 0, fmt.Errorf("%w: %s", store.ErrAlreadyExists, key)
+}
+
+// CreateWithSideWrites writes key only if it does not exist, all fences
+// hold and every side write's key still has its ModRevision, and then the
+// side writes too: one etcd transaction, one revision (store.SideWriter).
+func (b *Backend) CreateWithSideWrites(ctx context.Context, key string, value []byte, side []store.SideWrite, fences ...store.Fence) (int64, error) {
+	if err := b.check(); err != nil {
+		return 0, err
+	}
+	cmps, elseOps := fenceCmps(fences)
+	puts := []clientv3.Op{clientv3.OpPut(key, string(value))}
+	for _, w := range side {
+		if w.Key == key {
+			return 0, fmt.Errorf("%w: side write to the created key %s", store.ErrInvalid, key)
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.Key), "=", w.ModRevision))
+		elseOps = append(elseOps, clientv3.OpGet(w.Key))
+		puts = append(puts, clientv3.OpPut(w.Key, string(w.Value)))
+	}
+	cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
+	elseOps = append(elseOps, clientv3.OpGet(key, clientv3.WithKeysOnly()))
+	resp, err := b.c.Txn(ctx).If(cmps...).Then(puts...).Else(elseOps...).Commit()
+	if err != nil {
+		return 0, mapErr(err, "etcd create "+key, 0)
+	}
+	if resp.Succeeded {
+		return resp.Header.Revision, nil
+	}
+	if err := fenceFailure(key, fences, resp); err != nil {
+		return 0, err
+	}
+	for i, w := range side {
+		r := resp.Responses[len(fences)+i].GetResponseRange()
+		have := int64(0)
+		var latest *store.KV
+		if r != nil && len(r.Kvs) > 0 {
+			have = r.Kvs[0].ModRevision
+			kv := kvOf(r.Kvs[0])
+			latest = &kv
+		}
+		if have != w.ModRevision {
+			return 0, &store.ConflictError{Key: w.Key, Expected: w.ModRevision, Current: have, Latest: latest}
+		}
 	}
 	return 0, fmt.Errorf("%w: %s", store.ErrAlreadyExists, key)
 }

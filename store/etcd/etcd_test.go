@@ -24,10 +24,12 @@ func TestBackendContract(t *testing.T) {
 	storetest.RunBackend(t, newBackend)
 }
 
+func TestSideWriterContract(t *testing.T) { storetest.RunSideWriter(t, newBackend) }
+
 func TestStoreContract(t *testing.T) {
 	storetest.RunStore(t, newBackend)
 }
 
 func TestStoreContractWithWatchCache(t *testing.T) {
-	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 25, Options: []store.Option{store.WithWatchCache(64)}})
+	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 25, Options: []store.Option{store.WithWatchCache(store.WatchCacheConfig{Window: 64})}})
 }

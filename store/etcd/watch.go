@@ -23,6 +23,12 @@ const watchBuffer = 256
 // (afterRev < compact revision) ends the stream with a *watch.GoneError. The etcd client resumes the watch transparently after
 // a connection loss, so no event is skipped; a lost leader ends the stream
 // with an error (the caller re-watches from its last revision).
+//
+// The watch keeps reading etcd while its consumer is slow; once the events
+// its consumer has not taken weigh more than the lag budget (see
+// WithWatchBufferBytes), it stops the etcd watch, delivers what it had
+// accepted, and ends with watch.ErrTooSlow: the consumer watches again after
+// the last revision it processed.
 func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (watch.Watcher[store.KV], error) {
 	if err := b.check(); err != nil {
 		return nil, err
@@ -56,21 +62,27 @@ func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (wat
 	s := watch.NewStream[store.KV](watchBuffer)
 	go func() {
 		defer cancel()
-		s.Close(b.pump(ctx, wch, s, afterRev))
+		out := watch.NewOutbox(s, b.watchBuffer)
+		err := b.pump(ctx, wch, out, afterRev)
+		cancel() // stop the etcd watch before waiting for the consumer
+		out.Finish(ctx, err)
 	}()
 	return s, nil
 }
 
-// pump forwards etcd watch responses to s until the stream ends, and
+// pump forwards etcd watch responses to out until the stream ends, and
 // returns the reason.
-func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, s *watch.Stream[store.KV], afterRev int64) error {
+func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, out *watch.Outbox[store.KV], afterRev int64) error {
 	last := afterRev
 	for {
 		var resp clientv3.WatchResponse
 		var ok bool
 		select {
 		case resp, ok = <-wch:
-		case <-s.Done():
+		case out.C() <- out.Head():
+			out.Pop()
+			continue
+		case <-out.Done():
 			return watch.ErrStopped
 		case <-b.done:
 			return ErrClosed
@@ -101,10 +113,10 @@ func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, s *watch.Str
 			if rev < last {
 				continue
 			}
-			last = rev
-			if !s.Send(ctx, watch.Event[store.KV]{Type: watch.Bookmark, Revision: rev}) {
-				return stopReason(ctx)
+			if !out.Push(watch.Event[store.KV]{Type: watch.Bookmark, Revision: rev}, 0) {
+				return b.tooSlow(last)
 			}
+			last = rev
 			continue
 		}
 		for _, ev := range resp.Events {
@@ -112,12 +124,16 @@ func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, s *watch.Str
 			if e.Revision <= last {
 				continue // the start revision itself, or a resumed watch's repeat
 			}
-			last = e.Revision
-			if !s.Send(ctx, e) {
-				return stopReason(ctx)
+			if !out.Push(e, e.Object.Size()) {
+				return b.tooSlow(last)
 			}
+			last = e.Revision
 		}
 	}
+}
+
+func (b *Backend) tooSlow(last int64) error {
+	return fmt.Errorf("etcd watch: %w: the consumer left more than %d bytes of events untaken; resume after revision %d", watch.ErrTooSlow, b.watchBuffer, last)
 }
 
 func convert(ev *clientv3.Event) watch.Event[store.KV] {
@@ -143,11 +159,4 @@ func convert(ev *clientv3.Event) watch.Event[store.KV] {
 	}
 	out.Object = kv
 	return out
-}
-
-func stopReason(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return watch.ErrStopped
 }

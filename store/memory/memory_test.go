@@ -21,12 +21,14 @@ func TestBackendContract(t *testing.T) {
 	storetest.RunBackend(t, newBackend)
 }
 
+func TestSideWriterContract(t *testing.T) { storetest.RunSideWriter(t, newBackend) }
+
 func TestStoreContract(t *testing.T) {
 	storetest.RunStore(t, newBackend)
 }
 
 func TestStoreContractWithWatchCache(t *testing.T) {
-	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 50, Options: []store.Option{store.WithWatchCache(64)}})
+	storetest.RunStore(t, newBackend, storetest.StoreOptions{Workers: 8, Increments: 50, Options: []store.Option{store.WithWatchCache(store.WatchCacheConfig{Window: 64})}})
 }
 
 func TestAutoCompaction(t *testing.T) {

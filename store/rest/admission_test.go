@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // recorder is a plugin of both kinds that logs what it is called with.
@@ -125,7 +126,7 @@ func TestAdmissionRejectsWriteNothing(t *testing.T) {
 		code   int
 		msg    string
 	}{
-		{"validate refuses", &recorder{name: "v", mu: &mu, log: &log, refuse: NewStatusError(http.StatusForbidden, ReasonForbidden, "no widgets today")}, 403, "no widgets today"},
+		{"validate refuses", &recorder{name: "v", mu: &mu, log: &log, refuse: watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, "no widgets today")}, 403, "no widgets today"},
 		{"admit refuses", &recorder{name: "m", mu: &mu, log: &log, mutate: func(Attributes) error { return errors.New("mutation failed") }}, 500, "mutation failed"},
 		{"admit invalid", &recorder{name: "m", mu: &mu, log: &log, mutate: func(Attributes) error { return fmt.Errorf("%w: bad", store.ErrInvalid) }}, 422, "bad"},
 		{"no write", lazy{}, 500, "admission plugin Lazy allowed the create"},
@@ -171,7 +172,7 @@ func (c *capped) Validate(ctx context.Context, a Attributes, write func(context.
 		return err
 	}
 	if len(l.Items) >= c.max {
-		return NewStatusError(http.StatusForbidden, ReasonForbidden, "widget cap reached")
+		return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, "widget cap reached")
 	}
 	return write(ctx)
 }

@@ -125,7 +125,7 @@ func (c *Client[T]) newObject() T { return reflect.New(c.elem).Interface().(T) }
 // ClientError is an error response. It wraps the store sentinel its code
 // and reason map to.
 type ClientError struct {
-	Status Status
+	Status watch.Status
 }
 
 // Error implements the error interface.
@@ -140,9 +140,9 @@ func (e *ClientError) Unwrap() []error {
 		return []error{store.ErrNotFound}
 	case http.StatusConflict:
 		switch e.Status.Reason {
-		case ReasonAlreadyExists:
+		case watch.StatusReasonAlreadyExists:
 			return []error{store.ErrAlreadyExists}
-		case ReasonFenced:
+		case watch.StatusReasonFenced:
 			return []error{store.ErrFenced}
 		}
 		return []error{store.ErrConflict}
@@ -166,6 +166,15 @@ func (c *Client[T]) do(ctx context.Context, method, u string, body any, contentT
 			return nil, fmt.Errorf("%w: encoding %s: %v", store.ErrInvalid, c.res.Kind, err)
 		}
 		rd = bytes.NewReader(b)
+	}
+	if method != http.MethodGet && store.DryRunFrom(ctx) {
+		// A dry run travels as dryRun=All on every write (for a delete,
+		// in the query, which Kubernetes reads when the body has none).
+		if strings.Contains(u, "?") {
+			u += "&dryRun=All"
+		} else {
+			u += "?dryRun=All"
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
@@ -191,9 +200,9 @@ func (c *Client[T]) do(ctx context.Context, method, u string, body any, contentT
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		var st Status
+		var st watch.Status
 		if err := json.Unmarshal(data, &st); err != nil || st.Kind != "Status" {
-			st = *NewStatus(resp.StatusCode, http.StatusText(resp.StatusCode), strings.TrimSpace(string(data)))
+			st = *watch.NewStatus(resp.StatusCode, http.StatusText(resp.StatusCode), strings.TrimSpace(string(data)))
 		}
 		if st.Code == 0 {
 			st.Code = int32(resp.StatusCode)
@@ -266,6 +275,9 @@ func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts ...
 	}
 	if len(pre) > 0 {
 		body["preconditions"] = pre
+	}
+	if store.DryRunFrom(ctx) {
+		body["dryRun"] = []string{DryRunAll}
 	}
 	return c.object(ctx, http.MethodDelete, c.path(namespace, name), body, "")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -32,13 +33,20 @@ type Config[T store.Object] struct {
 	// MaxBodyBytes limits request bodies (default DefaultMaxBodyBytes);
 	// larger ones get 413 and write nothing.
 	MaxBodyBytes int64
-	// WatchWindow is the number of recent events the watch cache keeps
-	// (default watch.DefaultWindow).
-	WatchWindow int
+	// WatchCache configures the watch cache the handler runs (one store
+	// watch for all watchers; see store.WatchCache): its window in events
+	// and bytes, each watcher's byte budget, backoff. The zero value means
+	// all defaults; its Logger and Registerer default to the fields below.
+	// It must be left zero when Store has a watch cache of its own
+	// (store.WithWatchCache), which the handler then uses.
+	WatchCache store.WatchCacheConfig
 	// Logger receives watch-cache events; default discard.
 	Logger *slog.Logger
 	// Registerer, if set, receives the watch cache's metrics.
 	Registerer prometheus.Registerer
+	// Clock stamps metadata.managedFields entries and times watches
+	// (timeoutSeconds). Default: the real clock.
+	Clock clockwork.Clock
 }
 
 // Validate reports the first invalid field.
@@ -48,8 +56,8 @@ func (c *Config[T]) Validate() error {
 		return errors.New("rest: Config.Store is required")
 	case c.MaxBodyBytes < 0:
 		return fmt.Errorf("rest: Config.MaxBodyBytes must not be negative, got %d", c.MaxBodyBytes)
-	case c.WatchWindow < 0:
-		return fmt.Errorf("rest: Config.WatchWindow must not be negative, got %d", c.WatchWindow)
+	case c.Store.WatchCache() != nil && !isZeroWatchCacheConfig(c.WatchCache):
+		return errors.New("rest: Config.WatchCache must be left zero when Store has its own watch cache: configure that one")
 	}
 	for i, p := range c.Admission {
 		if p == nil {
@@ -61,5 +69,13 @@ func (c *Config[T]) Validate() error {
 			return fmt.Errorf("rest: Config.Admission[%d] (%s) implements neither MutatingAdmission nor ValidatingAdmission", i, p.Name())
 		}
 	}
+	if err := c.WatchCache.Validate(); err != nil {
+		return fmt.Errorf("rest: Config.%w", err)
+	}
 	return nil
+}
+
+func isZeroWatchCacheConfig(c store.WatchCacheConfig) bool {
+	return c.Window == 0 && c.WindowBytes == 0 && c.WatcherBytes == 0 && c.MinBackoff == 0 && c.MaxBackoff == 0 &&
+		c.Clock == nil && c.Logger == nil && c.Registerer == nil
 }

@@ -14,13 +14,20 @@ func TestConfigValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cached, err := store.New[*widget](memory.New(), storetest.WidgetResource, store.WithWatchCache(store.WatchCacheConfig{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cached.Close()
 	for _, tc := range []struct {
 		cfg  Config[*widget]
 		want string
 	}{
 		{Config[*widget]{}, "Store is required"},
 		{Config[*widget]{Store: st, MaxBodyBytes: -1}, "MaxBodyBytes"},
-		{Config[*widget]{Store: st, WatchWindow: -1}, "WatchWindow"},
+		{Config[*widget]{Store: st, WatchCache: store.WatchCacheConfig{Window: -1}}, "WatchCacheConfig.Window"},
+		{Config[*widget]{Store: st, WatchCache: store.WatchCacheConfig{WatcherBytes: -1}}, "WatchCacheConfig.WatcherBytes"},
+		{Config[*widget]{Store: cached, WatchCache: store.WatchCacheConfig{Window: 5}}, "Store has its own watch cache"},
 		{Config[*widget]{Store: st, Admission: []AdmissionPlugin{nil}}, "Admission[0] is nil"},
 		{Config[*widget]{Store: st, Admission: []AdmissionPlugin{namedOnly("Nothing")}}, "Admission[0] (Nothing) implements neither"},
 	} {
@@ -30,6 +37,9 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := NewHandler(Config[*widget]{Store: st}); err != nil {
 		t.Fatalf("minimal config: %v", err)
+	}
+	if _, err := NewHandler(Config[*widget]{Store: cached}); err != nil {
+		t.Fatalf("a store with its own watch cache: %v", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // doHeaders is do that also returns the response headers.
@@ -109,7 +110,7 @@ func TestErrorWording(t *testing.T) {
 		t.Fatal(code)
 	}
 	code, st, _ = ts.do(t, "POST", widgets, "application/json", `{"metadata":{"name":"a"}}`)
-	if code != 409 || st.Reason != ReasonAlreadyExists || st.Message != `widgets.test.setpoint.dev "a" already exists` || st.Details == nil || st.Details.Name != "a" {
+	if code != 409 || st.Reason != watch.StatusReasonAlreadyExists || st.Message != `widgets.test.setpoint.dev "a" already exists` || st.Details == nil || st.Details.Name != "a" {
 		t.Fatalf("already exists: %d %+v", code, st)
 	}
 	// invalid, also when only generateName was given: the error names the

@@ -13,6 +13,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
 	"github.com/setpoint-dev/setpoint/store/storetest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 type widget = storetest.Widget
@@ -80,6 +81,18 @@ func newTestServer(t testing.TB, mutate ...func(*Config[*widget])) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := startHandler(t, h)
+	c, err := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{st: st, h: h, srv: srv, c: c}
+}
+
+// startHandler runs h (its watch cache) and an HTTP server for it until the test
+// ends.
+func startHandler[T store.Object](t testing.TB, h *Handler[T]) *httptest.Server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
@@ -91,14 +104,10 @@ func newTestServer(t testing.TB, mutate ...func(*Config[*widget])) *testServer {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	c, err := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testServer{st: st, h: h, srv: srv, c: c}
+	return srv
 }
 
-func (ts *testServer) do(t testing.TB, method, path, contentType, body string) (int, *Status, []byte) {
+func (ts *testServer) do(t testing.TB, method, path, contentType, body string) (int, *watch.Status, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, ts.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -113,9 +122,9 @@ func (ts *testServer) do(t testing.TB, method, path, contentType, body string) (
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	var st *Status
+	var st *watch.Status
 	if resp.StatusCode >= 300 {
-		st = &Status{}
+		st = &watch.Status{}
 		if err := json.Unmarshal(data, st); err != nil || st.Kind != "Status" || int(st.Code) != resp.StatusCode {
 			t.Fatalf("%s %s: %d response is not a matching Status: %s", method, path, resp.StatusCode, data)
 		}
@@ -158,27 +167,27 @@ func TestCRUDAndErrors(t *testing.T) {
 		code                         int
 		reason, want                 string
 	}{
-		{"exists", "POST", widgets, "", `{"metadata":{"name":"a"}}`, 409, ReasonAlreadyExists, "already exists"},
-		{"invalid", "POST", widgets, "", `{"metadata":{"name":"b"},"spec":{"size":-1}}`, 422, ReasonInvalid, "spec.size"},
-		{"bad json", "POST", widgets, "", `{"metadata":`, 400, ReasonBadRequest, "decoding Widget"},
-		{"wrong kind", "POST", widgets, "", `{"kind":"Pod","metadata":{"name":"b"}}`, 400, ReasonBadRequest, `kind "Pod"`},
-		{"namespace mismatch", "POST", widgets, "", `{"metadata":{"name":"b","namespace":"other"}}`, 400, ReasonBadRequest, "does not match"},
-		{"yaml body", "POST", widgets, "application/yaml", `metadata: {name: b}`, 415, ReasonUnsupportedMediaType, "application/json"},
-		{"too large", "POST", widgets, "", `{"metadata":{"name":"b"},"spec":{"data":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, ReasonRequestEntityTooLarge, "limit"},
-		{"stale update", "PUT", widgets + "/a", "", `{"metadata":{"name":"a","resourceVersion":"1"},"spec":{"size":5}}`, 409, ReasonConflict, "modified"},
-		{"name mismatch", "PUT", widgets + "/a", "", `{"metadata":{"name":"z"},"spec":{"size":5}}`, 400, ReasonBadRequest, "does not match"},
-		{"missing", "GET", widgets + "/nope", "", "", 404, ReasonNotFound, "not found"},
-		{"bad label selector", "GET", widgets + "?labelSelector=a%20in%20(", "", "", 400, ReasonBadRequest, "labelSelector"},
-		{"bad field selector", "GET", widgets + "?fieldSelector=spec.size=1", "", "", 400, ReasonBadRequest, "only spec.color"},
-		{"bad limit", "GET", widgets + "?limit=-3", "", "", 400, ReasonBadRequest, "limit"},
-		{"bad continue", "GET", widgets + "?continue=zzz", "", "", 400, ReasonBadRequest, "continue"},
-		{"bad patch", "PATCH", widgets + "/a", "application/merge-patch+json", `[`, 400, ReasonBadRequest, "patch"},
-		{"patch type", "PATCH", widgets + "/a", "text/plain", `{}`, 415, ReasonUnsupportedMediaType, "patch"},
-		{"failed json patch test", "PATCH", widgets + "/a", "application/json-patch+json", `[{"op":"test","path":"/spec/size","value":9}]`, 422, ReasonInvalid, "test"},
+		{"exists", "POST", widgets, "", `{"metadata":{"name":"a"}}`, 409, watch.StatusReasonAlreadyExists, "already exists"},
+		{"invalid", "POST", widgets, "", `{"metadata":{"name":"b"},"spec":{"size":-1}}`, 422, watch.StatusReasonInvalid, "spec.size"},
+		{"bad json", "POST", widgets, "", `{"metadata":`, 400, watch.StatusReasonBadRequest, "decoding Widget"},
+		{"wrong kind", "POST", widgets, "", `{"kind":"Pod","metadata":{"name":"b"}}`, 400, watch.StatusReasonBadRequest, `kind "Pod"`},
+		{"namespace mismatch", "POST", widgets, "", `{"metadata":{"name":"b","namespace":"other"}}`, 400, watch.StatusReasonBadRequest, "does not match"},
+		{"yaml body", "POST", widgets, "application/yaml", `metadata: {name: b}`, 415, watch.StatusReasonUnsupportedMediaType, "application/json"},
+		{"too large", "POST", widgets, "", `{"metadata":{"name":"b"},"spec":{"data":"` + strings.Repeat("x", 70<<10) + `"}}`, 413, watch.StatusReasonRequestEntityTooLarge, "limit"},
+		{"stale update", "PUT", widgets + "/a", "", `{"metadata":{"name":"a","resourceVersion":"1"},"spec":{"size":5}}`, 409, watch.StatusReasonConflict, "modified"},
+		{"name mismatch", "PUT", widgets + "/a", "", `{"metadata":{"name":"z"},"spec":{"size":5}}`, 400, watch.StatusReasonBadRequest, "does not match"},
+		{"missing", "GET", widgets + "/nope", "", "", 404, watch.StatusReasonNotFound, "not found"},
+		{"bad label selector", "GET", widgets + "?labelSelector=a%20in%20(", "", "", 400, watch.StatusReasonBadRequest, "labelSelector"},
+		{"bad field selector", "GET", widgets + "?fieldSelector=spec.size=1", "", "", 400, watch.StatusReasonBadRequest, "only spec.color"},
+		{"bad limit", "GET", widgets + "?limit=-3", "", "", 400, watch.StatusReasonBadRequest, "limit"},
+		{"bad continue", "GET", widgets + "?continue=zzz", "", "", 400, watch.StatusReasonBadRequest, "continue"},
+		{"bad patch", "PATCH", widgets + "/a", "application/merge-patch+json", `[`, 400, watch.StatusReasonBadRequest, "patch"},
+		{"patch type", "PATCH", widgets + "/a", "text/plain", `{}`, 415, watch.StatusReasonUnsupportedMediaType, "patch"},
+		{"failed json patch test", "PATCH", widgets + "/a", "application/json-patch+json", `[{"op":"test","path":"/spec/size","value":9}]`, 422, watch.StatusReasonInvalid, "test"},
 		{"bad fence", "POST", widgets, "", `{"metadata":{"name":"b"}}`, 0, "", ""},
-		{"unknown subresource", "GET", widgets + "/a/foo", "", "", 404, ReasonNotFound, "foo"},
-		{"bad name", "GET", widgets + "/A_B", "", "", 400, ReasonBadRequest, "name"},
-		{"delete precondition", "DELETE", widgets + "/a", "", `{"preconditions":{"uid":"other"}}`, 409, ReasonConflict, ""},
+		{"unknown subresource", "GET", widgets + "/a/foo", "", "", 404, watch.StatusReasonNotFound, "foo"},
+		{"bad name", "GET", widgets + "/A_B", "", "", 400, watch.StatusReasonBadRequest, "name"},
+		{"delete precondition", "DELETE", widgets + "/a", "", `{"preconditions":{"uid":"other"}}`, 409, watch.StatusReasonConflict, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "bad fence" {

@@ -14,130 +14,55 @@ import (
 	"github.com/setpoint-dev/setpoint/watch"
 )
 
-// Status reasons, the same strings as Kubernetes' metav1.StatusReason.
-const (
-	ReasonBadRequest            = "BadRequest"
-	ReasonUnauthorized          = "Unauthorized"
-	ReasonForbidden             = "Forbidden"
-	ReasonNotFound              = "NotFound"
-	ReasonAlreadyExists         = "AlreadyExists"
-	ReasonConflict              = "Conflict"
-	ReasonGone                  = "Gone"
-	ReasonExpired               = "Expired"
-	ReasonInvalid               = "Invalid"
-	ReasonRequestEntityTooLarge = "RequestEntityTooLarge"
-	ReasonTooManyRequests       = "TooManyRequests"
-	ReasonMethodNotAllowed      = "MethodNotAllowed"
-	ReasonUnsupportedMediaType  = "UnsupportedMediaType"
-	ReasonNotAcceptable         = "NotAcceptable"
-	ReasonInternalError         = "InternalError"
-	ReasonServiceUnavailable    = "ServiceUnavailable"
-	ReasonTimeout               = "Timeout"
-	// ReasonFenced (code 409) is setpoint's: a write's fence (see
-	// FenceHeader) no longer held. Clients map it to store.ErrFenced.
-	ReasonFenced = "Fenced"
-)
-
-// Status is the Kubernetes Status object (v1) that every error response
-// carries, and that some successful deletes return.
-type Status struct {
-	Kind       string         `json:"kind"`
-	APIVersion string         `json:"apiVersion"`
-	Metadata   struct{}       `json:"metadata"`
-	Status     string         `json:"status"`
-	Message    string         `json:"message,omitempty"`
-	Reason     string         `json:"reason,omitempty"`
-	Details    *StatusDetails `json:"details,omitempty"`
-	Code       int32          `json:"code"`
-}
-
-// StatusDetails names the object an error is about and, for 422, the
-// invalid fields.
-type StatusDetails struct {
-	Name   string        `json:"name,omitempty"`
-	Group  string        `json:"group,omitempty"`
-	Kind   string        `json:"kind,omitempty"`
-	UID    string        `json:"uid,omitempty"`
-	Causes []StatusCause `json:"causes,omitempty"`
-	// RetryAfterSeconds suggests when to retry (429, 503).
-	RetryAfterSeconds int32 `json:"retryAfterSeconds,omitempty"`
-}
-
-// StatusCause is one invalid field of a 422 Status.
-type StatusCause struct {
-	Type    string `json:"reason,omitempty"`
-	Message string `json:"message,omitempty"`
-	Field   string `json:"field,omitempty"`
-}
-
-// NewStatus returns a Failure status.
-func NewStatus(code int, reason, message string) *Status {
-	return &Status{Kind: "Status", APIVersion: "v1", Status: "Failure", Code: int32(code), Reason: reason, Message: message}
-}
-
-// StatusError is an error that is answered with its Status as is. Hooks
-// (admission, authorization) return one to choose the code, for example
-// NewStatusError(403, ReasonForbidden, "...").
-type StatusError struct {
-	Status *Status
-	// Err, if set, is what the error wraps (for errors.Is).
-	Err error
-}
-
-// NewStatusError returns a *StatusError with a Failure status.
-func NewStatusError(code int, reason, message string) *StatusError {
-	return &StatusError{Status: NewStatus(code, reason, message)}
-}
-
-// Error implements the error interface.
-func (e *StatusError) Error() string { return e.Status.Message }
-
-// Unwrap returns Err.
-func (e *StatusError) Unwrap() error { return e.Err }
-
-// ErrorStatus maps err to the Status an apiserver answers: a *StatusError
-// as is; store.ErrNotFound 404, ErrAlreadyExists 409 AlreadyExists,
-// ErrConflict 409 Conflict, ErrFenced 409 Fenced, ErrTooLarge 413,
-// ErrInvalid 422 Invalid (one cause per field error), ErrGone 410 Expired,
-// a context deadline 504 Timeout,
-// watch.ErrTooSlow 429, a patch error 422 (415 for an unknown patch type),
-// anything else 500. kind and name fill the details.
-func ErrorStatus(err error, kind, group, name string) *Status {
-	var se *StatusError
+// ErrorStatus maps err to the Status an apiserver answers (watch.Status, the
+// one Kubernetes Status type): a *watch.StatusError as is; store.ErrNotFound
+// 404, ErrAlreadyExists 409 AlreadyExists, ErrConflict 409 Conflict,
+// ErrFenced 409 Fenced, ErrTooLarge 413, ErrInvalid 422 Invalid (one cause
+// per field error), a patch error 422 (415 for an unknown patch type), and
+// what watch.StatusFor gives for the rest (ErrGone 410 Expired, ErrTooSlow
+// 429, ErrClosed 503, a context deadline 504, anything else 500). kind,
+// group and name fill the details.
+func ErrorStatus(err error, kind, group, name string) *watch.Status {
+	var se *watch.StatusError
 	if errors.As(err, &se) {
-		return se.Status
+		st := se.Status
+		return &st
 	}
 	var code int
 	var reason string
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		code, reason = http.StatusNotFound, ReasonNotFound
+		code, reason = http.StatusNotFound, watch.StatusReasonNotFound
 	case errors.Is(err, store.ErrAlreadyExists):
-		code, reason = http.StatusConflict, ReasonAlreadyExists
+		code, reason = http.StatusConflict, watch.StatusReasonAlreadyExists
 	case errors.Is(err, store.ErrFenced):
-		code, reason = http.StatusConflict, ReasonFenced
+		code, reason = http.StatusConflict, watch.StatusReasonFenced
 	case errors.Is(err, store.ErrConflict):
-		code, reason = http.StatusConflict, ReasonConflict
+		code, reason = http.StatusConflict, watch.StatusReasonConflict
 	case errors.Is(err, store.ErrTooLarge):
-		code, reason = http.StatusRequestEntityTooLarge, ReasonRequestEntityTooLarge
+		code, reason = http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge
 	case errors.Is(err, patch.ErrUnsupportedType):
-		code, reason = http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType
+		code, reason = http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, patch.ErrInvalidPatch):
-		code, reason = http.StatusUnprocessableEntity, ReasonInvalid
-	case errors.Is(err, store.ErrGone):
-		code, reason = http.StatusGone, ReasonExpired
-	case errors.Is(err, watch.ErrTooSlow):
-		code, reason = http.StatusTooManyRequests, ReasonTooManyRequests
+		code, reason = http.StatusUnprocessableEntity, watch.StatusReasonInvalid
 	case errors.Is(err, context.DeadlineExceeded):
-		code, reason = http.StatusGatewayTimeout, ReasonTimeout
-	case errors.Is(err, watch.ErrClosed):
-		code, reason = http.StatusServiceUnavailable, ReasonServiceUnavailable
+		code, reason = http.StatusGatewayTimeout, watch.StatusReasonTimeout
 	default:
-		code, reason = http.StatusInternalServerError, ReasonInternalError
+		st := watch.StatusFor(err)
+		code, reason = int(st.Code), st.Reason
 	}
-	s := NewStatus(code, reason, err.Error())
+	s := watch.NewStatus(code, reason, err.Error())
+	if reason == watch.StatusReasonFenced {
+		// Never echo what the backend found at a fence key (whether it
+		// exists, its revision): the caller may not be allowed to read it.
+		what := kind
+		if name != "" {
+			what = fmt.Sprintf("%s %q", kind, name)
+		}
+		s.Message = fmt.Sprintf("Operation cannot be fulfilled on %s: a fence (%s) no longer holds: the writer's term is over", what, FenceHeader)
+	}
 	if kind != "" || name != "" {
-		s.Details = &StatusDetails{Name: name, Group: group, Kind: kind}
+		s.Details = &watch.StatusDetails{Name: name, Group: group, Kind: kind}
 	}
 	if code == http.StatusUnprocessableEntity {
 		var fes store.FieldErrors
@@ -149,12 +74,12 @@ func ErrorStatus(err error, kind, group, name string) *Status {
 		}
 		if len(fes) > 0 {
 			if s.Details == nil {
-				s.Details = &StatusDetails{}
+				s.Details = &watch.StatusDetails{}
 			}
 			texts := make([]string, len(fes))
 			for i, f := range fes {
 				typ, body := fieldErrorBody(f)
-				s.Details.Causes = append(s.Details.Causes, StatusCause{Type: typ, Message: body, Field: f.Field})
+				s.Details.Causes = append(s.Details.Causes, watch.StatusCause{Type: typ, Message: body, Field: f.Field})
 				texts[i] = f.Field + ": " + body
 			}
 			what := kind
@@ -180,7 +105,7 @@ func ErrorStatus(err error, kind, group, name string) *Status {
 // the resource (for not found, already exists and conflicts, the plural, as
 // Kubernetes does) or the kind, the group and the object; a Status a hook
 // returned without details gets them.
-func ResourceErrorStatus(err error, res store.Resource, name string) *Status {
+func ResourceErrorStatus(err error, res store.Resource, name string) *watch.Status {
 	group, _, _ := strings.Cut(res.APIVersion, "/")
 	if !strings.Contains(res.APIVersion, "/") {
 		group = ""
@@ -189,16 +114,16 @@ func ResourceErrorStatus(err error, res store.Resource, name string) *Status {
 	if group != "" {
 		qualified += "." + group
 	}
-	var se *StatusError
+	var se *watch.StatusError
 	if errors.As(err, &se) {
-		st := *se.Status
+		st := se.Status
 		if st.Details == nil && (name != "" || res.Kind != "") {
-			st.Details = &StatusDetails{Name: name, Group: group, Kind: res.Kind}
+			st.Details = &watch.StatusDetails{Name: name, Group: group, Kind: res.Kind}
 		}
 		return &st
 	}
 	st := ErrorStatus(err, res.Kind, group, name)
-	resourceDetails := func() { st.Details = &StatusDetails{Name: name, Group: group, Kind: res.Name} }
+	resourceDetails := func() { st.Details = &watch.StatusDetails{Name: name, Group: group, Kind: res.Name} }
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		st.Message = fmt.Sprintf("%s %q not found", qualified, name)
@@ -272,7 +197,7 @@ func quoteValue(v string) string {
 
 // writeStatus answers with s as JSON and s.Code as the HTTP status, and a
 // Retry-After header when the details suggest one.
-func writeStatus(w http.ResponseWriter, s *Status) {
+func writeStatus(w http.ResponseWriter, s *watch.Status) {
 	if s.Details != nil && s.Details.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(s.Details.RetryAfterSeconds)))
 	}
@@ -281,13 +206,13 @@ func writeStatus(w http.ResponseWriter, s *Status) {
 
 // WriteStatus answers with s, as the handler answers errors: JSON, s.Code
 // as the HTTP status, and Retry-After when the details suggest one.
-func WriteStatus(w http.ResponseWriter, s *Status) { writeStatus(w, s) }
+func WriteStatus(w http.ResponseWriter, s *watch.Status) { writeStatus(w, s) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		code = http.StatusInternalServerError
-		b, _ = json.Marshal(NewStatus(code, ReasonInternalError, "encoding response: "+err.Error()))
+		b, _ = json.Marshal(watch.NewStatus(code, watch.StatusReasonInternalError, "encoding response: "+err.Error()))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -301,5 +226,5 @@ func WriteError(w http.ResponseWriter, err error) {
 
 // badRequest is a 400 error.
 func badRequest(format string, args ...any) error {
-	return NewStatusError(http.StatusBadRequest, ReasonBadRequest, fmt.Sprintf(format, args...))
+	return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, fmt.Sprintf(format, args...))
 }

@@ -17,17 +17,17 @@ func TestErrorStatus(t *testing.T) {
 		code   int32
 		reason string
 	}{
-		{fmt.Errorf("get x: %w", store.ErrNotFound), 404, ReasonNotFound},
-		{fmt.Errorf("x: %w", store.ErrAlreadyExists), 409, ReasonAlreadyExists},
-		{&store.ConflictError{Key: "k"}, 409, ReasonConflict},
-		{fmt.Errorf("x: %w", store.ErrFenced), 409, ReasonFenced},
-		{fmt.Errorf("x: %w", store.ErrGone), 410, ReasonExpired},
-		{store.FieldErrors{{Field: "spec.a", Reason: "bad"}}, 422, ReasonInvalid},
-		{fmt.Errorf("%w", patch.ErrInvalidPatch), 422, ReasonInvalid},
-		{fmt.Errorf("%w", patch.ErrUnsupportedType), 415, ReasonUnsupportedMediaType},
-		{watch.ErrTooSlow, 429, ReasonTooManyRequests},
-		{NewStatusError(403, ReasonForbidden, "no"), 403, ReasonForbidden},
-		{errors.New("boom"), 500, ReasonInternalError},
+		{fmt.Errorf("get x: %w", store.ErrNotFound), 404, watch.StatusReasonNotFound},
+		{fmt.Errorf("x: %w", store.ErrAlreadyExists), 409, watch.StatusReasonAlreadyExists},
+		{&store.ConflictError{Key: "k"}, 409, watch.StatusReasonConflict},
+		{fmt.Errorf("x: %w", store.ErrFenced), 409, watch.StatusReasonFenced},
+		{fmt.Errorf("x: %w", store.ErrGone), 410, watch.StatusReasonExpired},
+		{store.FieldErrors{{Field: "spec.a", Reason: "bad"}}, 422, watch.StatusReasonInvalid},
+		{fmt.Errorf("%w", patch.ErrInvalidPatch), 422, watch.StatusReasonInvalid},
+		{fmt.Errorf("%w", patch.ErrUnsupportedType), 415, watch.StatusReasonUnsupportedMediaType},
+		{watch.ErrTooSlow, 429, watch.StatusReasonTooManyRequests},
+		{watch.NewStatusError(403, watch.StatusReasonForbidden, "no"), 403, watch.StatusReasonForbidden},
+		{errors.New("boom"), 500, watch.StatusReasonInternalError},
 	} {
 		st := ErrorStatus(tc.err, "Widget", "g", "a")
 		if st.Code != tc.code || st.Reason != tc.reason || st.Kind != "Status" || st.Status != "Failure" {
@@ -40,16 +40,16 @@ func TestErrorStatus(t *testing.T) {
 	}
 	// the client maps statuses back
 	for _, tc := range []struct {
-		st   *Status
+		st   *watch.Status
 		want error
 	}{
-		{NewStatus(404, ReasonNotFound, ""), store.ErrNotFound},
-		{NewStatus(409, ReasonAlreadyExists, ""), store.ErrAlreadyExists},
-		{NewStatus(409, ReasonConflict, ""), store.ErrConflict},
-		{NewStatus(409, ReasonFenced, ""), store.ErrFenced},
-		{NewStatus(410, ReasonExpired, ""), store.ErrGone},
-		{NewStatus(422, ReasonInvalid, ""), store.ErrInvalid},
-		{NewStatus(413, ReasonRequestEntityTooLarge, ""), store.ErrTooLarge},
+		{watch.NewStatus(404, watch.StatusReasonNotFound, ""), store.ErrNotFound},
+		{watch.NewStatus(409, watch.StatusReasonAlreadyExists, ""), store.ErrAlreadyExists},
+		{watch.NewStatus(409, watch.StatusReasonConflict, ""), store.ErrConflict},
+		{watch.NewStatus(409, watch.StatusReasonFenced, ""), store.ErrFenced},
+		{watch.NewStatus(410, watch.StatusReasonExpired, ""), store.ErrGone},
+		{watch.NewStatus(422, watch.StatusReasonInvalid, ""), store.ErrInvalid},
+		{watch.NewStatus(413, watch.StatusReasonRequestEntityTooLarge, ""), store.ErrTooLarge},
 	} {
 		if err := (&ClientError{Status: *tc.st}); !errors.Is(err, tc.want) {
 			t.Errorf("ClientError %d %s does not wrap %v", tc.st.Code, tc.st.Reason, tc.want)

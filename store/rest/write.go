@@ -9,6 +9,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // maxUpdateRetries bounds the retries of an update without a
@@ -22,6 +23,10 @@ func (h *Handler[T]) attributes(info RequestInfo, verb string, obj, old store.Ob
 
 func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
 	if err := checkJSONContent(r); err != nil {
+		return err
+	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
 		return err
 	}
 	data, err := h.readBody(w, r)
@@ -47,33 +52,43 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
 	}
 	if m.Name == "" {
-		// as Kubernetes does, the name is generated before validation, so
-		// that errors name the object
+		// Generated before validation, so that the kind's own name rules
+		// check the name that would be stored, as Kubernetes does, and
+		// errors name the object.
 		m.Name = store.GenerateName(m.GenerateName)
 	}
 	info.Name = m.Name
-	// the UID too is known before preparation (a Job's selector names it)
-	m.UID = store.NewUID()
-	ctx = store.WithUID(ctx, m.UID)
-	h.rules.prepareCreate(obj)
-	h.rules.Default(obj)
-	attrs := h.attributes(info, "create", obj, nil)
-	if err := h.admit.admit(ctx, attrs); err != nil {
-		return &namedError{m.Name, err}
-	}
-	if err := h.rules.Validate(obj); err != nil {
-		return &namedError{m.Name, err}
-	}
-	var out T
-	err = h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
-		out, err = h.st.Create(ctx, obj)
-		return err
-	})
+	out, err := h.createObject(ctx, info, obj)
 	if err != nil {
 		return &namedError{m.Name, err}
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// createObject prepares, defaults, admits, validates and stores a new
+// object.
+func (h *Handler[T]) createObject(ctx context.Context, info RequestInfo, obj T) (T, error) {
+	var zero, out T
+	// the UID too is known before preparation (a Job's selector names it)
+	m := obj.GetObjectMeta()
+	m.UID = store.NewUID()
+	ctx = store.WithUID(ctx, m.UID)
+	h.rules.prepareCreate(obj)
+	h.rules.Default(obj)
+	h.track(ctx, info, obj, zero, true)
+	attrs := h.attributes(info, "create", obj, nil)
+	if err := h.admit.admit(ctx, attrs); err != nil {
+		return zero, err
+	}
+	if err := h.rules.Validate(obj); err != nil {
+		return zero, err
+	}
+	err := h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
+		out, err = h.st.Create(ctx, obj)
+		return err
+	})
+	return out, err
 }
 
 // modify reads the object, lets fn build its replacement from a private
@@ -109,11 +124,12 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 			if _, err := store.ParseRevision(m.ResourceVersion); err != nil {
 				return zero, badRequest("invalid metadata.resourceVersion %q", m.ResourceVersion)
 			}
-			return zero, NewStatusError(http.StatusConflict, ReasonConflict, fmt.Sprintf(
+			return zero, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf(
 				"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
 				h.qualifiedResource(), info.Name))
 		}
 		h.rules.Default(obj)
+		h.track(ctx, info, obj, old, false)
 		attrs := h.attributes(info, verb, obj, old)
 		if err := h.admit.admit(ctx, attrs); err != nil {
 			return zero, err
@@ -153,6 +169,10 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if err := checkJSONContent(r); err != nil {
 		return err
 	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	data, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -180,7 +200,16 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	pt, err := patch.ParseType(r.Header.Get("Content-Type"))
 	if err != nil {
-		return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
+	}
+	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
+		return err
+	}
+	if pt == patch.ApplyPatchType {
+		return h.apply(ctx, w, r, info)
+	}
+	if r.URL.Query().Has("force") {
+		return invalidOption("patch", "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
 	}
 	body, err := h.readBody(w, r)
 	if err != nil {
@@ -188,18 +217,27 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	out, err := h.modify(ctx, info, "patch", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = "" // a patch that sets it makes it a precondition
+		// The patch sees the object as stored, resourceVersion included, so
+		// a JSON patch can test it; a patch that changes it makes it a
+		// precondition (409 if the object has moved on), as in Kubernetes.
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(old)
 		if err != nil {
 			return zero, err
 		}
-		patched, err := patch.Apply(pt, doc, body, h.rules.schema)
+		patched, err := patch.Apply(pt, doc, body, h.rules.schema, patch.WithMaxAddedBytes(h.maxBody))
 		if err != nil {
-			return zero, badRequestOrInvalid(err)
+			return zero, patchError(err)
 		}
 		obj, err := h.decodeObject(w, r, patched)
 		if err != nil {
 			return zero, err
+		}
+		if m := obj.GetObjectMeta(); m.ResourceVersion == rv {
+			// Left as read: no precondition, so a lost race is retried.
+			// A patch that sets another version makes it one (kubectl's
+			// managedFields migration replaces it with the version it read).
+			m.ResourceVersion = ""
 		}
 		return h.prepare(info, obj, old), nil
 	})
@@ -210,59 +248,26 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	return nil
 }
 
-// badRequestOrInvalid turns a patch that cannot be applied into a 422
-// (Kubernetes answers malformed patches with 400 and failed ones with 422;
-// both write nothing).
-func badRequestOrInvalid(err error) error {
-	if errors.Is(err, patch.ErrTestFailed) {
-		return NewStatusError(http.StatusUnprocessableEntity, ReasonInvalid, err.Error())
+// patchError answers a patch that does not apply (a missing path, a failed
+// test, a result over the bound) with 422, too many operations with 413,
+// and a malformed patch with 400, as Kubernetes does; none writes anything.
+func patchError(err error) error {
+	switch {
+	case errors.Is(err, patch.ErrNotApplicable):
+		return watch.NewStatusError(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, "the patch does not apply: "+err.Error())
+	case errors.Is(err, patch.ErrTooManyOperations):
+		return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, err.Error())
 	}
 	return badRequest("applying patch: %v", err)
 }
 
-// deleteOptions is the subset of Kubernetes' DeleteOptions that is honoured.
-type deleteOptions struct {
-	Kind          string `json:"kind,omitempty"`
-	APIVersion    string `json:"apiVersion,omitempty"`
-	Preconditions *struct {
-		UID             *string `json:"uid,omitempty"`
-		ResourceVersion *string `json:"resourceVersion,omitempty"`
-	} `json:"preconditions,omitempty"`
-	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
-	PropagationPolicy  *string  `json:"propagationPolicy,omitempty"`
-	DryRun             []string `json:"dryRun,omitempty"`
-}
-
 func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	var opts []store.DeleteOption
-	if r.Body != nil && r.ContentLength != 0 {
-		data, err := readBody(w, r, h.maxBody, true)
-		if err != nil {
-			return err
-		}
-		if len(data) > 0 {
-			var do deleteOptions
-			if err := json.Unmarshal(data, &do); err != nil {
-				return badRequest("decoding DeleteOptions: %v", err)
-			}
-			if len(do.DryRun) > 0 {
-				return badRequest("dryRun is not supported")
-			}
-			if p := do.Preconditions; p != nil {
-				if p.UID != nil {
-					opts = append(opts, store.WithPreconditionUID(*p.UID))
-				}
-				if p.ResourceVersion != nil {
-					if _, err := store.ParseRevision(*p.ResourceVersion); err != nil {
-						return badRequest("invalid preconditions.resourceVersion %q", *p.ResourceVersion)
-					}
-					opts = append(opts, store.WithPreconditionResourceVersion(*p.ResourceVersion))
-				}
-			}
-		}
+	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	if err != nil {
+		return err
 	}
 	var out T
-	err := h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
+	err = h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
 		out, err = h.st.Delete(ctx, info.Namespace, info.Name, opts...)
 		return err
 	})
@@ -286,6 +291,13 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 	sel, filter, err := h.selectors(r)
 	if err != nil {
 		return err
+	}
+	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	if err != nil {
+		return err
+	}
+	if len(opts) > 0 {
+		return badRequest("preconditions are not supported when deleting a collection")
 	}
 	l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: filter})
 	if err != nil {
@@ -344,9 +356,17 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	if info.Verb == "patch" {
 		var err error
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
-			return NewStatusError(http.StatusUnsupportedMediaType, ReasonUnsupportedMediaType, err.Error())
+			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
+		}
+		if pt == patch.ApplyPatchType {
+			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType,
+				"server-side apply is not supported on the scale subresource: patch it with a merge or JSON patch")
 		}
 	} else if err := checkJSONContent(r); err != nil {
+		return err
+	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
 		return err
 	}
 	body, err := h.readBody(w, r)
@@ -355,14 +375,14 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = ""
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(sc.Scale(old))
 		if err != nil {
 			return zero, err
 		}
 		if info.Verb == "patch" {
-			if doc, err = patch.Apply(pt, doc, body, nil); err != nil {
-				return zero, badRequestOrInvalid(err)
+			if doc, err = patch.Apply(pt, doc, body, nil, patch.WithMaxAddedBytes(h.maxBody)); err != nil {
+				return zero, patchError(err)
 			}
 		} else {
 			doc = body
@@ -382,6 +402,9 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		sc.SetReplicas(old, *s.Spec.Replicas)
 		old.GetObjectMeta().ResourceVersion = s.Metadata.ResourceVersion
+		if info.Verb == "patch" && s.Metadata.ResourceVersion == rv {
+			old.GetObjectMeta().ResourceVersion = "" // not changed by the patch
+		}
 		return old, nil
 	})
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
 	"github.com/setpoint-dev/setpoint/store"
-	"github.com/setpoint-dev/setpoint/store/rest"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // The rules of the pods/eviction subresource, as Kubernetes applies them
@@ -67,14 +67,14 @@ func BudgetsFor(p *api.Pod, pdbs []*policy.PodDisruptionBudget) []*policy.PodDis
 
 // ErrTooManyBudgets is the error of an eviction of a pod that more than one
 // budget covers, which Kubernetes does not support (500).
-var ErrTooManyBudgets = rest.NewStatusError(http.StatusInternalServerError, rest.ReasonInternalError,
+var ErrTooManyBudgets = watch.NewStatusError(http.StatusInternalServerError, watch.StatusReasonInternalError,
 	"This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")
 
 // tooManyRequests is Kubernetes' 429 for an eviction a budget refuses.
 func tooManyRequests(retryAfter int32, cause string) error {
-	st := rest.NewStatus(http.StatusTooManyRequests, rest.ReasonTooManyRequests, "Cannot evict pod as it would violate the pod's disruption budget.")
-	st.Details = &rest.StatusDetails{RetryAfterSeconds: retryAfter, Causes: []rest.StatusCause{{Type: DisruptionBudgetCause, Message: cause}}}
-	return &rest.StatusError{Status: st}
+	st := watch.NewStatus(http.StatusTooManyRequests, watch.StatusReasonTooManyRequests, "Cannot evict pod as it would violate the pod's disruption budget.")
+	st.Details = &watch.StatusDetails{RetryAfterSeconds: retryAfter, Causes: []watch.StatusCause{{Type: DisruptionBudgetCause, Message: cause}}}
+	return &watch.StatusError{Status: *st}
 }
 
 // BudgetStillProcessing is the 429 of an eviction that a budget the
@@ -102,11 +102,11 @@ func UnhealthyMayGo(p *api.Pod, b *policy.PodDisruptionBudget) bool {
 // returns b's status with one disruption used and the pod recorded as
 // disrupted at now (the caller writes it, then deletes the pod); if not, a
 // 429 (no disruption allowed, or the controller has not observed b's
-// latest generation) or 403 (a corrupt budget) *rest.StatusError worded as
+// latest generation) or 403 (a corrupt budget) *watch.StatusError worded as
 // Kubernetes words it. b is not modified.
 func CheckAndDecrement(podName string, b *policy.PodDisruptionBudget, now time.Time) (*policy.PodDisruptionBudgetStatus, error) {
 	forbidden := func(why string) error {
-		return rest.NewStatusError(http.StatusForbidden, rest.ReasonForbidden,
+		return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden,
 			fmt.Sprintf("poddisruptionbudgets.policy %q is forbidden: %s", b.Name, why))
 	}
 	switch {

@@ -4,10 +4,10 @@ import (
 	"fmt"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/examples/api/batch"
 	"github.com/setpoint-dev/setpoint/examples/api/certificates"
 	"github.com/setpoint-dev/setpoint/examples/api/events"
-	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/store"
 )
 

@@ -159,7 +159,7 @@ var (
 	CertificateSigningRequestKind = &Kind[*certificates.CertificateSigningRequest]{
 		resource: certificates.CertificateSigningRequestResource,
 		singular: "certificatesigningrequest", shortNames: []string{"csr"}, subresources: []string{"approval", "status"},
-		newObj:   func() *certificates.CertificateSigningRequest { return &certificates.CertificateSigningRequest{} }, fields: csrFields(),
+		newObj: func() *certificates.CertificateSigningRequest { return &certificates.CertificateSigningRequest{} }, fields: csrFields(),
 		validator: validateCSR, updateCheck: validateCSRUpdate,
 		table: csrTable, schema: patch.SchemaFor[certificates.CertificateSigningRequest](),
 		statusUpdate: func(obj, old *certificates.CertificateSigningRequest) *certificates.CertificateSigningRequest {

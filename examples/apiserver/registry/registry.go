@@ -45,7 +45,8 @@ type Kind[T store.Object] struct {
 	// with theirs).
 	keepStatusOnCreate bool
 	// prepareCreate and prepareUpdate add the kind's own preparation (a
-	// Job's generated selector, a PDB's generation) to the status rules.
+	// Job's generated selector) and reset what a client may not set beyond
+	// the status (a namespace's spec.finalizers); nil: nothing.
 	prepareCreate func(T)
 	prepareUpdate func(obj, old T)
 	// subresourceUpdates are the subresources besides status and scale that
@@ -294,6 +295,7 @@ var (
 	_ rest.FieldFilterer            = strategy[*api.Pod]{}
 	_ rest.TableConvertor[*api.Pod] = strategy[*api.Pod]{}
 	_ rest.PatchSchemaProvider      = strategy[*api.Pod]{}
+	_ rest.ApplyTypeProvider        = strategy[*api.Pod]{}
 	_ rest.StatusPreparer[*api.Pod] = statusStrategy[*api.Pod]{}
 	_ rest.Scaler[*api.Pod]         = scaleStrategy[*api.Pod]{}
 )

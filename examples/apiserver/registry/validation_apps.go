@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"reflect"
+	"sort"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/apps"
@@ -63,6 +64,10 @@ func validateRevisionHistory(e *errs, limit *int32) {
 func validateReplicaSet(r *apps.ReplicaSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, r.Spec.Replicas, r.Spec.Selector, &r.Spec.Template)
+	st := r.Status
+	validateStatusCounts(&e, map[string]int64{"replicas": int64(st.Replicas), "fullyLabeledReplicas": int64(st.FullyLabeledReplicas),
+		"readyReplicas": int64(st.ReadyReplicas), "availableReplicas": int64(st.AvailableReplicas), "observedGeneration": st.ObservedGeneration}, nil,
+		[][2]string{{"fullyLabeledReplicas", "replicas"}, {"readyReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
 	validateNonNegative(&e, "spec.minReadySeconds", int64(r.Spec.MinReadySeconds))
 	return e.list
 }
@@ -76,6 +81,11 @@ func validateReplicaSetUpdate(old, new *apps.ReplicaSet) store.FieldErrors {
 func validateDeployment(d *apps.Deployment) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, d.Spec.Replicas, d.Spec.Selector, &d.Spec.Template)
+	ds := d.Status
+	validateStatusCounts(&e, map[string]int64{"observedGeneration": ds.ObservedGeneration, "replicas": int64(ds.Replicas),
+		"updatedReplicas": int64(ds.UpdatedReplicas), "readyReplicas": int64(ds.ReadyReplicas), "availableReplicas": int64(ds.AvailableReplicas),
+		"unavailableReplicas": int64(ds.UnavailableReplicas)}, ds.CollisionCount,
+		[][2]string{{"updatedReplicas", "replicas"}, {"readyReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
 	validateNonNegative(&e, "spec.minReadySeconds", int64(d.Spec.MinReadySeconds))
 	validateRevisionHistory(&e, d.Spec.RevisionHistoryLimit)
 	if p := d.Spec.ProgressDeadlineSeconds; p != nil {
@@ -113,6 +123,11 @@ func validateDeploymentUpdate(old, new *apps.Deployment) store.FieldErrors {
 func validateStatefulSet(s *apps.StatefulSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, s.Spec.Replicas, s.Spec.Selector, &s.Spec.Template)
+	st := s.Status
+	validateStatusCounts(&e, map[string]int64{"observedGeneration": st.ObservedGeneration, "replicas": int64(st.Replicas),
+		"readyReplicas": int64(st.ReadyReplicas), "currentReplicas": int64(st.CurrentReplicas), "updatedReplicas": int64(st.UpdatedReplicas),
+		"availableReplicas": int64(st.AvailableReplicas)}, st.CollisionCount,
+		[][2]string{{"readyReplicas", "replicas"}, {"currentReplicas", "replicas"}, {"updatedReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
 	validateRevisionHistory(&e, s.Spec.RevisionHistoryLimit)
 	validateNonNegative(&e, "spec.minReadySeconds", int64(s.Spec.MinReadySeconds))
 	oneOf(&e, "spec.podManagementPolicy", s.Spec.PodManagementPolicy, apps.OrderedReadyPodManagement, apps.ParallelPodManagement)
@@ -176,6 +191,11 @@ func validateStatefulSetUpdate(old, new *apps.StatefulSet) store.FieldErrors {
 func validateDaemonSet(d *apps.DaemonSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, nil, d.Spec.Selector, &d.Spec.Template)
+	st := d.Status
+	validateStatusCounts(&e, map[string]int64{"currentNumberScheduled": int64(st.CurrentNumberScheduled), "numberMisscheduled": int64(st.NumberMisscheduled),
+		"desiredNumberScheduled": int64(st.DesiredNumberScheduled), "numberReady": int64(st.NumberReady), "observedGeneration": st.ObservedGeneration,
+		"updatedNumberScheduled": int64(st.UpdatedNumberScheduled), "numberAvailable": int64(st.NumberAvailable), "numberUnavailable": int64(st.NumberUnavailable)},
+		st.CollisionCount, nil)
 	validateRevisionHistory(&e, d.Spec.RevisionHistoryLimit)
 	validateNonNegative(&e, "spec.minReadySeconds", int64(d.Spec.MinReadySeconds))
 	us := d.Spec.UpdateStrategy
@@ -216,4 +236,26 @@ func validateControllerRevisionUpdate(old, new *apps.ControllerRevision) store.F
 		e.immutable("data", "")
 	}
 	return e.list
+}
+
+// validateStatusCounts checks a workload status as Kubernetes' Validate*Status
+// do: every count (and collisionCount, when set) is non-negative, and each
+// pair {a, b} of atMost has status.a <= status.b.
+func validateStatusCounts(e *errs, counts map[string]int64, collisionCount *int32, atMost [][2]string) {
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		validateNonNegative(e, "status."+n, counts[n])
+	}
+	if collisionCount != nil {
+		validateNonNegative(e, "status.collisionCount", int64(*collisionCount))
+	}
+	for _, p := range atMost {
+		if counts[p[0]] > counts[p[1]] {
+			e.add("status."+p[0], fmt.Sprint(counts[p[0]]), "Invalid value: cannot be greater than status."+p[1])
+		}
+	}
 }

@@ -555,5 +555,11 @@ func validatePodUpdate(old, new *api.Pod) store.FieldErrors {
 	if !reflect.DeepEqual(a, b) {
 		e.forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")
 	}
+	// A pod that has finished stays finished (Kubernetes: a terminal phase
+	// is final); otherwise a finished pod, which quota no longer counts,
+	// could come back to life past the quota.
+	if terminal := old.Status.Phase == api.PodSucceeded || old.Status.Phase == api.PodFailed; terminal && new.Status.Phase != old.Status.Phase {
+		e.forbidden("status.phase", fmt.Sprintf("cannot transition from terminal phase %s to %s", old.Status.Phase, new.Status.Phase))
+	}
 	return e.list
 }

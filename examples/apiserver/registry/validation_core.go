@@ -19,12 +19,46 @@ import (
 func validateNamespace(n *api.Namespace) store.FieldErrors {
 	var e errs
 	optionalOneOf(&e, "status.phase", ptrIfSet(n.Status.Phase), api.NamespaceActive, api.NamespaceTerminating)
-	for i, f := range n.Spec.Finalizers {
-		if why := qualifiedName(string(f)); why != "" {
-			e.invalid(idx("spec.finalizers", i), f, why)
+	validateFinalizerNames(&e, "spec.finalizers", n.Spec.Finalizers)
+	return e.list
+}
+
+// validateNamespaceUpdate: the phase is Terminating exactly when the
+// namespace is being deleted, as Kubernetes' ValidateNamespaceStatusUpdate
+// says, and spec.finalizers are finalizer names.
+func validateNamespaceUpdate(old, n *api.Namespace) store.FieldErrors {
+	var e errs
+	switch {
+	case old.DeletionTimestamp == nil && n.Status.Phase != api.NamespaceActive:
+		e.invalid("status.phase", n.Status.Phase, `may only be "Active" if metadata.deletionTimestamp is empty`)
+	case old.DeletionTimestamp != nil && n.Status.Phase != api.NamespaceTerminating:
+		e.invalid("status.phase", n.Status.Phase, `may only be "Terminating" if metadata.deletionTimestamp is not empty`)
+	}
+	validateFinalizerNames(&e, "spec.finalizers", n.Spec.Finalizers)
+	return e.list
+}
+
+// ValidateNamespaceFinalizers checks the spec.finalizers a finalize
+// request writes: standard ("kubernetes") or qualified names.
+func ValidateNamespaceFinalizers(finalizers []api.FinalizerName) error {
+	var e errs
+	validateFinalizerNames(&e, "spec.finalizers", finalizers)
+	return e.list.ErrOrNil()
+}
+
+func validateFinalizerNames(e *errs, path string, names []api.FinalizerName) {
+	for i, name := range names {
+		if name == api.FinalizerKubernetes {
+			continue
+		}
+		f := string(name)
+		if why := qualifiedName(f); why != "" || !strings.Contains(f, "/") {
+			if why == "" {
+				why = "name is neither a standard finalizer name nor is it fully qualified"
+			}
+			e.invalid(idx(path, i), f, why)
 		}
 	}
-	return e.list
 }
 
 func validateNode(n *api.Node) store.FieldErrors {

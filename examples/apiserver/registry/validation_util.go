@@ -182,14 +182,21 @@ var nameRules = map[string]func(string) string{
 
 func validateMeta(m *store.ObjectMeta, r store.Resource) store.FieldErrors {
 	var e errs
+	rule := nameRules[r.Kind]
+	if rule == nil {
+		rule = dnsSubdomain
+	}
+	if m.GenerateName != "" {
+		// The prefix obeys the kind's name rules too (the generated name
+		// is checked below, as metadata.name).
+		if why := rule(store.MaskTrailingDash(m.GenerateName)); why != "" {
+			e.add("metadata.generateName", m.GenerateName, "Invalid value: "+why)
+		}
+	}
 	switch {
 	case m.Name == "" && m.GenerateName == "":
 		e.required("metadata.name", "name or generateName is required")
 	case m.Name != "":
-		rule := nameRules[r.Kind]
-		if rule == nil {
-			rule = dnsSubdomain
-		}
 		if why := rule(m.Name); why != "" {
 			e.invalid("metadata.name", m.Name, why)
 		}
@@ -314,12 +321,17 @@ func validateAnnotations(e *errs, path string, a map[string]string) {
 	}
 }
 
-// validateSelectorLabels checks a label selector's syntax (matchLabels and
-// matchExpressions), as every kind that holds one does.
-func validateLabelSelector(e *errs, path string, s *api.LabelSelector) {
+// validateLabelSelector checks a stored label selector's syntax as
+// Kubernetes' ValidateLabelSelector does, as every kind that holds one
+// does: valid label keys and values in matchLabels and in every
+// expression, a known operator, values for In and NotIn and none for
+// Exists and DoesNotExist. It reports whether the selector is valid (nil
+// is).
+func validateLabelSelector(e *errs, path string, s *api.LabelSelector) bool {
 	if s == nil {
-		return
+		return true
 	}
+	n := len(e.list)
 	validateLabels(e, path+".matchLabels", s.MatchLabels)
 	for i, r := range s.MatchExpressions {
 		p := idx(path+".matchExpressions", i)
@@ -344,6 +356,7 @@ func validateLabelSelector(e *errs, path string, s *api.LabelSelector) {
 			}
 		}
 	}
+	return len(e.list) == n
 }
 
 // portName returns why s is not an IANA service name ("" if it is).
