@@ -239,3 +239,18 @@ func Eventually(t testing.TB, what string, cond func() error) {
 	}
 	t.Fatalf("%s: %v", what, err)
 }
+
+// Go runs run until the test ends and fails the test if it returns an
+// error (what names it in the failure).
+func Go(t testing.TB, what string, run func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	})
+}

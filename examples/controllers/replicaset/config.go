@@ -96,7 +96,8 @@ type Kind struct {
 type Owners interface {
 	// Get returns the cached owner, converted.
 	Get(namespace, name string) (*apps.ReplicaSet, bool)
-	// InNamespace returns the cached owners of a namespace, converted.
+	// InNamespace returns the cached owners of a namespace ("": of all
+	// namespaces), converted.
 	InNamespace(namespace string) []*apps.ReplicaSet
 	// Fresh reads the owner from the apiserver (for adoption checks).
 	Fresh(ctx context.Context, namespace, name string) (*apps.ReplicaSet, error)

@@ -33,6 +33,9 @@ type rsOwners struct {
 func (o *rsOwners) Get(ns, name string) (*apps.ReplicaSet, bool) { return o.inf.Get(ns, name) }
 
 func (o *rsOwners) InNamespace(ns string) []*apps.ReplicaSet {
+	if ns == "" {
+		return o.inf.List()
+	}
 	l, _ := o.inf.ByIndex(informer.NamespaceIndex, ns)
 	return l
 }
