@@ -12,6 +12,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,4 +257,35 @@ func Go(t testing.TB, what string, run func(context.Context) error) {
 			t.Errorf("%s: %v", what, err)
 		}
 	})
+}
+
+// Kubectl runs the installed kubectl against s with args and returns its
+// combined output; a failure fails the test with that output.
+func Kubectl(t testing.TB, s *apiserver.Server, args ...string) string {
+	t.Helper()
+	out, err := KubectlErr(t, s, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// KubectlErr is Kubectl that returns kubectl's error instead of failing.
+func KubectlErr(t testing.TB, s *apiserver.Server, args ...string) (string, error) {
+	t.Helper()
+	kc, err := s.Kubeconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", path}, args...)...)
+	cmd.Env = append(os.Environ(), "HOME="+dir, "KUBECACHEDIR="+filepath.Join(dir, "cache"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
