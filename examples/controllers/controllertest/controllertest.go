@@ -27,34 +27,90 @@ import (
 	"github.com/setpoint-dev/setpoint/store"
 )
 
+// Cluster is a running apiserver on embedded etcd and an admin client
+// of it without a rate limit, for Examples (tests use StartAPIServer and
+// Clientset).
+type Cluster struct {
+	// Server is the apiserver.
+	Server *apiserver.Server
+	// Client is an admin client of it.
+	Client *client.Clientset
+	stop   context.CancelFunc
+	done   chan error
+	dir    string
+}
+
+// StartCluster starts an apiserver (etcd in a new temporary directory,
+// loopback listener) and returns once it serves. Stop it with Stop.
+func StartCluster() (*Cluster, error) {
+	dir, err := os.MkdirTemp("", "controllertest-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir, done: make(chan error, 1)}
+	if c.Server, err = start(apiserver.Config{DataDir: dir}, c); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	kc, err := c.Server.Kubeconfig()
+	if err == nil {
+		c.Client, err = client.New(client.Config{Kubeconfig: kc, QPS: -1})
+	}
+	if err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Stop stops the apiserver, removes its data and returns its Run error.
+func (c *Cluster) Stop() error {
+	c.stop()
+	err := <-c.done
+	os.RemoveAll(c.dir)
+	return err
+}
+
+// start runs an apiserver of cfg (loopback, no fsync, quiet etcd) in c.
+func start(cfg apiserver.Config, c *Cluster) (*apiserver.Server, error) {
+	cfg.Listen, cfg.EtcdNoFsync, cfg.EtcdLogLevel = "127.0.0.1:0", true, "off"
+	s, err := apiserver.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	go func() { c.done <- s.Run(ctx) }()
+	select {
+	case <-s.Ready():
+		return s, nil
+	case err := <-c.done:
+		cancel()
+		c.done <- err
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+}
+
 // StartAPIServer runs a real apiserver (embedded etcd in a temporary
 // directory, loopback listener) until the test ends, and returns it once
 // it serves.
 func StartAPIServer(t testing.TB, mutate ...func(*apiserver.Config)) *apiserver.Server {
 	t.Helper()
-	cfg := apiserver.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"}
+	cfg := apiserver.Config{DataDir: t.TempDir()}
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	s, err := apiserver.New(cfg)
+	c := &Cluster{done: make(chan error, 1)}
+	s, err := start(cfg, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		c.stop()
+		if err := <-c.done; err != nil {
 			t.Errorf("apiserver Run: %v", err)
 		}
 	})
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		done <- err
-		t.Fatalf("apiserver: %v", err)
-	}
 	return s
 }
 

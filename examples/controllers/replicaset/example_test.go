@@ -3,35 +3,24 @@ package replicaset_test
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/apps"
-	"github.com/setpoint-dev/setpoint/examples/apiserver"
-	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
 func Example() {
-	dir, _ := os.MkdirTemp("", "replicaset-example-")
-	defer os.RemoveAll(dir)
-	srv, err := apiserver.New(apiserver.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"})
+	cluster, err := controllertest.StartCluster()
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	defer cluster.Stop()
+	cs := cluster.Client
 	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	defer func() { stop(); <-done }()
-	<-srv.Ready()
-	kubeconfig, _ := srv.Kubeconfig()
-	cs, err := client.New(client.Config{Kubeconfig: kubeconfig, QPS: -1})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	defer stop()
 
 	// The controller reads through the shared informers: run both.
 	ctl, err := replicaset.New(replicaset.Config{Client: cs})
