@@ -14,6 +14,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
+	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 )
@@ -45,6 +46,9 @@ var known = map[string]struct {
 	}},
 	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
 		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"garbagecollector": {"garbage-collector-controller", func(d deps) (Runner, error) {
+		return garbagecollector.New(garbagecollector.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
