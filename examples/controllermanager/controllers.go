@@ -16,6 +16,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
+	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 )
 
@@ -49,6 +50,9 @@ var known = map[string]struct {
 	}},
 	"garbagecollector": {"garbage-collector-controller", func(d deps) (Runner, error) {
 		return garbagecollector.New(garbagecollector.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"podgc": {"pod-garbage-collector", func(d deps) (Runner, error) {
+		return podgc.New(podgc.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})

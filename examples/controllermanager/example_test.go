@@ -20,7 +20,7 @@ func Example() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 
-	m, err := controllermanager.New(controllermanager.Config{Client: cs, Identity: "cm-1", Controllers: []string{"*", "-namespace", "-garbagecollector"}})
+	m, err := controllermanager.New(controllermanager.Config{Client: cs, Identity: "cm-1", Controllers: []string{"deployment", "replicaset"}})
 	if err != nil {
 		fmt.Println(err)
 		return
