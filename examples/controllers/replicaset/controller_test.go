@@ -219,3 +219,48 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestReplicaFailure: when pods cannot be created (the namespace is
+// terminating: 403), the replica set reports ReplicaFailure FailedCreate
+// and creates nothing. (Its FailedCreate event cannot be written there
+// either.)
+func TestReplicaFailure(t *testing.T) {
+	cs := env(t)
+	ctx := context.Background()
+	ns := &api.Namespace{}
+	ns.Name = "doomed"
+	if _, err := cs.Namespaces().Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	rs := newRS("web", 0, map[string]string{"app": "web"})
+	rs.Namespace = "doomed"
+	if _, err := cs.ReplicaSets().Create(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	// No namespace controller runs: the namespace stays Terminating.
+	if _, err := cs.Namespaces().Delete(ctx, "", "doomed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.ReplicaSets().GuaranteedUpdate(ctx, "doomed", "web", func(r *apps.ReplicaSet) (*apps.ReplicaSet, error) {
+		r.Spec.Replicas = ptr(int32(2))
+		return r, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "ReplicaFailure", func() error {
+		cur, err := cs.ReplicaSets().Get(ctx, "doomed", "web")
+		if err != nil {
+			return err
+		}
+		for _, c := range cur.Status.Conditions {
+			if c.Type == apps.ReplicaSetReplicaFailure && c.Status == api.ConditionTrue && c.Reason == replicaset.ReasonFailedCreate && c.Message != "" {
+				return nil
+			}
+		}
+		return fmt.Errorf("conditions %+v", cur.Status.Conditions)
+	})
+	pods, err := cs.Pods().List(ctx, "doomed", store.ListOptions{})
+	if err != nil || len(pods.Items) != 0 {
+		t.Fatalf("pods: %v %d", err, len(pods.Items))
+	}
+}
