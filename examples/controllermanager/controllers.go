@@ -18,6 +18,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
 	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
+	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
 )
 
 // Runner is what the manager runs: a controller whose Run blocks until
@@ -53,6 +54,9 @@ var known = map[string]struct {
 	}},
 	"podgc": {"pod-garbage-collector", func(d deps) (Runner, error) {
 		return podgc.New(podgc.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"resourcequota": {"resourcequota-controller", func(d deps) (Runner, error) {
+		return resourcequota.New(resourcequota.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})

@@ -28,6 +28,6 @@
 //   - Logs go to Config.Logger through log/slog, keyed by controller and
 //     object.
 //
-// The controllers: replicaset, deployment, garbagecollector, podgc
-// (examples/controllers/...), and namespace (examples/controllers/namespace).
+// The controllers: replicaset, deployment, garbagecollector, podgc,
+// resourcequota (examples/controllers/...), and namespace (examples/controllers/namespace).
 package controllermanager

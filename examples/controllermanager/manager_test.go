@@ -56,8 +56,8 @@ func TestSelectControllers(t *testing.T) {
 		want []string
 	}{
 		{nil, controllermanager.KnownControllers()},
-		{[]string{"*", "-deployment"}, []string{"garbagecollector", "namespace", "podgc", "replicaset"}},
-		{[]string{"-deployment", "*", "-garbagecollector", "-podgc"}, []string{"namespace", "replicaset"}},
+		{[]string{"*", "-deployment"}, []string{"garbagecollector", "namespace", "podgc", "replicaset", "resourcequota"}},
+		{[]string{"-deployment", "*", "-garbagecollector", "-podgc", "-resourcequota"}, []string{"namespace", "replicaset"}},
 		{[]string{"replicaset"}, []string{"replicaset"}},
 	} {
 		m, err := controllermanager.New(controllermanager.Config{Client: controllertest.Clientset(t, s), Controllers: tc.list})
