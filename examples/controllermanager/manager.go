@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -94,7 +95,11 @@ type Manager struct {
 	gatherer   prometheus.Gatherer
 	addr       chan string
 	led        chan error
+	ran        atomic.Bool
 }
+
+// ErrAlreadyRun is returned by a second call of Run.
+var ErrAlreadyRun = errors.New("controllermanager: Run called twice")
 
 // New checks cfg and builds the manager and its controllers; it sends no
 // request.
@@ -203,8 +208,11 @@ func (m *Manager) Handler() http.Handler {
 // events) carries the leader's fence and fails with store.ErrFenced once
 // another manager took over. It returns nil when ctx ends,
 // ErrLeadershipLost when it led and lost the lease, or the error that
-// stopped it. Run runs once.
+// stopped it. Run runs once; a second call returns ErrAlreadyRun.
 func (m *Manager) Run(ctx context.Context) error {
+	if m.ran.Swap(true) {
+		return ErrAlreadyRun
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	if m.cfg.Listen != "" {
 		ln, err := net.Listen("tcp", m.cfg.Listen)

@@ -176,6 +176,9 @@ func TestRun(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run after cancel: %v", err)
 	}
+	if err := m.Run(ctx); !errors.Is(err, controllermanager.ErrAlreadyRun) {
+		t.Fatalf("second Run: %v", err)
+	}
 }
 
 // syncBuffer is a log sink safe for concurrent use.
