@@ -261,6 +261,22 @@ func (c *Client[T]) Update(ctx context.Context, obj T) (T, error) {
 	return c.object(ctx, http.MethodPut, c.path(m.Namespace, m.Name), obj, "")
 }
 
+// UpdateStatus replaces obj's status through the status subresource
+// (PUT .../<name>/status), compare-and-swap on its resourceVersion (none:
+// unconditional). The server keeps everything but the status as stored.
+// A resource without a status subresource answers 404.
+func (c *Client[T]) UpdateStatus(ctx context.Context, obj T) (T, error) {
+	var zero T
+	if reflect.ValueOf(obj).IsNil() {
+		return zero, fmt.Errorf("%w: nil object", store.ErrInvalid)
+	}
+	m := obj.GetObjectMeta()
+	if m.Name == "" {
+		return zero, fmt.Errorf("%w: update %s status: metadata.name is required", store.ErrInvalid, c.res.Name)
+	}
+	return c.object(ctx, http.MethodPut, c.path(m.Namespace, m.Name)+"/status", obj, "")
+}
+
 // Delete deletes an object with the preconditions of opts; it returns the
 // object's last state (or, with finalizers, the object marked for deletion).
 func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts ...store.DeleteOption) (T, error) {

@@ -114,3 +114,38 @@ func TestClientWatchFollowsStore(t *testing.T) {
 		}
 	}
 }
+
+// TestClientUpdateStatus: UpdateStatus writes only the status, through the
+// status subresource, and honours the resourceVersion precondition and
+// fences.
+func TestClientUpdateStatus(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	w, err := ts.c.Create(ctx, storetest.NewWidget("ns", "s", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Status.Phase = "Running"
+	w.Spec.Size = 7 // ignored by a status write
+	out, err := ts.c.UpdateStatus(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Status.Phase != "Running" || out.Spec.Size == 7 {
+		t.Fatalf("UpdateStatus returned phase %q size %d, want Running and the stored size", out.Status.Phase, out.Spec.Size)
+	}
+	got, _ := ts.st.Get(ctx, "ns", "s")
+	if got.Status.Phase != "Running" || got.Spec.Size == 7 {
+		t.Fatalf("stored phase %q size %d", got.Status.Phase, got.Spec.Size)
+	}
+	w.Status.Phase = "Stale" // w still has the first resourceVersion
+	if _, err := ts.c.UpdateStatus(ctx, w); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale status update: %v, want ErrConflict", err)
+	}
+	if got, _ := ts.st.Get(ctx, "ns", "s"); got.Status.Phase != "Running" {
+		t.Fatalf("a rejected status update changed the phase to %q", got.Status.Phase)
+	}
+	if _, err := ts.c.UpdateStatus(ctx, &widget{}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("status update without a name: %v, want ErrInvalid", err)
+	}
+}

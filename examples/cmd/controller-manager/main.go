@@ -1,0 +1,72 @@
+// Command controller-manager runs the example cluster's controllers behind
+// one leader election, like kube-controller-manager:
+//
+//	go run ./examples/cmd/controller-manager --kubeconfig /tmp/sp/kubeconfig --controllers='*,-namespace'
+//
+// Flags: --kubeconfig (required), --controllers (default "*"), --identity,
+// --lease-namespace, --lease-name, --leader-elect-lease-duration,
+// --leader-elect-renew-deadline, --leader-elect-retry-period, --listen
+// (/healthz and /metrics; default 127.0.0.1:10257, empty for none),
+// --kube-api-qps, --kube-api-burst, -v. It exits 1 when it loses the lease
+// (to be restarted, as kube-controller-manager is) and 0 on SIGINT or
+// SIGTERM. The manager itself is package examples/controllermanager.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllermanager"
+)
+
+func main() {
+	var cfg controllermanager.Config
+	var ccfg client.Config
+	var controllers string
+	var verbose bool
+	flag.StringVar(&ccfg.KubeconfigPath, "kubeconfig", "", "kubeconfig of the apiserver (required)")
+	flag.Float64Var(&ccfg.QPS, "kube-api-qps", 20, "requests per second to the apiserver (negative: no limit)")
+	flag.IntVar(&ccfg.Burst, "kube-api-burst", 30, "request burst to the apiserver")
+	flag.StringVar(&controllers, "controllers", "*", "controllers to run: '*', 'name', '-name', comma-separated (known: "+strings.Join(controllermanager.KnownControllers(), ", ")+")")
+	flag.StringVar(&cfg.Identity, "identity", "", "identity in the election (default: host name and a random suffix)")
+	flag.StringVar(&cfg.LeaseNamespace, "lease-namespace", controllermanager.DefaultLeaseNamespace, "namespace of the election's Lease")
+	flag.StringVar(&cfg.LeaseName, "lease-name", controllermanager.DefaultLeaseName, "name of the election's Lease")
+	flag.DurationVar(&cfg.LeaseDuration, "leader-elect-lease-duration", 0, "lease duration (default 15s)")
+	flag.DurationVar(&cfg.RenewDeadline, "leader-elect-renew-deadline", 0, "renew deadline (default 10s)")
+	flag.DurationVar(&cfg.RetryPeriod, "leader-elect-retry-period", 0, "retry period (default 2s)")
+	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:10257", "address of /healthz and /metrics (empty: none)")
+	flag.BoolVar(&verbose, "v", false, "debug logs")
+	flag.Parse()
+	cfg.Controllers = strings.Split(controllers, ",")
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, ccfg); err != nil {
+		fmt.Fprintln(os.Stderr, "controller-manager:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg controllermanager.Config, ccfg client.Config) error {
+	cs, err := client.New(ccfg)
+	if err != nil {
+		return err
+	}
+	cfg.Client = cs
+	m, err := controllermanager.New(cfg)
+	if err != nil {
+		return err
+	}
+	return m.Run(ctx)
+}

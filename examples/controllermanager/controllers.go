@@ -1,0 +1,111 @@
+package controllermanager
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
+	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
+	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
+	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
+	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
+	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
+	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
+)
+
+// Runner is what the manager runs: a controller whose Run blocks until
+// its context ends.
+type Runner interface {
+	Run(ctx context.Context) error
+}
+
+// deps are what a controller is built from.
+type deps struct {
+	client     *client.Clientset
+	recorder   *controllerutil.Recorder
+	clock      clockwork.Clock
+	logger     *slog.Logger
+	registerer prometheus.Registerer
+}
+
+// known are the controllers the manager can run, by Kubernetes' controller
+// name (kube-controller-manager --controllers), with the component name
+// their events carry.
+var known = map[string]struct {
+	component string
+	build     func(d deps) (Runner, error)
+}{
+	"replicaset": {"replicaset-controller", func(d deps) (Runner, error) {
+		return replicaset.New(replicaset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
+		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"garbagecollector": {"garbage-collector-controller", func(d deps) (Runner, error) {
+		return garbagecollector.New(garbagecollector.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"podgc": {"pod-garbage-collector", func(d deps) (Runner, error) {
+		return podgc.New(podgc.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"resourcequota": {"resourcequota-controller", func(d deps) (Runner, error) {
+		return resourcequota.New(resourcequota.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
+		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+}
+
+// KnownControllers returns the names of the controllers the manager can
+// run, sorted.
+func KnownControllers() []string {
+	var out []string
+	for name := range known {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// selectControllers resolves a --controllers list as Kubernetes does:
+// "*" turns on every controller, "foo" turns foo on, "-foo" turns foo off
+// (which wins over "*" wherever it stands). An unknown name is an error.
+func selectControllers(list []string) ([]string, error) {
+	if len(list) == 0 {
+		list = []string{"*"}
+	}
+	on, off, all := map[string]bool{}, map[string]bool{}, false
+	for _, item := range list {
+		item = strings.TrimSpace(item)
+		name, neg := strings.CutPrefix(item, "-")
+		switch {
+		case item == "*":
+			all = true
+			continue
+		case name == "" || name == "*":
+			return nil, fmt.Errorf("controllermanager: Controllers: %q is not a controller name", item)
+		}
+		if _, ok := known[name]; !ok {
+			return nil, fmt.Errorf("controllermanager: Controllers: unknown controller %q (known: %s)", name, strings.Join(KnownControllers(), ", "))
+		}
+		if neg {
+			off[name] = true
+		} else {
+			on[name] = true
+		}
+	}
+	var out []string
+	for _, name := range KnownControllers() {
+		if (all || on[name]) && !off[name] {
+			out = append(out, name)
+		}
+	}
+	return slices.Clip(out), nil
+}
