@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -42,6 +41,10 @@ type Handler[T store.Object] struct {
 	done    chan struct{} // closed when Run returns: watches end
 	maxBody int64
 	log     *slog.Logger
+	// proto encodes T in protobuf (nil: JSON only); protoEnc is the
+	// encoding the watch cache's shared events cache it under.
+	proto    *ProtobufCodec[T]
+	protoEnc *watch.Encoding[T]
 }
 
 // NewHandler returns a handler for cfg.Store's resource, with the rules of
@@ -67,6 +70,9 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	}
 	if h.cfg.ListKind == "" {
 		h.cfg.ListKind = h.res.Kind + "List"
+	}
+	if h.proto = protobufCodecOf(cfg.Protobuf); h.proto != nil {
+		h.protoEnc = watch.NewEncoding(watch.MediaTypeProtobuf, h.marshalProtobuf)
 	}
 	h.rules = resolveRules(cfg.Strategy, h.res, t.Elem())
 	h.table = h.rules.table
@@ -115,7 +121,7 @@ func (h *Handler[T]) Run(ctx context.Context) error {
 func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, ok := ParseRequestInfo(r)
 	if !ok || info.Resource != h.res.Name || info.APIVersion != h.res.APIVersion {
-		writeStatus(w, watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
+		writeStatusFor(w, r, h.proto != nil, watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 		return
 	}
 	h.Serve(w, r, info)
@@ -125,13 +131,18 @@ func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // this handler's).
 func (h *Handler[T]) Serve(w http.ResponseWriter, r *http.Request, info RequestInfo) {
 	if err := h.serve(w, r, info); err != nil {
-		writeStatus(w, ErrorStatus(err, h.res.Kind, h.group, info.Name))
+		writeStatusFor(w, r, h.proto != nil, ErrorStatus(err, h.res.Kind, h.group, info.Name))
 	}
 }
 
 func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestInfo) error {
 	if err := h.checkScope(info); err != nil {
 		return err
+	}
+	if info.Subresource != "scale" { // serveScale negotiates for the Scale type
+		if _, err := negotiate(r.Header.Get("Accept"), h.offers(info)); err != nil {
+			return err
+		}
 	}
 	ctx, err := withFences(r)
 	if err != nil {
@@ -293,6 +304,24 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool
 	return data, nil
 }
 
+// readObject reads and decodes the request body: JSON or, where T has a
+// protobuf codec, protobuf, as its Content-Type says (415 otherwise).
+func (h *Handler[T]) readObject(w http.ResponseWriter, r *http.Request) (T, error) {
+	var zero T
+	f, err := inputFormat(r, h.proto != nil)
+	if err != nil {
+		return zero, err
+	}
+	data, err := h.readBody(w, r)
+	if err != nil {
+		return zero, err
+	}
+	if f == formatProtobuf {
+		return h.decodeProtobuf(data)
+	}
+	return h.decodeObject(r, data)
+}
+
 // decodeObject decodes a JSON object of this resource. Unknown fields are
 // dropped unless fieldValidation=Strict; a wrong apiVersion or kind is a 400.
 func (h *Handler[T]) decodeObject(r *http.Request, data []byte) (T, error) {
@@ -322,36 +351,6 @@ func (h *Handler[T]) decodeObject(r *http.Request, data []byte) (T, error) {
 	return obj, nil
 }
 
-func checkJSONContent(r *http.Request) error {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return nil
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || (mt != "application/json" && mt != "*/*") {
-		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType,
-			fmt.Sprintf("the body of the request was in an unknown format %q: only application/json is accepted", ct))
-	}
-	return nil
-}
-
-// wantsTable reports whether the Accept header asks for a meta.k8s.io Table.
-func wantsTable(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || (mt != "application/json" && mt != "*/*") {
-			continue
-		}
-		if params["as"] == "Table" && (params["g"] == "" || params["g"] == "meta.k8s.io") && (params["v"] == "" || params["v"] == "v1") {
-			return true
-		}
-		if params["as"] == "" {
-			return false // plain JSON preferred first
-		}
-	}
-	return false
-}
-
 func (h *Handler[T]) tableOptions(r *http.Request, rv, cont string) (table.Options, error) {
 	inc, err := table.ParseIncludeObject(r.URL.Query().Get("includeObject"))
 	if err != nil {
@@ -365,20 +364,7 @@ func (h *Handler[T]) get(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	if wantsTable(r) {
-		opts, err := h.tableOptions(r, "", "")
-		if err != nil {
-			return err
-		}
-		t, err := h.table([]T{obj}, opts)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, t)
-		return nil
-	}
-	writeJSON(w, http.StatusOK, obj)
-	return nil
+	return h.writeObject(w, r, info, http.StatusOK, obj)
 }
 
 // listOptions parses the selector and paging parameters shared by list and
@@ -452,22 +438,7 @@ func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 		return err
 	}
-	rvs := store.FormatRevision(l.Revision)
-	if wantsTable(r) {
-		opts, err := h.tableOptions(r, rvs, l.Continue)
-		if err != nil {
-			return err
-		}
-		t, err := h.table(l.Items, opts)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, t)
-		return nil
-	}
-	writeJSON(w, http.StatusOK, &wireList[T]{Kind: h.cfg.ListKind, APIVersion: h.res.APIVersion,
-		Metadata: listMeta{ResourceVersion: rvs, Continue: l.Continue}, Items: l.Items})
-	return nil
+	return h.writeList(w, r, info, l.Items, store.FormatRevision(l.Revision), l.Continue)
 }
 
 func parseRV(s string) (int64, error) {

@@ -22,14 +22,7 @@ func (h *Handler[T]) attributes(info RequestInfo, verb string, obj, old store.Ob
 }
 
 func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	if err := checkJSONContent(r); err != nil {
-		return err
-	}
-	data, err := h.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	obj, err := h.decodeObject(r, data)
+	obj, err := h.readObject(w, r)
 	if err != nil {
 		return err
 	}
@@ -65,8 +58,7 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, out)
-	return nil
+	return h.writeObject(w, r, info, http.StatusCreated, out)
 }
 
 // modify reads the object, lets fn build its replacement from a private
@@ -140,14 +132,7 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if info.Name == "" {
 		return methodNotAllowed(r.Method, h.res.Name)
 	}
-	if err := checkJSONContent(r); err != nil {
-		return err
-	}
-	data, err := h.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := h.decodeObject(r, data)
+	in, err := h.readObject(w, r)
 	if err != nil {
 		return err
 	}
@@ -160,8 +145,7 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return h.writeObject(w, r, info, http.StatusOK, out)
 }
 
 func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
@@ -196,8 +180,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return h.writeObject(w, r, info, http.StatusOK, out)
 }
 
 // badRequestOrInvalid turns a patch that cannot be applied into a 422
@@ -212,15 +195,34 @@ func badRequestOrInvalid(err error) error {
 
 // deleteOptions is the subset of Kubernetes' DeleteOptions that is honoured.
 type deleteOptions struct {
-	Kind          string `json:"kind,omitempty"`
-	APIVersion    string `json:"apiVersion,omitempty"`
-	Preconditions *struct {
-		UID             *string `json:"uid,omitempty"`
-		ResourceVersion *string `json:"resourceVersion,omitempty"`
-	} `json:"preconditions,omitempty"`
-	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
-	PropagationPolicy  *string  `json:"propagationPolicy,omitempty"`
-	DryRun             []string `json:"dryRun,omitempty"`
+	Kind               string         `json:"kind,omitempty"`
+	APIVersion         string         `json:"apiVersion,omitempty"`
+	Preconditions      *preconditions `json:"preconditions,omitempty"`
+	GracePeriodSeconds *int64         `json:"gracePeriodSeconds,omitempty"`
+	PropagationPolicy  *string        `json:"propagationPolicy,omitempty"`
+	DryRun             []string       `json:"dryRun,omitempty"`
+}
+
+// preconditions are DeleteOptions' preconditions.
+type preconditions struct {
+	UID             *string `json:"uid,omitempty"`
+	ResourceVersion *string `json:"resourceVersion,omitempty"`
+}
+
+// decodeDeleteOptions decodes a DeleteOptions body, JSON or protobuf as
+// its Content-Type says.
+func (h *Handler[T]) decodeDeleteOptions(r *http.Request, data []byte, do *deleteOptions) error {
+	f, err := inputFormat(r, true)
+	if err != nil {
+		return err
+	}
+	if f == formatProtobuf {
+		return h.decodeDeleteOptionsProtobuf(data, do)
+	}
+	if err := json.Unmarshal(data, do); err != nil {
+		return badRequest("decoding DeleteOptions: %v", err)
+	}
+	return nil
 }
 
 func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
@@ -232,8 +234,8 @@ func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.
 		}
 		if len(data) > 0 {
 			var do deleteOptions
-			if err := json.Unmarshal(data, &do); err != nil {
-				return badRequest("decoding DeleteOptions: %v", err)
+			if err := h.decodeDeleteOptions(r, data, &do); err != nil {
+				return err
 			}
 			if len(do.DryRun) > 0 {
 				return badRequest("dryRun is not supported")
@@ -263,8 +265,7 @@ func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.
 	if out.GetObjectMeta().DeletionTimestamp != nil && len(out.GetObjectMeta().Finalizers) > 0 {
 		code = http.StatusAccepted
 	}
-	writeJSON(w, code, out)
-	return nil
+	return h.writeObject(w, r, info, code, out)
 }
 
 // deleteCollection deletes every object the list's selectors match, one
@@ -299,9 +300,7 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 		}
 		deleted = append(deleted, out)
 	}
-	writeJSON(w, http.StatusOK, &wireList[T]{Kind: h.cfg.ListKind, APIVersion: h.res.APIVersion,
-		Metadata: listMeta{ResourceVersion: store.FormatRevision(l.Revision)}, Items: deleted})
-	return nil
+	return h.writeList(w, r, info, deleted, store.FormatRevision(l.Revision), "")
 }
 
 // scaleWire is the part of an autoscaling/v1 Scale that a write reads.
@@ -318,32 +317,41 @@ type scaleWire struct {
 
 func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
 	sc := h.rules.scale
+	out, err := negotiate(r.Header.Get("Accept"), negotiation{protobuf: h.scaleProtobuf()})
+	if err != nil {
+		return err
+	}
 	switch info.Verb {
 	case "get":
 		obj, err := h.st.Get(ctx, info.Namespace, info.Name)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, sc.Scale(obj))
-		return nil
+		return writeScale(w, out, sc.Scale(obj))
 	case "update", "patch":
 	default:
 		return methodNotAllowed(r.Method, h.res.Name+"/scale")
 	}
 	var pt patch.Type
+	in := formatJSON
 	if info.Verb == "patch" {
-		var err error
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
 			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 		}
-	} else if err := checkJSONContent(r); err != nil {
+	} else if in, err = inputFormat(r, true); err != nil {
 		return err
 	}
 	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
-	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
+	var fromProto scaleWire
+	if in == formatProtobuf {
+		if fromProto, err = h.decodeScaleProtobuf(body); err != nil {
+			return err
+		}
+	}
+	obj, err := h.modify(ctx, info, "update", func(old T) (T, error) {
 		var zero T
 		old.GetObjectMeta().ResourceVersion = ""
 		doc, err := json.Marshal(sc.Scale(old))
@@ -357,9 +365,11 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		} else {
 			doc = body
 		}
-		var s scaleWire
-		if err := json.Unmarshal(doc, &s); err != nil {
-			return zero, badRequest("decoding Scale: %v", err)
+		s := fromProto
+		if in == formatJSON {
+			if err := json.Unmarshal(doc, &s); err != nil {
+				return zero, badRequest("decoding Scale: %v", err)
+			}
 		}
 		if s.Spec.Replicas == nil {
 			return zero, store.FieldErrors{{Field: "spec.replicas", Reason: "Required value"}}
@@ -377,6 +387,5 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sc.Scale(out))
-	return nil
+	return writeScale(w, out, sc.Scale(obj))
 }
