@@ -101,71 +101,124 @@ func parseAccept(header string) []acceptClause {
 	return out
 }
 
-// negotiation is what an endpoint can answer with.
-type negotiation struct {
-	protobuf bool // protobuf is offered besides JSON
-	tables   bool // a meta.k8s.io Table may be asked for (as=Table)
-	stream   bool // a watch: the 406 message names the stream media types
+// Conversion is what a media type's as, g and v parameters ask for: the
+// response as another kind, such as a meta.k8s.io/v1 Table or an
+// apidiscovery.k8s.io/v2 APIGroupDiscoveryList.
+type Conversion struct {
+	Group, Version, Kind string
 }
 
-// negotiate picks the response encoding from the Accept header exactly as
+// Offer is what an endpoint can answer with, for Negotiate.
+type Offer struct {
+	// Protobuf offers Kubernetes' protobuf encoding besides JSON.
+	Protobuf bool
+	// Stream marks a watch: the 406 message names the stream media types.
+	Stream bool
+	// Convert reports whether the endpoint can answer a clause that asks
+	// for conversion c in mediaType. nil: no conversion is offered.
+	Convert func(mediaType string, c Conversion) bool
+}
+
+// Negotiated is the response encoding Negotiate chose.
+type Negotiated struct {
+	// MediaType is watch.MediaTypeJSON or watch.MediaTypeProtobuf.
+	MediaType string
+	// Convert is the conversion the chosen clause asked for, if any.
+	Convert *Conversion
+}
+
+// Negotiate picks the response encoding from an Accept header exactly as
 // Kubernetes' apiserver does: an empty header means JSON; otherwise the
-// first clause (by quality) that an offered media type matches (also
-// through type/* and */*) with parameters the endpoint allows wins, JSON
-// before protobuf for a wildcard. A clause that asks for a conversion
-// (as, g, v) is allowed only for a Table (g=meta.k8s.io, v=v1 or v1beta1)
-// in JSON where tables are served; stream must be empty or "watch"; sv
-// must be empty; other parameters are ignored. No match is a 406 naming
-// the media types offered.
-func negotiate(accept string, n negotiation) (output, error) {
+// first clause (by quality, more specific first among equals, then in the
+// client's order) that an offered media type matches (also through type/*
+// and */*) with parameters the endpoint allows wins, JSON before protobuf
+// for a wildcard. A clause asking for a conversion (as, g, v) is allowed
+// only where o.Convert allows it; stream must be empty or "watch"; sv must
+// be empty; other parameters are ignored. Clauses with q=0 are refused
+// types and never match (RFC 9110; Kubernetes ignores q=0). No match is a
+// 406 Status error naming the media types offered.
+func Negotiate(accept string, o Offer) (Negotiated, error) {
 	if strings.TrimSpace(accept) == "" {
-		return output{}, nil
+		return Negotiated{MediaType: watch.MediaTypeJSON}, nil
 	}
-	offered := []format{formatJSON}
-	if n.protobuf {
-		offered = append(offered, formatProtobuf)
+	offered := []string{watch.MediaTypeJSON}
+	if o.Protobuf {
+		offered = append(offered, watch.MediaTypeProtobuf)
 	}
 	for _, c := range parseAccept(accept) {
-		for _, f := range offered {
-			typ, sub, _ := strings.Cut(f.mediaType(), "/")
+		for _, mt := range offered {
+			typ, sub, _ := strings.Cut(mt, "/")
 			if !(c.typ == "*" && c.sub == "*" || c.typ == typ && (c.sub == "*" || c.sub == sub)) {
 				continue
 			}
-			if out, ok := acceptParams(c.params, f, n); ok {
-				return out, nil
+			if n, ok := acceptParams(c.params, mt, o); ok {
+				return n, nil
 			}
 		}
 	}
-	var names []string
-	for _, f := range offered {
-		if n.stream {
-			names = append(names, f.mediaType()+";stream=watch")
-		} else {
-			names = append(names, f.mediaType())
+	names := offered
+	if o.Stream {
+		names = nil
+		for _, mt := range offered {
+			names = append(names, mt+";stream=watch")
 		}
 	}
-	return output{}, watch.NewStatusError(http.StatusNotAcceptable, watch.StatusReasonNotAcceptable,
+	return Negotiated{}, watch.NewStatusError(http.StatusNotAcceptable, watch.StatusReasonNotAcceptable,
 		"only the following media types are accepted: "+strings.Join(names, ", "))
 }
 
-// acceptParams reports whether a clause's parameters can be honoured for
-// format f, and the output they ask for.
-func acceptParams(params map[string]string, f format, n negotiation) (output, bool) {
-	out := output{format: f}
+// acceptParams reports whether a clause's parameters can be honoured in
+// mediaType, and the answer they ask for.
+func acceptParams(params map[string]string, mediaType string, o Offer) (Negotiated, bool) {
+	n := Negotiated{MediaType: mediaType}
 	as, g, v := params["as"], params["g"], params["v"]
 	if as != "" || g != "" || v != "" {
-		if !n.tables || f != formatJSON || as != table.Kind || g != "meta.k8s.io" || (v != "v1" && v != "v1beta1") {
-			return output{}, false
+		c := Conversion{Group: g, Version: v, Kind: as}
+		if o.Convert == nil || !o.Convert(mediaType, c) {
+			return Negotiated{}, false
 		}
-		out.table = g + "/" + v
+		n.Convert = &c
 	}
 	if s := params["stream"]; s != "" && s != "watch" {
-		return output{}, false
+		return Negotiated{}, false
 	}
 	if params["sv"] != "" {
-		return output{}, false
+		return Negotiated{}, false
 	}
-	return out, true
+	return n, true
+}
+
+// negotiation is what a resource endpoint can answer with.
+type negotiation struct {
+	protobuf bool // protobuf is offered besides JSON
+	tables   bool // a meta.k8s.io Table may be asked for (as=Table)
+	stream   bool // a watch
+}
+
+// tableConversion allows a meta.k8s.io Table (v1 or v1beta1) in JSON, as
+// Kubernetes does.
+func tableConversion(mediaType string, c Conversion) bool {
+	return mediaType == watch.MediaTypeJSON && c.Kind == table.Kind && c.Group == "meta.k8s.io" && (c.Version == "v1" || c.Version == "v1beta1")
+}
+
+// negotiate is Negotiate for a resource endpoint.
+func negotiate(accept string, n negotiation) (output, error) {
+	o := Offer{Protobuf: n.protobuf, Stream: n.stream}
+	if n.tables {
+		o.Convert = tableConversion
+	}
+	got, err := Negotiate(accept, o)
+	if err != nil {
+		return output{}, err
+	}
+	out := output{format: formatJSON}
+	if got.MediaType == watch.MediaTypeProtobuf {
+		out.format = formatProtobuf
+	}
+	if got.Convert != nil {
+		out.table = got.Convert.Group + "/" + got.Convert.Version
+	}
+	return out, nil
 }
 
 // inputFormat returns the encoding of a request body from its
