@@ -22,7 +22,8 @@ demo:
 bench: deps
 	cd bench && $(GO) run . $(BENCH_FLAGS)
 
-# regenerate generated code (deep copies: cmd/deepcopy-gen).
+# regenerate generated code (the API types: examples/internal/apigen; deep
+# copies: cmd/deepcopy-gen).
 generate:
 	$(GO) generate ./...
 

@@ -1,6 +1,6 @@
 package main
 
-// The protobuf codec of the generated API types (examples/apistaging)
+// The protobuf codec of the generated API types (examples/api)
 // against k8s.io/api's generated gogo-protobuf code, on the same Pod.
 
 import (
@@ -11,7 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	api "github.com/setpoint-dev/setpoint/examples/apistaging/api"
+	api "github.com/setpoint-dev/setpoint/examples/api"
 )
 
 func init() {

@@ -1,6 +1,6 @@
 package main
 
-// The differential test of the generated API types (examples/apistaging):
+// The differential test of the generated API types (examples/api):
 // for every kind, random objects encoded by us in JSON and protobuf decode
 // with k8s.io/api into the same object, and k8s.io/api's encodings decode
 // with ours into the same object, so that no field is lost or renamed. The
@@ -39,23 +39,23 @@ import (
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 	"sigs.k8s.io/randfill"
 
-	exapi "github.com/setpoint-dev/setpoint/examples/api"
-	api "github.com/setpoint-dev/setpoint/examples/apistaging/api"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/apidiscovery"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/apps"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/authentication"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/authorization"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/autoscaling"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/batch"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/certificates"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/coordination"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/discovery"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/events"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/metrics"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/policy"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/rbac"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/scheduling"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/storage"
+	"github.com/setpoint-dev/setpoint/election"
+	api "github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apidiscovery"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/authentication"
+	"github.com/setpoint-dev/setpoint/examples/api/authorization"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
+	"github.com/setpoint-dev/setpoint/examples/api/batch"
+	"github.com/setpoint-dev/setpoint/examples/api/certificates"
+	"github.com/setpoint-dev/setpoint/examples/api/coordination"
+	"github.com/setpoint-dev/setpoint/examples/api/discovery"
+	"github.com/setpoint-dev/setpoint/examples/api/events"
+	"github.com/setpoint-dev/setpoint/examples/api/metrics"
+	"github.com/setpoint-dev/setpoint/examples/api/policy"
+	"github.com/setpoint-dev/setpoint/examples/api/rbac"
+	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
+	"github.com/setpoint-dev/setpoint/examples/api/storage"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -118,7 +118,7 @@ var diffKinds = []kindPair{
 	pairOf[rbac.ClusterRole, rbacv1.ClusterRole]("ClusterRole"), pairOf[rbac.ClusterRoleList, rbacv1.ClusterRoleList]("ClusterRoleList"),
 	pairOf[rbac.RoleBinding, rbacv1.RoleBinding]("RoleBinding"), pairOf[rbac.RoleBindingList, rbacv1.RoleBindingList]("RoleBindingList"),
 	pairOf[rbac.ClusterRoleBinding, rbacv1.ClusterRoleBinding]("ClusterRoleBinding"), pairOf[rbac.ClusterRoleBindingList, rbacv1.ClusterRoleBindingList]("ClusterRoleBindingList"),
-	pairOf[coordination.Lease, coordinationv1.Lease]("Lease"), pairOf[coordination.LeaseList, coordinationv1.LeaseList]("LeaseList"),
+	{"Lease", func() protoObject { return new(leaseObject) }, func() protoObject { return new(coordinationv1.Lease) }}, pairOf[coordination.LeaseList, coordinationv1.LeaseList]("LeaseList"),
 	pairOf[authentication.TokenRequest, authenticationv1.TokenRequest]("TokenRequest"),
 	pairOf[authentication.TokenReview, authenticationv1.TokenReview]("TokenReview"),
 	pairOf[authentication.SelfSubjectReview, authenticationv1.SelfSubjectReview]("SelfSubjectReview"),
@@ -131,6 +131,13 @@ var diffKinds = []kindPair{
 	pairOf[apidiscovery.APIGroupDiscovery, apidiscoveryv2.APIGroupDiscovery]("APIGroupDiscovery"),
 	pairOf[apidiscovery.APIGroupDiscoveryList, apidiscoveryv2.APIGroupDiscoveryList]("APIGroupDiscoveryList"),
 }
+
+// leaseObject gives election.Lease (which the library leaves free of
+// protobuf) protobuf methods through package coordination's codec.
+type leaseObject struct{ election.Lease }
+
+func (l *leaseObject) Marshal() ([]byte, error) { return coordination.MarshalLease(&l.Lease) }
+func (l *leaseObject) Unmarshal(b []byte) error { return coordination.UnmarshalLease(b, &l.Lease) }
 
 // quantityText is a random quantity in its canonical text, which both
 // sides print back unchanged.
@@ -150,18 +157,18 @@ func randTime(c randfill.Continue, micro bool) time.Time {
 // oursFiller fills our types with values that both encodings can carry.
 func oursFiller(seed int64) *randfill.Filler {
 	return randfill.NewWithSeed(seed).NilChance(0.2).NumElements(1, 2).MaxDepth(24).Funcs(
-		func(q *exapi.Quantity, c randfill.Continue) {
-			*q = exapi.MustParse(quantityText(c))
+		func(q *api.Quantity, c randfill.Continue) {
+			*q = api.MustParse(quantityText(c))
 		},
-		func(v *exapi.IntOrString, c randfill.Continue) {
+		func(v *api.IntOrString, c randfill.Continue) {
 			if c.Bool() {
-				*v = exapi.FromString(c.String(8))
+				*v = api.FromString(c.String(8))
 			} else {
-				*v = exapi.FromInt(c.Int31())
+				*v = api.FromInt(c.Int31())
 			}
 		},
 		func(t *store.Time, c randfill.Continue) { t.Time = randTime(c, false) },
-		func(t *exapi.MicroTime, c randfill.Continue) { t.Time = randTime(c, true) },
+		func(t *store.MicroTime, c randfill.Continue) { t.Time = randTime(c, true) },
 		func(d *api.Duration, c randfill.Continue) { d.Duration = time.Duration(c.Int63()) },
 		func(r *api.RawExtension, c randfill.Continue) { r.Raw = []byte(fmt.Sprintf(`{"n":%d}`, c.Intn(100))) },
 		func(f *store.FieldsV1, c randfill.Continue) { f.Raw = []byte(fmt.Sprintf(`{"f:n":{}}`)) },
@@ -207,7 +214,7 @@ func theirsFiller(seed int64) *randfill.Filler {
 
 var oursCmp = []cmp.Option{
 	cmpopts.EquateEmpty(),
-	cmp.Comparer(func(a, b exapi.Quantity) bool { return a.Cmp(b) == 0 && a.String() == b.String() }),
+	cmp.Comparer(func(a, b api.Quantity) bool { return a.Cmp(b) == 0 && a.String() == b.String() }),
 	cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),
 }
 

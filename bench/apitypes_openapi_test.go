@@ -48,8 +48,13 @@ func TestOpenAPIValidatesFixtures(t *testing.T) {
 	}
 	for file, kind := range files {
 		def := "io.setpoint.api." + kind
-		if kind == "Lease" {
+		switch kind {
+		case "Lease":
 			def = "io.setpoint.election.Lease" // the library's type, which examples/api reuses
+		case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet":
+			def = "io.setpoint.apps." + kind
+		case "Scale":
+			def = "io.setpoint.autoscaling.Scale"
 		}
 		model := models.LookupModel(def)
 		if model == nil {
@@ -86,7 +91,7 @@ func TestOpenAPIValidatesFixtures(t *testing.T) {
 // structs, and expects the same results as our implementation.
 func TestOpenAPIPatchMetaMatchesStructs(t *testing.T) {
 	models := ourModels(t)
-	meta := strategicpatch.NewPatchMetaFromOpenAPI(models.LookupModel("io.setpoint.api.Deployment"))
+	meta := strategicpatch.NewPatchMetaFromOpenAPI(models.LookupModel("io.setpoint.apps.Deployment"))
 	doc := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","finalizers":["a"],"ownerReferences":[{"apiVersion":"v1","kind":"X","name":"o","uid":"u1"}]},
 "spec":{"replicas":3,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{
 "volumes":[{"name":"data","hostPath":{"path":"/d"}}],
@@ -155,7 +160,7 @@ func TestOpenAPIV3ForKubectl(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	meta := strategicpatch.PatchMetaFromOpenAPIV3{SchemaList: doc.Components.Schemas, Schema: doc.Components.Schemas["io.setpoint.api.Deployment"]}
+	meta := strategicpatch.PatchMetaFromOpenAPIV3{SchemaList: doc.Components.Schemas, Schema: doc.Components.Schemas["io.setpoint.apps.Deployment"]}
 	original := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:1"},{"name":"log","image":"busybox:1"}]}}}}`)
 	modified := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx:2"},{"name":"log","image":"busybox:1"}]}}}}`)
 	// kubectl apply's three-way patch, computed from our schema

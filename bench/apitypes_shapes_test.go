@@ -18,7 +18,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/watch"
@@ -58,7 +61,7 @@ func populate(v reflect.Value, n *int) {
 	case reflect.TypeFor[store.Time]():
 		v.Set(reflect.ValueOf(store.NewTime(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))))
 		return
-	case reflect.TypeFor[api.MicroTime]():
+	case reflect.TypeFor[store.MicroTime]():
 		v.Set(reflect.ValueOf(store.NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC))))
 		return
 	case reflect.TypeFor[api.Quantity]():
@@ -70,6 +73,9 @@ func populate(v reflect.Value, n *int) {
 	case reflect.TypeFor[api.IntOrString]():
 		v.Set(reflect.ValueOf(api.FromString("25%")))
 		return
+	case reflect.TypeFor[api.RawExtension]():
+		v.Set(reflect.ValueOf(api.RawExtension{Raw: []byte(`{"a":1}`)}))
+		return
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -78,6 +84,10 @@ func populate(v reflect.Value, n *int) {
 		v.SetBool(true)
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		v.SetInt(int64(*n))
+	case reflect.Uint8:
+		v.SetUint(uint64(*n % 256))
+	case reflect.Float64:
+		v.SetFloat(float64(*n))
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		populate(p.Elem(), n)
@@ -113,9 +123,9 @@ func TestEveryFieldExistsInKubernetesTypes(t *testing.T) {
 	}{
 		{&api.Pod{}, &corev1.Pod{}}, {&api.Node{}, &corev1.Node{}}, {&api.Namespace{}, &corev1.Namespace{}},
 		{&api.Binding{}, &corev1.Binding{}}, {&api.Service{}, &corev1.Service{}}, {&api.Endpoints{}, &corev1.Endpoints{}},
-		{&api.Event{}, &corev1.Event{}}, {&api.Lease{}, &coordinationv1.Lease{}}, {&api.ResourceQuota{}, &corev1.ResourceQuota{}},
-		{&api.ReplicaSet{}, &appsv1.ReplicaSet{}}, {&api.Deployment{}, &appsv1.Deployment{}}, {&api.StatefulSet{}, &appsv1.StatefulSet{}},
-		{&api.DaemonSet{}, &appsv1.DaemonSet{}}, {&api.Scale{}, &autoscalingv1.Scale{}}, {&watch.Status{}, &metav1.Status{}},
+		{&api.Event{}, &corev1.Event{}}, {&election.Lease{}, &coordinationv1.Lease{}}, {&api.ResourceQuota{}, &corev1.ResourceQuota{}},
+		{&apps.ReplicaSet{}, &appsv1.ReplicaSet{}}, {&apps.Deployment{}, &appsv1.Deployment{}}, {&apps.StatefulSet{}, &appsv1.StatefulSet{}},
+		{&apps.DaemonSet{}, &appsv1.DaemonSet{}}, {&autoscaling.Scale{}, &autoscalingv1.Scale{}}, {&watch.Status{}, &metav1.Status{}},
 		{&api.PodList{}, &corev1.PodList{}},
 	}
 	for _, p := range pairs {

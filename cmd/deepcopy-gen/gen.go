@@ -15,35 +15,54 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
-// load type-checks the package in dir from source (its dependencies from
-// export data). The output file, if it exists, is read as an empty file of
-// the package: a stale one (naming a type that is gone) must not keep the
-// generator from replacing it.
-func load(dir, output string) (*types.Package, error) {
-	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo, Dir: dir}
-	if old, err := parser.ParseFile(token.NewFileSet(), output, nil, parser.PackageClauseOnly); err == nil {
-		abs, err := filepath.Abs(output)
+// load type-checks the packages in dirs from source (their dependencies
+// from export data), in the order of dirs. Each output file, if it exists,
+// is read as an empty file of its package: a stale one (naming a type that
+// is gone) must not keep the generator from replacing it.
+func load(dirs, outputs []string) ([]*types.Package, error) {
+	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedFiles | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo,
+		Dir: dirs[0], Overlay: map[string][]byte{}}
+	patterns := make([]string, len(dirs))
+	for i, d := range dirs {
+		abs, err := filepath.Abs(d)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Overlay = map[string][]byte{abs: []byte("package " + old.Name.Name + "\n")}
+		dirs[i], patterns[i] = abs, abs
+		if old, err := parser.ParseFile(token.NewFileSet(), outputs[i], nil, parser.PackageClauseOnly); err == nil {
+			out, err := filepath.Abs(outputs[i])
+			if err != nil {
+				return nil, err
+			}
+			cfg.Overlay[out] = []byte("package " + old.Name.Name + "\n")
+		}
 	}
-	pkgs, err := packages.Load(cfg, ".")
+	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
-		return nil, fmt.Errorf("loading the package in %s: %w", dir, err)
+		return nil, fmt.Errorf("loading the packages in %s: %w", strings.Join(dirs, ", "), err)
 	}
-	if len(pkgs) != 1 {
-		return nil, fmt.Errorf("loading the package in %s: found %d packages", dir, len(pkgs))
-	}
-	p := pkgs[0]
-	if len(p.Errors) > 0 {
-		var errs []error
+	byDir := map[string]*packages.Package{}
+	var errs []error
+	for _, p := range pkgs {
 		for _, e := range p.Errors {
 			errs = append(errs, e)
 		}
-		return nil, fmt.Errorf("loading the package in %s: %w", dir, errors.Join(errs...))
+		if len(p.GoFiles) > 0 {
+			byDir[filepath.Dir(p.GoFiles[0])] = p
+		}
 	}
-	return p.Types, nil
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("loading the packages in %s: %w", strings.Join(dirs, ", "), errors.Join(errs...))
+	}
+	out := make([]*types.Package, len(dirs))
+	for i, d := range dirs {
+		p := byDir[d]
+		if p == nil {
+			return nil, fmt.Errorf("loading the package in %s: found no Go package there", d)
+		}
+		out[i] = p.Types
+	}
+	return out, nil
 }
 
 // generate returns the source of a file of pkg with a DeepCopy method for
@@ -117,6 +136,32 @@ func generate(pkg *types.Package, roots []string) ([]byte, error) {
 		return nil, fmt.Errorf("formatting: %v\n%s", err, b.Bytes())
 	}
 	return src, nil
+}
+
+// allStructs names, sorted, every exported defined non-generic struct type
+// declared in pkg that has no DeepCopy method of its own (one declared on
+// the type itself; a DeepCopy promoted from an embedded field does not
+// count, since it would copy only that field).
+func allStructs(pkg *types.Package) []string {
+	var out []string
+	for _, name := range pkg.Scope().Names() {
+		obj, ok := pkg.Scope().Lookup(name).(*types.TypeName)
+		if !ok || !obj.Exported() || obj.IsAlias() {
+			continue
+		}
+		named, ok := obj.Type().(*types.Named)
+		if !ok || named.TypeParams().Len() > 0 || !isStruct(named) {
+			continue
+		}
+		own := false
+		for i := range named.NumMethods() {
+			own = own || named.Method(i).Name() == "DeepCopy"
+		}
+		if !own {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func lastElem(path string) string { return path[strings.LastIndex(path, "/")+1:] }

@@ -137,6 +137,50 @@ func TestGenerateCompilesAndCopiesDeeply(t *testing.T) {
 	}
 }
 
+// TestAll: -all copies every exported struct type that has no DeepCopy of
+// its own (not unexported, generic or non-struct types), and a DeepCopy
+// promoted from an embedded field does not count as its own.
+func TestAll(t *testing.T) {
+	dir := module(t, map[string]string{"widgets.go": widgets + `
+type Number int
+type Generic[T any] struct{ V []T }
+type hidden struct{ A []int }
+type Own struct{ A []int }
+func (o *Own) DeepCopy() *Own { return &Own{A: append([]int(nil), o.A...)} }
+type Embeds struct {
+	Own
+	B []int
+}
+`})
+	var stderr bytes.Buffer
+	if err := run([]string{"-all"}, dir, &stderr); err != nil {
+		t.Fatalf("run: %v %s", err, stderr.String())
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "zz_generated_deepcopy.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	for _, want := range []string{"func (in *Widget) DeepCopy()", "func (in *Meta) DeepCopy()", "func (in *Leaf) DeepCopy()", "func (in *Embeds) DeepCopy()"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("generated code lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"func (in *Own) DeepCopy()", "func (in *hidden) DeepCopy()", "Generic", "Number"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("generated code has %q", bad)
+		}
+	}
+	cmd := exec.Command("go", "vet", ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the generated package: %v\n%s", err, out)
+	}
+	if err := run([]string{"-all", "-check"}, dir, &stderr); err != nil {
+		t.Fatalf("-check after generating: %v", err)
+	}
+}
+
 func TestCheckAndStaleOutput(t *testing.T) {
 	dir := module(t, map[string]string{"widgets.go": widgets})
 	var stderr bytes.Buffer
@@ -172,14 +216,15 @@ type Alias = Widget
 		args []string
 		want string
 	}{
-		{nil, "-type is required"},
-		{[]string{"-type", " , "}, "-type is required"},
+		{nil, "-type or -all is required"},
+		{[]string{"-type", " , "}, "-type or -all is required"},
+		{[]string{"-type", "Widget", "-all"}, "exclude each other"},
 		{[]string{"-type", "Nope"}, "type Nope is not declared in package example.com/widgets"},
 		{[]string{"-type", "Number"}, "Number is not a struct type"},
 		{[]string{"-type", "Generic"}, "Generic is generic"},
 		{[]string{"-type", "WithIface"}, "WithIface.X: cannot copy any"},
 		{[]string{"-type", "Alias"}, "Alias is an alias"},
-		{[]string{"-type", "Widget", "extra"}, "unexpected arguments"},
+		{[]string{"-type", "Widget", "nowhere"}, "nowhere"},
 		{[]string{"-type", "Widget", "-check"}, "no such file"},
 	} {
 		var stderr bytes.Buffer
@@ -189,5 +234,37 @@ type Alias = Widget
 	}
 	if _, err := os.Stat(filepath.Join(dir, "zz_generated_deepcopy.go")); !os.IsNotExist(err) {
 		t.Fatalf("a failed run wrote the output file: %v", err)
+	}
+}
+
+// TestSeveralDirectories: one run generates for the packages of every
+// directory named, and -check names each stale one.
+func TestSeveralDirectories(t *testing.T) {
+	dir := module(t, map[string]string{"widgets.go": widgets})
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "sub.go"), []byte("package sub\n\ntype Gadget struct{ Parts []string }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if err := run([]string{"-all", ".", "sub"}, dir, &stderr); err != nil {
+		t.Fatalf("run: %v %s", err, stderr.String())
+	}
+	for file, want := range map[string]string{"zz_generated_deepcopy.go": "func (in *Widget) DeepCopy()", "sub/zz_generated_deepcopy.go": "func (in *Gadget) DeepCopy()"} {
+		src, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil || !strings.Contains(string(src), want) {
+			t.Fatalf("%s: %v, lacks %q", file, err, want)
+		}
+	}
+	if err := run([]string{"-all", "-check", ".", "sub"}, dir, &stderr); err != nil {
+		t.Fatalf("-check: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "sub.go"), []byte("package sub\n\ntype Gadget struct{ Parts []string }\n\ntype Doohickey struct{ M map[string]int }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run([]string{"-all", "-check", ".", "sub"}, dir, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "example.com/widgets/sub") || strings.Count(err.Error(), "is stale") != 1 {
+		t.Fatalf("-check after a change in sub: %v, want only sub named stale", err)
 	}
 }

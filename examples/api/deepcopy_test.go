@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -22,20 +24,23 @@ func populate(v reflect.Value, n *int) {
 	case reflect.TypeFor[store.Time]():
 		v.Set(reflect.ValueOf(store.NewTime(time.Date(2025, 1, 2, 3, 4, *n%60, 0, time.UTC))))
 		return
-	case reflect.TypeFor[MicroTime]():
+	case reflect.TypeFor[store.MicroTime]():
 		v.Set(reflect.ValueOf(store.NewMicroTime(time.Date(2025, 1, 2, 3, 4, 5, *n*1000, time.UTC))))
 		return
-	case reflect.TypeFor[Quantity]():
-		v.Set(reflect.ValueOf(MustParse(fmt.Sprintf("%dm", *n))))
+	case reflect.TypeFor[api.Quantity]():
+		v.Set(reflect.ValueOf(api.MustParse(fmt.Sprintf("%dm", *n))))
 		return
 	case reflect.TypeFor[store.FieldsV1]():
 		v.Set(reflect.ValueOf(store.FieldsV1{Raw: []byte(fmt.Sprintf(`{"f:n%d":{}}`, *n))}))
 		return
-	case reflect.TypeFor[IntOrString]():
+	case reflect.TypeFor[api.RawExtension]():
+		v.Set(reflect.ValueOf(api.RawExtension{Raw: []byte(fmt.Sprintf(`{"n":%d}`, *n))}))
+		return
+	case reflect.TypeFor[api.IntOrString]():
 		if *n%2 == 0 {
-			v.Set(reflect.ValueOf(FromString(fmt.Sprint("s", *n))))
+			v.Set(reflect.ValueOf(api.FromString(fmt.Sprint("s", *n))))
 		} else {
-			v.Set(reflect.ValueOf(FromInt(int32(*n))))
+			v.Set(reflect.ValueOf(api.FromInt(int32(*n))))
 		}
 		return
 	}
@@ -46,6 +51,10 @@ func populate(v reflect.Value, n *int) {
 		v.SetBool(true)
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		v.SetInt(int64(*n))
+	case reflect.Uint8:
+		v.SetUint(uint64(*n % 256))
+	case reflect.Float64:
+		v.SetFloat(float64(*n) / 2)
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		populate(p.Elem(), n)
@@ -81,8 +90,11 @@ func populate(v reflect.Value, n *int) {
 // existing pointers, slices and maps.
 func mutate(v reflect.Value) {
 	switch v.Type() {
-	case reflect.TypeFor[store.Time](), reflect.TypeFor[MicroTime](), reflect.TypeFor[Quantity](), reflect.TypeFor[IntOrString]():
+	case reflect.TypeFor[store.Time](), reflect.TypeFor[store.MicroTime](), reflect.TypeFor[api.Quantity](), reflect.TypeFor[api.IntOrString]():
 		v.Set(reflect.Zero(v.Type()))
+		return
+	case reflect.TypeFor[store.FieldsV1](), reflect.TypeFor[api.RawExtension]():
+		v.Field(0).Set(reflect.ValueOf([]byte(`{"mutated":true}`)))
 		return
 	}
 	switch v.Kind() {
@@ -92,6 +104,10 @@ func mutate(v reflect.Value) {
 		v.SetBool(!v.Bool())
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		v.SetInt(v.Int() + 1)
+	case reflect.Uint8:
+		v.SetUint(v.Uint() + 1)
+	case reflect.Float64:
+		v.SetFloat(v.Float() + 1)
 	case reflect.Pointer:
 		if !v.IsNil() {
 			mutate(v.Elem())
@@ -116,6 +132,14 @@ func mutate(v reflect.Value) {
 	}
 }
 
+// fullOf returns a new object of k with every field populated.
+func fullOf(k kind) any {
+	v := k.new()
+	n := 0
+	populate(reflect.ValueOf(v).Elem(), &n)
+	return v
+}
+
 func full[T any]() *T {
 	v := new(T)
 	n := 0
@@ -123,68 +147,64 @@ func full[T any]() *T {
 	return v
 }
 
-// roundTrip checks DeepCopy equality and independence, and that the JSON
-// encoding of a fully populated object decodes to an equal value (every
-// field has a working JSON name).
-func roundTrip[T any](t *testing.T, name string, deepCopy func(*T) *T) {
-	t.Run(name, func(t *testing.T) {
-		orig := full[T]()
-		cp := deepCopy(orig)
-		if !reflect.DeepEqual(orig, cp) {
-			t.Fatal("DeepCopy differs from the original")
-		}
-		if cp == orig {
-			t.Fatal("DeepCopy returned the same pointer")
-		}
-		// mutating the copy in place everywhere leaves the original alone
-		mutate(reflect.ValueOf(cp).Elem())
-		if reflect.DeepEqual(orig, cp) {
-			t.Fatal("mutate changed nothing")
-		}
-		if !reflect.DeepEqual(orig, full[T]()) {
-			t.Fatal("mutating the copy changed the original")
-		}
-		b, err := json.Marshal(orig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		back := new(T)
-		if err := decodeStrict(b, back); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(orig, back) {
-			t.Fatalf("JSON round trip differs:\n%s", b)
-		}
-		var nilT *T
-		if deepCopy(nilT) != nil {
-			t.Fatal("DeepCopy(nil) != nil")
-		}
-	})
+// deepCopyOf calls v's DeepCopy method.
+func deepCopyOf(t *testing.T, v any) any {
+	m := reflect.ValueOf(v).MethodByName("DeepCopy")
+	if !m.IsValid() {
+		t.Fatalf("%T has no DeepCopy method", v)
+	}
+	return m.Call(nil)[0].Interface()
 }
 
+// TestDeepCopyFullyPopulated checks, for every kind of the tree, DeepCopy
+// equality and independence (mutating the copy everywhere leaves the
+// original alone), that DeepCopy of nil is nil, and that the JSON encoding
+// of a fully populated object decodes to an equal value (every field has a
+// working JSON name).
 func TestDeepCopyFullyPopulated(t *testing.T) {
-	roundTrip(t, "Namespace", (*Namespace).DeepCopy)
-	roundTrip(t, "Node", (*Node).DeepCopy)
-	roundTrip(t, "Pod", (*Pod).DeepCopy)
-	roundTrip(t, "Binding", (*Binding).DeepCopy)
-	roundTrip(t, "Service", (*Service).DeepCopy)
-	roundTrip(t, "Endpoints", (*Endpoints).DeepCopy)
-	roundTrip(t, "Event", (*Event).DeepCopy)
-	roundTrip(t, "Lease", (*Lease).DeepCopy)
-	roundTrip(t, "ResourceQuota", (*ResourceQuota).DeepCopy)
-	roundTrip(t, "ReplicaSet", (*ReplicaSet).DeepCopy)
-	roundTrip(t, "Deployment", (*Deployment).DeepCopy)
-	roundTrip(t, "StatefulSet", (*StatefulSet).DeepCopy)
-	roundTrip(t, "DaemonSet", (*DaemonSet).DeepCopy)
-	roundTrip(t, "Scale", (*Scale).DeepCopy)
-	roundTrip(t, "PodList", (*PodList).DeepCopy)
-	roundTrip(t, "DeploymentList", (*DeploymentList).DeepCopy)
-	roundTrip(t, "PodSpec", (*PodSpec).DeepCopy)
-	roundTrip(t, "LabelSelector", (*LabelSelector).DeepCopy)
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			orig := fullOf(k)
+			cp := deepCopyOf(t, orig)
+			if !reflect.DeepEqual(orig, cp) {
+				t.Fatal("DeepCopy differs from the original")
+			}
+			if cp == orig {
+				t.Fatal("DeepCopy returned the same pointer")
+			}
+			mutate(reflect.ValueOf(cp).Elem())
+			if reflect.DeepEqual(orig, cp) {
+				t.Fatal("mutate changed nothing")
+			}
+			if !reflect.DeepEqual(orig, fullOf(k)) {
+				t.Fatal("mutating the copy changed the original")
+			}
+			b, err := json.Marshal(orig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := k.new()
+			if err := decodeStrict(b, back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(orig, back) {
+				t.Fatalf("JSON round trip differs:\n%s", b)
+			}
+			nilV := reflect.Zero(reflect.TypeOf(orig)).Interface()
+			if out := reflect.ValueOf(deepCopyOf(t, nilV)); !out.IsNil() {
+				t.Fatal("DeepCopy(nil) != nil")
+			}
+		})
+	}
+	for name, v := range map[string]any{"PodSpec": full[api.PodSpec](), "LabelSelector": full[api.LabelSelector](), "Status": full[api.Status]()} {
+		if c := deepCopyOf(t, v); !reflect.DeepEqual(c, v) {
+			t.Errorf("%s: DeepCopy differs from the original", name)
+		}
+	}
 }
 
 func BenchmarkDeepCopyPod(b *testing.B) {
-	p := full[Pod]()
+	p := full[api.Pod]()
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = p.DeepCopy()
@@ -192,19 +212,17 @@ func BenchmarkDeepCopyPod(b *testing.B) {
 }
 
 func BenchmarkJSONCopyPod(b *testing.B) {
-	p := full[Pod]()
+	p := full[api.Pod]()
 	b.ReportAllocs()
 	for b.Loop() {
 		data, _ := json.Marshal(p)
-		var q Pod
+		var q api.Pod
 		_ = json.Unmarshal(data, &q)
 	}
 }
 
-func deepEqual(a, b any) bool { return reflect.DeepEqual(a, b) }
-
 func BenchmarkDeepCopyFixturePod(b *testing.B) {
-	p := new(Pod)
+	p := new(api.Pod)
 	data, err := os.ReadFile("testdata/pod.json")
 	if err != nil {
 		b.Fatal(err)
@@ -223,12 +241,12 @@ func BenchmarkJSONCopyFixturePod(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := new(Pod)
+	p := new(api.Pod)
 	json.Unmarshal(data, p)
 	b.ReportAllocs()
 	for b.Loop() {
 		d, _ := json.Marshal(p)
-		var q Pod
+		var q api.Pod
 		_ = json.Unmarshal(d, &q)
 	}
 }
@@ -236,7 +254,7 @@ func BenchmarkJSONCopyFixturePod(b *testing.B) {
 // Many goroutines deep-copy one object at once; every copy equals the
 // single-threaded one.
 func TestConcurrentDeepCopy(t *testing.T) {
-	src := full[Deployment]()
+	src := full[apps.Deployment]()
 	want := src.DeepCopy()
 	var wg sync.WaitGroup
 	var bad atomic.Int32

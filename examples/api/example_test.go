@@ -5,9 +5,12 @@ import (
 	"fmt"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 )
 
-func Example() {
+// Example_helpers shows the hand-written parts of the package: quantities,
+// resource lists, label selectors, deep copies and resources.
+func Example_helpers() {
 	pod := &api.Pod{}
 	pod.Name, pod.Namespace = "web", "default"
 	pod.Labels = map[string]string{"app": "web", "tier": "frontend"}
@@ -32,7 +35,7 @@ func Example() {
 
 	// Label selectors as workloads write them.
 	sel := &api.LabelSelector{MatchLabels: map[string]string{"app": "web"},
-		MatchExpressions: []api.LabelSelectorRequirement{{Key: "tier", Operator: api.OpIn, Values: []string{"frontend", "edge"}}}}
+		MatchExpressions: []api.LabelSelectorRequirement{{Key: "tier", Operator: api.LabelSelectorOpIn, Values: []string{"frontend", "edge"}}}}
 	text, _ := sel.SelectorString()
 	fmt.Println(text, sel.Matches(pod.Labels))
 
@@ -42,7 +45,7 @@ func Example() {
 	fmt.Println(pod.Labels["app"])
 
 	// Where the apiserver serves the type.
-	fmt.Println(api.PodResource.APIVersion, api.PodResource.Name, api.DeploymentResource.APIVersion)
+	fmt.Println(api.PodResource.APIVersion, api.PodResource.Name, apps.DeploymentResource.APIVersion)
 	// Output:
 	// {"requests":{"cpu":"100m","memory":"128Mi"}}
 	// 100m true

@@ -7,32 +7,122 @@ import (
 )
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Namespace) DeepCopy() *Namespace {
+func (in *APIGroup) DeepCopy() *APIGroup {
 	if in == nil {
 		return nil
 	}
-	out := new(Namespace)
-	deepCopyNamespace(in, out)
+	out := new(APIGroup)
+	deepCopyAPIGroup(in, out)
 	return out
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Node) DeepCopy() *Node {
+func (in *APIGroupList) DeepCopy() *APIGroupList {
 	if in == nil {
 		return nil
 	}
-	out := new(Node)
-	deepCopyNode(in, out)
+	out := new(APIGroupList)
+	deepCopyAPIGroupList(in, out)
 	return out
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Pod) DeepCopy() *Pod {
+func (in *APIResource) DeepCopy() *APIResource {
 	if in == nil {
 		return nil
 	}
-	out := new(Pod)
-	deepCopyPod(in, out)
+	out := new(APIResource)
+	deepCopyAPIResource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *APIResourceList) DeepCopy() *APIResourceList {
+	if in == nil {
+		return nil
+	}
+	out := new(APIResourceList)
+	deepCopyAPIResourceList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *APIVersions) DeepCopy() *APIVersions {
+	if in == nil {
+		return nil
+	}
+	out := new(APIVersions)
+	deepCopyAPIVersions(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *AWSElasticBlockStoreVolumeSource) DeepCopy() *AWSElasticBlockStoreVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(AWSElasticBlockStoreVolumeSource)
+	deepCopyAWSElasticBlockStoreVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Affinity) DeepCopy() *Affinity {
+	if in == nil {
+		return nil
+	}
+	out := new(Affinity)
+	deepCopyAffinity(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *AppArmorProfile) DeepCopy() *AppArmorProfile {
+	if in == nil {
+		return nil
+	}
+	out := new(AppArmorProfile)
+	deepCopyAppArmorProfile(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *AttachedVolume) DeepCopy() *AttachedVolume {
+	if in == nil {
+		return nil
+	}
+	out := new(AttachedVolume)
+	deepCopyAttachedVolume(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *AzureDiskVolumeSource) DeepCopy() *AzureDiskVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(AzureDiskVolumeSource)
+	deepCopyAzureDiskVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *AzureFilePersistentVolumeSource) DeepCopy() *AzureFilePersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(AzureFilePersistentVolumeSource)
+	deepCopyAzureFilePersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *AzureFileVolumeSource) DeepCopy() *AzureFileVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(AzureFileVolumeSource)
+	deepCopyAzureFileVolumeSource(in, out)
 	return out
 }
 
@@ -47,12 +137,402 @@ func (in *Binding) DeepCopy() *Binding {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Service) DeepCopy() *Service {
+func (in *CSIPersistentVolumeSource) DeepCopy() *CSIPersistentVolumeSource {
 	if in == nil {
 		return nil
 	}
-	out := new(Service)
-	deepCopyService(in, out)
+	out := new(CSIPersistentVolumeSource)
+	deepCopyCSIPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *CSIVolumeSource) DeepCopy() *CSIVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(CSIVolumeSource)
+	deepCopyCSIVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Capabilities) DeepCopy() *Capabilities {
+	if in == nil {
+		return nil
+	}
+	out := new(Capabilities)
+	deepCopyCapabilities(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *CephFSPersistentVolumeSource) DeepCopy() *CephFSPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(CephFSPersistentVolumeSource)
+	deepCopyCephFSPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *CephFSVolumeSource) DeepCopy() *CephFSVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(CephFSVolumeSource)
+	deepCopyCephFSVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *CinderPersistentVolumeSource) DeepCopy() *CinderPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(CinderPersistentVolumeSource)
+	deepCopyCinderPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *CinderVolumeSource) DeepCopy() *CinderVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(CinderVolumeSource)
+	deepCopyCinderVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ClientIPConfig) DeepCopy() *ClientIPConfig {
+	if in == nil {
+		return nil
+	}
+	out := new(ClientIPConfig)
+	deepCopyClientIPConfig(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ClusterTrustBundleProjection) DeepCopy() *ClusterTrustBundleProjection {
+	if in == nil {
+		return nil
+	}
+	out := new(ClusterTrustBundleProjection)
+	deepCopyClusterTrustBundleProjection(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Condition) DeepCopy() *Condition {
+	if in == nil {
+		return nil
+	}
+	out := new(Condition)
+	deepCopyCondition(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ConfigMap) DeepCopy() *ConfigMap {
+	if in == nil {
+		return nil
+	}
+	out := new(ConfigMap)
+	deepCopyConfigMap(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ConfigMapEnvSource) DeepCopy() *ConfigMapEnvSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ConfigMapEnvSource)
+	deepCopyConfigMapEnvSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ConfigMapKeySelector) DeepCopy() *ConfigMapKeySelector {
+	if in == nil {
+		return nil
+	}
+	out := new(ConfigMapKeySelector)
+	deepCopyConfigMapKeySelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ConfigMapList) DeepCopy() *ConfigMapList {
+	if in == nil {
+		return nil
+	}
+	out := new(ConfigMapList)
+	deepCopyConfigMapList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ConfigMapNodeConfigSource) DeepCopy() *ConfigMapNodeConfigSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ConfigMapNodeConfigSource)
+	deepCopyConfigMapNodeConfigSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ConfigMapProjection) DeepCopy() *ConfigMapProjection {
+	if in == nil {
+		return nil
+	}
+	out := new(ConfigMapProjection)
+	deepCopyConfigMapProjection(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ConfigMapVolumeSource) DeepCopy() *ConfigMapVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ConfigMapVolumeSource)
+	deepCopyConfigMapVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Container) DeepCopy() *Container {
+	if in == nil {
+		return nil
+	}
+	out := new(Container)
+	deepCopyContainer(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerExtendedResourceRequest) DeepCopy() *ContainerExtendedResourceRequest {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerExtendedResourceRequest)
+	deepCopyContainerExtendedResourceRequest(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerImage) DeepCopy() *ContainerImage {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerImage)
+	deepCopyContainerImage(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerPort) DeepCopy() *ContainerPort {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerPort)
+	deepCopyContainerPort(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerResizePolicy) DeepCopy() *ContainerResizePolicy {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerResizePolicy)
+	deepCopyContainerResizePolicy(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerRestartRule) DeepCopy() *ContainerRestartRule {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerRestartRule)
+	deepCopyContainerRestartRule(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerRestartRuleOnExitCodes) DeepCopy() *ContainerRestartRuleOnExitCodes {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerRestartRuleOnExitCodes)
+	deepCopyContainerRestartRuleOnExitCodes(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerState) DeepCopy() *ContainerState {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerState)
+	deepCopyContainerState(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerStateRunning) DeepCopy() *ContainerStateRunning {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerStateRunning)
+	deepCopyContainerStateRunning(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerStateTerminated) DeepCopy() *ContainerStateTerminated {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerStateTerminated)
+	deepCopyContainerStateTerminated(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerStateWaiting) DeepCopy() *ContainerStateWaiting {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerStateWaiting)
+	deepCopyContainerStateWaiting(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerStatus) DeepCopy() *ContainerStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerStatus)
+	deepCopyContainerStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ContainerUser) DeepCopy() *ContainerUser {
+	if in == nil {
+		return nil
+	}
+	out := new(ContainerUser)
+	deepCopyContainerUser(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *DaemonEndpoint) DeepCopy() *DaemonEndpoint {
+	if in == nil {
+		return nil
+	}
+	out := new(DaemonEndpoint)
+	deepCopyDaemonEndpoint(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *DeleteOptions) DeepCopy() *DeleteOptions {
+	if in == nil {
+		return nil
+	}
+	out := new(DeleteOptions)
+	deepCopyDeleteOptions(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *DownwardAPIProjection) DeepCopy() *DownwardAPIProjection {
+	if in == nil {
+		return nil
+	}
+	out := new(DownwardAPIProjection)
+	deepCopyDownwardAPIProjection(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *DownwardAPIVolumeFile) DeepCopy() *DownwardAPIVolumeFile {
+	if in == nil {
+		return nil
+	}
+	out := new(DownwardAPIVolumeFile)
+	deepCopyDownwardAPIVolumeFile(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *DownwardAPIVolumeSource) DeepCopy() *DownwardAPIVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(DownwardAPIVolumeSource)
+	deepCopyDownwardAPIVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Duration) DeepCopy() *Duration {
+	if in == nil {
+		return nil
+	}
+	out := new(Duration)
+	deepCopyDuration(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EmptyDirVolumeSource) DeepCopy() *EmptyDirVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(EmptyDirVolumeSource)
+	deepCopyEmptyDirVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EndpointAddress) DeepCopy() *EndpointAddress {
+	if in == nil {
+		return nil
+	}
+	out := new(EndpointAddress)
+	deepCopyEndpointAddress(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EndpointPort) DeepCopy() *EndpointPort {
+	if in == nil {
+		return nil
+	}
+	out := new(EndpointPort)
+	deepCopyEndpointPort(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EndpointSubset) DeepCopy() *EndpointSubset {
+	if in == nil {
+		return nil
+	}
+	out := new(EndpointSubset)
+	deepCopyEndpointSubset(in, out)
 	return out
 }
 
@@ -67,6 +547,76 @@ func (in *Endpoints) DeepCopy() *Endpoints {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EndpointsList) DeepCopy() *EndpointsList {
+	if in == nil {
+		return nil
+	}
+	out := new(EndpointsList)
+	deepCopyEndpointsList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EnvFromSource) DeepCopy() *EnvFromSource {
+	if in == nil {
+		return nil
+	}
+	out := new(EnvFromSource)
+	deepCopyEnvFromSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EnvVar) DeepCopy() *EnvVar {
+	if in == nil {
+		return nil
+	}
+	out := new(EnvVar)
+	deepCopyEnvVar(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EnvVarSource) DeepCopy() *EnvVarSource {
+	if in == nil {
+		return nil
+	}
+	out := new(EnvVarSource)
+	deepCopyEnvVarSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EphemeralContainer) DeepCopy() *EphemeralContainer {
+	if in == nil {
+		return nil
+	}
+	out := new(EphemeralContainer)
+	deepCopyEphemeralContainer(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EphemeralContainerCommon) DeepCopy() *EphemeralContainerCommon {
+	if in == nil {
+		return nil
+	}
+	out := new(EphemeralContainerCommon)
+	deepCopyEphemeralContainerCommon(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *EphemeralVolumeSource) DeepCopy() *EphemeralVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(EphemeralVolumeSource)
+	deepCopyEphemeralVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
 func (in *Event) DeepCopy() *Event {
 	if in == nil {
 		return nil
@@ -77,62 +627,1052 @@ func (in *Event) DeepCopy() *Event {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *ResourceQuota) DeepCopy() *ResourceQuota {
+func (in *EventList) DeepCopy() *EventList {
 	if in == nil {
 		return nil
 	}
-	out := new(ResourceQuota)
-	deepCopyResourceQuota(in, out)
+	out := new(EventList)
+	deepCopyEventList(in, out)
 	return out
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *ReplicaSet) DeepCopy() *ReplicaSet {
+func (in *EventSeries) DeepCopy() *EventSeries {
 	if in == nil {
 		return nil
 	}
-	out := new(ReplicaSet)
-	deepCopyReplicaSet(in, out)
+	out := new(EventSeries)
+	deepCopyEventSeries(in, out)
 	return out
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Deployment) DeepCopy() *Deployment {
+func (in *EventSource) DeepCopy() *EventSource {
 	if in == nil {
 		return nil
 	}
-	out := new(Deployment)
-	deepCopyDeployment(in, out)
+	out := new(EventSource)
+	deepCopyEventSource(in, out)
 	return out
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *StatefulSet) DeepCopy() *StatefulSet {
+func (in *EvictionResponder) DeepCopy() *EvictionResponder {
 	if in == nil {
 		return nil
 	}
-	out := new(StatefulSet)
-	deepCopyStatefulSet(in, out)
+	out := new(EvictionResponder)
+	deepCopyEvictionResponder(in, out)
 	return out
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *DaemonSet) DeepCopy() *DaemonSet {
+func (in *ExecAction) DeepCopy() *ExecAction {
 	if in == nil {
 		return nil
 	}
-	out := new(DaemonSet)
-	deepCopyDaemonSet(in, out)
+	out := new(ExecAction)
+	deepCopyExecAction(in, out)
 	return out
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Scale) DeepCopy() *Scale {
+func (in *FCVolumeSource) DeepCopy() *FCVolumeSource {
 	if in == nil {
 		return nil
 	}
-	out := new(Scale)
-	deepCopyScale(in, out)
+	out := new(FCVolumeSource)
+	deepCopyFCVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *FieldSelectorRequirement) DeepCopy() *FieldSelectorRequirement {
+	if in == nil {
+		return nil
+	}
+	out := new(FieldSelectorRequirement)
+	deepCopyFieldSelectorRequirement(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *FileKeySelector) DeepCopy() *FileKeySelector {
+	if in == nil {
+		return nil
+	}
+	out := new(FileKeySelector)
+	deepCopyFileKeySelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *FlexPersistentVolumeSource) DeepCopy() *FlexPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(FlexPersistentVolumeSource)
+	deepCopyFlexPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *FlexVolumeSource) DeepCopy() *FlexVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(FlexVolumeSource)
+	deepCopyFlexVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *FlockerVolumeSource) DeepCopy() *FlockerVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(FlockerVolumeSource)
+	deepCopyFlockerVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *GCEPersistentDiskVolumeSource) DeepCopy() *GCEPersistentDiskVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(GCEPersistentDiskVolumeSource)
+	deepCopyGCEPersistentDiskVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *GRPCAction) DeepCopy() *GRPCAction {
+	if in == nil {
+		return nil
+	}
+	out := new(GRPCAction)
+	deepCopyGRPCAction(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *GitRepoVolumeSource) DeepCopy() *GitRepoVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(GitRepoVolumeSource)
+	deepCopyGitRepoVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *GlusterfsPersistentVolumeSource) DeepCopy() *GlusterfsPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(GlusterfsPersistentVolumeSource)
+	deepCopyGlusterfsPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *GlusterfsVolumeSource) DeepCopy() *GlusterfsVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(GlusterfsVolumeSource)
+	deepCopyGlusterfsVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *GroupVersionForDiscovery) DeepCopy() *GroupVersionForDiscovery {
+	if in == nil {
+		return nil
+	}
+	out := new(GroupVersionForDiscovery)
+	deepCopyGroupVersionForDiscovery(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *GroupVersionKind) DeepCopy() *GroupVersionKind {
+	if in == nil {
+		return nil
+	}
+	out := new(GroupVersionKind)
+	deepCopyGroupVersionKind(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *HTTPGetAction) DeepCopy() *HTTPGetAction {
+	if in == nil {
+		return nil
+	}
+	out := new(HTTPGetAction)
+	deepCopyHTTPGetAction(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *HTTPHeader) DeepCopy() *HTTPHeader {
+	if in == nil {
+		return nil
+	}
+	out := new(HTTPHeader)
+	deepCopyHTTPHeader(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *HostAlias) DeepCopy() *HostAlias {
+	if in == nil {
+		return nil
+	}
+	out := new(HostAlias)
+	deepCopyHostAlias(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *HostIP) DeepCopy() *HostIP {
+	if in == nil {
+		return nil
+	}
+	out := new(HostIP)
+	deepCopyHostIP(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *HostPathVolumeSource) DeepCopy() *HostPathVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(HostPathVolumeSource)
+	deepCopyHostPathVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ISCSIPersistentVolumeSource) DeepCopy() *ISCSIPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ISCSIPersistentVolumeSource)
+	deepCopyISCSIPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ISCSIVolumeSource) DeepCopy() *ISCSIVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ISCSIVolumeSource)
+	deepCopyISCSIVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ImageVolumeSource) DeepCopy() *ImageVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ImageVolumeSource)
+	deepCopyImageVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ImageVolumeStatus) DeepCopy() *ImageVolumeStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(ImageVolumeStatus)
+	deepCopyImageVolumeStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *IntOrString) DeepCopy() *IntOrString {
+	if in == nil {
+		return nil
+	}
+	out := new(IntOrString)
+	deepCopyIntOrString(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *KeyToPath) DeepCopy() *KeyToPath {
+	if in == nil {
+		return nil
+	}
+	out := new(KeyToPath)
+	deepCopyKeyToPath(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LabelSelector) DeepCopy() *LabelSelector {
+	if in == nil {
+		return nil
+	}
+	out := new(LabelSelector)
+	deepCopyLabelSelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LabelSelectorRequirement) DeepCopy() *LabelSelectorRequirement {
+	if in == nil {
+		return nil
+	}
+	out := new(LabelSelectorRequirement)
+	deepCopyLabelSelectorRequirement(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Lifecycle) DeepCopy() *Lifecycle {
+	if in == nil {
+		return nil
+	}
+	out := new(Lifecycle)
+	deepCopyLifecycle(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LifecycleHandler) DeepCopy() *LifecycleHandler {
+	if in == nil {
+		return nil
+	}
+	out := new(LifecycleHandler)
+	deepCopyLifecycleHandler(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LimitRange) DeepCopy() *LimitRange {
+	if in == nil {
+		return nil
+	}
+	out := new(LimitRange)
+	deepCopyLimitRange(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LimitRangeItem) DeepCopy() *LimitRangeItem {
+	if in == nil {
+		return nil
+	}
+	out := new(LimitRangeItem)
+	deepCopyLimitRangeItem(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LimitRangeList) DeepCopy() *LimitRangeList {
+	if in == nil {
+		return nil
+	}
+	out := new(LimitRangeList)
+	deepCopyLimitRangeList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LimitRangeSpec) DeepCopy() *LimitRangeSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(LimitRangeSpec)
+	deepCopyLimitRangeSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LinuxContainerUser) DeepCopy() *LinuxContainerUser {
+	if in == nil {
+		return nil
+	}
+	out := new(LinuxContainerUser)
+	deepCopyLinuxContainerUser(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ListMeta) DeepCopy() *ListMeta {
+	if in == nil {
+		return nil
+	}
+	out := new(ListMeta)
+	deepCopyListMeta(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LoadBalancerIngress) DeepCopy() *LoadBalancerIngress {
+	if in == nil {
+		return nil
+	}
+	out := new(LoadBalancerIngress)
+	deepCopyLoadBalancerIngress(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LoadBalancerStatus) DeepCopy() *LoadBalancerStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(LoadBalancerStatus)
+	deepCopyLoadBalancerStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LocalObjectReference) DeepCopy() *LocalObjectReference {
+	if in == nil {
+		return nil
+	}
+	out := new(LocalObjectReference)
+	deepCopyLocalObjectReference(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *LocalVolumeSource) DeepCopy() *LocalVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(LocalVolumeSource)
+	deepCopyLocalVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ModifyVolumeStatus) DeepCopy() *ModifyVolumeStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(ModifyVolumeStatus)
+	deepCopyModifyVolumeStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NFSVolumeSource) DeepCopy() *NFSVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(NFSVolumeSource)
+	deepCopyNFSVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Namespace) DeepCopy() *Namespace {
+	if in == nil {
+		return nil
+	}
+	out := new(Namespace)
+	deepCopyNamespace(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NamespaceCondition) DeepCopy() *NamespaceCondition {
+	if in == nil {
+		return nil
+	}
+	out := new(NamespaceCondition)
+	deepCopyNamespaceCondition(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NamespaceList) DeepCopy() *NamespaceList {
+	if in == nil {
+		return nil
+	}
+	out := new(NamespaceList)
+	deepCopyNamespaceList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NamespaceSpec) DeepCopy() *NamespaceSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(NamespaceSpec)
+	deepCopyNamespaceSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NamespaceStatus) DeepCopy() *NamespaceStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(NamespaceStatus)
+	deepCopyNamespaceStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Node) DeepCopy() *Node {
+	if in == nil {
+		return nil
+	}
+	out := new(Node)
+	deepCopyNode(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeAddress) DeepCopy() *NodeAddress {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeAddress)
+	deepCopyNodeAddress(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeAffinity) DeepCopy() *NodeAffinity {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeAffinity)
+	deepCopyNodeAffinity(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeAllocatableMappedResources) DeepCopy() *NodeAllocatableMappedResources {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeAllocatableMappedResources)
+	deepCopyNodeAllocatableMappedResources(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeAllocatableOverheadResources) DeepCopy() *NodeAllocatableOverheadResources {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeAllocatableOverheadResources)
+	deepCopyNodeAllocatableOverheadResources(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeAllocatableResourceClaimStatus) DeepCopy() *NodeAllocatableResourceClaimStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeAllocatableResourceClaimStatus)
+	deepCopyNodeAllocatableResourceClaimStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeCondition) DeepCopy() *NodeCondition {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeCondition)
+	deepCopyNodeCondition(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeConfigSource) DeepCopy() *NodeConfigSource {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeConfigSource)
+	deepCopyNodeConfigSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeConfigStatus) DeepCopy() *NodeConfigStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeConfigStatus)
+	deepCopyNodeConfigStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeDaemonEndpoints) DeepCopy() *NodeDaemonEndpoints {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeDaemonEndpoints)
+	deepCopyNodeDaemonEndpoints(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeFeatures) DeepCopy() *NodeFeatures {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeFeatures)
+	deepCopyNodeFeatures(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeList) DeepCopy() *NodeList {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeList)
+	deepCopyNodeList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodePodPreemptionPolicy) DeepCopy() *NodePodPreemptionPolicy {
+	if in == nil {
+		return nil
+	}
+	out := new(NodePodPreemptionPolicy)
+	deepCopyNodePodPreemptionPolicy(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeRuntimeHandler) DeepCopy() *NodeRuntimeHandler {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeRuntimeHandler)
+	deepCopyNodeRuntimeHandler(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeRuntimeHandlerFeatures) DeepCopy() *NodeRuntimeHandlerFeatures {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeRuntimeHandlerFeatures)
+	deepCopyNodeRuntimeHandlerFeatures(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeSelector) DeepCopy() *NodeSelector {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeSelector)
+	deepCopyNodeSelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeSelectorRequirement) DeepCopy() *NodeSelectorRequirement {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeSelectorRequirement)
+	deepCopyNodeSelectorRequirement(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeSelectorTerm) DeepCopy() *NodeSelectorTerm {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeSelectorTerm)
+	deepCopyNodeSelectorTerm(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeSpec) DeepCopy() *NodeSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeSpec)
+	deepCopyNodeSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeStatus) DeepCopy() *NodeStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeStatus)
+	deepCopyNodeStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeSwapStatus) DeepCopy() *NodeSwapStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeSwapStatus)
+	deepCopyNodeSwapStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *NodeSystemInfo) DeepCopy() *NodeSystemInfo {
+	if in == nil {
+		return nil
+	}
+	out := new(NodeSystemInfo)
+	deepCopyNodeSystemInfo(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ObjectFieldSelector) DeepCopy() *ObjectFieldSelector {
+	if in == nil {
+		return nil
+	}
+	out := new(ObjectFieldSelector)
+	deepCopyObjectFieldSelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ObjectReference) DeepCopy() *ObjectReference {
+	if in == nil {
+		return nil
+	}
+	out := new(ObjectReference)
+	deepCopyObjectReference(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolume) DeepCopy() *PersistentVolume {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolume)
+	deepCopyPersistentVolume(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeClaim) DeepCopy() *PersistentVolumeClaim {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeClaim)
+	deepCopyPersistentVolumeClaim(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeClaimCondition) DeepCopy() *PersistentVolumeClaimCondition {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeClaimCondition)
+	deepCopyPersistentVolumeClaimCondition(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeClaimList) DeepCopy() *PersistentVolumeClaimList {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeClaimList)
+	deepCopyPersistentVolumeClaimList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeClaimSpec) DeepCopy() *PersistentVolumeClaimSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeClaimSpec)
+	deepCopyPersistentVolumeClaimSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeClaimStatus) DeepCopy() *PersistentVolumeClaimStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeClaimStatus)
+	deepCopyPersistentVolumeClaimStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeClaimTemplate) DeepCopy() *PersistentVolumeClaimTemplate {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeClaimTemplate)
+	deepCopyPersistentVolumeClaimTemplate(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeClaimVolumeSource) DeepCopy() *PersistentVolumeClaimVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeClaimVolumeSource)
+	deepCopyPersistentVolumeClaimVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeList) DeepCopy() *PersistentVolumeList {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeList)
+	deepCopyPersistentVolumeList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeSource) DeepCopy() *PersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeSource)
+	deepCopyPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeSpec) DeepCopy() *PersistentVolumeSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeSpec)
+	deepCopyPersistentVolumeSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PersistentVolumeStatus) DeepCopy() *PersistentVolumeStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(PersistentVolumeStatus)
+	deepCopyPersistentVolumeStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PhotonPersistentDiskVolumeSource) DeepCopy() *PhotonPersistentDiskVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(PhotonPersistentDiskVolumeSource)
+	deepCopyPhotonPersistentDiskVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Pod) DeepCopy() *Pod {
+	if in == nil {
+		return nil
+	}
+	out := new(Pod)
+	deepCopyPod(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodAffinity) DeepCopy() *PodAffinity {
+	if in == nil {
+		return nil
+	}
+	out := new(PodAffinity)
+	deepCopyPodAffinity(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodAffinityTerm) DeepCopy() *PodAffinityTerm {
+	if in == nil {
+		return nil
+	}
+	out := new(PodAffinityTerm)
+	deepCopyPodAffinityTerm(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodAntiAffinity) DeepCopy() *PodAntiAffinity {
+	if in == nil {
+		return nil
+	}
+	out := new(PodAntiAffinity)
+	deepCopyPodAntiAffinity(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodCertificateProjection) DeepCopy() *PodCertificateProjection {
+	if in == nil {
+		return nil
+	}
+	out := new(PodCertificateProjection)
+	deepCopyPodCertificateProjection(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodCondition) DeepCopy() *PodCondition {
+	if in == nil {
+		return nil
+	}
+	out := new(PodCondition)
+	deepCopyPodCondition(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodDNSConfig) DeepCopy() *PodDNSConfig {
+	if in == nil {
+		return nil
+	}
+	out := new(PodDNSConfig)
+	deepCopyPodDNSConfig(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodDNSConfigOption) DeepCopy() *PodDNSConfigOption {
+	if in == nil {
+		return nil
+	}
+	out := new(PodDNSConfigOption)
+	deepCopyPodDNSConfigOption(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodExtendedResourceClaimStatus) DeepCopy() *PodExtendedResourceClaimStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(PodExtendedResourceClaimStatus)
+	deepCopyPodExtendedResourceClaimStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodIP) DeepCopy() *PodIP {
+	if in == nil {
+		return nil
+	}
+	out := new(PodIP)
+	deepCopyPodIP(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodList) DeepCopy() *PodList {
+	if in == nil {
+		return nil
+	}
+	out := new(PodList)
+	deepCopyPodList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodOS) DeepCopy() *PodOS {
+	if in == nil {
+		return nil
+	}
+	out := new(PodOS)
+	deepCopyPodOS(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodReadinessGate) DeepCopy() *PodReadinessGate {
+	if in == nil {
+		return nil
+	}
+	out := new(PodReadinessGate)
+	deepCopyPodReadinessGate(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodResourceClaim) DeepCopy() *PodResourceClaim {
+	if in == nil {
+		return nil
+	}
+	out := new(PodResourceClaim)
+	deepCopyPodResourceClaim(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodResourceClaimStatus) DeepCopy() *PodResourceClaimStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(PodResourceClaimStatus)
+	deepCopyPodResourceClaimStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodSchedulingGate) DeepCopy() *PodSchedulingGate {
+	if in == nil {
+		return nil
+	}
+	out := new(PodSchedulingGate)
+	deepCopyPodSchedulingGate(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodSchedulingGroup) DeepCopy() *PodSchedulingGroup {
+	if in == nil {
+		return nil
+	}
+	out := new(PodSchedulingGroup)
+	deepCopyPodSchedulingGroup(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodSecurityContext) DeepCopy() *PodSecurityContext {
+	if in == nil {
+		return nil
+	}
+	out := new(PodSecurityContext)
+	deepCopyPodSecurityContext(in, out)
 	return out
 }
 
@@ -147,33 +1687,975 @@ func (in *PodSpec) DeepCopy() *PodSpec {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *LabelSelector) DeepCopy() *LabelSelector {
+func (in *PodStatus) DeepCopy() *PodStatus {
 	if in == nil {
 		return nil
 	}
-	out := new(LabelSelector)
-	deepCopyLabelSelector(in, out)
+	out := new(PodStatus)
+	deepCopyPodStatus(in, out)
 	return out
 }
 
-func deepCopyNamespace(in, out *Namespace) {
-	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyNamespaceSpec(&in.Spec, &out.Spec)
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodTemplate) DeepCopy() *PodTemplate {
+	if in == nil {
+		return nil
+	}
+	out := new(PodTemplate)
+	deepCopyPodTemplate(in, out)
+	return out
 }
 
-func deepCopyNode(in, out *Node) {
-	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyNodeSpec(&in.Spec, &out.Spec)
-	deepCopyNodeStatus(&in.Status, &out.Status)
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodTemplateList) DeepCopy() *PodTemplateList {
+	if in == nil {
+		return nil
+	}
+	out := new(PodTemplateList)
+	deepCopyPodTemplateList(in, out)
+	return out
 }
 
-func deepCopyPod(in, out *Pod) {
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodTemplateSpec) DeepCopy() *PodTemplateSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(PodTemplateSpec)
+	deepCopyPodTemplateSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PodVolumeHealth) DeepCopy() *PodVolumeHealth {
+	if in == nil {
+		return nil
+	}
+	out := new(PodVolumeHealth)
+	deepCopyPodVolumeHealth(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PortStatus) DeepCopy() *PortStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(PortStatus)
+	deepCopyPortStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PortworxVolumeSource) DeepCopy() *PortworxVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(PortworxVolumeSource)
+	deepCopyPortworxVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Preconditions) DeepCopy() *Preconditions {
+	if in == nil {
+		return nil
+	}
+	out := new(Preconditions)
+	deepCopyPreconditions(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *PreferredSchedulingTerm) DeepCopy() *PreferredSchedulingTerm {
+	if in == nil {
+		return nil
+	}
+	out := new(PreferredSchedulingTerm)
+	deepCopyPreferredSchedulingTerm(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Probe) DeepCopy() *Probe {
+	if in == nil {
+		return nil
+	}
+	out := new(Probe)
+	deepCopyProbe(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ProbeHandler) DeepCopy() *ProbeHandler {
+	if in == nil {
+		return nil
+	}
+	out := new(ProbeHandler)
+	deepCopyProbeHandler(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ProjectedVolumeSource) DeepCopy() *ProjectedVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ProjectedVolumeSource)
+	deepCopyProjectedVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Quantity) DeepCopy() *Quantity {
+	if in == nil {
+		return nil
+	}
+	out := new(Quantity)
+	deepCopyQuantity(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *QuobyteVolumeSource) DeepCopy() *QuobyteVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(QuobyteVolumeSource)
+	deepCopyQuobyteVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *RBDPersistentVolumeSource) DeepCopy() *RBDPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(RBDPersistentVolumeSource)
+	deepCopyRBDPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *RBDVolumeSource) DeepCopy() *RBDVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(RBDVolumeSource)
+	deepCopyRBDVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *RawExtension) DeepCopy() *RawExtension {
+	if in == nil {
+		return nil
+	}
+	out := new(RawExtension)
+	deepCopyRawExtension(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ReplicationController) DeepCopy() *ReplicationController {
+	if in == nil {
+		return nil
+	}
+	out := new(ReplicationController)
+	deepCopyReplicationController(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ReplicationControllerCondition) DeepCopy() *ReplicationControllerCondition {
+	if in == nil {
+		return nil
+	}
+	out := new(ReplicationControllerCondition)
+	deepCopyReplicationControllerCondition(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ReplicationControllerList) DeepCopy() *ReplicationControllerList {
+	if in == nil {
+		return nil
+	}
+	out := new(ReplicationControllerList)
+	deepCopyReplicationControllerList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ReplicationControllerSpec) DeepCopy() *ReplicationControllerSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(ReplicationControllerSpec)
+	deepCopyReplicationControllerSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ReplicationControllerStatus) DeepCopy() *ReplicationControllerStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(ReplicationControllerStatus)
+	deepCopyReplicationControllerStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceClaim) DeepCopy() *ResourceClaim {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceClaim)
+	deepCopyResourceClaim(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceFieldSelector) DeepCopy() *ResourceFieldSelector {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceFieldSelector)
+	deepCopyResourceFieldSelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceHealth) DeepCopy() *ResourceHealth {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceHealth)
+	deepCopyResourceHealth(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceQuota) DeepCopy() *ResourceQuota {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceQuota)
+	deepCopyResourceQuota(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceQuotaList) DeepCopy() *ResourceQuotaList {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceQuotaList)
+	deepCopyResourceQuotaList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceQuotaSpec) DeepCopy() *ResourceQuotaSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceQuotaSpec)
+	deepCopyResourceQuotaSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceQuotaStatus) DeepCopy() *ResourceQuotaStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceQuotaStatus)
+	deepCopyResourceQuotaStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceRequirements) DeepCopy() *ResourceRequirements {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceRequirements)
+	deepCopyResourceRequirements(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ResourceStatus) DeepCopy() *ResourceStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(ResourceStatus)
+	deepCopyResourceStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SELinuxOptions) DeepCopy() *SELinuxOptions {
+	if in == nil {
+		return nil
+	}
+	out := new(SELinuxOptions)
+	deepCopySELinuxOptions(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ScaleIOPersistentVolumeSource) DeepCopy() *ScaleIOPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ScaleIOPersistentVolumeSource)
+	deepCopyScaleIOPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ScaleIOVolumeSource) DeepCopy() *ScaleIOVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(ScaleIOVolumeSource)
+	deepCopyScaleIOVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ScopeSelector) DeepCopy() *ScopeSelector {
+	if in == nil {
+		return nil
+	}
+	out := new(ScopeSelector)
+	deepCopyScopeSelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ScopedResourceSelectorRequirement) DeepCopy() *ScopedResourceSelectorRequirement {
+	if in == nil {
+		return nil
+	}
+	out := new(ScopedResourceSelectorRequirement)
+	deepCopyScopedResourceSelectorRequirement(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SeccompProfile) DeepCopy() *SeccompProfile {
+	if in == nil {
+		return nil
+	}
+	out := new(SeccompProfile)
+	deepCopySeccompProfile(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Secret) DeepCopy() *Secret {
+	if in == nil {
+		return nil
+	}
+	out := new(Secret)
+	deepCopySecret(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SecretEnvSource) DeepCopy() *SecretEnvSource {
+	if in == nil {
+		return nil
+	}
+	out := new(SecretEnvSource)
+	deepCopySecretEnvSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SecretKeySelector) DeepCopy() *SecretKeySelector {
+	if in == nil {
+		return nil
+	}
+	out := new(SecretKeySelector)
+	deepCopySecretKeySelector(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SecretList) DeepCopy() *SecretList {
+	if in == nil {
+		return nil
+	}
+	out := new(SecretList)
+	deepCopySecretList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SecretProjection) DeepCopy() *SecretProjection {
+	if in == nil {
+		return nil
+	}
+	out := new(SecretProjection)
+	deepCopySecretProjection(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SecretReference) DeepCopy() *SecretReference {
+	if in == nil {
+		return nil
+	}
+	out := new(SecretReference)
+	deepCopySecretReference(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SecretVolumeSource) DeepCopy() *SecretVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(SecretVolumeSource)
+	deepCopySecretVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SecurityContext) DeepCopy() *SecurityContext {
+	if in == nil {
+		return nil
+	}
+	out := new(SecurityContext)
+	deepCopySecurityContext(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServerAddressByClientCIDR) DeepCopy() *ServerAddressByClientCIDR {
+	if in == nil {
+		return nil
+	}
+	out := new(ServerAddressByClientCIDR)
+	deepCopyServerAddressByClientCIDR(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Service) DeepCopy() *Service {
+	if in == nil {
+		return nil
+	}
+	out := new(Service)
+	deepCopyService(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServiceAccount) DeepCopy() *ServiceAccount {
+	if in == nil {
+		return nil
+	}
+	out := new(ServiceAccount)
+	deepCopyServiceAccount(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServiceAccountList) DeepCopy() *ServiceAccountList {
+	if in == nil {
+		return nil
+	}
+	out := new(ServiceAccountList)
+	deepCopyServiceAccountList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServiceAccountTokenProjection) DeepCopy() *ServiceAccountTokenProjection {
+	if in == nil {
+		return nil
+	}
+	out := new(ServiceAccountTokenProjection)
+	deepCopyServiceAccountTokenProjection(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServiceList) DeepCopy() *ServiceList {
+	if in == nil {
+		return nil
+	}
+	out := new(ServiceList)
+	deepCopyServiceList(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServicePort) DeepCopy() *ServicePort {
+	if in == nil {
+		return nil
+	}
+	out := new(ServicePort)
+	deepCopyServicePort(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServiceSpec) DeepCopy() *ServiceSpec {
+	if in == nil {
+		return nil
+	}
+	out := new(ServiceSpec)
+	deepCopyServiceSpec(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ServiceStatus) DeepCopy() *ServiceStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(ServiceStatus)
+	deepCopyServiceStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SessionAffinityConfig) DeepCopy() *SessionAffinityConfig {
+	if in == nil {
+		return nil
+	}
+	out := new(SessionAffinityConfig)
+	deepCopySessionAffinityConfig(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *ShardInfo) DeepCopy() *ShardInfo {
+	if in == nil {
+		return nil
+	}
+	out := new(ShardInfo)
+	deepCopyShardInfo(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *SleepAction) DeepCopy() *SleepAction {
+	if in == nil {
+		return nil
+	}
+	out := new(SleepAction)
+	deepCopySleepAction(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Status) DeepCopy() *Status {
+	if in == nil {
+		return nil
+	}
+	out := new(Status)
+	deepCopyStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *StatusCause) DeepCopy() *StatusCause {
+	if in == nil {
+		return nil
+	}
+	out := new(StatusCause)
+	deepCopyStatusCause(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *StatusDetails) DeepCopy() *StatusDetails {
+	if in == nil {
+		return nil
+	}
+	out := new(StatusDetails)
+	deepCopyStatusDetails(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *StorageOSPersistentVolumeSource) DeepCopy() *StorageOSPersistentVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(StorageOSPersistentVolumeSource)
+	deepCopyStorageOSPersistentVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *StorageOSVolumeSource) DeepCopy() *StorageOSVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(StorageOSVolumeSource)
+	deepCopyStorageOSVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Sysctl) DeepCopy() *Sysctl {
+	if in == nil {
+		return nil
+	}
+	out := new(Sysctl)
+	deepCopySysctl(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *TCPSocketAction) DeepCopy() *TCPSocketAction {
+	if in == nil {
+		return nil
+	}
+	out := new(TCPSocketAction)
+	deepCopyTCPSocketAction(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Taint) DeepCopy() *Taint {
+	if in == nil {
+		return nil
+	}
+	out := new(Taint)
+	deepCopyTaint(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Toleration) DeepCopy() *Toleration {
+	if in == nil {
+		return nil
+	}
+	out := new(Toleration)
+	deepCopyToleration(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *TopologySelectorLabelRequirement) DeepCopy() *TopologySelectorLabelRequirement {
+	if in == nil {
+		return nil
+	}
+	out := new(TopologySelectorLabelRequirement)
+	deepCopyTopologySelectorLabelRequirement(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *TopologySelectorTerm) DeepCopy() *TopologySelectorTerm {
+	if in == nil {
+		return nil
+	}
+	out := new(TopologySelectorTerm)
+	deepCopyTopologySelectorTerm(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *TopologySpreadConstraint) DeepCopy() *TopologySpreadConstraint {
+	if in == nil {
+		return nil
+	}
+	out := new(TopologySpreadConstraint)
+	deepCopyTopologySpreadConstraint(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *TypedLocalObjectReference) DeepCopy() *TypedLocalObjectReference {
+	if in == nil {
+		return nil
+	}
+	out := new(TypedLocalObjectReference)
+	deepCopyTypedLocalObjectReference(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *TypedObjectReference) DeepCopy() *TypedObjectReference {
+	if in == nil {
+		return nil
+	}
+	out := new(TypedObjectReference)
+	deepCopyTypedObjectReference(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *Volume) DeepCopy() *Volume {
+	if in == nil {
+		return nil
+	}
+	out := new(Volume)
+	deepCopyVolume(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeDevice) DeepCopy() *VolumeDevice {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeDevice)
+	deepCopyVolumeDevice(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeHealthCondition) DeepCopy() *VolumeHealthCondition {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeHealthCondition)
+	deepCopyVolumeHealthCondition(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeHealthStatus) DeepCopy() *VolumeHealthStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeHealthStatus)
+	deepCopyVolumeHealthStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeMount) DeepCopy() *VolumeMount {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeMount)
+	deepCopyVolumeMount(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeMountStatus) DeepCopy() *VolumeMountStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeMountStatus)
+	deepCopyVolumeMountStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeNodeAffinity) DeepCopy() *VolumeNodeAffinity {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeNodeAffinity)
+	deepCopyVolumeNodeAffinity(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeProjection) DeepCopy() *VolumeProjection {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeProjection)
+	deepCopyVolumeProjection(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeResourceRequirements) DeepCopy() *VolumeResourceRequirements {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeResourceRequirements)
+	deepCopyVolumeResourceRequirements(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeSource) DeepCopy() *VolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeSource)
+	deepCopyVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VolumeStatus) DeepCopy() *VolumeStatus {
+	if in == nil {
+		return nil
+	}
+	out := new(VolumeStatus)
+	deepCopyVolumeStatus(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *VsphereVirtualDiskVolumeSource) DeepCopy() *VsphereVirtualDiskVolumeSource {
+	if in == nil {
+		return nil
+	}
+	out := new(VsphereVirtualDiskVolumeSource)
+	deepCopyVsphereVirtualDiskVolumeSource(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *WeightedPodAffinityTerm) DeepCopy() *WeightedPodAffinityTerm {
+	if in == nil {
+		return nil
+	}
+	out := new(WeightedPodAffinityTerm)
+	deepCopyWeightedPodAffinityTerm(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *WindowsSecurityContextOptions) DeepCopy() *WindowsSecurityContextOptions {
+	if in == nil {
+		return nil
+	}
+	out := new(WindowsSecurityContextOptions)
+	deepCopyWindowsSecurityContextOptions(in, out)
+	return out
+}
+
+func deepCopyAPIGroup(in, out *APIGroup) {
 	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyPodSpec(&in.Spec, &out.Spec)
-	deepCopyPodStatus(&in.Status, &out.Status)
+	if in.Versions != nil {
+		out.Versions = make([]GroupVersionForDiscovery, len(in.Versions))
+		copy(out.Versions, in.Versions)
+	}
+}
+
+func deepCopyAPIGroupList(in, out *APIGroupList) {
+	*out = *in
+	if in.Groups != nil {
+		out.Groups = make([]APIGroup, len(in.Groups))
+		copy(out.Groups, in.Groups)
+		for i0 := range in.Groups {
+			deepCopyAPIGroup(&in.Groups[i0], &out.Groups[i0])
+		}
+	}
+}
+
+func deepCopyAPIResource(in, out *APIResource) {
+	*out = *in
+	if in.Verbs != nil {
+		out.Verbs = make([]string, len(in.Verbs))
+		copy(out.Verbs, in.Verbs)
+	}
+	if in.ShortNames != nil {
+		out.ShortNames = make([]string, len(in.ShortNames))
+		copy(out.ShortNames, in.ShortNames)
+	}
+	if in.Categories != nil {
+		out.Categories = make([]string, len(in.Categories))
+		copy(out.Categories, in.Categories)
+	}
+}
+
+func deepCopyAPIResourceList(in, out *APIResourceList) {
+	*out = *in
+	if in.Resources != nil {
+		out.Resources = make([]APIResource, len(in.Resources))
+		copy(out.Resources, in.Resources)
+		for i0 := range in.Resources {
+			deepCopyAPIResource(&in.Resources[i0], &out.Resources[i0])
+		}
+	}
+}
+
+func deepCopyAPIVersions(in, out *APIVersions) {
+	*out = *in
+	if in.Versions != nil {
+		out.Versions = make([]string, len(in.Versions))
+		copy(out.Versions, in.Versions)
+	}
+	if in.ServerAddressByClientCIDRs != nil {
+		out.ServerAddressByClientCIDRs = make([]ServerAddressByClientCIDR, len(in.ServerAddressByClientCIDRs))
+		copy(out.ServerAddressByClientCIDRs, in.ServerAddressByClientCIDRs)
+	}
+}
+
+func deepCopyAWSElasticBlockStoreVolumeSource(in, out *AWSElasticBlockStoreVolumeSource) {
+	*out = *in
+}
+
+func deepCopyAffinity(in, out *Affinity) {
+	*out = *in
+	if in.NodeAffinity != nil {
+		out.NodeAffinity = new(NodeAffinity)
+		deepCopyNodeAffinity(in.NodeAffinity, out.NodeAffinity)
+	}
+	if in.PodAffinity != nil {
+		out.PodAffinity = new(PodAffinity)
+		deepCopyPodAffinity(in.PodAffinity, out.PodAffinity)
+	}
+	if in.PodAntiAffinity != nil {
+		out.PodAntiAffinity = new(PodAntiAffinity)
+		deepCopyPodAntiAffinity(in.PodAntiAffinity, out.PodAntiAffinity)
+	}
+}
+
+func deepCopyAppArmorProfile(in, out *AppArmorProfile) {
+	*out = *in
+	if in.LocalhostProfile != nil {
+		out.LocalhostProfile = new(string)
+		*out.LocalhostProfile = *in.LocalhostProfile
+	}
+}
+
+func deepCopyAttachedVolume(in, out *AttachedVolume) {
+	*out = *in
+}
+
+func deepCopyAzureDiskVolumeSource(in, out *AzureDiskVolumeSource) {
+	*out = *in
+	if in.CachingMode != nil {
+		out.CachingMode = new(AzureDataDiskCachingMode)
+		*out.CachingMode = *in.CachingMode
+	}
+	if in.FSType != nil {
+		out.FSType = new(string)
+		*out.FSType = *in.FSType
+	}
+	if in.ReadOnly != nil {
+		out.ReadOnly = new(bool)
+		*out.ReadOnly = *in.ReadOnly
+	}
+	if in.Kind != nil {
+		out.Kind = new(AzureDataDiskKind)
+		*out.Kind = *in.Kind
+	}
+}
+
+func deepCopyAzureFilePersistentVolumeSource(in, out *AzureFilePersistentVolumeSource) {
+	*out = *in
+	if in.SecretNamespace != nil {
+		out.SecretNamespace = new(string)
+		*out.SecretNamespace = *in.SecretNamespace
+	}
+}
+
+func deepCopyAzureFileVolumeSource(in, out *AzureFileVolumeSource) {
+	*out = *in
 }
 
 func deepCopyBinding(in, out *Binding) {
@@ -181,11 +2663,579 @@ func deepCopyBinding(in, out *Binding) {
 	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
 }
 
-func deepCopyService(in, out *Service) {
+func deepCopyCSIPersistentVolumeSource(in, out *CSIPersistentVolumeSource) {
+	*out = *in
+	if in.VolumeAttributes != nil {
+		m0 := make(map[string]string, len(in.VolumeAttributes))
+		for k0, v0 := range in.VolumeAttributes {
+			m0[k0] = v0
+		}
+		out.VolumeAttributes = m0
+	}
+	if in.ControllerPublishSecretRef != nil {
+		out.ControllerPublishSecretRef = new(SecretReference)
+		*out.ControllerPublishSecretRef = *in.ControllerPublishSecretRef
+	}
+	if in.NodeStageSecretRef != nil {
+		out.NodeStageSecretRef = new(SecretReference)
+		*out.NodeStageSecretRef = *in.NodeStageSecretRef
+	}
+	if in.NodePublishSecretRef != nil {
+		out.NodePublishSecretRef = new(SecretReference)
+		*out.NodePublishSecretRef = *in.NodePublishSecretRef
+	}
+	if in.ControllerExpandSecretRef != nil {
+		out.ControllerExpandSecretRef = new(SecretReference)
+		*out.ControllerExpandSecretRef = *in.ControllerExpandSecretRef
+	}
+	if in.NodeExpandSecretRef != nil {
+		out.NodeExpandSecretRef = new(SecretReference)
+		*out.NodeExpandSecretRef = *in.NodeExpandSecretRef
+	}
+}
+
+func deepCopyCSIVolumeSource(in, out *CSIVolumeSource) {
+	*out = *in
+	if in.ReadOnly != nil {
+		out.ReadOnly = new(bool)
+		*out.ReadOnly = *in.ReadOnly
+	}
+	if in.FSType != nil {
+		out.FSType = new(string)
+		*out.FSType = *in.FSType
+	}
+	if in.VolumeAttributes != nil {
+		m0 := make(map[string]string, len(in.VolumeAttributes))
+		for k0, v0 := range in.VolumeAttributes {
+			m0[k0] = v0
+		}
+		out.VolumeAttributes = m0
+	}
+	if in.NodePublishSecretRef != nil {
+		out.NodePublishSecretRef = new(LocalObjectReference)
+		*out.NodePublishSecretRef = *in.NodePublishSecretRef
+	}
+}
+
+func deepCopyCapabilities(in, out *Capabilities) {
+	*out = *in
+	if in.Add != nil {
+		out.Add = make([]Capability, len(in.Add))
+		copy(out.Add, in.Add)
+	}
+	if in.Drop != nil {
+		out.Drop = make([]Capability, len(in.Drop))
+		copy(out.Drop, in.Drop)
+	}
+}
+
+func deepCopyCephFSPersistentVolumeSource(in, out *CephFSPersistentVolumeSource) {
+	*out = *in
+	if in.Monitors != nil {
+		out.Monitors = make([]string, len(in.Monitors))
+		copy(out.Monitors, in.Monitors)
+	}
+	if in.SecretRef != nil {
+		out.SecretRef = new(SecretReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyCephFSVolumeSource(in, out *CephFSVolumeSource) {
+	*out = *in
+	if in.Monitors != nil {
+		out.Monitors = make([]string, len(in.Monitors))
+		copy(out.Monitors, in.Monitors)
+	}
+	if in.SecretRef != nil {
+		out.SecretRef = new(LocalObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyCinderPersistentVolumeSource(in, out *CinderPersistentVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(SecretReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyCinderVolumeSource(in, out *CinderVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(LocalObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyClientIPConfig(in, out *ClientIPConfig) {
+	*out = *in
+	if in.TimeoutSeconds != nil {
+		out.TimeoutSeconds = new(int32)
+		*out.TimeoutSeconds = *in.TimeoutSeconds
+	}
+}
+
+func deepCopyClusterTrustBundleProjection(in, out *ClusterTrustBundleProjection) {
+	*out = *in
+	if in.Name != nil {
+		out.Name = new(string)
+		*out.Name = *in.Name
+	}
+	if in.SignerName != nil {
+		out.SignerName = new(string)
+		*out.SignerName = *in.SignerName
+	}
+	if in.LabelSelector != nil {
+		out.LabelSelector = new(LabelSelector)
+		deepCopyLabelSelector(in.LabelSelector, out.LabelSelector)
+	}
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+	if in.User != nil {
+		out.User = new(int64)
+		*out.User = *in.User
+	}
+}
+
+func deepCopyCondition(in, out *Condition) {
+	*out = *in
+}
+
+func deepCopyConfigMap(in, out *ConfigMap) {
 	*out = *in
 	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyServiceSpec(&in.Spec, &out.Spec)
-	deepCopyServiceStatus(&in.Status, &out.Status)
+	if in.Immutable != nil {
+		out.Immutable = new(bool)
+		*out.Immutable = *in.Immutable
+	}
+	if in.Data != nil {
+		m0 := make(map[string]string, len(in.Data))
+		for k0, v0 := range in.Data {
+			m0[k0] = v0
+		}
+		out.Data = m0
+	}
+	if in.BinaryData != nil {
+		m0 := make(map[string][]byte, len(in.BinaryData))
+		for k0, v0 := range in.BinaryData {
+			c0 := v0
+			if v0 != nil {
+				c0 = make([]byte, len(v0))
+				copy(c0, v0)
+			}
+			m0[k0] = c0
+		}
+		out.BinaryData = m0
+	}
+}
+
+func deepCopyConfigMapEnvSource(in, out *ConfigMapEnvSource) {
+	*out = *in
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+}
+
+func deepCopyConfigMapKeySelector(in, out *ConfigMapKeySelector) {
+	*out = *in
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+}
+
+func deepCopyConfigMapList(in, out *ConfigMapList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]ConfigMap, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyConfigMap(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyConfigMapNodeConfigSource(in, out *ConfigMapNodeConfigSource) {
+	*out = *in
+}
+
+func deepCopyConfigMapProjection(in, out *ConfigMapProjection) {
+	*out = *in
+	if in.Items != nil {
+		out.Items = make([]KeyToPath, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyKeyToPath(&in.Items[i0], &out.Items[i0])
+		}
+	}
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+}
+
+func deepCopyConfigMapVolumeSource(in, out *ConfigMapVolumeSource) {
+	*out = *in
+	if in.Items != nil {
+		out.Items = make([]KeyToPath, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyKeyToPath(&in.Items[i0], &out.Items[i0])
+		}
+	}
+	if in.DefaultMode != nil {
+		out.DefaultMode = new(int32)
+		*out.DefaultMode = *in.DefaultMode
+	}
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+	if in.DefaultUser != nil {
+		out.DefaultUser = new(int64)
+		*out.DefaultUser = *in.DefaultUser
+	}
+}
+
+func deepCopyContainer(in, out *Container) {
+	*out = *in
+	if in.Command != nil {
+		out.Command = make([]string, len(in.Command))
+		copy(out.Command, in.Command)
+	}
+	if in.Args != nil {
+		out.Args = make([]string, len(in.Args))
+		copy(out.Args, in.Args)
+	}
+	if in.Ports != nil {
+		out.Ports = make([]ContainerPort, len(in.Ports))
+		copy(out.Ports, in.Ports)
+	}
+	if in.EnvFrom != nil {
+		out.EnvFrom = make([]EnvFromSource, len(in.EnvFrom))
+		copy(out.EnvFrom, in.EnvFrom)
+		for i0 := range in.EnvFrom {
+			deepCopyEnvFromSource(&in.EnvFrom[i0], &out.EnvFrom[i0])
+		}
+	}
+	if in.Env != nil {
+		out.Env = make([]EnvVar, len(in.Env))
+		copy(out.Env, in.Env)
+		for i0 := range in.Env {
+			deepCopyEnvVar(&in.Env[i0], &out.Env[i0])
+		}
+	}
+	deepCopyResourceRequirements(&in.Resources, &out.Resources)
+	if in.ResizePolicy != nil {
+		out.ResizePolicy = make([]ContainerResizePolicy, len(in.ResizePolicy))
+		copy(out.ResizePolicy, in.ResizePolicy)
+	}
+	if in.RestartPolicy != nil {
+		out.RestartPolicy = new(ContainerRestartPolicy)
+		*out.RestartPolicy = *in.RestartPolicy
+	}
+	if in.RestartPolicyRules != nil {
+		out.RestartPolicyRules = make([]ContainerRestartRule, len(in.RestartPolicyRules))
+		copy(out.RestartPolicyRules, in.RestartPolicyRules)
+		for i0 := range in.RestartPolicyRules {
+			deepCopyContainerRestartRule(&in.RestartPolicyRules[i0], &out.RestartPolicyRules[i0])
+		}
+	}
+	if in.VolumeMounts != nil {
+		out.VolumeMounts = make([]VolumeMount, len(in.VolumeMounts))
+		copy(out.VolumeMounts, in.VolumeMounts)
+		for i0 := range in.VolumeMounts {
+			deepCopyVolumeMount(&in.VolumeMounts[i0], &out.VolumeMounts[i0])
+		}
+	}
+	if in.VolumeDevices != nil {
+		out.VolumeDevices = make([]VolumeDevice, len(in.VolumeDevices))
+		copy(out.VolumeDevices, in.VolumeDevices)
+	}
+	if in.LivenessProbe != nil {
+		out.LivenessProbe = new(Probe)
+		deepCopyProbe(in.LivenessProbe, out.LivenessProbe)
+	}
+	if in.ReadinessProbe != nil {
+		out.ReadinessProbe = new(Probe)
+		deepCopyProbe(in.ReadinessProbe, out.ReadinessProbe)
+	}
+	if in.StartupProbe != nil {
+		out.StartupProbe = new(Probe)
+		deepCopyProbe(in.StartupProbe, out.StartupProbe)
+	}
+	if in.Lifecycle != nil {
+		out.Lifecycle = new(Lifecycle)
+		deepCopyLifecycle(in.Lifecycle, out.Lifecycle)
+	}
+	if in.SecurityContext != nil {
+		out.SecurityContext = new(SecurityContext)
+		deepCopySecurityContext(in.SecurityContext, out.SecurityContext)
+	}
+}
+
+func deepCopyContainerExtendedResourceRequest(in, out *ContainerExtendedResourceRequest) {
+	*out = *in
+}
+
+func deepCopyContainerImage(in, out *ContainerImage) {
+	*out = *in
+	if in.Names != nil {
+		out.Names = make([]string, len(in.Names))
+		copy(out.Names, in.Names)
+	}
+}
+
+func deepCopyContainerPort(in, out *ContainerPort) {
+	*out = *in
+}
+
+func deepCopyContainerResizePolicy(in, out *ContainerResizePolicy) {
+	*out = *in
+}
+
+func deepCopyContainerRestartRule(in, out *ContainerRestartRule) {
+	*out = *in
+	if in.ExitCodes != nil {
+		out.ExitCodes = new(ContainerRestartRuleOnExitCodes)
+		deepCopyContainerRestartRuleOnExitCodes(in.ExitCodes, out.ExitCodes)
+	}
+}
+
+func deepCopyContainerRestartRuleOnExitCodes(in, out *ContainerRestartRuleOnExitCodes) {
+	*out = *in
+	if in.Values != nil {
+		out.Values = make([]int32, len(in.Values))
+		copy(out.Values, in.Values)
+	}
+}
+
+func deepCopyContainerState(in, out *ContainerState) {
+	*out = *in
+	if in.Waiting != nil {
+		out.Waiting = new(ContainerStateWaiting)
+		*out.Waiting = *in.Waiting
+	}
+	if in.Running != nil {
+		out.Running = new(ContainerStateRunning)
+		*out.Running = *in.Running
+	}
+	if in.Terminated != nil {
+		out.Terminated = new(ContainerStateTerminated)
+		*out.Terminated = *in.Terminated
+	}
+}
+
+func deepCopyContainerStateRunning(in, out *ContainerStateRunning) {
+	*out = *in
+}
+
+func deepCopyContainerStateTerminated(in, out *ContainerStateTerminated) {
+	*out = *in
+}
+
+func deepCopyContainerStateWaiting(in, out *ContainerStateWaiting) {
+	*out = *in
+}
+
+func deepCopyContainerStatus(in, out *ContainerStatus) {
+	*out = *in
+	deepCopyContainerState(&in.State, &out.State)
+	deepCopyContainerState(&in.LastTerminationState, &out.LastTerminationState)
+	if in.Started != nil {
+		out.Started = new(bool)
+		*out.Started = *in.Started
+	}
+	if in.AllocatedResources != nil {
+		m0 := make(ResourceList, len(in.AllocatedResources))
+		for k0, v0 := range in.AllocatedResources {
+			m0[k0] = v0
+		}
+		out.AllocatedResources = m0
+	}
+	if in.Resources != nil {
+		out.Resources = new(ResourceRequirements)
+		deepCopyResourceRequirements(in.Resources, out.Resources)
+	}
+	if in.VolumeMounts != nil {
+		out.VolumeMounts = make([]VolumeMountStatus, len(in.VolumeMounts))
+		copy(out.VolumeMounts, in.VolumeMounts)
+		for i0 := range in.VolumeMounts {
+			deepCopyVolumeMountStatus(&in.VolumeMounts[i0], &out.VolumeMounts[i0])
+		}
+	}
+	if in.User != nil {
+		out.User = new(ContainerUser)
+		deepCopyContainerUser(in.User, out.User)
+	}
+	if in.AllocatedResourcesStatus != nil {
+		out.AllocatedResourcesStatus = make([]ResourceStatus, len(in.AllocatedResourcesStatus))
+		copy(out.AllocatedResourcesStatus, in.AllocatedResourcesStatus)
+		for i0 := range in.AllocatedResourcesStatus {
+			deepCopyResourceStatus(&in.AllocatedResourcesStatus[i0], &out.AllocatedResourcesStatus[i0])
+		}
+	}
+	if in.StopSignal != nil {
+		out.StopSignal = new(Signal)
+		*out.StopSignal = *in.StopSignal
+	}
+}
+
+func deepCopyContainerUser(in, out *ContainerUser) {
+	*out = *in
+	if in.Linux != nil {
+		out.Linux = new(LinuxContainerUser)
+		deepCopyLinuxContainerUser(in.Linux, out.Linux)
+	}
+}
+
+func deepCopyDaemonEndpoint(in, out *DaemonEndpoint) {
+	*out = *in
+}
+
+func deepCopyDeleteOptions(in, out *DeleteOptions) {
+	*out = *in
+	if in.GracePeriodSeconds != nil {
+		out.GracePeriodSeconds = new(int64)
+		*out.GracePeriodSeconds = *in.GracePeriodSeconds
+	}
+	if in.Preconditions != nil {
+		out.Preconditions = new(Preconditions)
+		deepCopyPreconditions(in.Preconditions, out.Preconditions)
+	}
+	if in.OrphanDependents != nil {
+		out.OrphanDependents = new(bool)
+		*out.OrphanDependents = *in.OrphanDependents
+	}
+	if in.PropagationPolicy != nil {
+		out.PropagationPolicy = new(DeletionPropagation)
+		*out.PropagationPolicy = *in.PropagationPolicy
+	}
+	if in.DryRun != nil {
+		out.DryRun = make([]string, len(in.DryRun))
+		copy(out.DryRun, in.DryRun)
+	}
+	if in.IgnoreStoreReadErrorWithClusterBreakingPotential != nil {
+		out.IgnoreStoreReadErrorWithClusterBreakingPotential = new(bool)
+		*out.IgnoreStoreReadErrorWithClusterBreakingPotential = *in.IgnoreStoreReadErrorWithClusterBreakingPotential
+	}
+}
+
+func deepCopyDownwardAPIProjection(in, out *DownwardAPIProjection) {
+	*out = *in
+	if in.Items != nil {
+		out.Items = make([]DownwardAPIVolumeFile, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyDownwardAPIVolumeFile(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyDownwardAPIVolumeFile(in, out *DownwardAPIVolumeFile) {
+	*out = *in
+	if in.FieldRef != nil {
+		out.FieldRef = new(ObjectFieldSelector)
+		*out.FieldRef = *in.FieldRef
+	}
+	if in.ResourceFieldRef != nil {
+		out.ResourceFieldRef = new(ResourceFieldSelector)
+		*out.ResourceFieldRef = *in.ResourceFieldRef
+	}
+	if in.Mode != nil {
+		out.Mode = new(int32)
+		*out.Mode = *in.Mode
+	}
+	if in.User != nil {
+		out.User = new(int64)
+		*out.User = *in.User
+	}
+}
+
+func deepCopyDownwardAPIVolumeSource(in, out *DownwardAPIVolumeSource) {
+	*out = *in
+	if in.Items != nil {
+		out.Items = make([]DownwardAPIVolumeFile, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyDownwardAPIVolumeFile(&in.Items[i0], &out.Items[i0])
+		}
+	}
+	if in.DefaultMode != nil {
+		out.DefaultMode = new(int32)
+		*out.DefaultMode = *in.DefaultMode
+	}
+	if in.DefaultUser != nil {
+		out.DefaultUser = new(int64)
+		*out.DefaultUser = *in.DefaultUser
+	}
+}
+
+func deepCopyDuration(in, out *Duration) {
+	*out = *in
+}
+
+func deepCopyEmptyDirVolumeSource(in, out *EmptyDirVolumeSource) {
+	*out = *in
+	if in.SizeLimit != nil {
+		out.SizeLimit = new(Quantity)
+		*out.SizeLimit = *in.SizeLimit
+	}
+	if in.Mode != nil {
+		out.Mode = new(int32)
+		*out.Mode = *in.Mode
+	}
+}
+
+func deepCopyEndpointAddress(in, out *EndpointAddress) {
+	*out = *in
+	if in.NodeName != nil {
+		out.NodeName = new(string)
+		*out.NodeName = *in.NodeName
+	}
+	if in.TargetRef != nil {
+		out.TargetRef = new(ObjectReference)
+		*out.TargetRef = *in.TargetRef
+	}
+}
+
+func deepCopyEndpointPort(in, out *EndpointPort) {
+	*out = *in
+	if in.AppProtocol != nil {
+		out.AppProtocol = new(string)
+		*out.AppProtocol = *in.AppProtocol
+	}
+}
+
+func deepCopyEndpointSubset(in, out *EndpointSubset) {
+	*out = *in
+	if in.Addresses != nil {
+		out.Addresses = make([]EndpointAddress, len(in.Addresses))
+		copy(out.Addresses, in.Addresses)
+		for i0 := range in.Addresses {
+			deepCopyEndpointAddress(&in.Addresses[i0], &out.Addresses[i0])
+		}
+	}
+	if in.NotReadyAddresses != nil {
+		out.NotReadyAddresses = make([]EndpointAddress, len(in.NotReadyAddresses))
+		copy(out.NotReadyAddresses, in.NotReadyAddresses)
+		for i0 := range in.NotReadyAddresses {
+			deepCopyEndpointAddress(&in.NotReadyAddresses[i0], &out.NotReadyAddresses[i0])
+		}
+	}
+	if in.Ports != nil {
+		out.Ports = make([]EndpointPort, len(in.Ports))
+		copy(out.Ports, in.Ports)
+		for i0 := range in.Ports {
+			deepCopyEndpointPort(&in.Ports[i0], &out.Ports[i0])
+		}
+	}
 }
 
 func deepCopyEndpoints(in, out *Endpoints) {
@@ -200,49 +3250,1436 @@ func deepCopyEndpoints(in, out *Endpoints) {
 	}
 }
 
+func deepCopyEndpointsList(in, out *EndpointsList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]Endpoints, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyEndpoints(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyEnvFromSource(in, out *EnvFromSource) {
+	*out = *in
+	if in.ConfigMapRef != nil {
+		out.ConfigMapRef = new(ConfigMapEnvSource)
+		deepCopyConfigMapEnvSource(in.ConfigMapRef, out.ConfigMapRef)
+	}
+	if in.SecretRef != nil {
+		out.SecretRef = new(SecretEnvSource)
+		deepCopySecretEnvSource(in.SecretRef, out.SecretRef)
+	}
+}
+
+func deepCopyEnvVar(in, out *EnvVar) {
+	*out = *in
+	if in.ValueFrom != nil {
+		out.ValueFrom = new(EnvVarSource)
+		deepCopyEnvVarSource(in.ValueFrom, out.ValueFrom)
+	}
+}
+
+func deepCopyEnvVarSource(in, out *EnvVarSource) {
+	*out = *in
+	if in.FieldRef != nil {
+		out.FieldRef = new(ObjectFieldSelector)
+		*out.FieldRef = *in.FieldRef
+	}
+	if in.ResourceFieldRef != nil {
+		out.ResourceFieldRef = new(ResourceFieldSelector)
+		*out.ResourceFieldRef = *in.ResourceFieldRef
+	}
+	if in.ConfigMapKeyRef != nil {
+		out.ConfigMapKeyRef = new(ConfigMapKeySelector)
+		deepCopyConfigMapKeySelector(in.ConfigMapKeyRef, out.ConfigMapKeyRef)
+	}
+	if in.SecretKeyRef != nil {
+		out.SecretKeyRef = new(SecretKeySelector)
+		deepCopySecretKeySelector(in.SecretKeyRef, out.SecretKeyRef)
+	}
+	if in.FileKeyRef != nil {
+		out.FileKeyRef = new(FileKeySelector)
+		deepCopyFileKeySelector(in.FileKeyRef, out.FileKeyRef)
+	}
+}
+
+func deepCopyEphemeralContainer(in, out *EphemeralContainer) {
+	*out = *in
+	deepCopyEphemeralContainerCommon(&in.EphemeralContainerCommon, &out.EphemeralContainerCommon)
+}
+
+func deepCopyEphemeralContainerCommon(in, out *EphemeralContainerCommon) {
+	*out = *in
+	if in.Command != nil {
+		out.Command = make([]string, len(in.Command))
+		copy(out.Command, in.Command)
+	}
+	if in.Args != nil {
+		out.Args = make([]string, len(in.Args))
+		copy(out.Args, in.Args)
+	}
+	if in.Ports != nil {
+		out.Ports = make([]ContainerPort, len(in.Ports))
+		copy(out.Ports, in.Ports)
+	}
+	if in.EnvFrom != nil {
+		out.EnvFrom = make([]EnvFromSource, len(in.EnvFrom))
+		copy(out.EnvFrom, in.EnvFrom)
+		for i0 := range in.EnvFrom {
+			deepCopyEnvFromSource(&in.EnvFrom[i0], &out.EnvFrom[i0])
+		}
+	}
+	if in.Env != nil {
+		out.Env = make([]EnvVar, len(in.Env))
+		copy(out.Env, in.Env)
+		for i0 := range in.Env {
+			deepCopyEnvVar(&in.Env[i0], &out.Env[i0])
+		}
+	}
+	deepCopyResourceRequirements(&in.Resources, &out.Resources)
+	if in.ResizePolicy != nil {
+		out.ResizePolicy = make([]ContainerResizePolicy, len(in.ResizePolicy))
+		copy(out.ResizePolicy, in.ResizePolicy)
+	}
+	if in.RestartPolicy != nil {
+		out.RestartPolicy = new(ContainerRestartPolicy)
+		*out.RestartPolicy = *in.RestartPolicy
+	}
+	if in.RestartPolicyRules != nil {
+		out.RestartPolicyRules = make([]ContainerRestartRule, len(in.RestartPolicyRules))
+		copy(out.RestartPolicyRules, in.RestartPolicyRules)
+		for i0 := range in.RestartPolicyRules {
+			deepCopyContainerRestartRule(&in.RestartPolicyRules[i0], &out.RestartPolicyRules[i0])
+		}
+	}
+	if in.VolumeMounts != nil {
+		out.VolumeMounts = make([]VolumeMount, len(in.VolumeMounts))
+		copy(out.VolumeMounts, in.VolumeMounts)
+		for i0 := range in.VolumeMounts {
+			deepCopyVolumeMount(&in.VolumeMounts[i0], &out.VolumeMounts[i0])
+		}
+	}
+	if in.VolumeDevices != nil {
+		out.VolumeDevices = make([]VolumeDevice, len(in.VolumeDevices))
+		copy(out.VolumeDevices, in.VolumeDevices)
+	}
+	if in.LivenessProbe != nil {
+		out.LivenessProbe = new(Probe)
+		deepCopyProbe(in.LivenessProbe, out.LivenessProbe)
+	}
+	if in.ReadinessProbe != nil {
+		out.ReadinessProbe = new(Probe)
+		deepCopyProbe(in.ReadinessProbe, out.ReadinessProbe)
+	}
+	if in.StartupProbe != nil {
+		out.StartupProbe = new(Probe)
+		deepCopyProbe(in.StartupProbe, out.StartupProbe)
+	}
+	if in.Lifecycle != nil {
+		out.Lifecycle = new(Lifecycle)
+		deepCopyLifecycle(in.Lifecycle, out.Lifecycle)
+	}
+	if in.SecurityContext != nil {
+		out.SecurityContext = new(SecurityContext)
+		deepCopySecurityContext(in.SecurityContext, out.SecurityContext)
+	}
+}
+
+func deepCopyEphemeralVolumeSource(in, out *EphemeralVolumeSource) {
+	*out = *in
+	if in.VolumeClaimTemplate != nil {
+		out.VolumeClaimTemplate = new(PersistentVolumeClaimTemplate)
+		deepCopyPersistentVolumeClaimTemplate(in.VolumeClaimTemplate, out.VolumeClaimTemplate)
+	}
+}
+
 func deepCopyEvent(in, out *Event) {
 	*out = *in
 	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	if in.Series != nil {
+		out.Series = new(EventSeries)
+		*out.Series = *in.Series
+	}
+	if in.Related != nil {
+		out.Related = new(ObjectReference)
+		*out.Related = *in.Related
+	}
 }
 
-func deepCopyResourceQuota(in, out *ResourceQuota) {
+func deepCopyEventList(in, out *EventList) {
 	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyResourceQuotaSpec(&in.Spec, &out.Spec)
-	deepCopyResourceQuotaStatus(&in.Status, &out.Status)
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]Event, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyEvent(&in.Items[i0], &out.Items[i0])
+		}
+	}
 }
 
-func deepCopyReplicaSet(in, out *ReplicaSet) {
+func deepCopyEventSeries(in, out *EventSeries) {
 	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyReplicaSetSpec(&in.Spec, &out.Spec)
-	deepCopyReplicaSetStatus(&in.Status, &out.Status)
 }
 
-func deepCopyDeployment(in, out *Deployment) {
+func deepCopyEventSource(in, out *EventSource) {
 	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyDeploymentSpec(&in.Spec, &out.Spec)
-	deepCopyDeploymentStatus(&in.Status, &out.Status)
 }
 
-func deepCopyStatefulSet(in, out *StatefulSet) {
+func deepCopyEvictionResponder(in, out *EvictionResponder) {
 	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyStatefulSetSpec(&in.Spec, &out.Spec)
-	deepCopyStatefulSetStatus(&in.Status, &out.Status)
+	if in.Priority != nil {
+		out.Priority = new(int32)
+		*out.Priority = *in.Priority
+	}
 }
 
-func deepCopyDaemonSet(in, out *DaemonSet) {
+func deepCopyExecAction(in, out *ExecAction) {
 	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyDaemonSetSpec(&in.Spec, &out.Spec)
-	deepCopyDaemonSetStatus(&in.Status, &out.Status)
+	if in.Command != nil {
+		out.Command = make([]string, len(in.Command))
+		copy(out.Command, in.Command)
+	}
 }
 
-func deepCopyScale(in, out *Scale) {
+func deepCopyFCVolumeSource(in, out *FCVolumeSource) {
+	*out = *in
+	if in.TargetWWNs != nil {
+		out.TargetWWNs = make([]string, len(in.TargetWWNs))
+		copy(out.TargetWWNs, in.TargetWWNs)
+	}
+	if in.Lun != nil {
+		out.Lun = new(int32)
+		*out.Lun = *in.Lun
+	}
+	if in.WWIDs != nil {
+		out.WWIDs = make([]string, len(in.WWIDs))
+		copy(out.WWIDs, in.WWIDs)
+	}
+}
+
+func deepCopyFieldSelectorRequirement(in, out *FieldSelectorRequirement) {
+	*out = *in
+	if in.Values != nil {
+		out.Values = make([]string, len(in.Values))
+		copy(out.Values, in.Values)
+	}
+}
+
+func deepCopyFileKeySelector(in, out *FileKeySelector) {
+	*out = *in
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+}
+
+func deepCopyFlexPersistentVolumeSource(in, out *FlexPersistentVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(SecretReference)
+		*out.SecretRef = *in.SecretRef
+	}
+	if in.Options != nil {
+		m0 := make(map[string]string, len(in.Options))
+		for k0, v0 := range in.Options {
+			m0[k0] = v0
+		}
+		out.Options = m0
+	}
+}
+
+func deepCopyFlexVolumeSource(in, out *FlexVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(LocalObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+	if in.Options != nil {
+		m0 := make(map[string]string, len(in.Options))
+		for k0, v0 := range in.Options {
+			m0[k0] = v0
+		}
+		out.Options = m0
+	}
+}
+
+func deepCopyFlockerVolumeSource(in, out *FlockerVolumeSource) {
+	*out = *in
+}
+
+func deepCopyGCEPersistentDiskVolumeSource(in, out *GCEPersistentDiskVolumeSource) {
+	*out = *in
+}
+
+func deepCopyGRPCAction(in, out *GRPCAction) {
+	*out = *in
+	if in.Service != nil {
+		out.Service = new(string)
+		*out.Service = *in.Service
+	}
+	if in.Mode != nil {
+		out.Mode = new(GRPCProbeMode)
+		*out.Mode = *in.Mode
+	}
+}
+
+func deepCopyGitRepoVolumeSource(in, out *GitRepoVolumeSource) {
+	*out = *in
+}
+
+func deepCopyGlusterfsPersistentVolumeSource(in, out *GlusterfsPersistentVolumeSource) {
+	*out = *in
+	if in.EndpointsNamespace != nil {
+		out.EndpointsNamespace = new(string)
+		*out.EndpointsNamespace = *in.EndpointsNamespace
+	}
+}
+
+func deepCopyGlusterfsVolumeSource(in, out *GlusterfsVolumeSource) {
+	*out = *in
+}
+
+func deepCopyGroupVersionForDiscovery(in, out *GroupVersionForDiscovery) {
+	*out = *in
+}
+
+func deepCopyGroupVersionKind(in, out *GroupVersionKind) {
+	*out = *in
+}
+
+func deepCopyHTTPGetAction(in, out *HTTPGetAction) {
+	*out = *in
+	if in.HTTPHeaders != nil {
+		out.HTTPHeaders = make([]HTTPHeader, len(in.HTTPHeaders))
+		copy(out.HTTPHeaders, in.HTTPHeaders)
+	}
+	if in.Protocol != nil {
+		out.Protocol = new(HTTPProtocol)
+		*out.Protocol = *in.Protocol
+	}
+}
+
+func deepCopyHTTPHeader(in, out *HTTPHeader) {
+	*out = *in
+}
+
+func deepCopyHostAlias(in, out *HostAlias) {
+	*out = *in
+	if in.Hostnames != nil {
+		out.Hostnames = make([]string, len(in.Hostnames))
+		copy(out.Hostnames, in.Hostnames)
+	}
+}
+
+func deepCopyHostIP(in, out *HostIP) {
+	*out = *in
+}
+
+func deepCopyHostPathVolumeSource(in, out *HostPathVolumeSource) {
+	*out = *in
+	if in.Type != nil {
+		out.Type = new(HostPathType)
+		*out.Type = *in.Type
+	}
+}
+
+func deepCopyISCSIPersistentVolumeSource(in, out *ISCSIPersistentVolumeSource) {
+	*out = *in
+	if in.Portals != nil {
+		out.Portals = make([]string, len(in.Portals))
+		copy(out.Portals, in.Portals)
+	}
+	if in.SecretRef != nil {
+		out.SecretRef = new(SecretReference)
+		*out.SecretRef = *in.SecretRef
+	}
+	if in.InitiatorName != nil {
+		out.InitiatorName = new(string)
+		*out.InitiatorName = *in.InitiatorName
+	}
+}
+
+func deepCopyISCSIVolumeSource(in, out *ISCSIVolumeSource) {
+	*out = *in
+	if in.Portals != nil {
+		out.Portals = make([]string, len(in.Portals))
+		copy(out.Portals, in.Portals)
+	}
+	if in.SecretRef != nil {
+		out.SecretRef = new(LocalObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+	if in.InitiatorName != nil {
+		out.InitiatorName = new(string)
+		*out.InitiatorName = *in.InitiatorName
+	}
+}
+
+func deepCopyImageVolumeSource(in, out *ImageVolumeSource) {
+	*out = *in
+}
+
+func deepCopyImageVolumeStatus(in, out *ImageVolumeStatus) {
+	*out = *in
+}
+
+func deepCopyIntOrString(in, out *IntOrString) {
+	*out = *in
+}
+
+func deepCopyKeyToPath(in, out *KeyToPath) {
+	*out = *in
+	if in.Mode != nil {
+		out.Mode = new(int32)
+		*out.Mode = *in.Mode
+	}
+	if in.User != nil {
+		out.User = new(int64)
+		*out.User = *in.User
+	}
+}
+
+func deepCopyLabelSelector(in, out *LabelSelector) {
+	*out = *in
+	if in.MatchLabels != nil {
+		m0 := make(map[string]string, len(in.MatchLabels))
+		for k0, v0 := range in.MatchLabels {
+			m0[k0] = v0
+		}
+		out.MatchLabels = m0
+	}
+	if in.MatchExpressions != nil {
+		out.MatchExpressions = make([]LabelSelectorRequirement, len(in.MatchExpressions))
+		copy(out.MatchExpressions, in.MatchExpressions)
+		for i0 := range in.MatchExpressions {
+			deepCopyLabelSelectorRequirement(&in.MatchExpressions[i0], &out.MatchExpressions[i0])
+		}
+	}
+}
+
+func deepCopyLabelSelectorRequirement(in, out *LabelSelectorRequirement) {
+	*out = *in
+	if in.Values != nil {
+		out.Values = make([]string, len(in.Values))
+		copy(out.Values, in.Values)
+	}
+}
+
+func deepCopyLifecycle(in, out *Lifecycle) {
+	*out = *in
+	if in.PostStart != nil {
+		out.PostStart = new(LifecycleHandler)
+		deepCopyLifecycleHandler(in.PostStart, out.PostStart)
+	}
+	if in.PreStop != nil {
+		out.PreStop = new(LifecycleHandler)
+		deepCopyLifecycleHandler(in.PreStop, out.PreStop)
+	}
+	if in.StopSignal != nil {
+		out.StopSignal = new(Signal)
+		*out.StopSignal = *in.StopSignal
+	}
+}
+
+func deepCopyLifecycleHandler(in, out *LifecycleHandler) {
+	*out = *in
+	if in.Exec != nil {
+		out.Exec = new(ExecAction)
+		deepCopyExecAction(in.Exec, out.Exec)
+	}
+	if in.HTTPGet != nil {
+		out.HTTPGet = new(HTTPGetAction)
+		deepCopyHTTPGetAction(in.HTTPGet, out.HTTPGet)
+	}
+	if in.TCPSocket != nil {
+		out.TCPSocket = new(TCPSocketAction)
+		*out.TCPSocket = *in.TCPSocket
+	}
+	if in.Sleep != nil {
+		out.Sleep = new(SleepAction)
+		*out.Sleep = *in.Sleep
+	}
+}
+
+func deepCopyLimitRange(in, out *LimitRange) {
 	*out = *in
 	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyLimitRangeSpec(&in.Spec, &out.Spec)
+}
+
+func deepCopyLimitRangeItem(in, out *LimitRangeItem) {
+	*out = *in
+	if in.Max != nil {
+		m0 := make(ResourceList, len(in.Max))
+		for k0, v0 := range in.Max {
+			m0[k0] = v0
+		}
+		out.Max = m0
+	}
+	if in.Min != nil {
+		m0 := make(ResourceList, len(in.Min))
+		for k0, v0 := range in.Min {
+			m0[k0] = v0
+		}
+		out.Min = m0
+	}
+	if in.Default != nil {
+		m0 := make(ResourceList, len(in.Default))
+		for k0, v0 := range in.Default {
+			m0[k0] = v0
+		}
+		out.Default = m0
+	}
+	if in.DefaultRequest != nil {
+		m0 := make(ResourceList, len(in.DefaultRequest))
+		for k0, v0 := range in.DefaultRequest {
+			m0[k0] = v0
+		}
+		out.DefaultRequest = m0
+	}
+	if in.MaxLimitRequestRatio != nil {
+		m0 := make(ResourceList, len(in.MaxLimitRequestRatio))
+		for k0, v0 := range in.MaxLimitRequestRatio {
+			m0[k0] = v0
+		}
+		out.MaxLimitRequestRatio = m0
+	}
+}
+
+func deepCopyLimitRangeList(in, out *LimitRangeList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]LimitRange, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyLimitRange(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyLimitRangeSpec(in, out *LimitRangeSpec) {
+	*out = *in
+	if in.Limits != nil {
+		out.Limits = make([]LimitRangeItem, len(in.Limits))
+		copy(out.Limits, in.Limits)
+		for i0 := range in.Limits {
+			deepCopyLimitRangeItem(&in.Limits[i0], &out.Limits[i0])
+		}
+	}
+}
+
+func deepCopyLinuxContainerUser(in, out *LinuxContainerUser) {
+	*out = *in
+	if in.SupplementalGroups != nil {
+		out.SupplementalGroups = make([]int64, len(in.SupplementalGroups))
+		copy(out.SupplementalGroups, in.SupplementalGroups)
+	}
+}
+
+func deepCopyListMeta(in, out *ListMeta) {
+	*out = *in
+	if in.RemainingItemCount != nil {
+		out.RemainingItemCount = new(int64)
+		*out.RemainingItemCount = *in.RemainingItemCount
+	}
+	if in.ShardInfo != nil {
+		out.ShardInfo = new(ShardInfo)
+		*out.ShardInfo = *in.ShardInfo
+	}
+}
+
+func deepCopyLoadBalancerIngress(in, out *LoadBalancerIngress) {
+	*out = *in
+	if in.IPMode != nil {
+		out.IPMode = new(LoadBalancerIPMode)
+		*out.IPMode = *in.IPMode
+	}
+	if in.Ports != nil {
+		out.Ports = make([]PortStatus, len(in.Ports))
+		copy(out.Ports, in.Ports)
+		for i0 := range in.Ports {
+			deepCopyPortStatus(&in.Ports[i0], &out.Ports[i0])
+		}
+	}
+}
+
+func deepCopyLoadBalancerStatus(in, out *LoadBalancerStatus) {
+	*out = *in
+	if in.Ingress != nil {
+		out.Ingress = make([]LoadBalancerIngress, len(in.Ingress))
+		copy(out.Ingress, in.Ingress)
+		for i0 := range in.Ingress {
+			deepCopyLoadBalancerIngress(&in.Ingress[i0], &out.Ingress[i0])
+		}
+	}
+}
+
+func deepCopyLocalObjectReference(in, out *LocalObjectReference) {
+	*out = *in
+}
+
+func deepCopyLocalVolumeSource(in, out *LocalVolumeSource) {
+	*out = *in
+	if in.FSType != nil {
+		out.FSType = new(string)
+		*out.FSType = *in.FSType
+	}
+}
+
+func deepCopyModifyVolumeStatus(in, out *ModifyVolumeStatus) {
+	*out = *in
+}
+
+func deepCopyNFSVolumeSource(in, out *NFSVolumeSource) {
+	*out = *in
+}
+
+func deepCopyNamespace(in, out *Namespace) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyNamespaceSpec(&in.Spec, &out.Spec)
+	deepCopyNamespaceStatus(&in.Status, &out.Status)
+}
+
+func deepCopyNamespaceCondition(in, out *NamespaceCondition) {
+	*out = *in
+}
+
+func deepCopyNamespaceList(in, out *NamespaceList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]Namespace, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyNamespace(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyNamespaceSpec(in, out *NamespaceSpec) {
+	*out = *in
+	if in.Finalizers != nil {
+		out.Finalizers = make([]FinalizerName, len(in.Finalizers))
+		copy(out.Finalizers, in.Finalizers)
+	}
+}
+
+func deepCopyNamespaceStatus(in, out *NamespaceStatus) {
+	*out = *in
+	if in.Conditions != nil {
+		out.Conditions = make([]NamespaceCondition, len(in.Conditions))
+		copy(out.Conditions, in.Conditions)
+	}
+}
+
+func deepCopyNode(in, out *Node) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyNodeSpec(&in.Spec, &out.Spec)
+	deepCopyNodeStatus(&in.Status, &out.Status)
+}
+
+func deepCopyNodeAddress(in, out *NodeAddress) {
+	*out = *in
+}
+
+func deepCopyNodeAffinity(in, out *NodeAffinity) {
+	*out = *in
+	if in.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		out.RequiredDuringSchedulingIgnoredDuringExecution = new(NodeSelector)
+		deepCopyNodeSelector(in.RequiredDuringSchedulingIgnoredDuringExecution, out.RequiredDuringSchedulingIgnoredDuringExecution)
+	}
+	if in.PreferredDuringSchedulingIgnoredDuringExecution != nil {
+		out.PreferredDuringSchedulingIgnoredDuringExecution = make([]PreferredSchedulingTerm, len(in.PreferredDuringSchedulingIgnoredDuringExecution))
+		copy(out.PreferredDuringSchedulingIgnoredDuringExecution, in.PreferredDuringSchedulingIgnoredDuringExecution)
+		for i0 := range in.PreferredDuringSchedulingIgnoredDuringExecution {
+			deepCopyPreferredSchedulingTerm(&in.PreferredDuringSchedulingIgnoredDuringExecution[i0], &out.PreferredDuringSchedulingIgnoredDuringExecution[i0])
+		}
+	}
+}
+
+func deepCopyNodeAllocatableMappedResources(in, out *NodeAllocatableMappedResources) {
+	*out = *in
+	if in.Quantity != nil {
+		out.Quantity = new(Quantity)
+		*out.Quantity = *in.Quantity
+	}
+}
+
+func deepCopyNodeAllocatableOverheadResources(in, out *NodeAllocatableOverheadResources) {
+	*out = *in
+	if in.PerPod != nil {
+		out.PerPod = new(Quantity)
+		*out.PerPod = *in.PerPod
+	}
+	if in.PerContainer != nil {
+		out.PerContainer = new(Quantity)
+		*out.PerContainer = *in.PerContainer
+	}
+}
+
+func deepCopyNodeAllocatableResourceClaimStatus(in, out *NodeAllocatableResourceClaimStatus) {
+	*out = *in
+	if in.Containers != nil {
+		out.Containers = make([]string, len(in.Containers))
+		copy(out.Containers, in.Containers)
+	}
+	if in.Mapping != nil {
+		out.Mapping = make([]NodeAllocatableMappedResources, len(in.Mapping))
+		copy(out.Mapping, in.Mapping)
+		for i0 := range in.Mapping {
+			deepCopyNodeAllocatableMappedResources(&in.Mapping[i0], &out.Mapping[i0])
+		}
+	}
+	if in.Overhead != nil {
+		out.Overhead = make([]NodeAllocatableOverheadResources, len(in.Overhead))
+		copy(out.Overhead, in.Overhead)
+		for i0 := range in.Overhead {
+			deepCopyNodeAllocatableOverheadResources(&in.Overhead[i0], &out.Overhead[i0])
+		}
+	}
+}
+
+func deepCopyNodeCondition(in, out *NodeCondition) {
+	*out = *in
+}
+
+func deepCopyNodeConfigSource(in, out *NodeConfigSource) {
+	*out = *in
+	if in.ConfigMap != nil {
+		out.ConfigMap = new(ConfigMapNodeConfigSource)
+		*out.ConfigMap = *in.ConfigMap
+	}
+}
+
+func deepCopyNodeConfigStatus(in, out *NodeConfigStatus) {
+	*out = *in
+	if in.Assigned != nil {
+		out.Assigned = new(NodeConfigSource)
+		deepCopyNodeConfigSource(in.Assigned, out.Assigned)
+	}
+	if in.Active != nil {
+		out.Active = new(NodeConfigSource)
+		deepCopyNodeConfigSource(in.Active, out.Active)
+	}
+	if in.LastKnownGood != nil {
+		out.LastKnownGood = new(NodeConfigSource)
+		deepCopyNodeConfigSource(in.LastKnownGood, out.LastKnownGood)
+	}
+}
+
+func deepCopyNodeDaemonEndpoints(in, out *NodeDaemonEndpoints) {
+	*out = *in
+}
+
+func deepCopyNodeFeatures(in, out *NodeFeatures) {
+	*out = *in
+	if in.SupplementalGroupsPolicy != nil {
+		out.SupplementalGroupsPolicy = new(bool)
+		*out.SupplementalGroupsPolicy = *in.SupplementalGroupsPolicy
+	}
+}
+
+func deepCopyNodeList(in, out *NodeList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]Node, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyNode(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyNodePodPreemptionPolicy(in, out *NodePodPreemptionPolicy) {
+	*out = *in
+	if in.DisableResizePreemption != nil {
+		out.DisableResizePreemption = make([]string, len(in.DisableResizePreemption))
+		copy(out.DisableResizePreemption, in.DisableResizePreemption)
+	}
+}
+
+func deepCopyNodeRuntimeHandler(in, out *NodeRuntimeHandler) {
+	*out = *in
+	if in.Features != nil {
+		out.Features = new(NodeRuntimeHandlerFeatures)
+		deepCopyNodeRuntimeHandlerFeatures(in.Features, out.Features)
+	}
+}
+
+func deepCopyNodeRuntimeHandlerFeatures(in, out *NodeRuntimeHandlerFeatures) {
+	*out = *in
+	if in.RecursiveReadOnlyMounts != nil {
+		out.RecursiveReadOnlyMounts = new(bool)
+		*out.RecursiveReadOnlyMounts = *in.RecursiveReadOnlyMounts
+	}
+	if in.UserNamespaces != nil {
+		out.UserNamespaces = new(bool)
+		*out.UserNamespaces = *in.UserNamespaces
+	}
+}
+
+func deepCopyNodeSelector(in, out *NodeSelector) {
+	*out = *in
+	if in.NodeSelectorTerms != nil {
+		out.NodeSelectorTerms = make([]NodeSelectorTerm, len(in.NodeSelectorTerms))
+		copy(out.NodeSelectorTerms, in.NodeSelectorTerms)
+		for i0 := range in.NodeSelectorTerms {
+			deepCopyNodeSelectorTerm(&in.NodeSelectorTerms[i0], &out.NodeSelectorTerms[i0])
+		}
+	}
+}
+
+func deepCopyNodeSelectorRequirement(in, out *NodeSelectorRequirement) {
+	*out = *in
+	if in.Values != nil {
+		out.Values = make([]string, len(in.Values))
+		copy(out.Values, in.Values)
+	}
+}
+
+func deepCopyNodeSelectorTerm(in, out *NodeSelectorTerm) {
+	*out = *in
+	if in.MatchExpressions != nil {
+		out.MatchExpressions = make([]NodeSelectorRequirement, len(in.MatchExpressions))
+		copy(out.MatchExpressions, in.MatchExpressions)
+		for i0 := range in.MatchExpressions {
+			deepCopyNodeSelectorRequirement(&in.MatchExpressions[i0], &out.MatchExpressions[i0])
+		}
+	}
+	if in.MatchFields != nil {
+		out.MatchFields = make([]NodeSelectorRequirement, len(in.MatchFields))
+		copy(out.MatchFields, in.MatchFields)
+		for i0 := range in.MatchFields {
+			deepCopyNodeSelectorRequirement(&in.MatchFields[i0], &out.MatchFields[i0])
+		}
+	}
+}
+
+func deepCopyNodeSpec(in, out *NodeSpec) {
+	*out = *in
+	if in.PodCIDRs != nil {
+		out.PodCIDRs = make([]string, len(in.PodCIDRs))
+		copy(out.PodCIDRs, in.PodCIDRs)
+	}
+	if in.Taints != nil {
+		out.Taints = make([]Taint, len(in.Taints))
+		copy(out.Taints, in.Taints)
+		for i0 := range in.Taints {
+			deepCopyTaint(&in.Taints[i0], &out.Taints[i0])
+		}
+	}
+	if in.ConfigSource != nil {
+		out.ConfigSource = new(NodeConfigSource)
+		deepCopyNodeConfigSource(in.ConfigSource, out.ConfigSource)
+	}
+	if in.PodPreemptionPolicy != nil {
+		out.PodPreemptionPolicy = new(NodePodPreemptionPolicy)
+		deepCopyNodePodPreemptionPolicy(in.PodPreemptionPolicy, out.PodPreemptionPolicy)
+	}
+}
+
+func deepCopyNodeStatus(in, out *NodeStatus) {
+	*out = *in
+	if in.Capacity != nil {
+		m0 := make(ResourceList, len(in.Capacity))
+		for k0, v0 := range in.Capacity {
+			m0[k0] = v0
+		}
+		out.Capacity = m0
+	}
+	if in.Allocatable != nil {
+		m0 := make(ResourceList, len(in.Allocatable))
+		for k0, v0 := range in.Allocatable {
+			m0[k0] = v0
+		}
+		out.Allocatable = m0
+	}
+	if in.Conditions != nil {
+		out.Conditions = make([]NodeCondition, len(in.Conditions))
+		copy(out.Conditions, in.Conditions)
+	}
+	if in.Addresses != nil {
+		out.Addresses = make([]NodeAddress, len(in.Addresses))
+		copy(out.Addresses, in.Addresses)
+	}
+	deepCopyNodeSystemInfo(&in.NodeInfo, &out.NodeInfo)
+	if in.Images != nil {
+		out.Images = make([]ContainerImage, len(in.Images))
+		copy(out.Images, in.Images)
+		for i0 := range in.Images {
+			deepCopyContainerImage(&in.Images[i0], &out.Images[i0])
+		}
+	}
+	if in.VolumesInUse != nil {
+		out.VolumesInUse = make([]UniqueVolumeName, len(in.VolumesInUse))
+		copy(out.VolumesInUse, in.VolumesInUse)
+	}
+	if in.VolumesAttached != nil {
+		out.VolumesAttached = make([]AttachedVolume, len(in.VolumesAttached))
+		copy(out.VolumesAttached, in.VolumesAttached)
+	}
+	if in.Config != nil {
+		out.Config = new(NodeConfigStatus)
+		deepCopyNodeConfigStatus(in.Config, out.Config)
+	}
+	if in.RuntimeHandlers != nil {
+		out.RuntimeHandlers = make([]NodeRuntimeHandler, len(in.RuntimeHandlers))
+		copy(out.RuntimeHandlers, in.RuntimeHandlers)
+		for i0 := range in.RuntimeHandlers {
+			deepCopyNodeRuntimeHandler(&in.RuntimeHandlers[i0], &out.RuntimeHandlers[i0])
+		}
+	}
+	if in.Features != nil {
+		out.Features = new(NodeFeatures)
+		deepCopyNodeFeatures(in.Features, out.Features)
+	}
+	if in.DeclaredFeatures != nil {
+		out.DeclaredFeatures = make([]string, len(in.DeclaredFeatures))
+		copy(out.DeclaredFeatures, in.DeclaredFeatures)
+	}
+}
+
+func deepCopyNodeSwapStatus(in, out *NodeSwapStatus) {
+	*out = *in
+	if in.Capacity != nil {
+		out.Capacity = new(int64)
+		*out.Capacity = *in.Capacity
+	}
+}
+
+func deepCopyNodeSystemInfo(in, out *NodeSystemInfo) {
+	*out = *in
+	if in.Swap != nil {
+		out.Swap = new(NodeSwapStatus)
+		deepCopyNodeSwapStatus(in.Swap, out.Swap)
+	}
+	if in.RunningInUserNamespace != nil {
+		out.RunningInUserNamespace = new(bool)
+		*out.RunningInUserNamespace = *in.RunningInUserNamespace
+	}
+}
+
+func deepCopyObjectFieldSelector(in, out *ObjectFieldSelector) {
+	*out = *in
+}
+
+func deepCopyObjectReference(in, out *ObjectReference) {
+	*out = *in
+}
+
+func deepCopyPersistentVolume(in, out *PersistentVolume) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyPersistentVolumeSpec(&in.Spec, &out.Spec)
+	deepCopyPersistentVolumeStatus(&in.Status, &out.Status)
+}
+
+func deepCopyPersistentVolumeClaim(in, out *PersistentVolumeClaim) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyPersistentVolumeClaimSpec(&in.Spec, &out.Spec)
+	deepCopyPersistentVolumeClaimStatus(&in.Status, &out.Status)
+}
+
+func deepCopyPersistentVolumeClaimCondition(in, out *PersistentVolumeClaimCondition) {
+	*out = *in
+}
+
+func deepCopyPersistentVolumeClaimList(in, out *PersistentVolumeClaimList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]PersistentVolumeClaim, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyPersistentVolumeClaim(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyPersistentVolumeClaimSpec(in, out *PersistentVolumeClaimSpec) {
+	*out = *in
+	if in.AccessModes != nil {
+		out.AccessModes = make([]PersistentVolumeAccessMode, len(in.AccessModes))
+		copy(out.AccessModes, in.AccessModes)
+	}
+	if in.Selector != nil {
+		out.Selector = new(LabelSelector)
+		deepCopyLabelSelector(in.Selector, out.Selector)
+	}
+	deepCopyVolumeResourceRequirements(&in.Resources, &out.Resources)
+	if in.StorageClassName != nil {
+		out.StorageClassName = new(string)
+		*out.StorageClassName = *in.StorageClassName
+	}
+	if in.VolumeMode != nil {
+		out.VolumeMode = new(PersistentVolumeMode)
+		*out.VolumeMode = *in.VolumeMode
+	}
+	if in.DataSource != nil {
+		out.DataSource = new(TypedLocalObjectReference)
+		deepCopyTypedLocalObjectReference(in.DataSource, out.DataSource)
+	}
+	if in.DataSourceRef != nil {
+		out.DataSourceRef = new(TypedObjectReference)
+		deepCopyTypedObjectReference(in.DataSourceRef, out.DataSourceRef)
+	}
+	if in.VolumeAttributesClassName != nil {
+		out.VolumeAttributesClassName = new(string)
+		*out.VolumeAttributesClassName = *in.VolumeAttributesClassName
+	}
+}
+
+func deepCopyPersistentVolumeClaimStatus(in, out *PersistentVolumeClaimStatus) {
+	*out = *in
+	if in.AccessModes != nil {
+		out.AccessModes = make([]PersistentVolumeAccessMode, len(in.AccessModes))
+		copy(out.AccessModes, in.AccessModes)
+	}
+	if in.Capacity != nil {
+		m0 := make(ResourceList, len(in.Capacity))
+		for k0, v0 := range in.Capacity {
+			m0[k0] = v0
+		}
+		out.Capacity = m0
+	}
+	if in.Conditions != nil {
+		out.Conditions = make([]PersistentVolumeClaimCondition, len(in.Conditions))
+		copy(out.Conditions, in.Conditions)
+	}
+	if in.AllocatedResources != nil {
+		m0 := make(ResourceList, len(in.AllocatedResources))
+		for k0, v0 := range in.AllocatedResources {
+			m0[k0] = v0
+		}
+		out.AllocatedResources = m0
+	}
+	if in.AllocatedResourceStatuses != nil {
+		m0 := make(map[ResourceName]ClaimResourceStatus, len(in.AllocatedResourceStatuses))
+		for k0, v0 := range in.AllocatedResourceStatuses {
+			m0[k0] = v0
+		}
+		out.AllocatedResourceStatuses = m0
+	}
+	if in.CurrentVolumeAttributesClassName != nil {
+		out.CurrentVolumeAttributesClassName = new(string)
+		*out.CurrentVolumeAttributesClassName = *in.CurrentVolumeAttributesClassName
+	}
+	if in.ModifyVolumeStatus != nil {
+		out.ModifyVolumeStatus = new(ModifyVolumeStatus)
+		*out.ModifyVolumeStatus = *in.ModifyVolumeStatus
+	}
+	if in.HealthStatus != nil {
+		out.HealthStatus = new(VolumeHealthStatus)
+		deepCopyVolumeHealthStatus(in.HealthStatus, out.HealthStatus)
+	}
+}
+
+func deepCopyPersistentVolumeClaimTemplate(in, out *PersistentVolumeClaimTemplate) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyPersistentVolumeClaimSpec(&in.Spec, &out.Spec)
+}
+
+func deepCopyPersistentVolumeClaimVolumeSource(in, out *PersistentVolumeClaimVolumeSource) {
+	*out = *in
+}
+
+func deepCopyPersistentVolumeList(in, out *PersistentVolumeList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]PersistentVolume, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyPersistentVolume(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyPersistentVolumeSource(in, out *PersistentVolumeSource) {
+	*out = *in
+	if in.GCEPersistentDisk != nil {
+		out.GCEPersistentDisk = new(GCEPersistentDiskVolumeSource)
+		*out.GCEPersistentDisk = *in.GCEPersistentDisk
+	}
+	if in.AWSElasticBlockStore != nil {
+		out.AWSElasticBlockStore = new(AWSElasticBlockStoreVolumeSource)
+		*out.AWSElasticBlockStore = *in.AWSElasticBlockStore
+	}
+	if in.HostPath != nil {
+		out.HostPath = new(HostPathVolumeSource)
+		deepCopyHostPathVolumeSource(in.HostPath, out.HostPath)
+	}
+	if in.Glusterfs != nil {
+		out.Glusterfs = new(GlusterfsPersistentVolumeSource)
+		deepCopyGlusterfsPersistentVolumeSource(in.Glusterfs, out.Glusterfs)
+	}
+	if in.NFS != nil {
+		out.NFS = new(NFSVolumeSource)
+		*out.NFS = *in.NFS
+	}
+	if in.RBD != nil {
+		out.RBD = new(RBDPersistentVolumeSource)
+		deepCopyRBDPersistentVolumeSource(in.RBD, out.RBD)
+	}
+	if in.ISCSI != nil {
+		out.ISCSI = new(ISCSIPersistentVolumeSource)
+		deepCopyISCSIPersistentVolumeSource(in.ISCSI, out.ISCSI)
+	}
+	if in.Cinder != nil {
+		out.Cinder = new(CinderPersistentVolumeSource)
+		deepCopyCinderPersistentVolumeSource(in.Cinder, out.Cinder)
+	}
+	if in.CephFS != nil {
+		out.CephFS = new(CephFSPersistentVolumeSource)
+		deepCopyCephFSPersistentVolumeSource(in.CephFS, out.CephFS)
+	}
+	if in.FC != nil {
+		out.FC = new(FCVolumeSource)
+		deepCopyFCVolumeSource(in.FC, out.FC)
+	}
+	if in.Flocker != nil {
+		out.Flocker = new(FlockerVolumeSource)
+		*out.Flocker = *in.Flocker
+	}
+	if in.FlexVolume != nil {
+		out.FlexVolume = new(FlexPersistentVolumeSource)
+		deepCopyFlexPersistentVolumeSource(in.FlexVolume, out.FlexVolume)
+	}
+	if in.AzureFile != nil {
+		out.AzureFile = new(AzureFilePersistentVolumeSource)
+		deepCopyAzureFilePersistentVolumeSource(in.AzureFile, out.AzureFile)
+	}
+	if in.VsphereVolume != nil {
+		out.VsphereVolume = new(VsphereVirtualDiskVolumeSource)
+		*out.VsphereVolume = *in.VsphereVolume
+	}
+	if in.Quobyte != nil {
+		out.Quobyte = new(QuobyteVolumeSource)
+		*out.Quobyte = *in.Quobyte
+	}
+	if in.AzureDisk != nil {
+		out.AzureDisk = new(AzureDiskVolumeSource)
+		deepCopyAzureDiskVolumeSource(in.AzureDisk, out.AzureDisk)
+	}
+	if in.PhotonPersistentDisk != nil {
+		out.PhotonPersistentDisk = new(PhotonPersistentDiskVolumeSource)
+		*out.PhotonPersistentDisk = *in.PhotonPersistentDisk
+	}
+	if in.PortworxVolume != nil {
+		out.PortworxVolume = new(PortworxVolumeSource)
+		*out.PortworxVolume = *in.PortworxVolume
+	}
+	if in.ScaleIO != nil {
+		out.ScaleIO = new(ScaleIOPersistentVolumeSource)
+		deepCopyScaleIOPersistentVolumeSource(in.ScaleIO, out.ScaleIO)
+	}
+	if in.Local != nil {
+		out.Local = new(LocalVolumeSource)
+		deepCopyLocalVolumeSource(in.Local, out.Local)
+	}
+	if in.StorageOS != nil {
+		out.StorageOS = new(StorageOSPersistentVolumeSource)
+		deepCopyStorageOSPersistentVolumeSource(in.StorageOS, out.StorageOS)
+	}
+	if in.CSI != nil {
+		out.CSI = new(CSIPersistentVolumeSource)
+		deepCopyCSIPersistentVolumeSource(in.CSI, out.CSI)
+	}
+}
+
+func deepCopyPersistentVolumeSpec(in, out *PersistentVolumeSpec) {
+	*out = *in
+	if in.Capacity != nil {
+		m0 := make(ResourceList, len(in.Capacity))
+		for k0, v0 := range in.Capacity {
+			m0[k0] = v0
+		}
+		out.Capacity = m0
+	}
+	deepCopyPersistentVolumeSource(&in.PersistentVolumeSource, &out.PersistentVolumeSource)
+	if in.AccessModes != nil {
+		out.AccessModes = make([]PersistentVolumeAccessMode, len(in.AccessModes))
+		copy(out.AccessModes, in.AccessModes)
+	}
+	if in.ClaimRef != nil {
+		out.ClaimRef = new(ObjectReference)
+		*out.ClaimRef = *in.ClaimRef
+	}
+	if in.MountOptions != nil {
+		out.MountOptions = make([]string, len(in.MountOptions))
+		copy(out.MountOptions, in.MountOptions)
+	}
+	if in.VolumeMode != nil {
+		out.VolumeMode = new(PersistentVolumeMode)
+		*out.VolumeMode = *in.VolumeMode
+	}
+	if in.NodeAffinity != nil {
+		out.NodeAffinity = new(VolumeNodeAffinity)
+		deepCopyVolumeNodeAffinity(in.NodeAffinity, out.NodeAffinity)
+	}
+	if in.VolumeAttributesClassName != nil {
+		out.VolumeAttributesClassName = new(string)
+		*out.VolumeAttributesClassName = *in.VolumeAttributesClassName
+	}
+}
+
+func deepCopyPersistentVolumeStatus(in, out *PersistentVolumeStatus) {
+	*out = *in
+	if in.LastPhaseTransitionTime != nil {
+		out.LastPhaseTransitionTime = new(store.Time)
+		*out.LastPhaseTransitionTime = *in.LastPhaseTransitionTime
+	}
+}
+
+func deepCopyPhotonPersistentDiskVolumeSource(in, out *PhotonPersistentDiskVolumeSource) {
+	*out = *in
+}
+
+func deepCopyPod(in, out *Pod) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyPodSpec(&in.Spec, &out.Spec)
+	deepCopyPodStatus(&in.Status, &out.Status)
+}
+
+func deepCopyPodAffinity(in, out *PodAffinity) {
+	*out = *in
+	if in.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		out.RequiredDuringSchedulingIgnoredDuringExecution = make([]PodAffinityTerm, len(in.RequiredDuringSchedulingIgnoredDuringExecution))
+		copy(out.RequiredDuringSchedulingIgnoredDuringExecution, in.RequiredDuringSchedulingIgnoredDuringExecution)
+		for i0 := range in.RequiredDuringSchedulingIgnoredDuringExecution {
+			deepCopyPodAffinityTerm(&in.RequiredDuringSchedulingIgnoredDuringExecution[i0], &out.RequiredDuringSchedulingIgnoredDuringExecution[i0])
+		}
+	}
+	if in.PreferredDuringSchedulingIgnoredDuringExecution != nil {
+		out.PreferredDuringSchedulingIgnoredDuringExecution = make([]WeightedPodAffinityTerm, len(in.PreferredDuringSchedulingIgnoredDuringExecution))
+		copy(out.PreferredDuringSchedulingIgnoredDuringExecution, in.PreferredDuringSchedulingIgnoredDuringExecution)
+		for i0 := range in.PreferredDuringSchedulingIgnoredDuringExecution {
+			deepCopyWeightedPodAffinityTerm(&in.PreferredDuringSchedulingIgnoredDuringExecution[i0], &out.PreferredDuringSchedulingIgnoredDuringExecution[i0])
+		}
+	}
+}
+
+func deepCopyPodAffinityTerm(in, out *PodAffinityTerm) {
+	*out = *in
+	if in.LabelSelector != nil {
+		out.LabelSelector = new(LabelSelector)
+		deepCopyLabelSelector(in.LabelSelector, out.LabelSelector)
+	}
+	if in.Namespaces != nil {
+		out.Namespaces = make([]string, len(in.Namespaces))
+		copy(out.Namespaces, in.Namespaces)
+	}
+	if in.NamespaceSelector != nil {
+		out.NamespaceSelector = new(LabelSelector)
+		deepCopyLabelSelector(in.NamespaceSelector, out.NamespaceSelector)
+	}
+	if in.MatchLabelKeys != nil {
+		out.MatchLabelKeys = make([]string, len(in.MatchLabelKeys))
+		copy(out.MatchLabelKeys, in.MatchLabelKeys)
+	}
+	if in.MismatchLabelKeys != nil {
+		out.MismatchLabelKeys = make([]string, len(in.MismatchLabelKeys))
+		copy(out.MismatchLabelKeys, in.MismatchLabelKeys)
+	}
+}
+
+func deepCopyPodAntiAffinity(in, out *PodAntiAffinity) {
+	*out = *in
+	if in.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		out.RequiredDuringSchedulingIgnoredDuringExecution = make([]PodAffinityTerm, len(in.RequiredDuringSchedulingIgnoredDuringExecution))
+		copy(out.RequiredDuringSchedulingIgnoredDuringExecution, in.RequiredDuringSchedulingIgnoredDuringExecution)
+		for i0 := range in.RequiredDuringSchedulingIgnoredDuringExecution {
+			deepCopyPodAffinityTerm(&in.RequiredDuringSchedulingIgnoredDuringExecution[i0], &out.RequiredDuringSchedulingIgnoredDuringExecution[i0])
+		}
+	}
+	if in.PreferredDuringSchedulingIgnoredDuringExecution != nil {
+		out.PreferredDuringSchedulingIgnoredDuringExecution = make([]WeightedPodAffinityTerm, len(in.PreferredDuringSchedulingIgnoredDuringExecution))
+		copy(out.PreferredDuringSchedulingIgnoredDuringExecution, in.PreferredDuringSchedulingIgnoredDuringExecution)
+		for i0 := range in.PreferredDuringSchedulingIgnoredDuringExecution {
+			deepCopyWeightedPodAffinityTerm(&in.PreferredDuringSchedulingIgnoredDuringExecution[i0], &out.PreferredDuringSchedulingIgnoredDuringExecution[i0])
+		}
+	}
+}
+
+func deepCopyPodCertificateProjection(in, out *PodCertificateProjection) {
+	*out = *in
+	if in.MaxExpirationSeconds != nil {
+		out.MaxExpirationSeconds = new(int32)
+		*out.MaxExpirationSeconds = *in.MaxExpirationSeconds
+	}
+	if in.UserAnnotations != nil {
+		m0 := make(map[string]string, len(in.UserAnnotations))
+		for k0, v0 := range in.UserAnnotations {
+			m0[k0] = v0
+		}
+		out.UserAnnotations = m0
+	}
+	if in.User != nil {
+		out.User = new(int64)
+		*out.User = *in.User
+	}
+}
+
+func deepCopyPodCondition(in, out *PodCondition) {
+	*out = *in
+}
+
+func deepCopyPodDNSConfig(in, out *PodDNSConfig) {
+	*out = *in
+	if in.Nameservers != nil {
+		out.Nameservers = make([]string, len(in.Nameservers))
+		copy(out.Nameservers, in.Nameservers)
+	}
+	if in.Searches != nil {
+		out.Searches = make([]string, len(in.Searches))
+		copy(out.Searches, in.Searches)
+	}
+	if in.Options != nil {
+		out.Options = make([]PodDNSConfigOption, len(in.Options))
+		copy(out.Options, in.Options)
+		for i0 := range in.Options {
+			deepCopyPodDNSConfigOption(&in.Options[i0], &out.Options[i0])
+		}
+	}
+}
+
+func deepCopyPodDNSConfigOption(in, out *PodDNSConfigOption) {
+	*out = *in
+	if in.Value != nil {
+		out.Value = new(string)
+		*out.Value = *in.Value
+	}
+}
+
+func deepCopyPodExtendedResourceClaimStatus(in, out *PodExtendedResourceClaimStatus) {
+	*out = *in
+	if in.RequestMappings != nil {
+		out.RequestMappings = make([]ContainerExtendedResourceRequest, len(in.RequestMappings))
+		copy(out.RequestMappings, in.RequestMappings)
+	}
+}
+
+func deepCopyPodIP(in, out *PodIP) {
+	*out = *in
+}
+
+func deepCopyPodList(in, out *PodList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]Pod, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyPod(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyPodOS(in, out *PodOS) {
+	*out = *in
+}
+
+func deepCopyPodReadinessGate(in, out *PodReadinessGate) {
+	*out = *in
+}
+
+func deepCopyPodResourceClaim(in, out *PodResourceClaim) {
+	*out = *in
+	if in.ResourceClaimName != nil {
+		out.ResourceClaimName = new(string)
+		*out.ResourceClaimName = *in.ResourceClaimName
+	}
+	if in.ResourceClaimTemplateName != nil {
+		out.ResourceClaimTemplateName = new(string)
+		*out.ResourceClaimTemplateName = *in.ResourceClaimTemplateName
+	}
+}
+
+func deepCopyPodResourceClaimStatus(in, out *PodResourceClaimStatus) {
+	*out = *in
+	if in.ResourceClaimName != nil {
+		out.ResourceClaimName = new(string)
+		*out.ResourceClaimName = *in.ResourceClaimName
+	}
+}
+
+func deepCopyPodSchedulingGate(in, out *PodSchedulingGate) {
+	*out = *in
+}
+
+func deepCopyPodSchedulingGroup(in, out *PodSchedulingGroup) {
+	*out = *in
+	if in.PodGroupName != nil {
+		out.PodGroupName = new(string)
+		*out.PodGroupName = *in.PodGroupName
+	}
+}
+
+func deepCopyPodSecurityContext(in, out *PodSecurityContext) {
+	*out = *in
+	if in.SELinuxOptions != nil {
+		out.SELinuxOptions = new(SELinuxOptions)
+		*out.SELinuxOptions = *in.SELinuxOptions
+	}
+	if in.WindowsOptions != nil {
+		out.WindowsOptions = new(WindowsSecurityContextOptions)
+		deepCopyWindowsSecurityContextOptions(in.WindowsOptions, out.WindowsOptions)
+	}
+	if in.RunAsUser != nil {
+		out.RunAsUser = new(int64)
+		*out.RunAsUser = *in.RunAsUser
+	}
+	if in.RunAsGroup != nil {
+		out.RunAsGroup = new(int64)
+		*out.RunAsGroup = *in.RunAsGroup
+	}
+	if in.RunAsNonRoot != nil {
+		out.RunAsNonRoot = new(bool)
+		*out.RunAsNonRoot = *in.RunAsNonRoot
+	}
+	if in.SupplementalGroups != nil {
+		out.SupplementalGroups = make([]int64, len(in.SupplementalGroups))
+		copy(out.SupplementalGroups, in.SupplementalGroups)
+	}
+	if in.SupplementalGroupsPolicy != nil {
+		out.SupplementalGroupsPolicy = new(SupplementalGroupsPolicy)
+		*out.SupplementalGroupsPolicy = *in.SupplementalGroupsPolicy
+	}
+	if in.FSGroup != nil {
+		out.FSGroup = new(int64)
+		*out.FSGroup = *in.FSGroup
+	}
+	if in.Sysctls != nil {
+		out.Sysctls = make([]Sysctl, len(in.Sysctls))
+		copy(out.Sysctls, in.Sysctls)
+	}
+	if in.FSGroupChangePolicy != nil {
+		out.FSGroupChangePolicy = new(PodFSGroupChangePolicy)
+		*out.FSGroupChangePolicy = *in.FSGroupChangePolicy
+	}
+	if in.SeccompProfile != nil {
+		out.SeccompProfile = new(SeccompProfile)
+		deepCopySeccompProfile(in.SeccompProfile, out.SeccompProfile)
+	}
+	if in.AppArmorProfile != nil {
+		out.AppArmorProfile = new(AppArmorProfile)
+		deepCopyAppArmorProfile(in.AppArmorProfile, out.AppArmorProfile)
+	}
+	if in.SELinuxChangePolicy != nil {
+		out.SELinuxChangePolicy = new(PodSELinuxChangePolicy)
+		*out.SELinuxChangePolicy = *in.SELinuxChangePolicy
+	}
 }
 
 func deepCopyPodSpec(in, out *PodSpec) {
@@ -268,6 +4705,13 @@ func deepCopyPodSpec(in, out *PodSpec) {
 			deepCopyContainer(&in.Containers[i0], &out.Containers[i0])
 		}
 	}
+	if in.EphemeralContainers != nil {
+		out.EphemeralContainers = make([]EphemeralContainer, len(in.EphemeralContainers))
+		copy(out.EphemeralContainers, in.EphemeralContainers)
+		for i0 := range in.EphemeralContainers {
+			deepCopyEphemeralContainer(&in.EphemeralContainers[i0], &out.EphemeralContainers[i0])
+		}
+	}
 	if in.TerminationGracePeriodSeconds != nil {
 		out.TerminationGracePeriodSeconds = new(int64)
 		*out.TerminationGracePeriodSeconds = *in.TerminationGracePeriodSeconds
@@ -283,6 +4727,26 @@ func deepCopyPodSpec(in, out *PodSpec) {
 		}
 		out.NodeSelector = m0
 	}
+	if in.AutomountServiceAccountToken != nil {
+		out.AutomountServiceAccountToken = new(bool)
+		*out.AutomountServiceAccountToken = *in.AutomountServiceAccountToken
+	}
+	if in.ShareProcessNamespace != nil {
+		out.ShareProcessNamespace = new(bool)
+		*out.ShareProcessNamespace = *in.ShareProcessNamespace
+	}
+	if in.SecurityContext != nil {
+		out.SecurityContext = new(PodSecurityContext)
+		deepCopyPodSecurityContext(in.SecurityContext, out.SecurityContext)
+	}
+	if in.ImagePullSecrets != nil {
+		out.ImagePullSecrets = make([]LocalObjectReference, len(in.ImagePullSecrets))
+		copy(out.ImagePullSecrets, in.ImagePullSecrets)
+	}
+	if in.Affinity != nil {
+		out.Affinity = new(Affinity)
+		deepCopyAffinity(in.Affinity, out.Affinity)
+	}
 	if in.Tolerations != nil {
 		out.Tolerations = make([]Toleration, len(in.Tolerations))
 		copy(out.Tolerations, in.Tolerations)
@@ -290,27 +4754,1213 @@ func deepCopyPodSpec(in, out *PodSpec) {
 			deepCopyToleration(&in.Tolerations[i0], &out.Tolerations[i0])
 		}
 	}
+	if in.HostAliases != nil {
+		out.HostAliases = make([]HostAlias, len(in.HostAliases))
+		copy(out.HostAliases, in.HostAliases)
+		for i0 := range in.HostAliases {
+			deepCopyHostAlias(&in.HostAliases[i0], &out.HostAliases[i0])
+		}
+	}
 	if in.Priority != nil {
 		out.Priority = new(int32)
 		*out.Priority = *in.Priority
 	}
-}
-
-func deepCopyLabelSelector(in, out *LabelSelector) {
-	*out = *in
-	if in.MatchLabels != nil {
-		m0 := make(map[string]string, len(in.MatchLabels))
-		for k0, v0 := range in.MatchLabels {
+	if in.DNSConfig != nil {
+		out.DNSConfig = new(PodDNSConfig)
+		deepCopyPodDNSConfig(in.DNSConfig, out.DNSConfig)
+	}
+	if in.ReadinessGates != nil {
+		out.ReadinessGates = make([]PodReadinessGate, len(in.ReadinessGates))
+		copy(out.ReadinessGates, in.ReadinessGates)
+	}
+	if in.RuntimeClassName != nil {
+		out.RuntimeClassName = new(string)
+		*out.RuntimeClassName = *in.RuntimeClassName
+	}
+	if in.EnableServiceLinks != nil {
+		out.EnableServiceLinks = new(bool)
+		*out.EnableServiceLinks = *in.EnableServiceLinks
+	}
+	if in.PreemptionPolicy != nil {
+		out.PreemptionPolicy = new(PreemptionPolicy)
+		*out.PreemptionPolicy = *in.PreemptionPolicy
+	}
+	if in.Overhead != nil {
+		m0 := make(ResourceList, len(in.Overhead))
+		for k0, v0 := range in.Overhead {
 			m0[k0] = v0
 		}
-		out.MatchLabels = m0
+		out.Overhead = m0
 	}
+	if in.TopologySpreadConstraints != nil {
+		out.TopologySpreadConstraints = make([]TopologySpreadConstraint, len(in.TopologySpreadConstraints))
+		copy(out.TopologySpreadConstraints, in.TopologySpreadConstraints)
+		for i0 := range in.TopologySpreadConstraints {
+			deepCopyTopologySpreadConstraint(&in.TopologySpreadConstraints[i0], &out.TopologySpreadConstraints[i0])
+		}
+	}
+	if in.SetHostnameAsFQDN != nil {
+		out.SetHostnameAsFQDN = new(bool)
+		*out.SetHostnameAsFQDN = *in.SetHostnameAsFQDN
+	}
+	if in.OS != nil {
+		out.OS = new(PodOS)
+		*out.OS = *in.OS
+	}
+	if in.HostUsers != nil {
+		out.HostUsers = new(bool)
+		*out.HostUsers = *in.HostUsers
+	}
+	if in.SchedulingGates != nil {
+		out.SchedulingGates = make([]PodSchedulingGate, len(in.SchedulingGates))
+		copy(out.SchedulingGates, in.SchedulingGates)
+	}
+	if in.ResourceClaims != nil {
+		out.ResourceClaims = make([]PodResourceClaim, len(in.ResourceClaims))
+		copy(out.ResourceClaims, in.ResourceClaims)
+		for i0 := range in.ResourceClaims {
+			deepCopyPodResourceClaim(&in.ResourceClaims[i0], &out.ResourceClaims[i0])
+		}
+	}
+	if in.Resources != nil {
+		out.Resources = new(ResourceRequirements)
+		deepCopyResourceRequirements(in.Resources, out.Resources)
+	}
+	if in.HostnameOverride != nil {
+		out.HostnameOverride = new(string)
+		*out.HostnameOverride = *in.HostnameOverride
+	}
+	if in.SchedulingGroup != nil {
+		out.SchedulingGroup = new(PodSchedulingGroup)
+		deepCopyPodSchedulingGroup(in.SchedulingGroup, out.SchedulingGroup)
+	}
+	if in.EvictionResponders != nil {
+		out.EvictionResponders = make([]EvictionResponder, len(in.EvictionResponders))
+		copy(out.EvictionResponders, in.EvictionResponders)
+		for i0 := range in.EvictionResponders {
+			deepCopyEvictionResponder(&in.EvictionResponders[i0], &out.EvictionResponders[i0])
+		}
+	}
+}
+
+func deepCopyPodStatus(in, out *PodStatus) {
+	*out = *in
+	if in.Conditions != nil {
+		out.Conditions = make([]PodCondition, len(in.Conditions))
+		copy(out.Conditions, in.Conditions)
+	}
+	if in.HostIPs != nil {
+		out.HostIPs = make([]HostIP, len(in.HostIPs))
+		copy(out.HostIPs, in.HostIPs)
+	}
+	if in.PodIPs != nil {
+		out.PodIPs = make([]PodIP, len(in.PodIPs))
+		copy(out.PodIPs, in.PodIPs)
+	}
+	if in.StartTime != nil {
+		out.StartTime = new(store.Time)
+		*out.StartTime = *in.StartTime
+	}
+	if in.InitContainerStatuses != nil {
+		out.InitContainerStatuses = make([]ContainerStatus, len(in.InitContainerStatuses))
+		copy(out.InitContainerStatuses, in.InitContainerStatuses)
+		for i0 := range in.InitContainerStatuses {
+			deepCopyContainerStatus(&in.InitContainerStatuses[i0], &out.InitContainerStatuses[i0])
+		}
+	}
+	if in.ContainerStatuses != nil {
+		out.ContainerStatuses = make([]ContainerStatus, len(in.ContainerStatuses))
+		copy(out.ContainerStatuses, in.ContainerStatuses)
+		for i0 := range in.ContainerStatuses {
+			deepCopyContainerStatus(&in.ContainerStatuses[i0], &out.ContainerStatuses[i0])
+		}
+	}
+	if in.EphemeralContainerStatuses != nil {
+		out.EphemeralContainerStatuses = make([]ContainerStatus, len(in.EphemeralContainerStatuses))
+		copy(out.EphemeralContainerStatuses, in.EphemeralContainerStatuses)
+		for i0 := range in.EphemeralContainerStatuses {
+			deepCopyContainerStatus(&in.EphemeralContainerStatuses[i0], &out.EphemeralContainerStatuses[i0])
+		}
+	}
+	if in.ResourceClaimStatuses != nil {
+		out.ResourceClaimStatuses = make([]PodResourceClaimStatus, len(in.ResourceClaimStatuses))
+		copy(out.ResourceClaimStatuses, in.ResourceClaimStatuses)
+		for i0 := range in.ResourceClaimStatuses {
+			deepCopyPodResourceClaimStatus(&in.ResourceClaimStatuses[i0], &out.ResourceClaimStatuses[i0])
+		}
+	}
+	if in.ExtendedResourceClaimStatus != nil {
+		out.ExtendedResourceClaimStatus = new(PodExtendedResourceClaimStatus)
+		deepCopyPodExtendedResourceClaimStatus(in.ExtendedResourceClaimStatus, out.ExtendedResourceClaimStatus)
+	}
+	if in.AllocatedResources != nil {
+		m0 := make(ResourceList, len(in.AllocatedResources))
+		for k0, v0 := range in.AllocatedResources {
+			m0[k0] = v0
+		}
+		out.AllocatedResources = m0
+	}
+	if in.Resources != nil {
+		out.Resources = new(ResourceRequirements)
+		deepCopyResourceRequirements(in.Resources, out.Resources)
+	}
+	if in.NodeAllocatableResourceClaimStatuses != nil {
+		out.NodeAllocatableResourceClaimStatuses = make([]NodeAllocatableResourceClaimStatus, len(in.NodeAllocatableResourceClaimStatuses))
+		copy(out.NodeAllocatableResourceClaimStatuses, in.NodeAllocatableResourceClaimStatuses)
+		for i0 := range in.NodeAllocatableResourceClaimStatuses {
+			deepCopyNodeAllocatableResourceClaimStatus(&in.NodeAllocatableResourceClaimStatuses[i0], &out.NodeAllocatableResourceClaimStatuses[i0])
+		}
+	}
+	if in.VolumeHealth != nil {
+		out.VolumeHealth = make([]PodVolumeHealth, len(in.VolumeHealth))
+		copy(out.VolumeHealth, in.VolumeHealth)
+		for i0 := range in.VolumeHealth {
+			deepCopyPodVolumeHealth(&in.VolumeHealth[i0], &out.VolumeHealth[i0])
+		}
+	}
+}
+
+func deepCopyPodTemplate(in, out *PodTemplate) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyPodTemplateSpec(&in.Template, &out.Template)
+}
+
+func deepCopyPodTemplateList(in, out *PodTemplateList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]PodTemplate, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyPodTemplate(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyPodTemplateSpec(in, out *PodTemplateSpec) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyPodSpec(&in.Spec, &out.Spec)
+}
+
+func deepCopyPodVolumeHealth(in, out *PodVolumeHealth) {
+	*out = *in
+	if in.HealthConditions != nil {
+		out.HealthConditions = make([]VolumeHealthCondition, len(in.HealthConditions))
+		copy(out.HealthConditions, in.HealthConditions)
+	}
+}
+
+func deepCopyPortStatus(in, out *PortStatus) {
+	*out = *in
+	if in.Error != nil {
+		out.Error = new(string)
+		*out.Error = *in.Error
+	}
+}
+
+func deepCopyPortworxVolumeSource(in, out *PortworxVolumeSource) {
+	*out = *in
+}
+
+func deepCopyPreconditions(in, out *Preconditions) {
+	*out = *in
+	if in.UID != nil {
+		out.UID = new(string)
+		*out.UID = *in.UID
+	}
+	if in.ResourceVersion != nil {
+		out.ResourceVersion = new(string)
+		*out.ResourceVersion = *in.ResourceVersion
+	}
+}
+
+func deepCopyPreferredSchedulingTerm(in, out *PreferredSchedulingTerm) {
+	*out = *in
+	deepCopyNodeSelectorTerm(&in.Preference, &out.Preference)
+}
+
+func deepCopyProbe(in, out *Probe) {
+	*out = *in
+	deepCopyProbeHandler(&in.ProbeHandler, &out.ProbeHandler)
+	if in.TerminationGracePeriodSeconds != nil {
+		out.TerminationGracePeriodSeconds = new(int64)
+		*out.TerminationGracePeriodSeconds = *in.TerminationGracePeriodSeconds
+	}
+}
+
+func deepCopyProbeHandler(in, out *ProbeHandler) {
+	*out = *in
+	if in.Exec != nil {
+		out.Exec = new(ExecAction)
+		deepCopyExecAction(in.Exec, out.Exec)
+	}
+	if in.HTTPGet != nil {
+		out.HTTPGet = new(HTTPGetAction)
+		deepCopyHTTPGetAction(in.HTTPGet, out.HTTPGet)
+	}
+	if in.TCPSocket != nil {
+		out.TCPSocket = new(TCPSocketAction)
+		*out.TCPSocket = *in.TCPSocket
+	}
+	if in.GRPC != nil {
+		out.GRPC = new(GRPCAction)
+		deepCopyGRPCAction(in.GRPC, out.GRPC)
+	}
+}
+
+func deepCopyProjectedVolumeSource(in, out *ProjectedVolumeSource) {
+	*out = *in
+	if in.Sources != nil {
+		out.Sources = make([]VolumeProjection, len(in.Sources))
+		copy(out.Sources, in.Sources)
+		for i0 := range in.Sources {
+			deepCopyVolumeProjection(&in.Sources[i0], &out.Sources[i0])
+		}
+	}
+	if in.DefaultMode != nil {
+		out.DefaultMode = new(int32)
+		*out.DefaultMode = *in.DefaultMode
+	}
+	if in.DefaultUser != nil {
+		out.DefaultUser = new(int64)
+		*out.DefaultUser = *in.DefaultUser
+	}
+}
+
+func deepCopyQuantity(in, out *Quantity) {
+	*out = *in
+}
+
+func deepCopyQuobyteVolumeSource(in, out *QuobyteVolumeSource) {
+	*out = *in
+}
+
+func deepCopyRBDPersistentVolumeSource(in, out *RBDPersistentVolumeSource) {
+	*out = *in
+	if in.CephMonitors != nil {
+		out.CephMonitors = make([]string, len(in.CephMonitors))
+		copy(out.CephMonitors, in.CephMonitors)
+	}
+	if in.SecretRef != nil {
+		out.SecretRef = new(SecretReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyRBDVolumeSource(in, out *RBDVolumeSource) {
+	*out = *in
+	if in.CephMonitors != nil {
+		out.CephMonitors = make([]string, len(in.CephMonitors))
+		copy(out.CephMonitors, in.CephMonitors)
+	}
+	if in.SecretRef != nil {
+		out.SecretRef = new(LocalObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyRawExtension(in, out *RawExtension) {
+	*out = *in
+	if in.Raw != nil {
+		out.Raw = make([]byte, len(in.Raw))
+		copy(out.Raw, in.Raw)
+	}
+}
+
+func deepCopyReplicationController(in, out *ReplicationController) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyReplicationControllerSpec(&in.Spec, &out.Spec)
+	deepCopyReplicationControllerStatus(&in.Status, &out.Status)
+}
+
+func deepCopyReplicationControllerCondition(in, out *ReplicationControllerCondition) {
+	*out = *in
+}
+
+func deepCopyReplicationControllerList(in, out *ReplicationControllerList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]ReplicationController, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyReplicationController(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyReplicationControllerSpec(in, out *ReplicationControllerSpec) {
+	*out = *in
+	if in.Replicas != nil {
+		out.Replicas = new(int32)
+		*out.Replicas = *in.Replicas
+	}
+	if in.Selector != nil {
+		m0 := make(map[string]string, len(in.Selector))
+		for k0, v0 := range in.Selector {
+			m0[k0] = v0
+		}
+		out.Selector = m0
+	}
+	if in.Template != nil {
+		out.Template = new(PodTemplateSpec)
+		deepCopyPodTemplateSpec(in.Template, out.Template)
+	}
+}
+
+func deepCopyReplicationControllerStatus(in, out *ReplicationControllerStatus) {
+	*out = *in
+	if in.Conditions != nil {
+		out.Conditions = make([]ReplicationControllerCondition, len(in.Conditions))
+		copy(out.Conditions, in.Conditions)
+	}
+}
+
+func deepCopyResourceClaim(in, out *ResourceClaim) {
+	*out = *in
+}
+
+func deepCopyResourceFieldSelector(in, out *ResourceFieldSelector) {
+	*out = *in
+}
+
+func deepCopyResourceHealth(in, out *ResourceHealth) {
+	*out = *in
+	if in.Message != nil {
+		out.Message = new(string)
+		*out.Message = *in.Message
+	}
+}
+
+func deepCopyResourceQuota(in, out *ResourceQuota) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyResourceQuotaSpec(&in.Spec, &out.Spec)
+	deepCopyResourceQuotaStatus(&in.Status, &out.Status)
+}
+
+func deepCopyResourceQuotaList(in, out *ResourceQuotaList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]ResourceQuota, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyResourceQuota(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyResourceQuotaSpec(in, out *ResourceQuotaSpec) {
+	*out = *in
+	if in.Hard != nil {
+		m0 := make(ResourceList, len(in.Hard))
+		for k0, v0 := range in.Hard {
+			m0[k0] = v0
+		}
+		out.Hard = m0
+	}
+	if in.Scopes != nil {
+		out.Scopes = make([]ResourceQuotaScope, len(in.Scopes))
+		copy(out.Scopes, in.Scopes)
+	}
+	if in.ScopeSelector != nil {
+		out.ScopeSelector = new(ScopeSelector)
+		deepCopyScopeSelector(in.ScopeSelector, out.ScopeSelector)
+	}
+}
+
+func deepCopyResourceQuotaStatus(in, out *ResourceQuotaStatus) {
+	*out = *in
+	if in.Hard != nil {
+		m0 := make(ResourceList, len(in.Hard))
+		for k0, v0 := range in.Hard {
+			m0[k0] = v0
+		}
+		out.Hard = m0
+	}
+	if in.Used != nil {
+		m0 := make(ResourceList, len(in.Used))
+		for k0, v0 := range in.Used {
+			m0[k0] = v0
+		}
+		out.Used = m0
+	}
+}
+
+func deepCopyResourceRequirements(in, out *ResourceRequirements) {
+	*out = *in
+	if in.Limits != nil {
+		m0 := make(ResourceList, len(in.Limits))
+		for k0, v0 := range in.Limits {
+			m0[k0] = v0
+		}
+		out.Limits = m0
+	}
+	if in.Requests != nil {
+		m0 := make(ResourceList, len(in.Requests))
+		for k0, v0 := range in.Requests {
+			m0[k0] = v0
+		}
+		out.Requests = m0
+	}
+	if in.Claims != nil {
+		out.Claims = make([]ResourceClaim, len(in.Claims))
+		copy(out.Claims, in.Claims)
+	}
+}
+
+func deepCopyResourceStatus(in, out *ResourceStatus) {
+	*out = *in
+	if in.Resources != nil {
+		out.Resources = make([]ResourceHealth, len(in.Resources))
+		copy(out.Resources, in.Resources)
+		for i0 := range in.Resources {
+			deepCopyResourceHealth(&in.Resources[i0], &out.Resources[i0])
+		}
+	}
+}
+
+func deepCopySELinuxOptions(in, out *SELinuxOptions) {
+	*out = *in
+}
+
+func deepCopyScaleIOPersistentVolumeSource(in, out *ScaleIOPersistentVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(SecretReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyScaleIOVolumeSource(in, out *ScaleIOVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(LocalObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyScopeSelector(in, out *ScopeSelector) {
+	*out = *in
 	if in.MatchExpressions != nil {
-		out.MatchExpressions = make([]LabelSelectorRequirement, len(in.MatchExpressions))
+		out.MatchExpressions = make([]ScopedResourceSelectorRequirement, len(in.MatchExpressions))
 		copy(out.MatchExpressions, in.MatchExpressions)
 		for i0 := range in.MatchExpressions {
-			deepCopyLabelSelectorRequirement(&in.MatchExpressions[i0], &out.MatchExpressions[i0])
+			deepCopyScopedResourceSelectorRequirement(&in.MatchExpressions[i0], &out.MatchExpressions[i0])
 		}
+	}
+}
+
+func deepCopyScopedResourceSelectorRequirement(in, out *ScopedResourceSelectorRequirement) {
+	*out = *in
+	if in.Values != nil {
+		out.Values = make([]string, len(in.Values))
+		copy(out.Values, in.Values)
+	}
+}
+
+func deepCopySeccompProfile(in, out *SeccompProfile) {
+	*out = *in
+	if in.LocalhostProfile != nil {
+		out.LocalhostProfile = new(string)
+		*out.LocalhostProfile = *in.LocalhostProfile
+	}
+}
+
+func deepCopySecret(in, out *Secret) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	if in.Immutable != nil {
+		out.Immutable = new(bool)
+		*out.Immutable = *in.Immutable
+	}
+	if in.Data != nil {
+		m0 := make(map[string][]byte, len(in.Data))
+		for k0, v0 := range in.Data {
+			c0 := v0
+			if v0 != nil {
+				c0 = make([]byte, len(v0))
+				copy(c0, v0)
+			}
+			m0[k0] = c0
+		}
+		out.Data = m0
+	}
+	if in.StringData != nil {
+		m0 := make(map[string]string, len(in.StringData))
+		for k0, v0 := range in.StringData {
+			m0[k0] = v0
+		}
+		out.StringData = m0
+	}
+}
+
+func deepCopySecretEnvSource(in, out *SecretEnvSource) {
+	*out = *in
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+}
+
+func deepCopySecretKeySelector(in, out *SecretKeySelector) {
+	*out = *in
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+}
+
+func deepCopySecretList(in, out *SecretList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]Secret, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopySecret(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopySecretProjection(in, out *SecretProjection) {
+	*out = *in
+	if in.Items != nil {
+		out.Items = make([]KeyToPath, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyKeyToPath(&in.Items[i0], &out.Items[i0])
+		}
+	}
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+}
+
+func deepCopySecretReference(in, out *SecretReference) {
+	*out = *in
+}
+
+func deepCopySecretVolumeSource(in, out *SecretVolumeSource) {
+	*out = *in
+	if in.Items != nil {
+		out.Items = make([]KeyToPath, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyKeyToPath(&in.Items[i0], &out.Items[i0])
+		}
+	}
+	if in.DefaultMode != nil {
+		out.DefaultMode = new(int32)
+		*out.DefaultMode = *in.DefaultMode
+	}
+	if in.Optional != nil {
+		out.Optional = new(bool)
+		*out.Optional = *in.Optional
+	}
+	if in.DefaultUser != nil {
+		out.DefaultUser = new(int64)
+		*out.DefaultUser = *in.DefaultUser
+	}
+}
+
+func deepCopySecurityContext(in, out *SecurityContext) {
+	*out = *in
+	if in.Capabilities != nil {
+		out.Capabilities = new(Capabilities)
+		deepCopyCapabilities(in.Capabilities, out.Capabilities)
+	}
+	if in.Privileged != nil {
+		out.Privileged = new(bool)
+		*out.Privileged = *in.Privileged
+	}
+	if in.SELinuxOptions != nil {
+		out.SELinuxOptions = new(SELinuxOptions)
+		*out.SELinuxOptions = *in.SELinuxOptions
+	}
+	if in.WindowsOptions != nil {
+		out.WindowsOptions = new(WindowsSecurityContextOptions)
+		deepCopyWindowsSecurityContextOptions(in.WindowsOptions, out.WindowsOptions)
+	}
+	if in.RunAsUser != nil {
+		out.RunAsUser = new(int64)
+		*out.RunAsUser = *in.RunAsUser
+	}
+	if in.RunAsGroup != nil {
+		out.RunAsGroup = new(int64)
+		*out.RunAsGroup = *in.RunAsGroup
+	}
+	if in.RunAsNonRoot != nil {
+		out.RunAsNonRoot = new(bool)
+		*out.RunAsNonRoot = *in.RunAsNonRoot
+	}
+	if in.ReadOnlyRootFilesystem != nil {
+		out.ReadOnlyRootFilesystem = new(bool)
+		*out.ReadOnlyRootFilesystem = *in.ReadOnlyRootFilesystem
+	}
+	if in.AllowPrivilegeEscalation != nil {
+		out.AllowPrivilegeEscalation = new(bool)
+		*out.AllowPrivilegeEscalation = *in.AllowPrivilegeEscalation
+	}
+	if in.ProcMount != nil {
+		out.ProcMount = new(ProcMountType)
+		*out.ProcMount = *in.ProcMount
+	}
+	if in.SeccompProfile != nil {
+		out.SeccompProfile = new(SeccompProfile)
+		deepCopySeccompProfile(in.SeccompProfile, out.SeccompProfile)
+	}
+	if in.AppArmorProfile != nil {
+		out.AppArmorProfile = new(AppArmorProfile)
+		deepCopyAppArmorProfile(in.AppArmorProfile, out.AppArmorProfile)
+	}
+}
+
+func deepCopyServerAddressByClientCIDR(in, out *ServerAddressByClientCIDR) {
+	*out = *in
+}
+
+func deepCopyService(in, out *Service) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	deepCopyServiceSpec(&in.Spec, &out.Spec)
+	deepCopyServiceStatus(&in.Status, &out.Status)
+}
+
+func deepCopyServiceAccount(in, out *ServiceAccount) {
+	*out = *in
+	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
+	if in.Secrets != nil {
+		out.Secrets = make([]ObjectReference, len(in.Secrets))
+		copy(out.Secrets, in.Secrets)
+	}
+	if in.ImagePullSecrets != nil {
+		out.ImagePullSecrets = make([]LocalObjectReference, len(in.ImagePullSecrets))
+		copy(out.ImagePullSecrets, in.ImagePullSecrets)
+	}
+	if in.AutomountServiceAccountToken != nil {
+		out.AutomountServiceAccountToken = new(bool)
+		*out.AutomountServiceAccountToken = *in.AutomountServiceAccountToken
+	}
+}
+
+func deepCopyServiceAccountList(in, out *ServiceAccountList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]ServiceAccount, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyServiceAccount(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyServiceAccountTokenProjection(in, out *ServiceAccountTokenProjection) {
+	*out = *in
+	if in.ExpirationSeconds != nil {
+		out.ExpirationSeconds = new(int64)
+		*out.ExpirationSeconds = *in.ExpirationSeconds
+	}
+	if in.User != nil {
+		out.User = new(int64)
+		*out.User = *in.User
+	}
+}
+
+func deepCopyServiceList(in, out *ServiceList) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]Service, len(in.Items))
+		copy(out.Items, in.Items)
+		for i0 := range in.Items {
+			deepCopyService(&in.Items[i0], &out.Items[i0])
+		}
+	}
+}
+
+func deepCopyServicePort(in, out *ServicePort) {
+	*out = *in
+	if in.AppProtocol != nil {
+		out.AppProtocol = new(string)
+		*out.AppProtocol = *in.AppProtocol
+	}
+}
+
+func deepCopyServiceSpec(in, out *ServiceSpec) {
+	*out = *in
+	if in.Ports != nil {
+		out.Ports = make([]ServicePort, len(in.Ports))
+		copy(out.Ports, in.Ports)
+		for i0 := range in.Ports {
+			deepCopyServicePort(&in.Ports[i0], &out.Ports[i0])
+		}
+	}
+	if in.Selector != nil {
+		m0 := make(map[string]string, len(in.Selector))
+		for k0, v0 := range in.Selector {
+			m0[k0] = v0
+		}
+		out.Selector = m0
+	}
+	if in.ClusterIPs != nil {
+		out.ClusterIPs = make([]string, len(in.ClusterIPs))
+		copy(out.ClusterIPs, in.ClusterIPs)
+	}
+	if in.ExternalIPs != nil {
+		out.ExternalIPs = make([]string, len(in.ExternalIPs))
+		copy(out.ExternalIPs, in.ExternalIPs)
+	}
+	if in.LoadBalancerSourceRanges != nil {
+		out.LoadBalancerSourceRanges = make([]string, len(in.LoadBalancerSourceRanges))
+		copy(out.LoadBalancerSourceRanges, in.LoadBalancerSourceRanges)
+	}
+	if in.SessionAffinityConfig != nil {
+		out.SessionAffinityConfig = new(SessionAffinityConfig)
+		deepCopySessionAffinityConfig(in.SessionAffinityConfig, out.SessionAffinityConfig)
+	}
+	if in.IPFamilies != nil {
+		out.IPFamilies = make([]IPFamily, len(in.IPFamilies))
+		copy(out.IPFamilies, in.IPFamilies)
+	}
+	if in.IPFamilyPolicy != nil {
+		out.IPFamilyPolicy = new(IPFamilyPolicy)
+		*out.IPFamilyPolicy = *in.IPFamilyPolicy
+	}
+	if in.AllocateLoadBalancerNodePorts != nil {
+		out.AllocateLoadBalancerNodePorts = new(bool)
+		*out.AllocateLoadBalancerNodePorts = *in.AllocateLoadBalancerNodePorts
+	}
+	if in.LoadBalancerClass != nil {
+		out.LoadBalancerClass = new(string)
+		*out.LoadBalancerClass = *in.LoadBalancerClass
+	}
+	if in.InternalTrafficPolicy != nil {
+		out.InternalTrafficPolicy = new(ServiceInternalTrafficPolicy)
+		*out.InternalTrafficPolicy = *in.InternalTrafficPolicy
+	}
+	if in.TrafficDistribution != nil {
+		out.TrafficDistribution = new(string)
+		*out.TrafficDistribution = *in.TrafficDistribution
+	}
+}
+
+func deepCopyServiceStatus(in, out *ServiceStatus) {
+	*out = *in
+	deepCopyLoadBalancerStatus(&in.LoadBalancer, &out.LoadBalancer)
+	if in.Conditions != nil {
+		out.Conditions = make([]Condition, len(in.Conditions))
+		copy(out.Conditions, in.Conditions)
+	}
+}
+
+func deepCopySessionAffinityConfig(in, out *SessionAffinityConfig) {
+	*out = *in
+	if in.ClientIP != nil {
+		out.ClientIP = new(ClientIPConfig)
+		deepCopyClientIPConfig(in.ClientIP, out.ClientIP)
+	}
+}
+
+func deepCopyShardInfo(in, out *ShardInfo) {
+	*out = *in
+}
+
+func deepCopySleepAction(in, out *SleepAction) {
+	*out = *in
+}
+
+func deepCopyStatus(in, out *Status) {
+	*out = *in
+	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
+	if in.Details != nil {
+		out.Details = new(StatusDetails)
+		deepCopyStatusDetails(in.Details, out.Details)
+	}
+}
+
+func deepCopyStatusCause(in, out *StatusCause) {
+	*out = *in
+}
+
+func deepCopyStatusDetails(in, out *StatusDetails) {
+	*out = *in
+	if in.Causes != nil {
+		out.Causes = make([]StatusCause, len(in.Causes))
+		copy(out.Causes, in.Causes)
+	}
+}
+
+func deepCopyStorageOSPersistentVolumeSource(in, out *StorageOSPersistentVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(ObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopyStorageOSVolumeSource(in, out *StorageOSVolumeSource) {
+	*out = *in
+	if in.SecretRef != nil {
+		out.SecretRef = new(LocalObjectReference)
+		*out.SecretRef = *in.SecretRef
+	}
+}
+
+func deepCopySysctl(in, out *Sysctl) {
+	*out = *in
+}
+
+func deepCopyTCPSocketAction(in, out *TCPSocketAction) {
+	*out = *in
+}
+
+func deepCopyTaint(in, out *Taint) {
+	*out = *in
+	if in.TimeAdded != nil {
+		out.TimeAdded = new(store.Time)
+		*out.TimeAdded = *in.TimeAdded
+	}
+}
+
+func deepCopyToleration(in, out *Toleration) {
+	*out = *in
+	if in.TolerationSeconds != nil {
+		out.TolerationSeconds = new(int64)
+		*out.TolerationSeconds = *in.TolerationSeconds
+	}
+}
+
+func deepCopyTopologySelectorLabelRequirement(in, out *TopologySelectorLabelRequirement) {
+	*out = *in
+	if in.Values != nil {
+		out.Values = make([]string, len(in.Values))
+		copy(out.Values, in.Values)
+	}
+}
+
+func deepCopyTopologySelectorTerm(in, out *TopologySelectorTerm) {
+	*out = *in
+	if in.MatchLabelExpressions != nil {
+		out.MatchLabelExpressions = make([]TopologySelectorLabelRequirement, len(in.MatchLabelExpressions))
+		copy(out.MatchLabelExpressions, in.MatchLabelExpressions)
+		for i0 := range in.MatchLabelExpressions {
+			deepCopyTopologySelectorLabelRequirement(&in.MatchLabelExpressions[i0], &out.MatchLabelExpressions[i0])
+		}
+	}
+}
+
+func deepCopyTopologySpreadConstraint(in, out *TopologySpreadConstraint) {
+	*out = *in
+	if in.LabelSelector != nil {
+		out.LabelSelector = new(LabelSelector)
+		deepCopyLabelSelector(in.LabelSelector, out.LabelSelector)
+	}
+	if in.MinDomains != nil {
+		out.MinDomains = new(int32)
+		*out.MinDomains = *in.MinDomains
+	}
+	if in.NodeAffinityPolicy != nil {
+		out.NodeAffinityPolicy = new(NodeInclusionPolicy)
+		*out.NodeAffinityPolicy = *in.NodeAffinityPolicy
+	}
+	if in.NodeTaintsPolicy != nil {
+		out.NodeTaintsPolicy = new(NodeInclusionPolicy)
+		*out.NodeTaintsPolicy = *in.NodeTaintsPolicy
+	}
+	if in.MatchLabelKeys != nil {
+		out.MatchLabelKeys = make([]string, len(in.MatchLabelKeys))
+		copy(out.MatchLabelKeys, in.MatchLabelKeys)
+	}
+}
+
+func deepCopyTypedLocalObjectReference(in, out *TypedLocalObjectReference) {
+	*out = *in
+	if in.APIGroup != nil {
+		out.APIGroup = new(string)
+		*out.APIGroup = *in.APIGroup
+	}
+}
+
+func deepCopyTypedObjectReference(in, out *TypedObjectReference) {
+	*out = *in
+	if in.APIGroup != nil {
+		out.APIGroup = new(string)
+		*out.APIGroup = *in.APIGroup
+	}
+	if in.Namespace != nil {
+		out.Namespace = new(string)
+		*out.Namespace = *in.Namespace
+	}
+}
+
+func deepCopyVolume(in, out *Volume) {
+	*out = *in
+	deepCopyVolumeSource(&in.VolumeSource, &out.VolumeSource)
+}
+
+func deepCopyVolumeDevice(in, out *VolumeDevice) {
+	*out = *in
+}
+
+func deepCopyVolumeHealthCondition(in, out *VolumeHealthCondition) {
+	*out = *in
+}
+
+func deepCopyVolumeHealthStatus(in, out *VolumeHealthStatus) {
+	*out = *in
+	if in.HealthConditions != nil {
+		out.HealthConditions = make([]VolumeHealthCondition, len(in.HealthConditions))
+		copy(out.HealthConditions, in.HealthConditions)
+	}
+}
+
+func deepCopyVolumeMount(in, out *VolumeMount) {
+	*out = *in
+	if in.RecursiveReadOnly != nil {
+		out.RecursiveReadOnly = new(RecursiveReadOnlyMode)
+		*out.RecursiveReadOnly = *in.RecursiveReadOnly
+	}
+	if in.MountPropagation != nil {
+		out.MountPropagation = new(MountPropagationMode)
+		*out.MountPropagation = *in.MountPropagation
+	}
+	if in.BindMountOptions != nil {
+		out.BindMountOptions = make([]string, len(in.BindMountOptions))
+		copy(out.BindMountOptions, in.BindMountOptions)
+	}
+}
+
+func deepCopyVolumeMountStatus(in, out *VolumeMountStatus) {
+	*out = *in
+	if in.RecursiveReadOnly != nil {
+		out.RecursiveReadOnly = new(RecursiveReadOnlyMode)
+		*out.RecursiveReadOnly = *in.RecursiveReadOnly
+	}
+	if in.VolumeStatus != nil {
+		out.VolumeStatus = new(VolumeStatus)
+		deepCopyVolumeStatus(in.VolumeStatus, out.VolumeStatus)
+	}
+}
+
+func deepCopyVolumeNodeAffinity(in, out *VolumeNodeAffinity) {
+	*out = *in
+	if in.Required != nil {
+		out.Required = new(NodeSelector)
+		deepCopyNodeSelector(in.Required, out.Required)
+	}
+}
+
+func deepCopyVolumeProjection(in, out *VolumeProjection) {
+	*out = *in
+	if in.Secret != nil {
+		out.Secret = new(SecretProjection)
+		deepCopySecretProjection(in.Secret, out.Secret)
+	}
+	if in.DownwardAPI != nil {
+		out.DownwardAPI = new(DownwardAPIProjection)
+		deepCopyDownwardAPIProjection(in.DownwardAPI, out.DownwardAPI)
+	}
+	if in.ConfigMap != nil {
+		out.ConfigMap = new(ConfigMapProjection)
+		deepCopyConfigMapProjection(in.ConfigMap, out.ConfigMap)
+	}
+	if in.ServiceAccountToken != nil {
+		out.ServiceAccountToken = new(ServiceAccountTokenProjection)
+		deepCopyServiceAccountTokenProjection(in.ServiceAccountToken, out.ServiceAccountToken)
+	}
+	if in.ClusterTrustBundle != nil {
+		out.ClusterTrustBundle = new(ClusterTrustBundleProjection)
+		deepCopyClusterTrustBundleProjection(in.ClusterTrustBundle, out.ClusterTrustBundle)
+	}
+	if in.PodCertificate != nil {
+		out.PodCertificate = new(PodCertificateProjection)
+		deepCopyPodCertificateProjection(in.PodCertificate, out.PodCertificate)
+	}
+}
+
+func deepCopyVolumeResourceRequirements(in, out *VolumeResourceRequirements) {
+	*out = *in
+	if in.Limits != nil {
+		m0 := make(ResourceList, len(in.Limits))
+		for k0, v0 := range in.Limits {
+			m0[k0] = v0
+		}
+		out.Limits = m0
+	}
+	if in.Requests != nil {
+		m0 := make(ResourceList, len(in.Requests))
+		for k0, v0 := range in.Requests {
+			m0[k0] = v0
+		}
+		out.Requests = m0
+	}
+}
+
+func deepCopyVolumeSource(in, out *VolumeSource) {
+	*out = *in
+	if in.HostPath != nil {
+		out.HostPath = new(HostPathVolumeSource)
+		deepCopyHostPathVolumeSource(in.HostPath, out.HostPath)
+	}
+	if in.EmptyDir != nil {
+		out.EmptyDir = new(EmptyDirVolumeSource)
+		deepCopyEmptyDirVolumeSource(in.EmptyDir, out.EmptyDir)
+	}
+	if in.GCEPersistentDisk != nil {
+		out.GCEPersistentDisk = new(GCEPersistentDiskVolumeSource)
+		*out.GCEPersistentDisk = *in.GCEPersistentDisk
+	}
+	if in.AWSElasticBlockStore != nil {
+		out.AWSElasticBlockStore = new(AWSElasticBlockStoreVolumeSource)
+		*out.AWSElasticBlockStore = *in.AWSElasticBlockStore
+	}
+	if in.GitRepo != nil {
+		out.GitRepo = new(GitRepoVolumeSource)
+		*out.GitRepo = *in.GitRepo
+	}
+	if in.Secret != nil {
+		out.Secret = new(SecretVolumeSource)
+		deepCopySecretVolumeSource(in.Secret, out.Secret)
+	}
+	if in.NFS != nil {
+		out.NFS = new(NFSVolumeSource)
+		*out.NFS = *in.NFS
+	}
+	if in.ISCSI != nil {
+		out.ISCSI = new(ISCSIVolumeSource)
+		deepCopyISCSIVolumeSource(in.ISCSI, out.ISCSI)
+	}
+	if in.Glusterfs != nil {
+		out.Glusterfs = new(GlusterfsVolumeSource)
+		*out.Glusterfs = *in.Glusterfs
+	}
+	if in.PersistentVolumeClaim != nil {
+		out.PersistentVolumeClaim = new(PersistentVolumeClaimVolumeSource)
+		*out.PersistentVolumeClaim = *in.PersistentVolumeClaim
+	}
+	if in.RBD != nil {
+		out.RBD = new(RBDVolumeSource)
+		deepCopyRBDVolumeSource(in.RBD, out.RBD)
+	}
+	if in.FlexVolume != nil {
+		out.FlexVolume = new(FlexVolumeSource)
+		deepCopyFlexVolumeSource(in.FlexVolume, out.FlexVolume)
+	}
+	if in.Cinder != nil {
+		out.Cinder = new(CinderVolumeSource)
+		deepCopyCinderVolumeSource(in.Cinder, out.Cinder)
+	}
+	if in.CephFS != nil {
+		out.CephFS = new(CephFSVolumeSource)
+		deepCopyCephFSVolumeSource(in.CephFS, out.CephFS)
+	}
+	if in.Flocker != nil {
+		out.Flocker = new(FlockerVolumeSource)
+		*out.Flocker = *in.Flocker
+	}
+	if in.DownwardAPI != nil {
+		out.DownwardAPI = new(DownwardAPIVolumeSource)
+		deepCopyDownwardAPIVolumeSource(in.DownwardAPI, out.DownwardAPI)
+	}
+	if in.FC != nil {
+		out.FC = new(FCVolumeSource)
+		deepCopyFCVolumeSource(in.FC, out.FC)
+	}
+	if in.AzureFile != nil {
+		out.AzureFile = new(AzureFileVolumeSource)
+		*out.AzureFile = *in.AzureFile
+	}
+	if in.ConfigMap != nil {
+		out.ConfigMap = new(ConfigMapVolumeSource)
+		deepCopyConfigMapVolumeSource(in.ConfigMap, out.ConfigMap)
+	}
+	if in.VsphereVolume != nil {
+		out.VsphereVolume = new(VsphereVirtualDiskVolumeSource)
+		*out.VsphereVolume = *in.VsphereVolume
+	}
+	if in.Quobyte != nil {
+		out.Quobyte = new(QuobyteVolumeSource)
+		*out.Quobyte = *in.Quobyte
+	}
+	if in.AzureDisk != nil {
+		out.AzureDisk = new(AzureDiskVolumeSource)
+		deepCopyAzureDiskVolumeSource(in.AzureDisk, out.AzureDisk)
+	}
+	if in.PhotonPersistentDisk != nil {
+		out.PhotonPersistentDisk = new(PhotonPersistentDiskVolumeSource)
+		*out.PhotonPersistentDisk = *in.PhotonPersistentDisk
+	}
+	if in.Projected != nil {
+		out.Projected = new(ProjectedVolumeSource)
+		deepCopyProjectedVolumeSource(in.Projected, out.Projected)
+	}
+	if in.PortworxVolume != nil {
+		out.PortworxVolume = new(PortworxVolumeSource)
+		*out.PortworxVolume = *in.PortworxVolume
+	}
+	if in.ScaleIO != nil {
+		out.ScaleIO = new(ScaleIOVolumeSource)
+		deepCopyScaleIOVolumeSource(in.ScaleIO, out.ScaleIO)
+	}
+	if in.StorageOS != nil {
+		out.StorageOS = new(StorageOSVolumeSource)
+		deepCopyStorageOSVolumeSource(in.StorageOS, out.StorageOS)
+	}
+	if in.CSI != nil {
+		out.CSI = new(CSIVolumeSource)
+		deepCopyCSIVolumeSource(in.CSI, out.CSI)
+	}
+	if in.Ephemeral != nil {
+		out.Ephemeral = new(EphemeralVolumeSource)
+		deepCopyEphemeralVolumeSource(in.Ephemeral, out.Ephemeral)
+	}
+	if in.Image != nil {
+		out.Image = new(ImageVolumeSource)
+		*out.Image = *in.Image
+	}
+}
+
+func deepCopyVolumeStatus(in, out *VolumeStatus) {
+	*out = *in
+	if in.Image != nil {
+		out.Image = new(ImageVolumeStatus)
+		*out.Image = *in.Image
+	}
+}
+
+func deepCopyVsphereVirtualDiskVolumeSource(in, out *VsphereVirtualDiskVolumeSource) {
+	*out = *in
+}
+
+func deepCopyWeightedPodAffinityTerm(in, out *WeightedPodAffinityTerm) {
+	*out = *in
+	deepCopyPodAffinityTerm(&in.PodAffinityTerm, &out.PodAffinityTerm)
+}
+
+func deepCopyWindowsSecurityContextOptions(in, out *WindowsSecurityContextOptions) {
+	*out = *in
+	if in.GMSACredentialSpecName != nil {
+		out.GMSACredentialSpecName = new(string)
+		*out.GMSACredentialSpecName = *in.GMSACredentialSpecName
+	}
+	if in.GMSACredentialSpec != nil {
+		out.GMSACredentialSpec = new(string)
+		*out.GMSACredentialSpec = *in.GMSACredentialSpec
+	}
+	if in.RunAsUserName != nil {
+		out.RunAsUserName = new(string)
+		*out.RunAsUserName = *in.RunAsUserName
+	}
+	if in.HostProcess != nil {
+		out.HostProcess = new(bool)
+		*out.HostProcess = *in.HostProcess
 	}
 }
 
@@ -358,336 +6008,6 @@ func deepCopyStoreObjectMeta(in, out *store.ObjectMeta) {
 	}
 }
 
-func deepCopyNamespaceSpec(in, out *NamespaceSpec) {
-	*out = *in
-	if in.Finalizers != nil {
-		out.Finalizers = make([]string, len(in.Finalizers))
-		copy(out.Finalizers, in.Finalizers)
-	}
-}
-
-func deepCopyNodeSpec(in, out *NodeSpec) {
-	*out = *in
-	if in.PodCIDRs != nil {
-		out.PodCIDRs = make([]string, len(in.PodCIDRs))
-		copy(out.PodCIDRs, in.PodCIDRs)
-	}
-	if in.Taints != nil {
-		out.Taints = make([]Taint, len(in.Taints))
-		copy(out.Taints, in.Taints)
-		for i0 := range in.Taints {
-			deepCopyTaint(&in.Taints[i0], &out.Taints[i0])
-		}
-	}
-}
-
-func deepCopyNodeStatus(in, out *NodeStatus) {
-	*out = *in
-	if in.Capacity != nil {
-		m0 := make(ResourceList, len(in.Capacity))
-		for k0, v0 := range in.Capacity {
-			m0[k0] = v0
-		}
-		out.Capacity = m0
-	}
-	if in.Allocatable != nil {
-		m0 := make(ResourceList, len(in.Allocatable))
-		for k0, v0 := range in.Allocatable {
-			m0[k0] = v0
-		}
-		out.Allocatable = m0
-	}
-	if in.Conditions != nil {
-		out.Conditions = make([]NodeCondition, len(in.Conditions))
-		copy(out.Conditions, in.Conditions)
-	}
-	if in.Addresses != nil {
-		out.Addresses = make([]NodeAddress, len(in.Addresses))
-		copy(out.Addresses, in.Addresses)
-	}
-}
-
-func deepCopyPodStatus(in, out *PodStatus) {
-	*out = *in
-	if in.Conditions != nil {
-		out.Conditions = make([]PodCondition, len(in.Conditions))
-		copy(out.Conditions, in.Conditions)
-	}
-	if in.HostIPs != nil {
-		out.HostIPs = make([]HostIP, len(in.HostIPs))
-		copy(out.HostIPs, in.HostIPs)
-	}
-	if in.PodIPs != nil {
-		out.PodIPs = make([]PodIP, len(in.PodIPs))
-		copy(out.PodIPs, in.PodIPs)
-	}
-	if in.StartTime != nil {
-		out.StartTime = new(store.Time)
-		*out.StartTime = *in.StartTime
-	}
-	if in.InitContainerStatuses != nil {
-		out.InitContainerStatuses = make([]ContainerStatus, len(in.InitContainerStatuses))
-		copy(out.InitContainerStatuses, in.InitContainerStatuses)
-		for i0 := range in.InitContainerStatuses {
-			deepCopyContainerStatus(&in.InitContainerStatuses[i0], &out.InitContainerStatuses[i0])
-		}
-	}
-	if in.ContainerStatuses != nil {
-		out.ContainerStatuses = make([]ContainerStatus, len(in.ContainerStatuses))
-		copy(out.ContainerStatuses, in.ContainerStatuses)
-		for i0 := range in.ContainerStatuses {
-			deepCopyContainerStatus(&in.ContainerStatuses[i0], &out.ContainerStatuses[i0])
-		}
-	}
-}
-
-func deepCopyServiceSpec(in, out *ServiceSpec) {
-	*out = *in
-	if in.Ports != nil {
-		out.Ports = make([]ServicePort, len(in.Ports))
-		copy(out.Ports, in.Ports)
-	}
-	if in.Selector != nil {
-		m0 := make(map[string]string, len(in.Selector))
-		for k0, v0 := range in.Selector {
-			m0[k0] = v0
-		}
-		out.Selector = m0
-	}
-	if in.ClusterIPs != nil {
-		out.ClusterIPs = make([]string, len(in.ClusterIPs))
-		copy(out.ClusterIPs, in.ClusterIPs)
-	}
-	if in.ExternalIPs != nil {
-		out.ExternalIPs = make([]string, len(in.ExternalIPs))
-		copy(out.ExternalIPs, in.ExternalIPs)
-	}
-}
-
-func deepCopyServiceStatus(in, out *ServiceStatus) {
-	*out = *in
-	deepCopyLoadBalancerStatus(&in.LoadBalancer, &out.LoadBalancer)
-}
-
-func deepCopyEndpointSubset(in, out *EndpointSubset) {
-	*out = *in
-	if in.Addresses != nil {
-		out.Addresses = make([]EndpointAddress, len(in.Addresses))
-		copy(out.Addresses, in.Addresses)
-		for i0 := range in.Addresses {
-			deepCopyEndpointAddress(&in.Addresses[i0], &out.Addresses[i0])
-		}
-	}
-	if in.NotReadyAddresses != nil {
-		out.NotReadyAddresses = make([]EndpointAddress, len(in.NotReadyAddresses))
-		copy(out.NotReadyAddresses, in.NotReadyAddresses)
-		for i0 := range in.NotReadyAddresses {
-			deepCopyEndpointAddress(&in.NotReadyAddresses[i0], &out.NotReadyAddresses[i0])
-		}
-	}
-	if in.Ports != nil {
-		out.Ports = make([]EndpointPort, len(in.Ports))
-		copy(out.Ports, in.Ports)
-	}
-}
-
-func deepCopyResourceQuotaSpec(in, out *ResourceQuotaSpec) {
-	*out = *in
-	if in.Hard != nil {
-		m0 := make(ResourceList, len(in.Hard))
-		for k0, v0 := range in.Hard {
-			m0[k0] = v0
-		}
-		out.Hard = m0
-	}
-}
-
-func deepCopyResourceQuotaStatus(in, out *ResourceQuotaStatus) {
-	*out = *in
-	if in.Hard != nil {
-		m0 := make(ResourceList, len(in.Hard))
-		for k0, v0 := range in.Hard {
-			m0[k0] = v0
-		}
-		out.Hard = m0
-	}
-	if in.Used != nil {
-		m0 := make(ResourceList, len(in.Used))
-		for k0, v0 := range in.Used {
-			m0[k0] = v0
-		}
-		out.Used = m0
-	}
-}
-
-func deepCopyReplicaSetSpec(in, out *ReplicaSetSpec) {
-	*out = *in
-	if in.Replicas != nil {
-		out.Replicas = new(int32)
-		*out.Replicas = *in.Replicas
-	}
-	if in.Selector != nil {
-		out.Selector = new(LabelSelector)
-		deepCopyLabelSelector(in.Selector, out.Selector)
-	}
-	deepCopyPodTemplateSpec(&in.Template, &out.Template)
-}
-
-func deepCopyReplicaSetStatus(in, out *ReplicaSetStatus) {
-	*out = *in
-	if in.Conditions != nil {
-		out.Conditions = make([]WorkloadCondition, len(in.Conditions))
-		copy(out.Conditions, in.Conditions)
-	}
-}
-
-func deepCopyDeploymentSpec(in, out *DeploymentSpec) {
-	*out = *in
-	if in.Replicas != nil {
-		out.Replicas = new(int32)
-		*out.Replicas = *in.Replicas
-	}
-	if in.Selector != nil {
-		out.Selector = new(LabelSelector)
-		deepCopyLabelSelector(in.Selector, out.Selector)
-	}
-	deepCopyPodTemplateSpec(&in.Template, &out.Template)
-	deepCopyDeploymentStrategy(&in.Strategy, &out.Strategy)
-	if in.RevisionHistoryLimit != nil {
-		out.RevisionHistoryLimit = new(int32)
-		*out.RevisionHistoryLimit = *in.RevisionHistoryLimit
-	}
-	if in.ProgressDeadlineSeconds != nil {
-		out.ProgressDeadlineSeconds = new(int32)
-		*out.ProgressDeadlineSeconds = *in.ProgressDeadlineSeconds
-	}
-}
-
-func deepCopyDeploymentStatus(in, out *DeploymentStatus) {
-	*out = *in
-	if in.Conditions != nil {
-		out.Conditions = make([]DeploymentCondition, len(in.Conditions))
-		copy(out.Conditions, in.Conditions)
-	}
-	if in.CollisionCount != nil {
-		out.CollisionCount = new(int32)
-		*out.CollisionCount = *in.CollisionCount
-	}
-}
-
-func deepCopyStatefulSetSpec(in, out *StatefulSetSpec) {
-	*out = *in
-	if in.Replicas != nil {
-		out.Replicas = new(int32)
-		*out.Replicas = *in.Replicas
-	}
-	if in.Selector != nil {
-		out.Selector = new(LabelSelector)
-		deepCopyLabelSelector(in.Selector, out.Selector)
-	}
-	deepCopyPodTemplateSpec(&in.Template, &out.Template)
-	deepCopyStatefulSetUpdateStrategy(&in.UpdateStrategy, &out.UpdateStrategy)
-	if in.RevisionHistoryLimit != nil {
-		out.RevisionHistoryLimit = new(int32)
-		*out.RevisionHistoryLimit = *in.RevisionHistoryLimit
-	}
-}
-
-func deepCopyStatefulSetStatus(in, out *StatefulSetStatus) {
-	*out = *in
-	if in.CollisionCount != nil {
-		out.CollisionCount = new(int32)
-		*out.CollisionCount = *in.CollisionCount
-	}
-	if in.Conditions != nil {
-		out.Conditions = make([]WorkloadCondition, len(in.Conditions))
-		copy(out.Conditions, in.Conditions)
-	}
-}
-
-func deepCopyDaemonSetSpec(in, out *DaemonSetSpec) {
-	*out = *in
-	if in.Selector != nil {
-		out.Selector = new(LabelSelector)
-		deepCopyLabelSelector(in.Selector, out.Selector)
-	}
-	deepCopyPodTemplateSpec(&in.Template, &out.Template)
-	deepCopyDaemonSetUpdateStrategy(&in.UpdateStrategy, &out.UpdateStrategy)
-	if in.RevisionHistoryLimit != nil {
-		out.RevisionHistoryLimit = new(int32)
-		*out.RevisionHistoryLimit = *in.RevisionHistoryLimit
-	}
-}
-
-func deepCopyDaemonSetStatus(in, out *DaemonSetStatus) {
-	*out = *in
-	if in.CollisionCount != nil {
-		out.CollisionCount = new(int32)
-		*out.CollisionCount = *in.CollisionCount
-	}
-	if in.Conditions != nil {
-		out.Conditions = make([]WorkloadCondition, len(in.Conditions))
-		copy(out.Conditions, in.Conditions)
-	}
-}
-
-func deepCopyVolume(in, out *Volume) {
-	*out = *in
-	deepCopyVolumeSource(&in.VolumeSource, &out.VolumeSource)
-}
-
-func deepCopyContainer(in, out *Container) {
-	*out = *in
-	if in.Command != nil {
-		out.Command = make([]string, len(in.Command))
-		copy(out.Command, in.Command)
-	}
-	if in.Args != nil {
-		out.Args = make([]string, len(in.Args))
-		copy(out.Args, in.Args)
-	}
-	if in.Ports != nil {
-		out.Ports = make([]ContainerPort, len(in.Ports))
-		copy(out.Ports, in.Ports)
-	}
-	if in.Env != nil {
-		out.Env = make([]EnvVar, len(in.Env))
-		copy(out.Env, in.Env)
-		for i0 := range in.Env {
-			deepCopyEnvVar(&in.Env[i0], &out.Env[i0])
-		}
-	}
-	deepCopyResourceRequirements(&in.Resources, &out.Resources)
-	if in.VolumeMounts != nil {
-		out.VolumeMounts = make([]VolumeMount, len(in.VolumeMounts))
-		copy(out.VolumeMounts, in.VolumeMounts)
-	}
-	if in.LivenessProbe != nil {
-		out.LivenessProbe = new(Probe)
-		deepCopyProbe(in.LivenessProbe, out.LivenessProbe)
-	}
-	if in.ReadinessProbe != nil {
-		out.ReadinessProbe = new(Probe)
-		deepCopyProbe(in.ReadinessProbe, out.ReadinessProbe)
-	}
-}
-
-func deepCopyToleration(in, out *Toleration) {
-	*out = *in
-	if in.TolerationSeconds != nil {
-		out.TolerationSeconds = new(int64)
-		*out.TolerationSeconds = *in.TolerationSeconds
-	}
-}
-
-func deepCopyLabelSelectorRequirement(in, out *LabelSelectorRequirement) {
-	*out = *in
-	if in.Values != nil {
-		out.Values = make([]string, len(in.Values))
-		copy(out.Values, in.Values)
-	}
-}
-
 func deepCopyStoreOwnerReference(in, out *store.OwnerReference) {
 	*out = *in
 	if in.Controller != nil {
@@ -712,241 +6032,10 @@ func deepCopyStoreManagedFieldsEntry(in, out *store.ManagedFieldsEntry) {
 	}
 }
 
-func deepCopyTaint(in, out *Taint) {
-	*out = *in
-	if in.TimeAdded != nil {
-		out.TimeAdded = new(store.Time)
-		*out.TimeAdded = *in.TimeAdded
-	}
-}
-
-func deepCopyContainerStatus(in, out *ContainerStatus) {
-	*out = *in
-	deepCopyContainerState(&in.State, &out.State)
-	deepCopyContainerState(&in.LastState, &out.LastState)
-	if in.Started != nil {
-		out.Started = new(bool)
-		*out.Started = *in.Started
-	}
-}
-
-func deepCopyLoadBalancerStatus(in, out *LoadBalancerStatus) {
-	*out = *in
-	if in.Ingress != nil {
-		out.Ingress = make([]LoadBalancerIngress, len(in.Ingress))
-		copy(out.Ingress, in.Ingress)
-	}
-}
-
-func deepCopyEndpointAddress(in, out *EndpointAddress) {
-	*out = *in
-	if in.NodeName != nil {
-		out.NodeName = new(string)
-		*out.NodeName = *in.NodeName
-	}
-	if in.TargetRef != nil {
-		out.TargetRef = new(ObjectReference)
-		*out.TargetRef = *in.TargetRef
-	}
-}
-
-func deepCopyPodTemplateSpec(in, out *PodTemplateSpec) {
-	*out = *in
-	deepCopyStoreObjectMeta(&in.ObjectMeta, &out.ObjectMeta)
-	deepCopyPodSpec(&in.Spec, &out.Spec)
-}
-
-func deepCopyDeploymentStrategy(in, out *DeploymentStrategy) {
-	*out = *in
-	if in.RollingUpdate != nil {
-		out.RollingUpdate = new(RollingUpdateDeployment)
-		deepCopyRollingUpdateDeployment(in.RollingUpdate, out.RollingUpdate)
-	}
-}
-
-func deepCopyStatefulSetUpdateStrategy(in, out *StatefulSetUpdateStrategy) {
-	*out = *in
-	if in.RollingUpdate != nil {
-		out.RollingUpdate = new(RollingUpdateStatefulSetStrategy)
-		deepCopyRollingUpdateStatefulSetStrategy(in.RollingUpdate, out.RollingUpdate)
-	}
-}
-
-func deepCopyDaemonSetUpdateStrategy(in, out *DaemonSetUpdateStrategy) {
-	*out = *in
-	if in.RollingUpdate != nil {
-		out.RollingUpdate = new(RollingUpdateDaemonSet)
-		deepCopyRollingUpdateDaemonSet(in.RollingUpdate, out.RollingUpdate)
-	}
-}
-
-func deepCopyVolumeSource(in, out *VolumeSource) {
-	*out = *in
-	if in.HostPath != nil {
-		out.HostPath = new(HostPathVolumeSource)
-		deepCopyHostPathVolumeSource(in.HostPath, out.HostPath)
-	}
-	if in.EmptyDir != nil {
-		out.EmptyDir = new(EmptyDirVolumeSource)
-		deepCopyEmptyDirVolumeSource(in.EmptyDir, out.EmptyDir)
-	}
-	if in.ConfigMap != nil {
-		out.ConfigMap = new(ConfigMapVolumeSource)
-		deepCopyConfigMapVolumeSource(in.ConfigMap, out.ConfigMap)
-	}
-}
-
-func deepCopyEnvVar(in, out *EnvVar) {
-	*out = *in
-	if in.ValueFrom != nil {
-		out.ValueFrom = new(EnvVarSource)
-		deepCopyEnvVarSource(in.ValueFrom, out.ValueFrom)
-	}
-}
-
-func deepCopyResourceRequirements(in, out *ResourceRequirements) {
-	*out = *in
-	if in.Limits != nil {
-		m0 := make(ResourceList, len(in.Limits))
-		for k0, v0 := range in.Limits {
-			m0[k0] = v0
-		}
-		out.Limits = m0
-	}
-	if in.Requests != nil {
-		m0 := make(ResourceList, len(in.Requests))
-		for k0, v0 := range in.Requests {
-			m0[k0] = v0
-		}
-		out.Requests = m0
-	}
-}
-
-func deepCopyProbe(in, out *Probe) {
-	*out = *in
-	deepCopyProbeHandler(&in.ProbeHandler, &out.ProbeHandler)
-}
-
 func deepCopyStoreFieldsV1(in, out *store.FieldsV1) {
 	*out = *in
 	if in.Raw != nil {
 		out.Raw = make([]byte, len(in.Raw))
 		copy(out.Raw, in.Raw)
-	}
-}
-
-func deepCopyContainerState(in, out *ContainerState) {
-	*out = *in
-	if in.Waiting != nil {
-		out.Waiting = new(ContainerStateWaiting)
-		*out.Waiting = *in.Waiting
-	}
-	if in.Running != nil {
-		out.Running = new(ContainerStateRunning)
-		*out.Running = *in.Running
-	}
-	if in.Terminated != nil {
-		out.Terminated = new(ContainerStateTerminated)
-		*out.Terminated = *in.Terminated
-	}
-}
-
-func deepCopyRollingUpdateDeployment(in, out *RollingUpdateDeployment) {
-	*out = *in
-	if in.MaxUnavailable != nil {
-		out.MaxUnavailable = new(IntOrString)
-		*out.MaxUnavailable = *in.MaxUnavailable
-	}
-	if in.MaxSurge != nil {
-		out.MaxSurge = new(IntOrString)
-		*out.MaxSurge = *in.MaxSurge
-	}
-}
-
-func deepCopyRollingUpdateStatefulSetStrategy(in, out *RollingUpdateStatefulSetStrategy) {
-	*out = *in
-	if in.Partition != nil {
-		out.Partition = new(int32)
-		*out.Partition = *in.Partition
-	}
-	if in.MaxUnavailable != nil {
-		out.MaxUnavailable = new(IntOrString)
-		*out.MaxUnavailable = *in.MaxUnavailable
-	}
-}
-
-func deepCopyRollingUpdateDaemonSet(in, out *RollingUpdateDaemonSet) {
-	*out = *in
-	if in.MaxUnavailable != nil {
-		out.MaxUnavailable = new(IntOrString)
-		*out.MaxUnavailable = *in.MaxUnavailable
-	}
-	if in.MaxSurge != nil {
-		out.MaxSurge = new(IntOrString)
-		*out.MaxSurge = *in.MaxSurge
-	}
-}
-
-func deepCopyHostPathVolumeSource(in, out *HostPathVolumeSource) {
-	*out = *in
-	if in.Type != nil {
-		out.Type = new(string)
-		*out.Type = *in.Type
-	}
-}
-
-func deepCopyEmptyDirVolumeSource(in, out *EmptyDirVolumeSource) {
-	*out = *in
-	if in.SizeLimit != nil {
-		out.SizeLimit = new(Quantity)
-		*out.SizeLimit = *in.SizeLimit
-	}
-}
-
-func deepCopyConfigMapVolumeSource(in, out *ConfigMapVolumeSource) {
-	*out = *in
-	if in.Optional != nil {
-		out.Optional = new(bool)
-		*out.Optional = *in.Optional
-	}
-}
-
-func deepCopyEnvVarSource(in, out *EnvVarSource) {
-	*out = *in
-	if in.FieldRef != nil {
-		out.FieldRef = new(ObjectFieldSelector)
-		*out.FieldRef = *in.FieldRef
-	}
-}
-
-func deepCopyProbeHandler(in, out *ProbeHandler) {
-	*out = *in
-	if in.Exec != nil {
-		out.Exec = new(ExecAction)
-		deepCopyExecAction(in.Exec, out.Exec)
-	}
-	if in.HTTPGet != nil {
-		out.HTTPGet = new(HTTPGetAction)
-		deepCopyHTTPGetAction(in.HTTPGet, out.HTTPGet)
-	}
-	if in.TCPSocket != nil {
-		out.TCPSocket = new(TCPSocketAction)
-		*out.TCPSocket = *in.TCPSocket
-	}
-}
-
-func deepCopyExecAction(in, out *ExecAction) {
-	*out = *in
-	if in.Command != nil {
-		out.Command = make([]string, len(in.Command))
-		copy(out.Command, in.Command)
-	}
-}
-
-func deepCopyHTTPGetAction(in, out *HTTPGetAction) {
-	*out = *in
-	if in.HTTPHeaders != nil {
-		out.HTTPHeaders = make([]HTTPHeader, len(in.HTTPHeaders))
-		copy(out.HTTPHeaders, in.HTTPHeaders)
 	}
 }

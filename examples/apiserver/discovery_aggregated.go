@@ -10,9 +10,8 @@ import (
 	"sync"
 
 	exapi "github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apidiscovery"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
-	meta "github.com/setpoint-dev/setpoint/examples/apistaging/api"
-	"github.com/setpoint-dev/setpoint/examples/apistaging/api/apidiscovery"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
@@ -92,8 +91,8 @@ func aggregatedGroup(name string, versions []*exapi.APIResourceList) apidiscover
 		if i := strings.IndexByte(l.GroupVersion, '/'); i >= 0 {
 			group, version = l.GroupVersion[:i], l.GroupVersion[i+1:]
 		}
-		gvk := func(r exapi.APIResource) *meta.GroupVersionKind {
-			k := &meta.GroupVersionKind{Group: group, Version: version, Kind: r.Kind}
+		gvk := func(r exapi.APIResource) *exapi.GroupVersionKind {
+			k := &exapi.GroupVersionKind{Group: group, Version: version, Kind: r.Kind}
 			if r.Group != "" || r.Version != "" {
 				k.Group, k.Version = r.Group, r.Version
 			}

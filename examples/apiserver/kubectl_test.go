@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -78,9 +79,9 @@ spec:
         image: nginx
 `
 
-func deployments(t *testing.T, s *testServer) *rest.Client[*api.Deployment] {
+func deployments(t *testing.T, s *testServer) *rest.Client[*apps.Deployment] {
 	t.Helper()
-	c, err := rest.NewClient[*api.Deployment](s.httpClient(t, true), s.URL(), registry.DeploymentKind.Resource())
+	c, err := rest.NewClient[*apps.Deployment](s.httpClient(t, true), s.URL(), registry.DeploymentKind.Resource())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
-	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -71,18 +70,7 @@ type Clientset struct {
 	hc        *http.Client
 	informers *informer.Factory
 
-	namespaces     *rest.Client[*api.Namespace]
-	nodes          *rest.Client[*api.Node]
-	pods           *rest.Client[*api.Pod]
-	services       *rest.Client[*api.Service]
-	endpoints      *rest.Client[*api.Endpoints]
-	events         *rest.Client[*api.Event]
-	resourceQuotas *rest.Client[*api.ResourceQuota]
-	leases         *rest.Client[*api.Lease]
-	replicaSets    *rest.Client[*api.ReplicaSet]
-	deployments    *rest.Client[*api.Deployment]
-	statefulSets   *rest.Client[*api.StatefulSet]
-	daemonSets     *rest.Client[*api.DaemonSet]
+	typed
 }
 
 // New reads the kubeconfig and builds the clients. It sends no request.
@@ -128,33 +116,7 @@ func New(cfg Config) (*Clientset, error) {
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	c := &Clientset{conn: conn, hc: hc, informers: f}
-	var errs []error
-	mk := func(err error) { errs = append(errs, err) }
-	c.namespaces, err = For[*api.Namespace](c, api.NamespaceResource)
-	mk(err)
-	c.nodes, err = For[*api.Node](c, api.NodeResource)
-	mk(err)
-	c.pods, err = For[*api.Pod](c, api.PodResource)
-	mk(err)
-	c.services, err = For[*api.Service](c, api.ServiceResource)
-	mk(err)
-	c.endpoints, err = For[*api.Endpoints](c, api.EndpointsResource)
-	mk(err)
-	c.events, err = For[*api.Event](c, api.EventResource)
-	mk(err)
-	c.resourceQuotas, err = For[*api.ResourceQuota](c, api.ResourceQuotaResource)
-	mk(err)
-	c.leases, err = For[*api.Lease](c, api.LeaseResource)
-	mk(err)
-	c.replicaSets, err = For[*api.ReplicaSet](c, api.ReplicaSetResource)
-	mk(err)
-	c.deployments, err = For[*api.Deployment](c, api.DeploymentResource)
-	mk(err)
-	c.statefulSets, err = For[*api.StatefulSet](c, api.StatefulSetResource)
-	mk(err)
-	c.daemonSets, err = For[*api.DaemonSet](c, api.DaemonSetResource)
-	mk(err)
-	if err := errors.Join(errs...); err != nil {
+	if err := newTyped(c); err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	return c, nil
@@ -180,42 +142,6 @@ func (c *Clientset) HTTPClient() *http.Client { return c.hc }
 // Informers returns the shared informer factory: use informer.Shared with
 // one of the typed clients as the source, then Run the factory.
 func (c *Clientset) Informers() *informer.Factory { return c.informers }
-
-// Namespaces returns the client of namespaces (v1).
-func (c *Clientset) Namespaces() *rest.Client[*api.Namespace] { return c.namespaces }
-
-// Nodes returns the client of nodes (v1).
-func (c *Clientset) Nodes() *rest.Client[*api.Node] { return c.nodes }
-
-// Pods returns the client of pods (v1).
-func (c *Clientset) Pods() *rest.Client[*api.Pod] { return c.pods }
-
-// Services returns the client of services (v1).
-func (c *Clientset) Services() *rest.Client[*api.Service] { return c.services }
-
-// Endpoints returns the client of endpoints (v1).
-func (c *Clientset) Endpoints() *rest.Client[*api.Endpoints] { return c.endpoints }
-
-// Events returns the client of events (v1).
-func (c *Clientset) Events() *rest.Client[*api.Event] { return c.events }
-
-// ResourceQuotas returns the client of resourcequotas (v1).
-func (c *Clientset) ResourceQuotas() *rest.Client[*api.ResourceQuota] { return c.resourceQuotas }
-
-// Leases returns the client of leases (coordination.k8s.io/v1).
-func (c *Clientset) Leases() *rest.Client[*api.Lease] { return c.leases }
-
-// ReplicaSets returns the client of replicasets (apps/v1).
-func (c *Clientset) ReplicaSets() *rest.Client[*api.ReplicaSet] { return c.replicaSets }
-
-// Deployments returns the client of deployments (apps/v1).
-func (c *Clientset) Deployments() *rest.Client[*api.Deployment] { return c.deployments }
-
-// StatefulSets returns the client of statefulsets (apps/v1).
-func (c *Clientset) StatefulSets() *rest.Client[*api.StatefulSet] { return c.statefulSets }
-
-// DaemonSets returns the client of daemonsets (apps/v1).
-func (c *Clientset) DaemonSets() *rest.Client[*api.DaemonSet] { return c.daemonSets }
 
 // transport adds the bearer token and waits for the rate limiter.
 type transport struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -50,6 +51,9 @@ type Config[T store.Object] struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the watch cache's metrics.
 	Registerer prometheus.Registerer
+	// Clock stamps metadata.managedFields entries and times watches
+	// (timeoutSeconds). Default: the real clock.
+	Clock clockwork.Clock
 }
 
 // Validate reports the first invalid field.

@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -162,11 +164,29 @@ func (h *Handler[T]) checkEnvelope(env watch.Envelope, apiVersion, kind string) 
 	return nil
 }
 
+// parseDeleteOptions is parseDeleteOptions with a body in JSON or
+// protobuf, as its Content-Type says.
+func (h *Handler[T]) parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Request) (context.Context, []store.DeleteOption, error) {
+	return parseDeleteOptions(ctx, w, r, h.maxBody, func(data []byte, do *DeleteOptions) error {
+		f, err := inputFormat(r, true)
+		if err != nil {
+			return err
+		}
+		if f == formatProtobuf {
+			return h.decodeDeleteOptionsProtobuf(data, do)
+		}
+		if err := json.Unmarshal(data, do); err != nil {
+			return badRequest("decoding DeleteOptions: %v", err)
+		}
+		return nil
+	})
+}
+
 // decodeDeleteOptionsProtobuf decodes a meta/v1 DeleteOptions:
 //
 //	message DeleteOptions { int64 gracePeriodSeconds = 1; Preconditions preconditions = 2; bool orphanDependents = 3; string propagationPolicy = 4; repeated string dryRun = 5; }
 //	message Preconditions { string uid = 1; string resourceVersion = 2; }
-func (h *Handler[T]) decodeDeleteOptionsProtobuf(data []byte, do *deleteOptions) error {
+func (h *Handler[T]) decodeDeleteOptionsProtobuf(data []byte, do *DeleteOptions) error {
 	env, err := watch.ParseEnvelope(data)
 	if err != nil {
 		return badRequest("decoding DeleteOptions from protobuf: %v", err)
@@ -189,7 +209,7 @@ func (h *Handler[T]) decodeDeleteOptionsProtobuf(data []byte, do *deleteOptions)
 				return err
 			}
 			if do.Preconditions == nil {
-				do.Preconditions = &preconditions{}
+				do.Preconditions = &Preconditions{}
 			}
 			err = pbwire.Range(m, func(f pbwire.Field) error {
 				var err error
@@ -206,6 +226,12 @@ func (h *Handler[T]) decodeDeleteOptionsProtobuf(data []byte, do *deleteOptions)
 				}
 				return err
 			})
+		case 3:
+			var v uint64
+			if v, err = pbwire.Varint("orphanDependents", f); err == nil {
+				b := v != 0
+				do.OrphanDependents = &b
+			}
 		case 4:
 			var s string
 			if s, err = pbwire.String("propagationPolicy", f); err == nil {

@@ -22,6 +22,10 @@ func (h *Handler[T]) attributes(info RequestInfo, verb string, obj, old store.Ob
 }
 
 func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	obj, err := h.readObject(w, r)
 	if err != nil {
 		return err
@@ -40,25 +44,38 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if m.Name == "" && m.GenerateName == "" {
 		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
 	}
+	if m.Name == "" {
+		// Generated before validation, so that the kind's own name rules
+		// check the name that would be stored, as Kubernetes does.
+		m.Name = store.GenerateName(m.GenerateName)
+	}
 	info.Name = m.Name
-	h.rules.prepareCreate(obj)
-	h.rules.Default(obj)
-	attrs := h.attributes(info, "create", obj, nil)
-	if err := h.admit.admit(ctx, attrs); err != nil {
-		return err
-	}
-	if err := h.rules.Validate(obj); err != nil {
-		return err
-	}
-	var out T
-	err = h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
-		out, err = h.st.Create(ctx, obj)
-		return err
-	})
+	out, err := h.createObject(ctx, info, obj)
 	if err != nil {
 		return err
 	}
 	return h.writeObject(w, r, info, http.StatusCreated, out)
+}
+
+// createObject prepares, defaults, admits, validates and stores a new
+// object.
+func (h *Handler[T]) createObject(ctx context.Context, info RequestInfo, obj T) (T, error) {
+	var zero, out T
+	h.rules.prepareCreate(obj)
+	h.rules.Default(obj)
+	h.track(ctx, info, obj, zero, true)
+	attrs := h.attributes(info, "create", obj, nil)
+	if err := h.admit.admit(ctx, attrs); err != nil {
+		return zero, err
+	}
+	if err := h.rules.Validate(obj); err != nil {
+		return zero, err
+	}
+	err := h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
+		out, err = h.st.Create(ctx, obj)
+		return err
+	})
+	return out, err
 }
 
 // modify reads the object, lets fn build its replacement from a private
@@ -99,6 +116,7 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 				h.res.Name, info.Name))
 		}
 		h.rules.Default(obj)
+		h.track(ctx, info, obj, old, false)
 		attrs := h.attributes(info, verb, obj, old)
 		if err := h.admit.admit(ctx, attrs); err != nil {
 			return zero, err
@@ -132,6 +150,10 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if info.Name == "" {
 		return methodNotAllowed(r.Method, h.res.Name)
 	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	in, err := h.readObject(w, r)
 	if err != nil {
 		return err
@@ -156,24 +178,42 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 	}
+	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
+		return err
+	}
+	if pt == patch.ApplyPatchType {
+		return h.apply(ctx, w, r, info)
+	}
+	if r.URL.Query().Has("force") {
+		return invalidOption("patch", "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
+	}
 	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
 	out, err := h.modify(ctx, info, "patch", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = "" // a patch that sets it makes it a precondition
+		// The patch sees the object as stored, resourceVersion included, so
+		// a JSON patch can test it; a patch that changes it makes it a
+		// precondition (409 if the object has moved on), as in Kubernetes.
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(old)
 		if err != nil {
 			return zero, err
 		}
-		patched, err := patch.Apply(pt, doc, body, h.rules.schema)
+		patched, err := patch.Apply(pt, doc, body, h.rules.schema, patch.WithMaxAddedBytes(h.maxBody))
 		if err != nil {
-			return zero, badRequestOrInvalid(err)
+			return zero, patchError(err)
 		}
 		obj, err := h.decodeObject(r, patched)
 		if err != nil {
 			return zero, err
+		}
+		if m := obj.GetObjectMeta(); m.ResourceVersion == rv {
+			// Left as read: no precondition, so a lost race is retried.
+			// A patch that sets another version makes it one (kubectl's
+			// managedFields migration replaces it with the version it read).
+			m.ResourceVersion = ""
 		}
 		return h.prepare(info, obj, old), nil
 	})
@@ -183,78 +223,26 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	return h.writeObject(w, r, info, http.StatusOK, out)
 }
 
-// badRequestOrInvalid turns a patch that cannot be applied into a 422
-// (Kubernetes answers malformed patches with 400 and failed ones with 422;
-// both write nothing).
-func badRequestOrInvalid(err error) error {
-	if errors.Is(err, patch.ErrTestFailed) {
-		return watch.NewStatusError(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, err.Error())
+// patchError answers a patch that does not apply (a missing path, a failed
+// test, a result over the bound) with 422, too many operations with 413,
+// and a malformed patch with 400, as Kubernetes does; none writes anything.
+func patchError(err error) error {
+	switch {
+	case errors.Is(err, patch.ErrNotApplicable):
+		return watch.NewStatusError(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, "the patch does not apply: "+err.Error())
+	case errors.Is(err, patch.ErrTooManyOperations):
+		return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, err.Error())
 	}
 	return badRequest("applying patch: %v", err)
 }
 
-// deleteOptions is the subset of Kubernetes' DeleteOptions that is honoured.
-type deleteOptions struct {
-	Kind               string         `json:"kind,omitempty"`
-	APIVersion         string         `json:"apiVersion,omitempty"`
-	Preconditions      *preconditions `json:"preconditions,omitempty"`
-	GracePeriodSeconds *int64         `json:"gracePeriodSeconds,omitempty"`
-	PropagationPolicy  *string        `json:"propagationPolicy,omitempty"`
-	DryRun             []string       `json:"dryRun,omitempty"`
-}
-
-// preconditions are DeleteOptions' preconditions.
-type preconditions struct {
-	UID             *string `json:"uid,omitempty"`
-	ResourceVersion *string `json:"resourceVersion,omitempty"`
-}
-
-// decodeDeleteOptions decodes a DeleteOptions body, JSON or protobuf as
-// its Content-Type says.
-func (h *Handler[T]) decodeDeleteOptions(r *http.Request, data []byte, do *deleteOptions) error {
-	f, err := inputFormat(r, true)
+func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
+	ctx, opts, err := h.parseDeleteOptions(ctx, w, r)
 	if err != nil {
 		return err
 	}
-	if f == formatProtobuf {
-		return h.decodeDeleteOptionsProtobuf(data, do)
-	}
-	if err := json.Unmarshal(data, do); err != nil {
-		return badRequest("decoding DeleteOptions: %v", err)
-	}
-	return nil
-}
-
-func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	var opts []store.DeleteOption
-	if r.Body != nil && r.ContentLength != 0 {
-		data, err := readBody(w, r, h.maxBody, true)
-		if err != nil {
-			return err
-		}
-		if len(data) > 0 {
-			var do deleteOptions
-			if err := h.decodeDeleteOptions(r, data, &do); err != nil {
-				return err
-			}
-			if len(do.DryRun) > 0 {
-				return badRequest("dryRun is not supported")
-			}
-			if p := do.Preconditions; p != nil {
-				if p.UID != nil {
-					opts = append(opts, store.WithPreconditionUID(*p.UID))
-				}
-				if p.ResourceVersion != nil {
-					if _, err := store.ParseRevision(*p.ResourceVersion); err != nil {
-						return badRequest("invalid preconditions.resourceVersion %q", *p.ResourceVersion)
-					}
-					opts = append(opts, store.WithPreconditionResourceVersion(*p.ResourceVersion))
-				}
-			}
-		}
-	}
 	var out T
-	err := h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
+	err = h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
 		out, err = h.st.Delete(ctx, info.Namespace, info.Name, opts...)
 		return err
 	})
@@ -277,6 +265,13 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 	sel, filter, err := h.selectors(r)
 	if err != nil {
 		return err
+	}
+	ctx, opts, err := h.parseDeleteOptions(ctx, w, r)
+	if err != nil {
+		return err
+	}
+	if len(opts) > 0 {
+		return badRequest("preconditions are not supported when deleting a collection")
 	}
 	l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: filter})
 	if err != nil {
@@ -338,7 +333,14 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
 			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 		}
+		if pt == patch.ApplyPatchType {
+			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType,
+				"server-side apply is not supported on the scale subresource: patch it with a merge or JSON patch")
+		}
 	} else if in, err = inputFormat(r, true); err != nil {
+		return err
+	}
+	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
 		return err
 	}
 	body, err := h.readBody(w, r)
@@ -353,14 +355,14 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	}
 	obj, err := h.modify(ctx, info, "update", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = ""
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(sc.Scale(old))
 		if err != nil {
 			return zero, err
 		}
 		if info.Verb == "patch" {
-			if doc, err = patch.Apply(pt, doc, body, nil); err != nil {
-				return zero, badRequestOrInvalid(err)
+			if doc, err = patch.Apply(pt, doc, body, nil, patch.WithMaxAddedBytes(h.maxBody)); err != nil {
+				return zero, patchError(err)
 			}
 		} else {
 			doc = body
@@ -382,6 +384,9 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		sc.SetReplicas(old, *s.Spec.Replicas)
 		old.GetObjectMeta().ResourceVersion = s.Metadata.ResourceVersion
+		if info.Verb == "patch" && s.Metadata.ResourceVersion == rv {
+			old.GetObjectMeta().ResourceVersion = "" // not changed by the patch
+		}
 		return old, nil
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -17,13 +18,13 @@ func defaultNamespace(n *api.Namespace) {
 // defaultPodSpec fills a pod spec's defaults (also used for templates).
 func defaultPodSpec(s *api.PodSpec) {
 	if s.RestartPolicy == "" {
-		s.RestartPolicy = "Always"
+		s.RestartPolicy = api.RestartPolicyAlways
 	}
 	if s.TerminationGracePeriodSeconds == nil {
 		s.TerminationGracePeriodSeconds = ptr(int64(30))
 	}
 	if s.DNSPolicy == "" {
-		s.DNSPolicy = "ClusterFirst"
+		s.DNSPolicy = api.DNSClusterFirst
 	}
 	if s.SchedulerName == "" {
 		s.SchedulerName = "default-scheduler"
@@ -36,12 +37,12 @@ func defaultPodSpec(s *api.PodSpec) {
 	}
 	for i := range s.Tolerations {
 		if s.Tolerations[i].Operator == "" && s.Tolerations[i].Key != "" {
-			s.Tolerations[i].Operator = "Equal"
+			s.Tolerations[i].Operator = api.TolerationOpEqual
 		}
 	}
 	for i := range s.Volumes {
 		if s.Volumes[i].HostPath != nil && s.Volumes[i].HostPath.Type == nil {
-			s.Volumes[i].HostPath.Type = ptr("")
+			s.Volumes[i].HostPath.Type = ptr(api.HostPathUnset)
 		}
 	}
 }
@@ -52,7 +53,7 @@ func defaultContainer(c *api.Container) {
 	}
 	for i := range c.Ports {
 		if c.Ports[i].Protocol == "" {
-			c.Ports[i].Protocol = "TCP"
+			c.Ports[i].Protocol = api.ProtocolTCP
 		}
 	}
 	defaultProbe(c.LivenessProbe)
@@ -61,9 +62,9 @@ func defaultContainer(c *api.Container) {
 
 // defaultPullPolicy is Always for untagged or ":latest" images, IfNotPresent
 // otherwise (a digest counts as a tag).
-func defaultPullPolicy(image string) string {
+func defaultPullPolicy(image string) api.PullPolicy {
 	if strings.Contains(image, "@") {
-		return "IfNotPresent"
+		return api.PullIfNotPresent
 	}
 	name := image
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
@@ -74,9 +75,9 @@ func defaultPullPolicy(image string) string {
 		tag = name[i+1:]
 	}
 	if tag == "" || tag == "latest" {
-		return "Always"
+		return api.PullAlways
 	}
-	return "IfNotPresent"
+	return api.PullIfNotPresent
 }
 
 func defaultProbe(p *api.Probe) {
@@ -100,7 +101,7 @@ func defaultProbe(p *api.Probe) {
 			p.HTTPGet.Path = "/"
 		}
 		if p.HTTPGet.Scheme == "" {
-			p.HTTPGet.Scheme = "HTTP"
+			p.HTTPGet.Scheme = api.URISchemeHTTP
 		}
 	}
 }
@@ -114,15 +115,15 @@ func defaultPod(p *api.Pod) {
 
 func defaultService(s *api.Service) {
 	if s.Spec.Type == "" {
-		s.Spec.Type = api.ServiceClusterIP
+		s.Spec.Type = api.ServiceTypeClusterIP
 	}
 	if s.Spec.SessionAffinity == "" {
-		s.Spec.SessionAffinity = "None"
+		s.Spec.SessionAffinity = api.ServiceAffinityNone
 	}
 	for i := range s.Spec.Ports {
 		p := &s.Spec.Ports[i]
 		if p.Protocol == "" {
-			p.Protocol = "TCP"
+			p.Protocol = api.ProtocolTCP
 		}
 		if p.TargetPort == (api.IntOrString{}) {
 			p.TargetPort = api.FromInt(p.Port)
@@ -137,7 +138,7 @@ func defaultEndpoints(e *api.Endpoints) {
 	for i := range e.Subsets {
 		for j := range e.Subsets[i].Ports {
 			if e.Subsets[i].Ports[j].Protocol == "" {
-				e.Subsets[i].Ports[j].Protocol = "TCP"
+				e.Subsets[i].Ports[j].Protocol = api.ProtocolTCP
 			}
 		}
 	}
@@ -145,7 +146,7 @@ func defaultEndpoints(e *api.Endpoints) {
 
 func defaultEvent(e *api.Event) {
 	if e.Type == "" {
-		e.Type = api.EventNormal
+		e.Type = "Normal"
 	}
 	if e.Count == 0 {
 		e.Count = 1
@@ -167,12 +168,12 @@ func defaultRevisionHistory(r **int32) {
 	}
 }
 
-func defaultReplicaSet(r *api.ReplicaSet) {
+func defaultReplicaSet(r *apps.ReplicaSet) {
 	defaultReplicas(&r.Spec.Replicas)
 	defaultPodSpec(&r.Spec.Template.Spec)
 }
 
-func defaultDeployment(d *api.Deployment) {
+func defaultDeployment(d *apps.Deployment) {
 	defaultReplicas(&d.Spec.Replicas)
 	defaultRevisionHistory(&d.Spec.RevisionHistoryLimit)
 	if d.Spec.ProgressDeadlineSeconds == nil {
@@ -180,11 +181,11 @@ func defaultDeployment(d *api.Deployment) {
 	}
 	st := &d.Spec.Strategy
 	if st.Type == "" {
-		st.Type = api.RollingUpdateStrategy
+		st.Type = apps.RollingUpdateDeploymentStrategyType
 	}
-	if st.Type == api.RollingUpdateStrategy {
+	if st.Type == apps.RollingUpdateDeploymentStrategyType {
 		if st.RollingUpdate == nil {
-			st.RollingUpdate = &api.RollingUpdateDeployment{}
+			st.RollingUpdate = &apps.RollingUpdateDeployment{}
 		}
 		if st.RollingUpdate.MaxUnavailable == nil {
 			st.RollingUpdate.MaxUnavailable = ptr(api.FromString("25%"))
@@ -196,19 +197,19 @@ func defaultDeployment(d *api.Deployment) {
 	defaultPodSpec(&d.Spec.Template.Spec)
 }
 
-func defaultStatefulSet(s *api.StatefulSet) {
+func defaultStatefulSet(s *apps.StatefulSet) {
 	defaultReplicas(&s.Spec.Replicas)
 	defaultRevisionHistory(&s.Spec.RevisionHistoryLimit)
 	if s.Spec.PodManagementPolicy == "" {
-		s.Spec.PodManagementPolicy = "OrderedReady"
+		s.Spec.PodManagementPolicy = apps.OrderedReadyPodManagement
 	}
 	us := &s.Spec.UpdateStrategy
 	if us.Type == "" {
-		us.Type = api.RollingUpdateStrategy
+		us.Type = apps.RollingUpdateStatefulSetStrategyType
 	}
-	if us.Type == api.RollingUpdateStrategy {
+	if us.Type == apps.RollingUpdateStatefulSetStrategyType {
 		if us.RollingUpdate == nil {
-			us.RollingUpdate = &api.RollingUpdateStatefulSetStrategy{}
+			us.RollingUpdate = &apps.RollingUpdateStatefulSetStrategy{}
 		}
 		if us.RollingUpdate.Partition == nil {
 			us.RollingUpdate.Partition = ptr(int32(0))
@@ -217,15 +218,15 @@ func defaultStatefulSet(s *api.StatefulSet) {
 	defaultPodSpec(&s.Spec.Template.Spec)
 }
 
-func defaultDaemonSet(d *api.DaemonSet) {
+func defaultDaemonSet(d *apps.DaemonSet) {
 	defaultRevisionHistory(&d.Spec.RevisionHistoryLimit)
 	us := &d.Spec.UpdateStrategy
 	if us.Type == "" {
-		us.Type = api.RollingUpdateStrategy
+		us.Type = apps.RollingUpdateDaemonSetStrategyType
 	}
-	if us.Type == api.RollingUpdateStrategy {
+	if us.Type == apps.RollingUpdateDaemonSetStrategyType {
 		if us.RollingUpdate == nil {
-			us.RollingUpdate = &api.RollingUpdateDaemonSet{}
+			us.RollingUpdate = &apps.RollingUpdateDaemonSet{}
 		}
 		if us.RollingUpdate.MaxUnavailable == nil {
 			us.RollingUpdate.MaxUnavailable = ptr(api.FromInt(1))

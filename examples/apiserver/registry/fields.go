@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -21,11 +22,11 @@ func boolText(b bool) string {
 func podFields() store.Fields[*api.Pod] {
 	m := store.MetadataFields[*api.Pod](true)
 	m["spec.nodeName"] = func(p *api.Pod) string { return p.Spec.NodeName }
-	m["spec.restartPolicy"] = func(p *api.Pod) string { return p.Spec.RestartPolicy }
+	m["spec.restartPolicy"] = func(p *api.Pod) string { return string(p.Spec.RestartPolicy) }
 	m["spec.schedulerName"] = func(p *api.Pod) string { return p.Spec.SchedulerName }
 	m["spec.serviceAccountName"] = func(p *api.Pod) string { return p.Spec.ServiceAccountName }
 	m["spec.hostNetwork"] = func(p *api.Pod) string { return boolText(p.Spec.HostNetwork) }
-	m["status.phase"] = func(p *api.Pod) string { return p.Status.Phase }
+	m["status.phase"] = func(p *api.Pod) string { return string(p.Status.Phase) }
 	m["status.podIP"] = func(p *api.Pod) string { return p.Status.PodIP }
 	return m
 }
@@ -38,14 +39,14 @@ func nodeFields() store.Fields[*api.Node] {
 
 func namespaceFields() store.Fields[*api.Namespace] {
 	m := store.MetadataFields[*api.Namespace](false)
-	m["status.phase"] = func(n *api.Namespace) string { return n.Status.Phase }
+	m["status.phase"] = func(n *api.Namespace) string { return string(n.Status.Phase) }
 	return m
 }
 
 func serviceFields() store.Fields[*api.Service] {
 	m := store.MetadataFields[*api.Service](true)
 	m["spec.clusterIP"] = func(s *api.Service) string { return s.Spec.ClusterIP }
-	m["spec.type"] = func(s *api.Service) string { return s.Spec.Type }
+	m["spec.type"] = func(s *api.Service) string { return string(s.Spec.Type) }
 	return m
 }
 
@@ -65,8 +66,8 @@ func eventFields() store.Fields[*api.Event] {
 	return m
 }
 
-func replicaSetFields() store.Fields[*api.ReplicaSet] {
-	m := store.MetadataFields[*api.ReplicaSet](true)
-	m["status.replicas"] = func(r *api.ReplicaSet) string { return fmt.Sprint(r.Status.Replicas) }
+func replicaSetFields() store.Fields[*apps.ReplicaSet] {
+	m := store.MetadataFields[*apps.ReplicaSet](true)
+	m["status.replicas"] = func(r *apps.ReplicaSet) string { return fmt.Sprint(r.Status.Replicas) }
 	return m
 }

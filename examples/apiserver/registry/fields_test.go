@@ -52,7 +52,7 @@ func TestFieldMatcher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := &api.Event{InvolvedObject: api.ObjectReference{Kind: "Pod", Name: "web"}, Type: api.EventWarning}
+	ev := &api.Event{InvolvedObject: api.ObjectReference{Kind: "Pod", Name: "web"}, Type: "Warning"}
 	if !f(ev) || f(&api.Pod{}) {
 		t.Fatal("event field filter")
 	}

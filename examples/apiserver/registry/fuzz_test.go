@@ -8,7 +8,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
@@ -69,26 +71,26 @@ func runPipeline(t *testing.T, d Descriptor, obj store.Object) {
 	switch k := any(d).(type) {
 	case *Kind[*api.Pod]:
 		pipelineTyped(t, k, obj.(*api.Pod))
-	case *Kind[*api.Deployment]:
-		pipelineTyped(t, k, obj.(*api.Deployment))
+	case *Kind[*apps.Deployment]:
+		pipelineTyped(t, k, obj.(*apps.Deployment))
 	case *Kind[*api.Node]:
 		pipelineTyped(t, k, obj.(*api.Node))
 	case *Kind[*api.Service]:
 		pipelineTyped(t, k, obj.(*api.Service))
 	case *Kind[*api.Event]:
 		pipelineTyped(t, k, obj.(*api.Event))
-	case *Kind[*api.StatefulSet]:
-		pipelineTyped(t, k, obj.(*api.StatefulSet))
-	case *Kind[*api.DaemonSet]:
-		pipelineTyped(t, k, obj.(*api.DaemonSet))
-	case *Kind[*api.ReplicaSet]:
-		pipelineTyped(t, k, obj.(*api.ReplicaSet))
+	case *Kind[*apps.StatefulSet]:
+		pipelineTyped(t, k, obj.(*apps.StatefulSet))
+	case *Kind[*apps.DaemonSet]:
+		pipelineTyped(t, k, obj.(*apps.DaemonSet))
+	case *Kind[*apps.ReplicaSet]:
+		pipelineTyped(t, k, obj.(*apps.ReplicaSet))
 	case *Kind[*api.Endpoints]:
 		pipelineTyped(t, k, obj.(*api.Endpoints))
 	case *Kind[*api.ResourceQuota]:
 		pipelineTyped(t, k, obj.(*api.ResourceQuota))
-	case *Kind[*api.Lease]:
-		pipelineTyped(t, k, obj.(*api.Lease))
+	case *Kind[*election.Lease]:
+		pipelineTyped(t, k, obj.(*election.Lease))
 	case *Kind[*api.Namespace]:
 		pipelineTyped(t, k, obj.(*api.Namespace))
 	default:

@@ -8,7 +8,10 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 )
 
 // fixtureDir holds the API types' hand-written fixtures (shapes from the
@@ -24,13 +27,13 @@ var fixtures = map[string]func() any{
 	"service.json":       func() any { return &api.Service{} },
 	"endpoints.json":     func() any { return &api.Endpoints{} },
 	"event.json":         func() any { return &api.Event{} },
-	"lease.json":         func() any { return &api.Lease{} },
+	"lease.json":         func() any { return &election.Lease{} },
 	"resourcequota.json": func() any { return &api.ResourceQuota{} },
-	"deployment.json":    func() any { return &api.Deployment{} },
-	"replicaset.json":    func() any { return &api.ReplicaSet{} },
-	"statefulset.json":   func() any { return &api.StatefulSet{} },
-	"daemonset.json":     func() any { return &api.DaemonSet{} },
-	"scale.json":         func() any { return &api.Scale{} },
+	"deployment.json":    func() any { return &apps.Deployment{} },
+	"replicaset.json":    func() any { return &apps.ReplicaSet{} },
+	"statefulset.json":   func() any { return &apps.StatefulSet{} },
+	"daemonset.json":     func() any { return &apps.DaemonSet{} },
+	"scale.json":         func() any { return &autoscaling.Scale{} },
 	"podlist.json":       func() any { return &api.PodList{} },
 }
 

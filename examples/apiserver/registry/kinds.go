@@ -1,10 +1,15 @@
 package registry
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
+	"github.com/setpoint-dev/setpoint/examples/api/coordination"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 )
@@ -16,9 +21,14 @@ var (
 		resource: api.NamespaceResource,
 		singular: "namespace", shortNames: []string{"ns"}, subresources: []string{"status"},
 		newObj: func() *api.Namespace { return &api.Namespace{} }, fields: namespaceFields(),
-		defaulter: defaultNamespace, validator: validateNamespace,
+		defaulter: defaultNamespace, validator: validateNamespace, updateCheck: validateNamespaceUpdate,
 		createStatus: func(n *api.Namespace) { n.Status.Phase = api.NamespaceActive },
-		table:        namespaceTable, schema: patch.SchemaFor[api.Namespace](),
+		// As Kubernetes: every namespace starts with the finalizer the
+		// namespace controller removes once it is empty, and only the
+		// finalize subresource changes spec.finalizers.
+		prepareCreate: func(n *api.Namespace) { n.Spec.Finalizers = []api.FinalizerName{api.FinalizerKubernetes} },
+		prepareUpdate: func(n, old *api.Namespace) { n.Spec.Finalizers = slices.Clone(old.Spec.Finalizers) },
+		table:         namespaceTable, schema: patch.SchemaFor[api.Namespace](),
 	}
 	// NodeKind: nodes (v1, cluster-scoped; short name no).
 	NodeKind = &Kind[*api.Node]{
@@ -71,60 +81,60 @@ var (
 		validator: validateResourceQuota, table: resourceQuotaTable, schema: patch.SchemaFor[api.ResourceQuota](),
 	}
 	// LeaseKind: leases (coordination.k8s.io/v1).
-	LeaseKind = &Kind[*api.Lease]{
-		resource: api.LeaseResource,
+	LeaseKind = &Kind[*election.Lease]{
+		resource: coordination.LeaseResource,
 		singular: "lease",
-		newObj:   func() *api.Lease { return &api.Lease{} }, fields: store.MetadataFields[*api.Lease](true),
-		validator: validateLease, table: leaseTable, schema: patch.SchemaFor[api.Lease](),
+		newObj:   func() *election.Lease { return &election.Lease{} }, fields: store.MetadataFields[*election.Lease](true),
+		validator: validateLease, table: leaseTable, schema: patch.SchemaFor[election.Lease](),
 	}
 	// ReplicaSetKind: replicasets (apps/v1; short name rs; status, scale).
-	ReplicaSetKind = &Kind[*api.ReplicaSet]{
-		resource: api.ReplicaSetResource,
+	ReplicaSetKind = &Kind[*apps.ReplicaSet]{
+		resource: apps.ReplicaSetResource,
 		singular: "replicaset", shortNames: []string{"rs"}, subresources: []string{"scale", "status"},
 		categories: []string{"all"},
-		newObj:     func() *api.ReplicaSet { return &api.ReplicaSet{} }, fields: replicaSetFields(),
+		newObj:     func() *apps.ReplicaSet { return &apps.ReplicaSet{} }, fields: replicaSetFields(),
 		defaulter: defaultReplicaSet, validator: validateReplicaSet, updateCheck: validateReplicaSetUpdate,
-		table: replicaSetTable, schema: patch.SchemaFor[api.ReplicaSet](),
-		scale: func(r *api.ReplicaSet) *api.Scale {
+		table: replicaSetTable, schema: patch.SchemaFor[apps.ReplicaSet](),
+		scale: func(r *apps.ReplicaSet) *autoscaling.Scale {
 			return newScale(&r.ObjectMeta, r.Spec.Replicas, r.Status.Replicas, r.Spec.Selector)
 		},
-		setReplicas: func(r *api.ReplicaSet, n int32) { r.Spec.Replicas = &n },
+		setReplicas: func(r *apps.ReplicaSet, n int32) { r.Spec.Replicas = &n },
 	}
 	// DeploymentKind: deployments (apps/v1; short name deploy; status, scale).
-	DeploymentKind = &Kind[*api.Deployment]{
-		resource: api.DeploymentResource,
+	DeploymentKind = &Kind[*apps.Deployment]{
+		resource: apps.DeploymentResource,
 		singular: "deployment", shortNames: []string{"deploy"}, subresources: []string{"scale", "status"},
 		categories: []string{"all"},
-		newObj:     func() *api.Deployment { return &api.Deployment{} }, fields: store.MetadataFields[*api.Deployment](true),
+		newObj:     func() *apps.Deployment { return &apps.Deployment{} }, fields: store.MetadataFields[*apps.Deployment](true),
 		defaulter: defaultDeployment, validator: validateDeployment, updateCheck: validateDeploymentUpdate,
-		table: deploymentTable, schema: patch.SchemaFor[api.Deployment](),
-		scale: func(d *api.Deployment) *api.Scale {
+		table: deploymentTable, schema: patch.SchemaFor[apps.Deployment](),
+		scale: func(d *apps.Deployment) *autoscaling.Scale {
 			return newScale(&d.ObjectMeta, d.Spec.Replicas, d.Status.Replicas, d.Spec.Selector)
 		},
-		setReplicas: func(d *api.Deployment, n int32) { d.Spec.Replicas = &n },
+		setReplicas: func(d *apps.Deployment, n int32) { d.Spec.Replicas = &n },
 	}
 	// StatefulSetKind: statefulsets (apps/v1; short name sts; status, scale).
-	StatefulSetKind = &Kind[*api.StatefulSet]{
-		resource: api.StatefulSetResource,
+	StatefulSetKind = &Kind[*apps.StatefulSet]{
+		resource: apps.StatefulSetResource,
 		singular: "statefulset", shortNames: []string{"sts"}, subresources: []string{"scale", "status"},
 		categories: []string{"all"},
-		newObj:     func() *api.StatefulSet { return &api.StatefulSet{} }, fields: store.MetadataFields[*api.StatefulSet](true),
+		newObj:     func() *apps.StatefulSet { return &apps.StatefulSet{} }, fields: store.MetadataFields[*apps.StatefulSet](true),
 		defaulter: defaultStatefulSet, validator: validateStatefulSet, updateCheck: validateStatefulSetUpdate,
-		table: statefulSetTable, schema: patch.SchemaFor[api.StatefulSet](),
-		scale: func(s *api.StatefulSet) *api.Scale {
+		table: statefulSetTable, schema: patch.SchemaFor[apps.StatefulSet](),
+		scale: func(s *apps.StatefulSet) *autoscaling.Scale {
 			return newScale(&s.ObjectMeta, s.Spec.Replicas, s.Status.Replicas, s.Spec.Selector)
 		},
-		setReplicas: func(s *api.StatefulSet, n int32) { s.Spec.Replicas = &n },
+		setReplicas: func(s *apps.StatefulSet, n int32) { s.Spec.Replicas = &n },
 	}
 	// DaemonSetKind: daemonsets (apps/v1; short name ds; status). Like
 	// Kubernetes, daemon sets have no scale subresource.
-	DaemonSetKind = &Kind[*api.DaemonSet]{
-		resource: api.DaemonSetResource,
+	DaemonSetKind = &Kind[*apps.DaemonSet]{
+		resource: apps.DaemonSetResource,
 		singular: "daemonset", shortNames: []string{"ds"}, subresources: []string{"status"},
 		categories: []string{"all"},
-		newObj:     func() *api.DaemonSet { return &api.DaemonSet{} }, fields: store.MetadataFields[*api.DaemonSet](true),
+		newObj:     func() *apps.DaemonSet { return &apps.DaemonSet{} }, fields: store.MetadataFields[*apps.DaemonSet](true),
 		defaulter: defaultDaemonSet, validator: validateDaemonSet, updateCheck: validateDaemonSetUpdate,
-		table: daemonSetTable, schema: patch.SchemaFor[api.DaemonSet](),
+		table: daemonSetTable, schema: patch.SchemaFor[apps.DaemonSet](),
 	}
 )
 
@@ -180,8 +190,8 @@ func LookupResource(apiVersion, plural string) (Descriptor, bool) {
 }
 
 // newScale builds a Scale from a workload's metadata, replicas and selector.
-func newScale(meta *store.ObjectMeta, spec *int32, status int32, sel *api.LabelSelector) *api.Scale {
-	s := &api.Scale{}
+func newScale(meta *store.ObjectMeta, spec *int32, status int32, sel *api.LabelSelector) *autoscaling.Scale {
+	s := &autoscaling.Scale{}
 	s.APIVersion, s.Kind = "autoscaling/v1", "Scale"
 	s.Name, s.Namespace, s.UID, s.ResourceVersion = meta.Name, meta.Namespace, meta.UID, meta.ResourceVersion
 	s.CreationTimestamp = meta.CreationTimestamp

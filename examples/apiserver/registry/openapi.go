@@ -9,7 +9,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
+	"github.com/setpoint-dev/setpoint/examples/api/coordination"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 	"github.com/setpoint-dev/setpoint/watch"
@@ -45,7 +49,7 @@ func newOpenAPIGen(refPrefix string) *openapiGen {
 	roots := []openapiRoot{
 		{reflect.TypeFor[watch.Status](), [3]string{"", "v1", "Status"}},
 		{reflect.TypeFor[api.Binding](), [3]string{"", "v1", "Binding"}},
-		{reflect.TypeFor[api.Scale](), [3]string{"autoscaling", "v1", "Scale"}},
+		{reflect.TypeFor[autoscaling.Scale](), [3]string{"autoscaling", "v1", "Scale"}},
 	}
 	for _, d := range Kinds() {
 		r := d.Resource()
@@ -163,18 +167,18 @@ func listTypeOf(t reflect.Type) reflect.Type {
 		return reflect.TypeFor[api.EndpointsList]()
 	case reflect.TypeFor[api.Event]():
 		return reflect.TypeFor[api.EventList]()
-	case reflect.TypeFor[api.Lease]():
-		return reflect.TypeFor[api.LeaseList]()
+	case reflect.TypeFor[election.Lease]():
+		return reflect.TypeFor[coordination.LeaseList]()
 	case reflect.TypeFor[api.ResourceQuota]():
 		return reflect.TypeFor[api.ResourceQuotaList]()
-	case reflect.TypeFor[api.ReplicaSet]():
-		return reflect.TypeFor[api.ReplicaSetList]()
-	case reflect.TypeFor[api.Deployment]():
-		return reflect.TypeFor[api.DeploymentList]()
-	case reflect.TypeFor[api.StatefulSet]():
-		return reflect.TypeFor[api.StatefulSetList]()
-	case reflect.TypeFor[api.DaemonSet]():
-		return reflect.TypeFor[api.DaemonSetList]()
+	case reflect.TypeFor[apps.ReplicaSet]():
+		return reflect.TypeFor[apps.ReplicaSetList]()
+	case reflect.TypeFor[apps.Deployment]():
+		return reflect.TypeFor[apps.DeploymentList]()
+	case reflect.TypeFor[apps.StatefulSet]():
+		return reflect.TypeFor[apps.StatefulSetList]()
+	case reflect.TypeFor[apps.DaemonSet]():
+		return reflect.TypeFor[apps.DaemonSetList]()
 	}
 	panic("api: no list type for " + t.String())
 }
@@ -199,7 +203,7 @@ func defName(t reflect.Type) string {
 
 var (
 	timeType      = reflect.TypeFor[store.Time]()
-	microTimeType = reflect.TypeFor[api.MicroTime]()
+	microTimeType = reflect.TypeFor[store.MicroTime]()
 	intOrStrType  = reflect.TypeFor[api.IntOrString]()
 	quantityType  = reflect.TypeFor[api.Quantity]()
 	marshalerType = reflect.TypeFor[json.Marshaler]()

@@ -92,7 +92,7 @@ func TestOpenAPIV3(t *testing.T) {
 	if len(params) == 0 || params[0].(map[string]any)["name"] != "fieldValidation" {
 		t.Fatalf("no fieldValidation parameter: %v", op)
 	}
-	spec := doc.Components.Schemas["io.setpoint.api.DeploymentSpec"]["properties"].(map[string]any)
+	spec := doc.Components.Schemas["io.setpoint.apps.DeploymentSpec"]["properties"].(map[string]any)
 	if spec["template"].(map[string]any)["$ref"] != "#/components/schemas/io.setpoint.api.PodTemplateSpec" {
 		t.Fatalf("v3 refs: %v", spec["template"])
 	}

@@ -15,7 +15,7 @@ var ErrQuotaExceeded = errors.New("exceeded quota")
 // effective sums one resource over the app containers and takes the
 // larger of that and any single init container's value (init containers
 // run one at a time, before the app containers), as Kubernetes does.
-func effective(s *api.PodSpec, pick func(api.ResourceRequirements) api.ResourceList, name string) (api.Quantity, bool) {
+func effective(s *api.PodSpec, pick func(api.ResourceRequirements) api.ResourceList, name api.ResourceName) (api.Quantity, bool) {
 	var sum api.Quantity
 	set := false
 	for _, c := range s.Containers {
@@ -45,7 +45,7 @@ func PodUsage(p *api.Pod) api.ResourceList {
 	u := api.ResourceList{"pods": api.NewQuantity(1, api.DecimalSI)}
 	req := func(r api.ResourceRequirements) api.ResourceList { return r.Requests }
 	lim := func(r api.ResourceRequirements) api.ResourceList { return r.Limits }
-	for _, res := range []string{"cpu", "memory"} {
+	for _, res := range []api.ResourceName{api.ResourceCPU, api.ResourceMemory} {
 		if q, ok := effective(&p.Spec, req, res); ok {
 			u["requests."+res] = q
 			u[res] = q
@@ -66,22 +66,23 @@ func PodUsage(p *api.Pod) api.ResourceList {
 func CheckQuota(name string, hard, used, add api.ResourceList) error {
 	names := make([]string, 0, len(hard))
 	for n := range hard {
-		names = append(names, n)
+		names = append(names, string(n))
 	}
 	sort.Strings(names)
 	var over, missing []string
-	for _, n := range names {
+	for _, s := range names {
+		n := api.ResourceName(s)
 		a, ok := add[n]
 		if !ok {
-			if n != "pods" && n != "services" && !strings.HasPrefix(n, "count/") && (strings.Contains(n, "cpu") || strings.Contains(n, "memory")) {
+			if s != "pods" && s != "services" && !strings.HasPrefix(s, "count/") && (strings.Contains(s, "cpu") || strings.Contains(s, "memory")) {
 				if _, counted := add["pods"]; counted {
-					missing = append(missing, n)
+					missing = append(missing, s)
 				}
 			}
 			continue
 		}
 		if used[n].Add(a).Cmp(hard[n]) > 0 {
-			over = append(over, n)
+			over = append(over, s)
 		}
 	}
 	if len(missing) > 0 {
@@ -93,7 +94,7 @@ func CheckQuota(name string, hard, used, add api.ResourceList) error {
 	list := func(l api.ResourceList) string {
 		parts := make([]string, len(over))
 		for i, n := range over {
-			q := l[n]
+			q := l[api.ResourceName(n)]
 			parts[i] = n + "=" + q.String()
 		}
 		return strings.Join(parts, ",")

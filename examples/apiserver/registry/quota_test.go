@@ -15,7 +15,7 @@ func TestQuota(t *testing.T) {
 	}})
 	p.Spec.InitContainers = []api.Container{{Name: "init", Image: "i", Resources: api.ResourceRequirements{Requests: api.ResourceList{"memory": api.MustParse("1Gi")}}}}
 	u := PodUsage(p)
-	for n, want := range map[string]string{"pods": "1", "requests.cpu": "350m", "cpu": "350m", "requests.memory": "1Gi", "limits.cpu": "1", "limits.memory": "128Mi"} {
+	for n, want := range map[api.ResourceName]string{"pods": "1", "requests.cpu": "350m", "cpu": "350m", "requests.memory": "1Gi", "limits.cpu": "1", "limits.memory": "128Mi"} {
 		if q := u[n]; q.String() != want {
 			t.Errorf("usage %s = %s, want %s", n, q.String(), want)
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
@@ -34,7 +35,7 @@ type Kind[T store.Object] struct {
 	updateCheck  func(old, new T) store.FieldErrors
 	table        *table.Builder[T]
 	schema       *patch.Schema
-	scale        func(T) *api.Scale
+	scale        func(T) *autoscaling.Scale
 	setReplicas  func(T, int32)
 	// createStatus sets the status a created object starts with; nil clears
 	// it (for kinds with a status subresource).
@@ -42,6 +43,10 @@ type Kind[T store.Object] struct {
 	// keepStatusOnCreate: the creator may set the status (nodes register
 	// with theirs).
 	keepStatusOnCreate bool
+	// prepareCreate and prepareUpdate reset what a client may not set
+	// beyond the status (a namespace's spec.finalizers); nil: nothing.
+	prepareCreate func(T)
+	prepareUpdate func(obj, old T)
 }
 
 // Descriptor is the untyped view of a Kind, for discovery and for code that
@@ -173,7 +178,7 @@ func (k *Kind[T]) Table(objs []T, opts table.Options) (*table.Table, error) {
 }
 
 // Scale returns obj's scale subresource, or false if the kind has none.
-func (k *Kind[T]) Scale(obj T) (*api.Scale, bool) {
+func (k *Kind[T]) Scale(obj T) (*autoscaling.Scale, bool) {
 	if k.scale == nil {
 		return nil, false
 	}
@@ -265,6 +270,7 @@ var (
 	_ rest.FieldFilterer            = strategy[*api.Pod]{}
 	_ rest.TableConvertor[*api.Pod] = strategy[*api.Pod]{}
 	_ rest.PatchSchemaProvider      = strategy[*api.Pod]{}
+	_ rest.ApplyTypeProvider        = strategy[*api.Pod]{}
 	_ rest.StatusPreparer[*api.Pod] = statusStrategy[*api.Pod]{}
 	_ rest.Scaler[*api.Pod]         = scaleStrategy[*api.Pod]{}
 )
@@ -281,6 +287,9 @@ func (s strategy[T]) Table(objs []T, opts table.Options) (*table.Table, error) {
 }
 
 func (s strategy[T]) PrepareForCreate(obj T) {
+	if s.k.prepareCreate != nil {
+		s.k.prepareCreate(obj)
+	}
 	if !s.k.HasStatus() || s.k.keepStatusOnCreate {
 		return
 	}
@@ -291,6 +300,9 @@ func (s strategy[T]) PrepareForCreate(obj T) {
 }
 
 func (s strategy[T]) PrepareForUpdate(obj, old T) {
+	if s.k.prepareUpdate != nil {
+		s.k.prepareUpdate(obj, old)
+	}
 	if s.k.HasStatus() {
 		s.k.copyStatus(obj, old)
 	}

@@ -7,7 +7,10 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
@@ -89,12 +92,12 @@ func TestRegistryContents(t *testing.T) {
 }
 
 func TestScaleSubresource(t *testing.T) {
-	d := loadFixture[api.Deployment](t, "deployment.json")
+	d := loadFixture[apps.Deployment](t, "deployment.json")
 	s, ok := DeploymentKind.Scale(d)
 	if !ok {
 		t.Fatal("no scale")
 	}
-	want := loadFixture[api.Scale](t, "scale.json")
+	want := loadFixture[autoscaling.Scale](t, "scale.json")
 	want.Spec.Replicas = 3
 	if !deepEqual(s, want) {
 		a, _ := json.Marshal(s)
@@ -104,20 +107,20 @@ func TestScaleSubresource(t *testing.T) {
 	if !DeploymentKind.SetReplicas(d, 7) || *d.Spec.Replicas != 7 {
 		t.Fatal("SetReplicas")
 	}
-	if _, ok := DaemonSetKind.Scale(&api.DaemonSet{}); ok {
+	if _, ok := DaemonSetKind.Scale(&apps.DaemonSet{}); ok {
 		t.Fatal("daemon sets have no scale")
 	}
-	if DaemonSetKind.SetReplicas(&api.DaemonSet{}, 1) {
+	if DaemonSetKind.SetReplicas(&apps.DaemonSet{}, 1) {
 		t.Fatal("daemon sets have no replicas")
 	}
 	for _, k := range []interface {
-		Scale(*api.ReplicaSet) (*api.Scale, bool)
+		Scale(*apps.ReplicaSet) (*autoscaling.Scale, bool)
 	}{ReplicaSetKind} {
-		if s, ok := k.Scale(&api.ReplicaSet{Spec: api.ReplicaSetSpec{Replicas: ptr(int32(2))}}); !ok || s.Spec.Replicas != 2 {
+		if s, ok := k.Scale(&apps.ReplicaSet{Spec: apps.ReplicaSetSpec{Replicas: ptr(int32(2))}}); !ok || s.Spec.Replicas != 2 {
 			t.Fatal("replicaset scale")
 		}
 	}
-	if s, ok := StatefulSetKind.Scale(&api.StatefulSet{Status: api.StatefulSetStatus{Replicas: 4}}); !ok || s.Status.Replicas != 4 || s.Spec.Replicas != 0 {
+	if s, ok := StatefulSetKind.Scale(&apps.StatefulSet{Status: apps.StatefulSetStatus{Replicas: 4}}); !ok || s.Status.Replicas != 4 || s.Spec.Replicas != 0 {
 		t.Fatal("statefulset scale")
 	}
 }
@@ -139,13 +142,13 @@ func TestCopyAndClearStatus(t *testing.T) {
 	}
 	// kinds without status: no-op, no panic
 	EndpointsKind.copyStatus(&api.Endpoints{}, &api.Endpoints{})
-	LeaseKind.clearStatus(&api.Lease{})
+	LeaseKind.clearStatus(&election.Lease{})
 }
 
 // kubectl apply on a served type: change one container's image by name
 // and drop a label, through the Deployment schema.
 func TestStrategicPatchOnDeploymentSchema(t *testing.T) {
-	d := loadFixture[api.Deployment](t, "deployment.json")
+	d := loadFixture[apps.Deployment](t, "deployment.json")
 	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, api.Container{Name: "log", Image: "busybox:1"})
 	doc, _ := json.Marshal(d)
 	p := `{"metadata":{"annotations":{"deployment.kubernetes.io/revision":null}},
@@ -155,7 +158,7 @@ func TestStrategicPatchOnDeploymentSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got api.Deployment
+	var got apps.Deployment
 	if err := decodeStrict(out, &got); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +174,7 @@ func TestStrategicPatchOnDeploymentSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var scaled api.Deployment
+	var scaled apps.Deployment
 	if err := decodeStrict(out, &scaled); err != nil || *scaled.Spec.Replicas != 1 {
 		t.Fatalf("scaled: %v %v", err, scaled.Spec.Replicas)
 	}
@@ -223,9 +226,9 @@ func TestPrepareForCreateAndUpdate(t *testing.T) {
 	if ns.Status.Phase != api.NamespaceActive {
 		t.Fatal("namespace starts Active")
 	}
-	d := loadFixture[api.Deployment](t, "deployment.json")
+	d := loadFixture[apps.Deployment](t, "deployment.json")
 	prepareCreate(DeploymentKind, d)
-	if !deepEqual(d.Status, api.DeploymentStatus{}) {
+	if !deepEqual(d.Status, apps.DeploymentStatus{}) {
 		t.Fatal("deployment status not cleared")
 	}
 	ep := loadFixture[api.Endpoints](t, "endpoints.json")
@@ -235,7 +238,7 @@ func TestPrepareForCreateAndUpdate(t *testing.T) {
 		t.Fatal("endpoints have no status to reset")
 	}
 
-	old := loadFixture[api.Deployment](t, "deployment.json")
+	old := loadFixture[apps.Deployment](t, "deployment.json")
 	upd := old.DeepCopy()
 	upd.Spec.Replicas = ptr(int32(9))
 	upd.Status.ReadyReplicas = 99
@@ -249,7 +252,7 @@ func TestPrepareForCreateAndUpdate(t *testing.T) {
 	st.Spec.Replicas = ptr(int32(1))
 	st.Labels = map[string]string{"sneaky": "x"}
 	st.Status.ReadyReplicas = 3
-	out := DeploymentKind.Strategy().(rest.StatusPreparer[*api.Deployment]).PrepareForStatusUpdate(st, old)
+	out := DeploymentKind.Strategy().(rest.StatusPreparer[*apps.Deployment]).PrepareForStatusUpdate(st, old)
 	if out.Status.ReadyReplicas != 3 || *out.Spec.Replicas != 3 || out.Labels != nil || out.ResourceVersion != "77" {
 		t.Fatalf("status update: %+v", out)
 	}
@@ -287,15 +290,15 @@ func TestStrategyPieces(t *testing.T) {
 			s = k.Strategy()
 		case *Kind[*api.ResourceQuota]:
 			s = k.Strategy()
-		case *Kind[*api.Lease]:
+		case *Kind[*election.Lease]:
 			s = k.Strategy()
-		case *Kind[*api.ReplicaSet]:
+		case *Kind[*apps.ReplicaSet]:
 			s = k.Strategy()
-		case *Kind[*api.Deployment]:
+		case *Kind[*apps.Deployment]:
 			s = k.Strategy()
-		case *Kind[*api.StatefulSet]:
+		case *Kind[*apps.StatefulSet]:
 			s = k.Strategy()
-		case *Kind[*api.DaemonSet]:
+		case *Kind[*apps.DaemonSet]:
 			s = k.Strategy()
 		default:
 			t.Fatalf("unhandled kind %T", d)
@@ -317,7 +320,7 @@ func TestStrategyPieces(t *testing.T) {
 	if _, ok := PodKind.Strategy().(rest.Scaler[*api.Pod]); ok {
 		t.Error("pods have no scale subresource")
 	}
-	if _, ok := DeploymentKind.Strategy().(rest.Scaler[*api.Deployment]); !ok {
+	if _, ok := DeploymentKind.Strategy().(rest.Scaler[*apps.Deployment]); !ok {
 		t.Error("deployments have a scale subresource")
 	}
 	if _, ok := EndpointsKind.Strategy().(rest.StatusPreparer[*api.Endpoints]); ok {

@@ -2,12 +2,15 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
@@ -75,7 +78,7 @@ func nodeRoles(n *api.Node) string {
 	return orNone(strings.Join(roles, ","))
 }
 
-func nodeAddress(n *api.Node, typ string) string {
+func nodeAddress(n *api.Node, typ api.NodeAddressType) string {
 	for _, a := range n.Status.Addresses {
 		if a.Type == typ {
 			return a.Address
@@ -119,7 +122,7 @@ func podReady(p *api.Pod) string {
 
 // podReason is what kubectl prints as a pod's STATUS.
 func podReason(p *api.Pod) string {
-	reason := p.Status.Phase
+	reason := string(p.Status.Phase)
 	if p.Status.Reason != "" {
 		reason = p.Status.Reason
 	}
@@ -174,7 +177,7 @@ func podRestarts(p *api.Pod, now time.Time) string {
 	var last time.Time
 	for _, c := range p.Status.ContainerStatuses {
 		n += int64(c.RestartCount)
-		if t := c.LastState.Terminated; t != nil && t.FinishedAt.After(last) {
+		if t := c.LastTerminationState.Terminated; t != nil && t.FinishedAt.After(last) {
 			last = t.FinishedAt.Time
 		}
 	}
@@ -198,7 +201,7 @@ var podTable = table.MustBuilder(
 	col("Readiness Gates", "string", 1, "Pod readiness gates.", func(p *api.Pod, _ time.Time) any { return "<none>" }),
 ).WithRowConditions(func(p *api.Pod) []table.RowCondition {
 	if p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
-		return []table.RowCondition{{Type: "Completed", Status: api.ConditionTrue, Reason: p.Status.Phase, Message: "The pod has completed successfully."}}
+		return []table.RowCondition{{Type: "Completed", Status: string(api.ConditionTrue), Reason: string(p.Status.Phase), Message: "The pod has completed successfully."}}
 	}
 	return nil
 })
@@ -305,25 +308,25 @@ var eventTable = table.MustBuilder(
 )
 
 var leaseTable = table.MustBuilder(
-	table.NameColumn[*api.Lease](),
-	col("Holder", "string", 0, "The holder of the lease.", func(l *api.Lease, _ time.Time) any {
+	table.NameColumn[*election.Lease](),
+	col("Holder", "string", 0, "The holder of the lease.", func(l *election.Lease, _ time.Time) any {
 		if l.Spec.HolderIdentity == nil {
 			return ""
 		}
 		return *l.Spec.HolderIdentity
 	}),
-	table.AgeColumn[*api.Lease](),
+	table.AgeColumn[*election.Lease](),
 )
 
 // quotaText prints "name: used/hard" pairs for the names accepted by keep.
 func quotaText(q *api.ResourceQuota, keep func(string) bool) string {
-	names := make([]string, 0, len(q.Spec.Hard))
+	names := make([]api.ResourceName, 0, len(q.Spec.Hard))
 	for n := range q.Spec.Hard {
-		if keep(n) {
+		if keep(string(n)) {
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	parts := make([]string, len(names))
 	for i, n := range names {
 		used := q.Status.Used[n]
@@ -372,53 +375,53 @@ func selectorText(s *api.LabelSelector) string {
 }
 
 var replicaSetTable = table.MustBuilder(
-	table.NameColumn[*api.ReplicaSet](),
-	col("Desired", "integer", 0, "Number of desired pods.", func(r *api.ReplicaSet, _ time.Time) any { return i64(deref(r.Spec.Replicas)) }),
-	col("Current", "integer", 0, "Number of actual pods.", func(r *api.ReplicaSet, _ time.Time) any { return i64(r.Status.Replicas) }),
-	col("Ready", "integer", 0, "Number of ready pods.", func(r *api.ReplicaSet, _ time.Time) any { return i64(r.Status.ReadyReplicas) }),
-	table.AgeColumn[*api.ReplicaSet](),
-	col("Containers", "string", 1, "Names of each container in the template.", func(r *api.ReplicaSet, _ time.Time) any { return containerNames(&r.Spec.Template.Spec) }),
-	col("Images", "string", 1, "Images referenced by each container in the template.", func(r *api.ReplicaSet, _ time.Time) any { return containerImages(&r.Spec.Template.Spec) }),
-	col("Selector", "string", 1, "The label selector.", func(r *api.ReplicaSet, _ time.Time) any { return selectorText(r.Spec.Selector) }),
+	table.NameColumn[*apps.ReplicaSet](),
+	col("Desired", "integer", 0, "Number of desired pods.", func(r *apps.ReplicaSet, _ time.Time) any { return i64(deref(r.Spec.Replicas)) }),
+	col("Current", "integer", 0, "Number of actual pods.", func(r *apps.ReplicaSet, _ time.Time) any { return i64(r.Status.Replicas) }),
+	col("Ready", "integer", 0, "Number of ready pods.", func(r *apps.ReplicaSet, _ time.Time) any { return i64(r.Status.ReadyReplicas) }),
+	table.AgeColumn[*apps.ReplicaSet](),
+	col("Containers", "string", 1, "Names of each container in the template.", func(r *apps.ReplicaSet, _ time.Time) any { return containerNames(&r.Spec.Template.Spec) }),
+	col("Images", "string", 1, "Images referenced by each container in the template.", func(r *apps.ReplicaSet, _ time.Time) any { return containerImages(&r.Spec.Template.Spec) }),
+	col("Selector", "string", 1, "The label selector.", func(r *apps.ReplicaSet, _ time.Time) any { return selectorText(r.Spec.Selector) }),
 )
 
 var deploymentTable = table.MustBuilder(
-	table.NameColumn[*api.Deployment](),
-	col("Ready", "string", 0, "Number of the pod with ready state.", func(d *api.Deployment, _ time.Time) any {
+	table.NameColumn[*apps.Deployment](),
+	col("Ready", "string", 0, "Number of the pod with ready state.", func(d *apps.Deployment, _ time.Time) any {
 		return fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, deref(d.Spec.Replicas))
 	}),
-	col("Up-to-date", "integer", 0, "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", func(d *api.Deployment, _ time.Time) any {
+	col("Up-to-date", "integer", 0, "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", func(d *apps.Deployment, _ time.Time) any {
 		return i64(d.Status.UpdatedReplicas)
 	}),
-	col("Available", "integer", 0, "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", func(d *api.Deployment, _ time.Time) any {
+	col("Available", "integer", 0, "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", func(d *apps.Deployment, _ time.Time) any {
 		return i64(d.Status.AvailableReplicas)
 	}),
-	table.AgeColumn[*api.Deployment](),
-	col("Containers", "string", 1, "Names of each container in the template.", func(d *api.Deployment, _ time.Time) any { return containerNames(&d.Spec.Template.Spec) }),
-	col("Images", "string", 1, "Images referenced by each container in the template.", func(d *api.Deployment, _ time.Time) any { return containerImages(&d.Spec.Template.Spec) }),
-	col("Selector", "string", 1, "The label selector.", func(d *api.Deployment, _ time.Time) any { return selectorText(d.Spec.Selector) }),
+	table.AgeColumn[*apps.Deployment](),
+	col("Containers", "string", 1, "Names of each container in the template.", func(d *apps.Deployment, _ time.Time) any { return containerNames(&d.Spec.Template.Spec) }),
+	col("Images", "string", 1, "Images referenced by each container in the template.", func(d *apps.Deployment, _ time.Time) any { return containerImages(&d.Spec.Template.Spec) }),
+	col("Selector", "string", 1, "The label selector.", func(d *apps.Deployment, _ time.Time) any { return selectorText(d.Spec.Selector) }),
 )
 
 var statefulSetTable = table.MustBuilder(
-	table.NameColumn[*api.StatefulSet](),
-	col("Ready", "string", 0, "Number of the pod with ready state.", func(s *api.StatefulSet, _ time.Time) any {
+	table.NameColumn[*apps.StatefulSet](),
+	col("Ready", "string", 0, "Number of the pod with ready state.", func(s *apps.StatefulSet, _ time.Time) any {
 		return fmt.Sprintf("%d/%d", s.Status.ReadyReplicas, deref(s.Spec.Replicas))
 	}),
-	table.AgeColumn[*api.StatefulSet](),
-	col("Containers", "string", 1, "Names of each container in the template.", func(s *api.StatefulSet, _ time.Time) any { return containerNames(&s.Spec.Template.Spec) }),
-	col("Images", "string", 1, "Images referenced by each container in the template.", func(s *api.StatefulSet, _ time.Time) any { return containerImages(&s.Spec.Template.Spec) }),
+	table.AgeColumn[*apps.StatefulSet](),
+	col("Containers", "string", 1, "Names of each container in the template.", func(s *apps.StatefulSet, _ time.Time) any { return containerNames(&s.Spec.Template.Spec) }),
+	col("Images", "string", 1, "Images referenced by each container in the template.", func(s *apps.StatefulSet, _ time.Time) any { return containerImages(&s.Spec.Template.Spec) }),
 )
 
 var daemonSetTable = table.MustBuilder(
-	table.NameColumn[*api.DaemonSet](),
-	col("Desired", "integer", 0, "The desired number of daemon pods.", func(d *api.DaemonSet, _ time.Time) any { return i64(d.Status.DesiredNumberScheduled) }),
-	col("Current", "integer", 0, "The number of nodes running at least one daemon pod.", func(d *api.DaemonSet, _ time.Time) any { return i64(d.Status.CurrentNumberScheduled) }),
-	col("Ready", "integer", 0, "The number of nodes with a ready daemon pod.", func(d *api.DaemonSet, _ time.Time) any { return i64(d.Status.NumberReady) }),
-	col("Up-to-date", "integer", 0, "The number of nodes running the updated daemon pod.", func(d *api.DaemonSet, _ time.Time) any { return i64(d.Status.UpdatedNumberScheduled) }),
-	col("Available", "integer", 0, "The number of nodes with an available daemon pod.", func(d *api.DaemonSet, _ time.Time) any { return i64(d.Status.NumberAvailable) }),
-	col("Node Selector", "string", 0, "The node selector of the pod template.", func(d *api.DaemonSet, _ time.Time) any { return labelsText(d.Spec.Template.Spec.NodeSelector) }),
-	table.AgeColumn[*api.DaemonSet](),
-	col("Containers", "string", 1, "Names of each container in the template.", func(d *api.DaemonSet, _ time.Time) any { return containerNames(&d.Spec.Template.Spec) }),
-	col("Images", "string", 1, "Images referenced by each container in the template.", func(d *api.DaemonSet, _ time.Time) any { return containerImages(&d.Spec.Template.Spec) }),
-	col("Selector", "string", 1, "The label selector.", func(d *api.DaemonSet, _ time.Time) any { return selectorText(d.Spec.Selector) }),
+	table.NameColumn[*apps.DaemonSet](),
+	col("Desired", "integer", 0, "The desired number of daemon pods.", func(d *apps.DaemonSet, _ time.Time) any { return i64(d.Status.DesiredNumberScheduled) }),
+	col("Current", "integer", 0, "The number of nodes running at least one daemon pod.", func(d *apps.DaemonSet, _ time.Time) any { return i64(d.Status.CurrentNumberScheduled) }),
+	col("Ready", "integer", 0, "The number of nodes with a ready daemon pod.", func(d *apps.DaemonSet, _ time.Time) any { return i64(d.Status.NumberReady) }),
+	col("Up-to-date", "integer", 0, "The number of nodes running the updated daemon pod.", func(d *apps.DaemonSet, _ time.Time) any { return i64(d.Status.UpdatedNumberScheduled) }),
+	col("Available", "integer", 0, "The number of nodes with an available daemon pod.", func(d *apps.DaemonSet, _ time.Time) any { return i64(d.Status.NumberAvailable) }),
+	col("Node Selector", "string", 0, "The node selector of the pod template.", func(d *apps.DaemonSet, _ time.Time) any { return labelsText(d.Spec.Template.Spec.NodeSelector) }),
+	table.AgeColumn[*apps.DaemonSet](),
+	col("Containers", "string", 1, "Names of each container in the template.", func(d *apps.DaemonSet, _ time.Time) any { return containerNames(&d.Spec.Template.Spec) }),
+	col("Images", "string", 1, "Images referenced by each container in the template.", func(d *apps.DaemonSet, _ time.Time) any { return containerImages(&d.Spec.Template.Spec) }),
+	col("Selector", "string", 1, "The label selector.", func(d *apps.DaemonSet, _ time.Time) any { return selectorText(d.Spec.Selector) }),
 )

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 )
@@ -78,20 +80,20 @@ func TestNodeTable(t *testing.T) {
 }
 
 func TestWorkloadTables(t *testing.T) {
-	d := loadFixture[api.Deployment](t, "deployment.json")
+	d := loadFixture[apps.Deployment](t, "deployment.json")
 	expectCells(t, row(t, DeploymentKind, d), map[string]string{
 		"Name": "web", "Ready": "2/3", "Up-to-date": "3", "Available": "2", "Age": "28h",
 		"Containers": "web", "Images": "nginx:1.27", "Selector": "app=web,tier in (edge,front)",
 	})
-	rs := loadFixture[api.ReplicaSet](t, "replicaset.json")
+	rs := loadFixture[apps.ReplicaSet](t, "replicaset.json")
 	expectCells(t, row(t, ReplicaSetKind, rs), map[string]string{"Desired": "2", "Current": "2", "Ready": "1"})
-	ss := loadFixture[api.StatefulSet](t, "statefulset.json")
+	ss := loadFixture[apps.StatefulSet](t, "statefulset.json")
 	expectCells(t, row(t, StatefulSetKind, ss), map[string]string{"Ready": "3/3", "Images": "postgres:16"})
-	ds := loadFixture[api.DaemonSet](t, "daemonset.json")
+	ds := loadFixture[apps.DaemonSet](t, "daemonset.json")
 	expectCells(t, row(t, DaemonSetKind, ds), map[string]string{"Desired": "2", "Current": "2", "Ready": "2", "Up-to-date": "2",
 		"Available": "2", "Node Selector": "kubernetes.io/os=linux", "Selector": "app"})
 	// integer columns hold int64 cells
-	tab, _ := DeploymentKind.Table([]*api.Deployment{d}, table.Options{Now: tnow})
+	tab, _ := DeploymentKind.Table([]*apps.Deployment{d}, table.Options{Now: tnow})
 	if _, ok := tab.Rows[0].Cells[2].(int64); !ok {
 		t.Errorf("Up-to-date cell is %T, want int64", tab.Rows[0].Cells[2])
 	}
@@ -115,7 +117,7 @@ func TestServiceEndpointsEventTables(t *testing.T) {
 }
 
 func TestOtherTables(t *testing.T) {
-	l := loadFixture[api.Lease](t, "lease.json")
+	l := loadFixture[election.Lease](t, "lease.json")
 	expectCells(t, row(t, LeaseKind, l), map[string]string{"Name": "controller-manager", "Holder": "cm-1_4f2c"})
 	q := loadFixture[api.ResourceQuota](t, "resourcequota.json")
 	expectCells(t, row(t, ResourceQuotaKind, q), map[string]string{

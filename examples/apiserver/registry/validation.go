@@ -5,8 +5,11 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -18,6 +21,44 @@ func validateNamespace(n *api.Namespace) store.FieldErrors {
 		e.notSupported("status.phase", n.Status.Phase, api.NamespaceActive, api.NamespaceTerminating)
 	}
 	return e.list
+}
+
+// validateNamespaceUpdate: the phase is Terminating exactly when the
+// namespace is being deleted, as Kubernetes' ValidateNamespaceStatusUpdate
+// says, and spec.finalizers are finalizer names.
+func validateNamespaceUpdate(old, n *api.Namespace) store.FieldErrors {
+	var e errs
+	switch {
+	case old.DeletionTimestamp == nil && n.Status.Phase != api.NamespaceActive:
+		e.add("status.phase", n.Status.Phase, `Invalid value: may only be "Active" if metadata.deletionTimestamp is empty`)
+	case old.DeletionTimestamp != nil && n.Status.Phase != api.NamespaceTerminating:
+		e.add("status.phase", n.Status.Phase, `Invalid value: may only be "Terminating" if metadata.deletionTimestamp is not empty`)
+	}
+	validateFinalizerNames(&e, "spec.finalizers", n.Spec.Finalizers)
+	return e.list
+}
+
+// ValidateNamespaceFinalizers checks the spec.finalizers a finalize
+// request writes: standard ("kubernetes") or qualified names.
+func ValidateNamespaceFinalizers(finalizers []api.FinalizerName) error {
+	var e errs
+	validateFinalizerNames(&e, "spec.finalizers", finalizers)
+	return e.list.ErrOrNil()
+}
+
+func validateFinalizerNames(e *errs, path string, names []api.FinalizerName) {
+	for i, name := range names {
+		if name == api.FinalizerKubernetes {
+			continue
+		}
+		f := string(name)
+		if why := qualifiedName(f); why != "" || !strings.Contains(f, "/") {
+			if why == "" {
+				why = "name is neither a standard finalizer name nor is it fully qualified"
+			}
+			e.add(idx(path, i), f, "Invalid value: "+why)
+		}
+	}
 }
 
 func validateNode(n *api.Node) store.FieldErrors {
@@ -39,7 +80,7 @@ func validateNode(n *api.Node) store.FieldErrors {
 		if why := labelValue(t.Value); why != "" {
 			e.add(p+".value", t.Value, "Invalid value: "+why)
 		}
-		if k := t.Key + ":" + t.Effect; seen[k] {
+		if k := t.Key + ":" + string(t.Effect); seen[k] {
 			e.add(p, k, "Duplicate value: taints must be unique by key and effect")
 		} else {
 			seen[k] = true
@@ -50,20 +91,20 @@ func validateNode(n *api.Node) store.FieldErrors {
 	return e.list
 }
 
-func validateTaintKeyEffect(e *errs, p, key, effect string, allowEmptyEffect bool) {
+func validateTaintKeyEffect(e *errs, p, key string, effect api.TaintEffect, allowEmptyEffect bool) {
 	if key == "" {
 		e.required(p+".key", "a taint key")
 	} else if why := qualifiedName(key); why != "" {
 		e.add(p+".key", key, "Invalid value: "+why)
 	}
 	switch effect {
-	case api.TaintNoSchedule, api.TaintPreferNoSchedule, api.TaintNoExecute:
+	case api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule, api.TaintEffectNoExecute:
 	case "":
 		if !allowEmptyEffect {
 			e.required(p+".effect", "a taint effect")
 		}
 	default:
-		e.notSupported(p+".effect", effect, api.TaintNoExecute, api.TaintNoSchedule, api.TaintPreferNoSchedule)
+		e.notSupported(p+".effect", effect, api.TaintEffectNoExecute, api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule)
 	}
 }
 
@@ -188,11 +229,11 @@ func validateToleration(e *errs, p string, t api.Toleration) {
 		e.notSupported(p+".operator", t.Operator, "Equal", "Exists")
 	}
 	switch t.Effect {
-	case "", api.TaintNoSchedule, api.TaintPreferNoSchedule, api.TaintNoExecute:
+	case "", api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule, api.TaintEffectNoExecute:
 	default:
-		e.notSupported(p+".effect", t.Effect, api.TaintNoExecute, api.TaintNoSchedule, api.TaintPreferNoSchedule)
+		e.notSupported(p+".effect", t.Effect, api.TaintEffectNoExecute, api.TaintEffectNoSchedule, api.TaintEffectPreferNoSchedule)
 	}
-	if t.TolerationSeconds != nil && t.Effect != api.TaintNoExecute {
+	if t.TolerationSeconds != nil && t.Effect != api.TaintEffectNoExecute {
 		e.add(p+".effect", t.Effect, "Invalid value: effect must be 'NoExecute' when `tolerationSeconds` is set")
 	}
 }
@@ -255,7 +296,7 @@ func validateContainer(e *errs, p string, c *api.Container, names, volumes map[s
 	for _, name := range sortedNames(c.Resources.Requests) {
 		req := c.Resources.Requests[name]
 		if lim, ok := c.Resources.Limits[name]; ok && req.Cmp(lim) > 0 {
-			e.add(p+".resources.requests["+name+"]", req.String(), "Invalid value: must be less than or equal to "+name+" limit of "+lim.String())
+			e.add(p+".resources.requests["+string(name)+"]", req.String(), "Invalid value: must be less than or equal to "+string(name)+" limit of "+lim.String())
 		}
 	}
 	for i, m := range c.VolumeMounts {
@@ -346,23 +387,29 @@ func validatePodUpdate(old, new *api.Pod) store.FieldErrors {
 	if !reflect.DeepEqual(a, b) {
 		e.add("spec", "", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)")
 	}
+	// A pod that has finished stays finished (Kubernetes: a terminal phase
+	// is final); otherwise a finished pod, which quota no longer counts,
+	// could come back to life past the quota.
+	if terminal := old.Status.Phase == api.PodSucceeded || old.Status.Phase == api.PodFailed; terminal && new.Status.Phase != old.Status.Phase {
+		e.add("status.phase", new.Status.Phase, fmt.Sprintf("Forbidden: cannot transition from terminal phase %s to %s", old.Status.Phase, new.Status.Phase))
+	}
 	return e.list
 }
 
 func validateService(s *api.Service) store.FieldErrors {
 	var e errs
 	switch s.Spec.Type {
-	case api.ServiceClusterIP, api.ServiceNodePort:
+	case api.ServiceTypeClusterIP, api.ServiceTypeNodePort:
 	case "":
 		e.required("spec.type", "a service type")
 	default:
-		e.notSupported("spec.type", s.Spec.Type, api.ServiceClusterIP, api.ServiceNodePort)
+		e.notSupported("spec.type", s.Spec.Type, api.ServiceTypeClusterIP, api.ServiceTypeNodePort)
 	}
 	headless := s.Spec.ClusterIP == "None"
 	if s.Spec.ClusterIP != "" && !headless {
 		validateIP(&e, "spec.clusterIP", s.Spec.ClusterIP)
 	}
-	if headless && s.Spec.Type == api.ServiceNodePort {
+	if headless && s.Spec.Type == api.ServiceTypeNodePort {
 		e.add("spec.clusterIP", "None", "Invalid value: may not be set to 'None' for NodePort services")
 	}
 	if len(s.Spec.Ports) == 0 && !headless {
@@ -394,7 +441,7 @@ func validateService(s *api.Service) store.FieldErrors {
 			validateIntOrStringPort(&e, pp+".targetPort", p.TargetPort)
 		}
 		if p.NodePort != 0 {
-			if s.Spec.Type != api.ServiceNodePort {
+			if s.Spec.Type != api.ServiceTypeNodePort {
 				e.add(pp+".nodePort", fmt.Sprint(p.NodePort), "Forbidden: may not be used when `type` is 'ClusterIP'")
 			} else if p.NodePort < 30000 || p.NodePort > 32767 {
 				e.add(pp+".nodePort", fmt.Sprint(p.NodePort), "Invalid value: provided port is not in the valid range. The range of valid ports is 30000-32767")
@@ -463,9 +510,9 @@ func validateEvent(ev *api.Event) store.FieldErrors {
 		e.add("involvedObject.namespace", ev.InvolvedObject.Namespace, "Invalid value: does not match event.namespace")
 	}
 	switch ev.Type {
-	case "", api.EventNormal, api.EventWarning:
+	case "", "Normal", "Warning":
 	default:
-		e.notSupported("type", ev.Type, api.EventNormal, api.EventWarning)
+		e.notSupported("type", ev.Type, "Normal", "Warning")
 	}
 	if len(ev.Reason) > 128 {
 		e.add("reason", "", "Too long: may not be more than 128 bytes")
@@ -474,7 +521,7 @@ func validateEvent(ev *api.Event) store.FieldErrors {
 	return e.list
 }
 
-func validateLease(l *api.Lease) store.FieldErrors {
+func validateLease(l *election.Lease) store.FieldErrors {
 	var e errs
 	if d := l.Spec.LeaseDurationSeconds; d != nil && *d <= 0 {
 		e.add("spec.leaseDurationSeconds", fmt.Sprint(*d), "Invalid value: must be greater than 0")
@@ -500,10 +547,10 @@ func validateResourceQuota(q *api.ResourceQuota) store.FieldErrors {
 			rl = q.Status.Used
 		}
 		validateResourceList(&e, path, rl)
-		for _, name := range sortedNames(rl) {
-			v := rl[name]
+		for _, rn := range sortedNames(rl) {
+			v, name := rl[rn], string(rn)
 			if !slices.Contains(QuotaResources, name) && !hasPrefix(name, "count/") {
-				e.notSupported(path+"["+name+"]", name, QuotaResources...)
+				e.notSupported(path+"["+name+"]", name, anys(QuotaResources)...)
 				continue
 			}
 			if name == "pods" || name == "services" || hasPrefix(name, "count/") {
@@ -533,7 +580,7 @@ func ValidateBinding(b *api.Binding) error {
 }
 
 // ValidateScale checks a scale subresource update.
-func ValidateScale(s *api.Scale) error {
+func ValidateScale(s *autoscaling.Scale) error {
 	var e errs
 	validateNonNegative(&e, "spec.replicas", int64(s.Spec.Replicas))
 	return e.list.ErrOrNil()

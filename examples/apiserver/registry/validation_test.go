@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -19,7 +22,7 @@ func validPod() *api.Pod {
 	return p
 }
 
-func validDeployment() *api.Deployment {
+func validDeployment() *apps.Deployment {
 	d := DeploymentKind.New()
 	d.Name, d.Namespace = "web", "default"
 	d.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
@@ -71,7 +74,7 @@ func TestPodDefaults(t *testing.T) {
 		p.Spec.SchedulerName != "default-scheduler" || p.Status.Phase != api.PodPending {
 		t.Fatalf("pod defaults: %+v", p.Spec)
 	}
-	want := []string{"Always", "Always", "IfNotPresent", "IfNotPresent", "Never"}
+	want := []api.PullPolicy{"Always", "Always", "IfNotPresent", "IfNotPresent", "Never"}
 	for i, c := range p.Spec.Containers {
 		if c.ImagePullPolicy != want[i] {
 			t.Errorf("container %s: imagePullPolicy %q, want %q", c.Name, c.ImagePullPolicy, want[i])
@@ -93,36 +96,36 @@ func TestPodDefaults(t *testing.T) {
 }
 
 func TestWorkloadAndServiceDefaults(t *testing.T) {
-	d := &api.Deployment{}
+	d := &apps.Deployment{}
 	DeploymentKind.Default(d)
 	ru := d.Spec.Strategy.RollingUpdate
-	if *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != api.RollingUpdateStrategy || ru.MaxSurge.String() != "25%" || ru.MaxUnavailable.String() != "25%" ||
+	if *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != apps.RollingUpdateDeploymentStrategyType || ru.MaxSurge.String() != "25%" || ru.MaxUnavailable.String() != "25%" ||
 		*d.Spec.RevisionHistoryLimit != 10 || *d.Spec.ProgressDeadlineSeconds != 600 || d.Spec.Template.Spec.RestartPolicy != "Always" {
 		t.Fatalf("deployment defaults: %+v", d.Spec)
 	}
-	r := &api.Deployment{Spec: api.DeploymentSpec{Strategy: api.DeploymentStrategy{Type: api.RecreateStrategy}}}
+	r := &apps.Deployment{Spec: apps.DeploymentSpec{Strategy: apps.DeploymentStrategy{Type: apps.RecreateDeploymentStrategyType}}}
 	DeploymentKind.Default(r)
 	if r.Spec.Strategy.RollingUpdate != nil {
 		t.Fatal("Recreate got rollingUpdate defaults")
 	}
-	s := &api.StatefulSet{}
+	s := &apps.StatefulSet{}
 	StatefulSetKind.Default(s)
 	if *s.Spec.Replicas != 1 || s.Spec.PodManagementPolicy != "OrderedReady" || *s.Spec.UpdateStrategy.RollingUpdate.Partition != 0 {
 		t.Fatalf("statefulset defaults: %+v", s.Spec)
 	}
-	ds := &api.DaemonSet{}
+	ds := &apps.DaemonSet{}
 	DaemonSetKind.Default(ds)
 	if ds.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable.String() != "1" || ds.Spec.UpdateStrategy.RollingUpdate.MaxSurge.String() != "0" {
 		t.Fatalf("daemonset defaults: %+v", ds.Spec.UpdateStrategy)
 	}
-	rs := &api.ReplicaSet{}
+	rs := &apps.ReplicaSet{}
 	ReplicaSetKind.Default(rs)
 	if *rs.Spec.Replicas != 1 {
 		t.Fatal("replicaset replicas not defaulted")
 	}
 	svc := &api.Service{Spec: api.ServiceSpec{Ports: []api.ServicePort{{Port: 80}, {Port: 53, Protocol: "UDP", TargetPort: api.FromString("dns")}}}}
 	ServiceKind.Default(svc)
-	if svc.Spec.Type != api.ServiceClusterIP || svc.Spec.Ports[0].Protocol != "TCP" || svc.Spec.Ports[0].TargetPort != api.FromInt(80) ||
+	if svc.Spec.Type != api.ServiceTypeClusterIP || svc.Spec.Ports[0].Protocol != "TCP" || svc.Spec.Ports[0].TargetPort != api.FromInt(80) ||
 		svc.Spec.Ports[1].TargetPort != api.FromString("dns") || svc.Spec.SessionAffinity != "None" {
 		t.Fatalf("service defaults: %+v", svc.Spec)
 	}
@@ -133,7 +136,7 @@ func TestWorkloadAndServiceDefaults(t *testing.T) {
 	}
 	ev := &api.Event{}
 	EventKind.Default(ev)
-	if ev.Type != api.EventNormal || ev.Count != 1 {
+	if ev.Type != "Normal" || ev.Count != 1 {
 		t.Fatal("event defaults")
 	}
 }
@@ -162,7 +165,7 @@ func TestPodValidationFieldPaths(t *testing.T) {
 		ReadinessProbe: &api.Probe{},
 	})
 	p.Spec.RestartPolicy = "Sometimes"
-	p.Spec.Tolerations = []api.Toleration{{Operator: "Equal", Value: "x"}, {Key: "k", Operator: "Exists", Value: "v", TolerationSeconds: ptr(int64(5)), Effect: api.TaintNoSchedule}}
+	p.Spec.Tolerations = []api.Toleration{{Operator: "Equal", Value: "x"}, {Key: "k", Operator: "Exists", Value: "v", TolerationSeconds: ptr(int64(5)), Effect: api.TaintEffectNoSchedule}}
 	err := PodKind.Validate(p)
 	wantFields(t, err,
 		"metadata.name", "metadata.namespace",
@@ -235,7 +238,7 @@ func TestWorkloadValidation(t *testing.T) {
 	upd.Spec.Template.Labels["tier"] = "x"
 	wantFields(t, DeploymentKind.ValidateUpdate(upd, old), "spec.selector")
 
-	s := &api.StatefulSet{ObjectMeta: store.ObjectMeta{Name: "db", Namespace: "default"}, Spec: api.StatefulSetSpec{
+	s := &apps.StatefulSet{ObjectMeta: store.ObjectMeta{Name: "db", Namespace: "default"}, Spec: apps.StatefulSetSpec{
 		Selector: &api.LabelSelector{MatchExpressions: []api.LabelSelectorRequirement{{Key: "app", Operator: "In", Values: []string{"db"}}}},
 		Template: api.PodTemplateSpec{ObjectMeta: store.ObjectMeta{Labels: map[string]string{"app": "db"}}, Spec: api.PodSpec{Containers: []api.Container{{Name: "db", Image: "pg"}}}},
 	}}
@@ -247,7 +250,7 @@ func TestWorkloadValidation(t *testing.T) {
 	s.Spec.UpdateStrategy.RollingUpdate.Partition = ptr(int32(-2))
 	wantFields(t, StatefulSetKind.Validate(s), "spec.podManagementPolicy", "spec.updateStrategy.rollingUpdate.partition")
 
-	ds := &api.DaemonSet{ObjectMeta: store.ObjectMeta{Name: "p", Namespace: "kube-system"}, Spec: api.DaemonSetSpec{
+	ds := &apps.DaemonSet{ObjectMeta: store.ObjectMeta{Name: "p", Namespace: "kube-system"}, Spec: apps.DaemonSetSpec{
 		Selector: &api.LabelSelector{MatchLabels: map[string]string{"app": "p"}},
 		Template: api.PodTemplateSpec{ObjectMeta: store.ObjectMeta{Labels: map[string]string{"app": "p"}}, Spec: api.PodSpec{Containers: []api.Container{{Name: "p", Image: "p"}}}},
 	}}
@@ -255,11 +258,33 @@ func TestWorkloadValidation(t *testing.T) {
 	if err := DaemonSetKind.Validate(ds); err != nil {
 		t.Fatal(err)
 	}
-	rs := &api.ReplicaSet{ObjectMeta: store.ObjectMeta{Name: "r", Namespace: "d"}, Spec: api.ReplicaSetSpec{
+	rs := &apps.ReplicaSet{ObjectMeta: store.ObjectMeta{Name: "r", Namespace: "d"}, Spec: apps.ReplicaSetSpec{
 		Selector: &api.LabelSelector{MatchExpressions: []api.LabelSelectorRequirement{{Key: "app", Operator: "Near"}}},
 	}}
 	ReplicaSetKind.Default(rs)
-	wantFields(t, ReplicaSetKind.Validate(rs), "spec.selector", "spec.template.spec.containers")
+	wantFields(t, ReplicaSetKind.Validate(rs), "spec.selector.matchExpressions[0].operator", "spec.template.spec.containers")
+
+	// A stored selector's keys and values are label keys and values, as
+	// Kubernetes' ValidateLabelSelector requires (issue 12 case 5: "Bad
+	// Key" was accepted and then could not be parsed). The empty value is a
+	// valid value, so {tier In ["", web]} is fine.
+	d = validDeployment()
+	d.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "web", "Bad Key": "x", "ok": "bad value!"},
+		MatchExpressions: []api.LabelSelectorRequirement{
+			{Key: "Bad Key", Operator: api.LabelSelectorOpDoesNotExist},
+			{Key: "tier", Operator: api.LabelSelectorOpIn, Values: []string{"", "web", "bad value!"}},
+			{Key: "x", Operator: api.LabelSelectorOpNotIn},
+			{Key: "y", Operator: api.LabelSelectorOpExists, Values: []string{"v"}},
+		}}
+	wantFields(t, DeploymentKind.Validate(d), "spec.selector.matchLabels", "spec.selector.matchLabels[ok]",
+		"spec.selector.matchExpressions[0].key", "spec.selector.matchExpressions[1].values[2]",
+		"spec.selector.matchExpressions[2].values", "spec.selector.matchExpressions[3].values")
+	d = validDeployment()
+	d.Spec.Selector.MatchExpressions = []api.LabelSelectorRequirement{{Key: "tier", Operator: api.LabelSelectorOpIn, Values: []string{"", "web"}}}
+	d.Spec.Template.Labels["tier"] = ""
+	if err := DeploymentKind.Validate(d); err != nil {
+		t.Fatalf("a selector with the empty value: %v", err)
+	}
 }
 
 func TestServiceValidation(t *testing.T) {
@@ -279,7 +304,7 @@ func TestServiceValidation(t *testing.T) {
 		"spec.ports[1].port", "spec.ports[1].targetPort",
 		"spec.ports[2].name", "spec.ports[2].port", "spec.ports[2]")
 
-	ok := &api.Service{ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.ServiceSpec{Type: api.ServiceNodePort,
+	ok := &api.Service{ObjectMeta: store.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.ServiceSpec{Type: api.ServiceTypeNodePort,
 		Ports: []api.ServicePort{{Port: 80, NodePort: 30080}}, Selector: map[string]string{"app": "web"}}}
 	ServiceKind.Default(ok)
 	if err := ServiceKind.Validate(ok); err != nil {
@@ -308,7 +333,7 @@ func TestOtherKindsValidation(t *testing.T) {
 	ev := &api.Event{ObjectMeta: store.ObjectMeta{Name: "e", Namespace: "d"}, InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "other"}, Type: "Odd", Count: -1}
 	wantFields(t, EventKind.Validate(ev), "involvedObject.name", "involvedObject.namespace", "type", "count")
 
-	l := &api.Lease{ObjectMeta: store.ObjectMeta{Name: "l", Namespace: "d"}, Spec: api.LeaseSpec{LeaseDurationSeconds: ptr(int32(0)), LeaseTransitions: ptr(int32(-1))}}
+	l := &election.Lease{ObjectMeta: store.ObjectMeta{Name: "l", Namespace: "d"}, Spec: election.LeaseSpec{LeaseDurationSeconds: ptr(int32(0)), LeaseTransitions: ptr(int32(-1))}}
 	wantFields(t, LeaseKind.Validate(l), "spec.leaseDurationSeconds", "spec.leaseTransitions")
 
 	q := &api.ResourceQuota{ObjectMeta: store.ObjectMeta{Name: "q", Namespace: "d"}, Spec: api.ResourceQuotaSpec{Hard: api.ResourceList{
@@ -324,7 +349,7 @@ func TestOtherKindsValidation(t *testing.T) {
 	if err := ValidateBinding(&api.Binding{Target: api.ObjectReference{Kind: "Node", Name: "node-1"}}); err != nil {
 		t.Fatal(err)
 	}
-	wantFields(t, ValidateScale(&api.Scale{Spec: api.ScaleSpec{Replicas: -1}}), "spec.replicas")
+	wantFields(t, ValidateScale(&autoscaling.Scale{Spec: autoscaling.ScaleSpec{Replicas: -1}}), "spec.replicas")
 }
 
 func TestValidateObjectWrongType(t *testing.T) {

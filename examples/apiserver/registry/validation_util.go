@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,18 +15,22 @@ import (
 // errs collects field errors.
 type errs struct{ list store.FieldErrors }
 
-func (e *errs) add(field, value, reason string) {
-	e.list = append(e.list, &store.FieldError{Field: field, Value: value, Reason: reason})
+// add reports an invalid field; value is a string, a named string type or
+// anything fmt prints.
+func (e *errs) add(field string, value any, reason string) {
+	e.list = append(e.list, &store.FieldError{Field: field, Value: fmt.Sprint(value), Reason: reason})
 }
 
 func (e *errs) required(field, what string) { e.add(field, "", "Required value: "+what) }
 
-func (e *errs) notSupported(field, value string, supported ...string) {
+// notSupported reports a value that is not one of supported (strings or
+// named string types).
+func (e *errs) notSupported(field string, value any, supported ...any) {
 	q := make([]string, len(supported))
 	for i, s := range supported {
-		q[i] = fmt.Sprintf("%q", s)
+		q[i] = fmt.Sprintf("%q", fmt.Sprint(s))
 	}
-	e.add(field, value, "Unsupported value: supported values: "+strings.Join(q, ", "))
+	e.add(field, fmt.Sprint(value), "Unsupported value: supported values: "+strings.Join(q, ", "))
 }
 
 func (e *errs) merge(more store.FieldErrors) { e.list = append(e.list, more...) }
@@ -84,14 +89,21 @@ var nameRules = map[string]func(string) string{
 
 func validateMeta(m *store.ObjectMeta, r store.Resource) store.FieldErrors {
 	var e errs
+	rule := nameRules[r.Kind]
+	if rule == nil {
+		rule = dnsSubdomain
+	}
+	if m.GenerateName != "" {
+		// The prefix obeys the kind's name rules too (the generated name
+		// is checked below, as metadata.name).
+		if why := rule(store.MaskTrailingDash(m.GenerateName)); why != "" {
+			e.add("metadata.generateName", m.GenerateName, "Invalid value: "+why)
+		}
+	}
 	switch {
 	case m.Name == "" && m.GenerateName == "":
 		e.required("metadata.name", "name or generateName is required")
 	case m.Name != "":
-		rule := nameRules[r.Kind]
-		if rule == nil {
-			rule = dnsSubdomain
-		}
 		if why := rule(m.Name); why != "" {
 			e.add("metadata.name", m.Name, "Invalid value: "+why)
 		}
@@ -168,6 +180,39 @@ func validateLabels(e *errs, path string, labels map[string]string) {
 	}
 }
 
+// validateLabelSelector checks a stored label selector as Kubernetes'
+// ValidateLabelSelector does: valid label keys and values in matchLabels and
+// in every expression, a known operator, values for In and NotIn and none
+// for Exists and DoesNotExist. It reports whether the selector is valid.
+func validateLabelSelector(e *errs, path string, sel *api.LabelSelector) bool {
+	n := len(e.list)
+	validateLabels(e, path+".matchLabels", sel.MatchLabels)
+	for i, r := range sel.MatchExpressions {
+		p := idx(path+".matchExpressions", i)
+		if why := qualifiedName(r.Key); why != "" {
+			e.add(p+".key", r.Key, "Invalid value: "+why)
+		}
+		switch r.Operator {
+		case api.LabelSelectorOpIn, api.LabelSelectorOpNotIn:
+			if len(r.Values) == 0 {
+				e.required(p+".values", "must be specified when `operator` is 'In' or 'NotIn'")
+			}
+		case api.LabelSelectorOpExists, api.LabelSelectorOpDoesNotExist:
+			if len(r.Values) > 0 {
+				e.add(p+".values", "", "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
+			}
+		default:
+			e.add(p+".operator", string(r.Operator), "Invalid value: not a valid selector operator")
+		}
+		for j, v := range r.Values {
+			if why := labelValue(v); why != "" {
+				e.add(idx(p+".values", j), v, "Invalid value: "+why)
+			}
+		}
+	}
+	return len(e.list) == n
+}
+
 // portName returns why s is not an IANA service name ("" if it is).
 func portName(s string) string {
 	switch {
@@ -202,7 +247,7 @@ func validateIntOrStringPort(e *errs, path string, p api.IntOrString) {
 	validatePort(e, path, p.IntVal, false)
 }
 
-func validateProtocol(e *errs, path, proto string) {
+func validateProtocol(e *errs, path string, proto api.Protocol) {
 	switch proto {
 	case "TCP", "UDP", "SCTP":
 	case "":
@@ -218,12 +263,12 @@ func validateIP(e *errs, path, ip string) {
 	}
 }
 
-func sortedNames(rl api.ResourceList) []string {
-	names := make([]string, 0, len(rl))
+func sortedNames(rl api.ResourceList) []api.ResourceName {
+	names := make([]api.ResourceName, 0, len(rl))
 	for n := range rl {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names
 }
 
@@ -234,7 +279,7 @@ func validateResourceList(e *errs, path string, rl api.ResourceList) {
 			continue
 		}
 		if q := rl[n]; q.Sign() < 0 {
-			e.add(path+"["+n+"]", q.String(), "Invalid value: must be greater than or equal to 0")
+			e.add(path+"["+string(n)+"]", q.String(), "Invalid value: must be greater than or equal to 0")
 		}
 	}
 }
@@ -274,4 +319,13 @@ func isZeroIntOrPercent(v *api.IntOrString) bool {
 		return v.StrVal == "0%" || v.StrVal == "0"
 	}
 	return v.IntVal == 0
+}
+
+// anys converts a list of strings or named strings for notSupported.
+func anys[S ~string](list []S) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
 }

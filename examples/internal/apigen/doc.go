@@ -27,6 +27,12 @@
 // are mapped onto them instead of generated; Config flips MicroTime and
 // Lease onto the library's once it has them.
 //
-// Run it through go generate in examples/apistaging; the test in this
-// package fails when the committed output is stale.
+// Package api's own doc.go is not generated: that package also holds the
+// hand-written helpers (Quantity, IntOrString, label selector methods,
+// Status, the resources it is served as), and its doc states their
+// contract too.
+//
+// Run it through go generate in examples/api (output root examples, with
+// MicroTime and Lease mapped onto the library's); the test in this package
+// fails when the committed output is stale.
 package apigen

@@ -66,10 +66,15 @@ func Generate(facts *Facts, d Descriptions, cfg Config) (map[string][]byte, erro
 				}
 			}
 		}
-		doc := m.newFile(p.Name, p.ImportPath)
-		doc.emitDoc(p, m.groupVersions(p, facts))
-		if err := addRaw(filepath.Join(p.Dir, "zz_generated.doc.go"), doc); err != nil {
-			return nil, err
+		// package api's doc.go is hand-written: the package also holds
+		// hand-written types and helpers (Quantity, label selector
+		// methods, Status, the resources it is served as)
+		if p.Name != "api" {
+			doc := m.newFile(p.Name, p.ImportPath)
+			doc.emitDoc(p, m.groupVersions(p, facts))
+			if err := addRaw(filepath.Join(p.Dir, "zz_generated.doc.go"), doc); err != nil {
+				return nil, err
+			}
 		}
 		if t := exampleKind(p); t != nil {
 			ex := m.newFile(p.Name+"_test", p.ImportPath+"_test")
@@ -130,10 +135,11 @@ func Generate(facts *Facts, d Descriptions, cfg Config) (map[string][]byte, erro
 // generatedName says a file in the output tree is one Generate writes.
 func generatedName(name string) bool { return strings.HasPrefix(name, "zz_generated.") }
 
-// Write writes files under root and removes generated files under root that
-// files no longer holds.
+// Write writes files under root and removes generated files under root/api
+// that files no longer holds (only there: root is the parent of the api
+// tree, which may hold other packages).
 func Write(root string, files map[string][]byte) error {
-	err := filepath.WalkDir(root, func(p string, de os.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(root, "api"), func(p string, de os.DirEntry, err error) error {
 		if err != nil || de.IsDir() || !generatedName(de.Name()) {
 			return err
 		}

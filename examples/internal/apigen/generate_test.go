@@ -12,11 +12,15 @@ import (
 )
 
 const (
-	factsFile   = "facts/schema.json"
-	descFile    = "descriptions.txt"
-	stagingRoot = "../../apistaging"
-	stagingPath = "github.com/setpoint-dev/setpoint/examples/apistaging"
+	factsFile = "facts/schema.json"
+	descFile  = "descriptions.txt"
+	// outRoot is the output root: package api is outRoot/api
+	outRoot = "../.."
+	outPath = "github.com/setpoint-dev/setpoint/examples"
 )
+
+// treeConfig is the configuration examples/api is generated with.
+var treeConfig = Config{ImportPath: outPath, LibraryMicroTime: true, LibraryLease: true}
 
 func loadInputs(t *testing.T) (*Facts, Descriptions) {
 	t.Helper()
@@ -31,19 +35,19 @@ func loadInputs(t *testing.T) (*Facts, Descriptions) {
 	return f, d
 }
 
-// TestGeneratedIsCurrent regenerates the staging tree in memory and fails
+// TestGeneratedIsCurrent regenerates the API tree in memory and fails
 // when a committed file differs, is missing, or is left over.
 func TestGeneratedIsCurrent(t *testing.T) {
 	f, d := loadInputs(t)
-	files, err := Generate(f, d, Config{ImportPath: stagingPath})
+	files, err := Generate(f, d, treeConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stale := func(why string) {
-		t.Errorf("%s: run go generate ./examples/apistaging", why)
+		t.Errorf("%s: run go generate ./examples/api", why)
 	}
 	for rel, want := range files {
-		got, err := os.ReadFile(filepath.Join(stagingRoot, rel))
+		got, err := os.ReadFile(filepath.Join(outRoot, rel))
 		if err != nil {
 			stale(err.Error())
 			continue
@@ -52,11 +56,11 @@ func TestGeneratedIsCurrent(t *testing.T) {
 			stale(rel + " is stale")
 		}
 	}
-	err = filepath.WalkDir(stagingRoot, func(p string, de os.DirEntry, err error) error {
+	err = filepath.WalkDir(filepath.Join(outRoot, "api"), func(p string, de os.DirEntry, err error) error {
 		if err != nil || de.IsDir() || !generatedName(de.Name()) {
 			return err
 		}
-		rel, _ := filepath.Rel(stagingRoot, p)
+		rel, _ := filepath.Rel(outRoot, p)
 		if _, ok := files[rel]; !ok {
 			stale(rel + " is no longer generated")
 		}
@@ -70,11 +74,11 @@ func TestGeneratedIsCurrent(t *testing.T) {
 // TestDeterministic: two runs give the same bytes.
 func TestDeterministic(t *testing.T) {
 	f, d := loadInputs(t)
-	a, err := Generate(f, d, Config{ImportPath: stagingPath})
+	a, err := Generate(f, d, treeConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Generate(f, d, Config{ImportPath: stagingPath})
+	b, err := Generate(f, d, treeConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +98,7 @@ func TestMissingDescriptionFails(t *testing.T) {
 	f, d := loadInputs(t)
 	delete(d, "core/v1.Container.image")
 	delete(d, "apps/v1.DeploymentSpec")
-	_, err := Generate(f, d, Config{ImportPath: stagingPath})
+	_, err := Generate(f, d, treeConfig)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -110,7 +114,7 @@ func TestMissingDescriptionFails(t *testing.T) {
 func TestUnusedDescriptionFails(t *testing.T) {
 	f, d := loadInputs(t)
 	d["core/v1.Container.imageName"] = "a field Kubernetes does not have"
-	_, err := Generate(f, d, Config{ImportPath: stagingPath})
+	_, err := Generate(f, d, treeConfig)
 	if err == nil || !strings.Contains(err.Error(), "core/v1.Container.imageName") {
 		t.Fatalf("error %v does not name the unused description", err)
 	}
@@ -220,7 +224,7 @@ func TestWriteRemovesStaleFiles(t *testing.T) {
 // and property is described, every reference resolves, and Kubernetes'
 // extensions and kinds are there.
 func TestOpenAPIDocument(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(stagingRoot, "api", "zz_generated.openapi.json"))
+	b, err := os.ReadFile(filepath.Join(outRoot, "api", "zz_generated.openapi.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +277,7 @@ func TestOpenAPIDocument(t *testing.T) {
 // those types onto store and election instead of generating them.
 func TestLibraryMappings(t *testing.T) {
 	f, d := loadInputs(t)
-	files, err := Generate(f, d, Config{ImportPath: stagingPath, LibraryMicroTime: true, LibraryLease: true})
+	files, err := Generate(f, d, treeConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ const (
 	codecQuantity    = "quantity"    // {1: string}, via String and ParseQuantity
 	codecIntOrString = "intorstring" // {1: type, 2: intVal, 3: strVal}
 	codecRaw         = "raw"         // {1: bytes} from the Raw field
+	codecString      = "string"      // a library's named string type: a string field
 )
 
 // external is a Kubernetes type that maps onto a Go type we do not generate.
@@ -79,6 +80,7 @@ func (c *Config) externals() map[string]*external {
 	if c.LibraryLease {
 		m["coordination/v1.Lease"] = &external{importPath: electionPath, name: "Lease", codec: codecStruct}
 		m["coordination/v1.LeaseSpec"] = &external{importPath: electionPath, name: "LeaseSpec", codec: codecStruct}
+		m["coordination/v1.CoordinatedLeaseStrategy"] = &external{importPath: electionPath, name: "CoordinatedLeaseStrategy", codec: codecString}
 	}
 	return m
 }

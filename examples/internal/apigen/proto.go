@@ -64,8 +64,11 @@ func (f *file) valueCodec(e *TypeExpr) (codec, error) {
 	case "named":
 		t := f.m.named(e)
 		if t.Ext != nil {
-			if t.Ext.codec == codecNone {
+			switch t.Ext.codec {
+			case codecNone:
 				return codec{}, fmt.Errorf("%s has no protobuf form", t.F.QName())
+			case codecString:
+				return codec{kind: "string", goT: f.typeName(t)}, nil
 			}
 			return codec{kind: "message", t: t}, nil
 		}

@@ -19,6 +19,9 @@ type parser struct {
 	data  []byte
 	pos   int
 	depth int
+	// native: numbers as int64 (integers that fit) or float64 instead of
+	// json.Number.
+	native bool
 }
 
 var errSyntax = errors.New("syntax error")
@@ -27,6 +30,18 @@ var errSyntax = errors.New("syntax error")
 // whitespace).
 func parseJSON(data []byte) (any, error) {
 	p := parser{data: data}
+	return p.parse()
+}
+
+// DecodeValue decodes exactly one JSON value into map[string]any, []any,
+// string, bool, nil, and numbers as int64 when they are integers that fit
+// and float64 otherwise: the form structured-merge-diff reads.
+func DecodeValue(data []byte) (any, error) {
+	p := parser{data: data, native: true}
+	return p.parse()
+}
+
+func (p *parser) parse() (any, error) {
 	p.ws()
 	v, err := p.value()
 	if err != nil {
@@ -212,6 +227,17 @@ func (p *parser) number() (any, error) {
 			return nil, p.errorf("expected a digit in the exponent")
 		}
 	}
+	if p.native {
+		s := string(d[start:p.pos])
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, p.errorf("number %s: %v", s, err)
+		}
+		return f, nil
+	}
 	return json.Number(d[start:p.pos]), nil
 }
 
@@ -386,6 +412,34 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, enc...), nil
+}
+
+// stringSize is len(appendString(nil, s)), without building it.
+func stringSize(s string) int64 {
+	n := int64(2)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&':
+				n++
+			case c == '"', c == '\\', c == '\n', c == '\r', c == '\t', c == '\b', c == '\f':
+				n += 2
+			default:
+				n += 6
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			n += 6
+		} else {
+			n += int64(size)
+		}
+		i += size
+	}
+	return n
 }
 
 func appendString(b []byte, s string) []byte {

@@ -7,5 +7,6 @@
 //
 //	apigen -facts schema.json -descriptions descriptions.txt -out DIR -import PATH [-library-microtime] [-library-lease]
 //
-// go generate ./examples/apistaging runs it with the staging tree's flags.
+// go generate ./examples/api runs it with the flags of the example cluster's
+// API tree (-out examples -import .../examples, library MicroTime and Lease).
 package main
