@@ -131,6 +131,9 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 		return nil, err
 	}
 	docs["/openapi/v2"] = v2
+	if docs[openAPIV2ProtobufKey], err = openAPIV2ToProtobuf(v2); err != nil {
+		return nil, err
+	}
 	idx, err := registry.OpenAPIV3Discovery()
 	if err != nil {
 		return nil, err
@@ -146,17 +149,38 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 	return docs, nil
 })
 
+// openAPIV2ProtobufKey is the protobuf form's key in openAPIDocs.
+const openAPIV2ProtobufKey = "/openapi/v2 protobuf"
+
 // openAPI serves /openapi/v2 (Swagger 2.0 definitions: kubectl's
-// client-side validation and apply schemas) and /openapi/v3 with one
-// document per group version (whose PATCH operations carry the
-// fieldValidation parameter, so kubectl lets the server validate).
+// client-side validation and apply schemas), in JSON or, as kubectl asks
+// for it, protobuf, and /openapi/v3 with one document per group version
+// (whose PATCH operations carry the fieldValidation parameter, so kubectl
+// lets the server validate).
 func (d discoveryHandler) openAPI(w http.ResponseWriter, r *http.Request) bool {
 	docs, err := openAPIDocs()
 	if err != nil {
 		d.log.Error("building OpenAPI documents", "err", err)
 		return false
 	}
-	doc, ok := docs[strings.TrimRight(r.URL.Path, "/")]
+	p := strings.TrimRight(r.URL.Path, "/")
+	if p == "/openapi/v2" {
+		mt, ok := openAPIV2MediaType(r.Header.Get("Accept"))
+		switch {
+		case !ok:
+			rest.WriteError(w, watch.NewStatusError(http.StatusNotAcceptable, watch.StatusReasonNotAcceptable,
+				"only the following media types are accepted: application/json, "+openAPIV2Protobuf))
+		case mt != "application/json":
+			w.Header().Set("Content-Type", mt)
+			w.Header().Set("Vary", "Accept")
+			w.Write(docs[openAPIV2ProtobufKey])
+		default:
+			w.Header().Set("Vary", "Accept")
+			writeRaw(w, docs[p])
+		}
+		return true
+	}
+	doc, ok := docs[p]
 	if ok {
 		writeRaw(w, doc)
 	}

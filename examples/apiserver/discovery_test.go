@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	openapiv2 "github.com/google/gnostic-models/openapiv2"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/setpoint-dev/setpoint/examples/api/apidiscovery"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -144,5 +147,48 @@ func TestAggregatedDiscovery(t *testing.T) {
 	}
 	if resp, body := get(t, hc, s.URL()+"/apis", "Accept", "application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList"); resp.StatusCode != http.StatusNotAcceptable || !strings.Contains(string(body), `"kind":"Status"`) {
 		t.Errorf("GET /apis asking for v3 only: %d %s, want a 406 Status", resp.StatusCode, body)
+	}
+}
+
+// TestOpenAPIV2Protobuf: /openapi/v2 in gnostic's protobuf, as kubectl
+// asks for it, says what the JSON document says.
+func TestOpenAPIV2Protobuf(t *testing.T) {
+	s := startServer(t)
+	hc := s.httpClient(t, true)
+	resp, body := get(t, hc, s.URL()+"/openapi/v2", "Accept", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" {
+		t.Fatalf("GET /openapi/v2 in protobuf: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var doc openapiv2.Document
+	if err := proto.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = get(t, hc, s.URL()+"/openapi/v2", "Accept", "application/json, application/com.github.proto-openapi.spec.v2@v1.0+protobuf;q=0.5")
+	if resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET /openapi/v2 preferring JSON: %q", resp.Header.Get("Content-Type"))
+	}
+	var j struct {
+		Swagger     string                     `json:"swagger"`
+		Definitions map[string]json.RawMessage `json:"definitions"`
+	}
+	if err := json.Unmarshal(body, &j); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Swagger != j.Swagger || doc.Definitions == nil || len(doc.Definitions.AdditionalProperties) != len(j.Definitions) || len(j.Definitions) == 0 {
+		t.Fatalf("protobuf document: swagger %q, %d definitions; JSON: %q, %d", doc.Swagger, len(doc.Definitions.GetAdditionalProperties()), j.Swagger, len(j.Definitions))
+	}
+	found := false
+	for _, p := range doc.Definitions.AdditionalProperties {
+		for _, e := range p.GetValue().GetVendorExtension() {
+			if e.Name == "x-kubernetes-group-version-kind" && strings.Contains(e.GetValue().GetYaml(), "Deployment") {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Error("no definition carries the Deployment's x-kubernetes-group-version-kind")
+	}
+	if resp, body := get(t, hc, s.URL()+"/openapi/v2", "Accept", "text/html"); resp.StatusCode != http.StatusNotAcceptable || !strings.Contains(string(body), `"kind":"Status"`) {
+		t.Errorf("GET /openapi/v2 as text/html: %d %s, want a 406 Status", resp.StatusCode, body)
 	}
 }

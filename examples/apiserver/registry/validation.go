@@ -423,7 +423,7 @@ func validateService(s *api.Service) store.FieldErrors {
 			e.required(pp+".name", "a port name when there is more than one port")
 		}
 		if p.Name != "" {
-			if why := portName(p.Name); why != "" {
+			if why := dnsLabel(p.Name); why != "" {
 				e.add(pp+".name", p.Name, "Invalid value: "+why)
 			} else if names[p.Name] {
 				e.add(pp+".name", p.Name, "Duplicate value")
@@ -490,7 +490,7 @@ func validateEndpoints(ep *api.Endpoints) store.FieldErrors {
 				e.required(pp+".name", "a port name when there is more than one port")
 			}
 			if p.Name != "" {
-				if why := portName(p.Name); why != "" {
+				if why := dnsLabel(p.Name); why != "" {
 					e.add(pp+".name", p.Name, "Invalid value: "+why)
 				}
 			}
