@@ -41,7 +41,7 @@ type mediaLog struct {
 }
 
 func (l *mediaLog) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripper(func(r *http.Request) (*http.Response, error) {
+	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
 		resp, err := rt.RoundTrip(r)
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -57,10 +57,6 @@ func (l *mediaLog) wrap(rt http.RoundTripper) http.RoundTripper {
 		return resp, err
 	})
 }
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // defaultClientConfig starts the example apiserver and returns client-go's
 // configuration for it, as a kubeconfig gives it: no content type set, so
