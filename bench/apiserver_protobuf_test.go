@@ -188,14 +188,24 @@ func TestClientGoProtobuf(t *testing.T) {
 	}
 
 	// a list-watch informer sees a pod created after it synced
+	// (and one informer per served kind syncs: list then watch, in protobuf)
 	f := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace("default"))
 	inf := f.Core().V1().Pods().Informer()
+	all := []cache.SharedIndexInformer{inf, f.Core().V1().Namespaces().Informer(), f.Core().V1().Nodes().Informer(),
+		f.Core().V1().Services().Informer(), f.Core().V1().Endpoints().Informer(), f.Core().V1().Events().Informer(),
+		f.Core().V1().ResourceQuotas().Informer(), f.Coordination().V1().Leases().Informer(), f.Apps().V1().ReplicaSets().Informer(),
+		f.Apps().V1().Deployments().Informer(), f.Apps().V1().StatefulSets().Informer(), f.Apps().V1().DaemonSets().Informer()}
 	ictx, icancel := context.WithCancel(ctx)
 	f.Start(ictx.Done())
 	defer f.Shutdown()
 	defer icancel()
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		t.Fatal("informer did not sync")
+	for _, i := range all {
+		if !cache.WaitForCacheSync(ctx.Done(), i.HasSynced) {
+			t.Fatal("an informer did not sync")
+		}
+	}
+	if _, ok, _ := f.Apps().V1().Deployments().Informer().GetStore().GetByKey("default/scaled"); !ok {
+		t.Fatal("the deployments informer does not hold deployment scaled")
 	}
 	if _, err := cs.CoreV1().Pods("default").Create(ctx, &corev1.Pod{ObjectMeta: om("watched"), Spec: podSpec}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
