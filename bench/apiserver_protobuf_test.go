@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"mime"
 	"net/http"
 	"os"
@@ -10,12 +12,15 @@ import (
 	"testing"
 	"time"
 
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -242,6 +247,8 @@ func TestClientGoProtobuf(t *testing.T) {
 		t.Fatalf("lease after release: %+v %v", l, err)
 	}
 
+	checkAggregatedDiscovery(t, ctx, cs)
+
 	ml.mu.Lock()
 	defer ml.mu.Unlock()
 	if ml.requests[protobufType] == 0 || ml.requests["application/json"] != 0 {
@@ -262,6 +269,47 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 		case <-tick.C:
 		case <-ctx.Done():
 			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		}
+	}
+}
+
+// checkAggregatedDiscovery: the aggregated discovery document of /api and
+// /apis in protobuf decodes with k8s.io/api's generated apidiscovery/v2
+// types to what the JSON document says, and lists no empty group.
+func checkAggregatedDiscovery(t *testing.T, ctx context.Context, cs *kubernetes.Clientset) {
+	t.Helper()
+	const as = ";g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+	for _, path := range []string{"/api", "/apis"} {
+		get := func(accept string) []byte {
+			b, err := cs.Discovery().RESTClient().Get().AbsPath(path).SetHeader("Accept", accept).DoRaw(ctx)
+			if err != nil {
+				t.Fatalf("GET %s as %s: %v", path, accept, err)
+			}
+			return b
+		}
+		pb := get(protobufType + as)
+		if !bytes.HasPrefix(pb, []byte("k8s\x00")) {
+			t.Fatalf("GET %s in protobuf: no envelope: %q", path, pb[:min(len(pb), 16)])
+		}
+		var unk runtime.Unknown
+		if err := unk.Unmarshal(pb[4:]); err != nil {
+			t.Fatal(err)
+		}
+		var fromPB, fromJSON apidiscoveryv2.APIGroupDiscoveryList
+		if err := fromPB.Unmarshal(unk.Raw); err != nil {
+			t.Fatalf("GET %s: decoding APIGroupDiscoveryList: %v", path, err)
+		}
+		if err := json.Unmarshal(get("application/json"+as), &fromJSON); err != nil {
+			t.Fatal(err)
+		}
+		fromJSON.TypeMeta = metav1.TypeMeta{}
+		if unk.Kind != "APIGroupDiscoveryList" || len(fromPB.Items) == 0 || !apiequality.Semantic.DeepEqual(fromPB, fromJSON) {
+			t.Fatalf("GET %s: protobuf (%s) %+v\nJSON %+v", path, unk.Kind, fromPB, fromJSON)
+		}
+		for _, g := range fromPB.Items {
+			if len(g.Versions) == 0 || len(g.Versions[0].Resources) == 0 {
+				t.Errorf("GET %s lists group %q with nothing served", path, g.Name)
+			}
 		}
 	}
 }
