@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 
+	openapiv2 "github.com/google/gnostic-models/openapiv2"
+	openapiv3 "github.com/google/gnostic-models/openapiv3"
+
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -131,7 +134,7 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 		return nil, err
 	}
 	docs["/openapi/v2"] = v2
-	if docs[openAPIV2ProtobufKey], err = openAPIV2ToProtobuf(v2); err != nil {
+	if docs["/openapi/v2"+protobufKey], err = openAPIToProtobuf(v2, openapiv2.ParseDocument); err != nil {
 		return nil, err
 	}
 	idx, err := registry.OpenAPIV3Discovery()
@@ -145,18 +148,22 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 			return nil, err
 		}
 		docs["/openapi/v3/"+p] = d
+		if docs["/openapi/v3/"+p+protobufKey], err = openAPIToProtobuf(d, openapiv3.ParseDocument); err != nil {
+			return nil, err
+		}
 	}
 	return docs, nil
 })
 
-// openAPIV2ProtobufKey is the protobuf form's key in openAPIDocs.
-const openAPIV2ProtobufKey = "/openapi/v2 protobuf"
+// protobufKey ends the key of a document's protobuf form in openAPIDocs.
+const protobufKey = " protobuf"
 
 // openAPI serves /openapi/v2 (Swagger 2.0 definitions: kubectl's
 // client-side validation and apply schemas), in JSON or, as kubectl asks
 // for it, protobuf, and /openapi/v3 with one document per group version
 // (whose PATCH operations carry the fieldValidation parameter, so kubectl
-// lets the server validate).
+// lets the server validate), also in JSON or protobuf; the /openapi/v3
+// index is JSON only, as in Kubernetes.
 func (d discoveryHandler) openAPI(w http.ResponseWriter, r *http.Request) bool {
 	docs, err := openAPIDocs()
 	if err != nil {
@@ -164,25 +171,32 @@ func (d discoveryHandler) openAPI(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	p := strings.TrimRight(r.URL.Path, "/")
-	if p == "/openapi/v2" {
-		mt, ok := openAPIV2MediaType(r.Header.Get("Accept"))
-		switch {
-		case !ok:
-			rest.WriteError(w, watch.NewStatusError(http.StatusNotAcceptable, watch.StatusReasonNotAcceptable,
-				"only the following media types are accepted: application/json, "+openAPIV2Protobuf))
-		case mt != "application/json":
-			w.Header().Set("Content-Type", mt)
-			w.Header().Set("Vary", "Accept")
-			w.Write(docs[openAPIV2ProtobufKey])
-		default:
-			w.Header().Set("Vary", "Accept")
-			writeRaw(w, docs[p])
-		}
+	doc, ok := docs[p]
+	if !ok {
+		return false
+	}
+	var pb []string
+	switch {
+	case p == "/openapi/v2":
+		pb = []string{openAPIV2Protobuf, openAPIV2ProtobufAlt}
+	case strings.HasPrefix(p, "/openapi/v3/"):
+		pb = []string{openAPIV3Protobuf, openAPIV3ProtobufAlt}
+	}
+	if pb == nil {
+		writeRaw(w, doc)
 		return true
 	}
-	doc, ok := docs[p]
-	if ok {
+	w.Header().Set("Vary", "Accept")
+	mt, ok := openAPIMediaType(r.Header.Get("Accept"), pb...)
+	switch {
+	case !ok:
+		rest.WriteError(w, watch.NewStatusError(http.StatusNotAcceptable, watch.StatusReasonNotAcceptable,
+			"only the following media types are accepted: application/json, "+pb[0]))
+	case mt != "application/json":
+		w.Header().Set("Content-Type", mt)
+		w.Write(docs[p+protobufKey])
+	default:
 		writeRaw(w, doc)
 	}
-	return ok
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	openapiv2 "github.com/google/gnostic-models/openapiv2"
+	openapiv3 "github.com/google/gnostic-models/openapiv3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/setpoint-dev/setpoint/examples/api/apidiscovery"
@@ -190,5 +191,34 @@ func TestOpenAPIV2Protobuf(t *testing.T) {
 	}
 	if resp, body := get(t, hc, s.URL()+"/openapi/v2", "Accept", "text/html"); resp.StatusCode != http.StatusNotAcceptable || !strings.Contains(string(body), `"kind":"Status"`) {
 		t.Errorf("GET /openapi/v2 as text/html: %d %s, want a 406 Status", resp.StatusCode, body)
+	}
+}
+
+// TestOpenAPIV3Protobuf: a group version's OpenAPI v3 document in
+// gnostic's protobuf says what its JSON document says.
+func TestOpenAPIV3Protobuf(t *testing.T) {
+	s := startServer(t)
+	hc := s.httpClient(t, true)
+	const pb = "application/com.github.proto-openapi.spec.v3@v1.0+protobuf"
+	resp, body := get(t, hc, s.URL()+"/openapi/v3/apis/apps/v1", "Accept", pb)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != pb {
+		t.Fatalf("GET /openapi/v3/apis/apps/v1 in protobuf: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var doc openapiv3.Document
+	if err := proto.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, hc, s.URL()+"/openapi/v3/apis/apps/v1")
+	var j struct {
+		OpenAPI    string `json:"openapi"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(body, &j); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Openapi != j.OpenAPI || len(j.Components.Schemas) == 0 || len(doc.GetComponents().GetSchemas().GetAdditionalProperties()) != len(j.Components.Schemas) {
+		t.Fatalf("protobuf: %q with %d schemas; JSON: %q with %d", doc.Openapi, len(doc.GetComponents().GetSchemas().GetAdditionalProperties()), j.OpenAPI, len(j.Components.Schemas))
 	}
 }

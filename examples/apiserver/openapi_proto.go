@@ -2,42 +2,46 @@ package apiserver
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	openapiv2 "github.com/google/gnostic-models/openapiv2"
 	"google.golang.org/protobuf/proto"
 )
 
-// The media types of the OpenAPI v2 document in protobuf (gnostic's
-// OpenAPIv2 Document message), both spellings Kubernetes serves; kubectl
-// asks for the first.
+// The media types of the OpenAPI documents in protobuf (gnostic's
+// OpenAPIv2 and OpenAPIv3 Document messages), with the other spelling
+// Kubernetes serves; kubectl asks for the first v2 one.
 const (
 	openAPIV2Protobuf    = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 	openAPIV2ProtobufAlt = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+	openAPIV3Protobuf    = "application/com.github.proto-openapi.spec.v3@v1.0+protobuf"
+	openAPIV3ProtobufAlt = "application/com.github.proto-openapi.spec.v3.v1.0+protobuf"
 )
 
-// openAPIV2ToProtobuf converts the served OpenAPI v2 JSON document into
-// gnostic's protobuf form, so that both encodings say the same thing.
-func openAPIV2ToProtobuf(doc []byte) ([]byte, error) {
-	d, err := openapiv2.ParseDocument(doc)
+// openAPIToProtobuf converts a served OpenAPI JSON document (v2 or v3, as
+// parse reads it) into gnostic's protobuf form, so that both encodings say
+// the same thing.
+func openAPIToProtobuf[D proto.Message](doc []byte, parse func([]byte) (D, error)) ([]byte, error) {
+	d, err := parse(doc)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the OpenAPI v2 document: %w", err)
+		return nil, fmt.Errorf("parsing an OpenAPI document: %w", err)
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(d)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the OpenAPI v2 document: %w", err)
+		return nil, fmt.Errorf("encoding an OpenAPI document: %w", err)
 	}
 	return b, nil
 }
 
-// openAPIV2MediaType picks the answer to an Accept header for /openapi/v2
-// among JSON and the protobuf types: the clause with the highest quality
-// (the client's order among equals) that names one, directly or through
-// application/* or */* (JSON then); q=0 refuses. An empty header is
-// JSON. ok is false when nothing offered is acceptable (406).
-func openAPIV2MediaType(accept string) (mediaType string, ok bool) {
+// openAPIMediaType picks the answer to an Accept header for an OpenAPI
+// document among JSON and the protobuf types pb: the clause with the
+// highest quality (the client's order among equals) that names one,
+// directly or through application/* or */* (JSON then); q=0 refuses. An
+// empty header is JSON. ok is false when nothing offered is acceptable
+// (406).
+func openAPIMediaType(accept string, pb ...string) (mediaType string, ok bool) {
 	if strings.TrimSpace(accept) == "" {
 		return "application/json", true
 	}
@@ -69,7 +73,8 @@ func openAPIV2MediaType(accept string) (mediaType string, ok bool) {
 		switch c.mt {
 		case "application/json", "application/*", "*/*":
 			return "application/json", true
-		case openAPIV2Protobuf, openAPIV2ProtobufAlt:
+		}
+		if slices.Contains(pb, c.mt) {
 			return c.mt, true
 		}
 	}
