@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,33 +12,17 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/setpoint-dev/setpoint/examples/apiserver"
 )
 
 // TestClientGoAgainstAPIServer: Kubernetes' own client library works
 // against the example apiserver (with JSON as the content type): typed
 // CRUD, a watch, the scale subresource and a shared informer.
 func TestClientGoAgainstAPIServer(t *testing.T) {
-	dir := t.TempDir()
-	kc := filepath.Join(dir, "kubeconfig")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	_, stop, err := startAPIServer(ctx, apiserver.Config{DataDir: dir, Listen: "127.0.0.1:0", KubeconfigOut: kc, EtcdNoFsync: true, EtcdLogLevel: "off"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	data, err := os.ReadFile(kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The apiserver speaks JSON only (no protobuf): say so, as for CRDs.
+	cfg, _ := defaultClientConfig(t, ctx)
+	// JSON, as a client of custom resources speaks (TestClientGoProtobuf
+	// covers the default, protobuf).
 	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

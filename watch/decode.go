@@ -22,6 +22,9 @@ var ErrMalformed = errors.New("watch: malformed event")
 type DecodeError struct {
 	// Line is the 1-based line number; 0 if unknown.
 	Line int
+	// Frame is the 1-based frame number of a protobuf stream; 0 if unknown
+	// or not protobuf.
+	Frame int
 	// Reason says what was wrong, for example `unknown event type "FOO"`.
 	Reason string
 	// Err is the underlying error, if any.
@@ -33,6 +36,9 @@ func (e *DecodeError) Error() string {
 	s := ErrMalformed.Error()
 	if e.Line > 0 {
 		s += " on line " + strconv.Itoa(e.Line)
+	}
+	if e.Frame > 0 {
+		s += " in frame " + strconv.Itoa(e.Frame)
 	}
 	s += ": " + e.Reason
 	if e.Err != nil {

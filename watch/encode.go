@@ -2,11 +2,17 @@ package watch
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/setpoint-dev/setpoint/internal/pbwire"
 )
 
 // InitialEventsEndAnnotation marks the bookmark that ends the initial events
@@ -19,6 +25,16 @@ const InitialEventsEndAnnotation = "k8s.io/initial-events-end"
 //
 //	{"type":"ADDED","object":{...}}
 //
+// or, WithProtobuf, in Kubernetes' protobuf watch encoding
+// (MediaTypeProtobufWatch): each event is a frame of a 4-byte big-endian
+// length and a meta/v1 WatchEvent message (no envelope of its own),
+//
+//	message WatchEvent { string type = 1; RawExtension object = 2; }
+//	message RawExtension { bytes raw = 1; }
+//
+// whose object is in the protobuf envelope (see Envelope): a
+// ProtobufObject as given, a Status, or a bookmark object.
+//
 // ERROR events carry a Status object (StatusFor, or WithStatusFunc's
 // mapping); BOOKMARK events carry an object with only
 // metadata.resourceVersion (and kind and apiVersion when WithBookmarkKind is
@@ -27,7 +43,9 @@ const InitialEventsEndAnnotation = "k8s.io/initial-events-end"
 // *Encoded, or a json.RawMessage) is written as is, without re-marshalling.
 // Each event is written with a single Write, so a failed encode writes
 // nothing. If the writer is an http.Flusher it is flushed after every event,
-// unless WithoutFlush is given.
+// unless WithoutFlush is given. In protobuf mode, objects must be
+// ProtobufObject values (already enveloped, such as a shared
+// Encoded.As result); anything else fails, writing nothing.
 //
 // An Encoder is not safe for concurrent use.
 type Encoder struct {
@@ -37,6 +55,7 @@ type Encoder struct {
 	buf     bytes.Buffer
 	obj     bytes.Buffer
 	json    *json.Encoder
+	frame   []byte // protobuf mode
 }
 
 // EncoderOption configures an Encoder.
@@ -46,6 +65,7 @@ type encoderOptions struct {
 	apiVersion, kind string
 	status           func(error) Status
 	noFlush          bool
+	protobuf         bool
 }
 
 // WithBookmarkKind sets the apiVersion and kind written in bookmark objects,
@@ -67,6 +87,17 @@ func WithStatusFunc(fn func(error) Status) EncoderOption {
 func WithoutFlush() EncoderOption {
 	return func(o *encoderOptions) { o.noFlush = true }
 }
+
+// WithProtobuf writes Kubernetes' protobuf watch encoding (length-prefixed
+// WatchEvent frames, MediaTypeProtobufWatch) instead of JSON lines.
+func WithProtobuf() EncoderOption {
+	return func(o *encoderOptions) { o.protobuf = true }
+}
+
+// ProtobufObject is an event object already in Kubernetes' protobuf
+// encoding, envelope included (see Envelope), which an Encoder in protobuf
+// mode writes as is.
+type ProtobufObject []byte
 
 // NewEncoder returns an encoder that writes to w.
 func NewEncoder(w io.Writer, opts ...EncoderOption) *Encoder {
@@ -153,6 +184,9 @@ func (enc *Encoder) Bookmark(rev int64, initialEventsEnd bool) error {
 
 // object writes one event whose object is v.
 func (enc *Encoder) object(typ EventType, rev int64, v any) error {
+	if enc.opts.protobuf {
+		return enc.protoObject(typ, rev, v)
+	}
 	var obj []byte
 	switch o := v.(type) {
 	case PreEncoded:
@@ -180,6 +214,44 @@ func (enc *Encoder) object(typ EventType, rev int64, v any) error {
 	enc.buf.Write(obj)
 	enc.buf.WriteString("}\n")
 	if _, err := enc.w.Write(enc.buf.Bytes()); err != nil {
+		return fmt.Errorf("watch: write %s event at revision %d: %w", typ, rev, err)
+	}
+	if enc.flusher != nil {
+		enc.flusher.Flush()
+	}
+	return nil
+}
+
+// protoObject writes one protobuf frame whose object is v.
+func (enc *Encoder) protoObject(typ EventType, rev int64, v any) error {
+	var obj []byte
+	switch o := v.(type) {
+	case ProtobufObject:
+		obj = o
+	case *Status:
+		obj = o.MarshalProtobuf()
+	case *bookmarkObject:
+		obj = AppendRawEnvelope(nil, o.APIVersion, o.Kind, appendBookmarkRaw(nil, rev, o.Metadata.Annotations))
+	default:
+		return fmt.Errorf("watch: encode %s event at revision %d: %T has no protobuf encoding", typ, rev, v)
+	}
+	if !bytes.HasPrefix(obj, []byte(ProtobufPrefix)) {
+		return fmt.Errorf("watch: encode %s event at revision %d: object is not in the protobuf envelope", typ, rev)
+	}
+	ext := pbwire.SizeBytes(1, len(obj))
+	size := pbwire.SizeBytes(1, len(typ)) + pbwire.SizeBytes(2, ext)
+	if size > math.MaxUint32 {
+		return fmt.Errorf("watch: encode %s event at revision %d: %d bytes is too large for a frame", typ, rev, size)
+	}
+	b := binary.BigEndian.AppendUint32(enc.frame[:0], uint32(size))
+	b = pbwire.AppendStringAlways(b, 1, string(typ))
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(ext))
+	b = pbwire.AppendBytes(b, 1, obj)
+	if cap(b) <= 64<<10 {
+		enc.frame = b // keep small buffers for the next event
+	}
+	if _, err := enc.w.Write(b); err != nil {
 		return fmt.Errorf("watch: write %s event at revision %d: %w", typ, rev, err)
 	}
 	if enc.flusher != nil {

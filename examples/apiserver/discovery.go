@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 
+	openapiv2 "github.com/google/gnostic-models/openapiv2"
+	openapiv3 "github.com/google/gnostic-models/openapiv3"
+
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -32,46 +35,85 @@ func (d discoveryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // discovery serves /api, /apis, /apis/<g>, /api/v1, /apis/<g>/<v> and
-// /version as legacy (non-aggregated) discovery documents, built by the
-// api registry; kubectl falls back to them when the aggregated form it asks
-// for first is not offered.
+// /version. /api and /apis answer the aggregated document (one request
+// for everything) when the Accept header asks for it, as kubectl and
+// client-go do first, and otherwise the legacy documents, which, like the
+// per-group-version ones, are offered in JSON and protobuf. A group
+// version that serves nothing is never listed.
 func (d discoveryHandler) discovery(w http.ResponseWriter, r *http.Request) bool {
 	p := strings.TrimRight(r.URL.Path, "/")
-	switch p {
-	case "/version":
+	if p == "/version" {
 		writeJSON(w, map[string]string{"major": "1", "minor": "32", "gitVersion": "v1.32.0-setpoint", "gitCommit": "",
 			"gitTreeState": "clean", "buildDate": "", "goVersion": runtime.Version(), "compiler": runtime.Compiler,
 			"platform": runtime.GOOS + "/" + runtime.GOARCH})
-	case "/api":
-		v := registry.CoreAPIVersions()
-		v.ServerAddressByClientCIDRs = []api.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: d.addr}}
-		writeJSON(w, v)
-	case "/apis":
-		writeJSON(w, registry.Groups())
-	default:
-		gv, ok := strings.CutPrefix(p, "/api/")
-		if !ok {
-			if gv, ok = strings.CutPrefix(p, "/apis/"); !ok {
-				return false
-			}
-			if !strings.Contains(gv, "/") {
-				for _, g := range registry.Groups().Groups {
-					if g.Name == gv {
-						writeJSON(w, map[string]any{"kind": "APIGroup", "apiVersion": "v1", "name": g.Name,
-							"versions": g.Versions, "preferredVersion": g.PreferredVersion})
-						return true
-					}
+		return true
+	}
+	var jsonDoc any
+	var protoDoc func() []byte
+	switch p {
+	case "/api", "/apis":
+		n, err := rest.Negotiate(r.Header.Get("Accept"), rest.Offer{Protobuf: true, Convert: aggregatedConversion})
+		if err != nil {
+			rest.WriteError(w, err)
+			return true
+		}
+		if n.Convert != nil {
+			d.serveAggregated(w, r, p, n)
+			return true
+		}
+		if p == "/api" {
+			v := registry.CoreAPIVersions()
+			v.ServerAddressByClientCIDRs = []api.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: d.addr}}
+			jsonDoc, protoDoc = v, func() []byte { return apiVersionsProtobuf(v) }
+		} else {
+			l := servedGroups()
+			jsonDoc, protoDoc = l, func() []byte { return apiGroupListProtobuf(l) }
+		}
+		writeDiscovery(w, n.MediaType, jsonDoc, protoDoc)
+		return true
+	}
+	gv, ok := strings.CutPrefix(p, "/api/")
+	if !ok {
+		if gv, ok = strings.CutPrefix(p, "/apis/"); !ok {
+			return false
+		}
+		if !strings.Contains(gv, "/") {
+			for _, g := range servedGroups().Groups {
+				if g.Name == gv {
+					jsonDoc = map[string]any{"kind": "APIGroup", "apiVersion": "v1", "name": g.Name,
+						"versions": g.Versions, "preferredVersion": g.PreferredVersion}
+					protoDoc = func() []byte { return apiGroupProtobuf(g) }
 				}
+			}
+			if jsonDoc == nil {
 				return false
 			}
 		}
-		res, ok := registry.Resources(gv)
+	}
+	if jsonDoc == nil {
+		res, ok := servedGroupVersions()[gv]
 		if !ok {
 			return false
 		}
-		writeJSON(w, res)
+		jsonDoc, protoDoc = res, func() []byte { return apiResourceListProtobuf(res) }
 	}
+	n, err := rest.Negotiate(r.Header.Get("Accept"), rest.Offer{Protobuf: true})
+	if err != nil {
+		rest.WriteError(w, err)
+		return true
+	}
+	writeDiscovery(w, n.MediaType, jsonDoc, protoDoc)
 	return true
+}
+
+// writeDiscovery writes a legacy discovery document in mediaType.
+func writeDiscovery(w http.ResponseWriter, mediaType string, jsonDoc any, protoDoc func() []byte) {
+	if mediaType == watch.MediaTypeProtobuf {
+		w.Header().Set("Content-Type", watch.MediaTypeProtobuf)
+		w.Write(protoDoc())
+		return
+	}
+	writeJSON(w, jsonDoc)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -92,6 +134,9 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 		return nil, err
 	}
 	docs["/openapi/v2"] = v2
+	if docs["/openapi/v2"+protobufKey], err = openAPIToProtobuf(v2, openapiv2.ParseDocument); err != nil {
+		return nil, err
+	}
 	idx, err := registry.OpenAPIV3Discovery()
 	if err != nil {
 		return nil, err
@@ -103,23 +148,55 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 			return nil, err
 		}
 		docs["/openapi/v3/"+p] = d
+		if docs["/openapi/v3/"+p+protobufKey], err = openAPIToProtobuf(d, openapiv3.ParseDocument); err != nil {
+			return nil, err
+		}
 	}
 	return docs, nil
 })
 
+// protobufKey ends the key of a document's protobuf form in openAPIDocs.
+const protobufKey = " protobuf"
+
 // openAPI serves /openapi/v2 (Swagger 2.0 definitions: kubectl's
-// client-side validation and apply schemas) and /openapi/v3 with one
-// document per group version (whose PATCH operations carry the
-// fieldValidation parameter, so kubectl lets the server validate).
+// client-side validation and apply schemas), in JSON or, as kubectl asks
+// for it, protobuf, and /openapi/v3 with one document per group version
+// (whose PATCH operations carry the fieldValidation parameter, so kubectl
+// lets the server validate), also in JSON or protobuf; the /openapi/v3
+// index is JSON only, as in Kubernetes.
 func (d discoveryHandler) openAPI(w http.ResponseWriter, r *http.Request) bool {
 	docs, err := openAPIDocs()
 	if err != nil {
 		d.log.Error("building OpenAPI documents", "err", err)
 		return false
 	}
-	doc, ok := docs[strings.TrimRight(r.URL.Path, "/")]
-	if ok {
+	p := strings.TrimRight(r.URL.Path, "/")
+	doc, ok := docs[p]
+	if !ok {
+		return false
+	}
+	var pb []string
+	switch {
+	case p == "/openapi/v2":
+		pb = []string{openAPIV2Protobuf, openAPIV2ProtobufAlt}
+	case strings.HasPrefix(p, "/openapi/v3/"):
+		pb = []string{openAPIV3Protobuf, openAPIV3ProtobufAlt}
+	}
+	if pb == nil {
+		writeRaw(w, doc)
+		return true
+	}
+	w.Header().Set("Vary", "Accept")
+	mt, ok := openAPIMediaType(r.Header.Get("Accept"), pb...)
+	switch {
+	case !ok:
+		rest.WriteError(w, watch.NewStatusError(http.StatusNotAcceptable, watch.StatusReasonNotAcceptable,
+			"only the following media types are accepted: application/json, "+pb[0]))
+	case mt != "application/json":
+		w.Header().Set("Content-Type", mt)
+		w.Write(docs[p+protobufKey])
+	default:
 		writeRaw(w, doc)
 	}
-	return ok
+	return true
 }

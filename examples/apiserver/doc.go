@@ -13,11 +13,15 @@
 // plugins' informers, the HTTPS server) run in one errgroup.
 //
 // It serves /api/v1/... and /apis/<group>/<version>/... (namespaced and
-// all-namespace lists, watch, subresources), legacy discovery (/api, /apis,
-// /api/v1, /apis/<g>/<v>), /version, /healthz, /livez and /readyz.
-// /openapi/v2 and /openapi/v3 serve the registry's documents, so kubectl
-// validates on the server (fieldValidation=Strict) and computes apply
-// patches from the served schemas.
+// all-namespace lists, watch, subresources) in JSON and Kubernetes'
+// protobuf, aggregated discovery (apidiscovery.k8s.io v2 and v2beta1 at
+// /api and /apis, JSON or protobuf, with an ETag) and legacy discovery
+// (/api, /apis, /api/v1, /apis/<g>/<v>; a group version with no resource
+// is never listed), /version, /healthz, /livez and /readyz. /openapi/v2
+// (JSON, or gnostic's protobuf as kubectl asks) and /openapi/v3 serve the
+// registry's documents, so kubectl validates on the server
+// (fieldValidation=Strict) and computes apply patches from the served
+// schemas.
 //
 // The request path is a chain of http.Handler filters: health (no
 // authentication), request info, authentication, limits, authorization,

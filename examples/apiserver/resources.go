@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
 	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
+	"github.com/setpoint-dev/setpoint/examples/api/coordination"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -50,12 +52,29 @@ func (r *resourceOf[T]) start(admission []rest.AdmissionPlugin, maxBody int64, l
 		Admission:    admission,
 		MaxBodyBytes: maxBody,
 		Logger:       log,
+		Protobuf:     protobufCodec[T](),
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.kind.Resource().Name, err)
 	}
 	r.h = h
 	return nil
+}
+
+// protobufCodec is the protobuf codec of a kind whose type carries no
+// generated protobuf methods (the library's election.Lease), nil for the
+// others: the REST layer finds the generated methods itself.
+func protobufCodec[T store.Object]() *rest.ProtobufCodec[T] {
+	var zero T
+	if _, ok := any(zero).(*election.Lease); !ok {
+		return nil
+	}
+	c := &rest.ProtobufCodec[*election.Lease]{
+		Size:                 coordination.SizeLease,
+		MarshalToSizedBuffer: coordination.MarshalLeaseToSizedBuffer,
+		Unmarshal:            coordination.UnmarshalLease,
+	}
+	return any(c).(*rest.ProtobufCodec[T])
 }
 
 func (r *resourceOf[T]) serve(w http.ResponseWriter, req *http.Request, info rest.RequestInfo) {

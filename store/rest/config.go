@@ -30,6 +30,13 @@ type Config[T store.Object] struct {
 	// ValidatingAdmission's Validate (after it, around the write). Every
 	// plugin must implement at least one of the two.
 	Admission []AdmissionPlugin
+	// Protobuf encodes objects in Kubernetes' protobuf encoding, for a type
+	// that cannot carry the generated methods itself. Default: T's own
+	// methods (Size, MarshalToSizedBuffer, Unmarshal) when it has them;
+	// otherwise the resource speaks JSON only (protobuf bodies get 415 and
+	// an Accept header that allows JSON gets JSON), as Kubernetes' custom
+	// resources do.
+	Protobuf *ProtobufCodec[T]
 	// MaxBodyBytes limits request bodies (default DefaultMaxBodyBytes);
 	// larger ones get 413 and write nothing.
 	MaxBodyBytes int64
@@ -58,6 +65,9 @@ func (c *Config[T]) Validate() error {
 		return fmt.Errorf("rest: Config.MaxBodyBytes must not be negative, got %d", c.MaxBodyBytes)
 	case c.Store.WatchCache() != nil && !isZeroWatchCacheConfig(c.WatchCache):
 		return errors.New("rest: Config.WatchCache must be left zero when Store has its own watch cache: configure that one")
+	}
+	if err := c.Protobuf.validate(); err != nil {
+		return err
 	}
 	for i, p := range c.Admission {
 		if p == nil {

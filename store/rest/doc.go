@@ -13,6 +13,16 @@
 // single objects are rendered as a meta.k8s.io/v1 Table when the Accept
 // header asks for one.
 //
+// Bodies, responses, lists, watch streams and Status errors are JSON or
+// Kubernetes' protobuf (application/vnd.kubernetes.protobuf: the k8s\x00
+// envelope; watches as length-prefixed WatchEvent frames), chosen from
+// Content-Type and Accept as Kubernetes' apiserver chooses (q-values,
+// wildcards, Tables in JSON only; 406 and 415 as Status). Protobuf is
+// offered when T's pointer has the generated methods (Size,
+// MarshalToSizedBuffer, Unmarshal) or Config.Protobuf supplies them; each
+// watch event is encoded once per format and shared by every watcher.
+// Negotiate applies the same rules for other endpoints (discovery).
+//
 // Each resource's rules come from one value, its Strategy: defaulting and
 // validation, and optional pieces the Handler finds by type assertion
 // (create, update and status preparation, field selectors, tables, scale,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"reflect"
 	"slices"
@@ -46,6 +45,10 @@ type Handler[T store.Object] struct {
 	fm      *fieldmanager.Manager
 	maxBody int64
 	log     *slog.Logger
+	// proto encodes T in protobuf (nil: JSON only); protoEnc is the
+	// encoding the watch cache's shared events cache it under.
+	proto    *ProtobufCodec[T]
+	protoEnc *watch.Encoding[T]
 }
 
 // NewHandler returns a handler for cfg.Store's resource, with the rules of
@@ -74,6 +77,9 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	}
 	if h.cfg.ListKind == "" {
 		h.cfg.ListKind = h.res.Kind + "List"
+	}
+	if h.proto = protobufCodecOf(cfg.Protobuf); h.proto != nil {
+		h.protoEnc = watch.NewEncoding(watch.MediaTypeProtobuf, h.marshalProtobuf)
 	}
 	h.rules = resolveRules(cfg.Strategy, h.res, t.Elem())
 	h.table = h.rules.table
@@ -136,7 +142,7 @@ func (h *Handler[T]) Run(ctx context.Context) error {
 func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, ok := ParseRequestInfo(r)
 	if !ok || info.Resource != h.res.Name || info.APIVersion != h.res.APIVersion {
-		writeStatus(w, watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
+		writeStatusFor(w, r, h.proto != nil, watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, "the server could not find the requested resource"))
 		return
 	}
 	h.Serve(w, r, info)
@@ -151,7 +157,7 @@ func (h *Handler[T]) Serve(w http.ResponseWriter, r *http.Request, info RequestI
 		if errors.As(err, &ne) {
 			name = ne.name
 		}
-		writeStatus(w, ResourceErrorStatus(err, h.res, name))
+		writeStatusFor(w, r, h.proto != nil, ResourceErrorStatus(err, h.res, name))
 	}
 }
 
@@ -168,6 +174,11 @@ func (e *namedError) Unwrap() error { return e.err }
 func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestInfo) error {
 	if err := h.checkScope(info); err != nil {
 		return err
+	}
+	if info.Subresource != "scale" { // serveScale negotiates for the Scale type
+		if _, err := negotiate(r.Header.Get("Accept"), h.offers(info)); err != nil {
+			return err
+		}
 	}
 	ctx, err := withFences(r)
 	if err != nil {
@@ -376,6 +387,24 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool
 	return data, nil
 }
 
+// readObject reads and decodes the request body: JSON or, where T has a
+// protobuf codec, protobuf, as its Content-Type says (415 otherwise).
+func (h *Handler[T]) readObject(w http.ResponseWriter, r *http.Request) (T, error) {
+	var zero T
+	f, err := inputFormat(r, h.proto != nil)
+	if err != nil {
+		return zero, err
+	}
+	data, err := h.readBody(w, r)
+	if err != nil {
+		return zero, err
+	}
+	if f == formatProtobuf {
+		return h.decodeProtobuf(data)
+	}
+	return h.decodeObject(w, r, data)
+}
+
 // decodeObject decodes a JSON object of this resource. Field names match
 // case-sensitively; unknown and duplicate fields follow the request's
 // fieldValidation (Warn by default: dropped, and named in Warning headers;
@@ -412,36 +441,6 @@ func (h *Handler[T]) decodeObject(w http.ResponseWriter, r *http.Request, data [
 	return obj, nil
 }
 
-func checkJSONContent(r *http.Request) error {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return nil
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || (mt != "application/json" && mt != "*/*") {
-		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType,
-			fmt.Sprintf("the body of the request was in an unknown format %q: only application/json is accepted", ct))
-	}
-	return nil
-}
-
-// wantsTable reports whether the Accept header asks for a meta.k8s.io Table.
-func wantsTable(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || (mt != "application/json" && mt != "*/*") {
-			continue
-		}
-		if params["as"] == "Table" && (params["g"] == "" || params["g"] == "meta.k8s.io") && (params["v"] == "" || params["v"] == "v1") {
-			return true
-		}
-		if params["as"] == "" {
-			return false // plain JSON preferred first
-		}
-	}
-	return false
-}
-
 func (h *Handler[T]) tableOptions(r *http.Request, rv, cont string) (table.Options, error) {
 	inc, err := table.ParseIncludeObject(r.URL.Query().Get("includeObject"))
 	if err != nil {
@@ -455,20 +454,7 @@ func (h *Handler[T]) get(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return err
 	}
-	if wantsTable(r) {
-		opts, err := h.tableOptions(r, "", "")
-		if err != nil {
-			return err
-		}
-		t, err := h.table([]T{obj}, opts)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, t)
-		return nil
-	}
-	writeJSON(w, http.StatusOK, obj)
-	return nil
+	return h.writeObject(w, r, info, http.StatusOK, obj)
 }
 
 // listOptions parses the selector and paging parameters shared by list and
@@ -525,22 +511,7 @@ func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 		return err
 	}
-	rvs := store.FormatRevision(l.Revision)
-	if wantsTable(r) {
-		opts, err := h.tableOptions(r, rvs, l.Continue)
-		if err != nil {
-			return err
-		}
-		t, err := h.table(l.Items, opts)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, t)
-		return nil
-	}
-	writeJSON(w, http.StatusOK, &wireList[T]{Kind: h.cfg.ListKind, APIVersion: h.res.APIVersion,
-		Metadata: listMeta{ResourceVersion: rvs, Continue: l.Continue}, Items: l.Items})
-	return nil
+	return h.writeList(w, r, info, l.Items, store.FormatRevision(l.Revision), l.Continue)
 }
 
 func parseRV(s string) (int64, error) {

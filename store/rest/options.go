@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -51,16 +50,19 @@ const (
 // DeleteOptions is the part of Kubernetes' meta/v1 DeleteOptions a delete
 // honours or checks.
 type DeleteOptions struct {
-	Kind          string `json:"kind,omitempty"`
-	APIVersion    string `json:"apiVersion,omitempty"`
-	Preconditions *struct {
-		UID             *string `json:"uid,omitempty"`
-		ResourceVersion *string `json:"resourceVersion,omitempty"`
-	} `json:"preconditions,omitempty"`
-	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
-	PropagationPolicy  *string  `json:"propagationPolicy,omitempty"`
-	OrphanDependents   *bool    `json:"orphanDependents,omitempty"`
-	DryRun             []string `json:"dryRun,omitempty"`
+	Kind               string         `json:"kind,omitempty"`
+	APIVersion         string         `json:"apiVersion,omitempty"`
+	Preconditions      *Preconditions `json:"preconditions,omitempty"`
+	GracePeriodSeconds *int64         `json:"gracePeriodSeconds,omitempty"`
+	PropagationPolicy  *string        `json:"propagationPolicy,omitempty"`
+	OrphanDependents   *bool          `json:"orphanDependents,omitempty"`
+	DryRun             []string       `json:"dryRun,omitempty"`
+}
+
+// Preconditions are DeleteOptions' preconditions.
+type Preconditions struct {
+	UID             *string `json:"uid,omitempty"`
+	ResourceVersion *string `json:"resourceVersion,omitempty"`
 }
 
 // parseDeleteOptions reads a delete's options, as Kubernetes does: from the
@@ -69,9 +71,10 @@ type DeleteOptions struct {
 // malformed body or value is 400; options that break ValidateDeleteOptions
 // (an unknown propagationPolicy, orphanDependents together with
 // propagationPolicy) are 422 Invalid on DeleteOptions; a negative grace
-// period counts as 1 second, as in Kubernetes. It returns the store
+// period counts as 1 second, as in Kubernetes. A body is decoded by decode
+// (JSON or protobuf, as its Content-Type says). It returns the store
 // preconditions and ctx made a dry run when the options say dryRun=All.
-func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Request, maxBody int64) (context.Context, []store.DeleteOption, error) {
+func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Request, maxBody int64, decode func(data []byte, do *DeleteOptions) error) (context.Context, []store.DeleteOption, error) {
 	var do DeleteOptions
 	var data []byte
 	if r.Body != nil && r.ContentLength != 0 {
@@ -81,8 +84,8 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		}
 	}
 	if len(data) > 0 {
-		if err := json.Unmarshal(data, &do); err != nil {
-			return nil, nil, badRequest("decoding DeleteOptions: %v", err)
+		if err := decode(data, &do); err != nil {
+			return nil, nil, err
 		}
 	} else {
 		q := r.URL.Query()

@@ -40,9 +40,9 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 			streamCtx, stopTimer = clockwork.WithTimeout(ctx, h.cfg.Clock, p.timeout)
 		}
 	}
-	asTable := wantsTable(r)
+	out := h.output(r, info)
 	var tableOpts table.Options
-	if asTable {
+	if out.table != "" {
 		if tableOpts, err = h.tableOptions(r, "", ""); err != nil {
 			return err
 		}
@@ -66,12 +66,18 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	defer ws.Stop()
 
-	w.Header().Set("Content-Type", "application/json")
+	opts := []watch.EncoderOption{watch.WithBookmarkKind(h.res.APIVersion, h.res.Kind), watch.WithoutFlush(),
+		watch.WithStatusFunc(func(err error) watch.Status { return *ErrorStatus(err, h.res.Kind, h.group, "") })}
+	if out.format == formatProtobuf {
+		w.Header().Set("Content-Type", watch.MediaTypeProtobufWatch)
+		opts = append(opts, watch.WithProtobuf())
+	} else {
+		w.Header().Set("Content-Type", watch.MediaTypeJSON)
+	}
 	w.Header().Set("Cache-Control", "no-cache, private")
 	w.WriteHeader(http.StatusOK)
-	enc := watch.NewEncoder(w, watch.WithBookmarkKind(h.res.APIVersion, h.res.Kind), watch.WithoutFlush(),
-		watch.WithStatusFunc(func(err error) watch.Status { return *ErrorStatus(err, h.res.Kind, h.group, "") }))
-	ew := &eventWriter[T]{h: h, enc: enc, asTable: asTable, tableOpts: tableOpts}
+	enc := watch.NewEncoder(w, opts...)
+	ew := &eventWriter[T]{h: h, enc: enc, out: out, tableOpts: tableOpts}
 	defer ew.unstick(w, ws)()
 	startTimer()
 	ctx = streamCtx
@@ -139,24 +145,35 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 }
 
 // eventWriter writes watch events through the one wire encoder: objects as
-// their shared encoding, or rendered as Tables.
+// their shared encoding (JSON, or protobuf, each computed once per event
+// for every watcher), or rendered as Tables.
 type eventWriter[T store.Object] struct {
 	h         *Handler[T]
 	enc       *watch.Encoder
-	asTable   bool
+	out       output
 	tableOpts table.Options
 	waiting   atomic.Bool // the handler waits for the next event (not writing)
 }
 
 func (e *eventWriter[T]) write(ev watch.Event[*watch.Encoded[T]]) error {
-	if !e.asTable || ev.Type == watch.Bookmark {
+	switch {
+	case ev.Type == watch.Bookmark || ev.Type == watch.Error:
 		return watch.EncodeEvent(e.enc, ev)
+	case e.out.table != "":
+		t, err := e.h.table([]T{ev.Object.Object}, e.tableOpts)
+		if err != nil {
+			return err
+		}
+		t.APIVersion = e.out.table
+		return watch.EncodeEvent(e.enc, watch.Event[*table.Table]{Type: ev.Type, Object: t, Revision: ev.Revision})
+	case e.out.format == formatProtobuf:
+		b, err := ev.Object.As(e.h.protoEnc)
+		if err != nil {
+			return err
+		}
+		return watch.EncodeEvent(e.enc, watch.Event[watch.ProtobufObject]{Type: ev.Type, Object: b, Revision: ev.Revision})
 	}
-	t, err := e.h.table([]T{ev.Object.Object}, e.tableOpts)
-	if err != nil {
-		return err
-	}
-	return watch.EncodeEvent(e.enc, watch.Event[*table.Table]{Type: ev.Type, Object: t, Revision: ev.Revision})
+	return watch.EncodeEvent(e.enc, ev)
 }
 
 // unstick arranges that when the watch is cut off for falling behind its

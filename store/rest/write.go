@@ -22,18 +22,11 @@ func (h *Handler[T]) attributes(info RequestInfo, verb string, obj, old store.Ob
 }
 
 func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	if err := checkJSONContent(r); err != nil {
-		return err
-	}
 	ctx, err := writeContext(ctx, r.URL.Query())
 	if err != nil {
 		return err
 	}
-	data, err := h.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	obj, err := h.decodeObject(w, r, data)
+	obj, err := h.readObject(w, r)
 	if err != nil {
 		return err
 	}
@@ -62,8 +55,7 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return &namedError{m.Name, err}
 	}
-	writeJSON(w, http.StatusCreated, out)
-	return nil
+	return h.writeObject(w, r, info, http.StatusCreated, out)
 }
 
 // createObject prepares, defaults, admits, validates and stores a new
@@ -166,18 +158,11 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if info.Name == "" {
 		return methodNotAllowed(r.Method, h.res.Name)
 	}
-	if err := checkJSONContent(r); err != nil {
-		return err
-	}
 	ctx, err := writeContext(ctx, r.URL.Query())
 	if err != nil {
 		return err
 	}
-	data, err := h.readBody(w, r)
-	if err != nil {
-		return err
-	}
-	in, err := h.decodeObject(w, r, data)
+	in, err := h.readObject(w, r)
 	if err != nil {
 		return err
 	}
@@ -190,8 +175,7 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return h.writeObject(w, r, info, http.StatusOK, out)
 }
 
 func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
@@ -244,8 +228,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return h.writeObject(w, r, info, http.StatusOK, out)
 }
 
 // patchError answers a patch that does not apply (a missing path, a failed
@@ -262,7 +245,7 @@ func patchError(err error) error {
 }
 
 func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	ctx, opts, err := h.parseDeleteOptions(ctx, w, r)
 	if err != nil {
 		return err
 	}
@@ -278,8 +261,7 @@ func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.
 	if out.GetObjectMeta().DeletionTimestamp != nil && len(out.GetObjectMeta().Finalizers) > 0 {
 		code = http.StatusAccepted
 	}
-	writeJSON(w, code, out)
-	return nil
+	return h.writeObject(w, r, info, code, out)
 }
 
 // deleteCollection deletes every object the list's selectors match, one
@@ -292,7 +274,7 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 	if err != nil {
 		return err
 	}
-	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	ctx, opts, err := h.parseDeleteOptions(ctx, w, r)
 	if err != nil {
 		return err
 	}
@@ -321,9 +303,7 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 		}
 		deleted = append(deleted, out)
 	}
-	writeJSON(w, http.StatusOK, &wireList[T]{Kind: h.cfg.ListKind, APIVersion: h.res.APIVersion,
-		Metadata: listMeta{ResourceVersion: store.FormatRevision(l.Revision)}, Items: deleted})
-	return nil
+	return h.writeList(w, r, info, deleted, store.FormatRevision(l.Revision), "")
 }
 
 // scaleWire is the part of an autoscaling/v1 Scale that a write reads.
@@ -340,21 +320,24 @@ type scaleWire struct {
 
 func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
 	sc := h.rules.scale
+	out, err := negotiate(r.Header.Get("Accept"), negotiation{protobuf: h.scaleProtobuf()})
+	if err != nil {
+		return err
+	}
 	switch info.Verb {
 	case "get":
 		obj, err := h.st.Get(ctx, info.Namespace, info.Name)
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, sc.Scale(obj))
-		return nil
+		return writeScale(w, out, sc.Scale(obj))
 	case "update", "patch":
 	default:
 		return methodNotAllowed(r.Method, h.res.Name+"/scale")
 	}
 	var pt patch.Type
+	in := formatJSON
 	if info.Verb == "patch" {
-		var err error
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
 			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 		}
@@ -362,18 +345,23 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType,
 				"server-side apply is not supported on the scale subresource: patch it with a merge or JSON patch")
 		}
-	} else if err := checkJSONContent(r); err != nil {
+	} else if in, err = inputFormat(r, true); err != nil {
 		return err
 	}
-	ctx, err := writeContext(ctx, r.URL.Query())
-	if err != nil {
+	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
 		return err
 	}
 	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
-	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
+	var fromProto scaleWire
+	if in == formatProtobuf {
+		if fromProto, err = h.decodeScaleProtobuf(body); err != nil {
+			return err
+		}
+	}
+	obj, err := h.modify(ctx, info, "update", func(old T) (T, error) {
 		var zero T
 		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(sc.Scale(old))
@@ -387,9 +375,11 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		} else {
 			doc = body
 		}
-		var s scaleWire
-		if err := json.Unmarshal(doc, &s); err != nil {
-			return zero, badRequest("decoding Scale: %v", err)
+		s := fromProto
+		if in == formatJSON {
+			if err := json.Unmarshal(doc, &s); err != nil {
+				return zero, badRequest("decoding Scale: %v", err)
+			}
 		}
 		if s.Spec.Replicas == nil {
 			return zero, store.FieldErrors{{Field: "spec.replicas", Reason: "Required value"}}
@@ -410,6 +400,5 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sc.Scale(out))
-	return nil
+	return writeScale(w, out, sc.Scale(obj))
 }
