@@ -143,7 +143,9 @@ func validateService(s *api.Service) store.FieldErrors {
 			e.required(pp + ".name")
 		}
 		if p.Name != "" {
-			if why := portName(p.Name); why != "" {
+			// a DNS-1123 label, as Kubernetes' validateServicePort says
+			// (container ports are IANA service names, these are not)
+			if why := dnsLabel(p.Name); why != "" {
 				e.invalid(pp+".name", p.Name, why)
 			} else if names[p.Name] {
 				e.duplicate(pp+".name", p.Name)
@@ -219,7 +221,7 @@ func validateEndpoints(ep *api.Endpoints) store.FieldErrors {
 				e.required(pp + ".name")
 			}
 			if p.Name != "" {
-				if why := portName(p.Name); why != "" {
+				if why := dnsLabel(p.Name); why != "" {
 					e.invalid(pp+".name", p.Name, why)
 				}
 			}
