@@ -18,9 +18,9 @@ func TestInvalidEveryKind(t *testing.T) {
 	admin := s.httpClient(t, true)
 	const core, ns = "/api/v1", "/namespaces/default/"
 	cases := []struct {
-		path, body string
+		path, body  string
 		kind, group string
-		field      string
+		field       string
 	}{
 		{core + ns + "configmaps", `{"metadata":{"name":"c"},"data":{"a b":"x"}}`, "ConfigMap", "", "data[a b]"},
 		{core + ns + "configmaps", `{"metadata":{"generateName":"c-"},"data":{"a":"x"},"binaryData":{"a":"eA=="}}`, "ConfigMap", "", "data[a]"},
