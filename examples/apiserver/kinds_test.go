@@ -250,3 +250,52 @@ spec:
   usages: [digital signature]
   request: CSR_DATA
 `
+
+// TestCSRApproval: kubectl certificate approve and deny go through the
+// approval subresource; the main resource and status cannot approve.
+func TestCSRApproval(t *testing.T) {
+	requireKubectl(t)
+	s := startServer(t)
+	for _, n := range []string{"ann", "bob"} {
+		m := fmt.Sprintf(`{"apiVersion":"certificates.k8s.io/v1","kind":"CertificateSigningRequest","metadata":{"name":"%s"},
+			"spec":{"signerName":"example.com/signer","usages":["client auth"],"request":"%s"}}`, n, csrPEM(t, n))
+		s.kubectl(t, false, "create", "-f", s.writeFile(t, n+".json", m))
+	}
+	// a condition through the main resource is dropped (status is the
+	// subresources'), as in Kubernetes
+	admin := s.httpClient(t, true)
+	code, resp := s.rawType(t, admin, "PATCH", "/apis/certificates.k8s.io/v1/certificatesigningrequests/ann", "application/merge-patch+json",
+		`{"status":{"conditions":[{"type":"Approved","status":"True","reason":"Sneaky"}]}}`)
+	if code != 200 || strings.Contains(resp, "Sneaky") {
+		t.Fatalf("approval through the main resource: %d %s", code, resp)
+	}
+	// what kubectl certificate approve/deny send (kubectl sends them as
+	// protobuf, which the server does not read yet: the protobuf task), as
+	// JSON: the object with the condition added, PUT to approval
+	decide := func(name, cond string) {
+		t.Helper()
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(s.kubectl(t, false, "get", "csr", name, "-o", "json")), &obj); err != nil {
+			t.Fatal(err)
+		}
+		obj["status"] = map[string]any{"conditions": []any{map[string]any{"type": cond, "status": "True", "reason": "KubectlApprove", "message": "decided"}}}
+		b, _ := json.Marshal(obj)
+		if code, resp := s.rawType(t, admin, "PUT", "/apis/certificates.k8s.io/v1/certificatesigningrequests/"+name+"/approval", "application/json", string(b)); code != 200 {
+			t.Fatalf("%s %s: %d %s", cond, name, code, resp)
+		}
+	}
+	decide("ann", "Approved")
+	decide("bob", "Denied")
+	out := s.kubectl(t, false, "get", "csr")
+	for _, want := range []string{"SIGNERNAME", "example.com/signer", "Approved", "Denied"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get csr has no %q:\n%s", want, out)
+		}
+	}
+	// approved and denied at once is invalid
+	code, resp = s.rawType(t, admin, "PATCH", "/apis/certificates.k8s.io/v1/certificatesigningrequests/ann/approval", "application/merge-patch+json",
+		`{"status":{"conditions":[{"type":"Approved","status":"True"},{"type":"Denied","status":"True"}]}}`)
+	if code != 422 || !strings.Contains(resp, "status.conditions") {
+		t.Fatalf("approved and denied: %d %s", code, resp)
+	}
+}
