@@ -93,9 +93,15 @@ const statefulManifest = `{
 func TestManifestsUnchanged(t *testing.T) {
 	requireKubectl(t)
 	s := startServer(t)
+	// the Deployment by client-side apply, the StatefulSet by server-side
+	// apply (its merge rules from the generated schema)
 	for name, manifest := range map[string]string{"deployment/nginx": nginxManifest, "statefulset/db": statefulManifest} {
 		f := s.writeFile(t, strings.ReplaceAll(name, "/", "-")+".json", manifest)
-		if out := s.kubectl(t, false, "apply", "-f", f); !strings.Contains(out, "created") {
+		args := []string{"apply", "-f", f}
+		if name == "statefulset/db" {
+			args = append(args, "--server-side")
+		}
+		if out := s.kubectl(t, false, args...); !strings.Contains(out, "created") && !strings.Contains(out, "serverside-applied") {
 			t.Fatalf("apply %s: %s", name, out)
 		}
 		var applied, got any
@@ -108,6 +114,20 @@ func TestManifestsUnchanged(t *testing.T) {
 		if diff := subsetDiff("", applied, got); diff != "" {
 			t.Errorf("%s read back changed: %s", name, diff)
 		}
+	}
+	// the same Deployment taken over by server-side apply is unchanged:
+	// every list merges by its key (containers, env, ports, volumes, ...)
+	f := s.writeFile(t, "deployment-nginx.json", nginxManifest)
+	if out := s.kubectl(t, false, "apply", "--server-side", "--force-conflicts", "-f", f); !strings.Contains(out, "serverside-applied") {
+		t.Fatalf("server-side apply over client-side: %s", out)
+	}
+	var applied, got any
+	json.Unmarshal([]byte(nginxManifest), &applied)
+	if err := json.Unmarshal([]byte(s.kubectl(t, false, "get", "deployment", "nginx", "-o", "json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := subsetDiff("", applied, got); diff != "" {
+		t.Errorf("after server-side apply: %s", diff)
 	}
 	// defaults are added as Kubernetes adds them
 	out := s.kubectl(t, false, "get", "deployment", "nginx", "-o",
