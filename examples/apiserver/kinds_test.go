@@ -292,6 +292,12 @@ func TestCSRApproval(t *testing.T) {
 			t.Errorf("get csr has no %q:\n%s", want, out)
 		}
 	}
+	// the status subresource (a signer's) keeps the approval conditions
+	code, resp = s.rawType(t, admin, "PATCH", "/apis/certificates.k8s.io/v1/certificatesigningrequests/ann/status", "application/merge-patch+json",
+		`{"status":{"conditions":[{"type":"Failed","status":"True","reason":"SignerDown"}]}}`)
+	if code != 200 || !strings.Contains(resp, `"type":"Approved"`) || !strings.Contains(resp, "SignerDown") {
+		t.Fatalf("status update over an approval: %d %s", code, resp)
+	}
 	// approved and denied at once is invalid
 	code, resp = s.rawType(t, admin, "PATCH", "/apis/certificates.k8s.io/v1/certificatesigningrequests/ann/approval", "application/merge-patch+json",
 		`{"status":{"conditions":[{"type":"Approved","status":"True"},{"type":"Denied","status":"True"}]}}`)
