@@ -27,7 +27,7 @@
 // authentication), request info, authentication, limits, authorization,
 // and then the resource mux, which hands each resource's requests to its
 // REST handler (store/rest, with the kind's registry Strategy) or to a
-// special route (pods/binding; namespaces/finalize). Writes then pass the
+// special route (pods/binding; pods/eviction; namespaces/finalize). Writes then pass the
 // admission chain: NamespaceLifecycle, then ResourceQuota, each a
 // rest.ValidatingAdmission plugin owning its informer and, for the quota,
 // its lock.
@@ -65,6 +65,18 @@
 //     the caller may get, otherwise 403 without a word about the key;
 //     every write path (subresources, binding, finalize, deletecollection,
 //     dry runs) honours them in the same transaction as its write.
+//   - Every kind of the registry is served (core, apps, batch, discovery,
+//     storage, scheduling, policy, events, certificates, rbac); at start
+//     the default, kube-system, kube-public and kube-node-lease namespaces
+//     and the system-cluster-critical and system-node-critical priority
+//     classes are created. events.k8s.io/v1 Events are the core v1 Events
+//     stored under the same keys, read and written in the other shape.
+//   - pods/eviction (policy/v1 Eviction) deletes the pod unless a
+//     PodDisruptionBudget that selects it allows no disruption: then 429
+//     with Kubernetes' message and a DisruptionBudget cause, nothing
+//     written; an allowed eviction records the disrupted pod in the
+//     budget's status before the pod is deleted. dryRun=All decides and
+//     writes nothing.
 //   - Every rejected request (401, 403, 404, 409, 413, 422, 429) answers
 //     with a Kubernetes Status and writes nothing.
 //   - Shutdown ends every watch cleanly, finishes in-flight requests (up

@@ -9,9 +9,9 @@ import (
 
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/coordination"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
 	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
-	"github.com/setpoint-dev/setpoint/examples/api/coordination"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"

@@ -87,11 +87,88 @@ func TestClientsetAgainstAPIServer(t *testing.T) {
 		"deployments":    func() error { _, err := cs.Deployments().List(ctx, "", store.ListOptions{}); return err },
 		"statefulsets":   func() error { _, err := cs.StatefulSets().List(ctx, "", store.ListOptions{}); return err },
 		"daemonsets":     func() error { _, err := cs.DaemonSets().List(ctx, "", store.ListOptions{}); return err },
+		"limitranges":    func() error { _, err := cs.LimitRanges().List(ctx, "", store.ListOptions{}); return err },
+		"configmaps":     func() error { _, err := cs.ConfigMaps().List(ctx, "", store.ListOptions{}); return err },
+		"secrets":        func() error { _, err := cs.Secrets().List(ctx, "", store.ListOptions{}); return err },
+		"serviceaccounts": func() error {
+			_, err := cs.ServiceAccounts().List(ctx, "", store.ListOptions{})
+			return err
+		},
+		"replicationcontrollers": func() error {
+			_, err := cs.ReplicationControllers().List(ctx, "", store.ListOptions{})
+			return err
+		},
+		"podtemplates": func() error { _, err := cs.PodTemplates().List(ctx, "", store.ListOptions{}); return err },
+		"persistentvolumes": func() error {
+			_, err := cs.PersistentVolumes().List(ctx, "", store.ListOptions{})
+			return err
+		},
+		"persistentvolumeclaims": func() error {
+			_, err := cs.PersistentVolumeClaims().List(ctx, "", store.ListOptions{})
+			return err
+		},
+		"controllerrevisions": func() error {
+			_, err := cs.ControllerRevisions().List(ctx, "", store.ListOptions{})
+			return err
+		},
+		"jobs":           func() error { _, err := cs.Jobs().List(ctx, "", store.ListOptions{}); return err },
+		"cronjobs":       func() error { _, err := cs.CronJobs().List(ctx, "", store.ListOptions{}); return err },
+		"endpointslices": func() error { _, err := cs.EndpointSlices().List(ctx, "", store.ListOptions{}); return err },
+		"storageclasses": func() error { _, err := cs.StorageClasses().List(ctx, "", store.ListOptions{}); return err },
+		"poddisruptionbudgets": func() error {
+			_, err := cs.PodDisruptionBudgets().List(ctx, "", store.ListOptions{})
+			return err
+		},
+		"events.k8s.io": func() error { _, err := cs.EventsV1().List(ctx, "", store.ListOptions{}); return err },
+		"certificatesigningrequests": func() error {
+			_, err := cs.CertificateSigningRequests().List(ctx, "", store.ListOptions{})
+			return err
+		},
+		"roles":        func() error { _, err := cs.Roles().List(ctx, "", store.ListOptions{}); return err },
+		"rolebindings": func() error { _, err := cs.RoleBindings().List(ctx, "", store.ListOptions{}); return err },
+		"clusterroles": func() error { _, err := cs.ClusterRoles().List(ctx, "", store.ListOptions{}); return err },
+		"clusterrolebindings": func() error {
+			_, err := cs.ClusterRoleBindings().List(ctx, "", store.ListOptions{})
+			return err
+		},
 	} {
 		if err := list(); err != nil {
 			t.Errorf("list %s: %v", name, err)
 		}
 	}
+	// the system priority classes exist from the start
+	pcs, err := cs.PriorityClasses().List(ctx, "", store.ListOptions{})
+	if err != nil || len(pcs.Items) != 2 || pcs.Items[0].Name != "system-cluster-critical" || pcs.Items[0].Value != 2000000000 ||
+		pcs.Items[1].Name != "system-node-critical" || pcs.Items[1].Value != 2000001000 {
+		t.Fatalf("priority classes: %+v %v", pcs, err)
+	}
+	// typed round trips of the new kinds: defaults applied, errors typed
+	cm := &api.ConfigMap{Data: map[string]string{"a": "1"}}
+	cm.Namespace, cm.Name = "default", "conf"
+	if _, err := cs.ConfigMaps().Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	sec := &api.Secret{StringData: map[string]string{"password": "x"}}
+	sec.Namespace, sec.Name = "default", "creds"
+	got, err := cs.Secrets().Create(ctx, sec)
+	if err != nil || got.Type != api.SecretTypeOpaque || string(got.Data["password"]) != "x" || got.StringData != nil {
+		t.Fatalf("secret: %+v %v (want type Opaque, stringData moved into data)", got, err)
+	}
+	if _, err := cs.ConfigMaps().Create(ctx, cm); !errors.Is(err, store.ErrAlreadyExists) {
+		t.Fatalf("second create: %v, want ErrAlreadyExists", err)
+	}
+	bad := &api.ConfigMap{Data: map[string]string{"a b": "1"}}
+	bad.Namespace, bad.Name = "default", "bad"
+	if _, err := cs.ConfigMaps().Create(ctx, bad); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "data[a b]") {
+		t.Fatalf("invalid configmap: %v", err)
+	}
+	if _, err := cs.ConfigMaps().Delete(ctx, "default", "conf"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.ConfigMaps().Get(ctx, "default", "conf"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get after delete: %v", err)
+	}
+
 	nss, err := cs.Namespaces().List(ctx, "", store.ListOptions{})
 	if err != nil {
 		t.Fatalf("list namespaces: %v", err)

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -122,7 +123,21 @@ func validateDeploymentUpdate(old, new *apps.Deployment) store.FieldErrors {
 
 func validateStatefulSet(s *apps.StatefulSet) store.FieldErrors {
 	var e errs
-	validateWorkload(&e, s.Spec.Replicas, s.Spec.Selector, &s.Spec.Template)
+	// the template is checked as the pods will be: each volume claim
+	// template becomes a volume of that name (the controller adds them),
+	// so containers may mount them
+	tmpl := &s.Spec.Template
+	if len(s.Spec.VolumeClaimTemplates) > 0 {
+		tmpl = s.Spec.Template.DeepCopy()
+		for _, c := range s.Spec.VolumeClaimTemplates {
+			if slices.ContainsFunc(tmpl.Spec.Volumes, func(v api.Volume) bool { return v.Name == c.Name }) {
+				continue
+			}
+			tmpl.Spec.Volumes = append(tmpl.Spec.Volumes, api.Volume{Name: c.Name,
+				VolumeSource: api.VolumeSource{PersistentVolumeClaim: &api.PersistentVolumeClaimVolumeSource{ClaimName: c.Name}}})
+		}
+	}
+	validateWorkload(&e, s.Spec.Replicas, s.Spec.Selector, tmpl)
 	st := s.Status
 	validateStatusCounts(&e, map[string]int64{"observedGeneration": st.ObservedGeneration, "replicas": int64(st.Replicas),
 		"readyReplicas": int64(st.ReadyReplicas), "currentReplicas": int64(st.CurrentReplicas), "updatedReplicas": int64(st.UpdatedReplicas),

@@ -143,6 +143,8 @@ func validateService(s *api.Service) store.FieldErrors {
 			e.required(pp + ".name")
 		}
 		if p.Name != "" {
+			// a DNS-1123 label, as Kubernetes' validateServicePort says
+			// (container ports are IANA service names, these are not)
 			if why := dnsLabel(p.Name); why != "" {
 				e.invalid(pp+".name", p.Name, why)
 			} else if names[p.Name] {

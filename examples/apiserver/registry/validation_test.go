@@ -249,6 +249,16 @@ func TestWorkloadValidation(t *testing.T) {
 	if err := StatefulSetKind.Validate(s); err != nil {
 		t.Fatal(err)
 	}
+	// containers mount volume claim templates by name; any other name is
+	// not found
+	s.Spec.Template.Spec.Containers[0].VolumeMounts = []api.VolumeMount{{Name: "data", MountPath: "/data"}}
+	wantFields(t, StatefulSetKind.Validate(s), "spec.template.spec.containers[0].volumeMounts[0].name")
+	s.Spec.VolumeClaimTemplates = []api.PersistentVolumeClaim{{ObjectMeta: store.ObjectMeta{Name: "data"}, Spec: api.PersistentVolumeClaimSpec{
+		AccessModes: []api.PersistentVolumeAccessMode{api.ReadWriteOnce},
+		Resources:   api.VolumeResourceRequirements{Requests: api.ResourceList{api.ResourceStorage: api.MustParse("1Gi")}}}}}
+	if err := StatefulSetKind.Validate(s); err != nil {
+		t.Fatalf("mounting a volume claim template: %v", err)
+	}
 	s.Spec.PodManagementPolicy = "Random"
 	s.Spec.UpdateStrategy.RollingUpdate.Partition = ptr(int32(-2))
 	wantFields(t, StatefulSetKind.Validate(s), "spec.podManagementPolicy", "spec.updateStrategy.rollingUpdate.partition")
