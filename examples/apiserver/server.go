@@ -156,7 +156,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	quota, err := newResourceQuota(rs.pods.st, rs.quotas.st, s.log)
+	quota, err := newResourceQuota(rs.quotas.st, rs.usage, s.log)
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}

@@ -532,10 +532,6 @@ func validateLease(l *election.Lease) store.FieldErrors {
 	return e.list
 }
 
-// QuotaResources are the resource names a ResourceQuota may limit.
-var QuotaResources = []string{"cpu", "memory", "pods", "services", "limits.cpu", "limits.memory",
-	"requests.cpu", "requests.memory", "configmaps", "secrets", "replicationcontrollers", "resourcequotas"}
-
 func validateResourceQuota(q *api.ResourceQuota) store.FieldErrors {
 	var e errs
 	for _, path := range []string{"spec.hard", "status.hard", "status.used"} {
@@ -549,11 +545,11 @@ func validateResourceQuota(q *api.ResourceQuota) store.FieldErrors {
 		validateResourceList(&e, path, rl)
 		for _, rn := range sortedNames(rl) {
 			v, name := rl[rn], string(rn)
-			if !slices.Contains(QuotaResources, name) && !hasPrefix(name, "count/") {
-				e.notSupported(path+"["+name+"]", name, anys(QuotaResources)...)
+			if why := checkQuotaName(name); why != "" {
+				e.add(path+"["+name+"]", name, why)
 				continue
 			}
-			if name == "pods" || name == "services" || hasPrefix(name, "count/") {
+			if !slices.Contains(computeQuotaNames, name) {
 				if v.MilliValue()%1000 != 0 {
 					e.add(path+"["+name+"]", v.String(), "Invalid value: must be an integer")
 				}
@@ -562,8 +558,6 @@ func validateResourceQuota(q *api.ResourceQuota) store.FieldErrors {
 	}
 	return e.list
 }
-
-func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // ValidateBinding checks a pods/binding request body.
 func ValidateBinding(b *api.Binding) error {
