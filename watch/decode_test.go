@@ -170,12 +170,18 @@ func TestStatusMapping(t *testing.T) {
 			t.Errorf("StatusFor(%v) = %+v", c.err, st)
 		}
 		se := &StatusError{Status: st}
-		if got := se.Unwrap(); got != c.is {
+		got := se.Unwrap()
+		if (c.is == nil && len(got) != 0) || (c.is != nil && (len(got) != 1 || got[0] != c.is)) {
 			t.Errorf("StatusError{%d %s}.Unwrap() = %v, want %v", c.code, c.reason, got, c.is)
 		}
 		if again := StatusFor(se); again != st {
 			t.Errorf("StatusFor(StatusError) = %+v, want the same Status back", again)
 		}
+	}
+	// Err is wrapped too, next to the code's sentinel.
+	cause := errors.New("cause")
+	if se := (&StatusError{Status: *NewStatus(410, StatusReasonGone, "x"), Err: cause}); !errors.Is(se, ErrGone) || !errors.Is(se, cause) {
+		t.Errorf("a StatusError with Err unwraps to %v", se.Unwrap())
 	}
 	// A Kubernetes server's 410 with reason Gone also means relist.
 	var buf bytes.Buffer

@@ -144,10 +144,15 @@ func StatusFor(err error) Status {
 // carries, and what a server's code returns to answer with a chosen Status
 // (for example NewStatusError(403, StatusReasonForbidden, "...")). It
 // unwraps to the sentinel its code maps to: ErrGone for 410, ErrTooSlow for
-// 429 TooManyRequests, ErrClosed for 503; none otherwise.
+// 429 TooManyRequests, ErrClosed for 503; none otherwise — and to Err
+// when it is set.
 type StatusError struct {
 	// Status is the status, answered as is.
 	Status Status
+	// Err, if set, is a cause the error also wraps (for errors.Is), for
+	// example store.ErrConflict behind a 409 that a server chose to word
+	// itself.
+	Err error
 }
 
 // NewStatusError returns a *StatusError with NewStatus(code, reason,
@@ -168,15 +173,20 @@ func (e *StatusError) Error() string {
 	return msg
 }
 
-// Unwrap returns the sentinel the status maps to, or nil.
-func (e *StatusError) Unwrap() error {
+// Unwrap returns the sentinel the status maps to (if any) and Err (if
+// set).
+func (e *StatusError) Unwrap() []error {
+	var errs []error
 	switch {
 	case e.Status.Code == http.StatusGone:
-		return ErrGone
+		errs = append(errs, ErrGone)
 	case e.Status.Code == http.StatusTooManyRequests && e.Status.Reason == StatusReasonTooManyRequests:
-		return ErrTooSlow
+		errs = append(errs, ErrTooSlow)
 	case e.Status.Code == http.StatusServiceUnavailable:
-		return ErrClosed
+		errs = append(errs, ErrClosed)
 	}
-	return nil
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
 }

@@ -6,7 +6,7 @@
 // /apis/<group>/<version>/...: get, list (labelSelector, fieldSelector,
 // limit/continue, resourceVersion), create (generateName), update (PUT with
 // a resourceVersion precondition), patch (JSON merge, JSON and strategic
-// merge patch), delete (preconditions, finalizers), the status and scale
+// merge patch, and server-side apply), delete (preconditions, finalizers), the status and scale
 // subresources, and watch (?watch=true or /watch/ paths; resourceVersion,
 // allowWatchBookmarks, and sendInitialEvents=true, whose initial events end
 // with a bookmark annotated k8s.io/initial-events-end: "true"). Lists and
@@ -20,6 +20,15 @@
 // admission chain (Config.Admission): MutatingAdmission plugins may change
 // the object before validation; ValidatingAdmission plugins decide after
 // it, each wrapping the write, so a plugin can hold a lock across it.
+//
+// Every write keeps metadata.managedFields as Kubernetes does (package
+// fieldmanager): creates, updates, patches and subresource writes record
+// an Update entry for the fieldManager parameter, or else the
+// User-Agent's product ("kubectl" for "kubectl/v1.32.0 ..."); a PATCH
+// with Content-Type application/apply-patch+yaml (a YAML or JSON object;
+// fieldManager required, force=true optional) is a server-side apply,
+// merged by the field manager with the strategy's ApplyType and creating
+// the object when there is none.
 //
 // Client implements store.Interface[T] over HTTP, so that informers and
 // election locks work against a Handler as they do against etcd.
@@ -59,7 +68,17 @@
 //     apiserver allows the keys of objects the caller may get).
 //   - Writes are compare-and-swap on resourceVersion; an update or patch
 //     without one is applied to the current version and retried on
-//     conflict. Fences in FenceHeader are checked in the same transaction.
+//     conflict (a patch that changes metadata.resourceVersion makes the
+//     new value a precondition). Fences in FenceHeader are checked in the
+//     same transaction.
+//   - Server-side apply: 409 Conflict with one FieldManagerConflict cause
+//     per field when the configuration changes fields other managers own
+//     (unless force=true), in Kubernetes' message format; 400 for a body
+//     that is not one object of the resource's apiVersion and kind, names
+//     another object, sets managedFields or does not fit the schema; 422
+//     without fieldManager. An unchanged configuration writes nothing.
+//     A failure to record managedFields never fails an ordinary write (the
+//     stored entries are kept and the failure logged).
 //   - Watches are served from the store's watch cache (store.WatchCache:
 //     one store watch per resource, each event decoded once and its JSON
 //     encoded once for every watcher, written by the one wire encoder,

@@ -18,6 +18,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest/fieldmanager"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -42,6 +43,7 @@ type Handler[T store.Object] struct {
 	ownsWC  bool          // the handler runs cache (the store has none of its own)
 	running atomic.Bool   // Run was called
 	done    chan struct{} // closed when Run returns: watches end
+	fm      *fieldmanager.Manager
 	maxBody int64
 	log     *slog.Logger
 }
@@ -76,6 +78,11 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	h.rules = resolveRules(cfg.Strategy, h.res, t.Elem())
 	h.table = h.rules.table
 	h.admit = newAdmission(cfg.Admission)
+	fm, err := h.newFieldManager()
+	if err != nil {
+		return nil, err
+	}
+	h.fm = fm
 	h.done = make(chan struct{})
 	if c := cfg.Store.WatchCache(); c != nil {
 		h.cache = c
@@ -141,6 +148,14 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 	ctx, err := withFences(r)
 	if err != nil {
 		return err
+	}
+	switch info.Verb {
+	case "create", "update", "patch":
+		o, err := requestOwner(r, info.Verb)
+		if err != nil {
+			return err
+		}
+		ctx = withOwner(ctx, o)
 	}
 	switch info.Subresource {
 	case "":

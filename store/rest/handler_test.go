@@ -81,6 +81,18 @@ func newTestServer(t testing.TB, mutate ...func(*Config[*widget])) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := startHandler(t, h)
+	c, err := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testServer{st: st, h: h, srv: srv, c: c}
+}
+
+// startHandler runs h (its watch cache) and an HTTP server for it until the test
+// ends.
+func startHandler[T store.Object](t testing.TB, h *Handler[T]) *httptest.Server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
@@ -92,11 +104,7 @@ func newTestServer(t testing.TB, mutate ...func(*Config[*widget])) *testServer {
 			t.Errorf("Run: %v", err)
 		}
 	})
-	c, err := NewClient[*widget](srv.Client(), srv.URL, storetest.WidgetResource)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testServer{st: st, h: h, srv: srv, c: c}
+	return srv
 }
 
 func (ts *testServer) do(t testing.TB, method, path, contentType, body string) (int, *watch.Status, []byte) {

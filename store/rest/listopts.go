@@ -170,7 +170,7 @@ func invalidOptions(kind string, causes []watch.StatusCause) error {
 	}
 	st := watch.NewStatus(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, fmt.Sprintf("%s.meta.k8s.io %q is invalid: %s", kind, "", msg))
 	st.Details = &watch.StatusDetails{Group: "meta.k8s.io", Kind: kind, Causes: causes}
-	return &watch.StatusError{Status: *st}
+	return &watch.StatusError{Status: *st, Err: store.ErrInvalid}
 }
 
 // tooLargeRV is the 504 Kubernetes answers for a resourceVersion newer than

@@ -6,6 +6,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
 )
 
 // Strategy is the rules of one resource: how its objects are defaulted and
@@ -29,6 +30,8 @@ import (
 //   - PatchSchemaProvider: the strategic merge patch schema. Default:
 //     patch.SchemaOf the object's struct type (its patchStrategy and
 //     patchMergeKey tags).
+//   - ApplyTypeProvider: the server-side apply schema. Default:
+//     fieldmanager.Deduced (maps granular, lists atomic).
 type Strategy[T store.Object] interface {
 	Defaulter[T]
 	Validator[T]
@@ -106,6 +109,15 @@ type PatchSchemaProvider interface {
 	PatchSchema() *patch.Schema
 }
 
+// ApplyTypeProvider is an optional piece of a Strategy.
+type ApplyTypeProvider interface {
+	// ApplyType returns the structured-merge-diff type of the object (see
+	// fieldmanager.NewTypes): it decides how server-side apply merges
+	// lists and maps, and which fields a manager owns. A type that is not
+	// valid is an error of NewHandler.
+	ApplyType() typed.ParseableType
+}
+
 // NoRules is the Strategy of a resource without rules: nothing is
 // defaulted and everything the store accepts is valid. It is the default
 // when Config.Strategy is nil, and can be embedded by strategies that only
@@ -133,6 +145,7 @@ type rules[T store.Object] struct {
 	table         func([]T, table.Options) (*table.Table, error)
 	scale         Scaler[T] // nil: no scale subresource
 	schema        *patch.Schema
+	applyType     typed.ParseableType
 }
 
 func resolveRules[T store.Object](s Strategy[T], res store.Resource, elem reflect.Type) *rules[T] {
@@ -163,6 +176,9 @@ func resolveRules[T store.Object](s Strategy[T], res store.Resource, elem reflec
 	}
 	if r.schema == nil {
 		r.schema = patch.SchemaOf(elem)
+	}
+	if p, ok := s.(ApplyTypeProvider); ok {
+		r.applyType = p.ApplyType()
 	}
 	return r
 }

@@ -57,25 +57,33 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 		m.Name = store.GenerateName(m.GenerateName)
 	}
 	info.Name = m.Name
-	h.rules.prepareCreate(obj)
-	h.rules.Default(obj)
-	attrs := h.attributes(info, "create", obj, nil)
-	if err := h.admit.admit(ctx, attrs); err != nil {
-		return err
-	}
-	if err := h.rules.Validate(obj); err != nil {
-		return err
-	}
-	var out T
-	err = h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
-		out, err = h.st.Create(ctx, obj)
-		return err
-	})
+	out, err := h.createObject(ctx, info, obj)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// createObject prepares, defaults, admits, validates and stores a new
+// object.
+func (h *Handler[T]) createObject(ctx context.Context, info RequestInfo, obj T) (T, error) {
+	var zero, out T
+	h.rules.prepareCreate(obj)
+	h.rules.Default(obj)
+	h.track(ctx, info, obj, zero, true)
+	attrs := h.attributes(info, "create", obj, nil)
+	if err := h.admit.admit(ctx, attrs); err != nil {
+		return zero, err
+	}
+	if err := h.rules.Validate(obj); err != nil {
+		return zero, err
+	}
+	err := h.admit.validate(ctx, attrs, func(ctx context.Context) (err error) {
+		out, err = h.st.Create(ctx, obj)
+		return err
+	})
+	return out, err
 }
 
 // modify reads the object, lets fn build its replacement from a private
@@ -116,6 +124,7 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 				h.res.Name, info.Name))
 		}
 		h.rules.Default(obj)
+		h.track(ctx, info, obj, old, false)
 		attrs := h.attributes(info, verb, obj, old)
 		if err := h.admit.admit(ctx, attrs); err != nil {
 			return zero, err
@@ -188,6 +197,12 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
 		return err
 	}
+	if pt == patch.ApplyPatchType {
+		return h.apply(ctx, w, r, info)
+	}
+	if r.URL.Query().Has("force") {
+		return invalidOption("patch", "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
+	}
 	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -211,7 +226,10 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 			return zero, err
 		}
 		if m := obj.GetObjectMeta(); m.ResourceVersion == rv {
-			m.ResourceVersion = "" // unchanged: applied to the current version
+			// Left as read: no precondition, so a lost race is retried.
+			// A patch that sets another version makes it one (kubectl's
+			// managedFields migration replaces it with the version it read).
+			m.ResourceVersion = ""
 		}
 		return h.prepare(info, obj, old), nil
 	})
@@ -331,6 +349,10 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		var err error
 		if pt, err = patch.ParseType(r.Header.Get("Content-Type")); err != nil {
 			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
+		}
+		if pt == patch.ApplyPatchType {
+			return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType,
+				"server-side apply is not supported on the scale subresource: patch it with a merge or JSON patch")
 		}
 	} else if err := checkJSONContent(r); err != nil {
 		return err

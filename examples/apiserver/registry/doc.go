@@ -2,8 +2,9 @@
 // resource (one Kind value per resource, such as PodKind) its identity,
 // plural, singular and short names, scope and subresources, and its rules:
 // defaulting, validation (create and update), field selector labels,
-// server-side table columns, the strategic-merge-patch schema, and the
-// status and scale subresources. Kind.Strategy hands those rules to the
+// server-side table columns, the strategic-merge-patch schema, the
+// server-side apply type (ApplyType, converted from the served OpenAPI
+// document), and the status and scale subresources. Kind.Strategy hands those rules to the
 // REST handler as one rest.Strategy.
 //
 // From the registry the package also derives the documents the apiserver

@@ -270,6 +270,7 @@ var (
 	_ rest.FieldFilterer            = strategy[*api.Pod]{}
 	_ rest.TableConvertor[*api.Pod] = strategy[*api.Pod]{}
 	_ rest.PatchSchemaProvider      = strategy[*api.Pod]{}
+	_ rest.ApplyTypeProvider        = strategy[*api.Pod]{}
 	_ rest.StatusPreparer[*api.Pod] = statusStrategy[*api.Pod]{}
 	_ rest.Scaler[*api.Pod]         = scaleStrategy[*api.Pod]{}
 )

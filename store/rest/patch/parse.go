@@ -19,6 +19,9 @@ type parser struct {
 	data  []byte
 	pos   int
 	depth int
+	// native: numbers as int64 (integers that fit) or float64 instead of
+	// json.Number.
+	native bool
 }
 
 var errSyntax = errors.New("syntax error")
@@ -27,6 +30,18 @@ var errSyntax = errors.New("syntax error")
 // whitespace).
 func parseJSON(data []byte) (any, error) {
 	p := parser{data: data}
+	return p.parse()
+}
+
+// DecodeValue decodes exactly one JSON value into map[string]any, []any,
+// string, bool, nil, and numbers as int64 when they are integers that fit
+// and float64 otherwise: the form structured-merge-diff reads.
+func DecodeValue(data []byte) (any, error) {
+	p := parser{data: data, native: true}
+	return p.parse()
+}
+
+func (p *parser) parse() (any, error) {
 	p.ws()
 	v, err := p.value()
 	if err != nil {
@@ -211,6 +226,17 @@ func (p *parser) number() (any, error) {
 		if digits() == 0 {
 			return nil, p.errorf("expected a digit in the exponent")
 		}
+	}
+	if p.native {
+		s := string(d[start:p.pos])
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, p.errorf("number %s: %v", s, err)
+		}
+		return f, nil
 	}
 	return json.Number(d[start:p.pos]), nil
 }

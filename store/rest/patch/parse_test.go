@@ -99,3 +99,27 @@ func FuzzParseJSON(f *testing.F) {
 		checkParse(t, []byte(s))
 	})
 }
+
+// TestDecodeValueNumbers: DecodeValue gives int64 for integers that fit
+// and float64 for the rest, and the same structure as encoding/json.
+func TestDecodeValueNumbers(t *testing.T) {
+	v, err := DecodeValue([]byte(` {"i":42,"n":-7,"big":9223372036854775807,"over":9223372036854775808,"f":1.5,"e":1e3,"z":-0,"l":[1,"a",true,null]} `))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := v.(map[string]any)
+	for k, want := range map[string]any{"i": int64(42), "n": int64(-7), "big": int64(9223372036854775807),
+		"over": float64(9223372036854775808), "f": 1.5, "e": float64(1000), "z": int64(0)} {
+		if m[k] != want {
+			t.Errorf("%s = %#v, want %#v", k, m[k], want)
+		}
+	}
+	if l := m["l"].([]any); len(l) != 4 || l[0] != int64(1) || l[1] != "a" || l[2] != true || l[3] != nil {
+		t.Errorf("list %#v", l)
+	}
+	for _, bad := range []string{"", "{", `{"a":1}x`, "01", "1.", "-", `{"a"}`} {
+		if _, err := DecodeValue([]byte(bad)); err == nil {
+			t.Errorf("DecodeValue(%q): no error", bad)
+		}
+	}
+}

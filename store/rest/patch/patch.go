@@ -13,6 +13,9 @@ const (
 	MergePatchType Type = "application/merge-patch+json"
 	// StrategicMergePatchType is Kubernetes' strategic merge patch.
 	StrategicMergePatchType Type = "application/strategic-merge-patch+json"
+	// ApplyPatchType is a server-side apply configuration (YAML or JSON).
+	// Apply does not merge it: the REST handler's field manager does.
+	ApplyPatchType Type = "application/apply-patch+yaml"
 )
 
 // ErrUnsupportedType is returned by Apply for a content type it does not
@@ -33,10 +36,10 @@ func ParseType(contentType string) (Type, error) {
 		ct = ct[:len(ct)-1]
 	}
 	switch t := Type(ct); t {
-	case JSONPatchType, MergePatchType, StrategicMergePatchType:
+	case JSONPatchType, MergePatchType, StrategicMergePatchType, ApplyPatchType:
 		return t, nil
 	}
-	return "", fmt.Errorf("%w %q: use %s, %s or %s", ErrUnsupportedType, contentType, JSONPatchType, MergePatchType, StrategicMergePatchType)
+	return "", fmt.Errorf("%w %q: use %s, %s, %s or %s", ErrUnsupportedType, contentType, JSONPatchType, MergePatchType, StrategicMergePatchType, ApplyPatchType)
 }
 
 // Apply applies a patch of type t to doc. schema is used by strategic merge
@@ -51,6 +54,8 @@ func Apply(t Type, doc, patch []byte, schema *Schema, opts ...Option) ([]byte, e
 		return MergePatch(doc, patch)
 	case StrategicMergePatchType:
 		return StrategicMergePatch(doc, patch, schema)
+	case ApplyPatchType:
+		return nil, fmt.Errorf("%w %q: server-side apply needs a field manager (store/rest/fieldmanager)", ErrUnsupportedType, t)
 	}
 	_, err := ParseType(string(t))
 	return nil, err

@@ -11,13 +11,14 @@ func TestParseTypeAndApply(t *testing.T) {
 		"application/merge-patch+json; charset=utf-8":           MergePatchType,
 		"application/strategic-merge-patch+json":                StrategicMergePatchType,
 		"application/strategic-merge-patch+json ;charset=utf-8": StrategicMergePatchType,
+		"application/apply-patch+yaml":                          ApplyPatchType,
 	} {
 		got, err := ParseType(in)
 		if err != nil || got != want {
 			t.Errorf("ParseType(%q) = %q, %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"", "application/json", "application/apply-patch+yaml", "text/plain"} {
+	for _, bad := range []string{"", "application/json", "application/apply-patch+json", "text/plain"} {
 		if _, err := ParseType(bad); !errors.Is(err, ErrUnsupportedType) || !errors.Is(err, ErrInvalidPatch) {
 			t.Errorf("ParseType(%q): err = %v", bad, err)
 		}
@@ -40,5 +41,8 @@ func TestParseTypeAndApply(t *testing.T) {
 	eqJSON(t, sub(t, out, "/spec/replicas"), `4`)
 	if _, err := Apply("application/yaml", doc, []byte(`{}`), nil); !errors.Is(err, ErrUnsupportedType) {
 		t.Fatalf("unknown type: err = %v", err)
+	}
+	if out, err := Apply(ApplyPatchType, doc, []byte(`{}`), nil); !errors.Is(err, ErrUnsupportedType) || out != nil {
+		t.Fatalf("apply patch: out %s, err = %v", out, err)
 	}
 }
