@@ -40,8 +40,12 @@
 //     as "pods/status") and the namespace allows the request; otherwise
 //     403. Discovery is open to every authenticated user.
 //   - Limits: request bodies over MaxBodyBytes get 413; more than
-//     MaxInflight concurrent requests, or more than RateLimit per second,
-//     get 429 (watches are exempt).
+//     RateLimit requests per second (watches included), more than
+//     MaxInflight concurrent requests, or more than MaxLongRunning
+//     concurrent watches, get 429. A request's body is read before it
+//     takes an in-flight slot, within BodyTimeout (else 408 and the
+//     connection closes), so slow senders cannot lock others out; every
+//     request but a watch ends RequestTimeout after it arrived (504).
 //   - Admission: defaulting and validation of each kind; namespace
 //     lifecycle (nothing is created in a missing or terminating
 //     namespace); ResourceQuota per namespace on pods, cpu and memory

@@ -68,6 +68,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
+	s.limiter.longRunning = make(chan struct{}, cfg.MaxLongRunning)
+	s.limiter.requestTimeout, s.limiter.bodyTimeout = cfg.RequestTimeout, cfg.BodyTimeout
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
