@@ -83,12 +83,18 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for in-flight requests when Run's
 	// context ends (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// CompactionInterval is how often the server compacts storage's
+	// history, up to the revision it saw one interval before (default
+	// DefaultCompactionInterval; negative: never, for a deployment where
+	// something else compacts etcd).
+	CompactionInterval time.Duration
 	// EtcdNoFsync makes the embedded etcd skip fsync (tests only).
 	EtcdNoFsync bool
 	// EtcdLogLevel is the embedded etcd's log level (default "error";
 	// "off" silences it).
 	EtcdLogLevel string
-	// Clock drives the rate limiter. Default: the real clock.
+	// Clock drives the rate limiter, the request timeout and compaction.
+	// Default: the real clock.
 	Clock clockwork.Clock
 	// Logger receives the server's logs; default discard.
 	Logger *slog.Logger
@@ -122,6 +128,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
+	}
+	if c.CompactionInterval == 0 {
+		c.CompactionInterval = DefaultCompactionInterval
 	}
 	if c.MaxLongRunning == 0 {
 		c.MaxLongRunning = DefaultMaxLongRunning

@@ -46,6 +46,11 @@
 //     takes an in-flight slot, within BodyTimeout (else 408 and the
 //     connection closes), so slow senders cannot lock others out; every
 //     request but a watch ends RequestTimeout after it arrived (504).
+//   - Storage: every CompactionInterval (default 5 minutes) the server
+//     compacts storage up to the revision it saw one interval before;
+//     storage that is out of space (etcd's "database space exceeded")
+//     answers writes with 507 and what to do, never 500 (README:
+//     defragmentation).
 //   - Admission: defaulting and validation of each kind; namespace
 //     lifecycle (nothing is created in a missing or terminating
 //     namespace); ResourceQuota per namespace on pods, cpu and memory

@@ -41,6 +41,9 @@ type Server struct {
 	ln      net.Listener
 	running atomic.Bool
 	ready   chan struct{}
+	// compactionTicked, if set before Run, sees each compaction interval
+	// end (tests).
+	compactionTicked func(compacted int64, err error)
 
 	// Set by Run before ready is closed; read only after.
 	backend store.Backend
@@ -197,6 +200,10 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	g.Go(func() error { return lifecycle.Run(gctx) })
 	g.Go(func() error { return quota.Run(gctx) })
+	if s.cfg.CompactionInterval > 0 {
+		c := &compactor{b: backend, clock: s.cfg.Clock, interval: s.cfg.CompactionInterval, log: s.log, ticked: s.compactionTicked}
+		g.Go(func() error { return c.run(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.ServeTLS(s.ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("apiserver: serving: %w", err)
