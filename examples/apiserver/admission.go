@@ -240,16 +240,19 @@ func quotaRefusal(a rest.Attributes, err error) error {
 }
 
 // hasQuota reports whether namespace ns has (or may have) a quota: true
-// for a namespace whose quotas were written through this server, else what
-// the synced cache says (a quota written by another client is enforced
-// from the moment the cache sees it), else what the store says.
+// for a namespace whose quotas were written through this server or that
+// the synced cache has quotas for; otherwise what the store says, so a
+// quota written through another apiserver a moment ago, which this
+// server's cache has not seen yet, already holds (as Kubernetes' quota
+// admission looks quotas up live when its cache has none).
 func (q *resourceQuota) hasQuota(ctx context.Context, ns string) (bool, error) {
 	if _, ok := q.written.Load(ns); ok {
 		return true, nil
 	}
 	if q.cache.HasSynced() {
-		in, err := q.cache.ByIndex(byNamespace, ns)
-		return len(in) > 0, err
+		if in, err := q.cache.ByIndex(byNamespace, ns); err == nil && len(in) > 0 {
+			return true, nil
+		}
 	}
 	l, err := q.quotas.List(ctx, ns, store.ListOptions{Limit: 1})
 	if err != nil {

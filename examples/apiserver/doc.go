@@ -63,8 +63,8 @@
 //     one etcd overcommits a quota; a create that loses that race counts
 //     again. A finished pod (Succeeded, Failed) cannot change phase
 //     again (422), so it cannot come back past the quota. A quota
-//     written around this server, straight to etcd, is enforced once the
-//     plugin's informer sees it. Deleting a namespace, by any path (DELETE of it or of the
+//     written through another apiserver holds at once: when the plugin's
+//     cache has no quota for a namespace it asks the store. Deleting a namespace, by any path (DELETE of it or of the
 //     collection), only marks it Terminating while its spec.finalizers
 //     hold "kubernetes" (a store rule, store.WithFinalizing); the namespace
 //     controller (examples/controllers/namespace, which this server does

@@ -11,16 +11,15 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/etcdtest"
 	"github.com/setpoint-dev/setpoint/store/memory"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
 // quotaServers are n apiservers' quota plugins (each with its own stores,
 // cache and lock) on one backend.
-func quotaServers(t *testing.T, n int) ([]*resourceQuota, []*resources) {
+func quotaServers(t *testing.T, n int, b store.Backend) ([]*resourceQuota, []*resources) {
 	t.Helper()
-	b := memory.New()
-	t.Cleanup(func() { b.Close() })
 	var qs []*resourceQuota
 	var rss []*resources
 	for range n {
@@ -50,7 +49,16 @@ func createPodVia(q *resourceQuota, rs *resources, a rest.Attributes) error {
 // compare-and-swaps the quota's usage in its own transaction), and the
 // quota's status.used says what was charged.
 func TestResourceQuotaAcrossServers(t *testing.T) {
-	qs, rss := quotaServers(t, 3)
+	t.Run("memory", func(t *testing.T) {
+		b := memory.New()
+		t.Cleanup(func() { b.Close() })
+		quotaAcrossServers(t, b)
+	})
+	t.Run("etcd", func(t *testing.T) { quotaAcrossServers(t, etcdtest.Start(t).Backend()) })
+}
+
+func quotaAcrossServers(t *testing.T, b store.Backend) {
+	qs, rss := quotaServers(t, 3, b)
 	createQuota(t, rss[0], "q", api.ResourceList{"pods": api.MustParse("5")})
 	for round := range 3 {
 		var admitted, refused atomic.Int32
