@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -27,26 +26,9 @@ func TestCompaction(t *testing.T) {
 	b := memory.New()
 	t.Cleanup(func() { b.Close() })
 	dir := t.TempDir()
-	s, err := New(Config{DataDir: dir, Listen: "127.0.0.1:0", Backend: b, Clock: clock, KubeconfigOut: filepath.Join(dir, "kubeconfig")})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ticks := make(chan tick, 1)
-	s.compactionTicked = func(rev int64, err error) { ticks <- tick{rev, err} }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	select {
-	case <-s.Ready():
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	}
+	runServerWith(t, Config{DataDir: dir, Listen: "127.0.0.1:0", Backend: b, Clock: clock, KubeconfigOut: filepath.Join(dir, "kubeconfig")},
+		func(s *Server) { s.compactionTicked = func(rev int64, err error) { ticks <- tick{rev, err} } })
 	if err := clock.BlockUntilContext(t.Context(), 1); err != nil { // the compaction ticker
 		t.Fatal(err)
 	}
