@@ -25,6 +25,11 @@ var (
 	// ErrGone: the requested revision (a watch start or a list continue
 	// token) has been compacted. Relist. It is the same value as watch.ErrGone.
 	ErrGone = watch.ErrGone
+	// ErrNoSpace: the backend has run out of space (etcd's "database
+	// space exceeded": its database reached its size quota); nothing was
+	// written. Reads still work; an operator must compact, defragment and
+	// disarm the alarm before writes do.
+	ErrNoSpace = errors.New("storage is out of space")
 	// ErrFenced: a fencing precondition failed: the writer's term is no
 	// longer current. Nothing was written. A deposed leader gets this.
 	ErrFenced = errors.New("fenced: write rejected for a stale term")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -110,16 +111,23 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 	return write(ctx)
 }
 
-// resourceQuota enforces each namespace's ResourceQuotas on pod creates:
-// pods, requests and limits of cpu and memory (registry.PodUsage,
-// registry.CheckQuota). Pod creates in a namespace with a quota take the
-// plugin's lock across the check and the write, so two creates in one
-// apiserver cannot both take a quota's last unit.
+// resourceQuota enforces each namespace's ResourceQuotas on creates: pods,
+// requests and limits of cpu and memory (registry.PodUsage), and the object
+// counts count/<resource>[.<group>], services and resourcequotas
+// (registry.ObjectUsage, registry.CheckQuota). A create that a quota
+// limits is charged as Kubernetes does: the quota's status.used is written
+// in the same transaction as the object, compare-and-swap on the quota as
+// read before the usage was counted (store.WithSideWrites), so a quota
+// holds across any number of apiservers; a create that loses the race to
+// another charge counts again. Creates in namespaces with a quota also take
+// the plugin's lock, so creates through one apiserver do not race at all.
 type resourceQuota struct {
-	pods   *store.Store[*api.Pod]
 	quotas *store.Store[*api.ResourceQuota]
-	cache  *informer.Informer[*api.ResourceQuota]
-	// mu serializes pod creates in namespaces with a quota.
+	// usage sums what the stored objects of a resource in a namespace
+	// count against a quota, read from storage.
+	usage func(ctx context.Context, r store.Resource, ns string) (api.ResourceList, error)
+	cache *informer.Informer[*api.ResourceQuota]
+	// mu serializes creates in namespaces with a quota.
 	mu sync.Mutex
 	// written holds namespaces whose quotas were written through this
 	// server: enforced at once, before the cache has seen the quota.
@@ -130,7 +138,11 @@ var _ rest.ValidatingAdmission = (*resourceQuota)(nil)
 
 const byNamespace = "namespace"
 
-func newResourceQuota(pods *store.Store[*api.Pod], quotas *store.Store[*api.ResourceQuota], log *slog.Logger) (*resourceQuota, error) {
+// maxQuotaCharges bounds how often one create counts usage again after
+// losing the quota's compare-and-swap to another apiserver's create.
+const maxQuotaCharges = 16
+
+func newResourceQuota(quotas *store.Store[*api.ResourceQuota], usage func(context.Context, store.Resource, string) (api.ResourceList, error), log *slog.Logger) (*resourceQuota, error) {
 	inf, err := informer.New[*api.ResourceQuota](quotas, informer.Config[*api.ResourceQuota]{
 		Name: "admission-resourcequotas", Logger: log,
 		Indexers: map[string]informer.IndexFunc[*api.ResourceQuota]{
@@ -140,7 +152,7 @@ func newResourceQuota(pods *store.Store[*api.Pod], quotas *store.Store[*api.Reso
 	if err != nil {
 		return nil, err
 	}
-	return &resourceQuota{pods: pods, quotas: quotas, cache: inf}, nil
+	return &resourceQuota{quotas: quotas, usage: usage, cache: inf}, nil
 }
 
 // Name implements rest.AdmissionPlugin.
@@ -149,15 +161,14 @@ func (q *resourceQuota) Name() string { return "ResourceQuota" }
 // Run keeps the quota cache until ctx ends.
 func (q *resourceQuota) Run(ctx context.Context) error { return q.cache.Run(ctx) }
 
-// Validate checks a pod create against every quota of its namespace (403
-// "exceeded quota" when one would be exceeded), holding the plugin's lock
-// across the check and the write.
+// Validate checks a create against every quota of its namespace (403
+// "exceeded quota" when one would be exceeded) and charges the quotas that
+// limit it in the create's own transaction.
 func (q *resourceQuota) Validate(ctx context.Context, a rest.Attributes, write func(context.Context) error) error {
 	if a.Resource == api.ResourceQuotaResource && a.Verb != "delete" {
 		q.written.Store(a.Namespace, struct{}{})
-		return write(ctx)
 	}
-	if a.Resource != api.PodResource || a.Verb != "create" || a.Subresource != "" {
+	if a.Verb != "create" || a.Subresource != "" || a.Namespace == "" || a.Object == nil {
 		return write(ctx)
 	}
 	has, err := q.hasQuota(ctx, a.Namespace)
@@ -169,51 +180,83 @@ func (q *resourceQuota) Validate(ctx context.Context, a rest.Attributes, write f
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if err := q.check(ctx, a.Object.(*api.Pod)); err != nil {
+	quotaKeys := q.quotas.Key(a.Namespace, "")
+	for attempt := 1; ; attempt++ {
+		charges, err := q.charge(ctx, a)
+		if err != nil {
+			return err
+		}
+		err = write(store.WithSideWrites(ctx, charges...))
+		var ce *store.ConflictError
+		if errors.As(err, &ce) && strings.HasPrefix(ce.Key, quotaKeys) && attempt < maxQuotaCharges {
+			continue // another apiserver charged the quota first: count again
+		}
 		return err
 	}
-	return write(ctx)
+}
+
+// charge reads the namespace's quotas, then (so the count is at least as
+// new as every quota read) the usage of a's resource; it checks a's usage
+// against each quota and returns the side writes that charge the quotas
+// limiting it.
+func (q *resourceQuota) charge(ctx context.Context, a rest.Attributes) ([]store.SideWrite, error) {
+	quotas, err := q.quotas.List(ctx, a.Namespace, store.ListOptions{})
+	if err != nil || len(quotas.Items) == 0 {
+		return nil, err
+	}
+	add := registry.ObjectUsage(a.Resource, a.Object)
+	var used api.ResourceList
+	var charges []store.SideWrite
+	for _, quota := range quotas.Items {
+		if !registry.QuotaLimits(quota.Spec.Hard, add) {
+			// nothing to charge; a pod may still lack a request the quota needs
+			if err := registry.CheckQuota(quota.Name, quota.Spec.Hard, api.ResourceList{}, add); err != nil {
+				return nil, quotaRefusal(a, err)
+			}
+			continue
+		}
+		if used == nil {
+			if used, err = q.usage(ctx, a.Resource, a.Namespace); err != nil {
+				return nil, err
+			}
+		}
+		if err := registry.CheckQuota(quota.Name, quota.Spec.Hard, used, add); err != nil {
+			return nil, quotaRefusal(a, err)
+		}
+		quota.Status.Hard = quota.Spec.Hard
+		quota.Status.Used = registry.ChargeQuota(quota.Spec.Hard, quota.Status.Used, used, add)
+		sw, err := q.quotas.SideWrite(quota)
+		if err != nil {
+			return nil, err
+		}
+		charges = append(charges, sw)
+	}
+	return charges, nil
+}
+
+func quotaRefusal(a rest.Attributes, err error) error {
+	return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden,
+		fmt.Sprintf("%s %q is forbidden: %v", a.Resource.Name, a.Object.GetObjectMeta().Name, err))
 }
 
 // hasQuota reports whether namespace ns has (or may have) a quota: true
-// for a namespace whose quotas were written through this server, else what
-// the synced cache says (a quota written by another client is enforced
-// from the moment the cache sees it), else what the store says.
+// for a namespace whose quotas were written through this server or that
+// the synced cache has quotas for; otherwise what the store says, so a
+// quota written through another apiserver a moment ago, which this
+// server's cache has not seen yet, already holds (as Kubernetes' quota
+// admission looks quotas up live when its cache has none).
 func (q *resourceQuota) hasQuota(ctx context.Context, ns string) (bool, error) {
 	if _, ok := q.written.Load(ns); ok {
 		return true, nil
 	}
 	if q.cache.HasSynced() {
-		in, err := q.cache.ByIndex(byNamespace, ns)
-		return len(in) > 0, err
+		if in, err := q.cache.ByIndex(byNamespace, ns); err == nil && len(in) > 0 {
+			return true, nil
+		}
 	}
 	l, err := q.quotas.List(ctx, ns, store.ListOptions{Limit: 1})
 	if err != nil {
 		return false, err
 	}
 	return len(l.Items) > 0, nil
-}
-
-// check reads the namespace's quotas and pods from the store (under the
-// lock, so the usage is exact) and checks p's usage against each quota.
-func (q *resourceQuota) check(ctx context.Context, p *api.Pod) error {
-	quotas, err := q.quotas.List(ctx, p.Namespace, store.ListOptions{})
-	if err != nil || len(quotas.Items) == 0 {
-		return err
-	}
-	pods, err := q.pods.List(ctx, p.Namespace, store.ListOptions{})
-	if err != nil {
-		return err
-	}
-	used := api.ResourceList{}
-	for _, other := range pods.Items {
-		used = used.Add(registry.PodUsage(other))
-	}
-	add := registry.PodUsage(p)
-	for _, quota := range quotas.Items {
-		if err := registry.CheckQuota(quota.Name, quota.Spec.Hard, used, add); err != nil {
-			return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf("pods %q is forbidden: %v", p.Name, err))
-		}
-	}
-	return nil
 }

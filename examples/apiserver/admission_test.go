@@ -198,7 +198,7 @@ func createQuota(t *testing.T, rs *resources, ns string, hard api.ResourceList) 
 
 func TestResourceQuotaPlugin(t *testing.T) {
 	rs := memResources(t)
-	q, err := newResourceQuota(rs.pods.st, rs.quotas.st, discard)
+	q, err := newResourceQuota(rs.quotas.st, rs.usage, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestResourceQuotaPlugin(t *testing.T) {
 // 5 pods admit exactly 5: the plugin's lock covers check and write.
 func TestResourceQuotaPluginStress(t *testing.T) {
 	rs := memResources(t)
-	q, err := newResourceQuota(rs.pods.st, rs.quotas.st, discard)
+	q, err := newResourceQuota(rs.quotas.st, rs.usage, discard)
 	if err != nil {
 		t.Fatal(err)
 	}

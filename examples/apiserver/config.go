@@ -20,6 +20,13 @@ const (
 	DefaultListen = "127.0.0.1:6443"
 	// DefaultMaxInflight caps concurrent non-watch requests.
 	DefaultMaxInflight = 400
+	// DefaultMaxLongRunning caps concurrent watches.
+	DefaultMaxLongRunning = 400
+	// DefaultRequestTimeout bounds a non-long-running request, as
+	// Kubernetes' --request-timeout does.
+	DefaultRequestTimeout = 60 * time.Second
+	// DefaultBodyTimeout bounds reading a request's body.
+	DefaultBodyTimeout = 30 * time.Second
 	// DefaultShutdownTimeout is how long Run waits for in-flight requests
 	// once its context ends.
 	DefaultShutdownTimeout = 10 * time.Second
@@ -53,22 +60,41 @@ type Config struct {
 	// larger ones get 413.
 	MaxBodyBytes int64
 	// RateLimit is the sustained requests per second allowed (watches
-	// excluded); 0 means no limit. RateBurst is the bucket size (default
+	// included); 0 means no limit. RateBurst is the bucket size (default
 	// RateLimit, at least 1).
 	RateLimit float64
 	RateBurst int
 	// MaxInflight caps concurrent non-watch requests (default
-	// DefaultMaxInflight); more get 429.
+	// DefaultMaxInflight); more get 429. A request takes its slot only
+	// once its body has been read.
 	MaxInflight int
+	// MaxLongRunning caps concurrent watches (default
+	// DefaultMaxLongRunning); more get 429. Watches also take a token of
+	// RateLimit.
+	MaxLongRunning int
+	// RequestTimeout bounds every request but watches from its arrival
+	// (default DefaultRequestTimeout): its context ends then, and the
+	// answer is 504 Timeout.
+	RequestTimeout time.Duration
+	// BodyTimeout bounds reading a request's body (default
+	// DefaultBodyTimeout); a body that is not in by then gets 408 and the
+	// connection is closed.
+	BodyTimeout time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests when Run's
 	// context ends (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// CompactionInterval is how often the server compacts storage's
+	// history, up to the revision it saw one interval before (default
+	// DefaultCompactionInterval; negative: never, for a deployment where
+	// something else compacts etcd).
+	CompactionInterval time.Duration
 	// EtcdNoFsync makes the embedded etcd skip fsync (tests only).
 	EtcdNoFsync bool
 	// EtcdLogLevel is the embedded etcd's log level (default "error";
 	// "off" silences it).
 	EtcdLogLevel string
-	// Clock drives the rate limiter. Default: the real clock.
+	// Clock drives the rate limiter, the request timeout and compaction.
+	// Default: the real clock.
 	Clock clockwork.Clock
 	// Logger receives the server's logs; default discard.
 	Logger *slog.Logger
@@ -79,8 +105,9 @@ func (c *Config) Validate() error {
 	switch {
 	case c.DataDir == "":
 		return errors.New("apiserver: DataDir is required (etcd data and PKI live there)")
-	case c.MaxBodyBytes < 0, c.RateLimit < 0, c.RateBurst < 0, c.MaxInflight < 0, c.ShutdownTimeout < 0:
-		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight and ShutdownTimeout must not be negative")
+	case c.MaxBodyBytes < 0, c.RateLimit < 0, c.RateBurst < 0, c.MaxInflight < 0, c.MaxLongRunning < 0, c.ShutdownTimeout < 0,
+		c.RequestTimeout < 0, c.BodyTimeout < 0:
+		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout and BodyTimeout must not be negative")
 	case c.Backend != nil && len(c.EtcdServers) > 0:
 		return errors.New("apiserver: set Backend or EtcdServers, not both")
 	}
@@ -101,6 +128,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInflight == 0 {
 		c.MaxInflight = DefaultMaxInflight
+	}
+	if c.CompactionInterval == 0 {
+		c.CompactionInterval = DefaultCompactionInterval
+	}
+	if c.MaxLongRunning == 0 {
+		c.MaxLongRunning = DefaultMaxLongRunning
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.BodyTimeout == 0 {
+		c.BodyTimeout = DefaultBodyTimeout
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = rest.DefaultMaxBodyBytes

@@ -44,16 +44,31 @@
 //     as "pods/status") and the namespace allows the request; otherwise
 //     403. Discovery is open to every authenticated user.
 //   - Limits: request bodies over MaxBodyBytes get 413; more than
-//     MaxInflight concurrent requests, or more than RateLimit per second,
-//     get 429 (watches are exempt).
+//     RateLimit requests per second (watches included), more than
+//     MaxInflight concurrent requests, or more than MaxLongRunning
+//     concurrent watches, get 429. A request's body is read before it
+//     takes an in-flight slot, within BodyTimeout (else 408 and the
+//     connection closes), so slow senders cannot lock others out; every
+//     request but a watch ends RequestTimeout after it arrived (504).
+//   - Storage: every CompactionInterval (default 5 minutes) the server
+//     compacts storage up to the revision it saw one interval before;
+//     storage that is out of space (etcd's "database space exceeded")
+//     answers writes with 507 and what to do, never 500 (README:
+//     defragmentation).
 //   - Admission: defaulting and validation of each kind; namespace
 //     lifecycle (nothing is created in a missing or terminating
-//     namespace); ResourceQuota on pods, cpu and memory per namespace
-//     (pod creates in a namespace with a quota are serialized by the
-//     plugin's lock, held across the check and the write, so one
-//     apiserver never overcommits a quota; a quota written around this
-//     server, straight to etcd, is enforced once the plugin's informer
-//     sees it). Deleting a namespace, by any path (DELETE of it or of the
+//     namespace); ResourceQuota per namespace on pods, cpu and memory
+//     and on the object counts count/<resource>[.<group>] (every served
+//     namespaced resource), services and resourcequotas; a quota naming
+//     anything else is 422, so every accepted name is enforced. A create
+//     that a quota limits writes the quota's new status.used in its own
+//     transaction, compare-and-swap on the quota as read before usage
+//     was counted (store.WithSideWrites), so no number of apiservers on
+//     one etcd overcommits a quota; a create that loses that race counts
+//     again. A finished pod (Succeeded, Failed) cannot change phase
+//     again (422), so it cannot come back past the quota. A quota
+//     written through another apiserver holds at once: when the plugin's
+//     cache has no quota for a namespace it asks the store. Deleting a namespace, by any path (DELETE of it or of the
 //     collection), only marks it Terminating while its spec.finalizers
 //     hold "kubernetes" (a store rule, store.WithFinalizing); the namespace
 //     controller (examples/controllers/namespace, which this server does

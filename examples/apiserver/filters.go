@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-	"golang.org/x/time/rate"
-
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -90,68 +87,6 @@ func withAuthentication(next http.Handler, authn Authenticator) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), u)))
-	})
-}
-
-// limiter is a token bucket (rate per second, burst) plus a cap on
-// requests in flight.
-type limiter struct {
-	rate     *rate.Limiter // nil: no rate limit
-	clock    clockwork.Clock
-	inflight chan struct{}
-}
-
-// newLimiter allows r requests per second with burst (default r, at least
-// 1; r = 0 means no rate limit) and maxInflight at once.
-func newLimiter(r float64, burst, maxInflight int, clock clockwork.Clock) *limiter {
-	l := &limiter{clock: clock, inflight: make(chan struct{}, maxInflight)}
-	if r > 0 {
-		if burst == 0 {
-			burst = max(int(r), 1)
-		}
-		l.rate = rate.NewLimiter(rate.Limit(r), burst)
-	}
-	return l
-}
-
-// acquire takes a token and an in-flight slot; ok is false when either is
-// exhausted. release returns the slot.
-func (l *limiter) acquire() (release func(), ok bool) {
-	if l.rate != nil && !l.rate.AllowN(l.clock.Now(), 1) {
-		return nil, false
-	}
-	select {
-	case l.inflight <- struct{}{}:
-		return func() { <-l.inflight }, true
-	default:
-		return nil, false
-	}
-}
-
-// withLimits answers 413 for a body announced larger than maxBody (and
-// cuts off one that turns out larger while it is read, which the handlers
-// answer with 413), and 429 with Retry-After when the limiter refuses.
-// Watches are long-running and take no token or slot.
-func withLimits(next http.Handler, l *limiter, maxBody int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBody {
-			rest.WriteError(w, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge,
-				fmt.Sprintf("request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, maxBody)))
-			return
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		}
-		if info, ok := infoOf(r); !ok || info.Verb != "watch" {
-			release, ok := l.acquire()
-			if !ok {
-				w.Header().Set("Retry-After", "1")
-				rest.WriteError(w, watch.NewStatusError(http.StatusTooManyRequests, watch.StatusReasonTooManyRequests, "too many requests, please try again later"))
-				return
-			}
-			defer release()
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -154,8 +154,8 @@ func TestLimitsFilterRate(t *testing.T) {
 	if rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("429 without Retry-After: %v", rec.Header())
 	}
-	if code := take("/api/v1/pods?watch=true"); code != 204 {
-		t.Fatalf("a watch is not rate limited: %d", code)
+	if code := take("/api/v1/pods?watch=true"); code != 429 {
+		t.Fatalf("a watch takes a token too (issue 12 case 12): %d, want 429", code)
 	}
 	clock.Advance(500 * time.Millisecond) // one token at 2/s
 	if a, b := take("/api/v1/pods"), take("/api/v1/pods"); a != 204 || b != 429 {
@@ -172,7 +172,7 @@ func TestLimiterInflightStress(t *testing.T) {
 	for range 64 {
 		wg.Go(func() {
 			for range 200 {
-				rel, ok := l.acquire()
+				rel, ok := l.acquire(l.inflight)
 				if !ok {
 					continue
 				}

@@ -25,6 +25,8 @@ type served interface {
 	serve(w http.ResponseWriter, r *http.Request, info rest.RequestInfo)
 	// run runs the watch cache until ctx ends.
 	run(ctx context.Context) error
+	// usage sums what the objects of namespace ns count against a quota.
+	usage(ctx context.Context, ns string) (api.ResourceList, error)
 }
 
 // resourceOf is a kind's store and REST handler.
@@ -86,6 +88,29 @@ func (r *resourceOf[T]) run(ctx context.Context) error {
 		return fmt.Errorf("%s watch cache: %w", r.kind.Resource().Name, err)
 	}
 	return nil
+}
+
+func (r *resourceOf[T]) usage(ctx context.Context, ns string) (api.ResourceList, error) {
+	l, err := r.st.List(ctx, ns, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	u := api.ResourceList{}
+	for _, o := range l.Items {
+		u = u.Add(registry.ObjectUsage(r.st.Resource(), o))
+	}
+	return u, nil
+}
+
+// usage sums what the objects of resource res in namespace ns count
+// against a quota, read from storage (not a cache).
+func (rs *resources) usage(ctx context.Context, res store.Resource, ns string) (api.ResourceList, error) {
+	for _, r := range rs.all {
+		if r.descriptor().Resource() == res {
+			return r.usage(ctx, ns)
+		}
+	}
+	return nil, fmt.Errorf("quota usage: %s is not served", res.Name)
 }
 
 // resources are every served resource, with typed access to the ones the

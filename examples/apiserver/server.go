@@ -42,6 +42,9 @@ type Server struct {
 	ln      net.Listener
 	running atomic.Bool
 	ready   chan struct{}
+	// compactionTicked, if set before Run, sees each compaction interval
+	// end (tests).
+	compactionTicked func(compacted int64, err error)
 
 	// Set by Run before ready is closed; read only after.
 	backend store.Backend
@@ -69,6 +72,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
+	s.limiter.longRunning = make(chan struct{}, cfg.MaxLongRunning)
+	s.limiter.requestTimeout, s.limiter.bodyTimeout = cfg.RequestTimeout, cfg.BodyTimeout
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
@@ -158,7 +163,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	quota, err := newResourceQuota(rs.pods.st, rs.quotas.st, s.log)
+	quota, err := newResourceQuota(rs.quotas.st, rs.usage, s.log)
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
@@ -201,6 +206,10 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	g.Go(func() error { return lifecycle.Run(gctx) })
 	g.Go(func() error { return quota.Run(gctx) })
+	if s.cfg.CompactionInterval > 0 {
+		c := &compactor{b: backend, clock: s.cfg.Clock, interval: s.cfg.CompactionInterval, log: s.log, ticked: s.compactionTicked}
+		g.Go(func() error { return c.run(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.ServeTLS(s.ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("apiserver: serving: %w", err)

@@ -33,9 +33,19 @@ type testServer struct {
 // test's cleanup stops it and fails the test if Run failed.
 func runServer(t *testing.T, cfg Config) (*Server, func() error) {
 	t.Helper()
+	return runServerWith(t, cfg, nil)
+}
+
+// runServerWith is runServer that lets before set the server's test hooks
+// before Run.
+func runServerWith(t *testing.T, cfg Config, before func(*Server)) (*Server, func() error) {
+	t.Helper()
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("creating the apiserver: %v", err)
+	}
+	if before != nil {
+		before(s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

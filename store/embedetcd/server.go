@@ -41,6 +41,10 @@ type Config struct {
 	// progress notifications to idle watches at this interval; the store
 	// delivers them as watch.Bookmark events.
 	WatchProgressNotifyInterval time.Duration
+	// QuotaBackendBytes is the size the database may reach before etcd
+	// refuses writes with "database space exceeded" (0: etcd's default,
+	// 2 GiB). Tests set it low to reach that state.
+	QuotaBackendBytes int64
 	// UnsafeNoFsync skips fsync: much faster, but a machine crash loses
 	// data. For tests.
 	UnsafeNoFsync bool
@@ -61,7 +65,7 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("%w: log level %q: want debug, info, warn, error or off", ErrInvalidConfig, c.LogLevel)
 	}
-	if c.WatchProgressNotifyInterval < 0 || c.StartTimeout < 0 {
+	if c.WatchProgressNotifyInterval < 0 || c.StartTimeout < 0 || c.QuotaBackendBytes < 0 {
 		return fmt.Errorf("%w: negative duration", ErrInvalidConfig)
 	}
 	if c.ElectionMs != 0 && c.TickMs != 0 && c.ElectionMs < 5*c.TickMs {
@@ -237,6 +241,7 @@ func (m *member) start(state string) error {
 	ec.TickMs, ec.ElectionMs = m.cfg.TickMs, m.cfg.ElectionMs
 	ec.WatchProgressNotifyInterval = m.cfg.WatchProgressNotifyInterval
 	ec.UnsafeNoFsync = m.cfg.UnsafeNoFsync
+	ec.QuotaBackendBytes = m.cfg.QuotaBackendBytes
 	ec.EnableGRPCGateway = false
 	ec.Logger = "zap"
 	m.stopping.Store(false)

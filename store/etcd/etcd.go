@@ -85,6 +85,8 @@ func mapErr(err error, what string, rev int64) error {
 		return fmt.Errorf("%s: revision %d has been compacted: %w", what, rev, store.ErrGone)
 	case errors.Is(err, rpctypes.ErrFutureRev):
 		return fmt.Errorf("%w: %s: revision %d is in the future", store.ErrInvalid, what, rev)
+	case errors.Is(err, rpctypes.ErrNoSpace), errors.Is(err, rpctypes.ErrGRPCNoSpace):
+		return fmt.Errorf("%s: %w: etcd's database has reached its size quota (%v); compact and defragment etcd and disarm its NOSPACE alarm", what, store.ErrNoSpace, err)
 	case errors.Is(err, rpctypes.ErrRequestTooLarge):
 		return fmt.Errorf("%s: %w: %v", what, store.ErrTooLarge, err)
 	}

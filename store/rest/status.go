@@ -17,7 +17,8 @@ import (
 // ErrorStatus maps err to the Status an apiserver answers (watch.Status, the
 // one Kubernetes Status type): a *watch.StatusError as is; store.ErrNotFound
 // 404, ErrAlreadyExists 409 AlreadyExists, ErrConflict 409 Conflict,
-// ErrFenced 409 Fenced, ErrTooLarge 413, ErrInvalid 422 Invalid (one cause
+// ErrFenced 409 Fenced, ErrTooLarge 413, ErrNoSpace 507 (storage full:
+// never 500), ErrInvalid 422 Invalid (one cause
 // per field error), a patch error 422 (415 for an unknown patch type), and
 // what watch.StatusFor gives for the rest (ErrGone 410 Expired, ErrTooSlow
 // 429, ErrClosed 503, a context deadline 504, anything else 500). kind,
@@ -45,6 +46,8 @@ func ErrorStatus(err error, kind, group, name string) *watch.Status {
 		code, reason = http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, patch.ErrInvalidPatch):
 		code, reason = http.StatusUnprocessableEntity, watch.StatusReasonInvalid
+	case errors.Is(err, store.ErrNoSpace):
+		code, reason = http.StatusInsufficientStorage, watch.StatusReasonServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		code, reason = http.StatusGatewayTimeout, watch.StatusReasonTimeout
 	default:

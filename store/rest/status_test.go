@@ -26,6 +26,7 @@ func TestErrorStatus(t *testing.T) {
 		{fmt.Errorf("%w", patch.ErrInvalidPatch), 422, watch.StatusReasonInvalid},
 		{fmt.Errorf("%w", patch.ErrUnsupportedType), 415, watch.StatusReasonUnsupportedMediaType},
 		{watch.ErrTooSlow, 429, watch.StatusReasonTooManyRequests},
+		{fmt.Errorf("etcd create k: %w", store.ErrNoSpace), 507, watch.StatusReasonServiceUnavailable},
 		{watch.NewStatusError(403, watch.StatusReasonForbidden, "no"), 403, watch.StatusReasonForbidden},
 		{errors.New("boom"), 500, watch.StatusReasonInternalError},
 	} {

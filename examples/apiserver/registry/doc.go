@@ -12,7 +12,7 @@
 // (OpenAPIV3Discovery, OpenAPIV3: kubectl reads them to compute apply
 // patches and to learn that the server validates fields) and a Swagger 2.0
 // document (OpenAPIV2); and ResourceQuota accounting (PodUsage,
-// CheckQuota), which the quota admission plugin uses.
+// ObjectUsage, CheckQuota, ChargeQuota), which the quota admission plugin uses.
 //
 // The types themselves are package examples/api's, which imports none of
 // this, so clients link the types without the server's rules.

@@ -266,14 +266,6 @@ func validateEvent(ev *api.Event) store.FieldErrors {
 	return e.list
 }
 
-// QuotaResources are the resource names a ResourceQuota may limit besides
-// count/<resource>[.<group>], requests.<extended resource> and the
-// storage-class-scoped names.
-var QuotaResources = []string{"cpu", "memory", "pods", "services", "limits.cpu", "limits.memory",
-	"requests.cpu", "requests.memory", "requests.storage", "persistentvolumeclaims", "configmaps", "secrets",
-	"replicationcontrollers", "resourcequotas", "services.loadbalancers", "services.nodeports",
-	"ephemeral-storage", "requests.ephemeral-storage", "limits.ephemeral-storage"}
-
 func validateResourceQuota(q *api.ResourceQuota) store.FieldErrors {
 	var e errs
 	for _, path := range []string{"spec.hard", "status.hard", "status.used"} {
@@ -287,11 +279,11 @@ func validateResourceQuota(q *api.ResourceQuota) store.FieldErrors {
 		validateResourceList(&e, path, rl)
 		for _, rn := range sortedNames(rl) {
 			v, name := rl[rn], string(rn)
-			if !slices.Contains(QuotaResources, name) && !strings.HasPrefix(name, "count/") && !strings.Contains(name, "/") {
-				e.notSupported(key(path, name), name, anys(QuotaResources)...)
+			if why := checkQuotaName(name); why != "" {
+				e.add(key(path, name), name, why)
 				continue
 			}
-			if name == "pods" || name == "services" || strings.HasPrefix(name, "count/") {
+			if !slices.Contains(computeQuotaNames, name) {
 				if v.MilliValue()%1000 != 0 {
 					e.invalid(key(path, name), v.String(), "must be an integer")
 				}
