@@ -217,7 +217,7 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fres
 	}
 	var rev int64
 	var written *KV
-	if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
+	if deletesOnUpdate(nm) {
 		_, rev, err = s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
 	} else {
 		rev, err = s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
@@ -320,11 +320,18 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 			return zero, fmt.Errorf("delete %s: %w", key, &ConflictError{Key: key, Expected: wantRV, Current: cur.ModRevision})
 		}
 		if len(om.Finalizers) > 0 {
-			if om.DeletionTimestamp != nil {
+			if om.DeletionTimestamp != nil && !graceRuns(om) {
 				return old, nil
 			}
-			t := NewTime(s.clock.Now())
-			om.DeletionTimestamp = &t
+			if om.DeletionTimestamp == nil {
+				t := NewTime(s.clock.Now())
+				om.DeletionTimestamp = &t
+			} else {
+				// A graceful deletion cut short: the last finalizer's
+				// removal deletes the object.
+				zero := int64(0)
+				om.DeletionGracePeriodSeconds = &zero
+			}
 			data, err := s.encode(old, key)
 			if err != nil {
 				return zero, fmt.Errorf("delete: %w", err)

@@ -246,6 +246,10 @@ type deleteOptions struct {
 
 func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
 	var opts []store.DeleteOption
+	grace, err := parseGracePeriod(r.URL.Query().Get("gracePeriodSeconds"))
+	if err != nil {
+		return err
+	}
 	if r.Body != nil && r.ContentLength != 0 {
 		data, err := readBody(w, r, h.maxBody, true)
 		if err != nil {
@@ -258,6 +262,9 @@ func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.
 			}
 			if len(do.DryRun) > 0 {
 				return badRequest("dryRun is not supported")
+			}
+			if do.GracePeriodSeconds != nil {
+				grace = do.GracePeriodSeconds
 			}
 			if p := do.Preconditions; p != nil {
 				if p.UID != nil {
@@ -273,12 +280,22 @@ func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.
 		}
 	}
 	var out T
-	err := h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
+	pending := false
+	err = h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
+		if g := h.rules.graceful; g != nil {
+			out, pending, err = h.st.DeleteGracefully(ctx, info.Namespace, info.Name, func(cur T) int64 { return g.GracePeriod(cur, grace) }, opts...)
+			pending = pending && out.GetObjectMeta().DeletionGracePeriodSeconds != nil
+			return err
+		}
 		out, err = h.st.Delete(ctx, info.Namespace, info.Name, opts...)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if pending {
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 	code := http.StatusOK
 	if out.GetObjectMeta().DeletionTimestamp != nil && len(out.GetObjectMeta().Finalizers) > 0 {

@@ -43,6 +43,9 @@ type Kind[T store.Object] struct {
 	// keepStatusOnCreate: the creator may set the status (nodes register
 	// with theirs).
 	keepStatusOnCreate bool
+	// gracePeriod, when set, makes deletes graceful (see
+	// rest.GracefulDeleter).
+	gracePeriod func(obj T, requested *int64) int64
 }
 
 // Descriptor is the untyped view of a Kind, for discovery and for code that
@@ -250,6 +253,8 @@ func (k *Kind[T]) Strategy() rest.Strategy[T] {
 	switch {
 	case k.scale != nil && k.HasStatus():
 		return scaleStrategy[T]{statusStrategy[T]{base}}
+	case k.gracePeriod != nil && k.HasStatus():
+		return gracefulStrategy[T]{statusStrategy[T]{base}}
 	case k.HasStatus():
 		return statusStrategy[T]{base}
 	}
@@ -306,6 +311,15 @@ func (s statusStrategy[T]) PrepareForStatusUpdate(obj, old T) T {
 	s.k.copyStatus(out, obj)
 	out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
 	return out
+}
+
+// gracefulStrategy adds graceful deletion (pods).
+type gracefulStrategy[T store.Object] struct{ statusStrategy[T] }
+
+var _ rest.GracefulDeleter[*api.Pod] = gracefulStrategy[*api.Pod]{}
+
+func (s gracefulStrategy[T]) GracePeriod(obj T, requested *int64) int64 {
+	return s.k.gracePeriod(obj, requested)
 }
 
 // scaleStrategy adds the scale subresource (autoscaling/v1 Scale).
