@@ -16,7 +16,10 @@ import (
 // seconds; 0 or less deletes at once, as Delete does (so do opts'
 // preconditions). A pending deletion may only be shortened: a longer grace
 // period leaves the object as it is. pending reports whether the object
-// still exists, marked.
+// still exists, marked. A dry run (WithDryRun) checks the same and
+// returns the object as it would be, writing nothing; a resource's own
+// finalizers (WithFinalizing) and metadata.finalizers hold the object
+// after the final delete as they do for Delete.
 //
 // While the grace period runs, updates keep the marks (they cannot be
 // changed or removed) and never delete the object, even without
@@ -75,10 +78,17 @@ func (s *Store[T]) DeleteGracefully(ctx context.Context, namespace, name string,
 			t := NewTime(start.Add(time.Duration(g) * time.Second))
 			m.DeletionTimestamp = &t
 		} else {
-			t := NewTime(s.clock.Now().Add(time.Duration(g) * time.Second))
+			s.markDeletion(obj)
+			t := NewTime(m.DeletionTimestamp.Add(time.Duration(g) * time.Second))
 			m.DeletionTimestamp = &t
 		}
 		m.DeletionGracePeriodSeconds = &g
+		if DryRunFrom(ctx) {
+			if err := s.checkFences(ctx, key); err != nil {
+				return zero, false, fmt.Errorf("delete: %w", err)
+			}
+			return obj, true, nil
+		}
 		data, err := s.encode(obj, key)
 		if err != nil {
 			return zero, false, fmt.Errorf("delete: %w", err)
@@ -94,14 +104,6 @@ func (s *Store[T]) DeleteGracefully(ctx context.Context, namespace, name string,
 		m.ResourceVersion = FormatRevision(rev)
 		return obj, true, nil
 	}
-}
-
-// deletesOnUpdate reports whether an update leaving m deletes the object:
-// it is marked for deletion, has no finalizer left, and no grace period
-// runs.
-func deletesOnUpdate(m *ObjectMeta) bool {
-	return m.DeletionTimestamp != nil && len(m.Finalizers) == 0 &&
-		(m.DeletionGracePeriodSeconds == nil || *m.DeletionGracePeriodSeconds == 0)
 }
 
 // graceRuns reports whether m is marked for a graceful deletion whose grace

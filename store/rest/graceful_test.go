@@ -96,11 +96,59 @@ func TestGracefulDelete(t *testing.T) {
 	if after, _ := ts.st.Get(ctx, "ns", "b"); after.ResourceVersion != before.ResourceVersion {
 		t.Fatal("a refused delete wrote the object")
 	}
+	// A dry run of the final delete reports it and keeps the object.
+	if _, err := del(url.Values{"gracePeriodSeconds": {"0"}, "dryRun": {"All"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := ts.st.Get(ctx, "ns", "b"); err != nil || after.ResourceVersion != before.ResourceVersion {
+		t.Fatalf("a dry-run delete changed the object: %v", err)
+	}
 	// Grace 0 (what the kubelet sends once everything stopped) deletes.
-	if _, err := del(url.Values{"gracePeriodSeconds": {"0"}}, map[string]any{"preconditions": map[string]string{"uid": before.UID}}); err != nil {
+	if _, err := del(nil, map[string]any{"gracePeriodSeconds": 0, "preconditions": map[string]string{"uid": before.UID}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ts.st.Get(ctx, "ns", "b"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("after the final delete: %v", err)
+	}
+}
+
+// TestGracefulDeleteDryRunAndFinalizers: a dry-run graceful delete marks
+// nothing; a finalizer keeps the object after the final delete, and its
+// removal deletes it.
+func TestGracefulDeleteDryRunAndFinalizers(t *testing.T) {
+	ts := newTestServer(t, func(c *Config[*widget]) { c.Strategy = gracefulWidgets{} })
+	ts.st = ts.h.cfg.Store
+	ctx := context.Background()
+	w := storetest.NewWidget("ns", "b", nil)
+	w.Spec.Color = "bound"
+	w.Finalizers = []string{"example.com/hold"}
+	if _, err := ts.c.Create(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ts.c.Delete(store.WithDryRun(ctx), "ns", "b")
+	if err != nil || out.DeletionTimestamp == nil || out.DeletionGracePeriodSeconds == nil || *out.DeletionGracePeriodSeconds != 30 {
+		t.Fatalf("dry-run graceful delete answered %+v %v, want the marks", out, err)
+	}
+	if cur, _ := ts.st.Get(ctx, "ns", "b"); cur.DeletionTimestamp != nil {
+		t.Fatal("a dry-run graceful delete marked the stored object")
+	}
+	if _, err := ts.c.Delete(ctx, "ns", "b"); err != nil {
+		t.Fatal(err)
+	}
+	zero := int64(0)
+	var held widget
+	if err := ts.c.Call(ctx, http.MethodDelete, "ns", "b", "", nil, map[string]any{"gracePeriodSeconds": zero}, &held); err != nil {
+		t.Fatal(err)
+	}
+	cur, err := ts.st.Get(ctx, "ns", "b")
+	if err != nil || *cur.DeletionGracePeriodSeconds != 0 {
+		t.Fatalf("final delete with a finalizer: %+v %v, want the object kept with grace 0", cur, err)
+	}
+	cur.Finalizers = nil
+	if _, err := ts.c.Update(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.st.Get(ctx, "ns", "b"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after the last finalizer went: %v", err)
 	}
 }
