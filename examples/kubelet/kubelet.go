@@ -19,13 +19,15 @@ import (
 
 // Kubelet runs the pods bound to one node; see the package documentation.
 type Kubelet struct {
-	cfg  Config
-	log  *slog.Logger
-	rt   runtime.Runtime
-	pods *rest.Client[*api.Pod] // this node's pods (field selector)
-	inf  *informer.Informer[*api.Pod]
-	ctl  *reconcile.Controller[reconcile.Request]
-	ev   *recorder
+	cfg    Config
+	log    *slog.Logger
+	rt     runtime.Runtime
+	pods   *rest.Client[*api.Pod] // this node's pods (field selector)
+	inf    *informer.Informer[*api.Pod]
+	ctl    *reconcile.Controller[reconcile.Request]
+	ev     *recorder
+	met    *metrics
+	health health
 
 	mu      sync.Mutex
 	backoff map[string]*backoffEntry              // by pod UID + "/" + container (and "pull/...")
@@ -46,6 +48,9 @@ func New(cfg Config) (*Kubelet, error) {
 		return nil, fmt.Errorf("kubelet: %w", err)
 	}
 	k.pods = pods
+	if k.met, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
 	k.ev = &recorder{events: cs.Events(), node: cfg.NodeName, clock: cfg.Clock, log: k.log}
 	inf, err := informer.New[*api.Pod](pods, informer.Config[*api.Pod]{
 		Name: "kubelet-pods", Clock: cfg.Clock, Logger: k.log, Registerer: cfg.Registerer})
@@ -83,6 +88,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		k.health.synced.Store(true)
 		// Pods the runtime holds but the apiserver no longer lists (deleted
 		// while the kubelet was down) are synced too, and so removed.
 		if err := k.enqueueOrphans(gctx); err != nil && gctx.Err() == nil {

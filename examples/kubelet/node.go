@@ -13,6 +13,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -175,6 +176,7 @@ func (k *Kubelet) runNodeStatus(ctx context.Context) error {
 			return nil
 		case <-t.Chan():
 		}
+		k.countRunning(ctx)
 		force := k.cfg.Clock.Since(last) >= k.cfg.NodeStatusReportInterval
 		if err := k.updateNodeStatus(ctx, force); err != nil {
 			if ctx.Err() == nil {
@@ -194,8 +196,12 @@ func (k *Kubelet) runLease(ctx context.Context) error {
 	t := k.cfg.Clock.NewTicker(k.cfg.LeaseRenewInterval)
 	defer t.Stop()
 	for {
-		if err := k.renewLease(ctx); err != nil && ctx.Err() == nil {
-			k.log.Warn("renewing the node lease", "err", err)
+		if err := k.renewLease(ctx); err != nil {
+			if ctx.Err() == nil {
+				k.log.Warn("renewing the node lease", "err", err)
+			}
+		} else {
+			k.health.lastLease.Store(k.cfg.Clock.Now().UnixNano())
 		}
 		select {
 		case <-ctx.Done():
@@ -242,4 +248,15 @@ func readTrim(path string) string {
 		return ""
 	}
 	return string(bytes.TrimSpace(bytes.SplitN(data, []byte("\n"), 2)[0]))
+}
+
+// countRunning sets the running pods and containers gauges from the
+// runtime.
+func (k *Kubelet) countRunning(ctx context.Context) {
+	if sbs, err := k.rt.ListSandboxes(ctx, runtime.SandboxFilter{State: runtime.SandboxReady}); err == nil {
+		k.met.runningPods.Set(float64(len(sbs)))
+	}
+	if cs, err := k.rt.ListContainers(ctx, runtime.ContainerFilter{State: runtime.ContainerRunning}); err == nil {
+		k.met.runningContainers.Set(float64(len(cs)))
+	}
 }

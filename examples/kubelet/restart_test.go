@@ -2,8 +2,8 @@ package kubelet
 
 import (
 	"context"
-	"net/url"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 

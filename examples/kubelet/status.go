@@ -247,5 +247,9 @@ func (k *Kubelet) writeStatus(ctx context.Context, pod *api.Pod, st api.PodStatu
 		}
 		return fmt.Errorf("pod %s: writing its status: %w", podKey(pod), err)
 	}
+	k.met.statusWrites.Inc()
+	if st.Phase == api.PodRunning && pod.Status.Phase != api.PodRunning && st.StartTime != nil {
+		k.met.podStart.Observe(k.cfg.Clock.Since(st.StartTime.Time).Seconds())
+	}
 	return nil
 }
