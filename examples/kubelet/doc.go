@@ -39,8 +39,16 @@
 //     containers by the pod's namespace, name and UID and adopts them
 //     (restart counts are the runtime's attempt numbers); sandboxes of pods
 //     the apiserver no longer has are removed.
+//   - Probes: startup, liveness and readiness probes (exec, httpGet,
+//     tcpSocket) with initialDelaySeconds, periodSeconds, timeoutSeconds,
+//     successThreshold, failureThreshold and the probe's
+//     terminationGracePeriodSeconds, one prober per running container on
+//     the kubelet's clock. The startup probe holds the others off until it
+//     succeeds; a failing liveness (or startup) probe kills the container,
+//     which then restarts as the restart policy says; readiness sets the
+//     container's ready and so the pod's Ready.
 //   - Events with Kubernetes' reasons: Pulling, Pulled, Created, Started,
-//     Killing, BackOff, Failed, FailedCreatePodSandBox, SandboxChanged,
+//     Killing, BackOff, Unhealthy, Failed, FailedCreatePodSandBox, SandboxChanged,
 //     DeadlineExceeded and the admission reasons.
 //   - The Node: capacity from Config or the machine, allocatable less
 //     SystemReserved, addresses, nodeInfo, images, podCIDR, and conditions
@@ -49,9 +57,12 @@
 //     changes and at least every NodeStatusReportInterval. The Lease in
 //     kube-node-lease is renewed every LeaseRenewInterval.
 //
-// Where it differs: there are no probes, lifecycle hooks, volumes, static
-// pods or the kubelet's own HTTPS API yet; a container's ready is its
-// running. containerID fields use the scheme "containerd://" whatever the
+// Where it differs: there are no lifecycle hooks, volumes, static pods or
+// the kubelet's own HTTPS API yet. Network probes connect to the port on
+// the sandbox's loopback (through the runtime's port forwarding), where
+// Kubernetes connects to the pod IP, so a server listening only on
+// 127.0.0.1 passes here; grpc probes, https probes and named probe ports
+// are reported as failures ("not supported"). containerID fields use the scheme "containerd://" whatever the
 // runtime. Sandboxes of finished pods are stopped, not kept for garbage
 // collection; a pod's older container attempts beyond the previous one are
 // removed when a new one starts.

@@ -32,6 +32,11 @@ type Kubelet struct {
 	mu      sync.Mutex
 	backoff map[string]*backoffEntry              // by pod UID + "/" + container (and "pull/...")
 	waiting map[string]*api.ContainerStateWaiting // why a container waits, same keys
+	// probers by container ID, the pod UID of each, and the context they
+	// run in (Run's; nil before Run).
+	probers   map[string]*prober
+	proberPod map[string]string
+	probeCtx  context.Context
 }
 
 // New checks cfg and builds a Kubelet; it sends no request.
@@ -78,6 +83,9 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	k.mu.Lock()
+	k.probeCtx = gctx
+	k.mu.Unlock()
 	g.Go(func() error { return k.inf.Run(gctx) })
 	g.Go(func() error { return k.runLease(gctx) })
 	g.Go(func() error { return k.runNodeStatus(gctx) })

@@ -127,8 +127,9 @@ func (k *Kubelet) containerStatus(pod *api.Pod, c *api.Container, rec *container
 	}
 	switch l.State {
 	case runtime.ContainerRunning:
-		started = true
-		cs.Ready = true
+		ps := k.probeStateOf(c, l.ID)
+		started = ps.started
+		cs.Ready = ps.started && ps.ready
 		cs.State.Running = &api.ContainerStateRunning{StartedAt: store.NewTime(l.StartedAt)}
 	case runtime.ContainerExited:
 		if w != nil && w.Reason == reasonCrashLoopBackOff || w != nil && shouldRestart(pod.Spec.RestartPolicy, l.ExitCode) {

@@ -31,6 +31,7 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 		}
 		for _, sb := range sbs {
 			log.Info("removing the sandbox of a pod that no longer exists", "sandbox", sb.ID)
+			k.stopProbes(sb.UID)
 			if err := k.removeSandbox(ctx, sb, orphanGrace); err != nil {
 				return reconcile.Result{}, err
 			}
@@ -49,10 +50,12 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 		}
 	}
 	if pod.DeletionTimestamp != nil {
+		k.stopProbes(string(pod.UID))
 		return reconcile.Result{}, k.terminate(ctx, pod, rs)
 	}
 	if pod.Status.Phase == api.PodSucceeded || pod.Status.Phase == api.PodFailed {
 		// Finished: nothing runs again; the network goes.
+		k.stopProbes(string(pod.UID))
 		if rs.sandbox != nil && rs.sandbox.State == runtime.SandboxReady {
 			if err := k.stopAll(ctx, pod, rs, 0, false); err != nil {
 				return reconcile.Result{}, err
@@ -97,6 +100,7 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 	if rs, err = k.observe(ctx, pod); err != nil {
 		return reconcile.Result{}, err
 	}
+	k.syncProbes(pod, rs)
 	st := k.podStatus(pod, rs)
 	if err := k.writeStatus(ctx, pod, st); err != nil {
 		return reconcile.Result{}, err
