@@ -15,6 +15,7 @@ import (
 	"github.com/setpoint-dev/setpoint/runtime/fake"
 	"github.com/setpoint-dev/setpoint/runtime/runtimetest"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // cluster is an in-process apiserver on embedded etcd and a client.
@@ -177,6 +178,43 @@ func waitLog(t *testing.T, rt runtime.Runtime, id, s string) {
 		case <-ctx.Done():
 			t.Fatalf("log of %s never held %q", id, s)
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// watchFinalStatus runs del (which deletes the pod) and returns the last
+// status the pod had before it was deleted for good.
+func watchFinalStatus(t *testing.T, c *cluster, ns, name string, del func()) api.PodStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cur, err := c.cs.Pods().Get(ctx, ns, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, _ := store.ParseRevision(cur.ResourceVersion)
+	w, err := c.cs.Pods().Watch(ctx, ns, store.WatchOptions{AfterRevision: rev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	del()
+	last := cur.Status
+	for {
+		select {
+		case ev, ok := <-w.Events():
+			if !ok {
+				t.Fatalf("watch of %s/%s ended: %v", ns, name, w.Err())
+			}
+			if ev.Object.Name != name {
+				continue
+			}
+			if ev.Type == watch.Deleted {
+				return last
+			}
+			last = ev.Object.Status
+		case <-ctx.Done():
+			t.Fatalf("pod %s/%s not deleted", ns, name)
 		}
 	}
 }

@@ -135,14 +135,26 @@ func TestPodLifecycle(t *testing.T) {
 
 	// Graceful delete: marked, then the kubelet stops the containers
 	// (SIGTERM: the trap prints "terminating") and deletes the pod.
-	var marked api.Pod
-	if err := c.cs.Pods().Call(ctx, http.MethodDelete, "default", "web", "", nil, nil, &marked); err != nil {
-		t.Fatal(err)
+	final := watchFinalStatus(t, c, "default", "web", func() {
+		var marked api.Pod
+		if err := c.cs.Pods().Call(ctx, http.MethodDelete, "default", "web", "", nil, nil, &marked); err != nil {
+			t.Fatal(err)
+		}
+		if marked.DeletionTimestamp == nil || marked.DeletionGracePeriodSeconds == nil || *marked.DeletionGracePeriodSeconds != 20 {
+			t.Fatalf("delete answered %+v", marked.ObjectMeta)
+		}
+	})
+	// The server's SIGTERM trap got its time and exited 0; the client
+	// was terminated by SIGTERM (143). Not both 0: Failed.
+	exits := map[string]int32{}
+	for _, s := range final.ContainerStatuses {
+		if s.State.Terminated != nil {
+			exits[s.Name] = s.State.Terminated.ExitCode
+		}
 	}
-	if marked.DeletionTimestamp == nil || marked.DeletionGracePeriodSeconds == nil || *marked.DeletionGracePeriodSeconds != 20 {
-		t.Fatalf("delete answered %+v", marked.ObjectMeta)
+	if len(exits) != 2 || exits["server"] != 0 || exits["client"] != 143 || final.Phase != api.PodFailed {
+		t.Errorf("final status: phase %s, exit codes %v; want Failed, server 0 (trap), client 143", final.Phase, exits)
 	}
-	waitPod(t, c.cs, "default", "web", "deletion", func(p *api.Pod) bool { return p == nil })
 	if left := rt.Leftovers(); len(left) != 0 {
 		t.Errorf("runtime leftovers after delete: %v", left)
 	}

@@ -217,9 +217,25 @@ func shouldRestart(p api.RestartPolicy, exitCode int) bool {
 // precondition, so a new pod of the same name is never deleted).
 func (k *Kubelet) terminate(ctx context.Context, pod *api.Pod, rs runtimeState) error {
 	grace := k.gracePeriod(pod)
+	k.forget(string(pod.UID))
 	if rs.sandbox != nil {
 		if err := k.stopAll(ctx, pod, rs, grace, true); err != nil {
 			return err
+		}
+		// The final status, as Kubernetes writes it before the pod goes:
+		// every container terminated with its exit code, and a terminal
+		// phase.
+		if stopped, err := k.observe(ctx, pod); err == nil {
+			st := k.podStatus(pod, stopped)
+			st.Phase = api.PodSucceeded
+			for _, cs := range st.ContainerStatuses {
+				if cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 0 {
+					st.Phase = api.PodFailed
+				}
+			}
+			if err := k.writeStatus(ctx, pod, st); err != nil {
+				k.log.Warn("writing the final status", "pod", podKey(pod), "err", err)
+			}
 		}
 		if err := k.removeSandbox(ctx, *rs.sandbox, 0); err != nil {
 			return err
