@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,16 @@ func runKubelet(t *testing.T, cfg Config) (*Kubelet, func()) {
 // it.
 func waitPod(t *testing.T, cs *client.Clientset, ns, name string, what string, cond func(*api.Pod) bool) *api.Pod {
 	t.Helper()
+	p, err := pollPod(cs, ns, name, what, cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pollPod is waitPod for any goroutine: it returns an error instead of
+// failing the test.
+func pollPod(cs *client.Clientset, ns, name string, what string, cond func(*api.Pod) bool) (*api.Pod, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var last *api.Pod
@@ -102,15 +113,15 @@ func waitPod(t *testing.T, cs *client.Clientset, ns, name string, what string, c
 		if errors.Is(err, store.ErrNotFound) {
 			p = nil
 		} else if err != nil {
-			t.Fatalf("get pod %s/%s: %v", ns, name, err)
+			return nil, fmt.Errorf("get pod %s/%s: %w", ns, name, err)
 		}
 		if cond(p) {
-			return p
+			return p, nil
 		}
 		last = p
 		select {
 		case <-ctx.Done():
-			t.Fatalf("pod %s/%s: waiting for %s; last seen: %+v", ns, name, what, last)
+			return nil, fmt.Errorf("pod %s/%s: waiting for %s; last seen: %+v", ns, name, what, last)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
