@@ -27,17 +27,9 @@ import (
 // finalizers) is deleted by the update that removes its last finalizer.
 func (s *Store[T]) DeleteGracefully(ctx context.Context, namespace, name string, grace func(cur T) int64, opts ...DeleteOption) (out T, pending bool, err error) {
 	var zero T
-	if err := s.checkKeyArgs(namespace, name); err != nil {
-		return zero, false, fmt.Errorf("delete: %w", err)
-	}
-	key := s.Key(namespace, name)
-	var o deleteOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	wantRV, err := ParseRevision(o.rv)
+	key, o, wantRV, err := s.deleteArgs(namespace, name, opts)
 	if err != nil {
-		return zero, false, fmt.Errorf("delete %s: precondition: %w", key, err)
+		return zero, false, err
 	}
 	var latest *KV
 	for {

@@ -297,17 +297,9 @@ func WithPreconditionResourceVersion(rv string) DeleteOption {
 // nothing.
 func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...DeleteOption) (T, error) {
 	var zero T
-	if err := s.checkKeyArgs(namespace, name); err != nil {
-		return zero, fmt.Errorf("delete: %w", err)
-	}
-	key := s.Key(namespace, name)
-	var o deleteOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	wantRV, err := ParseRevision(o.rv)
+	key, o, wantRV, err := s.deleteArgs(namespace, name, opts)
 	if err != nil {
-		return zero, fmt.Errorf("delete %s: precondition: %w", key, err)
+		return zero, err
 	}
 	var latest *KV
 	for {
@@ -379,4 +371,22 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 		om.ResourceVersion = FormatRevision(rev)
 		return old, nil
 	}
+}
+
+// deleteArgs checks a delete's arguments and returns the key, the options
+// and the resourceVersion precondition (0: none).
+func (s *Store[T]) deleteArgs(namespace, name string, opts []DeleteOption) (string, deleteOptions, int64, error) {
+	var o deleteOptions
+	if err := s.checkKeyArgs(namespace, name); err != nil {
+		return "", o, 0, fmt.Errorf("delete: %w", err)
+	}
+	key := s.Key(namespace, name)
+	for _, opt := range opts {
+		opt(&o)
+	}
+	wantRV, err := ParseRevision(o.rv)
+	if err != nil {
+		return "", o, 0, fmt.Errorf("delete %s: precondition: %w", key, err)
+	}
+	return key, o, wantRV, nil
 }
