@@ -24,7 +24,10 @@ type cluster struct {
 	cs *client.Clientset
 }
 
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T) *cluster { return startClusterTB(t) }
+
+// startClusterTB is startCluster for tests and benchmarks.
+func startClusterTB(t testing.TB) *cluster {
 	t.Helper()
 	srv, err := apiserver.New(apiserver.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"})
 	if err != nil {
@@ -56,7 +59,10 @@ func startCluster(t *testing.T) *cluster {
 }
 
 // fakeRuntime is a fake runtime with the test program's image.
-func fakeRuntime(t *testing.T, opts ...fake.Option) *fake.Runtime {
+func fakeRuntime(t *testing.T, opts ...fake.Option) *fake.Runtime { return fakeRuntimeTB(t, opts...) }
+
+// fakeRuntimeTB is fakeRuntime for tests and benchmarks.
+func fakeRuntimeTB(t testing.TB, opts ...fake.Option) *fake.Runtime {
 	t.Helper()
 	rt := fake.New(append([]fake.Option{fake.WithProgram(runtimetest.TestBinary, runtimetest.FakeTestBinary), fake.WithNodeIP("10.0.0.1")}, opts...)...)
 	if _, err := rt.ImportImage(context.Background(), bytes.NewReader(runtimetest.TestImage(t))); err != nil {
@@ -67,7 +73,10 @@ func fakeRuntime(t *testing.T, opts ...fake.Option) *fake.Runtime {
 
 // runKubelet runs a kubelet until the returned stop is called (or the
 // test ends).
-func runKubelet(t *testing.T, cfg Config) (*Kubelet, func()) {
+func runKubelet(t *testing.T, cfg Config) (*Kubelet, func()) { return runKubeletTB(t, cfg) }
+
+// runKubeletTB is runKubelet for tests and benchmarks.
+func runKubeletTB(t testing.TB, cfg Config) (*Kubelet, func()) {
 	t.Helper()
 	k, err := New(cfg)
 	if err != nil {
@@ -150,16 +159,25 @@ func condition(p *api.Pod, t api.PodConditionType) api.PodCondition {
 // waitNode waits for the node to be registered.
 func waitNode(t *testing.T, c *cluster, name string) *api.Node {
 	t.Helper()
+	n, err := pollNode(c, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// pollNode is waitNode returning an error.
+func pollNode(c *cluster, name string) (*api.Node, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
 		n, err := c.cs.Nodes().Get(ctx, "", name)
 		if err == nil {
-			return n
+			return n, nil
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("node %s not registered: %v", name, err)
+			return nil, fmt.Errorf("node %s not registered: %v", name, err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
