@@ -131,3 +131,17 @@ func randomSuffix(n int) string {
 	}
 	return string(b)
 }
+
+type uidKey struct{}
+
+// WithUID returns a context with which Create gives the new object uid
+// instead of a UID of its own: an apiserver that must know the UID before
+// the object is created (Kubernetes' Job selectors name it) makes one with
+// NewUID, sets it, and creates with this context. An empty uid changes
+// nothing.
+func WithUID(ctx context.Context, uid string) context.Context {
+	return context.WithValue(ctx, uidKey{}, uid)
+}
+
+// NewUID returns a new random UID, as Create assigns them.
+func NewUID() string { return newUID() }

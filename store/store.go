@@ -362,8 +362,9 @@ func (s *Store[T]) Get(ctx context.Context, namespace, name string) (T, error) {
 
 // Create stores a new object and returns it as stored: with UID,
 // CreationTimestamp, Generation 1, and ResourceVersion set, and a generated
-// name (GenerateName) when only metadata.generateName was given. obj is not modified. The object
-// must not have a ResourceVersion. An existing object gives an error
+// name (GenerateName) when only metadata.generateName was given. obj is not
+// modified. The object must not have a ResourceVersion; its UID is replaced
+// by a new one (or the one WithUID put in ctx). An existing object gives an error
 // wrapping ErrAlreadyExists; invalid input an error wrapping ErrInvalid; a
 // failed fence (see WithFence) ErrFenced. Nothing is written on error, nor
 // in a dry run (WithDryRun).
@@ -387,6 +388,9 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 		return zero, fmt.Errorf("create %s %s: %w", s.res.Name, joinKey(m.Namespace, nameOrGenerate(m)), errs)
 	}
 	m.UID = newUID()
+	if uid, _ := ctx.Value(uidKey{}).(string); uid != "" {
+		m.UID = uid
+	}
 	m.CreationTimestamp = NewTime(s.clock.Now())
 	m.DeletionTimestamp = nil
 	m.DeletionGracePeriodSeconds = nil

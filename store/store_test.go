@@ -284,3 +284,21 @@ func TestCreateUsesClock(t *testing.T) {
 func TestStoreContractOnMemory(t *testing.T) {
 	storetest.RunStore(t, func(t *testing.T) store.Backend { return memory.New() })
 }
+
+func TestWithUID(t *testing.T) {
+	pods, err := store.New[*Pod](memory.New(), podResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := store.NewUID()
+	obj := &Pod{ObjectMeta: store.ObjectMeta{Name: "a", Namespace: "ns", UID: "client-sent"}}
+	got, err := pods.Create(store.WithUID(context.Background(), uid), obj)
+	if err != nil || got.UID != uid {
+		t.Fatalf("Create with WithUID: %v %v, want UID %s", got, err, uid)
+	}
+	obj.Name = "b"
+	got, err = pods.Create(context.Background(), obj)
+	if err != nil || got.UID == "client-sent" || got.UID == uid || len(got.UID) != len(uid) {
+		t.Fatalf("Create without WithUID kept or reused a UID: %v %v", got, err)
+	}
+}

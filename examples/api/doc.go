@@ -15,9 +15,10 @@
 // the coordination Lease is election.Lease. Written by hand, in this
 // package: Quantity ("100m", "1Gi") with its arithmetic, IntOrString,
 // Duration, RawExtension, the LabelSelector methods (Selector, Matches),
-// ResourceList.Add, Status (the body of every error), the legacy discovery
-// documents, and the resources each core kind is served as (PodResource,
-// ...; the other groups' are in their packages).
+// ResourceList.Add, the legacy discovery documents, and the resources each
+// core kind is served as (PodResource, ...; the other groups' are in their
+// packages). The Status every error carries is watch.Status, the one
+// Kubernetes Status type.
 //
 // The package is only the types: a kubelet or a proxy links it without
 // the apiserver's rules. Defaulting, validation, field selectors, tables,

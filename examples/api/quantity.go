@@ -484,3 +484,14 @@ func (q *Quantity) UnmarshalJSON(b []byte) error {
 	*q = v
 	return nil
 }
+
+// RoundUpMilli returns q rounded away from zero to a whole number of
+// thousandths ("0.1m" becomes "1m"), as Kubernetes rounds resource lists
+// when it stores them; a quantity that is already exact to 1m comes back
+// unchanged, format included.
+func (q Quantity) RoundUpMilli() Quantity {
+	if q.scale >= -3 {
+		return q
+	}
+	return normalize(q.scaledValue(-3), -3, q.format)
+}

@@ -210,3 +210,11 @@ func FuzzQuantityArithmetic(f *testing.F) {
 		}
 	})
 }
+
+func TestRoundUpMilli(t *testing.T) {
+	for in, want := range map[string]string{"1n": "1m", "100m": "100m", "1.0001": "1001m", "-1u": "-1m", "2Gi": "2Gi", "1500u": "2m", "0": "0"} {
+		if got := MustParse(in).RoundUpMilli(); got.String() != want {
+			t.Errorf("RoundUpMilli(%s) = %s, want %s", in, got.String(), want)
+		}
+	}
+}

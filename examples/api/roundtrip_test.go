@@ -34,7 +34,6 @@ var fixtures = map[string]func() any{
 	"daemonset.json":     func() any { return &apps.DaemonSet{} },
 	"scale.json":         func() any { return &autoscaling.Scale{} },
 	"podlist.json":       func() any { return &api.PodList{} },
-	"status.json":        func() any { return &api.Status{} },
 }
 
 func readFixture(t *testing.T, name string) []byte {

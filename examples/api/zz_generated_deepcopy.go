@@ -2257,36 +2257,6 @@ func (in *SleepAction) DeepCopy() *SleepAction {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *Status) DeepCopy() *Status {
-	if in == nil {
-		return nil
-	}
-	out := new(Status)
-	deepCopyStatus(in, out)
-	return out
-}
-
-// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *StatusCause) DeepCopy() *StatusCause {
-	if in == nil {
-		return nil
-	}
-	out := new(StatusCause)
-	deepCopyStatusCause(in, out)
-	return out
-}
-
-// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
-func (in *StatusDetails) DeepCopy() *StatusDetails {
-	if in == nil {
-		return nil
-	}
-	out := new(StatusDetails)
-	deepCopyStatusDetails(in, out)
-	return out
-}
-
-// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
 func (in *StorageOSPersistentVolumeSource) DeepCopy() *StorageOSPersistentVolumeSource {
 	if in == nil {
 		return nil
@@ -5574,27 +5544,6 @@ func deepCopyShardInfo(in, out *ShardInfo) {
 
 func deepCopySleepAction(in, out *SleepAction) {
 	*out = *in
-}
-
-func deepCopyStatus(in, out *Status) {
-	*out = *in
-	deepCopyListMeta(&in.ListMeta, &out.ListMeta)
-	if in.Details != nil {
-		out.Details = new(StatusDetails)
-		deepCopyStatusDetails(in.Details, out.Details)
-	}
-}
-
-func deepCopyStatusCause(in, out *StatusCause) {
-	*out = *in
-}
-
-func deepCopyStatusDetails(in, out *StatusDetails) {
-	*out = *in
-	if in.Causes != nil {
-		out.Causes = make([]StatusCause, len(in.Causes))
-		copy(out.Causes, in.Causes)
-	}
 }
 
 func deepCopyStorageOSPersistentVolumeSource(in, out *StorageOSPersistentVolumeSource) {

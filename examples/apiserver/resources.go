@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/policy"
+	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -68,15 +70,18 @@ func (r *resourceOf[T]) run(ctx context.Context) error {
 }
 
 // resources are every served resource, with typed access to the ones the
-// server's own parts (admission, binding) use.
+// server's own parts (admission, binding, eviction, bootstrap) use.
 type resources struct {
-	all        []served
-	namespaces *resourceOf[*api.Namespace]
-	pods       *resourceOf[*api.Pod]
-	quotas     *resourceOf[*api.ResourceQuota]
+	all             []served
+	namespaces      *resourceOf[*api.Namespace]
+	pods            *resourceOf[*api.Pod]
+	quotas          *resourceOf[*api.ResourceQuota]
+	budgets         *resourceOf[*policy.PodDisruptionBudget]
+	priorityClasses *resourceOf[*scheduling.PriorityClass]
 }
 
 // newResources creates the store of every kind in the registry.
+// events.k8s.io events are stored as core events, through eventsBackend.
 func newResources(b store.Backend) (*resources, error) {
 	rs := &resources{}
 	var errs []error
@@ -99,15 +104,38 @@ func newResources(b store.Backend) (*resources, error) {
 	add(rs.pods, err)
 	rs.quotas, err = newResource(b, registry.ResourceQuotaKind)
 	add(rs.quotas, err)
+	rs.budgets, err = newResource(b, registry.PodDisruptionBudgetKind)
+	add(rs.budgets, err)
+	rs.priorityClasses, err = newResource(b, registry.PriorityClassKind)
+	add(rs.priorityClasses, err)
 	add(newResource(b, registry.NodeKind))
 	add(newResource(b, registry.ServiceKind))
 	add(newResource(b, registry.EndpointsKind))
 	add(newResource(b, registry.EventKind))
+	add(newResource(eventsBackend{b}, registry.EventsV1Kind))
+	add(newResource(b, registry.LimitRangeKind))
+	add(newResource(b, registry.ConfigMapKind))
+	add(newResource(b, registry.SecretKind))
+	add(newResource(b, registry.ServiceAccountKind))
+	add(newResource(b, registry.ReplicationControllerKind))
+	add(newResource(b, registry.PodTemplateKind))
+	add(newResource(b, registry.PersistentVolumeKind))
+	add(newResource(b, registry.PersistentVolumeClaimKind))
 	add(newResource(b, registry.LeaseKind))
 	add(newResource(b, registry.ReplicaSetKind))
 	add(newResource(b, registry.DeploymentKind))
 	add(newResource(b, registry.StatefulSetKind))
 	add(newResource(b, registry.DaemonSetKind))
+	add(newResource(b, registry.ControllerRevisionKind))
+	add(newResource(b, registry.JobKind))
+	add(newResource(b, registry.CronJobKind))
+	add(newResource(b, registry.EndpointSliceKind))
+	add(newResource(b, registry.StorageClassKind))
+	add(newResource(b, registry.CertificateSigningRequestKind))
+	add(newResource(b, registry.RoleKind))
+	add(newResource(b, registry.ClusterRoleKind))
+	add(newResource(b, registry.RoleBindingKind))
+	add(newResource(b, registry.ClusterRoleBindingKind))
 	if len(rs.all) != len(registry.Kinds()) && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("serving %d of the registry's %d kinds", len(rs.all), len(registry.Kinds())))
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
@@ -130,7 +131,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Run opens storage (an embedded etcd unless configured otherwise), starts
 // each resource's watch cache and the admission plugins' informers,
-// creates the default, kube-system and kube-public namespaces, and serves
+// creates the default, kube-system, kube-public and kube-node-lease
+// namespaces and the system priority classes, and serves
 // HTTPS on the listener New bound. It returns nil once ctx has ended and
 // the server has shut down: open watches end cleanly (clients re-watch
 // elsewhere or after a restart), in-flight requests finish (up to
@@ -169,8 +171,12 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		mux.add(r)
 	}
 	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st})
+	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st})
-	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public"); err != nil {
+	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public", "kube-node-lease"); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	if err := ensurePriorityClasses(ctx, rs.priorityClasses.st); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	s.backend = backend
@@ -280,6 +286,18 @@ func ensureNamespaces(ctx context.Context, namespaces *store.Store[*api.Namespac
 		registry.NamespaceKind.Default(ns)
 		if _, err := namespaces.Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return fmt.Errorf("creating namespace %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// ensurePriorityClasses creates the system priority classes
+// (system-cluster-critical, system-node-critical), as Kubernetes does at
+// startup; ones that exist are left as they are.
+func ensurePriorityClasses(ctx context.Context, classes *store.Store[*scheduling.PriorityClass]) error {
+	for _, pc := range registry.SystemPriorityClasses() {
+		if _, err := classes.Create(ctx, pc); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return fmt.Errorf("creating priority class %s: %w", pc.Name, err)
 		}
 	}
 	return nil

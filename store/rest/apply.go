@@ -179,7 +179,7 @@ func (h *Handler[T]) apply(ctx context.Context, w http.ResponseWriter, r *http.R
 			}
 			obj := old
 			if merged != nil {
-				if obj, err = h.decodeMerged(r, merged); err != nil {
+				if obj, err = h.decodeMerged(w, r, merged); err != nil {
 					return zero, err
 				}
 			}
@@ -190,7 +190,7 @@ func (h *Handler[T]) apply(ctx context.Context, w http.ResponseWriter, r *http.R
 		})
 		if errors.Is(err, store.ErrNotFound) && info.Subresource == "" {
 			var created bool
-			out, created, err = h.applyCreate(ctx, r, info, ac, op)
+			out, created, err = h.applyCreate(ctx, w, r, info, ac, op)
 			if !created && err == nil && attempt < maxUpdateRetries {
 				continue // created by another writer meanwhile: merge into theirs
 			}
@@ -209,13 +209,13 @@ func (h *Handler[T]) apply(ctx context.Context, w http.ResponseWriter, r *http.R
 
 // applyCreate creates the object an apply names. created is false (and
 // err nil) when another writer created it first.
-func (h *Handler[T]) applyCreate(ctx context.Context, r *http.Request, info RequestInfo, ac *applyConfig, op fieldmanager.Operation) (T, bool, error) {
+func (h *Handler[T]) applyCreate(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo, ac *applyConfig, op fieldmanager.Operation) (T, bool, error) {
 	var zero T
 	merged, fields, err := h.fm.Apply(nil, ac.obj, nil, op, ac.force)
 	if err != nil {
 		return zero, false, applyError(err)
 	}
-	obj, err := h.decodeMerged(r, merged)
+	obj, err := h.decodeMerged(w, r, merged)
 	if err != nil {
 		return zero, false, err
 	}
@@ -235,13 +235,13 @@ func (h *Handler[T]) applyCreate(ctx context.Context, r *http.Request, info Requ
 // decodeMerged decodes a merged object into T. Unknown fields (possible
 // only where the schema is deduced) are dropped, or a 400 with
 // fieldValidation=Strict.
-func (h *Handler[T]) decodeMerged(r *http.Request, merged map[string]any) (T, error) {
+func (h *Handler[T]) decodeMerged(w http.ResponseWriter, r *http.Request, merged map[string]any) (T, error) {
 	b, err := json.Marshal(merged)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	return h.decodeObject(r, b)
+	return h.decodeObject(w, r, b)
 }
 
 // applyError maps the field manager's errors: conflicts to 409 with one

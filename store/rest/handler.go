@@ -3,7 +3,6 @@ package rest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -103,6 +103,15 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	return h, nil
 }
 
+// qualifiedResource is the resource as Kubernetes names it in messages:
+// "pods", "deployments.apps".
+func (h *Handler[T]) qualifiedResource() string {
+	if h.group == "" {
+		return h.res.Name
+	}
+	return h.res.Name + "." + h.group
+}
+
 // Resource returns the served resource.
 func (h *Handler[T]) Resource() store.Resource { return h.res }
 
@@ -137,9 +146,24 @@ func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // this handler's).
 func (h *Handler[T]) Serve(w http.ResponseWriter, r *http.Request, info RequestInfo) {
 	if err := h.serve(w, r, info); err != nil {
-		writeStatus(w, ErrorStatus(err, h.res.Kind, h.group, info.Name))
+		name := info.Name
+		var ne *namedError
+		if errors.As(err, &ne) {
+			name = ne.name
+		}
+		writeStatus(w, ResourceErrorStatus(err, h.res, name))
 	}
 }
+
+// namedError carries the name of the object a create was about (the URL
+// has none), for the error status.
+type namedError struct {
+	name string
+	err  error
+}
+
+func (e *namedError) Error() string { return e.err.Error() }
+func (e *namedError) Unwrap() error { return e.err }
 
 func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestInfo) error {
 	if err := h.checkScope(info); err != nil {
@@ -175,7 +199,14 @@ func (h *Handler[T]) serve(w http.ResponseWriter, r *http.Request, info RequestI
 		}
 		return h.serveScale(ctx, w, r, info)
 	default:
-		return notFound("the server could not find the requested resource (%s/%s)", h.res.Name, info.Subresource)
+		if !slices.Contains(h.rules.subNames, info.Subresource) {
+			return notFound("the server could not find the requested resource (%s/%s)", h.res.Name, info.Subresource)
+		}
+		switch info.Verb {
+		case "get", "update", "patch":
+		default:
+			return methodNotAllowed(r.Method, h.res.Name+"/"+info.Subresource)
+		}
 	}
 	switch info.Verb {
 	case "get":
@@ -345,29 +376,36 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool
 	return data, nil
 }
 
-// decodeObject decodes a JSON object of this resource. Unknown fields are
-// dropped unless fieldValidation=Strict; a wrong apiVersion or kind is a 400.
-func (h *Handler[T]) decodeObject(r *http.Request, data []byte) (T, error) {
-	obj := h.newObject()
-	d := json.NewDecoder(bytes.NewReader(data))
-	if strings.EqualFold(r.URL.Query().Get("fieldValidation"), "Strict") {
-		d.DisallowUnknownFields()
+// decodeObject decodes a JSON object of this resource. Field names match
+// case-sensitively; unknown and duplicate fields follow the request's
+// fieldValidation (Warn by default: dropped, and named in Warning headers;
+// Strict: 400 naming them; Ignore). A wrong apiVersion or kind is a 400.
+func (h *Handler[T]) decodeObject(w http.ResponseWriter, r *http.Request, data []byte) (T, error) {
+	var zero T
+	directive, err := fieldValidation(r)
+	if err != nil {
+		return zero, err
 	}
-	if err := d.Decode(obj); err != nil {
-		var zero T
+	obj := h.newObject()
+	warnings, err := decodeStrictly(data, obj, directive)
+	if err != nil {
+		_, version, ok := strings.Cut(h.res.APIVersion, "/")
+		if !ok {
+			version = h.res.APIVersion
+		}
+		if isStrictDecodingError(err) {
+			return zero, badRequest("%s in version %q cannot be handled as a %s: %v", h.res.Kind, version, h.res.Kind, err)
+		}
 		return zero, badRequest("decoding %s: %v", h.res.Kind, err)
 	}
-	if _, err := d.Token(); err != io.EOF {
-		var zero T
-		return zero, badRequest("decoding %s: trailing data after the object", h.res.Kind)
+	for _, msg := range warnings {
+		addWarning(w, msg)
 	}
 	tm := obj.GetTypeMeta()
 	if tm.Kind != "" && tm.Kind != h.res.Kind {
-		var zero T
 		return zero, badRequest("the object's kind %q does not match the resource's kind %q", tm.Kind, h.res.Kind)
 	}
 	if tm.APIVersion != "" && tm.APIVersion != h.res.APIVersion {
-		var zero T
 		return zero, badRequest("the object's apiVersion %q does not match the resource's %q", tm.APIVersion, h.res.APIVersion)
 	}
 	tm.Kind, tm.APIVersion = h.res.Kind, h.res.APIVersion

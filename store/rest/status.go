@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
@@ -74,19 +76,137 @@ func ErrorStatus(err error, kind, group, name string) *watch.Status {
 			if s.Details == nil {
 				s.Details = &watch.StatusDetails{}
 			}
-			for _, f := range fes {
-				s.Details.Causes = append(s.Details.Causes, watch.StatusCause{Type: "FieldValueInvalid", Message: f.Reason, Field: f.Field})
+			texts := make([]string, len(fes))
+			for i, f := range fes {
+				typ, body := fieldErrorBody(f)
+				s.Details.Causes = append(s.Details.Causes, watch.StatusCause{Type: typ, Message: body, Field: f.Field})
+				texts[i] = f.Field + ": " + body
 			}
-			s.Message = fmt.Sprintf("%s %q is invalid: %s", kind, name, fes.Error())
+			what := kind
+			if group != "" {
+				what += "." + group
+			}
+			list := texts[0]
+			if len(texts) > 1 {
+				list = "[" + strings.Join(texts, ", ") + "]"
+			}
+			s.Message = fmt.Sprintf("%s %q is invalid: %s", what, name, list)
 		}
 	}
 	return s
 }
 
-// writeStatus answers with s as JSON and s.Code as the HTTP status.
+// ResourceErrorStatus is ErrorStatus for a request about an object of res
+// named name ("" for a collection), worded as Kubernetes words it: a
+// missing object is `pods "web" not found` or `deployments.apps "web" not
+// found` (never a storage key), an existing one `... already exists`, a
+// lost compare-and-swap `Operation cannot be fulfilled on pods "web": ...`,
+// and an invalid one `Deployment.apps "web" is invalid: ...`. Details name
+// the resource (for not found, already exists and conflicts, the plural, as
+// Kubernetes does) or the kind, the group and the object; a Status a hook
+// returned without details gets them.
+func ResourceErrorStatus(err error, res store.Resource, name string) *watch.Status {
+	group, _, _ := strings.Cut(res.APIVersion, "/")
+	if !strings.Contains(res.APIVersion, "/") {
+		group = ""
+	}
+	qualified := res.Name
+	if group != "" {
+		qualified += "." + group
+	}
+	var se *watch.StatusError
+	if errors.As(err, &se) {
+		st := se.Status
+		if st.Details == nil && (name != "" || res.Kind != "") {
+			st.Details = &watch.StatusDetails{Name: name, Group: group, Kind: res.Kind}
+		}
+		return &st
+	}
+	st := ErrorStatus(err, res.Kind, group, name)
+	resourceDetails := func() { st.Details = &watch.StatusDetails{Name: name, Group: group, Kind: res.Name} }
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		st.Message = fmt.Sprintf("%s %q not found", qualified, name)
+		resourceDetails()
+	case errors.Is(err, store.ErrAlreadyExists):
+		st.Message = fmt.Sprintf("%s %q already exists", qualified, name)
+		resourceDetails()
+	case errors.Is(err, store.ErrFenced):
+		resourceDetails()
+	case errors.Is(err, store.ErrConflict):
+		st.Message = fmt.Sprintf("Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again", qualified, name)
+		resourceDetails()
+	}
+	return st
+}
+
+// fieldErrorBody returns the Kubernetes cause type of a field error
+// (FieldValueInvalid, FieldValueRequired, ...) and its text as Kubernetes
+// prints it after the field: `Invalid value: "Web": a lowercase RFC 1123
+// ...`, `Required value`, `Unsupported value: "x": supported values: ...`.
+// The registry writes Reason as "<Type>: <detail>" with the Kubernetes
+// type names.
+func fieldErrorBody(f *store.FieldError) (string, string) {
+	typ, detail, _ := strings.Cut(f.Reason, ":")
+	detail = strings.TrimSpace(detail)
+	cause, withValue := "", false
+	switch typ {
+	case "Invalid value":
+		cause, withValue = "FieldValueInvalid", true
+	case "Required value":
+		cause = "FieldValueRequired"
+	case "Unsupported value":
+		cause, withValue = "FieldValueNotSupported", true
+	case "Duplicate value":
+		cause, withValue = "FieldValueDuplicate", true
+	case "Not found":
+		cause, withValue = "FieldValueNotFound", true
+	case "Forbidden":
+		cause = "FieldValueForbidden"
+	case "Too long":
+		cause = "FieldValueTooLong"
+	case "Too many":
+		cause = "FieldValueTooMany"
+	case "Internal error":
+		cause = "InternalError"
+	default:
+		// a reason not in the Kubernetes form: an invalid value
+		cause, withValue, typ, detail = "FieldValueInvalid", true, "Invalid value", f.Reason
+	}
+	body := typ
+	if withValue && f.Value != "" {
+		body += ": " + quoteValue(f.Value)
+	}
+	if detail != "" {
+		body += ": " + detail
+	}
+	return cause, body
+}
+
+// quoteValue prints a value as Kubernetes does: numbers and booleans bare,
+// anything else quoted.
+func quoteValue(v string) string {
+	if v == "true" || v == "false" {
+		return v
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "xXpPnNiI_") {
+		return v
+	}
+	return strconv.Quote(v)
+}
+
+// writeStatus answers with s as JSON and s.Code as the HTTP status, and a
+// Retry-After header when the details suggest one.
 func writeStatus(w http.ResponseWriter, s *watch.Status) {
+	if s.Details != nil && s.Details.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.Details.RetryAfterSeconds)))
+	}
 	writeJSON(w, int(s.Code), s)
 }
+
+// WriteStatus answers with s, as the handler answers errors: JSON, s.Code
+// as the HTTP status, and Retry-After when the details suggest one.
+func WriteStatus(w http.ResponseWriter, s *watch.Status) { writeStatus(w, s) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)

@@ -23,6 +23,8 @@ import (
 //   - UpdatePreparer: makes an update keep what only a subresource may
 //     change. Default: the update replaces everything.
 //   - StatusPreparer: enables the status subresource. Default: none (404).
+//   - SubresourceUpdater: enables more subresources that update part of
+//     the object. Default: none (404).
 //   - FieldFilterer: compiles fieldSelector. Default: metadata.name, and
 //     metadata.namespace for a namespaced resource.
 //   - TableConvertor: renders "kubectl get" tables. Default: NAME and AGE.
@@ -60,7 +62,7 @@ type Validator[T store.Object] interface {
 type CreatePreparer[T store.Object] interface {
 	// PrepareForCreate resets what a client may not set on create (for
 	// example the status, when there is a status subresource). It runs
-	// before defaulting.
+	// before defaulting, with the object's final name and UID already set.
 	PrepareForCreate(obj T)
 }
 
@@ -79,6 +81,20 @@ type StatusPreparer[T store.Object] interface {
 	// old with obj's status and obj's resourceVersion. It must not modify
 	// old.
 	PrepareForStatusUpdate(obj, old T) T
+}
+
+// SubresourceUpdater is an optional piece of a Strategy; implementing it
+// enables subresources besides status and scale that, like status, update
+// only their part of the stored object (a CertificateSigningRequest's
+// approval): get, update and patch, through the same defaulting,
+// admission and ValidateUpdate as the main resource.
+type SubresourceUpdater[T store.Object] interface {
+	// UpdateSubresources names the subresources.
+	UpdateSubresources() []string
+	// PrepareForSubresourceUpdate returns the object an update of sub
+	// writes: old with the part sub owns taken from obj, and obj's
+	// resourceVersion. It must not modify old.
+	PrepareForSubresourceUpdate(sub string, obj, old T) T
 }
 
 // FieldFilterer is an optional piece of a Strategy.
@@ -158,6 +174,8 @@ type rules[T store.Object] struct {
 	prepareCreate func(T)
 	prepareUpdate func(obj, old T)
 	status        StatusPreparer[T] // nil: no status subresource
+	subresources  SubresourceUpdater[T]
+	subNames      []string
 	fieldFilter   func(string) (func(store.Object) bool, error)
 	table         func([]T, table.Options) (*table.Table, error)
 	scale         Scaler[T] // nil: no scale subresource
@@ -178,6 +196,9 @@ func resolveRules[T store.Object](s Strategy[T], res store.Resource, elem reflec
 		r.prepareUpdate = p.PrepareForUpdate
 	}
 	r.status, _ = s.(StatusPreparer[T])
+	if u, ok := s.(SubresourceUpdater[T]); ok {
+		r.subresources, r.subNames = u, u.UpdateSubresources()
+	}
 	r.scale, _ = s.(Scaler[T])
 	r.graceful, _ = s.(GracefulDeleter[T])
 	if f, ok := s.(FieldFilterer); ok {

@@ -199,3 +199,45 @@ func TestStrategyPatchSchema(t *testing.T) {
 		}
 	}
 }
+
+// colorStrategy adds a "color" subresource that updates only spec.color.
+type colorStrategy struct{ widgetStrategy }
+
+func (colorStrategy) UpdateSubresources() []string { return []string{"color"} }
+
+func (colorStrategy) PrepareForSubresourceUpdate(sub string, obj, old *widget) *widget {
+	out := store.Clone(old)
+	out.Spec.Color = obj.Spec.Color
+	out.ResourceVersion = obj.ResourceVersion
+	return out
+}
+
+// TestSubresourceUpdater: a strategy's extra subresource updates only its
+// part, through validation, and other verbs or names are refused.
+func TestSubresourceUpdater(t *testing.T) {
+	ts := newTestServer(t, func(c *Config[*widget]) { c.Strategy = colorStrategy{} })
+	if code, _, body := ts.do(t, "POST", widgets, "application/json", `{"metadata":{"name":"a"},"spec":{"size":1,"color":"red"}}`); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	code, _, body := ts.do(t, "PUT", widgets+"/a/color", "application/json", `{"metadata":{"name":"a"},"spec":{"size":9,"color":"blue"}}`)
+	if code != 200 {
+		t.Fatalf("PUT color: %d %s", code, body)
+	}
+	a, err := ts.st.Get(t.Context(), "ns", "a")
+	if err != nil || a.Spec.Color != "blue" || a.Spec.Size != 1 {
+		t.Fatalf("after PUT color: %+v %v; want only the color changed", a.Spec, err)
+	}
+	code, _, body = ts.do(t, "PATCH", widgets+"/a/color", "application/merge-patch+json", `{"spec":{"color":"green","size":5}}`)
+	if a, _ := ts.st.Get(t.Context(), "ns", "a"); code != 200 || a.Spec.Color != "green" || a.Spec.Size != 1 {
+		t.Fatalf("PATCH color: %d %s %+v", code, body, a.Spec)
+	}
+	if code, _, _ := ts.do(t, "GET", widgets+"/a/color", "", ""); code != 200 {
+		t.Fatalf("GET color: %d", code)
+	}
+	if code, _, _ := ts.do(t, "DELETE", widgets+"/a/color", "", ""); code != 405 {
+		t.Fatalf("DELETE color: %d, want 405", code)
+	}
+	if code, _, _ := ts.do(t, "PUT", widgets+"/a/shape", "application/json", `{"metadata":{"name":"a"}}`); code != 404 {
+		t.Fatalf("PUT on an unknown subresource: %d, want 404", code)
+	}
+}

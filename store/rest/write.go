@@ -33,7 +33,7 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	obj, err := h.decodeObject(r, data)
+	obj, err := h.decodeObject(w, r, data)
 	if err != nil {
 		return err
 	}
@@ -53,13 +53,14 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	if m.Name == "" {
 		// Generated before validation, so that the kind's own name rules
-		// check the name that would be stored, as Kubernetes does.
+		// check the name that would be stored, as Kubernetes does, and
+		// errors name the object.
 		m.Name = store.GenerateName(m.GenerateName)
 	}
 	info.Name = m.Name
 	out, err := h.createObject(ctx, info, obj)
 	if err != nil {
-		return err
+		return &namedError{m.Name, err}
 	}
 	writeJSON(w, http.StatusCreated, out)
 	return nil
@@ -69,6 +70,10 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 // object.
 func (h *Handler[T]) createObject(ctx context.Context, info RequestInfo, obj T) (T, error) {
 	var zero, out T
+	// the UID too is known before preparation (a Job's selector names it)
+	m := obj.GetObjectMeta()
+	m.UID = store.NewUID()
+	ctx = store.WithUID(ctx, m.UID)
 	h.rules.prepareCreate(obj)
 	h.rules.Default(obj)
 	h.track(ctx, info, obj, zero, true)
@@ -121,7 +126,7 @@ func (h *Handler[T]) modify(ctx context.Context, info RequestInfo, verb string, 
 			}
 			return zero, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf(
 				"Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again",
-				h.res.Name, info.Name))
+				h.qualifiedResource(), info.Name))
 		}
 		h.rules.Default(obj)
 		h.track(ctx, info, obj, old, false)
@@ -150,6 +155,9 @@ func (h *Handler[T]) prepare(info RequestInfo, obj, old T) T {
 	if info.Subresource == "status" {
 		return h.rules.status.PrepareForStatusUpdate(obj, old)
 	}
+	if info.Subresource != "" {
+		return h.rules.subresources.PrepareForSubresourceUpdate(info.Subresource, obj, old)
+	}
 	h.rules.prepareUpdate(obj, old)
 	return obj
 }
@@ -169,7 +177,7 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return err
 	}
-	in, err := h.decodeObject(r, data)
+	in, err := h.decodeObject(w, r, data)
 	if err != nil {
 		return err
 	}
@@ -221,7 +229,7 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 		if err != nil {
 			return zero, patchError(err)
 		}
-		obj, err := h.decodeObject(r, patched)
+		obj, err := h.decodeObject(w, r, patched)
 		if err != nil {
 			return zero, err
 		}

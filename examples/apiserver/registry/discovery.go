@@ -24,9 +24,12 @@ func CoreAPIVersions() *api.APIVersions {
 }
 
 // Groups is the document GET /apis returns: every named group with a
-// registered resource, plus autoscaling (for Scale).
+// registered resource, and no other (a group listed without resources
+// breaks discovery clients: kubectl api-resources exits 1). The scale
+// subresource's autoscaling/v1 Scale is named by the subresource entries
+// only, as no autoscaling resource is served.
 func Groups() *api.APIGroupList {
-	versions := map[string][]string{"autoscaling": {"v1"}}
+	versions := map[string][]string{}
 	for _, d := range Kinds() {
 		g, v := GroupVersion(d.Resource())
 		if g != "" && !slices.Contains(versions[g], v) {
@@ -65,21 +68,30 @@ func Resources(groupVersion string) (*api.APIResourceList, bool) {
 			Verbs: Verbs(d), ShortNames: d.ShortNames(), Categories: d.Categories(),
 		})
 		for _, sub := range d.Subresources() {
-			e := api.APIResource{Name: r.Name + "/" + sub, Namespaced: r.Namespaced, Kind: r.Kind, Verbs: []string{"get", "patch", "update"}}
-			switch sub {
-			case "binding":
-				e.Kind, e.Verbs = "Binding", []string{"create"}
-			case "scale":
-				e.Group, e.Version, e.Kind = "autoscaling", "v1", "Scale"
-			}
-			list.Resources = append(list.Resources, e)
+			list.Resources = append(list.Resources, subresourceEntry(r, sub))
 		}
 	}
-	if len(list.Resources) == 0 && groupVersion != "autoscaling/v1" {
+	if len(list.Resources) == 0 {
 		return nil, false
 	}
 	sort.SliceStable(list.Resources, func(i, j int) bool {
 		return strings.Compare(list.Resources[i].Name, list.Resources[j].Name) < 0
 	})
 	return list, true
+}
+
+// subresourceEntry is a subresource's discovery entry: binding and
+// eviction are created (a Binding, a policy/v1 Eviction), the others read
+// and written (scale as autoscaling/v1 Scale).
+func subresourceEntry(r store.Resource, sub string) api.APIResource {
+	e := api.APIResource{Name: r.Name + "/" + sub, Namespaced: r.Namespaced, Kind: r.Kind, Verbs: []string{"get", "patch", "update"}}
+	switch sub {
+	case "binding":
+		e.Kind, e.Verbs = "Binding", []string{"create"}
+	case "eviction":
+		e.Group, e.Version, e.Kind, e.Verbs = "policy", "v1", "Eviction", []string{"create"}
+	case "scale":
+		e.Group, e.Version, e.Kind = "autoscaling", "v1", "Scale"
+	}
+	return e
 }

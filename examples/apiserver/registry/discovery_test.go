@@ -41,19 +41,37 @@ func TestDiscovery(t *testing.T) {
 	if scale == nil || scale.Group != "autoscaling" || scale.Version != "v1" || scale.Kind != "Scale" {
 		t.Fatalf("deployments/scale: %+v", scale)
 	}
-	if _, ok := Resources("batch/v1"); ok {
-		t.Fatal("batch/v1 is not served")
+	if e := byName["pods/eviction"]; e.Kind != "Eviction" || e.Group != "policy" || e.Version != "v1" || strings.Join(e.Verbs, ",") != "create" {
+		t.Fatalf("pods/eviction: %+v", e)
 	}
-	if l, ok := Resources("autoscaling/v1"); !ok || len(l.Resources) != 0 {
-		t.Fatal("autoscaling/v1 is served, empty")
+	if _, ok := Resources("autoscaling/v1"); ok {
+		t.Fatal("autoscaling/v1 listed without resources")
 	}
-	b, _ := json.Marshal(Groups())
-	want := `{"apiVersion":"v1","kind":"APIGroupList","groups":[` +
-		`{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}},` +
-		`{"name":"autoscaling","versions":[{"groupVersion":"autoscaling/v1","version":"v1"}],"preferredVersion":{"groupVersion":"autoscaling/v1","version":"v1"}},` +
-		`{"name":"coordination.k8s.io","versions":[{"groupVersion":"coordination.k8s.io/v1","version":"v1"}],"preferredVersion":{"groupVersion":"coordination.k8s.io/v1","version":"v1"}}]}`
-	if string(b) != want {
-		t.Fatalf("groups:\n%s\nwant\n%s", b, want)
+	if _, ok := Resources("nothing/v1"); ok {
+		t.Fatal("an unknown group-version is served")
+	}
+	csr, ok := Resources("certificates.k8s.io/v1")
+	if !ok || len(csr.Resources) != 3 || csr.Resources[1].Name != "certificatesigningrequests/approval" {
+		t.Fatalf("certificates.k8s.io/v1: %+v", csr)
+	}
+	// every group listed has resources in each of its versions
+	groups := Groups()
+	var names []string
+	for _, g := range groups.Groups {
+		names = append(names, g.Name)
+		for _, v := range g.Versions {
+			if l, ok := Resources(v.GroupVersion); !ok || len(l.Resources) == 0 {
+				t.Errorf("group-version %s is listed without resources", v.GroupVersion)
+			}
+		}
+	}
+	want := "apps batch certificates.k8s.io coordination.k8s.io discovery.k8s.io events.k8s.io policy rbac.authorization.k8s.io scheduling.k8s.io storage.k8s.io"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("groups %s, want %s", got, want)
+	}
+	b, _ := json.Marshal(groups.Groups[0])
+	if string(b) != `{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}}` {
+		t.Fatalf("apps group: %s", b)
 	}
 	b, _ = json.Marshal(CoreAPIVersions())
 	if string(b) != `{"kind":"APIVersions","versions":["v1"],"serverAddressByClientCIDRs":[]}` {

@@ -30,6 +30,13 @@ func Example() {
 	pod.Spec.Containers = pod.Spec.Containers[:1]
 	fmt.Println(registry.PodKind.Validate(pod))
 
+	// The REST strategy: a create through the main resource starts
+	// Pending, with its quality of service class.
+	s := registry.PodKind.Strategy()
+	s.(rest.CreatePreparer[*api.Pod]).PrepareForCreate(pod)
+	_, scalable := s.(rest.Scaler[*api.Pod])
+	fmt.Println(pod.Status.Phase, pod.Status.QOSClass, scalable)
+
 	// Field selectors, as in ?fieldSelector=.
 	match, err := registry.PodKind.FieldFilter("spec.nodeName=,status.phase=Pending")
 	fmt.Println(match(pod), err)
@@ -46,21 +53,15 @@ func Example() {
 	}
 	fmt.Println(strings.Join(cells, " "))
 
-	// The REST strategy: a create through the main resource starts Pending.
-	s := registry.PodKind.Strategy()
-	s.(rest.CreatePreparer[*api.Pod]).PrepareForCreate(pod)
-	_, scalable := s.(rest.Scaler[*api.Pod])
-	fmt.Println(pod.Status.Phase, scalable)
-
 	// Short names resolve like kubectl's.
 	d, _ := registry.Lookup("deploy")
 	fmt.Println(d.Resource().APIVersion, d.Resource().Name, d.Subresources())
 	// Output:
 	// Always 30 IfNotPresent
-	// invalid: spec.containers[1].image: Required value: a container image
+	// invalid: spec.containers[1].image: Required value
 	// <nil>
+	// Pending Burstable false
 	// true <nil>
 	// Name=web Ready=0/1 Status=Pending Restarts=0 Age=3m
-	// Pending false
 	// apps/v1 deployments [scale status]
 }

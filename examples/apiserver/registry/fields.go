@@ -5,6 +5,9 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/batch"
+	"github.com/setpoint-dev/setpoint/examples/api/certificates"
+	"github.com/setpoint-dev/setpoint/examples/api/events"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -28,6 +31,7 @@ func podFields() store.Fields[*api.Pod] {
 	m["spec.hostNetwork"] = func(p *api.Pod) string { return boolText(p.Spec.HostNetwork) }
 	m["status.phase"] = func(p *api.Pod) string { return string(p.Status.Phase) }
 	m["status.podIP"] = func(p *api.Pod) string { return p.Status.PodIP }
+	m["status.nominatedNodeName"] = func(p *api.Pod) string { return p.Status.NominatedNodeName }
 	return m
 }
 
@@ -69,5 +73,64 @@ func eventFields() store.Fields[*api.Event] {
 func replicaSetFields() store.Fields[*apps.ReplicaSet] {
 	m := store.MetadataFields[*apps.ReplicaSet](true)
 	m["status.replicas"] = func(r *apps.ReplicaSet) string { return fmt.Sprint(r.Status.Replicas) }
+	return m
+}
+
+func secretFields() store.Fields[*api.Secret] {
+	m := store.MetadataFields[*api.Secret](true)
+	m["type"] = func(s *api.Secret) string { return string(s.Type) }
+	return m
+}
+
+func replicationControllerFields() store.Fields[*api.ReplicationController] {
+	m := store.MetadataFields[*api.ReplicationController](true)
+	m["status.replicas"] = func(r *api.ReplicationController) string { return fmt.Sprint(r.Status.Replicas) }
+	return m
+}
+
+func jobFields() store.Fields[*batch.Job] {
+	m := store.MetadataFields[*batch.Job](true)
+	m["status.successful"] = func(j *batch.Job) string { return fmt.Sprint(j.Status.Succeeded) }
+	return m
+}
+
+func persistentVolumeFields() store.Fields[*api.PersistentVolume] {
+	m := store.MetadataFields[*api.PersistentVolume](false)
+	m["status.phase"] = func(p *api.PersistentVolume) string { return string(p.Status.Phase) }
+	return m
+}
+
+func persistentVolumeClaimFields() store.Fields[*api.PersistentVolumeClaim] {
+	m := store.MetadataFields[*api.PersistentVolumeClaim](true)
+	m["status.phase"] = func(p *api.PersistentVolumeClaim) string { return string(p.Status.Phase) }
+	return m
+}
+
+func csrFields() store.Fields[*certificates.CertificateSigningRequest] {
+	m := store.MetadataFields[*certificates.CertificateSigningRequest](false)
+	m["spec.signerName"] = func(c *certificates.CertificateSigningRequest) string { return c.Spec.SignerName }
+	return m
+}
+
+// eventsV1Fields are the field labels of events.k8s.io events: the same
+// objects as core events, selected by the same labels (regarding.* for
+// involvedObject.*).
+func eventsV1Fields() store.Fields[*events.Event] {
+	m := store.MetadataFields[*events.Event](true)
+	ref := func(get func(r api.ObjectReference) string) func(*events.Event) string {
+		return func(e *events.Event) string { return get(e.Regarding) }
+	}
+	for _, prefix := range []string{"regarding.", "involvedObject."} {
+		m[prefix+"kind"] = ref(func(r api.ObjectReference) string { return r.Kind })
+		m[prefix+"namespace"] = ref(func(r api.ObjectReference) string { return r.Namespace })
+		m[prefix+"name"] = ref(func(r api.ObjectReference) string { return r.Name })
+		m[prefix+"uid"] = ref(func(r api.ObjectReference) string { return r.UID })
+		m[prefix+"apiVersion"] = ref(func(r api.ObjectReference) string { return r.APIVersion })
+		m[prefix+"resourceVersion"] = ref(func(r api.ObjectReference) string { return r.ResourceVersion })
+		m[prefix+"fieldPath"] = ref(func(r api.ObjectReference) string { return r.FieldPath })
+	}
+	m["reason"] = func(e *events.Event) string { return e.Reason }
+	m["reportingController"] = func(e *events.Event) string { return e.ReportingController }
+	m["type"] = func(e *events.Event) string { return e.Type }
 	return m
 }

@@ -20,9 +20,8 @@ func TestOpenAPIV2(t *testing.T) {
 	}
 	defs := doc["definitions"].(map[string]any)
 	gvks := map[string]bool{}
-	for _, name := range sortedDefinitionNames(doc) {
-		d := defs[name].(map[string]any)
-		if ext, ok := d["x-kubernetes-group-version-kind"].([]any); ok {
+	for _, d := range defs {
+		if ext, ok := d.(map[string]any)["x-kubernetes-group-version-kind"].([]any); ok {
 			g := ext[0].(map[string]any)
 			gvks[g["group"].(string)+"/"+g["version"].(string)+"/"+g["kind"].(string)] = true
 		}
@@ -35,40 +34,55 @@ func TestOpenAPIV2(t *testing.T) {
 				t.Errorf("no definition with group-version-kind %s/%s/%s", group, version, kind)
 			}
 		}
+		if defs[d.OpenAPIName()] == nil {
+			t.Errorf("%s: no definition %s", r.Name, d.OpenAPIName())
+		}
 	}
-	if !gvks["autoscaling/v1/Scale"] || !gvks["/v1/Status"] {
-		t.Error("Scale or Status missing")
+	if !gvks["autoscaling/v1/Scale"] || !gvks["/v1/Status"] || !gvks["policy/v1/Eviction"] {
+		t.Error("Scale, Status or Eviction missing")
 	}
-	spec := defs["io.setpoint.api.PodSpec"].(map[string]any)["properties"].(map[string]any)
+	// no OpenAPI 3 constructs remain, and every reference resolves
+	if s := string(b); strings.Contains(s, "#/components/") || strings.Contains(s, `"oneOf"`) || strings.Contains(s, `"allOf"`) {
+		t.Error("the v2 document holds OpenAPI 3 constructs")
+	}
+	for _, ref := range strings.Split(string(b), `"$ref":"#/definitions/`)[1:] {
+		name := ref[:strings.IndexByte(ref, '"')]
+		if defs[name] == nil {
+			t.Errorf("reference to %s, which is not defined", name)
+		}
+	}
+	spec := defs["io.k8s.api.core.v1.PodSpec"].(map[string]any)["properties"].(map[string]any)
 	c := spec["containers"].(map[string]any)
 	if c["type"] != "array" || c["x-kubernetes-patch-strategy"] != "merge" || c["x-kubernetes-patch-merge-key"] != "name" ||
-		c["items"].(map[string]any)["$ref"] != "#/definitions/io.setpoint.api.Container" {
+		c["items"].(map[string]any)["$ref"] != "#/definitions/io.k8s.api.core.v1.Container" || c["description"] == "" {
 		t.Errorf("containers: %v", c)
 	}
 	if v := spec["volumes"].(map[string]any); v["x-kubernetes-patch-strategy"] != "merge,retainKeys" {
 		t.Errorf("volumes: %v", v)
 	}
-	meta := defs["io.setpoint.store.ObjectMeta"].(map[string]any)["properties"].(map[string]any)
+	if sc := spec["securityContext"].(map[string]any); sc["$ref"] != "#/definitions/io.k8s.api.core.v1.PodSecurityContext" || len(sc) != 2 {
+		t.Errorf("securityContext (an allOf in v3) is %v; want a bare $ref with its description", sc)
+	}
+	meta := defs["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].(map[string]any)["properties"].(map[string]any)
 	if meta["ownerReferences"].(map[string]any)["x-kubernetes-patch-merge-key"] != "uid" ||
-		meta["creationTimestamp"].(map[string]any)["format"] != "date-time" ||
 		meta["labels"].(map[string]any)["additionalProperties"].(map[string]any)["type"] != "string" {
 		t.Errorf("metadata: %v", meta)
 	}
-	pod := defs["io.setpoint.api.Pod"].(map[string]any)["properties"].(map[string]any)
-	if pod["apiVersion"] == nil || pod["metadata"] == nil || pod["TypeMeta"] != nil {
-		t.Errorf("pod properties: %v", pod)
-	}
-	port := defs["io.setpoint.api.ContainerPort"].(map[string]any)["properties"].(map[string]any)
+	port := defs["io.k8s.api.core.v1.ContainerPort"].(map[string]any)["properties"].(map[string]any)
 	if p := port["containerPort"].(map[string]any); p["type"] != "integer" || p["format"] != "int32" {
 		t.Errorf("containerPort: %v", p)
+	}
+	if ios := defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"].(map[string]any); ios["type"] != "string" || ios["format"] != "int-or-string" {
+		t.Errorf("int-or-string: %v", ios)
 	}
 }
 
 func TestOpenAPIV3(t *testing.T) {
-	if got := OpenAPIV3Paths(); len(got) != 4 || got[0] != "api/v1" || got[1] != "apis/apps/v1" {
-		t.Fatalf("paths %v", got)
+	paths := OpenAPIV3Paths()
+	if paths[0] != "api/v1" || !strings.Contains(strings.Join(paths, " "), "apis/batch/v1") || strings.Contains(strings.Join(paths, " "), "autoscaling") {
+		t.Fatalf("paths %v", paths)
 	}
-	if _, ok, _ := OpenAPIV3("apis/batch/v1"); ok {
+	if _, ok, _ := OpenAPIV3("apis/nothing/v1"); ok {
 		t.Fatal("unknown group-version served")
 	}
 	b, ok, err := OpenAPIV3("apis/apps/v1")
@@ -85,16 +99,26 @@ func TestOpenAPIV3(t *testing.T) {
 	}
 	op := doc.Paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
 	gvk, _ := op["x-kubernetes-group-version-kind"].(map[string]any)
-	if doc.OpenAPI != "3.0.0" || gvk["kind"] != "Deployment" || gvk["group"] != "apps" || len(doc.Paths) != 4 {
-		t.Fatalf("apps/v1 document: %s", b)
+	if doc.OpenAPI != "3.0.0" || gvk["kind"] != "Deployment" || gvk["group"] != "apps" || len(doc.Paths) != 5 {
+		t.Fatalf("apps/v1 document paths: %v", doc.Paths)
 	}
 	params, _ := op["parameters"].([]any)
 	if len(params) == 0 || params[0].(map[string]any)["name"] != "fieldValidation" {
 		t.Fatalf("no fieldValidation parameter: %v", op)
 	}
-	spec := doc.Components.Schemas["io.setpoint.apps.DeploymentSpec"]["properties"].(map[string]any)
-	if spec["template"].(map[string]any)["$ref"] != "#/components/schemas/io.setpoint.api.PodTemplateSpec" {
+	spec := doc.Components.Schemas["io.k8s.api.apps.v1.DeploymentSpec"]["properties"].(map[string]any)
+	tmpl := spec["template"].(map[string]any)["allOf"].([]any)[0].(map[string]any)
+	if tmpl["$ref"] != "#/components/schemas/io.k8s.api.core.v1.PodTemplateSpec" {
 		t.Fatalf("v3 refs: %v", spec["template"])
+	}
+	// the document holds what it refers to, and not the whole API
+	for _, name := range []string{"io.k8s.api.core.v1.Container", "io.k8s.api.autoscaling.v1.Scale", "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"} {
+		if doc.Components.Schemas[name] == nil {
+			t.Errorf("apps/v1 lacks %s", name)
+		}
+	}
+	if doc.Components.Schemas["io.k8s.api.batch.v1.Job"] != nil {
+		t.Error("apps/v1 holds batch's Job")
 	}
 	core, _, _ := OpenAPIV3("api/v1")
 	if !json.Valid(core) || !strings.Contains(string(core), `"/api/v1/nodes/{name}"`) || !strings.Contains(string(core), `"/api/v1/namespaces/{namespace}/pods/{name}"`) {
@@ -112,5 +136,8 @@ func TestOpenAPIV3(t *testing.T) {
 	}
 	if u := d.Paths["apis/apps/v1"].ServerRelativeURL; !strings.HasPrefix(u, "/openapi/v3/apis/apps/v1?hash=") || len(u) < 60 {
 		t.Fatalf("discovery: %s", idx)
+	}
+	if len(d.Paths) != len(paths) {
+		t.Fatalf("index has %d paths, want %d", len(d.Paths), len(paths))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/autoscaling"
@@ -46,10 +47,18 @@ type Kind[T store.Object] struct {
 	// gracePeriod, when set, makes deletes graceful (see
 	// rest.GracefulDeleter).
 	gracePeriod func(obj T, requested *int64) int64
-	// prepareCreate and prepareUpdate reset what a client may not set
-	// beyond the status (a namespace's spec.finalizers); nil: nothing.
+	// prepareCreate and prepareUpdate add the kind's own preparation (a
+	// Job's generated selector) and reset what a client may not set beyond
+	// the status (a namespace's spec.finalizers); nil: nothing.
 	prepareCreate func(T)
 	prepareUpdate func(obj, old T)
+	// subresourceUpdates are the subresources besides status and scale that
+	// update part of the object (a CertificateSigningRequest's approval):
+	// each returns old with obj's part.
+	subresourceUpdates map[string]func(obj, old T) T
+	// statusUpdate, if set, replaces the status subresource's rule (old
+	// with obj's status) for kinds whose status update keeps more.
+	statusUpdate func(obj, old T) T
 }
 
 // Descriptor is the untyped view of a Kind, for discovery and for code that
@@ -65,6 +74,9 @@ type Descriptor interface {
 	Subresources() []string
 	// Categories returns the kubectl categories, e.g. "all".
 	Categories() []string
+	// OpenAPIName returns the name of the kind's schema in the OpenAPI
+	// documents, e.g. "io.k8s.api.core.v1.Pod".
+	OpenAPIName() string
 	// ListKind returns the list's kind, e.g. "PodList".
 	ListKind() string
 	// FieldLabels returns the supported field selector labels, sorted.
@@ -100,6 +112,17 @@ func (k *Kind[T]) HasSubresource(name string) bool { return slices.Contains(k.su
 
 // Categories returns the kubectl categories.
 func (k *Kind[T]) Categories() []string { return slices.Clone(k.categories) }
+
+// OpenAPIName returns the name of the kind's schema, as Kubernetes names
+// it: io.k8s.api.<group's first label, or core>.<version>.<Kind>.
+func (k *Kind[T]) OpenAPIName() string {
+	group, version := GroupVersion(k.resource)
+	short, _, _ := strings.Cut(group, ".")
+	if short == "" {
+		short = "core"
+	}
+	return "io.k8s.api." + short + "." + version + "." + k.resource.Kind
+}
 
 // ListKind returns the kind of the list, e.g. "PodList".
 func (k *Kind[T]) ListKind() string { return k.resource.Kind + "List" }
@@ -259,6 +282,8 @@ func (k *Kind[T]) Strategy() rest.Strategy[T] {
 		return scaleStrategy[T]{statusStrategy[T]{base}}
 	case k.gracePeriod != nil && k.HasStatus():
 		return gracefulStrategy[T]{statusStrategy[T]{base}}
+	case len(k.subresourceUpdates) > 0 && k.HasStatus():
+		return subresourceStrategy[T]{statusStrategy[T]{base}}
 	case k.HasStatus():
 		return statusStrategy[T]{base}
 	}
@@ -292,24 +317,23 @@ func (s strategy[T]) Table(objs []T, opts table.Options) (*table.Table, error) {
 }
 
 func (s strategy[T]) PrepareForCreate(obj T) {
+	if s.k.HasStatus() && !s.k.keepStatusOnCreate {
+		s.k.clearStatus(obj)
+		if s.k.createStatus != nil {
+			s.k.createStatus(obj)
+		}
+	}
 	if s.k.prepareCreate != nil {
 		s.k.prepareCreate(obj)
-	}
-	if !s.k.HasStatus() || s.k.keepStatusOnCreate {
-		return
-	}
-	s.k.clearStatus(obj)
-	if s.k.createStatus != nil {
-		s.k.createStatus(obj)
 	}
 }
 
 func (s strategy[T]) PrepareForUpdate(obj, old T) {
-	if s.k.prepareUpdate != nil {
-		s.k.prepareUpdate(obj, old)
-	}
 	if s.k.HasStatus() {
 		s.k.copyStatus(obj, old)
+	}
+	if s.k.prepareUpdate != nil {
+		s.k.prepareUpdate(obj, old)
 	}
 }
 
@@ -317,6 +341,11 @@ func (s strategy[T]) PrepareForUpdate(obj, old T) {
 type statusStrategy[T store.Object] struct{ strategy[T] }
 
 func (s statusStrategy[T]) PrepareForStatusUpdate(obj, old T) T {
+	if s.k.statusUpdate != nil {
+		out := s.k.statusUpdate(obj, store.Clone(old))
+		out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
+		return out
+	}
 	out := store.Clone(old)
 	s.k.copyStatus(out, obj)
 	out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
@@ -330,6 +359,26 @@ var _ rest.GracefulDeleter[*api.Pod] = gracefulStrategy[*api.Pod]{}
 
 func (s gracefulStrategy[T]) GracePeriod(obj T, requested *int64) int64 {
 	return s.k.gracePeriod(obj, requested)
+}
+
+// subresourceStrategy adds the kind's other updatable subresources.
+type subresourceStrategy[T store.Object] struct{ statusStrategy[T] }
+
+var _ rest.SubresourceUpdater[*api.Pod] = subresourceStrategy[*api.Pod]{}
+
+func (s subresourceStrategy[T]) UpdateSubresources() []string {
+	names := make([]string, 0, len(s.k.subresourceUpdates))
+	for n := range s.k.subresourceUpdates {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (s subresourceStrategy[T]) PrepareForSubresourceUpdate(sub string, obj, old T) T {
+	out := s.k.subresourceUpdates[sub](obj, store.Clone(old))
+	out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
+	return out
 }
 
 // scaleStrategy adds the scale subresource (autoscaling/v1 Scale).

@@ -45,7 +45,7 @@ func TestRegistryLookup(t *testing.T) {
 
 func TestRegistryContents(t *testing.T) {
 	kinds := Kinds()
-	if len(kinds) != 12 {
+	if len(kinds) != 33 {
 		t.Fatalf("%d kinds", len(kinds))
 	}
 	seen := map[string]bool{}
@@ -77,7 +77,7 @@ func TestRegistryContents(t *testing.T) {
 			t.Errorf("%s: empty object validated", r.Name)
 		}
 	}
-	if groupOf(kinds[0].Resource()) != "" || groupOf(kinds[len(kinds)-1].Resource()) != "coordination.k8s.io" {
+	if groupOf(kinds[0].Resource()) != "" || groupOf(kinds[len(kinds)-1].Resource()) != "storage.k8s.io" {
 		t.Error("Kinds not sorted by group")
 	}
 	if g, v := GroupVersion(DeploymentKind.Resource()); g != "apps" || v != "v1" {
@@ -212,7 +212,7 @@ func containsString(list []string, s string) bool {
 func TestPrepareForCreateAndUpdate(t *testing.T) {
 	p := loadFixture[api.Pod](t, "pod.json")
 	prepareCreate(PodKind, p)
-	if !deepEqual(p.Status, api.PodStatus{Phase: api.PodPending}) {
+	if !deepEqual(p.Status, api.PodStatus{Phase: api.PodPending, QOSClass: api.PodQOSBurstable}) {
 		t.Fatalf("pod status on create: %+v", p.Status)
 	}
 	n := loadFixture[api.Node](t, "node.json")
@@ -274,35 +274,7 @@ func prepareUpdate[T store.Object](k *Kind[T], obj, old T) {
 // serves no others; every strategy prepares, filters, renders and patches.
 func TestStrategyPieces(t *testing.T) {
 	for _, d := range Kinds() {
-		var s any
-		switch k := d.(type) {
-		case *Kind[*api.Pod]:
-			s = k.Strategy()
-		case *Kind[*api.Node]:
-			s = k.Strategy()
-		case *Kind[*api.Namespace]:
-			s = k.Strategy()
-		case *Kind[*api.Service]:
-			s = k.Strategy()
-		case *Kind[*api.Endpoints]:
-			s = k.Strategy()
-		case *Kind[*api.Event]:
-			s = k.Strategy()
-		case *Kind[*api.ResourceQuota]:
-			s = k.Strategy()
-		case *Kind[*election.Lease]:
-			s = k.Strategy()
-		case *Kind[*apps.ReplicaSet]:
-			s = k.Strategy()
-		case *Kind[*apps.Deployment]:
-			s = k.Strategy()
-		case *Kind[*apps.StatefulSet]:
-			s = k.Strategy()
-		case *Kind[*apps.DaemonSet]:
-			s = k.Strategy()
-		default:
-			t.Fatalf("unhandled kind %T", d)
-		}
+		s := d.(interface{ strategyAny() any }).strategyAny()
 		name := d.Resource().Name
 		status := hasMethod(s, "PrepareForStatusUpdate")
 		if want := containsString(d.Subresources(), "status"); status != want {
@@ -310,6 +282,21 @@ func TestStrategyPieces(t *testing.T) {
 		}
 		if got, want := hasMethod(s, "Scale") && hasMethod(s, "SetReplicas"), containsString(d.Subresources(), "scale"); got != want {
 			t.Errorf("%s: scale piece %v, want %v", name, got, want)
+		}
+		// binding and eviction are the apiserver's routes; the others the
+		// strategy's
+		var others []string
+		for _, sub := range d.Subresources() {
+			if sub != "status" && sub != "scale" && sub != "binding" && sub != "eviction" {
+				others = append(others, sub)
+			}
+		}
+		if hasMethod(s, "UpdateSubresources") != (len(others) > 0) {
+			t.Errorf("%s: subresource piece for %v", name, others)
+		} else if len(others) > 0 {
+			if got := s.(interface{ UpdateSubresources() []string }).UpdateSubresources(); !reflect.DeepEqual(got, others) {
+				t.Errorf("%s: strategy serves %v, want %v", name, got, others)
+			}
 		}
 		for _, m := range []string{"Default", "Validate", "ValidateUpdate", "PrepareForCreate", "PrepareForUpdate", "FieldFilter", "Table", "PatchSchema"} {
 			if !hasMethod(s, m) {
@@ -327,6 +314,10 @@ func TestStrategyPieces(t *testing.T) {
 		t.Error("endpoints have no status subresource")
 	}
 }
+
+// strategyAny returns the kind's strategy, untyped (for tests over every
+// kind).
+func (k *Kind[T]) strategyAny() any { return k.Strategy() }
 
 func hasMethod(v any, name string) bool {
 	_, ok := reflect.TypeOf(v).MethodByName(name)

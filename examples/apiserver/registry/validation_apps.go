@@ -10,33 +10,54 @@ import (
 	"github.com/setpoint-dev/setpoint/store"
 )
 
-// validateWorkload checks what replica sets, deployments, stateful sets and
-// daemon sets share: a non-empty selector that matches the template's
-// labels, a valid template with restartPolicy Always, and replicas >= 0.
-func validateWorkload(e *errs, replicas *int32, sel *api.LabelSelector, tmpl *api.PodTemplateSpec) {
-	if replicas != nil {
-		validateNonNegative(e, "spec.replicas", int64(*replicas))
-	}
+// Validation of the apps/v1 kinds, following Kubernetes' rules
+// (pkg/apis/apps/validation).
+
+// validateSelectorTemplate checks a required, non-empty selector that
+// matches the template's labels, and the template (restartPolicy Always
+// unless anyRestart).
+func validateSelectorTemplate(e *errs, sel *api.LabelSelector, tmpl *api.PodTemplateSpec, anyRestart bool) {
 	switch {
 	case sel == nil:
-		e.required("spec.selector", "a label selector")
+		e.required("spec.selector")
 	case len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0:
-		e.add("spec.selector", "", "Invalid value: empty selector is invalid for this resource")
+		e.invalid("spec.selector", "", "empty selector is invalid for deployment")
 	default:
-		if validateLabelSelector(e, "spec.selector", sel) && !sel.Matches(tmpl.Labels) {
-			e.add("spec.template.metadata.labels", fmt.Sprint(tmpl.Labels), "Invalid value: `selector` does not match template `labels`")
+		n := len(e.list)
+		validateLabelSelector(e, "spec.selector", sel)
+		if len(e.list) == n && !sel.Matches(tmpl.Labels) {
+			e.invalid("spec.template.metadata.labels", fmt.Sprint(tmpl.Labels), "`selector` does not match template `labels`")
 		}
 	}
 	validateLabels(e, "spec.template.metadata.labels", tmpl.Labels)
 	validatePodSpec(e, "spec.template.spec", &tmpl.Spec)
-	if tmpl.Spec.RestartPolicy != "" && tmpl.Spec.RestartPolicy != "Always" {
-		e.notSupported("spec.template.spec.restartPolicy", tmpl.Spec.RestartPolicy, "Always")
+	if !anyRestart && tmpl.Spec.RestartPolicy != "" && tmpl.Spec.RestartPolicy != api.RestartPolicyAlways {
+		e.notSupported("spec.template.spec.restartPolicy", tmpl.Spec.RestartPolicy, api.RestartPolicyAlways)
 	}
+	if tmpl.Spec.ActiveDeadlineSeconds != nil {
+		e.forbidden("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in "+"a workload's pod template is not Supported")
+	}
+}
+
+// validateWorkload checks what replica sets, deployments, stateful sets and
+// daemon sets share: replicas >= 0 and a selector matching a valid
+// template.
+func validateWorkload(e *errs, replicas *int32, sel *api.LabelSelector, tmpl *api.PodTemplateSpec) {
+	if replicas != nil {
+		validateNonNegative(e, "spec.replicas", int64(*replicas))
+	}
+	validateSelectorTemplate(e, sel, tmpl, false)
 }
 
 func validateSelectorUnchanged(e *errs, old, new *api.LabelSelector) {
 	if !reflect.DeepEqual(old, new) {
-		e.add("spec.selector", "", "Invalid value: field is immutable")
+		e.immutable("spec.selector", fmt.Sprint(new))
+	}
+}
+
+func validateRevisionHistory(e *errs, limit *int32) {
+	if limit != nil {
+		validateNonNegative(e, "spec.revisionHistoryLimit", int64(*limit))
 	}
 }
 
@@ -66,30 +87,29 @@ func validateDeployment(d *apps.Deployment) store.FieldErrors {
 		"unavailableReplicas": int64(ds.UnavailableReplicas)}, ds.CollisionCount,
 		[][2]string{{"updatedReplicas", "replicas"}, {"readyReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
 	validateNonNegative(&e, "spec.minReadySeconds", int64(d.Spec.MinReadySeconds))
-	if d.Spec.RevisionHistoryLimit != nil {
-		validateNonNegative(&e, "spec.revisionHistoryLimit", int64(*d.Spec.RevisionHistoryLimit))
-	}
-	if p := d.Spec.ProgressDeadlineSeconds; p != nil && *p <= d.Spec.MinReadySeconds {
-		e.add("spec.progressDeadlineSeconds", fmt.Sprint(*p), "Invalid value: must be greater than minReadySeconds")
+	validateRevisionHistory(&e, d.Spec.RevisionHistoryLimit)
+	if p := d.Spec.ProgressDeadlineSeconds; p != nil {
+		validateNonNegative(&e, "spec.progressDeadlineSeconds", int64(*p))
+		if *p <= d.Spec.MinReadySeconds {
+			e.invalid("spec.progressDeadlineSeconds", *p, "must be greater than minReadySeconds")
+		}
 	}
 	st := d.Spec.Strategy
 	switch st.Type {
 	case apps.RecreateDeploymentStrategyType:
 		if st.RollingUpdate != nil {
-			e.add("spec.strategy.rollingUpdate", "", "Forbidden: may not be specified when strategy `type` is 'Recreate'")
+			e.forbidden("spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'")
 		}
 	case apps.RollingUpdateDeploymentStrategyType:
 		if ru := st.RollingUpdate; ru != nil {
 			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 			validateIntOrPercent(&e, "spec.strategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
 			if isZeroIntOrPercent(ru.MaxUnavailable) && isZeroIntOrPercent(ru.MaxSurge) {
-				e.add("spec.strategy.rollingUpdate.maxUnavailable", "0", "Invalid value: may not be 0 when `maxSurge` is 0")
+				e.invalid("spec.strategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, "may not be 0 when `maxSurge` is 0")
 			}
 		}
-	case "":
-		e.required("spec.strategy.type", "a strategy type")
 	default:
-		e.notSupported("spec.strategy.type", st.Type, apps.RecreateDeploymentStrategyType, apps.RollingUpdateDeploymentStrategyType)
+		oneOf(&e, "spec.strategy.type", st.Type, apps.RecreateDeploymentStrategyType, apps.RollingUpdateDeploymentStrategyType)
 	}
 	return e.list
 }
@@ -108,13 +128,9 @@ func validateStatefulSet(s *apps.StatefulSet) store.FieldErrors {
 		"readyReplicas": int64(st.ReadyReplicas), "currentReplicas": int64(st.CurrentReplicas), "updatedReplicas": int64(st.UpdatedReplicas),
 		"availableReplicas": int64(st.AvailableReplicas)}, st.CollisionCount,
 		[][2]string{{"readyReplicas", "replicas"}, {"currentReplicas", "replicas"}, {"updatedReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
-	switch s.Spec.PodManagementPolicy {
-	case "OrderedReady", "Parallel":
-	case "":
-		e.required("spec.podManagementPolicy", "a pod management policy")
-	default:
-		e.notSupported("spec.podManagementPolicy", s.Spec.PodManagementPolicy, "OrderedReady", "Parallel")
-	}
+	validateRevisionHistory(&e, s.Spec.RevisionHistoryLimit)
+	validateNonNegative(&e, "spec.minReadySeconds", int64(s.Spec.MinReadySeconds))
+	oneOf(&e, "spec.podManagementPolicy", s.Spec.PodManagementPolicy, apps.OrderedReadyPodManagement, apps.ParallelPodManagement)
 	us := s.Spec.UpdateStrategy
 	switch us.Type {
 	case apps.RollingUpdateStatefulSetStrategyType:
@@ -126,29 +142,48 @@ func validateStatefulSet(s *apps.StatefulSet) store.FieldErrors {
 		}
 	case apps.OnDeleteStatefulSetStrategyType:
 		if us.RollingUpdate != nil {
-			e.add("spec.updateStrategy.rollingUpdate", "", "Forbidden: only allowed for updateStrategy 'RollingUpdate'")
+			e.invalid("spec.updateStrategy.rollingUpdate", "", "only allowed for updateStrategy 'RollingUpdate'")
 		}
-	case "":
-		e.required("spec.updateStrategy.type", "an update strategy type")
 	default:
-		e.notSupported("spec.updateStrategy.type", us.Type, apps.OnDeleteStatefulSetStrategyType, apps.RollingUpdateStatefulSetStrategyType)
+		oneOf(&e, "spec.updateStrategy.type", us.Type, apps.OnDeleteStatefulSetStrategyType, apps.RollingUpdateStatefulSetStrategyType)
 	}
 	if s.Spec.ServiceName != "" {
 		if why := dns1035(s.Spec.ServiceName); why != "" {
-			e.add("spec.serviceName", s.Spec.ServiceName, "Invalid value: "+why)
+			e.invalid("spec.serviceName", s.Spec.ServiceName, why)
 		}
+	}
+	if p := s.Spec.PersistentVolumeClaimRetentionPolicy; p != nil {
+		oneOf(&e, "spec.persistentVolumeClaimRetentionPolicy.whenDeleted", p.WhenDeleted, apps.RetainPersistentVolumeClaimRetentionPolicyType, apps.DeletePersistentVolumeClaimRetentionPolicyType)
+		oneOf(&e, "spec.persistentVolumeClaimRetentionPolicy.whenScaled", p.WhenScaled, apps.RetainPersistentVolumeClaimRetentionPolicyType, apps.DeletePersistentVolumeClaimRetentionPolicyType)
+	}
+	if o := s.Spec.Ordinals; o != nil {
+		validateNonNegative(&e, "spec.ordinals.start", int64(o.Start))
+	}
+	for i := range s.Spec.VolumeClaimTemplates {
+		c := &s.Spec.VolumeClaimTemplates[i]
+		p := idx("spec.volumeClaimTemplates", i)
+		if c.Name == "" {
+			e.required(p + ".metadata.name")
+		} else if why := dnsSubdomain(c.Name); why != "" {
+			e.invalid(p+".metadata.name", c.Name, why)
+		}
+		validatePVCSpec(&e, p+".spec", &c.Spec)
 	}
 	return e.list
 }
 
+// statefulSetMutable is what an update of a stateful set may change.
+const statefulSetMutable = "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"
+
 func validateStatefulSetUpdate(old, new *apps.StatefulSet) store.FieldErrors {
 	var e errs
-	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
-	if old.Spec.ServiceName != new.Spec.ServiceName {
-		e.add("spec.serviceName", new.Spec.ServiceName, "Forbidden: updates to statefulset spec for fields other than 'replicas', 'template', 'updateStrategy', 'revisionHistoryLimit' and 'minReadySeconds' are forbidden")
+	a, b := *old.Spec.DeepCopy(), *new.Spec.DeepCopy()
+	for _, s := range []*apps.StatefulSetSpec{&a, &b} {
+		s.Replicas, s.Ordinals, s.Template, s.UpdateStrategy = nil, nil, api.PodTemplateSpec{}, apps.StatefulSetUpdateStrategy{}
+		s.RevisionHistoryLimit, s.PersistentVolumeClaimRetentionPolicy, s.MinReadySeconds = nil, nil, 0
 	}
-	if old.Spec.PodManagementPolicy != new.Spec.PodManagementPolicy {
-		e.add("spec.podManagementPolicy", new.Spec.PodManagementPolicy, "Forbidden: updates to statefulset spec for fields other than 'replicas', 'template', 'updateStrategy', 'revisionHistoryLimit' and 'minReadySeconds' are forbidden")
+	if !reflect.DeepEqual(a, b) {
+		e.add("spec", "", statefulSetMutable)
 	}
 	return e.list
 }
@@ -161,6 +196,8 @@ func validateDaemonSet(d *apps.DaemonSet) store.FieldErrors {
 		"desiredNumberScheduled": int64(st.DesiredNumberScheduled), "numberReady": int64(st.NumberReady), "observedGeneration": st.ObservedGeneration,
 		"updatedNumberScheduled": int64(st.UpdatedNumberScheduled), "numberAvailable": int64(st.NumberAvailable), "numberUnavailable": int64(st.NumberUnavailable)},
 		st.CollisionCount, nil)
+	validateRevisionHistory(&e, d.Spec.RevisionHistoryLimit)
+	validateNonNegative(&e, "spec.minReadySeconds", int64(d.Spec.MinReadySeconds))
 	us := d.Spec.UpdateStrategy
 	switch us.Type {
 	case apps.RollingUpdateDaemonSetStrategyType:
@@ -168,14 +205,12 @@ func validateDaemonSet(d *apps.DaemonSet) store.FieldErrors {
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, true)
 			validateIntOrPercent(&e, "spec.updateStrategy.rollingUpdate.maxSurge", ru.MaxSurge, false)
 			if isZeroIntOrPercent(ru.MaxUnavailable) && isZeroIntOrPercent(ru.MaxSurge) {
-				e.add("spec.updateStrategy.rollingUpdate.maxUnavailable", "0", "Invalid value: may not be 0 when `maxSurge` is 0")
+				e.invalid("spec.updateStrategy.rollingUpdate.maxUnavailable", ru.MaxUnavailable, "may not be 0 when `maxSurge` is 0")
 			}
 		}
 	case apps.OnDeleteDaemonSetStrategyType:
-	case "":
-		e.required("spec.updateStrategy.type", "an update strategy type")
 	default:
-		e.notSupported("spec.updateStrategy.type", us.Type, apps.OnDeleteDaemonSetStrategyType, apps.RollingUpdateDaemonSetStrategyType)
+		oneOf(&e, "spec.updateStrategy.type", us.Type, apps.OnDeleteDaemonSetStrategyType, apps.RollingUpdateDaemonSetStrategyType)
 	}
 	return e.list
 }
@@ -183,6 +218,23 @@ func validateDaemonSet(d *apps.DaemonSet) store.FieldErrors {
 func validateDaemonSetUpdate(old, new *apps.DaemonSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
+	return e.list
+}
+
+func validateControllerRevision(r *apps.ControllerRevision) store.FieldErrors {
+	var e errs
+	validateNonNegative(&e, "revision", r.Revision)
+	if r.Data.Raw == nil {
+		e.required("data", "data is mandatory")
+	}
+	return e.list
+}
+
+func validateControllerRevisionUpdate(old, new *apps.ControllerRevision) store.FieldErrors {
+	var e errs
+	if string(old.Data.Raw) != string(new.Data.Raw) {
+		e.immutable("data", "")
+	}
 	return e.list
 }
 

@@ -71,8 +71,14 @@ func TestPodDefaults(t *testing.T) {
 	}}}
 	PodKind.Default(p)
 	if p.Spec.RestartPolicy != "Always" || *p.Spec.TerminationGracePeriodSeconds != 30 || p.Spec.DNSPolicy != "ClusterFirst" ||
-		p.Spec.SchedulerName != "default-scheduler" || p.Status.Phase != api.PodPending {
+		p.Spec.SchedulerName != "default-scheduler" || p.Spec.SecurityContext == nil || !*p.Spec.EnableServiceLinks {
 		t.Fatalf("pod defaults: %+v", p.Spec)
+	}
+	if c := p.Spec.Containers[0]; c.TerminationMessagePath != "/dev/termination-log" || c.TerminationMessagePolicy != api.TerminationMessageReadFile {
+		t.Fatalf("container defaults: %+v", c)
+	}
+	if p.Status.Phase != "" {
+		t.Fatal("the phase is the strategy's, set on create, not a default")
 	}
 	want := []api.PullPolicy{"Always", "Always", "IfNotPresent", "IfNotPresent", "Never"}
 	for i, c := range p.Spec.Containers {
@@ -130,14 +136,10 @@ func TestWorkloadAndServiceDefaults(t *testing.T) {
 		t.Fatalf("service defaults: %+v", svc.Spec)
 	}
 	ns := &api.Namespace{}
+	ns.Name = "team-a"
 	NamespaceKind.Default(ns)
-	if ns.Status.Phase != api.NamespaceActive {
-		t.Fatal("namespace phase not defaulted")
-	}
-	ev := &api.Event{}
-	EventKind.Default(ev)
-	if ev.Type != "Normal" || ev.Count != 1 {
-		t.Fatal("event defaults")
+	if ns.Status.Phase != api.NamespaceActive || ns.Labels[LabelMetadataName] != "team-a" {
+		t.Fatalf("namespace defaults: %+v", ns)
 	}
 }
 
@@ -156,7 +158,7 @@ func TestPodValidationFieldPaths(t *testing.T) {
 	p.Namespace = ""
 	p.Spec.Containers = append(p.Spec.Containers, api.Container{Name: "web", ImagePullPolicy: "Sometimes",
 		Ports: []api.ContainerPort{{ContainerPort: 70000, Protocol: "TCP"}, {ContainerPort: 81, Protocol: "ICMP", Name: "too-long-port-name-x"}},
-		Env:   []api.EnvVar{{Name: "1BAD"}},
+		Env:   []api.EnvVar{{Name: "BAD=NAME"}},
 		Resources: api.ResourceRequirements{
 			Requests: api.ResourceList{"memory": api.MustParse("2Gi"), "cpu": api.MustParse("-1")},
 			Limits:   api.ResourceList{"memory": api.MustParse("1Gi")},
@@ -170,6 +172,7 @@ func TestPodValidationFieldPaths(t *testing.T) {
 	wantFields(t, err,
 		"metadata.name", "metadata.namespace",
 		"spec.containers[1].name", "spec.containers[1].image", "spec.containers[1].imagePullPolicy",
+		"spec.containers[1].terminationMessagePolicy",
 		"spec.containers[1].ports[0].containerPort", "spec.containers[1].ports[1].protocol", "spec.containers[1].ports[1].name",
 		"spec.containers[1].env[0].name",
 		"spec.containers[1].resources.requests[cpu]",
@@ -189,7 +192,7 @@ func TestPodValidationFieldPaths(t *testing.T) {
 	if err := PodKind.Validate(&api.Pod{ObjectMeta: store.ObjectMeta{Name: "x", Namespace: "d"}}); err == nil {
 		t.Fatal("pod without containers accepted")
 	} else {
-		wantFields(t, err, "spec.containers", "spec.restartPolicy")
+		wantFields(t, err, "spec.containers", "spec.restartPolicy", "spec.dnsPolicy")
 	}
 }
 
@@ -289,7 +292,7 @@ func TestWorkloadValidation(t *testing.T) {
 
 func TestServiceValidation(t *testing.T) {
 	s := &api.Service{ObjectMeta: store.ObjectMeta{Name: "9web", Namespace: "default"}, Spec: api.ServiceSpec{
-		Type:      "LoadBalancer",
+		Type:      "Balanced",
 		ClusterIP: "10.0.0.300",
 		Ports: []api.ServicePort{
 			{Port: 80, NodePort: 30080},
@@ -299,7 +302,7 @@ func TestServiceValidation(t *testing.T) {
 	}}
 	ServiceKind.Default(s)
 	wantFields(t, ServiceKind.Validate(s),
-		"metadata.name", "spec.type", "spec.clusterIP",
+		"metadata.name", "spec.type", "spec.clusterIPs[0]", "spec.clusterIP",
 		"spec.ports[0].name", "spec.ports[0].nodePort",
 		"spec.ports[1].port", "spec.ports[1].targetPort",
 		"spec.ports[2].name", "spec.ports[2].port", "spec.ports[2]")
@@ -313,7 +316,7 @@ func TestServiceValidation(t *testing.T) {
 	ok.Spec.ClusterIP = "10.96.0.1"
 	upd := ok.DeepCopy()
 	upd.Spec.ClusterIP = "10.96.0.2"
-	wantFields(t, ServiceKind.ValidateUpdate(upd, ok), "spec.clusterIP")
+	wantFields(t, ServiceKind.ValidateUpdate(upd, ok), "spec.clusterIPs[0]")
 }
 
 func TestOtherKindsValidation(t *testing.T) {
@@ -331,7 +334,7 @@ func TestOtherKindsValidation(t *testing.T) {
 	wantFields(t, EndpointsKind.Validate(ep), "subsets[0].addresses[0].ip", "subsets[0].ports[0].name", "subsets[0].ports[1].port")
 
 	ev := &api.Event{ObjectMeta: store.ObjectMeta{Name: "e", Namespace: "d"}, InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "other"}, Type: "Odd", Count: -1}
-	wantFields(t, EventKind.Validate(ev), "involvedObject.name", "involvedObject.namespace", "type", "count")
+	wantFields(t, EventKind.Validate(ev), "involvedObject.namespace", "type", "count")
 
 	l := &election.Lease{ObjectMeta: store.ObjectMeta{Name: "l", Namespace: "d"}, Spec: election.LeaseSpec{LeaseDurationSeconds: ptr(int32(0)), LeaseTransitions: ptr(int32(-1))}}
 	wantFields(t, LeaseKind.Validate(l), "spec.leaseDurationSeconds", "spec.leaseTransitions")
