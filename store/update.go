@@ -225,7 +225,7 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fres
 			return zero, nil, err
 		}
 		rev = cur.ModRevision
-	case nm.DeletionTimestamp != nil && !s.holdsFinalizers(n):
+	case nm.DeletionTimestamp != nil && !s.holdsFinalizers(n) && !graceRuns(nm):
 		_, rev, err = s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
 	default:
 		rev, err = s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
@@ -297,17 +297,9 @@ func WithPreconditionResourceVersion(rv string) DeleteOption {
 // nothing.
 func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...DeleteOption) (T, error) {
 	var zero T
-	if err := s.checkKeyArgs(namespace, name); err != nil {
-		return zero, fmt.Errorf("delete: %w", err)
-	}
-	key := s.Key(namespace, name)
-	var o deleteOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	wantRV, err := ParseRevision(o.rv)
+	key, o, wantRV, err := s.deleteArgs(namespace, name, opts)
 	if err != nil {
-		return zero, fmt.Errorf("delete %s: precondition: %w", key, err)
+		return zero, err
 	}
 	var latest *KV
 	for {
@@ -339,10 +331,17 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 			return old, nil
 		}
 		if s.holdsFinalizers(old) {
-			if om.DeletionTimestamp != nil {
+			if om.DeletionTimestamp != nil && !graceRuns(om) {
 				return old, nil
 			}
-			s.markDeletion(old)
+			if om.DeletionTimestamp == nil {
+				s.markDeletion(old)
+			} else {
+				// A graceful deletion cut short: the last finalizer's
+				// removal deletes the object.
+				zero := int64(0)
+				om.DeletionGracePeriodSeconds = &zero
+			}
 			data, err := s.encode(old, key)
 			if err != nil {
 				return zero, fmt.Errorf("delete: %w", err)
@@ -372,4 +371,22 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 		om.ResourceVersion = FormatRevision(rev)
 		return old, nil
 	}
+}
+
+// deleteArgs checks a delete's arguments and returns the key, the options
+// and the resourceVersion precondition (0: none).
+func (s *Store[T]) deleteArgs(namespace, name string, opts []DeleteOption) (string, deleteOptions, int64, error) {
+	var o deleteOptions
+	if err := s.checkKeyArgs(namespace, name); err != nil {
+		return "", o, 0, fmt.Errorf("delete: %w", err)
+	}
+	key := s.Key(namespace, name)
+	for _, opt := range opts {
+		opt(&o)
+	}
+	wantRV, err := ParseRevision(o.rv)
+	if err != nil {
+		return "", o, 0, fmt.Errorf("delete %s: precondition: %w", key, err)
+	}
+	return key, o, wantRV, nil
 }

@@ -35,6 +35,7 @@ type Client[T store.Object] struct {
 	elem   reflect.Type
 	hdr    http.Header
 	prefix string
+	fields string
 }
 
 var _ store.Interface[store.Object] = (*Client[store.Object])(nil)
@@ -45,6 +46,15 @@ type ClientOption func(*clientOptions)
 type clientOptions struct {
 	header http.Header
 	prefix string
+	fields string
+}
+
+// WithFieldSelector makes every List and Watch of the client send
+// fieldSelector=selector, so the server filters (for example
+// "spec.nodeName=node-1" for a node agent's pods). The server answers a
+// selector it does not support with 400.
+func WithFieldSelector(selector string) ClientOption {
+	return func(o *clientOptions) { o.fields = selector }
 }
 
 // WithKeyPrefix sets the server store's key prefix (default
@@ -81,7 +91,7 @@ func NewClient[T store.Object](hc *http.Client, baseURL string, res store.Resour
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &Client[T]{hc: hc, base: strings.TrimRight(baseURL, "/"), res: res, elem: t.Elem(), hdr: o.header, prefix: o.prefix}, nil
+	return &Client[T]{hc: hc, base: strings.TrimRight(baseURL, "/"), res: res, elem: t.Elem(), hdr: o.header, prefix: o.prefix, fields: o.fields}, nil
 }
 
 // Resource returns the client's resource.
@@ -298,6 +308,32 @@ func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts ...
 	return c.object(ctx, http.MethodDelete, c.path(namespace, name), body, "")
 }
 
+// Call sends one request about an object (or, with name "", the
+// collection) that the typed methods do not cover: a subresource such as
+// "status", "binding" or "token" (sub; "" for the object itself), with
+// query parameters, body encoded as JSON (nil sends none) and the answer
+// decoded into out (nil discards it). Errors are those of the other
+// methods (a *ClientError wrapping the store sentinel); fences in ctx are
+// sent as for every write.
+func (c *Client[T]) Call(ctx context.Context, method, namespace, name, sub string, query url.Values, body, out any) error {
+	u := c.path(namespace, name)
+	if sub != "" {
+		u += "/" + url.PathEscape(sub)
+	}
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	resp, err := c.do(ctx, method, u, body, "")
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		resp.Body.Close()
+		return nil
+	}
+	return c.decodeResponse(resp, out)
+}
+
 // GuaranteedUpdate reads the object, applies fn and writes the result,
 // retrying on conflict until it succeeds, fn fails or ctx ends.
 func (c *Client[T]) GuaranteedUpdate(ctx context.Context, namespace, name string, fn func(T) (T, error)) (T, error) {
@@ -334,6 +370,9 @@ func (c *Client[T]) List(ctx context.Context, namespace string, opts store.ListO
 	q := url.Values{}
 	if !opts.Selector.Empty() {
 		q.Set("labelSelector", opts.Selector.String())
+	}
+	if c.fields != "" {
+		q.Set("fieldSelector", c.fields)
 	}
 	if opts.Limit > 0 {
 		q.Set("limit", strconv.FormatInt(opts.Limit, 10))
@@ -388,6 +427,9 @@ func (c *Client[T]) Watch(ctx context.Context, namespace string, opts store.Watc
 	q := url.Values{"watch": {"true"}, "resourceVersion": {strconv.FormatInt(after, 10)}}
 	if !opts.Selector.Empty() {
 		q.Set("labelSelector", opts.Selector.String())
+	}
+	if c.fields != "" {
+		q.Set("fieldSelector", c.fields)
 	}
 	if opts.Bookmarks {
 		q.Set("allowWatchBookmarks", "true")

@@ -73,19 +73,20 @@ type Preconditions struct {
 // propagationPolicy) are 422 Invalid on DeleteOptions; a negative grace
 // period counts as 1 second, as in Kubernetes. A body is decoded by decode
 // (JSON or protobuf, as its Content-Type says). It returns the store
-// preconditions and ctx made a dry run when the options say dryRun=All.
-func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Request, maxBody int64, decode func(data []byte, do *DeleteOptions) error) (context.Context, []store.DeleteOption, error) {
+// preconditions, the requested grace period (nil when unset) and ctx made a
+// dry run when the options say dryRun=All.
+func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Request, maxBody int64, decode func(data []byte, do *DeleteOptions) error) (context.Context, []store.DeleteOption, *int64, error) {
 	var do DeleteOptions
 	var data []byte
 	if r.Body != nil && r.ContentLength != 0 {
 		var err error
 		if data, err = readBody(w, r, maxBody, true); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if len(data) > 0 {
 		if err := decode(data, &do); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	} else {
 		q := r.URL.Query()
@@ -93,7 +94,7 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if s := q.Get("gracePeriodSeconds"); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				return nil, nil, badRequest("invalid gracePeriodSeconds %q: must be an integer", s)
+				return nil, nil, nil, badRequest("invalid gracePeriodSeconds %q: must be an integer", s)
 			}
 			do.GracePeriodSeconds = &n
 		}
@@ -103,14 +104,14 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if s := q.Get("orphanDependents"); s != "" {
 			b, err := strconv.ParseBool(s)
 			if err != nil {
-				return nil, nil, badRequest("invalid orphanDependents %q: must be true or false", s)
+				return nil, nil, nil, badRequest("invalid orphanDependents %q: must be true or false", s)
 			}
 			do.OrphanDependents = &b
 		}
 	}
 	dry, err := parseDryRun(do.DryRun)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var causes []watch.StatusCause
 	if do.OrphanDependents != nil && do.PropagationPolicy != nil {
@@ -122,7 +123,7 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			Message: fmt.Sprintf("Unsupported value: %q: supported values: %q, %q, %q, \"nil\"", *p, PropagationForeground, PropagationBackground, PropagationOrphan)})
 	}
 	if len(causes) > 0 {
-		return nil, nil, invalidOptions("DeleteOptions", causes)
+		return nil, nil, nil, invalidOptions("DeleteOptions", causes)
 	}
 	var opts []store.DeleteOption
 	if p := do.Preconditions; p != nil {
@@ -131,7 +132,7 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		}
 		if p.ResourceVersion != nil {
 			if _, err := store.ParseRevision(*p.ResourceVersion); err != nil {
-				return nil, nil, badRequest("invalid preconditions.resourceVersion %q", *p.ResourceVersion)
+				return nil, nil, nil, badRequest("invalid preconditions.resourceVersion %q", *p.ResourceVersion)
 			}
 			opts = append(opts, store.WithPreconditionResourceVersion(*p.ResourceVersion))
 		}
@@ -139,5 +140,5 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if dry {
 		ctx = store.WithDryRun(ctx)
 	}
-	return ctx, opts, nil
+	return ctx, opts, do.GracePeriodSeconds, nil
 }

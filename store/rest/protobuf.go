@@ -166,7 +166,7 @@ func (h *Handler[T]) checkEnvelope(env watch.Envelope, apiVersion, kind string) 
 
 // parseDeleteOptions is parseDeleteOptions with a body in JSON or
 // protobuf, as its Content-Type says.
-func (h *Handler[T]) parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Request) (context.Context, []store.DeleteOption, error) {
+func (h *Handler[T]) parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Request) (context.Context, []store.DeleteOption, *int64, error) {
 	return parseDeleteOptions(ctx, w, r, h.maxBody, func(data []byte, do *DeleteOptions) error {
 		f, err := inputFormat(r, true)
 		if err != nil {

@@ -34,6 +34,8 @@ import (
 //     patchMergeKey tags).
 //   - ApplyTypeProvider: the server-side apply schema. Default:
 //     fieldmanager.Deduced (maps granular, lists atomic).
+//   - GracefulDeleter: graceful deletion (a pod bound to a node).
+//     Default: every delete is immediate (or waits for finalizers).
 type Strategy[T store.Object] interface {
 	Defaulter[T]
 	Validator[T]
@@ -134,6 +136,21 @@ type ApplyTypeProvider interface {
 	ApplyType() typed.ParseableType
 }
 
+// GracefulDeleter is an optional piece of a Strategy; implementing it makes
+// deletes graceful, as Kubernetes deletes pods: the first delete only
+// marks the object (metadata.deletionTimestamp = now + the grace period,
+// metadata.deletionGracePeriodSeconds) and answers 200 with it, and an
+// agent (the kubelet) deletes it for good with a grace period of 0 once it
+// has stopped what the object stands for. A later delete may only shorten
+// the grace period; one with grace 0 deletes at once (finalizers still
+// hold the object).
+type GracefulDeleter[T store.Object] interface {
+	// GracePeriod returns the grace period of deleting obj, given the
+	// client's DeleteOptions.gracePeriodSeconds (nil when unset); 0
+	// deletes at once.
+	GracePeriod(obj T, requested *int64) int64
+}
+
 // NoRules is the Strategy of a resource without rules: nothing is
 // defaulted and everything the store accepts is valid. It is the default
 // when Config.Strategy is nil, and can be embedded by strategies that only
@@ -164,6 +181,7 @@ type rules[T store.Object] struct {
 	scale         Scaler[T] // nil: no scale subresource
 	schema        *patch.Schema
 	applyType     typed.ParseableType
+	graceful      GracefulDeleter[T] // nil: immediate deletes
 }
 
 func resolveRules[T store.Object](s Strategy[T], res store.Resource, elem reflect.Type) *rules[T] {
@@ -182,6 +200,7 @@ func resolveRules[T store.Object](s Strategy[T], res store.Resource, elem reflec
 		r.subresources, r.subNames = u, u.UpdateSubresources()
 	}
 	r.scale, _ = s.(Scaler[T])
+	r.graceful, _ = s.(GracefulDeleter[T])
 	if f, ok := s.(FieldFilterer); ok {
 		r.fieldFilter = f.FieldFilter
 	} else {

@@ -245,17 +245,22 @@ func patchError(err error) error {
 }
 
 func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	ctx, opts, err := h.parseDeleteOptions(ctx, w, r)
+	ctx, opts, grace, err := h.parseDeleteOptions(ctx, w, r)
 	if err != nil {
 		return err
 	}
 	var out T
+	pending := false
 	err = h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
-		out, err = h.st.Delete(ctx, info.Namespace, info.Name, opts...)
+		out, pending, err = h.deleteObject(ctx, info.Namespace, info.Name, grace, opts...)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if pending {
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 	code := http.StatusOK
 	if out.GetObjectMeta().DeletionTimestamp != nil && len(out.GetObjectMeta().Finalizers) > 0 {
@@ -274,7 +279,7 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 	if err != nil {
 		return err
 	}
-	ctx, opts, err := h.parseDeleteOptions(ctx, w, r)
+	ctx, opts, grace, err := h.parseDeleteOptions(ctx, w, r)
 	if err != nil {
 		return err
 	}
@@ -292,7 +297,7 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 		one.Namespace, one.Name, one.Verb = m.Namespace, m.Name, "delete"
 		var out T
 		err := h.admit.validate(ctx, h.attributes(one, "delete", nil, nil), func(ctx context.Context) (err error) {
-			out, err = h.st.Delete(ctx, m.Namespace, m.Name, store.WithPreconditionUID(m.UID))
+			out, _, err = h.deleteObject(ctx, m.Namespace, m.Name, grace, store.WithPreconditionUID(m.UID))
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {

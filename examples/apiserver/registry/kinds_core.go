@@ -46,6 +46,7 @@ var (
 		defaulter: defaultPod, validator: validatePod, updateCheck: validatePodUpdate,
 		createStatus: func(p *api.Pod) { p.Status.Phase, p.Status.QOSClass = api.PodPending, podQOS(&p.Spec) },
 		table:        podTable, schema: patch.SchemaFor[api.Pod](),
+		gracePeriod: podGracePeriod,
 	}
 	// ServiceKind: services (v1; short name svc).
 	ServiceKind = &Kind[*api.Service]{

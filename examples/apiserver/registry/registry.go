@@ -44,6 +44,9 @@ type Kind[T store.Object] struct {
 	// keepStatusOnCreate: the creator may set the status (nodes register
 	// with theirs).
 	keepStatusOnCreate bool
+	// gracePeriod, when set, makes deletes graceful (see
+	// rest.GracefulDeleter).
+	gracePeriod func(obj T, requested *int64) int64
 	// prepareCreate and prepareUpdate add the kind's own preparation (a
 	// Job's generated selector) and reset what a client may not set beyond
 	// the status (a namespace's spec.finalizers); nil: nothing.
@@ -277,6 +280,8 @@ func (k *Kind[T]) Strategy() rest.Strategy[T] {
 	switch {
 	case k.scale != nil && k.HasStatus():
 		return scaleStrategy[T]{statusStrategy[T]{base}}
+	case k.gracePeriod != nil && k.HasStatus():
+		return gracefulStrategy[T]{statusStrategy[T]{base}}
 	case len(k.subresourceUpdates) > 0 && k.HasStatus():
 		return subresourceStrategy[T]{statusStrategy[T]{base}}
 	case k.HasStatus():
@@ -345,6 +350,15 @@ func (s statusStrategy[T]) PrepareForStatusUpdate(obj, old T) T {
 	s.k.copyStatus(out, obj)
 	out.GetObjectMeta().ResourceVersion = obj.GetObjectMeta().ResourceVersion
 	return out
+}
+
+// gracefulStrategy adds graceful deletion (pods).
+type gracefulStrategy[T store.Object] struct{ statusStrategy[T] }
+
+var _ rest.GracefulDeleter[*api.Pod] = gracefulStrategy[*api.Pod]{}
+
+func (s gracefulStrategy[T]) GracePeriod(obj T, requested *int64) int64 {
+	return s.k.gracePeriod(obj, requested)
 }
 
 // subresourceStrategy adds the kind's other updatable subresources.

@@ -1,0 +1,187 @@
+package kubelet
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/runtime"
+)
+
+// Defaults of Config, Kubernetes' defaults where Kubernetes has one.
+const (
+	// DefaultSyncPeriod is how often a pod's containers are looked at again
+	// (Kubernetes' PLEG relist period).
+	DefaultSyncPeriod = time.Second
+	// DefaultWorkers is how many pods are synced at once.
+	DefaultWorkers = 8
+	// DefaultBackoffBase and DefaultBackoffMax bound the crash-loop and
+	// image-pull back-off: 10 s doubling up to 5 min.
+	DefaultBackoffBase = 10 * time.Second
+	DefaultBackoffMax  = 5 * time.Minute
+	// DefaultBackoffReset: a container that ran this long before it
+	// exited restarts without back-off.
+	DefaultBackoffReset = 10 * time.Minute
+	// DefaultLeaseDuration and DefaultLeaseRenewInterval are the node
+	// Lease's duration and how often the kubelet renews it.
+	DefaultLeaseDuration      = 40 * time.Second
+	DefaultLeaseRenewInterval = 10 * time.Second
+	// DefaultNodeStatusReportInterval: the node status is written when it
+	// changes and at least this often.
+	DefaultNodeStatusReportInterval = 5 * time.Minute
+	// DefaultNodeStatusCheckInterval is how often the node status is
+	// computed to see whether it changed.
+	DefaultNodeStatusCheckInterval = 10 * time.Second
+	// DefaultMaxPods is the node's pod capacity.
+	DefaultMaxPods = 110
+	// LeaseNamespace holds the node leases.
+	LeaseNamespace = "kube-node-lease"
+)
+
+// Config configures a Kubelet. Client, NodeName and Runtime are required;
+// every other field has a documented default.
+type Config struct {
+	// Client reaches the apiserver.
+	Client *client.Clientset
+	// NodeName is the Node this kubelet registers and whose pods
+	// (spec.nodeName) it runs; a DNS subdomain.
+	NodeName string
+	// Runtime runs the pods' sandboxes and containers (containerd, or
+	// runtime/fake for simulated nodes).
+	Runtime runtime.Runtime
+	// NodeIP is the node's InternalIP address and every pod's hostIP.
+	// Default: none reported.
+	NodeIP string
+	// Capacity is the node's capacity (cpu, memory, pods...). Missing cpu
+	// and memory are measured on the machine; missing pods is
+	// DefaultMaxPods.
+	Capacity api.ResourceList
+	// SystemReserved is subtracted from Capacity to give Allocatable.
+	SystemReserved api.ResourceList
+	// PodCIDR is reported in the Node's spec when the Node has none.
+	PodCIDR string
+	// Labels are added to the Node's labels when the kubelet registers it
+	// (besides kubernetes.io/hostname, kubernetes.io/os and
+	// kubernetes.io/arch).
+	Labels map[string]string
+	// SyncPeriod: how often each pod's containers are checked (default
+	// DefaultSyncPeriod).
+	SyncPeriod time.Duration
+	// Workers: how many pods are synced at once (default DefaultWorkers).
+	Workers int
+	// BackoffBase, BackoffMax and BackoffReset shape the crash-loop and
+	// image-pull back-off (defaults DefaultBackoffBase, DefaultBackoffMax,
+	// DefaultBackoffReset).
+	BackoffBase, BackoffMax, BackoffReset time.Duration
+	// LeaseDuration and LeaseRenewInterval: the node Lease (defaults
+	// DefaultLeaseDuration, DefaultLeaseRenewInterval).
+	LeaseDuration, LeaseRenewInterval time.Duration
+	// NodeStatusReportInterval and NodeStatusCheckInterval: the node
+	// status (defaults DefaultNodeStatusReportInterval,
+	// DefaultNodeStatusCheckInterval).
+	NodeStatusReportInterval, NodeStatusCheckInterval time.Duration
+	// Clock times everything: syncs, back-off, grace periods, leases.
+	// Default: the real clock.
+	Clock clockwork.Clock
+	// Logger receives the kubelet's logs, keyed by pod. Default: discard.
+	Logger *slog.Logger
+	// Registerer, if set, receives the kubelet's metrics.
+	Registerer prometheus.Registerer
+}
+
+// Validate reports the first invalid field; it changes nothing.
+func (c *Config) Validate() error {
+	durations := []struct {
+		name string
+		d    time.Duration
+	}{{"SyncPeriod", c.SyncPeriod}, {"BackoffBase", c.BackoffBase}, {"BackoffMax", c.BackoffMax},
+		{"BackoffReset", c.BackoffReset}, {"LeaseDuration", c.LeaseDuration}, {"LeaseRenewInterval", c.LeaseRenewInterval},
+		{"NodeStatusReportInterval", c.NodeStatusReportInterval}, {"NodeStatusCheckInterval", c.NodeStatusCheckInterval}}
+	switch {
+	case c.Client == nil:
+		return errors.New("kubelet: Client is required")
+	case c.Runtime == nil:
+		return errors.New("kubelet: Runtime is required")
+	case c.NodeName == "":
+		return errors.New("kubelet: NodeName is required")
+	case !isDNSSubdomain(c.NodeName):
+		return fmt.Errorf("kubelet: NodeName %q is not a DNS subdomain (lower case letters, digits, '-' and '.')", c.NodeName)
+	case c.NodeIP != "" && net.ParseIP(c.NodeIP) == nil:
+		return fmt.Errorf("kubelet: NodeIP %q is not an IP address", c.NodeIP)
+	case c.Workers < 0:
+		return fmt.Errorf("kubelet: Workers must not be negative, got %d", c.Workers)
+	}
+	if c.PodCIDR != "" {
+		if _, _, err := net.ParseCIDR(c.PodCIDR); err != nil {
+			return fmt.Errorf("kubelet: PodCIDR %q: %v", c.PodCIDR, err)
+		}
+	}
+	for _, d := range durations {
+		if d.d < 0 {
+			return fmt.Errorf("kubelet: %s must not be negative, got %v", d.name, d.d)
+		}
+	}
+	for name, q := range c.Capacity {
+		if q.Sign() < 0 {
+			return fmt.Errorf("kubelet: Capacity[%s] must not be negative, got %s", name, q.String())
+		}
+	}
+	for name, q := range c.SystemReserved {
+		if q.Sign() < 0 {
+			return fmt.Errorf("kubelet: SystemReserved[%s] must not be negative, got %s", name, q.String())
+		}
+	}
+	return nil
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	set := func(d *time.Duration, def time.Duration) {
+		if *d == 0 {
+			*d = def
+		}
+	}
+	set(&c.SyncPeriod, DefaultSyncPeriod)
+	set(&c.BackoffBase, DefaultBackoffBase)
+	set(&c.BackoffMax, DefaultBackoffMax)
+	set(&c.BackoffReset, DefaultBackoffReset)
+	set(&c.LeaseDuration, DefaultLeaseDuration)
+	set(&c.LeaseRenewInterval, DefaultLeaseRenewInterval)
+	set(&c.NodeStatusReportInterval, DefaultNodeStatusReportInterval)
+	set(&c.NodeStatusCheckInterval, DefaultNodeStatusCheckInterval)
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// isDNSSubdomain reports whether s is a DNS-1123 subdomain.
+func isDNSSubdomain(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && c != '-' && c != '.' {
+			return false
+		}
+		if (i == 0 || i == len(s)-1) && !alnum {
+			return false
+		}
+	}
+	return true
+}

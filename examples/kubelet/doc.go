@@ -1,0 +1,72 @@
+// Package kubelet is the example cluster's node agent: it registers a
+// Node, keeps its Lease and status fresh, and runs the pods bound to the
+// node (spec.nodeName) on a runtime.Runtime — containerd on real nodes,
+// runtime/fake for simulated ones — reporting each pod's status through
+// the pods/status subresource.
+//
+// It follows Kubernetes' kubelet:
+//   - Pods are watched with the field selector spec.nodeName=<node>; each is
+//     synced by one worker at a time (reconcile), again every SyncPeriod
+//     (the PLEG relist period) and on every change.
+//   - Admission: a pod that names another node, does not fit the node's
+//     allocatable cpu, memory or pods, or wants a host port another pod
+//     holds fails with reason NodeName, OutOfcpu, OutOfmemory, OutOfpods
+//     or NodePorts.
+//   - A sandbox per pod (it plays the role of Kubernetes' pause container:
+//     the network namespace and IP the containers share); a sandbox that
+//     dies is replaced by the next attempt, and the containers start again.
+//   - Init containers run one at a time in order, each to success, before
+//     the app containers start together. Exited containers restart as the
+//     restartPolicy says, the first at once, then after a back-off of 10 s
+//     doubling to 5 min (CrashLoopBackOff), reset when the container ran 10
+//     min. Image pulls follow imagePullPolicy (ErrImagePull, then
+//     ImagePullBackOff; ErrImageNeverPull).
+//   - Environment: env values with $(VAR) expansion, envFrom, the downward
+//     API (fieldRef, resourceFieldRef) and ConfigMap/Secret keys; a missing
+//     reference is CreateContainerConfigError.
+//   - Status: phase by Kubernetes' rules, conditions PodReadyToStartContainers,
+//     Initialized, ContainersReady, Ready (reasons ContainersNotInitialized,
+//     ContainersNotReady, PodCompleted) and PodScheduled; container statuses
+//     with state, lastState, restartCount, ready, started, image, imageID,
+//     containerID; podIP(s), hostIP(s), startTime, qosClass. It is written
+//     only when it changed.
+//   - Deletion: a pod marked for deletion (deletionTimestamp) has its
+//     containers stopped with the deletion's grace period (SIGTERM, then the
+//     kill), its sandbox removed, and is then deleted for good with grace 0
+//     and its UID as precondition. activeDeadlineSeconds fails a pod
+//     (DeadlineExceeded) and stops it.
+//   - Restart safety: a restarted kubelet finds its sandboxes and
+//     containers by the pod's namespace, name and UID and adopts them
+//     (restart counts are the runtime's attempt numbers); sandboxes of pods
+//     the apiserver no longer has are removed.
+//   - Probes: startup, liveness and readiness probes (exec, httpGet,
+//     tcpSocket) with initialDelaySeconds, periodSeconds, timeoutSeconds,
+//     successThreshold, failureThreshold and the probe's
+//     terminationGracePeriodSeconds, one prober per running container on
+//     the kubelet's clock. The startup probe holds the others off until it
+//     succeeds; a failing liveness (or startup) probe kills the container,
+//     which then restarts as the restart policy says; readiness sets the
+//     container's ready and so the pod's Ready.
+//   - Events with Kubernetes' reasons: Pulling, Pulled, Created, Started,
+//     Killing, BackOff, Unhealthy, Failed, FailedCreatePodSandBox, SandboxChanged,
+//     DeadlineExceeded and the admission reasons.
+//   - The Node: capacity from Config or the machine, allocatable less
+//     SystemReserved, addresses, nodeInfo, images, podCIDR, and conditions
+//     Ready, MemoryPressure, DiskPressure, PIDPressure measured on the
+//     machine (Kubernetes' hard eviction thresholds); written when it
+//     changes and at least every NodeStatusReportInterval. The Lease in
+//     kube-node-lease is renewed every LeaseRenewInterval.
+//
+// Where it differs: there are no lifecycle hooks, volumes, static pods or
+// the kubelet's own HTTPS API yet. Network probes connect to the port on
+// the sandbox's loopback (through the runtime's port forwarding), where
+// Kubernetes connects to the pod IP, so a server listening only on
+// 127.0.0.1 passes here; grpc probes, https probes and named probe ports
+// are reported as failures ("not supported"). containerID fields use the scheme "containerd://" whatever the
+// runtime. Sandboxes of finished pods are stopped, not kept for garbage
+// collection; a pod's older container attempts beyond the previous one are
+// removed when a new one starts.
+//
+// For the streaming and stats endpoints built on it, a Kubelet exposes
+// Runtime and LookupPod (the sandbox and container IDs of a pod it runs).
+package kubelet
