@@ -124,3 +124,25 @@ func k8sPatch(doc, p []byte) (out []byte, err error) {
 	}()
 	return strategicpatch.StrategicMergePatch(doc, p, appsv1.Deployment{})
 }
+
+// TestStrategicDirectiveErrorsMatchApimachinery: a patch that sets a field
+// its $retainKeys list leaves out, or whose $setElementOrder list does not
+// hold its list items in their order, is refused by both implementations
+// (issue 12 case 2).
+func TestStrategicDirectiveErrorsMatchApimachinery(t *testing.T) {
+	doc := []byte(`{"metadata":{"name":"web","finalizers":["x","y"]},"spec":{"replicas":1,"selector":{"matchLabels":{"a":"1"}},"template":{"spec":{"containers":[{"name":"c","image":"i"},{"name":"d","image":"j"}]}},"strategy":{"type":"Recreate"}}}`)
+	schema := registry.DeploymentKind.PatchSchema()
+	for _, p := range []string{
+		`{"spec":{"strategy":{"$retainKeys":["type"],"type":"RollingUpdate","rollingUpdate":{"maxSurge":2}}}}`,
+		`{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"x"}],"containers":[{"name":"c","image":"nginx:2"}]}}}}`,
+		`{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"c"},{"name":"d"}],"containers":[{"name":"d","image":"k"},{"name":"c","image":"k"}]}}}}`,
+		`{"metadata":{"$setElementOrder/finalizers":["x"],"finalizers":["z"]}}`,
+	} {
+		if out, err := patch.StrategicMergePatch(doc, []byte(p), schema); err == nil {
+			t.Errorf("ours accepted %s: %s", p, out)
+		}
+		if out, err := k8sPatch(doc, []byte(p)); err == nil {
+			t.Errorf("apimachinery accepted %s: %s", p, out)
+		}
+	}
+}

@@ -44,6 +44,16 @@
 // revision (the leader's term), checked in the same transaction as the write.
 // A deposed leader's writes fail with ErrFenced and change nothing.
 //
+// Dry runs: WithDryRun makes every write of a context a dry run, as
+// Kubernetes' dryRun=All: the write makes all of its checks (validation,
+// preconditions, existence, compare-and-swap, fences, read instead of
+// transacted) and returns the would-be object, and stores nothing.
+//
+// Deletion: an object with finalizers (metadata.finalizers, and a
+// resource's own pending ones given with WithFinalizing, such as a
+// namespace's spec.finalizers) is only marked by Delete (deletionTimestamp,
+// plus the resource's own mark) and goes when an update leaves it none.
+//
 // Ownership: every object the store returns is freshly decoded (or deep
 // copied) and belongs to the caller, except those of WatchEncoded, which
 // watchers share read-only; objects passed to Create and Update are never

@@ -23,18 +23,24 @@ type FieldRequirement struct {
 // The zero value selects everything.
 type FieldSelector []FieldRequirement
 
-// ParseFieldSelector parses the Kubernetes field selector syntax:
-// comma-separated "field=value", "field==value" or "field!=value" terms,
-// where a value escapes ',', '=', '!' and '\' with a backslash. The empty
-// string selects everything. Errors wrap ErrFieldSelector and name the
-// term and the problem. Which field labels exist is the resource's
-// business: see Fields.
+// ParseFieldSelector parses the Kubernetes field selector syntax (the
+// grammar of k8s.io/apimachinery/pkg/fields.ParseSelector):
+// comma-separated "field=value", "field==value" or "field!=value" terms.
+// A term splits at its first operator; in the value a backslash escapes
+// ',', '=' and '\' (and nothing else), while an unescaped '=' is an error;
+// every other character, '!' included, stands for itself. Empty terms are
+// ignored ("a=b," is "a=b"), and the empty string selects everything.
+// Errors wrap ErrFieldSelector and name the term and the problem. Which
+// field labels exist is the resource's business: see Fields.
 func ParseFieldSelector(s string) (FieldSelector, error) {
 	if s == "" {
 		return nil, nil
 	}
 	var sel FieldSelector
 	for i, term := range splitFieldTerms(s) {
+		if term == "" {
+			continue
+		}
 		r, err := parseFieldTerm(term)
 		if err != nil {
 			return nil, fmt.Errorf("%w: term %d %q: %v", ErrFieldSelector, i, term, err)
@@ -93,7 +99,7 @@ func parseFieldTerm(t string) (FieldRequirement, error) {
 }
 
 func unescapeFieldValue(v string) (string, error) {
-	if !strings.ContainsAny(v, `\,=!`) {
+	if !strings.ContainsAny(v, `\,=`) {
 		return v, nil
 	}
 	var b strings.Builder
@@ -105,13 +111,13 @@ func unescapeFieldValue(v string) (string, error) {
 				return "", fmt.Errorf("value ends with a lone backslash")
 			}
 			n := v[i+1]
-			if n != '\\' && n != ',' && n != '=' && n != '!' {
-				return "", fmt.Errorf("invalid escape sequence \\%c (escape only \\ , = !)", n)
+			if n != '\\' && n != ',' && n != '=' {
+				return "", fmt.Errorf(`invalid escape sequence %q (only \\, \, and \= are escapes)`, v[i:i+2])
 			}
 			b.WriteByte(n)
 			i++
-		case '=', '!':
-			return "", fmt.Errorf("unescaped %q in value (write \\%c)", c, c)
+		case '=':
+			return "", fmt.Errorf("unescaped '=' in value (write \\=)")
 		default:
 			b.WriteByte(c)
 		}
@@ -119,7 +125,7 @@ func unescapeFieldValue(v string) (string, error) {
 	return b.String(), nil
 }
 
-var fieldEscaper = strings.NewReplacer(`\`, `\\`, `,`, `\,`, `=`, `\=`, `!`, `\!`)
+var fieldEscaper = strings.NewReplacer(`\`, `\\`, `,`, `\,`, `=`, `\=`)
 
 // String returns the canonical text, which ParseFieldSelector accepts.
 func (s FieldSelector) String() string {

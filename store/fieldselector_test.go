@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -20,7 +21,14 @@ func TestParseFieldSelector(t *testing.T) {
 		{"spec.nodeName==node-1", store.FieldSelector{{"spec.nodeName", "=", "node-1"}}, "spec.nodeName=node-1"},
 		{"spec.nodeName=", store.FieldSelector{{"spec.nodeName", "=", ""}}, "spec.nodeName="},
 		{"status.phase!=Running,metadata.name=a", store.FieldSelector{{"status.phase", "!=", "Running"}, {"metadata.name", "=", "a"}}, "status.phase!=Running,metadata.name=a"},
-		{`reason=a\,b\=c\!d\\e`, store.FieldSelector{{"reason", "=", `a,b=c!d\e`}}, `reason=a\,b\=c\!d\\e`},
+		{`reason=a\,b\=c!d\\e`, store.FieldSelector{{"reason", "=", `a,b=c!d\e`}}, `reason=a\,b\=c!d\\e`},
+		// The upstream grammar (issue 12 case 6): empty terms are skipped,
+		// '!' in a value is a plain character.
+		{"status.phase=Pending,", store.FieldSelector{{"status.phase", "=", "Pending"}}, "status.phase=Pending"},
+		{",a=b,,c!=d,", store.FieldSelector{{"a", "=", "b"}, {"c", "!=", "d"}}, "a=b,c!=d"},
+		{",", nil, ""},
+		{"reason=Back!Off", store.FieldSelector{{"reason", "=", "Back!Off"}}, "reason=Back!Off"},
+		{"reason!=!", store.FieldSelector{{"reason", "!=", "!"}}, "reason!=!"},
 	}
 	for _, c := range cases {
 		got, err := store.ParseFieldSelector(c.in)
@@ -40,7 +48,7 @@ func TestParseFieldSelector(t *testing.T) {
 		if got.String() != c.str {
 			t.Errorf("%q: String() = %q, want %q", c.in, got.String(), c.str)
 		}
-		if got.Empty() != (c.in == "") {
+		if got.Empty() != (c.str == "") {
 			t.Errorf("%q: Empty() = %v", c.in, got.Empty())
 		}
 	}
@@ -48,14 +56,15 @@ func TestParseFieldSelector(t *testing.T) {
 
 func TestParseFieldSelectorErrors(t *testing.T) {
 	cases := map[string]string{
-		"spec.nodeName":        "expected an operator",
-		"=x":                   "missing field name",
-		"a=b,":                 `term 1 ""`,
-		`a=b\x`:                `invalid escape sequence`,
-		`a=b\`:                 `lone backslash`,
-		"a=b=c":                `unescaped '='`,
-		"a b=c":                `may not contain spaces`,
-		"status.phase!=a,,b=c": `term 1`,
+		"spec.nodeName":      "expected an operator",
+		"=x":                 "missing field name",
+		`a=b\x`:              `invalid escape sequence`,
+		`a=b\`:               `lone backslash`,
+		"a=b=c":              `unescaped '='`,
+		"a=b!=c":             `unescaped '='`,
+		"a b=c":              `may not contain spaces`,
+		"status.phase!=a,,b": `term 2 "b"`,
+		`reason=Back\!Off`:   `invalid escape sequence "\\!"`,
 	}
 	for in, want := range cases {
 		_, err := store.ParseFieldSelector(in)
@@ -126,7 +135,7 @@ type plainObject struct {
 // FuzzParseFieldSelector: whatever parses prints canonically and parses
 // back to the same requirements; whatever fails wraps ErrFieldSelector.
 func FuzzParseFieldSelector(f *testing.F) {
-	for _, s := range []string{"spec.nodeName=", "a==b,c!=d", `x=a\,b\=c\!d\\`, "=", "a", `a=\q`, "a!=b!=c", "a=b,", ",,"} {
+	for _, s := range []string{"spec.nodeName=", "a==b,c!=d", `x=a\,b\=c!d\\`, "=", "a", `a=\q`, "a!=b!=c", "a=b,", ",,", `a=b\!`, "a=!"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -150,4 +159,62 @@ func FuzzParseFieldSelector(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseFieldSelectorAgainstModel: random terms whose values hold every
+// special character are written out as the upstream grammar allows (values
+// escaped with \ before \ , and =, "==" for "=", empty terms anywhere) and
+// must parse to exactly those terms; a value with an unescaped '=' or an
+// unknown escape must be refused.
+func TestParseFieldSelectorAgainstModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 15))
+	alphabet := []string{"a", "B", "1", "-", ".", "!", ",", "=", `\`, " ", "é"}
+	escape := strings.NewReplacer(`\`, `\\`, `,`, `\,`, `=`, `\=`)
+	for i := range 20000 {
+		var want store.FieldSelector
+		var parts []string
+		bad := false
+		for range rng.IntN(4) {
+			var v strings.Builder
+			for range rng.IntN(6) {
+				v.WriteString(alphabet[rng.IntN(len(alphabet))])
+			}
+			field := []string{"spec.nodeName", "status.phase", "metadata.name", "reason"}[rng.IntN(4)]
+			op := []string{"=", "==", "!="}[rng.IntN(3)]
+			text := escape.Replace(v.String())
+			switch rng.IntN(10) {
+			case 0:
+				text = "x=" + text // an unescaped '='
+
+				bad = true
+			case 1:
+				text += `\!` // not an escape
+				bad = true
+			}
+			for rng.IntN(3) == 0 {
+				parts = append(parts, "")
+			}
+			parts = append(parts, field+op+text)
+			if op == "==" {
+				op = "="
+			}
+			want = append(want, store.FieldRequirement{Field: field, Op: op, Value: v.String()})
+		}
+		in := strings.Join(parts, ",")
+		got, err := store.ParseFieldSelector(in)
+		if bad {
+			if !errors.Is(err, store.ErrFieldSelector) {
+				t.Fatalf("case %d: ParseFieldSelector(%q) = %v, %v; want an error", i, in, got, err)
+			}
+			continue
+		}
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("case %d: ParseFieldSelector(%q) = %v, %v; want %v", i, in, got, err, want)
+		}
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("case %d: ParseFieldSelector(%q) term %d = %+v, want %+v", i, in, j, got[j], want[j])
+			}
+		}
+	}
 }

@@ -36,8 +36,8 @@ func (t MicroTime) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	u := t.UTC()
-	if y := u.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("micro time %s: year %d is outside 0000-9999", u.Format(time.RFC3339Nano), y)
+	if err := CheckTimeRange(u); err != nil {
+		return nil, fmt.Errorf("micro time %s: %w", u.Format(time.RFC3339Nano), err)
 	}
 	b := make([]byte, 0, len(microLayout)+2)
 	b = append(b, '"')
@@ -62,8 +62,8 @@ func (t *MicroTime) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("micro time: %w", err)
 	}
 	v = v.UTC()
-	if y := v.Year(); y < 0 || y > 9999 {
-		return fmt.Errorf("micro time %s: year %d in UTC is outside 0000-9999", b, y)
+	if err := CheckTimeRange(v); err != nil {
+		return fmt.Errorf("micro time %s: %w", b, err)
 	}
 	t.Time = v.Truncate(time.Microsecond)
 	return nil

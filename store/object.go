@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -20,6 +21,11 @@ func (m *TypeMeta) GetTypeMeta() *TypeMeta { return m }
 
 // Time is a timestamp that serializes as RFC 3339 in UTC with second
 // precision, as Kubernetes' metav1.Time does. The zero Time serializes as null.
+//
+// Only times whose UTC form falls in years 0000 to 9999 have an RFC 3339
+// form: decoding any other time (say "9999-12-31T23:59:59-23:59", which is
+// in year 10000 in UTC) is an error, and so is encoding one, so such a time
+// never reaches storage.
 type Time struct {
 	time.Time
 }
@@ -30,18 +36,26 @@ func Now() Time { return Time{time.Now().UTC().Truncate(time.Second)} }
 // NewTime wraps t, truncated to seconds.
 func NewTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Second)} }
 
-// MarshalJSON encodes t as an RFC 3339 string, or null when zero.
+// MarshalJSON encodes t as an RFC 3339 string, or null when zero. It fails
+// for a time outside years 0000 to 9999 (UTC).
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
+	u := t.UTC()
+	if err := CheckTimeRange(u); err != nil {
+		return nil, fmt.Errorf("time: %w", err)
+	}
 	b := make([]byte, 0, len(time.RFC3339)+2)
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, time.RFC3339)
+	b = u.AppendFormat(b, time.RFC3339)
 	return append(b, '"'), nil
 }
 
-// UnmarshalJSON decodes an RFC 3339 string or null.
+// UnmarshalJSON decodes an RFC 3339 string or null, truncated to seconds
+// (the precision Time keeps). A value that is not a
+// string, not RFC 3339, or whose UTC form is outside years 0000 to 9999 is
+// an error and leaves t unchanged.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		t.Time = time.Time{}
@@ -54,7 +68,22 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	t.Time = v.UTC()
+	v = v.UTC()
+	if err := CheckTimeRange(v); err != nil {
+		return fmt.Errorf("time %s: %w", b, err)
+	}
+	t.Time = v.Truncate(time.Second)
+	return nil
+}
+
+// CheckTimeRange returns an error unless t's UTC form falls in years 0000
+// to 9999, the years RFC 3339 can write: Time and MicroTime refuse to
+// decode or encode any other time, and so should every other decoder of
+// timestamps (protobuf, say).
+func CheckTimeRange(t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("year %d in UTC is outside 0000-9999", y)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -24,7 +25,24 @@ const (
 	Exists Operator = "exists"
 	// DoesNotExist: the label is absent ("!a").
 	DoesNotExist Operator = "!"
+	// GreaterThan: the label is present and its value is an integer
+	// greater than the requirement's ("a>5").
+	GreaterThan Operator = "gt"
+	// LessThan: the label is present and its value is an integer less
+	// than the requirement's ("a<5").
+	LessThan Operator = "lt"
 )
+
+// symbol returns how op is written between a key and its value.
+func (op Operator) symbol() string {
+	switch op {
+	case GreaterThan:
+		return ">"
+	case LessThan:
+		return "<"
+	}
+	return string(op)
+}
 
 // Requirement is one condition of a selector: a label key, an operator and,
 // for all but Exists and DoesNotExist, the values compared against. Values
@@ -34,8 +52,9 @@ type Requirement struct {
 	Key string
 	// Op is the comparison.
 	Op Operator
-	// Values are compared with the label's value (one value for Equals and
-	// NotEquals, one or more for In and NotIn, none otherwise).
+	// Values are compared with the label's value (one value for Equals,
+	// NotEquals, GreaterThan and LessThan, where it is a decimal integer;
+	// one or more for In and NotIn; none otherwise).
 	Values []string
 }
 
@@ -51,6 +70,16 @@ func (r Requirement) Matches(labels map[string]string) bool {
 		return ok && slices.Contains(r.Values, v)
 	case NotEquals, NotIn:
 		return !ok || !slices.Contains(r.Values, v)
+	case GreaterThan, LessThan:
+		if !ok || len(r.Values) != 1 {
+			return false
+		}
+		have, err1 := strconv.ParseInt(v, 10, 64)
+		want, err2 := strconv.ParseInt(r.Values[0], 10, 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		return r.Op == GreaterThan && have > want || r.Op == LessThan && have < want
 	}
 	return false
 }
@@ -62,8 +91,8 @@ func (r Requirement) String() string {
 		return r.Key
 	case DoesNotExist:
 		return "!" + r.Key
-	case Equals, NotEquals:
-		return r.Key + string(r.Op) + r.Values[0]
+	case Equals, NotEquals, GreaterThan, LessThan:
+		return r.Key + r.Op.symbol() + r.Values[0]
 	default:
 		return r.Key + " " + string(r.Op) + " (" + strings.Join(r.Values, ",") + ")"
 	}
@@ -172,195 +201,283 @@ func (e *SelectorError) Error() string {
 // Unwrap returns ErrInvalid.
 func (e *SelectorError) Unwrap() error { return ErrInvalid }
 
-// ParseSelector parses a label selector in Kubernetes syntax: a
-// comma-separated list of requirements, each one of
+// ParseSelector parses a label selector in Kubernetes syntax (the grammar
+// of k8s.io/apimachinery/pkg/labels.Parse): a comma-separated list of
+// requirements, each one of
 //
-//	key=value  key==value  key!=value  key in (v1,v2)  key notin (v1)  key  !key
+//	key=value  key==value  key!=value  key>int  key<int
+//	key in (v1,v2)  key notin (v1)  key  !key
 //
-// Keys must be valid label keys and values valid label values; a value in
-// a set must not be empty. The empty
-// string (or only spaces) gives the empty selector. Errors wrap ErrInvalid and
-// name the position and what was expected.
+// Keys must be valid label keys (a key may be spelled "in" or "notin";
+// only after a key are those operators) and values valid label values.
+// The empty value is a value: "a=" and "a in (,x)" name it, "a in ()" is
+// the set holding only it, and commas in a set may be empty ("(x,,y)",
+// "(x,)"). The values of > and < are decimal integers; they match labels
+// whose value is an integer greater or less. Blanks (space, tab, CR, LF)
+// may surround every token. The empty string (or only blanks) gives the
+// empty selector. Errors wrap ErrInvalid and name the position and what
+// was expected.
 func ParseSelector(s string) (Selector, error) {
-	p := &selParser{in: s}
-	if p.skipSpace(); p.pos == len(s) {
-		return Selector{}, nil
-	}
+	p := &selParser{in: s, toks: lexSelector(s)}
 	var reqs []Requirement
 	for {
+		t := p.peek(valueContext)
+		switch t.kind {
+		case tokEnd:
+			return newSelector(reqs), nil
+		case tokIdent, tokNot:
+		default:
+			return Selector{}, p.errorAt(t, "expected a label key or '!', found %s", t)
+		}
 		r, err := p.requirement()
 		if err != nil {
 			return Selector{}, err
 		}
 		reqs = append(reqs, r)
-		p.skipSpace()
-		if p.pos == len(s) {
-			break
+		switch t := p.next(valueContext); t.kind {
+		case tokEnd:
+			return newSelector(reqs), nil
+		case tokComma:
+			if n := p.peek(valueContext); n.kind != tokIdent && n.kind != tokNot {
+				return Selector{}, p.errorAt(n, "expected a label key or '!' after ',', found %s", n)
+			}
+		default:
+			return Selector{}, p.errorAt(t, "expected ',' or end of selector, found %s", t)
 		}
-		if s[p.pos] != ',' {
-			return Selector{}, p.errorf("expected ',' or end of selector, found %s", p.describe())
-		}
-		p.pos++
 	}
-	return newSelector(reqs), nil
 }
 
-type selParser struct {
-	in  string
-	pos int
+// selToken kinds.
+type selTokKind int
+
+const (
+	tokEnd selTokKind = iota
+	tokIdent
+	tokComma
+	tokOpen
+	tokClose
+	tokNot
+	tokEquals
+	tokDoubleEquals
+	tokNotEquals
+	tokGreater
+	tokLess
+	tokIn
+	tokNotIn
+)
+
+type selToken struct {
+	kind selTokKind
+	lit  string
+	pos  int
 }
 
-func (p *selParser) errorf(format string, args ...any) error {
-	return &SelectorError{Selector: p.in, Pos: p.pos, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *selParser) skipSpace() {
-	for p.pos < len(p.in) && isSelSpace(p.in[p.pos]) {
-		p.pos++
+// String describes a token in an error message.
+func (t selToken) String() string {
+	if t.kind == tokEnd {
+		return "end of selector"
 	}
+	return fmt.Sprintf("%q", t.lit)
+}
+
+var selSymbols = map[string]selTokKind{
+	",": tokComma, "(": tokOpen, ")": tokClose, "!": tokNot, "=": tokEquals,
+	"==": tokDoubleEquals, "!=": tokNotEquals, ">": tokGreater, "<": tokLess,
 }
 
 func isSelSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// isSelSpecial reports bytes that end an identifier.
-func isSelSpecial(c byte) bool {
-	return isSelSpace(c) || c == ',' || c == '=' || c == '!' || c == '(' || c == ')'
-}
-
-func (p *selParser) describe() string {
-	if p.pos >= len(p.in) {
-		return "end of selector"
+// isSelSymbol reports the bytes that make up operators and punctuation;
+// they (and blanks) end an identifier.
+func isSelSymbol(c byte) bool {
+	switch c {
+	case '=', '!', '(', ')', ',', '>', '<':
+		return true
 	}
-	return fmt.Sprintf("%q", p.in[p.pos])
+	return false
 }
 
-// ident reads an identifier (possibly empty) at the current position.
-func (p *selParser) ident() string {
-	start := p.pos
-	for p.pos < len(p.in) && !isSelSpecial(p.in[p.pos]) {
+// lexSelector splits s into tokens, ending with a tokEnd. A run of symbol
+// bytes is cut into the longest operators it starts with ("!==" is "!="
+// then "="); every other run of non-blank bytes is an identifier (or the
+// keyword in or notin).
+func lexSelector(s string) []selToken {
+	var toks []selToken
+	i := 0
+	for {
+		for i < len(s) && isSelSpace(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			return append(toks, selToken{kind: tokEnd, pos: i})
+		}
+		start := i
+		if isSelSymbol(s[i]) {
+			n := 1
+			if i+1 < len(s) {
+				if _, ok := selSymbols[s[i:i+2]]; ok {
+					n = 2
+				}
+			}
+			i += n
+			toks = append(toks, selToken{kind: selSymbols[s[start:i]], lit: s[start:i], pos: start})
+			continue
+		}
+		for i < len(s) && !isSelSpace(s[i]) && !isSelSymbol(s[i]) {
+			i++
+		}
+		t := selToken{kind: tokIdent, lit: s[start:i], pos: start}
+		switch t.lit {
+		case "in":
+			t.kind = tokIn
+		case "notin":
+			t.kind = tokNotIn
+		}
+		toks = append(toks, t)
+	}
+}
+
+// Parser contexts: where a key or value may stand, the keywords in and
+// notin are plain identifiers; after a key they are operators.
+const (
+	valueContext    = false
+	operatorContext = true
+)
+
+type selParser struct {
+	in   string
+	toks []selToken
+	pos  int // index into toks
+}
+
+func (p *selParser) peek(operators bool) selToken {
+	t := p.toks[p.pos]
+	if !operators && (t.kind == tokIn || t.kind == tokNotIn) {
+		t.kind = tokIdent
+	}
+	return t
+}
+
+func (p *selParser) next(operators bool) selToken {
+	t := p.peek(operators)
+	if t.kind != tokEnd {
 		p.pos++
 	}
-	return p.in[start:p.pos]
+	return t
 }
 
-func (p *selParser) key() (string, error) {
-	p.skipSpace()
-	start := p.pos
-	k := p.ident()
-	if k == "" {
-		return "", p.errorf("expected a label key, found %s", p.describe())
-	}
-	if k == "in" || k == "notin" {
-		p.pos = start
-		return "", p.errorf("expected a label key, found keyword %q", k)
-	}
-	if err := ValidateLabelKey(k); err != nil {
-		p.pos = start
-		return "", p.errorf("invalid label key %q: %s", k, reason(err))
-	}
-	return k, nil
-}
-
-func (p *selParser) value() (string, error) {
-	p.skipSpace()
-	start := p.pos
-	v := p.ident()
-	if err := ValidateLabelValue(v); err != nil {
-		p.pos = start
-		return "", p.errorf("invalid label value %q: %s", v, reason(err))
-	}
-	return v, nil
+func (p *selParser) errorAt(t selToken, format string, args ...any) error {
+	return &SelectorError{Selector: p.in, Pos: t.pos, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (p *selParser) requirement() (Requirement, error) {
-	p.skipSpace()
-	if p.pos < len(p.in) && p.in[p.pos] == '!' {
-		p.pos++
-		k, err := p.key()
-		if err != nil {
-			return Requirement{}, err
+	var r Requirement
+	t := p.next(valueContext)
+	if t.kind == tokNot {
+		r.Op = DoesNotExist
+		t = p.next(valueContext)
+	}
+	if t.kind != tokIdent {
+		return r, p.errorAt(t, "expected a label key, found %s", t)
+	}
+	if err := ValidateLabelKey(t.lit); err != nil {
+		return r, p.errorAt(t, "invalid label key %q: %s", t.lit, reason(err))
+	}
+	r.Key = t.lit
+	if n := p.peek(valueContext); r.Op == DoesNotExist || n.kind == tokEnd || n.kind == tokComma {
+		if r.Op == "" {
+			r.Op = Exists
 		}
-		return Requirement{Key: k, Op: DoesNotExist}, nil
+		return r, nil // after "!key" anything else is the caller's error
 	}
-	k, err := p.key()
-	if err != nil {
-		return Requirement{}, err
-	}
-	p.skipSpace()
-	if p.pos == len(p.in) || p.in[p.pos] == ',' {
-		return Requirement{Key: k, Op: Exists}, nil
-	}
-	var op Operator
-	switch {
-	case strings.HasPrefix(p.in[p.pos:], "=="):
-		op, p.pos = Equals, p.pos+2
-	case strings.HasPrefix(p.in[p.pos:], "="):
-		op, p.pos = Equals, p.pos+1
-	case strings.HasPrefix(p.in[p.pos:], "!="):
-		op, p.pos = NotEquals, p.pos+2
+	op := p.next(operatorContext)
+	switch op.kind {
+	case tokEquals, tokDoubleEquals:
+		r.Op = Equals
+	case tokNotEquals:
+		r.Op = NotEquals
+	case tokGreater:
+		r.Op = GreaterThan
+	case tokLess:
+		r.Op = LessThan
+	case tokIn:
+		r.Op = In
+	case tokNotIn:
+		r.Op = NotIn
 	default:
-		start := p.pos
-		switch w := p.ident(); w {
-		case "in":
-			op = In
-		case "notin":
-			op = NotIn
-		default:
-			p.pos = start
-			return Requirement{}, p.errorf("expected an operator (=, ==, !=, in, notin), ',' or end of selector, found %s", p.describe())
-		}
+		return r, p.errorAt(op, "expected an operator (=, ==, !=, >, <, in, notin), ',' or end of selector, found %s", op)
 	}
-	if op == Equals || op == NotEquals {
-		v, err := p.value()
-		if err != nil {
-			return Requirement{}, err
-		}
-		return Requirement{Key: k, Op: op, Values: []string{v}}, nil
+	var vals []selToken
+	var err error
+	if r.Op == In || r.Op == NotIn {
+		vals, err = p.valueSet(op)
+	} else {
+		vals, err = p.exactValue()
 	}
-	vals, err := p.valueSet(op)
 	if err != nil {
-		return Requirement{}, err
+		return r, err
 	}
-	return Requirement{Key: k, Op: op, Values: vals}, nil
+	for _, v := range vals {
+		if err := ValidateLabelValue(v.lit); err != nil {
+			return r, p.errorAt(v, "invalid label value %q: %s", v.lit, reason(err))
+		}
+		if r.Op == GreaterThan || r.Op == LessThan {
+			if _, err := strconv.ParseInt(v.lit, 10, 64); err != nil {
+				return r, p.errorAt(v, "the value of %q must be an integer, found %q", r.Op.symbol(), v.lit)
+			}
+		}
+		r.Values = append(r.Values, v.lit)
+	}
+	slices.Sort(r.Values)
+	r.Values = slices.Compact(r.Values)
+	return r, nil
 }
 
-func (p *selParser) valueSet(op Operator) ([]string, error) {
-	p.skipSpace()
-	if p.pos == len(p.in) || p.in[p.pos] != '(' {
-		return nil, p.errorf("expected '(' after %q, found %s", op, p.describe())
+// exactValue reads the one value after =, ==, !=, > or <: an identifier,
+// or nothing (the empty value) before ',' or the end.
+func (p *selParser) exactValue() ([]selToken, error) {
+	switch t := p.peek(valueContext); t.kind {
+	case tokEnd, tokComma:
+		return []selToken{{kind: tokIdent, pos: t.pos}}, nil
+	case tokIdent:
+		p.next(valueContext)
+		return []selToken{t}, nil
+	default:
+		return nil, p.errorAt(t, "expected a value, ',' or end of selector, found %s", t)
 	}
-	p.pos++
-	p.skipSpace()
-	if p.pos < len(p.in) && p.in[p.pos] == ')' {
-		return nil, p.errorf("the value set of %q must not be empty", op)
+}
+
+// valueSet reads "(v1,v2,...)". Values may be empty: "()" is the set of
+// the empty value, and an empty place between, before or after commas
+// adds it too.
+func (p *selParser) valueSet(op selToken) ([]selToken, error) {
+	open := p.next(valueContext)
+	if open.kind != tokOpen {
+		return nil, p.errorAt(open, "expected '(' after %q, found %s", op.lit, open)
 	}
-	var vals []string
+	var vals []selToken
+	empty := func(at int) { vals = append(vals, selToken{kind: tokIdent, pos: at}) }
+	expectValue := true // at the start, or just after a comma
 	for {
-		p.skipSpace()
-		start := p.pos
-		v, err := p.value()
-		if err != nil {
-			return nil, err
-		}
-		if v == "" {
-			p.pos = start
-			return nil, p.errorf("expected a value in the set of %q, found %s (empty values are not allowed in sets)", op, p.describe())
-		}
-		vals = append(vals, v)
-		p.skipSpace()
-		if p.pos == len(p.in) {
-			return nil, p.errorf("expected ',' or ')' in value set, found end of selector")
-		}
-		switch p.in[p.pos] {
-		case ',':
-			p.pos++
-			continue
-		case ')':
-			p.pos++
-			slices.Sort(vals)
-			return slices.Compact(vals), nil
+		t := p.next(valueContext)
+		switch {
+		case t.kind == tokIdent && expectValue:
+			vals = append(vals, t)
+			expectValue = false
+		case t.kind == tokComma:
+			if expectValue {
+				empty(t.pos)
+			}
+			expectValue = true
+		case t.kind == tokClose:
+			if expectValue {
+				empty(t.pos)
+			}
+			return vals, nil
+		case expectValue:
+			return nil, p.errorAt(t, "expected a value, ',' or ')' in the value set of %q, found %s", op.lit, t)
 		default:
-			return nil, p.errorf("expected ',' or ')' in value set, found %s", p.describe())
+			return nil, p.errorAt(t, "expected ',' or ')' in the value set of %q, found %s", op.lit, t)
 		}
 	}
 }

@@ -22,6 +22,23 @@ func TestParseSelectorCanonical(t *testing.T) {
 		{"example.com/role=db,app.kubernetes.io/name in (web)", "app.kubernetes.io/name in (web),example.com/role=db"},
 		{"a=b,a=b", "a=b"},
 		{"a=b,c!=d,e in (x,y),e notin (x),!f,f", "a=b,c!=d,e in (x,y),e notin (x),!f,f"},
+		// The upstream grammar (issue 12 case 5): empty values, empty
+		// sets, keywords as keys and values, > and < on integers.
+		{"a in ()", "a in ()"},
+		{"a notin ( )", "a notin ()"},
+		{"a in (,x)", "a in (,x)"},
+		{"a in (x,)", "a in (,x)"},
+		{"a in (x,,y)", "a in (,x,y)"},
+		{"a in (,)", "a in ()"},
+		{"a=,b", "a=,b"},
+		{"rank>2", "rank>2"},
+		{"rank < 10", "rank<10"},
+		{"rank>007", "rank>007"},
+		{"in=x", "in=x"},
+		{"notin in (in,notin)", "notin in (in,notin)"},
+		{"!in,notin", "!in,notin"},
+		{"a in(x)", "a in (x)"},
+		{"a\r\n=\tb", "a=b"},
 	}
 	for _, c := range cases {
 		s, err := ParseSelector(c.in)
@@ -45,25 +62,38 @@ func TestParseSelectorErrors(t *testing.T) {
 		want string
 	}{
 		{",", 0, "expected a label key"},
-		{"a=b,", 4, "expected a label key, found end"},
+		{"a=b,", 4, "expected a label key or '!' after ',', found end"},
 		{"a b", 2, "expected an operator"},
 		{"a=b c", 4, "expected ',' or end"},
 		{"a in x", 5, "expected '(' after"},
-		{"a in ()", 6, "must not be empty"},
+		{"a in (", 6, "expected a value, ',' or ')'"},
+		{"a in (x,", 8, "expected a value, ',' or ')'"},
+		{"a in (x)(", 8, "expected ',' or end"},
+		{"a in ((", 6, "expected a value"},
+		{"rank>", 5, "must be an integer"},
+		{"rank>x", 5, "must be an integer"},
+		{"rank<1.5", 5, "must be an integer"},
+		{"rank>-1", 5, "invalid label value"},
+		{"rank>=1", 5, "expected a value"},
+		{"a===b", 3, "expected a value"},
+		{"a=(b)", 2, "expected a value"},
+		{"a ! b", 2, "expected an operator"},
+		{"a in (x)y", 8, "expected ',' or end"},
+		{",a", 0, "expected a label key or '!'"},
+		{"Bad Key=x", 4, "expected an operator"},
+		{"a=bad value!", 6, "expected ',' or end"},
+		{"a in (bad!)", 9, "expected ',' or ')'"},
 		{"a in (x", 7, "expected ',' or ')'"},
 		{"a in (x y)", 8, "expected ',' or ')'"},
 		{"a=b=c", 3, "expected ',' or end"},
 		{"-a=b", 0, "invalid label key"},
 		{"a=-b", 2, "invalid label value"},
 		{"a=" + strings.Repeat("x", 64), 2, "no more than 63"},
-		{"in=x", 0, "keyword"},
 		{"!", 1, "expected a label key"},
 		{"!a=b", 2, "expected ',' or end"},
 		{"a/b/c=d", 0, "invalid label key"},
 		{"(a)", 0, "expected a label key"},
 		{"a notin", 7, "expected '(' after"},
-		{"a in (,x)", 6, "expected a value"},
-		{"a in (x,)", 8, "expected a value"},
 	}
 	for _, c := range cases {
 		_, err := ParseSelector(c.in)
@@ -86,7 +116,7 @@ func TestParseSelectorErrors(t *testing.T) {
 }
 
 func TestSelectorMatches(t *testing.T) {
-	labels := map[string]string{"app": "web", "tier": "front", "empty": ""}
+	labels := map[string]string{"app": "web", "tier": "front", "empty": "", "rank": "5"}
 	cases := []struct {
 		sel  string
 		want bool
@@ -110,6 +140,18 @@ func TestSelectorMatches(t *testing.T) {
 		{"empty", true},
 		{"app=web,tier=back", false},
 		{"app=web,tier=front,!missing", true},
+		{"empty in ()", true},
+		{"empty notin ()", false},
+		{"app notin ()", true},
+		{"missing notin ()", true},
+		{"missing in ()", false},
+		{"tier in (,front)", true},
+		{"rank>2", true},
+		{"rank>5", false},
+		{"rank<6,rank>4", true},
+		{"rank<5", false},
+		{"app>1", false}, // not an integer
+		{"missing<1", false},
 	}
 	for _, c := range cases {
 		s, err := ParseSelector(c.sel)
@@ -152,7 +194,7 @@ func FuzzParseSelector(f *testing.F) {
 	for _, seed := range []string{
 		"", "a=b", "a==b,c!=d", "e in (x,y),e notin (x)", "!f,f", "a=", "a in (,x)",
 		"example.com/role=db", "a b", "a in ()", "a in (x", "!", ",", "in=x", "a=b=c",
-		"  a  =  b  ", "a\tin\t(x)", "a!=", "x/y=z,!p/q",
+		"  a  =  b  ", "a\tin\t(x)", "a!=", "x/y=z,!p/q", "rank>2", "a<-1", "a in (x,,)", "a!==b", "a notin ()",
 	} {
 		f.Add(seed)
 	}

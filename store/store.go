@@ -56,14 +56,16 @@ const DefaultKeyPrefix = "/setpoint"
 const DefaultMaxObjectBytes = 1 << 20
 
 type options struct {
-	prefix     string
-	maxBytes   int
-	clock      clockwork.Clock
-	validator  func(Object) error
-	validatorT reflect.Type // the object type the validator takes
-	watchCache *WatchCacheConfig
-	logger     *slog.Logger
-	registerer prometheus.Registerer
+	finalizing  func(Object) bool // the resource's own pending finalizers
+	markDeleted func(Object)      // what Delete changes besides deletionTimestamp
+	prefix      string
+	maxBytes    int
+	clock       clockwork.Clock
+	validator   func(Object) error
+	validatorT  reflect.Type // the object type the validator takes
+	watchCache  *WatchCacheConfig
+	logger      *slog.Logger
+	registerer  prometheus.Registerer
 }
 
 // Option configures New.
@@ -108,6 +110,30 @@ func WithValidator[T Object](fn func(T) error) Option {
 	}
 }
 
+// WithFinalizing gives a resource deletion rules of its own, as Kubernetes'
+// namespaces have: pending(obj) reports whether obj holds finalizers beyond
+// metadata.finalizers (a namespace's spec.finalizers). While it does, Delete
+// only marks obj as being deleted, setting deletionTimestamp and calling
+// mark(obj) (which may change more, a namespace's phase to Terminating;
+// mark may be nil), and keeps it; an Update or GuaranteedUpdate of an object
+// being deleted that leaves neither metadata.finalizers nor pending ones
+// deletes it, as the removal of the last metadata finalizer does. Every path
+// to a delete (Delete, and so every delete of a server built on the store)
+// follows the rule. The store's object type must be T, as for WithValidator.
+func WithFinalizing[T Object](pending func(T) bool, mark func(T)) Option {
+	return func(o *options) {
+		o.finalizing = func(obj Object) bool {
+			t, ok := obj.(T)
+			return ok && pending(t)
+		}
+		o.markDeleted = func(obj Object) {
+			if t, ok := obj.(T); ok && mark != nil {
+				mark(t)
+			}
+		}
+	}
+}
+
 // Store is a typed object store over a Backend: Kubernetes-style CRUD with
 // resourceVersions, finalizers, generations, selectors and watches. It is
 // safe for concurrent use. See the package documentation for the contract.
@@ -124,6 +150,9 @@ type Store[T Object] struct {
 	// undecodable counts stored values that do not decode.
 	undecodable prometheus.Counter
 	hasDeepCopy bool // T has a generated DeepCopy() T
+	// finalizing and markDeleted are WithFinalizing's rules; nil without.
+	finalizing  func(Object) bool
+	markDeleted func(Object)
 }
 
 // New returns a store of r's objects over b. It fails if r is invalid, T is
@@ -162,6 +191,8 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 		maxBytes:    o.maxBytes,
 		clock:       o.clock,
 		validate:    o.validator,
+		finalizing:  o.finalizing,
+		markDeleted: o.markDeleted,
 		log:         o.logger.With("resource", r.Name),
 		undecodable: newUndecodableCounter(r.Name),
 		hasDeepCopy: deepCopy,
@@ -199,6 +230,21 @@ func checkObjectType[T Object]() (err error) {
 	}()
 	newObject[T]()
 	return nil
+}
+
+// holdsFinalizers reports whether obj may not go yet: it has metadata
+// finalizers, or pending finalizers of the resource's own (WithFinalizing).
+func (s *Store[T]) holdsFinalizers(obj T) bool {
+	return len(obj.GetObjectMeta().Finalizers) > 0 || s.finalizing != nil && s.finalizing(obj)
+}
+
+// markDeletion sets obj's deletionTimestamp (and the resource's own marks).
+func (s *Store[T]) markDeletion(obj T) {
+	t := NewTime(s.clock.Now())
+	obj.GetObjectMeta().DeletionTimestamp = &t
+	if s.markDeleted != nil {
+		s.markDeleted(obj)
+	}
 }
 
 // Resource returns the resource the store holds.
@@ -316,10 +362,11 @@ func (s *Store[T]) Get(ctx context.Context, namespace, name string) (T, error) {
 
 // Create stores a new object and returns it as stored: with UID,
 // CreationTimestamp, Generation 1, and ResourceVersion set, and a generated
-// name when only GenerateName was given. obj is not modified. The object
+// name (GenerateName) when only metadata.generateName was given. obj is not modified. The object
 // must not have a ResourceVersion. An existing object gives an error
 // wrapping ErrAlreadyExists; invalid input an error wrapping ErrInvalid; a
-// failed fence (see WithFence) ErrFenced. Nothing is written on error.
+// failed fence (see WithFence) ErrFenced. Nothing is written on error, nor
+// in a dry run (WithDryRun).
 func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	var zero T
 	if err := checkNonNil(obj); err != nil {
@@ -329,15 +376,15 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	// from the stored bytes so that the caller owns it outright.
 	n := shallowCopy(obj)
 	m := n.GetObjectMeta()
+	if m.Name == "" && m.GenerateName != "" {
+		m.Name = GenerateName(m.GenerateName)
+	}
 	errs := ValidateObjectMeta(m, s.res.Namespaced)
 	if m.ResourceVersion != "" {
 		errs = append(errs, &FieldError{Field: "metadata.resourceVersion", Value: m.ResourceVersion, Reason: "must not be set on create"})
 	}
 	if len(errs) > 0 {
 		return zero, fmt.Errorf("create %s %s: %w", s.res.Name, joinKey(m.Namespace, nameOrGenerate(m)), errs)
-	}
-	if m.Name == "" {
-		m.Name = m.GenerateName + randomSuffix(5)
 	}
 	m.UID = newUID()
 	m.CreationTimestamp = NewTime(s.clock.Now())
@@ -354,7 +401,27 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	if err != nil {
 		return zero, fmt.Errorf("create: %w", err)
 	}
-	rev, err := s.b.Create(ctx, key, data, FencesFrom(ctx)...)
+	if DryRunFrom(ctx) {
+		if _, err := s.b.Get(ctx, key); err == nil {
+			return zero, fmt.Errorf("create %s: %w", key, ErrAlreadyExists)
+		} else if !errors.Is(err, ErrNotFound) {
+			return zero, fmt.Errorf("create %s: %w", key, err)
+		}
+		if err := s.checkFences(ctx, key); err != nil {
+			return zero, fmt.Errorf("create: %w", err)
+		}
+		return s.decode(key, data, 0)
+	}
+	var rev int64
+	if side := SideWritesFrom(ctx); len(side) > 0 {
+		sw, ok := s.b.(SideWriter)
+		if !ok {
+			return zero, fmt.Errorf("%w: create %s: the backend %T cannot make side writes", ErrInvalid, key, s.b)
+		}
+		rev, err = sw.CreateWithSideWrites(ctx, key, data, side, FencesFrom(ctx)...)
+	} else {
+		rev, err = s.b.Create(ctx, key, data, FencesFrom(ctx)...)
+	}
 	if err != nil {
 		return zero, fmt.Errorf("create %s: %w", key, err)
 	}
@@ -435,7 +502,8 @@ func (s *Store[T]) decodeContinue(tok, prefix string) (continueToken, error) {
 
 // List returns the objects in namespace ("" = all namespaces) that match
 // opts.Selector and opts.Filter, in key order, consistent at one revision.
-// With a Limit, pages are read at the first page's revision; a Continue
+// A stored value that does not decode is left out rather than failing the
+// whole list. With a Limit, pages are read at the first page's revision; a Continue
 // token whose revision has been compacted gives an error wrapping ErrGone
 // (relist from the start), and a malformed one ErrInvalid.
 func (s *Store[T]) List(ctx context.Context, namespace string, opts ListOptions) (*List[T], error) {

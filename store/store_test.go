@@ -104,7 +104,7 @@ func ExampleParseSelector() {
 	s, _ := store.ParseSelector("env notin (dev), tier, !canary")
 	fmt.Println(s, s.Matches(map[string]string{"env": "prod", "tier": "db"}))
 	// Output:
-	// invalid: label selector "env in (prod": at position 12: expected ',' or ')' in value set, found end of selector
+	// invalid: label selector "env in (prod": at position 12: expected ',' or ')' in the value set of "in", found end of selector
 	// !canary,env notin (dev),tier true
 }
 

@@ -217,9 +217,17 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fres
 	}
 	var rev int64
 	var written *KV
-	if nm.DeletionTimestamp != nil && len(nm.Finalizers) == 0 {
+	switch {
+	case DryRunFrom(ctx):
+		// Everything but the write: the fences, and the object as it would
+		// be, at the current revision.
+		if err := s.checkFences(ctx, key); err != nil {
+			return zero, nil, err
+		}
+		rev = cur.ModRevision
+	case nm.DeletionTimestamp != nil && !s.holdsFinalizers(n):
 		_, rev, err = s.b.Delete(ctx, key, cur.ModRevision, FencesFrom(ctx)...)
-	} else {
+	default:
 		rev, err = s.b.Update(ctx, key, data, cur.ModRevision, FencesFrom(ctx)...)
 		written = &KV{Key: key, Value: data, CreateRevision: cur.CreateRevision, ModRevision: rev}
 	}
@@ -284,7 +292,9 @@ func WithPreconditionResourceVersion(rv string) DeleteOption {
 // object goes when the last finalizer is removed by an Update. Otherwise it
 // deletes the object and returns its last state, with ResourceVersion set
 // to the revision of the deletion. Failed preconditions give ErrConflict, a
-// missing object ErrNotFound.
+// missing object ErrNotFound. A dry run (WithDryRun) checks the same and
+// returns the object as the delete would leave or remove it, writing
+// nothing.
 func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...DeleteOption) (T, error) {
 	var zero T
 	if err := s.checkKeyArgs(namespace, name); err != nil {
@@ -319,12 +329,20 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 		if wantRV != 0 && cur.ModRevision != wantRV {
 			return zero, fmt.Errorf("delete %s: %w", key, &ConflictError{Key: key, Expected: wantRV, Current: cur.ModRevision})
 		}
-		if len(om.Finalizers) > 0 {
+		if DryRunFrom(ctx) {
+			if err := s.checkFences(ctx, key); err != nil {
+				return zero, fmt.Errorf("delete: %w", err)
+			}
+			if s.holdsFinalizers(old) && om.DeletionTimestamp == nil {
+				s.markDeletion(old)
+			}
+			return old, nil
+		}
+		if s.holdsFinalizers(old) {
 			if om.DeletionTimestamp != nil {
 				return old, nil
 			}
-			t := NewTime(s.clock.Now())
-			om.DeletionTimestamp = &t
+			s.markDeletion(old)
 			data, err := s.encode(old, key)
 			if err != nil {
 				return zero, fmt.Errorf("delete: %w", err)

@@ -110,6 +110,35 @@ func qualifiedName(s string) string {
 	return qualifiedNamePart(name)
 }
 
+// MaxGeneratedNameLength is the longest prefix GenerateName keeps: with its
+// five random characters a generated name has at most 63 characters, so
+// that it is valid for every kind (DNS-1123 and DNS-1035 labels included),
+// as Kubernetes' name generator does.
+const MaxGeneratedNameLength = 63 - generatedSuffixLength
+
+const generatedSuffixLength = 5
+
+// GenerateName returns a name for an object created with only
+// metadata.generateName: the prefix, cut to MaxGeneratedNameLength bytes,
+// followed by five random lowercase letters and digits. Validate the result
+// with the kind's own name rules.
+func GenerateName(prefix string) string {
+	if len(prefix) > MaxGeneratedNameLength {
+		prefix = prefix[:MaxGeneratedNameLength]
+	}
+	return prefix + randomSuffix(generatedSuffixLength)
+}
+
+// MaskTrailingDash turns a generateName prefix into a name that name rules
+// can check: a trailing '-' (which the generated suffix follows) is
+// replaced by a letter. Other prefixes are returned as they are.
+func MaskTrailingDash(prefix string) string {
+	if len(prefix) > 1 && strings.HasSuffix(prefix, "-") {
+		return prefix[:len(prefix)-1] + "a"
+	}
+	return prefix
+}
+
 // ValidateName checks an object name: a DNS-1123 subdomain of at most 253
 // characters. The error is a *FieldError for "metadata.name".
 func ValidateName(name string) error {
@@ -155,7 +184,8 @@ func ValidateLabelValue(v string) error {
 }
 
 // ValidateObjectMeta checks the fields of m that a client may set: name
-// (or generateName), namespace (required iff namespaced), labels,
+// (or generateName, a DNS-1123 subdomain prefix of any length, see
+// GenerateName), namespace (required iff namespaced), labels,
 // annotations, owner references and finalizers. It returns every problem
 // found, each naming its field.
 func ValidateObjectMeta(m *ObjectMeta, namespaced bool) FieldErrors {
@@ -163,18 +193,16 @@ func ValidateObjectMeta(m *ObjectMeta, namespaced bool) FieldErrors {
 	add := func(field, value, reason string) {
 		errs = append(errs, &FieldError{Field: field, Value: value, Reason: reason})
 	}
+	if m.GenerateName != "" {
+		// A prefix: a trailing '-' is fine, the generated part follows it.
+		if r := dns1123Subdomain(MaskTrailingDash(m.GenerateName)); r != "" {
+			add("metadata.generateName", m.GenerateName, r)
+		}
+	}
 	switch {
 	case m.Name == "" && m.GenerateName == "":
 		add("metadata.name", "", "name or generateName is required")
-	case m.Name == "":
-		// The generated name is the prefix plus five characters.
-		if r := dns1123Subdomain(m.GenerateName + "x0000"); r != "" || len(m.GenerateName)+5 > MaxNameLength {
-			if r == "" {
-				r = fmt.Sprintf("must be no more than %d characters", MaxNameLength-5)
-			}
-			add("metadata.generateName", m.GenerateName, r)
-		}
-	default:
+	case m.Name != "":
 		if r := dns1123Subdomain(m.Name); r != "" {
 			add("metadata.name", m.Name, r)
 		}

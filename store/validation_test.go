@@ -92,8 +92,42 @@ func TestValidateObjectMeta(t *testing.T) {
 	if errs := ValidateObjectMeta(&ObjectMeta{Name: "ok", Namespace: "ns"}, false); errs.ErrOrNil() == nil {
 		t.Error("a namespace on a cluster-scoped object was accepted")
 	}
-	if errs := ValidateObjectMeta(&ObjectMeta{GenerateName: strings.Repeat("a", 249), Namespace: "ns"}, true); errs.ErrOrNil() == nil {
-		t.Error("a generateName too long for its suffix was accepted")
+	// generateName is a prefix of any length (GenerateName cuts it); it
+	// must be a subdomain once its trailing '-' is masked.
+	for _, g := range []string{strings.Repeat("a", 249) + "-", "web-", "a.b", "x"} {
+		if errs := ValidateObjectMeta(&ObjectMeta{GenerateName: g, Namespace: "ns"}, true); errs.ErrOrNil() != nil {
+			t.Errorf("generateName %q: %v", g, errs)
+		}
+	}
+	for _, g := range []string{"Web-", "a..b-", "-", "a_b-", strings.Repeat("a", 254)} {
+		if errs := ValidateObjectMeta(&ObjectMeta{GenerateName: g, Namespace: "ns"}, true); errs.ErrOrNil() == nil || errs[0].Field != "metadata.generateName" {
+			t.Errorf("generateName %q: %v, want an error for metadata.generateName", g, errs)
+		}
+	}
+	// A name given with it is checked too.
+	if errs := ValidateObjectMeta(&ObjectMeta{Name: "Bad", GenerateName: "ok-", Namespace: "ns"}, true); len(errs) != 1 || errs[0].Field != "metadata.name" {
+		t.Errorf("bad name with generateName: %v", errs)
+	}
+}
+
+// TestGenerateName: the prefix is cut so the name has at most 63
+// characters, as Kubernetes' name generator does (issue 12 case 7).
+func TestGenerateName(t *testing.T) {
+	for _, c := range []struct {
+		prefix  string
+		wantLen int
+	}{{"web-", 9}, {strings.Repeat("a", 58), 63}, {strings.Repeat("a", 59) + "-", 63}, {strings.Repeat("p", 250), 63}, {"", 5}} {
+		n := GenerateName(c.prefix)
+		keep := min(len(c.prefix), MaxGeneratedNameLength)
+		if len(n) != c.wantLen || !strings.HasPrefix(n, c.prefix[:keep]) {
+			t.Errorf("GenerateName(%d chars) = %q (%d chars), want %d chars starting with the prefix", len(c.prefix), n, len(n), c.wantLen)
+		}
+		if dns1123Label(n[keep:], 63) != "" {
+			t.Errorf("suffix %q is not lowercase alphanumeric", n[keep:])
+		}
+	}
+	if GenerateName("a-") == GenerateName("a-") {
+		t.Error("two generated names are equal") // 27^5 possibilities: a real collision is a bug
 	}
 	big := &ObjectMeta{Name: "ok", Annotations: map[string]string{"a": strings.Repeat("x", MaxAnnotationsBytes)}}
 	if errs := ValidateObjectMeta(big, false); errs.ErrOrNil() == nil {

@@ -1,14 +1,12 @@
 package apiserver
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -25,26 +23,35 @@ import (
 // its lock.
 
 // namespaceLifecycle refuses to create anything in a namespace that does
-// not exist or is being deleted, and deletes a namespace's content before
-// the namespace itself (deleteHandler).
+// not exist (404) or is being deleted (403, cause NamespaceTerminating),
+// and refuses to delete the namespaces the server needs (default,
+// kube-system, kube-public), as Kubernetes' NamespaceLifecycle does. The
+// deletion itself is the store's rule (a namespace is only marked
+// Terminating while spec.finalizers remain) and the namespace
+// controller's work (examples/controllers/namespace).
 type namespaceLifecycle struct {
 	namespaces *store.Store[*api.Namespace]
 	cache      *informer.Informer[*api.Namespace]
-	// deleteContent deletes everything in a namespace.
-	deleteContent func(ctx context.Context, ns string) error
 	// deleting holds the names of namespaces deleted through this server,
-	// which the cache may still show as they were.
+	// which the cache may still show as they were: they are read live.
 	deleting sync.Map
 }
 
 var _ rest.ValidatingAdmission = (*namespaceLifecycle)(nil)
 
-func newNamespaceLifecycle(namespaces *store.Store[*api.Namespace], deleteContent func(context.Context, string) error, log *slog.Logger) (*namespaceLifecycle, error) {
+// NamespaceTerminatingCause is the StatusCause type of the 403 for a create
+// in a terminating namespace, as Kubernetes names it.
+const NamespaceTerminatingCause = "NamespaceTerminating"
+
+// immortalNamespaces may not be deleted.
+var immortalNamespaces = []string{"default", "kube-system", "kube-public"}
+
+func newNamespaceLifecycle(namespaces *store.Store[*api.Namespace], log *slog.Logger) (*namespaceLifecycle, error) {
 	inf, err := informer.New[*api.Namespace](namespaces, informer.Config[*api.Namespace]{Name: "admission-namespaces", Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	return &namespaceLifecycle{namespaces: namespaces, cache: inf, deleteContent: deleteContent}, nil
+	return &namespaceLifecycle{namespaces: namespaces, cache: inf}, nil
 }
 
 // Name implements rest.AdmissionPlugin.
@@ -53,17 +60,31 @@ func (l *namespaceLifecycle) Name() string { return "NamespaceLifecycle" }
 // Run keeps the namespace cache until ctx ends.
 func (l *namespaceLifecycle) Run(ctx context.Context) error { return l.cache.Run(ctx) }
 
-// Validate refuses creates in a missing namespace (404) or a terminating
-// one (403). The namespace is looked up in the cache first; a miss (a
-// namespace created a moment ago, or the cache not synced yet), or a
-// namespace deleted through this server, is read from the store.
+// Validate refuses deletes of the immortal namespaces (403) and creates in
+// a missing namespace (404) or a terminating one (403). The namespace is
+// looked up in the cache first; a miss (a namespace created a moment ago,
+// or the cache not synced yet), or a namespace deleted through this server,
+// is read from the store.
 func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, write func(context.Context) error) error {
+	if a.Resource.Name == api.NamespaceResource.Name && a.Resource.APIVersion == api.NamespaceResource.APIVersion {
+		if a.Verb == "delete" {
+			if slices.Contains(immortalNamespaces, a.Name) {
+				return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf("namespaces %q is forbidden: this namespace may not be deleted", a.Name))
+			}
+			if !store.DryRunFrom(ctx) {
+				l.deleting.Store(a.Name, struct{}{})
+			}
+		}
+		return write(ctx)
+	}
 	if a.Verb != "create" || !a.Resource.Namespaced || a.Subresource != "" {
 		return write(ctx)
 	}
 	ns := a.Namespace
 	n, ok := l.cache.Get("", ns)
-	if _, deleted := l.deleting.Load(ns); !ok || deleted {
+	if _, deleted := l.deleting.Load(ns); !ok || deleted || n.Status.Phase != api.NamespaceTerminating {
+		// Read live unless the cache already says Terminating (which only
+		// ever changes to gone): a cached Active may be stale.
 		var err error
 		n, err = l.namespaces.Get(ctx, "", ns)
 		if errors.Is(err, store.ErrNotFound) {
@@ -76,80 +97,17 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 		}
 	}
 	if n.Status.Phase == api.NamespaceTerminating || n.DeletionTimestamp != nil {
-		return watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf(
-			"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated",
-			a.Resource.Name, a.Object.GetObjectMeta().Name, ns))
+		name := ""
+		if a.Object != nil {
+			name = a.Object.GetObjectMeta().Name
+		}
+		st := watch.NewStatus(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf(
+			"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated", a.Resource.Name, name, ns))
+		st.Details = &watch.StatusDetails{Name: name, Kind: a.Resource.Name, Causes: []watch.StatusCause{{
+			Type: NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace"}}}
+		return &watch.StatusError{Status: *st}
 	}
 	return write(ctx)
-}
-
-// deleteHandler serves DELETE of a namespace: it checks the request's
-// preconditions, marks the namespace Terminating (so nothing new is
-// created in it), deletes its content, and then passes the delete on to
-// next with the UID precondition only (marking it Terminating changed its
-// resourceVersion). A failed precondition or a missing namespace changes
-// nothing.
-func (l *namespaceLifecycle) deleteHandler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info, _ := infoOf(r)
-		body, err := l.prepareDelete(r, info.Name)
-		if err != nil {
-			writeStatus(w, rest.ErrorStatus(err, "Namespace", "", info.Name))
-			return
-		}
-		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (l *namespaceLifecycle) prepareDelete(r *http.Request, name string) ([]byte, error) {
-	var opts struct {
-		Preconditions *struct {
-			UID             *string `json:"uid"`
-			ResourceVersion *string `json:"resourceVersion"`
-		} `json:"preconditions"`
-	}
-	if r.Body != nil {
-		data, err := io.ReadAll(r.Body) // the limits filter bounds it
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
-			}
-			return nil, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
-		}
-		if len(bytes.TrimSpace(data)) > 0 {
-			if err := json.Unmarshal(data, &opts); err != nil {
-				return nil, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding DeleteOptions: "+err.Error())
-			}
-		}
-	}
-	ctx := r.Context()
-	ns, err := l.namespaces.Get(ctx, "", name)
-	if err != nil {
-		return nil, err
-	}
-	out := []byte("{}")
-	if p := opts.Preconditions; p != nil {
-		if p.UID != nil && *p.UID != ns.UID {
-			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("namespace %s: precondition failed: UID %s, not %s", name, ns.UID, *p.UID))
-		}
-		if p.ResourceVersion != nil && *p.ResourceVersion != ns.ResourceVersion {
-			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("namespace %s: precondition failed: resourceVersion %s, not %s", name, ns.ResourceVersion, *p.ResourceVersion))
-		}
-		out, _ = json.Marshal(map[string]any{"preconditions": map[string]string{"uid": ns.UID}})
-	}
-	l.deleting.Store(name, struct{}{})
-	if _, err := l.namespaces.GuaranteedUpdate(ctx, "", name, func(n *api.Namespace) (*api.Namespace, error) {
-		n.Status.Phase = api.NamespaceTerminating
-		return n, nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := l.deleteContent(ctx, name); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // resourceQuota enforces each namespace's ResourceQuotas on pod creates:

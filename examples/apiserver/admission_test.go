@@ -86,7 +86,7 @@ func statusCode(err error) int {
 
 func TestNamespaceLifecyclePlugin(t *testing.T) {
 	rs := memResources(t)
-	l, err := newNamespaceLifecycle(rs.namespaces.st, rs.deleteContent, discard)
+	l, err := newNamespaceLifecycle(rs.namespaces.st, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,60 +124,66 @@ func TestNamespaceLifecyclePlugin(t *testing.T) {
 	}
 }
 
-func TestNamespaceDeleteHandler(t *testing.T) {
+// TestNamespaceDeleteMarksTerminating: a delete of a namespace through
+// the REST handler (single or collection) only marks it Terminating (its
+// content stays for the namespace controller), the immortal namespaces
+// cannot be deleted, and creates in it are refused at once with the
+// NamespaceTerminating cause, even before the plugin's cache sees it.
+func TestNamespaceDeleteMarksTerminating(t *testing.T) {
 	rs := memResources(t)
-	for _, r := range rs.all {
-		if err := r.start(nil, 1<<20, discard); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := newNamespaceLifecycle(rs.namespaces.st, rs.deleteContent, discard)
+	l, err := newNamespaceLifecycle(rs.namespaces.st, discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns := createNamespace(t, rs, "team", api.NamespaceActive)
+	for _, r := range rs.all {
+		if err := r.start([]rest.AdmissionPlugin{l}, 1<<20, discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runPlugin(t, l.Run)
+	if err := l.cache.WaitForSync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"team", "other", "default"} {
+		ns := registry.NamespaceKind.New()
+		ns.Name = n
+		ns.Spec.Finalizers = []api.FinalizerName{api.FinalizerKubernetes}
+		registry.NamespaceKind.Default(ns)
+		if _, err := rs.namespaces.st.Create(t.Context(), ns); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := rs.pods.st.Create(t.Context(), newPod("team", "p", nil)); err != nil {
 		t.Fatal(err)
 	}
-	h := withRequestInfo(l.deleteHandler(servedHandler{rs.namespaces}))
-	rev := func() int64 {
-		r, err := rs.namespaces.st.Backend().Revision(t.Context())
-		if err != nil {
-			t.Fatal(err)
+	h := withRequestInfo(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := infoOf(r)
+		rs.namespaces.serve(w, r, info)
+	}))
+	if rec := serveOne(h, request("DELETE", "/api/v1/namespaces/default", "")); rec.Code != 403 {
+		t.Fatalf("delete of namespace default: %d %s, want 403", rec.Code, rec.Body)
+	}
+	if rec := serveOne(h, request("DELETE", "/api/v1/namespaces/team", "")); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"phase":"Terminating"`) {
+		t.Fatalf("delete: %d %s, want 200 and phase Terminating", rec.Code, rec.Body)
+	}
+	if rec := serveOne(h, request("DELETE", "/api/v1/namespaces?fieldSelector=metadata.name%3Dother", "")); rec.Code != 200 {
+		t.Fatalf("deletecollection: %d %s", rec.Code, rec.Body)
+	}
+	for _, n := range []string{"team", "other"} {
+		ns, err := rs.namespaces.st.Get(t.Context(), "", n)
+		if err != nil || ns.Status.Phase != api.NamespaceTerminating || ns.DeletionTimestamp == nil {
+			t.Fatalf("namespace %s after delete: %+v, %v; want it kept, Terminating", n, ns, err)
 		}
-		return r
 	}
-	before := rev()
-	for _, body := range []string{
-		`{"preconditions":{"uid":"wrong"}}`,
-		`{"preconditions":{"resourceVersion":"1"}}`,
-		`{`,
-	} {
-		rec := serveOne(h, request("DELETE", "/api/v1/namespaces/team", body))
-		if rec.Code != 409 && rec.Code != 400 {
-			t.Fatalf("delete with %s: %d %s, want 409 or 400", body, rec.Code, rec.Body)
-		}
+	if _, err := rs.pods.st.Get(t.Context(), "team", "p"); err != nil {
+		t.Fatalf("the namespace's pod: %v, want it kept for the controller", err)
 	}
-	if rec := serveOne(h, request("DELETE", "/api/v1/namespaces/nope", "")); rec.Code != 404 {
-		t.Fatalf("delete of a missing namespace: %d", rec.Code)
-	}
-	if got := rev(); got != before {
-		t.Fatalf("rejected deletes wrote: revision %d -> %d", before, got)
-	}
-	rec := serveOne(h, request("DELETE", "/api/v1/namespaces/team", `{"preconditions":{"uid":"`+ns.UID+`","resourceVersion":"`+ns.ResourceVersion+`"}}`))
-	if rec.Code != 200 {
-		t.Fatalf("delete: %d %s", rec.Code, rec.Body)
-	}
-	if _, err := rs.pods.st.Get(t.Context(), "team", "p"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("the namespace's pod: %v, want deleted", err)
-	}
-	if _, err := rs.namespaces.st.Get(t.Context(), "", "team"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("the namespace: %v, want deleted", err)
-	}
-	// creates after the delete are refused even if a stale cache held it
 	var ran bool
-	if err := l.Validate(t.Context(), podAttrs("team", "late", ""), writeVia(&ran, nil)); statusCode(err) != 404 || ran {
-		t.Fatalf("create after the delete: %v", err)
+	err = l.Validate(t.Context(), podAttrs("team", "late", ""), writeVia(&ran, nil))
+	var se *watch.StatusError
+	if !errors.As(err, &se) || se.Status.Code != 403 || ran || se.Status.Details == nil || len(se.Status.Details.Causes) != 1 ||
+		se.Status.Details.Causes[0].Type != NamespaceTerminatingCause {
+		t.Fatalf("create in the terminating namespace: %v", err)
 	}
 }
 

@@ -51,8 +51,14 @@ func (b bindingHandler) bind(w http.ResponseWriter, r *http.Request, info rest.R
 	if err := registry.ValidateBinding(&bd); err != nil {
 		return err
 	}
+	// The binding honours the request's fences and dryRun, in the same
+	// transaction as the write, like every other write.
+	ctx, err := rest.WriteContext(r)
+	if err != nil {
+		return err
+	}
 	uid := bd.UID
-	_, err = b.pods.GuaranteedUpdate(r.Context(), info.Namespace, info.Name, func(p *api.Pod) (*api.Pod, error) {
+	_, err = b.pods.GuaranteedUpdate(ctx, info.Namespace, info.Name, func(p *api.Pod) (*api.Pod, error) {
 		if uid != "" && p.UID != uid {
 			return nil, watch.NewStatusError(http.StatusConflict, watch.StatusReasonConflict, fmt.Sprintf("pod %s/%s has UID %s, not %s", p.Namespace, p.Name, p.UID, uid))
 		}

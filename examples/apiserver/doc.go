@@ -23,7 +23,7 @@
 // authentication), request info, authentication, limits, authorization,
 // and then the resource mux, which hands each resource's requests to its
 // REST handler (store/rest, with the kind's registry Strategy) or to a
-// special route (pods/binding; namespace delete). Writes then pass the
+// special route (pods/binding; namespaces/finalize). Writes then pass the
 // admission chain: NamespaceLifecycle, then ResourceQuota, each a
 // rest.ValidatingAdmission plugin owning its informer and, for the quota,
 // its lock.
@@ -49,8 +49,18 @@
 //     plugin's lock, held across the check and the write, so one
 //     apiserver never overcommits a quota; a quota written around this
 //     server, straight to etcd, is enforced once the plugin's informer
-//     sees it). Deleting a namespace marks it Terminating and deletes its
-//     content first.
+//     sees it). Deleting a namespace, by any path (DELETE of it or of the
+//     collection), only marks it Terminating while its spec.finalizers
+//     hold "kubernetes" (a store rule, store.WithFinalizing); the namespace
+//     controller (examples/controllers/namespace, which this server does
+//     not run) deletes the content and then finalizes the namespace
+//     (namespaces/<name>/finalize), upon which it goes. Creates in a
+//     terminating namespace are 403 with the NamespaceTerminating cause;
+//     default, kube-system and kube-public cannot be deleted.
+//   - Fences (rest.FenceHeader): each must be the store key of an object
+//     the caller may get, otherwise 403 without a word about the key;
+//     every write path (subresources, binding, finalize, deletecollection,
+//     dry runs) honours them in the same transaction as its write.
 //   - Every rejected request (401, 403, 404, 409, 413, 422, 429) answers
 //     with a Kubernetes Status and writes nothing.
 //   - Shutdown ends every watch cleanly, finishes in-flight requests (up

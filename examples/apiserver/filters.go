@@ -199,3 +199,38 @@ func withAuthorization(next http.Handler, authz Authorizer) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// withFenceAuthorization checks the fences of a request (rest.FenceHeader)
+// before anything else reads them: at most rest.MaxFences (400), and each
+// the key of an object the caller may get (resolve maps a key to it).
+// Otherwise the answer is 403 and says nothing of the key: not whether it
+// exists, nor its revision, so a fence cannot probe what the caller may not
+// read.
+func withFenceAuthorization(next http.Handler, authz Authorizer, resolve func(key string) (resource, namespace, name string, ok bool)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vals := r.Header.Values(rest.FenceHeader)
+		if len(vals) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		fences, err := rest.ParseFences(vals)
+		if err != nil {
+			rest.WriteError(w, err)
+			return
+		}
+		u := UserFrom(r.Context())
+		for _, f := range fences {
+			res, ns, _, ok := resolve(f.Key)
+			if !ok || u == nil || !authz.Allows(u, "get", res, ns) {
+				name := "system:anonymous"
+				if u != nil {
+					name = u.Name
+				}
+				rest.WriteError(w, watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden,
+					fmt.Sprintf("%s %q is forbidden: User %q may not use it as a fence: a fence must be the key of an object the user may get", rest.FenceHeader, f.Key, name)))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
@@ -34,6 +35,31 @@ func (m *resourceMux) add(r served) {
 }
 
 func (m *resourceMux) handle(rt route, h http.Handler) { m.routes[rt] = h }
+
+// fenceTarget maps a store key (a fence's key) to the object it is: the
+// served resource, its namespace and name. ok is false for a key that is no
+// served object's.
+func (m *resourceMux) fenceTarget(prefix, key string) (resource, namespace, name string, ok bool) {
+	rest, found := strings.CutPrefix(key, prefix+"/")
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	for _, r := range m.resources {
+		res := r.descriptor().Resource()
+		if res.Name != parts[0] {
+			continue
+		}
+		switch {
+		case res.Namespaced && len(parts) == 3 && parts[1] != "" && parts[2] != "":
+			return res.Name, parts[1], parts[2], true
+		case !res.Namespaced && len(parts) == 2 && parts[1] != "":
+			return res.Name, "", parts[1], true
+		}
+		return "", "", "", false
+	}
+	return "", "", "", false
+}
 
 func (m *resourceMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, ok := infoOf(r)

@@ -21,8 +21,6 @@ type served interface {
 	serve(w http.ResponseWriter, r *http.Request, info rest.RequestInfo)
 	// run runs the watch cache until ctx ends.
 	run(ctx context.Context) error
-	// deleteIn deletes every object in namespace ns.
-	deleteIn(ctx context.Context, ns string) error
 }
 
 // resourceOf is a kind's store and REST handler.
@@ -32,8 +30,8 @@ type resourceOf[T store.Object] struct {
 	h    *rest.Handler[T]
 }
 
-func newResource[T store.Object](b store.Backend, kind *registry.Kind[T]) (*resourceOf[T], error) {
-	st, err := store.New[T](b, kind.Resource())
+func newResource[T store.Object](b store.Backend, kind *registry.Kind[T], opts ...store.Option) (*resourceOf[T], error) {
+	st, err := store.New[T](b, kind.Resource(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kind.Resource().Name, err)
 	}
@@ -69,22 +67,6 @@ func (r *resourceOf[T]) run(ctx context.Context) error {
 	return nil
 }
 
-func (r *resourceOf[T]) deleteIn(ctx context.Context, ns string) error {
-	if !r.kind.Resource().Namespaced {
-		return nil
-	}
-	l, err := r.st.List(ctx, ns, store.ListOptions{})
-	if err != nil {
-		return err
-	}
-	for _, obj := range l.Items {
-		if _, err := r.st.Delete(ctx, ns, obj.GetObjectMeta().Name); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	return nil
-}
-
 // resources are every served resource, with typed access to the ones the
 // server's own parts (admission, binding) use.
 type resources struct {
@@ -106,7 +88,12 @@ func newResources(b store.Backend) (*resources, error) {
 		rs.all = append(rs.all, r)
 	}
 	var err error
-	rs.namespaces, err = newResource(b, registry.NamespaceKind)
+	// A namespace goes only once its spec.finalizers are gone (the
+	// namespace controller removes "kubernetes" when the namespace is
+	// empty): every delete marks it Terminating, as in Kubernetes.
+	rs.namespaces, err = newResource(b, registry.NamespaceKind, store.WithFinalizing(
+		func(n *api.Namespace) bool { return len(n.Spec.Finalizers) > 0 },
+		func(n *api.Namespace) { n.Status.Phase = api.NamespaceTerminating }))
 	add(rs.namespaces, err)
 	rs.pods, err = newResource(b, registry.PodKind)
 	add(rs.pods, err)
@@ -125,14 +112,4 @@ func newResources(b store.Backend) (*resources, error) {
 		errs = append(errs, fmt.Errorf("serving %d of the registry's %d kinds", len(rs.all), len(registry.Kinds())))
 	}
 	return rs, errors.Join(errs...)
-}
-
-// deleteContent deletes everything in namespace ns.
-func (rs *resources) deleteContent(ctx context.Context, ns string) error {
-	for _, r := range rs.all {
-		if err := r.deleteIn(ctx, ns); err != nil {
-			return fmt.Errorf("deleting the %s of namespace %s: %w", r.descriptor().Resource().Name, ns, err)
-		}
-	}
-	return nil
 }

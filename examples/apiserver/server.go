@@ -152,7 +152,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	lifecycle, err := newNamespaceLifecycle(rs.namespaces.st, rs.deleteContent, s.log)
+	lifecycle, err := newNamespaceLifecycle(rs.namespaces.st, s.log)
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
@@ -169,13 +169,14 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		mux.add(r)
 	}
 	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st})
-	nsRoute := route{"v1", "namespaces", "", "delete"}
-	mux.handle(nsRoute, lifecycle.deleteHandler(servedHandler{rs.namespaces}))
+	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st})
 	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public"); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	s.backend = backend
-	s.handler = s.filters(mux, backend)
+	s.handler = s.filters(withFenceAuthorization(mux, s.authz, func(key string) (string, string, string, bool) {
+		return mux.fenceTarget(store.DefaultKeyPrefix, key)
+	}), backend)
 
 	cert, err := tls.X509KeyPair(s.pki.ServingCert, s.pki.ServingKey)
 	if err != nil {
@@ -275,20 +276,13 @@ func ensureNamespaces(ctx context.Context, namespaces *store.Store[*api.Namespac
 	for _, n := range names {
 		ns := registry.NamespaceKind.New()
 		ns.Name = n
+		ns.Spec.Finalizers = []api.FinalizerName{api.FinalizerKubernetes}
 		registry.NamespaceKind.Default(ns)
 		if _, err := namespaces.Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return fmt.Errorf("creating namespace %s: %w", n, err)
 		}
 	}
 	return nil
-}
-
-// servedHandler serves one resource's requests through its REST handler.
-type servedHandler struct{ r served }
-
-func (h servedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info, _ := infoOf(r)
-	h.r.serve(w, r, info)
 }
 
 func writeStatus(w http.ResponseWriter, st *watch.Status) {

@@ -264,10 +264,21 @@ func TestAdmissionAndLimits(t *testing.T) {
 	if got := s.revision(t); got != rev {
 		t.Fatalf("rejected requests wrote: revision %d -> %d", rev, got)
 	}
-	// namespace deletion: content goes, new content is refused meanwhile and after
+	// namespace deletion: new content is refused meanwhile (403) and after
+	// (404); the namespace controller removes the content, then the
+	// namespace goes
 	if code, body := s.raw(t, admin, "DELETE", "/api/v1/namespaces/q", "", ""); code != 200 {
 		t.Fatalf("delete namespace: %d %s", code, body)
 	}
+	var ce2 *rest.ClientError
+	if _, err := pods.Create(ctx, newPod("q", "early", nil)); !errors.As(err, &ce2) || ce2.Status.Code != 403 {
+		t.Fatalf("create in a terminating namespace: %v, want 403", err)
+	}
+	clock := s.runNamespaceController(t)
+	waitFor(t, "namespace q to go", func() bool {
+		clock.Advance(recheck)
+		return s.namespace(t, "q").code == 404
+	})
 	if _, err := pods.Get(ctx, "q", "a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("pod in deleted namespace: %v, want gone", err)
 	}

@@ -243,6 +243,11 @@ func (r *Runtime) Exec(ctx context.Context, id string, opts runtime.ExecOptions)
 	go func() { exited <- prog(pctx, p) }()
 	select {
 	case code := <-exited:
+		if ctx.Err() != nil {
+			// The program ended because ctx did: report the cancellation,
+			// as the real runtime does, not the exit it caused.
+			return 0, fmt.Errorf("exec in container %s: %w", id, ctx.Err())
+		}
 		return code, nil
 	case <-done:
 		kill()

@@ -32,7 +32,10 @@ type Backend struct {
 	done   chan struct{} // closed by Close; ends every watch
 }
 
-var _ store.Backend = (*Backend)(nil)
+var (
+	_ store.Backend    = (*Backend)(nil)
+	_ store.SideWriter = (*Backend)(nil)
+)
 
 // DefaultWatchBufferBytes is the per-watch lag budget New uses unless
 // WithWatchBufferBytes says otherwise.
@@ -203,6 +206,51 @@ func (b *Backend) Create(ctx context.Context, key string, value []byte, fences .
 	}
 	if err := fenceFailure(key, fences, resp); err != nil {
 		return 0, err
+	}
+	return 0, fmt.Errorf("%w: %s", store.ErrAlreadyExists, key)
+}
+
+// CreateWithSideWrites writes key only if it does not exist, all fences
+// hold and every side write's key still has its ModRevision, and then the
+// side writes too: one etcd transaction, one revision (store.SideWriter).
+func (b *Backend) CreateWithSideWrites(ctx context.Context, key string, value []byte, side []store.SideWrite, fences ...store.Fence) (int64, error) {
+	if err := b.check(); err != nil {
+		return 0, err
+	}
+	cmps, elseOps := fenceCmps(fences)
+	puts := []clientv3.Op{clientv3.OpPut(key, string(value))}
+	for _, w := range side {
+		if w.Key == key {
+			return 0, fmt.Errorf("%w: side write to the created key %s", store.ErrInvalid, key)
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.Key), "=", w.ModRevision))
+		elseOps = append(elseOps, clientv3.OpGet(w.Key))
+		puts = append(puts, clientv3.OpPut(w.Key, string(w.Value)))
+	}
+	cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
+	elseOps = append(elseOps, clientv3.OpGet(key, clientv3.WithKeysOnly()))
+	resp, err := b.c.Txn(ctx).If(cmps...).Then(puts...).Else(elseOps...).Commit()
+	if err != nil {
+		return 0, mapErr(err, "etcd create "+key, 0)
+	}
+	if resp.Succeeded {
+		return resp.Header.Revision, nil
+	}
+	if err := fenceFailure(key, fences, resp); err != nil {
+		return 0, err
+	}
+	for i, w := range side {
+		r := resp.Responses[len(fences)+i].GetResponseRange()
+		have := int64(0)
+		var latest *store.KV
+		if r != nil && len(r.Kvs) > 0 {
+			have = r.Kvs[0].ModRevision
+			kv := kvOf(r.Kvs[0])
+			latest = &kv
+		}
+		if have != w.ModRevision {
+			return 0, &store.ConflictError{Key: w.Key, Expected: w.ModRevision, Current: have, Latest: latest}
+		}
 	}
 	return 0, fmt.Errorf("%w: %s", store.ErrAlreadyExists, key)
 }

@@ -24,6 +24,8 @@ func TestBackendContract(t *testing.T) {
 	storetest.RunBackend(t, newBackend)
 }
 
+func TestSideWriterContract(t *testing.T) { storetest.RunSideWriter(t, newBackend) }
+
 func TestStoreContract(t *testing.T) {
 	storetest.RunStore(t, newBackend)
 }

@@ -67,7 +67,10 @@ func WithRetainRevisions(n int64) Option {
 	return func(o *options) { o.retain = max(n, 0) }
 }
 
-var _ store.Backend = (*Backend)(nil)
+var (
+	_ store.Backend    = (*Backend)(nil)
+	_ store.SideWriter = (*Backend)(nil)
+)
 
 // New returns an empty backend at revision 1 (as a fresh etcd is).
 func New(opts ...Option) *Backend {
@@ -203,6 +206,70 @@ func (b *Backend) write(key string, value []byte, createRev int64) int64 {
 		b.compact(rev - b.retain)
 	}
 	return rev
+}
+
+// CreateWithSideWrites writes key if it does not exist, every fence holds
+// and every side write's key still has its ModRevision, and then the side
+// writes too, atomically (store.SideWriter). Unlike etcd, which writes them
+// at one revision, this backend gives each write its own revision, in a
+// row, with no other write between them.
+func (b *Backend) CreateWithSideWrites(ctx context.Context, key string, value []byte, side []store.SideWrite, fences ...store.Fence) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	value = slices.Clone(value)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, ErrClosed
+	}
+	if err := b.checkFences(key, fences); err != nil {
+		return 0, err
+	}
+	type sideVersion struct {
+		createRev int64
+		value     []byte
+	}
+	vs := make([]sideVersion, len(side))
+	for i, w := range side {
+		if w.Key == key {
+			return 0, fmt.Errorf("%w: side write to the created key %s", store.ErrInvalid, key)
+		}
+		cur, ok := b.at(w.Key, b.rev)
+		have := int64(0)
+		if ok {
+			have = cur.modRev
+		}
+		if have != w.ModRevision {
+			var latest *store.KV
+			if ok {
+				kv := kvOf(w.Key, cur)
+				latest = &kv
+			}
+			return 0, &store.ConflictError{Key: w.Key, Expected: w.ModRevision, Current: have, Latest: latest}
+		}
+		vs[i] = sideVersion{createRev: cur.createRev, value: slices.Clone(w.Value)}
+		if vs[i].value == nil {
+			vs[i].value = []byte{}
+		}
+	}
+	if _, ok := b.at(key, b.rev); ok {
+		return 0, fmt.Errorf("%w: %s", store.ErrAlreadyExists, key)
+	}
+	// One write per revision, as this backend's log has it, all under the
+	// lock: no other write comes between them.
+	rev := b.write(key, value, b.rev+1)
+	for i, w := range side {
+		cr := vs[i].createRev
+		if cr == 0 {
+			cr = b.rev + 1
+		}
+		b.write(w.Key, vs[i].value, cr)
+	}
+	return rev, nil
 }
 
 // Create writes key if it does not exist.

@@ -35,7 +35,7 @@ type applyConfig struct {
 func (h *Handler[T]) parseApply(r *http.Request, info RequestInfo, body []byte) (*applyConfig, error) {
 	q := r.URL.Query()
 	if q.Get("fieldManager") == "" {
-		return nil, invalidOptions("patch", "fieldManager", "FieldValueRequired", "Required value: is required for apply patch")
+		return nil, invalidOption("patch", "fieldManager", "FieldValueRequired", "Required value: is required for apply patch")
 	}
 	owner, err := requestOwner(r, "patch")
 	if err != nil {

@@ -167,6 +167,15 @@ func (c *Client[T]) do(ctx context.Context, method, u string, body any, contentT
 		}
 		rd = bytes.NewReader(b)
 	}
+	if method != http.MethodGet && store.DryRunFrom(ctx) {
+		// A dry run travels as dryRun=All on every write (for a delete,
+		// in the query, which Kubernetes reads when the body has none).
+		if strings.Contains(u, "?") {
+			u += "&dryRun=All"
+		} else {
+			u += "?dryRun=All"
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, err
@@ -266,6 +275,9 @@ func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts ...
 	}
 	if len(pre) > 0 {
 		body["preconditions"] = pre
+	}
+	if store.DryRunFrom(ctx) {
+		body["dryRun"] = []string{DryRunAll}
 	}
 	return c.object(ctx, http.MethodDelete, c.path(namespace, name), body, "")
 }

@@ -44,7 +44,8 @@ type Config[T store.Object] struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the watch cache's metrics.
 	Registerer prometheus.Registerer
-	// Clock stamps metadata.managedFields entries; default the real clock.
+	// Clock stamps metadata.managedFields entries and times watches
+	// (timeoutSeconds). Default: the real clock.
 	Clock clockwork.Clock
 }
 

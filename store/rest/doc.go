@@ -46,6 +46,26 @@
 //     PrepareForUpdate or PrepareForStatusUpdate), Default, mutating
 //     admission, Validate or ValidateUpdate, validating admission around
 //     the store write. A delete passes validating admission only.
+//   - Lists and watches follow the resourceVersion table of the Kubernetes
+//     API concepts documentation and its ListOptions validation: a
+//     resourceVersion N with a limit (or resourceVersionMatch=Exact) is the
+//     consistent snapshot at N (410 once compacted), without a limit the
+//     latest state not older than N; a revision newer than the store's is
+//     504 (ResourceVersionTooLarge); forbidden combinations are 422 Invalid
+//     on ListOptions, malformed numbers 400. A watch's initial state is
+//     read in pages at one revision, and timeoutSeconds (clamped to
+//     MaxTimeoutSeconds) bounds the stream after it, on Config.Clock.
+//   - Every write (create, update, patch, delete, deletecollection, the
+//     status and scale subresources) takes dryRun=All (in the query, or a
+//     delete's DeleteOptions body): admission and validation run and the
+//     answer is the would-be object, but nothing is stored
+//     (store.WithDryRun); any other dryRun value is 400. DeleteOptions
+//     are validated as Kubernetes does (422 Invalid DeleteOptions for an
+//     unknown propagationPolicy; a negative grace period counts as 1).
+//   - Fences: at most MaxFences per request (400); a failed fence is 409
+//     Fenced saying nothing of what the fence key holds. Which keys a
+//     caller may use as fences is the server's to decide (the example
+//     apiserver allows the keys of objects the caller may get).
 //   - Writes are compare-and-swap on resourceVersion; an update or patch
 //     without one is applied to the current version and retried on
 //     conflict (a patch that changes metadata.resourceVersion makes the

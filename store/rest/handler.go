@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/fieldmanager"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
@@ -63,6 +65,9 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	}
 	if h.maxBody == 0 {
 		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.cfg.Clock == nil {
+		h.cfg.Clock = clockwork.NewRealClock()
 	}
 	if g, _, ok := strings.Cut(h.res.APIVersion, "/"); ok {
 		h.group = g
@@ -242,16 +247,39 @@ func withFences(r *http.Request) (context.Context, error) {
 	return store.WithFence(ctx, fences...), nil
 }
 
+// MaxFences is the most fences one request may carry (FenceHeader); more
+// are a 400, before anything is read or written.
+const MaxFences = 16
+
+// WriteContext returns the context of a write served outside a Handler
+// (a special route of an apiserver, say pods/binding): r's context with the
+// fences of its FenceHeader values and, when its query says dryRun=All, a
+// dry run (store.WithDryRun). Errors are 400s naming the bad value.
+func WriteContext(r *http.Request) (context.Context, error) {
+	ctx, err := withFences(r)
+	if err != nil {
+		return nil, err
+	}
+	return writeContext(ctx, r.URL.Query())
+}
+
 // ParseFences parses FenceHeader values ("<key>=<createRevision>", several
-// may be comma-separated). Errors are 400s naming the bad value.
+// may be comma-separated), at most MaxFences of them. Errors are 400s naming
+// the bad value.
 func ParseFences(vals []string) ([]store.Fence, error) {
 	var out []store.Fence
 	for _, v := range vals {
 		for _, f := range strings.Split(v, ",") {
+			if len(out) == MaxFences {
+				return nil, badRequest("too many %s values: at most %d fences per request", FenceHeader, MaxFences)
+			}
 			f = strings.TrimSpace(f)
 			i := strings.LastIndexByte(f, '=')
 			if i <= 0 {
 				return nil, badRequest("malformed %s value %q: want <key>=<createRevision>", FenceHeader, f)
+			}
+			if !validFenceKey(f[:i]) {
+				return nil, badRequest("malformed %s value %q: the key must be printable ASCII without spaces", FenceHeader, f)
 			}
 			rev, err := strconv.ParseInt(f[i+1:], 10, 64)
 			if err != nil || rev <= 0 {
@@ -261,6 +289,15 @@ func ParseFences(vals []string) ([]store.Fence, error) {
 		}
 	}
 	return out, nil
+}
+
+func validFenceKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] > '~' || k[i] == ',' {
+			return false
+		}
+	}
+	return k != ""
 }
 
 // FormatFences formats fences as FenceHeader values.
@@ -426,44 +463,27 @@ type wireList[T any] struct {
 }
 
 func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	q := r.URL.Query()
+	p, err := parseListParams(r.URL.Query(), false)
+	if err != nil {
+		return err
+	}
 	sel, filter, err := h.selectors(r)
 	if err != nil {
 		return err
 	}
-	opts := store.ListOptions{Selector: sel, Filter: filter, Continue: q.Get("continue")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return badRequest("invalid limit %q: must be a non-negative integer", s)
-		}
-		opts.Limit = n
-	}
-	rv, err := parseRV(q.Get("resourceVersion"))
-	if err != nil {
+	snap := p.snapshot()
+	if err := h.checkSnapshot(ctx, snap); err != nil {
 		return err
 	}
-	switch m := q.Get("resourceVersionMatch"); m {
-	case "", "NotOlderThan":
-		// the latest state is never older
-	case "Exact":
-		if rv == 0 {
-			return badRequest("resourceVersionMatch=Exact needs a non-zero resourceVersion")
-		}
-		if opts.Continue == "" {
-			opts.Revision = rv
-		}
-	default:
-		return badRequest("invalid resourceVersionMatch %q: must be Exact or NotOlderThan", m)
-	}
-	if opts.Continue != "" && rv != 0 {
-		return badRequest("specifying resourceVersion is not allowed when using continue")
-	}
+	opts := store.ListOptions{Selector: sel, Filter: filter, Continue: p.cont, Limit: p.limit, Revision: snap.exact}
 	l, err := h.st.List(ctx, info.Namespace, opts)
 	if err != nil {
 		var fe *store.FieldError
 		if errors.As(err, &fe) && errors.Is(err, store.ErrInvalid) {
 			return badRequest("%v", err)
+		}
+		if errors.Is(err, store.ErrGone) && snap.exact != 0 {
+			return watch.NewStatusError(http.StatusGone, watch.StatusReasonExpired, fmt.Sprintf("The resourceVersion for the provided list is too old: %v", err))
 		}
 		return err
 	}

@@ -51,14 +51,10 @@ func optionsKind(verb string) string {
 	return "UpdateOptions"
 }
 
-// invalidOptions is the 422 Kubernetes answers for bad request options:
-// `PatchOptions.meta.k8s.io "" is invalid: fieldManager: ...`.
-func invalidOptions(verb, field, reasonType, message string) error {
-	s := watch.NewStatus(http.StatusUnprocessableEntity, watch.StatusReasonInvalid,
-		fmt.Sprintf("%s.meta.k8s.io %q is invalid: %s: %s", optionsKind(verb), "", field, message))
-	s.Details = &watch.StatusDetails{Group: "meta.k8s.io", Kind: optionsKind(verb),
-		Causes: []watch.StatusCause{{Type: reasonType, Message: message, Field: field}}}
-	return &watch.StatusError{Status: *s, Err: store.ErrInvalid}
+// invalidOption is the 422 Kubernetes answers for one bad option of a
+// write verb: `PatchOptions.meta.k8s.io "" is invalid: fieldManager: ...`.
+func invalidOption(verb, field, reasonType, message string) error {
+	return invalidOptions(optionsKind(verb), []watch.StatusCause{{Type: reasonType, Message: message, Field: field}})
 }
 
 // requestOwner returns the field manager of a write: the fieldManager
@@ -72,12 +68,12 @@ func requestOwner(r *http.Request, verb string) (writeOwner, error) {
 		return writeOwner{manager: userAgentManager(r.UserAgent())}, nil
 	}
 	if len(name) > MaxFieldManagerLength {
-		return writeOwner{}, invalidOptions(verb, "fieldManager", "FieldValueTooLong",
+		return writeOwner{}, invalidOption(verb, "fieldManager", "FieldValueTooLong",
 			fmt.Sprintf("Too long: may not be more than %d bytes", MaxFieldManagerLength))
 	}
 	for _, c := range name {
 		if !unicode.IsPrint(c) {
-			return writeOwner{}, invalidOptions(verb, "fieldManager", "FieldValueInvalid",
+			return writeOwner{}, invalidOption(verb, "fieldManager", "FieldValueInvalid",
 				fmt.Sprintf("Invalid value: %q: must only contain printable characters", name))
 		}
 	}

@@ -50,6 +50,15 @@ func ErrorStatus(err error, kind, group, name string) *watch.Status {
 		code, reason = int(st.Code), st.Reason
 	}
 	s := watch.NewStatus(code, reason, err.Error())
+	if reason == watch.StatusReasonFenced {
+		// Never echo what the backend found at a fence key (whether it
+		// exists, its revision): the caller may not be allowed to read it.
+		what := kind
+		if name != "" {
+			what = fmt.Sprintf("%s %q", kind, name)
+		}
+		s.Message = fmt.Sprintf("Operation cannot be fulfilled on %s: a fence (%s) no longer holds: the writer's term is over", what, FenceHeader)
+	}
 	if kind != "" || name != "" {
 		s.Details = &watch.StatusDetails{Name: name, Group: group, Kind: kind}
 	}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
@@ -20,39 +21,23 @@ import (
 // computed once per event and shared by every watcher; watch.Encoder writes
 // those bytes as they are.
 func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	q := r.URL.Query()
+	p, err := parseListParams(r.URL.Query(), true)
+	if err != nil {
+		return err
+	}
 	sel, field, err := h.selectors(r)
 	if err != nil {
 		return err
 	}
-	rv, err := parseRV(q.Get("resourceVersion"))
-	if err != nil {
-		return err
-	}
-	bookmarks := q.Get("allowWatchBookmarks") == "true"
-	sendInitial := false
-	switch s := q.Get("sendInitialEvents"); s {
-	case "", "false":
-	case "true":
-		sendInitial = true
-		if !bookmarks {
-			return badRequest("sendInitialEvents=true requires allowWatchBookmarks=true")
-		}
-		if m := q.Get("resourceVersionMatch"); m != "NotOlderThan" {
-			return badRequest("sendInitialEvents=true requires resourceVersionMatch=NotOlderThan, got %q", m)
-		}
-	default:
-		return badRequest("invalid sendInitialEvents %q: must be true or false", s)
-	}
-	if s := q.Get("timeoutSeconds"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return badRequest("invalid timeoutSeconds %q", s)
-		}
-		if n > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, time.Duration(n)*time.Second)
-			defer cancel()
+	rv, bookmarks := p.rv, p.bookmarks
+	sendInitial, listFirst := p.initialEvents()
+	// timeoutSeconds bounds the stream, not the reading of its initial
+	// state: the timer starts once the watch is open.
+	streamCtx, stopTimer := ctx, context.CancelFunc(func() {})
+	defer func() { stopTimer() }()
+	startTimer := func() {
+		if p.timeout > 0 {
+			streamCtx, stopTimer = clockwork.WithTimeout(ctx, h.cfg.Clock, p.timeout)
 		}
 	}
 	asTable := wantsTable(r)
@@ -68,14 +53,9 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 			return o.GetObjectMeta().Name == name && (prev == nil || prev(o))
 		}
 	}
-	var initial []T
-	after := rv
-	if sendInitial || rv == 0 {
-		l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: field})
-		if err != nil {
-			return err
-		}
-		initial, after = l.Items, l.Revision
+	page, after, err := h.initialState(ctx, info.Namespace, sel, field, rv, sendInitial, listFirst)
+	if err != nil {
+		return err
 	}
 	ws, err := h.cache.WatchEncoded(ctx, info.Namespace, store.WatchOptions{Selector: sel, Filter: field, AfterRevision: after, Bookmarks: bookmarks})
 	if err != nil {
@@ -93,12 +73,23 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 		watch.WithStatusFunc(func(err error) watch.Status { return *ErrorStatus(err, h.res.Kind, h.group, "") }))
 	ew := &eventWriter[T]{h: h, enc: enc, asTable: asTable, tableOpts: tableOpts}
 	defer ew.unstick(w, ws)()
-	for _, obj := range initial {
-		if err := ew.write(watch.Event[*watch.Encoded[T]]{Type: watch.Added, Object: watch.NewEncoded(obj)}); err != nil {
-			return nil // the client went away
+	startTimer()
+	ctx = streamCtx
+	for page != nil {
+		for _, obj := range page.Items {
+			if err := ew.write(watch.Event[*watch.Encoded[T]]{Type: watch.Added, Object: watch.NewEncoded(obj)}); err != nil {
+				return nil // the client went away
+			}
+		}
+		if page, err = h.nextInitialPage(ctx, info.Namespace, sel, field, page); err != nil {
+			if ctx.Err() == nil {
+				_ = watch.EncodeEvent(enc, watch.Event[T]{Type: watch.Error, Err: err})
+			}
+			enc.Flush()
+			return nil
 		}
 	}
-	if sendInitial && after > 0 {
+	if sendInitial && bookmarks && after > 0 {
 		if err := enc.Bookmark(after, true); err != nil {
 			return nil
 		}

@@ -25,6 +25,10 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	if err := checkJSONContent(r); err != nil {
 		return err
 	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	data, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -46,6 +50,11 @@ func (h *Handler[T]) create(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	if m.Name == "" && m.GenerateName == "" {
 		return store.FieldErrors{{Field: "metadata.name", Reason: "Required value: name or generateName is required"}}
+	}
+	if m.Name == "" {
+		// Generated before validation, so that the kind's own name rules
+		// check the name that would be stored, as Kubernetes does.
+		m.Name = store.GenerateName(m.GenerateName)
 	}
 	info.Name = m.Name
 	out, err := h.createObject(ctx, info, obj)
@@ -152,6 +161,10 @@ func (h *Handler[T]) update(ctx context.Context, w http.ResponseWriter, r *http.
 	if err := checkJSONContent(r); err != nil {
 		return err
 	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	data, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -181,11 +194,14 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return watch.NewStatusError(http.StatusUnsupportedMediaType, watch.StatusReasonUnsupportedMediaType, err.Error())
 	}
+	if ctx, err = writeContext(ctx, r.URL.Query()); err != nil {
+		return err
+	}
 	if pt == patch.ApplyPatchType {
 		return h.apply(ctx, w, r, info)
 	}
 	if r.URL.Query().Has("force") {
-		return invalidOptions("patch", "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
+		return invalidOption("patch", "force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
 	}
 	body, err := h.readBody(w, r)
 	if err != nil {
@@ -193,14 +209,17 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	out, err := h.modify(ctx, info, "patch", func(old T) (T, error) {
 		var zero T
+		// The patch sees the object as stored, resourceVersion included, so
+		// a JSON patch can test it; a patch that changes it makes it a
+		// precondition (409 if the object has moved on), as in Kubernetes.
 		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(old)
 		if err != nil {
 			return zero, err
 		}
-		patched, err := patch.Apply(pt, doc, body, h.rules.schema)
+		patched, err := patch.Apply(pt, doc, body, h.rules.schema, patch.WithMaxAddedBytes(h.maxBody))
 		if err != nil {
-			return zero, badRequestOrInvalid(err)
+			return zero, patchError(err)
 		}
 		obj, err := h.decodeObject(r, patched)
 		if err != nil {
@@ -221,59 +240,26 @@ func (h *Handler[T]) patch(ctx context.Context, w http.ResponseWriter, r *http.R
 	return nil
 }
 
-// badRequestOrInvalid turns a patch that cannot be applied into a 422
-// (Kubernetes answers malformed patches with 400 and failed ones with 422;
-// both write nothing).
-func badRequestOrInvalid(err error) error {
-	if errors.Is(err, patch.ErrTestFailed) {
-		return watch.NewStatusError(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, err.Error())
+// patchError answers a patch that does not apply (a missing path, a failed
+// test, a result over the bound) with 422, too many operations with 413,
+// and a malformed patch with 400, as Kubernetes does; none writes anything.
+func patchError(err error) error {
+	switch {
+	case errors.Is(err, patch.ErrNotApplicable):
+		return watch.NewStatusError(http.StatusUnprocessableEntity, watch.StatusReasonInvalid, "the patch does not apply: "+err.Error())
+	case errors.Is(err, patch.ErrTooManyOperations):
+		return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, err.Error())
 	}
 	return badRequest("applying patch: %v", err)
 }
 
-// deleteOptions is the subset of Kubernetes' DeleteOptions that is honoured.
-type deleteOptions struct {
-	Kind          string `json:"kind,omitempty"`
-	APIVersion    string `json:"apiVersion,omitempty"`
-	Preconditions *struct {
-		UID             *string `json:"uid,omitempty"`
-		ResourceVersion *string `json:"resourceVersion,omitempty"`
-	} `json:"preconditions,omitempty"`
-	GracePeriodSeconds *int64   `json:"gracePeriodSeconds,omitempty"`
-	PropagationPolicy  *string  `json:"propagationPolicy,omitempty"`
-	DryRun             []string `json:"dryRun,omitempty"`
-}
-
 func (h *Handler[T]) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info RequestInfo) error {
-	var opts []store.DeleteOption
-	if r.Body != nil && r.ContentLength != 0 {
-		data, err := readBody(w, r, h.maxBody, true)
-		if err != nil {
-			return err
-		}
-		if len(data) > 0 {
-			var do deleteOptions
-			if err := json.Unmarshal(data, &do); err != nil {
-				return badRequest("decoding DeleteOptions: %v", err)
-			}
-			if len(do.DryRun) > 0 {
-				return badRequest("dryRun is not supported")
-			}
-			if p := do.Preconditions; p != nil {
-				if p.UID != nil {
-					opts = append(opts, store.WithPreconditionUID(*p.UID))
-				}
-				if p.ResourceVersion != nil {
-					if _, err := store.ParseRevision(*p.ResourceVersion); err != nil {
-						return badRequest("invalid preconditions.resourceVersion %q", *p.ResourceVersion)
-					}
-					opts = append(opts, store.WithPreconditionResourceVersion(*p.ResourceVersion))
-				}
-			}
-		}
+	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	if err != nil {
+		return err
 	}
 	var out T
-	err := h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
+	err = h.admit.validate(ctx, h.attributes(info, "delete", nil, nil), func(ctx context.Context) (err error) {
 		out, err = h.st.Delete(ctx, info.Namespace, info.Name, opts...)
 		return err
 	})
@@ -297,6 +283,13 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 	sel, filter, err := h.selectors(r)
 	if err != nil {
 		return err
+	}
+	ctx, opts, err := parseDeleteOptions(ctx, w, r, h.maxBody)
+	if err != nil {
+		return err
+	}
+	if len(opts) > 0 {
+		return badRequest("preconditions are not supported when deleting a collection")
 	}
 	l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: filter})
 	if err != nil {
@@ -364,20 +357,24 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 	} else if err := checkJSONContent(r); err != nil {
 		return err
 	}
+	ctx, err := writeContext(ctx, r.URL.Query())
+	if err != nil {
+		return err
+	}
 	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
 	out, err := h.modify(ctx, info, "update", func(old T) (T, error) {
 		var zero T
-		old.GetObjectMeta().ResourceVersion = ""
+		rv := old.GetObjectMeta().ResourceVersion
 		doc, err := json.Marshal(sc.Scale(old))
 		if err != nil {
 			return zero, err
 		}
 		if info.Verb == "patch" {
-			if doc, err = patch.Apply(pt, doc, body, nil); err != nil {
-				return zero, badRequestOrInvalid(err)
+			if doc, err = patch.Apply(pt, doc, body, nil, patch.WithMaxAddedBytes(h.maxBody)); err != nil {
+				return zero, patchError(err)
 			}
 		} else {
 			doc = body
@@ -397,6 +394,9 @@ func (h *Handler[T]) serveScale(ctx context.Context, w http.ResponseWriter, r *h
 		}
 		sc.SetReplicas(old, *s.Spec.Replicas)
 		old.GetObjectMeta().ResourceVersion = s.Metadata.ResourceVersion
+		if info.Verb == "patch" && s.Metadata.ResourceVersion == rv {
+			old.GetObjectMeta().ResourceVersion = "" // not changed by the patch
+		}
 		return old, nil
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,9 +21,14 @@ var (
 		resource: api.NamespaceResource,
 		singular: "namespace", shortNames: []string{"ns"}, subresources: []string{"status"},
 		newObj: func() *api.Namespace { return &api.Namespace{} }, fields: namespaceFields(),
-		defaulter: defaultNamespace, validator: validateNamespace,
+		defaulter: defaultNamespace, validator: validateNamespace, updateCheck: validateNamespaceUpdate,
 		createStatus: func(n *api.Namespace) { n.Status.Phase = api.NamespaceActive },
-		table:        namespaceTable, schema: patch.SchemaFor[api.Namespace](),
+		// As Kubernetes: every namespace starts with the finalizer the
+		// namespace controller removes once it is empty, and only the
+		// finalize subresource changes spec.finalizers.
+		prepareCreate: func(n *api.Namespace) { n.Spec.Finalizers = []api.FinalizerName{api.FinalizerKubernetes} },
+		prepareUpdate: func(n, old *api.Namespace) { n.Spec.Finalizers = slices.Clone(old.Spec.Finalizers) },
+		table:         namespaceTable, schema: patch.SchemaFor[api.Namespace](),
 	}
 	// NodeKind: nodes (v1, cluster-scoped; short name no).
 	NodeKind = &Kind[*api.Node]{

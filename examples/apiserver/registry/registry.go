@@ -43,6 +43,10 @@ type Kind[T store.Object] struct {
 	// keepStatusOnCreate: the creator may set the status (nodes register
 	// with theirs).
 	keepStatusOnCreate bool
+	// prepareCreate and prepareUpdate reset what a client may not set
+	// beyond the status (a namespace's spec.finalizers); nil: nothing.
+	prepareCreate func(T)
+	prepareUpdate func(obj, old T)
 }
 
 // Descriptor is the untyped view of a Kind, for discovery and for code that
@@ -283,6 +287,9 @@ func (s strategy[T]) Table(objs []T, opts table.Options) (*table.Table, error) {
 }
 
 func (s strategy[T]) PrepareForCreate(obj T) {
+	if s.k.prepareCreate != nil {
+		s.k.prepareCreate(obj)
+	}
 	if !s.k.HasStatus() || s.k.keepStatusOnCreate {
 		return
 	}
@@ -293,6 +300,9 @@ func (s strategy[T]) PrepareForCreate(obj T) {
 }
 
 func (s strategy[T]) PrepareForUpdate(obj, old T) {
+	if s.k.prepareUpdate != nil {
+		s.k.prepareUpdate(obj, old)
+	}
 	if s.k.HasStatus() {
 		s.k.copyStatus(obj, old)
 	}

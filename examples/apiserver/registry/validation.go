@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -20,6 +21,44 @@ func validateNamespace(n *api.Namespace) store.FieldErrors {
 		e.notSupported("status.phase", n.Status.Phase, api.NamespaceActive, api.NamespaceTerminating)
 	}
 	return e.list
+}
+
+// validateNamespaceUpdate: the phase is Terminating exactly when the
+// namespace is being deleted, as Kubernetes' ValidateNamespaceStatusUpdate
+// says, and spec.finalizers are finalizer names.
+func validateNamespaceUpdate(old, n *api.Namespace) store.FieldErrors {
+	var e errs
+	switch {
+	case old.DeletionTimestamp == nil && n.Status.Phase != api.NamespaceActive:
+		e.add("status.phase", n.Status.Phase, `Invalid value: may only be "Active" if metadata.deletionTimestamp is empty`)
+	case old.DeletionTimestamp != nil && n.Status.Phase != api.NamespaceTerminating:
+		e.add("status.phase", n.Status.Phase, `Invalid value: may only be "Terminating" if metadata.deletionTimestamp is not empty`)
+	}
+	validateFinalizerNames(&e, "spec.finalizers", n.Spec.Finalizers)
+	return e.list
+}
+
+// ValidateNamespaceFinalizers checks the spec.finalizers a finalize
+// request writes: standard ("kubernetes") or qualified names.
+func ValidateNamespaceFinalizers(finalizers []api.FinalizerName) error {
+	var e errs
+	validateFinalizerNames(&e, "spec.finalizers", finalizers)
+	return e.list.ErrOrNil()
+}
+
+func validateFinalizerNames(e *errs, path string, names []api.FinalizerName) {
+	for i, name := range names {
+		if name == api.FinalizerKubernetes {
+			continue
+		}
+		f := string(name)
+		if why := qualifiedName(f); why != "" || !strings.Contains(f, "/") {
+			if why == "" {
+				why = "name is neither a standard finalizer name nor is it fully qualified"
+			}
+			e.add(idx(path, i), f, "Invalid value: "+why)
+		}
+	}
 }
 
 func validateNode(n *api.Node) store.FieldErrors {
@@ -347,6 +386,12 @@ func validatePodUpdate(old, new *api.Pod) store.FieldErrors {
 	}
 	if !reflect.DeepEqual(a, b) {
 		e.add("spec", "", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)")
+	}
+	// A pod that has finished stays finished (Kubernetes: a terminal phase
+	// is final); otherwise a finished pod, which quota no longer counts,
+	// could come back to life past the quota.
+	if terminal := old.Status.Phase == api.PodSucceeded || old.Status.Phase == api.PodFailed; terminal && new.Status.Phase != old.Status.Phase {
+		e.add("status.phase", new.Status.Phase, fmt.Sprintf("Forbidden: cannot transition from terminal phase %s to %s", old.Status.Phase, new.Status.Phase))
 	}
 	return e.list
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"reflect"
+	"sort"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/apps"
@@ -22,10 +23,7 @@ func validateWorkload(e *errs, replicas *int32, sel *api.LabelSelector, tmpl *ap
 	case len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0:
 		e.add("spec.selector", "", "Invalid value: empty selector is invalid for this resource")
 	default:
-		validateLabels(e, "spec.selector.matchLabels", sel.MatchLabels)
-		if _, err := sel.SelectorString(); err != nil {
-			e.add("spec.selector", "", "Invalid value: "+err.Error())
-		} else if !sel.Matches(tmpl.Labels) {
+		if validateLabelSelector(e, "spec.selector", sel) && !sel.Matches(tmpl.Labels) {
 			e.add("spec.template.metadata.labels", fmt.Sprint(tmpl.Labels), "Invalid value: `selector` does not match template `labels`")
 		}
 	}
@@ -45,6 +43,10 @@ func validateSelectorUnchanged(e *errs, old, new *api.LabelSelector) {
 func validateReplicaSet(r *apps.ReplicaSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, r.Spec.Replicas, r.Spec.Selector, &r.Spec.Template)
+	st := r.Status
+	validateStatusCounts(&e, map[string]int64{"replicas": int64(st.Replicas), "fullyLabeledReplicas": int64(st.FullyLabeledReplicas),
+		"readyReplicas": int64(st.ReadyReplicas), "availableReplicas": int64(st.AvailableReplicas), "observedGeneration": st.ObservedGeneration}, nil,
+		[][2]string{{"fullyLabeledReplicas", "replicas"}, {"readyReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
 	validateNonNegative(&e, "spec.minReadySeconds", int64(r.Spec.MinReadySeconds))
 	return e.list
 }
@@ -58,6 +60,11 @@ func validateReplicaSetUpdate(old, new *apps.ReplicaSet) store.FieldErrors {
 func validateDeployment(d *apps.Deployment) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, d.Spec.Replicas, d.Spec.Selector, &d.Spec.Template)
+	ds := d.Status
+	validateStatusCounts(&e, map[string]int64{"observedGeneration": ds.ObservedGeneration, "replicas": int64(ds.Replicas),
+		"updatedReplicas": int64(ds.UpdatedReplicas), "readyReplicas": int64(ds.ReadyReplicas), "availableReplicas": int64(ds.AvailableReplicas),
+		"unavailableReplicas": int64(ds.UnavailableReplicas)}, ds.CollisionCount,
+		[][2]string{{"updatedReplicas", "replicas"}, {"readyReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
 	validateNonNegative(&e, "spec.minReadySeconds", int64(d.Spec.MinReadySeconds))
 	if d.Spec.RevisionHistoryLimit != nil {
 		validateNonNegative(&e, "spec.revisionHistoryLimit", int64(*d.Spec.RevisionHistoryLimit))
@@ -96,6 +103,11 @@ func validateDeploymentUpdate(old, new *apps.Deployment) store.FieldErrors {
 func validateStatefulSet(s *apps.StatefulSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, s.Spec.Replicas, s.Spec.Selector, &s.Spec.Template)
+	st := s.Status
+	validateStatusCounts(&e, map[string]int64{"observedGeneration": st.ObservedGeneration, "replicas": int64(st.Replicas),
+		"readyReplicas": int64(st.ReadyReplicas), "currentReplicas": int64(st.CurrentReplicas), "updatedReplicas": int64(st.UpdatedReplicas),
+		"availableReplicas": int64(st.AvailableReplicas)}, st.CollisionCount,
+		[][2]string{{"readyReplicas", "replicas"}, {"currentReplicas", "replicas"}, {"updatedReplicas", "replicas"}, {"availableReplicas", "replicas"}, {"availableReplicas", "readyReplicas"}})
 	switch s.Spec.PodManagementPolicy {
 	case "OrderedReady", "Parallel":
 	case "":
@@ -144,6 +156,11 @@ func validateStatefulSetUpdate(old, new *apps.StatefulSet) store.FieldErrors {
 func validateDaemonSet(d *apps.DaemonSet) store.FieldErrors {
 	var e errs
 	validateWorkload(&e, nil, d.Spec.Selector, &d.Spec.Template)
+	st := d.Status
+	validateStatusCounts(&e, map[string]int64{"currentNumberScheduled": int64(st.CurrentNumberScheduled), "numberMisscheduled": int64(st.NumberMisscheduled),
+		"desiredNumberScheduled": int64(st.DesiredNumberScheduled), "numberReady": int64(st.NumberReady), "observedGeneration": st.ObservedGeneration,
+		"updatedNumberScheduled": int64(st.UpdatedNumberScheduled), "numberAvailable": int64(st.NumberAvailable), "numberUnavailable": int64(st.NumberUnavailable)},
+		st.CollisionCount, nil)
 	us := d.Spec.UpdateStrategy
 	switch us.Type {
 	case apps.RollingUpdateDaemonSetStrategyType:
@@ -167,4 +184,26 @@ func validateDaemonSetUpdate(old, new *apps.DaemonSet) store.FieldErrors {
 	var e errs
 	validateSelectorUnchanged(&e, old.Spec.Selector, new.Spec.Selector)
 	return e.list
+}
+
+// validateStatusCounts checks a workload status as Kubernetes' Validate*Status
+// do: every count (and collisionCount, when set) is non-negative, and each
+// pair {a, b} of atMost has status.a <= status.b.
+func validateStatusCounts(e *errs, counts map[string]int64, collisionCount *int32, atMost [][2]string) {
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		validateNonNegative(e, "status."+n, counts[n])
+	}
+	if collisionCount != nil {
+		validateNonNegative(e, "status.collisionCount", int64(*collisionCount))
+	}
+	for _, p := range atMost {
+		if counts[p[0]] > counts[p[1]] {
+			e.add("status."+p[0], fmt.Sprint(counts[p[0]]), "Invalid value: cannot be greater than status."+p[1])
+		}
+	}
 }

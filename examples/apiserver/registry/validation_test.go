@@ -262,7 +262,29 @@ func TestWorkloadValidation(t *testing.T) {
 		Selector: &api.LabelSelector{MatchExpressions: []api.LabelSelectorRequirement{{Key: "app", Operator: "Near"}}},
 	}}
 	ReplicaSetKind.Default(rs)
-	wantFields(t, ReplicaSetKind.Validate(rs), "spec.selector", "spec.template.spec.containers")
+	wantFields(t, ReplicaSetKind.Validate(rs), "spec.selector.matchExpressions[0].operator", "spec.template.spec.containers")
+
+	// A stored selector's keys and values are label keys and values, as
+	// Kubernetes' ValidateLabelSelector requires (issue 12 case 5: "Bad
+	// Key" was accepted and then could not be parsed). The empty value is a
+	// valid value, so {tier In ["", web]} is fine.
+	d = validDeployment()
+	d.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "web", "Bad Key": "x", "ok": "bad value!"},
+		MatchExpressions: []api.LabelSelectorRequirement{
+			{Key: "Bad Key", Operator: api.LabelSelectorOpDoesNotExist},
+			{Key: "tier", Operator: api.LabelSelectorOpIn, Values: []string{"", "web", "bad value!"}},
+			{Key: "x", Operator: api.LabelSelectorOpNotIn},
+			{Key: "y", Operator: api.LabelSelectorOpExists, Values: []string{"v"}},
+		}}
+	wantFields(t, DeploymentKind.Validate(d), "spec.selector.matchLabels", "spec.selector.matchLabels[ok]",
+		"spec.selector.matchExpressions[0].key", "spec.selector.matchExpressions[1].values[2]",
+		"spec.selector.matchExpressions[2].values", "spec.selector.matchExpressions[3].values")
+	d = validDeployment()
+	d.Spec.Selector.MatchExpressions = []api.LabelSelectorRequirement{{Key: "tier", Operator: api.LabelSelectorOpIn, Values: []string{"", "web"}}}
+	d.Spec.Template.Labels["tier"] = ""
+	if err := DeploymentKind.Validate(d); err != nil {
+		t.Fatalf("a selector with the empty value: %v", err)
+	}
 }
 
 func TestServiceValidation(t *testing.T) {

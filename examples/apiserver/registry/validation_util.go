@@ -89,14 +89,21 @@ var nameRules = map[string]func(string) string{
 
 func validateMeta(m *store.ObjectMeta, r store.Resource) store.FieldErrors {
 	var e errs
+	rule := nameRules[r.Kind]
+	if rule == nil {
+		rule = dnsSubdomain
+	}
+	if m.GenerateName != "" {
+		// The prefix obeys the kind's name rules too (the generated name
+		// is checked below, as metadata.name).
+		if why := rule(store.MaskTrailingDash(m.GenerateName)); why != "" {
+			e.add("metadata.generateName", m.GenerateName, "Invalid value: "+why)
+		}
+	}
 	switch {
 	case m.Name == "" && m.GenerateName == "":
 		e.required("metadata.name", "name or generateName is required")
 	case m.Name != "":
-		rule := nameRules[r.Kind]
-		if rule == nil {
-			rule = dnsSubdomain
-		}
 		if why := rule(m.Name); why != "" {
 			e.add("metadata.name", m.Name, "Invalid value: "+why)
 		}
@@ -171,6 +178,39 @@ func validateLabels(e *errs, path string, labels map[string]string) {
 			e.add(path+"["+k+"]", labels[k], "Invalid value: "+why)
 		}
 	}
+}
+
+// validateLabelSelector checks a stored label selector as Kubernetes'
+// ValidateLabelSelector does: valid label keys and values in matchLabels and
+// in every expression, a known operator, values for In and NotIn and none
+// for Exists and DoesNotExist. It reports whether the selector is valid.
+func validateLabelSelector(e *errs, path string, sel *api.LabelSelector) bool {
+	n := len(e.list)
+	validateLabels(e, path+".matchLabels", sel.MatchLabels)
+	for i, r := range sel.MatchExpressions {
+		p := idx(path+".matchExpressions", i)
+		if why := qualifiedName(r.Key); why != "" {
+			e.add(p+".key", r.Key, "Invalid value: "+why)
+		}
+		switch r.Operator {
+		case api.LabelSelectorOpIn, api.LabelSelectorOpNotIn:
+			if len(r.Values) == 0 {
+				e.required(p+".values", "must be specified when `operator` is 'In' or 'NotIn'")
+			}
+		case api.LabelSelectorOpExists, api.LabelSelectorOpDoesNotExist:
+			if len(r.Values) > 0 {
+				e.add(p+".values", "", "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
+			}
+		default:
+			e.add(p+".operator", string(r.Operator), "Invalid value: not a valid selector operator")
+		}
+		for j, v := range r.Values {
+			if why := labelValue(v); why != "" {
+				e.add(idx(p+".values", j), v, "Invalid value: "+why)
+			}
+		}
+	}
+	return len(e.list) == n
 }
 
 // portName returns why s is not an IANA service name ("" if it is).

@@ -3,6 +3,7 @@ package pb
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -125,6 +126,26 @@ func TestTimestamp(t *testing.T) {
 	}
 	if _, err := Timestamp([]byte{0x0a, 0x00}, false); !errors.Is(err, ErrWireType) {
 		t.Errorf("seconds as bytes: %v", err)
+	}
+	// A time outside years 0000-9999 (UTC) has no JSON form: refused at
+	// decode, as the JSON decoders refuse it (issue 12 case 10).
+	for _, bad := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 0, 0, time.UTC)} {
+		buf := make([]byte, SizeTimestamp(bad, true))
+		PutTimestamp(buf, len(buf), bad, true)
+		if got, err := Timestamp(buf, true); err == nil || !strings.Contains(err.Error(), "0000-9999") {
+			t.Errorf("%v: Timestamp = %v, %v; want an error", bad, got, err)
+		}
+	}
+	for _, edge := range []time.Time{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		buf := make([]byte, SizeTimestamp(edge, false))
+		PutTimestamp(buf, len(buf), edge, false)
+		if got, err := Timestamp(buf, false); err != nil || !got.Equal(edge) {
+			t.Errorf("%v: Timestamp = %v, %v", edge, got, err)
+		}
+	}
+	// nanos outside 0..999999999 (a negative varint here) are refused too.
+	if _, err := Timestamp([]byte{0x08, 0x01, 0x10, 0xff, 0xff, 0xff, 0xff, 0x0f}, true); err == nil {
+		t.Error("negative nanos accepted")
 	}
 }
 

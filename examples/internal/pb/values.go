@@ -43,7 +43,8 @@ func PutTimestamp(dAtA []byte, i int, t time.Time, nanos bool) int {
 
 // Timestamp reads a Timestamp body. An empty body is the zero time. Time
 // drops the nanoseconds (nanos false); MicroTime keeps them to the
-// microsecond. The result is in UTC.
+// microsecond. The result is in UTC. A time outside years 0000 to 9999
+// (UTC), or nanos outside 0..999999999, is an error.
 func Timestamp(b []byte, nanos bool) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, nil
@@ -78,11 +79,25 @@ func Timestamp(b []byte, nanos bool) (time.Time, error) {
 			}
 		}
 	}
+	if ns < 0 || ns > 999_999_999 {
+		return time.Time{}, fmt.Errorf("nanos %d: must be in 0..999999999", ns)
+	}
+	// Only years 0000 to 9999 (UTC) have an RFC 3339 form; a time outside
+	// them could be stored but never written as JSON again.
+	if sec < minTimestampSeconds || sec > maxTimestampSeconds {
+		return time.Time{}, fmt.Errorf("seconds %d: the time is outside years 0000-9999 (UTC)", sec)
+	}
 	if !nanos {
 		ns = 0
 	}
 	return time.Unix(sec, int64(ns)/1000*1000).UTC(), nil
 }
+
+// The Unix seconds of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+var (
+	minTimestampSeconds = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxTimestampSeconds = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+)
 
 // SizeInt64Message is the body size of a message whose only field 1 is an
 // int64, the shape of Duration.

@@ -39,5 +39,5 @@ func Example() {
 	// Output:
 	// {"labels":{"app":"web"},"spec":{"containers":[{"image":"nginx:1","name":"web"},{"image":"busybox:2","name":"log"}]}} <nil>
 	// {"labels":{"app":"web","old":"x"},"spec":{"containers":[{"image":"busybox:2","name":"log"}]}} <nil>
-	// operation 1 (remove /spec/x): invalid patch: /spec/x does not exist
+	// operation 1 (remove /spec/x): invalid patch: does not apply: /spec/x does not exist
 }

@@ -13,9 +13,67 @@ import (
 // is malformed, does not apply to the document, or a test operation failed.
 var ErrInvalidPatch = errors.New("invalid patch")
 
+// ErrNotApplicable is wrapped by the errors of a well-formed patch that
+// does not apply to the document: a JSON patch path that does not exist or
+// an index out of range, a failed test, a patch that would grow the
+// document past its bound (ErrTooLarge). It also wraps ErrInvalidPatch.
+// An apiserver answers it with 422 (Unprocessable Entity) and a malformed
+// patch with 400, as Kubernetes does.
+var ErrNotApplicable = fmt.Errorf("%w: does not apply", ErrInvalidPatch)
+
 // ErrTestFailed is wrapped by the error of a JSON patch "test" operation
-// whose value does not match. It also wraps ErrInvalidPatch.
-var ErrTestFailed = fmt.Errorf("%w: test operation failed", ErrInvalidPatch)
+// whose value does not match. It also wraps ErrNotApplicable.
+var ErrTestFailed = fmt.Errorf("%w: test operation failed", ErrNotApplicable)
+
+// ErrTooLarge is wrapped by the error of a JSON patch whose operations
+// would add more than the bound on added bytes (WithMaxAddedBytes) to the
+// document: checked before each operation does its work, so a patch
+// cannot make the server build a huge document. It also wraps
+// ErrNotApplicable.
+var ErrTooLarge = fmt.Errorf("%w: too large", ErrNotApplicable)
+
+// ErrTooManyOperations is wrapped by the error of a JSON patch with more
+// than MaxOperations operations (an apiserver answers 413). It also wraps
+// ErrInvalidPatch.
+var ErrTooManyOperations = fmt.Errorf("%w: too many operations", ErrInvalidPatch)
+
+// MaxOperations is the most operations a JSON patch may have, as in
+// Kubernetes.
+const MaxOperations = 10000
+
+// DefaultMaxAddedBytes bounds what a JSON patch may add to a document
+// (copies and added values, encoded) unless WithMaxAddedBytes says
+// otherwise. It is Kubernetes' default (--max-request-body-bytes, which
+// bounds JSON patch copies too).
+const DefaultMaxAddedBytes = 3 << 20
+
+// Option configures JSONPatch and Apply.
+type Option func(*options)
+
+type options struct {
+	maxAdded int64
+}
+
+func newOptions(opts []Option) options {
+	o := options{maxAdded: DefaultMaxAddedBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithMaxAddedBytes bounds the bytes a JSON patch may add to the document,
+// counting the encoded size of every value an add, replace or copy
+// operation puts in (removals give nothing back): a patch that would go
+// over fails with ErrTooLarge before the operation that would do it is
+// applied. n <= 0 means DefaultMaxAddedBytes.
+func WithMaxAddedBytes(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxAdded = n
+		}
+	}
+}
 
 // decode parses one JSON value, keeping numbers exact (json.Number).
 func decode(what string, data []byte) (any, error) {

@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ func ParseJSONPatch(patch []byte) ([]Operation, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("%w: a JSON patch must be an array of operations, not %s", ErrInvalidPatch, typeName(v))
+	}
+	if len(list) > MaxOperations {
+		return nil, fmt.Errorf("%w: the allowed maximum operations in a JSON patch is %d, got %d", ErrTooManyOperations, MaxOperations, len(list))
 	}
 	ops := make([]Operation, 0, len(list))
 	for i, e := range list {
@@ -85,10 +89,12 @@ func ParseJSONPatch(patch []byte) ([]Operation, error) {
 }
 
 // JSONPatch applies a JSON patch (RFC 6902) to doc. The operations apply in
-// order and atomically: if one fails, the error (wrapping ErrInvalidPatch,
-// or ErrTestFailed for a failed test) names its index, op and path, and no
-// result is returned.
-func JSONPatch(doc, patch []byte) ([]byte, error) {
+// order and atomically: if one fails, the error names its index, op and
+// the full path, and no result is returned. A malformed patch gives an
+// error wrapping ErrInvalidPatch; a well-formed one that does not apply
+// (a missing path, an index out of range, a failed test, a result over the
+// bound on added bytes) one wrapping ErrNotApplicable too.
+func JSONPatch(doc, patch []byte, opts ...Option) ([]byte, error) {
 	ops, err := ParseJSONPatch(patch)
 	if err != nil {
 		return nil, err
@@ -97,7 +103,7 @@ func JSONPatch(doc, patch []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := applyOps(d, ops)
+	out, err := applyOps(d, ops, newOptions(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -105,14 +111,15 @@ func JSONPatch(doc, patch []byte) ([]byte, error) {
 }
 
 // ApplyJSONPatch applies ops to a decoded JSON value. doc is not modified.
-func ApplyJSONPatch(doc any, ops []Operation) (any, error) {
-	return applyOps(DeepCopyJSON(doc), ops)
+func ApplyJSONPatch(doc any, ops []Operation, opts ...Option) (any, error) {
+	return applyOps(DeepCopyJSON(doc), ops, newOptions(opts))
 }
 
-func applyOps(doc any, ops []Operation) (any, error) {
+func applyOps(doc any, ops []Operation, o options) (any, error) {
+	var added int64
 	for i, op := range ops {
 		var err error
-		doc, err = applyOp(doc, op)
+		doc, err = applyOp(doc, op, &added, o.maxAdded)
 		if err != nil {
 			if op.Op == "move" || op.Op == "copy" {
 				return nil, fmt.Errorf("operation %d (%s from %s to %s): %w", i, op.Op, op.From, op.Path, err)
@@ -123,19 +130,87 @@ func applyOps(doc any, ops []Operation) (any, error) {
 	return doc, nil
 }
 
-func applyOp(doc any, op Operation) (any, error) {
+// grow counts the encoded size of v placed at path (its member name and
+// separators too) into *added, failing with ErrTooLarge (without looking at
+// more of v than the bound allows) when that would pass limit.
+func grow(added *int64, limit int64, path []string, v any) error {
+	key := int64(0)
+	if len(path) > 0 {
+		key = stringSize(path[len(path)-1]) + 2
+	}
+	n, ok := encodedSize(v, limit-*added-key)
+	n += key
+	if !ok || *added+n > limit {
+		return fmt.Errorf("%w: the patch would add more than %d bytes to the object", ErrTooLarge, limit)
+	}
+	*added += n
+	return nil
+}
+
+// encodedSize returns an upper bound (exact but for a comma per element)
+// of the size of v as encode writes it, or false as soon as that passes
+// budget: its cost is bounded by the budget, not by v.
+func encodedSize(v any, budget int64) (int64, bool) {
+	var n int64
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case map[string]any:
+			n += 2
+			for k, e := range x {
+				n += stringSize(k) + 2 // the colon and a comma
+				if n > budget || !walk(e) {
+					return false
+				}
+			}
+		case []any:
+			n += 2
+			for _, e := range x {
+				n++
+				if n > budget || !walk(e) {
+					return false
+				}
+			}
+		case string:
+			n += stringSize(x)
+		case json.Number:
+			n += max(int64(len(x)), 1)
+		case bool, nil:
+			n += 5
+		case moved:
+		default:
+			n += 32 // a Go number: at most 24 characters
+		}
+		return n <= budget
+	}
+	if !walk(v) {
+		return 0, false
+	}
+	return n, true
+}
+
+// moved stands for a value a move operation takes along: it adds no bytes.
+type moved struct{}
+
+func applyOp(doc any, op Operation, added *int64, limit int64) (any, error) {
 	path, err := parsePointer(op.Path)
 	if err != nil {
 		return nil, err
 	}
 	switch op.Op {
 	case "add":
+		if err := grow(added, limit, path, op.Value); err != nil {
+			return nil, err
+		}
 		return addAt(doc, path, DeepCopyJSON(op.Value))
 	case "remove":
 		d, _, err := removeAt(doc, path)
 		return d, err
 	case "replace":
 		if _, err := getAt(doc, path); err != nil {
+			return nil, err
+		}
+		if err := grow(added, limit, path, op.Value); err != nil {
 			return nil, err
 		}
 		if len(path) == 0 {
@@ -151,7 +226,7 @@ func applyOp(doc any, op Operation) (any, error) {
 				x[i] = DeepCopyJSON(op.Value)
 				return x, nil
 			}
-			return nil, fmt.Errorf("%w: cannot replace inside a %s", ErrInvalidPatch, typeName(c))
+			return nil, fmt.Errorf("%w: %s: cannot replace inside a %s", ErrNotApplicable, pointer(path), typeName(c))
 		})
 	case "move":
 		from, err := parsePointer(op.From)
@@ -159,11 +234,15 @@ func applyOp(doc any, op Operation) (any, error) {
 			return nil, err
 		}
 		if len(from) < len(path) && isPrefix(from, path) {
-			return nil, fmt.Errorf("%w: cannot move a value into one of its own children", ErrInvalidPatch)
+			return nil, fmt.Errorf("%w: cannot move %s into one of its own children", ErrNotApplicable, op.From)
 		}
 		if len(from) == len(path) && isPrefix(from, path) {
 			_, err := getAt(doc, from)
 			return doc, err
+		}
+		// A move adds nothing but, perhaps, a longer member name.
+		if err := grow(added, limit, path, moved{}); err != nil {
+			return nil, err
 		}
 		d, v, err := removeAt(doc, from)
 		if err != nil {
@@ -179,6 +258,11 @@ func applyOp(doc any, op Operation) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The bound is checked before the copy is made: each copy may
+		// double the document.
+		if err := grow(added, limit, path, v); err != nil {
+			return nil, err
+		}
 		return addAt(doc, path, DeepCopyJSON(v))
 	case "test":
 		v, err := getAt(doc, path)
@@ -186,7 +270,7 @@ func applyOp(doc any, op Operation) (any, error) {
 			return nil, err
 		}
 		if !Equal(v, op.Value) {
-			return nil, fmt.Errorf("%w: value is %s, not the expected one", ErrTestFailed, short(v))
+			return nil, fmt.Errorf("%w: %s is %s, not the expected value", ErrTestFailed, pointer(path), short(v))
 		}
 		return doc, nil
 	}
@@ -247,20 +331,21 @@ func parsePointer(p string) ([]string, error) {
 }
 
 // arrayIndex parses an array index token; "-" means the end (only when
-// appending). With insert, n itself is a valid index.
+// appending). With insert, n itself is a valid index. Its errors name no
+// path: callers add it.
 func arrayIndex(tok string, n int, insert bool) (int, error) {
 	if tok == "-" {
 		if insert {
 			return n, nil
 		}
-		return 0, fmt.Errorf("%w: index \"-\" names no existing element", ErrInvalidPatch)
+		return 0, fmt.Errorf("index \"-\" names no existing element")
 	}
 	if tok == "" || (len(tok) > 1 && tok[0] == '0') {
-		return 0, fmt.Errorf("%w: %q is not a valid array index", ErrInvalidPatch, tok)
+		return 0, fmt.Errorf("%q is not a valid array index", tok)
 	}
 	for _, c := range tok {
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("%w: %q is not a valid array index", ErrInvalidPatch, tok)
+			return 0, fmt.Errorf("%q is not a valid array index", tok)
 		}
 	}
 	i, err := strconv.Atoi(tok)
@@ -269,29 +354,37 @@ func arrayIndex(tok string, n int, insert bool) (int, error) {
 		max = n
 	}
 	if err != nil || i > max {
-		return 0, fmt.Errorf("%w: array index %s is out of range (length %d)", ErrInvalidPatch, tok, n)
+		return 0, fmt.Errorf("array index %s is out of range (length %d)", tok, n)
 	}
 	return i, nil
 }
 
+// child returns the member or element path[i] of node, with errors naming
+// the full pointer up to it.
+func child(node any, path []string, i int) (any, error) {
+	switch x := node.(type) {
+	case map[string]any:
+		v, ok := x[path[i]]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s does not exist", ErrNotApplicable, pointer(path[:i+1]))
+		}
+		return v, nil
+	case []any:
+		j, err := arrayIndex(path[i], len(x), false)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrNotApplicable, pointer(path[:i+1]), err)
+		}
+		return x[j], nil
+	}
+	return nil, fmt.Errorf("%w: %s: cannot index into a %s", ErrNotApplicable, pointer(path[:i+1]), typeName(node))
+}
+
 func getAt(doc any, path []string) (any, error) {
 	cur := doc
-	for i, tok := range path {
-		switch x := cur.(type) {
-		case map[string]any:
-			v, ok := x[tok]
-			if !ok {
-				return nil, fmt.Errorf("%w: %s does not exist", ErrInvalidPatch, pointer(path[:i+1]))
-			}
-			cur = v
-		case []any:
-			j, err := arrayIndex(tok, len(x), false)
-			if err != nil {
-				return nil, err
-			}
-			cur = x[j]
-		default:
-			return nil, fmt.Errorf("%w: %s: cannot index into a %s", ErrInvalidPatch, pointer(path[:i+1]), typeName(cur))
+	for i := range path {
+		var err error
+		if cur, err = child(cur, path, i); err != nil {
+			return nil, err
 		}
 	}
 	return cur, nil
@@ -309,25 +402,29 @@ func pointer(path []string) string {
 // modify walks to the parent of path's last token and calls fn on it; fn
 // returns the (possibly new) parent, which is stored back in its own parent.
 func modify(doc any, path []string, fn func(parent any, key string) (any, error)) (any, error) {
-	if len(path) == 1 {
-		return fn(doc, path[0])
+	return modifyFrom(doc, path, 0, fn)
+}
+
+func modifyFrom(node any, path []string, i int, fn func(parent any, key string) (any, error)) (any, error) {
+	if i == len(path)-1 {
+		return fn(node, path[i])
 	}
-	child, err := getAt(doc, path[:1])
+	c, err := child(node, path, i)
 	if err != nil {
 		return nil, err
 	}
-	nc, err := modify(child, path[1:], fn)
+	nc, err := modifyFrom(c, path, i+1, fn)
 	if err != nil {
 		return nil, err
 	}
-	switch x := doc.(type) {
+	switch x := node.(type) {
 	case map[string]any:
-		x[path[0]] = nc
+		x[path[i]] = nc
 	case []any:
-		i, _ := arrayIndex(path[0], len(x), false)
-		x[i] = nc
+		j, _ := arrayIndex(path[i], len(x), false)
+		x[j] = nc
 	}
-	return doc, nil
+	return node, nil
 }
 
 func addAt(doc any, path []string, v any) (any, error) {
@@ -342,20 +439,20 @@ func addAt(doc any, path []string, v any) (any, error) {
 		case []any:
 			i, err := arrayIndex(key, len(x), true)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %s: %v", ErrNotApplicable, pointer(path), err)
 			}
 			out := make([]any, 0, len(x)+1)
 			out = append(out, x[:i]...)
 			out = append(out, v)
 			return append(out, x[i:]...), nil
 		}
-		return nil, fmt.Errorf("%w: %s: parent is a %s, not an object or array", ErrInvalidPatch, pointer(path), typeName(c))
+		return nil, fmt.Errorf("%w: %s: parent is a %s, not an object or array", ErrNotApplicable, pointer(path), typeName(c))
 	})
 }
 
 func removeAt(doc any, path []string) (any, any, error) {
 	if len(path) == 0 {
-		return nil, nil, fmt.Errorf("%w: cannot remove the whole document", ErrInvalidPatch)
+		return nil, nil, fmt.Errorf("%w: cannot remove the whole document", ErrNotApplicable)
 	}
 	var removed any
 	d, err := modify(doc, path, func(c any, key string) (any, error) {
@@ -363,7 +460,7 @@ func removeAt(doc any, path []string) (any, any, error) {
 		case map[string]any:
 			v, ok := x[key]
 			if !ok {
-				return nil, fmt.Errorf("%w: %s does not exist", ErrInvalidPatch, pointer(path))
+				return nil, fmt.Errorf("%w: %s does not exist", ErrNotApplicable, pointer(path))
 			}
 			removed = v
 			delete(x, key)
@@ -371,14 +468,14 @@ func removeAt(doc any, path []string) (any, any, error) {
 		case []any:
 			i, err := arrayIndex(key, len(x), false)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: %s: %v", ErrNotApplicable, pointer(path), err)
 			}
 			removed = x[i]
 			out := make([]any, 0, len(x)-1)
 			out = append(out, x[:i]...)
 			return append(out, x[i+1:]...), nil
 		}
-		return nil, fmt.Errorf("%w: %s: parent is a %s, not an object or array", ErrInvalidPatch, pointer(path), typeName(c))
+		return nil, fmt.Errorf("%w: %s: parent is a %s, not an object or array", ErrNotApplicable, pointer(path), typeName(c))
 	})
 	return d, removed, err
 }

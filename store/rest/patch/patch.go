@@ -43,11 +43,13 @@ func ParseType(contentType string) (Type, error) {
 }
 
 // Apply applies a patch of type t to doc. schema is used by strategic merge
-// patch only (nil treats every list as replaced, like a merge patch).
-func Apply(t Type, doc, patch []byte, schema *Schema) ([]byte, error) {
+// patch only (nil treats every list as replaced, like a merge patch); opts
+// by JSON patch only (merge patches cannot grow a document by more than
+// their own size).
+func Apply(t Type, doc, patch []byte, schema *Schema, opts ...Option) ([]byte, error) {
 	switch t {
 	case JSONPatchType:
-		return JSONPatch(doc, patch)
+		return JSONPatch(doc, patch, opts...)
 	case MergePatchType:
 		return MergePatch(doc, patch)
 	case StrategicMergePatchType:

@@ -108,6 +108,16 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 			}
 			keep[s] = true
 		}
+		// Every field the patch sets must be one it retains (Kubernetes:
+		// "invalid patch format of retainKeys").
+		for _, k := range sortedKeys(patch) {
+			if v := patch[k]; v == nil || strings.HasPrefix(k, "$") {
+				continue
+			}
+			if !keep[k] {
+				return nil, invalid(join(path, k), "invalid patch format of $retainKeys: the patch sets %q, which its $retainKeys list %s does not name", k, short(rk))
+			}
+		}
 		for k := range orig {
 			if !keep[k] {
 				delete(orig, k)
@@ -201,6 +211,11 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		if !ok {
 			return nil, invalid(join(path, field), "%s value must be a list, not %s", k, typeName(patch[k]))
 		}
+		if pl, ok := patch[field].([]any); ok {
+			if err := checkElementOrder(pl, order, schema.Field(field), join(path, field)); err != nil {
+				return nil, err
+			}
+		}
 		cur, ok := orig[field].([]any)
 		if !ok {
 			continue
@@ -224,6 +239,42 @@ func mergeMap(orig, patch map[string]any, schema *Schema, path string) (map[stri
 		orig[field] = normalizeOrder(cur, order, before, key)
 	}
 	return orig, nil
+}
+
+// checkElementOrder checks a patch list against its $setElementOrder list
+// as Kubernetes does: the patch's items (apart from deletions and
+// directives) must all appear in the order list, in the same relative
+// order, so a $setElementOrder that names items the patch does not have in
+// that order, or leaves out one it has, is a malformed patch.
+func checkElementOrder(patchList, order []any, f *Field, path string) error {
+	key := ""
+	if f != nil && f.MergeKey != "" {
+		key = f.MergeKey
+	}
+	id := func(v any) any {
+		if key == "" {
+			return v
+		}
+		m, _ := v.(map[string]any)
+		return m[key]
+	}
+	j := 0
+	for i, e := range patchList {
+		if m, ok := e.(map[string]any); ok {
+			if _, directive := m[directiveKey]; directive {
+				continue
+			}
+		}
+		want := id(e)
+		for j < len(order) && !Equal(id(order[j]), want) {
+			j++
+		}
+		if j == len(order) {
+			return invalid(fmt.Sprintf("%s[%d]", path, i), "invalid patch format of $setElementOrder: the patch's list item %s is not in the $setElementOrder list %s (in the same order)", short(e), short(order))
+		}
+		j++
+	}
+	return nil
 }
 
 // cleanMap copies a patch object for use as a value: directives are
@@ -277,7 +328,7 @@ func mergeList(orig, patch []any, f *Field, path string) ([]any, error) {
 				return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "an object in a list merged as a set of values (no merge key)")
 			}
 			if _, ok := e.([]any); ok {
-				return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "a list in a list merged as a set of values")
+				return nil, fmt.Errorf("%w: %s[%d]: a list in a list merged as a set of values", ErrNotApplicable, path, i)
 			}
 			found := false
 			for _, o := range out {

@@ -281,3 +281,49 @@ func TestSchemaFromTags(t *testing.T) {
 		t.Fatal("selector should be a map")
 	}
 }
+
+// TestStrategicDirectivesValidated is issue 12 case 2 (field-cases 02): a
+// patch that sets a field its own $retainKeys list leaves out, or whose
+// $setElementOrder list does not hold the patch list's items in their
+// order, is a malformed patch (an apiserver answers 400), as in Kubernetes.
+func TestStrategicDirectivesValidated(t *testing.T) {
+	schema := SchemaFor[tPod]()
+	doc := []byte(`{"metadata":{"name":"p","finalizers":["a","b"]},"spec":{"strategy":{"type":"Recreate"},
+		"containers":[{"name":"a","image":"x"},{"name":"b","image":"y"}],"cidrs":["10.0.0.0/8","10.1.0.0/16"]}}`)
+	for _, c := range []struct{ name, patch, want string }{
+		{"retainKeys leaves out a patched field",
+			`{"spec":{"strategy":{"$retainKeys":["type"],"type":"RollingUpdate","rollingUpdate":{"maxSurge":2}}}}`, "spec.strategy.rollingUpdate: invalid patch format of $retainKeys"},
+		{"retainKeys empty",
+			`{"spec":{"strategy":{"$retainKeys":[],"type":"Recreate"}}}`, "spec.strategy.type: invalid patch format of $retainKeys"},
+		{"setElementOrder names items the patch does not have",
+			`{"spec":{"$setElementOrder/containers":[{"name":"x"}],"containers":[{"name":"a","image":"z"}]}}`, "spec.containers[0]: invalid patch format of $setElementOrder"},
+		{"setElementOrder in another order",
+			`{"spec":{"$setElementOrder/containers":[{"name":"a"},{"name":"b"}],"containers":[{"name":"b","image":"z"},{"name":"a","image":"z"}]}}`, "spec.containers[1]"},
+		{"setElementOrder of scalars leaves one out",
+			`{"spec":{"$setElementOrder/cidrs":["10.0.0.0/8"],"cidrs":["10.2.0.0/16"]}}`, "spec.cidrs[0]"},
+		{"setElementOrder not a list", `{"spec":{"$setElementOrder/containers":"x"}}`, "must be a list"},
+		{"retainKeys not a list", `{"spec":{"strategy":{"$retainKeys":"type"}}}`, "must be a list"},
+	} {
+		out, err := StrategicMergePatch(doc, []byte(c.patch), schema)
+		if !errors.Is(err, ErrInvalidPatch) || errors.Is(err, ErrNotApplicable) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %s, %v; want a malformed-patch error containing %q", c.name, out, err, c.want)
+		}
+	}
+	// Their proper uses still apply.
+	for _, c := range []struct{ name, patch, want string }{
+		{"retainKeys naming every patched field",
+			`{"spec":{"strategy":{"$retainKeys":["type","rollingUpdate"],"type":"RollingUpdate","rollingUpdate":{"maxSurge":2}}}}`, `"strategy":{"rollingUpdate":{"maxSurge":2},"type":"RollingUpdate"}`},
+		{"retainKeys with a deleted field",
+			`{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate","rollingUpdate":null}}}`, `"strategy":{"type":"Recreate"}`},
+		{"setElementOrder holding the patch's items and more",
+			`{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"c"},{"name":"a"}],"containers":[{"name":"c","image":"w"},{"name":"a","image":"z"}]}}`,
+			`"containers":[{"image":"y","name":"b"},{"image":"w","name":"c"},{"image":"z","name":"a"}]`},
+		{"setElementOrder ignores deletions",
+			`{"spec":{"$setElementOrder/containers":[{"name":"b"}],"containers":[{"name":"a","$patch":"delete"}]}}`, `"containers":[{"image":"y","name":"b"}]`},
+	} {
+		out, err := StrategicMergePatch(doc, []byte(c.patch), schema)
+		if err != nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: %s, %v; want it to contain %s", c.name, out, err, c.want)
+		}
+	}
+}
