@@ -13,7 +13,7 @@
 //     during the cycle; Clone gives a private copy.
 //   - Resources follow Kubernetes: CPU in millicores rounded up, a pod's
 //     request is max(sum of containers + sidecars, largest init container
-//     + sidecars started before it), plus overhead; pod-level requests
+//   - sidecars started before it), plus overhead; pod-level requests
 //     replace CPU and memory.
 //   - A nil label selector selects nothing, an empty one everything, as
 //     in Kubernetes.
