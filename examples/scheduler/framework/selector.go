@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -371,6 +372,15 @@ func GetRequiredNodeAffinity(pod *api.Pod) RequiredNodeAffinity {
 		r.affinity = NewNodeSelector(a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
 	}
 	return r
+}
+
+// Err returns the errors of the required terms that did not compile
+// (those terms match no node), or nil.
+func (r RequiredNodeAffinity) Err() error {
+	if r.affinity == nil {
+		return nil
+	}
+	return errors.Join(r.affinity.Errors...)
 }
 
 // Matches reports whether node satisfies both the node selector and the
