@@ -180,8 +180,8 @@ func (f *NodeResourcesFit) Score(_ context.Context, _ *framework.CycleState, p *
 	return sum / weights, nil
 }
 
-// shapeScore interpolates the shape at utilization u (0-100), scaling
-// its 0-10 scores to 0-MaxNodeScore.
+// shapeScore interpolates the shape, its 0-10 scores scaled to
+// 0-MaxNodeScore first, at utilization u (0-100).
 func (f *NodeResourcesFit) shapeScore(u int64) int64 {
 	pts := f.args.Shape
 	scale := framework.MaxNodeScore / 10
@@ -191,7 +191,7 @@ func (f *NodeResourcesFit) shapeScore(u int64) int64 {
 	for i := 1; i < len(pts); i++ {
 		if u <= pts[i].Utilization {
 			a, b := pts[i-1], pts[i]
-			return (a.Score + (b.Score-a.Score)*(u-a.Utilization)/(b.Utilization-a.Utilization)) * scale
+			return a.Score*scale + (b.Score-a.Score)*scale*(u-a.Utilization)/(b.Utilization-a.Utilization)
 		}
 	}
 	return pts[len(pts)-1].Score * scale
