@@ -18,6 +18,11 @@ type cache struct {
 	// pods holds every counted pod by UID, with the node it is counted
 	// on and whether it is only assumed.
 	pods map[string]*podState
+	// dirty names the nodes changed since the last snapshot.
+	dirty map[string]struct{}
+	// snap is the last snapshot: private clones, by name and in a list.
+	snapList  []*framework.NodeInfo
+	snapIndex map[string]int
 }
 
 type podState struct {
@@ -27,10 +32,14 @@ type podState struct {
 }
 
 func newCache() *cache {
-	return &cache{nodes: map[string]*framework.NodeInfo{}, pods: map[string]*podState{}}
+	return &cache{nodes: map[string]*framework.NodeInfo{}, pods: map[string]*podState{},
+		dirty: map[string]struct{}{}, snapIndex: map[string]int{}}
 }
 
+// nodeInfo returns the NodeInfo of name, created if needed, and marks it
+// changed: callers change it.
 func (c *cache) nodeInfo(name string) *framework.NodeInfo {
+	c.dirty[name] = struct{}{}
 	n := c.nodes[name]
 	if n == nil {
 		n = framework.NewNodeInfo(nil)
@@ -55,6 +64,7 @@ func (c *cache) removeNode(name string) {
 	if n == nil {
 		return
 	}
+	c.dirty[name] = struct{}{}
 	if len(n.Pods) == 0 {
 		delete(c.nodes, name)
 		return
@@ -92,6 +102,7 @@ func (c *cache) removeLocked(ps *podState) {
 	if n == nil {
 		return
 	}
+	c.dirty[ps.node] = struct{}{}
 	_ = n.RemovePod(ps.info.Pod)
 	if n.Node() == nil && len(n.Pods) == 0 {
 		delete(c.nodes, ps.node)
@@ -129,15 +140,31 @@ func (c *cache) counted(uid string) bool {
 }
 
 // snapshot returns private copies of the NodeInfos of the known nodes,
-// in no particular order.
+// in no particular order. Only the nodes changed since the last call are
+// copied again; the slice and its NodeInfos stay valid until the next
+// call, which must come from the same goroutine.
 func (c *cache) snapshot() []*framework.NodeInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*framework.NodeInfo, 0, len(c.nodes))
-	for _, n := range c.nodes {
-		if n.Node() != nil {
-			out = append(out, n.Clone())
+	for name := range c.dirty {
+		delete(c.dirty, name)
+		n := c.nodes[name]
+		i, inSnap := c.snapIndex[name]
+		switch {
+		case n != nil && n.Node() != nil && inSnap:
+			c.snapList[i] = n.Clone()
+		case n != nil && n.Node() != nil:
+			c.snapIndex[name] = len(c.snapList)
+			c.snapList = append(c.snapList, n.Clone())
+		case inSnap:
+			last := len(c.snapList) - 1
+			moved := c.snapList[last]
+			c.snapList[i] = moved
+			c.snapIndex[moved.Node().Name] = i
+			c.snapList[last] = nil
+			c.snapList = c.snapList[:last]
+			delete(c.snapIndex, name)
 		}
 	}
-	return out
+	return c.snapList
 }
