@@ -316,4 +316,3 @@ func runBindFloor(ctx context.Context, c *schedCluster) error {
 	}
 	return nil
 }
-
