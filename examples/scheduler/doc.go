@@ -1,0 +1,45 @@
+// Package scheduler is the example cluster's scheduler: it watches pods
+// without spec.nodeName and the nodes through informers over
+// examples/client, picks a node for each pod with a plugin framework
+// (package framework, default plugins in package plugins) and binds it
+// through the pods/<name>/binding subresource, as kube-scheduler does.
+//
+// Use: Config (Client required, every other field has a documented
+// default), Validate, New, then Run(ctx) until ctx ends. Handler serves
+// /healthz, /readyz and /debug/pods/<namespace>/<name>.
+//
+// Kubernetes behaviour followed:
+//   - Profiles are chosen by spec.schedulerName; pods naming a scheduler
+//     without a profile are left alone (no event, no condition).
+//   - The queue orders pods by spec.priority, then arrival. A pod that
+//     fails with an error is retried after a backoff of 1 s doubling per
+//     attempt up to 10 s; an unschedulable pod waits in an unschedulable
+//     set until a cluster event (a node added or changed, a bound pod
+//     deleted or finished, a binding that failed) moves it back, within
+//     its backoff. An update to the pod's own spec, labels or annotations
+//     also moves it; a status-only update does not.
+//   - A chosen pod is assumed on its node at once (the next pods see its
+//     requests and ports) and bound asynchronously; a failed binding
+//     forgets it and retries it.
+//   - Filters run in parallel over the nodes, starting where the last
+//     search stopped, until percentageOfNodesToScore's share of feasible
+//     nodes is found (adaptive default: 50% minus 1% per 125 nodes, at
+//     least 5%, at least 100 nodes). Scores are normalized to 0-100,
+//     weighted (TaintToleration 3, NodeAffinity 2, others 1) and summed;
+//     ties are broken at random.
+//   - When no node fits, the FailedScheduling event and the PodScheduled
+//     condition (False, reason Unschedulable) say "0/N nodes are available:
+//     <count> <reason>, ..." with the reasons counted over nodes and sorted,
+//     in the plugins' Kubernetes wording. A bound pod gets a Scheduled
+//     event "Successfully assigned <ns>/<name> to <node>".
+//
+// Beyond Kubernetes: /debug/pods/<ns>/<name> serves the pod's last attempt
+// with each node's verdict (plugin, code, reasons) and each plugin's
+// weighted score on each feasible node.
+//
+// Not yet done, and so different from Kubernetes: preemption (no
+// PostFilter plugin ships, so the message has no "preemption:" part),
+// InterPodAffinity, PodTopologySpread, ImageLocality and VolumeBinding
+// plugins, Permit's Wait (treated as an error), leader election. Events
+// are core/v1 Events, one per attempt, without Kubernetes' aggregation.
+package scheduler

@@ -1,0 +1,24 @@
+// Package plugins holds the scheduler's default plugins, each following
+// the semantics of the Kubernetes plugin of the same name:
+//
+//   - NodeName: a pod with spec.nodeName fits only that node.
+//   - NodeUnschedulable: nodes with spec.unschedulable are rejected unless
+//     the pod tolerates the node.kubernetes.io/unschedulable:NoSchedule
+//     taint.
+//   - NodeResourcesFit: the pod's requests (init containers, sidecars and
+//     overhead included; see framework.PodRequests) and one pod slot must
+//     fit the node's allocatable minus what its pods request; scored
+//     LeastAllocated (default), MostAllocated or RequestedToCapacityRatio
+//     over the non-zero requests.
+//   - NodeResourcesBalancedAllocation: prefers nodes where the fractions of
+//     CPU and memory in use stay close (100 × (1 − standard deviation)).
+//   - NodePorts: a host port (IP, protocol, port) may be used once per
+//     node; 0.0.0.0 overlaps every address.
+//   - TaintToleration: NoSchedule and NoExecute taints must be tolerated;
+//     untolerated PreferNoSchedule taints lower the score.
+//   - NodeAffinity: spec.nodeSelector and required node affinity filter;
+//     preferred terms add their weights to the score.
+//
+// Filter messages are Kubernetes' own, so that the "0/N nodes are
+// available" explanations read the same.
+package plugins

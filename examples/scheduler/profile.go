@@ -1,0 +1,136 @@
+package scheduler
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
+)
+
+// profile is a Profile split by extension point.
+type profile struct {
+	name       string
+	preFilter  []framework.PreFilterPlugin
+	filter     []framework.FilterPlugin
+	postFilter []framework.PostFilterPlugin
+	preScore   []framework.PreScorePlugin
+	score      []framework.ScorePlugin
+	weights    []int64
+	reserve    []framework.ReservePlugin
+	permit     []framework.PermitPlugin
+	preBind    []framework.PreBindPlugin
+	bind       []framework.BindPlugin
+	postBind   []framework.PostBindPlugin
+}
+
+func newProfile(p Profile, defaultBinder framework.BindPlugin) *profile {
+	pls := p.Plugins
+	if pls == nil {
+		pls = DefaultPlugins()
+	}
+	out := &profile{name: p.SchedulerName}
+	for _, pl := range pls {
+		if x, ok := pl.(framework.PreFilterPlugin); ok {
+			out.preFilter = append(out.preFilter, x)
+		}
+		if x, ok := pl.(framework.FilterPlugin); ok {
+			out.filter = append(out.filter, x)
+		}
+		if x, ok := pl.(framework.PostFilterPlugin); ok {
+			out.postFilter = append(out.postFilter, x)
+		}
+		if x, ok := pl.(framework.PreScorePlugin); ok {
+			out.preScore = append(out.preScore, x)
+		}
+		if x, ok := pl.(framework.ScorePlugin); ok {
+			out.score = append(out.score, x)
+			w := p.Weights[pl.Name()]
+			if w == 0 {
+				w = cmp.Or(defaultWeights[pl.Name()], 1)
+			}
+			out.weights = append(out.weights, w)
+		}
+		if x, ok := pl.(framework.ReservePlugin); ok {
+			out.reserve = append(out.reserve, x)
+		}
+		if x, ok := pl.(framework.PermitPlugin); ok {
+			out.permit = append(out.permit, x)
+		}
+		if x, ok := pl.(framework.PreBindPlugin); ok {
+			out.preBind = append(out.preBind, x)
+		}
+		if x, ok := pl.(framework.BindPlugin); ok {
+			out.bind = append(out.bind, x)
+		}
+		if x, ok := pl.(framework.PostBindPlugin); ok {
+			out.postBind = append(out.postBind, x)
+		}
+	}
+	out.bind = append(out.bind, defaultBinder)
+	return out
+}
+
+// runPreFilter runs the PreFilter plugins; a rejection applies to every
+// node. Plugins returning Skip are remembered so their Filter is skipped.
+func (p *profile) runPreFilter(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, nodes []*framework.NodeInfo) (skip map[string]bool, s *framework.Status) {
+	for _, pl := range p.preFilter {
+		st := pl.PreFilter(ctx, state, pod, nodes)
+		switch {
+		case st.IsSkip():
+			if skip == nil {
+				skip = map[string]bool{}
+			}
+			skip[pl.Name()] = true
+		case !st.IsSuccess():
+			if st.Code() == framework.Error {
+				return nil, framework.AsStatus(fmt.Errorf("running PreFilter plugin %q: %w", pl.Name(), st.AsError())).WithPlugin(pl.Name())
+			}
+			return nil, st.WithPlugin(pl.Name())
+		}
+	}
+	return skip, nil
+}
+
+// runFilters runs every Filter on one node until one rejects it.
+func (p *profile) runFilters(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, n *framework.NodeInfo, skip map[string]bool) *framework.Status {
+	for _, pl := range p.filter {
+		if skip[pl.Name()] {
+			continue
+		}
+		if st := pl.Filter(ctx, state, pod, n); !st.IsSuccess() {
+			return st.WithPlugin(pl.Name())
+		}
+	}
+	return nil
+}
+
+// parallelize runs fn(i) for i in [0, n) on up to workers goroutines,
+// stopping early when stop returns true.
+func parallelize(workers, n int, fn func(i int), stop func() bool) {
+	if n == 0 {
+		return
+	}
+	workers = min(workers, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(workers)
+	for range workers {
+		go func() {
+			defer wg.Done()
+			for {
+				if stop != nil && stop() {
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

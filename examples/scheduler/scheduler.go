@@ -1,0 +1,297 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
+	"github.com/setpoint-dev/setpoint/informer"
+)
+
+// Scheduler assigns pods to nodes; see the package documentation.
+type Scheduler struct {
+	cfg      Config
+	log      *slog.Logger
+	profiles map[string]*profile
+	cache    *cache
+	queue    *queue
+	pods     *informer.Informer[*api.Pod]
+	nodes    *informer.Informer[*api.Node]
+	debug    *attempts
+	metrics  *metrics
+	ready    atomic.Bool
+	bindSem  chan struct{}
+	// nextStart rotates where the search for feasible nodes starts, so
+	// that with percentageOfNodesToScore every node gets its turn.
+	nextStart atomic.Int64
+}
+
+// New checks cfg and builds the scheduler; it sends no request.
+func New(cfg Config) (*Scheduler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Scheduler{cfg: cfg, log: cfg.Logger.With("component", "scheduler"), profiles: map[string]*profile{},
+		cache: newCache(), queue: newQueue(cfg.Clock, cfg.InitialBackoff, cfg.MaxBackoff),
+		debug: newAttempts(), bindSem: make(chan struct{}, cfg.BindWorkers)}
+	binder := defaultBinder{hc: cfg.Client.HTTPClient(), server: cfg.Client.Server()}
+	for _, p := range cfg.Profiles {
+		s.profiles[p.SchedulerName] = newProfile(p, binder)
+	}
+	var err error
+	if s.metrics, err = newMetrics(cfg.Registerer, s.queue); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if s.pods, err = informer.New[*api.Pod](cfg.Client.Pods(), informer.Config[*api.Pod]{
+		Name: "scheduler-pods", Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if s.nodes, err = informer.New[*api.Node](cfg.Client.Nodes(), informer.Config[*api.Node]{
+		Name: "scheduler-nodes", Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if _, err := s.pods.AddHandler(informer.HandlerFuncs[*api.Pod]{
+		AddFunc:    func(p *api.Pod, _ bool) { s.onPod(nil, p) },
+		UpdateFunc: func(old, p *api.Pod) { s.onPod(old, p) },
+		DeleteFunc: func(p *api.Pod, _ bool) { s.onPodDelete(p) },
+	}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if _, err := s.nodes.AddHandler(informer.HandlerFuncs[*api.Node]{
+		AddFunc:    func(n *api.Node, _ bool) { s.cache.setNode(n); s.queue.moveAll() },
+		UpdateFunc: func(_, n *api.Node) { s.cache.setNode(n); s.queue.moveAll() },
+		DeleteFunc: func(n *api.Node, _ bool) { s.cache.removeNode(n.Name) },
+	}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	return s, nil
+}
+
+// Run watches pods and nodes and schedules pods one at a time (binding
+// asynchronously) until ctx ends; it returns nil then, or the error that
+// stopped it.
+func (s *Scheduler) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.nodes.Run(gctx) })
+	g.Go(func() error { return s.pods.Run(gctx) })
+	g.Go(func() error {
+		if err := s.nodes.WaitForSync(gctx); err != nil {
+			return ignoreDone(gctx, err)
+		}
+		if err := s.pods.WaitForSync(gctx); err != nil {
+			return ignoreDone(gctx, err)
+		}
+		s.ready.Store(true)
+		s.log.Info("caches synced; scheduling")
+		for {
+			qp := s.queue.pop(gctx)
+			if qp == nil {
+				return nil
+			}
+			s.scheduleOne(gctx, qp)
+		}
+	})
+	err := g.Wait()
+	s.ready.Store(false)
+	return err
+}
+
+func ignoreDone(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func terminal(p *api.Pod) bool {
+	return p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed
+}
+
+// onPod keeps the cache and the queue up to date with one pod.
+func (s *Scheduler) onPod(old, p *api.Pod) {
+	if p.Spec.NodeName != "" {
+		s.queue.remove(p.Namespace, p.Name)
+		if terminal(p) {
+			s.cache.removePod(p.UID)
+			s.queue.moveAll()
+			return
+		}
+		s.cache.setPod(p)
+		return
+	}
+	if _, ok := s.profiles[p.Spec.SchedulerName]; !ok || p.DeletionTimestamp != nil || terminal(p) {
+		s.queue.remove(p.Namespace, p.Name)
+		return
+	}
+	if s.cache.counted(p.UID) {
+		return // assumed; the binding is in flight
+	}
+	if old != nil && !podChanged(old, p) {
+		// Only the status (such as our own condition) changed: that does
+		// not make the pod fit anywhere new.
+		s.queue.refresh(p)
+		return
+	}
+	s.queue.add(p)
+}
+
+// podChanged reports whether an update changed what scheduling reads.
+func podChanged(old, p *api.Pod) bool {
+	return !reflect.DeepEqual(old.Spec, p.Spec) || !maps.Equal(old.Labels, p.Labels) || !maps.Equal(old.Annotations, p.Annotations)
+}
+
+func (s *Scheduler) onPodDelete(p *api.Pod) {
+	s.queue.remove(p.Namespace, p.Name)
+	s.debug.forget(p.Namespace + "/" + p.Name)
+	if s.cache.counted(p.UID) {
+		s.cache.removePod(p.UID)
+		s.queue.moveAll()
+	}
+}
+
+// scheduleOne runs one scheduling cycle for qp and, when a node is
+// chosen, starts its binding.
+func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
+	start := s.cfg.Clock.Now()
+	pod := qp.pod
+	// The informer may know better by now.
+	if cur, ok := s.pods.Get(pod.Namespace, pod.Name); !ok || cur.UID != pod.UID || cur.Spec.NodeName != "" || cur.DeletionTimestamp != nil {
+		s.queue.done(qp.key)
+		return
+	} else {
+		pod = cur
+	}
+	prof := s.profiles[pod.Spec.SchedulerName]
+	if prof == nil {
+		s.queue.done(qp.key)
+		return
+	}
+	log := s.log.With("pod", qp.key)
+	info := framework.NewPodInfo(pod)
+	state := framework.NewCycleState()
+	res := s.findNode(ctx, prof, state, info)
+	s.debug.record(qp.key, res.attempt(s.cfg.Clock.Now()))
+	if res.err != nil {
+		s.metrics.attempt("error", start, s.cfg.Clock)
+		log.Error("scheduling failed", "err", res.err)
+		s.event(ctx, pod, "Warning", "FailedScheduling", res.err.Error())
+		s.queue.retry(qp, false)
+		return
+	}
+	if res.node == "" {
+		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
+		msg := res.fitMessage()
+		log.Info("unschedulable", "reason", msg)
+		s.event(ctx, pod, "Warning", "FailedScheduling", msg)
+		if err := s.setUnschedulable(ctx, pod, "Unschedulable", msg); err != nil {
+			log.Warn("setting the PodScheduled condition", "err", err)
+		}
+		s.queue.retry(qp, true)
+		return
+	}
+	// Reserve and assume, then bind asynchronously.
+	if err := s.cache.assume(info, res.node); err != nil {
+		s.metrics.attempt("error", start, s.cfg.Clock)
+		s.queue.retry(qp, false)
+		return
+	}
+	if st := s.reserve(ctx, prof, state, info, res.node); !st.IsSuccess() {
+		s.cache.forget(pod.UID)
+		s.metrics.attempt("error", start, s.cfg.Clock)
+		s.event(ctx, pod, "Warning", "FailedScheduling", st.Message())
+		s.queue.retry(qp, !errors.Is(st.AsError(), errPermitRejected) && st.Code() != framework.Error)
+		return
+	}
+	select {
+	case s.bindSem <- struct{}{}:
+	case <-ctx.Done():
+		s.cache.forget(pod.UID)
+		return
+	}
+	go func() {
+		defer func() { <-s.bindSem }()
+		s.bind(ctx, prof, state, info, res.node, qp, start)
+	}()
+}
+
+var errPermitRejected = errors.New("rejected by a Permit plugin")
+
+// reserve runs Reserve and Permit; on failure it unreserves.
+func (s *Scheduler) reserve(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string) *framework.Status {
+	for i, pl := range prof.reserve {
+		if st := pl.Reserve(ctx, state, info, node); !st.IsSuccess() {
+			for j := i; j >= 0; j-- {
+				prof.reserve[j].Unreserve(ctx, state, info, node)
+			}
+			return st.WithPlugin(pl.Name())
+		}
+	}
+	for _, pl := range prof.permit {
+		st, _ := pl.Permit(ctx, state, info, node)
+		if st.IsSuccess() {
+			continue
+		}
+		if st.IsWait() {
+			st = framework.NewStatus(framework.Error, "Permit plugin "+pl.Name()+" asked to wait, which this scheduler does not support")
+		}
+		s.unreserve(ctx, prof, state, info, node)
+		return st.WithPlugin(pl.Name())
+	}
+	return nil
+}
+
+func (s *Scheduler) unreserve(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string) {
+	for j := len(prof.reserve) - 1; j >= 0; j-- {
+		prof.reserve[j].Unreserve(ctx, state, info, node)
+	}
+}
+
+// bind runs PreBind, Bind and PostBind; on failure it forgets the assumed
+// pod and retries it with backoff.
+func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string, qp *queuedPod, start time.Time) {
+	pod := info.Pod
+	st := func() *framework.Status {
+		for _, pl := range prof.preBind {
+			if st := pl.PreBind(ctx, state, info, node); !st.IsSuccess() {
+				return st.WithPlugin(pl.Name())
+			}
+		}
+		for _, pl := range prof.bind {
+			st := pl.Bind(ctx, state, pod, node)
+			if st.IsSkip() {
+				continue
+			}
+			return st.WithPlugin(pl.Name())
+		}
+		return framework.NewStatus(framework.Error, "no Bind plugin bound the pod")
+	}()
+	if !st.IsSuccess() {
+		s.cache.forget(pod.UID)
+		s.unreserve(ctx, prof, state, info, node)
+		if ctx.Err() != nil {
+			return
+		}
+		s.metrics.attempt("error", start, s.cfg.Clock)
+		s.log.Warn("binding failed", "pod", qp.key, "node", node, "err", st.AsError())
+		s.event(ctx, pod, "Warning", "FailedScheduling", "Binding rejected: "+st.Message())
+		s.queue.retry(qp, false)
+		s.queue.moveAll() // the forgotten pod's room is free again
+		return
+	}
+	s.queue.done(qp.key)
+	s.metrics.attempt("scheduled", start, s.cfg.Clock)
+	for _, pl := range prof.postBind {
+		pl.PostBind(ctx, state, pod, node)
+	}
+	s.event(ctx, pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node))
+}
