@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,7 +151,9 @@ func RunInformers(t testing.TB, cs *client.Clientset) {
 // NodeStandIn plays the nodes for controller tests: it creates its Node
 // objects (Ready) and, for every pod bound to one of them, writes status
 // Running with a Ready condition (or only Running, while Ready returns
-// false for the pod). It is a stand-in, not a kubelet.
+// false for the pod); a pod marked for graceful deletion it deletes for
+// good (grace 0), as a kubelet does once the containers have stopped. It
+// is a stand-in, not a kubelet.
 type NodeStandIn struct {
 	// Client reaches the apiserver.
 	Client *client.Clientset
@@ -236,7 +239,13 @@ func (n *NodeStandIn) wantReady(p *api.Pod) bool { return n.Ready == nil || n.Re
 
 // settle writes p's status if it is not what the stand-in wants.
 func (n *NodeStandIn) settle(ctx context.Context, p *api.Pod) error {
-	if p.DeletionTimestamp != nil || p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
+	if p.DeletionTimestamp != nil {
+		// As a kubelet does once the pod's containers have stopped: the
+		// final delete, grace 0, for this very pod (UID precondition).
+		body := map[string]any{"gracePeriodSeconds": 0, "preconditions": map[string]string{"uid": string(p.UID)}}
+		return n.Client.Pods().Call(ctx, http.MethodDelete, p.Namespace, p.Name, "", nil, body, nil)
+	}
+	if p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
 		return nil
 	}
 	ready := n.wantReady(p)
