@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
 
@@ -186,8 +187,12 @@ func compareKeys(a, b *api.Pod) int {
 	return 0
 }
 
+// delete force-deletes p (grace 0, UID precondition), as Kubernetes' pod
+// GC does: the pods it collects have finished or lost their node, so no
+// kubelet will confirm a graceful deletion.
 func (c *Collector) delete(ctx context.Context, p *api.Pod, reason string) error {
-	_, err := c.cfg.Client.Pods().Delete(ctx, p.Namespace, p.Name, store.WithPreconditionUID(p.UID))
+	body := map[string]any{"gracePeriodSeconds": 0, "preconditions": map[string]string{"uid": string(p.UID)}}
+	err := c.cfg.Client.Pods().Call(ctx, http.MethodDelete, p.Namespace, p.Name, "", nil, body, nil)
 	switch {
 	case err == nil:
 		c.deleted.WithLabelValues(reason).Inc()
