@@ -3,6 +3,7 @@ package resourcequota_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
@@ -18,7 +19,7 @@ func Example() {
 	}
 	defer cluster.Stop()
 	cs := cluster.Client
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
 	defer stop()
 
 	c, err := resourcequota.New(resourcequota.Config{Client: cs})
@@ -48,9 +49,11 @@ func Example() {
 		return
 	}
 	defer w.Stop()
+	// The controller may first publish what its caches held before they
+	// saw pod "a"; it converges to the namespace's real usage.
 	for ev := range w.Events() {
-		if u := ev.Object.Status.Used; len(u) > 0 {
-			cpu, pods := u["requests.cpu"], u["pods"]
+		u := ev.Object.Status.Used
+		if cpu, pods := u["requests.cpu"], u["pods"]; pods.Value() == 1 {
 			fmt.Printf("used: pods=%s requests.cpu=%s\n", pods.String(), cpu.String())
 			break
 		}
