@@ -84,6 +84,8 @@ type Daemon struct {
 	// Dir is the temporary directory holding everything of the daemon.
 	Dir string
 
+	natBefore map[string]bool // nat tables present at Start (see nat.go)
+
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd exits
@@ -100,7 +102,7 @@ func Start(ctx context.Context) (*Daemon, error) {
 	if err != nil {
 		return nil, fmt.Errorf("containerdtest: %w", err)
 	}
-	d := &Daemon{Dir: dir, Address: filepath.Join(dir, "c.sock")}
+	d := &Daemon{Dir: dir, Address: filepath.Join(dir, "c.sock"), natBefore: natTables()}
 	cfg := fmt.Sprintf(`version = 2
 root = %q
 state = %q
@@ -225,6 +227,7 @@ func (d *Daemon) Stop() error {
 	if err := os.RemoveAll(d.Dir); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, removeNewNATTables(d.natBefore))
 	return errors.Join(errs...)
 }
 
