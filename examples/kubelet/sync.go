@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/reconcile"
 	"github.com/setpoint-dev/setpoint/runtime"
+	"github.com/setpoint-dev/setpoint/store"
 )
 
 // orphanGrace is the grace period of containers whose pod is gone from the
@@ -242,9 +242,7 @@ func (k *Kubelet) terminate(ctx context.Context, pod *api.Pod, rs runtimeState) 
 		}
 	}
 	k.forget(string(pod.UID))
-	zero := int64(0)
-	body := map[string]any{"gracePeriodSeconds": zero, "preconditions": map[string]string{"uid": string(pod.UID)}}
-	err := k.cfg.Client.Pods().Call(ctx, http.MethodDelete, pod.Namespace, pod.Name, "", nil, body, nil)
+	err := k.cfg.Client.Pods().DeleteNow(ctx, pod.Namespace, pod.Name, store.WithPreconditionUID(pod.UID))
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("pod %s: final delete: %w", podKey(pod), err)
 	}

@@ -288,8 +288,26 @@ func (c *Client[T]) UpdateStatus(ctx context.Context, obj T) (T, error) {
 }
 
 // Delete deletes an object with the preconditions of opts; it returns the
-// object's last state (or, with finalizers, the object marked for deletion).
+// object's last state (or, with finalizers or a grace period the server's
+// strategy gives it, the object marked for deletion).
 func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts ...store.DeleteOption) (T, error) {
+	return c.object(ctx, http.MethodDelete, c.path(namespace, name), deleteBody(ctx, nil, opts), "")
+}
+
+// DeleteNow deletes an object at once: DeleteOptions with
+// gracePeriodSeconds 0, the final delete a kubelet sends once a pod's
+// containers have stopped, and what Kubernetes' pod GC and
+// "kubectl delete --grace-period=0 --force" send. Finalizers still hold
+// the object. opts are preconditions as for Delete.
+func (c *Client[T]) DeleteNow(ctx context.Context, namespace, name string, opts ...store.DeleteOption) error {
+	zero := int64(0)
+	_, err := c.object(ctx, http.MethodDelete, c.path(namespace, name), deleteBody(ctx, &zero, opts), "")
+	return err
+}
+
+// deleteBody is the DeleteOptions body of a delete: opts' preconditions,
+// the grace period if set, and dryRun=All for a dry-run ctx.
+func deleteBody(ctx context.Context, grace *int64, opts []store.DeleteOption) map[string]any {
 	p := store.ResolveDeleteOptions(opts...)
 	body := map[string]any{"kind": "DeleteOptions", "apiVersion": "v1"}
 	pre := map[string]string{}
@@ -302,10 +320,13 @@ func (c *Client[T]) Delete(ctx context.Context, namespace, name string, opts ...
 	if len(pre) > 0 {
 		body["preconditions"] = pre
 	}
+	if grace != nil {
+		body["gracePeriodSeconds"] = *grace
+	}
 	if store.DryRunFrom(ctx) {
 		body["dryRun"] = []string{DryRunAll}
 	}
-	return c.object(ctx, http.MethodDelete, c.path(namespace, name), body, "")
+	return body
 }
 
 // Call sends one request about an object (or, with name "", the

@@ -152,3 +152,36 @@ func TestGracefulDeleteDryRunAndFinalizers(t *testing.T) {
 		t.Fatalf("after the last finalizer went: %v", err)
 	}
 }
+
+// TestClientDeleteNow: the client's DeleteNow is the final delete (grace
+// 0) of an object the strategy would delete gracefully; its UID
+// precondition refuses another object of the same name.
+func TestClientDeleteNow(t *testing.T) {
+	ts := newTestServer(t, func(c *Config[*widget]) {
+		st, err := store.New[*widget](memory.New(), storetest.WidgetResource)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Store, c.Strategy = st, gracefulWidgets{}
+	})
+	ts.st = ts.h.cfg.Store
+	ctx := context.Background()
+	bound := storetest.NewWidget("ns", "b", nil)
+	bound.Spec.Color = "bound"
+	created, err := ts.c.Create(ctx, bound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.c.DeleteNow(ctx, "ns", "b", store.WithPreconditionUID("not-"+string(created.UID))); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("DeleteNow with another UID: %v, want ErrConflict", err)
+	}
+	if _, err := ts.st.Get(ctx, "ns", "b"); err != nil {
+		t.Fatalf("a refused DeleteNow changed the object: %v", err)
+	}
+	if err := ts.c.DeleteNow(ctx, "ns", "b", store.WithPreconditionUID(string(created.UID))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.st.Get(ctx, "ns", "b"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after DeleteNow: %v, want ErrNotFound (no grace period)", err)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,8 +241,7 @@ func (n *NodeStandIn) settle(ctx context.Context, p *api.Pod) error {
 	if p.DeletionTimestamp != nil {
 		// As a kubelet does once the pod's containers have stopped: the
 		// final delete, grace 0, for this very pod (UID precondition).
-		body := map[string]any{"gracePeriodSeconds": 0, "preconditions": map[string]string{"uid": string(p.UID)}}
-		return n.Client.Pods().Call(ctx, http.MethodDelete, p.Namespace, p.Name, "", nil, body, nil)
+		return n.Client.Pods().DeleteNow(ctx, p.Namespace, p.Name, store.WithPreconditionUID(p.UID))
 	}
 	if p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
 		return nil

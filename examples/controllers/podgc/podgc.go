@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"time"
 
@@ -191,8 +190,7 @@ func compareKeys(a, b *api.Pod) int {
 // GC does: the pods it collects have finished or lost their node, so no
 // kubelet will confirm a graceful deletion.
 func (c *Collector) delete(ctx context.Context, p *api.Pod, reason string) error {
-	body := map[string]any{"gracePeriodSeconds": 0, "preconditions": map[string]string{"uid": string(p.UID)}}
-	err := c.cfg.Client.Pods().Call(ctx, http.MethodDelete, p.Namespace, p.Name, "", nil, body, nil)
+	err := c.cfg.Client.Pods().DeleteNow(ctx, p.Namespace, p.Name, store.WithPreconditionUID(p.UID))
 	switch {
 	case err == nil:
 		c.deleted.WithLabelValues(reason).Inc()
