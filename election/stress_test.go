@@ -65,12 +65,20 @@ func TestStressObjectLockFencedHistory(t *testing.T) {
 						term := store.FencesFrom(ctx)[0].CreateRevision
 						late := rng.IntN(4) // writes after being told to stop
 						wctx := context.WithoutCancel(ctx)
+						stale := false
 						for {
 							if ctx.Err() != nil {
 								if late == 0 {
 									return
 								}
 								late--
+								if !stale {
+									// A paused process: its late writes come
+									// after the lease could have expired and
+									// passed to another candidate.
+									stale = true
+									time.Sleep(300 * time.Millisecond)
+								}
 							}
 							seq++
 							_, err := works.Create(wctx, &work{
