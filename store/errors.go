@@ -26,9 +26,11 @@ var (
 	// token) has been compacted. Relist. It is the same value as watch.ErrGone.
 	ErrGone = watch.ErrGone
 	// ErrNoSpace: the backend has run out of space (etcd's "database
-	// space exceeded": its database reached its size quota); nothing was
-	// written. Reads still work; an operator must compact, defragment and
-	// disarm the alarm before writes do.
+	// space exceeded": its database reached its size quota). Reads still
+	// work; an operator must compact, defragment and disarm the alarm
+	// before writes do. Once the alarm is raised nothing is written, but
+	// the one write that crossed the quota may have been applied (etcd
+	// applies it, then answers NOSPACE): read before retrying it.
 	ErrNoSpace = errors.New("storage is out of space")
 	// ErrFenced: a fencing precondition failed: the writer's term is no
 	// longer current. Nothing was written. A deposed leader gets this.
