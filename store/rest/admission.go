@@ -46,9 +46,11 @@ type ValidatingAdmission interface {
 	AdmissionPlugin
 	// Validate runs after the strategy's validation, for create, update,
 	// patch and delete, and must not modify a.Object. To allow the write
-	// it calls write exactly once and returns write's error unchanged;
-	// to refuse it returns an error without calling write, and nothing
-	// is written. Whatever it holds around write (a lock, say) is held
+	// it calls write and returns write's error unchanged; it may call
+	// write again after a call that failed (to retry a conflict on
+	// something it read, as a quota plugin re-counting usage does), but
+	// never after one that succeeded. To refuse it returns an error
+	// without calling write, and nothing is written. Whatever it holds around write (a lock, say) is held
 	// across the store write and the rest of the chain.
 	//
 	// An error rejects the request: a *StatusError chooses the code, any
@@ -89,7 +91,8 @@ func (a admission) admit(ctx context.Context, attrs Attributes) error {
 // validate runs the ValidatingAdmission chain around write: the first
 // plugin's write runs the second plugin, and so on; the last one's runs
 // write itself. A plugin that returns nil without calling write is an
-// internal error naming it (nothing was written).
+// internal error naming it (nothing was written), and so is a call to write
+// after one that succeeded.
 func (a admission) validate(ctx context.Context, attrs Attributes, write func(context.Context) error) error {
 	return a.validateFrom(ctx, 0, attrs, write)
 }
@@ -99,13 +102,15 @@ func (a admission) validateFrom(ctx context.Context, i int, attrs Attributes, wr
 		return write(ctx)
 	}
 	p := a.validating[i]
-	called := false
+	called, written := false, false
 	err := p.Validate(ctx, attrs, func(ctx context.Context) error {
-		if called {
-			return fmt.Errorf("rest: admission plugin %s called write twice", p.Name())
+		if written {
+			return fmt.Errorf("rest: admission plugin %s called write again after it succeeded", p.Name())
 		}
 		called = true
-		return a.validateFrom(ctx, i+1, attrs, write)
+		err := a.validateFrom(ctx, i+1, attrs, write)
+		written = err == nil
+		return err
 	})
 	if err == nil && !called {
 		return fmt.Errorf("rest: admission plugin %s allowed the %s of %s %q but did not write it", p.Name(), attrs.Verb, attrs.Resource.Name, attrs.Name)

@@ -145,6 +145,75 @@ func TestAdmissionRejectsWriteNothing(t *testing.T) {
 	}
 }
 
+// retrier calls write a second time: after a failure (a conflict it
+// would re-count for, say) or, wrongly, after a success.
+type retrier struct {
+	// afterSuccess makes it write again only when the first write succeeded.
+	afterSuccess bool
+	writes       int
+}
+
+func (r *retrier) Name() string { return "Retrier" }
+
+func (r *retrier) Validate(ctx context.Context, a Attributes, write func(context.Context) error) error {
+	if a.Verb != "create" {
+		return write(ctx)
+	}
+	first := write(ctx)
+	r.writes++
+	if first != nil && r.afterSuccess {
+		return first
+	}
+	err := write(ctx)
+	r.writes++
+	return err
+}
+
+// failOnce refuses the first write it sees, then allows.
+type failOnce struct{ seen atomic.Int32 }
+
+func (f *failOnce) Name() string { return "FailOnce" }
+
+func (f *failOnce) Validate(ctx context.Context, a Attributes, write func(context.Context) error) error {
+	if a.Verb == "create" && f.seen.Add(1) == 1 {
+		return &store.ConflictError{Key: "quota"}
+	}
+	return write(ctx)
+}
+
+// TestAdmissionRetryAfterFailedWrite: a plugin may call write again after
+// a call that failed (the rest of the chain runs again, and the object is
+// written once); calling it after a success is an internal error that
+// names the plugin, and the object stays written once.
+func TestAdmissionRetryAfterFailedWrite(t *testing.T) {
+	t.Run("after failure", func(t *testing.T) {
+		r := &retrier{}
+		f := &failOnce{}
+		ts := newTestServer(t, func(c *Config[*widget]) { c.Admission = []AdmissionPlugin{r, f} })
+		if code, _, body := ts.do(t, "POST", widgets, "application/json", `{"metadata":{"name":"a"}}`); code != 201 {
+			t.Fatalf("create: %d %s", code, body)
+		}
+		if r.writes != 2 || f.seen.Load() != 2 {
+			t.Fatalf("writes %d, next plugin saw %d; want 2 and 2", r.writes, f.seen.Load())
+		}
+		if _, err := ts.st.Get(t.Context(), "ns", "a"); err != nil {
+			t.Fatalf("not stored: %v", err)
+		}
+	})
+	t.Run("after success", func(t *testing.T) {
+		r := &retrier{afterSuccess: true}
+		ts := newTestServer(t, func(c *Config[*widget]) { c.Admission = []AdmissionPlugin{r} })
+		code, st, body := ts.do(t, "POST", widgets, "application/json", `{"metadata":{"name":"a"}}`)
+		if code != 500 || !strings.Contains(st.Message, "Retrier called write again after it succeeded") {
+			t.Fatalf("create: %d %s, want 500 naming the plugin", code, body)
+		}
+		l, err := ts.st.List(t.Context(), "", store.ListOptions{})
+		if err != nil || len(l.Items) != 1 {
+			t.Fatalf("stored %v, %v: want the one object the first write made", l, err)
+		}
+	})
+}
+
 // capped allows at most max widgets: it counts under a lock held across
 // the write, as a quota plugin does.
 type capped struct {
