@@ -61,6 +61,29 @@ func (e *ConflictError) Error() string {
 // Unwrap returns ErrConflict.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
+// PreconditionError is a delete precondition (WithPreconditionUID,
+// WithPreconditionResourceVersion) the stored object does not meet. Its
+// message is Kubernetes' ("Precondition failed: UID in precondition: a,
+// UID in object meta: b"), so an apiserver can pass it on without naming
+// a storage key.
+type PreconditionError struct {
+	// Field is "UID" or "ResourceVersion".
+	Field string
+	// Precondition is the value the caller required; Stored the object's.
+	Precondition, Stored string
+	// Err is what the error wraps: a *ConflictError for ResourceVersion,
+	// ErrConflict for UID.
+	Err error
+}
+
+// Error is Kubernetes' wording of the failed precondition.
+func (e *PreconditionError) Error() string {
+	return fmt.Sprintf("Precondition failed: %s in precondition: %s, %s in object meta: %s", e.Field, e.Precondition, e.Field, e.Stored)
+}
+
+// Unwrap returns Err (so errors.Is(err, ErrConflict) holds).
+func (e *PreconditionError) Unwrap() error { return e.Err }
+
 // FieldError names an invalid field and why. It wraps ErrInvalid.
 type FieldError struct {
 	// Field is a path such as "metadata.name" or "spec.containers[0].image".

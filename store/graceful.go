@@ -45,11 +45,8 @@ func (s *Store[T]) DeleteGracefully(ctx context.Context, namespace, name string,
 			return zero, false, err
 		}
 		m := obj.GetObjectMeta()
-		if o.uid != "" && m.UID != o.uid {
-			return zero, false, fmt.Errorf("delete %s: %w: precondition uid %q, stored uid %q", key, ErrConflict, o.uid, m.UID)
-		}
-		if wantRV != 0 && cur.ModRevision != wantRV {
-			return zero, false, fmt.Errorf("delete %s: %w", key, &ConflictError{Key: key, Expected: wantRV, Current: cur.ModRevision})
+		if err := checkDeletePreconditions(key, o, wantRV, m.UID, cur.ModRevision); err != nil {
+			return zero, false, err
 		}
 		g := grace(obj)
 		if g <= 0 || (m.DeletionTimestamp != nil && m.DeletionGracePeriodSeconds == nil) {

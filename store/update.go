@@ -287,6 +287,19 @@ func WithPreconditionResourceVersion(rv string) DeleteOption {
 	return func(o *deleteOptions) { o.rv = rv }
 }
 
+// checkDeletePreconditions returns a *PreconditionError (wrapped with the
+// key) when the stored object's uid or revision is not what o requires.
+func checkDeletePreconditions(key string, o deleteOptions, wantRV int64, uid string, modRev int64) error {
+	if o.uid != "" && uid != o.uid {
+		return fmt.Errorf("delete %s: %w", key, &PreconditionError{Field: "UID", Precondition: o.uid, Stored: uid, Err: ErrConflict})
+	}
+	if wantRV != 0 && modRev != wantRV {
+		return fmt.Errorf("delete %s: %w", key, &PreconditionError{Field: "ResourceVersion", Precondition: FormatRevision(wantRV), Stored: FormatRevision(modRev),
+			Err: &ConflictError{Key: key, Expected: wantRV, Current: modRev}})
+	}
+	return nil
+}
+
 // Delete removes an object. If finalizers remain, it only sets
 // DeletionTimestamp (once) and returns the object, still present; the
 // object goes when the last finalizer is removed by an Update. Otherwise it
@@ -315,11 +328,8 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 			return zero, err
 		}
 		om := old.GetObjectMeta()
-		if o.uid != "" && om.UID != o.uid {
-			return zero, fmt.Errorf("delete %s: %w: precondition uid %q, stored uid %q", key, ErrConflict, o.uid, om.UID)
-		}
-		if wantRV != 0 && cur.ModRevision != wantRV {
-			return zero, fmt.Errorf("delete %s: %w", key, &ConflictError{Key: key, Expected: wantRV, Current: cur.ModRevision})
+		if err := checkDeletePreconditions(key, o, wantRV, om.UID, cur.ModRevision); err != nil {
+			return zero, err
 		}
 		if DryRunFrom(ctx) {
 			if err := s.checkFences(ctx, key); err != nil {

@@ -1,10 +1,7 @@
 package apiserver
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -18,13 +15,14 @@ import (
 // spec.nodeName to the Binding's target, once. A pod already bound (to any
 // node) gives 409; a bad Binding 400 or 422; nothing is written then.
 type bindingHandler struct {
-	pods *store.Store[*api.Pod]
+	pods    *store.Store[*api.Pod]
+	maxBody int64
 }
 
 func (b bindingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, _ := infoOf(r)
 	if err := b.bind(w, r, info); err != nil {
-		writeStatus(w, rest.ErrorStatus(err, "Pod", "", info.Name))
+		writeStatus(w, rest.ResourceErrorStatus(err, api.PodResource, info.Name))
 	}
 }
 
@@ -32,17 +30,9 @@ func (b bindingHandler) bind(w http.ResponseWriter, r *http.Request, info rest.R
 	if r.Method != http.MethodPost {
 		return watch.NewStatusError(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, "pods/binding only supports POST")
 	}
-	data, err := io.ReadAll(r.Body) // the limits filter bounds it
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
-		}
-		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
-	}
 	var bd api.Binding
-	if err := json.Unmarshal(data, &bd); err != nil {
-		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding Binding: "+err.Error())
+	if err := rest.DecodeBody(w, r, b.maxBody, &bd, "Binding", "v1"); err != nil {
+		return err
 	}
 	if bd.Name != "" && bd.Name != info.Name {
 		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest,

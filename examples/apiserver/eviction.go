@@ -2,10 +2,8 @@ package apiserver
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 
@@ -151,23 +149,9 @@ func (h evictionHandler) once(ctx context.Context, info rest.RequestInfo, opts [
 // decode reads the Eviction: its name must be the pod's; dryRun comes
 // from the query or the Eviction's DeleteOptions (All is the only value).
 func (h evictionHandler) decode(w http.ResponseWriter, r *http.Request, info rest.RequestInfo) (*policy.Eviction, bool, error) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, false, watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
-		}
-		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
-	}
 	var ev policy.Eviction
-	if err := json.Unmarshal(data, &ev); err != nil {
-		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding Eviction: "+err.Error())
-	}
-	if ev.Kind != "" && ev.Kind != "Eviction" {
-		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, fmt.Sprintf("the object's kind %q is not Eviction", ev.Kind))
-	}
-	if ev.APIVersion != "" && ev.APIVersion != "policy/v1" && ev.APIVersion != "policy/v1beta1" {
-		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, fmt.Sprintf("the object's apiVersion %q is not policy/v1", ev.APIVersion))
+	if err := rest.DecodeBody(w, r, h.maxBody, &ev, "Eviction", "policy/v1", "policy/v1beta1"); err != nil {
+		return nil, false, err
 	}
 	if ev.Name != info.Name {
 		return nil, false, watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "name in URL does not match name in Eviction object")

@@ -2,9 +2,7 @@ package apiserver
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 
@@ -23,12 +21,13 @@ import (
 // dryRun are honoured like on every write.
 type finalizeHandler struct {
 	namespaces *store.Store[*api.Namespace]
+	maxBody    int64
 }
 
 func (f finalizeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info, _ := infoOf(r)
 	if err := f.finalize(w, r, info); err != nil {
-		writeStatus(w, rest.ErrorStatus(err, "Namespace", "", info.Name))
+		writeStatus(w, rest.ResourceErrorStatus(err, api.NamespaceResource, info.Name))
 	}
 }
 
@@ -36,17 +35,9 @@ func (f finalizeHandler) finalize(w http.ResponseWriter, r *http.Request, info r
 	if r.Method != http.MethodPut {
 		return watch.NewStatusError(http.StatusMethodNotAllowed, watch.StatusReasonMethodNotAllowed, "namespaces/finalize only supports PUT")
 	}
-	data, err := io.ReadAll(r.Body) // the limits filter bounds it
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return watch.NewStatusError(http.StatusRequestEntityTooLarge, watch.StatusReasonRequestEntityTooLarge, "request body too large")
-		}
-		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "reading body: "+err.Error())
-	}
 	var in api.Namespace
-	if err := json.Unmarshal(data, &in); err != nil {
-		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest, "decoding Namespace: "+err.Error())
+	if err := rest.DecodeBody(w, r, f.maxBody, &in, "Namespace", "v1"); err != nil {
+		return err
 	}
 	if in.Name != "" && in.Name != info.Name {
 		return watch.NewStatusError(http.StatusBadRequest, watch.StatusReasonBadRequest,

@@ -175,9 +175,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		}
 		mux.add(r)
 	}
-	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st})
+	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
-	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st})
+	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st, maxBody: s.cfg.MaxBodyBytes})
 	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public", "kube-node-lease"); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}

@@ -155,13 +155,7 @@ func (h *Handler[T]) checkEnvelope(env watch.Envelope, apiVersion, kind string) 
 	if env.APIVersion != "" && env.APIVersion != apiVersion && kind != "DeleteOptions" {
 		return badRequest("the object's apiVersion %q does not match the expected %q", env.APIVersion, apiVersion)
 	}
-	if env.ContentEncoding != "" {
-		return badRequest("unsupported contentEncoding %q in the protobuf envelope", env.ContentEncoding)
-	}
-	if env.ContentType != "" && env.ContentType != watch.MediaTypeProtobuf {
-		return badRequest("unsupported contentType %q in the protobuf envelope", env.ContentType)
-	}
-	return nil
+	return checkEnvelopeEncoding(env)
 }
 
 // parseDeleteOptions is parseDeleteOptions with a body in JSON or

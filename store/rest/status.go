@@ -103,7 +103,8 @@ func ErrorStatus(err error, kind, group, name string) *watch.Status {
 // named name ("" for a collection), worded as Kubernetes words it: a
 // missing object is `pods "web" not found` or `deployments.apps "web" not
 // found` (never a storage key), an existing one `... already exists`, a
-// lost compare-and-swap `Operation cannot be fulfilled on pods "web": ...`,
+// lost compare-and-swap `Operation cannot be fulfilled on pods "web": ...`
+// (with Kubernetes' "Precondition failed: ..." for a delete precondition),
 // and an invalid one `Deployment.apps "web" is invalid: ...`. Details name
 // the resource (for not found, already exists and conflicts, the plural, as
 // Kubernetes does) or the kind, the group and the object; a Status a hook
@@ -137,7 +138,11 @@ func ResourceErrorStatus(err error, res store.Resource, name string) *watch.Stat
 	case errors.Is(err, store.ErrFenced):
 		resourceDetails()
 	case errors.Is(err, store.ErrConflict):
-		st.Message = fmt.Sprintf("Operation cannot be fulfilled on %s %q: the object has been modified; please apply your changes to the latest version and try again", qualified, name)
+		why := "the object has been modified; please apply your changes to the latest version and try again"
+		if pe := (*store.PreconditionError)(nil); errors.As(err, &pe) {
+			why = pe.Error()
+		}
+		st.Message = fmt.Sprintf("Operation cannot be fulfilled on %s %q: %s", qualified, name, why)
 		resourceDetails()
 	}
 	return st
