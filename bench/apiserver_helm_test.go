@@ -85,8 +85,11 @@ func TestHelmAgainstAPIServer(t *testing.T) {
 		t.Fatalf("Deployment after install: replicas %d labels %v managedFields %d", *dep.Spec.Replicas, dep.Labels, len(dep.ManagedFields))
 	}
 	for what, get := range map[string]func() error{
-		"Service":        func() error { _, err := cs.CoreV1().Services(ns).Get(ctx, "demo", metav1.GetOptions{}); return err },
-		"ServiceAccount": func() error { _, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "demo", metav1.GetOptions{}); return err },
+		"Service": func() error { _, err := cs.CoreV1().Services(ns).Get(ctx, "demo", metav1.GetOptions{}); return err },
+		"ServiceAccount": func() error {
+			_, err := cs.CoreV1().ServiceAccounts(ns).Get(ctx, "demo", metav1.GetOptions{})
+			return err
+		},
 		"release Secret": func() error {
 			s, err := cs.CoreV1().Secrets(ns).Get(ctx, "sh.helm.release.v1.demo.v1", metav1.GetOptions{})
 			if err == nil && (s.Type != "helm.sh/release.v1" || s.Labels["owner"] != "helm") {
