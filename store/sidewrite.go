@@ -19,6 +19,18 @@ type SideWrite struct {
 	// ModRevision is the revision Key must still have; 0 means it must
 	// not exist.
 	ModRevision int64
+	// CheckOnly makes it a condition and no write: the create happens
+	// only if Key's modification revision is still ModRevision, and Key
+	// is left as it is (Value is ignored). An admission check that read
+	// Key from a cache makes its decision hold this way, with no extra
+	// read.
+	CheckOnly bool
+	// Prefix, with CheckOnly, makes the condition cover every key under
+	// Key: none may have a modification revision above ModRevision (no
+	// key under it was created or changed after that revision; a delete
+	// is not seen). A failure is a *ConflictError for Key whose Current
+	// is the newest revision found.
+	Prefix bool
 }
 
 // SideWriter is implemented by backends that can make side writes (both

@@ -63,9 +63,14 @@ func (l *namespaceLifecycle) Run(ctx context.Context) error { return l.cache.Run
 
 // Validate refuses deletes of the immortal namespaces (403) and creates in
 // a missing namespace (404) or a terminating one (403). The namespace is
-// looked up in the cache first; a miss (a namespace created a moment ago,
-// or the cache not synced yet), or a namespace deleted through this server,
-// is read from the store.
+// looked up in the cache first, and the create is made on the condition
+// that the namespace is still at the revision the cache showed, in the
+// create's own transaction (store.SideWrite CheckOnly): so no create lands
+// in a namespace that began terminating or was deleted a moment ago, and
+// the common case costs no extra read. A miss (a namespace created a
+// moment ago, or the cache not synced yet), a namespace deleted through
+// this server, or a failed condition reads the namespace from the store
+// and creates on the condition that it is still as read.
 func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, write func(context.Context) error) error {
 	if a.Resource.Name == api.NamespaceResource.Name && a.Resource.APIVersion == api.NamespaceResource.APIVersion {
 		if a.Verb == "delete" {
@@ -82,12 +87,24 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 		return write(ctx)
 	}
 	ns := a.Namespace
+	key := l.namespaces.Key("", ns)
 	n, ok := l.cache.Get("", ns)
-	if _, deleted := l.deleting.Load(ns); !ok || deleted || n.Status.Phase != api.NamespaceTerminating {
-		// Read live unless the cache already says Terminating (which only
-		// ever changes to gone): a cached Active may be stale.
-		var err error
-		n, err = l.namespaces.Get(ctx, "", ns)
+	if _, deleted := l.deleting.Load(ns); ok && !deleted {
+		if err := l.refuseTerminating(a, n); err != nil {
+			return err // Terminating only ever changes to gone
+		}
+		// The cache says Active: create only if the namespace is still
+		// as the cache saw it, in the create's own transaction.
+		err := write(store.WithSideWrites(ctx, namespaceUnchanged(key, n)))
+		if ce := (*store.ConflictError)(nil); !errors.As(err, &ce) || ce.Key != key {
+			return err
+		}
+	}
+	// Not in the cache (created a moment ago, or the cache not synced),
+	// deleted through this server, or changed since the cache saw it:
+	// read it live, and create only if it is still as read.
+	for attempt := 1; ; attempt++ {
+		n, err := l.namespaces.Get(ctx, "", ns)
 		if errors.Is(err, store.ErrNotFound) {
 			st := watch.NewStatus(http.StatusNotFound, watch.StatusReasonNotFound, fmt.Sprintf("namespaces %q not found", ns))
 			st.Details = &watch.StatusDetails{Name: ns, Kind: "namespaces"}
@@ -96,19 +113,43 @@ func (l *namespaceLifecycle) Validate(ctx context.Context, a rest.Attributes, wr
 		if err != nil {
 			return err
 		}
-	}
-	if n.Status.Phase == api.NamespaceTerminating || n.DeletionTimestamp != nil {
-		name := ""
-		if a.Object != nil {
-			name = a.Object.GetObjectMeta().Name
+		if err := l.refuseTerminating(a, n); err != nil {
+			return err
 		}
-		st := watch.NewStatus(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf(
-			"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated", a.Resource.Name, name, ns))
-		st.Details = &watch.StatusDetails{Name: name, Kind: a.Resource.Name, Causes: []watch.StatusCause{{
-			Type: NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", ns), Field: "metadata.namespace"}}}
-		return &watch.StatusError{Status: *st}
+		err = write(store.WithSideWrites(ctx, namespaceUnchanged(key, n)))
+		if ce := (*store.ConflictError)(nil); errors.As(err, &ce) && ce.Key == key && attempt < maxNamespaceReads {
+			continue
+		}
+		return err
 	}
-	return write(ctx)
+}
+
+// maxNamespaceReads bounds how often a create reads its namespace again
+// after the namespace changed under it.
+const maxNamespaceReads = 8
+
+// namespaceUnchanged is the condition that the namespace at key is still
+// at n's revision.
+func namespaceUnchanged(key string, n *api.Namespace) store.SideWrite {
+	rev, _ := store.ParseRevision(n.ResourceVersion) // a stored object's
+	return store.SideWrite{Key: key, ModRevision: rev, CheckOnly: true}
+}
+
+// refuseTerminating is the 403 for a create in namespace n, if n is being
+// deleted.
+func (l *namespaceLifecycle) refuseTerminating(a rest.Attributes, n *api.Namespace) error {
+	if n.Status.Phase != api.NamespaceTerminating && n.DeletionTimestamp == nil {
+		return nil
+	}
+	name := ""
+	if a.Object != nil {
+		name = a.Object.GetObjectMeta().Name
+	}
+	st := watch.NewStatus(http.StatusForbidden, watch.StatusReasonForbidden, fmt.Sprintf(
+		"%s %q is forbidden: unable to create new content in namespace %s because it is being terminated", a.Resource.Name, name, a.Namespace))
+	st.Details = &watch.StatusDetails{Name: name, Kind: a.Resource.Name, Causes: []watch.StatusCause{{
+		Type: NamespaceTerminatingCause, Message: fmt.Sprintf("namespace %s is being terminated", a.Namespace), Field: "metadata.namespace"}}}
+	return &watch.StatusError{Status: *st}
 }
 
 // resourceQuota enforces each namespace's ResourceQuotas on creates: pods,
@@ -171,12 +212,18 @@ func (q *resourceQuota) Validate(ctx context.Context, a rest.Attributes, write f
 	if a.Verb != "create" || a.Subresource != "" || a.Namespace == "" || a.Object == nil {
 		return write(ctx)
 	}
-	has, err := q.hasQuota(ctx, a.Namespace)
-	if err != nil || !has {
-		if err != nil {
+	has, none, err := q.hasQuota(ctx, a.Namespace)
+	if err != nil {
+		return err
+	}
+	if !has {
+		// No quota as of the cache's revision: create on the condition
+		// that no quota of the namespace was written since.
+		err := write(store.WithSideWrites(ctx, none))
+		if ce := (*store.ConflictError)(nil); !errors.As(err, &ce) || ce.Key != none.Key {
 			return err
 		}
-		return write(ctx)
+		// a quota appeared a moment ago: charge it
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -241,22 +288,31 @@ func quotaRefusal(a rest.Attributes, err error) error {
 
 // hasQuota reports whether namespace ns has (or may have) a quota: true
 // for a namespace whose quotas were written through this server or that
-// the synced cache has quotas for; otherwise what the store says, so a
-// quota written through another apiserver a moment ago, which this
-// server's cache has not seen yet, already holds (as Kubernetes' quota
-// admission looks quotas up live when its cache has none).
-func (q *resourceQuota) hasQuota(ctx context.Context, ns string) (bool, error) {
+// the synced cache has quotas for. Otherwise it returns false and the
+// condition the create must be made on: that no quota of ns was created or
+// changed after the cache's revision (read before the cache is looked at),
+// checked in the create's own transaction, so a quota written through
+// another apiserver a moment ago, which this server's cache has not seen
+// yet, already holds (Kubernetes' quota admission reads quotas live when
+// its cache has none; this costs no read). Before the cache has synced,
+// the quotas are read from the store, and the condition is taken at the
+// revision of that read.
+func (q *resourceQuota) hasQuota(ctx context.Context, ns string) (bool, store.SideWrite, error) {
+	none := store.SideWrite{Key: q.quotas.Key(ns, ""), CheckOnly: true, Prefix: true}
 	if _, ok := q.written.Load(ns); ok {
-		return true, nil
+		return true, none, nil
 	}
 	if q.cache.HasSynced() {
+		none.ModRevision = q.cache.Revision()
 		if in, err := q.cache.ByIndex(byNamespace, ns); err == nil && len(in) > 0 {
-			return true, nil
+			return true, none, nil
 		}
+		return false, none, nil
 	}
 	l, err := q.quotas.List(ctx, ns, store.ListOptions{Limit: 1})
 	if err != nil {
-		return false, err
+		return false, none, err
 	}
-	return len(l.Items) > 0, nil
+	none.ModRevision = l.Revision
+	return len(l.Items) > 0, none, nil
 }

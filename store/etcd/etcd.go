@@ -225,9 +225,18 @@ func (b *Backend) CreateWithSideWrites(ctx context.Context, key string, value []
 		if w.Key == key {
 			return 0, fmt.Errorf("%w: side write to the created key %s", store.ErrInvalid, key)
 		}
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.Key), "=", w.ModRevision))
-		elseOps = append(elseOps, clientv3.OpGet(w.Key))
-		puts = append(puts, clientv3.OpPut(w.Key, string(w.Value)))
+		switch {
+		case w.CheckOnly && w.Prefix:
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.Key), "<", w.ModRevision+1).WithRange(clientv3.GetPrefixRangeEnd(w.Key)))
+			elseOps = append(elseOps, clientv3.OpGet(w.Key, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByModRevision, clientv3.SortDescend), clientv3.WithLimit(1)))
+		case w.CheckOnly:
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.Key), "=", w.ModRevision))
+			elseOps = append(elseOps, clientv3.OpGet(w.Key))
+		default:
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(w.Key), "=", w.ModRevision))
+			elseOps = append(elseOps, clientv3.OpGet(w.Key))
+			puts = append(puts, clientv3.OpPut(w.Key, string(w.Value)))
+		}
 	}
 	cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
 	elseOps = append(elseOps, clientv3.OpGet(key, clientv3.WithKeysOnly()))
@@ -250,7 +259,7 @@ func (b *Backend) CreateWithSideWrites(ctx context.Context, key string, value []
 			kv := kvOf(r.Kvs[0])
 			latest = &kv
 		}
-		if have != w.ModRevision {
+		if failed := have != w.ModRevision; failed && !w.Prefix || w.Prefix && have > w.ModRevision {
 			return 0, &store.ConflictError{Key: w.Key, Expected: w.ModRevision, Current: have, Latest: latest}
 		}
 	}

@@ -98,6 +98,18 @@ func (b *Backend) at(key string, rev int64) (version, bool) {
 	return h[i], true
 }
 
+// newestUnder returns the highest modification revision of the keys that
+// exist under prefix (0 if none). The caller holds b.mu.
+func (b *Backend) newestUnder(prefix string) int64 {
+	var newest int64
+	for i := sort.SearchStrings(b.keys, prefix); i < len(b.keys) && strings.HasPrefix(b.keys[i], prefix); i++ {
+		if v, ok := b.at(b.keys[i], b.rev); ok && v.modRev > newest {
+			newest = v.modRev
+		}
+	}
+	return newest
+}
+
 func kvOf(key string, v version) store.KV {
 	return store.KV{Key: key, Value: slices.Clone(v.value), CreateRevision: v.createRev, ModRevision: v.modRev}
 }
@@ -238,6 +250,12 @@ func (b *Backend) CreateWithSideWrites(ctx context.Context, key string, value []
 		if w.Key == key {
 			return 0, fmt.Errorf("%w: side write to the created key %s", store.ErrInvalid, key)
 		}
+		if w.CheckOnly && w.Prefix {
+			if have := b.newestUnder(w.Key); have > w.ModRevision {
+				return 0, &store.ConflictError{Key: w.Key, Expected: w.ModRevision, Current: have}
+			}
+			continue
+		}
 		cur, ok := b.at(w.Key, b.rev)
 		have := int64(0)
 		if ok {
@@ -263,6 +281,9 @@ func (b *Backend) CreateWithSideWrites(ctx context.Context, key string, value []
 	// lock: no other write comes between them.
 	rev := b.write(key, value, b.rev+1)
 	for i, w := range side {
+		if w.CheckOnly {
+			continue
+		}
 		cr := vs[i].createRev
 		if cr == 0 {
 			cr = b.rev + 1

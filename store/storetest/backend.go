@@ -72,6 +72,15 @@ func mustCreate(t *testing.T, b store.Backend, key, val string, fences ...store.
 	return rev
 }
 
+func mustUpdate(t *testing.T, b store.Backend, key, val string, rev int64) int64 {
+	t.Helper()
+	rev, err := b.Update(testCtx(t), key, []byte(val), rev)
+	if err != nil {
+		t.Fatalf("Update(%q): %v", key, err)
+	}
+	return rev
+}
+
 func mustGet(t *testing.T, b store.Backend, key string) store.KV {
 	t.Helper()
 	kv, err := b.Get(testCtx(t), key)

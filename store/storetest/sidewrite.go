@@ -97,4 +97,46 @@ func RunSideWriter(t *testing.T, newBackend func(t *testing.T) store.Backend) {
 	if wins != 1 || conflicts != 7 {
 		t.Fatalf("racing creates: %d won, %d conflicted; want 1 and 7", wins, conflicts)
 	}
+	t.Run("conditions", func(t *testing.T) { runSideConditions(t, b, sw) })
+}
+
+// runSideConditions: CheckOnly side writes are conditions that write
+// nothing; a Prefix condition fails once any key under the prefix was
+// created or changed after its revision, and not for a delete.
+func runSideConditions(t *testing.T, b store.Backend, sw store.SideWriter) {
+	ctx := testCtx(t)
+	p := uniquePrefix(t)
+	nsRev := mustCreate(t, b, p+"ns", "active")
+	dir := p + "quotas/"
+	q1 := mustCreate(t, b, dir+"q1", "q")
+	// an exact condition that holds: the create happens, the key is untouched
+	if _, err := sw.CreateWithSideWrites(ctx, p+"obj1", []byte("o"), []store.SideWrite{
+		{Key: p + "ns", ModRevision: nsRev, CheckOnly: true, Value: []byte("ignored")},
+		{Key: dir, ModRevision: q1, CheckOnly: true, Prefix: true},
+	}); err != nil {
+		t.Fatalf("create under holding conditions: %v", err)
+	}
+	if kv := mustGet(t, b, p+"ns"); string(kv.Value) != "active" || kv.ModRevision != nsRev {
+		t.Fatalf("a CheckOnly side write changed its key: %+v", kv)
+	}
+	// the key moved: conflict for it, nothing written
+	nsRev2 := mustUpdate(t, b, p+"ns", "terminating", nsRev)
+	var ce *store.ConflictError
+	if _, err := sw.CreateWithSideWrites(ctx, p+"obj2", []byte("o"), []store.SideWrite{{Key: p + "ns", ModRevision: nsRev, CheckOnly: true}}); !errors.As(err, &ce) || ce.Key != p+"ns" || ce.Current != nsRev2 {
+		t.Fatalf("create under a moved key: %v, want a conflict on it at %d", err, nsRev2)
+	}
+	// a key created under the prefix after the condition's revision
+	q2 := mustCreate(t, b, dir+"q2", "q")
+	if _, err := sw.CreateWithSideWrites(ctx, p+"obj3", []byte("o"), []store.SideWrite{{Key: dir, ModRevision: q1, CheckOnly: true, Prefix: true}}); !errors.As(err, &ce) || ce.Key != dir || ce.Current != q2 {
+		t.Fatalf("create under a prefix with a newer key: %v, want a conflict at %d", err, q2)
+	}
+	for _, k := range []string{p + "obj2", p + "obj3"} {
+		if _, err := b.Get(ctx, k); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a create under a failed condition wrote %s: %v", k, err)
+		}
+	}
+	// an empty prefix holds at any revision
+	if _, err := sw.CreateWithSideWrites(ctx, p+"obj4", []byte("o"), []store.SideWrite{{Key: p + "none/", ModRevision: 0, CheckOnly: true, Prefix: true}}); err != nil {
+		t.Fatalf("create under an empty prefix: %v", err)
+	}
 }
