@@ -238,4 +238,3 @@ func TestFollowsChanges(t *testing.T) {
 		t.Errorf("new service: %v", got)
 	}
 }
-
