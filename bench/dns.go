@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/coredns/caddy"
-	_ "github.com/coredns/coredns/core/dnsserver"  // the "dns" server type
+	_ "github.com/coredns/coredns/core/dnsserver"    // the "dns" server type
+	_ "github.com/coredns/coredns/plugin/bind"       // its listen address
 	_ "github.com/coredns/coredns/plugin/kubernetes" // the anchor's plugin
 	mdns "github.com/miekg/dns"
 	"golang.org/x/sync/errgroup"
