@@ -71,10 +71,16 @@
 // (deprecated by the spec), DNSSEC, zone transfers, and response caching
 // (answers come from memory already).
 //
-// Deployment. As a host process, set Config.Listen. In the cluster, apply
-// ClusterObjects: a Deployment running the dns program with the
-// in-cluster credentials and the kube-dns Service in kube-system at a
-// fixed ClusterIP, the address kubelets give pods as their nameserver.
+// Deployment. As a host process, set Config.Listen (examples/cmd/dns). In
+// the cluster, create ClusterObjects: a kube-dns Deployment in kube-system
+// running the dns program with a kubeconfig mounted from a Secret (the
+// example client has no in-cluster configuration), RBAC to list and watch
+// services and endpoint slices, and the kube-dns Service at a fixed
+// ClusterIP, the address kubelets give pods as their nameserver.
+//
+// The server reads services and endpoint slices through the client's
+// shared informers: run the informer factory (cs.Informers().Run) next to
+// Run.
 //
 // Metrics (Config.Registerer): setpoint_dns_queries_total{type,rcode},
 // setpoint_dns_request_duration_seconds{proto},
