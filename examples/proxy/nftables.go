@@ -209,7 +209,7 @@ func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []st
 	if len(eps) == 1 {
 		return append(rules, "goto "+hashName("ep", sp.key()+"__"+eps[0].addr.String()+"/"+fmt.Sprint(eps[0].port)))
 	}
-	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, ", ")))
+	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , "))) // spaced commas: knftables.Fake parses chain names up to a space
 }
 
 // sync programs rs in one transaction: everything on the first sync (and
