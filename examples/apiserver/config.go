@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -93,6 +94,14 @@ type Config struct {
 	// EtcdLogLevel is the embedded etcd's log level (default "error";
 	// "off" silences it).
 	EtcdLogLevel string
+	// ServiceCIDRs are the ranges ClusterIPs are allocated from, at most
+	// one IPv4 and one IPv6 (both: dual-stack services can be made).
+	// Default [DefaultServiceCIDR]. The first usable address of the first
+	// range is the kubernetes Service's.
+	ServiceCIDRs []netip.Prefix
+	// NodePortRange is the range NodePorts are allocated from (default
+	// DefaultNodePortRange).
+	NodePortRange PortRange
 	// Clock drives the rate limiter, the request timeout and compaction.
 	// Default: the real clock.
 	Clock clockwork.Clock
@@ -110,6 +119,17 @@ func (c *Config) Validate() error {
 		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout and BodyTimeout must not be negative")
 	case c.Backend != nil && len(c.EtcdServers) > 0:
 		return errors.New("apiserver: set Backend or EtcdServers, not both")
+	}
+	if len(c.ServiceCIDRs) > 2 || len(c.ServiceCIDRs) == 2 && c.ServiceCIDRs[0].Addr().Is4() == c.ServiceCIDRs[1].Addr().Is4() {
+		return errors.New("apiserver: ServiceCIDRs: at most one IPv4 and one IPv6 range")
+	}
+	for i, p := range c.ServiceCIDRs {
+		if !p.IsValid() || p != p.Masked() || p.Addr().BitLen()-p.Bits() < 2 {
+			return fmt.Errorf("apiserver: ServiceCIDRs[%d] %v is not a network prefix with room for services", i, p)
+		}
+	}
+	if r := c.NodePortRange; r != (PortRange{}) && (r.First < 1 || r.Last > 65535 || r.First > r.Last) {
+		return fmt.Errorf("apiserver: NodePortRange %v is not a port range", r)
 	}
 	if c.Listen != "" {
 		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
@@ -146,6 +166,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if len(c.ServiceCIDRs) == 0 {
+		c.ServiceCIDRs = []netip.Prefix{DefaultServiceCIDR}
+	}
+	if c.NodePortRange == (PortRange{}) {
+		c.NodePortRange = DefaultNodePortRange
 	}
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()

@@ -92,6 +92,15 @@
 //     written; an allowed eviction records the disrupted pod in the
 //     budget's status before the pod is deleted. dryRun=All decides and
 //     writes nothing.
+//   - Services get their ClusterIPs (Config.ServiceCIDRs, IPv4 and IPv6,
+//     single- or dual-stack by spec.ipFamilyPolicy) and NodePorts
+//     (Config.NodePortRange) from the ServiceAllocation admission step;
+//     each address is a key in etcd written with the Service in one
+//     transaction, so two apiservers never hand out the same one (see
+//     servicealloc.go). Headless and ExternalName services get none; a
+//     taken or out-of-range request is 422 naming the field. The kubernetes
+//     Service in default (the range's first address, port 443) and its
+//     EndpointSlice point at the apiserver.
 //   - Every rejected request (401, 403, 404, 409, 413, 422, 429) answers
 //     with a Kubernetes Status and writes nothing.
 //   - Shutdown ends every watch cleanly, finishes in-flight requests (up

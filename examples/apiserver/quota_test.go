@@ -156,7 +156,8 @@ func TestResourceQuotaHTTP(t *testing.T) {
 	if got := s.revision(t); got != rev {
 		t.Fatalf("refused quotas wrote: revision %d -> %d", rev, got)
 	}
-	if code, body := do("POST", quotas, j, quota("q", `"pods":"2","count/services":"1","count/deployments.apps":"1","count/events":"0","resourcequotas":"1"`)); code != 201 {
+	// count/services 2: the kubernetes Service in default is one, as in Kubernetes
+	if code, body := do("POST", quotas, j, quota("q", `"pods":"2","count/services":"2","count/deployments.apps":"1","count/events":"0","resourcequotas":"1"`)); code != 201 {
 		t.Fatalf("quota: %d %s", code, body)
 	}
 	for _, c := range []struct {
@@ -191,7 +192,7 @@ func TestResourceQuotaHTTP(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("get quota: %d %s", code, body)
 	}
-	for _, want := range []string{`"used":{`, `"pods":"2"`, `"count/services":"1"`, `"count/deployments.apps":"1"`} {
+	for _, want := range []string{`"used":{`, `"pods":"2"`, `"count/services":"2"`, `"count/deployments.apps":"1"`} {
 		if i := strings.Index(body, `"status"`); i < 0 || !strings.Contains(body[i:], want) {
 			t.Errorf("quota status lacks %s: %s", want, body)
 		}

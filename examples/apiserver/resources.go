@@ -10,6 +10,7 @@ import (
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/coordination"
+	"github.com/setpoint-dev/setpoint/examples/api/discovery"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
 	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
@@ -122,6 +123,8 @@ type resources struct {
 	quotas          *resourceOf[*api.ResourceQuota]
 	budgets         *resourceOf[*policy.PodDisruptionBudget]
 	priorityClasses *resourceOf[*scheduling.PriorityClass]
+	services        *resourceOf[*api.Service]
+	endpointSlices  *resourceOf[*discovery.EndpointSlice]
 }
 
 // newResources creates the store of every kind in the registry.
@@ -153,7 +156,8 @@ func newResources(b store.Backend) (*resources, error) {
 	rs.priorityClasses, err = newResource(b, registry.PriorityClassKind)
 	add(rs.priorityClasses, err)
 	add(newResource(b, registry.NodeKind))
-	add(newResource(b, registry.ServiceKind))
+	rs.services, err = newResource(b, registry.ServiceKind)
+	add(rs.services, err)
 	add(newResource(b, registry.EndpointsKind))
 	add(newResource(b, registry.EventKind))
 	add(newResource(eventsBackend{b}, registry.EventsV1Kind))
@@ -173,7 +177,8 @@ func newResources(b store.Backend) (*resources, error) {
 	add(newResource(b, registry.ControllerRevisionKind))
 	add(newResource(b, registry.JobKind))
 	add(newResource(b, registry.CronJobKind))
-	add(newResource(b, registry.EndpointSliceKind))
+	rs.endpointSlices, err = newResource(b, registry.EndpointSliceKind)
+	add(rs.endpointSlices, err)
 	add(newResource(b, registry.StorageClassKind))
 	add(newResource(b, registry.CertificateSigningRequestKind))
 	add(newResource(b, registry.RoleKind))

@@ -167,7 +167,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	admission := []rest.AdmissionPlugin{lifecycle, quota}
+	alloc := newServiceAllocator(backend, rs.services.st, s.cfg.ServiceCIDRs, s.cfg.NodePortRange, s.log)
+	if err := alloc.repair(ctx); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	admission := []rest.AdmissionPlugin{lifecycle, alloc, quota}
 	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
@@ -182,6 +186,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	if err := ensurePriorityClasses(ctx, rs.priorityClasses.st); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	if err := alloc.ensureKubernetesService(ctx, rs.endpointSlices.st, s.Addr()); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	s.backend = backend

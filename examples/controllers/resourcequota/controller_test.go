@@ -57,7 +57,8 @@ func TestUsed(t *testing.T) {
 	if _, err := cs.ResourceQuotas().Create(ctx, q); err != nil {
 		t.Fatal(err)
 	}
-	used(t, cs, map[api.ResourceName]string{"pods": "0", "requests.cpu": "0", "services": "0"})
+	// the apiserver's kubernetes Service in default counts, as in Kubernetes
+	used(t, cs, map[api.ResourceName]string{"pods": "0", "requests.cpu": "0", "services": "1"})
 	for _, p := range []*api.Pod{pod("a", "500m"), pod("b", "500m")} {
 		if _, err := cs.Pods().Create(ctx, p); err != nil {
 			t.Fatal(err)
@@ -69,11 +70,11 @@ func TestUsed(t *testing.T) {
 	if _, err := cs.Services().Create(ctx, svc); err != nil {
 		t.Fatal(err)
 	}
-	used(t, cs, map[api.ResourceName]string{"pods": "2", "requests.cpu": "1", "services": "1"})
+	used(t, cs, map[api.ResourceName]string{"pods": "2", "requests.cpu": "1", "services": "2"})
 	if _, err := cs.Pods().Delete(ctx, "default", "a"); err != nil {
 		t.Fatal(err)
 	}
-	used(t, cs, map[api.ResourceName]string{"pods": "1", "requests.cpu": "500m", "services": "1"})
+	used(t, cs, map[api.ResourceName]string{"pods": "1", "requests.cpu": "500m", "services": "2"})
 }
 
 func TestConfigValidate(t *testing.T) {

@@ -1,0 +1,70 @@
+// Package proxy is the example cluster's node proxy: it watches Services
+// and EndpointSlices and programs the node's nftables so that a Service's
+// ClusterIP, NodePorts, external IPs and load-balancer ingress IPs reach
+// its endpoints, as Kubernetes' kube-proxy does in its nftables mode.
+//
+// Shape: Config (documented defaults, Validate), New, Run(ctx), and
+// Cleanup, which removes everything the proxy made. The proxy reads the
+// cluster through the shared informers of Config.Client; run the informer
+// factory (Client.Informers().Run) next to Run.
+//
+// # What it programs
+//
+// One table of its own (family ip, Config.TableName) and nothing outside
+// it. Connections are matched in the nat prerouting and output hooks by
+// destination address, protocol and port through verdict maps, then sent
+// to one chain per service port and one per endpoint, which DNATs. The
+// Kubernetes behaviours it follows:
+//
+//   - Only ready endpoints receive traffic; when none is ready, serving
+//     terminating endpoints do (the fallback that lets a rollout drain).
+//   - A service port without endpoints rejects new connections at once
+//     (ICMP port unreachable, so a TCP client sees "connection refused"),
+//     from filter chains on the input, forward and output hooks, as nat
+//     chains cannot reject.
+//   - NodePorts are served on every local address (or those in
+//     Config.NodePortAddresses) except loopback, as kube-proxy's nftables
+//     mode does.
+//   - sessionAffinity ClientIP pins a client to an endpoint for the
+//     configured timeout, through one dynamic set with timeouts per
+//     endpoint.
+//   - internalTrafficPolicy Local uses only this node's endpoints for
+//     ClusterIP traffic; externalTrafficPolicy Local uses only this node's
+//     endpoints for NodePort, external and load-balancer traffic and keeps
+//     the client's source address, while traffic from pods (ClusterCIDR) and
+//     from the node itself keeps the Cluster policy. With no local endpoint
+//     such traffic is dropped.
+//   - Masquerade: external traffic with the Cluster policy, ClusterIP
+//     traffic from outside ClusterCIDR, and hairpin traffic (a pod reaching
+//     itself through its Service) are marked and masqueraded on the way out.
+//
+// # Syncs
+//
+// A change seen by the informers requests a sync; syncs are at least
+// MinSyncPeriod apart (changes in between are batched) and happen at least
+// every SyncPeriod. Each sync computes the whole desired ruleset and sends
+// one nft transaction with only the difference from the previous sync
+// (changed chains are flushed and refilled, map elements added or deleted);
+// the first sync after start, and the one after a failure, rewrite every
+// chain and map of the table in one transaction. A restart therefore never
+// removes the table: established connections keep their conntrack NAT
+// state, and the rules after a restart equal those of a fresh sync.
+// Affinity sets of a previous run are kept, so clients stay pinned.
+//
+// Metrics (Config.Registerer): setpoint_proxy_sync_duration_seconds,
+// setpoint_proxy_network_programming_duration_seconds (from the moment an
+// EndpointSlice change was seen to the end of the sync that programmed it)
+// and setpoint_proxy_syncs_total by result.
+//
+// # Differences from kube-proxy, and what is left out
+//
+//   - IPv4 only; the IPv6 table (family ip6) is not written yet.
+//   - No iptables mode yet, and no IPVS mode: IPVS needs the ip_vs kernel
+//     module, which the kernel this project runs on lacks.
+//   - Stale UDP conntrack entries of removed endpoints are not flushed yet.
+//   - No loadBalancerSourceRanges firewall and no health-check node ports.
+//
+// Config.NetNS programs another network namespace: the proxy starts its
+// nft processes from an OS thread inside it. Tests and benchmarks use it to
+// keep everything inside namespaces they create.
+package proxy

@@ -1,0 +1,188 @@
+package proxy
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/discovery"
+)
+
+// servicePort is one port of one Service with the endpoints that serve it,
+// the unit the proxy programs.
+type servicePort struct {
+	namespace, name, portName string
+	protocol                  string // tcp, udp or sctp
+	clusterIP                 netip.Addr
+	port                      int32
+	nodePort                  int32
+	externalIPs               []netip.Addr // externalIPs and load-balancer ingress IPs
+	affinitySeconds           int32        // 0: no session affinity
+	externalLocal             bool         // externalTrafficPolicy Local
+	internalLocal             bool         // internalTrafficPolicy Local
+	// endpoints are the usable endpoints (ready ones, or serving
+	// terminating ones when none is ready), sorted; local marks those on
+	// this node.
+	endpoints []endpoint
+}
+
+type endpoint struct {
+	addr  netip.Addr
+	port  int32
+	local bool
+}
+
+func (e endpoint) String() string {
+	return netip.AddrPortFrom(e.addr, uint16(e.port)).String()
+}
+
+func (sp *servicePort) key() string {
+	return sp.namespace + "/" + sp.name + "/" + sp.protocol + "/" + sp.portName
+}
+
+// localEndpoints returns the endpoints on this node.
+func (sp *servicePort) localEndpoints() []endpoint {
+	var out []endpoint
+	for _, e := range sp.endpoints {
+		if e.local {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// buildServicePorts turns the cached Services and EndpointSlices into the
+// service ports to program, sorted by key. Services without a cluster IP
+// (headless, ExternalName) and non-IPv4 addresses are skipped.
+func buildServicePorts(services []*api.Service, slices_ []*discovery.EndpointSlice, node string) []*servicePort {
+	bySvc := map[string][]*discovery.EndpointSlice{}
+	for _, s := range slices_ {
+		name := s.Labels[discovery.LabelServiceName]
+		if name == "" || s.AddressType != discovery.AddressTypeIPv4 {
+			continue
+		}
+		bySvc[s.Namespace+"/"+name] = append(bySvc[s.Namespace+"/"+name], s)
+	}
+	var out []*servicePort
+	for _, svc := range services {
+		if svc.Spec.Type == api.ServiceTypeExternalName {
+			continue
+		}
+		cip, err := netip.ParseAddr(svc.Spec.ClusterIP)
+		if err != nil || !cip.Is4() {
+			continue
+		}
+		var ext []netip.Addr
+		for _, s := range svc.Spec.ExternalIPs {
+			if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
+				ext = append(ext, a)
+			}
+		}
+		if svc.Spec.Type == api.ServiceTypeLoadBalancer {
+			for _, ing := range svc.Status.LoadBalancer.Ingress {
+				if a, err := netip.ParseAddr(ing.IP); err == nil && a.Is4() {
+					ext = append(ext, a)
+				}
+			}
+		}
+		slices.SortFunc(ext, netip.Addr.Compare)
+		ext = slices.Compact(ext)
+		var affinity int32
+		if svc.Spec.SessionAffinity == api.ServiceAffinityClientIP {
+			affinity = 10800 // Kubernetes' default timeout
+			if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
+				affinity = *c.ClientIP.TimeoutSeconds
+			}
+		}
+		for _, p := range svc.Spec.Ports {
+			proto := protoName(p.Protocol)
+			sp := &servicePort{
+				namespace: svc.Namespace, name: svc.Name, portName: p.Name, protocol: proto,
+				clusterIP: cip, port: p.Port, externalIPs: ext, affinitySeconds: affinity,
+				externalLocal: svc.Spec.ExternalTrafficPolicy == api.ServiceExternalTrafficPolicyLocal,
+				internalLocal: svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == api.ServiceInternalTrafficPolicyLocal,
+			}
+			if svc.Spec.Type == api.ServiceTypeNodePort || svc.Spec.Type == api.ServiceTypeLoadBalancer {
+				sp.nodePort = p.NodePort
+			}
+			sp.endpoints = pickEndpoints(bySvc[svc.Namespace+"/"+svc.Name], p, node)
+			if sp.portName == "" {
+				sp.portName = strconv.Itoa(int(p.Port))
+			}
+			out = append(out, sp)
+		}
+	}
+	slices.SortFunc(out, func(a, b *servicePort) int { return cmp.Compare(a.key(), b.key()) })
+	return out
+}
+
+// pickEndpoints returns the endpoints of p: the ready ones, or, when none
+// is ready, the serving terminating ones (Kubernetes' fallback that lets a
+// rolling update drain). Endpoints are deduplicated and sorted.
+func pickEndpoints(sl []*discovery.EndpointSlice, p api.ServicePort, node string) []endpoint {
+	var ready, terminating []endpoint
+	for _, s := range sl {
+		port, ok := slicePort(s, p)
+		if !ok {
+			continue
+		}
+		for _, e := range s.Endpoints {
+			if len(e.Addresses) == 0 {
+				continue
+			}
+			a, err := netip.ParseAddr(e.Addresses[0])
+			if err != nil || !a.Is4() {
+				continue
+			}
+			ep := endpoint{addr: a, port: port, local: e.NodeName != nil && *e.NodeName == node}
+			c := e.Conditions
+			switch {
+			case c.Ready == nil || *c.Ready:
+				ready = append(ready, ep)
+			case c.Serving != nil && *c.Serving && c.Terminating != nil && *c.Terminating:
+				terminating = append(terminating, ep)
+			}
+		}
+	}
+	out := ready
+	if len(out) == 0 {
+		out = terminating
+	}
+	slices.SortFunc(out, func(a, b endpoint) int {
+		if c := a.addr.Compare(b.addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.port, b.port)
+	})
+	return slices.CompactFunc(out, func(a, b endpoint) bool { return a.addr == b.addr && a.port == b.port })
+}
+
+// slicePort finds the slice's port for the service port: same name and
+// protocol, as Kubernetes matches them.
+func slicePort(s *discovery.EndpointSlice, p api.ServicePort) (int32, bool) {
+	for _, sp := range s.Ports {
+		name, proto := "", api.ProtocolTCP
+		if sp.Name != nil {
+			name = *sp.Name
+		}
+		if sp.Protocol != nil {
+			proto = *sp.Protocol
+		}
+		if name == p.Name && proto == p.Protocol && sp.Port != nil {
+			return *sp.Port, true
+		}
+	}
+	return 0, false
+}
+
+func protoName(p api.Protocol) string {
+	switch p {
+	case api.ProtocolUDP:
+		return "udp"
+	case api.ProtocolSCTP:
+		return "sctp"
+	}
+	return "tcp"
+}

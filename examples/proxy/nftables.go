@@ -1,0 +1,342 @@
+package proxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/knftables"
+)
+
+// Names of the fixed objects of the table.
+const (
+	chainServices      = "services"
+	chainMarkMasq      = "mark-for-masquerade"
+	chainMasquerading  = "masquerading"
+	chainReject        = "reject-chain"
+	chainNATPrerouting = "nat-prerouting"
+	chainNATOutput     = "nat-output"
+	chainFilterInput   = "filter-input"
+	chainFilterForward = "filter-forward"
+	chainFilterOutput  = "filter-output"
+
+	mapServiceIPs       = "service-ips"
+	mapNodePorts        = "service-nodeports"
+	mapNoEndpointIPs    = "no-endpoint-services"
+	mapNoEndpointPorts  = "no-endpoint-nodeports"
+	addrProtoPortVerdct = "ipv4_addr . inet_proto . inet_service : verdict"
+	protoPortVerdict    = "inet_proto . inet_service : verdict"
+)
+
+// baseChain is a chain attached to a netfilter hook.
+type baseChain struct {
+	name     string
+	typ      knftables.BaseChainType
+	hook     knftables.BaseChainHook
+	priority knftables.BaseChainPriority
+}
+
+// The filter chains run just before the filter priority, so a connection to
+// a service without endpoints is rejected before other filtering drops it.
+var baseChains = []baseChain{
+	{chainNATPrerouting, knftables.NATType, knftables.PreroutingHook, knftables.DNATPriority},
+	{chainNATOutput, knftables.NATType, knftables.OutputHook, knftables.DNATPriority},
+	{chainMasquerading, knftables.NATType, knftables.PostroutingHook, knftables.SNATPriority},
+	{chainFilterInput, knftables.FilterType, knftables.InputHook, knftables.FilterPriority + " - 10"},
+	{chainFilterForward, knftables.FilterType, knftables.ForwardHook, knftables.FilterPriority + " - 10"},
+	{chainFilterOutput, knftables.FilterType, knftables.OutputHook, knftables.FilterPriority + " - 10"},
+}
+
+var mapTypes = map[string]string{
+	mapServiceIPs: addrProtoPortVerdct, mapNoEndpointIPs: addrProtoPortVerdct,
+	mapNodePorts: protoPortVerdict, mapNoEndpointPorts: protoPortVerdict,
+}
+
+// ruleset is the whole content of the proxy's table: chains with their
+// rules, map elements (key parts joined by " . ") and affinity sets.
+type ruleset struct {
+	chains map[string][]string
+	maps   map[string]map[string]string
+	sets   map[string]time.Duration
+}
+
+// nftBackend programs the ruleset through knftables, rewriting only what
+// changed since the last successful sync.
+type nftBackend struct {
+	nft   knftables.Interface
+	table string
+	cfg   *Config
+	last  *ruleset // nil: unknown, the next sync is a full one
+}
+
+func newNFTBackend(nft knftables.Interface, cfg *Config) *nftBackend {
+	return &nftBackend{nft: nft, table: cfg.TableName, cfg: cfg}
+}
+
+// hashName gives a chain name that is unique for key and still readable.
+func hashName(prefix, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return prefix + "-" + base32.StdEncoding.EncodeToString(sum[:5]) + "-" + key
+}
+
+// build computes the ruleset for the service ports.
+func (b *nftBackend) build(sps []*servicePort) *ruleset {
+	masq := fmt.Sprintf("%#x", uint32(1)<<b.cfg.MasqueradeBit)
+	rs := &ruleset{chains: map[string][]string{}, maps: map[string]map[string]string{}, sets: map[string]time.Duration{}}
+	for m := range mapTypes {
+		rs.maps[m] = map[string]string{}
+	}
+	dispatch := "ip daddr . meta l4proto . th dport vmap @" + mapServiceIPs
+	nodePorts := "fib daddr type local ip daddr != 127.0.0.0/8 "
+	if len(b.cfg.NodePortAddresses) > 0 {
+		var ps []string
+		for _, p := range b.cfg.NodePortAddresses {
+			ps = append(ps, p.String())
+		}
+		nodePorts += "ip daddr { " + strings.Join(ps, ", ") + " } "
+	}
+	rs.chains[chainServices] = []string{dispatch, nodePorts + "meta l4proto . th dport vmap @" + mapNodePorts}
+	rs.chains[chainNATPrerouting] = []string{"jump " + chainServices}
+	rs.chains[chainNATOutput] = []string{"jump " + chainServices}
+	rs.chains[chainMarkMasq] = []string{"meta mark set meta mark or " + masq}
+	rs.chains[chainMasquerading] = []string{
+		"meta mark and " + masq + " == 0 return",
+		"meta mark set meta mark xor " + masq,
+		"masquerade fully-random",
+	}
+	rs.chains[chainReject] = []string{"reject"}
+	noEP := "ct state new ip daddr . meta l4proto . th dport vmap @" + mapNoEndpointIPs
+	noEPNodePort := "ct state new " + nodePorts + "meta l4proto . th dport vmap @" + mapNoEndpointPorts
+	rs.chains[chainFilterInput] = []string{noEP, noEPNodePort}
+	rs.chains[chainFilterForward] = []string{noEP}
+	rs.chains[chainFilterOutput] = []string{noEP, noEPNodePort}
+
+	for _, sp := range sps {
+		b.buildServicePort(rs, sp)
+	}
+	return rs
+}
+
+func elemKey(parts ...string) string { return strings.Join(parts, " . ") }
+
+func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
+	key := sp.key()
+	port := fmt.Sprint(sp.port)
+	if len(sp.endpoints) == 0 {
+		// Rejected at once, in the filter chains (nat chains cannot reject).
+		verdict := "goto " + chainReject
+		rs.maps[mapNoEndpointIPs][elemKey(sp.clusterIP.String(), sp.protocol, port)] = verdict
+		for _, a := range sp.externalIPs {
+			rs.maps[mapNoEndpointIPs][elemKey(a.String(), sp.protocol, port)] = verdict
+		}
+		if sp.nodePort != 0 {
+			rs.maps[mapNoEndpointPorts][elemKey(sp.protocol, fmt.Sprint(sp.nodePort))] = verdict
+		}
+		return
+	}
+	svcChain := hashName("svc", key)
+	// Internal traffic (to the ClusterIP).
+	var rules []string
+	if b.cfg.ClusterCIDR.IsValid() {
+		rules = append(rules, "ip saddr != "+b.cfg.ClusterCIDR.String()+" jump "+chainMarkMasq)
+	}
+	internal := sp.endpoints
+	if sp.internalLocal {
+		internal = sp.localEndpoints()
+	}
+	rs.chains[svcChain] = append(rules, b.dispatch(rs, sp, internal)...)
+	rs.maps[mapServiceIPs][elemKey(sp.clusterIP.String(), sp.protocol, port)] = "goto " + svcChain
+	if len(sp.externalIPs) == 0 && sp.nodePort == 0 {
+		return
+	}
+	// External traffic (NodePort, externalIPs, load-balancer IPs).
+	extChain := hashName("ext", key)
+	var ext []string
+	eps := sp.endpoints
+	if sp.externalLocal {
+		// Traffic from pods and from the node itself is not external: it
+		// keeps the Cluster policy, as in Kubernetes.
+		if b.cfg.ClusterCIDR.IsValid() {
+			ext = append(ext, "ip saddr "+b.cfg.ClusterCIDR.String()+" goto "+svcChain)
+		}
+		ext = append(ext, "fib saddr type local jump "+chainMarkMasq, "fib saddr type local goto "+svcChain)
+		eps = sp.localEndpoints()
+	} else {
+		ext = append(ext, "jump "+chainMarkMasq)
+	}
+	rs.chains[extChain] = append(ext, b.dispatch(rs, sp, eps)...)
+	for _, a := range sp.externalIPs {
+		rs.maps[mapServiceIPs][elemKey(a.String(), sp.protocol, port)] = "goto " + extChain
+	}
+	if sp.nodePort != 0 {
+		rs.maps[mapNodePorts][elemKey(sp.protocol, fmt.Sprint(sp.nodePort))] = "goto " + extChain
+	}
+}
+
+// dispatch returns the rules that pick one of eps (sticky per client with
+// session affinity) and adds the endpoint chains and affinity sets to rs.
+// With no endpoint (a Local policy and none on this node) it drops, as
+// Kubernetes does.
+func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []string {
+	if len(eps) == 0 {
+		return []string{"drop"}
+	}
+	var rules, targets []string
+	for i, ep := range eps {
+		epKey := sp.key() + "__" + ep.addr.String() + "/" + fmt.Sprint(ep.port)
+		chain := hashName("ep", epKey)
+		set := ""
+		if sp.affinitySeconds > 0 {
+			set = hashName("aff", epKey)
+			rs.sets[set] = time.Duration(sp.affinitySeconds) * time.Second
+			rules = append(rules, "ip saddr @"+set+" goto "+chain)
+		}
+		if _, done := rs.chains[chain]; !done {
+			epRules := []string{"ip saddr " + ep.addr.String() + " jump " + chainMarkMasq} // hairpin
+			if set != "" {
+				epRules = append(epRules, "update @"+set+" { ip saddr }")
+			}
+			epRules = append(epRules, fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, ep))
+			rs.chains[chain] = epRules
+		}
+		targets = append(targets, fmt.Sprintf("%d : goto %s", i, chain))
+	}
+	if len(eps) == 1 {
+		return append(rules, "goto "+hashName("ep", sp.key()+"__"+eps[0].addr.String()+"/"+fmt.Sprint(eps[0].port)))
+	}
+	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , "))) // spaced commas: knftables.Fake parses chain names up to a space
+}
+
+// sync programs rs in one transaction: everything on the first sync (and
+// after a failure), only the difference from the last sync otherwise.
+// Returns the number of operations sent.
+func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
+	tx := b.nft.NewTransaction()
+	tx.Add(&knftables.Table{Comment: knftables.PtrTo("rules of the setpoint node proxy")})
+	for _, bc := range baseChains {
+		tx.Add(&knftables.Chain{Name: bc.name, Type: knftables.PtrTo(bc.typ), Hook: knftables.PtrTo(bc.hook), Priority: knftables.PtrTo(bc.priority)})
+	}
+	for _, name := range slices.Sorted(maps.Keys(mapTypes)) {
+		tx.Add(&knftables.Map{Name: name, Type: mapTypes[name]})
+	}
+	old := b.last
+	full := old == nil
+	if full {
+		var err error
+		if old, err = b.existing(ctx); err != nil {
+			return 0, err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(rs.sets)) {
+		if _, ok := old.sets[name]; !ok {
+			tx.Add(&knftables.Set{Name: name, Type: "ipv4_addr", Flags: []knftables.SetFlag{knftables.DynamicFlag, knftables.TimeoutFlag},
+				Timeout: knftables.PtrTo(rs.sets[name])})
+		}
+	}
+	names := slices.Sorted(maps.Keys(rs.chains))
+	for _, name := range names {
+		if _, ok := old.chains[name]; !ok && !isBase(name) {
+			tx.Add(&knftables.Chain{Name: name})
+		}
+	}
+	for _, name := range names {
+		prev, ok := old.chains[name]
+		if ok && !full && slices.Equal(prev, rs.chains[name]) {
+			continue
+		}
+		if ok {
+			tx.Flush(&knftables.Chain{Name: name})
+		}
+		for _, r := range rs.chains[name] {
+			tx.Add(&knftables.Rule{Chain: name, Rule: r})
+		}
+	}
+	for _, m := range slices.Sorted(maps.Keys(rs.maps)) {
+		want, have := rs.maps[m], old.maps[m]
+		if full {
+			tx.Flush(&knftables.Map{Name: m})
+			have = nil
+		}
+		for _, k := range slices.Sorted(maps.Keys(have)) {
+			if v, ok := want[k]; !ok || v != have[k] {
+				tx.Delete(&knftables.Element{Map: m, Key: strings.Split(k, " . ")})
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			if v, ok := have[k]; !ok || v != want[k] {
+				tx.Add(&knftables.Element{Map: m, Key: strings.Split(k, " . "), Value: []string{want[k]}})
+			}
+		}
+	}
+	var stale []string
+	for name := range old.chains {
+		if _, ok := rs.chains[name]; !ok && !isBase(name) {
+			stale = append(stale, name)
+		}
+	}
+	slices.Sort(stale)
+	for _, name := range stale {
+		tx.Flush(&knftables.Chain{Name: name})
+	}
+	for _, name := range stale {
+		tx.Delete(&knftables.Chain{Name: name})
+	}
+	for _, name := range slices.Sorted(maps.Keys(old.sets)) {
+		if _, ok := rs.sets[name]; !ok {
+			tx.Delete(&knftables.Set{Name: name})
+		}
+	}
+	b.last = nil
+	if err := b.nft.Run(ctx, tx); err != nil {
+		return tx.NumOperations(), fmt.Errorf("nftables sync of table %s: %w", b.table, err)
+	}
+	b.last = rs
+	return tx.NumOperations(), nil
+}
+
+func isBase(name string) bool {
+	for _, bc := range baseChains {
+		if bc.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// existing reads the names of the chains and sets already in the table (a
+// previous run's), so a full sync can remove what is no longer wanted
+// while keeping affinity sets (their clients stay pinned across restarts).
+func (b *nftBackend) existing(ctx context.Context) (*ruleset, error) {
+	rs := &ruleset{chains: map[string][]string{}, maps: map[string]map[string]string{}, sets: map[string]time.Duration{}}
+	chains, err := b.nft.List(ctx, "chains")
+	if err != nil && !knftables.IsNotFound(err) {
+		return nil, fmt.Errorf("list chains of table %s: %w", b.table, err)
+	}
+	for _, c := range chains {
+		rs.chains[c] = nil
+	}
+	sets, err := b.nft.List(ctx, "sets")
+	if err != nil && !knftables.IsNotFound(err) {
+		return nil, fmt.Errorf("list sets of table %s: %w", b.table, err)
+	}
+	for _, s := range sets {
+		rs.sets[s] = 0
+	}
+	return rs, nil
+}
+
+// cleanup deletes the table and everything in it.
+func (b *nftBackend) cleanup(ctx context.Context) error {
+	b.last = nil
+	tx := b.nft.NewTransaction()
+	tx.Delete(&knftables.Table{})
+	if err := b.nft.Run(ctx, tx); err != nil && !knftables.IsNotFound(err) {
+		return fmt.Errorf("delete table %s: %w", b.table, err)
+	}
+	return nil
+}

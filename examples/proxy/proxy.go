@@ -1,0 +1,209 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/knftables"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/discovery"
+	"github.com/setpoint-dev/setpoint/informer"
+)
+
+// Proxy programs the node so that Services reach their endpoints; see the
+// package documentation.
+type Proxy struct {
+	cfg      Config
+	log      *slog.Logger
+	services *informer.Informer[*api.Service]
+	slices   *informer.Informer[*discovery.EndpointSlice]
+	newNFT   func() (knftables.Interface, error)
+
+	kick chan struct{}
+	mu   sync.Mutex
+	// changes holds when each EndpointSlice change not yet programmed was
+	// seen, for the programming-latency histogram.
+	changes []time.Time
+
+	syncDuration   prometheus.Histogram
+	programLatency prometheus.Histogram
+	syncs          *prometheus.CounterVec
+}
+
+// New checks cfg and builds the proxy; it touches neither the apiserver nor
+// the node.
+func New(cfg Config) (*Proxy, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	p := &Proxy{cfg: cfg, log: cfg.Logger.With("component", "proxy", "node", cfg.NodeName), kick: make(chan struct{}, 1)}
+	p.newNFT = func() (knftables.Interface, error) { return knftables.New(knftables.IPv4Family, cfg.TableName) }
+	p.syncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "setpoint", Subsystem: "proxy",
+		Name: "sync_duration_seconds", Help: "Time one sync of the proxy rules takes.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)})
+	p.programLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "setpoint", Subsystem: "proxy",
+		Name: "network_programming_duration_seconds", Help: "Delay from an EndpointSlice change seen by the proxy to its rules being programmed.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)})
+	p.syncs = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "setpoint", Subsystem: "proxy",
+		Name: "syncs_total", Help: "Syncs of the proxy rules, by result."}, []string{"result"})
+	if cfg.Registerer != nil {
+		for _, c := range []prometheus.Collector{p.syncDuration, p.programLatency, p.syncs} {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("proxy: %w", err)
+			}
+		}
+	}
+	var err error
+	if p.services, _, err = informer.Shared(cfg.Client.Informers(), cfg.Client.Services(), informer.Config[*api.Service]{}); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	if p.slices, _, err = informer.Shared(cfg.Client.Informers(), cfg.Client.EndpointSlices(), informer.Config[*discovery.EndpointSlice]{}); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	return p, nil
+}
+
+func (p *Proxy) trigger() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (p *Proxy) sliceChanged() {
+	p.mu.Lock()
+	p.changes = append(p.changes, p.cfg.Clock.Now())
+	p.mu.Unlock()
+	p.trigger()
+}
+
+// Run programs the node until ctx ends: one sync once the caches are
+// synced, then one after each batch of changes, at most one per
+// MinSyncPeriod, and one every SyncPeriod. A failed sync is logged and
+// retried after MinSyncPeriod (at least a second) as a full sync. Run
+// returns nil when ctx ends, leaving the rules in place (Cleanup removes
+// them); it returns an error only if the node cannot be programmed at all.
+func (p *Proxy) Run(ctx context.Context) error {
+	ns, nft, err := p.open()
+	if err != nil {
+		return err
+	}
+	defer ns.stop()
+	backend := newNFTBackend(nft, &p.cfg)
+	svcReg, err := p.services.AddHandler(informer.HandlerFuncs[*api.Service]{
+		AddFunc:    func(*api.Service, bool) { p.trigger() },
+		UpdateFunc: func(_, _ *api.Service) { p.trigger() },
+		DeleteFunc: func(*api.Service, bool) { p.trigger() },
+	})
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	defer svcReg.Remove()
+	sliceReg, err := p.slices.AddHandler(informer.HandlerFuncs[*discovery.EndpointSlice]{
+		AddFunc:    func(*discovery.EndpointSlice, bool) { p.sliceChanged() },
+		UpdateFunc: func(_, _ *discovery.EndpointSlice) { p.sliceChanged() },
+		DeleteFunc: func(*discovery.EndpointSlice, bool) { p.sliceChanged() },
+	})
+	if err != nil {
+		return fmt.Errorf("proxy: %w", err)
+	}
+	defer sliceReg.Remove()
+	if p.services.WaitForSync(ctx) != nil || p.slices.WaitForSync(ctx) != nil {
+		return nil // ctx ended
+	}
+	clock := p.cfg.Clock
+	resync := clock.NewTicker(p.cfg.SyncPeriod)
+	defer resync.Stop()
+	var last time.Time
+	pending := true
+	var timer <-chan time.Time
+	for {
+		if pending && timer == nil {
+			if wait := last.Add(p.cfg.MinSyncPeriod).Sub(clock.Now()); last.IsZero() || wait <= 0 {
+				pending = false
+				last = clock.Now()
+				if err := ns.do(func() error { return p.syncOnce(ctx, backend) }); err != nil {
+					p.log.Warn("sync failed; retrying", "err", err)
+					pending = true
+					timer = clock.After(max(p.cfg.MinSyncPeriod, time.Second))
+				}
+			} else {
+				timer = clock.After(wait)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.kick:
+			pending = true
+		case <-timer:
+			timer = nil
+		case <-resync.Chan():
+			pending = true
+		}
+	}
+}
+
+// open enters the configured network namespace (if any) and opens nftables there.
+func (p *Proxy) open() (*nsRunner, knftables.Interface, error) {
+	var ns *nsRunner
+	if p.cfg.NetNS != "" {
+		var err error
+		if ns, err = startNS(p.cfg.NetNS); err != nil {
+			return nil, nil, err
+		}
+	}
+	var nft knftables.Interface
+	err := ns.do(func() (err error) { nft, err = p.newNFT(); return err })
+	if err != nil {
+		ns.stop()
+		return nil, nil, fmt.Errorf("proxy: nftables unavailable: %w", err)
+	}
+	return ns, nft, nil
+}
+
+// syncOnce computes the rules from the caches and programs them.
+func (p *Proxy) syncOnce(ctx context.Context, b *nftBackend) error {
+	start := p.cfg.Clock.Now()
+	p.mu.Lock()
+	changes := p.changes
+	p.changes = nil
+	p.mu.Unlock()
+	sps := buildServicePorts(p.services.List(), p.slices.List(), p.cfg.NodeName)
+	ops, err := b.sync(ctx, b.build(sps))
+	end := p.cfg.Clock.Now()
+	p.syncDuration.Observe(end.Sub(start).Seconds())
+	if err != nil {
+		p.syncs.WithLabelValues("error").Inc()
+		p.mu.Lock()
+		p.changes = append(changes, p.changes...)
+		p.mu.Unlock()
+		return err
+	}
+	p.syncs.WithLabelValues("success").Inc()
+	for _, c := range changes {
+		p.programLatency.Observe(end.Sub(c).Seconds())
+	}
+	p.log.Debug("synced", "servicePorts", len(sps), "operations", ops, "took", end.Sub(start))
+	return nil
+}
+
+// Cleanup removes everything the proxy made (its table) from the node, or
+// from Config.NetNS. It does not need the apiserver.
+func Cleanup(ctx context.Context, cfg Config) error {
+	cfg.setDefaults()
+	p := &Proxy{cfg: cfg}
+	p.newNFT = func() (knftables.Interface, error) { return knftables.New(knftables.IPv4Family, cfg.TableName) }
+	ns, nft, err := p.open()
+	if err != nil {
+		return err
+	}
+	defer ns.stop()
+	return ns.do(func() error { return newNFTBackend(nft, &p.cfg).cleanup(ctx) })
+}

@@ -1,0 +1,218 @@
+package proxy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/discovery"
+	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
+	"github.com/setpoint-dev/setpoint/examples/proxy"
+	"github.com/setpoint-dev/setpoint/store"
+)
+
+const table = "setpoint-proxy-test"
+
+func ptr[T any](v T) *T { return &v }
+
+func service(name, ip string, nodePort int32, mutate ...func(*api.Service)) *api.Service {
+	s := &api.Service{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: name},
+		Spec: api.ServiceSpec{ClusterIP: ip, Ports: []api.ServicePort{{Port: 80, TargetPort: api.FromInt(8080), Protocol: api.ProtocolTCP}}}}
+	if nodePort != 0 {
+		s.Spec.Type = api.ServiceTypeNodePort
+		s.Spec.Ports[0].NodePort = nodePort
+	}
+	for _, m := range mutate {
+		m(s)
+	}
+	return s
+}
+
+type ep struct {
+	ip    string
+	ready bool
+}
+
+func slice(svc string, eps ...ep) *discovery.EndpointSlice {
+	s := &discovery.EndpointSlice{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: svc + "-1",
+		Labels: map[string]string{discovery.LabelServiceName: svc}},
+		AddressType: discovery.AddressTypeIPv4,
+		Ports:       []discovery.EndpointPort{{Name: ptr(""), Protocol: ptr(api.ProtocolTCP), Port: ptr(int32(8080))}}}
+	for _, e := range eps {
+		s.Endpoints = append(s.Endpoints, discovery.Endpoint{Addresses: []string{e.ip},
+			Conditions: discovery.EndpointConditions{Ready: ptr(e.ready)}, NodeName: ptr("node1")})
+	}
+	return s
+}
+
+func startProxy(t *testing.T, cs *client.Clientset, node string) (stop func()) {
+	t.Helper()
+	p, err := proxy.New(proxy.Config{Client: cs, NodeName: "node1", TableName: table, MinSyncPeriod: -1,
+		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), NetNS: filepath.Join("/run/netns", node)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("proxy Run: %v", err)
+		}
+	}
+}
+
+// TestServicesThroughNFTables runs two pods behind Services and a client
+// pod, with the proxy programming the node namespace.
+func TestServicesThroughNFTables(t *testing.T) {
+	ctx := context.Background()
+	n := newTestNet(t)
+	ip1, ip2 := n.addPod("pod1", 1), n.addPod("pod2", 2)
+	n.addPod("client", 3)
+	n.serve("pod1", 8080)
+	n.serve("pod2", 8080)
+	cl := n.pods["client"]
+	must := mustFn(t)
+
+	srv := controllertest.StartAPIServer(t)
+	cs := controllertest.Clientset(t, srv)
+	controllertest.RunInformers(t, cs)
+	stop := startProxy(t, cs, n.node)
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			stop()
+		}
+		if err := proxy.Cleanup(context.Background(), proxy.Config{TableName: table, NetNS: filepath.Join("/run/netns", n.node)}); err != nil {
+			t.Error(err)
+		}
+	})
+
+	must(cs.Services().Create(ctx, service("web", "10.96.0.10", 30080)))
+	must(cs.EndpointSlices().Create(ctx, slice("web", ep{ip1, true}, ep{ip2, true})))
+
+	t.Run("ClusterIP reaches both pods", func(t *testing.T) {
+		controllertest.Eventually(t, "both pods answer through the ClusterIP", func() error {
+			got, err := hits(t, cl, "10.96.0.10:80", 20)
+			if err != nil {
+				return err
+			}
+			if got["pod1"] == 0 || got["pod2"] == 0 {
+				return fmt.Errorf("answers by pod: %v", got)
+			}
+			return nil
+		})
+	})
+	t.Run("NodePort answers from the node", func(t *testing.T) {
+		for _, from := range []string{cl, n.node} {
+			if name, err := ask(t, from, nodeIP+":30080"); err != nil || (name != "pod1" && name != "pod2") {
+				t.Errorf("NodePort from %s: %q, %v", from, name, err)
+			}
+		}
+	})
+	t.Run("hairpin: a pod reaches itself through its Service", func(t *testing.T) {
+		got, err := hits(t, n.pods["pod1"], "10.96.0.10:80", 20)
+		if err != nil || got["pod1"] == 0 {
+			t.Fatalf("pod1 through its Service: %v, %v", got, err)
+		}
+	})
+	t.Run("session affinity pins a client", func(t *testing.T) {
+		must(cs.Services().Create(ctx, service("sticky", "10.96.0.11", 0, func(s *api.Service) {
+			s.Spec.SessionAffinity = api.ServiceAffinityClientIP
+		})))
+		must(cs.EndpointSlices().Create(ctx, slice("sticky", ep{ip1, true}, ep{ip2, true})))
+		controllertest.Eventually(t, "sticky service answers", func() error { _, err := ask(t, cl, "10.96.0.11:80"); return err })
+		got, err := hits(t, cl, "10.96.0.11:80", 20)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("want every answer from one pod, got %v, %v", got, err)
+		}
+	})
+	t.Run("a Service without endpoints refuses at once", func(t *testing.T) {
+		must(cs.Services().Create(ctx, service("empty", "10.96.0.12", 30081)))
+		controllertest.Eventually(t, "connection refused", func() error {
+			for _, addr := range []string{"10.96.0.12:80", nodeIP + ":30081"} {
+				c, err := dial(t, cl, addr)
+				if err == nil {
+					c.Close()
+					return fmt.Errorf("%s: connected", addr)
+				}
+				if !errors.Is(err, syscall.ECONNREFUSED) {
+					return fmt.Errorf("%s: want connection refused, got %w", addr, err)
+				}
+			}
+			return nil
+		})
+	})
+	t.Run("a pod going not ready leaves the rotation", func(t *testing.T) {
+		s, err := cs.EndpointSlices().Get(ctx, "default", "web-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Endpoints[1].Conditions.Ready = ptr(false)
+		if _, err := cs.EndpointSlices().Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		controllertest.Eventually(t, "only pod1 answers", func() error {
+			got, err := hits(t, cl, "10.96.0.10:80", 20)
+			if err != nil {
+				return err
+			}
+			if got["pod1"] != 20 {
+				return fmt.Errorf("answers by pod: %v", got)
+			}
+			return nil
+		})
+	})
+	t.Run("restart keeps connections and rules", func(t *testing.T) {
+		c, err := dial(t, cl, "10.96.0.10:80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		echo(t, c, "pod1\n", "")
+		before := n.nftDump(table)
+		stop()
+		stopped = true
+		stop = startProxy(t, cs, n.node)
+		stopped = false
+		// The new proxy's first sync is a full one; wait for its result to
+		// settle, then it must equal the old one.
+		controllertest.Eventually(t, "rules after restart equal those before", func() error {
+			if after := n.nftDump(table); after != before {
+				return fmt.Errorf("rules differ:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			return nil
+		})
+		echo(t, c, "", "still there")
+	})
+	t.Run("cleanup leaves no table", func(t *testing.T) {
+		stop()
+		stopped = true
+		if err := proxy.Cleanup(ctx, proxy.Config{TableName: table, NetNS: filepath.Join("/run/netns", n.node)}); err != nil {
+			t.Fatal(err)
+		}
+		if out := n.nftTables(); out != "" {
+			t.Fatalf("tables left in the node namespace: %s", out)
+		}
+		if _, err := ask(t, cl, "10.96.0.10:80"); err == nil {
+			t.Fatal("ClusterIP still answers after cleanup")
+		}
+	})
+}
+
+// mustFn returns a check of (object, error) results that fails t on an error.
+func mustFn(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
