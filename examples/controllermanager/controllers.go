@@ -14,6 +14,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
+	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
 	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
@@ -57,6 +58,9 @@ var known = map[string]struct {
 	}},
 	"resourcequota": {"resourcequota-controller", func(d deps) (Runner, error) {
 		return resourcequota.New(resourcequota.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"endpointslice": {"endpoint-slice-controller", func(d deps) (Runner, error) {
+		return endpointslice.New(endpointslice.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
