@@ -14,6 +14,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
+	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
@@ -58,6 +59,9 @@ var known = map[string]struct {
 	}},
 	"resourcequota": {"resourcequota-controller", func(d deps) (Runner, error) {
 		return resourcequota.New(resourcequota.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"endpoint": {"endpoint-controller", func(d deps) (Runner, error) {
+		return endpoint.New(endpoint.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"endpointslice": {"endpoint-slice-controller", func(d deps) (Runner, error) {
 		return endpointslice.New(endpointslice.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
