@@ -18,6 +18,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
+	"github.com/setpoint-dev/setpoint/examples/controllers/nodeipam"
 	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
@@ -31,6 +32,7 @@ type Runner interface {
 
 // deps are what a controller is built from.
 type deps struct {
+	cfg        *Config
 	client     *client.Clientset
 	recorder   *controllerutil.Recorder
 	clock      clockwork.Clock
@@ -54,6 +56,13 @@ var known = map[string]struct {
 	"garbagecollector": {"garbage-collector-controller", func(d deps) (Runner, error) {
 		return garbagecollector.New(garbagecollector.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
+	"nodeipam": {"node-ipam-controller", func(d deps) (Runner, error) {
+		if d.cfg.ClusterCIDR == "" {
+			return idle{}, nil // --allocate-node-cidrs=false
+		}
+		return nodeipam.New(nodeipam.Config{Client: d.client, ClusterCIDR: d.cfg.ClusterCIDR, NodeMaskSize: d.cfg.NodeCIDRMaskSize,
+			Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
 	"podgc": {"pod-garbage-collector", func(d deps) (Runner, error) {
 		return podgc.New(podgc.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
@@ -69,6 +78,14 @@ var known = map[string]struct {
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
+}
+
+// idle is a controller that is on but has nothing to do.
+type idle struct{}
+
+func (idle) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
 }
 
 // KnownControllers returns the names of the controllers the manager can

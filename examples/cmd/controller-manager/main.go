@@ -42,6 +42,8 @@ func main() {
 	flag.DurationVar(&cfg.RenewDeadline, "leader-elect-renew-deadline", 0, "renew deadline (default 10s)")
 	flag.DurationVar(&cfg.RetryPeriod, "leader-elect-retry-period", 0, "retry period (default 2s)")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:10257", "address of /healthz and /metrics (empty: none)")
+	flag.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "", "range of node pod CIDRs; set, nodeipam allocates each node one (empty: no allocation)")
+	flag.IntVar(&cfg.NodeCIDRMaskSize, "node-cidr-mask-size", 0, "prefix length of each node's pod CIDR (default 24 for IPv4, 64 for IPv6)")
 	flag.BoolVar(&verbose, "v", false, "debug logs")
 	flag.Parse()
 	cfg.Controllers = strings.Split(controllers, ",")
