@@ -19,6 +19,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
 	"github.com/setpoint-dev/setpoint/examples/controllers/nodeipam"
+	"github.com/setpoint-dev/setpoint/examples/controllers/nodelifecycle"
 	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
@@ -62,6 +63,9 @@ var known = map[string]struct {
 		}
 		return nodeipam.New(nodeipam.Config{Client: d.client, ClusterCIDR: d.cfg.ClusterCIDR, NodeMaskSize: d.cfg.NodeCIDRMaskSize,
 			Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"nodelifecycle": {"node-controller", func(d deps) (Runner, error) {
+		return nodelifecycle.New(nodelifecycle.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"podgc": {"pod-garbage-collector", func(d deps) (Runner, error) {
 		return podgc.New(podgc.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
