@@ -19,7 +19,8 @@ import (
 )
 
 // The admission chain every resource's writes pass, in order:
-// NamespaceLifecycle, then ResourceQuota. Each plugin owns its state: its
+// NamespaceLifecycle, DefaultTolerationSeconds (mutating: tolerations.go),
+// then ResourceQuota. Each plugin owns its state: its
 // informer (a list-watch cache of what it looks up), and the quota plugin
 // its lock.
 

@@ -167,7 +167,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	admission := []rest.AdmissionPlugin{lifecycle, quota}
+	admission := []rest.AdmissionPlugin{lifecycle, defaultTolerationSeconds{}, quota}
 	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {

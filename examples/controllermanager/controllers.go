@@ -13,6 +13,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
+	"github.com/setpoint-dev/setpoint/examples/controllers/csr"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
@@ -50,6 +51,16 @@ var known = map[string]struct {
 }{
 	"replicaset": {"replicaset-controller", func(d deps) (Runner, error) {
 		return replicaset.New(replicaset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"csrapproving": {"certificate-controller", func(d deps) (Runner, error) {
+		return csr.NewApprover(csr.ApproverConfig{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"csrsigning": {"certificate-controller", func(d deps) (Runner, error) {
+		if len(d.cfg.ClusterSigningCert) == 0 {
+			return idle{}, nil // no CA given: nothing is signed
+		}
+		return csr.NewSigner(csr.SignerConfig{Client: d.client, CACert: d.cfg.ClusterSigningCert, CAKey: d.cfg.ClusterSigningKey,
+			Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
 		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})

@@ -71,6 +71,11 @@ type Config struct {
 	// NodeCIDRMaskSize is the prefix length of each node's pod CIDR
 	// (--node-cidr-mask-size). Default 24 (IPv4) or 64 (IPv6).
 	NodeCIDRMaskSize int
+	// ClusterSigningCert and ClusterSigningKey, if set, are the PEM
+	// cluster CA the csrsigning controller signs node certificates with
+	// (--cluster-signing-cert-file, --cluster-signing-key-file; the
+	// apiserver's PKI CACert and CAKey); unset, nothing is signed.
+	ClusterSigningCert, ClusterSigningKey []byte
 }
 
 // Validate reports the first invalid field; it changes nothing.
