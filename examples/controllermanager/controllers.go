@@ -18,6 +18,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
+	"github.com/setpoint-dev/setpoint/examples/controllers/localvolume"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
 	"github.com/setpoint-dev/setpoint/examples/controllers/nodeipam"
 	"github.com/setpoint-dev/setpoint/examples/controllers/nodelifecycle"
@@ -89,6 +90,9 @@ var known = map[string]struct {
 	}},
 	"endpointslice": {"endpoint-slice-controller", func(d deps) (Runner, error) {
 		return endpointslice.New(endpointslice.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"localvolume": {"local-volume-provisioner", func(d deps) (Runner, error) {
+		return localvolume.New(localvolume.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
