@@ -217,7 +217,7 @@ func secs(n int64) *int64 { return &n }
 
 // TestSilentNode: a node whose Lease stops being renewed becomes Unknown
 // after the grace period (50 s), gets both unreachable taints, its pods are
-// marked not Ready; an untolerating pod is evicted at once, one tolerating
+// marked not Ready; a pod tolerating 0 s is evicted at once, one tolerating
 // for 30 s after 30 s, one tolerating forever never. When it comes back
 // the taints go.
 func TestSilentNode(t *testing.T) {
@@ -228,7 +228,8 @@ func TestSilentNode(t *testing.T) {
 	unreachable := func(s *int64) api.Toleration {
 		return api.Toleration{Key: nodelifecycle.TaintUnreachable, Operator: api.TolerationOpExists, Effect: api.TaintEffectNoExecute, TolerationSeconds: s}
 	}
-	x.pod("plain", "n1")
+	// The apiserver gives every pod 300 s tolerations unless it has its own.
+	x.pod("plain", "n1", unreachable(secs(0)))
 	x.pod("tolerant", "n1", unreachable(secs(30)))
 	x.pod("forever", "n1", unreachable(nil))
 	x.pod("elsewhere", "n2")
