@@ -61,8 +61,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-const namespaceIndex = "endpoint.namespace"
-
 // Controller keeps each selector service's v1 Endpoints; see the package
 // documentation.
 type Controller struct {
@@ -70,6 +68,7 @@ type Controller struct {
 	services  *informer.Informer[*api.Service]
 	pods      *informer.Informer[*api.Pod]
 	endpoints *informer.Informer[*api.Endpoints]
+	sp        *endpointslice.ServicePods
 	ctrl      *reconcile.Controller[reconcile.Request]
 }
 
@@ -90,14 +89,10 @@ func New(cfg Config) (*Controller, error) {
 	c := &Controller{cfg: cfg}
 	var err error
 	f := cfg.Client.Informers()
-	if c.services, _, err = informer.Shared(f, cfg.Client.Services(), informer.Config[*api.Service]{
-		Indexers: map[string]informer.IndexFunc[*api.Service]{namespaceIndex: informer.IndexByNamespace[*api.Service]}}); err != nil {
+	if c.sp, err = endpointslice.NewServicePods(cfg.Client); err != nil {
 		return nil, fmt.Errorf("endpoint: %w", err)
 	}
-	if c.pods, _, err = informer.Shared(f, cfg.Client.Pods(), informer.Config[*api.Pod]{
-		Indexers: map[string]informer.IndexFunc[*api.Pod]{namespaceIndex: informer.IndexByNamespace[*api.Pod]}}); err != nil {
-		return nil, fmt.Errorf("endpoint: %w", err)
-	}
+	c.services, c.pods = c.sp.Services, c.sp.Pods
 	if c.endpoints, _, err = informer.Shared(f, cfg.Client.Endpoints(), informer.Config[*api.Endpoints]{}); err != nil {
 		return nil, fmt.Errorf("endpoint: %w", err)
 	}
@@ -115,15 +110,8 @@ func New(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	podChanged := func(old, cur *api.Pod) {
-		svcs, _ := c.services.ByIndex(namespaceIndex, cur.Namespace)
-		for _, s := range svcs {
-			if s.Spec.Selector == nil {
-				continue
-			}
-			sel := store.SelectorFromSet(s.Spec.Selector)
-			if sel.Matches(cur.Labels) || (old != nil && sel.Matches(old.Labels)) {
-				enq(s.Namespace, s.Name)
-			}
+		for _, s := range c.sp.Selecting(old, cur) {
+			enq(s.Namespace, s.Name)
 		}
 	}
 	if _, err := c.pods.AddHandler(informer.HandlerFuncs[*api.Pod]{
@@ -173,15 +161,7 @@ func (c *Controller) sync(ctx context.Context, req reconcile.Request) (reconcile
 	if svc.Spec.Selector == nil || svc.Spec.Type == api.ServiceTypeExternalName {
 		return reconcile.Result{}, nil
 	}
-	sel := store.SelectorFromSet(svc.Spec.Selector)
-	inNS, _ := c.pods.ByIndex(namespaceIndex, svc.Namespace)
-	var pods []*api.Pod
-	for _, p := range inNS {
-		if sel.Matches(p.Labels) {
-			pods = append(pods, p)
-		}
-	}
-	subsets, truncated := Subsets(svc, pods)
+	subsets, truncated := Subsets(svc, c.sp.PodsOf(svc))
 	labels := map[string]string{}
 	maps.Copy(labels, svc.Labels)
 	if svc.Spec.ClusterIP == api.ClusterIPNone {

@@ -81,8 +81,7 @@ func (c *Config) Validate() error {
 
 // Index names of the controller's informer indexes.
 const (
-	serviceIndex   = "endpointslice.service"
-	namespaceIndex = "endpointslice.namespace"
+	serviceIndex = "endpointslice.service"
 )
 
 // Controller keeps each selector service's EndpointSlices; see the
@@ -94,6 +93,7 @@ type Controller struct {
 	pods     *informer.Informer[*api.Pod]
 	nodes    *informer.Informer[*api.Node]
 	slices   *informer.Informer[*discovery.EndpointSlice]
+	sp       *ServicePods
 	ctrl     *reconcile.Controller[reconcile.Request]
 	lag      prometheus.Histogram
 	changes  *prometheus.CounterVec
@@ -127,14 +127,10 @@ func New(cfg Config) (*Controller, error) {
 		pending: map[string]time.Time{}, written: map[string]map[string]int64{}}
 	var err error
 	f := cfg.Client.Informers()
-	if c.services, _, err = informer.Shared(f, cfg.Client.Services(), informer.Config[*api.Service]{
-		Indexers: map[string]informer.IndexFunc[*api.Service]{namespaceIndex: informer.IndexByNamespace[*api.Service]}}); err != nil {
+	if c.sp, err = NewServicePods(cfg.Client); err != nil {
 		return nil, fmt.Errorf("endpointslice: %w", err)
 	}
-	if c.pods, _, err = informer.Shared(f, cfg.Client.Pods(), informer.Config[*api.Pod]{
-		Indexers: map[string]informer.IndexFunc[*api.Pod]{namespaceIndex: informer.IndexByNamespace[*api.Pod]}}); err != nil {
-		return nil, fmt.Errorf("endpointslice: %w", err)
-	}
+	c.services, c.pods = c.sp.Services, c.sp.Pods
 	if c.nodes, _, err = informer.Shared(f, cfg.Client.Nodes(), informer.Config[*api.Node]{}); err != nil {
 		return nil, fmt.Errorf("endpointslice: %w", err)
 	}
@@ -225,15 +221,8 @@ func (c *Controller) podChanged(old, cur *api.Pod) {
 	c.mu.Lock()
 	c.pending[cur.Namespace+"/"+cur.Name] = c.cfg.Clock.Now()
 	c.mu.Unlock()
-	svcs, _ := c.services.ByIndex(namespaceIndex, cur.Namespace)
-	for _, s := range svcs {
-		if s.Spec.Selector == nil {
-			continue
-		}
-		sel := store.SelectorFromSet(s.Spec.Selector)
-		if sel.Matches(cur.Labels) || (old != nil && sel.Matches(old.Labels)) {
-			c.enqueue(s.Namespace, s.Name, c.cfg.BatchPeriod)
-		}
+	for _, s := range c.sp.Selecting(old, cur) {
+		c.enqueue(s.Namespace, s.Name, c.cfg.BatchPeriod)
 	}
 }
 
@@ -301,15 +290,7 @@ func (c *Controller) sync(ctx context.Context, req reconcile.Request) (reconcile
 	if c.stale(key, existing) {
 		return reconcile.Result{}, nil
 	}
-	sel := store.SelectorFromSet(svc.Spec.Selector)
-	var pods []*api.Pod
-	inNS, _ := c.pods.ByIndex(namespaceIndex, svc.Namespace)
-	for _, p := range inNS {
-		if sel.Matches(p.Labels) {
-			pods = append(pods, p)
-		}
-	}
-	desired := endpointsFor(svc, pods, c.nodeZone)
+	desired := endpointsFor(svc, c.sp.PodsOf(svc), c.nodeZone)
 	labels := c.sliceLabels(svc)
 	pl := planSlices(existing, desired, c.cfg.MaxEndpointsPerSlice, func(d *desiredEndpoint) *discovery.EndpointSlice {
 		s := &discovery.EndpointSlice{AddressType: discovery.AddressTypeIPv4, Endpoints: []discovery.Endpoint{}, Ports: []discovery.EndpointPort{}}
