@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -39,10 +40,11 @@ import (
 // and no batching window. Our apiserver serves no protobuf, so the
 // anchor's client uses JSON.
 const (
-	epPods  = 1000
 	epQPS   = 20
 	epBurst = 30
 )
+
+var epPodsFlag = flag.Int("ep-pods", 1000, "pods (and Ready changes) of the endpoints benchmark (fewer for quick checks)")
 
 func init() {
 	register("endpoints", benchEndpoints)
@@ -100,6 +102,7 @@ func runKubeEndpointSlice(ctx context.Context, kubeconfig []byte) error {
 // epRun measures one controller on a fresh apiserver and returns the p99
 // lag in milliseconds.
 func epRun(ctx context.Context, start func(ctx context.Context, kubeconfig []byte) error) (float64, error) {
+	epPods := *epPodsFlag
 	dir, err := os.MkdirTemp("", "setpoint-bench-ep-")
 	if err != nil {
 		return 0, err
