@@ -19,9 +19,10 @@ import (
 )
 
 // The admission chain every resource's writes pass, in order:
-// NamespaceLifecycle, then ResourceQuota. Each plugin owns its state: its
-// informer (a list-watch cache of what it looks up), and the quota plugin
-// its lock.
+// NamespaceLifecycle, ServiceAllocation (servicealloc.go),
+// DefaultTolerationSeconds (mutating: tolerations.go), then ResourceQuota.
+// Each plugin owns its state: its informer (a list-watch cache of what it
+// looks up), and the quota plugin its lock.
 
 // namespaceLifecycle refuses to create anything in a namespace that does
 // not exist (404) or is being deleted (403, cause NamespaceTerminating),

@@ -28,9 +28,11 @@
 // and then the resource mux, which hands each resource's requests to its
 // REST handler (store/rest, with the kind's registry Strategy) or to a
 // special route (pods/binding; pods/eviction; namespaces/finalize). Writes then pass the
-// admission chain: NamespaceLifecycle, then ResourceQuota, each a
-// rest.ValidatingAdmission plugin owning its informer and, for the quota,
-// its lock.
+// admission chain: NamespaceLifecycle; DefaultTolerationSeconds, which
+// gives new pods 300 s tolerations of the not-ready and unreachable
+// NoExecute taints as Kubernetes' plugin of that name does; then
+// ResourceQuota. The validating plugins own their informer and, for the
+// quota, its lock.
 //
 // # Contract
 //

@@ -171,7 +171,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err := alloc.repair(ctx); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	admission := []rest.AdmissionPlugin{lifecycle, alloc, quota}
+	admission := []rest.AdmissionPlugin{lifecycle, alloc, defaultTolerationSeconds{}, quota}
 	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {

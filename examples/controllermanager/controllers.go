@@ -13,9 +13,15 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
+	"github.com/setpoint-dev/setpoint/examples/controllers/csr"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
+	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
+	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
+	"github.com/setpoint-dev/setpoint/examples/controllers/localvolume"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
+	"github.com/setpoint-dev/setpoint/examples/controllers/nodeipam"
+	"github.com/setpoint-dev/setpoint/examples/controllers/nodelifecycle"
 	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
@@ -29,6 +35,7 @@ type Runner interface {
 
 // deps are what a controller is built from.
 type deps struct {
+	cfg        *Config
 	client     *client.Clientset
 	recorder   *controllerutil.Recorder
 	clock      clockwork.Clock
@@ -46,11 +53,31 @@ var known = map[string]struct {
 	"replicaset": {"replicaset-controller", func(d deps) (Runner, error) {
 		return replicaset.New(replicaset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
+	"csrapproving": {"certificate-controller", func(d deps) (Runner, error) {
+		return csr.NewApprover(csr.ApproverConfig{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"csrsigning": {"certificate-controller", func(d deps) (Runner, error) {
+		if len(d.cfg.ClusterSigningCert) == 0 {
+			return idle{}, nil // no CA given: nothing is signed
+		}
+		return csr.NewSigner(csr.SignerConfig{Client: d.client, CACert: d.cfg.ClusterSigningCert, CAKey: d.cfg.ClusterSigningKey,
+			Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
 	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
 		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"garbagecollector": {"garbage-collector-controller", func(d deps) (Runner, error) {
 		return garbagecollector.New(garbagecollector.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"nodeipam": {"node-ipam-controller", func(d deps) (Runner, error) {
+		if d.cfg.ClusterCIDR == "" {
+			return idle{}, nil // --allocate-node-cidrs=false
+		}
+		return nodeipam.New(nodeipam.Config{Client: d.client, ClusterCIDR: d.cfg.ClusterCIDR, NodeMaskSize: d.cfg.NodeCIDRMaskSize,
+			Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"nodelifecycle": {"node-controller", func(d deps) (Runner, error) {
+		return nodelifecycle.New(nodelifecycle.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"podgc": {"pod-garbage-collector", func(d deps) (Runner, error) {
 		return podgc.New(podgc.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
@@ -58,9 +85,26 @@ var known = map[string]struct {
 	"resourcequota": {"resourcequota-controller", func(d deps) (Runner, error) {
 		return resourcequota.New(resourcequota.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
+	"endpoint": {"endpoint-controller", func(d deps) (Runner, error) {
+		return endpoint.New(endpoint.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"endpointslice": {"endpoint-slice-controller", func(d deps) (Runner, error) {
+		return endpointslice.New(endpointslice.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"localvolume": {"local-volume-provisioner", func(d deps) (Runner, error) {
+		return localvolume.New(localvolume.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
+}
+
+// idle is a controller that is on but has nothing to do.
+type idle struct{}
+
+func (idle) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
 }
 
 // KnownControllers returns the names of the controllers the manager can

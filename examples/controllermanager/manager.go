@@ -64,6 +64,18 @@ type Config struct {
 	// Logger receives the manager's logs, keyed by controller and object.
 	// Default discard.
 	Logger *slog.Logger
+	// ClusterCIDR, if set, turns on pod CIDR allocation by the nodeipam
+	// controller (kube-controller-manager's --cluster-cidr with
+	// --allocate-node-cidrs); unset, nodeipam allocates nothing.
+	ClusterCIDR string
+	// NodeCIDRMaskSize is the prefix length of each node's pod CIDR
+	// (--node-cidr-mask-size). Default 24 (IPv4) or 64 (IPv6).
+	NodeCIDRMaskSize int
+	// ClusterSigningCert and ClusterSigningKey, if set, are the PEM
+	// cluster CA the csrsigning controller signs node certificates with
+	// (--cluster-signing-cert-file, --cluster-signing-key-file; the
+	// apiserver's PKI CACert and CAKey); unset, nothing is signed.
+	ClusterSigningCert, ClusterSigningKey []byte
 }
 
 // Validate reports the first invalid field; it changes nothing.
@@ -155,7 +167,7 @@ func New(cfg Config) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("controllermanager: %s: %w", name, err)
 		}
-		r, err := k.build(deps{client: cfg.Client, recorder: rec, clock: cfg.Clock, logger: cfg.Logger, registerer: cfg.Registerer})
+		r, err := k.build(deps{cfg: &cfg, client: cfg.Client, recorder: rec, clock: cfg.Clock, logger: cfg.Logger, registerer: cfg.Registerer})
 		if err != nil {
 			return nil, fmt.Errorf("controllermanager: %s: %w", name, err)
 		}

@@ -31,6 +31,7 @@ func main() {
 	var ccfg client.Config
 	var controllers string
 	var verbose bool
+	var signingCert, signingKey string
 	flag.StringVar(&ccfg.KubeconfigPath, "kubeconfig", "", "kubeconfig of the apiserver (required)")
 	flag.Float64Var(&ccfg.QPS, "kube-api-qps", 20, "requests per second to the apiserver (negative: no limit)")
 	flag.IntVar(&ccfg.Burst, "kube-api-burst", 30, "request burst to the apiserver")
@@ -42,6 +43,10 @@ func main() {
 	flag.DurationVar(&cfg.RenewDeadline, "leader-elect-renew-deadline", 0, "renew deadline (default 10s)")
 	flag.DurationVar(&cfg.RetryPeriod, "leader-elect-retry-period", 0, "retry period (default 2s)")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:10257", "address of /healthz and /metrics (empty: none)")
+	flag.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "", "range of node pod CIDRs; set, nodeipam allocates each node one (empty: no allocation)")
+	flag.IntVar(&cfg.NodeCIDRMaskSize, "node-cidr-mask-size", 0, "prefix length of each node's pod CIDR (default 24 for IPv4, 64 for IPv6)")
+	flag.StringVar(&signingCert, "cluster-signing-cert-file", "", "PEM CA certificate that csrsigning signs node certificates with (empty: no signing)")
+	flag.StringVar(&signingKey, "cluster-signing-key-file", "", "PEM key of that CA")
 	flag.BoolVar(&verbose, "v", false, "debug logs")
 	flag.Parse()
 	cfg.Controllers = strings.Split(controllers, ",")
@@ -50,6 +55,20 @@ func main() {
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if (signingCert == "") != (signingKey == "") {
+		fmt.Fprintln(os.Stderr, "controller-manager: --cluster-signing-cert-file and --cluster-signing-key-file go together")
+		os.Exit(2)
+	}
+	if signingCert != "" {
+		var err error
+		if cfg.ClusterSigningCert, err = os.ReadFile(signingCert); err == nil {
+			cfg.ClusterSigningKey, err = os.ReadFile(signingKey)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "controller-manager:", err)
+			os.Exit(2)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, ccfg); err != nil {
