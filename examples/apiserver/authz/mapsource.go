@@ -50,7 +50,9 @@ func (m *MapSource) ClusterRole(name string) (*rbac.ClusterRole, bool) {
 }
 
 // RoleBindings implements Source.
-func (m *MapSource) RoleBindings(ns, subject string) []*rbac.RoleBinding { return m.rbs[ns+"|"+subject] }
+func (m *MapSource) RoleBindings(ns, subject string) []*rbac.RoleBinding {
+	return m.rbs[ns+"|"+subject]
+}
 
 // ClusterRoleBindings implements Source.
 func (m *MapSource) ClusterRoleBindings(subject string) []*rbac.ClusterRoleBinding {
