@@ -19,6 +19,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/authz"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
@@ -33,10 +34,12 @@ var ErrAlreadyRunning = errors.New("apiserver: already running")
 // Server is the apiserver. Create it with New, which binds the listener
 // (so Addr and URL are known at once), and serve with Run.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	pki     *PKI
-	authn   Authenticator
+	cfg   Config
+	log   *slog.Logger
+	pki   *PKI
+	authn Authenticator
+	rules Rules
+	// authz is the authorizer chain: rules file, then RBAC (set by Run).
 	authz   Authorizer
 	limiter *limiter
 	ln      net.Listener
@@ -48,6 +51,7 @@ type Server struct {
 
 	// Set by Run before ready is closed; read only after.
 	backend store.Backend
+	rbac    *rbacParts
 	handler http.Handler
 }
 
@@ -65,9 +69,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	s.authn = Authenticators{ClientCertAuthenticator{}, tokens}
-	if s.authz, err = loadRules(cfg.AuthzFile); err != nil {
+	if s.rules, err = loadRules(cfg.AuthzFile); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
+	s.authz = s.rules
 	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki")); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
@@ -167,7 +172,13 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	admission := []rest.AdmissionPlugin{lifecycle, quota}
+	rbacParts, err := newRBACParts(rs, s.log)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	s.authz = authz.Chain{s.rules, rbacParts.authorizer}
+	escalation := &escalationCheck{rbac: rbacParts.authorizer, authorize: s.authz.Authorize}
+	admission := []rest.AdmissionPlugin{lifecycle, quota, escalation}
 	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
@@ -178,14 +189,25 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st})
 	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st})
+	reviews := reviewHandler{z: s.authz, rbac: rbacParts.authorizer}
+	for res := range reviewKinds {
+		gv := "authorization.k8s.io/v1"
+		if res == "selfsubjectreviews" {
+			gv = "authentication.k8s.io/v1"
+		}
+		mux.handleVirtual(gv, res, reviews)
+	}
 	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public", "kube-node-lease"); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	if err := ensurePriorityClasses(ctx, rs.priorityClasses.st); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	s.backend = backend
-	s.handler = s.filters(withFenceAuthorization(mux, s.authz, func(key string) (string, string, string, bool) {
+	if err := ensureBootstrapPolicy(ctx, rs, s.log); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	s.backend, s.rbac = backend, rbacParts
+	s.handler = s.filters(withFenceAuthorization(mux, s.authz, func(key string) (string, string, string, string, bool) {
 		return mux.fenceTarget(store.DefaultKeyPrefix, key)
 	}), backend)
 
@@ -206,6 +228,8 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	g.Go(func() error { return lifecycle.Run(gctx) })
 	g.Go(func() error { return quota.Run(gctx) })
+	g.Go(func() error { return rbacParts.src.Run(gctx) })
+	g.Go(func() error { return rbacParts.aggregator.Run(gctx) })
 	if s.cfg.CompactionInterval > 0 {
 		c := &compactor{b: backend, clock: s.cfg.Clock, interval: s.cfg.CompactionInterval, log: s.log, ticked: s.compactionTicked}
 		g.Go(func() error { return c.run(gctx) })
@@ -235,6 +259,12 @@ func (s *Server) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	// Authorization reads the RBAC caches: serve once they hold the
+	// bootstrap policy.
+	if rev, err := backend.Revision(gctx); err != nil || rbacParts.src.WaitForRevision(gctx, rev) != nil {
+		srv.Close()
+		return errors.Join(fmt.Errorf("apiserver: waiting for the RBAC caches: %v", err), g.Wait())
+	}
 	close(s.ready)
 	s.log.Info("apiserver listening", "url", s.URL())
 	return g.Wait()
@@ -257,6 +287,7 @@ func (s *Server) writeKubeconfig() error {
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
 	h := withAuthorization(mux, s.authz)
 	h = withLimits(h, s.limiter, s.cfg.MaxBodyBytes)
+	h = withImpersonation(h, func() Authorizer { return s.authz })
 	h = withAuthentication(h, s.authn)
 	h = withRequestInfo(h)
 	return withHealth(h, func(ctx context.Context) error {

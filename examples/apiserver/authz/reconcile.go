@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -65,6 +66,10 @@ func ReconcileClusterRole(existing, want *rbac.ClusterRole) (*rbac.ClusterRole, 
 	return out, changed
 }
 
+// ErrRoleRefChanged is returned by ReconcileClusterRoleBinding for a
+// binding whose roleRef differs from the bootstrap policy's.
+var ErrRoleRefChanged = errors.New("roleRef differs from the bootstrap policy")
+
 // ReconcileClusterRoleBinding repairs a bootstrap binding: unless
 // annotated autoupdate "false", it gets the missing labels, annotations
 // and subjects of want. A roleRef cannot change (it is immutable), so a
@@ -74,8 +79,8 @@ func ReconcileClusterRoleBinding(existing, want *rbac.ClusterRoleBinding) (*rbac
 		return existing, false, nil
 	}
 	if existing.RoleRef != want.RoleRef {
-		return existing, false, fmt.Errorf("clusterrolebinding %s: roleRef is %s %s, want %s %s (delete it to have it recreated)",
-			existing.Name, existing.RoleRef.Kind, existing.RoleRef.Name, want.RoleRef.Kind, want.RoleRef.Name)
+		return existing, false, fmt.Errorf("clusterrolebinding %s: %w: it is %s %s, want %s %s (delete it to have it recreated)",
+			existing.Name, ErrRoleRefChanged, existing.RoleRef.Kind, existing.RoleRef.Name, want.RoleRef.Kind, want.RoleRef.Name)
 	}
 	out := existing.DeepCopy()
 	var c1, c2 bool
