@@ -121,4 +121,4 @@ func withAuthorization(next http.Handler, z Authorizer) http.Handler {
 }
 
 // NodesGroup is the group of kubelets (users system:node:<name>).
-const NodesGroup = "system:nodes"
+const NodesGroup = authz.NodesGroup

@@ -198,3 +198,11 @@ func (s *Server) rbacCachesAt(rev int64) error {
 	defer cancel()
 	return s.rbac.src.WaitForRevision(ctx, rev)
 }
+
+// podGraphAt waits until the Node authorizer's pod cache reflects store
+// revision rev (tests).
+func (s *Server) podGraphAt(rev int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.pods.inf.WaitForRevision(ctx, rev)
+}

@@ -52,6 +52,7 @@ type Server struct {
 	// Set by Run before ready is closed; read only after.
 	backend store.Backend
 	rbac    *rbacParts
+	pods    *podGraph
 	handler http.Handler
 }
 
@@ -176,9 +177,14 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	s.authz = authz.Chain{s.rules, rbacParts.authorizer}
+	pods, err := newPodGraph(rs.pods.st, s.log)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	// Like --authorization-mode=Node,RBAC, after the rules file.
+	s.authz = authz.Chain{s.rules, authz.NewNode(pods), rbacParts.authorizer}
 	escalation := &escalationCheck{rbac: rbacParts.authorizer, authorize: s.authz.Authorize}
-	admission := []rest.AdmissionPlugin{lifecycle, quota, escalation}
+	admission := []rest.AdmissionPlugin{lifecycle, quota, escalation, nodeRestriction{}}
 	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
@@ -206,7 +212,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err := ensureBootstrapPolicy(ctx, rs, s.log); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	s.backend, s.rbac = backend, rbacParts
+	s.backend, s.rbac, s.pods = backend, rbacParts, pods
 	s.handler = s.filters(withFenceAuthorization(mux, s.authz, func(key string) (string, string, string, string, bool) {
 		return mux.fenceTarget(store.DefaultKeyPrefix, key)
 	}), backend)
@@ -229,6 +235,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	g.Go(func() error { return lifecycle.Run(gctx) })
 	g.Go(func() error { return quota.Run(gctx) })
 	g.Go(func() error { return rbacParts.src.Run(gctx) })
+	g.Go(func() error { return pods.inf.Run(gctx) })
 	g.Go(func() error { return rbacParts.aggregator.Run(gctx) })
 	if s.cfg.CompactionInterval > 0 {
 		c := &compactor{b: backend, clock: s.cfg.Clock, interval: s.cfg.CompactionInterval, log: s.log, ticked: s.compactionTicked}
@@ -261,9 +268,16 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	// Authorization reads the RBAC caches: serve once they hold the
 	// bootstrap policy.
-	if rev, err := backend.Revision(gctx); err != nil || rbacParts.src.WaitForRevision(gctx, rev) != nil {
+	rev, err := backend.Revision(gctx)
+	if err == nil {
+		err = rbacParts.src.WaitForRevision(gctx, rev)
+	}
+	if err == nil {
+		err = pods.inf.WaitForRevision(gctx, rev)
+	}
+	if err != nil {
 		srv.Close()
-		return errors.Join(fmt.Errorf("apiserver: waiting for the RBAC caches: %v", err), g.Wait())
+		return errors.Join(fmt.Errorf("apiserver: waiting for the authorizers' caches: %w", err), g.Wait())
 	}
 	close(s.ready)
 	s.log.Info("apiserver listening", "url", s.URL())
