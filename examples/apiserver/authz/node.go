@@ -32,9 +32,8 @@ type Pods interface {
 // request on another node's objects is denied with a reason naming the
 // rule; requests of other users get NoOpinion.
 type Node struct {
-	pods  Pods
+	pods Pods
 }
-
 
 var _ Authorizer = (*Node)(nil)
 
