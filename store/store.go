@@ -66,10 +66,19 @@ type options struct {
 	watchCache  *WatchCacheConfig
 	logger      *slog.Logger
 	registerer  prometheus.Registerer
+	pathNames   bool
 }
 
 // Option configures New.
 type Option func(*options)
+
+// WithPathSegmentNames relaxes the name rule from a DNS-1123 subdomain to
+// Kubernetes' path segment rule (any name but "." and ".." without "/" or
+// "%", at most MaxNameLength bytes), which RBAC roles and bindings use
+// (system:kube-scheduler, system:certificates.k8s.io:...).
+func WithPathSegmentNames() Option {
+	return func(o *options) { o.pathNames = true }
+}
 
 // WithKeyPrefix sets the key prefix (default "/setpoint"). Keys are
 // <prefix>/<resource>/<namespace>/<name>, or <prefix>/<resource>/<name> for
@@ -150,6 +159,7 @@ type Store[T Object] struct {
 	// undecodable counts stored values that do not decode.
 	undecodable prometheus.Counter
 	hasDeepCopy bool // T has a generated DeepCopy() T
+	pathNames   bool // WithPathSegmentNames
 	// finalizing and markDeleted are WithFinalizing's rules; nil without.
 	finalizing  func(Object) bool
 	markDeleted func(Object)
@@ -196,6 +206,7 @@ func New[T Object](b Backend, r Resource, opts ...Option) (*Store[T], error) {
 		log:         o.logger.With("resource", r.Name),
 		undecodable: newUndecodableCounter(r.Name),
 		hasDeepCopy: deepCopy,
+		pathNames:   o.pathNames,
 	}
 	if o.watchCache != nil {
 		if err := o.watchCache.Validate(); err != nil {
@@ -273,7 +284,11 @@ func (s *Store[T]) listPrefix(namespace string) string {
 // checkKeyArgs validates the namespace and name of a key-addressed call.
 func (s *Store[T]) checkKeyArgs(namespace, name string) error {
 	var errs FieldErrors
-	if err := ValidateName(name); err != nil {
+	if s.pathNames {
+		if r := pathSegmentName(name); r != "" {
+			errs = append(errs, &FieldError{Field: "metadata.name", Value: name, Reason: r})
+		}
+	} else if err := ValidateName(name); err != nil {
 		errs = append(errs, err.(*FieldError))
 	}
 	switch {
@@ -380,7 +395,7 @@ func (s *Store[T]) Create(ctx context.Context, obj T) (T, error) {
 	if m.Name == "" && m.GenerateName != "" {
 		m.Name = GenerateName(m.GenerateName)
 	}
-	errs := ValidateObjectMeta(m, s.res.Namespaced)
+	errs := s.validateMeta(m)
 	if m.ResourceVersion != "" {
 		errs = append(errs, &FieldError{Field: "metadata.resourceVersion", Value: m.ResourceVersion, Reason: "must not be set on create"})
 	}

@@ -302,3 +302,39 @@ func TestWithUID(t *testing.T) {
 		t.Fatalf("Create without WithUID kept or reused a UID: %v %v", got, err)
 	}
 }
+
+// TestPathSegmentNames: with WithPathSegmentNames a name may hold ':'
+// (RBAC's system:... roles); "/", "%", "." and ".." stay invalid and are
+// not written, and without the option ':' is refused.
+func TestPathSegmentNames(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New()
+	relaxed, err := store.New[*Pod](b, podResource, store.WithPathSegmentNames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "system:kube-scheduler"}}
+	if _, err := relaxed.Create(ctx, p); err != nil {
+		t.Fatalf("create %s: %v", p.Name, err)
+	}
+	if _, err := relaxed.GuaranteedUpdate(ctx, "ns", p.Name, func(p *Pod) (*Pod, error) { p.Spec.Image = "x"; return p, nil }); err != nil {
+		t.Fatalf("update %s: %v", p.Name, err)
+	}
+	if got, err := relaxed.Get(ctx, "ns", p.Name); err != nil || got.Spec.Image != "x" {
+		t.Fatalf("get %s: %v %v", p.Name, got, err)
+	}
+	for _, bad := range []string{".", "..", "a/b", "a%b", strings.Repeat("a", 254)} {
+		_, err := relaxed.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: bad}})
+		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "metadata.name") {
+			t.Errorf("create %q: %v, want an invalid metadata.name", bad, err)
+		}
+	}
+	strict, _ := store.New[*Pod](b, podResource)
+	if _, err := strict.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "a:b"}}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("create a:b without the option: %v", err)
+	}
+	l, err := relaxed.List(ctx, "ns", store.ListOptions{})
+	if err != nil || len(l.Items) != 1 {
+		t.Fatalf("list: %v %d items, want only the valid one", err, len(l.Items))
+	}
+}

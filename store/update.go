@@ -181,7 +181,7 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fres
 	nm.DeletionTimestamp = om.DeletionTimestamp
 	nm.DeletionGracePeriodSeconds = om.DeletionGracePeriodSeconds
 	nm.Generation = om.Generation
-	errs := ValidateObjectMeta(nm, s.res.Namespaced)
+	errs := s.validateMeta(nm)
 	if om.DeletionTimestamp != nil {
 		for _, f := range nm.Finalizers {
 			if !slices.Contains(om.Finalizers, f) {

@@ -183,6 +183,40 @@ func ValidateLabelValue(v string) error {
 	return nil
 }
 
+// pathSegmentName reports why s is not a valid path segment name, or "".
+func pathSegmentName(s string) string {
+	switch {
+	case s == "":
+		return "must not be empty"
+	case s == "." || s == "..":
+		return "may not be '.' or '..'"
+	case strings.ContainsAny(s, "/%"):
+		return "may not contain '/' or '%'"
+	case len(s) > MaxNameLength:
+		return fmt.Sprintf("must be no more than %d characters", MaxNameLength)
+	}
+	return ""
+}
+
+// validateMeta is ValidateObjectMeta with the store's name rule.
+func (s *Store[T]) validateMeta(m *ObjectMeta) FieldErrors {
+	errs := ValidateObjectMeta(m, s.res.Namespaced)
+	if !s.pathNames || m.Name == "" {
+		return errs
+	}
+	out := errs[:0]
+	for _, e := range errs {
+		if e.Field == "metadata.name" {
+			continue
+		}
+		out = append(out, e)
+	}
+	if r := pathSegmentName(m.Name); r != "" {
+		out = append(out, &FieldError{Field: "metadata.name", Value: m.Name, Reason: r})
+	}
+	return out
+}
+
 // ValidateObjectMeta checks the fields of m that a client may set: name
 // (or generateName, a DNS-1123 subdomain prefix of any length, see
 // GenerateName), namespace (required iff namespaced), labels,

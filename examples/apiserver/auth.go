@@ -12,14 +12,13 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/setpoint-dev/setpoint/examples/apiserver/authz"
 )
 
-// User is an authenticated caller.
-type User struct {
-	Name   string
-	UID    string
-	Groups []string
-}
+// User is an authenticated caller: authz.User (name, UID, groups,
+// extra).
+type User = authz.User
 
 type userKey struct{}
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/setpoint-dev/setpoint/examples/apiserver/authz"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -90,58 +91,13 @@ func withAuthentication(next http.Handler, authn Authenticator) http.Handler {
 	})
 }
 
-// Authorizer decides whether a user may make a resource request.
-type Authorizer interface {
-	// Allows reports whether u may do verb on resource (subresources as
-	// "pods/status") in namespace ("" for cluster-scoped requests and
-	// lists across namespaces).
-	Allows(u *User, verb, resource, namespace string) bool
-}
-
-var _ Authorizer = Rules(nil)
-
-// withAuthorization answers 403 unless authz allows the request. Requests
-// that are not for a resource (discovery, OpenAPI, /version) are open to
-// every authenticated user.
-func withAuthorization(next http.Handler, authz Authorizer) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info, ok := infoOf(r)
-		if !ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		u := UserFrom(r.Context())
-		resource := info.Resource
-		if info.Subresource != "" {
-			resource += "/" + info.Subresource
-		}
-		ns := info.Namespace
-		if info.Resource == "namespaces" {
-			ns = info.Name
-		}
-		if u == nil || !authz.Allows(u, info.Verb, resource, ns) {
-			name := "system:anonymous"
-			if u != nil {
-				name = u.Name
-			}
-			msg := fmt.Sprintf("%s %q is forbidden: User %q cannot %s resource %q", info.Resource, info.Name, name, info.Verb, resource)
-			if info.Namespace != "" {
-				msg += fmt.Sprintf(" in the namespace %q", info.Namespace)
-			}
-			rest.WriteError(w, watch.NewStatusError(http.StatusForbidden, watch.StatusReasonForbidden, msg))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // withFenceAuthorization checks the fences of a request (rest.FenceHeader)
 // before anything else reads them: at most rest.MaxFences (400), and each
 // the key of an object the caller may get (resolve maps a key to it).
 // Otherwise the answer is 403 and says nothing of the key: not whether it
 // exists, nor its revision, so a fence cannot probe what the caller may not
 // read.
-func withFenceAuthorization(next http.Handler, authz Authorizer, resolve func(key string) (resource, namespace, name string, ok bool)) http.Handler {
+func withFenceAuthorization(next http.Handler, z Authorizer, resolve func(key string) (group, resource, namespace, name string, ok bool)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vals := r.Header.Values(rest.FenceHeader)
 		if len(vals) == 0 {
@@ -155,8 +111,12 @@ func withFenceAuthorization(next http.Handler, authz Authorizer, resolve func(ke
 		}
 		u := UserFrom(r.Context())
 		for _, f := range fences {
-			res, ns, _, ok := resolve(f.Key)
-			if !ok || u == nil || !authz.Allows(u, "get", res, ns) {
+			group, res, ns, name, ok := resolve(f.Key)
+			var d authz.Decision
+			if ok && u != nil {
+				d, _ = z.Authorize(&authz.Attributes{User: *u, Verb: "get", ResourceRequest: true, APIGroup: group, Resource: res, Namespace: ns, Name: name})
+			}
+			if d != authz.Allow {
 				name := "system:anonymous"
 				if u != nil {
 					name = u.Name

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/authz"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -91,7 +92,10 @@ func TestAuthenticationFilter(t *testing.T) {
 
 func TestAuthorizationFilter(t *testing.T) {
 	rules := Rules{{User: "alice", Verbs: []string{"get", "list"}, Resources: []string{"pods"}, Namespaces: []string{"dev"}}}
-	alice := &User{Name: "alice"}
+	// The rules file has no opinion on discovery: RBAC's bootstrap
+	// policy (system:discovery, system:public-info-viewer) grants it.
+	z := authz.Chain{rules, authz.NewRBAC(authz.NewMapSource(nil, authz.BootstrapClusterRoles(), nil, authz.BootstrapClusterRoleBindings()))}
+	alice := &User{Name: "alice", Groups: []string{"system:authenticated"}}
 	for _, tc := range []struct {
 		method, path string
 		allowed      bool
@@ -104,11 +108,13 @@ func TestAuthorizationFilter(t *testing.T) {
 		{"GET", "/api/v1/pods", false},
 		{"GET", "/api", true},     // discovery is open to authenticated users
 		{"GET", "/version", true}, // so is /version
+		{"POST", "/version", false},
+		{"GET", "/metrics", false},
 	} {
 		n := &next{}
 		r := request(tc.method, tc.path, "")
 		r = r.WithContext(WithUser(r.Context(), alice))
-		rec := serveOne(withRequestInfo(withAuthorization(n, rules)), r)
+		rec := serveOne(withRequestInfo(withAuthorization(n, z)), r)
 		if tc.allowed {
 			if rec.Code != 204 || n.called.Load() != 1 {
 				t.Errorf("%s %s: %d, want it passed on", tc.method, tc.path, rec.Code)

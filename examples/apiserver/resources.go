@@ -12,6 +12,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api/coordination"
 	"github.com/setpoint-dev/setpoint/examples/api/discovery"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
+	"github.com/setpoint-dev/setpoint/examples/api/rbac"
 	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
@@ -125,6 +126,12 @@ type resources struct {
 	priorityClasses *resourceOf[*scheduling.PriorityClass]
 	services        *resourceOf[*api.Service]
 	endpointSlices  *resourceOf[*discovery.EndpointSlice]
+	// The RBAC kinds: the authorizer's informers, the bootstrap policy
+	// and the aggregation controller use them.
+	roles               *resourceOf[*rbac.Role]
+	clusterRoles        *resourceOf[*rbac.ClusterRole]
+	roleBindings        *resourceOf[*rbac.RoleBinding]
+	clusterRoleBindings *resourceOf[*rbac.ClusterRoleBinding]
 }
 
 // newResources creates the store of every kind in the registry.
@@ -181,10 +188,14 @@ func newResources(b store.Backend) (*resources, error) {
 	add(rs.endpointSlices, err)
 	add(newResource(b, registry.StorageClassKind))
 	add(newResource(b, registry.CertificateSigningRequestKind))
-	add(newResource(b, registry.RoleKind))
-	add(newResource(b, registry.ClusterRoleKind))
-	add(newResource(b, registry.RoleBindingKind))
-	add(newResource(b, registry.ClusterRoleBindingKind))
+	rs.roles, err = newResource(b, registry.RoleKind, store.WithPathSegmentNames())
+	add(rs.roles, err)
+	rs.clusterRoles, err = newResource(b, registry.ClusterRoleKind, store.WithPathSegmentNames())
+	add(rs.clusterRoles, err)
+	rs.roleBindings, err = newResource(b, registry.RoleBindingKind, store.WithPathSegmentNames())
+	add(rs.roleBindings, err)
+	rs.clusterRoleBindings, err = newResource(b, registry.ClusterRoleBindingKind, store.WithPathSegmentNames())
+	add(rs.clusterRoleBindings, err)
 	if len(rs.all) != len(registry.Kinds()) && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("serving %d of the registry's %d kinds", len(rs.all), len(registry.Kinds())))
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
+	"github.com/setpoint-dev/setpoint/examples/apiserver/authz"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
@@ -33,10 +34,12 @@ var ErrAlreadyRunning = errors.New("apiserver: already running")
 // Server is the apiserver. Create it with New, which binds the listener
 // (so Addr and URL are known at once), and serve with Run.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	pki     *PKI
-	authn   Authenticator
+	cfg   Config
+	log   *slog.Logger
+	pki   *PKI
+	authn Authenticator
+	rules Rules
+	// authz is the authorizer chain: rules file, then RBAC (set by Run).
 	authz   Authorizer
 	limiter *limiter
 	ln      net.Listener
@@ -48,6 +51,8 @@ type Server struct {
 
 	// Set by Run before ready is closed; read only after.
 	backend store.Backend
+	rbac    *rbacParts
+	pods    *podGraph
 	handler http.Handler
 }
 
@@ -65,9 +70,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	s.authn = Authenticators{ClientCertAuthenticator{}, tokens}
-	if s.authz, err = loadRules(cfg.AuthzFile); err != nil {
+	if s.rules, err = loadRules(cfg.AuthzFile); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
+	s.authz = s.rules
 	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki")); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
@@ -171,7 +177,18 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err := alloc.repair(ctx); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	admission := []rest.AdmissionPlugin{lifecycle, alloc, defaultTolerationSeconds{}, quota}
+	rbacParts, err := newRBACParts(rs, s.log)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	pods, err := newPodGraph(rs.pods.st, s.log)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	// Like --authorization-mode=Node,RBAC, after the rules file.
+	s.authz = authz.Chain{s.rules, authz.NewNode(pods), rbacParts.authorizer}
+	escalation := &escalationCheck{rbac: rbacParts.authorizer, authorize: s.authz.Authorize}
+	admission := []rest.AdmissionPlugin{lifecycle, alloc, defaultTolerationSeconds{}, quota, escalation, nodeRestriction{}}
 	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
@@ -182,6 +199,14 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st, maxBody: s.cfg.MaxBodyBytes})
+	reviews := reviewHandler{z: s.authz, rbac: rbacParts.authorizer}
+	for res := range reviewKinds {
+		gv := "authorization.k8s.io/v1"
+		if res == "selfsubjectreviews" {
+			gv = "authentication.k8s.io/v1"
+		}
+		mux.handleVirtual(gv, res, reviews)
+	}
 	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public", "kube-node-lease"); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
@@ -191,8 +216,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err := alloc.ensureKubernetesService(ctx, rs.endpointSlices.st, s.Addr()); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	s.backend = backend
-	s.handler = s.filters(withFenceAuthorization(mux, s.authz, func(key string) (string, string, string, bool) {
+	if err := ensureBootstrapPolicy(ctx, rs, s.log); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	s.backend, s.rbac, s.pods = backend, rbacParts, pods
+	s.handler = s.filters(withFenceAuthorization(mux, s.authz, func(key string) (string, string, string, string, bool) {
 		return mux.fenceTarget(store.DefaultKeyPrefix, key)
 	}), backend)
 
@@ -213,6 +241,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	g.Go(func() error { return lifecycle.Run(gctx) })
 	g.Go(func() error { return quota.Run(gctx) })
+	g.Go(func() error { return rbacParts.src.Run(gctx) })
+	g.Go(func() error { return pods.inf.Run(gctx) })
+	g.Go(func() error { return rbacParts.aggregator.Run(gctx) })
 	if s.cfg.CompactionInterval > 0 {
 		c := &compactor{b: backend, clock: s.cfg.Clock, interval: s.cfg.CompactionInterval, log: s.log, ticked: s.compactionTicked}
 		g.Go(func() error { return c.run(gctx) })
@@ -242,6 +273,19 @@ func (s *Server) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+	// Authorization reads the RBAC caches: serve once they hold the
+	// bootstrap policy.
+	rev, err := backend.Revision(gctx)
+	if err == nil {
+		err = rbacParts.src.WaitForRevision(gctx, rev)
+	}
+	if err == nil {
+		err = pods.inf.WaitForRevision(gctx, rev)
+	}
+	if err != nil {
+		srv.Close()
+		return errors.Join(fmt.Errorf("apiserver: waiting for the authorizers' caches: %w", err), g.Wait())
+	}
 	close(s.ready)
 	s.log.Info("apiserver listening", "url", s.URL())
 	return g.Wait()
@@ -264,6 +308,7 @@ func (s *Server) writeKubeconfig() error {
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
 	h := withAuthorization(mux, s.authz)
 	h = withLimits(h, s.limiter, s.cfg.MaxBodyBytes)
+	h = withImpersonation(h, func() Authorizer { return s.authz })
 	h = withAuthentication(h, s.authn)
 	h = withRequestInfo(h)
 	return withHealth(h, func(ctx context.Context) error {
