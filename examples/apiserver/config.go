@@ -53,6 +53,12 @@ type Config struct {
 	// AuthzFile is a JSON array of Rule; default DefaultRules
 	// (system:masters may do everything).
 	AuthzFile string
+	// EncryptionConfigFile, if set, is an EncryptionConfiguration
+	// (apiserver.config.k8s.io/v1) naming the resources whose values are
+	// encrypted in storage, and the keys (see store/encrypt). New fails
+	// with an error naming the file if it does not parse or a key is bad.
+	// Default: nothing is encrypted.
+	EncryptionConfigFile string
 	// KubeconfigOut, if set, receives an admin kubeconfig (client
 	// certificate CN=admin, O=system:masters) once the server is ready.
 	KubeconfigOut string

@@ -22,6 +22,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
+	"github.com/setpoint-dev/setpoint/store/encrypt"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
@@ -35,6 +36,7 @@ var ErrAlreadyRunning = errors.New("apiserver: already running")
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
+	encrypt *encrypt.Configuration
 	pki     *PKI
 	authn   Authenticator
 	authz   Authorizer
@@ -67,6 +69,11 @@ func New(cfg Config) (*Server, error) {
 	s.authn = Authenticators{ClientCertAuthenticator{}, tokens}
 	if s.authz, err = loadRules(cfg.AuthzFile); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	if cfg.EncryptionConfigFile != "" {
+		if s.encrypt, err = encrypt.LoadFile(cfg.EncryptionConfigFile); err != nil {
+			return nil, fmt.Errorf("apiserver: %w", err)
+		}
 	}
 	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki")); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
@@ -154,6 +161,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStorage()) }()
+	if s.encrypt != nil {
+		if backend, err = encrypt.New(backend, s.encrypt, store.DefaultKeyPrefix); err != nil {
+			return fmt.Errorf("apiserver: %w", err)
+		}
+	}
 
 	rs, err := newResources(backend)
 	if err != nil {
