@@ -19,6 +19,9 @@ type User struct {
 	Name   string
 	UID    string
 	Groups []string
+	// Extra are further attributes an authenticator knows (for a service
+	// account token: the bound pod's name and UID, the credential ID).
+	Extra map[string][]string
 }
 
 type userKey struct{}

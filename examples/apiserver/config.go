@@ -53,6 +53,18 @@ type Config struct {
 	// AuthzFile is a JSON array of Rule; default DefaultRules
 	// (system:masters may do everything).
 	AuthzFile string
+	// ServiceAccountIssuer is the iss of the service account tokens the
+	// server issues and accepts, and the issuer its discovery document
+	// names (default DefaultServiceAccountIssuer).
+	ServiceAccountIssuer string
+	// APIAudiences are the audiences a service account token must name
+	// one of to authenticate, and the default audiences of a
+	// TokenRequest (default: the issuer).
+	APIAudiences []string
+	// ServiceAccountMaxTokenExpiration caps the lifetime of a requested
+	// token (default DefaultServiceAccountMaxTokenExpiration; at least
+	// MinTokenExpiration).
+	ServiceAccountMaxTokenExpiration time.Duration
 	// EncryptionConfigFile, if set, is an EncryptionConfiguration
 	// (apiserver.config.k8s.io/v1) naming the resources whose values are
 	// encrypted in storage, and the keys (see store/encrypt). New fails
@@ -114,6 +126,8 @@ func (c *Config) Validate() error {
 	case c.MaxBodyBytes < 0, c.RateLimit < 0, c.RateBurst < 0, c.MaxInflight < 0, c.MaxLongRunning < 0, c.ShutdownTimeout < 0,
 		c.RequestTimeout < 0, c.BodyTimeout < 0:
 		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout and BodyTimeout must not be negative")
+	case c.ServiceAccountMaxTokenExpiration != 0 && c.ServiceAccountMaxTokenExpiration < MinTokenExpiration:
+		return fmt.Errorf("apiserver: ServiceAccountMaxTokenExpiration %v is under the minimum token lifetime %v", c.ServiceAccountMaxTokenExpiration, MinTokenExpiration)
 	case c.Backend != nil && len(c.EtcdServers) > 0:
 		return errors.New("apiserver: set Backend or EtcdServers, not both")
 	}
@@ -152,6 +166,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.ServiceAccountIssuer == "" {
+		c.ServiceAccountIssuer = DefaultServiceAccountIssuer
+	}
+	if len(c.APIAudiences) == 0 {
+		c.APIAudiences = []string{c.ServiceAccountIssuer}
+	}
+	if c.ServiceAccountMaxTokenExpiration == 0 {
+		c.ServiceAccountMaxTokenExpiration = DefaultServiceAccountMaxTokenExpiration
 	}
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()

@@ -37,6 +37,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	encrypt *encrypt.Configuration
+	tokens  *tokenIssuer
 	pki     *PKI
 	authn   Authenticator
 	authz   Authorizer
@@ -76,6 +77,13 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki")); err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	saKey, err := loadOrCreateSigningKey(filepath.Join(cfg.DataDir, "pki", "sa.key"))
+	if err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	if s.tokens, err = newTokenIssuer(saKey, cfg.ServiceAccountIssuer, cfg.APIAudiences, cfg.ServiceAccountMaxTokenExpiration, cfg.Clock); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
@@ -180,7 +188,12 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	admission := []rest.AdmissionPlugin{lifecycle, quota}
-	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
+	saAuth, err := newSATokenAuthenticator(backend, s.tokens)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	s.authn = append(Authenticators{s.authn}, saAuth)
+	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
 			return fmt.Errorf("apiserver: %w", err)
@@ -189,6 +202,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st})
 	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
+	mux.handle(route{"v1", "serviceaccounts", "token", ""}, tokenRequestHandler{auth: saAuth, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st})
 	if err := ensureNamespaces(ctx, rs.namespaces.st, "default", "kube-system", "kube-public", "kube-node-lease"); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
