@@ -192,7 +192,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	s.authn = append(Authenticators{s.authn}, saAuth)
+	s.authn = append(Authenticators{s.authn}, saAuth, &bootstrapTokenAuthenticator{secrets: saAuth.secrets, clock: s.cfg.Clock})
 	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
