@@ -65,6 +65,12 @@ type Config struct {
 	// token (default DefaultServiceAccountMaxTokenExpiration; at least
 	// MinTokenExpiration).
 	ServiceAccountMaxTokenExpiration time.Duration
+	// ServiceAccountTokenVolumes turns on the ServiceAccount admission
+	// plugin for pods: serviceAccountName defaults to "default" and each
+	// pod gets the projected kube-api-access-<suffix> token volume unless
+	// automounting is off. Off by default until every kubelet mounts
+	// projected volumes.
+	ServiceAccountTokenVolumes bool
 	// EncryptionConfigFile, if set, is an EncryptionConfiguration
 	// (apiserver.config.k8s.io/v1) naming the resources whose values are
 	// encrypted in storage, and the keys (see store/encrypt). New fails

@@ -187,10 +187,13 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	admission := []rest.AdmissionPlugin{lifecycle, quota}
 	saAuth, err := newSATokenAuthenticator(backend, s.tokens)
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
+	}
+	admission := []rest.AdmissionPlugin{lifecycle, csrAdmission{authz: s.authz}, quota}
+	if s.cfg.ServiceAccountTokenVolumes {
+		admission = append([]rest.AdmissionPlugin{serviceAccountAdmission{accounts: saAuth.accounts}}, admission...)
 	}
 	s.authn = append(Authenticators{s.authn}, saAuth, &bootstrapTokenAuthenticator{secrets: saAuth.secrets, clock: s.cfg.Clock})
 	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
