@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -193,7 +194,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	admission := []rest.AdmissionPlugin{lifecycle, csrAdmission{authz: s.authz}, quota}
 	if s.cfg.ServiceAccountTokenVolumes {
-		admission = append([]rest.AdmissionPlugin{serviceAccountAdmission{accounts: saAuth.accounts}}, admission...)
+		admission = slices.Insert(admission, 1, rest.AdmissionPlugin(serviceAccountAdmission{accounts: saAuth.accounts}))
 	}
 	s.authn = append(Authenticators{s.authn}, saAuth, &bootstrapTokenAuthenticator{secrets: saAuth.secrets, clock: s.cfg.Clock})
 	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
