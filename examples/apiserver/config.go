@@ -54,6 +54,30 @@ type Config struct {
 	// AuthzFile is a JSON array of Rule; default DefaultRules
 	// (system:masters may do everything).
 	AuthzFile string
+	// ServiceAccountIssuer is the iss of the service account tokens the
+	// server issues and accepts, and the issuer its discovery document
+	// names (default DefaultServiceAccountIssuer).
+	ServiceAccountIssuer string
+	// APIAudiences are the audiences a service account token must name
+	// one of to authenticate, and the default audiences of a
+	// TokenRequest (default: the issuer).
+	APIAudiences []string
+	// ServiceAccountMaxTokenExpiration caps the lifetime of a requested
+	// token (default DefaultServiceAccountMaxTokenExpiration; at least
+	// MinTokenExpiration).
+	ServiceAccountMaxTokenExpiration time.Duration
+	// ServiceAccountTokenVolumes turns on the ServiceAccount admission
+	// plugin for pods: serviceAccountName defaults to "default" and each
+	// pod gets the projected kube-api-access-<suffix> token volume unless
+	// automounting is off. Off by default until every kubelet mounts
+	// projected volumes.
+	ServiceAccountTokenVolumes bool
+	// EncryptionConfigFile, if set, is an EncryptionConfiguration
+	// (apiserver.config.k8s.io/v1) naming the resources whose values are
+	// encrypted in storage, and the keys (see store/encrypt). New fails
+	// with an error naming the file if it does not parse or a key is bad.
+	// Default: nothing is encrypted.
+	EncryptionConfigFile string
 	// KubeconfigOut, if set, receives an admin kubeconfig (client
 	// certificate CN=admin, O=system:masters) once the server is ready.
 	KubeconfigOut string
@@ -117,6 +141,8 @@ func (c *Config) Validate() error {
 	case c.MaxBodyBytes < 0, c.RateLimit < 0, c.RateBurst < 0, c.MaxInflight < 0, c.MaxLongRunning < 0, c.ShutdownTimeout < 0,
 		c.RequestTimeout < 0, c.BodyTimeout < 0:
 		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout and BodyTimeout must not be negative")
+	case c.ServiceAccountMaxTokenExpiration != 0 && c.ServiceAccountMaxTokenExpiration < MinTokenExpiration:
+		return fmt.Errorf("apiserver: ServiceAccountMaxTokenExpiration %v is under the minimum token lifetime %v", c.ServiceAccountMaxTokenExpiration, MinTokenExpiration)
 	case c.Backend != nil && len(c.EtcdServers) > 0:
 		return errors.New("apiserver: set Backend or EtcdServers, not both")
 	}
@@ -172,6 +198,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NodePortRange == (PortRange{}) {
 		c.NodePortRange = DefaultNodePortRange
+	}
+	if c.ServiceAccountIssuer == "" {
+		c.ServiceAccountIssuer = DefaultServiceAccountIssuer
+	}
+	if len(c.APIAudiences) == 0 {
+		c.APIAudiences = []string{c.ServiceAccountIssuer}
+	}
+	if c.ServiceAccountMaxTokenExpiration == 0 {
+		c.ServiceAccountMaxTokenExpiration = DefaultServiceAccountMaxTokenExpiration
 	}
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()

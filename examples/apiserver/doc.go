@@ -39,8 +39,21 @@
 //   - TLS with a CA generated into DataDir/pki on first start and reused
 //     after; the serving certificate is for 127.0.0.1, ::1 and localhost.
 //   - Authentication: a client certificate signed by the CA (CN = user,
-//     O = groups) or a bearer token from the token file. Anything else is
-//     401 (health endpoints excepted).
+//     O = groups), a bearer token from the token file, a bound service
+//     account token (an ES256 JWT from serviceaccounts/<name>/token, signed
+//     by DataDir/pki/sa.key; it authenticates as
+//     system:serviceaccount:<ns>:<name> only while its service account and
+//     bound pod or secret exist with the UIDs it names, and the issuer's
+//     /.well-known/openid-configuration and /openid/v1/jwks are served), or
+//     a bootstrap token (<id>.<secret> against
+//     kube-system/bootstrap-token-<id>, see examples/bootstrap). Anything
+//     else is 401, with nothing said about why (health endpoints excepted).
+//   - CertificateSigningRequests: the server fills the requester in; the
+//     request must verify; node signers' requests must have their usages
+//     and subject, and a node may ask only for itself; approving needs
+//     "approve" and issuing "sign" on "signers".
+//   - Secrets at rest: with EncryptionConfigFile, the configured
+//     resources are encrypted in storage (store/encrypt).
 //   - Authorization: the first rule of the rules file that matches the
 //     user or one of its groups, the verb, the resource (with subresource
 //     as "pods/status") and the namespace allows the request; otherwise

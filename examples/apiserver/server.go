@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/embedetcd"
+	"github.com/setpoint-dev/setpoint/store/encrypt"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
@@ -34,11 +36,13 @@ var ErrAlreadyRunning = errors.New("apiserver: already running")
 // Server is the apiserver. Create it with New, which binds the listener
 // (so Addr and URL are known at once), and serve with Run.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	pki   *PKI
-	authn Authenticator
-	rules Rules
+	cfg     Config
+	log     *slog.Logger
+	encrypt *encrypt.Configuration
+	tokens  *tokenIssuer
+	pki     *PKI
+	authn   Authenticator
+	rules   Rules
 	// authz is the authorizer chain: rules file, then RBAC (set by Run).
 	authz   Authorizer
 	limiter *limiter
@@ -74,7 +78,19 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	s.authz = s.rules
+	if cfg.EncryptionConfigFile != "" {
+		if s.encrypt, err = encrypt.LoadFile(cfg.EncryptionConfigFile); err != nil {
+			return nil, fmt.Errorf("apiserver: %w", err)
+		}
+	}
 	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki")); err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	saKey, err := loadOrCreateSigningKey(filepath.Join(cfg.DataDir, "pki", "sa.key"))
+	if err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	if s.tokens, err = newTokenIssuer(saKey, cfg.ServiceAccountIssuer, cfg.APIAudiences, cfg.ServiceAccountMaxTokenExpiration, cfg.Clock); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
@@ -160,6 +176,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStorage()) }()
+	if s.encrypt != nil {
+		if backend, err = encrypt.New(backend, s.encrypt, store.DefaultKeyPrefix); err != nil {
+			return fmt.Errorf("apiserver: %w", err)
+		}
+	}
 
 	rs, err := newResources(backend)
 	if err != nil {
@@ -188,8 +209,16 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	// Like --authorization-mode=Node,RBAC, after the rules file.
 	s.authz = authz.Chain{s.rules, authz.NewNode(pods), rbacParts.authorizer}
 	escalation := &escalationCheck{rbac: rbacParts.authorizer, authorize: s.authz.Authorize}
-	admission := []rest.AdmissionPlugin{lifecycle, alloc, defaultTolerationSeconds{}, quota, escalation, nodeRestriction{}}
-	mux := newResourceMux(discoveryHandler{addr: s.Addr(), log: s.log})
+	saAuth, err := newSATokenAuthenticator(backend, s.tokens)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	admission := []rest.AdmissionPlugin{lifecycle, alloc, defaultTolerationSeconds{}, csrAdmission{authz: s.authz}, quota, escalation, nodeRestriction{}}
+	if s.cfg.ServiceAccountTokenVolumes {
+		admission = slices.Insert(admission, 1, rest.AdmissionPlugin(serviceAccountAdmission{accounts: saAuth.accounts}))
+	}
+	s.authn = append(Authenticators{s.authn}, saAuth, &bootstrapTokenAuthenticator{secrets: saAuth.secrets, clock: s.cfg.Clock})
+	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
 			return fmt.Errorf("apiserver: %w", err)
@@ -198,6 +227,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	mux.handle(route{"v1", "pods", "binding", ""}, bindingHandler{pods: rs.pods.st, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
+	mux.handle(route{"v1", "serviceaccounts", "token", ""}, tokenRequestHandler{auth: saAuth, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st, maxBody: s.cfg.MaxBodyBytes})
 	reviews := reviewHandler{z: s.authz, rbac: rbacParts.authorizer}
 	for res := range reviewKinds {
