@@ -151,7 +151,7 @@ func (n *Node) teardown(rt *containerd.Runtime) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	errs := []error{removeAll(ctx, rt)}
+	errs := []error{RemoveAll(ctx, rt)}
 	errs = append(errs, rt.Close(), DeleteLink(n.cfg.Containerd.Bridge), os.RemoveAll(n.cfg.Dir))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cluster: node %s: teardown: %w", n.cfg.Name, err)
@@ -160,8 +160,8 @@ func (n *Node) teardown(rt *containerd.Runtime) error {
 	return nil
 }
 
-// removeAll removes every sandbox (with its containers) and image of rt.
-func removeAll(ctx context.Context, rt runtime.Runtime) error {
+// RemoveAll removes every sandbox (with its containers) and image of rt.
+func RemoveAll(ctx context.Context, rt runtime.Runtime) error {
 	var errs []error
 	sbs, err := rt.ListSandboxes(ctx, runtime.SandboxFilter{})
 	errs = append(errs, err)
