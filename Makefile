@@ -16,7 +16,7 @@ vet:
 test: deps vet
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-demo:
+demo: deps
 	$(GO) run ./examples/demo
 
 bench: deps

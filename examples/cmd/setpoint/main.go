@@ -1,0 +1,97 @@
+// Command setpoint is the example cluster in one binary, in the spirit of
+// k3s:
+//
+//	setpoint server --data-dir /var/lib/setpoint [--listen 127.0.0.1:6443] [--etcd-servers URL,...] [--node NAME]
+//	setpoint cluster up --nodes 3 [--data-dir DIR] [--detach]
+//	setpoint cluster status [--data-dir DIR]
+//	setpoint cluster down [--data-dir DIR]
+//
+// `server` runs etcd (embedded unless --etcd-servers), the apiserver, the
+// controller-manager and the scheduler, writes DATA-DIR/admin.kubeconfig,
+// and with --node also runs a local node on containerd. `cluster up` is the
+// all-in-one for one machine: a server and N containerd nodes, each with
+// its own bridge and pod subnet, on a private containerd daemon unless
+// --containerd names a running one; it records what it makes in
+// DATA-DIR/cluster.json, and `cluster down` removes all of it, also after
+// a crash. SIGINT or SIGTERM stop the server and its nodes, which remove
+// their containers and bridges. The cluster itself is package
+// examples/cluster.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/setpoint-dev/setpoint/examples/cluster"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "setpoint:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{Use: "setpoint", Short: "the setpoint example cluster in one binary",
+		SilenceUsage: true, SilenceErrors: true}
+	root.AddCommand(newServer(), newCluster())
+	return root
+}
+
+func logger(verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func newServer() *cobra.Command {
+	var cfg cluster.Config
+	var nodes []string
+	var socket string
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "run etcd, the apiserver, the controller-manager and the scheduler (and optionally a local node)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, n := range nodes {
+				cfg.Nodes = append(cfg.Nodes, cluster.NodeConfig{Name: n, Containerd: cluster.ContainerdConfig{Address: socket}})
+			}
+			cfg.Logger = logger(verbose)
+			s, err := cluster.New(cfg)
+			if err != nil {
+				return err
+			}
+			go func() {
+				select {
+				case <-s.Ready():
+					fmt.Fprintf(cmd.OutOrStdout(), "apiserver %s ready; kubeconfig: export KUBECONFIG=%s\n", s.URL(), s.KubeconfigPath())
+				case <-cmd.Context().Done():
+				}
+			}()
+			return s.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/setpoint/server", "etcd data, PKI, kubeconfig and node state")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "apiserver listen address")
+	f.StringSliceVar(&cfg.EtcdServers, "etcd-servers", nil, "external etcd client URLs (default: embedded etcd)")
+	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cluster.DefaultClusterCIDR, "range of the nodes' pod subnets")
+	f.StringSliceVar(&nodes, "node", nil, "also run a local containerd node of this name (repeatable)")
+	f.StringVar(&socket, "containerd", cluster.DefaultContainerdAddress, "containerd socket of local nodes")
+	f.StringSliceVar(&cfg.Controllers, "controllers", nil, "controllers to run (default all)")
+	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")
+	return cmd
+}
