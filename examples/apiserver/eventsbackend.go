@@ -21,7 +21,10 @@ import (
 // the other.
 type eventsBackend struct{ store.Backend }
 
-var _ store.Backend = eventsBackend{}
+var (
+	_ store.Backend    = eventsBackend{}
+	_ store.SideWriter = eventsBackend{}
+)
 
 // toV1 converts a stored core event to the events.k8s.io JSON the store
 // decodes; a value that is not a core event is passed on as it is (the
@@ -74,6 +77,20 @@ func (b eventsBackend) Create(ctx context.Context, key string, value []byte, fen
 		return 0, err
 	}
 	return b.Backend.Create(ctx, key, v, fences...)
+}
+
+// CreateWithSideWrites is Create with side writes (the quota's charge,
+// the namespace condition), which the core backend makes.
+func (b eventsBackend) CreateWithSideWrites(ctx context.Context, key string, value []byte, side []store.SideWrite, fences ...store.Fence) (int64, error) {
+	sw, ok := b.Backend.(store.SideWriter)
+	if !ok {
+		return 0, fmt.Errorf("%w: create %s: the backend %T cannot make side writes", store.ErrInvalid, key, b.Backend)
+	}
+	v, err := toCore(value)
+	if err != nil {
+		return 0, err
+	}
+	return sw.CreateWithSideWrites(ctx, key, v, side, fences...)
 }
 
 func (b eventsBackend) Update(ctx context.Context, key string, value []byte, rev int64, fences ...store.Fence) (int64, error) {

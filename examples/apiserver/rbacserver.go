@@ -127,6 +127,11 @@ type escalationCheck struct {
 	rbac *authz.RBAC
 	// authorize is the server's authorizer (rules file, Node, RBAC).
 	authorize func(a *authz.Attributes) (authz.Decision, string)
+	// roles and clusterRoles are read live for a binding's roleRef, as
+	// Kubernetes reads it through the registry: a role written a moment
+	// ago (or changed since the cache saw it) is what a binding grants.
+	roles        *store.Store[*rbac.Role]
+	clusterRoles *store.Store[*rbac.ClusterRole]
 }
 
 var _ rest.ValidatingAdmission = (*escalationCheck)(nil)
@@ -164,9 +169,9 @@ func (e *escalationCheck) Validate(ctx context.Context, a rest.Attributes, write
 			}
 		}
 	case *rbac.RoleBinding:
-		err = e.checkBind(u, o.RoleRef, o.Namespace, may)
+		err = e.checkBind(ctx, u, o.RoleRef, o.Namespace, may)
 	case *rbac.ClusterRoleBinding:
-		err = e.checkBind(u, o.RoleRef, "", may)
+		err = e.checkBind(ctx, u, o.RoleRef, "", may)
 	}
 	if err != nil {
 		m := a.Object.GetObjectMeta()
@@ -176,7 +181,7 @@ func (e *escalationCheck) Validate(ctx context.Context, a rest.Attributes, write
 	return write(ctx)
 }
 
-func (e *escalationCheck) checkBind(u *User, ref rbac.RoleRef, ns string, may func(verb, resource, ns, name string) bool) error {
+func (e *escalationCheck) checkBind(ctx context.Context, u *User, ref rbac.RoleRef, ns string, may func(verb, resource, ns, name string) bool) error {
 	resource := "clusterroles"
 	if ref.Kind == "Role" {
 		resource = "roles"
@@ -184,9 +189,24 @@ func (e *escalationCheck) checkBind(u *User, ref rbac.RoleRef, ns string, may fu
 	if may("bind", resource, ns, ref.Name) {
 		return nil
 	}
-	rules, ok := e.rbac.RoleRefRules(ref, ns)
-	if !ok {
+	var rules []rbac.PolicyRule
+	var err error
+	if ref.Kind == "Role" {
+		var r *rbac.Role
+		if r, err = e.roles.Get(ctx, ns, ref.Name); err == nil {
+			rules = r.Rules
+		}
+	} else {
+		var cr *rbac.ClusterRole
+		if cr, err = e.clusterRoles.Get(ctx, "", ref.Name); err == nil {
+			rules = cr.Rules
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%s.%s %q not found", resource, rbac.GroupName, ref.Name)
+	}
+	if err != nil {
+		return err
 	}
 	return e.rbac.ConfirmNoEscalation(u, ns, rules)
 }

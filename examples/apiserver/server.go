@@ -208,7 +208,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	// Like --authorization-mode=Node,RBAC, after the rules file.
 	s.authz = authz.Chain{s.rules, authz.NewNode(pods), rbacParts.authorizer}
-	escalation := &escalationCheck{rbac: rbacParts.authorizer, authorize: s.authz.Authorize}
+	escalation := &escalationCheck{rbac: rbacParts.authorizer, authorize: s.authz.Authorize, roles: rs.roles.st, clusterRoles: rs.clusterRoles.st}
 	saAuth, err := newSATokenAuthenticator(backend, s.tokens)
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)

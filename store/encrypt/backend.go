@@ -155,8 +155,10 @@ func (e *Backend) CreateWithSideWrites(ctx context.Context, key string, value []
 	}
 	out := make([]store.SideWrite, len(side))
 	for i, s := range side {
-		if s.Value, err = e.toStorage(s.Key, s.Value); err != nil {
-			return 0, err
+		if !s.CheckOnly { // a condition writes nothing
+			if s.Value, err = e.toStorage(s.Key, s.Value); err != nil {
+				return 0, err
+			}
 		}
 		out[i] = s
 	}

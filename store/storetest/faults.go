@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/setpoint-dev/setpoint/store"
@@ -26,6 +27,16 @@ type Faulty struct {
 
 // NewFaulty wraps b; until told otherwise it behaves as b.
 func NewFaulty(b store.Backend) *Faulty { return &Faulty{Backend: b} }
+
+// CreateWithSideWrites passes through to the wrapped backend, which must
+// be a store.SideWriter (ErrInvalid otherwise).
+func (f *Faulty) CreateWithSideWrites(ctx context.Context, key string, value []byte, side []store.SideWrite, fences ...store.Fence) (int64, error) {
+	sw, ok := f.Backend.(store.SideWriter)
+	if !ok {
+		return 0, fmt.Errorf("%w: create %s: the backend %T cannot make side writes", store.ErrInvalid, key, f.Backend)
+	}
+	return sw.CreateWithSideWrites(ctx, key, value, side, fences...)
+}
 
 // DropPrevValues makes watches leave out the previous value
 // (store.KV.PrevValue) of the Modified events for which drop reports true.

@@ -146,7 +146,16 @@ func New(cfg Config) (*Allocator, error) {
 		return nil, err
 	}
 	if _, err := a.claims.AddHandler(informer.HandlerFuncs[*election.Lease]{
-		DeleteFunc: func(l *election.Lease, _ bool) { enq(l.Labels[LabelNode]) },
+		DeleteFunc: func(l *election.Lease, _ bool) {
+			enq(l.Labels[LabelNode])
+			// A CIDR is free again: nodes that found none try again (as
+			// Kubernetes' range allocator retries them).
+			for _, n := range a.nodes.List() {
+				if n.Spec.PodCIDR == "" {
+					enq(n.Name)
+				}
+			}
+		},
 	}); err != nil {
 		return nil, err
 	}
