@@ -7,7 +7,6 @@ import (
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/memory"
-	"github.com/setpoint-dev/setpoint/store/storetest"
 )
 
 // TestCreateWithSideWrites: a Create carries the context's side writes in
@@ -55,7 +54,7 @@ func TestCreateWithSideWrites(t *testing.T) {
 		t.Fatalf("refused and dry-run creates wrote: revision %d -> %d", rev, now)
 	}
 	// A backend that cannot.
-	plain, err := store.New[*Pod](storetest.NewFaulty(memory.New()), podResource)
+	plain, err := store.New[*Pod](plainBackend{memory.New()}, podResource)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,3 +62,7 @@ func TestCreateWithSideWrites(t *testing.T) {
 		t.Fatalf("side write on a backend without them: %v", err)
 	}
 }
+
+// plainBackend hides its backend's side writes: a backend that cannot
+// make them.
+type plainBackend struct{ store.Backend }

@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/discovery"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/store"
@@ -29,7 +31,10 @@ type env struct {
 // 127.0.0.1:0) and returns once it serves.
 func start(t *testing.T, mutate func(*Config), objs ...store.Object) *env {
 	t.Helper()
-	as := controllertest.StartAPIServer(t)
+	// dual-stack, so the tests' IPv6 services get their addresses
+	as := controllertest.StartAPIServer(t, func(c *apiserver.Config) {
+		c.ServiceCIDRs = []netip.Prefix{apiserver.DefaultServiceCIDR, netip.MustParsePrefix("fd00::/108")}
+	})
 	cs := controllertest.Clientset(t, as)
 	e := &env{t: t, cs: cs, reg: prometheus.NewRegistry()}
 	for _, o := range objs {

@@ -343,7 +343,7 @@ func testStoreGeneration(t *testing.T, e *storeEnv) {
 func testStoreDeletePreconditions(t *testing.T, e *storeEnv) {
 	ctx := testCtx(t)
 	w := e.create(t, NewWidget("ns", "d", nil))
-	e.expectNoWrite(t, "Delete wrong uid", store.ErrConflict, "uid", func() error {
+	e.expectNoWrite(t, "Delete wrong uid", store.ErrConflict, "UID in precondition: other", func() error {
 		_, err := e.s.Delete(ctx, "ns", "d", store.WithPreconditionUID("other"))
 		return err
 	})
