@@ -40,13 +40,18 @@ type gearServer struct {
 	srv *httptest.Server
 }
 
-func newGearServer(t testing.TB) *gearServer {
+// newGearServer serves gears from a new memory backend; before, each of
+// setup runs on the store (the handler's watch cache starts after them).
+func newGearServer(t testing.TB, setup ...func(*store.Store[*gear], store.Backend)) *gearServer {
 	t.Helper()
 	b := memory.New()
 	t.Cleanup(func() { b.Close() })
 	st, err := store.New[*gear](b, gearResource)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(st, b)
 	}
 	h, err := NewHandler(Config[*gear]{Store: st, Strategy: gearStrategy{}, MaxBodyBytes: 64 << 10})
 	if err != nil {
@@ -511,16 +516,21 @@ func TestProtobufWatch(t *testing.T) {
 // TestProtobufWatchGone: a watch from a compacted revision is a 410
 // Status in protobuf.
 func TestProtobufWatchGone(t *testing.T) {
-	gs := newGearServer(t)
-	ctx := context.Background()
-	for _, name := range []string{"a", "b", "c"} {
-		if _, err := gs.st.Create(ctx, &gear{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: name}}); err != nil {
+	// The writes and the compaction come before the handler's watch cache
+	// starts, so revision 1 is older than its window too (a cache that
+	// started earlier would still serve it from its window, as
+	// Kubernetes' does).
+	gs := newGearServer(t, func(st *store.Store[*gear], b store.Backend) {
+		ctx := context.Background()
+		for _, name := range []string{"a", "b", "c"} {
+			if _, err := st.Create(ctx, &gear{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: name}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Compact(ctx, storeRevisionOf(t, st)); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := gs.b.Compact(ctx, storeRevisionOf(t, gs.st)); err != nil {
-		t.Fatal(err)
-	}
+	})
 	r := gs.do(t, "GET", "/apis/test.setpoint.dev/v1/namespaces/ns/gears?watch=true&resourceVersion=1", "", pbType, nil)
 	if st := decodeStatus(t, r); r.code != http.StatusGone || st.Reason != watch.StatusReasonExpired {
 		t.Fatalf("watch from a compacted revision: %d %+v", r.code, st)
