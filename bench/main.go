@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"time"
@@ -68,6 +69,7 @@ func register(name string, run func(ctx context.Context) ([]Result, error)) {
 func main() {
 	pattern := flag.String("run", ".", "run only benchmarks whose name matches this regular expression")
 	list := flag.Bool("list", false, "list the benchmarks and exit")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (in-process parts only) to this file")
 	flag.Parse()
 	re, err := regexp.Compile(*pattern)
 	if err != nil {
@@ -80,6 +82,19 @@ func main() {
 			fmt.Println(b.name)
 		}
 		return
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -100,6 +115,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench %s took %v\n", b.name, time.Since(start).Round(time.Millisecond))
 	}
 	if failed {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

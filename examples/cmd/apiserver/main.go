@@ -38,7 +38,7 @@ func main() {
 	flag.Float64Var(&cfg.RateLimit, "rate-limit", 0, "requests per second (0: unlimited)")
 	flag.IntVar(&cfg.RateBurst, "rate-burst", 0, "rate limit burst")
 	flag.IntVar(&cfg.MaxInflight, "max-inflight", 0, "concurrent non-watch requests (default 400)")
-	flag.IntVar(&cfg.MaxLongRunning, "max-long-running", 0, "concurrent watches (default 400)")
+	flag.IntVar(&cfg.MaxLongRunning, "max-long-running", 0, "concurrent watches (default 4096)")
 	flag.DurationVar(&cfg.RequestTimeout, "request-timeout", 0, "bound on every request but watches (default 1m)")
 	flag.DurationVar(&cfg.BodyTimeout, "body-timeout", 0, "bound on reading a request body (default 30s)")
 	flag.DurationVar(&cfg.CompactionInterval, "compaction-interval", 0, "how often to compact etcd's history (default 5m; negative: never)")
