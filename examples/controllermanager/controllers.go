@@ -25,6 +25,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
+	"github.com/setpoint-dev/setpoint/examples/controllers/serviceaccount"
 )
 
 // Runner is what the manager runs: a controller whose Run blocks until
@@ -93,6 +94,19 @@ var known = map[string]struct {
 	}},
 	"localvolume": {"local-volume-provisioner", func(d deps) (Runner, error) {
 		return localvolume.New(localvolume.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"serviceaccount": {"service-account-controller", func(d deps) (Runner, error) {
+		return serviceaccount.New(serviceaccount.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"root-ca-cert-publisher": {"root-ca-cert-publisher", func(d deps) (Runner, error) {
+		ca := d.cfg.RootCA
+		if len(ca) == 0 {
+			ca = d.cfg.ClusterSigningCert
+		}
+		if len(ca) == 0 {
+			return idle{}, nil // no CA given: nothing to publish
+		}
+		return serviceaccount.NewRootCAPublisher(serviceaccount.RootCAConfig{Client: d.client, RootCA: ca, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"namespace": {"namespace-controller", func(d deps) (Runner, error) {
 		return namespace.New(namespace.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})

@@ -28,6 +28,11 @@
 //   - Logs go to Config.Logger through log/slog, keyed by controller and
 //     object.
 //
-// The controllers: replicaset, deployment, garbagecollector, podgc,
-// resourcequota (examples/controllers/...), and namespace (examples/controllers/namespace).
+// The controllers (KnownControllers lists them), each a package under
+// examples/controllers: replicaset, deployment, garbagecollector, podgc,
+// resourcequota, namespace, endpoint, endpointslice, nodeipam (only with
+// Config.ClusterCIDR), nodelifecycle, csrapproving, csrsigning (only with
+// Config.ClusterSigningCert), localvolume, serviceaccount and
+// root-ca-cert-publisher (only with a root CA: Config.RootCA or
+// ClusterSigningCert).
 package controllermanager

@@ -76,6 +76,10 @@ type Config struct {
 	// (--cluster-signing-cert-file, --cluster-signing-key-file; the
 	// apiserver's PKI CACert and CAKey); unset, nothing is signed.
 	ClusterSigningCert, ClusterSigningKey []byte
+	// RootCA is the PEM CA bundle the root-ca-cert-publisher puts in
+	// every namespace's kube-root-ca.crt ConfigMap (--root-ca-file).
+	// Default ClusterSigningCert; with neither, nothing is published.
+	RootCA []byte
 }
 
 // Validate reports the first invalid field; it changes nothing.

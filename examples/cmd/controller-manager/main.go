@@ -7,7 +7,8 @@
 // --lease-namespace, --lease-name, --leader-elect-lease-duration,
 // --leader-elect-renew-deadline, --leader-elect-retry-period, --listen
 // (/healthz and /metrics; default 127.0.0.1:10257, empty for none),
-// --kube-api-qps, --kube-api-burst, -v. It exits 1 when it loses the lease
+// --cluster-cidr, --node-cidr-mask-size, --cluster-signing-cert-file,
+// --cluster-signing-key-file, --root-ca-file, --kube-api-qps, --kube-api-burst, -v. It exits 1 when it loses the lease
 // (to be restarted, as kube-controller-manager is) and 0 on SIGINT or
 // SIGTERM. The manager itself is package examples/controllermanager.
 package main
@@ -31,7 +32,7 @@ func main() {
 	var ccfg client.Config
 	var controllers string
 	var verbose bool
-	var signingCert, signingKey string
+	var signingCert, signingKey, rootCA string
 	flag.StringVar(&ccfg.KubeconfigPath, "kubeconfig", "", "kubeconfig of the apiserver (required)")
 	flag.Float64Var(&ccfg.QPS, "kube-api-qps", 20, "requests per second to the apiserver (negative: no limit)")
 	flag.IntVar(&ccfg.Burst, "kube-api-burst", 30, "request burst to the apiserver")
@@ -47,6 +48,7 @@ func main() {
 	flag.IntVar(&cfg.NodeCIDRMaskSize, "node-cidr-mask-size", 0, "prefix length of each node's pod CIDR (default 24 for IPv4, 64 for IPv6)")
 	flag.StringVar(&signingCert, "cluster-signing-cert-file", "", "PEM CA certificate that csrsigning signs node certificates with (empty: no signing)")
 	flag.StringVar(&signingKey, "cluster-signing-key-file", "", "PEM key of that CA")
+	flag.StringVar(&rootCA, "root-ca-file", "", "PEM CA bundle published in every namespace's kube-root-ca.crt (default: the cluster signing certificate)")
 	flag.BoolVar(&verbose, "v", false, "debug logs")
 	flag.Parse()
 	cfg.Controllers = strings.Split(controllers, ",")
@@ -65,6 +67,13 @@ func main() {
 			cfg.ClusterSigningKey, err = os.ReadFile(signingKey)
 		}
 		if err != nil {
+			fmt.Fprintln(os.Stderr, "controller-manager:", err)
+			os.Exit(2)
+		}
+	}
+	if rootCA != "" {
+		var err error
+		if cfg.RootCA, err = os.ReadFile(rootCA); err != nil {
 			fmt.Fprintln(os.Stderr, "controller-manager:", err)
 			os.Exit(2)
 		}
