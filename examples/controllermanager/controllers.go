@@ -54,6 +54,9 @@ var known = map[string]struct {
 	"replicaset": {"replicaset-controller", func(d deps) (Runner, error) {
 		return replicaset.New(replicaset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
+	"replicationcontroller": {"replication-controller", func(d deps) (Runner, error) {
+		return replicaset.NewReplicationController(replicaset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
 	"csrapproving": {"certificate-controller", func(d deps) (Runner, error) {
 		return csr.NewApprover(csr.ApproverConfig{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},

@@ -29,7 +29,8 @@
 //     object.
 //
 // The controllers (KnownControllers lists them), each a package under
-// examples/controllers: replicaset, deployment, garbagecollector, podgc,
+// examples/controllers: replicaset, replicationcontroller (the replicaset
+// package), deployment, garbagecollector, podgc,
 // resourcequota, namespace, endpoint, endpointslice, nodeipam (only with
 // Config.ClusterCIDR), nodelifecycle, csrapproving, csrsigning (only with
 // Config.ClusterSigningCert), localvolume, serviceaccount and

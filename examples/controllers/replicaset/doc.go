@@ -34,6 +34,12 @@
 //     manager that is the leader's context, so a deposed leader's writes
 //     fail with store.ErrFenced. Each Run starts with no expectations.
 //
+// The same controller runs v1 ReplicationControllers
+// (NewReplicationController, ReplicationControllerKind), converting each
+// to a replica set and its status back, as Kubernetes' replication
+// controller does: a map selector (empty: the template's labels), and
+// every guarantee above.
+//
 // The controller reads replica sets and pods through the client's shared
 // informers: run the informer factory (cs.Informers().Run) next to Run.
 package replicaset
