@@ -53,6 +53,10 @@
 // resource's own pending ones given with WithFinalizing, such as a
 // namespace's spec.finalizers) is only marked by Delete (deletionTimestamp,
 // plus the resource's own mark) and goes when an update leaves it none.
+// WithPropagationPolicy makes the delete set the policy's finalizer
+// (orphan, foregroundDeletion) in that same write, as Kubernetes'
+// apiserver does; a garbage collector then owes the object its
+// dependents.
 //
 // Ownership: every object the store returns is freshly decoded (or deep
 // copied) and belongs to the caller, except those of WatchEncoded, which

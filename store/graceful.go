@@ -59,10 +59,12 @@ func (s *Store[T]) DeleteGracefully(ctx context.Context, namespace, name string,
 			}
 			return out, out.GetObjectMeta().DeletionTimestamp != nil, nil
 		}
+		changed := applyPropagation(m, o.propagation)
 		if m.DeletionTimestamp != nil {
-			if g >= *m.DeletionGracePeriodSeconds {
+			if g >= *m.DeletionGracePeriodSeconds && !changed {
 				return obj, true, nil
 			}
+			g = min(g, *m.DeletionGracePeriodSeconds)
 			start := m.DeletionTimestamp.Add(-time.Duration(*m.DeletionGracePeriodSeconds) * time.Second)
 			t := NewTime(start.Add(time.Duration(g) * time.Second))
 			m.DeletionTimestamp = &t

@@ -268,8 +268,9 @@ func specDiffers(a, b []byte) (bool, error) {
 }
 
 type deleteOptions struct {
-	uid string
-	rv  string
+	uid         string
+	rv          string
+	propagation PropagationPolicy
 }
 
 // DeleteOption sets a precondition of Delete.
@@ -285,6 +286,78 @@ func WithPreconditionUID(uid string) DeleteOption {
 // unless the stored object has this resourceVersion.
 func WithPreconditionResourceVersion(rv string) DeleteOption {
 	return func(o *deleteOptions) { o.rv = rv }
+}
+
+// PropagationPolicy says what happens to an object's dependents (the
+// objects whose ownerReferences name it) when it is deleted; Kubernetes'
+// metav1.DeletionPropagation.
+type PropagationPolicy string
+
+// The propagation policies and the finalizers they set, as Kubernetes
+// names them.
+const (
+	// PropagationOrphan: the dependents stay, without their reference to
+	// the deleted owner. The owner gets FinalizerOrphanDependents until
+	// the garbage collector has removed those references.
+	PropagationOrphan PropagationPolicy = "Orphan"
+	// PropagationBackground: the owner goes at once; the garbage collector
+	// deletes the dependents after it.
+	PropagationBackground PropagationPolicy = "Background"
+	// PropagationForeground: the owner stays, with
+	// FinalizerDeleteDependents, until the garbage collector has deleted
+	// its dependents that block owner deletion.
+	PropagationForeground PropagationPolicy = "Foreground"
+
+	// FinalizerOrphanDependents is the finalizer of PropagationOrphan.
+	FinalizerOrphanDependents = "orphan"
+	// FinalizerDeleteDependents is the finalizer of PropagationForeground.
+	FinalizerDeleteDependents = "foregroundDeletion"
+)
+
+// WithPropagationPolicy sets the delete's propagation policy. As in
+// Kubernetes, the delete itself sets the policy's finalizer on the object
+// in the same write that sets its deletionTimestamp (Orphan: orphan;
+// Foreground: foregroundDeletion; each removes the other's, and
+// Background removes both); without the option the object's finalizers
+// are left as they are. A repeated delete may change the policy of an
+// object already being deleted. The garbage collector then does the rest.
+func WithPropagationPolicy(p PropagationPolicy) DeleteOption {
+	return func(o *deleteOptions) { o.propagation = p }
+}
+
+// applyPropagation sets m's garbage-collection finalizers for p and
+// reports whether they changed.
+func applyPropagation(m *ObjectMeta, p PropagationPolicy) bool {
+	var add, drop []string
+	switch p {
+	case PropagationOrphan:
+		add, drop = []string{FinalizerOrphanDependents}, []string{FinalizerDeleteDependents}
+	case PropagationForeground:
+		add, drop = []string{FinalizerDeleteDependents}, []string{FinalizerOrphanDependents}
+	case PropagationBackground:
+		drop = []string{FinalizerOrphanDependents, FinalizerDeleteDependents}
+	default:
+		return false
+	}
+	changed := false
+	kept := m.Finalizers[:0:0]
+	for _, f := range m.Finalizers {
+		if slices.Contains(drop, f) {
+			changed = true
+			continue
+		}
+		kept = append(kept, f)
+	}
+	for _, f := range add {
+		if !slices.Contains(kept, f) {
+			kept = append(kept, f)
+			changed = true
+		}
+	}
+	if changed {
+		m.Finalizers = kept
+	}
+	return changed
 }
 
 // checkDeletePreconditions returns a *PreconditionError (wrapped with the
@@ -331,6 +404,7 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 		if err := checkDeletePreconditions(key, o, wantRV, om.UID, cur.ModRevision); err != nil {
 			return zero, err
 		}
+		changed := applyPropagation(om, o.propagation)
 		if DryRunFrom(ctx) {
 			if err := s.checkFences(ctx, key); err != nil {
 				return zero, fmt.Errorf("delete: %w", err)
@@ -341,16 +415,16 @@ func (s *Store[T]) Delete(ctx context.Context, namespace, name string, opts ...D
 			return old, nil
 		}
 		if s.holdsFinalizers(old) {
-			if om.DeletionTimestamp != nil && !graceRuns(om) {
-				return old, nil
-			}
-			if om.DeletionTimestamp == nil {
+			switch {
+			case om.DeletionTimestamp == nil:
 				s.markDeletion(old)
-			} else {
+			case graceRuns(om):
 				// A graceful deletion cut short: the last finalizer's
 				// removal deletes the object.
 				zero := int64(0)
 				om.DeletionGracePeriodSeconds = &zero
+			case !changed:
+				return old, nil
 			}
 			data, err := s.encode(old, key)
 			if err != nil {

@@ -323,6 +323,9 @@ func deleteBody(ctx context.Context, grace *int64, opts []store.DeleteOption) ma
 	if grace != nil {
 		body["gracePeriodSeconds"] = *grace
 	}
+	if p.PropagationPolicy != "" {
+		body["propagationPolicy"] = string(p.PropagationPolicy)
+	}
 	if store.DryRunFrom(ctx) {
 		body["dryRun"] = []string{DryRunAll}
 	}

@@ -40,11 +40,12 @@ func writeContext(ctx context.Context, q url.Values) (context.Context, error) {
 	return ctx, nil
 }
 
-// The propagation policies of DeleteOptions.
+// The propagation policies of DeleteOptions (store.PropagationPolicy
+// values, as strings).
 const (
-	PropagationOrphan     = "Orphan"
-	PropagationBackground = "Background"
-	PropagationForeground = "Foreground"
+	PropagationOrphan     = string(store.PropagationOrphan)
+	PropagationBackground = string(store.PropagationBackground)
+	PropagationForeground = string(store.PropagationForeground)
 )
 
 // DeleteOptions is the part of Kubernetes' meta/v1 DeleteOptions a delete
@@ -136,6 +137,17 @@ func parseDeleteOptions(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			}
 			opts = append(opts, store.WithPreconditionResourceVersion(*p.ResourceVersion))
 		}
+	}
+	// The policy's finalizer is set by the delete itself (see
+	// store.WithPropagationPolicy); orphanDependents is the deprecated
+	// spelling of Orphan (true) or Background (false).
+	switch {
+	case do.PropagationPolicy != nil:
+		opts = append(opts, store.WithPropagationPolicy(store.PropagationPolicy(*do.PropagationPolicy)))
+	case do.OrphanDependents != nil && *do.OrphanDependents:
+		opts = append(opts, store.WithPropagationPolicy(store.PropagationOrphan))
+	case do.OrphanDependents != nil:
+		opts = append(opts, store.WithPropagationPolicy(store.PropagationBackground))
 	}
 	if dry {
 		ctx = store.WithDryRun(ctx)

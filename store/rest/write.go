@@ -283,7 +283,7 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 	if err != nil {
 		return err
 	}
-	if len(opts) > 0 {
+	if p := store.ResolveDeleteOptions(opts...); p.UID != "" || p.ResourceVersion != "" {
 		return badRequest("preconditions are not supported when deleting a collection")
 	}
 	l, err := h.st.List(ctx, info.Namespace, store.ListOptions{Selector: sel, Filter: filter})
@@ -297,7 +297,7 @@ func (h *Handler[T]) deleteCollection(ctx context.Context, w http.ResponseWriter
 		one.Namespace, one.Name, one.Verb = m.Namespace, m.Name, "delete"
 		var out T
 		err := h.admit.validate(ctx, h.attributes(one, "delete", nil, nil), func(ctx context.Context) (err error) {
-			out, _, err = h.deleteObject(ctx, m.Namespace, m.Name, grace, store.WithPreconditionUID(m.UID))
+			out, _, err = h.deleteObject(ctx, m.Namespace, m.Name, grace, append(opts, store.WithPreconditionUID(m.UID))...)
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {

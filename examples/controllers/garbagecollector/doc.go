@@ -5,8 +5,8 @@
 //
 // It keeps a graph of owner references over the resources it tracks
 // (Resources: those the example apiserver serves whose objects have owners:
-// pods, replica sets, deployments, stateful sets, daemon sets, services
-// and endpoints), built from shared informers.
+// pods, replica sets, replication controllers, deployments, stateful sets,
+// daemon sets, services and endpoints), built from shared informers.
 // When an owner is deleted, or an object appears whose owner is not known,
 // each dependent is checked:
 //
@@ -25,11 +25,20 @@
 // Deletes go through the reconcile context, so under a controller manager
 // they carry the leader's fence.
 //
-// Not done: foreground deletion (deleting dependents with
-// blockOwnerDeletion first, then removing the owner's foregroundDeletion
-// finalizer) and orphaning (removing references, then the orphan
-// finalizer): the example apiserver validates propagationPolicy but does
-// not yet set those finalizers, so kubectl delete --cascade=foreground or
-// orphan behaves as background. Dangling references beside solid ones
-// are left in place (Kubernetes removes them).
+// Foreground and orphan deletion follow Kubernetes too. The apiserver's
+// delete sets the policy's finalizer (store.WithPropagationPolicy); the
+// collector then owes the owner its dependents:
+//
+//   - orphan: every dependent loses its reference to the owner and stays;
+//     then the owner loses its orphan finalizer (and goes).
+//   - foregroundDeletion: a dependent with another owner still present
+//     only loses its reference to this one; every other dependent is
+//     deleted, in the foreground itself when its reference has
+//     blockOwnerDeletion (its own dependents first), in the background
+//     otherwise; the owner loses its foregroundDeletion finalizer once no
+//     dependent with a blocking reference remains. A dependent's change
+//     or removal brings its waiting owners back to that check.
+//
+// Dangling references beside solid ones are left in place (Kubernetes
+// removes them).
 package garbagecollector

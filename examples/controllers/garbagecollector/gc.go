@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -56,13 +57,22 @@ type node struct {
 	name      string
 	owners    []store.OwnerReference
 	deleting  bool
+	// orphan and foreground: being deleted with that policy's finalizer,
+	// so the collector owes it the dependents' orphaning or deletion.
+	orphan, foreground bool
 }
+
+// waiting reports whether n waits for the collector (a policy finalizer).
+func (n *node) waiting() bool { return n.orphan || n.foreground }
 
 // tracked is one resource the collector follows.
 type tracked struct {
 	res    store.Resource
 	get    func(ctx context.Context, namespace, name string) (store.Object, error)
-	delete func(ctx context.Context, namespace, name, uid string) error
+	delete func(ctx context.Context, namespace, name, uid string, policy store.PropagationPolicy) error
+	// update reads the object, and if it still has uid and mutate changes
+	// its metadata, writes it back (compare-and-swap on the version read).
+	update func(ctx context.Context, namespace, name, uid string, mutate func(m *store.ObjectMeta) bool) error
 	synced func(ctx context.Context) error
 }
 
@@ -127,8 +137,23 @@ func track[T store.Object](g *Collector, f *informer.Factory, c *rest.Client[T])
 	}
 	t := &tracked{res: res,
 		get: func(ctx context.Context, ns, name string) (store.Object, error) { return c.Get(ctx, ns, name) },
-		delete: func(ctx context.Context, ns, name, uid string) error {
-			_, err := c.Delete(ctx, ns, name, store.WithPreconditionUID(uid))
+		delete: func(ctx context.Context, ns, name, uid string, policy store.PropagationPolicy) error {
+			opts := []store.DeleteOption{store.WithPreconditionUID(uid)}
+			if policy != "" {
+				opts = append(opts, store.WithPropagationPolicy(policy))
+			}
+			_, err := c.Delete(ctx, ns, name, opts...)
+			return err
+		},
+		update: func(ctx context.Context, ns, name, uid string, mutate func(m *store.ObjectMeta) bool) error {
+			obj, err := c.Get(ctx, ns, name)
+			if err != nil {
+				return err
+			}
+			if m := obj.GetObjectMeta(); m.UID != uid || !mutate(m) {
+				return nil
+			}
+			_, err = c.Update(ctx, obj)
 			return err
 		},
 		synced: inf.WaitForSync,
@@ -155,6 +180,10 @@ func (g *Collector) upsert(res store.Resource, obj store.Object) {
 	}
 	n := &node{res: res, namespace: m.Namespace, name: m.Name, owners: append([]store.OwnerReference(nil), m.OwnerReferences...),
 		deleting: m.DeletionTimestamp != nil}
+	if n.deleting {
+		n.orphan = slices.Contains(m.Finalizers, store.FinalizerOrphanDependents)
+		n.foreground = slices.Contains(m.Finalizers, store.FinalizerDeleteDependents)
+	}
 	g.nodes[m.UID] = n
 	for _, o := range n.owners {
 		if g.dependents[o.UID] == nil {
@@ -162,17 +191,35 @@ func (g *Collector) upsert(res store.Resource, obj store.Object) {
 		}
 		g.dependents[o.UID][m.UID] = struct{}{}
 	}
+	waitingOwners := g.waitingOwnersLocked(n)
 	g.mu.Unlock()
-	if len(n.owners) > 0 {
+	if len(n.owners) > 0 || n.waiting() {
 		g.ctrl.Queue().Add(m.UID)
 	}
+	for _, uid := range waitingOwners {
+		g.ctrl.Queue().Add(uid)
+	}
+}
+
+// waitingOwnersLocked returns the owners of n that wait for the collector:
+// a change of one of their dependents may let them finish.
+func (g *Collector) waitingOwnersLocked(n *node) []string {
+	var out []string
+	for _, o := range n.owners {
+		if on := g.nodes[o.UID]; on != nil && on.waiting() {
+			out = append(out, o.UID)
+		}
+	}
+	return out
 }
 
 // remove drops obj and queues its dependents.
 func (g *Collector) remove(obj store.Object) {
 	m := obj.GetObjectMeta()
 	g.mu.Lock()
+	var waitingOwners []string
 	if n := g.nodes[m.UID]; n != nil {
+		waitingOwners = g.waitingOwnersLocked(n)
 		for _, o := range n.owners {
 			delete(g.dependents[o.UID], m.UID)
 			if len(g.dependents[o.UID]) == 0 {
@@ -186,7 +233,7 @@ func (g *Collector) remove(obj store.Object) {
 		deps = append(deps, uid)
 	}
 	g.mu.Unlock()
-	for _, uid := range deps {
+	for _, uid := range append(deps, waitingOwners...) {
 		g.ctrl.Queue().Add(uid)
 	}
 }
@@ -212,7 +259,15 @@ func (g *Collector) attemptToDelete(ctx context.Context, uid string) (reconcile.
 		c = *n
 	}
 	g.mu.Unlock()
-	if n == nil || c.deleting || len(c.owners) == 0 {
+	if n == nil {
+		return reconcile.Result{}, nil
+	}
+	switch {
+	case c.orphan:
+		return reconcile.Result{}, g.orphanDependents(ctx, uid, c)
+	case c.foreground:
+		return reconcile.Result{}, g.deleteDependents(ctx, uid, c)
+	case c.deleting || len(c.owners) == 0:
 		return reconcile.Result{}, nil
 	}
 	log := g.log.With("object", c.res.Name+"/"+c.namespace+"/"+c.name)
@@ -226,7 +281,7 @@ func (g *Collector) attemptToDelete(ctx context.Context, uid string) (reconcile.
 		}
 	}
 	t := g.byKind[kindKey(c.res.APIVersion, c.res.Kind)]
-	err := t.delete(ctx, c.namespace, c.name, uid)
+	err := t.delete(ctx, c.namespace, c.name, uid, "")
 	switch {
 	case err == nil:
 		log.Info("deleted: every owner is gone")

@@ -13,6 +13,7 @@ func trackAll(g *Collector, cs *client.Clientset) error {
 	for _, add := range []func() error{
 		func() error { return track(g, f, cs.Pods()) },
 		func() error { return track(g, f, cs.ReplicaSets()) },
+		func() error { return track(g, f, cs.ReplicationControllers()) },
 		func() error { return track(g, f, cs.Deployments()) },
 		func() error { return track(g, f, cs.StatefulSets()) },
 		func() error { return track(g, f, cs.DaemonSets()) },
