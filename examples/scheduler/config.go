@@ -35,6 +35,8 @@ var defaultWeights = map[string]int64{
 	plugins.NodeAffinityName:                    2,
 	plugins.NodeResourcesFitName:                1,
 	plugins.NodeResourcesBalancedAllocationName: 1,
+	plugins.InterPodAffinityName:                2,
+	plugins.PodTopologySpreadName:               2,
 }
 
 // Profile is a set of plugins used for the pods whose spec.schedulerName
@@ -48,7 +50,8 @@ type Profile struct {
 	Plugins []framework.Plugin
 	// Weights multiply each score plugin's normalized score, by plugin
 	// name; a score plugin missing here weighs its Kubernetes default (3
-	// for TaintToleration, 2 for NodeAffinity, else 1).
+	// for TaintToleration, 2 for NodeAffinity, InterPodAffinity and
+	// PodTopologySpread, else 1).
 	Weights map[string]int64
 }
 
@@ -58,7 +61,8 @@ func DefaultPlugins() []framework.Plugin {
 	fit, _ := plugins.NewNodeResourcesFit(plugins.FitArgs{})
 	return []framework.Plugin{
 		plugins.NodeUnschedulable{}, plugins.NodeName{}, plugins.TaintToleration{},
-		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.BalancedAllocation{},
+		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.PodTopologySpread{},
+		plugins.InterPodAffinity{}, plugins.BalancedAllocation{},
 	}
 }
 

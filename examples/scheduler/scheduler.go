@@ -26,6 +26,7 @@ type Scheduler struct {
 	queue    *queue
 	pods     *informer.Informer[*api.Pod]
 	nodes    *informer.Informer[*api.Node]
+	nss      *informer.Informer[*api.Namespace]
 	debug    *attempts
 	metrics  *metrics
 	ready    atomic.Bool
@@ -60,6 +61,21 @@ func New(cfg Config) (*Scheduler, error) {
 		Name: "scheduler-nodes", Clock: cfg.Clock, Logger: s.log}); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
+	if s.nss, err = informer.New[*api.Namespace](cfg.Client.Namespaces(), informer.Config[*api.Namespace]{
+		Name: "scheduler-namespaces", Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if _, err := s.nss.AddHandler(informer.HandlerFuncs[*api.Namespace]{
+		// A namespace's labels decide namespaceSelectors of pod affinity.
+		AddFunc: func(*api.Namespace, bool) { s.queue.moveAll() },
+		UpdateFunc: func(old, n *api.Namespace) {
+			if !maps.Equal(old.Labels, n.Labels) {
+				s.queue.moveAll()
+			}
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
 	if _, err := s.pods.AddHandler(informer.HandlerFuncs[*api.Pod]{
 		AddFunc:    func(p *api.Pod, _ bool) { s.onPod(nil, p) },
 		UpdateFunc: func(old, p *api.Pod) { s.onPod(old, p) },
@@ -84,8 +100,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.nodes.Run(gctx) })
 	g.Go(func() error { return s.pods.Run(gctx) })
+	g.Go(func() error { return s.nss.Run(gctx) })
 	g.Go(func() error {
 		if err := s.nodes.WaitForSync(gctx); err != nil {
+			return ignoreDone(gctx, err)
+		}
+		if err := s.nss.WaitForSync(gctx); err != nil {
 			return ignoreDone(gctx, err)
 		}
 		if err := s.pods.WaitForSync(gctx); err != nil {
@@ -179,6 +199,7 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 	log := s.log.With("pod", qp.key)
 	info := framework.NewPodInfo(pod)
 	state := framework.NewCycleState()
+	framework.WriteNamespaces(state, framework.NamespaceListerFunc(s.namespaceLabels))
 	res := s.findNode(ctx, prof, state, info)
 	s.debug.record(qp.key, res.attempt(s.cfg.Clock.Now()))
 	if res.err != nil {
@@ -294,4 +315,13 @@ func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.Cy
 		pl.PostBind(ctx, state, pod, node)
 	}
 	s.event(ctx, pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node))
+}
+
+// namespaceLabels serves namespace labels from the informer.
+func (s *Scheduler) namespaceLabels(name string) (map[string]string, bool) {
+	ns, ok := s.nss.Get("", name)
+	if !ok {
+		return nil, false
+	}
+	return ns.Labels, true
 }
