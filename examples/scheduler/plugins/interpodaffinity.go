@@ -188,26 +188,15 @@ func (InterPodAffinity) PreFilter(_ context.Context, state *framework.CycleState
 	return nil
 }
 
-// Filter checks the three required rules on one node.
+// Filter checks the three required rules on one node, in Kubernetes'
+// order: the pod's affinity, its anti-affinity, existing pods'
+// anti-affinity.
 func (InterPodAffinity) Filter(_ context.Context, state *framework.CycleState, p *framework.PodInfo, n *framework.NodeInfo) *framework.Status {
 	s, err := framework.ReadAs[*ipaFilterState](state, ipaPreFilterKey)
 	if err != nil {
 		return framework.AsStatus(err)
 	}
 	labels := n.Node().Labels
-	if len(s.existingAnti) > 0 {
-		for k, v := range labels {
-			if s.existingAnti[topologyPair{k, v}] > 0 {
-				return framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotMatch)
-			}
-		}
-	}
-	for i := range p.RequiredAntiAffinityTerms {
-		k := p.RequiredAntiAffinityTerms[i].TopologyKey
-		if v, ok := labels[k]; ok && s.anti[topologyPair{k, v}] > 0 {
-			return framework.NewStatus(framework.Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
-		}
-	}
 	podsExist := true
 	for i := range p.RequiredAffinityTerms {
 		k := p.RequiredAffinityTerms[i].TopologyKey
@@ -221,6 +210,19 @@ func (InterPodAffinity) Filter(_ context.Context, state *framework.CycleState, p
 	}
 	if !podsExist && !(len(s.affinity) == 0 && s.selfMatch) {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
+	}
+	for i := range p.RequiredAntiAffinityTerms {
+		k := p.RequiredAntiAffinityTerms[i].TopologyKey
+		if v, ok := labels[k]; ok && s.anti[topologyPair{k, v}] > 0 {
+			return framework.NewStatus(framework.Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
+		}
+	}
+	if len(s.existingAnti) > 0 {
+		for k, v := range labels {
+			if s.existingAnti[topologyPair{k, v}] > 0 {
+				return framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotMatch)
+			}
+		}
 	}
 	return nil
 }
