@@ -42,7 +42,8 @@ func TestAntiAffinityAndSpreadEndToEnd(t *testing.T) {
 	for i := range 9 {
 		createPod(t, cs, apiPod(fmt.Sprintf("api-%d", i)))
 	}
-	const want = "0/6 nodes are available: 6 node(s) didn't match pod anti-affinity rules."
+	const want = "0/6 nodes are available: 6 node(s) didn't match pod anti-affinity rules." +
+		" preemption: 0/6 nodes are available: 6 No preemption victims found for incoming pod."
 	var extra, last string
 	defer func() {
 		if t.Failed() {

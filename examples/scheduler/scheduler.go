@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"maps"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/policy"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 	"github.com/setpoint-dev/setpoint/informer"
 )
@@ -27,6 +29,7 @@ type Scheduler struct {
 	pods     *informer.Informer[*api.Pod]
 	nodes    *informer.Informer[*api.Node]
 	nss      *informer.Informer[*api.Namespace]
+	pdbs     *informer.Informer[*policy.PodDisruptionBudget]
 	debug    *attempts
 	metrics  *metrics
 	ready    atomic.Bool
@@ -47,7 +50,7 @@ func New(cfg Config) (*Scheduler, error) {
 		debug: newAttempts(), bindSem: make(chan struct{}, cfg.BindWorkers)}
 	binder := defaultBinder{hc: cfg.Client.HTTPClient(), server: cfg.Client.Server()}
 	for _, p := range cfg.Profiles {
-		s.profiles[p.SchedulerName] = newProfile(p, binder)
+		s.profiles[p.SchedulerName] = newProfile(s, p, binder)
 	}
 	var err error
 	if s.metrics, err = newMetrics(cfg.Registerer, s.queue); err != nil {
@@ -63,6 +66,10 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if s.nss, err = informer.New[*api.Namespace](cfg.Client.Namespaces(), informer.Config[*api.Namespace]{
 		Name: "scheduler-namespaces", Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if s.pdbs, err = informer.New[*policy.PodDisruptionBudget](cfg.Client.PodDisruptionBudgets(), informer.Config[*policy.PodDisruptionBudget]{
+		Name: "scheduler-pdbs", Clock: cfg.Clock, Logger: s.log}); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	if _, err := s.nss.AddHandler(informer.HandlerFuncs[*api.Namespace]{
@@ -101,11 +108,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	g.Go(func() error { return s.nodes.Run(gctx) })
 	g.Go(func() error { return s.pods.Run(gctx) })
 	g.Go(func() error { return s.nss.Run(gctx) })
+	g.Go(func() error { return s.pdbs.Run(gctx) })
 	g.Go(func() error {
 		if err := s.nodes.WaitForSync(gctx); err != nil {
 			return ignoreDone(gctx, err)
 		}
 		if err := s.nss.WaitForSync(gctx); err != nil {
+			return ignoreDone(gctx, err)
+		}
+		if err := s.pdbs.WaitForSync(gctx); err != nil {
 			return ignoreDone(gctx, err)
 		}
 		if err := s.pods.WaitForSync(gctx); err != nil {
@@ -212,6 +223,19 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 	if res.node == "" {
 		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
 		msg := res.fitMessage()
+		if res.preFilter == nil || res.preFilter.Code() == framework.Unschedulable {
+			nominated, msgs, err := prof.runPostFilter(ctx, state, info, res.statuses)
+			switch {
+			case err != nil:
+				log.Error("preemption failed", "err", err)
+				msgs = append(msgs, "preemption: "+err.Error())
+			case nominated != "":
+				log.Info("nominated after preemption", "node", nominated)
+			}
+			if len(msgs) > 0 {
+				msg += " " + strings.Join(msgs, " ")
+			}
+		}
 		log.Info("unschedulable", "reason", msg)
 		s.event(ctx, pod, "Warning", "FailedScheduling", msg)
 		if err := s.setUnschedulable(ctx, pod, "Unschedulable", msg); err != nil {
