@@ -96,6 +96,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the scheduler's metrics.
 	Registerer prometheus.Registerer
+	// LeaderElection, if set, makes the scheduler schedule only while it
+	// leads, with the leader's fence on its writes; nil schedules at once.
+	LeaderElection *LeaderElection
 }
 
 // Validate reports the first invalid field; it changes nothing.
@@ -113,6 +116,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("scheduler: backoffs must not be negative, got %v and %v", c.InitialBackoff, c.MaxBackoff)
 	case c.MaxBackoff > 0 && c.InitialBackoff > c.MaxBackoff:
 		return fmt.Errorf("scheduler: InitialBackoff %v exceeds MaxBackoff %v", c.InitialBackoff, c.MaxBackoff)
+	}
+	if le := c.LeaderElection; le != nil {
+		switch {
+		case le.LeaseDuration < 0 || le.RenewDeadline < 0 || le.RetryPeriod < 0:
+			return fmt.Errorf("scheduler: LeaderElection durations must not be negative, got %v, %v, %v", le.LeaseDuration, le.RenewDeadline, le.RetryPeriod)
+		case le.LeaseDuration > 0 && le.RenewDeadline > 0 && le.RenewDeadline >= le.LeaseDuration:
+			return fmt.Errorf("scheduler: LeaderElection.RenewDeadline %v must be less than LeaseDuration %v", le.RenewDeadline, le.LeaseDuration)
+		}
 	}
 	seen := map[string]bool{}
 	for i, p := range c.Profiles {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
@@ -34,6 +35,8 @@ type Scheduler struct {
 	metrics  *metrics
 	ready    atomic.Bool
 	bindSem  chan struct{}
+	elector  *election.Elector
+	lost     chan struct{}
 	// nextStart rotates where the search for feasible nodes starts, so
 	// that with percentageOfNodesToScore every node gets its turn.
 	nextStart atomic.Int64
@@ -53,6 +56,11 @@ func New(cfg Config) (*Scheduler, error) {
 		s.profiles[p.SchedulerName] = newProfile(s, p, binder)
 	}
 	var err error
+	if cfg.LeaderElection != nil {
+		if err := s.newElector(cfg.LeaderElection); err != nil {
+			return nil, fmt.Errorf("scheduler: %w", err)
+		}
+	}
 	if s.metrics, err = newMetrics(cfg.Registerer, s.queue); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
@@ -110,31 +118,33 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	g.Go(func() error { return s.nss.Run(gctx) })
 	g.Go(func() error { return s.pdbs.Run(gctx) })
 	g.Go(func() error {
-		if err := s.nodes.WaitForSync(gctx); err != nil {
-			return ignoreDone(gctx, err)
+		if s.elector != nil {
+			return s.runElected(gctx)
 		}
-		if err := s.nss.WaitForSync(gctx); err != nil {
-			return ignoreDone(gctx, err)
-		}
-		if err := s.pdbs.WaitForSync(gctx); err != nil {
-			return ignoreDone(gctx, err)
-		}
-		if err := s.pods.WaitForSync(gctx); err != nil {
-			return ignoreDone(gctx, err)
-		}
-		s.ready.Store(true)
-		s.log.Info("caches synced; scheduling")
-		for {
-			qp := s.queue.pop(gctx)
-			if qp == nil {
-				return nil
-			}
-			s.scheduleOne(gctx, qp)
-		}
+		return s.schedule(gctx)
 	})
 	err := g.Wait()
 	s.ready.Store(false)
 	return err
+}
+
+// schedule waits for the caches, then schedules pods one at a time until
+// ctx ends (nil) or a cache fails to sync.
+func (s *Scheduler) schedule(ctx context.Context) error {
+	for _, sync := range []func(context.Context) error{s.nodes.WaitForSync, s.pods.WaitForSync, s.nss.WaitForSync, s.pdbs.WaitForSync} {
+		if err := sync(ctx); err != nil {
+			return ignoreDone(ctx, err)
+		}
+	}
+	s.ready.Store(true)
+	s.log.Info("caches synced; scheduling")
+	for {
+		qp := s.queue.pop(ctx)
+		if qp == nil {
+			return nil
+		}
+		s.scheduleOne(ctx, qp)
+	}
 }
 
 func ignoreDone(ctx context.Context, err error) error {

@@ -237,6 +237,8 @@ func TestConfigValidate(t *testing.T) {
 		{Client: cs, Profiles: []scheduler.Profile{{}}},
 		{Client: cs, Profiles: []scheduler.Profile{{SchedulerName: "a"}, {SchedulerName: "a"}}},
 		{Client: cs, Profiles: []scheduler.Profile{{SchedulerName: "a", Weights: map[string]int64{"NodeAffinity": 0}}}},
+		{Client: cs, LeaderElection: &scheduler.LeaderElection{LeaseDuration: -1}},
+		{Client: cs, LeaderElection: &scheduler.LeaderElection{LeaseDuration: 10e9, RenewDeadline: 10e9}},
 	}
 	for i, c := range bad {
 		if err := c.Validate(); err == nil {
