@@ -26,6 +26,7 @@ type tnode struct {
 	name   string
 	labels map[string]string
 	taints []api.Taint
+	images []api.ContainerImage
 	pods   []*api.Pod
 }
 
@@ -40,7 +41,7 @@ func zoneNode(name, zone string, pods ...*api.Pod) tnode {
 func buildNodes(ts []tnode) []*framework.NodeInfo {
 	out := make([]*framework.NodeInfo, len(ts))
 	for i, t := range ts {
-		n := &api.Node{ObjectMeta: store.ObjectMeta{Name: t.name, Labels: t.labels}, Spec: api.NodeSpec{Taints: t.taints}}
+		n := &api.Node{ObjectMeta: store.ObjectMeta{Name: t.name, Labels: t.labels}, Spec: api.NodeSpec{Taints: t.taints}, Status: api.NodeStatus{Images: t.images}}
 		infos := make([]*framework.PodInfo, len(t.pods))
 		for j, p := range t.pods {
 			cp := *p
