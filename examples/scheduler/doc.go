@@ -32,11 +32,6 @@
 //     <count> <reason>, ..." with the reasons counted over nodes and sorted,
 //     in the plugins' Kubernetes wording. A bound pod gets a Scheduled
 //     event "Successfully assigned <ns>/<name> to <node>".
-//
-// Beyond Kubernetes: /debug/pods/<ns>/<name> serves the pod's last attempt
-// with each node's verdict (plugin, code, reasons) and each plugin's
-// weighted score on each feasible node.
-//
 //   - DefaultPreemption (PostFilter, see DefaultPreemption): when no node
 //     fits, the pod may evict lower-priority pods on the one node where
 //     that helps most (PodDisruptionBudgets respected where possible,
@@ -52,6 +47,10 @@
 //     the leader schedules, its writes carry the term's fence (a deposed
 //     leader's binding gets 409 Fenced), and Run returns
 //     ErrLeadershipLost when a term ends.
+//
+// Beyond Kubernetes: /debug/pods/<ns>/<name> serves the pod's last attempt
+// with each node's verdict (plugin, code, reasons) and each plugin's
+// weighted score on each feasible node.
 //
 // Not yet done, and so different from Kubernetes: the VolumeBinding
 // plugin, PodTopologySpread's system default constraints (the plugin
