@@ -260,20 +260,20 @@ func (pl InterPodAffinity) PreScore(_ context.Context, state *framework.CycleSta
 		if own {
 			pods = n.Pods
 		}
+		// weighted adds sign × weight for each term of terms that selects
+		// target, in the node's domain of the term.
+		weighted := func(terms []framework.WeightedAffinityTerm, target *framework.PodInfo, sign int64) {
+			for i := range terms {
+				t := &terms[i]
+				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, target) {
+					s.add(t.TopologyKey, v, sign*int64(t.Weight))
+				}
+			}
+		}
 		for _, e := range pods {
 			// The incoming pod's preferences towards e.
-			for i := range p.PreferredAffinityTerms {
-				t := &p.PreferredAffinityTerms[i]
-				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, e) {
-					s.add(t.TopologyKey, v, int64(t.Weight))
-				}
-			}
-			for i := range p.PreferredAntiAffinityTerms {
-				t := &p.PreferredAntiAffinityTerms[i]
-				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, e) {
-					s.add(t.TopologyKey, v, -int64(t.Weight))
-				}
-			}
+			weighted(p.PreferredAffinityTerms, e, 1)
+			weighted(p.PreferredAntiAffinityTerms, e, -1)
 			// e's terms towards the incoming pod.
 			if !e.HasAffinity() {
 				continue
@@ -286,18 +286,8 @@ func (pl InterPodAffinity) PreScore(_ context.Context, state *framework.CycleSta
 					}
 				}
 			}
-			for i := range e.PreferredAffinityTerms {
-				t := &e.PreferredAffinityTerms[i]
-				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, p) {
-					s.add(t.TopologyKey, v, int64(t.Weight))
-				}
-			}
-			for i := range e.PreferredAntiAffinityTerms {
-				t := &e.PreferredAntiAffinityTerms[i]
-				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, p) {
-					s.add(t.TopologyKey, v, -int64(t.Weight))
-				}
-			}
+			weighted(e.PreferredAffinityTerms, p, 1)
+			weighted(e.PreferredAntiAffinityTerms, p, -1)
 		}
 	}
 	if len(s.scores) == 0 {
