@@ -72,6 +72,10 @@ func (s *Scheduler) newElector(le *LeaderElection) error {
 // runElected campaigns and schedules while leading; it returns nil when
 // ctx ends and ErrLeadershipLost when a term ended before.
 func (s *Scheduler) runElected(ctx context.Context) error {
+	// A standby is ready once its caches are: it can take over at once.
+	if err := s.waitSynced(ctx); err != nil || ctx.Err() != nil {
+		return err
+	}
 	done := make(chan error, 1)
 	ectx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -69,7 +69,8 @@ func TestPreemptionEndToEnd(t *testing.T) {
 	if _, err := cs.PodDisruptionBudgets().UpdateStatus(ctx, pdb); err != nil {
 		t.Fatal(err)
 	}
-	startScheduler(t, scheduler.Config{Client: cs})
+	// Every bound pod exists before the scheduler starts, so that its
+	// first lists count them.
 	for _, n := range []string{"a", "b"} {
 		createNode(t, cs, newNode(n, "2", "8Gi", nil))
 	}
@@ -77,28 +78,6 @@ func TestPreemptionEndToEnd(t *testing.T) {
 	createPod(t, cs, prioPod("low-5", 5, "a", nil))
 	createPod(t, cs, prioPod("mid-1", 10, "b", nil))
 	createPod(t, cs, prioPod("mid-2", 10, "b", nil))
-
-	// Node a: removing low-1 alone makes room (low-5 is reprieved); node
-	// b's victims have priority 10. Node a wins.
-	createPod(t, cs, prioPod("high", 100, "", nil))
-	waitFor(t, "high bound to a after evicting low-1", func() (bool, error) {
-		finalizeTerminating(t, cs)
-		p, err := cs.Pods().Get(ctx, "default", "high")
-		if err != nil {
-			return false, err
-		}
-		if p.Spec.NodeName != "" && p.Spec.NodeName != "a" {
-			t.Fatalf("high bound to %s, want a", p.Spec.NodeName)
-		}
-		return p.Spec.NodeName == "a", nil
-	})
-	if podExists(t, cs, "low-1") || !podExists(t, cs, "low-5") || !podExists(t, cs, "mid-1") || !podExists(t, cs, "mid-2") {
-		t.Fatal("want exactly low-1 evicted")
-	}
-	if ev := events(t, cs, "low-1", "Preempted"); len(ev) != 1 || !strings.HasSuffix(ev[0], "on node a") {
-		t.Fatalf("Preempted events of low-1: %q", ev)
-	}
-
 	// Two one-CPU nodes with one priority-1 pod each: "guarded" started
 	// later (so it would be chosen) but its budget allows no disruption.
 	createNode(t, cs, newNode("c", "1", "8Gi", nil))
@@ -113,6 +92,34 @@ func TestPreemptionEndToEnd(t *testing.T) {
 	}
 	start("free", 2*time.Hour)
 	start("guarded", time.Hour)
+	startScheduler(t, scheduler.Config{Client: cs})
+
+	// Node a: removing low-1 alone makes room (low-5 is reprieved); node
+	// b's victims have priority 10; node c's victim would violate its
+	// budget; node d's victim, as low as low-1, started earlier. Node a
+	// wins.
+	createPod(t, cs, prioPod("high", 100, "", nil))
+	waitFor(t, "high bound to a after evicting low-1", func() (bool, error) {
+		finalizeTerminating(t, cs)
+		p, err := cs.Pods().Get(ctx, "default", "high")
+		if err != nil {
+			return false, err
+		}
+		if p.Spec.NodeName != "" && p.Spec.NodeName != "a" {
+			t.Fatalf("high bound to %s, want a", p.Spec.NodeName)
+		}
+		return p.Spec.NodeName == "a", nil
+	})
+	if podExists(t, cs, "low-1") || !podExists(t, cs, "low-5") || !podExists(t, cs, "mid-1") || !podExists(t, cs, "mid-2") ||
+		!podExists(t, cs, "free") || !podExists(t, cs, "guarded") {
+		t.Fatal("want exactly low-1 evicted")
+	}
+	if ev := events(t, cs, "low-1", "Preempted"); len(ev) != 1 || !strings.HasSuffix(ev[0], "on node a") {
+		t.Fatalf("Preempted events of low-1: %q", ev)
+	}
+
+	// Now a's victim would be low-5 (priority 5): node d, whose victim is
+	// "free", wins over c, whose "guarded" would break its budget.
 	createPod(t, cs, prioPod("high-2", 100, "", nil))
 	waitFor(t, "high-2 bound to d after evicting free", func() (bool, error) {
 		finalizeTerminating(t, cs)

@@ -131,12 +131,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 // schedule waits for the caches, then schedules pods one at a time until
 // ctx ends (nil) or a cache fails to sync.
 func (s *Scheduler) schedule(ctx context.Context) error {
-	for _, sync := range []func(context.Context) error{s.nodes.WaitForSync, s.pods.WaitForSync, s.nss.WaitForSync, s.pdbs.WaitForSync} {
-		if err := sync(ctx); err != nil {
-			return ignoreDone(ctx, err)
-		}
+	if err := s.waitSynced(ctx); err != nil {
+		return err
 	}
-	s.ready.Store(true)
 	s.log.Info("caches synced; scheduling")
 	for {
 		qp := s.queue.pop(ctx)
@@ -145,6 +142,18 @@ func (s *Scheduler) schedule(ctx context.Context) error {
 		}
 		s.scheduleOne(ctx, qp)
 	}
+}
+
+// waitSynced waits for every informer's first list and then reports
+// ready; nil also when ctx ended first.
+func (s *Scheduler) waitSynced(ctx context.Context) error {
+	for _, sync := range []func(context.Context) error{s.nodes.WaitForSync, s.pods.WaitForSync, s.nss.WaitForSync, s.pdbs.WaitForSync} {
+		if err := sync(ctx); err != nil {
+			return ignoreDone(ctx, err)
+		}
+	}
+	s.ready.Store(true)
+	return nil
 }
 
 func ignoreDone(ctx context.Context, err error) error {
