@@ -29,6 +29,8 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/scheduler"
+	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
+	"github.com/setpoint-dev/setpoint/examples/scheduler/plugins"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -51,14 +53,25 @@ import (
 // POSTs per second on the same kind of apiserver with the same client
 // limits, 64 at a time.
 //
-// sched-antiaffinity-1000n is not run: examples/scheduler has no
-// InterPodAffinity plugin yet.
+// sched-antiaffinity-1000n: 1,000 nodes in 10 zones and 3,000 pending
+// pods in three groups; each pod has required anti-affinity to its own
+// group by hostname (so each node takes exactly one pod of each group, and
+// the last pods of a group have one feasible node left) and preferred
+// affinity (weight 100) to its own group by zone. Same measure, clients
+// and floor as above; both schedulers run the basic plugins plus
+// InterPodAffinity (ours: plugins.InterPodAffinity; the anchor's with its
+// default arguments).
 const (
 	schedQPS     = 5000
 	schedBurst   = 5000
 	schedNodes   = 5000
 	schedPods    = 10000
 	schedWorkers = 64
+
+	antiNodes  = 1000
+	antiPods   = 3000
+	antiZones  = 10
+	antiGroups = 3
 )
 
 var schedScale = flag.Float64("sched-scale", 1, "scale the scheduler benchmark's nodes and pods (for quick checks)")
@@ -71,21 +84,48 @@ func benchScheduler(ctx context.Context) ([]Result, error) {
 	if os.Getenv("SCHED_BENCH_KLOG") == "" {
 		klog.SetLogger(logr.Discard())
 	}
-	nodes := max(1, int(float64(schedNodes)**schedScale))
-	pods := max(1, int(float64(schedPods)**schedScale))
-	name := "sched-basic-5000n"
-	if *schedScale != 1 {
-		name = fmt.Sprintf("sched-basic-%dn", nodes)
+	var out []Result
+	basic := schedCase{name: "sched-basic-5000n", nodes: schedNodes, pods: schedPods, ours: basicPlugins, anchor: basicKube}
+	anti := schedCase{name: "sched-antiaffinity-1000n", nodes: antiNodes, pods: antiPods, zones: antiZones, pod: antiAffinityPod,
+		ours:   func() []framework.Plugin { return append(basicPlugins(), plugins.InterPodAffinity{}) },
+		anchor: withKube(basicKube, "InterPodAffinity")}
+	for _, c := range []schedCase{basic, anti} {
+		rs, err := c.run(ctx)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", c.name, err)
+		}
+		out = append(out, rs...)
 	}
-	ours, err := schedRun(ctx, nodes, pods, runOurs)
+	return out, nil
+}
+
+// schedCase is one scheduler benchmark: a cluster shape, the pods'
+// extra spec, and the plugins of both schedulers.
+type schedCase struct {
+	name        string
+	nodes, pods int
+	zones       int                     // 0: no zone labels
+	pod         func(i int, p *api.Pod) // nil: the basic pod
+	ours        func() []framework.Plugin
+	anchor      map[string]bool
+}
+
+func (c schedCase) run(ctx context.Context) ([]Result, error) {
+	c.nodes = max(1, int(float64(c.nodes)**schedScale))
+	c.pods = max(1, int(float64(c.pods)**schedScale))
+	name := c.name
+	if *schedScale != 1 {
+		name = fmt.Sprintf("%s-scale%g", c.name, *schedScale)
+	}
+	ours, err := schedRun(ctx, c, runOurs(c.ours))
 	if err != nil {
 		return nil, fmt.Errorf("ours: %w", err)
 	}
-	anchor, err := schedRun(ctx, nodes, pods, runKubeScheduler)
+	anchor, err := schedRun(ctx, c, runKubeScheduler(c.anchor))
 	if err != nil {
 		return nil, fmt.Errorf("kube-scheduler: %w", err)
 	}
-	floor, err := schedRun(ctx, nodes, pods, runBindFloor)
+	floor, err := schedRun(ctx, c, runBindFloor)
 	if err != nil {
 		return nil, fmt.Errorf("binding floor: %w", err)
 	}
@@ -93,6 +133,42 @@ func benchScheduler(ctx context.Context) ([]Result, error) {
 		{Name: name, Ours: ours, Anchor: anchor, Unit: "pods/s", HigherIsBetter: true},
 		{Name: name + "-floor", Ours: floor, Unit: "bindings/s", HigherIsBetter: true},
 	}, nil
+}
+
+// basicPlugins is our profile of kube-scheduler's basic plugins.
+func basicPlugins() []framework.Plugin {
+	fit, _ := plugins.NewNodeResourcesFit(plugins.FitArgs{})
+	return []framework.Plugin{plugins.NodeUnschedulable{}, plugins.NodeName{}, plugins.TaintToleration{},
+		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.BalancedAllocation{}}
+}
+
+// basicKube is the anchor's matching set of plugins.
+var basicKube = map[string]bool{"PrioritySort": true, "NodeUnschedulable": true, "NodeName": true, "TaintToleration": true,
+	"NodeAffinity": true, "NodePorts": true, "NodeResourcesFit": true, "NodeResourcesBalancedAllocation": true, "DefaultBinder": true}
+
+func withKube(base map[string]bool, more ...string) map[string]bool {
+	out := map[string]bool{}
+	for k := range base {
+		out[k] = true
+	}
+	for _, k := range more {
+		out[k] = true
+	}
+	return out
+}
+
+// antiAffinityPod puts pod i in group i%antiGroups, anti-affine to its
+// group by hostname and preferring its group's zone.
+func antiAffinityPod(i int, p *api.Pod) {
+	g := fmt.Sprintf("g%d", i%antiGroups)
+	p.Labels = map[string]string{"group": g}
+	sel := &api.LabelSelector{MatchLabels: map[string]string{"group": g}}
+	p.Spec.Affinity = &api.Affinity{
+		PodAntiAffinity: &api.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []api.PodAffinityTerm{
+			{TopologyKey: api.LabelHostname, LabelSelector: sel}}},
+		PodAffinity: &api.PodAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []api.WeightedPodAffinityTerm{
+			{Weight: 100, PodAffinityTerm: api.PodAffinityTerm{TopologyKey: api.LabelTopologyZone, LabelSelector: sel}}}},
+	}
 }
 
 // schedCluster is a fresh apiserver holding the nodes and pending pods.
@@ -108,7 +184,8 @@ type schedRunner func(ctx context.Context, c *schedCluster) error
 // schedRun builds a cluster, runs fn (which schedules or binds), and
 // returns pods bound per second, timed from fn's start until the watch
 // has seen every pod bound.
-func schedRun(ctx context.Context, nodes, pods int, fn schedRunner) (float64, error) {
+func schedRun(ctx context.Context, sc schedCase, fn schedRunner) (float64, error) {
+	pods := sc.pods
 	dir, err := os.MkdirTemp("", "setpoint-bench-sched-")
 	if err != nil {
 		return 0, err
@@ -127,7 +204,7 @@ func schedRun(ctx context.Context, nodes, pods int, fn schedRunner) (float64, er
 	if err != nil {
 		return 0, err
 	}
-	if err := schedPopulate(ctx, cs, nodes, pods); err != nil {
+	if err := schedPopulate(ctx, cs, sc); err != nil {
 		return 0, err
 	}
 	l, err := cs.Pods().List(ctx, "default", store.ListOptions{Limit: 1})
@@ -170,7 +247,8 @@ func schedRun(ctx context.Context, nodes, pods int, fn schedRunner) (float64, er
 	return float64(pods) / time.Since(start).Seconds(), nil
 }
 
-func schedPopulate(ctx context.Context, cs *client.Clientset, nodes, pods int) error {
+func schedPopulate(ctx context.Context, cs *client.Clientset, sc schedCase) error {
+	nodes, pods := sc.nodes, sc.pods
 	g, gctx := errgroup.WithContext(ctx)
 	var next atomic.Int64
 	for range schedWorkers {
@@ -184,6 +262,9 @@ func schedPopulate(ctx context.Context, cs *client.Clientset, nodes, pods int) e
 					rl := api.ResourceList{"cpu": api.MustParse("4"), "memory": api.MustParse("32Gi"), "pods": api.MustParse("110")}
 					n.Status.Capacity, n.Status.Allocatable = rl, rl
 					n.Status.Conditions = []api.NodeCondition{{Type: "Ready", Status: api.ConditionTrue}}
+					if sc.zones > 0 {
+						n.Labels[api.LabelTopologyZone] = fmt.Sprintf("zone-%d", i%sc.zones)
+					}
 					if _, err := cs.Nodes().Create(gctx, n); err != nil {
 						return err
 					}
@@ -191,6 +272,9 @@ func schedPopulate(ctx context.Context, cs *client.Clientset, nodes, pods int) e
 					p := &api.Pod{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: fmt.Sprintf("pod-%05d", i-nodes)}}
 					p.Spec.Containers = []api.Container{{Name: "c", Image: "registry.k8s.io/pause:3.10",
 						Resources: api.ResourceRequirements{Requests: api.ResourceList{"cpu": api.MustParse("100m"), "memory": api.MustParse("500Mi")}}}}
+					if sc.pod != nil {
+						sc.pod(i-nodes, p)
+					}
 					if _, err := cs.Pods().Create(gctx, p); err != nil {
 						return err
 					}
@@ -203,12 +287,19 @@ func schedPopulate(ctx context.Context, cs *client.Clientset, nodes, pods int) e
 	return g.Wait()
 }
 
-func runOurs(ctx context.Context, c *schedCluster) error {
+// runOurs runs examples/scheduler with one profile of the given plugins.
+func runOurs(pls func() []framework.Plugin) schedRunner {
+	return func(ctx context.Context, c *schedCluster) error {
+		return runOursProfile(ctx, c, pls())
+	}
+}
+
+func runOursProfile(ctx context.Context, c *schedCluster, pls []framework.Plugin) error {
 	cs, err := client.New(client.Config{Kubeconfig: c.kubeconfig, QPS: schedQPS, Burst: schedBurst})
 	if err != nil {
 		return err
 	}
-	s, err := scheduler.New(scheduler.Config{Client: cs})
+	s, err := scheduler.New(scheduler.Config{Client: cs, Profiles: []scheduler.Profile{{SchedulerName: scheduler.DefaultSchedulerName, Plugins: pls}}})
 	if err != nil {
 		return err
 	}
@@ -216,7 +307,15 @@ func runOurs(ctx context.Context, c *schedCluster) error {
 	return nil
 }
 
-func runKubeScheduler(ctx context.Context, c *schedCluster) error {
+// runKubeScheduler runs kube-scheduler with its default profile cut
+// down to the plugins in keep.
+func runKubeScheduler(keep map[string]bool) schedRunner {
+	return func(ctx context.Context, c *schedCluster) error {
+		return runKubeSchedulerPlugins(ctx, c, keep)
+	}
+}
+
+func runKubeSchedulerPlugins(ctx context.Context, c *schedCluster, keep map[string]bool) error {
 	rc, err := clientcmd.RESTConfigFromKubeConfig(c.kubeconfig)
 	if err != nil {
 		return err
@@ -232,8 +331,6 @@ func runKubeScheduler(ctx context.Context, c *schedCluster) error {
 	if err != nil {
 		return err
 	}
-	keep := map[string]bool{"PrioritySort": true, "NodeUnschedulable": true, "NodeName": true, "TaintToleration": true,
-		"NodeAffinity": true, "NodePorts": true, "NodeResourcesFit": true, "NodeResourcesBalancedAllocation": true, "DefaultBinder": true}
 	prof := cfg.Profiles[0]
 	var enabled []schedconfig.Plugin
 	for _, p := range prof.Plugins.MultiPoint.Enabled {

@@ -57,6 +57,7 @@ func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framewor
 	if len(nodes) == 0 {
 		return res
 	}
+	framework.WriteAllNodes(state, nodes)
 	skip, st := prof.runPreFilter(ctx, state, info, nodes)
 	if st.Code() == framework.Error {
 		res.err = st.AsError()

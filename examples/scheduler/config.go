@@ -35,6 +35,8 @@ var defaultWeights = map[string]int64{
 	plugins.NodeAffinityName:                    2,
 	plugins.NodeResourcesFitName:                1,
 	plugins.NodeResourcesBalancedAllocationName: 1,
+	plugins.InterPodAffinityName:                2,
+	plugins.PodTopologySpreadName:               2,
 }
 
 // Profile is a set of plugins used for the pods whose spec.schedulerName
@@ -48,7 +50,8 @@ type Profile struct {
 	Plugins []framework.Plugin
 	// Weights multiply each score plugin's normalized score, by plugin
 	// name; a score plugin missing here weighs its Kubernetes default (3
-	// for TaintToleration, 2 for NodeAffinity, else 1).
+	// for TaintToleration, 2 for NodeAffinity, InterPodAffinity and
+	// PodTopologySpread, else 1).
 	Weights map[string]int64
 }
 
@@ -58,7 +61,8 @@ func DefaultPlugins() []framework.Plugin {
 	fit, _ := plugins.NewNodeResourcesFit(plugins.FitArgs{})
 	return []framework.Plugin{
 		plugins.NodeUnschedulable{}, plugins.NodeName{}, plugins.TaintToleration{},
-		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.BalancedAllocation{},
+		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.PodTopologySpread{},
+		plugins.InterPodAffinity{}, plugins.BalancedAllocation{}, plugins.ImageLocality{}, NewDefaultPreemption(),
 	}
 }
 
@@ -92,6 +96,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the scheduler's metrics.
 	Registerer prometheus.Registerer
+	// LeaderElection, if set, makes the scheduler schedule only while it
+	// leads, with the leader's fence on its writes; nil schedules at once.
+	LeaderElection *LeaderElection
 }
 
 // Validate reports the first invalid field; it changes nothing.
@@ -109,6 +116,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("scheduler: backoffs must not be negative, got %v and %v", c.InitialBackoff, c.MaxBackoff)
 	case c.MaxBackoff > 0 && c.InitialBackoff > c.MaxBackoff:
 		return fmt.Errorf("scheduler: InitialBackoff %v exceeds MaxBackoff %v", c.InitialBackoff, c.MaxBackoff)
+	}
+	if le := c.LeaderElection; le != nil {
+		switch {
+		case le.LeaseDuration < 0 || le.RenewDeadline < 0 || le.RetryPeriod < 0:
+			return fmt.Errorf("scheduler: LeaderElection durations must not be negative, got %v, %v, %v", le.LeaseDuration, le.RenewDeadline, le.RetryPeriod)
+		case le.LeaseDuration > 0 && le.RenewDeadline > 0 && le.RenewDeadline >= le.LeaseDuration:
+			return fmt.Errorf("scheduler: LeaderElection.RenewDeadline %v must be less than LeaseDuration %v", le.RenewDeadline, le.LeaseDuration)
+		}
 	}
 	seen := map[string]bool{}
 	for i, p := range c.Profiles {

@@ -32,14 +32,31 @@
 //     <count> <reason>, ..." with the reasons counted over nodes and sorted,
 //     in the plugins' Kubernetes wording. A bound pod gets a Scheduled
 //     event "Successfully assigned <ns>/<name> to <node>".
+//   - DefaultPreemption (PostFilter, see DefaultPreemption): when no node
+//     fits, the pod may evict lower-priority pods on the one node where
+//     that helps most (PodDisruptionBudgets respected where possible,
+//     preemptionPolicy Never honoured); the explanation then ends in
+//     "preemption: 0/N nodes are available: ..." as Kubernetes' does.
+//   - Default plugins and weights: NodeUnschedulable, NodeName,
+//     TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit
+//     (1), PodTopologySpread (2), InterPodAffinity (2),
+//     NodeResourcesBalancedAllocation (1), ImageLocality (1),
+//     DefaultPreemption.
+//   - With Config.LeaderElection, replicas elect a leader through a Lease
+//     (kube-system/kube-scheduler by default) as kube-scheduler does; only
+//     the leader schedules, its writes carry the term's fence (a deposed
+//     leader's binding gets 409 Fenced), and Run returns
+//     ErrLeadershipLost when a term ends.
 //
 // Beyond Kubernetes: /debug/pods/<ns>/<name> serves the pod's last attempt
 // with each node's verdict (plugin, code, reasons) and each plugin's
 // weighted score on each feasible node.
 //
-// Not yet done, and so different from Kubernetes: preemption (no
-// PostFilter plugin ships, so the message has no "preemption:" part),
-// InterPodAffinity, PodTopologySpread, ImageLocality and VolumeBinding
-// plugins, Permit's Wait (treated as an error), leader election. Events
-// are core/v1 Events, one per attempt, without Kubernetes' aggregation.
+// Not yet done, and so different from Kubernetes: the VolumeBinding
+// plugin, PodTopologySpread's system default constraints (the plugin
+// takes a DefaultSelector, but the scheduler does not yet derive one from
+// Services and ReplicaSets), Permit's Wait (treated as an error), and
+// spec.priority from priorityClassName (the apiserver has no Priority
+// admission yet, so preemption reads spec.priority as set). Events are
+// core/v1 Events, one per attempt, without Kubernetes' aggregation.
 package scheduler

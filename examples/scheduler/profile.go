@@ -26,7 +26,7 @@ type profile struct {
 	postBind   []framework.PostBindPlugin
 }
 
-func newProfile(p Profile, defaultBinder framework.BindPlugin) *profile {
+func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *profile {
 	pls := p.Plugins
 	if pls == nil {
 		pls = DefaultPlugins()
@@ -39,7 +39,10 @@ func newProfile(p Profile, defaultBinder framework.BindPlugin) *profile {
 		if x, ok := pl.(framework.FilterPlugin); ok {
 			out.filter = append(out.filter, x)
 		}
-		if x, ok := pl.(framework.PostFilterPlugin); ok {
+		if _, ok := pl.(*DefaultPreemption); ok {
+			// Each profile gets its own, bound to the scheduler.
+			out.postFilter = append(out.postFilter, &DefaultPreemption{s: s, prof: out})
+		} else if x, ok := pl.(framework.PostFilterPlugin); ok {
 			out.postFilter = append(out.postFilter, x)
 		}
 		if x, ok := pl.(framework.PreScorePlugin); ok {
@@ -92,6 +95,25 @@ func (p *profile) runPreFilter(ctx context.Context, state *framework.CycleState,
 		}
 	}
 	return skip, nil
+}
+
+// runPostFilter runs the PostFilter plugins until one nominates a node;
+// it returns the node and the messages of those that did not.
+func (p *profile) runPostFilter(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, filtered framework.NodeToStatus) (string, []string, error) {
+	var msgs []string
+	for _, pl := range p.postFilter {
+		node, st := pl.PostFilter(ctx, state, pod, filtered)
+		if st.Code() == framework.Error {
+			return "", msgs, fmt.Errorf("running PostFilter plugin %q: %w", pl.Name(), st.AsError())
+		}
+		if st.IsSuccess() && node != "" {
+			return node, msgs, nil
+		}
+		if m := st.Message(); m != "" {
+			msgs = append(msgs, m)
+		}
+	}
+	return "", msgs, nil
 }
 
 // runFilters runs every Filter on one node until one rejects it.

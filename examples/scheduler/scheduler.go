@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"maps"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/policy"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 	"github.com/setpoint-dev/setpoint/informer"
 )
@@ -26,10 +29,14 @@ type Scheduler struct {
 	queue    *queue
 	pods     *informer.Informer[*api.Pod]
 	nodes    *informer.Informer[*api.Node]
+	nss      *informer.Informer[*api.Namespace]
+	pdbs     *informer.Informer[*policy.PodDisruptionBudget]
 	debug    *attempts
 	metrics  *metrics
 	ready    atomic.Bool
 	bindSem  chan struct{}
+	elector  *election.Elector
+	lost     chan struct{}
 	// nextStart rotates where the search for feasible nodes starts, so
 	// that with percentageOfNodesToScore every node gets its turn.
 	nextStart atomic.Int64
@@ -46,9 +53,14 @@ func New(cfg Config) (*Scheduler, error) {
 		debug: newAttempts(), bindSem: make(chan struct{}, cfg.BindWorkers)}
 	binder := defaultBinder{hc: cfg.Client.HTTPClient(), server: cfg.Client.Server()}
 	for _, p := range cfg.Profiles {
-		s.profiles[p.SchedulerName] = newProfile(p, binder)
+		s.profiles[p.SchedulerName] = newProfile(s, p, binder)
 	}
 	var err error
+	if cfg.LeaderElection != nil {
+		if err := s.newElector(cfg.LeaderElection); err != nil {
+			return nil, fmt.Errorf("scheduler: %w", err)
+		}
+	}
 	if s.metrics, err = newMetrics(cfg.Registerer, s.queue); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
@@ -58,6 +70,25 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if s.nodes, err = informer.New[*api.Node](cfg.Client.Nodes(), informer.Config[*api.Node]{
 		Name: "scheduler-nodes", Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if s.nss, err = informer.New[*api.Namespace](cfg.Client.Namespaces(), informer.Config[*api.Namespace]{
+		Name: "scheduler-namespaces", Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if s.pdbs, err = informer.New[*policy.PodDisruptionBudget](cfg.Client.PodDisruptionBudgets(), informer.Config[*policy.PodDisruptionBudget]{
+		Name: "scheduler-pdbs", Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if _, err := s.nss.AddHandler(informer.HandlerFuncs[*api.Namespace]{
+		// A namespace's labels decide namespaceSelectors of pod affinity.
+		AddFunc: func(*api.Namespace, bool) { s.queue.moveAll() },
+		UpdateFunc: func(old, n *api.Namespace) {
+			if !maps.Equal(old.Labels, n.Labels) {
+				s.queue.moveAll()
+			}
+		},
+	}); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	if _, err := s.pods.AddHandler(informer.HandlerFuncs[*api.Pod]{
@@ -84,26 +115,45 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.nodes.Run(gctx) })
 	g.Go(func() error { return s.pods.Run(gctx) })
+	g.Go(func() error { return s.nss.Run(gctx) })
+	g.Go(func() error { return s.pdbs.Run(gctx) })
 	g.Go(func() error {
-		if err := s.nodes.WaitForSync(gctx); err != nil {
-			return ignoreDone(gctx, err)
+		if s.elector != nil {
+			return s.runElected(gctx)
 		}
-		if err := s.pods.WaitForSync(gctx); err != nil {
-			return ignoreDone(gctx, err)
-		}
-		s.ready.Store(true)
-		s.log.Info("caches synced; scheduling")
-		for {
-			qp := s.queue.pop(gctx)
-			if qp == nil {
-				return nil
-			}
-			s.scheduleOne(gctx, qp)
-		}
+		return s.schedule(gctx)
 	})
 	err := g.Wait()
 	s.ready.Store(false)
 	return err
+}
+
+// schedule waits for the caches, then schedules pods one at a time until
+// ctx ends (nil) or a cache fails to sync.
+func (s *Scheduler) schedule(ctx context.Context) error {
+	if err := s.waitSynced(ctx); err != nil {
+		return err
+	}
+	s.log.Info("caches synced; scheduling")
+	for {
+		qp := s.queue.pop(ctx)
+		if qp == nil {
+			return nil
+		}
+		s.scheduleOne(ctx, qp)
+	}
+}
+
+// waitSynced waits for every informer's first list and then reports
+// ready; nil also when ctx ended first.
+func (s *Scheduler) waitSynced(ctx context.Context) error {
+	for _, sync := range []func(context.Context) error{s.nodes.WaitForSync, s.pods.WaitForSync, s.nss.WaitForSync, s.pdbs.WaitForSync} {
+		if err := sync(ctx); err != nil {
+			return ignoreDone(ctx, err)
+		}
+	}
+	s.ready.Store(true)
+	return nil
 }
 
 func ignoreDone(ctx context.Context, err error) error {
@@ -179,6 +229,7 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 	log := s.log.With("pod", qp.key)
 	info := framework.NewPodInfo(pod)
 	state := framework.NewCycleState()
+	framework.WriteNamespaces(state, framework.NamespaceListerFunc(s.namespaceLabels))
 	res := s.findNode(ctx, prof, state, info)
 	s.debug.record(qp.key, res.attempt(s.cfg.Clock.Now()))
 	if res.err != nil {
@@ -191,6 +242,19 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 	if res.node == "" {
 		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
 		msg := res.fitMessage()
+		if res.preFilter == nil || res.preFilter.Code() == framework.Unschedulable {
+			nominated, msgs, err := prof.runPostFilter(ctx, state, info, res.statuses)
+			switch {
+			case err != nil:
+				log.Error("preemption failed", "err", err)
+				msgs = append(msgs, "preemption: "+err.Error())
+			case nominated != "":
+				log.Info("nominated after preemption", "node", nominated)
+			}
+			if len(msgs) > 0 {
+				msg += " " + strings.Join(msgs, " ")
+			}
+		}
 		log.Info("unschedulable", "reason", msg)
 		s.event(ctx, pod, "Warning", "FailedScheduling", msg)
 		if err := s.setUnschedulable(ctx, pod, "Unschedulable", msg); err != nil {
@@ -294,4 +358,13 @@ func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.Cy
 		pl.PostBind(ctx, state, pod, node)
 	}
 	s.event(ctx, pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node))
+}
+
+// namespaceLabels serves namespace labels from the informer.
+func (s *Scheduler) namespaceLabels(name string) (map[string]string, bool) {
+	ns, ok := s.nss.Get("", name)
+	if !ok {
+		return nil, false
+	}
+	return ns.Labels, true
 }

@@ -113,7 +113,8 @@ func TestUnschedulableExplainedThenScheduled(t *testing.T) {
 	createNode(t, cs, gpu)
 	createPod(t, cs, newPod("big", "2", "1Gi"))
 
-	const want = "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}."
+	const want = "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: gpu}." +
+		" preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling."
 	waitFor(t, "the FailedScheduling event", func() (bool, error) {
 		return slices.Contains(events(t, cs, "big", "FailedScheduling"), want), nil
 	})
@@ -204,7 +205,8 @@ func TestBadInput(t *testing.T) {
 
 	waitFor(t, "the impossible pod's event", func() (bool, error) {
 		return slices.Contains(events(t, cs, "impossible", "FailedScheduling"),
-			"0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."), nil
+			"0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."+
+				" preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."), nil
 	})
 	waitFor(t, "the fine pod bound", func() (bool, error) {
 		p, err := cs.Pods().Get(context.Background(), "default", "fine")
@@ -235,6 +237,8 @@ func TestConfigValidate(t *testing.T) {
 		{Client: cs, Profiles: []scheduler.Profile{{}}},
 		{Client: cs, Profiles: []scheduler.Profile{{SchedulerName: "a"}, {SchedulerName: "a"}}},
 		{Client: cs, Profiles: []scheduler.Profile{{SchedulerName: "a", Weights: map[string]int64{"NodeAffinity": 0}}}},
+		{Client: cs, LeaderElection: &scheduler.LeaderElection{LeaseDuration: -1}},
+		{Client: cs, LeaderElection: &scheduler.LeaderElection{LeaseDuration: 10e9, RenewDeadline: 10e9}},
 	}
 	for i, c := range bad {
 		if err := c.Validate(); err == nil {

@@ -5,7 +5,9 @@
 //
 // Flags: --kubeconfig (required), --listen (health, readiness, metrics and
 // /debug/pods; default 127.0.0.1:10259, empty to disable), --qps,
-// --burst, --percentage-of-nodes-to-score, -v. SIGINT or SIGTERM stop
+// --burst, --percentage-of-nodes-to-score, --leader-elect (replicas elect
+// one leader through the Lease kube-system/kube-scheduler; the process
+// exits when it loses the lease), -v. SIGINT or SIGTERM stop
 // it. The scheduler itself is package examples/scheduler.
 package main
 
@@ -35,6 +37,7 @@ type options struct {
 	qps        float64
 	burst      int
 	percentage int
+	elect      bool
 	verbose    bool
 }
 
@@ -46,6 +49,7 @@ func parse(args []string) (options, error) {
 	fs.Float64Var(&o.qps, "qps", 0, "client requests per second (default 50; negative: unlimited)")
 	fs.IntVar(&o.burst, "burst", 0, "client burst (default 100)")
 	fs.IntVar(&o.percentage, "percentage-of-nodes-to-score", 0, "share of nodes to find feasible before scoring (0: adaptive)")
+	fs.BoolVar(&o.elect, "leader-elect", false, "schedule only while holding the kube-system/kube-scheduler Lease")
 	fs.BoolVar(&o.verbose, "v", false, "debug logs")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -81,7 +85,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	s, err := scheduler.New(scheduler.Config{Client: cs, PercentageOfNodesToScore: o.percentage, Logger: log, Registerer: reg})
+	cfg := scheduler.Config{Client: cs, PercentageOfNodesToScore: o.percentage, Logger: log, Registerer: reg}
+	if o.elect {
+		cfg.LeaderElection = &scheduler.LeaderElection{}
+	}
+	s, err := scheduler.New(cfg)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,18 @@
 //     untolerated PreferNoSchedule taints lower the score.
 //   - NodeAffinity: spec.nodeSelector and required node affinity filter;
 //     preferred terms add their weights to the score.
+//   - InterPodAffinity: required pod affinity and anti-affinity by
+//     topologyKey (with the existing pods' anti-affinity applied
+//     symmetrically) filter; preferred terms of both sides score. See
+//     InterPodAffinity.
+//   - PodTopologySpread: DoNotSchedule constraints filter by skew,
+//     ScheduleAnyway ones (and default constraints) score. See
+//     PodTopologySpread.
+//   - ImageLocality: nodes that already hold the pod's images score
+//     higher, scaled by how widely each image is spread.
+//
+// The PreFilter and PreScore plugins count over the whole cluster once
+// per cycle (framework.AllNodes) so that Filter and Score are lookups.
 //
 // Filter messages are Kubernetes' own, so that the "0/N nodes are
 // available" explanations read the same.

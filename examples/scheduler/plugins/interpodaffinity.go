@@ -1,0 +1,331 @@
+package plugins
+
+import (
+	"context"
+	"math"
+
+	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
+)
+
+// InterPodAffinityName is the InterPodAffinity plugin's name.
+const InterPodAffinityName = "InterPodAffinity"
+
+// Kubernetes' InterPodAffinity filter messages.
+const (
+	ErrReasonAffinityRulesNotMatch             = "node(s) didn't match pod affinity rules"
+	ErrReasonAntiAffinityRulesNotMatch         = "node(s) didn't match pod anti-affinity rules"
+	ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules"
+)
+
+// DefaultHardPodAffinityWeight is the score weight an existing pod's
+// required affinity term gives the domains it matches the incoming pod
+// in (Kubernetes' hardPodAffinityWeight default).
+const DefaultHardPodAffinityWeight = 1
+
+// InterPodAffinity is the InterPodAffinity plugin, following Kubernetes:
+//
+//   - Filter, required affinity: on a node, every required affinity term
+//     of the pod must find a pod it selects in the node's domain of the
+//     term's topologyKey (pods matching all terms are counted), and the
+//     node must carry every topologyKey. When no pod anywhere matches and
+//     the pod matches its own terms, any node with the keys fits (the
+//     first pod of a group). Failure: UnschedulableAndUnresolvable.
+//   - Filter, required anti-affinity: no pod selected by one of the pod's
+//     anti-affinity terms may be in the node's domain of that term.
+//   - Filter, symmetry: no existing pod whose required anti-affinity
+//     selects the incoming pod may be in the node's domain of that term.
+//   - Score: preferred affinity (+weight) and anti-affinity (−weight) of
+//     the pod towards existing pods, the same of existing pods towards the
+//     pod, and existing pods' required affinity terms selecting the pod
+//     (+HardPodAffinityWeight), summed by topology domain over all nodes,
+//     then scaled min–max to 0–100.
+//
+// Terms select pods in their namespaces, in the pod's own namespace when
+// they name none, or in the namespaces their namespaceSelector matches
+// (labels from the CycleState's framework.NamespaceLister). Everything
+// is counted once per cycle in PreFilter and PreScore, so Filter and
+// Score are map lookups.
+type InterPodAffinity struct {
+	// HardPodAffinityWeight weighs existing pods' required affinity terms
+	// in the score; 0 means DefaultHardPodAffinityWeight, negative turns
+	// them off.
+	HardPodAffinityWeight int64
+}
+
+var (
+	_ framework.PreFilterPlugin = InterPodAffinity{}
+	_ framework.FilterPlugin    = InterPodAffinity{}
+	_ framework.PreScorePlugin  = InterPodAffinity{}
+	_ framework.ScorePlugin     = InterPodAffinity{}
+	_ framework.ScoreNormalizer = InterPodAffinity{}
+)
+
+// Name returns InterPodAffinityName.
+func (InterPodAffinity) Name() string { return InterPodAffinityName }
+
+type topologyPair struct{ key, value string }
+
+type topologyCounts map[topologyPair]int64
+
+func (m topologyCounts) clone() topologyCounts {
+	out := make(topologyCounts, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+const (
+	ipaPreFilterKey framework.StateKey = "PreFilter" + InterPodAffinityName
+	ipaPreScoreKey  framework.StateKey = "PreScore" + InterPodAffinityName
+)
+
+type ipaFilterState struct {
+	// existingAnti counts, by domain, existing pods' required
+	// anti-affinity terms that select the incoming pod.
+	existingAnti topologyCounts
+	// affinity counts, by domain of each required affinity term, pods
+	// that match all of the incoming pod's required affinity terms.
+	affinity topologyCounts
+	// anti counts, by domain, pods that one of the incoming pod's required
+	// anti-affinity terms selects.
+	anti topologyCounts
+	// selfMatch: the pod matches all its own required affinity terms.
+	selfMatch bool
+}
+
+func (s *ipaFilterState) Clone() framework.StateData {
+	c := *s
+	c.existingAnti, c.affinity, c.anti = s.existingAnti.clone(), s.affinity.clone(), s.anti.clone()
+	return &c
+}
+
+// nsLabelCache looks namespaces' labels up once per cycle.
+type nsLabelCache struct {
+	state *framework.CycleState
+	m     map[string]map[string]string
+}
+
+func (c *nsLabelCache) get(ns string) map[string]string {
+	if l, ok := c.m[ns]; ok {
+		return l
+	}
+	if c.m == nil {
+		c.m = map[string]map[string]string{}
+	}
+	l := framework.NamespaceLabels(c.state, ns)
+	c.m[ns] = l
+	return l
+}
+
+// termMatches evaluates t against pod, fetching the namespace's labels
+// only when the term has a namespaceSelector.
+func (c *nsLabelCache) termMatches(t *framework.AffinityTerm, pod *framework.PodInfo) bool {
+	var nsl map[string]string
+	if !t.Namespaces[pod.Pod.Namespace] && !t.NamespaceSelector.IsNothing() {
+		nsl = c.get(pod.Pod.Namespace)
+	}
+	return t.Matches(pod.Pod, nsl)
+}
+
+func (c *nsLabelCache) matchesAll(terms []framework.AffinityTerm, pod *framework.PodInfo) bool {
+	if len(terms) == 0 {
+		return false
+	}
+	for i := range terms {
+		if !c.termMatches(&terms[i], pod) {
+			return false
+		}
+	}
+	return true
+}
+
+// PreFilter counts, over all nodes, the pods the filter needs. It
+// returns Skip when the pod has no required terms and no existing pod
+// has required anti-affinity.
+func (InterPodAffinity) PreFilter(_ context.Context, state *framework.CycleState, p *framework.PodInfo, nodes []*framework.NodeInfo) *framework.Status {
+	if p.ParseError != nil {
+		return framework.NewStatus(framework.UnschedulableAndUnresolvable, "invalid pod affinity: "+p.ParseError.Error())
+	}
+	s := &ipaFilterState{existingAnti: topologyCounts{}, affinity: topologyCounts{}, anti: topologyCounts{}}
+	state.Write(ipaPreFilterKey, s)
+	ns := &nsLabelCache{state: state}
+	anyExistingAnti := false
+	for _, n := range nodes {
+		labels := n.Node().Labels
+		for _, e := range n.PodsWithRequiredAntiAffinity {
+			anyExistingAnti = true
+			for i := range e.RequiredAntiAffinityTerms {
+				t := &e.RequiredAntiAffinityTerms[i]
+				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
+					s.existingAnti[topologyPair{t.TopologyKey, v}]++
+				}
+			}
+		}
+		if len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) == 0 {
+			continue
+		}
+		for _, e := range n.Pods {
+			if ns.matchesAll(p.RequiredAffinityTerms, e) {
+				for i := range p.RequiredAffinityTerms {
+					if v, ok := labels[p.RequiredAffinityTerms[i].TopologyKey]; ok {
+						s.affinity[topologyPair{p.RequiredAffinityTerms[i].TopologyKey, v}]++
+					}
+				}
+			}
+			for i := range p.RequiredAntiAffinityTerms {
+				t := &p.RequiredAntiAffinityTerms[i]
+				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, e) {
+					s.anti[topologyPair{t.TopologyKey, v}]++
+				}
+			}
+		}
+	}
+	s.selfMatch = ns.matchesAll(p.RequiredAffinityTerms, p)
+	if len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) == 0 && !anyExistingAnti {
+		return framework.NewStatus(framework.Skip)
+	}
+	return nil
+}
+
+// Filter checks the three required rules on one node, in Kubernetes'
+// order: the pod's affinity, its anti-affinity, existing pods'
+// anti-affinity.
+func (InterPodAffinity) Filter(_ context.Context, state *framework.CycleState, p *framework.PodInfo, n *framework.NodeInfo) *framework.Status {
+	s, err := framework.ReadAs[*ipaFilterState](state, ipaPreFilterKey)
+	if err != nil {
+		return framework.AsStatus(err)
+	}
+	labels := n.Node().Labels
+	podsExist := true
+	for i := range p.RequiredAffinityTerms {
+		k := p.RequiredAffinityTerms[i].TopologyKey
+		v, ok := labels[k]
+		if !ok {
+			return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
+		}
+		if s.affinity[topologyPair{k, v}] <= 0 {
+			podsExist = false
+		}
+	}
+	if !podsExist && !(len(s.affinity) == 0 && s.selfMatch) {
+		return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
+	}
+	for i := range p.RequiredAntiAffinityTerms {
+		k := p.RequiredAntiAffinityTerms[i].TopologyKey
+		if v, ok := labels[k]; ok && s.anti[topologyPair{k, v}] > 0 {
+			return framework.NewStatus(framework.Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
+		}
+	}
+	if len(s.existingAnti) > 0 {
+		for k, v := range labels {
+			if s.existingAnti[topologyPair{k, v}] > 0 {
+				return framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotMatch)
+			}
+		}
+	}
+	return nil
+}
+
+// ipaScoreState is the score of each topology domain.
+type ipaScoreState struct {
+	scores map[string]map[string]int64 // topologyKey -> value -> score
+}
+
+func (s *ipaScoreState) Clone() framework.StateData { return s }
+
+func (s *ipaScoreState) add(key, value string, w int64) {
+	m := s.scores[key]
+	if m == nil {
+		m = map[string]int64{}
+		s.scores[key] = m
+	}
+	m[value] += w
+}
+
+// PreScore sums the preferred terms by topology domain over all nodes;
+// Skip when nothing contributes.
+func (pl InterPodAffinity) PreScore(_ context.Context, state *framework.CycleState, p *framework.PodInfo, feasible []*framework.NodeInfo) *framework.Status {
+	nodes := framework.AllNodes(state, feasible)
+	hard := pl.HardPodAffinityWeight
+	if hard == 0 {
+		hard = DefaultHardPodAffinityWeight
+	}
+	own := len(p.PreferredAffinityTerms)+len(p.PreferredAntiAffinityTerms) > 0
+	s := &ipaScoreState{scores: map[string]map[string]int64{}}
+	ns := &nsLabelCache{state: state}
+	for _, n := range nodes {
+		labels := n.Node().Labels
+		pods := n.PodsWithAffinity
+		if own {
+			pods = n.Pods
+		}
+		// weighted adds sign × weight for each term of terms that selects
+		// target, in the node's domain of the term.
+		weighted := func(terms []framework.WeightedAffinityTerm, target *framework.PodInfo, sign int64) {
+			for i := range terms {
+				t := &terms[i]
+				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, target) {
+					s.add(t.TopologyKey, v, sign*int64(t.Weight))
+				}
+			}
+		}
+		for _, e := range pods {
+			// The incoming pod's preferences towards e.
+			weighted(p.PreferredAffinityTerms, e, 1)
+			weighted(p.PreferredAntiAffinityTerms, e, -1)
+			// e's terms towards the incoming pod.
+			if !e.HasAffinity() {
+				continue
+			}
+			if hard > 0 {
+				for i := range e.RequiredAffinityTerms {
+					t := &e.RequiredAffinityTerms[i]
+					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
+						s.add(t.TopologyKey, v, hard)
+					}
+				}
+			}
+			weighted(e.PreferredAffinityTerms, p, 1)
+			weighted(e.PreferredAntiAffinityTerms, p, -1)
+		}
+	}
+	if len(s.scores) == 0 {
+		return framework.NewStatus(framework.Skip)
+	}
+	state.Write(ipaPreScoreKey, s)
+	return nil
+}
+
+// Score sums the scores of the node's domains.
+func (InterPodAffinity) Score(_ context.Context, state *framework.CycleState, _ *framework.PodInfo, n *framework.NodeInfo) (int64, *framework.Status) {
+	s, err := framework.ReadAs[*ipaScoreState](state, ipaPreScoreKey)
+	if err != nil {
+		return 0, framework.AsStatus(err)
+	}
+	var total int64
+	for k, m := range s.scores {
+		if v, ok := n.Node().Labels[k]; ok {
+			total += m[v]
+		}
+	}
+	return total, nil
+}
+
+// NormalizeScore scales the sums min–max to [0, MaxNodeScore]; all equal
+// gives 0 everywhere.
+func (InterPodAffinity) NormalizeScore(_ context.Context, _ *framework.CycleState, _ *framework.PodInfo, scores []framework.NodeScore) *framework.Status {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, s := range scores {
+		lo, hi = min(lo, s.Score), max(hi, s.Score)
+	}
+	diff := hi - lo
+	for i := range scores {
+		if diff > 0 {
+			scores[i].Score = int64(float64(framework.MaxNodeScore) * float64(scores[i].Score-lo) / float64(diff))
+		} else {
+			scores[i].Score = 0
+		}
+	}
+	return nil
+}
