@@ -37,6 +37,8 @@ type Kubelet struct {
 	probers   map[string]*prober
 	proberPod map[string]string
 	probeCtx  context.Context
+
+	vols volumeState // the pods' volumes (volumes.go)
 }
 
 // New checks cfg and builds a Kubelet; it sends no request.
