@@ -226,6 +226,7 @@ func (k *Kubelet) terminate(ctx context.Context, pod *api.Pod, rs runtimeState) 
 	grace := k.gracePeriod(pod)
 	k.forget(string(pod.UID))
 	if rs.sandbox != nil {
+		grace = k.preStop(ctx, pod, rs, grace)
 		if err := k.stopAll(ctx, pod, rs, grace, true); err != nil {
 			return err
 		}
