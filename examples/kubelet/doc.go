@@ -5,40 +5,49 @@
 // the pods/status subresource.
 //
 // It follows Kubernetes' kubelet:
+//
 //   - Pods are watched with the field selector spec.nodeName=<node>; each is
 //     synced by one worker at a time (reconcile), again every SyncPeriod
 //     (the PLEG relist period) and on every change.
+//
 //   - Admission: a pod that names another node, does not fit the node's
 //     allocatable cpu, memory or pods, or wants a host port another pod
 //     holds fails with reason NodeName, OutOfcpu, OutOfmemory, OutOfpods
 //     or NodePorts.
+//
 //   - A sandbox per pod (it plays the role of Kubernetes' pause container:
 //     the network namespace and IP the containers share); a sandbox that
 //     dies is replaced by the next attempt, and the containers start again.
+//
 //   - Init containers run one at a time in order, each to success, before
 //     the app containers start together. Exited containers restart as the
 //     restartPolicy says, the first at once, then after a back-off of 10 s
 //     doubling to 5 min (CrashLoopBackOff), reset when the container ran 10
 //     min. Image pulls follow imagePullPolicy (ErrImagePull, then
 //     ImagePullBackOff; ErrImageNeverPull).
+//
 //   - Environment: env values with $(VAR) expansion, envFrom, the downward
 //     API (fieldRef, resourceFieldRef) and ConfigMap/Secret keys; a missing
 //     reference is CreateContainerConfigError.
+//
 //   - Status: phase by Kubernetes' rules, conditions PodReadyToStartContainers,
 //     Initialized, ContainersReady, Ready (reasons ContainersNotInitialized,
 //     ContainersNotReady, PodCompleted) and PodScheduled; container statuses
 //     with state, lastState, restartCount, ready, started, image, imageID,
 //     containerID; podIP(s), hostIP(s), startTime, qosClass. It is written
 //     only when it changed.
+//
 //   - Deletion: a pod marked for deletion (deletionTimestamp) has its
 //     containers stopped with the deletion's grace period (SIGTERM, then the
 //     kill), its sandbox removed, and is then deleted for good with grace 0
 //     and its UID as precondition. activeDeadlineSeconds fails a pod
 //     (DeadlineExceeded) and stops it.
+//
 //   - Restart safety: a restarted kubelet finds its sandboxes and
 //     containers by the pod's namespace, name and UID and adopts them
 //     (restart counts are the runtime's attempt numbers); sandboxes of pods
 //     the apiserver no longer has are removed.
+//
 //   - Probes: startup, liveness and readiness probes (exec, httpGet,
 //     tcpSocket, grpc) with initialDelaySeconds, periodSeconds, timeoutSeconds,
 //     successThreshold, failureThreshold and the probe's
@@ -47,9 +56,11 @@
 //     succeeds; a failing liveness (or startup) probe kills the container,
 //     which then restarts as the restart policy says; readiness sets the
 //     container's ready and so the pod's Ready.
+//
 //   - Events with Kubernetes' reasons: Pulling, Pulled, Created, Started,
 //     Killing, BackOff, Unhealthy, Failed, FailedCreatePodSandBox, SandboxChanged,
 //     DeadlineExceeded and the admission reasons.
+//
 //   - The Node: capacity from Config or the machine, allocatable less
 //     SystemReserved, addresses, nodeInfo, images, podCIDR, and conditions
 //     Ready, MemoryPressure, DiskPressure, PIDPressure measured on the
@@ -74,20 +85,24 @@
 //     mount; configMap, secret, downwardAPI and projected volumes are
 //     read-only. fsGroup owns emptyDirs and written volumes. The pod's
 //     directory goes when the pod does.
+//
 //   - Service environment: KUBERNETES_SERVICE_HOST/PORT always, and with
 //     enableServiceLinks the <NAME>_SERVICE_HOST/_PORT and Docker link
 //     variables of the namespace's services.
+//
 //   - DNS and hosts: /etc/resolv.conf per dnsPolicy (ClusterFirst with
 //     Config.ClusterDNS and the search path <ns>.svc.<domain>
 //     svc.<domain> <domain>, falling back to Default without ClusterDNS or
 //     on the host network; Default; None; dnsConfig merged); a
 //     Kubernetes-managed /etc/hosts with the pod's
 //     <hostname>.<subdomain>.<ns>.svc.<domain> name and hostAliases.
+//
 //   - securityContext (pod and container, the container's winning):
 //     runAsUser, runAsGroup, runAsNonRoot (a root image is
 //     CreateContainerConfigError), supplementalGroups and fsGroup,
 //     readOnlyRootFilesystem, privileged, capabilities,
 //     allowPrivilegeEscalation: false as no_new_privs.
+//
 //   - Lifecycle hooks: postStart (exec, httpGet, sleep) right after the
 //     start — a failure kills the container (FailedPostStartHook) — and
 //     preStop before SIGTERM on deletion, within the grace period. The
