@@ -13,6 +13,7 @@ import (
 )
 
 func TestWriteAtomic(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "vol")
 	v1 := map[string]payloadFile{"a": {data: []byte("1"), mode: 0o644}, "sub/b": {data: []byte("b1"), mode: 0o600}}
 	changed, err := writeAtomic(dir, v1, -1)
@@ -49,6 +50,7 @@ func TestWriteAtomic(t *testing.T) {
 // TestWriteAtomicBadInput: a path that escapes, or is not clean, is
 // refused before anything is written.
 func TestWriteAtomicBadInput(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"", "/abs", "../x", "a/../b", "..data", "a//b", "a/..hidden"} {
 		dir := filepath.Join(t.TempDir(), "vol")
 		_, err := writeAtomic(dir, map[string]payloadFile{p: {data: []byte("x"), mode: 0o644}}, -1)
@@ -64,6 +66,7 @@ func TestWriteAtomicBadInput(t *testing.T) {
 // TestWriteAtomicStress: readers that resolve ..data once always see one
 // version of every file, never a mix, while a writer swaps versions.
 func TestWriteAtomicStress(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "vol")
 	version := func(n byte) map[string]payloadFile {
 		return map[string]payloadFile{"a": {data: []byte{n}, mode: 0o644}, "b/c": {data: bytes.Repeat([]byte{n}, 64), mode: 0o644}}

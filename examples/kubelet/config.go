@@ -105,6 +105,10 @@ type Config struct {
 	// ClusterDomain is the cluster's DNS domain (default
 	// DefaultClusterDomain).
 	ClusterDomain string
+	// StaticPodPath, if set, is a directory of pod manifests (YAML or
+	// JSON) that the node runs as static pods, with mirror pods in the
+	// apiserver. Default: none.
+	StaticPodPath string
 }
 
 // DefaultRootDir is Config.RootDir's default; DefaultClusterDomain is
@@ -143,6 +147,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ClusterDomain != "" && !isDNSSubdomain(c.ClusterDomain) {
 		return fmt.Errorf("kubelet: ClusterDomain %q is not a DNS subdomain", c.ClusterDomain)
+	}
+	if c.StaticPodPath != "" && !filepath.IsAbs(c.StaticPodPath) {
+		return fmt.Errorf("kubelet: StaticPodPath %q must be an absolute path", c.StaticPodPath)
 	}
 	if c.RootDir != "" && !filepath.IsAbs(c.RootDir) {
 		return fmt.Errorf("kubelet: RootDir %q must be an absolute path", c.RootDir)

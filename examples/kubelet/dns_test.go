@@ -19,6 +19,7 @@ import (
 // ClusterFirst with dnsConfig merged in, and its /etc/hosts holds its
 // fully qualified name and hostAliases.
 func TestServiceEnvAndDNS(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	rt := fakeRuntime(t)
 	k, _ := runKubelet(t, Config{Client: c.cs, Runtime: rt, NodeName: "node-1", SyncPeriod: 50 * time.Millisecond,

@@ -24,6 +24,7 @@ import (
 // container with FallbackToLogsOnError reports its log's tail as the
 // termination message.
 func TestLifecycleHooks(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	rt := fakeRuntime(t)
 	runKubelet(t, Config{Client: c.cs, Runtime: rt, NodeName: "node-1", SyncPeriod: 50 * time.Millisecond})
@@ -99,6 +100,7 @@ func (f forwardTo) PortForward(ctx context.Context, _ string, _ uint16) (net.Con
 // TestGRPCProbe: a grpc probe passes only when the health service says
 // SERVING for the probe's service, and fails when nothing listens.
 func TestGRPCProbe(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

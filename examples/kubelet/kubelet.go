@@ -91,6 +91,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	g.Go(func() error { return k.inf.Run(gctx) })
 	g.Go(func() error { return k.runLease(gctx) })
 	g.Go(func() error { return k.runNodeStatus(gctx) })
+	g.Go(func() error { return k.runStaticPods(gctx) })
 	g.Go(func() error {
 		if err := k.inf.WaitForSync(gctx); err != nil {
 			if gctx.Err() != nil {

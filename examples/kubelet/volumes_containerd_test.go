@@ -18,6 +18,7 @@ import (
 // that user, and the termination message written to
 // /dev/termination-log.
 func TestContainerdVolumes(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t)
 	volumesFixture(t, c)
 	rt := containerdRuntime(t)
