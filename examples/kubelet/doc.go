@@ -111,8 +111,15 @@
 //     bytes when the file is empty and the container failed. grpc probes
 //     call grpc.health.v1.Health/Check (SERVING passes).
 //
-// Where it differs: there are no static pods or the kubelet's own HTTPS
-// API yet. Network probes and hooks connect to the port on the sandbox's
+//   - Static pods: the manifests in Config.StaticPodPath become pods
+//     <name>-<node> bound to the node, annotated kubernetes.io/config.mirror,
+//     config.hash and config.source; a changed manifest replaces its pod, a
+//     removed one deletes it, a bad one is skipped and logged by name.
+//
+// Where it differs: a static pod runs through its mirror pod in the
+// apiserver (the kubelet creates it, then runs it like any pod bound to the
+// node), so it needs the apiserver, where Kubernetes runs static pods
+// without one. The kubelet's own HTTPS API is not here yet. Network probes and hooks connect to the port on the sandbox's
 // loopback (through the runtime's port forwarding), where Kubernetes
 // connects to the pod IP, so a server listening only on 127.0.0.1 passes
 // here; https probes and named probe ports are reported as failures ("not
