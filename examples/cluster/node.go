@@ -116,7 +116,11 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	n.rt = rt
 	n.mu.Unlock()
 	close(n.started)
-	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: n.cfg.Name, Runtime: rt, NodeIP: n.cfg.NodeIP,
+	rootDir := ""
+	if n.cfg.Dir != "" {
+		rootDir = filepath.Join(n.cfg.Dir, "kubelet")
+	}
+	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: n.cfg.Name, Runtime: rt, NodeIP: n.cfg.NodeIP, RootDir: rootDir,
 		PodCIDR: n.cfg.PodCIDR, Labels: n.cfg.Labels, SyncPeriod: n.cfg.SyncPeriod,
 		NodeStatusCheckInterval: n.cfg.NodeStatusCheckInterval, Logger: n.log})
 	if err != nil {

@@ -20,7 +20,7 @@ func TestCrashLoopBackoff(t *testing.T) {
 	c := startCluster(t)
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	rt := fakeRuntime(t, fake.WithClock(clock))
-	k, err := New(Config{Client: c.cs, Runtime: rt, NodeName: "node-1", Clock: clock, BackoffMax: 80 * time.Second})
+	k, err := New(Config{Client: c.cs, Runtime: rt, NodeName: "node-1", Clock: clock, BackoffMax: 80 * time.Second, RootDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -94,7 +95,28 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the kubelet's metrics.
 	Registerer prometheus.Registerer
+	// RootDir holds the pods' volumes and files (pods/<uid>/...).
+	// Default: DefaultRootDir.
+	RootDir string
+	// ClusterDNS are the cluster DNS server addresses that pods with
+	// dnsPolicy ClusterFirst use; with none, such pods get the node's
+	// resolver configuration (dnsPolicy Default), as in Kubernetes.
+	ClusterDNS []string
+	// ClusterDomain is the cluster's DNS domain (default
+	// DefaultClusterDomain).
+	ClusterDomain string
+	// StaticPodPath, if set, is a directory of pod manifests (YAML or
+	// JSON) that the node runs as static pods, with mirror pods in the
+	// apiserver. Default: none.
+	StaticPodPath string
 }
+
+// DefaultRootDir is Config.RootDir's default; DefaultClusterDomain is
+// Config.ClusterDomain's.
+const (
+	DefaultRootDir       = "/var/lib/setpoint/kubelet"
+	DefaultClusterDomain = "cluster.local"
+)
 
 // Validate reports the first invalid field; it changes nothing.
 func (c *Config) Validate() error {
@@ -117,6 +139,20 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("kubelet: NodeIP %q is not an IP address", c.NodeIP)
 	case c.Workers < 0:
 		return fmt.Errorf("kubelet: Workers must not be negative, got %d", c.Workers)
+	}
+	for _, ip := range c.ClusterDNS {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("kubelet: ClusterDNS %q is not an IP address", ip)
+		}
+	}
+	if c.ClusterDomain != "" && !isDNSSubdomain(c.ClusterDomain) {
+		return fmt.Errorf("kubelet: ClusterDomain %q is not a DNS subdomain", c.ClusterDomain)
+	}
+	if c.StaticPodPath != "" && !filepath.IsAbs(c.StaticPodPath) {
+		return fmt.Errorf("kubelet: StaticPodPath %q must be an absolute path", c.StaticPodPath)
+	}
+	if c.RootDir != "" && !filepath.IsAbs(c.RootDir) {
+		return fmt.Errorf("kubelet: RootDir %q must be an absolute path", c.RootDir)
 	}
 	if c.PodCIDR != "" {
 		if _, _, err := net.ParseCIDR(c.PodCIDR); err != nil {
@@ -158,6 +194,12 @@ func (c Config) withDefaults() Config {
 	set(&c.NodeStatusCheckInterval, DefaultNodeStatusCheckInterval)
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
+	}
+	if c.RootDir == "" {
+		c.RootDir = DefaultRootDir
+	}
+	if c.ClusterDomain == "" {
+		c.ClusterDomain = DefaultClusterDomain
 	}
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()

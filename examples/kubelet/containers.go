@@ -183,6 +183,7 @@ func (k *Kubelet) startCreated(ctx context.Context, pod *api.Pod, c *api.Contain
 	}
 	k.setWaiting(pod, c.Name, nil)
 	k.ev.pod(ctx, pod, eventNormal, "Started", "Started container "+c.Name)
+	k.postStart(ctx, pod, c, id)
 }
 
 // pullImage makes c's image local as its imagePullPolicy says (Always:

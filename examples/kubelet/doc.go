@@ -5,51 +5,62 @@
 // the pods/status subresource.
 //
 // It follows Kubernetes' kubelet:
+//
 //   - Pods are watched with the field selector spec.nodeName=<node>; each is
 //     synced by one worker at a time (reconcile), again every SyncPeriod
 //     (the PLEG relist period) and on every change.
+//
 //   - Admission: a pod that names another node, does not fit the node's
 //     allocatable cpu, memory or pods, or wants a host port another pod
 //     holds fails with reason NodeName, OutOfcpu, OutOfmemory, OutOfpods
 //     or NodePorts.
+//
 //   - A sandbox per pod (it plays the role of Kubernetes' pause container:
 //     the network namespace and IP the containers share); a sandbox that
 //     dies is replaced by the next attempt, and the containers start again.
+//
 //   - Init containers run one at a time in order, each to success, before
 //     the app containers start together. Exited containers restart as the
 //     restartPolicy says, the first at once, then after a back-off of 10 s
 //     doubling to 5 min (CrashLoopBackOff), reset when the container ran 10
 //     min. Image pulls follow imagePullPolicy (ErrImagePull, then
 //     ImagePullBackOff; ErrImageNeverPull).
+//
 //   - Environment: env values with $(VAR) expansion, envFrom, the downward
 //     API (fieldRef, resourceFieldRef) and ConfigMap/Secret keys; a missing
 //     reference is CreateContainerConfigError.
+//
 //   - Status: phase by Kubernetes' rules, conditions PodReadyToStartContainers,
 //     Initialized, ContainersReady, Ready (reasons ContainersNotInitialized,
 //     ContainersNotReady, PodCompleted) and PodScheduled; container statuses
 //     with state, lastState, restartCount, ready, started, image, imageID,
 //     containerID; podIP(s), hostIP(s), startTime, qosClass. It is written
 //     only when it changed.
+//
 //   - Deletion: a pod marked for deletion (deletionTimestamp) has its
 //     containers stopped with the deletion's grace period (SIGTERM, then the
 //     kill), its sandbox removed, and is then deleted for good with grace 0
 //     and its UID as precondition. activeDeadlineSeconds fails a pod
 //     (DeadlineExceeded) and stops it.
+//
 //   - Restart safety: a restarted kubelet finds its sandboxes and
 //     containers by the pod's namespace, name and UID and adopts them
 //     (restart counts are the runtime's attempt numbers); sandboxes of pods
 //     the apiserver no longer has are removed.
+//
 //   - Probes: startup, liveness and readiness probes (exec, httpGet,
-//     tcpSocket) with initialDelaySeconds, periodSeconds, timeoutSeconds,
+//     tcpSocket, grpc) with initialDelaySeconds, periodSeconds, timeoutSeconds,
 //     successThreshold, failureThreshold and the probe's
 //     terminationGracePeriodSeconds, one prober per running container on
 //     the kubelet's clock. The startup probe holds the others off until it
 //     succeeds; a failing liveness (or startup) probe kills the container,
 //     which then restarts as the restart policy says; readiness sets the
 //     container's ready and so the pod's Ready.
+//
 //   - Events with Kubernetes' reasons: Pulling, Pulled, Created, Started,
 //     Killing, BackOff, Unhealthy, Failed, FailedCreatePodSandBox, SandboxChanged,
 //     DeadlineExceeded and the admission reasons.
+//
 //   - The Node: capacity from Config or the machine, allocatable less
 //     SystemReserved, addresses, nodeInfo, images, podCIDR, and conditions
 //     Ready, MemoryPressure, DiskPressure, PIDPressure measured on the
@@ -57,15 +68,69 @@
 //     changes and at least every NodeStatusReportInterval. The Lease in
 //     kube-node-lease is renewed every LeaseRenewInterval.
 //
-// Where it differs: there are no lifecycle hooks, volumes, static pods or
-// the kubelet's own HTTPS API yet. Network probes connect to the port on
-// the sandbox's loopback (through the runtime's port forwarding), where
-// Kubernetes connects to the pod IP, so a server listening only on
-// 127.0.0.1 passes here; grpc probes, https probes and named probe ports
-// are reported as failures ("not supported"). containerID fields use the scheme "containerd://" whatever the
-// runtime. Sandboxes of finished pods are stopped, not kept for garbage
-// collection; a pod's older container attempts beyond the previous one are
-// removed when a new one starts.
+//   - Volumes, set up before the containers start (a failure is a
+//     FailedMount event naming the volume and the object, and the
+//     containers wait in ContainerCreating): emptyDir on disk (0777, under
+//     Config.RootDir/pods/<uid>) or medium Memory (the runtime's tmpfs,
+//     sizeLimit); hostPath with its type checked (…OrCreate types create);
+//     configMap and secret (items, defaultMode and per-item mode,
+//     optional) and downwardAPI, written with Kubernetes' atomic layout —
+//     a hidden timestamped directory, the ..data symlink swapped by rename,
+//     top-level names as symlinks through it — and rewritten on each sync
+//     when the source changed; projected (configMap, secret, downwardAPI and
+//     serviceAccountToken, the token requested through the TokenRequest
+//     API bound to the pod and renewed at 80% of its lifetime, so the
+//     default service account mount works); persistentVolumeClaim of a
+//     bound local or hostPath PersistentVolume. subPath and readOnly per
+//     mount; configMap, secret, downwardAPI and projected volumes are
+//     read-only. fsGroup owns emptyDirs and written volumes. The pod's
+//     directory goes when the pod does.
+//
+//   - Service environment: KUBERNETES_SERVICE_HOST/PORT always, and with
+//     enableServiceLinks the <NAME>_SERVICE_HOST/_PORT and Docker link
+//     variables of the namespace's services.
+//
+//   - DNS and hosts: /etc/resolv.conf per dnsPolicy (ClusterFirst with
+//     Config.ClusterDNS and the search path <ns>.svc.<domain>
+//     svc.<domain> <domain>, falling back to Default without ClusterDNS or
+//     on the host network; Default; None; dnsConfig merged); a
+//     Kubernetes-managed /etc/hosts with the pod's
+//     <hostname>.<subdomain>.<ns>.svc.<domain> name and hostAliases.
+//
+//   - securityContext (pod and container, the container's winning):
+//     runAsUser, runAsGroup, runAsNonRoot (a root image is
+//     CreateContainerConfigError), supplementalGroups and fsGroup,
+//     readOnlyRootFilesystem, privileged, capabilities,
+//     allowPrivilegeEscalation: false as no_new_privs.
+//
+//   - Lifecycle hooks: postStart (exec, httpGet, sleep) right after the
+//     start — a failure kills the container (FailedPostStartHook) — and
+//     preStop before SIGTERM on deletion, within the grace period. The
+//     termination message is the file at terminationMessagePath (4096
+//     bytes), or with FallbackToLogsOnError the log's last 80 lines / 2048
+//     bytes when the file is empty and the container failed. grpc probes
+//     call grpc.health.v1.Health/Check (SERVING passes).
+//
+//   - Static pods: the manifests in Config.StaticPodPath become pods
+//     <name>-<node> bound to the node, annotated kubernetes.io/config.mirror,
+//     config.hash and config.source; a changed manifest replaces its pod, a
+//     removed one deletes it, a bad one is skipped and logged by name.
+//
+// Where it differs: a static pod runs through its mirror pod in the
+// apiserver (the kubelet creates it, then runs it like any pod bound to the
+// node), so it needs the apiserver, where Kubernetes runs static pods
+// without one. The kubelet's own HTTPS API is not here yet. Network probes and hooks connect to the port on the sandbox's
+// loopback (through the runtime's port forwarding), where Kubernetes
+// connects to the pod IP, so a server listening only on 127.0.0.1 passes
+// here; https probes and named probe ports are reported as failures ("not
+// supported"). Seccomp profiles RuntimeDefault and Unconfined are accepted
+// but the runtime applies no seccomp filter; Localhost is refused.
+// ConfigMaps and Secrets are read on each sync (every SyncPeriod) rather
+// than through a watch; a Memory emptyDir takes no subPath. containerID
+// fields use the scheme "containerd://" whatever the runtime. Sandboxes of
+// finished pods are stopped, not kept for garbage collection; a pod's
+// older container attempts beyond the previous one are removed when a new
+// one starts.
 //
 // For the streaming and stats endpoints built on it, a Kubelet exposes
 // Runtime and LookupPod (the sandbox and container IDs of a pod it runs).

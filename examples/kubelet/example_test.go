@@ -46,7 +46,10 @@ func Example() {
 		return
 	}
 	rt.ImportImage(ctx, bytes.NewReader(archive))
-	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: "node-1", Runtime: rt, NodeIP: "10.0.0.1"})
+	// RootDir holds the pods' volumes and files.
+	root, _ := os.MkdirTemp("", "kubelet-example")
+	defer os.RemoveAll(root)
+	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: "node-1", Runtime: rt, NodeIP: "10.0.0.1", RootDir: root})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -78,6 +78,9 @@ func runKubelet(t *testing.T, cfg Config) (*Kubelet, func()) { return runKubelet
 // runKubeletTB is runKubelet for tests and benchmarks.
 func runKubeletTB(t testing.TB, cfg Config) (*Kubelet, func()) {
 	t.Helper()
+	if cfg.RootDir == "" {
+		cfg.RootDir = t.TempDir()
+	}
 	k, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

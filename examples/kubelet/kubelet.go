@@ -37,6 +37,8 @@ type Kubelet struct {
 	probers   map[string]*prober
 	proberPod map[string]string
 	probeCtx  context.Context
+
+	vols volumeState // the pods' volumes (volumes.go)
 }
 
 // New checks cfg and builds a Kubelet; it sends no request.
@@ -89,6 +91,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	g.Go(func() error { return k.inf.Run(gctx) })
 	g.Go(func() error { return k.runLease(gctx) })
 	g.Go(func() error { return k.runNodeStatus(gctx) })
+	g.Go(func() error { return k.runStaticPods(gctx) })
 	g.Go(func() error {
 		if err := k.inf.WaitForSync(gctx); err != nil {
 			if gctx.Err() != nil {

@@ -271,7 +271,7 @@ func (k *Kubelet) probeOnce(ctx context.Context, p *api.Probe, timeout time.Dura
 	case p.HTTPGet != nil:
 		return k.httpProbe(ctx, p.HTTPGet, sandboxID)
 	case p.GRPC != nil:
-		return fmt.Errorf("grpc probes are not supported by this kubelet")
+		return k.grpcProbe(ctx, p.GRPC, sandboxID)
 	}
 	return fmt.Errorf("probe names no handler")
 }

@@ -14,16 +14,7 @@ import (
 func (k *Kubelet) sandboxConfig(pod *api.Pod, attempt uint32) (runtime.SandboxConfig, error) {
 	cfg := runtime.SandboxConfig{Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID), Attempt: attempt,
 		Hostname: pod.Spec.Hostname, HostNetwork: pod.Spec.HostNetwork}
-	if d := pod.Spec.DNSConfig; d != nil && pod.Spec.DNSPolicy == api.DNSNone {
-		cfg.DNS = &runtime.DNSConfig{Servers: d.Nameservers, Searches: d.Searches}
-		for _, o := range d.Options {
-			if o.Value != nil {
-				cfg.DNS.Options = append(cfg.DNS.Options, o.Name+":"+*o.Value)
-			} else {
-				cfg.DNS.Options = append(cfg.DNS.Options, o.Name)
-			}
-		}
-	}
+	cfg.DNS = k.dnsConfig(pod)
 	for _, c := range append(append([]api.Container(nil), pod.Spec.InitContainers...), pod.Spec.Containers...) {
 		for _, p := range c.Ports {
 			if p.HostPort == 0 || pod.Spec.HostNetwork {
@@ -53,6 +44,9 @@ func (k *Kubelet) containerConfig(ctx context.Context, pod *api.Pod, sb *runtime
 		return cfg, err
 	}
 	cfg.Env = env
+	if err := k.podContainerExtras(pod, sb, c, img, &cfg); err != nil {
+		return cfg, err
+	}
 	lim := c.Resources.Limits
 	if q, ok := lim[api.ResourceMemory]; ok {
 		cfg.Resources.MemoryLimit = q.Value()
@@ -78,6 +72,13 @@ func (k *Kubelet) environment(ctx context.Context, pod *api.Pod, sb *runtime.San
 			order = append(order, name)
 		}
 		vals[name] = v
+	}
+	svc, err := k.serviceEnv(ctx, pod)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range svc {
+		set(kv[0], kv[1])
 	}
 	for _, from := range c.EnvFrom {
 		switch {

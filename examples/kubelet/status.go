@@ -123,7 +123,7 @@ func (k *Kubelet) containerStatus(pod *api.Pod, c *api.Container, rec *container
 	cs.RestartCount = int32(l.Attempt)
 	cs.ImageID, cs.ContainerID = l.ImageID, containerIDPrefix+l.ID
 	if rec.previous != nil && rec.previous.State == runtime.ContainerExited {
-		cs.LastTerminationState.Terminated = terminated(*rec.previous)
+		cs.LastTerminationState.Terminated = k.terminatedOf(pod, c, *rec.previous)
 	}
 	switch l.State {
 	case runtime.ContainerRunning:
@@ -134,9 +134,9 @@ func (k *Kubelet) containerStatus(pod *api.Pod, c *api.Container, rec *container
 	case runtime.ContainerExited:
 		if w != nil && w.Reason == reasonCrashLoopBackOff || w != nil && shouldRestart(pod.Spec.RestartPolicy, l.ExitCode) {
 			cs.State.Waiting = w
-			cs.LastTerminationState = api.ContainerState{Terminated: terminated(*l)}
+			cs.LastTerminationState = api.ContainerState{Terminated: k.terminatedOf(pod, c, *l)}
 		} else {
-			cs.State.Terminated = terminated(*l)
+			cs.State.Terminated = k.terminatedOf(pod, c, *l)
 		}
 	default:
 		if w == nil {

@@ -36,6 +36,9 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 				return reconcile.Result{}, err
 			}
 			k.forget(sb.UID)
+			if err := k.forgetVolumes(sb.UID); err != nil {
+				return reconcile.Result{}, err
+			}
 		}
 		return reconcile.Result{}, nil
 	}
@@ -93,6 +96,10 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 			}
 			return reconcile.Result{}, err
 		}
+	}
+	if err := k.setupVolumes(ctx, pod, rs.sandbox); err != nil {
+		// The containers wait in ContainerCreating (FailedMount).
+		return reconcile.Result{RequeueAfter: next}, k.writeStatus(ctx, pod, k.podStatus(pod, rs))
 	}
 	if d := k.runContainers(ctx, pod, rs); d > 0 && d < next {
 		next = d
@@ -219,6 +226,7 @@ func (k *Kubelet) terminate(ctx context.Context, pod *api.Pod, rs runtimeState) 
 	grace := k.gracePeriod(pod)
 	k.forget(string(pod.UID))
 	if rs.sandbox != nil {
+		grace = k.preStop(ctx, pod, rs, grace)
 		if err := k.stopAll(ctx, pod, rs, grace, true); err != nil {
 			return err
 		}
@@ -242,6 +250,9 @@ func (k *Kubelet) terminate(ctx context.Context, pod *api.Pod, rs runtimeState) 
 		}
 	}
 	k.forget(string(pod.UID))
+	if err := k.forgetVolumes(string(pod.UID)); err != nil {
+		return err
+	}
 	err := k.cfg.Client.Pods().DeleteNow(ctx, pod.Namespace, pod.Name, store.WithPreconditionUID(pod.UID))
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("pod %s: final delete: %w", podKey(pod), err)

@@ -38,6 +38,7 @@ type options struct {
 	kubeconfig, nodeName, nodeIP, podCIDR string
 	socket, namespace, stateDir, logDir   string
 	healthListen                          string
+	rootDir, clusterDNS, clusterDomain    string
 	maxPods                               int64
 	verbose                               bool
 }
@@ -53,6 +54,9 @@ func main() {
 	flag.StringVar(&o.namespace, "containerd-namespace", "", "containerd namespace (default setpoint)")
 	flag.StringVar(&o.stateDir, "state-dir", "", "runtime state directory (default /var/lib/setpoint/runtime)")
 	flag.StringVar(&o.logDir, "log-dir", "", "container log directory (default /var/log/setpoint/pods)")
+	flag.StringVar(&o.rootDir, "root-dir", kubelet.DefaultRootDir, "directory of the pods' volumes and files")
+	flag.StringVar(&o.clusterDNS, "cluster-dns", "", "comma-separated cluster DNS server IPs for dnsPolicy ClusterFirst (default: none, pods use the node's resolver)")
+	flag.StringVar(&o.clusterDomain, "cluster-domain", kubelet.DefaultClusterDomain, "the cluster's DNS domain")
 	flag.StringVar(&o.healthListen, "health-listen", "127.0.0.1:10248", "address serving /healthz and /metrics (empty: none)")
 	flag.Int64Var(&o.maxPods, "max-pods", kubelet.DefaultMaxPods, "the node's pod capacity")
 	flag.BoolVar(&o.verbose, "v", false, "debug logs")
@@ -85,7 +89,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: o.nodeName, Runtime: rt, NodeIP: o.nodeIP, PodCIDR: o.podCIDR,
-		Capacity: api.ResourceList{api.ResourcePods: api.NewQuantity(o.maxPods, api.DecimalSI)}, Logger: log, Registerer: reg})
+		Capacity: api.ResourceList{api.ResourcePods: api.NewQuantity(o.maxPods, api.DecimalSI)}, Logger: log, Registerer: reg,
+		RootDir: o.rootDir, ClusterDomain: o.clusterDomain, ClusterDNS: splitList(o.clusterDNS)})
 	if err != nil {
 		return err
 	}
@@ -102,4 +107,15 @@ func run(ctx context.Context, o options) error {
 		defer srv.Close()
 	}
 	return k.Run(ctx)
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
