@@ -18,6 +18,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
+	"github.com/setpoint-dev/setpoint/examples/controllers/job"
 	"github.com/setpoint-dev/setpoint/examples/controllers/localvolume"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
 	"github.com/setpoint-dev/setpoint/examples/controllers/nodeipam"
@@ -65,6 +66,9 @@ var known = map[string]struct {
 	}},
 	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
 		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"job": {"job-controller", func(d deps) (Runner, error) {
+		return job.New(job.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"garbagecollector": {"garbage-collector-controller", func(d deps) (Runner, error) {
 		return garbagecollector.New(garbagecollector.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
