@@ -13,6 +13,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
+	"github.com/setpoint-dev/setpoint/examples/controllers/cronjob"
 	"github.com/setpoint-dev/setpoint/examples/controllers/csr"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
@@ -66,6 +67,9 @@ var known = map[string]struct {
 	}},
 	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
 		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"cronjob": {"cronjob-controller", func(d deps) (Runner, error) {
+		return cronjob.New(cronjob.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"job": {"job-controller", func(d deps) (Runner, error) {
 		return job.New(job.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
