@@ -27,6 +27,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/podgc"
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
+	"github.com/setpoint-dev/setpoint/examples/controllers/statefulset"
 )
 
 // Runner is what the manager runs: a controller whose Run blocks until
@@ -70,6 +71,9 @@ var known = map[string]struct {
 	}},
 	"cronjob": {"cronjob-controller", func(d deps) (Runner, error) {
 		return cronjob.New(cronjob.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"statefulset": {"statefulset-controller", func(d deps) (Runner, error) {
+		return statefulset.New(statefulset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"job": {"job-controller", func(d deps) (Runner, error) {
 		return job.New(job.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
