@@ -15,6 +15,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/controllers/cronjob"
 	"github.com/setpoint-dev/setpoint/examples/controllers/csr"
+	"github.com/setpoint-dev/setpoint/examples/controllers/daemonset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
@@ -74,6 +75,9 @@ var known = map[string]struct {
 	}},
 	"statefulset": {"statefulset-controller", func(d deps) (Runner, error) {
 		return statefulset.New(statefulset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"daemonset": {"daemonset-controller", func(d deps) (Runner, error) {
+		return daemonset.New(daemonset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"job": {"job-controller", func(d deps) (Runner, error) {
 		return job.New(job.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
