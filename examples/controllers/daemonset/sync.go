@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -216,63 +214,29 @@ func (c *Controller) rollingUpdate(ds *apps.DaemonSet, plans []*nodePlan, now ti
 // manage creates a pod (of the update revision, hash revHash) on each
 // node of create and deletes del.
 func (c *Controller) manage(ctx context.Context, k string, ds *apps.DaemonSet, revHash string, create []string, del []*api.Pod) error {
-	var errs []error
-	if len(del) > 0 {
-		keys := make([]string, len(del))
-		for i, p := range del {
-			keys[i] = controllerutil.PodKey(p)
+	err := controllerutil.DeletePods(ctx, c.cfg.Client.Pods(), c.exp, k, del, func(p *api.Pod, err error) {
+		if err == nil {
+			c.cfg.Recorder.Eventf(ctx, ds, apps.DaemonSetResource, controllerutil.EventNormal, ReasonSuccessfulDelete, "Deleted pod: %s", p.Name)
 		}
-		c.exp.ExpectDeletions(k, keys)
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for _, p := range del {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := c.cfg.Client.Pods().Delete(ctx, p.Namespace, p.Name, store.WithPreconditionUID(p.UID))
-				if err != nil {
-					c.exp.DeletionObserved(k, controllerutil.PodKey(p))
-					if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-					}
-					return
-				}
-				c.cfg.Recorder.Eventf(ctx, ds, apps.DaemonSetResource, controllerutil.EventNormal, ReasonSuccessfulDelete, "Deleted pod: %s", p.Name)
-			}()
-		}
-		wg.Wait()
-		if len(errs) > 0 {
-			return errors.Join(errs...)
-		}
+	})
+	if err != nil {
+		return err
 	}
-	if len(create) == 0 {
-		return nil
-	}
-	c.exp.ExpectCreations(k, len(create))
-	var next, attempted atomic.Int32
-	_, err := controllerutil.SlowStartBatch(ctx, len(create), 1, func(ctx context.Context) error {
-		attempted.Add(1)
-		node := create[next.Add(1)-1]
+	_, err = controllerutil.CreatePods(ctx, c.exp, k, len(create), func(ctx context.Context, i int) error {
 		p := controllerutil.PodFromTemplate(&ds.Spec.Template, ds.Namespace, ds.Name, controllerutil.ControllerRef(ds, apps.DaemonSetResource))
 		if p.Labels == nil {
 			p.Labels = map[string]string{}
 		}
 		p.Labels[controllerutil.ControllerRevisionHashLabel] = revHash
 		addTolerations(&p.Spec)
-		withNodeAffinity(&p.Spec, node)
+		withNodeAffinity(&p.Spec, create[i])
 		out, err := c.cfg.Client.Pods().Create(ctx, p)
 		if err != nil {
-			c.exp.CreationObserved(k)
 			return err
 		}
 		c.cfg.Recorder.Eventf(ctx, ds, apps.DaemonSetResource, controllerutil.EventNormal, ReasonSuccessfulCreate, "Created pod: %s", out.Name)
 		return nil
 	})
-	for range len(create) - int(attempted.Load()) {
-		c.exp.CreationObserved(k)
-	}
 	if err != nil {
 		c.cfg.Recorder.Eventf(ctx, ds, apps.DaemonSetResource, controllerutil.EventWarning, ReasonFailedCreate, "Error creating: %v", err)
 	}

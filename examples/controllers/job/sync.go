@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -385,62 +384,23 @@ func (c *Controller) expire(ctx context.Context, j *batch.Job, now time.Time) (r
 
 // deletePods deletes pods (UID precondition), recording expectations.
 func (c *Controller) deletePods(ctx context.Context, k string, j *batch.Job, pods []*api.Pod) error {
-	if len(pods) == 0 {
-		return nil
-	}
-	keys := make([]string, len(pods))
-	for i, p := range pods {
-		keys[i] = controllerutil.PodKey(p)
-	}
-	c.exp.ExpectDeletions(k, keys)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, p := range pods {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := c.cfg.Client.Pods().Delete(ctx, p.Namespace, p.Name, store.WithPreconditionUID(p.UID))
-			if err != nil {
-				c.exp.DeletionObserved(k, controllerutil.PodKey(p))
-				if !errors.Is(err, store.ErrNotFound) {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-				return
-			}
+	return controllerutil.DeletePods(ctx, c.cfg.Client.Pods(), c.exp, k, pods, func(p *api.Pod, err error) {
+		if err == nil {
 			c.cfg.Recorder.Eventf(ctx, j, batch.JobResource, controllerutil.EventNormal, ReasonSuccessfulDelete, "Deleted pod: %s", p.Name)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+		}
+	})
 }
 
-// createPods creates n pods from make, in slow-start batches.
+// createPods creates pods, in slow-start batches, recording expectations.
 func (c *Controller) createPods(ctx context.Context, k string, j *batch.Job, pods []*api.Pod) error {
-	n := len(pods)
-	if n == 0 {
-		return nil
-	}
-	c.exp.ExpectCreations(k, n)
-	var next, attempted atomic.Int32
-	_, err := controllerutil.SlowStartBatch(ctx, n, 1, func(ctx context.Context) error {
-		attempted.Add(1)
-		p := pods[next.Add(1)-1]
-		out, err := c.cfg.Client.Pods().Create(ctx, p)
+	_, err := controllerutil.CreatePods(ctx, c.exp, k, len(pods), func(ctx context.Context, i int) error {
+		out, err := c.cfg.Client.Pods().Create(ctx, pods[i])
 		if err != nil {
-			c.exp.CreationObserved(k)
 			return err
 		}
 		c.cfg.Recorder.Eventf(ctx, j, batch.JobResource, controllerutil.EventNormal, ReasonSuccessfulCreate, "Created pod: %s", out.Name)
 		return nil
 	})
-	for range n - int(attempted.Load()) {
-		c.exp.CreationObserved(k)
-	}
 	if err != nil {
 		c.cfg.Recorder.Eventf(ctx, j, batch.JobResource, controllerutil.EventWarning, "FailedCreate", "Error creating: %v", err)
 	}
