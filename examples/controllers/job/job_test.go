@@ -115,13 +115,27 @@ func waitFinished(t *testing.T, cs *client.Clientset, j *batch.Job, want batch.J
 	return cur
 }
 
-// TestCompletionsAndParallelism: a job of 5 completions, 2 at a time,
+// TestJobs runs the real-clock cases against one apiserver and
+// controller (each with its own job).
+func TestJobs(t *testing.T) {
+	cs := env(t, nil)
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, *client.Clientset)
+	}{
+		{"CompletionsAndParallelism", testCompletionsAndParallelism}, {"BackoffLimit", testBackoffLimit},
+		{"Indexed", testIndexed}, {"PodFailurePolicy", testPodFailurePolicy}, {"InvalidJob", testInvalidJob},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, cs) })
+	}
+}
+
+// testCompletionsAndParallelism: a job of 5 completions, 2 at a time,
 // never runs more than 2 pods, creates exactly 5 (all succeed), counts
 // them, drops every tracking finalizer and completes with
 // SuccessCriteriaMet first and Complete after it.
-func TestCompletionsAndParallelism(t *testing.T) {
+func testCompletionsAndParallelism(t *testing.T, cs *client.Clientset) {
 	ctx := context.Background()
-	cs := env(t, nil)
 	j, err := cs.Jobs().Create(ctx, newJob("five", 5, 2))
 	if err != nil {
 		t.Fatal(err)
@@ -166,11 +180,10 @@ func TestCompletionsAndParallelism(t *testing.T) {
 	}
 }
 
-// TestBackoffLimit: every pod fails; with backoffLimit 2 the job makes
+// testBackoffLimit: every pod fails; with backoffLimit 2 the job makes
 // three pods, then fails with BackoffLimitExceeded and counts 3 failures.
-func TestBackoffLimit(t *testing.T) {
+func testBackoffLimit(t *testing.T, cs *client.Clientset) {
 	ctx := context.Background()
-	cs := env(t, nil)
 	nj := newJob("flaky", 1, 1)
 	nj.Spec.BackoffLimit = ptr(int32(2))
 	j, err := cs.Jobs().Create(ctx, nj)
@@ -216,12 +229,11 @@ func failAll(t *testing.T, cs *client.Clientset, j *batch.Job, code int32) {
 	})
 }
 
-// TestIndexed: an Indexed job runs one pod per index with the index in
+// testIndexed: an Indexed job runs one pod per index with the index in
 // its annotation, label, hostname and JOB_COMPLETION_INDEX; a failed index
 // is retried; completedIndexes lists them all at the end.
-func TestIndexed(t *testing.T) {
+func testIndexed(t *testing.T, cs *client.Clientset) {
 	ctx := context.Background()
-	cs := env(t, nil)
 	nj := newJob("idx", 3, 3)
 	nj.Spec.CompletionMode = ptr(batch.IndexedCompletion)
 	j, err := cs.Jobs().Create(ctx, nj)
@@ -270,11 +282,10 @@ func TestIndexed(t *testing.T) {
 	}
 }
 
-// TestPodFailurePolicy: exit code 42 is ignored (not counted, the pod is
+// testPodFailurePolicy: exit code 42 is ignored (not counted, the pod is
 // replaced) and exit code 3 fails the job at once, despite backoffLimit 6.
-func TestPodFailurePolicy(t *testing.T) {
+func testPodFailurePolicy(t *testing.T, cs *client.Clientset) {
 	ctx := context.Background()
-	cs := env(t, nil)
 	nj := newJob("policy", 1, 1)
 	nj.Spec.BackoffLimit = ptr(int32(6))
 	nj.Spec.PodFailurePolicy = &batch.PodFailurePolicy{Rules: []batch.PodFailurePolicyRule{
@@ -384,11 +395,10 @@ func TestDeadlineAndTTL(t *testing.T) {
 	})
 }
 
-// TestInvalidJob: a job whose manual selector does not match its
+// testInvalidJob: a job whose manual selector does not match its
 // template is refused with 422 naming the field, and no pod appears.
-func TestInvalidJob(t *testing.T) {
+func testInvalidJob(t *testing.T, cs *client.Clientset) {
 	ctx := context.Background()
-	cs := env(t, nil)
 	nj := newJob("bad", 1, 1)
 	nj.Spec.ManualSelector = ptr(true)
 	nj.Spec.Selector = &api.LabelSelector{MatchLabels: map[string]string{"app": "x"}}
@@ -397,7 +407,7 @@ func TestInvalidJob(t *testing.T) {
 	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "selector") {
 		t.Fatalf("create: %v, want 422 naming the selector", err)
 	}
-	if l, _ := cs.Jobs().List(ctx, "default", store.ListOptions{}); len(l.Items) != 0 {
-		t.Errorf("%d jobs stored", len(l.Items))
+	if _, err := cs.Jobs().Get(ctx, "default", "bad"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("get the refused job: %v, want not found", err)
 	}
 }
