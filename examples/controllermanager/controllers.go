@@ -13,11 +13,14 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
+	"github.com/setpoint-dev/setpoint/examples/controllers/cronjob"
 	"github.com/setpoint-dev/setpoint/examples/controllers/csr"
+	"github.com/setpoint-dev/setpoint/examples/controllers/daemonset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpoint"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/examples/controllers/garbagecollector"
+	"github.com/setpoint-dev/setpoint/examples/controllers/job"
 	"github.com/setpoint-dev/setpoint/examples/controllers/localvolume"
 	"github.com/setpoint-dev/setpoint/examples/controllers/namespace"
 	"github.com/setpoint-dev/setpoint/examples/controllers/nodeipam"
@@ -26,6 +29,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/replicaset"
 	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
 	"github.com/setpoint-dev/setpoint/examples/controllers/serviceaccount"
+	"github.com/setpoint-dev/setpoint/examples/controllers/statefulset"
 )
 
 // Runner is what the manager runs: a controller whose Run blocks until
@@ -69,6 +73,18 @@ var known = map[string]struct {
 	}},
 	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
 		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"cronjob": {"cronjob-controller", func(d deps) (Runner, error) {
+		return cronjob.New(cronjob.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"statefulset": {"statefulset-controller", func(d deps) (Runner, error) {
+		return statefulset.New(statefulset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"daemonset": {"daemonset-controller", func(d deps) (Runner, error) {
+		return daemonset.New(daemonset.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"job": {"job-controller", func(d deps) (Runner, error) {
+		return job.New(job.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"garbagecollector": {"garbage-collector-controller", func(d deps) (Runner, error) {
 		return garbagecollector.New(garbagecollector.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -106,24 +104,16 @@ func (c *Controller) manage(ctx context.Context, rs *apps.ReplicaSet, pods []*ap
 	switch {
 	case diff < 0:
 		n := min(-diff, c.cfg.BurstReplicas)
-		c.exp.ExpectCreations(k, n)
 		ref := controllerutil.ControllerRef(rs, c.kind.Resource)
-		var attempted atomic.Int32
-		created, err := controllerutil.SlowStartBatch(ctx, n, 1, func(ctx context.Context) error {
-			attempted.Add(1)
+		created, err := controllerutil.CreatePods(ctx, c.exp, k, n, func(ctx context.Context, _ int) error {
 			pod := controllerutil.PodFromTemplate(&rs.Spec.Template, rs.Namespace, rs.Name, ref)
 			out, err := c.cfg.Client.Pods().Create(ctx, pod)
 			if err != nil {
-				c.exp.CreationObserved(k)
 				return err
 			}
 			c.cfg.Recorder.Eventf(ctx, rs, c.kind.Resource, controllerutil.EventNormal, ReasonSuccessfulCreate, "Created pod: %s", out.Name)
 			return nil
 		})
-		// Pods never attempted will not be observed either.
-		for range n - int(attempted.Load()) {
-			c.exp.CreationObserved(k)
-		}
 		if err != nil {
 			c.log.Warn("creating pods failed", "object", k, "wanted", n, "created", created, "err", err)
 			c.cfg.Recorder.Eventf(ctx, rs, c.kind.Resource, controllerutil.EventWarning, ReasonFailedCreate, "Error creating: %v", err)
@@ -132,39 +122,13 @@ func (c *Controller) manage(ctx context.Context, rs *apps.ReplicaSet, pods []*ap
 	case diff > 0:
 		n := min(diff, c.cfg.BurstReplicas)
 		victims := controllerutil.PodsToDelete(append([]*api.Pod(nil), pods...), c.relatedPods(rs), n, c.cfg.Clock.Now())
-		keys := make([]string, len(victims))
-		for i, p := range victims {
-			keys[i] = controllerutil.PodKey(p)
-		}
-		c.exp.ExpectDeletions(k, keys)
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			errs []error
-		)
-		for _, p := range victims {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := c.cfg.Client.Pods().Delete(ctx, p.Namespace, p.Name, store.WithPreconditionUID(p.UID))
-				if err != nil {
-					c.exp.DeletionObserved(k, controllerutil.PodKey(p))
-					if errors.Is(err, store.ErrNotFound) {
-						return
-					}
-					c.cfg.Recorder.Eventf(ctx, rs, c.kind.Resource, controllerutil.EventWarning, ReasonFailedDelete, "Error deleting: %v", err)
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					return
-				}
-				c.cfg.Recorder.Eventf(ctx, rs, c.kind.Resource, controllerutil.EventNormal, ReasonSuccessfulDelete, "Deleted pod: %s", p.Name)
-			}()
-		}
-		wg.Wait()
-		if len(errs) > 0 {
-			return errors.Join(errs...)
-		}
+		return controllerutil.DeletePods(ctx, c.cfg.Client.Pods(), c.exp, k, victims, func(p *api.Pod, err error) {
+			if err != nil {
+				c.cfg.Recorder.Eventf(ctx, rs, c.kind.Resource, controllerutil.EventWarning, ReasonFailedDelete, "Error deleting: %v", err)
+				return
+			}
+			c.cfg.Recorder.Eventf(ctx, rs, c.kind.Resource, controllerutil.EventNormal, ReasonSuccessfulDelete, "Deleted pod: %s", p.Name)
+		})
 	}
 	return nil
 }
