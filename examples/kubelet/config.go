@@ -67,6 +67,14 @@ type Config struct {
 	SystemReserved api.ResourceList
 	// PodCIDR is reported in the Node's spec when the Node has none.
 	PodCIDR string
+	// ClusterDNS are the cluster DNS's addresses and ClusterDomain its
+	// domain (KubeletConfiguration's clusterDNS and clusterDomain): a pod
+	// with dnsPolicy ClusterFirst (the default) and no host network gets
+	// them as its nameservers, with the search path
+	// <namespace>.svc.<domain>, svc.<domain>, <domain> and ndots:5, as in
+	// Kubernetes. Default none: such pods get the node's resolv.conf.
+	ClusterDNS    []string
+	ClusterDomain string
 	// Labels are added to the Node's labels when the kubelet registers it
 	// (besides kubernetes.io/hostname, kubernetes.io/os and
 	// kubernetes.io/arch).

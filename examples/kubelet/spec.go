@@ -14,6 +14,18 @@ import (
 func (k *Kubelet) sandboxConfig(pod *api.Pod, attempt uint32) (runtime.SandboxConfig, error) {
 	cfg := runtime.SandboxConfig{Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID), Attempt: attempt,
 		Hostname: pod.Spec.Hostname, HostNetwork: pod.Spec.HostNetwork}
+	policy := pod.Spec.DNSPolicy
+	if policy == "" {
+		policy = api.DNSClusterFirst
+	}
+	if len(k.cfg.ClusterDNS) > 0 && (policy == api.DNSClusterFirst && !pod.Spec.HostNetwork || policy == api.DNSClusterFirstWithHostNet) {
+		domain := k.cfg.ClusterDomain
+		if domain == "" {
+			domain = "cluster.local"
+		}
+		cfg.DNS = &runtime.DNSConfig{Servers: k.cfg.ClusterDNS,
+			Searches: []string{pod.Namespace + ".svc." + domain, "svc." + domain, domain}, Options: []string{"ndots:5"}}
+	}
 	if d := pod.Spec.DNSConfig; d != nil && pod.Spec.DNSPolicy == api.DNSNone {
 		cfg.DNS = &runtime.DNSConfig{Servers: d.Nameservers, Searches: d.Searches}
 		for _, o := range d.Options {
