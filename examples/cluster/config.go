@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/apiserver"
@@ -29,6 +29,11 @@ const (
 	BridgePrefix = "spc"
 	// NamespacePrefix starts the containerd namespace of every node.
 	NamespacePrefix = "setpoint-"
+	// DefaultClusterDomain is the DNS domain of Services and pods.
+	DefaultClusterDomain = "cluster.local"
+	// DefaultLoadBalancerPool is the range the service load balancer
+	// hands LoadBalancer Services their addresses from.
+	DefaultLoadBalancerPool = "10.255.255.0/24"
 	// KubeconfigName is the admin kubeconfig's file name in DataDir.
 	KubeconfigName = "admin.kubeconfig"
 )
@@ -50,23 +55,48 @@ type Config struct {
 	// KubeconfigOut receives the admin kubeconfig once the apiserver
 	// serves (default DataDir/admin.kubeconfig).
 	KubeconfigOut string
-	// AuthzFile is the apiserver's rules file. Default: a file written to
-	// DataDir/authz.json that lets system:masters, the controller-manager,
-	// the scheduler and the system:nodes group do everything (until RBAC
-	// and node authorization land; see doc.go).
+	// AuthzFile is an extra rules file the apiserver consults before the
+	// Node and RBAC authorizers (see apiserver.Config.AuthzFile). Default:
+	// none, so that only system:masters may do everything and every
+	// component is held to the RBAC roles Kubernetes binds to its
+	// identity.
 	AuthzFile string
 	// Controllers chooses the controller-manager's controllers (default
 	// every known one); see controllermanager.Config.Controllers.
 	Controllers []string
-	// ClusterCIDR is the range each node's pod subnet comes from (default
-	// DefaultClusterCIDR): node i (from 0) of Nodes gets the (i+1)-th
-	// subnet of NodeMaskSize bits, unless its NodeConfig names one.
+	// ClusterCIDR is the range the controller-manager's node IPAM cuts
+	// each node's pod subnet from (default DefaultClusterCIDR), as
+	// kube-controller-manager's --cluster-cidr with --allocate-node-cidrs.
 	ClusterCIDR string
 	// NodeMaskSize is the prefix length of a node's pod subnet (default
 	// DefaultNodeMaskSize).
 	NodeMaskSize int
+	// ServiceCIDR is the IPv4 range ClusterIPs come from (default
+	// apiserver.DefaultServiceCIDR). Its first address is the kubernetes
+	// Service's and its tenth the DNS's (the kube-dns Service in
+	// kube-system), as in Kubernetes.
+	ServiceCIDR string
+	// ClusterDomain is the DNS domain the DNS serves and the kubelets
+	// write in pods' search paths (default DefaultClusterDomain).
+	ClusterDomain string
+	// DNSListen is the address the cluster DNS serves on (UDP and TCP), the
+	// endpoint of the kube-dns Service: pods reach it through the proxy's
+	// rules for that Service's ClusterIP. Unless its address is loopback
+	// or already an address of the host, the server puts it on a link
+	// of its own (DNSLinkName, a bridge without ports) and removes the link when it stops.
+	// Default: port 53 on a link-local address (169.254.100.0-169.254.199.255)
+	// derived from DataDir, so clusters on one machine do not collide.
+	DNSListen string
+	// DNSUpstreams are the servers (host:port) the DNS forwards names
+	// outside ClusterDomain to. Default none: such names are refused.
+	DNSUpstreams []string
+	// LoadBalancerPool is the IPv4 range the service load balancer gives
+	// LoadBalancer Services their addresses from (default
+	// DefaultLoadBalancerPool).
+	LoadBalancerPool string
 	// Nodes are nodes run in the same process, each a kubelet with its own
-	// credentials, runtime, bridge and pod subnet.
+	// credentials, runtime, bridge and pod subnet (from node IPAM unless
+	// its NodeConfig names one).
 	Nodes []NodeConfig
 	// EtcdNoFsync makes the embedded etcd skip fsync (tests only).
 	EtcdNoFsync bool
@@ -93,7 +123,9 @@ type NodeConfig struct {
 	// Containerd configures the containerd runtime when Runtime is nil.
 	Containerd ContainerdConfig
 	// PodCIDR is the node's pod subnet, reported in its spec and used by
-	// its bridge. Default: allocated from the server's ClusterCIDR.
+	// its bridge. Default: the one the controller-manager's node IPAM
+	// writes to the Node's spec.podCIDR; a containerd node registers its
+	// Node and waits for it before it starts its runtime.
 	PodCIDR string
 	// NodeIP is the node's InternalIP. Default: the first address of
 	// PodCIDR for containerd nodes (the bridge's, which the host reaches),
@@ -106,6 +138,19 @@ type NodeConfig struct {
 	// NodeStatusCheckInterval is how often the kubelet computes the node
 	// status (kubelet default when zero).
 	NodeStatusCheckInterval time.Duration
+	// ClusterDNS and ClusterDomain are the nameservers and domain the
+	// kubelet writes into pods' resolv.conf (dnsPolicy ClusterFirst);
+	// Server sets the kube-dns Service's ClusterIP and its ClusterDomain.
+	ClusterDNS    []string
+	ClusterDomain string
+	// ClusterCIDR is the pod network, for the node proxy's masquerade
+	// rules; Server sets its own.
+	ClusterCIDR string
+	// ProxyKubeconfig, if set, runs the node proxy (examples/proxy) on a
+	// containerd node with these credentials (system:kube-proxy), in an
+	// nftables table of its own named like the node's bridge. Server
+	// fills it for its containerd nodes.
+	ProxyKubeconfig []byte
 	// Kubeconfig is the node's kubeconfig (credentials of
 	// system:node:<Name>); Server fills it for its Nodes. Required by
 	// NewNode.
@@ -157,6 +202,25 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("cluster: NodeMaskSize must be 0-30, got %d", c.NodeMaskSize)
 	}
 	cc := c.withDefaults()
+	if cp := netip.MustParsePrefix(cc.ClusterCIDR); !cp.Addr().Is4() || cc.NodeMaskSize < cp.Bits() {
+		return fmt.Errorf("cluster: ClusterCIDR %s must be IPv4 and hold subnets of NodeMaskSize %d bits", cc.ClusterCIDR, cc.NodeMaskSize)
+	}
+	for _, f := range []struct{ name, v string }{{"ServiceCIDR", c.ServiceCIDR}, {"LoadBalancerPool", c.LoadBalancerPool}} {
+		if f.v == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f.v); err != nil || !p.Addr().Is4() || p != p.Masked() || p.Bits() > 28 {
+			return fmt.Errorf("cluster: %s %q is not an IPv4 network prefix of at least 16 addresses", f.name, f.v)
+		}
+	}
+	if c.DNSListen != "" {
+		if h, _, err := net.SplitHostPort(c.DNSListen); err != nil || net.ParseIP(h) == nil {
+			return fmt.Errorf("cluster: DNSListen %q is not an IP address and port", c.DNSListen)
+		}
+	}
+	if d := c.ClusterDomain; d != "" && (strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, " ")) {
+		return fmt.Errorf("cluster: ClusterDomain %q must be a domain name without leading or trailing dot", d)
+	}
 	seen := map[string]bool{}
 	for i := range c.Nodes {
 		n := &c.Nodes[i]
@@ -166,11 +230,6 @@ func (c *Config) Validate() error {
 		seen[n.Name] = true
 		if err := n.Validate(); err != nil {
 			return fmt.Errorf("cluster: Nodes[%d]: %w", i, err)
-		}
-		if n.PodCIDR == "" {
-			if _, err := NodeSubnet(cc.ClusterCIDR, cc.NodeMaskSize, i+1); err != nil {
-				return fmt.Errorf("cluster: Nodes[%d]: %w", i, err)
-			}
 		}
 	}
 	return nil
@@ -182,6 +241,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NodeMaskSize == 0 {
 		c.NodeMaskSize = DefaultNodeMaskSize
+	}
+	if c.ServiceCIDR == "" {
+		c.ServiceCIDR = apiserver.DefaultServiceCIDR.String()
+	}
+	if c.ClusterDomain == "" {
+		c.ClusterDomain = DefaultClusterDomain
+	}
+	if c.DNSListen == "" {
+		c.DNSListen = net.JoinHostPort(defaultDNSAddress(c.DataDir), "53")
+	}
+	if c.LoadBalancerPool == "" {
+		c.LoadBalancerPool = DefaultLoadBalancerPool
 	}
 	if c.KubeconfigOut == "" {
 		c.KubeconfigOut = filepath.Join(c.DataDir, KubeconfigName)
@@ -209,9 +280,17 @@ func (n *NodeConfig) Validate() error {
 	case n.SyncPeriod < 0 || n.NodeStatusCheckInterval < 0:
 		return fmt.Errorf("node %q: SyncPeriod and NodeStatusCheckInterval must not be negative", n.Name)
 	}
-	if n.PodCIDR != "" {
-		if _, err := netip.ParsePrefix(n.PodCIDR); err != nil {
-			return fmt.Errorf("node %q: PodCIDR %q: %v", n.Name, n.PodCIDR, err)
+	for _, f := range []struct{ name, v string }{{"PodCIDR", n.PodCIDR}, {"ClusterCIDR", n.ClusterCIDR}} {
+		if f.v == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(f.v); err != nil {
+			return fmt.Errorf("node %q: %s %q: %v", n.Name, f.name, f.v, err)
+		}
+	}
+	for _, a := range n.ClusterDNS {
+		if net.ParseIP(a) == nil {
+			return fmt.Errorf("node %q: ClusterDNS %q is not an IP address", n.Name, a)
 		}
 	}
 	for _, d := range []string{n.Containerd.StateDir, n.Containerd.LogDir} {
@@ -220,30 +299,6 @@ func (n *NodeConfig) Validate() error {
 		}
 	}
 	return nil
-}
-
-// NodeSubnet returns the index-th subnet of maskSize bits in clusterCIDR
-// (index 0 is the first). It is the stand-in for the controller-manager's
-// node IPAM, which will allocate pod CIDRs once it lands.
-func NodeSubnet(clusterCIDR string, maskSize, index int) (string, error) {
-	p, err := netip.ParsePrefix(clusterCIDR)
-	if err != nil {
-		return "", fmt.Errorf("cluster CIDR %q: %v", clusterCIDR, err)
-	}
-	p = p.Masked()
-	if !p.Addr().Is4() {
-		return "", fmt.Errorf("cluster CIDR %q: only IPv4 is supported", clusterCIDR)
-	}
-	if maskSize < p.Bits() || maskSize > 30 {
-		return "", fmt.Errorf("cluster CIDR %q: node mask size %d must be between %d and 30", clusterCIDR, maskSize, p.Bits())
-	}
-	if index < 0 || uint64(index) >= uint64(1)<<(maskSize-p.Bits()) {
-		return "", fmt.Errorf("cluster CIDR %q has no subnet /%d number %d (it holds %d)", clusterCIDR, maskSize, index, uint64(1)<<(maskSize-p.Bits()))
-	}
-	b := p.Addr().As4()
-	base := binary.BigEndian.Uint32(b[:]) + uint32(index)<<(32-maskSize)
-	binary.BigEndian.PutUint32(b[:], base)
-	return netip.PrefixFrom(netip.AddrFrom4(b), maskSize).String(), nil
 }
 
 // firstAddr returns the first host address of cidr (the bridge gateway).
@@ -261,4 +316,17 @@ func firstAddr(cidr string) string {
 func BridgeName(dir string) string {
 	sum := sha256.Sum256([]byte(dir))
 	return BridgePrefix + hex.EncodeToString(sum[:4])
+}
+
+// DNSServiceIP returns the ClusterIP of the kube-dns Service in
+// serviceCIDR: its tenth address, as kubeadm and k3s choose it
+// (10.96.0.10 for 10.96.0.0/12).
+func DNSServiceIP(serviceCIDR string) (netip.Addr, error) {
+	p, err := netip.ParsePrefix(serviceCIDR)
+	if err != nil || !p.Addr().Is4() || p.Bits() > 28 {
+		return netip.Addr{}, fmt.Errorf("cluster: service CIDR %q is not an IPv4 prefix of at least 16 addresses", serviceCIDR)
+	}
+	b := p.Masked().Addr().As4()
+	b[3] += 10 // the prefix holds at least 16 addresses, so no carry
+	return netip.AddrFrom4(b), nil
 }

@@ -29,10 +29,12 @@ func TestValidate(t *testing.T) {
 		{"relative state dir", "must be absolute", func(c *Config) {
 			c.Nodes = []NodeConfig{{Name: "a", Containerd: ContainerdConfig{StateDir: "state"}}}
 		}},
-		{"too many nodes", "has no subnet /24 number 2", func(c *Config) {
-			c.ClusterCIDR = "10.9.0.0/23"
-			c.Nodes = []NodeConfig{{Name: "a"}, {Name: "b"}}
-		}},
+		{"node mask shorter than the cluster CIDR", "hold subnets of NodeMaskSize 24 bits", func(c *Config) { c.ClusterCIDR = "10.9.0.0/25" }},
+		{"small service CIDR", `ServiceCIDR "10.96.0.0/29"`, func(c *Config) { c.ServiceCIDR = "10.96.0.0/29" }},
+		{"IPv6 pool", `LoadBalancerPool "fd00::/64"`, func(c *Config) { c.LoadBalancerPool = "fd00::/64" }},
+		{"bad DNS listen", `DNSListen "dns:53"`, func(c *Config) { c.DNSListen = "dns:53" }},
+		{"bad domain", `ClusterDomain ".local"`, func(c *Config) { c.ClusterDomain = ".local" }},
+		{"bad cluster DNS", `ClusterDNS "x"`, func(c *Config) { c.Nodes = []NodeConfig{{Name: "a", ClusterDNS: []string{"x"}}} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
@@ -50,7 +52,7 @@ func TestValidate(t *testing.T) {
 }
 
 // TestNewNodeRequires: NewNode refuses a node without credentials, or a
-// containerd node without a directory or subnet.
+// containerd node without a directory.
 func TestNewNodeRequires(t *testing.T) {
 	for _, tc := range []struct {
 		cfg  NodeConfig
@@ -58,7 +60,6 @@ func TestNewNodeRequires(t *testing.T) {
 	}{
 		{NodeConfig{Name: "a", Runtime: fake.New()}, "Kubeconfig is required"},
 		{NodeConfig{Name: "a", Kubeconfig: []byte("x")}, "Dir is required"},
-		{NodeConfig{Name: "a", Kubeconfig: []byte("x"), Dir: "/tmp/x"}, "PodCIDR is required"},
 		{NodeConfig{Name: "a", Kubeconfig: []byte("x"), Dir: "rel", PodCIDR: "10.0.0.0/24"}, "must be an absolute path"},
 	} {
 		if _, err := NewNode(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {

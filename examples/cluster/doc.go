@@ -1,39 +1,56 @@
 // Package cluster assembles the example components into a cluster, in the
 // spirit of k3s: a Server runs etcd (embedded in DataDir/etcd unless
 // Config.EtcdServers names an external cluster), the apiserver, the
-// controller-manager and the scheduler in one process and writes an admin
-// kubeconfig; Nodes are kubelets, on the real containerd runtime or on any
+// controller-manager, the scheduler, the service load balancer and the
+// cluster DNS in one process and writes an admin kubeconfig; Nodes are
+// kubelets (and node proxies), on the real containerd runtime or on any
 // runtime.Runtime (runtime/fake for simulated nodes).
 //
 // # Contract
 //
 //   - The components talk only through the apiserver, as separate programs
 //     would: each has its own clientset and its own client certificate,
-//     issued by the apiserver's CA (system:kube-controller-manager,
-//     system:kube-scheduler, system:node:<name> in system:nodes).
+//     issued by the apiserver's CA, for the identity Kubernetes binds:
+//     system:kube-controller-manager, system:kube-scheduler,
+//     system:node:<name> in system:nodes, system:kube-proxy, and the
+//     kube-dns service account for the DNS.
+//   - The apiserver runs Kubernetes' security model: the Node authorizer
+//     and NodeRestriction for kubelets, RBAC with the bootstrap roles and
+//     bindings for everyone else; only system:masters (the admin
+//     kubeconfig) may do everything. Config.AuthzFile adds rules before
+//     them.
+//   - The controller-manager runs every controller, with node IPAM on
+//     Config.ClusterCIDR and CSR signing with the cluster CA. A containerd
+//     node registers its Node, waits for node IPAM to write its
+//     spec.podCIDR, and only then makes its bridge and starts its pods.
 //   - Each containerd node has its own containerd namespace
 //     (NamespacePrefix+name), state and log directories under its Dir, its
-//     own bridge (BridgeName, prefix BridgePrefix) and its own pod subnet.
-//     The bridge holds the subnet's first address (the node's IP) and the
-//     host routes between the bridges, so on one machine pods on different
-//     nodes reach each other, and the host reaches every pod, by pod IP.
+//     own bridge (BridgeName, prefix BridgePrefix) holding the first
+//     address of its pod CIDR (the node's IP), and its own node proxy in an
+//     nftables table named like its bridge. The host routes between the
+//     bridges, so on one machine pods on different nodes reach each other,
+//     and the host reaches every pod, by pod IP.
+//   - The DNS serves ClusterDomain on Config.DNSListen; the kube-dns
+//     Service in kube-system has the tenth address of the service CIDR
+//     (DNSServiceIP) and an EndpointSlice naming the DNS's address, so pods
+//     reach it through the proxies' rules, and kubelets write that address
+//     into pods' resolv.conf (dnsPolicy ClusterFirst).
 //   - Run returns nil once ctx has ended and every part has stopped; a
-//     stopped node removes its sandboxes, containers, images, bridge and
-//     directory, unless NodeConfig.Keep (then a restarted node adopts its
-//     pods, as after a kubelet restart).
+//     stopped node removes its sandboxes, containers, images, bridge,
+//     proxy table and directory, unless NodeConfig.Keep (then a restarted
+//     node adopts its pods, as after a kubelet restart).
 //
 // # Where it differs from Kubernetes, for now
 //
-//   - Pod CIDRs: until the controller-manager's node IPAM lands, the
-//     server gives node i of Config.Nodes the (i+1)-th subnet of
-//     Config.ClusterCIDR (NodeSubnet) and sets it in the kubelet's Config,
-//     which reports it in the Node's spec.
-//   - Authorization: until RBAC and node authorization land, New writes a
-//     rules file (DataDir/authz.json) that lets each component identity do
-//     everything; the identities are already distinct, so RBAC's bindings
-//     for them plug in by replacing that file with the RBAC authorizer.
-//   - DNS, the service proxy and the node lifecycle controllers are not
-//     run yet: each plugs in as a ComponentFunc given to New (a client from
-//     Server.IssueKubeconfig, run in the server's errgroup), or as a
-//     controller of the controller-manager.
+//   - The nodes share the host's network namespace: each node has its own
+//     bridge and proxy table, but its proxy's NodePorts answer on every
+//     host address, and a Service's traffic may be translated by any
+//     node's table (they hold the same rules).
+//   - The controllers run as the controller-manager's identity, not with
+//     per-controller service accounts: the controller-manager has one
+//     client (Kubernetes' --use-service-account-credentials is not
+//     implemented), and the bootstrap role system:kube-controller-manager
+//     holds what they all need.
+//   - The DNS runs in the server process rather than as pods; its address
+//     is on a link of the host (like NodeLocal DNSCache's).
 package cluster

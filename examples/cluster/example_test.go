@@ -6,18 +6,19 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/cluster"
 )
 
-// Each node of a cluster gets its own pod subnet of the cluster CIDR, until
-// node IPAM allocates them: node i of Config.Nodes gets subnet i+1.
-func ExampleNodeSubnet() {
-	for i := 1; i <= 3; i++ {
-		s, _ := cluster.NodeSubnet(cluster.DefaultClusterCIDR, cluster.DefaultNodeMaskSize, i)
-		fmt.Println(s)
+// The cluster DNS's Service gets the tenth address of the service CIDR,
+// the nameserver every kubelet writes into its pods' resolv.conf, as
+// kubeadm and k3s choose it.
+func ExampleDNSServiceIP() {
+	for _, cidr := range []string{"10.96.0.0/12", "10.43.0.0/16", "192.168.7.16/28"} {
+		ip, _ := cluster.DNSServiceIP(cidr)
+		fmt.Println(ip)
 	}
-	_, err := cluster.NodeSubnet("10.0.0.0/23", 24, 2)
+	_, err := cluster.DNSServiceIP("10.0.0.0/29")
 	fmt.Println(err)
 	// Output:
-	// 10.244.1.0/24
-	// 10.244.2.0/24
-	// 10.244.3.0/24
-	// cluster CIDR "10.0.0.0/23" has no subnet /24 number 2 (it holds 2)
+	// 10.96.0.10
+	// 10.43.0.10
+	// 192.168.7.26
+	// cluster: service CIDR "10.0.0.0/29" is not an IPv4 prefix of at least 16 addresses
 }

@@ -5,18 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/kubelet"
+	"github.com/setpoint-dev/setpoint/examples/proxy"
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/containerd"
+	"github.com/setpoint-dev/setpoint/store"
 )
 
 // ErrNodeAlreadyRunning is returned by a second call of Node.Run.
@@ -44,8 +51,6 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		return nil, fmt.Errorf("cluster: node %q: Kubeconfig is required", cfg.Name)
 	case cfg.Runtime == nil && cfg.Dir == "":
 		return nil, fmt.Errorf("cluster: node %q: Dir is required for a containerd node", cfg.Name)
-	case cfg.Runtime == nil && cfg.PodCIDR == "":
-		return nil, fmt.Errorf("cluster: node %q: PodCIDR is required for a containerd node (its bridge's subnet)", cfg.Name)
 	case cfg.Dir != "" && !filepath.IsAbs(cfg.Dir):
 		return nil, fmt.Errorf("cluster: node %q: Dir %q must be an absolute path", cfg.Name, cfg.Dir)
 	}
@@ -64,16 +69,38 @@ func NewNode(cfg NodeConfig) (*Node, error) {
 		def(&c.StateDir, filepath.Join(cfg.Dir, "state"))
 		def(&c.LogDir, filepath.Join(cfg.Dir, "logs"))
 		def(&c.Bridge, BridgeName(cfg.Dir))
-		def(&cfg.NodeIP, firstAddr(cfg.PodCIDR))
+		if cfg.PodCIDR != "" {
+			def(&cfg.NodeIP, firstAddr(cfg.PodCIDR))
+		}
 	}
 	return &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.Name), started: make(chan struct{})}, nil
+}
+
+// hasRun reports whether Run was called.
+func (n *Node) hasRun() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ran
+}
+
+// abandon makes the node leave what it made in place when it stops, as a
+// killed kubelet does.
+func (n *Node) abandon() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cfg.Keep = true
 }
 
 // Name returns the node's name.
 func (n *Node) Name() string { return n.cfg.Name }
 
-// Config returns the node's configuration with its defaults filled in.
-func (n *Node) Config() NodeConfig { return n.cfg }
+// Config returns the node's configuration with its defaults filled in
+// (PodCIDR and NodeIP once the node has its pod CIDR).
+func (n *Node) Config() NodeConfig {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cfg
+}
 
 // Started is closed once Run has its runtime (Runtime is then set) and
 // starts the kubelet.
@@ -86,11 +113,14 @@ func (n *Node) Runtime() runtime.Runtime {
 	return n.rt
 }
 
-// Run connects to the runtime (a containerd node: to containerd, with the
-// node's namespace, bridge and pod subnet), runs the kubelet until ctx
-// ends, and then, unless Keep is set, removes what the node made: its
-// sandboxes and containers, images, bridge and directory. It returns nil
-// when ctx ended, or the error that stopped the node.
+// Run connects to the runtime (a containerd node: registers its Node,
+// waits for node IPAM to give it a pod CIDR unless PodCIDR is set, and
+// connects to containerd with the node's namespace, bridge and pod
+// subnet), runs the kubelet and, with ProxyKubeconfig, the node proxy
+// until ctx ends, and then, unless Keep is set, removes what the node
+// made: its sandboxes and containers, images, bridge, proxy table and
+// directory. It returns nil when ctx ended, or the error that stopped the
+// node.
 func (n *Node) Run(ctx context.Context) (err error) {
 	n.mu.Lock()
 	if n.ran {
@@ -105,6 +135,18 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	}
 	rt := n.cfg.Runtime
 	if rt == nil {
+		if n.cfg.PodCIDR == "" {
+			cidr, err := n.awaitPodCIDR(ctx, cs)
+			if err != nil {
+				return ignoreCanceled(ctx, err)
+			}
+			n.mu.Lock()
+			n.cfg.PodCIDR = cidr
+			if n.cfg.NodeIP == "" {
+				n.cfg.NodeIP = firstAddr(cidr)
+			}
+			n.mu.Unlock()
+		}
 		crt, err := n.startContainerd(ctx)
 		if err != nil {
 			return err
@@ -121,13 +163,80 @@ func (n *Node) Run(ctx context.Context) (err error) {
 		rootDir = filepath.Join(n.cfg.Dir, "kubelet")
 	}
 	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: n.cfg.Name, Runtime: rt, NodeIP: n.cfg.NodeIP, RootDir: rootDir,
-		PodCIDR: n.cfg.PodCIDR, Labels: n.cfg.Labels, SyncPeriod: n.cfg.SyncPeriod,
-		NodeStatusCheckInterval: n.cfg.NodeStatusCheckInterval, Logger: n.log})
+		PodCIDR: n.cfg.PodCIDR, Labels: n.cfg.Labels, SyncPeriod: n.cfg.SyncPeriod, ClusterDNS: n.cfg.ClusterDNS,
+		ClusterDomain: n.cfg.ClusterDomain, NodeStatusCheckInterval: n.cfg.NodeStatusCheckInterval, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("cluster: node %s: %w", n.cfg.Name, err)
 	}
 	n.log.Info("node starting", "podCIDR", n.cfg.PodCIDR, "nodeIP", n.cfg.NodeIP)
-	return k.Run(ctx)
+	if n.cfg.ProxyKubeconfig == nil || n.cfg.Runtime != nil {
+		return k.Run(ctx)
+	}
+	p, pcs, err := n.newProxy()
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return k.Run(gctx) })
+	g.Go(func() error { return pcs.Informers().Run(gctx) })
+	g.Go(func() error { return p.Run(gctx) })
+	return g.Wait()
+}
+
+// awaitPodCIDR registers the Node (as the kubelet would, with the same
+// labels) if it does not exist and waits until its spec.podCIDR is set
+// by node IPAM.
+func (n *Node) awaitPodCIDR(ctx context.Context, cs *client.Clientset) (string, error) {
+	node := &api.Node{}
+	node.Name = n.cfg.Name
+	node.Labels = map[string]string{"kubernetes.io/hostname": n.cfg.Name, "kubernetes.io/os": goruntime.GOOS,
+		"kubernetes.io/arch": goruntime.GOARCH}
+	maps.Copy(node.Labels, n.cfg.Labels)
+	if _, err := cs.Nodes().Create(ctx, node); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		return "", fmt.Errorf("cluster: node %s: registering: %w", n.cfg.Name, err)
+	}
+	n.log.Info("node waiting for its pod CIDR")
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got, err := cs.Nodes().Get(ctx, "", n.cfg.Name)
+		if err == nil && got.Spec.PodCIDR != "" {
+			return got.Spec.PodCIDR, nil
+		}
+		if err != nil {
+			n.log.Debug("reading the Node", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// proxyConfig is the node proxy's configuration: its own table, named
+// like the node's bridge.
+func (n *Node) proxyConfig() proxy.Config {
+	cfg := proxy.Config{NodeName: n.cfg.Name, TableName: n.cfg.Containerd.Bridge, Logger: n.log.With("component", "proxy")}
+	if p, err := netip.ParsePrefix(n.cfg.ClusterCIDR); err == nil {
+		cfg.ClusterCIDR = p.Masked()
+	}
+	return cfg
+}
+
+// newProxy builds the node proxy with its own clientset.
+func (n *Node) newProxy() (*proxy.Proxy, *client.Clientset, error) {
+	cs, err := client.New(client.Config{Kubeconfig: n.cfg.ProxyKubeconfig, Logger: n.log.With("component", "proxy")})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster: node %s: proxy: %w", n.cfg.Name, err)
+	}
+	cfg := n.proxyConfig()
+	cfg.Client = cs
+	p, err := proxy.New(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cluster: node %s: %w", n.cfg.Name, err)
+	}
+	return p, cs, nil
 }
 
 // startContainerd makes the node's directories and connects to containerd.
@@ -150,17 +259,20 @@ func (n *Node) startContainerd(ctx context.Context) (*containerd.Runtime, error)
 // teardown removes what a containerd node made, unless Keep is set, and
 // closes its runtime.
 func (n *Node) teardown(rt *containerd.Runtime) error {
-	if n.cfg.Keep {
+	if n.Config().Keep {
 		return rt.Close()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	errs := []error{RemoveAll(ctx, rt)}
 	errs = append(errs, rt.Close(), DeleteLink(n.cfg.Containerd.Bridge), os.RemoveAll(n.cfg.Dir))
+	if n.cfg.ProxyKubeconfig != nil {
+		errs = append(errs, proxy.Cleanup(ctx, n.proxyConfig()))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cluster: node %s: teardown: %w", n.cfg.Name, err)
 	}
-	n.log.Info("node removed its containers, bridge and files")
+	n.log.Info("node removed its containers, bridge, proxy table and files")
 	return nil
 }
 

@@ -2,10 +2,10 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,6 +15,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllermanager"
+	"github.com/setpoint-dev/setpoint/examples/controllers/servicelb"
 	"github.com/setpoint-dev/setpoint/examples/scheduler"
 )
 
@@ -22,6 +23,9 @@ import (
 const (
 	ControllerManagerUser = "system:kube-controller-manager"
 	SchedulerUser         = "system:kube-scheduler"
+	// ProxyUser is every node proxy's identity, bound to the
+	// system:node-proxier role.
+	ProxyUser = "system:kube-proxy"
 	// NodeUserPrefix + the node name is a kubelet's user; NodesGroup its
 	// group.
 	NodeUserPrefix = "system:node:"
@@ -52,15 +56,17 @@ type Server struct {
 	nodes []*Node
 	extra []ComponentFunc
 	ready chan struct{}
+	dnsIP netip.Addr
 
-	mu      sync.Mutex
-	ran     bool
-	stopped map[string]chan struct{} // by node name: closed when the node's Run returned
-	cancel  map[string]context.CancelFunc
+	apiCfg apiserver.Config
+
+	mu     sync.Mutex
+	ran    bool
+	apiRan bool
+	slots  map[string]*slot // by component name
 }
 
-// New checks cfg, writes the authorization rules (if Config.AuthzFile is
-// empty), loads or makes the PKI, binds the apiserver's address and
+// New checks cfg, loads or makes the PKI, binds the apiserver's address and
 // prepares the nodes. extra components are run alongside the others.
 func New(cfg Config, extra ...ComponentFunc) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
@@ -75,18 +81,19 @@ func New(cfg Config, extra ...ComponentFunc) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	if cfg.AuthzFile == "" {
-		cfg.AuthzFile = filepath.Join(cfg.DataDir, "authz.json")
-		if err := writeRules(cfg.AuthzFile); err != nil {
-			return nil, err
-		}
-	}
+	dnsIP, _ := DNSServiceIP(cfg.ServiceCIDR) // checked by Validate
 	// The nodes are checked before the apiserver binds its address, so
 	// that a bad node leaves nothing bound; their kubeconfigs come after.
 	var nodes []*Node
-	for i, nc := range cfg.Nodes {
-		if nc.PodCIDR == "" {
-			nc.PodCIDR, _ = NodeSubnet(cfg.ClusterCIDR, cfg.NodeMaskSize, i+1) // checked by Validate
+	for _, nc := range cfg.Nodes {
+		if len(nc.ClusterDNS) == 0 {
+			nc.ClusterDNS = []string{dnsIP.String()}
+		}
+		if nc.ClusterDomain == "" {
+			nc.ClusterDomain = cfg.ClusterDomain
+		}
+		if nc.ClusterCIDR == "" {
+			nc.ClusterCIDR = cfg.ClusterCIDR
 		}
 		if nc.Dir == "" {
 			nc.Dir = filepath.Join(cfg.DataDir, "nodes", nc.Name)
@@ -95,64 +102,63 @@ func New(cfg Config, extra ...ComponentFunc) (*Server, error) {
 			nc.Logger = cfg.Logger.With("component", "kubelet")
 		}
 		nc.Kubeconfig = []byte("issued below")
+		if nc.Runtime == nil {
+			nc.ProxyKubeconfig = []byte("issued below")
+		}
 		n, err := NewNode(nc)
 		if err != nil {
 			return nil, err
 		}
 		nodes = append(nodes, n)
 	}
-	api, err := apiserver.New(apiserver.Config{DataDir: cfg.DataDir, EtcdServers: cfg.EtcdServers, Listen: cfg.Listen,
-		AuthzFile: cfg.AuthzFile, KubeconfigOut: cfg.KubeconfigOut, EtcdNoFsync: cfg.EtcdNoFsync,
-		EtcdLogLevel: cfg.EtcdLogLevel, Logger: cfg.Logger.With("component", "apiserver")})
+	apiCfg := apiserver.Config{DataDir: cfg.DataDir, EtcdServers: cfg.EtcdServers, Listen: cfg.Listen,
+		ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix(cfg.ServiceCIDR)},
+		AuthzFile:    cfg.AuthzFile, KubeconfigOut: cfg.KubeconfigOut, EtcdNoFsync: cfg.EtcdNoFsync,
+		EtcdLogLevel: cfg.EtcdLogLevel, Logger: cfg.Logger.With("component", "apiserver")}
+	api, err := apiserver.New(apiCfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, api: api, nodes: nodes, extra: extra, ready: make(chan struct{}),
-		stopped: map[string]chan struct{}{}, cancel: map[string]context.CancelFunc{}}
+	s := &Server{cfg: cfg, log: cfg.Logger, api: api, nodes: nodes, extra: extra, ready: make(chan struct{}), dnsIP: dnsIP,
+		apiCfg: apiCfg, slots: map[string]*slot{}}
 	for _, n := range nodes {
 		// Issuing fails only if the CA's own files are unusable, which
 		// apiserver.New has just checked.
 		if n.cfg.Kubeconfig, err = s.NodeKubeconfig(n.Name()); err != nil {
 			return nil, err
 		}
+		if n.cfg.ProxyKubeconfig != nil {
+			if n.cfg.ProxyKubeconfig, err = s.IssueKubeconfig(ProxyUser); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return s, nil
 }
 
-// writeRules writes the stand-in authorization rules: each component's
-// identity may do everything, as system:masters may.
-func writeRules(path string) error {
-	rules := apiserver.Rules{
-		{Group: "system:masters", Verbs: []string{"*"}, Resources: []string{"*"}},
-		{User: ControllerManagerUser, Verbs: []string{"*"}, Resources: []string{"*"}},
-		{User: SchedulerUser, Verbs: []string{"*"}, Resources: []string{"*"}},
-		{Group: NodesGroup, Verbs: []string{"*"}, Resources: []string{"*"}},
-	}
-	b, err := json.MarshalIndent(rules, "", "  ")
-	if err == nil {
-		err = os.WriteFile(path, b, 0o600)
-	}
-	if err != nil {
-		return fmt.Errorf("cluster: writing authorization rules: %w", err)
-	}
-	return nil
-}
-
 // URL returns the apiserver's base URL.
-func (s *Server) URL() string { return s.api.URL() }
+func (s *Server) URL() string { return s.APIServer().URL() }
 
 // KubeconfigPath returns the path of the admin kubeconfig (written once
 // Ready).
 func (s *Server) KubeconfigPath() string { return s.cfg.KubeconfigOut }
 
 // Kubeconfig returns the admin kubeconfig.
-func (s *Server) Kubeconfig() ([]byte, error) { return s.api.Kubeconfig() }
+func (s *Server) Kubeconfig() ([]byte, error) { return s.APIServer().Kubeconfig() }
 
-// APIServer returns the apiserver.
-func (s *Server) APIServer() *apiserver.Server { return s.api }
+// APIServer returns the apiserver (a new one after Kill restarted it).
+func (s *Server) APIServer() *apiserver.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.api
+}
 
 // Nodes returns the nodes the server runs, in Config.Nodes' order.
-func (s *Server) Nodes() []*Node { return append([]*Node(nil), s.nodes...) }
+func (s *Server) Nodes() []*Node {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*Node(nil), s.nodes...)
+}
 
 // Ready is closed once the apiserver serves and every component and node
 // has been started.
@@ -161,11 +167,11 @@ func (s *Server) Ready() <-chan struct{} { return s.ready }
 // IssueKubeconfig returns a kubeconfig for the apiserver with a new client
 // certificate for user in groups, signed by the cluster's CA.
 func (s *Server) IssueKubeconfig(user string, groups ...string) ([]byte, error) {
-	cert, key, err := s.api.PKI().IssueClientCert(user, groups...)
+	pki := s.APIServer().PKI()
+	cert, key, err := pki.IssueClientCert(user, groups...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: issuing a certificate for %s: %w", user, err)
 	}
-	pki := s.api.PKI()
 	return apiserver.Kubeconfig(s.URL(), pki.CACert, cert, key, "")
 }
 
@@ -175,10 +181,14 @@ func (s *Server) NodeKubeconfig(name string) ([]byte, error) {
 	return s.IssueKubeconfig(NodeUserPrefix+name, NodesGroup)
 }
 
-// Run serves the apiserver, then runs the controller-manager, the
-// scheduler, the extra components and the nodes until ctx ends; it returns
-// nil then, after every node has removed what it made (see Node.Run), or
-// the first fatal error, which stops everything else.
+// Run serves the apiserver, then runs the controller-manager (with node
+// IPAM on Config.ClusterCIDR and CSR signing with the cluster CA), the
+// scheduler, the service load balancer, the DNS, the extra components and
+// the nodes until ctx ends; it returns nil then, after every node has
+// removed what it made (see Node.Run), or the first fatal error, which
+// stops everything else. Each component runs under a supervisor: one that
+// Kill stopped, or a controller-manager that lost its lease, is started
+// again, as systemd or a kubelet restarts a component's process.
 func (s *Server) Run(ctx context.Context) error {
 	s.mu.Lock()
 	if s.ran {
@@ -188,56 +198,116 @@ func (s *Server) Run(ctx context.Context) error {
 	s.ran = true
 	s.mu.Unlock()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.api.Run(gctx) })
+	first := s.api
+	g.Go(func() error { return s.supervise(gctx, ComponentAPIServer, s.runAPIServer) })
 	select {
-	case <-s.api.Ready():
+	case <-first.Ready():
 	case <-gctx.Done():
 		return ignoreCanceled(ctx, g.Wait())
 	}
-	cm, err := s.componentClient(ControllerManagerUser)
-	if err != nil {
-		return s.abort(g, err)
-	}
-	m, err := controllermanager.New(controllermanager.Config{Client: cm, Controllers: s.cfg.Controllers,
-		LeaseDuration: s.cfg.LeaseDuration, RenewDeadline: s.cfg.RenewDeadline, RetryPeriod: s.cfg.RetryPeriod,
-		Logger: s.log.With("component", "controller-manager")})
-	if err != nil {
-		return s.abort(g, err)
-	}
-	sc, err := s.componentClient(SchedulerUser)
-	if err != nil {
-		return s.abort(g, err)
-	}
-	sched, err := scheduler.New(scheduler.Config{Client: sc, Logger: s.log.With("component", "scheduler")})
-	if err != nil {
-		return s.abort(g, err)
-	}
-	g.Go(func() error { return m.Run(gctx) })
-	g.Go(func() error { return sched.Run(gctx) })
+	g.Go(func() error { return s.supervise(gctx, ComponentControllerManager, s.runControllerManager) })
+	g.Go(func() error { return s.supervise(gctx, ComponentScheduler, s.runScheduler) })
+	g.Go(func() error { return s.supervise(gctx, ComponentServiceLB, s.runServiceLB) })
+	g.Go(func() error { return s.supervise(gctx, ComponentDNS, s.runDNS) })
 	for _, f := range s.extra {
 		g.Go(func() error { return f(gctx, s) })
 	}
-	for _, n := range s.nodes {
-		nctx, cancel := context.WithCancel(gctx)
-		done := make(chan struct{})
-		s.mu.Lock()
-		s.cancel[n.Name()], s.stopped[n.Name()] = cancel, done
-		s.mu.Unlock()
-		g.Go(func() error {
-			defer close(done)
-			defer cancel()
-			return n.Run(nctx)
-		})
+	for i := range s.nodes {
+		g.Go(func() error { return s.supervise(gctx, NodeComponent(s.nodes[i].Name()), s.nodeRunner(i)) })
 	}
 	close(s.ready)
 	s.log.Info("cluster serving", "url", s.URL(), "kubeconfig", s.cfg.KubeconfigOut, "nodes", len(s.nodes))
 	return ignoreCanceled(ctx, g.Wait())
 }
 
-// abort stops what Run started and returns err.
-func (s *Server) abort(g *errgroup.Group, err error) error {
-	g.Go(func() error { return err })
+// runAPIServer runs the apiserver; after a Kill, a new one on the same
+// address, data and PKI.
+func (s *Server) runAPIServer(ctx context.Context) error {
+	s.mu.Lock()
+	api := s.api
+	if s.apiRan {
+		var err error
+		cfg := s.apiCfg
+		cfg.Listen = api.Addr()
+		if api, err = apiserver.New(cfg); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		s.api = api
+	}
+	s.apiRan = true
+	s.mu.Unlock()
+	return api.Run(ctx)
+}
+
+// runControllerManager runs a new controller-manager.
+func (s *Server) runControllerManager(ctx context.Context) error {
+	cm, err := s.componentClient(ControllerManagerUser)
+	if err != nil {
+		return err
+	}
+	pki := s.APIServer().PKI()
+	m, err := controllermanager.New(controllermanager.Config{Client: cm, Controllers: s.cfg.Controllers,
+		ClusterCIDR: s.cfg.ClusterCIDR, NodeCIDRMaskSize: s.cfg.NodeMaskSize,
+		ClusterSigningCert: pki.CACert, ClusterSigningKey: pki.CAKey,
+		LeaseDuration: s.cfg.LeaseDuration, RenewDeadline: s.cfg.RenewDeadline, RetryPeriod: s.cfg.RetryPeriod,
+		Logger: s.log.With("component", "controller-manager")})
+	if err != nil {
+		return err
+	}
+	if err := m.Run(ctx); !errors.Is(err, controllermanager.ErrLeadershipLost) {
+		return err
+	}
+	return errRestart
+}
+
+// runScheduler runs a new scheduler.
+func (s *Server) runScheduler(ctx context.Context) error {
+	sc, err := s.componentClient(SchedulerUser)
+	if err != nil {
+		return err
+	}
+	sched, err := scheduler.New(scheduler.Config{Client: sc, Logger: s.log.With("component", "scheduler")})
+	if err != nil {
+		return err
+	}
+	return sched.Run(ctx)
+}
+
+// runServiceLB runs a new service load balancer, as the controller-manager.
+func (s *Server) runServiceLB(ctx context.Context) error {
+	cs, err := s.componentClient(ControllerManagerUser)
+	if err != nil {
+		return err
+	}
+	lb, err := servicelb.New(servicelb.Config{Client: cs, Pool: []netip.Prefix{netip.MustParsePrefix(s.cfg.LoadBalancerPool)},
+		Logger: s.log.With("component", "servicelb")})
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return cs.Informers().Run(gctx) })
+	g.Go(func() error { return lb.Run(gctx) })
 	return g.Wait()
+}
+
+// nodeRunner runs the i-th node; after a Kill, a new Node with the same
+// configuration, which adopts the pods the killed one left running.
+func (s *Server) nodeRunner(i int) func(context.Context) error {
+	return func(ctx context.Context) error {
+		s.mu.Lock()
+		n := s.nodes[i]
+		if n.hasRun() {
+			var err error
+			if n, err = NewNode(n.Config()); err != nil {
+				s.mu.Unlock()
+				return err
+			}
+			s.nodes[i] = n
+		}
+		s.mu.Unlock()
+		return n.Run(ctx)
+	}
 }
 
 // ignoreCanceled turns the cancellation that ctx's end caused into nil.
@@ -248,30 +318,33 @@ func ignoreCanceled(ctx context.Context, err error) error {
 	return err
 }
 
-// componentClient returns a clientset with a new certificate for user.
-func (s *Server) componentClient(user string) (*client.Clientset, error) {
-	kc, err := s.IssueKubeconfig(user)
+// componentClient returns a clientset with a new certificate for user in
+// groups.
+func (s *Server) componentClient(user string, groups ...string) (*client.Clientset, error) {
+	kc, err := s.IssueKubeconfig(user, groups...)
 	if err != nil {
 		return nil, err
 	}
 	return client.New(client.Config{Kubeconfig: kc, Logger: s.log.With("component", user)})
 }
 
+// adminClient returns a system:masters clientset, for what the server
+// itself installs (the DNS's Service), as kubeadm installs its add-ons.
+func (s *Server) adminClient() (*client.Clientset, error) {
+	kc, err := s.APIServer().Kubeconfig()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	return client.New(client.Config{Kubeconfig: kc, Logger: s.log.With("component", "server")})
+}
+
 // StopNode stops the node name (its kubelet ends and, unless Keep, it
 // removes its containers, bridge and files) and waits until it has. The
 // Node object stays in the apiserver, as when a machine goes down.
 func (s *Server) StopNode(ctx context.Context, name string) error {
-	s.mu.Lock()
-	cancel, done := s.cancel[name], s.stopped[name]
-	s.mu.Unlock()
-	if cancel == nil {
+	err := s.stop(ctx, NodeComponent(name), false)
+	if errors.Is(err, ErrUnknownComponent) {
 		return fmt.Errorf("%w %q (the server runs %d nodes, and only once Ready)", ErrUnknownNode, name, len(s.nodes))
 	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return err
 }

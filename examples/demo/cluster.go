@@ -84,7 +84,7 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		cfg.Nodes = append(cfg.Nodes, cluster.NodeConfig{Name: fmt.Sprintf("node-%d", i),
 			Containerd: cluster.ContainerdConfig{Address: d.Address, StopGrace: 2 * time.Second}})
 	}
-	say("starting the setpoint server (etcd, apiserver, controller-manager, scheduler) and %d containerd nodes", o.nodes)
+	say("starting the setpoint server (etcd, apiserver, controller-manager, scheduler, DNS, service LB) and %d containerd nodes", o.nodes)
 	start := time.Now()
 	srv, err := cluster.New(cfg)
 	if err != nil {
@@ -183,14 +183,21 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 		return err
 	}
 
+	if err := serviceSteps(ctx, w, s, cs, srv); err != nil {
+		return err
+	}
+	// [StatefulSet step goes here once the StatefulSet controller is on
+	// main: a StatefulSet of 2 replicas with its headless Service and
+	// volume claims, each pod reachable as web-N.<service>.]
+
 	victim := srv.Nodes()[len(srv.Nodes())-1].Name()
 	say("stopping %s's kubelet: the node goes down and removes its containers", victim)
 	if err := srv.StopNode(ctx, victim); err != nil {
 		return err
 	}
-	say("the node lifecycle controller is not in this cluster yet, so %s stays Ready in the API until its", victim)
-	say("Node is deleted; then the pod garbage collector deletes its pods (within 20s) and the")
-	say("ReplicaSet replaces them on the other nodes")
+	say("the node lifecycle controller would mark %s NotReady after its grace period and evict its pods", victim)
+	say("after their 300s toleration; to be quick, the Node is deleted (as an autoscaler would): the pod")
+	say("garbage collector then deletes its pods and the ReplicaSet replaces them on the other nodes")
 	if err := s.runAll(ctx, []string{"get", "nodes"}, []string{"delete", "node", victim}); err != nil {
 		return err
 	}
@@ -211,9 +218,6 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	if err := s.runAll(ctx, []string{"get", "nodes,pods", "-o", "wide"}); err != nil {
 		return err
 	}
-	// [Service, NodePort and DNS steps go here once the proxy and DNS land:
-	// expose the Deployment, curl the ClusterIP and the NodePort from the
-	// host and the Service's DNS name from a pod, showing several backends.]
 	return nil
 }
 

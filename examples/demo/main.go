@@ -1,12 +1,15 @@
 // Command demo is `make demo`: a real cluster on this machine, driven by
 // kubectl. It starts a private containerd daemon and, in-process, a
 // setpoint server (embedded etcd, apiserver, controller-manager,
-// scheduler) with three containerd nodes, each with its own bridge and pod
-// subnet; builds an OCI image of a small Go web server (examples/demo/web)
+// scheduler, DNS, service load balancer) with three containerd nodes, each
+// with its own bridge, pod subnet (from node IPAM) and proxy; builds an OCI image of a small Go web server (examples/demo/web)
 // with the runtime's image builder and loads it on every node; applies a
 // Deployment of 3 replicas with a readiness probe; shows the pods Running
 // across the nodes and reaches each one by pod IP from the host; scales to
-// 5; rolls out v2; stops a node and shows its pods replaced on the others;
+// 5; rolls out v2; exposes it as a Service (ClusterIP and NodePort) and
+// curls it from the host by NodePort and from a pod by its DNS name,
+// showing different backends answering; stops a node and shows its pods
+// replaced on the others;
 // and tears everything down. It prints each command and its real output,
 // and exits 1 if a step does not do what it claims. It needs root,
 // containerd, runc, the CNI plugins, kubectl and the go command.

@@ -23,7 +23,8 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"deployment.apps/web created", `deployment "web" successfully rolled out`, "deployment.apps/web scaled",
-		"deployment.apps/web image updated", "(v1)\n", "(v2)\n", `node "node-3" deleted`,
+		"deployment.apps/web image updated", "(v1)\n", "(v2)\n", "service/web created", "pod/client created",
+		"fetch done", `node "node-3" deleted`,
 		"every node removed its containers and its bridge",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -82,6 +82,11 @@ func New(cfg Config) (*Kubelet, error) {
 // that stopped it.
 func (k *Kubelet) Run(ctx context.Context) error {
 	if err := k.registerNode(ctx); err != nil {
+		// Run the pod informer on an ended context, so that it stops
+		// the handlers New added (they end with its Run).
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		_ = k.inf.Run(done)
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)

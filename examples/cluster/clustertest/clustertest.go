@@ -88,7 +88,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	dir := t.TempDir()
 	cfg := cluster.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off",
 		Controllers: opts.Controllers, Logger: opts.Logger,
-		LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond}
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 500 * time.Millisecond}
 	c := &Cluster{Runtimes: map[string]runtime.Runtime{}}
 	images := opts.Images
 	if opts.Containerd {
@@ -105,6 +105,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 		}
 		images = append([][]byte{test}, images...)
 	} else {
+		// Simulated pods have no network: the DNS serves on loopback,
+		// where the test process asks it.
+		cfg.DNSListen = "127.0.0.1:0"
 		test, err := simulatedTestImage()
 		if err != nil {
 			t.Fatal(err)
@@ -157,12 +160,14 @@ func Start(t testing.TB, opts Options) *Cluster {
 	select {
 	case <-srv.Ready():
 	case err := <-done:
+		done <- err // for the cleanup
 		t.Fatalf("clustertest: cluster did not start: %v", err)
 	}
 	for _, n := range srv.Nodes() {
 		select {
 		case <-n.Started():
 		case err := <-done:
+			done <- err // for the cleanup
 			t.Fatalf("clustertest: node %s did not start: %v", n.Name(), err)
 		}
 		c.Runtimes[n.Name()] = n.Runtime()
@@ -215,10 +220,10 @@ func simulatedTestImage() ([]byte, error) {
 	return b.Bytes()
 }
 
-// WaitNodesReady waits until n Nodes exist and are Ready, polling the
-// apiserver, for at most timeout.
+// WaitNodesReady waits until n Nodes exist, are Ready and have their pod
+// CIDR from node IPAM, polling the apiserver, for at most timeout.
 func (c *Cluster) WaitNodesReady(ctx context.Context, n int, timeout time.Duration) error {
-	return c.Poll(ctx, timeout, fmt.Sprintf("%d nodes Ready", n), func(ctx context.Context) (bool, error) {
+	return c.Poll(ctx, timeout, fmt.Sprintf("%d nodes Ready with a pod CIDR", n), func(ctx context.Context) (bool, error) {
 		nodes, err := c.Client.Nodes().List(ctx, "", store.ListOptions{})
 		if err != nil {
 			return false, err
@@ -226,7 +231,7 @@ func (c *Cluster) WaitNodesReady(ctx context.Context, n int, timeout time.Durati
 		ready := 0
 		for _, node := range nodes.Items {
 			for _, cond := range node.Status.Conditions {
-				if cond.Type == api.NodeReady && cond.Status == api.ConditionTrue {
+				if cond.Type == api.NodeReady && cond.Status == api.ConditionTrue && node.Spec.PodCIDR != "" {
 					ready++
 				}
 			}

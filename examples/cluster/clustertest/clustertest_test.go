@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"testing"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/apps"
+	"github.com/setpoint-dev/setpoint/examples/api/discovery"
+	"github.com/setpoint-dev/setpoint/examples/cluster"
 	"github.com/setpoint-dev/setpoint/examples/cluster/clustertest"
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/store"
@@ -59,7 +62,8 @@ func runningReady(ctx context.Context, c *clustertest.Cluster, app string) (map[
 // TestDeploymentConverges: a Deployment of 3 replicas on 2 simulated nodes
 // becomes 3 Running and Ready pods, placed by the scheduler on the
 // cluster's nodes and run by their kubelets; the Deployment reports them
-// available; scaled to 5, it gets 5.
+// available; scaled to 5, it gets 5; a Service over them converges too
+// (see serviceConverges).
 func TestDeploymentConverges(t *testing.T) {
 	c := clustertest.Start(t, clustertest.Options{Nodes: 2})
 	ctx := context.Background()
@@ -116,6 +120,61 @@ func TestDeploymentConverges(t *testing.T) {
 		if total < int(want) {
 			t.Errorf("%d sandboxes in all, want at least %d", total, want)
 		}
+	}
+	serviceConverges(t, c)
+}
+
+// serviceConverges: a Service over the 5 web pods gets a ClusterIP, an
+// EndpointSlice with the 5 ready pod addresses, and a DNS name that the
+// cluster DNS (reached at the kube-dns EndpointSlice's address) resolves
+// to the ClusterIP.
+func serviceConverges(t *testing.T, c *clustertest.Cluster) {
+	ctx := context.Background()
+	svc := &api.Service{}
+	svc.Namespace, svc.Name = "default", "web"
+	svc.Spec.Selector = map[string]string{"app": "web"}
+	svc.Spec.Ports = []api.ServicePort{{Name: "http", Protocol: api.ProtocolTCP, Port: 80, TargetPort: api.FromInt(8080)}}
+	svc, err := c.Client.Services().Create(ctx, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Spec.ClusterIP == "" {
+		t.Fatal("the Service got no ClusterIP")
+	}
+	sel, _ := store.ParseSelector(discovery.LabelServiceName + "=web")
+	err = c.Poll(ctx, 20*time.Second, "the web EndpointSlice to list 5 ready pods", func(ctx context.Context) (bool, error) {
+		l, err := c.Client.EndpointSlices().List(ctx, "default", store.ListOptions{Selector: sel})
+		if err != nil {
+			return false, err
+		}
+		ready := 0
+		for _, es := range l.Items {
+			for _, ep := range es.Endpoints {
+				if ep.Conditions.Ready != nil && *ep.Conditions.Ready {
+					ready++
+				}
+			}
+		}
+		return ready == 5, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsES, err := c.Client.EndpointSlices().Get(ctx, "kube-system", cluster.DNSServiceName+"-server")
+	if err != nil {
+		t.Fatalf("the DNS's EndpointSlice: %v", err)
+	}
+	dnsAddr := net.JoinHostPort(dnsES.Endpoints[0].Addresses[0], fmt.Sprint(*dnsES.Ports[0].Port))
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, dnsAddr)
+	}}
+	err = c.Poll(ctx, 20*time.Second, "the DNS to resolve web.default.svc.cluster.local", func(ctx context.Context) (bool, error) {
+		addrs, err := r.LookupHost(ctx, "web.default.svc.cluster.local")
+		return err == nil && len(addrs) == 1 && addrs[0] == svc.Spec.ClusterIP, nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/cluster"
+	"github.com/setpoint-dev/setpoint/examples/proxy"
 	"github.com/setpoint-dev/setpoint/runtime/containerd"
 	"github.com/setpoint-dev/setpoint/runtime/containerdtest"
 	"github.com/setpoint-dev/setpoint/store"
@@ -33,6 +34,8 @@ type state struct {
 	DaemonDir  string   `json:"daemonDir,omitempty"`  // the private daemon's directory, if up started one
 	Nodes      []string `json:"nodes"`                // node names
 	Bridges    []string `json:"bridges"`              // one per node
+	Tables     []string `json:"nftTables,omitempty"`  // the nodes' proxy tables (family ip)
+	DNSLink    string   `json:"dnsLink,omitempty"`    // the link holding the DNS's address
 	Namespaces []string `json:"namespaces"`           // containerd namespaces, one per node
 	IPForward  string   `json:"ipForward,omitempty"`  // net.ipv4.ip_forward before up
 	Kubeconfig string   `json:"kubeconfig,omitempty"` // admin kubeconfig
@@ -122,7 +125,9 @@ func clusterUp(ctx context.Context, out io.Writer, dataDir string, n int, socket
 		nc := cluster.NodeConfig{Name: name, Containerd: cluster.ContainerdConfig{Address: st.Containerd}}
 		cfg.Nodes = append(cfg.Nodes, nc)
 		st.Nodes = append(st.Nodes, name)
-		st.Bridges = append(st.Bridges, cluster.BridgeName(filepath.Join(abs, "nodes", name)))
+		bridge := cluster.BridgeName(filepath.Join(abs, "nodes", name))
+		st.Bridges = append(st.Bridges, bridge)
+		st.Tables = append(st.Tables, bridge) // a node's proxy table is named like its bridge
 		st.Namespaces = append(st.Namespaces, cluster.NamespacePrefix+name)
 	}
 	s, err := cluster.New(cfg)
@@ -130,6 +135,7 @@ func clusterUp(ctx context.Context, out io.Writer, dataDir string, n int, socket
 		return err
 	}
 	st.Kubeconfig = s.KubeconfigPath()
+	st.DNSLink = cluster.DNSLinkName(abs)
 	if err := st.write(dataDir); err != nil {
 		return err
 	}
@@ -249,7 +255,8 @@ func clusterStatus(ctx context.Context, out io.Writer, dataDir string) error {
 
 // clusterDown stops the cluster's process (SIGTERM, then SIGKILL after a
 // minute) and removes whatever is left: containers and images in the
-// nodes' containerd namespaces, bridges, the private daemon, the data.
+// nodes' containerd namespaces, bridges, proxy tables, the DNS's link, the
+// private daemon, the data.
 func clusterDown(ctx context.Context, out io.Writer, dataDir string) error {
 	st, err := readState(dataDir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -288,6 +295,12 @@ func clusterDown(ctx context.Context, out io.Writer, dataDir string) error {
 	}
 	for _, b := range st.Bridges {
 		errs = append(errs, cluster.DeleteLink(b))
+	}
+	for _, table := range st.Tables {
+		errs = append(errs, proxy.Cleanup(ctx, proxy.Config{TableName: table}))
+	}
+	if st.DNSLink != "" {
+		errs = append(errs, cluster.DeleteLink(st.DNSLink))
 	}
 	if st.IPForward != "" {
 		os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte(st.IPForward), 0o644)

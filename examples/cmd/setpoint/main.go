@@ -63,7 +63,7 @@ func newServer() *cobra.Command {
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "run etcd, the apiserver, the controller-manager and the scheduler (and optionally a local node)",
+		Short: "run etcd, the apiserver, the controller-manager, the scheduler, the DNS and the service LB (and optionally local nodes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range nodes {
@@ -89,6 +89,12 @@ func newServer() *cobra.Command {
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "apiserver listen address")
 	f.StringSliceVar(&cfg.EtcdServers, "etcd-servers", nil, "external etcd client URLs (default: embedded etcd)")
 	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cluster.DefaultClusterCIDR, "range of the nodes' pod subnets")
+	f.StringVar(&cfg.ServiceCIDR, "service-cidr", "", "range of ClusterIPs (default 10.96.0.0/12; the DNS gets its 10th address)")
+	f.StringVar(&cfg.ClusterDomain, "cluster-domain", cluster.DefaultClusterDomain, "DNS domain of Services and pods")
+	f.StringVar(&cfg.DNSListen, "dns-listen", "", "address:port the cluster DNS serves on (default: port 53 on a link-local address on a link of its own)")
+	f.StringSliceVar(&cfg.DNSUpstreams, "dns-upstream", nil, "servers (host:port) the DNS forwards other names to (default: refuse them)")
+	f.StringVar(&cfg.LoadBalancerPool, "lb-pool", cluster.DefaultLoadBalancerPool, "range LoadBalancer Services get their addresses from")
+	f.StringVar(&cfg.AuthzFile, "authz-file", "", "extra authorization rules consulted before Node and RBAC (default none)")
 	f.StringSliceVar(&nodes, "node", nil, "also run a local containerd node of this name (repeatable)")
 	f.StringVar(&socket, "containerd", cluster.DefaultContainerdAddress, "containerd socket of local nodes")
 	f.StringSliceVar(&cfg.Controllers, "controllers", nil, "controllers to run (default all)")

@@ -102,11 +102,6 @@ func New(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("namespace controller: %w", err)
 	}
-	if _, err := inf.AddHandler(reconcile.EnqueueKey[*api.Namespace](ctl.Queue()).With(func(ch reconcile.Change[*api.Namespace]) bool {
-		return ch.Object != nil && ch.Object.DeletionTimestamp != nil
-	})); err != nil {
-		return nil, fmt.Errorf("namespace controller: %w", err)
-	}
 	c.inf, c.ctl = inf, ctl
 	return c, nil
 }
@@ -114,6 +109,14 @@ func New(cfg Config) (*Controller, error) {
 // Run watches namespaces and empties the terminating ones until ctx ends;
 // it returns nil then, or the error that stopped it.
 func (c *Controller) Run(ctx context.Context) error {
+	// The handler is added here, not in New: the informer runs only with
+	// Run, and a listener of an informer that never runs would never end
+	// (a controller-manager that never leads never calls Run).
+	if _, err := c.inf.AddHandler(reconcile.EnqueueKey[*api.Namespace](c.ctl.Queue()).With(func(ch reconcile.Change[*api.Namespace]) bool {
+		return ch.Object != nil && ch.Object.DeletionTimestamp != nil
+	})); err != nil {
+		return fmt.Errorf("namespace controller: %w", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return c.inf.Run(gctx) })
 	g.Go(func() error {

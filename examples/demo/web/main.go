@@ -2,15 +2,27 @@
 // answers with its pod's name and its version (the POD_NAME and VERSION
 // environment variables), so that different backends are visible, and
 // whose /healthz answers "ok" for the readiness probe.
+//
+// Run as `web fetch URL N` it is the demo's client instead: it GETs URL N
+// times, each on a new connection (so a Service's proxy picks a backend
+// each time), prints each answer (or error), prints "fetch done" and then
+// blocks, so that its pod stays Running while its log is read.
 package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"time"
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "fetch" {
+		fetch(os.Args[2], os.Args[3])
+		select {}
+	}
 	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "hello from %s (%s)\n", os.Getenv("POD_NAME"), os.Getenv("VERSION"))
 	})
@@ -19,4 +31,26 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// fetch GETs url n times on fresh connections and prints the answers.
+func fetch(url, count string) {
+	n, err := strconv.Atoi(count)
+	if err != nil {
+		fmt.Println("fetch: bad count:", err)
+		return
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := 0; i < n; i++ {
+		resp, err := hc.Get(url)
+		if err != nil {
+			fmt.Println("fetch error:", err)
+			time.Sleep(200 * time.Millisecond) // the name or rules may not be there yet
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Print(string(body))
+	}
+	fmt.Println("fetch done")
 }
