@@ -46,6 +46,7 @@ type Server struct {
 	// authz is the authorizer chain: rules file, then RBAC (set by Run).
 	authz   Authorizer
 	limiter *limiter
+	audit   *auditLog
 	ln      net.Listener
 	running atomic.Bool
 	ready   chan struct{}
@@ -96,7 +97,11 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
 	s.limiter.longRunning = make(chan struct{}, cfg.MaxLongRunning)
 	s.limiter.requestTimeout, s.limiter.bodyTimeout = cfg.RequestTimeout, cfg.BodyTimeout
+	if s.audit, err = newAuditLog(cfg); err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		s.audit.Close()
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	return s, nil
@@ -171,6 +176,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return ErrAlreadyRunning
 	}
 	defer s.ln.Close()
+	defer s.audit.Close()
 	backend, closeStorage, err := s.openStorage(ctx)
 	if err != nil {
 		return err
@@ -333,13 +339,22 @@ func (s *Server) writeKubeconfig() error {
 }
 
 // filters builds the request path around the resource mux (see
-// filters.go): health, request info, authentication, limits,
-// authorization.
+// filters.go): health, request info, audit (audit.go), authentication,
+// impersonation, limits, authorization.
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
 	h := withAuthorization(mux, s.authz)
 	h = withLimits(h, s.limiter, s.cfg.MaxBodyBytes)
+	if s.audit != nil {
+		h = withAuditUser(h, true)
+	}
 	h = withImpersonation(h, func() Authorizer { return s.authz })
+	if s.audit != nil {
+		h = withAuditUser(h, false)
+	}
 	h = withAuthentication(h, s.authn)
+	if s.audit != nil {
+		h = withAudit(h, s.audit)
+	}
 	h = withRequestInfo(h)
 	return withHealth(h, func(ctx context.Context) error {
 		_, err := b.Revision(ctx)
