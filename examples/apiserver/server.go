@@ -224,6 +224,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		admission = slices.Insert(admission, 1, rest.AdmissionPlugin(serviceAccountAdmission{accounts: saAuth.accounts}))
 	}
 	s.authn = append(Authenticators{s.authn}, saAuth, &bootstrapTokenAuthenticator{secrets: saAuth.secrets, clock: s.cfg.Clock})
+	if s.cfg.AnonymousAuth {
+		s.authn = append(s.authn.(Authenticators), anonymousAuthenticator{})
+	}
 	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
@@ -253,6 +256,13 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	if err := ensureBootstrapPolicy(ctx, rs, s.log); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	advertise := s.cfg.AdvertiseURL
+	if advertise == "" {
+		advertise = s.URL()
+	}
+	if err := ensureClusterInfo(ctx, backend, rs, advertise, s.pki.CACert); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	s.backend, s.rbac, s.pods = backend, rbacParts, pods
