@@ -103,7 +103,7 @@ func New(cfg Config, extra ...ComponentFunc) (*Server, error) {
 	}
 	api, err := apiserver.New(apiserver.Config{DataDir: cfg.DataDir, EtcdServers: cfg.EtcdServers, Listen: cfg.Listen,
 		AuthzFile: cfg.AuthzFile, KubeconfigOut: cfg.KubeconfigOut, EtcdNoFsync: cfg.EtcdNoFsync,
-		EtcdLogLevel: cfg.EtcdLogLevel, Logger: cfg.Logger.With("component", "apiserver")})
+		EtcdLogLevel: cfg.EtcdLogLevel, AnonymousAuth: true, Logger: cfg.Logger.With("component", "apiserver")})
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +200,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	m, err := controllermanager.New(controllermanager.Config{Client: cm, Controllers: s.cfg.Controllers,
 		LeaseDuration: s.cfg.LeaseDuration, RenewDeadline: s.cfg.RenewDeadline, RetryPeriod: s.cfg.RetryPeriod,
+		ClusterSigningCert: s.api.PKI().CACert, ClusterSigningKey: s.api.PKI().CAKey,
 		Logger: s.log.With("component", "controller-manager")})
 	if err != nil {
 		return s.abort(g, err)
