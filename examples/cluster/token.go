@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
@@ -157,4 +159,44 @@ func DeleteToken(ctx context.Context, cs *client.Clientset, idOrToken string) er
 		return fmt.Errorf("cluster: deleting token %s: %w", id, err)
 	}
 	return nil
+}
+
+// JoinCommand creates a bootstrap token (DefaultTokenTTL) on the running
+// server, waits until the bootstrap signer has signed cluster-info for it
+// (so a node can join at once), and returns the command that joins a node:
+// setpoint agent --server URL --token TOKEN --ca-cert-hash sha256:...
+func (s *Server) JoinCommand(ctx context.Context) (string, error) {
+	kc, err := s.Kubeconfig()
+	if err != nil {
+		return "", err
+	}
+	cs, err := client.New(client.Config{Kubeconfig: kc})
+	if err != nil {
+		return "", err
+	}
+	tok, err := CreateToken(ctx, cs, TokenOptions{Description: "printed by setpoint server"}, time.Now())
+	if err != nil {
+		return "", err
+	}
+	id, _, _ := strings.Cut(tok, ".")
+	for {
+		cm, err := cs.ConfigMaps().Get(ctx, bootstrap.ClusterInfoNamespace, bootstrap.ClusterInfoName)
+		if err == nil && cm.Data[bootstrap.JWSKeyPrefix+id] != "" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("cluster: waiting for cluster-info to be signed for token %s: %w", id, ctx.Err())
+		case <-time.After(200 * time.Millisecond): // polling the signer's work, not waiting for time
+		}
+	}
+	blk, _ := pem.Decode(s.api.PKI().CACert)
+	if blk == nil {
+		return "", errors.New("cluster: the CA certificate is not PEM")
+	}
+	ca, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return "", fmt.Errorf("cluster: the CA certificate: %w", err)
+	}
+	return fmt.Sprintf("setpoint agent --server %s --token %s --ca-cert-hash %s", s.URL(), tok, bootstrap.CAHash(ca)), nil
 }
