@@ -249,3 +249,52 @@ func requestNodeCert(ctx context.Context, cs *client.Clientset, cfg JoinConfig) 
 		}
 	}
 }
+
+// RenewNodeCert rotates a joined node's client certificate, as the
+// kubelet's certificate manager does before expiry: a new key and a new
+// kube-apiserver-client-kubelet CSR sent with the node's current identity
+// (kubeconfig), which the approver accepts as a selfnodeclient request.
+// It returns the new credentials; the old certificate stays valid until
+// it expires.
+func RenewNodeCert(ctx context.Context, kubeconfig []byte, cfg JoinConfig) (*Joined, error) {
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultJoinPollInterval
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	server, ca, err := clusterOf(kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: renewing the node certificate: %w", err)
+	}
+	cs, err := client.New(client.Config{Kubeconfig: kubeconfig})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: renewing the node certificate: %w", err)
+	}
+	certPEM, keyPEM, err := requestNodeCert(ctx, cs, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := &Joined{Server: server, CACert: ca, CertPEM: certPEM, KeyPEM: keyPEM}
+	if out.Kubeconfig, err = apiserver.Kubeconfig(server, ca, certPEM, keyPEM, ""); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RenewAt returns when a certificate should be renewed: at 80% of its
+// lifetime, as the kubelet does (it picks 70-90%).
+func RenewAt(certPEM []byte) (time.Time, error) {
+	blk, _ := pem.Decode(certPEM)
+	if blk == nil {
+		return time.Time{}, errors.New("cluster: the node certificate is not PEM")
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("cluster: the node certificate: %w", err)
+	}
+	return c.NotBefore.Add(c.NotAfter.Sub(c.NotBefore) * 8 / 10), nil
+}

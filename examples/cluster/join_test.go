@@ -80,6 +80,19 @@ func TestJoin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("join with a valid token: %v", err)
 	}
+	// Rotation: a new certificate for the same node, asked for with the
+	// node's own identity.
+	renewed, err := cluster.RenewNodeCert(ctx, joined.Kubeconfig, cluster.JoinConfig{NodeName: "joined-1"})
+	if err != nil {
+		t.Fatalf("renewing the node certificate: %v", err)
+	}
+	oldCert, newCert := certOf(t, joined.CertPEM), certOf(t, renewed.CertPEM)
+	if newCert.Subject.CommonName != "system:node:joined-1" || newCert.SerialNumber.Cmp(oldCert.SerialNumber) == 0 {
+		t.Errorf("renewed certificate: CN %q serial %v (old %v)", newCert.Subject.CommonName, newCert.SerialNumber, oldCert.SerialNumber)
+	}
+	if at, err := cluster.RenewAt(joined.CertPEM); err != nil || !at.After(oldCert.NotBefore) || !at.Before(oldCert.NotAfter) {
+		t.Errorf("RenewAt %v %v: not within the certificate's lifetime", at, err)
+	}
 	rt := fake.New(fake.WithProgram(runtimetest.TestBinary, runtimetest.FakeTestBinary), fake.WithNodeIP("10.0.0.99"),
 		fake.WithHostname("joined-1"), fake.WithStopGrace(time.Second))
 	b := image.NewBuilder(image.Config{Name: clustertest.Image, Entrypoint: []string{runtimetest.TestBinary}, Env: []string{"PATH=/"}})
@@ -139,4 +152,17 @@ func TestJoin(t *testing.T) {
 	if fmt.Sprint(names) != "[joined-1 node-1]" {
 		t.Errorf("nodes %v, want [joined-1 node-1]: a refused join made a Node", names)
 	}
+}
+
+func certOf(t *testing.T, certPEM []byte) *x509.Certificate {
+	t.Helper()
+	blk, _ := pem.Decode(certPEM)
+	if blk == nil {
+		t.Fatal("not PEM")
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

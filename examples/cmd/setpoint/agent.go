@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/setpoint-dev/setpoint/examples/cluster"
 )
@@ -49,12 +52,7 @@ func newAgent() *cobra.Command {
 			} else if err != nil {
 				return err
 			}
-			n, err := cluster.NewNode(cluster.NodeConfig{Name: jc.NodeName, Kubeconfig: kc, Dir: filepath.Join(dataDir, "node"),
-				Containerd: cluster.ContainerdConfig{Address: socket}, Logger: log.With("component", "kubelet")})
-			if err != nil {
-				return err
-			}
-			return n.Run(cmd.Context())
+			return runAgentNode(cmd.Context(), jc, kc, kcPath, filepath.Join(dataDir, "node"), socket)
 		},
 	}
 	f := cmd.Flags()
@@ -66,4 +64,63 @@ func newAgent() *cobra.Command {
 	f.StringVar(&socket, "containerd", cluster.DefaultContainerdAddress, "containerd socket")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")
 	return cmd
+}
+
+// runAgentNode runs the node, and before its client certificate expires
+// renews it (cluster.RenewNodeCert), writes the new kubeconfig and
+// restarts the node with it. The node keeps its containers across the
+// restart and when the agent stops (NodeConfig.Keep), as a kubelet
+// restart leaves pods running; the next agent adopts them.
+func runAgentNode(ctx context.Context, jc cluster.JoinConfig, kc []byte, kcPath, nodeDir, socket string) error {
+	for {
+		certPEM, err := clientCertOf(kc)
+		if err != nil {
+			return err
+		}
+		renewAt, err := cluster.RenewAt(certPEM)
+		if err != nil {
+			return err
+		}
+		n, err := cluster.NewNode(cluster.NodeConfig{Name: jc.NodeName, Kubeconfig: kc, Dir: nodeDir, Keep: true,
+			Containerd: cluster.ContainerdConfig{Address: socket}, Logger: jc.Logger.With("component", "kubelet")})
+		if err != nil {
+			return err
+		}
+		nctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- n.Run(nctx) }()
+		var renewed *cluster.Joined
+		select {
+		case err := <-done:
+			stop()
+			return err
+		case <-time.After(time.Until(renewAt)):
+			renewed, err = cluster.RenewNodeCert(ctx, kc, jc)
+		}
+		if err == nil {
+			err = os.WriteFile(kcPath, renewed.Kubeconfig, 0o600)
+		}
+		stop()
+		if nerr := <-done; nerr != nil || err != nil {
+			return errors.Join(err, nerr)
+		}
+		jc.Logger.Info("client certificate rotated; node restarted with it", "node", jc.NodeName)
+		kc = renewed.Kubeconfig
+	}
+}
+
+// clientCertOf returns the client certificate of a kubeconfig's first
+// user.
+func clientCertOf(kc []byte) ([]byte, error) {
+	var cfg struct {
+		Users []struct {
+			User struct {
+				Cert []byte `json:"client-certificate-data"`
+			} `json:"user"`
+		} `json:"users"`
+	}
+	if err := yaml.Unmarshal(kc, &cfg); err != nil || len(cfg.Users) == 0 || len(cfg.Users[0].User.Cert) == 0 {
+		return nil, fmt.Errorf("the kubelet kubeconfig has no client certificate (%v)", err)
+	}
+	return cfg.Users[0].User.Cert, nil
 }
