@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/setpoint-dev/setpoint/examples/cluster/clustertest"
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 )
 
 // TestAgentBadFlags: an agent with bad flags says which, and writes
@@ -36,8 +36,14 @@ func TestAgentBadFlags(t *testing.T) {
 // TestToken: create prints <id>.<secret>, list shows it, delete removes
 // it; a bad usage is refused and creates nothing.
 func TestToken(t *testing.T) {
-	c := clustertest.Start(t, clustertest.Options{})
-	kc := []string{"--kubeconfig", c.KubeconfigPath}
+	s := controllertest.StartAPIServer(t)
+	kcPath := filepath.Join(t.TempDir(), "admin.kubeconfig")
+	if b, err := s.Kubeconfig(); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(kcPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kc := []string{"--kubeconfig", kcPath}
 	out, err := run(t, append([]string{"token", "create", "--ttl", "1h", "--description", "for-node-7"}, kc...)...)
 	if err != nil {
 		t.Fatal(err)
