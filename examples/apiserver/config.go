@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -131,6 +132,33 @@ type Config struct {
 	// NodePortRange is the range NodePorts are allocated from (default
 	// DefaultNodePortRange).
 	NodePortRange PortRange
+	// AnonymousAuth lets requests without credentials in as
+	// system:anonymous (group system:unauthenticated), as kube-apiserver's
+	// --anonymous-auth: RBAC then decides what they may do (the bootstrap
+	// policy lets them get /healthz, /version and kube-public's
+	// cluster-info). Default off: such requests get 401.
+	AnonymousAuth bool
+	// AdvertiseURL is the server URL that cluster-info's kubeconfig names
+	// for joining nodes (default URL()).
+	AdvertiseURL string
+	// AuditLogPath, if set, is the audit log: one JSON line
+	// (audit.k8s.io/v1 Event) per request, "-" for standard output, as
+	// kube-apiserver's --audit-log-path. Default: no audit log.
+	AuditLogPath string
+	// AuditLevel is what the audit log records (default
+	// AuditLevelMetadata; AuditLevelNone turns it off).
+	AuditLevel AuditLevel
+	// AuditLogMaxSize is the size in megabytes at which the audit log is
+	// rotated (--audit-log-maxsize; 0: lumberjack's default, 100).
+	AuditLogMaxSize int
+	// AuditLogMaxAge is how many days rotated audit logs are kept
+	// (--audit-log-maxage; 0: no limit by age).
+	AuditLogMaxAge int
+	// AuditLogMaxBackups is how many rotated audit logs are kept
+	// (--audit-log-maxbackup; 0: no limit by count).
+	AuditLogMaxBackups int
+	// AuditLogCompress gzips rotated audit logs (--audit-log-compress).
+	AuditLogCompress bool
 	// Clock drives the rate limiter, the request timeout and compaction.
 	// Default: the real clock.
 	Clock clockwork.Clock
@@ -148,6 +176,12 @@ func (c *Config) Validate() error {
 		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout and BodyTimeout must not be negative")
 	case c.ServiceAccountMaxTokenExpiration != 0 && c.ServiceAccountMaxTokenExpiration < MinTokenExpiration:
 		return fmt.Errorf("apiserver: ServiceAccountMaxTokenExpiration %v is under the minimum token lifetime %v", c.ServiceAccountMaxTokenExpiration, MinTokenExpiration)
+	case c.AuditLogMaxSize < 0, c.AuditLogMaxAge < 0, c.AuditLogMaxBackups < 0:
+		return errors.New("apiserver: AuditLogMaxSize, AuditLogMaxAge and AuditLogMaxBackups must not be negative")
+	case c.AuditLevel != "" && c.AuditLevel != AuditLevelNone && c.AuditLevel != AuditLevelMetadata && c.AuditLevel != AuditLevelRequest:
+		return fmt.Errorf("apiserver: AuditLevel %q: want None, Metadata or Request", c.AuditLevel)
+	case c.AdvertiseURL != "" && !strings.HasPrefix(c.AdvertiseURL, "https://"):
+		return fmt.Errorf("apiserver: AdvertiseURL %q is not an https:// URL", c.AdvertiseURL)
 	case c.Backend != nil && len(c.EtcdServers) > 0:
 		return errors.New("apiserver: set Backend or EtcdServers, not both")
 	}

@@ -46,6 +46,7 @@ type Server struct {
 	// authz is the authorizer chain: rules file, then RBAC (set by Run).
 	authz   Authorizer
 	limiter *limiter
+	audit   *auditLog
 	ln      net.Listener
 	running atomic.Bool
 	ready   chan struct{}
@@ -96,7 +97,11 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
 	s.limiter.longRunning = make(chan struct{}, cfg.MaxLongRunning)
 	s.limiter.requestTimeout, s.limiter.bodyTimeout = cfg.RequestTimeout, cfg.BodyTimeout
+	if s.audit, err = newAuditLog(cfg); err != nil {
+		return nil, fmt.Errorf("apiserver: %w", err)
+	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		s.audit.Close()
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	return s, nil
@@ -171,6 +176,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return ErrAlreadyRunning
 	}
 	defer s.ln.Close()
+	defer s.audit.Close()
 	backend, closeStorage, err := s.openStorage(ctx)
 	if err != nil {
 		return err
@@ -218,6 +224,9 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		admission = slices.Insert(admission, 1, rest.AdmissionPlugin(serviceAccountAdmission{accounts: saAuth.accounts}))
 	}
 	s.authn = append(Authenticators{s.authn}, saAuth, &bootstrapTokenAuthenticator{secrets: saAuth.secrets, clock: s.cfg.Clock})
+	if s.cfg.AnonymousAuth {
+		s.authn = append(s.authn.(Authenticators), anonymousAuthenticator{})
+	}
 	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
@@ -247,6 +256,13 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	if err := ensureBootstrapPolicy(ctx, rs, s.log); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	advertise := s.cfg.AdvertiseURL
+	if advertise == "" {
+		advertise = s.URL()
+	}
+	if err := ensureClusterInfo(ctx, backend, rs, advertise, s.pki.CACert); err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	s.backend, s.rbac, s.pods = backend, rbacParts, pods
@@ -333,13 +349,22 @@ func (s *Server) writeKubeconfig() error {
 }
 
 // filters builds the request path around the resource mux (see
-// filters.go): health, request info, authentication, limits,
-// authorization.
+// filters.go): health, request info, audit (audit.go), authentication,
+// impersonation, limits, authorization.
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
 	h := withAuthorization(mux, s.authz)
 	h = withLimits(h, s.limiter, s.cfg.MaxBodyBytes)
+	if s.audit != nil {
+		h = withAuditUser(h, true)
+	}
 	h = withImpersonation(h, func() Authorizer { return s.authz })
+	if s.audit != nil {
+		h = withAuditUser(h, false)
+	}
 	h = withAuthentication(h, s.authn)
+	if s.audit != nil {
+		h = withAudit(h, s.audit)
+	}
 	h = withRequestInfo(h)
 	return withHealth(h, func(ctx context.Context) error {
 		_, err := b.Revision(ctx)

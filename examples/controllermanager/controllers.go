@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllers/bootstrapsigner"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/controllers/cronjob"
 	"github.com/setpoint-dev/setpoint/examples/controllers/csr"
@@ -30,6 +31,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/controllers/resourcequota"
 	"github.com/setpoint-dev/setpoint/examples/controllers/serviceaccount"
 	"github.com/setpoint-dev/setpoint/examples/controllers/statefulset"
+	"github.com/setpoint-dev/setpoint/examples/controllers/tokencleaner"
 )
 
 // Runner is what the manager runs: a controller whose Run blocks until
@@ -70,6 +72,12 @@ var known = map[string]struct {
 		}
 		return csr.NewSigner(csr.SignerConfig{Client: d.client, CACert: d.cfg.ClusterSigningCert, CAKey: d.cfg.ClusterSigningKey,
 			Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"bootstrapsigner": {"bootstrap-signer-controller", func(d deps) (Runner, error) {
+		return bootstrapsigner.New(bootstrapsigner.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
+	}},
+	"tokencleaner": {"token-cleaner-controller", func(d deps) (Runner, error) {
+		return tokencleaner.New(tokencleaner.Config{Client: d.client, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})
 	}},
 	"deployment": {"deployment-controller", func(d deps) (Runner, error) {
 		return deployment.New(deployment.Config{Client: d.client, Recorder: d.recorder, Clock: d.clock, Logger: d.logger, Registerer: d.registerer})

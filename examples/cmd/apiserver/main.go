@@ -42,6 +42,12 @@ func main() {
 	flag.DurationVar(&cfg.RequestTimeout, "request-timeout", 0, "bound on every request but watches (default 1m)")
 	flag.DurationVar(&cfg.BodyTimeout, "body-timeout", 0, "bound on reading a request body (default 30s)")
 	flag.DurationVar(&cfg.CompactionInterval, "compaction-interval", 0, "how often to compact etcd's history (default 5m; negative: never)")
+	flag.StringVar(&cfg.AuditLogPath, "audit-log-path", "", `audit log file, one JSON line per request ("-": standard output; empty: none)`)
+	flag.StringVar((*string)(&cfg.AuditLevel), "audit-level", "", "audit level: None, Metadata or Request (default Metadata)")
+	flag.IntVar(&cfg.AuditLogMaxSize, "audit-log-maxsize", 0, "megabytes before the audit log is rotated (default 100)")
+	flag.IntVar(&cfg.AuditLogMaxAge, "audit-log-maxage", 0, "days to keep rotated audit logs (0: no limit)")
+	flag.IntVar(&cfg.AuditLogMaxBackups, "audit-log-maxbackup", 0, "rotated audit logs to keep (0: no limit)")
+	flag.BoolVar(&cfg.AuditLogCompress, "audit-log-compress", false, "gzip rotated audit logs")
 	flag.BoolVar(&verbose, "v", false, "log requests and watch-cache events")
 	flag.Parse()
 	if etcdServers != "" {

@@ -5,6 +5,8 @@
 //	setpoint cluster up --nodes 3 [--data-dir DIR] [--detach]
 //	setpoint cluster status [--data-dir DIR]
 //	setpoint cluster down [--data-dir DIR]
+//	setpoint agent --server URL --token TOKEN [--ca-cert-hash sha256:...] [--node-name NAME]
+//	setpoint token create|list|delete [--ttl D] [--usages ...] [--groups ...] [--description ...]
 //
 // `server` runs etcd (embedded unless --etcd-servers), the apiserver, the
 // controller-manager and the scheduler, writes DATA-DIR/admin.kubeconfig,
@@ -13,7 +15,10 @@
 // its own bridge and pod subnet, on a private containerd daemon unless
 // --containerd names a running one; it records what it makes in
 // DATA-DIR/cluster.json, and `cluster down` removes all of it, also after
-// a crash. SIGINT or SIGTERM stop the server and its nodes, which remove
+// a crash. `server` prints the command that joins a node: `agent` joins
+// with a bootstrap token as kubeadm join does (cluster.Join: verified
+// cluster-info, then a client certificate through a CSR) and runs a
+// containerd node; `token` manages the tokens. SIGINT or SIGTERM stop the server and its nodes, which remove
 // their containers and bridges. The cluster itself is package
 // examples/cluster.
 package main
@@ -44,7 +49,7 @@ func main() {
 func newRoot() *cobra.Command {
 	root := &cobra.Command{Use: "setpoint", Short: "the setpoint example cluster in one binary",
 		SilenceUsage: true, SilenceErrors: true}
-	root.AddCommand(newServer(), newCluster())
+	root.AddCommand(newServer(), newCluster(), newAgent(), newToken())
 	return root
 }
 
@@ -78,6 +83,11 @@ func newServer() *cobra.Command {
 				select {
 				case <-s.Ready():
 					fmt.Fprintf(cmd.OutOrStdout(), "apiserver %s ready; kubeconfig: export KUBECONFIG=%s\n", s.URL(), s.KubeconfigPath())
+					if join, err := s.JoinCommand(cmd.Context()); err == nil {
+						fmt.Fprintf(cmd.OutOrStdout(), "join a node with:\n  %s\n", join)
+					} else if cmd.Context().Err() == nil {
+						fmt.Fprintln(cmd.ErrOrStderr(), "setpoint: no join command:", err)
+					}
 				case <-cmd.Context().Done():
 				}
 			}()
