@@ -94,6 +94,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the kubelet's metrics.
 	Registerer prometheus.Registerer
+	// Serving configures the kubelet's HTTPS API (logs, exec, attach,
+	// port-forward, stats); none is served when Serving.Listen is empty.
+	Serving ServingConfig
 }
 
 // Validate reports the first invalid field; it changes nothing.
@@ -115,6 +118,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("kubelet: NodeName %q is not a DNS subdomain (lower case letters, digits, '-' and '.')", c.NodeName)
 	case c.NodeIP != "" && net.ParseIP(c.NodeIP) == nil:
 		return fmt.Errorf("kubelet: NodeIP %q is not an IP address", c.NodeIP)
+	case c.Serving.Listen != "" && len(c.Serving.ClientCAPEM) == 0:
+		return errors.New("kubelet: Serving.ClientCAPEM is required when Serving.Listen is set")
 	case c.Workers < 0:
 		return fmt.Errorf("kubelet: Workers must not be negative, got %d", c.Workers)
 	}
