@@ -129,8 +129,11 @@ type Config struct {
 	// MetricsResolution is how often the kubelets' summaries are scraped
 	// for metrics.k8s.io (default DefaultMetricsResolution).
 	MetricsResolution time.Duration
+	// MetricsClock times the metrics scrapes (default Clock); a test can
+	// drive the scrapes alone with a fake clock.
+	MetricsClock clockwork.Clock
 	// Clock drives the rate limiter, the request timeout, compaction and
-	// the metrics scrapes.
+	// (unless MetricsClock is set) the metrics scrapes.
 	// Default: the real clock.
 	Clock clockwork.Clock
 	// Logger receives the server's logs; default discard.

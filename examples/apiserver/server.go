@@ -234,7 +234,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("apiserver: %w", err)
 	}
 	defer kubelets.transport.CloseIdleConnections()
-	scraper := newMetricsScraper(kubelets, s.cfg.Clock, s.cfg.MetricsResolution, s.log)
+	metricsClock := s.cfg.MetricsClock
+	if metricsClock == nil {
+		metricsClock = s.cfg.Clock
+	}
+	scraper := newMetricsScraper(kubelets, metricsClock, s.cfg.MetricsResolution, s.log)
 	mux.handleVirtual(metricsGroupVersion, "nodes", scraper)
 	mux.handleVirtual(metricsGroupVersion, "pods", scraper)
 	reviews := reviewHandler{z: s.authz, rbac: rbacParts.authorizer}
