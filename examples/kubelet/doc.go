@@ -57,8 +57,8 @@
 //     changes and at least every NodeStatusReportInterval. The Lease in
 //     kube-node-lease is renewed every LeaseRenewInterval.
 //
-// Where it differs: there are no lifecycle hooks, volumes, static pods or
-// the kubelet's own HTTPS API yet. Network probes connect to the port on
+// Where it differs: there are no lifecycle hooks, volumes or static pods
+// yet. Network probes connect to the port on
 // the sandbox's loopback (through the runtime's port forwarding), where
 // Kubernetes connects to the pod IP, so a server listening only on
 // 127.0.0.1 passes here; grpc probes, https probes and named probe ports
@@ -67,6 +67,11 @@
 // collection; a pod's older container attempts beyond the previous one are
 // removed when a new one starts.
 //
-// For the streaming and stats endpoints built on it, a Kubelet exposes
-// Runtime and LookupPod (the sandbox and container IDs of a pod it runs).
+// The kubelet's own HTTPS API (package examples/kubelet/server: container
+// logs, exec, attach, port-forward, /stats/summary, /metrics/resource,
+// /pods, /healthz, /metrics) runs with Run when Config.Serving.Listen is
+// set; its port goes into the Node's status.daemonEndpoints, where the
+// apiserver finds it to proxy pods/log, pods/exec, pods/attach,
+// pods/portforward and nodes/proxy. A Kubelet also exposes Runtime and
+// LookupPod (the sandbox and container IDs of a pod it runs).
 package kubelet

@@ -42,25 +42,8 @@ func startStreamCluster(t *testing.T) *streamCluster {
 		t.Fatalf("kubectl is required: %v", err)
 	}
 	fc := clockwork.NewFakeClockAt(time.Now())
-	srv, err := apiserver.New(apiserver.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off",
+	srv := runAPIServer(t, apiserver.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off",
 		MetricsClock: fc, CompactionInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("apiserver: %v", err)
-		}
-	})
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		t.Fatalf("apiserver: %v", err)
-	}
 	kc, err := srv.Kubeconfig()
 	if err != nil {
 		t.Fatal(err)
