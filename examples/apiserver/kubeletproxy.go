@@ -97,6 +97,9 @@ func (p *kubeletProxy) servePod(w http.ResponseWriter, r *http.Request, info res
 		}
 	}
 	pod, err := p.pods.Get(r.Context(), info.Namespace, info.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		return watch.NewStatusError(http.StatusNotFound, watch.StatusReasonNotFound, fmt.Sprintf("pods %q not found", info.Name))
+	}
 	if err != nil {
 		return err
 	}
