@@ -159,7 +159,14 @@ type Config struct {
 	AuditLogMaxBackups int
 	// AuditLogCompress gzips rotated audit logs (--audit-log-compress).
 	AuditLogCompress bool
-	// Clock drives the rate limiter, the request timeout and compaction.
+	// MetricsResolution is how often the kubelets' summaries are scraped
+	// for metrics.k8s.io (default DefaultMetricsResolution).
+	MetricsResolution time.Duration
+	// MetricsClock times the metrics scrapes (default Clock); a test can
+	// drive the scrapes alone with a fake clock.
+	MetricsClock clockwork.Clock
+	// Clock drives the rate limiter, the request timeout, compaction and
+	// (unless MetricsClock is set) the metrics scrapes.
 	// Default: the real clock.
 	Clock clockwork.Clock
 	// Logger receives the server's logs; default discard.
@@ -172,8 +179,8 @@ func (c *Config) Validate() error {
 	case c.DataDir == "":
 		return errors.New("apiserver: DataDir is required (etcd data and PKI live there)")
 	case c.MaxBodyBytes < 0, c.RateLimit < 0, c.RateBurst < 0, c.MaxInflight < 0, c.MaxLongRunning < 0, c.ShutdownTimeout < 0,
-		c.RequestTimeout < 0, c.BodyTimeout < 0:
-		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout and BodyTimeout must not be negative")
+		c.RequestTimeout < 0, c.BodyTimeout < 0, c.MetricsResolution < 0:
+		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout, BodyTimeout and MetricsResolution must not be negative")
 	case c.ServiceAccountMaxTokenExpiration != 0 && c.ServiceAccountMaxTokenExpiration < MinTokenExpiration:
 		return fmt.Errorf("apiserver: ServiceAccountMaxTokenExpiration %v is under the minimum token lifetime %v", c.ServiceAccountMaxTokenExpiration, MinTokenExpiration)
 	case c.AuditLogMaxSize < 0, c.AuditLogMaxAge < 0, c.AuditLogMaxBackups < 0:
@@ -231,6 +238,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.MetricsResolution == 0 {
+		c.MetricsResolution = DefaultMetricsResolution
 	}
 	if len(c.ServiceCIDRs) == 0 {
 		c.ServiceCIDRs = []netip.Prefix{DefaultServiceCIDR}

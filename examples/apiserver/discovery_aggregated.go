@@ -52,6 +52,7 @@ func servedGroupVersions() map[string]*exapi.APIResourceList {
 			out[gv] = l
 		}
 	}
+	out[metricsGroupVersion] = metricsResources()
 	return out
 }
 
@@ -77,6 +78,8 @@ func servedGroups() *exapi.APIGroupList {
 		}
 		out.Groups = append(out.Groups, g)
 	}
+	mv := exapi.GroupVersionForDiscovery{GroupVersion: metricsGroupVersion, Version: "v1beta1"}
+	out.Groups = append(out.Groups, exapi.APIGroup{Name: "metrics.k8s.io", Versions: []exapi.GroupVersionForDiscovery{mv}, PreferredVersion: mv})
 	return out
 }
 

@@ -77,7 +77,7 @@ func withLimits(next http.Handler, l *limiter, maxBody int64) http.Handler {
 				fmt.Sprintf("request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, maxBody)))
 			return
 		}
-		if info, ok := infoOf(r); ok && info.Verb == "watch" {
+		if info, ok := infoOf(r); ok && (info.Verb == "watch" || isKubeletSubresource(info)) {
 			release, ok := l.acquire(l.longRunning)
 			if !ok {
 				tooMany(w)

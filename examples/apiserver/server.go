@@ -238,6 +238,18 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	mux.handle(route{"v1", "pods", "eviction", ""}, evictionHandler{pods: rs.pods.st, budgets: rs.budgets.st, clock: s.cfg.Clock, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "serviceaccounts", "token", ""}, tokenRequestHandler{auth: saAuth, maxBody: s.cfg.MaxBodyBytes})
 	mux.handle(route{"v1", "namespaces", "finalize", ""}, finalizeHandler{namespaces: rs.namespaces.st, maxBody: s.cfg.MaxBodyBytes})
+	kubelets, err := s.kubeletRoutes(mux, rs)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	defer kubelets.transport.CloseIdleConnections()
+	metricsClock := s.cfg.MetricsClock
+	if metricsClock == nil {
+		metricsClock = s.cfg.Clock
+	}
+	scraper := newMetricsScraper(kubelets, metricsClock, s.cfg.MetricsResolution, s.log)
+	mux.handleVirtual(metricsGroupVersion, "nodes", scraper)
+	mux.handleVirtual(metricsGroupVersion, "pods", scraper)
 	reviews := reviewHandler{z: s.authz, rbac: rbacParts.authorizer}
 	for res := range reviewKinds {
 		gv := "authorization.k8s.io/v1"
@@ -290,6 +302,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	g.Go(func() error { return rbacParts.src.Run(gctx) })
 	g.Go(func() error { return pods.inf.Run(gctx) })
 	g.Go(func() error { return rbacParts.aggregator.Run(gctx) })
+	g.Go(func() error { return scraper.run(gctx) })
 	if s.cfg.CompactionInterval > 0 {
 		c := &compactor{b: backend, clock: s.cfg.Clock, interval: s.cfg.CompactionInterval, log: s.log, ticked: s.compactionTicked}
 		g.Go(func() error { return c.run(gctx) })

@@ -109,6 +109,9 @@ type Config struct {
 	// JSON) that the node runs as static pods, with mirror pods in the
 	// apiserver. Default: none.
 	StaticPodPath string
+	// Serving configures the kubelet's HTTPS API (logs, exec, attach,
+	// port-forward, stats); none is served when Serving.Listen is empty.
+	Serving ServingConfig
 }
 
 // DefaultRootDir is Config.RootDir's default; DefaultClusterDomain is
@@ -137,6 +140,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("kubelet: NodeName %q is not a DNS subdomain (lower case letters, digits, '-' and '.')", c.NodeName)
 	case c.NodeIP != "" && net.ParseIP(c.NodeIP) == nil:
 		return fmt.Errorf("kubelet: NodeIP %q is not an IP address", c.NodeIP)
+	case c.Serving.Listen != "" && len(c.Serving.ClientCAPEM) == 0:
+		return errors.New("kubelet: Serving.ClientCAPEM is required when Serving.Listen is set")
 	case c.Workers < 0:
 		return fmt.Errorf("kubelet: Workers must not be negative, got %d", c.Workers)
 	}

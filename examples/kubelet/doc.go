@@ -119,7 +119,7 @@
 // Where it differs: a static pod runs through its mirror pod in the
 // apiserver (the kubelet creates it, then runs it like any pod bound to the
 // node), so it needs the apiserver, where Kubernetes runs static pods
-// without one. The kubelet's own HTTPS API is not here yet. Network probes and hooks connect to the port on the sandbox's
+// without one. Network probes and hooks connect to the port on the sandbox's
 // loopback (through the runtime's port forwarding), where Kubernetes
 // connects to the pod IP, so a server listening only on 127.0.0.1 passes
 // here; https probes and named probe ports are reported as failures ("not
@@ -132,6 +132,11 @@
 // older container attempts beyond the previous one are removed when a new
 // one starts.
 //
-// For the streaming and stats endpoints built on it, a Kubelet exposes
-// Runtime and LookupPod (the sandbox and container IDs of a pod it runs).
+// The kubelet's own HTTPS API (package examples/kubelet/server: container
+// logs, exec, attach, port-forward, /stats/summary, /metrics/resource,
+// /pods, /healthz, /metrics) runs with Run when Config.Serving.Listen is
+// set; its port goes into the Node's status.daemonEndpoints, where the
+// apiserver finds it to proxy pods/log, pods/exec, pods/attach,
+// pods/portforward and nodes/proxy. A Kubelet also exposes Runtime and
+// LookupPod (the sandbox and container IDs of a pod it runs).
 package kubelet

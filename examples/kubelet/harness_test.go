@@ -29,7 +29,22 @@ func startCluster(t *testing.T) *cluster { return startClusterTB(t) }
 // startClusterTB is startCluster for tests and benchmarks.
 func startClusterTB(t testing.TB) *cluster {
 	t.Helper()
-	srv, err := apiserver.New(apiserver.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"})
+	srv := runAPIServer(t, apiserver.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"})
+	kc, err := srv.Kubeconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := client.New(client.Config{Kubeconfig: kc, QPS: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cluster{cs: cs}
+}
+
+// runAPIServer runs an apiserver of cfg until the test ends.
+func runAPIServer(t testing.TB, cfg apiserver.Config) *apiserver.Server {
+	t.Helper()
+	srv, err := apiserver.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,15 +62,7 @@ func startClusterTB(t testing.TB) *cluster {
 	case err := <-done:
 		t.Fatalf("apiserver: %v", err)
 	}
-	kc, err := srv.Kubeconfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := client.New(client.Config{Kubeconfig: kc, QPS: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &cluster{cs: cs}
+	return srv
 }
 
 // fakeRuntime is a fake runtime with the test program's image.

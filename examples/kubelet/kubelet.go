@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/kubelet/server"
 	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/reconcile"
 	"github.com/setpoint-dev/setpoint/runtime"
@@ -28,6 +29,7 @@ type Kubelet struct {
 	ev     *recorder
 	met    *metrics
 	health health
+	srv    *server.Server // the HTTPS API (nil: none)
 
 	mu      sync.Mutex
 	backoff map[string]*backoffEntry              // by pod UID + "/" + container (and "pull/...")
@@ -74,6 +76,9 @@ func New(cfg Config) (*Kubelet, error) {
 		return nil, fmt.Errorf("kubelet: %w", err)
 	}
 	k.inf, k.ctl = inf, ctl
+	if k.srv, err = k.newServer(); err != nil {
+		return nil, fmt.Errorf("kubelet: %w", err)
+	}
 	return k, nil
 }
 
@@ -97,6 +102,9 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	g.Go(func() error { return k.runLease(gctx) })
 	g.Go(func() error { return k.runNodeStatus(gctx) })
 	g.Go(func() error { return k.runStaticPods(gctx) })
+	if k.srv != nil {
+		g.Go(func() error { return k.srv.Run(gctx) })
+	}
 	g.Go(func() error {
 		if err := k.inf.WaitForSync(gctx); err != nil {
 			if gctx.Err() != nil {

@@ -16,14 +16,15 @@ func TestConfigValidate(t *testing.T) {
 	rt := fakeRuntime(t)
 	c := startCluster(t)
 	bad := map[string]Config{
-		"no client":     {Runtime: rt, NodeName: "n"},
-		"no runtime":    {Client: c.cs, NodeName: "n"},
-		"no node":       {Client: c.cs, Runtime: rt},
-		"bad node":      {Client: c.cs, Runtime: rt, NodeName: "Node_1"},
-		"bad ip":        {Client: c.cs, Runtime: rt, NodeName: "n", NodeIP: "10.0.0"},
-		"bad cidr":      {Client: c.cs, Runtime: rt, NodeName: "n", PodCIDR: "10.0.0.0/99"},
-		"negative sync": {Client: c.cs, Runtime: rt, NodeName: "n", SyncPeriod: -1},
-		"negative cap":  {Client: c.cs, Runtime: rt, NodeName: "n", Capacity: api.ResourceList{api.ResourceCPU: api.MustParse("-1")}},
+		"no client":                 {Runtime: rt, NodeName: "n"},
+		"no runtime":                {Client: c.cs, NodeName: "n"},
+		"no node":                   {Client: c.cs, Runtime: rt},
+		"bad node":                  {Client: c.cs, Runtime: rt, NodeName: "Node_1"},
+		"bad ip":                    {Client: c.cs, Runtime: rt, NodeName: "n", NodeIP: "10.0.0"},
+		"bad cidr":                  {Client: c.cs, Runtime: rt, NodeName: "n", PodCIDR: "10.0.0.0/99"},
+		"negative sync":             {Client: c.cs, Runtime: rt, NodeName: "n", SyncPeriod: -1},
+		"negative cap":              {Client: c.cs, Runtime: rt, NodeName: "n", Capacity: api.ResourceList{api.ResourceCPU: api.MustParse("-1")}},
+		"serving without client CA": {Client: c.cs, Runtime: rt, NodeName: "n", Serving: ServingConfig{Listen: "127.0.0.1:0"}},
 	}
 	for name, cfg := range bad {
 		if err := cfg.Validate(); err == nil {

@@ -94,6 +94,7 @@ func (k *Kubelet) nodeStatus(ctx context.Context, old *api.NodeStatus) api.NodeS
 		st.Addresses = append(st.Addresses, api.NodeAddress{Type: api.NodeInternalIP, Address: k.cfg.NodeIP})
 	}
 	st.Addresses = append(st.Addresses, api.NodeAddress{Type: api.NodeHostName, Address: k.cfg.NodeName})
+	st.DaemonEndpoints.KubeletEndpoint.Port = int32(k.ServerPort())
 	st.NodeInfo = api.NodeSystemInfo{KubeletVersion: Version, OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH,
 		ContainerRuntimeVersion: "containerd://", KernelVersion: kernelVersion(), MachineID: readTrim("/etc/machine-id"),
 		BootID: readTrim("/proc/sys/kernel/random/boot_id"), OSImage: osImage()}

@@ -70,7 +70,12 @@ func ParseRequestInfo(r *http.Request) (info RequestInfo, ok bool) {
 	case 3:
 		info.Resource, info.Name, info.Subresource = parts[0], parts[1], parts[2]
 	default:
-		return info, false
+		// The proxy subresource takes a path of its own
+		// (nodes/<name>/proxy/stats/summary), as in Kubernetes.
+		if parts[2] != "proxy" {
+			return info, false
+		}
+		info.Resource, info.Name, info.Subresource = parts[0], parts[1], parts[2]
 	}
 	if !isWatch && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		q := r.URL.Query().Get("watch")

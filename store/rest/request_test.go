@@ -27,6 +27,8 @@ func TestParseRequestInfo(t *testing.T) {
 		{"GET", "/api", false, RequestInfo{}},
 		{"GET", "/apis/apps", false, RequestInfo{}},
 		{"GET", "/api/v1/a/b/c/d", false, RequestInfo{}},
+		{"GET", "/api/v1/nodes/n1/proxy/stats/summary", true, RequestInfo{APIVersion: "v1", Resource: "nodes", Name: "n1", Subresource: "proxy", Verb: "get"}},
+		{"GET", "/api/v1/nodes/n1/status/extra", false, RequestInfo{}},
 		{"GET", "/api/v1//pods", false, RequestInfo{}},
 		{"GET", "/healthz", false, RequestInfo{}},
 	} {
