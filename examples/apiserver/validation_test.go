@@ -59,10 +59,14 @@ func TestLaxValidation(t *testing.T) {
 		t.Fatalf("refused requests wrote: revision %d -> %d", rev, got)
 	}
 	// A negative grace period alone counts as 1 second, as in Kubernetes;
-	// the valid policies are accepted.
-	for n, body := range map[string]string{"a": `{"gracePeriodSeconds":-1}`, "b": `{"propagationPolicy":"Foreground","gracePeriodSeconds":0}`} {
-		if code, resp := do("DELETE", "/api/v1/namespaces/default/pods/"+n, j, body); code != 200 {
-			t.Errorf("delete %s with %s: %d %s", n, body, code, resp)
-		}
+	// the valid policies are accepted. Foreground keeps the pod, marked
+	// and holding foregroundDeletion, for the garbage collector (none
+	// runs here).
+	if code, resp := do("DELETE", "/api/v1/namespaces/default/pods/a", j, `{"gracePeriodSeconds":-1}`); code != 200 {
+		t.Errorf("delete a with a negative grace period: %d %s", code, resp)
+	}
+	code, resp := do("DELETE", "/api/v1/namespaces/default/pods/b", j, `{"propagationPolicy":"Foreground","gracePeriodSeconds":0}`)
+	if (code != 200 && code != 202) || !strings.Contains(resp, `"finalizers":["foregroundDeletion"]`) || !strings.Contains(resp, `"deletionTimestamp"`) {
+		t.Errorf("foreground delete of b: %d %s, want the pod marked with the foregroundDeletion finalizer", code, resp)
 	}
 }
