@@ -49,14 +49,20 @@ func TestContainerdNodesReachEachOther(t *testing.T) {
 		t.Fatalf("server pod IP %q is not in node-1's podCIDR %q", srv.Status.PodIP, node1.Spec.PodCIDR)
 	}
 	addr := net.JoinHostPort(srv.Status.PodIP, "7000")
-	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	// Running means the container started, not that its server listens
+	// yet (the pod has no readiness probe): retry until it answers.
+	err = c.Poll(ctx, 30*time.Second, "the host to read pong from pod "+addr, func(ctx context.Context) (bool, error) {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false, nil
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(time.Second))
+		line, _ := bufio.NewReader(conn).ReadString('\n')
+		return line == "pong\n", nil
+	})
 	if err != nil {
-		t.Fatalf("host to pod %s: %v", addr, err)
-	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
-	conn.Close()
-	if err != nil || line != "pong\n" {
-		t.Fatalf("host to pod %s: read %q, %v", addr, line, err)
+		t.Fatal(err)
 	}
 	nodePort := net.JoinHostPort(srv.Status.HostIP, fmt.Sprint(svc.Spec.Ports[0].NodePort))
 	err = c.Poll(ctx, 30*time.Second, "the host to read pong from NodePort "+nodePort, func(ctx context.Context) (bool, error) {
