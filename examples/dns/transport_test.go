@@ -247,6 +247,13 @@ func TestMetricsAndHealth(t *testing.T) {
 	e.query("udp", "web.default.svc.cluster.local.", mdns.TypeA)
 	e.query("tcp", "web.default.svc.cluster.local.", mdns.TypeA)
 	e.query("udp", "missing.default.svc.cluster.local.", mdns.TypeAAAA)
+	// The server counts a query after writing its answer: wait (bounded)
+	// until the last one is counted.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if testutil.ToFloat64(e.srv.metrics.queries.WithLabelValues("AAAA", "NXDOMAIN")) == 1 && testutil.CollectAndCount(e.srv.metrics.duration) == 2 {
+			break
+		}
+	}
 	if v := testutil.ToFloat64(e.srv.metrics.queries.WithLabelValues("A", "NOERROR")); v != 2 {
 		t.Errorf("A NOERROR counted %v, want 2", v)
 	}
