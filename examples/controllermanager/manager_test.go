@@ -125,7 +125,9 @@ func TestRun(t *testing.T) {
 	cs := controllertest.Clientset(t, s)
 	reg := prometheus.NewRegistry()
 	m, err := controllermanager.New(controllermanager.Config{Client: controllertest.Clientset(t, s), Identity: "cm-1",
-		Listen: "127.0.0.1:0", Registerer: reg, LeaseDuration: 2 * time.Second, RenewDeadline: 1500 * time.Millisecond, RetryPeriod: 200 * time.Millisecond})
+		// Generous lease timing: this test is not about takeover, and a
+		// loaded CI machine must not make the only manager lose its lease.
+		Listen: "127.0.0.1:0", Registerer: reg, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
