@@ -31,7 +31,8 @@
 //     volumes with a size limit (emptyDir with medium Memory). Security is
 //     SecurityContext (runAsUser/Group, supplementalGroups, runAsNonRoot
 //     against the image's user, readOnlyRootFilesystem, capabilities,
-//     privileged, allowPrivilegeEscalation=false as NoNewPrivileges);
+//     privileged, allowPrivilegeEscalation=false as NoNewPrivileges,
+//     seccompProfile as Seccomp);
 //     resources are Resources (CPU shares and quota, memory and pids
 //     limits, applied to the container's cgroup). Stdin, StdinOnce and TTY
 //     are the container fields of the same names.

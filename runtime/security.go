@@ -37,6 +37,9 @@ type SecurityContext struct {
 	// gain privileges by executing set-user-ID files or files with
 	// capabilities (allowPrivilegeEscalation: false).
 	NoNewPrivileges bool
+	// Seccomp is the seccomp filter (seccompProfile); the zero value
+	// applies none.
+	Seccomp Seccomp
 }
 
 // Capabilities are Linux capability names, with or without the "CAP_"
@@ -166,6 +169,9 @@ func (sc SecurityContext) Validate() error {
 	}
 	if sc.RunAsNonRoot && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
 		return fieldErr("security.runAsNonRoot", "", "is set, but runAsUser is 0 (root)")
+	}
+	if err := sc.Seccomp.Validate(); err != nil {
+		return err
 	}
 	if sc.Privileged && sc.NoNewPrivileges {
 		return fieldErr("security.noNewPrivileges", "", "cannot be set for a privileged container")

@@ -105,6 +105,10 @@ type Config struct {
 	// ClusterDomain is the cluster's DNS domain (default
 	// DefaultClusterDomain).
 	ClusterDomain string
+	// SeccompProfileRoot is the directory that Localhost seccomp profiles
+	// (localhostProfile) are relative to. Default: RootDir/seccomp, as in
+	// Kubernetes.
+	SeccompProfileRoot string
 	// StaticPodPath, if set, is a directory of pod manifests (YAML or
 	// JSON) that the node runs as static pods, with mirror pods in the
 	// apiserver. Default: none.
@@ -156,6 +160,9 @@ func (c *Config) Validate() error {
 	if c.StaticPodPath != "" && !filepath.IsAbs(c.StaticPodPath) {
 		return fmt.Errorf("kubelet: StaticPodPath %q must be an absolute path", c.StaticPodPath)
 	}
+	if c.SeccompProfileRoot != "" && !filepath.IsAbs(c.SeccompProfileRoot) {
+		return fmt.Errorf("kubelet: SeccompProfileRoot %q must be an absolute path", c.SeccompProfileRoot)
+	}
 	if c.RootDir != "" && !filepath.IsAbs(c.RootDir) {
 		return fmt.Errorf("kubelet: RootDir %q must be an absolute path", c.RootDir)
 	}
@@ -202,6 +209,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RootDir == "" {
 		c.RootDir = DefaultRootDir
+	}
+	if c.SeccompProfileRoot == "" {
+		c.SeccompProfileRoot = filepath.Join(c.RootDir, "seccomp")
 	}
 	if c.ClusterDomain == "" {
 		c.ClusterDomain = DefaultClusterDomain

@@ -101,7 +101,11 @@
 //     runAsUser, runAsGroup, runAsNonRoot (a root image is
 //     CreateContainerConfigError), supplementalGroups and fsGroup,
 //     readOnlyRootFilesystem, privileged, capabilities,
-//     allowPrivilegeEscalation: false as no_new_privs.
+//     allowPrivilegeEscalation: false as no_new_privs, and seccompProfile:
+//     RuntimeDefault is the runtime's default filter (containerd's
+//     default profile), Localhost the JSON profile at localhostProfile
+//     under Config.SeccompProfileRoot (a missing or malformed one is
+//     CreateContainerConfigError), Unconfined or none no filter.
 //
 //   - Lifecycle hooks: postStart (exec, httpGet, sleep) right after the
 //     start — a failure kills the container (FailedPostStartHook) — and
@@ -123,9 +127,7 @@
 // loopback (through the runtime's port forwarding), where Kubernetes
 // connects to the pod IP, so a server listening only on 127.0.0.1 passes
 // here; https probes and named probe ports are reported as failures ("not
-// supported"). Seccomp profiles RuntimeDefault and Unconfined are accepted
-// but the runtime applies no seccomp filter; Localhost is refused.
-// ConfigMaps and Secrets are read on each sync (every SyncPeriod) rather
+// supported"). ConfigMaps and Secrets are read on each sync (every SyncPeriod) rather
 // than through a watch; a Memory emptyDir takes no subPath. containerID
 // fields use the scheme "containerd://" whatever the runtime. Sandboxes of
 // finished pods are stopped, not kept for garbage collection; a pod's

@@ -28,7 +28,9 @@
 // Containers see their cgroups at /sys/fs/cgroup (read-only), as Kubernetes
 // containers do. The security context maps to the OCI process user,
 // capabilities (bounding, effective, permitted), no_new_privs, a read-only
-// root and, for privileged containers, containerd's privileged options.
+// root, for privileged containers containerd's privileged options, and a
+// seccomp filter: containerd's default profile (contrib/seccomp) for
+// RuntimeDefault, the given profile for Localhost.
 //
 // CreateContainer makes the container (snapshot, OCI spec), its FIFOs under
 // <StateDir>/io/<ns>/<id> and its task, so runc validates the command at

@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/containerd/containerd/v2/contrib/seccomp"
 	"github.com/containerd/containerd/v2/core/containers"
 	"github.com/containerd/containerd/v2/pkg/oci"
 	"github.com/moby/sys/mountinfo"
@@ -180,6 +182,27 @@ func securityOpts(sc runtime.SecurityContext) []oci.SpecOpts {
 	}
 	if sc.ReadOnlyRootFilesystem {
 		opts = append(opts, oci.WithRootFSReadonly())
+	}
+	// Seccomp last: the default profile allows calls by the capabilities
+	// set above. containerd's default spec has no filter.
+	switch {
+	case sc.Privileged:
+	case sc.Seccomp.Type == runtime.SeccompRuntimeDefault:
+		opts = append(opts, seccomp.WithDefaultProfile())
+	case sc.Seccomp.Type == runtime.SeccompLocalhost:
+		opts = append(opts, func(_ context.Context, _ oci.Client, _ *containers.Container, s *oci.Spec) error {
+			var p specs.LinuxSeccomp
+			if err := json.Unmarshal(sc.Seccomp.Profile, &p); err != nil {
+				return fmt.Errorf("%w: security.seccomp.profile: %v", runtime.ErrInvalid, err)
+			}
+			s.Linux.Seccomp = &p
+			return nil
+		})
+	default:
+		opts = append(opts, func(_ context.Context, _ oci.Client, _ *containers.Container, s *oci.Spec) error {
+			s.Linux.Seccomp = nil
+			return nil
+		})
 	}
 	return opts
 }

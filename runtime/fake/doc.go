@@ -16,7 +16,7 @@
 // limit, the image's files read as empty, the root file system keeps what
 // the container writes unless it is read-only), an identity and
 // capabilities worked out as the real runtime does for images without
-// /etc/passwd, a terminal that echoes input and turns "\n" into "\r\n", and
+// /etc/passwd (and the seccomp filter, recorded in Process.Cred), a terminal that echoes input and turns "\n" into "\r\n", and
 // a network: each sandbox has a simulated namespace where Listen and Dial
 // connect processes over in-memory pipes (localhost within the sandbox,
 // another sandbox by its IP, from 10.244.0.0/16), whose traffic across

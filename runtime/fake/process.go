@@ -81,6 +81,9 @@ type Cred struct {
 	Capabilities []string
 	// NoNewPrivileges is the no_new_privs bit.
 	NoNewPrivileges bool
+	// Seccomp is the filter the process runs under (none for a
+	// privileged container, as on containerd).
+	Seccomp runtime.Seccomp
 }
 
 // Getenv returns the value of the environment variable key.
@@ -204,6 +207,9 @@ func resolveCred(sc runtime.SecurityContext, img image.Info) (Cred, error) {
 		c.Capabilities = sc.CapabilitySet()
 	}
 	c.NoNewPrivileges = sc.NoNewPrivileges
+	if !sc.Privileged {
+		c.Seccomp = sc.Seccomp
+	}
 	return c, nil
 }
 

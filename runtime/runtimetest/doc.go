@@ -47,6 +47,7 @@
 //	hostname          print the host name
 //	id                print "uid=U gid=G groups=G1,G2" (supplementary groups, sorted)
 //	caps              print "capeff=HEX nnp=0|1" (effective capabilities, no_new_privs)
+//	seccomp           print "seccomp=MODE" (/proc/self/status: 0 no filter, 2 a filter)
 //	limits            print "memory=M pids=P cfs=QUOTA/PERIOD shares=S" (or "weight=W"
 //	                  on cgroup v2), "max" for no limit
 //	tty               print "tty" when stdout is a terminal, else "notty"

@@ -42,7 +42,11 @@ func (s fakeSys) Terminal() (bool, int, int) {
 
 func (s fakeSys) Cred() (testprog.Cred, error) {
 	c := s.p.Cred
-	return testprog.Cred{UID: c.UID, GID: c.GID, Groups: c.Groups, CapEff: runtime.CapabilityMask(c.Capabilities), NoNewPrivs: c.NoNewPrivileges}, nil
+	mode := 0
+	if c.Seccomp.Type != runtime.SeccompUnconfined {
+		mode = 2
+	}
+	return testprog.Cred{UID: c.UID, GID: c.GID, Groups: c.Groups, CapEff: runtime.CapabilityMask(c.Capabilities), NoNewPrivs: c.NoNewPrivileges, Seccomp: mode}, nil
 }
 
 // Limits reports the container's resources as cgroup v1 shows them: -1 for

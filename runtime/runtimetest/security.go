@@ -336,3 +336,60 @@ func nodeCapabilities(t *testing.T) uint64 {
 	t.Fatal("no CapBnd in /proc/self/status")
 	return 0
 }
+
+// testSeccomp: RuntimeDefault and Localhost put the process under a
+// seccomp filter, Unconfined and privileged containers under none; a bad
+// profile is refused, leaving nothing behind.
+func testSeccomp(t *testing.T, h Harness) {
+	ctx, rt := setup(t, h)
+	sb := mustSandbox(ctx, t, rt, pod("seccomp"))
+	allowAll := []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kexec_load"],"action":"SCMP_ACT_ERRNO"}]}`)
+	cases := []struct {
+		name       string
+		sc         runtime.SecurityContext
+		wantFilter bool
+	}{
+		{"unconfined", runtime.SecurityContext{}, false},
+		{"runtime-default", runtime.SecurityContext{Seccomp: runtime.Seccomp{Type: runtime.SeccompRuntimeDefault}}, true},
+		{"localhost", runtime.SecurityContext{Seccomp: runtime.Seccomp{Type: runtime.SeccompLocalhost, Profile: allowAll}}, true},
+		{"privileged", runtime.SecurityContext{Privileged: true, Seccomp: runtime.Seccomp{Type: runtime.SeccompRuntimeDefault}}, false},
+	}
+	for _, c := range cases {
+		cfg := ctr(c.name, "seccomp", "id")
+		cfg.Security = c.sc
+		want := "seccomp=0\nuid=0 gid=0 groups=0\n"
+		if c.wantFilter {
+			want = "seccomp=2\nuid=0 gid=0 groups=0\n"
+		}
+		if st, logs := runToExit(ctx, t, rt, sb, cfg); st.ExitCode != 0 || logs != want {
+			t.Errorf("%s: exit %d, output %q, want %q", c.name, st.ExitCode, logs, want)
+		}
+	}
+	for _, c := range []struct {
+		name, mention string
+		s             runtime.Seccomp
+	}{
+		{"not-json", "security.seccomp.profile", runtime.Seccomp{Type: runtime.SeccompLocalhost, Profile: []byte("{")}},
+		{"no-action", "defaultAction", runtime.Seccomp{Type: runtime.SeccompLocalhost, Profile: []byte(`{"syscalls":[]}`)}},
+		{"empty", "security.seccomp.profile", runtime.Seccomp{Type: runtime.SeccompLocalhost}},
+		{"unknown-type", "security.seccomp.type", runtime.Seccomp{Type: "Strict"}},
+		{"profile-for-default", "security.seccomp.profile", runtime.Seccomp{Type: runtime.SeccompRuntimeDefault, Profile: allowAll}},
+	} {
+		cfg := ctr("bad-"+c.name, "exit", "0")
+		cfg.Security.Seccomp = c.s
+		_, err := rt.CreateContainer(ctx, sb, cfg)
+		wantErr(t, c.name, err, runtime.ErrInvalid)
+		if !strings.Contains(err.Error(), c.mention) {
+			t.Errorf("%s: error %q does not name %s", c.name, err, c.mention)
+		}
+	}
+	list, err := rt.ListContainers(ctx, runtime.ContainerFilter{SandboxID: sb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list {
+		if strings.HasPrefix(c.Name, "bad-") {
+			t.Errorf("refused container %s was left behind", c.Name)
+		}
+	}
+}

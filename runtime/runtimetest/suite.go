@@ -57,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 		{"Mounts", testMounts},
 		{"BadMounts", testBadMounts},
 		{"SecurityContext", testSecurityContext},
+		{"Seccomp", testSeccomp},
 		{"RunAsNonRoot", testRunAsNonRoot},
 		{"ResourcesInCgroup", testResourcesInCgroup},
 		{"ExecStreams", testExecStreams},

@@ -81,6 +81,8 @@ func (OS) Cred() (Cred, error) {
 			c.CapEff, err = strconv.ParseUint(f[0], 16, 64)
 		case k == "NoNewPrivs" && len(f) == 1:
 			c.NoNewPrivs = f[0] == "1"
+		case k == "Seccomp" && len(f) == 1:
+			c.Seccomp, err = strconv.Atoi(f[0])
 		}
 		if err != nil {
 			return Cred{}, fmt.Errorf("/proc/self/status %s: %w", k, err)

@@ -36,6 +36,8 @@ type Cred struct {
 	CapEff uint64
 	// NoNewPrivs is the no_new_privs bit.
 	NoNewPrivs bool
+	// Seccomp is the seccomp mode: 0 none, 2 a filter.
+	Seccomp int
 }
 
 // Limits are a process's cgroup limits; -1 means none.

@@ -57,11 +57,15 @@ func (p *proc) sysStep(step string, arg []string) (int, bool) {
 			return 1, true
 		}
 		fmt.Fprintln(out, h)
-	case "id", "caps":
+	case "id", "caps", "seccomp":
 		c, err := p.sys.Cred()
 		if err != nil {
 			fmt.Fprintln(p.io.Stderr, "testprog: "+step+":", err)
 			return 1, true
+		}
+		if step == "seccomp" {
+			fmt.Fprintf(out, "seccomp=%d\n", c.Seccomp)
+			return 0, false
 		}
 		if step == "caps" {
 			nnp := 0

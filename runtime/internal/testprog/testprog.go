@@ -44,7 +44,7 @@ type IO struct {
 var steps = map[string]int{
 	"print": 1, "eprint": 1, "fill": 1, "efill": 1, "count": 1, "env": 1, "sleep": 1, "ignore-term": 0, "on-term": 1,
 	"serve": 1, "http": 1, "get": 1, "alloc": 1, "wait": 0, "exit": 1,
-	"cat": 1, "write": 2, "wfill": 2, "rm": 1, "hostname": 0, "id": 0, "caps": 0, "limits": 0,
+	"cat": 1, "write": 2, "wfill": 2, "rm": 1, "hostname": 0, "id": 0, "caps": 0, "seccomp": 0, "limits": 0,
 	"tty": 0, "winsize": 2, "stdin": 0,
 }
 
