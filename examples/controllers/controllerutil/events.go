@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,8 +61,10 @@ const maxAggregated = 4096
 // Kubernetes' event recorder does: asynchronously (Event never blocks;
 // events beyond the buffer are dropped), named "<object>.<hex nanoseconds>",
 // with source and reporting component, and a repeat of the same event
-// within ten minutes raising the count and lastTimestamp of the first.
-// Each event is written with the values of the context it was recorded
+// within ten minutes raising the count and lastTimestamp of the first;
+// past the first 25 events of one type about one object it keeps one per
+// five minutes, as Kubernetes' spam filter does (Filtered counts the
+// rest). Each event is written with the values of the context it was recorded
 // with (not its deadline), so an event recorded by a leader carries the
 // leader's fence and a deposed leader's events are refused. Run writes the
 // events; it is safe for concurrent use.
@@ -70,7 +73,39 @@ type Recorder struct {
 	queue   chan pending
 	mu      sync.Mutex
 	seen    map[string]seenEvent
+	spam    map[string]*spamBucket
 	dropped int
+	spammed int
+}
+
+// The spam filter Kubernetes' event correlator applies: per reporting
+// source, involved object and event type, a token bucket of spamBurst
+// events refilled at one per spamRefill; events beyond it are dropped, so
+// a controller creating a thousand pods of one owner reports the first
+// few and spends its client budget on the pods.
+const (
+	spamBurst  = 25
+	spamRefill = 5 * time.Minute
+	maxSpam    = 4096
+)
+
+// spamBucket is one key's token bucket.
+type spamBucket struct {
+	tokens float64
+	at     time.Time
+}
+
+// take reports whether a token is left at now, and takes it.
+func (b *spamBucket) take(now time.Time) bool {
+	if d := now.Sub(b.at); d > 0 {
+		b.tokens = min(spamBurst, b.tokens+float64(d)/float64(spamRefill))
+		b.at = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 type pending struct {
@@ -103,7 +138,7 @@ func NewRecorder(cfg RecorderConfig) (*Recorder, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Recorder{cfg: cfg, queue: make(chan pending, cfg.Buffer), seen: map[string]seenEvent{}}, nil
+	return &Recorder{cfg: cfg, queue: make(chan pending, cfg.Buffer), seen: map[string]seenEvent{}, spam: map[string]*spamBucket{}}, nil
 }
 
 // Ref returns the object reference an event about obj carries.
@@ -136,6 +171,9 @@ func (r *Recorder) Eventf(ctx context.Context, obj store.Object, res store.Resou
 	}
 	ev.Namespace = ns
 	ev.Name = ref.Name + "." + strconv.FormatInt(now.UnixNano(), 16)
+	if !r.allow(ref, eventType, now) {
+		return
+	}
 	select {
 	case r.queue <- pending{ctx: context.WithoutCancel(ctx), ev: ev}:
 	default:
@@ -143,6 +181,34 @@ func (r *Recorder) Eventf(ctx context.Context, obj store.Object, res store.Resou
 		r.dropped++
 		r.mu.Unlock()
 	}
+}
+
+// allow applies the spam filter to an event about ref of eventType.
+func (r *Recorder) allow(ref api.ObjectReference, eventType string, now time.Time) bool {
+	key := strings.Join([]string{ref.Kind, ref.APIVersion, ref.Namespace, ref.Name, ref.UID, eventType}, "\x00")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.spam[key]
+	if !ok {
+		if len(r.spam) >= maxSpam {
+			clear(r.spam)
+		}
+		b = &spamBucket{tokens: spamBurst, at: now}
+		r.spam[key] = b
+	}
+	if !b.take(now) {
+		r.spammed++
+		return false
+	}
+	return true
+}
+
+// Filtered returns how many events the spam filter dropped: past the
+// first 25 of one type about one object, one more per five minutes.
+func (r *Recorder) Filtered() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.spammed
 }
 
 // Dropped returns how many events were dropped because the buffer was

@@ -174,7 +174,11 @@ func (c *Controller) sync(ctx context.Context, req reconcile.Request) (reconcile
 		want.Annotations = map[string]string{AnnotationOverCapacity: "truncated"}
 	}
 	if !have {
-		if _, err := c.cfg.Client.Endpoints().Create(ctx, want); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		// AlreadyExists means the cache has not caught up with an earlier
+		// create (ours, or another writer's): that object may hold stale
+		// subsets, so the error retries the sync (as Kubernetes does)
+		// instead of dropping this change.
+		if _, err := c.cfg.Client.Endpoints().Create(ctx, want); err != nil {
 			return reconcile.Result{}, fmt.Errorf("create endpoints %s: %w", req, err)
 		}
 		return reconcile.Result{}, nil

@@ -54,6 +54,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the controller's metrics.
 	Registerer prometheus.Registerer
+	// PodFailureBackoff is the delay before a failed pod is replaced
+	// after the first failure; it doubles with each further failure.
+	// Default DefaultPodFailureBackoff (10 s).
+	PodFailureBackoff time.Duration
+	// MaxPodFailureBackoff caps that delay. Default
+	// DefaultMaxPodFailureBackoff (6 min).
+	MaxPodFailureBackoff time.Duration
 }
 
 // Validate reports the first invalid field; it changes nothing.
@@ -63,6 +70,10 @@ func (c *Config) Validate() error {
 		return errors.New("job: Client is required")
 	case c.Workers < 0:
 		return fmt.Errorf("job: Workers %d is negative", c.Workers)
+	case c.PodFailureBackoff < 0:
+		return fmt.Errorf("job: PodFailureBackoff %v is negative", c.PodFailureBackoff)
+	case c.MaxPodFailureBackoff < 0:
+		return fmt.Errorf("job: MaxPodFailureBackoff %v is negative", c.MaxPodFailureBackoff)
 	}
 	return nil
 }
@@ -90,6 +101,12 @@ func New(cfg Config) (*Controller, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PodFailureBackoff == 0 {
+		cfg.PodFailureBackoff = DefaultPodFailureBackoff
+	}
+	if cfg.MaxPodFailureBackoff == 0 {
+		cfg.MaxPodFailureBackoff = DefaultMaxPodFailureBackoff
 	}
 	c := &Controller{cfg: cfg, log: cfg.Logger.With("controller", "job"), exp: controllerutil.NewExpectations(cfg.Clock)}
 	var err error

@@ -57,6 +57,7 @@ func (c *Controller) decide(ctx context.Context, k string, s *state) (reconcile.
 		failedIdx = s.parse(*s.status.FailedIndexes)
 	}
 	comp := s.completions()
+	rule := s.matchSuccessPolicy(completed)
 
 	// Targets, first one wins (the pod failure policy's was set while
 	// accounting).
@@ -68,6 +69,8 @@ func (c *Controller) decide(ctx context.Context, k string, s *state) (reconcile.
 	case !suspended && spec.ActiveDeadlineSeconds != nil && s.status.StartTime != nil &&
 		!s.now.Before(s.status.StartTime.Add(time.Duration(*spec.ActiveDeadlineSeconds)*time.Second)):
 		s.target(batch.JobFailureTarget, ReasonDeadlineExceeded, "Job was active longer than specified deadline")
+	case rule >= 0:
+		s.target(batch.JobSuccessCriteriaMet, ReasonSuccessPolicy, fmt.Sprintf("Matched rules at index %d", rule))
 	case s.indexed() && int32(len(completed)+len(failedIdx)) >= comp && len(failedIdx) > 0:
 		s.target(batch.JobFailureTarget, ReasonFailedIndexes, "Job has failed indexes")
 	case s.indexed() && int32(len(completed)) >= comp,
@@ -95,6 +98,11 @@ func (c *Controller) decide(ctx context.Context, k string, s *state) (reconcile.
 			create, del = s.planIndexed(active, completed, failedIdx)
 		} else {
 			create, del = s.planNonIndexed(active, succeeded)
+		}
+		var wait time.Duration
+		create, wait = s.delayCreates(create, c.cfg.PodFailureBackoff, c.cfg.MaxPodFailureBackoff)
+		if wait > 0 && (res.RequeueAfter == 0 || wait < res.RequeueAfter) {
+			res.RequeueAfter = wait
 		}
 		if err = c.deletePods(ctx, k, j, del); err == nil {
 			err = c.createPods(ctx, k, j, create)

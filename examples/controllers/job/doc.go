@@ -44,13 +44,28 @@
 //     the injected clock.
 //   - Every write uses the reconcile context, so under a controller manager
 //     a deposed leader's writes fail with store.ErrFenced.
+//   - Pod-replacement delay: a failed pod (one the pod failure policy
+//     does not ignore) is replaced only after an exponential delay, 10 s
+//     after the first failure since the last success, doubling with each
+//     further one, capped at 6 min, counted from the last failure's end
+//     (its containers' finishedAt, else its Ready=False time, else its
+//     deletion time), on the injected clock (Config.PodFailureBackoff,
+//     Config.MaxPodFailureBackoff; BackoffDelay is the rule). With
+//     backoffLimitPerIndex the delay is per index, from the index's
+//     failure count. The job is re-synced when the delay is up.
+//   - successPolicy (Indexed jobs): the first rule the completed indexes
+//     satisfy (all its succeededIndexes, or succeededCount of them, or
+//     succeededCount completed indexes in all) sets SuccessCriteriaMet
+//     with reason SuccessPolicy ("Matched rules at index N"); the
+//     remaining pods are deleted and the job becomes Complete with the
+//     same reason. A rule is checked after the failure targets and before
+//     the completions count.
 //
-// Differences from Kubernetes: the pod-replacement delay after failures
-// (exponential backoff from 10 s) is not applied, a failed pod is
-// replaced at once; successPolicy is not implemented (SuccessCriteriaMet
-// is set when the completions are reached); podReplacementPolicy is not
-// read (a terminating pod counts as failed and is replaced at once, the
-// TerminatingOrFailed behaviour).
+// Differences from Kubernetes: the replacement delay is computed from
+// the job's pods still in the store (Kubernetes keeps an in-memory
+// record, lost on restart; here a pod removed by pod garbage collection
+// no longer counts); podReplacementPolicy is not read (a terminating pod
+// counts as failed and is replaced, the TerminatingOrFailed behaviour).
 //
 // The controller reads jobs and pods through the client's shared
 // informers: run the informer factory (cs.Informers().Run) next to Run.

@@ -26,7 +26,12 @@ func env(t *testing.T, clk clockwork.Clock) *client.Clientset {
 	t.Helper()
 	s := controllertest.StartAPIServer(t)
 	cs := controllertest.Clientset(t, s)
-	c, err := job.New(job.Config{Client: cs, Clock: clk})
+	cfg := job.Config{Client: cs, Clock: clk}
+	if clk == nil {
+		// The real-clock cases replace failed pods almost at once.
+		cfg.PodFailureBackoff = time.Millisecond
+	}
+	c, err := job.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +129,7 @@ func TestJobs(t *testing.T) {
 		run  func(*testing.T, *client.Clientset)
 	}{
 		{"CompletionsAndParallelism", testCompletionsAndParallelism}, {"BackoffLimit", testBackoffLimit},
-		{"Indexed", testIndexed}, {"PodFailurePolicy", testPodFailurePolicy}, {"InvalidJob", testInvalidJob},
+		{"Indexed", testIndexed}, {"PodFailurePolicy", testPodFailurePolicy}, {"InvalidJob", testInvalidJob}, {"SuccessPolicy", testSuccessPolicy},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, cs) })
 	}
