@@ -47,6 +47,11 @@ type Config struct {
 	// all its pending offers are rescinded and it is offered nothing for
 	// as many cycles. Default 5.
 	HoardCycles int
+	// ExpiredRefuse is how long a framework is not offered a node again
+	// after its offer there expired unanswered, so that the resources go
+	// to the next framework (as a decline with Mesos' default
+	// refuse_seconds would). Default 5s.
+	ExpiredRefuse time.Duration
 	// Registerer receives the allocator's metrics; nil registers none.
 	Registerer prometheus.Registerer
 }
@@ -55,6 +60,9 @@ type Config struct {
 func (c Config) Validate() error {
 	if c.OfferTimeout < 0 {
 		return fmt.Errorf("offers config: OfferTimeout %s is negative: %w", c.OfferTimeout, ErrInvalid)
+	}
+	if c.ExpiredRefuse < 0 {
+		return fmt.Errorf("offers config: ExpiredRefuse %s is negative: %w", c.ExpiredRefuse, ErrInvalid)
 	}
 	if c.HoardCycles < 0 {
 		return fmt.Errorf("offers config: HoardCycles %d is negative: %w", c.HoardCycles, ErrInvalid)
@@ -124,22 +132,23 @@ type offer struct {
 // Fairness and keeps the books of offers and allocations. It is safe for
 // concurrent use; every method runs under one lock.
 type Allocator struct {
-	mu         sync.Mutex
-	clock      clockwork.Clock
-	timeout    time.Duration
-	hoard      int64
-	names      names
-	nodes      map[string]*node
-	nodeOrder  []string // sorted
-	frameworks map[string]*framework
-	roles      map[string]*role
-	reservations map[string]map[string]vec // role → node → reserved
-	offers     map[string]*offer
-	closed     map[string]*offer // answered offers, kept one timeout
-	seq        int64
-	cycle      int64
-	total      vec // sum of allocatable
-	metrics    *metrics
+	mu            sync.Mutex
+	clock         clockwork.Clock
+	timeout       time.Duration
+	expiredRefuse time.Duration
+	hoard         int64
+	names         names
+	nodes         map[string]*node
+	nodeOrder     []string // sorted
+	frameworks    map[string]*framework
+	roles         map[string]*role
+	reservations  map[string]map[string]vec // role → node → reserved
+	offers        map[string]*offer
+	closed        map[string]*offer // answered offers, kept one timeout
+	seq           int64
+	cycle         int64
+	total         vec // sum of allocatable
+	metrics       *metrics
 }
 
 // New returns an Allocator with no nodes, roles or frameworks.
@@ -153,6 +162,9 @@ func New(cfg Config) (*Allocator, error) {
 	if cfg.OfferTimeout == 0 {
 		cfg.OfferTimeout = 30 * time.Second
 	}
+	if cfg.ExpiredRefuse == 0 {
+		cfg.ExpiredRefuse = 5 * time.Second
+	}
 	if cfg.HoardCycles == 0 {
 		cfg.HoardCycles = 5
 	}
@@ -161,7 +173,7 @@ func New(cfg Config) (*Allocator, error) {
 		return nil, err
 	}
 	return &Allocator{
-		clock: cfg.Clock, timeout: cfg.OfferTimeout, hoard: int64(cfg.HoardCycles),
+		clock: cfg.Clock, timeout: cfg.OfferTimeout, expiredRefuse: cfg.ExpiredRefuse, hoard: int64(cfg.HoardCycles),
 		nodes: map[string]*node{}, frameworks: map[string]*framework{}, roles: map[string]*role{}, reservations: map[string]map[string]vec{},
 		offers: map[string]*offer{}, closed: map[string]*offer{}, metrics: m,
 	}, nil

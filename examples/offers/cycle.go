@@ -30,6 +30,7 @@ func (a *Allocator) Cycle() CycleResult {
 	var res CycleResult
 	for _, o := range a.sortedOffers(func(o *offer) bool { return !now.Before(o.expires) }) {
 		a.close(o, offersapi.OfferExpired)
+		a.frameworks[o.framework].filters[o.node] = now.Add(a.expiredRefuse)
 		a.metrics.rescinded.WithLabelValues(o.framework, "Expired").Inc()
 		res.Ended = append(res.Ended, a.object(o, "Expired"))
 	}

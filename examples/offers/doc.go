@@ -49,7 +49,9 @@
 //     (the message names the offer and the resource) and changes nothing.
 //   - Decline with a refuse duration: the framework is not offered that
 //     node again before it passes (Mesos' refuse_seconds filter).
-//   - Offers expire OfferTimeout after they are made. A framework that
+//   - Offers expire OfferTimeout after they are made, and the framework is
+//     then filtered from that node for ExpiredRefuse, so the resources go
+//     to the next framework. A framework that
 //     holds an offer for HoardCycles cycles without accepting anything is
 //     hoarding: its offers are rescinded and it sits out as many cycles.
 //     RemoveNode rescinds the node's offers and ends its tasks'
