@@ -86,10 +86,10 @@ type Role struct {
 type node struct {
 	name        string
 	allocatable vec
-	used        vec // by pods the allocator did not place
-	allocated   vec // by frameworks' tasks
-	offered     vec // held by pending offers
-	roleHeld    map[string]vec
+	used        vec            // by pods the allocator did not place
+	allocated   vec            // by frameworks' tasks
+	offered     vec            // held by pending offers
+	roleHeld    []vec          // by role id
 	reserved    map[string]vec // role → reservation
 }
 
@@ -110,6 +110,7 @@ type framework struct {
 }
 
 type role struct {
+	id       int
 	weight   int64
 	quota    vec
 	hasQuota vec // 1 where quota names the resource
@@ -149,6 +150,7 @@ type Allocator struct {
 	cycle         int64
 	total         vec // sum of allocatable
 	metrics       *metrics
+	changed       chan struct{} // closed and replaced when offers are made or end
 }
 
 // New returns an Allocator with no nodes, roles or frameworks.
@@ -175,7 +177,7 @@ func New(cfg Config) (*Allocator, error) {
 	return &Allocator{
 		clock: cfg.Clock, timeout: cfg.OfferTimeout, expiredRefuse: cfg.ExpiredRefuse, hoard: int64(cfg.HoardCycles),
 		nodes: map[string]*node{}, frameworks: map[string]*framework{}, roles: map[string]*role{}, reservations: map[string]map[string]vec{},
-		offers: map[string]*offer{}, closed: map[string]*offer{}, metrics: m,
+		offers: map[string]*offer{}, closed: map[string]*offer{}, metrics: m, changed: make(chan struct{}),
 	}, nil
 }
 
@@ -194,7 +196,7 @@ func (a *Allocator) SetNode(name string, allocatable api.ResourceList) error {
 	}
 	n, ok := a.nodes[name]
 	if !ok {
-		n = &node{name: name, roleHeld: map[string]vec{}, reserved: map[string]vec{}}
+		n = &node{name: name, reserved: map[string]vec{}}
 		for r, byNode := range a.reservations {
 			if res, ok := byNode[name]; ok {
 				n.reserved[r] = res
@@ -264,6 +266,9 @@ func (a *Allocator) RemoveNode(name string) ([]offersapi.Offer, error) {
 	a.nodeOrder = append(a.nodeOrder[:i], a.nodeOrder[i+1:]...)
 	a.gcFrameworks()
 	a.updateShares()
+	if len(out) > 0 {
+		a.notify()
+	}
 	return out, nil
 }
 
@@ -309,8 +314,43 @@ func (a *Allocator) SetRole(name string, r Role) error {
 func (a *Allocator) roleOf(name string) *role {
 	r, ok := a.roles[name]
 	if !ok {
-		r = &role{weight: 1}
+		r = &role{id: len(a.roles), weight: 1}
 		a.roles[name] = r
 	}
 	return r
+}
+
+// Changed returns a channel that is closed the next time offers are made
+// or end (expire, are rescinded); a framework driver waits on it and then
+// reads Pending.
+func (a *Allocator) Changed() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.changed
+}
+
+// notify wakes the waiters of Changed.
+func (a *Allocator) notify() {
+	close(a.changed)
+	a.changed = make(chan struct{})
+}
+
+// hold adds v (negative to subtract) to what role r holds on n.
+func (n *node) hold(r *role, v vec, sign int64) {
+	for len(n.roleHeld) <= r.id {
+		n.roleHeld = append(n.roleHeld, vec{})
+	}
+	if sign < 0 {
+		n.roleHeld[r.id] = n.roleHeld[r.id].sub(v)
+	} else {
+		n.roleHeld[r.id] = n.roleHeld[r.id].add(v)
+	}
+}
+
+// heldBy is what role r holds on n.
+func (n *node) heldBy(r *role) vec {
+	if r.id < len(n.roleHeld) {
+		return n.roleHeld[r.id]
+	}
+	return vec{}
 }

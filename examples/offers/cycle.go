@@ -2,7 +2,7 @@ package offers
 
 import (
 	"container/heap"
-	"fmt"
+	"strconv"
 	"time"
 
 	offersapi "github.com/setpoint-dev/setpoint/examples/api/offers"
@@ -56,12 +56,16 @@ func (a *Allocator) Cycle() CycleResult {
 	}
 	res.Made = a.allocate(now)
 	a.updateShares()
+	if len(res.Made)+len(res.Ended) > 0 {
+		a.notify()
+	}
 	return res
 }
 
 // candidate is a framework taking part in a cycle.
 type candidate struct {
 	fw     *framework
+	ro     *role
 	cursor int // index in nodeOrder of the next node to try
 	key    float64
 }
@@ -107,21 +111,29 @@ func (a *Allocator) allocate(now time.Time) []offersapi.Offer {
 			byRole[fw.role] = h
 			roleNames = append(roleNames, fw.role)
 		}
-		*h = append(*h, &candidate{fw: fw, key: a.share(fw.held) / float64(fw.weight)})
+		*h = append(*h, &candidate{fw: fw, ro: a.roles[fw.role], key: a.share(fw.held) / float64(fw.weight)})
 	}
 	for _, h := range byRole {
 		heap.Init(h)
+	}
+	nodes := make([]*node, len(a.nodeOrder))
+	for i, name := range a.nodeOrder {
+		nodes[i] = a.nodes[name]
+	}
+	roles := make([]*role, len(roleNames))
+	for i, r := range roleNames {
+		roles[i] = a.roles[r]
 	}
 	pending := map[pendKey]*offer{}
 	var order []*offer
 	for {
 		var best string
 		bestKey := 0.0
-		for _, r := range roleNames {
+		for i, r := range roleNames {
 			if byRole[r].Len() == 0 {
 				continue
 			}
-			k := a.share(a.roles[r].held) / float64(a.roles[r].weight)
+			k := a.share(roles[i].held) / float64(roles[i].weight)
 			if best == "" || k < bestKey || (k == bestKey && r < best) {
 				best, bestKey = r, k
 			}
@@ -131,17 +143,17 @@ func (a *Allocator) allocate(now time.Time) []offersapi.Offer {
 		}
 		h := byRole[best]
 		c := (*h)[0]
-		ni, amount := a.place(c, now)
+		ni, amount := a.place(c, nodes, now)
 		if ni < 0 {
 			heap.Pop(h)
 			continue
 		}
-		n := a.nodes[a.nodeOrder[ni]]
+		n := nodes[ni]
 		fw := c.fw
 		n.offered = n.offered.add(amount)
-		n.roleHeld[fw.role] = n.roleHeld[fw.role].add(amount)
+		n.hold(c.ro, amount, 1)
 		fw.held = fw.held.add(amount)
-		a.roles[fw.role].held = a.roles[fw.role].held.add(amount)
+		c.ro.held = c.ro.held.add(amount)
 		k := pendKey{fw, ni}
 		o, ok := pending[k]
 		if !ok {
@@ -157,12 +169,18 @@ func (a *Allocator) allocate(now time.Time) []offersapi.Offer {
 		heap.Fix(h, 0)
 	}
 	out := make([]offersapi.Offer, 0, len(order))
+	made := map[string]int{}
+	defer func() {
+		for fw, k := range made {
+			a.metrics.made.WithLabelValues(fw).Add(float64(k))
+		}
+	}()
 	for _, o := range order {
 		a.seq++
-		o.id = fmt.Sprintf("o-%d", a.seq)
+		o.id = "o-" + strconv.FormatInt(a.seq, 10)
 		o.made, o.expires, o.cycle, o.phase = now, now.Add(a.timeout), a.cycle, offersapi.OfferPending
 		a.offers[o.id] = o
-		a.metrics.made.WithLabelValues(o.framework).Inc()
+		made[o.framework]++
 		out = append(out, a.object(o, ""))
 	}
 	return out
@@ -171,16 +189,17 @@ func (a *Allocator) allocate(now time.Time) []offersapi.Offer {
 // place finds, from c's cursor on, the first node where c's framework can
 // be offered one more increment, and returns its index and the amount; -1
 // when there is none (or the framework's quota or bound is reached).
-func (a *Allocator) place(c *candidate, now time.Time) (int, vec) {
-	fw := c.fw
-	ro := a.roles[fw.role]
-	for ; c.cursor < len(a.nodeOrder); c.cursor++ {
-		n := a.nodes[a.nodeOrder[c.cursor]]
-		if until, ok := fw.filters[n.name]; ok {
-			if now.Before(until) {
-				continue
+func (a *Allocator) place(c *candidate, nodes []*node, now time.Time) (int, vec) {
+	fw, ro := c.fw, c.ro
+	for ; c.cursor < len(nodes); c.cursor++ {
+		n := nodes[c.cursor]
+		if len(fw.filters) > 0 {
+			if until, ok := fw.filters[n.name]; ok {
+				if now.Before(until) {
+					continue
+				}
+				delete(fw.filters, n.name)
 			}
-			delete(fw.filters, n.name)
 		}
 		avail := a.available(n, fw.role)
 		want := fw.task
@@ -209,9 +228,12 @@ func (a *Allocator) place(c *candidate, now time.Time) (int, vec) {
 // hold back.
 func (a *Allocator) available(n *node, r string) vec {
 	free := n.allocatable.sub(n.used).sub(n.allocated).sub(n.offered)
+	if len(n.reserved) == 0 {
+		return free.clampZero()
+	}
 	for other, res := range n.reserved {
 		if other != r {
-			free = free.sub(res.sub(n.roleHeld[other]).clampZero())
+			free = free.sub(res.sub(n.heldBy(a.roles[other])).clampZero())
 		}
 	}
 	return free.clampZero()
@@ -258,7 +280,7 @@ func (a *Allocator) close(o *offer, phase offersapi.OfferPhase) {
 	a.roles[fw.role].held = a.roles[fw.role].held.sub(o.res)
 	if n, ok := a.nodes[o.node]; ok {
 		n.offered = n.offered.sub(o.res)
-		n.roleHeld[fw.role] = n.roleHeld[fw.role].sub(o.res)
+		n.hold(a.roles[fw.role], o.res, -1)
 	}
 }
 

@@ -68,6 +68,9 @@ func (a *Allocator) Unregister(name string) ([]offersapi.Offer, error) {
 		out = append(out, a.object(o, "FrameworkRemoved"))
 	}
 	fw.registered = false
+	if len(out) > 0 {
+		a.notify()
+	}
 	fw.filters = map[string]time.Time{}
 	a.gcFrameworks()
 	a.updateShares()
@@ -109,7 +112,7 @@ func (a *Allocator) moveAllocated(fw *framework, nodeName string, v vec, sign in
 		a.roles[fw.role].held = a.roles[fw.role].held.sub(v)
 		if n, ok := a.nodes[nodeName]; ok {
 			n.allocated = n.allocated.sub(v)
-			n.roleHeld[fw.role] = n.roleHeld[fw.role].sub(v)
+			n.hold(a.roles[fw.role], v, -1)
 		}
 		return
 	}
@@ -118,7 +121,7 @@ func (a *Allocator) moveAllocated(fw *framework, nodeName string, v vec, sign in
 	a.roles[fw.role].held = a.roles[fw.role].held.add(v)
 	n := a.nodes[nodeName]
 	n.allocated = n.allocated.add(v)
-	n.roleHeld[fw.role] = n.roleHeld[fw.role].add(v)
+	n.hold(a.roles[fw.role], v, 1)
 }
 
 // gcFrameworks forgets unregistered frameworks that hold nothing.
