@@ -131,6 +131,9 @@ func (d *Driver) Offers() <-chan offersapi.Offer { return d.offers }
 // reports); it is never closed: updates stop when Run's context ends.
 func (d *Driver) Statuses() <-chan TaskStatus { return d.statuses }
 
+// Ready is closed once Run has registered the framework.
+func (d *Driver) Ready() <-chan struct{} { return d.ready }
+
 // Err is why Run returned, nil while it runs.
 func (d *Driver) Err() error {
 	d.mu.Lock()
