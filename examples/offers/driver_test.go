@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
-
 )
 
 func TestDriver(t *testing.T) {
