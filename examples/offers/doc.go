@@ -61,6 +61,16 @@
 //     _accepted_total, _declined_total, _rescinded_total{reason} and the
 //     gauge setpoint_offers_dominant_share per framework.
 //
+// # The second level
+//
+// A Driver is a framework's side: it registers the framework with a
+// Master (Registry plus Offerer; *Allocator implements it in process),
+// delivers its offers once each on a channel, accepts them with Tasks
+// (launched through the caller's Launcher) or declines them with a refuse
+// filter, and delivers task status updates; a task's terminal status
+// releases its resources. When Run's context ends the framework is
+// unregistered: its offers are rescinded, its tasks keep running.
+//
 // All methods are safe for concurrent use (one lock). FailoverTimeout in a
 // Framework's spec is not acted on here: killing an absent framework's
 // tasks is the serving layer's job.
