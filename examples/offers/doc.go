@@ -1,0 +1,77 @@
+// Package offers is the first level of two-level scheduling, Mesos-style:
+// an Allocator offers nodes' free resources to frameworks (second-level
+// schedulers, each of which decides what to launch on what it is offered)
+// by weighted hierarchical Dominant Resource Fairness, and keeps the books
+// of offers and allocations. It is a pure, deterministic core over
+// in-memory state and an injectable clock; serving it through the
+// apiserver, leader election and binding pods are the caller's job.
+//
+// # Rules followed
+//
+// Dominant Resource Fairness (Ghodsi et al., "Dominant Resource Fairness:
+// Fair Allocation of Multiple Resource Types", NSDI 2011): a framework's
+// dominant share is the largest fraction of the cluster's total of any one
+// resource that it holds; progressive filling repeatedly gives the
+// framework of least dominant share (divided by its weight, for weighted
+// DRF) one task's worth, until no framework's next task fits.
+//
+// Hierarchy, as Mesos' hierarchical DRF allocator does it: shares are
+// compared between roles first (a role's share is that of everything its
+// frameworks hold, divided by the role's weight), then between the
+// frameworks of the chosen role. Offered resources count as held, as in
+// Mesos, so a pending offer weighs on its framework's share.
+//
+// Where this differs from Mesos, and why: Mesos offers a node's whole free
+// resources to one framework per cycle. A framework that declares
+// TaskResources is offered here in task increments instead (one offer per
+// framework and node per cycle, holding as many tasks as progressive
+// filling gave it), so that one cycle splits a node between frameworks
+// exactly as DRF does; a framework that declares no task size is offered a
+// node's whole available resources, as in Mesos. Nodes are visited in name
+// order, not shuffled, so the result is deterministic; ties between equal
+// shares go to the lesser name.
+//
+// # Contract
+//
+//   - Offered resources are held: they are offered to no one else and
+//     counted on their node until the offer is accepted, declined, expires
+//     or is rescinded. No node is ever offered or allocated beyond its
+//     allocatable, counting pods placed by others (SetNodeUsed, which
+//     refuses a value that would overcommit); Check verifies it.
+//   - Roles: a quota is an upper bound on what the role's frameworks hold
+//     (allocated and offered); a reservation holds resources on a named
+//     node for the role, never offered to other roles.
+//   - Accept takes an offer made to the calling framework, still pending
+//     and unexpired, and tasks whose sum fits in it; the tasks' resources
+//     become the framework's allocation on the node, and the remainder
+//     returns to the pool. Otherwise it fails with ErrUnknownOffer,
+//     ErrForeignOffer, ErrOfferExpired, ErrOfferClosed or ErrExceedsOffer
+//     (the message names the offer and the resource) and changes nothing.
+//   - Decline with a refuse duration: the framework is not offered that
+//     node again before it passes (Mesos' refuse_seconds filter).
+//   - Offers expire OfferTimeout after they are made, and the framework is
+//     then filtered from that node for ExpiredRefuse, so the resources go
+//     to the next framework. A framework that
+//     holds an offer for HoardCycles cycles without accepting anything is
+//     hoarding: its offers are rescinded and it sits out as many cycles.
+//     RemoveNode rescinds the node's offers and ends its tasks'
+//     allocation; Unregister (a framework crashed or left) rescinds its
+//     offers, while its tasks keep running and stay counted until Release.
+//   - Metrics (on the caller's registry): setpoint_offers_made_total,
+//     _accepted_total, _declined_total, _rescinded_total{reason} and the
+//     gauge setpoint_offers_dominant_share per framework.
+//
+// # The second level
+//
+// A Driver is a framework's side: it registers the framework with a
+// Master (Registry plus Offerer; *Allocator implements it in process),
+// delivers its offers once each on a channel, accepts them with Tasks
+// (launched through the caller's Launcher) or declines them with a refuse
+// filter, and delivers task status updates; a task's terminal status
+// releases its resources. When Run's context ends the framework is
+// unregistered: its offers are rescinded, its tasks keep running.
+//
+// All methods are safe for concurrent use (one lock). FailoverTimeout in a
+// Framework's spec is not acted on here: killing an absent framework's
+// tasks is the serving layer's job.
+package offers
