@@ -133,7 +133,7 @@ func benchCluster(ctx context.Context) ([]Result, error) {
 		return nil, err
 	}
 	res := []Result{{Name: "cluster-up", Ours: up.Seconds(), Unit: "s"}, {Name: "cluster-up-rss", Ours: rss, Unit: "MiB"}}
-	e2e, err := podE2E(ctx, cs)
+	e2e, err := podE2E(ctx, cs, "e2e", e2ePods, "")
 	if err != nil {
 		return res, fmt.Errorf("pod-e2e-100: %w", err)
 	}
@@ -147,19 +147,21 @@ func benchCluster(ctx context.Context) ([]Result, error) {
 	), nil
 }
 
-// podE2E creates e2ePods pods at once and returns their create-to-Running
-// times, sorted.
-func podE2E(ctx context.Context, cs *client.Clientset) ([]time.Duration, error) {
-	created := make([]time.Time, e2ePods)
+// podE2E creates n pods named prefix-<i> at once (bound to nodeName when
+// it is set, else left to the scheduler) and returns their
+// create-to-Running times, sorted.
+func podE2E(ctx context.Context, cs *client.Clientset, prefix string, n int, nodeName string) ([]time.Duration, error) {
+	created := make([]time.Time, n)
 	var wg sync.WaitGroup
-	errs := make(chan error, e2ePods)
-	for i := range e2ePods {
+	errs := make(chan error, n)
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			p := &api.Pod{}
-			p.Namespace, p.Name = "default", fmt.Sprintf("e2e-%d", i)
-			p.Labels = map[string]string{"bench": "e2e"}
+			p.Namespace, p.Name = "default", fmt.Sprintf("%s-%d", prefix, i)
+			p.Labels = map[string]string{"bench": prefix}
+			p.Spec.NodeName = nodeName
 			p.Spec.Containers = []api.Container{{Name: "c", Image: runtimetest.TestImageName, ImagePullPolicy: api.PullNever, Args: []string{"wait"}}}
 			created[i] = time.Now()
 			if _, err := cs.Pods().Create(ctx, p); err != nil {
@@ -173,8 +175,11 @@ func podE2E(ctx context.Context, cs *client.Clientset) ([]time.Duration, error) 
 		return nil, err
 	}
 	running := map[string]time.Duration{}
-	sel, _ := store.ParseSelector("bench=e2e")
-	err := benchPoll(ctx, 3*time.Minute, func() (bool, error) {
+	sel, err := store.ParseSelector("bench=" + prefix)
+	if err != nil {
+		return nil, err
+	}
+	err = benchPoll(ctx, 3*time.Minute, func() (bool, error) {
 		list, err := cs.Pods().List(ctx, "default", store.ListOptions{Selector: sel})
 		if err != nil {
 			return false, err
@@ -182,14 +187,14 @@ func podE2E(ctx context.Context, cs *client.Clientset) ([]time.Duration, error) 
 		now := time.Now()
 		for _, p := range list.Items {
 			if _, seen := running[p.Name]; !seen && p.Status.Phase == api.PodRunning {
-				i, _ := strconv.Atoi(strings.TrimPrefix(p.Name, "e2e-"))
+				i, _ := strconv.Atoi(strings.TrimPrefix(p.Name, prefix+"-"))
 				running[p.Name] = now.Sub(created[i])
 			}
 		}
-		return len(running) == e2ePods, nil
+		return len(running) == n, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%d of %d pods Running: %w%s", len(running), e2ePods, err, firstWaiting(ctx, cs, sel))
+		return nil, fmt.Errorf("%d of %d pods Running: %w%s", len(running), n, err, firstWaiting(ctx, cs, sel))
 	}
 	out := make([]time.Duration, 0, len(running))
 	for _, d := range running {

@@ -21,8 +21,11 @@ const (
 	// DefaultSyncPeriod is how often a pod's containers are looked at again
 	// (Kubernetes' PLEG relist period).
 	DefaultSyncPeriod = time.Second
-	// DefaultWorkers is how many pods are synced at once.
-	DefaultWorkers = 8
+	// DefaultWorkers is how many pods are synced at once when neither
+	// Workers nor a pods capacity is set: one worker per pod the node can
+	// hold, as Kubernetes runs one pod worker per pod (a cap well below
+	// the pod count queues pods behind slow sandbox and container starts).
+	DefaultWorkers = DefaultMaxPods
 	// DefaultBackoffBase and DefaultBackoffMax bound the crash-loop and
 	// image-pull back-off: 10 s doubling up to 5 min.
 	DefaultBackoffBase = 10 * time.Second
@@ -45,6 +48,10 @@ const (
 	// LeaseNamespace holds the node leases.
 	LeaseNamespace = "kube-node-lease"
 )
+
+// maxDefaultWorkers bounds the workers a large pods capacity gives by
+// default (each is an idle goroutine until a pod needs it).
+const maxDefaultWorkers = 1000
 
 // Config configures a Kubelet. Client, NodeName and Runtime are required;
 // every other field has a documented default.
@@ -75,7 +82,9 @@ type Config struct {
 	// SyncPeriod: how often each pod's containers are checked (default
 	// DefaultSyncPeriod).
 	SyncPeriod time.Duration
-	// Workers: how many pods are synced at once (default DefaultWorkers).
+	// Workers: how many pods are synced at once. Default: the node's pods
+	// capacity (Capacity["pods"], else DefaultWorkers), one worker per pod
+	// the node can hold.
 	Workers int
 	// BackoffBase, BackoffMax and BackoffReset shape the crash-loop and
 	// image-pull back-off (defaults DefaultBackoffBase, DefaultBackoffMax,
@@ -206,6 +215,9 @@ func (c Config) withDefaults() Config {
 	set(&c.NodeStatusCheckInterval, DefaultNodeStatusCheckInterval)
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
+		if q, ok := c.Capacity[api.ResourcePods]; ok && q.Value() > 0 {
+			c.Workers = int(min(q.Value(), maxDefaultWorkers))
+		}
 	}
 	if c.RootDir == "" {
 		c.RootDir = DefaultRootDir

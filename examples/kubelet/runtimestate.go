@@ -29,7 +29,8 @@ type runtimeState struct {
 
 // sandboxesOf lists the runtime's sandboxes of the pod namespace/name.
 func (k *Kubelet) sandboxesOf(ctx context.Context, namespace, name string) ([]runtime.SandboxStatus, error) {
-	all, err := k.rt.ListSandboxes(ctx, runtime.SandboxFilter{})
+	all, err := k.rt.ListSandboxes(ctx, runtime.SandboxFilter{Labels: map[string]string{
+		runtime.LabelPodNamespace: namespace, runtime.LabelPodName: name}})
 	if err != nil {
 		return nil, fmt.Errorf("listing sandboxes: %w", err)
 	}

@@ -220,6 +220,14 @@ func (r *Runtime) ListSandboxes(ctx context.Context, f runtime.SandboxFilter) (_
 	if f.ID != "" {
 		filter += fmt.Sprintf(`,id==%q`, f.ID)
 	}
+	// The labels are matched by containerd too, so that listing one pod's
+	// sandboxes does not read every sandbox of the node (f.Match below
+	// still decides).
+	for k, v := range f.Labels {
+		if !strings.HasPrefix(k, internalPrefix) {
+			filter += fmt.Sprintf(`,labels.%q==%q`, k, v)
+		}
+	}
 	cs, err := r.client.ContainerService().List(r.ctx(ctx), filter)
 	if err != nil {
 		return nil, convert(err, "list sandboxes")

@@ -218,6 +218,15 @@ func testListByLabels(t *testing.T, h Harness) {
 	if err != nil || len(sbs) != 1 || sbs[0].ID != b {
 		t.Fatalf("ListSandboxes(app=b) = %+v, %v", sbs, err)
 	}
+	// By the pod's reserved labels, as a kubelet finds one pod's sandboxes.
+	sbs, err = rt.ListSandboxes(ctx, runtime.SandboxFilter{Labels: map[string]string{runtime.LabelPodNamespace: "default", runtime.LabelPodName: "b"}})
+	if err != nil || len(sbs) != 1 || sbs[0].ID != b {
+		t.Fatalf("ListSandboxes(pod default/b) = %+v, %v", sbs, err)
+	}
+	sbs, err = rt.ListSandboxes(ctx, runtime.SandboxFilter{Labels: map[string]string{runtime.LabelPodNamespace: "other", runtime.LabelPodName: "b"}})
+	if err != nil || len(sbs) != 0 {
+		t.Fatalf("ListSandboxes(pod other/b) = %+v, %v; want none", sbs, err)
+	}
 }
 
 func sorted(s []string) []string {
