@@ -7,6 +7,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api/apps"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 	"github.com/setpoint-dev/setpoint/informer"
+	"github.com/setpoint-dev/setpoint/store"
 )
 
 // groupListers are the caches defaultSelector reads: the objects that
@@ -88,23 +89,19 @@ type groupInformers struct {
 func (s *Scheduler) newGroupInformers() error {
 	cfg, g := s.cfg, &s.groups
 	var err error
-	if g.services, err = informer.New[*api.Service](cfg.Client.Services(), informer.Config[*api.Service]{
-		Name: "scheduler-services", Clock: cfg.Clock, Logger: s.log}); err != nil {
+	if g.services, err = newInformer[*api.Service](s, cfg.Client.Services(), "services"); err != nil {
 		return err
 	}
 	if err := g.services.AddIndexer(informer.NamespaceIndex, informer.IndexByNamespace[*api.Service]); err != nil {
 		return err
 	}
-	if g.controllers, err = informer.New[*api.ReplicationController](cfg.Client.ReplicationControllers(), informer.Config[*api.ReplicationController]{
-		Name: "scheduler-replicationcontrollers", Clock: cfg.Clock, Logger: s.log}); err != nil {
+	if g.controllers, err = newInformer[*api.ReplicationController](s, cfg.Client.ReplicationControllers(), "replicationcontrollers"); err != nil {
 		return err
 	}
-	if g.replicaSets, err = informer.New[*apps.ReplicaSet](cfg.Client.ReplicaSets(), informer.Config[*apps.ReplicaSet]{
-		Name: "scheduler-replicasets", Clock: cfg.Clock, Logger: s.log}); err != nil {
+	if g.replicaSets, err = newInformer[*apps.ReplicaSet](s, cfg.Client.ReplicaSets(), "replicasets"); err != nil {
 		return err
 	}
-	if g.statefulSets, err = informer.New[*apps.StatefulSet](cfg.Client.StatefulSets(), informer.Config[*apps.StatefulSet]{
-		Name: "scheduler-statefulsets", Clock: cfg.Clock, Logger: s.log}); err != nil {
+	if g.statefulSets, err = newInformer[*apps.StatefulSet](s, cfg.Client.StatefulSets(), "statefulsets"); err != nil {
 		return err
 	}
 	return nil
@@ -123,4 +120,10 @@ func (s *Scheduler) podGroupSelector(pod *api.Pod) *framework.Selector {
 		replicaSet:  g.replicaSets.Get,
 		statefulSet: g.statefulSets.Get,
 	})
+}
+
+// newInformer makes one of the scheduler's informers, named
+// scheduler-<name>.
+func newInformer[T store.Object](s *Scheduler, lw informer.ListerWatcher[T], name string) (*informer.Informer[T], error) {
+	return informer.New[T](lw, informer.Config[T]{Name: "scheduler-" + name, Clock: s.cfg.Clock, Logger: s.log})
 }

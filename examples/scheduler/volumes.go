@@ -148,16 +148,13 @@ func (s *Scheduler) newVolumeClient() error {
 	cfg := s.cfg
 	v := &volumeClient{cs: cfg.Client, clock: cfg.Clock}
 	var err error
-	if v.claims, err = informer.New[*api.PersistentVolumeClaim](cfg.Client.PersistentVolumeClaims(), informer.Config[*api.PersistentVolumeClaim]{
-		Name: "scheduler-claims", Clock: cfg.Clock, Logger: s.log}); err != nil {
+	if v.claims, err = newInformer[*api.PersistentVolumeClaim](s, cfg.Client.PersistentVolumeClaims(), "claims"); err != nil {
 		return err
 	}
-	if v.volumes, err = informer.New[*api.PersistentVolume](cfg.Client.PersistentVolumes(), informer.Config[*api.PersistentVolume]{
-		Name: "scheduler-volumes", Clock: cfg.Clock, Logger: s.log}); err != nil {
+	if v.volumes, err = newInformer[*api.PersistentVolume](s, cfg.Client.PersistentVolumes(), "volumes"); err != nil {
 		return err
 	}
-	if v.classes, err = informer.New[*storage.StorageClass](cfg.Client.StorageClasses(), informer.Config[*storage.StorageClass]{
-		Name: "scheduler-storageclasses", Clock: cfg.Clock, Logger: s.log}); err != nil {
+	if v.classes, err = newInformer[*storage.StorageClass](s, cfg.Client.StorageClasses(), "storageclasses"); err != nil {
 		return err
 	}
 	changed := func() { v.notify(); s.queue.moveAll() }
