@@ -20,7 +20,8 @@ import (
 
 // The admission chain every resource's writes pass, in order:
 // NamespaceLifecycle, ServiceAllocation (servicealloc.go),
-// DefaultTolerationSeconds (mutating: tolerations.go), ResourceQuota, the
+// DefaultTolerationSeconds (mutating: tolerations.go), Priority (mutating
+// pods, validating PriorityClasses: priority.go), ResourceQuota, the
 // RBAC escalation check, then NodeRestriction.
 // Each plugin owns its state: its informer (a list-watch cache of what it
 // looks up), and the quota plugin its lock.

@@ -30,8 +30,11 @@
 // special route (pods/binding; pods/eviction; namespaces/finalize). Writes then pass the
 // admission chain: NamespaceLifecycle; DefaultTolerationSeconds, which
 // gives new pods 300 s tolerations of the not-ready and unreachable
-// NoExecute taints as Kubernetes' plugin of that name does; then
-// ResourceQuota. The validating plugins own their informer and, for the
+// NoExecute taints as Kubernetes' plugin of that name does; Priority,
+// which resolves a new pod's priorityClassName (or the globalDefault
+// class) to spec.priority and spec.preemptionPolicy, refuses unknown
+// classes and a second default class, as Kubernetes' Priority plugin
+// does; then ResourceQuota. The validating plugins own their informer and, for the
 // quota, its lock.
 //
 // # Contract

@@ -219,7 +219,11 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
-	admission := []rest.AdmissionPlugin{lifecycle, alloc, defaultTolerationSeconds{}, csrAdmission{authz: s.authz}, quota, escalation, nodeRestriction{}}
+	priority, err := newPriorityAdmission(rs.priorityClasses.st, s.log)
+	if err != nil {
+		return fmt.Errorf("apiserver: %w", err)
+	}
+	admission := []rest.AdmissionPlugin{lifecycle, alloc, defaultTolerationSeconds{}, priority, csrAdmission{authz: s.authz}, quota, escalation, nodeRestriction{}}
 	if s.cfg.ServiceAccountTokenVolumes {
 		admission = slices.Insert(admission, 1, rest.AdmissionPlugin(serviceAccountAdmission{accounts: saAuth.accounts}))
 	}
@@ -299,6 +303,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	}
 	g.Go(func() error { return lifecycle.Run(gctx) })
 	g.Go(func() error { return quota.Run(gctx) })
+	g.Go(func() error { return priority.Run(gctx) })
 	g.Go(func() error { return rbacParts.src.Run(gctx) })
 	g.Go(func() error { return pods.inf.Run(gctx) })
 	g.Go(func() error { return rbacParts.aggregator.Run(gctx) })

@@ -61,7 +61,7 @@ func DefaultPlugins() []framework.Plugin {
 	fit, _ := plugins.NewNodeResourcesFit(plugins.FitArgs{})
 	return []framework.Plugin{
 		plugins.NodeUnschedulable{}, plugins.NodeName{}, plugins.TaintToleration{},
-		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.PodTopologySpread{},
+		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.NewVolumeBinding(nil), plugins.PodTopologySpread{},
 		plugins.InterPodAffinity{}, plugins.BalancedAllocation{}, plugins.ImageLocality{}, NewDefaultPreemption(),
 	}
 }

@@ -39,9 +39,34 @@
 //     "preemption: 0/N nodes are available: ..." as Kubernetes' does.
 //   - Default plugins and weights: NodeUnschedulable, NodeName,
 //     TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit
-//     (1), PodTopologySpread (2), InterPodAffinity (2),
+//     (1), VolumeBinding, PodTopologySpread (2), InterPodAffinity (2),
 //     NodeResourcesBalancedAllocation (1), ImageLocality (1),
 //     DefaultPreemption.
+//   - Priority: the queue and preemption read spec.priority, which the
+//     apiserver's Priority admission sets from priorityClassName (or the
+//     globalDefault class), as in Kubernetes.
+//   - VolumeBinding (plugins.VolumeBinding) for local PersistentVolumes:
+//     a pod's bound claims pin it to their volumes' nodes; its unbound
+//     WaitForFirstConsumer claims need a fitting available volume on the
+//     node or a class that provisions; before binding the pod, the
+//     scheduler binds the chosen static volumes (claimRef, volumeName and
+//     both phases Bound, since the example cluster has no volume binder
+//     controller) or writes volume.kubernetes.io/selected-node for the
+//     provisioner (examples/controllers/localvolume), and waits (through
+//     its claim and volume informers, at most DefaultVolumeBindTimeout)
+//     until every claim is Bound.
+//   - PodTopologySpread's system default constraints (zone maxSkew 5,
+//     hostname maxSkew 3, ScheduleAnyway) apply to pods without
+//     constraints of their own, over the pods selected by the Services that
+//     select the pod merged with its ReplicationController, ReplicaSet or
+//     StatefulSet controller's selector (Kubernetes' DefaultSelector); a
+//     pod nothing selects gets none.
+//   - Permit plugins may answer Wait with a timeout (at most 15 minutes):
+//     the pod is assumed and its binding waits until every waiting plugin
+//     allows it (Scheduler.WaitingPod(uid).Allow), one rejects it, or a
+//     timeout passes ("rejected due to timeout after waiting <d> at plugin
+//     <name>"); a rejected pod goes back to the unschedulable set. A held
+//     pod occupies one of Config.BindWorkers.
 //   - With Config.LeaderElection, replicas elect a leader through a Lease
 //     (kube-system/kube-scheduler by default) as kube-scheduler does; only
 //     the leader schedules, its writes carry the term's fence (a deposed
@@ -52,11 +77,7 @@
 // with each node's verdict (plugin, code, reasons) and each plugin's
 // weighted score on each feasible node.
 //
-// Not yet done, and so different from Kubernetes: the VolumeBinding
-// plugin, PodTopologySpread's system default constraints (the plugin
-// takes a DefaultSelector, but the scheduler does not yet derive one from
-// Services and ReplicaSets), Permit's Wait (treated as an error), and
-// spec.priority from priorityClassName (the apiserver has no Priority
-// admission yet, so preemption reads spec.priority as set). Events are
-// core/v1 Events, one per attempt, without Kubernetes' aggregation.
+// Different from Kubernetes: events are core/v1 Events, one per attempt,
+// without Kubernetes' aggregation; new PersistentVolumes count as
+// available while still Pending (no controller moves them on).
 package scheduler

@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,19 +10,40 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
+	"github.com/setpoint-dev/setpoint/examples/api/scheduling"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/scheduler"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
 // prioPod is a pod of priority prio asking for one CPU, bound to node
-// when node is not "".
+// when node is not "". Its priority comes from the PriorityClass
+// "prio-<prio>" (createClasses), through the apiserver's Priority
+// admission.
 func prioPod(name string, prio int32, node string, labels map[string]string) *api.Pod {
 	p := newPod(name, "1", "64Mi")
-	p.Spec.Priority = &prio
+	p.Spec.PriorityClassName = fmt.Sprintf("prio-%d", prio)
 	p.Spec.NodeName = node
 	p.Labels = labels
 	return p
+}
+
+// createClasses creates the PriorityClass prio-<v> of each value, and
+// the class never-<v> with preemptionPolicy Never.
+func createClasses(t *testing.T, cs *client.Clientset, values ...int32) {
+	t.Helper()
+	for _, v := range values {
+		for _, pol := range []api.PreemptionPolicy{api.PreemptLowerPriority, api.PreemptNever} {
+			pc := &scheduling.PriorityClass{Value: v, PreemptionPolicy: &pol}
+			pc.Name = fmt.Sprintf("prio-%d", v)
+			if pol == api.PreemptNever {
+				pc.Name = fmt.Sprintf("never-%d", v)
+			}
+			if _, err := cs.PriorityClasses().Create(context.Background(), pc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // finalizeTerminating plays the kubelets: pods being deleted go at once.
@@ -74,6 +96,7 @@ func TestPreemptionEndToEnd(t *testing.T) {
 	for _, n := range []string{"a", "b"} {
 		createNode(t, cs, newNode(n, "2", "8Gi", nil))
 	}
+	createClasses(t, cs, 1, 5, 10, 100, 1000)
 	createPod(t, cs, prioPod("low-1", 1, "a", nil))
 	createPod(t, cs, prioPod("low-5", 5, "a", nil))
 	createPod(t, cs, prioPod("mid-1", 10, "b", nil))
@@ -138,8 +161,7 @@ func TestPreemptionEndToEnd(t *testing.T) {
 
 	// preemptionPolicy Never: explained, nothing evicted.
 	never := prioPod("never", 1000, "", nil)
-	pol := api.PreemptNever
-	never.Spec.PreemptionPolicy = &pol
+	never.Spec.PriorityClassName = "never-1000"
 	createPod(t, cs, never)
 	waitFor(t, "the Never pod explained", func() (bool, error) {
 		return slices.ContainsFunc(events(t, cs, "never", "FailedScheduling"), func(m string) bool {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
+	"github.com/setpoint-dev/setpoint/examples/scheduler/plugins"
 )
 
 // profile is a Profile split by extension point.
@@ -33,6 +34,15 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 	}
 	out := &profile{name: p.SchedulerName}
 	for _, pl := range pls {
+		if vb, ok := pl.(*plugins.VolumeBinding); ok && vb.Client == nil {
+			vb.Client = s.vols
+		}
+		if pts, ok := pl.(plugins.PodTopologySpread); ok && pts.DefaultSelector == nil {
+			// Kubernetes' system defaults, for the pod's Services and
+			// controller.
+			pts.DefaultSelector = s.podGroupSelector
+			pl = pts
+		}
 		if x, ok := pl.(framework.PreFilterPlugin); ok {
 			out.preFilter = append(out.preFilter, x)
 		}

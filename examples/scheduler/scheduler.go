@@ -8,6 +8,7 @@ import (
 	"maps"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,12 +32,17 @@ type Scheduler struct {
 	nodes    *informer.Informer[*api.Node]
 	nss      *informer.Informer[*api.Namespace]
 	pdbs     *informer.Informer[*policy.PodDisruptionBudget]
-	debug    *attempts
-	metrics  *metrics
-	ready    atomic.Bool
-	bindSem  chan struct{}
-	elector  *election.Elector
-	lost     chan struct{}
+	vols     *volumeClient
+	groups   groupInformers
+	// waiting holds the pods Permit plugins hold, by UID.
+	waitingMu sync.Mutex
+	waiting   map[string]*framework.WaitingPod
+	debug     *attempts
+	metrics   *metrics
+	ready     atomic.Bool
+	bindSem   chan struct{}
+	elector   *election.Elector
+	lost      chan struct{}
 	// nextStart rotates where the search for feasible nodes starts, so
 	// that with percentageOfNodesToScore every node gets its turn.
 	nextStart atomic.Int64
@@ -50,8 +56,14 @@ func New(cfg Config) (*Scheduler, error) {
 	cfg = cfg.withDefaults()
 	s := &Scheduler{cfg: cfg, log: cfg.Logger.With("component", "scheduler"), profiles: map[string]*profile{},
 		cache: newCache(), queue: newQueue(cfg.Clock, cfg.InitialBackoff, cfg.MaxBackoff),
-		debug: newAttempts(), bindSem: make(chan struct{}, cfg.BindWorkers)}
+		debug: newAttempts(), bindSem: make(chan struct{}, cfg.BindWorkers), waiting: map[string]*framework.WaitingPod{}}
 	binder := defaultBinder{hc: cfg.Client.HTTPClient(), server: cfg.Client.Server()}
+	if err := s.newVolumeClient(); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	if err := s.newGroupInformers(); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
 	for _, p := range cfg.Profiles {
 		s.profiles[p.SchedulerName] = newProfile(s, p, binder)
 	}
@@ -72,6 +84,7 @@ func New(cfg Config) (*Scheduler, error) {
 		Name: "scheduler-nodes", Clock: cfg.Clock, Logger: s.log}); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
+	s.vols.nodes = s.nodes
 	if s.nss, err = informer.New[*api.Namespace](cfg.Client.Namespaces(), informer.Config[*api.Namespace]{
 		Name: "scheduler-namespaces", Clock: cfg.Clock, Logger: s.log}); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
@@ -117,6 +130,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	g.Go(func() error { return s.pods.Run(gctx) })
 	g.Go(func() error { return s.nss.Run(gctx) })
 	g.Go(func() error { return s.pdbs.Run(gctx) })
+	g.Go(func() error { return s.vols.claims.Run(gctx) })
+	g.Go(func() error { return s.vols.volumes.Run(gctx) })
+	g.Go(func() error { return s.vols.classes.Run(gctx) })
+	g.Go(func() error { return s.groups.services.Run(gctx) })
+	g.Go(func() error { return s.groups.controllers.Run(gctx) })
+	g.Go(func() error { return s.groups.replicaSets.Run(gctx) })
+	g.Go(func() error { return s.groups.statefulSets.Run(gctx) })
 	g.Go(func() error {
 		if s.elector != nil {
 			return s.runElected(gctx)
@@ -147,7 +167,9 @@ func (s *Scheduler) schedule(ctx context.Context) error {
 // waitSynced waits for every informer's first list and then reports
 // ready; nil also when ctx ended first.
 func (s *Scheduler) waitSynced(ctx context.Context) error {
-	for _, sync := range []func(context.Context) error{s.nodes.WaitForSync, s.pods.WaitForSync, s.nss.WaitForSync, s.pdbs.WaitForSync} {
+	for _, sync := range []func(context.Context) error{s.nodes.WaitForSync, s.pods.WaitForSync, s.nss.WaitForSync, s.pdbs.WaitForSync,
+		s.vols.claims.WaitForSync, s.vols.volumes.WaitForSync, s.vols.classes.WaitForSync,
+		s.groups.services.WaitForSync, s.groups.controllers.WaitForSync, s.groups.replicaSets.WaitForSync, s.groups.statefulSets.WaitForSync} {
 		if err := sync(ctx); err != nil {
 			return ignoreDone(ctx, err)
 		}
@@ -203,6 +225,9 @@ func podChanged(old, p *api.Pod) bool {
 func (s *Scheduler) onPodDelete(p *api.Pod) {
 	s.queue.remove(p.Namespace, p.Name)
 	s.debug.forget(p.Namespace + "/" + p.Name)
+	if w := s.WaitingPod(p.UID); w != nil {
+		w.Reject("", "pod deleted while waiting for Permit")
+	}
 	if s.cache.counted(p.UID) {
 		s.cache.removePod(p.UID)
 		s.queue.moveAll()
@@ -300,18 +325,55 @@ func (s *Scheduler) reserve(ctx context.Context, prof *profile, state *framework
 			return st.WithPlugin(pl.Name())
 		}
 	}
+	var waits map[string]time.Duration
 	for _, pl := range prof.permit {
-		st, _ := pl.Permit(ctx, state, info, node)
+		st, timeout := pl.Permit(ctx, state, info, node)
 		if st.IsSuccess() {
 			continue
 		}
 		if st.IsWait() {
-			st = framework.NewStatus(framework.Error, "Permit plugin "+pl.Name()+" asked to wait, which this scheduler does not support")
+			if waits == nil {
+				waits = map[string]time.Duration{}
+			}
+			waits[pl.Name()] = min(max(timeout, 0), maxPermitWait)
+			continue
 		}
 		s.unreserve(ctx, prof, state, info, node)
 		return st.WithPlugin(pl.Name())
 	}
+	if waits != nil {
+		s.waitingMu.Lock()
+		s.waiting[info.Pod.UID] = framework.NewWaitingPod(info.Pod, waits, s.cfg.Clock)
+		s.waitingMu.Unlock()
+	}
 	return nil
+}
+
+// maxPermitWait caps a Permit plugin's wait, as Kubernetes' 15 minutes.
+const maxPermitWait = 15 * time.Minute
+
+// WaitingPod returns the pod with that UID if Permit plugins hold it, so
+// that a plugin can Allow or Reject it; nil otherwise.
+func (s *Scheduler) WaitingPod(uid string) *framework.WaitingPod {
+	s.waitingMu.Lock()
+	defer s.waitingMu.Unlock()
+	return s.waiting[uid]
+}
+
+// waitPermit waits until the pod's waiting Permit plugins decide (at
+// once when none waits) and forgets it.
+func (s *Scheduler) waitPermit(ctx context.Context, uid string) *framework.Status {
+	s.waitingMu.Lock()
+	w := s.waiting[uid]
+	s.waitingMu.Unlock()
+	if w == nil {
+		return nil
+	}
+	st := w.Wait(ctx)
+	s.waitingMu.Lock()
+	delete(s.waiting, uid)
+	s.waitingMu.Unlock()
+	return st
 }
 
 func (s *Scheduler) unreserve(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string) {
@@ -324,6 +386,20 @@ func (s *Scheduler) unreserve(ctx context.Context, prof *profile, state *framewo
 // pod and retries it with backoff.
 func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string, qp *queuedPod, start time.Time) {
 	pod := info.Pod
+	if st := s.waitPermit(ctx, pod.UID); !st.IsSuccess() {
+		// Rejected (or timed out) while waiting: back to the
+		// unschedulable set, as Kubernetes does.
+		s.cache.forget(pod.UID)
+		s.unreserve(ctx, prof, state, info, node)
+		if ctx.Err() != nil {
+			return
+		}
+		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
+		s.event(ctx, pod, "Warning", "FailedScheduling", st.Message())
+		s.queue.retry(qp, st.Code() != framework.Error)
+		s.queue.moveAll() // the forgotten pod's room is free again
+		return
+	}
 	st := func() *framework.Status {
 		for _, pl := range prof.preBind {
 			if st := pl.PreBind(ctx, state, info, node); !st.IsSuccess() {

@@ -27,6 +27,10 @@
 //     PodTopologySpread.
 //   - ImageLocality: nodes that already hold the pod's images score
 //     higher, scaled by how widely each image is spread.
+//   - VolumeBinding: the pod's PersistentVolumeClaims, bound ones by their
+//     volumes' node affinity, WaitForFirstConsumer ones by a fitting
+//     volume or a provisioner for the node; Reserve and PreBind bind them
+//     through a VolumeClient. See VolumeBinding.
 //
 // The PreFilter and PreScore plugins count over the whole cluster once
 // per cycle (framework.AllNodes) so that Filter and Score are lookups.
