@@ -19,7 +19,11 @@ type Mode string
 // The modes. IPVS is left out: it needs the ip_vs kernel module, which the
 // kernels this project runs on lack.
 const (
+	// ModeNFTables programs one nftables table of the proxy's own.
 	ModeNFTables Mode = "nftables"
+	// ModeIPTables programs chains of the proxy's own through
+	// iptables-restore, for hosts without nftables.
+	ModeIPTables Mode = "iptables"
 )
 
 // Defaults of Config. Kubernetes' kube-proxy uses the same minimum sync
@@ -44,7 +48,9 @@ type Config struct {
 	// Mode is the backend. Default ModeNFTables.
 	Mode Mode
 	// TableName is the nftables table the proxy owns (family ip). Default
-	// DefaultTableName. Nothing outside this table is touched.
+	// DefaultTableName. Nothing outside this table is touched. In
+	// ModeIPTables it names the proxy's chains instead: they start with
+	// "SP" and four characters of the name's hash.
 	TableName string
 	// ClusterCIDR is the pod network. Traffic to a ClusterIP from outside
 	// it is masqueraded. Zero: never masquerade ClusterIP traffic on that
@@ -82,8 +88,8 @@ func (c *Config) Validate() error {
 		return errors.New("proxy: Client is required")
 	case c.NodeName == "":
 		return errors.New("proxy: NodeName is required")
-	case c.Mode != "" && c.Mode != ModeNFTables:
-		return fmt.Errorf("proxy: Mode %q is not supported (want %q)", c.Mode, ModeNFTables)
+	case c.Mode != "" && c.Mode != ModeNFTables && c.Mode != ModeIPTables:
+		return fmt.Errorf("proxy: Mode %q is not supported (want %q or %q)", c.Mode, ModeNFTables, ModeIPTables)
 	case c.MasqueradeBit < -1 || c.MasqueradeBit > 31:
 		return fmt.Errorf("proxy: MasqueradeBit %d is out of range 0..31", c.MasqueradeBit)
 	case c.SyncPeriod < 0:

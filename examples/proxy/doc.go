@@ -59,12 +59,30 @@
 // # Differences from kube-proxy, and what is left out
 //
 //   - IPv4 only; the IPv6 table (family ip6) is not written yet.
-//   - No iptables mode yet, and no IPVS mode: IPVS needs the ip_vs kernel
-//     module, which the kernel this project runs on lacks.
+//   - No IPVS mode: IPVS needs the ip_vs kernel module, which the kernel
+//     this project runs on lacks (it has no loadable modules at all).
 //   - Stale UDP conntrack entries of removed endpoints are not flushed yet.
 //   - No loadBalancerSourceRanges firewall and no health-check node ports.
 //
+// # iptables mode
+//
+// Config.Mode ModeIPTables (--proxy-mode=iptables) is for hosts without
+// nftables. It follows kube-proxy's iptables mode: chains of its own in the
+// nat and filter tables, named with a prefix derived from Config.TableName
+// ("SP" and four hash characters; SERVICES, NODEPORTS, MARK-MASQ,
+// POSTROUTING, FILTER, and SVC-, EXT- and SEP- chains per service port and
+// endpoint), reached by one jump rule each from nat PREROUTING, OUTPUT and
+// POSTROUTING and filter INPUT, FORWARD and OUTPUT. An endpoint is chosen
+// by statistic-module rules with probabilities 1/n, 1/(n-1), ..., so each
+// gets an equal share; session affinity uses one recent-module list per
+// endpoint; a service port without endpoints is rejected from the filter
+// table; masquerade is requested with the same mark bit. Every sync is ONE
+// iptables-restore input (--noflush) holding only the chains that changed
+// (all of them on the first sync), and the stale chains' deletion; the
+// jumps are kept with go-iptables' check-then-insert. Cleanup removes the
+// jumps and every chain with the prefix.
+//
 // Config.NetNS programs another network namespace: the proxy starts its
-// nft processes from an OS thread inside it. Tests and benchmarks use it to
+// nft (or iptables) processes from an OS thread inside it. Tests and benchmarks use it to
 // keep everything inside namespaces they create.
 package proxy

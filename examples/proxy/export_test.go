@@ -6,3 +6,6 @@ import "sigs.k8s.io/knftables"
 func UseNFT(p *Proxy, nft knftables.Interface) {
 	p.newNFT = func() (knftables.Interface, error) { return nft, nil }
 }
+
+// IPTPrefix is the prefix of the iptables chains of the proxy with table name table.
+func IPTPrefix(table string) string { return iptPrefix(table) }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/setpoint-dev/setpoint/examples/proxy"
 )
 
 // testNet is a node network namespace with "pods" around it: each pod is a
@@ -179,8 +181,22 @@ func hits(t testing.TB, ns, addr string, k int) (map[string]int, error) {
 	return got, nil
 }
 
-// nftDump lists the proxy's table in the node namespace ("" if absent).
-func (n *testNet) nftDump(table string) string {
+// rulesDump lists the proxy's rules in the node namespace: its nftables
+// table ("" if absent), or the iptables-save lines that name its chains.
+func (n *testNet) rulesDump(mode proxy.Mode, table string) string {
+	if mode == proxy.ModeIPTables {
+		out, err := exec.Command("ip", "netns", "exec", n.node, "iptables-save").CombinedOutput()
+		if err != nil {
+			n.t.Fatalf("iptables-save: %v: %s", err, out)
+		}
+		var ours []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, proxy.IPTPrefix(table)+"-") {
+				ours = append(ours, l)
+			}
+		}
+		return strings.Join(ours, "\n")
+	}
 	out, err := exec.Command("ip", "netns", "exec", n.node, "nft", "-s", "list", "table", "ip", table).CombinedOutput()
 	if err != nil {
 		return ""
@@ -188,7 +204,13 @@ func (n *testNet) nftDump(table string) string {
 	return string(out)
 }
 
-func (n *testNet) nftTables() string {
+// leftovers returns what the proxy left in the node namespace: any
+// nftables table in nftables mode (iptables-nft's own tables hold only
+// built-in chains), any chain or jump of ours in iptables mode.
+func (n *testNet) leftovers(mode proxy.Mode, table string) string {
+	if mode == proxy.ModeIPTables {
+		return n.rulesDump(mode, table)
+	}
 	out, err := exec.Command("ip", "netns", "exec", n.node, "nft", "list", "tables").CombinedOutput()
 	if err != nil {
 		n.t.Fatalf("nft list tables: %v: %s", err, out)

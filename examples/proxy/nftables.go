@@ -212,6 +212,11 @@ func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []st
 	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , "))) // spaced commas: knftables.Fake parses chain names up to a space
 }
 
+// apply programs the service ports; see sync.
+func (b *nftBackend) apply(ctx context.Context, sps []*servicePort) (int, error) {
+	return b.sync(ctx, b.build(sps))
+}
+
 // sync programs rs in one transaction: everything on the first sync (and
 // after a failure), only the difference from the last sync otherwise.
 // Returns the number of operations sent.

@@ -15,6 +15,21 @@ import (
 	"github.com/setpoint-dev/setpoint/informer"
 )
 
+// backend programs the node's packet filter in one mode.
+type backend interface {
+	// apply programs the service ports, rewriting what changed since the
+	// last successful apply (everything after a failure); it returns the
+	// number of operations sent.
+	apply(ctx context.Context, sps []*servicePort) (int, error)
+	// cleanup removes everything the backend made.
+	cleanup(ctx context.Context) error
+}
+
+var (
+	_ backend = (*nftBackend)(nil)
+	_ backend = (*iptBackend)(nil)
+)
+
 // Proxy programs the node so that Services reach their endpoints; see the
 // package documentation.
 type Proxy struct {
@@ -29,6 +44,10 @@ type Proxy struct {
 	// changes holds when each EndpointSlice change not yet programmed was
 	// seen, for the programming-latency histogram.
 	changes []time.Time
+	// udp is what the last successful sync programmed for UDP service
+	// ports (used only by the Run goroutine), to find stale conntrack
+	// entries.
+	udp map[string]udpService
 
 	syncDuration   prometheus.Histogram
 	programLatency prometheus.Histogram
@@ -90,12 +109,11 @@ func (p *Proxy) sliceChanged() {
 // returns nil when ctx ends, leaving the rules in place (Cleanup removes
 // them); it returns an error only if the node cannot be programmed at all.
 func (p *Proxy) Run(ctx context.Context) error {
-	ns, nft, err := p.open()
+	ns, backend, err := p.open()
 	if err != nil {
 		return err
 	}
 	defer ns.stop()
-	backend := newNFTBackend(nft, &p.cfg)
 	svcReg, err := p.services.AddHandler(informer.HandlerFuncs[*api.Service]{
 		AddFunc:    func(*api.Service, bool) { p.trigger() },
 		UpdateFunc: func(_, _ *api.Service) { p.trigger() },
@@ -150,8 +168,9 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 }
 
-// open enters the configured network namespace (if any) and opens nftables there.
-func (p *Proxy) open() (*nsRunner, knftables.Interface, error) {
+// open enters the configured network namespace (if any) and opens the
+// backend of the configured mode there.
+func (p *Proxy) open() (*nsRunner, backend, error) {
 	var ns *nsRunner
 	if p.cfg.NetNS != "" {
 		var err error
@@ -159,24 +178,36 @@ func (p *Proxy) open() (*nsRunner, knftables.Interface, error) {
 			return nil, nil, err
 		}
 	}
-	var nft knftables.Interface
-	err := ns.do(func() (err error) { nft, err = p.newNFT(); return err })
+	var b backend
+	err := ns.do(func() error {
+		if p.cfg.Mode == ModeIPTables {
+			ipt, err := newIPTBackend(&p.cfg, false)
+			b = ipt
+			return err
+		}
+		nft, err := p.newNFT()
+		if err != nil {
+			return fmt.Errorf("nftables unavailable: %w", err)
+		}
+		b = newNFTBackend(nft, &p.cfg)
+		return nil
+	})
 	if err != nil {
 		ns.stop()
-		return nil, nil, fmt.Errorf("proxy: nftables unavailable: %w", err)
+		return nil, nil, fmt.Errorf("proxy: %w", err)
 	}
-	return ns, nft, nil
+	return ns, b, nil
 }
 
 // syncOnce computes the rules from the caches and programs them.
-func (p *Proxy) syncOnce(ctx context.Context, b *nftBackend) error {
+func (p *Proxy) syncOnce(ctx context.Context, b backend) error {
 	start := p.cfg.Clock.Now()
 	p.mu.Lock()
 	changes := p.changes
 	p.changes = nil
 	p.mu.Unlock()
 	sps := buildServicePorts(p.services.List(), p.slices.List(), p.cfg.NodeName)
-	ops, err := b.sync(ctx, b.build(sps))
+	ops, err := b.apply(ctx, sps)
 	end := p.cfg.Clock.Now()
 	p.syncDuration.Observe(end.Sub(start).Seconds())
 	if err != nil {
@@ -190,20 +221,32 @@ func (p *Proxy) syncOnce(ctx context.Context, b *nftBackend) error {
 	for _, c := range changes {
 		p.programLatency.Observe(end.Sub(c).Seconds())
 	}
+	udp := udpServices(sps)
+	if p.udp != nil {
+		// (not on the first sync: a previous run's stale entries are
+		// unknown, as in kube-proxy)
+		if n, err := flushConntrack(staleUDPFilters(p.udp, udp)); err != nil {
+			p.log.Warn("flushing stale UDP conntrack entries failed", "err", err)
+		} else if n > 0 {
+			p.log.Debug("flushed stale UDP conntrack entries", "entries", n)
+		}
+	}
+	p.udp = udp
 	p.log.Debug("synced", "servicePorts", len(sps), "operations", ops, "took", end.Sub(start))
 	return nil
 }
 
-// Cleanup removes everything the proxy made (its table) from the node, or
+// Cleanup removes everything the proxy made in Config.Mode (its nftables
+// table, or its iptables chains and the jumps to them) from the node, or
 // from Config.NetNS. It does not need the apiserver.
 func Cleanup(ctx context.Context, cfg Config) error {
 	cfg.setDefaults()
 	p := &Proxy{cfg: cfg}
 	p.newNFT = func() (knftables.Interface, error) { return knftables.New(knftables.IPv4Family, cfg.TableName) }
-	ns, nft, err := p.open()
+	ns, b, err := p.open()
 	if err != nil {
 		return err
 	}
 	defer ns.stop()
-	return ns.do(func() error { return newNFTBackend(nft, &p.cfg).cleanup(ctx) })
+	return ns.do(func() error { return b.cleanup(ctx) })
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -51,9 +52,9 @@ func slice(svc string, eps ...ep) *discovery.EndpointSlice {
 	return s
 }
 
-func startProxy(t *testing.T, cs *client.Clientset, node string) (stop func()) {
+func startProxy(t *testing.T, cs *client.Clientset, node string, mode proxy.Mode) (stop func()) {
 	t.Helper()
-	p, err := proxy.New(proxy.Config{Client: cs, NodeName: "node1", TableName: table, MinSyncPeriod: -1,
+	p, err := proxy.New(proxy.Config{Client: cs, NodeName: "node1", Mode: mode, TableName: table, MinSyncPeriod: -1,
 		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), NetNS: filepath.Join("/run/netns", node)})
 	if err != nil {
 		t.Fatal(err)
@@ -69,9 +70,15 @@ func startProxy(t *testing.T, cs *client.Clientset, node string) (stop func()) {
 	}
 }
 
-// TestServicesThroughNFTables runs two pods behind Services and a client
-// pod, with the proxy programming the node namespace.
-func TestServicesThroughNFTables(t *testing.T) {
+// TestServices runs two pods behind Services and a client pod, with the
+// proxy programming the node namespace, in each mode.
+func TestServices(t *testing.T) {
+	for _, mode := range []proxy.Mode{proxy.ModeNFTables, proxy.ModeIPTables} {
+		t.Run(string(mode), func(t *testing.T) { testServices(t, mode) })
+	}
+}
+
+func testServices(t *testing.T, mode proxy.Mode) {
 	ctx := context.Background()
 	n := newTestNet(t)
 	ip1, ip2 := n.addPod("pod1", 1), n.addPod("pod2", 2)
@@ -84,13 +91,13 @@ func TestServicesThroughNFTables(t *testing.T) {
 	srv := controllertest.StartAPIServer(t)
 	cs := controllertest.Clientset(t, srv)
 	controllertest.RunInformers(t, cs)
-	stop := startProxy(t, cs, n.node)
+	stop := startProxy(t, cs, n.node, mode)
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
 			stop()
 		}
-		if err := proxy.Cleanup(context.Background(), proxy.Config{TableName: table, NetNS: filepath.Join("/run/netns", n.node)}); err != nil {
+		if err := proxy.Cleanup(context.Background(), proxy.Config{Mode: mode, TableName: table, NetNS: filepath.Join("/run/netns", n.node)}); err != nil {
 			t.Error(err)
 		}
 	})
@@ -177,15 +184,18 @@ func TestServicesThroughNFTables(t *testing.T) {
 		}
 		defer c.Close()
 		echo(t, c, "pod1\n", "")
-		before := n.nftDump(table)
+		before := n.rulesDump(mode, table)
+		if !strings.Contains(before, "10.244.1.2:8080") {
+			t.Fatalf("rules before the restart lack pod1:\n%s", before)
+		}
 		stop()
 		stopped = true
-		stop = startProxy(t, cs, n.node)
+		stop = startProxy(t, cs, n.node, mode)
 		stopped = false
 		// The new proxy's first sync is a full one; wait for its result to
 		// settle, then it must equal the old one.
 		controllertest.Eventually(t, "rules after restart equal those before", func() error {
-			if after := n.nftDump(table); after != before {
+			if after := n.rulesDump(mode, table); after != before {
 				return fmt.Errorf("rules differ:\nbefore:\n%s\nafter:\n%s", before, after)
 			}
 			return nil
@@ -195,11 +205,11 @@ func TestServicesThroughNFTables(t *testing.T) {
 	t.Run("cleanup leaves no table", func(t *testing.T) {
 		stop()
 		stopped = true
-		if err := proxy.Cleanup(ctx, proxy.Config{TableName: table, NetNS: filepath.Join("/run/netns", n.node)}); err != nil {
+		if err := proxy.Cleanup(ctx, proxy.Config{Mode: mode, TableName: table, NetNS: filepath.Join("/run/netns", n.node)}); err != nil {
 			t.Fatal(err)
 		}
-		if out := n.nftTables(); out != "" {
-			t.Fatalf("tables left in the node namespace: %s", out)
+		if out := n.leftovers(mode, table); out != "" {
+			t.Fatalf("rules left in the node namespace: %s", out)
 		}
 		if _, err := ask(t, cl, "10.96.0.10:80"); err == nil {
 			t.Fatal("ClusterIP still answers after cleanup")
