@@ -51,6 +51,14 @@
 // state, and the rules after a restart equal those of a fresh sync.
 // Affinity sets of a previous run are kept, so clients stay pinned.
 //
+// After each sync the proxy deletes stale UDP conntrack entries (through
+// netlink, github.com/vishvananda/netlink), as kube-proxy does: those NATed
+// to an endpoint that is no longer used (UDP "connections" never end, so a
+// client would keep sending to it), and, for a service that had no
+// endpoint and now has some, its entries that were not NATed at all. The
+// first sync of a run flushes nothing (the previous run's state is
+// unknown). TCP entries are left alone: a removed endpoint resets them.
+//
 // Metrics (Config.Registerer): setpoint_proxy_sync_duration_seconds,
 // setpoint_proxy_network_programming_duration_seconds (from the moment an
 // EndpointSlice change was seen to the end of the sync that programmed it)
@@ -61,7 +69,6 @@
 //   - IPv4 only; the IPv6 table (family ip6) is not written yet.
 //   - No IPVS mode: IPVS needs the ip_vs kernel module, which the kernel
 //     this project runs on lacks (it has no loadable modules at all).
-//   - Stale UDP conntrack entries of removed endpoints are not flushed yet.
 //   - No loadBalancerSourceRanges firewall and no health-check node ports.
 //
 // # iptables mode

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/setpoint-dev/setpoint/examples/proxy"
 )
@@ -144,6 +146,60 @@ func (n *testNet) serve(pod string, port int) {
 			}()
 		}
 	}()
+}
+
+// serveUDP starts a UDP server in the pod on port that answers every
+// datagram with the pod's name.
+func (n *testNet) serveUDP(pod string, port int) {
+	var pc net.PacketConn
+	inNS(n.t, n.pods[pod], func() {
+		var err error
+		if pc, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); err != nil {
+			n.t.Fatal(err)
+		}
+	})
+	done := make(chan struct{})
+	n.t.Cleanup(func() { pc.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			_, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo([]byte(pod), from)
+		}
+	}()
+}
+
+// udpAsk sends one datagram on c and returns the answer.
+func udpAsk(c net.Conn) (string, error) {
+	c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := c.Write([]byte("who")); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 512)
+	k, err := c.Read(buf)
+	return string(buf[:k]), err
+}
+
+// udpFlows lists the node's UDP conntrack entries to dst, as "dst -> the
+// address that answered".
+func (n *testNet) udpFlows(dst string) []string {
+	var flows []*netlink.ConntrackFlow
+	var err error
+	inNS(n.t, n.node, func() { flows, err = netlink.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET) })
+	if err != nil {
+		n.t.Fatalf("conntrack list: %v", err)
+	}
+	var out []string
+	for _, f := range flows {
+		if f.Forward.Protocol == unix.IPPROTO_UDP && f.Forward.DstIP.String() == dst {
+			out = append(out, fmt.Sprintf("%s -> %s:%d", dst, f.Reverse.SrcIP, f.Reverse.SrcPort))
+		}
+	}
+	return out
 }
 
 // dial connects from the namespace ns to addr.

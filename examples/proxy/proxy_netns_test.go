@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -176,6 +178,60 @@ func testServices(t *testing.T, mode proxy.Mode) {
 			}
 			return nil
 		})
+	})
+	t.Run("a removed UDP endpoint's conntrack entries are flushed", func(t *testing.T) {
+		n.serveUDP("pod1", 5353)
+		n.serveUDP("pod2", 5353)
+		udp := func(s *api.Service) {
+			s.Spec.Ports[0].Protocol, s.Spec.Ports[0].Port = api.ProtocolUDP, 53
+		}
+		udpSlice := func(ip string) *discovery.EndpointSlice {
+			s := slice("dgram", ep{ip, true})
+			s.Ports[0].Protocol, s.Ports[0].Port = ptr(api.ProtocolUDP), ptr(int32(5353))
+			return s
+		}
+		must(cs.Services().Create(ctx, service("dgram", "10.96.0.13", 0, udp)))
+		must(cs.EndpointSlices().Create(ctx, udpSlice(ip1)))
+		// One client socket (one source port) throughout: its datagrams
+		// belong to one conntrack entry. (A first datagram sent before the
+		// rules were programmed made an entry without NAT; the flush of a
+		// service that gains its first endpoint removes it.)
+		var c net.Conn
+		inNS(t, cl, func() {
+			var err error
+			if c, err = net.Dial("udp4", "10.96.0.13:53"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		defer c.Close()
+		controllertest.Eventually(t, "pod1 answers over UDP", func() error {
+			if got, err := udpAsk(c); err != nil || got != "pod1" {
+				return fmt.Errorf("answer %q, %v", got, err)
+			}
+			return nil
+		})
+		if flows := n.udpFlows("10.96.0.13"); !slices.Contains(flows, "10.96.0.13 -> "+ip1+":5353") {
+			t.Fatalf("no conntrack entry to pod1: %v", flows)
+		}
+		s, err := cs.EndpointSlices().Get(ctx, "default", "dgram-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Endpoints[0].Addresses = []string{ip2}
+		if _, err := cs.EndpointSlices().Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		// Without the flush the entry would keep sending this socket's
+		// datagrams to pod1 (it still answers) for as long as they flow.
+		controllertest.Eventually(t, "pod2 answers on the same socket", func() error {
+			if got, err := udpAsk(c); err != nil || got != "pod2" {
+				return fmt.Errorf("answer %q, %v", got, err)
+			}
+			return nil
+		})
+		if flows := n.udpFlows("10.96.0.13"); slices.Contains(flows, "10.96.0.13 -> "+ip1+":5353") {
+			t.Fatalf("conntrack entry to the removed endpoint left: %v", flows)
+		}
 	})
 	t.Run("restart keeps connections and rules", func(t *testing.T) {
 		c, err := dial(t, cl, "10.96.0.10:80")
