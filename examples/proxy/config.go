@@ -56,6 +56,14 @@ type Config struct {
 	// it is masqueraded. Zero: never masquerade ClusterIP traffic on that
 	// ground (kube-proxy's behaviour without --cluster-cidr).
 	ClusterCIDR netip.Prefix
+	// IPv6, if set, also programs the IPv6 half of services (spec.clusterIPs
+	// of family IPv6, IPv6 EndpointSlices, IPv6 external IPs): an nftables
+	// table of family ip6 with the same name, or ip6tables chains. Default
+	// false: IPv4 only.
+	IPv6 bool
+	// ClusterCIDR6 is the IPv6 pod network, used as ClusterCIDR is for
+	// IPv4 (only with IPv6).
+	ClusterCIDR6 netip.Prefix
 	// NodePortAddresses limits NodePorts to these prefixes of the node's
 	// addresses. Empty: every local address (kube-proxy's default).
 	NodePortAddresses []netip.Prefix
@@ -95,11 +103,13 @@ func (c *Config) Validate() error {
 	case c.SyncPeriod < 0:
 		return fmt.Errorf("proxy: SyncPeriod %v is negative", c.SyncPeriod)
 	case c.ClusterCIDR.IsValid() && !c.ClusterCIDR.Addr().Is4():
-		return fmt.Errorf("proxy: ClusterCIDR %v is not IPv4 (the proxy programs IPv4 only)", c.ClusterCIDR)
+		return fmt.Errorf("proxy: ClusterCIDR %v is not IPv4 (ClusterCIDR6 takes the IPv6 one)", c.ClusterCIDR)
+	case c.ClusterCIDR6.IsValid() && (!c.ClusterCIDR6.Addr().Is6() || !c.IPv6):
+		return fmt.Errorf("proxy: ClusterCIDR6 %v needs IPv6 set and an IPv6 prefix", c.ClusterCIDR6)
 	}
 	for i, p := range c.NodePortAddresses {
-		if !p.IsValid() || !p.Addr().Is4() {
-			return fmt.Errorf("proxy: NodePortAddresses[%d] %v is not an IPv4 prefix", i, p)
+		if !p.IsValid() || (p.Addr().Is6() && !c.IPv6) {
+			return fmt.Errorf("proxy: NodePortAddresses[%d] %v is not an IPv4 prefix (IPv6 ones need IPv6 set)", i, p)
 		}
 	}
 	return nil
@@ -133,4 +143,28 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+}
+
+// clusterCIDR returns the pod network of the family (invalid if unset).
+func (c *Config) clusterCIDR(v6 bool) netip.Prefix {
+	if v6 {
+		return c.ClusterCIDR6
+	}
+	return c.ClusterCIDR
+}
+
+// nodePortPrefixes returns the NodePortAddresses of the family, and
+// whether NodePorts are served in that family at all (NodePortAddresses
+// empty: on every local address).
+func (c *Config) nodePortPrefixes(v6 bool) ([]netip.Prefix, bool) {
+	if len(c.NodePortAddresses) == 0 {
+		return nil, true
+	}
+	var out []netip.Prefix
+	for _, p := range c.NodePortAddresses {
+		if p.Addr().Is6() == v6 {
+			out = append(out, p)
+		}
+	}
+	return out, len(out) > 0
 }

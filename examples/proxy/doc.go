@@ -10,8 +10,8 @@
 //
 // # What it programs
 //
-// One table of its own (family ip, Config.TableName) and nothing outside
-// it. Connections are matched in the nat prerouting and output hooks by
+// One table of its own (family ip, Config.TableName, and family ip6 with
+// Config.IPv6) and nothing outside it. Connections are matched in the nat prerouting and output hooks by
 // destination address, protocol and port through verdict maps, then sent
 // to one chain per service port and one per endpoint, which DNATs. The
 // Kubernetes behaviours it follows:
@@ -66,7 +66,12 @@
 //
 // # Differences from kube-proxy, and what is left out
 //
-//   - IPv4 only; the IPv6 table (family ip6) is not written yet.
+//   - IPv4 by default. With Config.IPv6 the IPv6 half of services
+//     (spec.clusterIPs of family IPv6, IPv6 EndpointSlices, IPv6 external
+//     and load-balancer IPs) is programmed too, the same way, in a table of
+//     family ip6 with the same name (or ip6tables chains); dual-stack
+//     services get rules in both. kube-proxy instead runs one proxier per
+//     family, which is what this amounts to.
 //   - No IPVS mode: IPVS needs the ip_vs kernel module, which the kernel
 //     this project runs on lacks (it has no loadable modules at all).
 //   - No loadBalancerSourceRanges firewall and no health-check node ports.

@@ -110,16 +110,15 @@ func (b *iptBackend) build(sps []*servicePort) map[string]map[string][]string {
 		"-j MARK --xor-mark " + masq,
 		"-j MASQUERADE --random-fully",
 	}
-	local := "-m addrtype --dst-type LOCAL ! -d " + b.loopback()
 	var localDsts []string
-	if len(b.cfg.NodePortAddresses) == 0 {
-		localDsts = []string{local}
+	prefixes, serve := b.cfg.nodePortPrefixes(b.v6)
+	if serve && len(prefixes) == 0 {
+		localDsts = []string{"-m addrtype --dst-type LOCAL ! -d " + b.loopback()}
 	}
-	for _, p := range b.cfg.NodePortAddresses {
-		if p.Addr().Is6() == b.v6 {
-			localDsts = append(localDsts, "-d "+p.String()+" -m addrtype --dst-type LOCAL")
-		}
+	for _, p := range prefixes {
+		localDsts = append(localDsts, "-d "+p.String()+" -m addrtype --dst-type LOCAL")
 	}
+	cidr := b.cfg.clusterCIDR(b.v6)
 	nat[nodePorts] = nil
 	filter[b.chain("FILTER")] = nil
 	var svcRules []string
@@ -147,8 +146,8 @@ func (b *iptBackend) build(sps []*servicePort) map[string]map[string][]string {
 		key := sp.key()
 		svcChain := b.hashChain("SVC", key)
 		var rules []string
-		if b.cfg.ClusterCIDR.IsValid() && b.cfg.ClusterCIDR.Addr().Is6() == b.v6 {
-			rules = append(rules, "! -s "+b.cfg.ClusterCIDR.String()+" -j "+markMasq)
+		if cidr.IsValid() {
+			rules = append(rules, "! -s "+cidr.String()+" -j "+markMasq)
 		}
 		internal := sp.endpoints
 		if sp.internalLocal {
@@ -166,8 +165,8 @@ func (b *iptBackend) build(sps []*servicePort) map[string]map[string][]string {
 		var ext []string
 		eps := sp.endpoints
 		if sp.externalLocal {
-			if b.cfg.ClusterCIDR.IsValid() && b.cfg.ClusterCIDR.Addr().Is6() == b.v6 {
-				ext = append(ext, "-s "+b.cfg.ClusterCIDR.String()+" -j "+svcChain)
+			if cidr.IsValid() {
+				ext = append(ext, "-s "+cidr.String()+" -j "+svcChain)
 			}
 			ext = append(ext, "-m addrtype --src-type LOCAL -j "+markMasq, "-m addrtype --src-type LOCAL -j "+svcChain)
 			eps = sp.localEndpoints()

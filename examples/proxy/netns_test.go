@@ -80,6 +80,22 @@ func (n *testNet) addPod(name string, i int) string {
 	return ip
 }
 
+// addV6 gives pod number i an IPv6 address too (fd00:244:i::2, its node
+// side fd00:244:i::1); the first call also readies the node for IPv6.
+func (n *testNet) addV6(name string, i int) string {
+	ns, veth := n.pods[name], fmt.Sprintf("veth%d", i)
+	ip := fmt.Sprintf("fd00:244:%d::2", i)
+	if i == 1 { // the node's uplink: as for IPv4, a default route through it
+		run(n.t, "ip", "netns", "exec", n.node, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+		run(n.t, "ip", "-n", n.node, "addr", "add", "fd00:77::10/64", "dev", "eth0", "nodad")
+		run(n.t, "ip", "-n", n.node, "-6", "route", "add", "default", "dev", "eth0")
+	}
+	run(n.t, "ip", "-n", n.node, "addr", "add", fmt.Sprintf("fd00:244:%d::1/64", i), "dev", veth, "nodad")
+	run(n.t, "ip", "-n", ns, "addr", "add", ip+"/64", "dev", "eth0", "nodad")
+	run(n.t, "ip", "-n", ns, "-6", "route", "add", "default", "via", fmt.Sprintf("fd00:244:%d::1", i))
+	return ip
+}
+
 // inNS runs fn on a thread inside the named namespace. Sockets made there
 // stay in that namespace after fn returns.
 func inNS(t testing.TB, name string, fn func()) {
@@ -114,7 +130,7 @@ func (n *testNet) serve(pod string, port int) {
 	var l net.Listener
 	inNS(n.t, n.pods[pod], func() {
 		var err error
-		if l, err = net.Listen("tcp4", fmt.Sprintf(":%d", port)); err != nil {
+		if l, err = net.Listen("tcp", fmt.Sprintf(":%d", port)); err != nil { // both families
 			n.t.Fatal(err)
 		}
 	})
@@ -207,7 +223,7 @@ func dial(t testing.TB, ns, addr string) (net.Conn, error) {
 	var c net.Conn
 	var err error
 	inNS(t, ns, func() {
-		c, err = net.DialTimeout("tcp4", addr, 5*time.Second)
+		c, err = net.DialTimeout("tcp", addr, 5*time.Second)
 	})
 	return c, err
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -28,6 +29,7 @@ type backend interface {
 var (
 	_ backend = (*nftBackend)(nil)
 	_ backend = (*iptBackend)(nil)
+	_ backend = familyBackends{}
 )
 
 // Proxy programs the node so that Services reach their endpoints; see the
@@ -37,7 +39,7 @@ type Proxy struct {
 	log      *slog.Logger
 	services *informer.Informer[*api.Service]
 	slices   *informer.Informer[*discovery.EndpointSlice]
-	newNFT   func() (knftables.Interface, error)
+	newNFT   func(v6 bool) (knftables.Interface, error)
 
 	kick chan struct{}
 	mu   sync.Mutex
@@ -62,7 +64,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	cfg.setDefaults()
 	p := &Proxy{cfg: cfg, log: cfg.Logger.With("component", "proxy", "node", cfg.NodeName), kick: make(chan struct{}, 1)}
-	p.newNFT = func() (knftables.Interface, error) { return knftables.New(knftables.IPv4Family, cfg.TableName) }
+	p.newNFT = func(v6 bool) (knftables.Interface, error) { return newKNFT(v6, cfg.TableName) }
 	p.syncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "setpoint", Subsystem: "proxy",
 		Name: "sync_duration_seconds", Help: "Time one sync of the proxy rules takes.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)})
@@ -109,7 +111,7 @@ func (p *Proxy) sliceChanged() {
 // returns nil when ctx ends, leaving the rules in place (Cleanup removes
 // them); it returns an error only if the node cannot be programmed at all.
 func (p *Proxy) Run(ctx context.Context) error {
-	ns, backend, err := p.open()
+	ns, backend, err := p.open(false)
 	if err != nil {
 		return err
 	}
@@ -168,9 +170,62 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 }
 
+// newKNFT opens the nftables table of the family.
+func newKNFT(v6 bool, table string) (knftables.Interface, error) {
+	if v6 {
+		return knftables.New(knftables.IPv6Family, table)
+	}
+	return knftables.New(knftables.IPv4Family, table)
+}
+
+// familyBackends programs each family's service ports through the backend
+// of that family.
+type familyBackends struct {
+	v4, v6 backend // v6 nil: IPv4 only
+}
+
+func (f familyBackends) apply(ctx context.Context, sps []*servicePort) (int, error) {
+	var sps4, sps6 []*servicePort
+	for _, sp := range sps {
+		if sp.v6 {
+			sps6 = append(sps6, sp)
+		} else {
+			sps4 = append(sps4, sp)
+		}
+	}
+	n, err := f.v4.apply(ctx, sps4)
+	if err != nil || f.v6 == nil {
+		return n, err
+	}
+	n6, err := f.v6.apply(ctx, sps6)
+	return n + n6, err
+}
+
+func (f familyBackends) cleanup(ctx context.Context) error {
+	err := f.v4.cleanup(ctx)
+	if f.v6 != nil {
+		err = errors.Join(err, f.v6.cleanup(ctx))
+	}
+	return err
+}
+
+// openBackend opens the backend of the configured mode for one family, in
+// the calling thread's network namespace.
+func (p *Proxy) openBackend(v6 bool) (backend, error) {
+	if p.cfg.Mode == ModeIPTables {
+		return newIPTBackend(&p.cfg, v6)
+	}
+	nft, err := p.newNFT(v6)
+	if err != nil {
+		return nil, fmt.Errorf("nftables unavailable: %w", err)
+	}
+	return newNFTBackend(nft, &p.cfg, v6), nil
+}
+
 // open enters the configured network namespace (if any) and opens the
-// backend of the configured mode there.
-func (p *Proxy) open() (*nsRunner, backend, error) {
+// backends of the configured mode there: IPv4, and IPv6 if configured (or
+// if available, when cleaning up).
+func (p *Proxy) open(cleanup bool) (*nsRunner, backend, error) {
 	var ns *nsRunner
 	if p.cfg.NetNS != "" {
 		var err error
@@ -178,19 +233,19 @@ func (p *Proxy) open() (*nsRunner, backend, error) {
 			return nil, nil, err
 		}
 	}
-	var b backend
+	var b familyBackends
 	err := ns.do(func() error {
-		if p.cfg.Mode == ModeIPTables {
-			ipt, err := newIPTBackend(&p.cfg, false)
-			b = ipt
+		var err error
+		if b.v4, err = p.openBackend(false); err != nil {
 			return err
 		}
-		nft, err := p.newNFT()
-		if err != nil {
-			return fmt.Errorf("nftables unavailable: %w", err)
+		if p.cfg.IPv6 || cleanup {
+			b.v6, err = p.openBackend(true)
+			if err != nil && !p.cfg.IPv6 {
+				b.v6, err = nil, nil
+			}
 		}
-		b = newNFTBackend(nft, &p.cfg)
-		return nil
+		return err
 	})
 	if err != nil {
 		ns.stop()
@@ -206,7 +261,7 @@ func (p *Proxy) syncOnce(ctx context.Context, b backend) error {
 	changes := p.changes
 	p.changes = nil
 	p.mu.Unlock()
-	sps := buildServicePorts(p.services.List(), p.slices.List(), p.cfg.NodeName)
+	sps := buildServicePorts(p.services.List(), p.slices.List(), p.cfg.NodeName, p.cfg.IPv6)
 	ops, err := b.apply(ctx, sps)
 	end := p.cfg.Clock.Now()
 	p.syncDuration.Observe(end.Sub(start).Seconds())
@@ -242,8 +297,8 @@ func (p *Proxy) syncOnce(ctx context.Context, b backend) error {
 func Cleanup(ctx context.Context, cfg Config) error {
 	cfg.setDefaults()
 	p := &Proxy{cfg: cfg}
-	p.newNFT = func() (knftables.Interface, error) { return knftables.New(knftables.IPv4Family, cfg.TableName) }
-	ns, b, err := p.open()
+	p.newNFT = func(v6 bool) (knftables.Interface, error) { return newKNFT(v6, cfg.TableName) }
+	ns, b, err := p.open(true)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/discovery"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/proxy"
@@ -54,10 +55,14 @@ func slice(svc string, eps ...ep) *discovery.EndpointSlice {
 	return s
 }
 
-func startProxy(t *testing.T, cs *client.Clientset, node string, mode proxy.Mode) (stop func()) {
+func startProxy(t *testing.T, cs *client.Clientset, node string, mode proxy.Mode, ipv6 ...bool) (stop func()) {
 	t.Helper()
-	p, err := proxy.New(proxy.Config{Client: cs, NodeName: "node1", Mode: mode, TableName: table, MinSyncPeriod: -1,
-		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), NetNS: filepath.Join("/run/netns", node)})
+	cfg := proxy.Config{Client: cs, NodeName: "node1", Mode: mode, TableName: table, MinSyncPeriod: -1,
+		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), NetNS: filepath.Join("/run/netns", node)}
+	if len(ipv6) > 0 && ipv6[0] {
+		cfg.IPv6, cfg.ClusterCIDR6 = true, netip.MustParsePrefix("fd00:244::/48")
+	}
+	p, err := proxy.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +275,75 @@ func testServices(t *testing.T, mode proxy.Mode) {
 		if _, err := ask(t, cl, "10.96.0.10:80"); err == nil {
 			t.Fatal("ClusterIP still answers after cleanup")
 		}
+	})
+}
+
+// TestDualStack runs a dual-stack Service (an IPv4 and an IPv6 cluster IP,
+// one EndpointSlice per family) in each mode: both pods answer through
+// either cluster IP, and an IPv6 service without endpoints refuses.
+func TestDualStack(t *testing.T) {
+	for _, mode := range []proxy.Mode{proxy.ModeNFTables, proxy.ModeIPTables} {
+		t.Run(string(mode), func(t *testing.T) { testDualStack(t, mode) })
+	}
+}
+
+func testDualStack(t *testing.T, mode proxy.Mode) {
+	ctx := context.Background()
+	n := newTestNet(t)
+	ip1, ip2 := n.addPod("pod1", 1), n.addPod("pod2", 2)
+	n.addPod("client", 3)
+	v6a, v6b := n.addV6("pod1", 1), n.addV6("pod2", 2)
+	n.addV6("client", 3)
+	n.serve("pod1", 8080)
+	n.serve("pod2", 8080)
+	must := mustFn(t)
+	srv := controllertest.StartAPIServer(t, func(c *apiserver.Config) {
+		c.ServiceCIDRs = []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16"), netip.MustParsePrefix("fd00:96::/112")}
+	})
+	cs := controllertest.Clientset(t, srv)
+	controllertest.RunInformers(t, cs)
+	stop := startProxy(t, cs, n.node, mode, true)
+	t.Cleanup(func() {
+		stop()
+		if err := proxy.Cleanup(context.Background(), proxy.Config{Mode: mode, TableName: table, IPv6: true, NetNS: filepath.Join("/run/netns", n.node)}); err != nil {
+			t.Error(err)
+		}
+	})
+	dual := func(ips ...string) func(*api.Service) {
+		return func(s *api.Service) {
+			s.Spec.ClusterIPs = ips
+			s.Spec.IPFamilies = []api.IPFamily{api.IPv4Protocol, api.IPv6Protocol}
+			s.Spec.IPFamilyPolicy = ptr(api.IPFamilyPolicyRequireDualStack)
+		}
+	}
+	must(cs.Services().Create(ctx, service("web", "10.96.0.20", 0, dual("10.96.0.20", "fd00:96::20"))))
+	must(cs.EndpointSlices().Create(ctx, slice("web", ep{ip1, true}, ep{ip2, true})))
+	s6 := slice("web", ep{v6a, true}, ep{v6b, true})
+	s6.Name, s6.AddressType = "web-2", discovery.AddressTypeIPv6
+	must(cs.EndpointSlices().Create(ctx, s6))
+	must(cs.Services().Create(ctx, service("empty", "10.96.0.21", 0, dual("10.96.0.21", "fd00:96::21"))))
+	for _, addr := range []string{"[fd00:96::20]:80", "10.96.0.20:80"} {
+		controllertest.Eventually(t, "both pods answer through "+addr, func() error {
+			got, err := hits(t, n.pods["client"], addr, 20)
+			if err != nil {
+				return err
+			}
+			if got["pod1"] == 0 || got["pod2"] == 0 {
+				return fmt.Errorf("answers by pod: %v", got)
+			}
+			return nil
+		})
+	}
+	controllertest.Eventually(t, "the IPv6 service without endpoints refuses", func() error {
+		c, err := dial(t, n.pods["client"], "[fd00:96::21]:80")
+		if err == nil {
+			c.Close()
+			return errors.New("connected")
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("want connection refused, got %w", err)
+		}
+		return nil
 	})
 }
 

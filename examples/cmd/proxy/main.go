@@ -4,7 +4,7 @@
 //	go run ./examples/cmd/proxy --kubeconfig /tmp/sp/kubeconfig --node node1 --cluster-cidr 10.244.0.0/16
 //
 // Flags: --kubeconfig and --node (required), --proxy-mode (nftables, the
-// default, or iptables), --cluster-cidr,
+// default, or iptables), --cluster-cidr, --ipv6 and --cluster-cidr6,
 // --nodeport-addresses (comma-separated prefixes), --table,
 // --min-sync-period, --sync-period, --netns (program that network
 // namespace instead of our own), --listen (/healthz and /metrics; default
@@ -38,9 +38,9 @@ import (
 )
 
 type options struct {
-	kubeconfig, node, clusterCIDR, nodePortAddresses, table, netns, listen, mode string
-	minSync, sync                                                                time.Duration
-	cleanup, verbose                                                             bool
+	kubeconfig, node, clusterCIDR, clusterCIDR6, nodePortAddresses, table, netns, listen, mode string
+	minSync, sync                                                                              time.Duration
+	cleanup, verbose, ipv6                                                                     bool
 }
 
 func parse(args []string) (options, proxy.Config, error) {
@@ -49,6 +49,8 @@ func parse(args []string) (options, proxy.Config, error) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the apiserver (required unless --cleanup)")
 	fs.StringVar(&o.node, "node", "", "this node's name (required unless --cleanup)")
 	fs.StringVar(&o.mode, "proxy-mode", string(proxy.ModeNFTables), "how to program the node: nftables or iptables")
+	fs.BoolVar(&o.ipv6, "ipv6", false, "also program the IPv6 half of (dual-stack) services")
+	fs.StringVar(&o.clusterCIDR6, "cluster-cidr6", "", "IPv6 pod network (with --ipv6)")
 	fs.StringVar(&o.clusterCIDR, "cluster-cidr", "", "pod network; ClusterIP traffic from outside it is masqueraded")
 	fs.StringVar(&o.nodePortAddresses, "nodeport-addresses", "", "comma-separated prefixes of node addresses that serve NodePorts (default all)")
 	fs.StringVar(&o.table, "table", proxy.DefaultTableName, "nftables table the proxy owns")
@@ -71,6 +73,14 @@ func parse(args []string) (options, proxy.Config, error) {
 			return o, cfg, fmt.Errorf("--cluster-cidr: %w", err)
 		}
 		cfg.ClusterCIDR = p
+	}
+	cfg.IPv6 = o.ipv6
+	if o.clusterCIDR6 != "" {
+		p, err := netip.ParsePrefix(o.clusterCIDR6)
+		if err != nil {
+			return o, cfg, fmt.Errorf("--cluster-cidr6: %w", err)
+		}
+		cfg.ClusterCIDR6 = p
 	}
 	if o.nodePortAddresses != "" {
 		for _, s := range strings.Split(o.nodePortAddresses, ",") {
