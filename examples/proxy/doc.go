@@ -10,8 +10,8 @@
 //
 // # What it programs
 //
-// One table of its own (family ip, Config.TableName) and nothing outside
-// it. Connections are matched in the nat prerouting and output hooks by
+// One table of its own (family ip, Config.TableName, and family ip6 with
+// Config.IPv6) and nothing outside it. Connections are matched in the nat prerouting and output hooks by
 // destination address, protocol and port through verdict maps, then sent
 // to one chain per service port and one per endpoint, which DNATs. The
 // Kubernetes behaviours it follows:
@@ -51,6 +51,14 @@
 // state, and the rules after a restart equal those of a fresh sync.
 // Affinity sets of a previous run are kept, so clients stay pinned.
 //
+// After each sync the proxy deletes stale UDP conntrack entries (through
+// netlink, github.com/vishvananda/netlink), as kube-proxy does: those NATed
+// to an endpoint that is no longer used (UDP "connections" never end, so a
+// client would keep sending to it), and, for a service that had no
+// endpoint and now has some, its entries that were not NATed at all. The
+// first sync of a run flushes nothing (the previous run's state is
+// unknown). TCP entries are left alone: a removed endpoint resets them.
+//
 // Metrics (Config.Registerer): setpoint_proxy_sync_duration_seconds,
 // setpoint_proxy_network_programming_duration_seconds (from the moment an
 // EndpointSlice change was seen to the end of the sync that programmed it)
@@ -58,13 +66,35 @@
 //
 // # Differences from kube-proxy, and what is left out
 //
-//   - IPv4 only; the IPv6 table (family ip6) is not written yet.
-//   - No iptables mode yet, and no IPVS mode: IPVS needs the ip_vs kernel
-//     module, which the kernel this project runs on lacks.
-//   - Stale UDP conntrack entries of removed endpoints are not flushed yet.
+//   - IPv4 by default. With Config.IPv6 the IPv6 half of services
+//     (spec.clusterIPs of family IPv6, IPv6 EndpointSlices, IPv6 external
+//     and load-balancer IPs) is programmed too, the same way, in a table of
+//     family ip6 with the same name (or ip6tables chains); dual-stack
+//     services get rules in both. kube-proxy instead runs one proxier per
+//     family, which is what this amounts to.
+//   - No IPVS mode: IPVS needs the ip_vs kernel module, which the kernel
+//     this project runs on lacks (it has no loadable modules at all).
 //   - No loadBalancerSourceRanges firewall and no health-check node ports.
 //
+// # iptables mode
+//
+// Config.Mode ModeIPTables (--proxy-mode=iptables) is for hosts without
+// nftables. It follows kube-proxy's iptables mode: chains of its own in the
+// nat and filter tables, named with a prefix derived from Config.TableName
+// ("SP" and four hash characters; SERVICES, NODEPORTS, MARK-MASQ,
+// POSTROUTING, FILTER, and SVC-, EXT- and SEP- chains per service port and
+// endpoint), reached by one jump rule each from nat PREROUTING, OUTPUT and
+// POSTROUTING and filter INPUT, FORWARD and OUTPUT. An endpoint is chosen
+// by statistic-module rules with probabilities 1/n, 1/(n-1), ..., so each
+// gets an equal share; session affinity uses one recent-module list per
+// endpoint; a service port without endpoints is rejected from the filter
+// table; masquerade is requested with the same mark bit. Every sync is ONE
+// iptables-restore input (--noflush) holding only the chains that changed
+// (all of them on the first sync), and the stale chains' deletion; the
+// jumps are kept with go-iptables' check-then-insert. Cleanup removes the
+// jumps and every chain with the prefix.
+//
 // Config.NetNS programs another network namespace: the proxy starts its
-// nft processes from an OS thread inside it. Tests and benchmarks use it to
+// nft (or iptables) processes from an OS thread inside it. Tests and benchmarks use it to
 // keep everything inside namespaces they create.
 package proxy

@@ -15,6 +15,7 @@ import (
 type servicePort struct {
 	namespace, name, portName string
 	protocol                  string // tcp, udp or sctp
+	v6                        bool   // the IPv6 half of a (dual-stack) service
 	clusterIP                 netip.Addr
 	port                      int32
 	nodePort                  int32
@@ -39,7 +40,11 @@ func (e endpoint) String() string {
 }
 
 func (sp *servicePort) key() string {
-	return sp.namespace + "/" + sp.name + "/" + sp.protocol + "/" + sp.portName
+	k := sp.namespace + "/" + sp.name + "/" + sp.protocol + "/" + sp.portName
+	if sp.v6 {
+		k += "/v6"
+	}
+	return k
 }
 
 // localEndpoints returns the endpoints on this node.
@@ -54,67 +59,89 @@ func (sp *servicePort) localEndpoints() []endpoint {
 }
 
 // buildServicePorts turns the cached Services and EndpointSlices into the
-// service ports to program, sorted by key. Services without a cluster IP
-// (headless, ExternalName) and non-IPv4 addresses are skipped.
-func buildServicePorts(services []*api.Service, slices_ []*discovery.EndpointSlice, node string) []*servicePort {
+// service ports to program, sorted by key: one per port and cluster IP
+// (spec.clusterIPs, or spec.clusterIP), IPv6 ones only if v6 is set.
+// Services without a cluster IP (headless, ExternalName) are skipped.
+func buildServicePorts(services []*api.Service, slices_ []*discovery.EndpointSlice, node string, v6 bool) []*servicePort {
 	bySvc := map[string][]*discovery.EndpointSlice{}
 	for _, s := range slices_ {
 		name := s.Labels[discovery.LabelServiceName]
-		if name == "" || s.AddressType != discovery.AddressTypeIPv4 {
+		if name == "" || (s.AddressType != discovery.AddressTypeIPv4 && s.AddressType != discovery.AddressTypeIPv6) {
 			continue
 		}
-		bySvc[s.Namespace+"/"+name] = append(bySvc[s.Namespace+"/"+name], s)
+		k := s.Namespace + "/" + name + "/" + string(s.AddressType)
+		bySvc[k] = append(bySvc[k], s)
 	}
 	var out []*servicePort
 	for _, svc := range services {
 		if svc.Spec.Type == api.ServiceTypeExternalName {
 			continue
 		}
-		cip, err := netip.ParseAddr(svc.Spec.ClusterIP)
-		if err != nil || !cip.Is4() {
-			continue
+		cips := svc.Spec.ClusterIPs
+		if len(cips) == 0 {
+			cips = []string{svc.Spec.ClusterIP}
 		}
-		var ext []netip.Addr
-		for _, s := range svc.Spec.ExternalIPs {
-			if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
-				ext = append(ext, a)
+		seen := map[bool]bool{}
+		for _, s := range cips {
+			cip, err := netip.ParseAddr(s)
+			if err != nil || (cip.Is6() && !v6) || seen[cip.Is6()] {
+				continue
 			}
-		}
-		if svc.Spec.Type == api.ServiceTypeLoadBalancer {
-			for _, ing := range svc.Status.LoadBalancer.Ingress {
-				if a, err := netip.ParseAddr(ing.IP); err == nil && a.Is4() {
-					ext = append(ext, a)
-				}
-			}
-		}
-		slices.SortFunc(ext, netip.Addr.Compare)
-		ext = slices.Compact(ext)
-		var affinity int32
-		if svc.Spec.SessionAffinity == api.ServiceAffinityClientIP {
-			affinity = 10800 // Kubernetes' default timeout
-			if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
-				affinity = *c.ClientIP.TimeoutSeconds
-			}
-		}
-		for _, p := range svc.Spec.Ports {
-			proto := protoName(p.Protocol)
-			sp := &servicePort{
-				namespace: svc.Namespace, name: svc.Name, portName: p.Name, protocol: proto,
-				clusterIP: cip, port: p.Port, externalIPs: ext, affinitySeconds: affinity,
-				externalLocal: svc.Spec.ExternalTrafficPolicy == api.ServiceExternalTrafficPolicyLocal,
-				internalLocal: svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == api.ServiceInternalTrafficPolicyLocal,
-			}
-			if svc.Spec.Type == api.ServiceTypeNodePort || svc.Spec.Type == api.ServiceTypeLoadBalancer {
-				sp.nodePort = p.NodePort
-			}
-			sp.endpoints = pickEndpoints(bySvc[svc.Namespace+"/"+svc.Name], p, node)
-			if sp.portName == "" {
-				sp.portName = strconv.Itoa(int(p.Port))
-			}
-			out = append(out, sp)
+			seen[cip.Is6()] = true
+			out = append(out, familyServicePorts(svc, cip, bySvc, node)...)
 		}
 	}
 	slices.SortFunc(out, func(a, b *servicePort) int { return cmp.Compare(a.key(), b.key()) })
+	return out
+}
+
+// familyServicePorts returns the service ports of svc in the family of cip.
+func familyServicePorts(svc *api.Service, cip netip.Addr, bySvc map[string][]*discovery.EndpointSlice, node string) []*servicePort {
+	is6 := cip.Is6()
+	at := discovery.AddressTypeIPv4
+	if is6 {
+		at = discovery.AddressTypeIPv6
+	}
+	var out []*servicePort
+	var ext []netip.Addr
+	for _, s := range svc.Spec.ExternalIPs {
+		if a, err := netip.ParseAddr(s); err == nil && a.Is6() == is6 {
+			ext = append(ext, a)
+		}
+	}
+	if svc.Spec.Type == api.ServiceTypeLoadBalancer {
+		for _, ing := range svc.Status.LoadBalancer.Ingress {
+			if a, err := netip.ParseAddr(ing.IP); err == nil && a.Is6() == is6 {
+				ext = append(ext, a)
+			}
+		}
+	}
+	slices.SortFunc(ext, netip.Addr.Compare)
+	ext = slices.Compact(ext)
+	var affinity int32
+	if svc.Spec.SessionAffinity == api.ServiceAffinityClientIP {
+		affinity = 10800 // Kubernetes' default timeout
+		if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
+			affinity = *c.ClientIP.TimeoutSeconds
+		}
+	}
+	for _, p := range svc.Spec.Ports {
+		proto := protoName(p.Protocol)
+		sp := &servicePort{
+			namespace: svc.Namespace, name: svc.Name, portName: p.Name, protocol: proto, v6: is6,
+			clusterIP: cip, port: p.Port, externalIPs: ext, affinitySeconds: affinity,
+			externalLocal: svc.Spec.ExternalTrafficPolicy == api.ServiceExternalTrafficPolicyLocal,
+			internalLocal: svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == api.ServiceInternalTrafficPolicyLocal,
+		}
+		if svc.Spec.Type == api.ServiceTypeNodePort || svc.Spec.Type == api.ServiceTypeLoadBalancer {
+			sp.nodePort = p.NodePort
+		}
+		sp.endpoints = pickEndpoints(bySvc[svc.Namespace+"/"+svc.Name+"/"+string(at)], p, node)
+		if sp.portName == "" {
+			sp.portName = strconv.Itoa(int(p.Port))
+		}
+		out = append(out, sp)
+	}
 	return out
 }
 
@@ -133,7 +160,7 @@ func pickEndpoints(sl []*discovery.EndpointSlice, p api.ServicePort, node string
 				continue
 			}
 			a, err := netip.ParseAddr(e.Addresses[0])
-			if err != nil || !a.Is4() {
+			if err != nil {
 				continue
 			}
 			ep := endpoint{addr: a, port: port, local: e.NodeName != nil && *e.NodeName == node}

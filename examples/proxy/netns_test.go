@@ -14,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/setpoint-dev/setpoint/examples/proxy"
 )
 
 // testNet is a node network namespace with "pods" around it: each pod is a
@@ -76,6 +80,22 @@ func (n *testNet) addPod(name string, i int) string {
 	return ip
 }
 
+// addV6 gives pod number i an IPv6 address too (fd00:244:i::2, its node
+// side fd00:244:i::1); the first call also readies the node for IPv6.
+func (n *testNet) addV6(name string, i int) string {
+	ns, veth := n.pods[name], fmt.Sprintf("veth%d", i)
+	ip := fmt.Sprintf("fd00:244:%d::2", i)
+	if i == 1 { // the node's uplink: as for IPv4, a default route through it
+		run(n.t, "ip", "netns", "exec", n.node, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+		run(n.t, "ip", "-n", n.node, "addr", "add", "fd00:77::10/64", "dev", "eth0", "nodad")
+		run(n.t, "ip", "-n", n.node, "-6", "route", "add", "default", "dev", "eth0")
+	}
+	run(n.t, "ip", "-n", n.node, "addr", "add", fmt.Sprintf("fd00:244:%d::1/64", i), "dev", veth, "nodad")
+	run(n.t, "ip", "-n", ns, "addr", "add", ip+"/64", "dev", "eth0", "nodad")
+	run(n.t, "ip", "-n", ns, "-6", "route", "add", "default", "via", fmt.Sprintf("fd00:244:%d::1", i))
+	return ip
+}
+
 // inNS runs fn on a thread inside the named namespace. Sockets made there
 // stay in that namespace after fn returns.
 func inNS(t testing.TB, name string, fn func()) {
@@ -110,7 +130,7 @@ func (n *testNet) serve(pod string, port int) {
 	var l net.Listener
 	inNS(n.t, n.pods[pod], func() {
 		var err error
-		if l, err = net.Listen("tcp4", fmt.Sprintf(":%d", port)); err != nil {
+		if l, err = net.Listen("tcp", fmt.Sprintf(":%d", port)); err != nil { // both families
 			n.t.Fatal(err)
 		}
 	})
@@ -144,12 +164,66 @@ func (n *testNet) serve(pod string, port int) {
 	}()
 }
 
+// serveUDP starts a UDP server in the pod on port that answers every
+// datagram with the pod's name.
+func (n *testNet) serveUDP(pod string, port int) {
+	var pc net.PacketConn
+	inNS(n.t, n.pods[pod], func() {
+		var err error
+		if pc, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port)); err != nil {
+			n.t.Fatal(err)
+		}
+	})
+	done := make(chan struct{})
+	n.t.Cleanup(func() { pc.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			_, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo([]byte(pod), from)
+		}
+	}()
+}
+
+// udpAsk sends one datagram on c and returns the answer.
+func udpAsk(c net.Conn) (string, error) {
+	c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := c.Write([]byte("who")); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 512)
+	k, err := c.Read(buf)
+	return string(buf[:k]), err
+}
+
+// udpFlows lists the node's UDP conntrack entries to dst, as "dst -> the
+// address that answered".
+func (n *testNet) udpFlows(dst string) []string {
+	var flows []*netlink.ConntrackFlow
+	var err error
+	inNS(n.t, n.node, func() { flows, err = netlink.ConntrackTableList(netlink.ConntrackTable, unix.AF_INET) })
+	if err != nil {
+		n.t.Fatalf("conntrack list: %v", err)
+	}
+	var out []string
+	for _, f := range flows {
+		if f.Forward.Protocol == unix.IPPROTO_UDP && f.Forward.DstIP.String() == dst {
+			out = append(out, fmt.Sprintf("%s -> %s:%d", dst, f.Reverse.SrcIP, f.Reverse.SrcPort))
+		}
+	}
+	return out
+}
+
 // dial connects from the namespace ns to addr.
 func dial(t testing.TB, ns, addr string) (net.Conn, error) {
 	var c net.Conn
 	var err error
 	inNS(t, ns, func() {
-		c, err = net.DialTimeout("tcp4", addr, 5*time.Second)
+		c, err = net.DialTimeout("tcp", addr, 5*time.Second)
 	})
 	return c, err
 }
@@ -179,8 +253,22 @@ func hits(t testing.TB, ns, addr string, k int) (map[string]int, error) {
 	return got, nil
 }
 
-// nftDump lists the proxy's table in the node namespace ("" if absent).
-func (n *testNet) nftDump(table string) string {
+// rulesDump lists the proxy's rules in the node namespace: its nftables
+// table ("" if absent), or the iptables-save lines that name its chains.
+func (n *testNet) rulesDump(mode proxy.Mode, table string) string {
+	if mode == proxy.ModeIPTables {
+		out, err := exec.Command("ip", "netns", "exec", n.node, "iptables-save").CombinedOutput()
+		if err != nil {
+			n.t.Fatalf("iptables-save: %v: %s", err, out)
+		}
+		var ours []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.Contains(l, proxy.IPTPrefix(table)+"-") {
+				ours = append(ours, l)
+			}
+		}
+		return strings.Join(ours, "\n")
+	}
 	out, err := exec.Command("ip", "netns", "exec", n.node, "nft", "-s", "list", "table", "ip", table).CombinedOutput()
 	if err != nil {
 		return ""
@@ -188,7 +276,13 @@ func (n *testNet) nftDump(table string) string {
 	return string(out)
 }
 
-func (n *testNet) nftTables() string {
+// leftovers returns what the proxy left in the node namespace: any
+// nftables table in nftables mode (iptables-nft's own tables hold only
+// built-in chains), any chain or jump of ours in iptables mode.
+func (n *testNet) leftovers(mode proxy.Mode, table string) string {
+	if mode == proxy.ModeIPTables {
+		return n.rulesDump(mode, table)
+	}
 	out, err := exec.Command("ip", "netns", "exec", n.node, "nft", "list", "tables").CombinedOutput()
 	if err != nil {
 		n.t.Fatalf("nft list tables: %v: %s", err, out)

@@ -72,16 +72,34 @@ type nftBackend struct {
 	table string
 	cfg   *Config
 	last  *ruleset // nil: unknown, the next sync is a full one
+	v6    bool     // family ip6 instead of ip
 }
 
-func newNFTBackend(nft knftables.Interface, cfg *Config) *nftBackend {
-	return &nftBackend{nft: nft, table: cfg.TableName, cfg: cfg}
+func newNFTBackend(nft knftables.Interface, cfg *Config, v6 bool) *nftBackend {
+	return &nftBackend{nft: nft, table: cfg.TableName, cfg: cfg, v6: v6}
+}
+
+// ip is the address expression keyword of the family, addrType its
+// address type.
+func (b *nftBackend) ip() string {
+	if b.v6 {
+		return "ip6"
+	}
+	return "ip"
+}
+
+func (b *nftBackend) addrType() string {
+	if b.v6 {
+		return "ipv6_addr"
+	}
+	return "ipv4_addr"
 }
 
 // hashName gives a chain name that is unique for key and still readable.
 func hashName(prefix, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	return prefix + "-" + base32.StdEncoding.EncodeToString(sum[:5]) + "-" + key
+	// (nft names cannot hold the colons of IPv6 addresses)
+	return prefix + "-" + base32.StdEncoding.EncodeToString(sum[:5]) + "-" + strings.ReplaceAll(key, ":", ".")
 }
 
 // build computes the ruleset for the service ports.
@@ -91,16 +109,25 @@ func (b *nftBackend) build(sps []*servicePort) *ruleset {
 	for m := range mapTypes {
 		rs.maps[m] = map[string]string{}
 	}
-	dispatch := "ip daddr . meta l4proto . th dport vmap @" + mapServiceIPs
-	nodePorts := "fib daddr type local ip daddr != 127.0.0.0/8 "
-	if len(b.cfg.NodePortAddresses) > 0 {
+	ip := b.ip()
+	dispatch := ip + " daddr . meta l4proto . th dport vmap @" + mapServiceIPs
+	loopback := "127.0.0.0/8"
+	if b.v6 {
+		loopback = "::1"
+	}
+	nodePorts := "fib daddr type local " + ip + " daddr != " + loopback + " "
+	prefixes, serveNodePorts := b.cfg.nodePortPrefixes(b.v6)
+	if len(prefixes) > 0 {
 		var ps []string
-		for _, p := range b.cfg.NodePortAddresses {
+		for _, p := range prefixes {
 			ps = append(ps, p.String())
 		}
-		nodePorts += "ip daddr { " + strings.Join(ps, ", ") + " } "
+		nodePorts += ip + " daddr { " + strings.Join(ps, ", ") + " } "
 	}
-	rs.chains[chainServices] = []string{dispatch, nodePorts + "meta l4proto . th dport vmap @" + mapNodePorts}
+	rs.chains[chainServices] = []string{dispatch}
+	if serveNodePorts {
+		rs.chains[chainServices] = append(rs.chains[chainServices], nodePorts+"meta l4proto . th dport vmap @"+mapNodePorts)
+	}
 	rs.chains[chainNATPrerouting] = []string{"jump " + chainServices}
 	rs.chains[chainNATOutput] = []string{"jump " + chainServices}
 	rs.chains[chainMarkMasq] = []string{"meta mark set meta mark or " + masq}
@@ -110,11 +137,15 @@ func (b *nftBackend) build(sps []*servicePort) *ruleset {
 		"masquerade fully-random",
 	}
 	rs.chains[chainReject] = []string{"reject"}
-	noEP := "ct state new ip daddr . meta l4proto . th dport vmap @" + mapNoEndpointIPs
+	noEP := "ct state new " + ip + " daddr . meta l4proto . th dport vmap @" + mapNoEndpointIPs
 	noEPNodePort := "ct state new " + nodePorts + "meta l4proto . th dport vmap @" + mapNoEndpointPorts
-	rs.chains[chainFilterInput] = []string{noEP, noEPNodePort}
+	rs.chains[chainFilterInput] = []string{noEP}
 	rs.chains[chainFilterForward] = []string{noEP}
-	rs.chains[chainFilterOutput] = []string{noEP, noEPNodePort}
+	rs.chains[chainFilterOutput] = []string{noEP}
+	if serveNodePorts {
+		rs.chains[chainFilterInput] = append(rs.chains[chainFilterInput], noEPNodePort)
+		rs.chains[chainFilterOutput] = append(rs.chains[chainFilterOutput], noEPNodePort)
+	}
 
 	for _, sp := range sps {
 		b.buildServicePort(rs, sp)
@@ -142,8 +173,9 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 	svcChain := hashName("svc", key)
 	// Internal traffic (to the ClusterIP).
 	var rules []string
-	if b.cfg.ClusterCIDR.IsValid() {
-		rules = append(rules, "ip saddr != "+b.cfg.ClusterCIDR.String()+" jump "+chainMarkMasq)
+	cidr := b.cfg.clusterCIDR(b.v6)
+	if cidr.IsValid() {
+		rules = append(rules, b.ip()+" saddr != "+cidr.String()+" jump "+chainMarkMasq)
 	}
 	internal := sp.endpoints
 	if sp.internalLocal {
@@ -161,8 +193,8 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 	if sp.externalLocal {
 		// Traffic from pods and from the node itself is not external: it
 		// keeps the Cluster policy, as in Kubernetes.
-		if b.cfg.ClusterCIDR.IsValid() {
-			ext = append(ext, "ip saddr "+b.cfg.ClusterCIDR.String()+" goto "+svcChain)
+		if cidr.IsValid() {
+			ext = append(ext, b.ip()+" saddr "+cidr.String()+" goto "+svcChain)
 		}
 		ext = append(ext, "fib saddr type local jump "+chainMarkMasq, "fib saddr type local goto "+svcChain)
 		eps = sp.localEndpoints()
@@ -194,12 +226,12 @@ func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []st
 		if sp.affinitySeconds > 0 {
 			set = hashName("aff", epKey)
 			rs.sets[set] = time.Duration(sp.affinitySeconds) * time.Second
-			rules = append(rules, "ip saddr @"+set+" goto "+chain)
+			rules = append(rules, b.ip()+" saddr @"+set+" goto "+chain)
 		}
 		if _, done := rs.chains[chain]; !done {
-			epRules := []string{"ip saddr " + ep.addr.String() + " jump " + chainMarkMasq} // hairpin
+			epRules := []string{b.ip() + " saddr " + ep.addr.String() + " jump " + chainMarkMasq} // hairpin
 			if set != "" {
-				epRules = append(epRules, "update @"+set+" { ip saddr }")
+				epRules = append(epRules, "update @"+set+" { "+b.ip()+" saddr }")
 			}
 			epRules = append(epRules, fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, ep))
 			rs.chains[chain] = epRules
@@ -212,6 +244,11 @@ func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []st
 	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , "))) // spaced commas: knftables.Fake parses chain names up to a space
 }
 
+// apply programs the service ports; see sync.
+func (b *nftBackend) apply(ctx context.Context, sps []*servicePort) (int, error) {
+	return b.sync(ctx, b.build(sps))
+}
+
 // sync programs rs in one transaction: everything on the first sync (and
 // after a failure), only the difference from the last sync otherwise.
 // Returns the number of operations sent.
@@ -222,7 +259,7 @@ func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 		tx.Add(&knftables.Chain{Name: bc.name, Type: knftables.PtrTo(bc.typ), Hook: knftables.PtrTo(bc.hook), Priority: knftables.PtrTo(bc.priority)})
 	}
 	for _, name := range slices.Sorted(maps.Keys(mapTypes)) {
-		tx.Add(&knftables.Map{Name: name, Type: mapTypes[name]})
+		tx.Add(&knftables.Map{Name: name, Type: strings.Replace(mapTypes[name], "ipv4_addr", b.addrType(), 1)})
 	}
 	old := b.last
 	full := old == nil
@@ -234,7 +271,7 @@ func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(rs.sets)) {
 		if _, ok := old.sets[name]; !ok {
-			tx.Add(&knftables.Set{Name: name, Type: "ipv4_addr", Flags: []knftables.SetFlag{knftables.DynamicFlag, knftables.TimeoutFlag},
+			tx.Add(&knftables.Set{Name: name, Type: b.addrType(), Flags: []knftables.SetFlag{knftables.DynamicFlag, knftables.TimeoutFlag},
 				Timeout: knftables.PtrTo(rs.sets[name])})
 		}
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -15,6 +16,22 @@ import (
 	"github.com/setpoint-dev/setpoint/informer"
 )
 
+// backend programs the node's packet filter in one mode.
+type backend interface {
+	// apply programs the service ports, rewriting what changed since the
+	// last successful apply (everything after a failure); it returns the
+	// number of operations sent.
+	apply(ctx context.Context, sps []*servicePort) (int, error)
+	// cleanup removes everything the backend made.
+	cleanup(ctx context.Context) error
+}
+
+var (
+	_ backend = (*nftBackend)(nil)
+	_ backend = (*iptBackend)(nil)
+	_ backend = familyBackends{}
+)
+
 // Proxy programs the node so that Services reach their endpoints; see the
 // package documentation.
 type Proxy struct {
@@ -22,13 +39,17 @@ type Proxy struct {
 	log      *slog.Logger
 	services *informer.Informer[*api.Service]
 	slices   *informer.Informer[*discovery.EndpointSlice]
-	newNFT   func() (knftables.Interface, error)
+	newNFT   func(v6 bool) (knftables.Interface, error)
 
 	kick chan struct{}
 	mu   sync.Mutex
 	// changes holds when each EndpointSlice change not yet programmed was
 	// seen, for the programming-latency histogram.
 	changes []time.Time
+	// udp is what the last successful sync programmed for UDP service
+	// ports (used only by the Run goroutine), to find stale conntrack
+	// entries.
+	udp map[string]udpService
 
 	syncDuration   prometheus.Histogram
 	programLatency prometheus.Histogram
@@ -43,7 +64,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	cfg.setDefaults()
 	p := &Proxy{cfg: cfg, log: cfg.Logger.With("component", "proxy", "node", cfg.NodeName), kick: make(chan struct{}, 1)}
-	p.newNFT = func() (knftables.Interface, error) { return knftables.New(knftables.IPv4Family, cfg.TableName) }
+	p.newNFT = func(v6 bool) (knftables.Interface, error) { return newKNFT(v6, cfg.TableName) }
 	p.syncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "setpoint", Subsystem: "proxy",
 		Name: "sync_duration_seconds", Help: "Time one sync of the proxy rules takes.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)})
@@ -90,12 +111,11 @@ func (p *Proxy) sliceChanged() {
 // returns nil when ctx ends, leaving the rules in place (Cleanup removes
 // them); it returns an error only if the node cannot be programmed at all.
 func (p *Proxy) Run(ctx context.Context) error {
-	ns, nft, err := p.open()
+	ns, backend, err := p.open(false)
 	if err != nil {
 		return err
 	}
 	defer ns.stop()
-	backend := newNFTBackend(nft, &p.cfg)
 	svcReg, err := p.services.AddHandler(informer.HandlerFuncs[*api.Service]{
 		AddFunc:    func(*api.Service, bool) { p.trigger() },
 		UpdateFunc: func(_, _ *api.Service) { p.trigger() },
@@ -150,8 +170,62 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 }
 
-// open enters the configured network namespace (if any) and opens nftables there.
-func (p *Proxy) open() (*nsRunner, knftables.Interface, error) {
+// newKNFT opens the nftables table of the family.
+func newKNFT(v6 bool, table string) (knftables.Interface, error) {
+	if v6 {
+		return knftables.New(knftables.IPv6Family, table)
+	}
+	return knftables.New(knftables.IPv4Family, table)
+}
+
+// familyBackends programs each family's service ports through the backend
+// of that family.
+type familyBackends struct {
+	v4, v6 backend // v6 nil: IPv4 only
+}
+
+func (f familyBackends) apply(ctx context.Context, sps []*servicePort) (int, error) {
+	var sps4, sps6 []*servicePort
+	for _, sp := range sps {
+		if sp.v6 {
+			sps6 = append(sps6, sp)
+		} else {
+			sps4 = append(sps4, sp)
+		}
+	}
+	n, err := f.v4.apply(ctx, sps4)
+	if err != nil || f.v6 == nil {
+		return n, err
+	}
+	n6, err := f.v6.apply(ctx, sps6)
+	return n + n6, err
+}
+
+func (f familyBackends) cleanup(ctx context.Context) error {
+	err := f.v4.cleanup(ctx)
+	if f.v6 != nil {
+		err = errors.Join(err, f.v6.cleanup(ctx))
+	}
+	return err
+}
+
+// openBackend opens the backend of the configured mode for one family, in
+// the calling thread's network namespace.
+func (p *Proxy) openBackend(v6 bool) (backend, error) {
+	if p.cfg.Mode == ModeIPTables {
+		return newIPTBackend(&p.cfg, v6)
+	}
+	nft, err := p.newNFT(v6)
+	if err != nil {
+		return nil, fmt.Errorf("nftables unavailable: %w", err)
+	}
+	return newNFTBackend(nft, &p.cfg, v6), nil
+}
+
+// open enters the configured network namespace (if any) and opens the
+// backends of the configured mode there: IPv4, and IPv6 if configured (or
+// if available, when cleaning up).
+func (p *Proxy) open(cleanup bool) (*nsRunner, backend, error) {
 	var ns *nsRunner
 	if p.cfg.NetNS != "" {
 		var err error
@@ -159,24 +233,36 @@ func (p *Proxy) open() (*nsRunner, knftables.Interface, error) {
 			return nil, nil, err
 		}
 	}
-	var nft knftables.Interface
-	err := ns.do(func() (err error) { nft, err = p.newNFT(); return err })
+	var b familyBackends
+	err := ns.do(func() error {
+		var err error
+		if b.v4, err = p.openBackend(false); err != nil {
+			return err
+		}
+		if p.cfg.IPv6 || cleanup {
+			b.v6, err = p.openBackend(true)
+			if err != nil && !p.cfg.IPv6 {
+				b.v6, err = nil, nil
+			}
+		}
+		return err
+	})
 	if err != nil {
 		ns.stop()
-		return nil, nil, fmt.Errorf("proxy: nftables unavailable: %w", err)
+		return nil, nil, fmt.Errorf("proxy: %w", err)
 	}
-	return ns, nft, nil
+	return ns, b, nil
 }
 
 // syncOnce computes the rules from the caches and programs them.
-func (p *Proxy) syncOnce(ctx context.Context, b *nftBackend) error {
+func (p *Proxy) syncOnce(ctx context.Context, b backend) error {
 	start := p.cfg.Clock.Now()
 	p.mu.Lock()
 	changes := p.changes
 	p.changes = nil
 	p.mu.Unlock()
-	sps := buildServicePorts(p.services.List(), p.slices.List(), p.cfg.NodeName)
-	ops, err := b.sync(ctx, b.build(sps))
+	sps := buildServicePorts(p.services.List(), p.slices.List(), p.cfg.NodeName, p.cfg.IPv6)
+	ops, err := b.apply(ctx, sps)
 	end := p.cfg.Clock.Now()
 	p.syncDuration.Observe(end.Sub(start).Seconds())
 	if err != nil {
@@ -190,20 +276,32 @@ func (p *Proxy) syncOnce(ctx context.Context, b *nftBackend) error {
 	for _, c := range changes {
 		p.programLatency.Observe(end.Sub(c).Seconds())
 	}
+	udp := udpServices(sps)
+	if p.udp != nil {
+		// (not on the first sync: a previous run's stale entries are
+		// unknown, as in kube-proxy)
+		if n, err := flushConntrack(staleUDPFilters(p.udp, udp)); err != nil {
+			p.log.Warn("flushing stale UDP conntrack entries failed", "err", err)
+		} else if n > 0 {
+			p.log.Debug("flushed stale UDP conntrack entries", "entries", n)
+		}
+	}
+	p.udp = udp
 	p.log.Debug("synced", "servicePorts", len(sps), "operations", ops, "took", end.Sub(start))
 	return nil
 }
 
-// Cleanup removes everything the proxy made (its table) from the node, or
+// Cleanup removes everything the proxy made in Config.Mode (its nftables
+// table, or its iptables chains and the jumps to them) from the node, or
 // from Config.NetNS. It does not need the apiserver.
 func Cleanup(ctx context.Context, cfg Config) error {
 	cfg.setDefaults()
 	p := &Proxy{cfg: cfg}
-	p.newNFT = func() (knftables.Interface, error) { return knftables.New(knftables.IPv4Family, cfg.TableName) }
-	ns, nft, err := p.open()
+	p.newNFT = func(v6 bool) (knftables.Interface, error) { return newKNFT(v6, cfg.TableName) }
+	ns, b, err := p.open(true)
 	if err != nil {
 		return err
 	}
 	defer ns.stop()
-	return ns.do(func() error { return newNFTBackend(nft, &p.cfg).cleanup(ctx) })
+	return ns.do(func() error { return b.cleanup(ctx) })
 }

@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ func TestValidate(t *testing.T) {
 		{proxy.Config{Client: cs, NodeName: "n", Mode: "ipvs"}, `Mode "ipvs" is not supported`},
 		{proxy.Config{Client: cs, NodeName: "n", MasqueradeBit: 32}, "MasqueradeBit 32 is out of range"},
 		{proxy.Config{Client: cs, NodeName: "n", SyncPeriod: -time.Second}, "SyncPeriod -1s is negative"},
+		{proxy.Config{Client: cs, NodeName: "n", ClusterCIDR6: netip.MustParsePrefix("fd00::/48")}, "ClusterCIDR6 fd00::/48 needs IPv6 set"},
+		{proxy.Config{Client: cs, NodeName: "n", IPv6: true, ClusterCIDR6: netip.MustParsePrefix("10.0.0.0/8")}, "ClusterCIDR6 10.0.0.0/8 needs IPv6 set and an IPv6 prefix"},
+		{proxy.Config{Client: cs, NodeName: "n", NodePortAddresses: []netip.Prefix{netip.MustParsePrefix("fd00::/8")}}, "NodePortAddresses[0] fd00::/8 is not an IPv4 prefix"},
 	} {
 		err := c.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), c.want) {

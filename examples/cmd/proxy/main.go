@@ -3,7 +3,8 @@
 //
 //	go run ./examples/cmd/proxy --kubeconfig /tmp/sp/kubeconfig --node node1 --cluster-cidr 10.244.0.0/16
 //
-// Flags: --kubeconfig and --node (required), --cluster-cidr,
+// Flags: --kubeconfig and --node (required), --proxy-mode (nftables, the
+// default, or iptables), --cluster-cidr, --ipv6 and --cluster-cidr6,
 // --nodeport-addresses (comma-separated prefixes), --table,
 // --min-sync-period, --sync-period, --netns (program that network
 // namespace instead of our own), --listen (/healthz and /metrics; default
@@ -37,9 +38,9 @@ import (
 )
 
 type options struct {
-	kubeconfig, node, clusterCIDR, nodePortAddresses, table, netns, listen string
-	minSync, sync                                                          time.Duration
-	cleanup, verbose                                                       bool
+	kubeconfig, node, clusterCIDR, clusterCIDR6, nodePortAddresses, table, netns, listen, mode string
+	minSync, sync                                                                              time.Duration
+	cleanup, verbose, ipv6                                                                     bool
 }
 
 func parse(args []string) (options, proxy.Config, error) {
@@ -47,6 +48,9 @@ func parse(args []string) (options, proxy.Config, error) {
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the apiserver (required unless --cleanup)")
 	fs.StringVar(&o.node, "node", "", "this node's name (required unless --cleanup)")
+	fs.StringVar(&o.mode, "proxy-mode", string(proxy.ModeNFTables), "how to program the node: nftables or iptables")
+	fs.BoolVar(&o.ipv6, "ipv6", false, "also program the IPv6 half of (dual-stack) services")
+	fs.StringVar(&o.clusterCIDR6, "cluster-cidr6", "", "IPv6 pod network (with --ipv6)")
 	fs.StringVar(&o.clusterCIDR, "cluster-cidr", "", "pod network; ClusterIP traffic from outside it is masqueraded")
 	fs.StringVar(&o.nodePortAddresses, "nodeport-addresses", "", "comma-separated prefixes of node addresses that serve NodePorts (default all)")
 	fs.StringVar(&o.table, "table", proxy.DefaultTableName, "nftables table the proxy owns")
@@ -59,7 +63,7 @@ func parse(args []string) (options, proxy.Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, proxy.Config{}, err
 	}
-	cfg := proxy.Config{NodeName: o.node, TableName: o.table, NetNS: o.netns, MinSyncPeriod: o.minSync, SyncPeriod: o.sync}
+	cfg := proxy.Config{NodeName: o.node, Mode: proxy.Mode(o.mode), TableName: o.table, NetNS: o.netns, MinSyncPeriod: o.minSync, SyncPeriod: o.sync}
 	if o.minSync == 0 {
 		cfg.MinSyncPeriod = -1
 	}
@@ -70,6 +74,14 @@ func parse(args []string) (options, proxy.Config, error) {
 		}
 		cfg.ClusterCIDR = p
 	}
+	cfg.IPv6 = o.ipv6
+	if o.clusterCIDR6 != "" {
+		p, err := netip.ParsePrefix(o.clusterCIDR6)
+		if err != nil {
+			return o, cfg, fmt.Errorf("--cluster-cidr6: %w", err)
+		}
+		cfg.ClusterCIDR6 = p
+	}
 	if o.nodePortAddresses != "" {
 		for _, s := range strings.Split(o.nodePortAddresses, ",") {
 			p, err := netip.ParsePrefix(strings.TrimSpace(s))
@@ -78,6 +90,9 @@ func parse(args []string) (options, proxy.Config, error) {
 			}
 			cfg.NodePortAddresses = append(cfg.NodePortAddresses, p)
 		}
+	}
+	if cfg.Mode != proxy.ModeNFTables && cfg.Mode != proxy.ModeIPTables {
+		return o, cfg, fmt.Errorf("--proxy-mode %q: want nftables or iptables", o.mode)
 	}
 	if !o.cleanup && (o.kubeconfig == "" || o.node == "") {
 		return o, cfg, errors.New("--kubeconfig and --node are required")
