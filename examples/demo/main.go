@@ -8,9 +8,12 @@
 // across the nodes and reaches each one by pod IP from the host; scales to
 // 5; rolls out v2; exposes it as a Service (ClusterIP and NodePort) and
 // curls it from the host by NodePort and from a pod by its DNS name,
-// showing different backends answering; stops a node and shows its pods
-// replaced on the others;
-// and tears everything down. It prints each command and its real output,
+// showing different backends answering, and shows the client pod's
+// kubectl logs; applies a StatefulSet of 2 replicas with its headless
+// Service and a volume claim per pod (bound by the local volume
+// provisioner); shows kubectl exec (its exit code propagated) and kubectl
+// top; stops a node and shows its pods replaced on the others; and tears
+// everything down. It prints each command and its real output,
 // and exits 1 if a step does not do what it claims. It needs root,
 // containerd, runc, the CNI plugins, kubectl and the go command.
 package main
