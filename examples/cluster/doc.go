@@ -27,7 +27,9 @@
 //     (NamespacePrefix+name), state and log directories under its Dir, its
 //     own bridge (BridgeName, prefix BridgePrefix) holding the first
 //     address of its pod CIDR (the node's IP), and its own node proxy in an
-//     nftables table named like its bridge. The host routes between the
+//     nftables table named like its bridge. Its Node's
+//     setpoint.dev/local-volume-dir annotation puts the local volumes the
+//     provisioner makes for its pods under its Dir too. The host routes between the
 //     bridges, so on one machine pods on different nodes reach each other,
 //     and the host reaches every pod, by pod IP.
 //   - Each containerd node's kubelet serves its HTTPS API (logs, exec,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllers/localvolume"
 	"github.com/setpoint-dev/setpoint/examples/kubelet"
 	"github.com/setpoint-dev/setpoint/examples/proxy"
 	"github.com/setpoint-dev/setpoint/runtime"
@@ -190,7 +191,8 @@ func (n *Node) Run(ctx context.Context) (err error) {
 }
 
 // awaitPodCIDR registers the Node (as the kubelet would, with the same
-// labels) if it does not exist and waits until its spec.podCIDR is set
+// labels, and with its volume directory for the local volume
+// provisioner) if it does not exist and waits until its spec.podCIDR is set
 // by node IPAM.
 func (n *Node) awaitPodCIDR(ctx context.Context, cs *client.Clientset) (string, error) {
 	node := &api.Node{}
@@ -198,6 +200,9 @@ func (n *Node) awaitPodCIDR(ctx context.Context, cs *client.Clientset) (string, 
 	node.Labels = map[string]string{"kubernetes.io/hostname": n.cfg.Name, "kubernetes.io/os": goruntime.GOOS,
 		"kubernetes.io/arch": goruntime.GOARCH}
 	maps.Copy(node.Labels, n.cfg.Labels)
+	// The local volume provisioner puts the node's volumes in its
+	// directory, which the node removes when it stops.
+	node.Annotations = map[string]string{localvolume.AnnotationNodeDir: filepath.Join(n.cfg.Dir, "volumes")}
 	if _, err := cs.Nodes().Create(ctx, node); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return "", fmt.Errorf("cluster: node %s: registering: %w", n.cfg.Name, err)
 	}

@@ -19,15 +19,22 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
 func main() {
 	if len(os.Args) == 4 && os.Args[1] == "fetch" {
 		fetch(os.Args[2], os.Args[3])
-		select {}
+		// Block until stopped (a bare select{} is a deadlock to the Go
+		// runtime, which would end the pod).
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+		<-stop
+		return
 	}
 	if len(os.Args) == 3 && os.Args[1] == "cat" {
 		b, err := os.ReadFile(os.Args[2])
