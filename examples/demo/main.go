@@ -62,18 +62,13 @@ func (s *session) show(args []string) {
 	fmt.Fprintf(s.w, "$ kubectl %s\n", strings.Join(shown, " "))
 }
 
+// run shows and runs kubectl, and fails unless it exits 0.
 func (s *session) run(ctx context.Context, args ...string) error {
-	s.show(args)
-	out, err := s.cmd(ctx, args...).CombinedOutput()
-	s.w.Write(out)
-	if len(out) > 0 && out[len(out)-1] != '\n' {
-		fmt.Fprintln(s.w)
+	_, code, err := s.capture(ctx, args...)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("kubectl %s: exit status %d", strings.Join(args, " "), code)
 	}
-	fmt.Fprintln(s.w)
-	if err != nil {
-		return fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
-	}
-	return nil
+	return err
 }
 
 // waitUntil polls cond every 20ms until it holds, for at most 20s.

@@ -164,16 +164,11 @@ func (s *session) capture(ctx context.Context, args ...string) (string, int, err
 	}
 	fmt.Fprintln(s.w)
 	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
+	switch {
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode(), nil
+	case err != nil:
 		return "", 0, fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
 	}
-	return string(out), s.exitCode(err), nil
-}
-
-func (s *session) exitCode(err error) int {
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode()
-	}
-	return 0
+	return string(out), 0, nil
 }
