@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/runtime"
 )
@@ -102,6 +104,12 @@ type Config struct {
 	EtcdNoFsync bool
 	// EtcdLogLevel is the embedded etcd's log level (default "error").
 	EtcdLogLevel string
+	// MetricsResolution is how often the apiserver scrapes the kubelets
+	// for the resource metrics API behind kubectl top (apiserver default
+	// when zero); MetricsClock times the scrapes (default the real
+	// clock), so that a test can advance it.
+	MetricsResolution time.Duration
+	MetricsClock      clockwork.Clock
 	// LeaseDuration, RenewDeadline and RetryPeriod time the
 	// controller-manager's leader election (controllermanager defaults
 	// when zero).
@@ -158,6 +166,18 @@ type NodeConfig struct {
 	// Dir holds the node's files (runtime state, container logs); Server
 	// sets DataDir/nodes/<Name>. Required for containerd nodes.
 	Dir string
+	// KubeletPort is the port of the kubelet's HTTPS API (logs, exec,
+	// attach, port-forward, stats: what kubectl logs, exec and top reach
+	// through the apiserver) on NodeIP. A containerd node serves it by
+	// default on a free port (0), published in its Node's status
+	// (daemonEndpoints.kubeletEndpoint), where the apiserver finds it;
+	// -1 serves none. It trusts client certificates signed by the CA of
+	// Kubeconfig's cluster (the apiserver's kubelet client certificate
+	// is) and serves a self-signed certificate for its name and NodeIP,
+	// as a Kubernetes kubelet without serverTLSBootstrap does. Nodes on a
+	// given Runtime serve none (their NodeIP is not an address of the
+	// host).
+	KubeletPort int
 	// Logger receives the node's logs; default discard.
 	Logger *slog.Logger
 	// Keep leaves the node's containers, bridge and files in place when
@@ -197,6 +217,9 @@ func (c *Config) Validate() error {
 		if _, err := netip.ParsePrefix(c.ClusterCIDR); err != nil {
 			return fmt.Errorf("cluster: ClusterCIDR %q: %v", c.ClusterCIDR, err)
 		}
+	}
+	if c.MetricsResolution < 0 {
+		return fmt.Errorf("cluster: MetricsResolution must not be negative, got %v", c.MetricsResolution)
 	}
 	if c.NodeMaskSize < 0 || c.NodeMaskSize > 30 {
 		return fmt.Errorf("cluster: NodeMaskSize must be 0-30, got %d", c.NodeMaskSize)
@@ -277,6 +300,8 @@ func (n *NodeConfig) Validate() error {
 		return fmt.Errorf("node %q: NodeIP %q is not an IP address", n.Name, n.NodeIP)
 	case len(n.Containerd.Bridge) > 15:
 		return fmt.Errorf("node %q: Containerd.Bridge %q is longer than 15 characters", n.Name, n.Containerd.Bridge)
+	case n.KubeletPort < -1 || n.KubeletPort > 65535:
+		return fmt.Errorf("node %q: KubeletPort must be -1 (none), 0 (a free port) or a port number, got %d", n.Name, n.KubeletPort)
 	case n.SyncPeriod < 0 || n.NodeStatusCheckInterval < 0:
 		return fmt.Errorf("node %q: SyncPeriod and NodeStatusCheckInterval must not be negative", n.Name)
 	}

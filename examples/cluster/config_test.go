@@ -34,6 +34,10 @@ func TestValidate(t *testing.T) {
 		{"IPv6 pool", `LoadBalancerPool "fd00::/64"`, func(c *Config) { c.LoadBalancerPool = "fd00::/64" }},
 		{"bad DNS listen", `DNSListen "dns:53"`, func(c *Config) { c.DNSListen = "dns:53" }},
 		{"bad domain", `ClusterDomain ".local"`, func(c *Config) { c.ClusterDomain = ".local" }},
+		{"bad kubelet port", "KubeletPort must be -1 (none), 0 (a free port) or a port number, got 70000", func(c *Config) {
+			c.Nodes = []NodeConfig{{Name: "a", KubeletPort: 70000}}
+		}},
+		{"negative metrics resolution", "MetricsResolution must not be negative", func(c *Config) { c.MetricsResolution = -1 }},
 		{"bad cluster DNS", `ClusterDNS "x"`, func(c *Config) { c.Nodes = []NodeConfig{{Name: "a", ClusterDNS: []string{"x"}}} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllers/localvolume"
 	"github.com/setpoint-dev/setpoint/examples/kubelet"
 	"github.com/setpoint-dev/setpoint/examples/proxy"
 	"github.com/setpoint-dev/setpoint/runtime"
@@ -162,9 +164,14 @@ func (n *Node) Run(ctx context.Context) (err error) {
 	if n.cfg.Dir != "" {
 		rootDir = filepath.Join(n.cfg.Dir, "kubelet")
 	}
+	serving, err := n.serving()
+	if err != nil {
+		return err
+	}
 	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: n.cfg.Name, Runtime: rt, NodeIP: n.cfg.NodeIP, RootDir: rootDir,
 		PodCIDR: n.cfg.PodCIDR, Labels: n.cfg.Labels, SyncPeriod: n.cfg.SyncPeriod, ClusterDNS: n.cfg.ClusterDNS,
-		ClusterDomain: n.cfg.ClusterDomain, NodeStatusCheckInterval: n.cfg.NodeStatusCheckInterval, Logger: n.log})
+		ClusterDomain: n.cfg.ClusterDomain, NodeStatusCheckInterval: n.cfg.NodeStatusCheckInterval, Serving: serving,
+		Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("cluster: node %s: %w", n.cfg.Name, err)
 	}
@@ -184,7 +191,8 @@ func (n *Node) Run(ctx context.Context) (err error) {
 }
 
 // awaitPodCIDR registers the Node (as the kubelet would, with the same
-// labels) if it does not exist and waits until its spec.podCIDR is set
+// labels, and with its volume directory for the local volume
+// provisioner) if it does not exist and waits until its spec.podCIDR is set
 // by node IPAM.
 func (n *Node) awaitPodCIDR(ctx context.Context, cs *client.Clientset) (string, error) {
 	node := &api.Node{}
@@ -192,6 +200,9 @@ func (n *Node) awaitPodCIDR(ctx context.Context, cs *client.Clientset) (string, 
 	node.Labels = map[string]string{"kubernetes.io/hostname": n.cfg.Name, "kubernetes.io/os": goruntime.GOOS,
 		"kubernetes.io/arch": goruntime.GOARCH}
 	maps.Copy(node.Labels, n.cfg.Labels)
+	// The local volume provisioner puts the node's volumes in its
+	// directory, which the node removes when it stops.
+	node.Annotations = map[string]string{localvolume.AnnotationNodeDir: filepath.Join(n.cfg.Dir, "volumes")}
 	if _, err := cs.Nodes().Create(ctx, node); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return "", fmt.Errorf("cluster: node %s: registering: %w", n.cfg.Name, err)
 	}
@@ -239,13 +250,29 @@ func (n *Node) newProxy() (*proxy.Proxy, *client.Clientset, error) {
 	return p, cs, nil
 }
 
-// startContainerd makes the node's directories and connects to containerd.
+// serving is the kubelet's API configuration (see NodeConfig.KubeletPort).
+func (n *Node) serving() (kubelet.ServingConfig, error) {
+	if n.cfg.Runtime != nil || n.cfg.KubeletPort < 0 || n.cfg.NodeIP == "" {
+		return kubelet.ServingConfig{}, nil
+	}
+	_, ca, err := clusterOf(n.cfg.Kubeconfig)
+	if err != nil {
+		return kubelet.ServingConfig{}, fmt.Errorf("cluster: node %s: the kubelet API's client CA: %w", n.cfg.Name, err)
+	}
+	return kubelet.ServingConfig{Listen: net.JoinHostPort(n.cfg.NodeIP, strconv.Itoa(n.cfg.KubeletPort)), ClientCAPEM: ca}, nil
+}
+
+// startContainerd makes the node's directories and bridge and connects
+// to containerd.
 func (n *Node) startContainerd(ctx context.Context) (*containerd.Runtime, error) {
 	c := n.cfg.Containerd
 	for _, d := range []string{c.StateDir, c.LogDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("cluster: node %s: %w", n.cfg.Name, err)
 		}
+	}
+	if err := ensureBridge(c.Bridge, n.cfg.NodeIP, n.cfg.PodCIDR); err != nil {
+		return nil, fmt.Errorf("cluster: node %s: %w", n.cfg.Name, err)
 	}
 	rt, err := containerd.New(ctx, containerd.Config{Address: c.Address, Namespace: c.Namespace, StateDir: c.StateDir,
 		LogDir: c.LogDir, NodeIP: n.cfg.NodeIP, PullTimeout: c.PullTimeout, StopGrace: c.StopGrace, Logger: n.log,
@@ -297,6 +324,34 @@ func RemoveAll(ctx context.Context, rt runtime.Runtime) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ensureBridge makes the bridge name holding gateway in cidr and sets it
+// up, unless it exists, before the CNI bridge plugin would make it with
+// the first pod: so the node's IP (the gateway) is an address of the host
+// from the start, where the kubelet's API listens. The plugin takes over
+// an existing bridge and address as its own.
+func ensureBridge(name, gateway, cidr string) error {
+	if name == "" || gateway == "" || cidr == "" {
+		return nil
+	}
+	if _, err := net.InterfaceByName(name); err != nil {
+		if out, err := exec.Command("ip", "link", "add", "name", name, "type", "bridge").CombinedOutput(); err != nil {
+			return fmt.Errorf("ip link add %s type bridge: %v: %s", name, err, out)
+		}
+	}
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return fmt.Errorf("pod CIDR %q: %v", cidr, err)
+	}
+	addr := gateway + "/" + strconv.Itoa(p.Bits())
+	if out, err := exec.Command("ip", "addr", "replace", addr, "dev", name).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip addr replace %s dev %s: %v: %s", addr, name, err, out)
+	}
+	if out, err := exec.Command("ip", "link", "set", name, "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("ip link set %s up: %v: %s", name, err, out)
+	}
+	return nil
 }
 
 // DeleteLink deletes the network device name (`ip link delete`); a

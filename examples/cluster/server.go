@@ -114,7 +114,8 @@ func New(cfg Config, extra ...ComponentFunc) (*Server, error) {
 	apiCfg := apiserver.Config{DataDir: cfg.DataDir, EtcdServers: cfg.EtcdServers, Listen: cfg.Listen,
 		ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix(cfg.ServiceCIDR)},
 		AuthzFile:    cfg.AuthzFile, KubeconfigOut: cfg.KubeconfigOut, EtcdNoFsync: cfg.EtcdNoFsync,
-		EtcdLogLevel: cfg.EtcdLogLevel, AnonymousAuth: true, Logger: cfg.Logger.With("component", "apiserver")}
+		EtcdLogLevel: cfg.EtcdLogLevel, AnonymousAuth: true, MetricsResolution: cfg.MetricsResolution,
+		MetricsClock: cfg.MetricsClock, Logger: cfg.Logger.With("component", "apiserver")}
 	api, err := apiserver.New(apiCfg)
 	if err != nil {
 		return nil, err

@@ -79,7 +79,8 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	if fwd, err := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); err == nil {
 		defer os.WriteFile("/proc/sys/net/ipv4/ip_forward", fwd, 0o644)
 	}
-	cfg := cluster.Config{DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", EtcdLogLevel: "off", ClusterCIDR: o.clusterCIDR}
+	cfg := cluster.Config{DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0", EtcdLogLevel: "off", ClusterCIDR: o.clusterCIDR,
+		MetricsResolution: 2 * time.Second}
 	for i := 1; i <= o.nodes; i++ {
 		cfg.Nodes = append(cfg.Nodes, cluster.NodeConfig{Name: fmt.Sprintf("node-%d", i),
 			Containerd: cluster.ContainerdConfig{Address: d.Address, StopGrace: 2 * time.Second}})
@@ -186,9 +187,12 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	if err := serviceSteps(ctx, w, s, cs, srv); err != nil {
 		return err
 	}
-	// [StatefulSet step goes here once the StatefulSet controller is on
-	// main: a StatefulSet of 2 replicas with its headless Service and
-	// volume claims, each pod reachable as web-N.<service>.]
+	if err := statefulSteps(ctx, w, s, cs); err != nil {
+		return err
+	}
+	if err := inspectSteps(ctx, w, s); err != nil {
+		return err
+	}
 
 	victim := srv.Nodes()[len(srv.Nodes())-1].Name()
 	say("stopping %s's kubelet: the node goes down and removes its containers", victim)

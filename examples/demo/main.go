@@ -8,9 +8,12 @@
 // across the nodes and reaches each one by pod IP from the host; scales to
 // 5; rolls out v2; exposes it as a Service (ClusterIP and NodePort) and
 // curls it from the host by NodePort and from a pod by its DNS name,
-// showing different backends answering; stops a node and shows its pods
-// replaced on the others;
-// and tears everything down. It prints each command and its real output,
+// showing different backends answering, and shows the client pod's
+// kubectl logs; applies a StatefulSet of 2 replicas with its headless
+// Service and a volume claim per pod (bound by the local volume
+// provisioner); shows kubectl exec (its exit code propagated) and kubectl
+// top; stops a node and shows its pods replaced on the others; and tears
+// everything down. It prints each command and its real output,
 // and exits 1 if a step does not do what it claims. It needs root,
 // containerd, runc, the CNI plugins, kubectl and the go command.
 package main
@@ -59,18 +62,13 @@ func (s *session) show(args []string) {
 	fmt.Fprintf(s.w, "$ kubectl %s\n", strings.Join(shown, " "))
 }
 
+// run shows and runs kubectl, and fails unless it exits 0.
 func (s *session) run(ctx context.Context, args ...string) error {
-	s.show(args)
-	out, err := s.cmd(ctx, args...).CombinedOutput()
-	s.w.Write(out)
-	if len(out) > 0 && out[len(out)-1] != '\n' {
-		fmt.Fprintln(s.w)
+	_, code, err := s.capture(ctx, args...)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("kubectl %s: exit status %d", strings.Join(args, " "), code)
 	}
-	fmt.Fprintln(s.w)
-	if err != nil {
-		return fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
-	}
-	return nil
+	return err
 }
 
 // waitUntil polls cond every 20ms until it holds, for at most 20s.

@@ -24,7 +24,9 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"deployment.apps/web created", `deployment "web" successfully rolled out`, "deployment.apps/web scaled",
 		"deployment.apps/web image updated", "(v1)\n", "(v2)\n", "service/web created", "pod/client created",
-		"fetch done", `node "node-3" deleted`,
+		"fetch done", "statefulset.apps/db created", "storageclass.storage.k8s.io/local-path created",
+		"data-db-0", "data-db-1", "Bound", "$ kubectl exec db-0 -- /web cat /data/owner\ndb-0\n",
+		"command terminated with exit code 1", "$ kubectl top nodes\n", `node "node-3" deleted`,
 		"every node removed its containers and its bridge",
 	} {
 		if !strings.Contains(out.String(), want) {

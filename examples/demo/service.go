@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,7 +14,6 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/cluster"
-	"github.com/setpoint-dev/setpoint/runtime"
 )
 
 const serviceYAML = `apiVersion: v1
@@ -94,16 +92,20 @@ func serviceSteps(ctx context.Context, w io.Writer, s *session, cs *client.Clien
 	}
 	var logs string
 	if err := poll(ctx, 60*time.Second, "the client pod to fetch "+fmt.Sprint(fetches)+" times", func() (bool, error) {
-		p, err := cs.Pods().Get(ctx, "default", "client")
-		if err != nil || p.Status.Phase != api.PodRunning || len(p.Status.ContainerStatuses) == 0 {
-			return false, nil
-		}
-		logs, err = containerLog(ctx, srv, p)
+		out, err := s.cmd(ctx, "logs", "client").Output()
+		logs = string(out)
 		return err == nil && strings.Contains(logs, "fetch done"), nil
 	}); err != nil {
 		return fmt.Errorf("%w; the client printed:\n%s", err, logs)
 	}
-	fmt.Fprintf(w, "# the client pod's log (read from its node's runtime):\n%s\n", logs)
+	say("its log, through the apiserver from its node's kubelet API")
+	logs, code, err := s.capture(ctx, "logs", "client")
+	if err != nil {
+		return err
+	}
+	if code != 0 || !strings.Contains(logs, "fetch done") {
+		return fmt.Errorf("kubectl logs client exited %d with %q, want the client's log ending in \"fetch done\"", code, logs)
+	}
 	var got []string
 	for _, l := range strings.SplitAfter(logs, "\n") {
 		if strings.HasPrefix(l, "hello from ") {
@@ -134,23 +136,4 @@ func backends(answers []string, version string) error {
 		return fmt.Errorf("only %d backend(s) answered %d requests, want at least 2", len(seen), len(answers))
 	}
 	return nil
-}
-
-// containerLog reads pod p's first container's log from its node's
-// runtime (the apiserver does not proxy pods/log yet).
-func containerLog(ctx context.Context, srv *cluster.Server, p *api.Pod) (string, error) {
-	id := strings.TrimPrefix(p.Status.ContainerStatuses[0].ContainerID, "containerd://")
-	for _, n := range srv.Nodes() {
-		if n.Name() != p.Spec.NodeName || n.Runtime() == nil {
-			continue
-		}
-		r, err := n.Runtime().Logs(ctx, id, runtime.LogOptions{})
-		if err != nil {
-			return "", err
-		}
-		defer r.Close()
-		b, err := io.ReadAll(r)
-		return string(b), err
-	}
-	return "", errors.New("no node " + p.Spec.NodeName)
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/cluster"
@@ -53,6 +55,10 @@ type Options struct {
 	Controllers []string
 	// SyncPeriod is the kubelets' sync period (default 200ms).
 	SyncPeriod time.Duration
+	// MetricsClock times the apiserver's scrapes of the kubelets for
+	// kubectl top (default the real clock, every
+	// apiserver.DefaultMetricsResolution).
+	MetricsClock clockwork.Clock
 	// Logger receives every component's logs (default discard).
 	Logger *slog.Logger
 }
@@ -87,7 +93,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	dir := t.TempDir()
 	cfg := cluster.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off",
-		Controllers: opts.Controllers, Logger: opts.Logger,
+		Controllers: opts.Controllers, Logger: opts.Logger, MetricsClock: opts.MetricsClock,
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 500 * time.Millisecond}
 	c := &Cluster{Runtimes: map[string]runtime.Runtime{}}
 	images := opts.Images

@@ -7,6 +7,11 @@
 // times, each on a new connection (so a Service's proxy picks a backend
 // each time), prints each answer (or error), prints "fetch done" and then
 // blocks, so that its pod stays Running while its log is read.
+//
+// With DATA_DIR set, the server first writes its pod's name to
+// DATA_DIR/owner unless the file exists (a StatefulSet pod's volume keeps
+// the first owner). Run as `web cat FILE` it prints FILE, or exits 1
+// when it cannot (the demo's kubectl exec).
 package main
 
 import (
@@ -14,14 +19,40 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
 func main() {
 	if len(os.Args) == 4 && os.Args[1] == "fetch" {
 		fetch(os.Args[2], os.Args[3])
-		select {}
+		// Block until stopped (a bare select{} is a deadlock to the Go
+		// runtime, which would end the pod).
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+		<-stop
+		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == "cat" {
+		b, err := os.ReadFile(os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Stdout.Write(b)
+		return
+	}
+	if dir := os.Getenv("DATA_DIR"); dir != "" {
+		owner := filepath.Join(dir, "owner")
+		if _, err := os.Stat(owner); err != nil {
+			if err := os.WriteFile(owner, []byte(os.Getenv("POD_NAME")+"\n"), 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
 	}
 	http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "hello from %s (%s)\n", os.Getenv("POD_NAME"), os.Getenv("VERSION"))
