@@ -22,6 +22,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/apiserver/registry"
+	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/etcd"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -150,6 +151,36 @@ func apiCreate(ctx context.Context) (ours, anchor float64, err error) {
 		ours, anchor = max(ours, o), max(anchor, a)
 	}
 	return ours, anchor, nil
+}
+
+// freshAPIServer starts an in-process apiserver in a new temporary
+// directory (named after prefix) on embedded etcd without fsync, with
+// maxInflight requests (0: the default), and returns its admin kubeconfig,
+// an unthrottled clientset, and the cleanup that stops the server and
+// removes the directory.
+func freshAPIServer(ctx context.Context, prefix string, maxInflight int) (kc []byte, cs *client.Clientset, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srv, stop, err := startAPIServer(ctx, apiserver.Config{DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
+		EtcdNoFsync: true, EtcdLogLevel: "off", MaxInflight: maxInflight})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	cleanup = func() {
+		_ = stop()
+		os.RemoveAll(dir)
+	}
+	if kc, err = srv.Kubeconfig(); err == nil {
+		cs, err = client.New(client.Config{Kubeconfig: kc, QPS: -1})
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	return kc, cs, cleanup, nil
 }
 
 // startAPIServer runs an apiserver in-process until stop is called, and

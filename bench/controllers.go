@@ -20,7 +20,6 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/apps"
-	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/controllers/deployment"
@@ -155,24 +154,11 @@ func ctrlBestOf(ctx context.Context, higherIsBetter bool, ours, anchor ctrlRun) 
 
 // ctrlFresh runs fn against a fresh in-process apiserver.
 func ctrlFresh(ctx context.Context, fn ctrlRun) (float64, error) {
-	dir, err := os.MkdirTemp("", "setpoint-bench-ctrl-")
+	kc, setup, cleanup, err := freshAPIServer(ctx, "setpoint-bench-ctrl-", 2000)
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
-	srv, stop, err := startAPIServer(ctx, apiserver.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off", MaxInflight: 2000})
-	if err != nil {
-		return 0, err
-	}
-	defer stop()
-	kc, err := srv.Kubeconfig()
-	if err != nil {
-		return 0, err
-	}
-	setup, err := client.New(client.Config{Kubeconfig: kc, QPS: -1})
-	if err != nil {
-		return 0, err
-	}
+	defer cleanup()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	return fn(runCtx, kc, setup)

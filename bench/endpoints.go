@@ -19,7 +19,6 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/discovery"
-	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/endpointslice"
 	"github.com/setpoint-dev/setpoint/store"
@@ -103,24 +102,11 @@ func runKubeEndpointSlice(ctx context.Context, kubeconfig []byte) error {
 // lag in milliseconds.
 func epRun(ctx context.Context, start func(ctx context.Context, kubeconfig []byte) error) (float64, error) {
 	epPods := *epPodsFlag
-	dir, err := os.MkdirTemp("", "setpoint-bench-ep-")
+	kc, cs, cleanup, err := freshAPIServer(ctx, "setpoint-bench-ep-", 0)
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
-	srv, stop, err := startAPIServer(ctx, apiserver.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off"})
-	if err != nil {
-		return 0, err
-	}
-	defer stop()
-	kc, err := srv.Kubeconfig()
-	if err != nil {
-		return 0, err
-	}
-	cs, err := client.New(client.Config{Kubeconfig: kc, QPS: -1})
-	if err != nil {
-		return 0, err
-	}
+	defer cleanup()
 	svc := &api.Service{}
 	svc.Namespace, svc.Name = "default", "web"
 	svc.Spec.Selector = map[string]string{"app": "web"}

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
-	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/kubelet"
 	"github.com/setpoint-dev/setpoint/runtime/fake"
@@ -80,25 +79,16 @@ func benchKubeletFake(ctx context.Context) ([]Result, error) {
 // kfRun runs one side: with kubelets (ours) or with status writes (the
 // anchor). It returns pods Running per second and the heap growth.
 func kfRun(ctx context.Context, withKubelets bool) (rate float64, heapGrowth int64, err error) {
-	dir, err := os.MkdirTemp("", "setpoint-bench-kubelet-fake-")
+	kc, cs, cleanup, err := freshAPIServer(ctx, "setpoint-bench-kubelet-fake-", 2000)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cleanup()
+	dir, err := os.MkdirTemp("", "setpoint-bench-kubelet-nodes-") // the kubelets' root dirs
 	if err != nil {
 		return 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	srv, stopServer, err := startAPIServer(ctx, apiserver.Config{DataDir: filepath.Join(dir, "data"), Listen: "127.0.0.1:0",
-		EtcdNoFsync: true, EtcdLogLevel: "off", MaxInflight: 2000})
-	if err != nil {
-		return 0, 0, err
-	}
-	defer stopServer()
-	kc, err := srv.Kubeconfig()
-	if err != nil {
-		return 0, 0, err
-	}
-	cs, err := client.New(client.Config{Kubeconfig: kc, QPS: -1})
-	if err != nil {
-		return 0, 0, err
-	}
 	runCtx, cancel := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(runCtx)
 	defer func() {

@@ -26,7 +26,6 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/profile"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
-	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/scheduler"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
@@ -186,24 +185,11 @@ type schedRunner func(ctx context.Context, c *schedCluster) error
 // has seen every pod bound.
 func schedRun(ctx context.Context, sc schedCase, fn schedRunner) (float64, error) {
 	pods := sc.pods
-	dir, err := os.MkdirTemp("", "setpoint-bench-sched-")
+	kc, cs, cleanup, err := freshAPIServer(ctx, "setpoint-bench-sched-", 2000)
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
-	srv, stop, err := startAPIServer(ctx, apiserver.Config{DataDir: dir, Listen: "127.0.0.1:0", EtcdNoFsync: true, EtcdLogLevel: "off", MaxInflight: 2000})
-	if err != nil {
-		return 0, err
-	}
-	defer stop()
-	kc, err := srv.Kubeconfig()
-	if err != nil {
-		return 0, err
-	}
-	cs, err := client.New(client.Config{Kubeconfig: kc, QPS: -1})
-	if err != nil {
-		return 0, err
-	}
+	defer cleanup()
 	if err := schedPopulate(ctx, cs, sc); err != nil {
 		return 0, err
 	}
