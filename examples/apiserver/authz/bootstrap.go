@@ -189,6 +189,14 @@ func BootstrapClusterRoles() []*rbac.ClusterRole {
 			rule(read, v("scheduling.k8s.io"), "priorityclasses"),
 			rule(v("create"), v("authentication.k8s.io"), "tokenreviews"),
 			rule(v("create"), v("authorization.k8s.io"), "subjectaccessreviews")),
+		// Kubernetes' system:volume-scheduler (bound to the scheduler): the
+		// VolumeBinding plugin binds claims to volumes. Ours also writes
+		// their status phase (Bound), which Kubernetes leaves to the
+		// persistent-volume binder, since no binder runs here.
+		clusterRole("system:volume-scheduler", nil,
+			rule(v("get", "list", "watch", "patch", "update"), core, "persistentvolumes", "persistentvolumeclaims"),
+			rule(v("patch", "update"), core, "persistentvolumes/status", "persistentvolumeclaims/status"),
+			rule(read, v("storage.k8s.io"), "storageclasses")),
 		// Kubernetes' controller-manager runs each controller with its own
 		// service account and role (system:controller:*); ours runs them
 		// under one identity, so this role holds what all of them need.
@@ -253,6 +261,7 @@ func BootstrapClusterRoleBindings() []*rbac.ClusterRoleBinding {
 		crb("system:monitoring", "system:monitoring", groups("system:monitoring")),
 		crb("system:service-account-issuer-discovery", "system:service-account-issuer-discovery", groups("system:serviceaccounts")),
 		crb("system:kube-scheduler", "system:kube-scheduler", users("system:kube-scheduler")),
+		crb("system:volume-scheduler", "system:volume-scheduler", users("system:kube-scheduler")),
 		crb("system:kube-controller-manager", "system:kube-controller-manager", users("system:kube-controller-manager")),
 		crb("system:node", "system:node", nil),
 		crb("system:node-proxier", "system:node-proxier", users("system:kube-proxy")),

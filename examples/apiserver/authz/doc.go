@@ -24,7 +24,8 @@
 //     BootstrapClusterRoleBindings name and grant what Kubernetes'
 //     bootstrap policy does (cluster-admin, admin, edit, view,
 //     system:basic-user, system:discovery, system:public-info-viewer,
-//     system:kube-scheduler, system:kube-controller-manager, system:node,
+//     system:kube-scheduler, system:volume-scheduler,
+//     system:kube-controller-manager, system:node,
 //     system:node-proxier, system:node-bootstrapper, the
 //     system:certificates.k8s.io:* roles, ...). ReconcileClusterRole and
 //     ReconcileClusterRoleBinding repair them at start, adding what is
