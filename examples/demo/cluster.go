@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -127,14 +128,20 @@ func run(ctx context.Context, w io.Writer, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := poll(ctx, time.Minute, "every node Ready", func() (bool, error) {
+	// Ready and without a NoSchedule or NoExecute taint (the node
+	// lifecycle controller removes node.kubernetes.io/not-ready only after
+	// it has seen Ready): until then the scheduler rightly puts every pod
+	// on the nodes that are already free of it.
+	if err := poll(ctx, time.Minute, "every node Ready and schedulable", func() (bool, error) {
 		nodes, err := cs.Nodes().List(ctx, "", store.ListOptions{})
 		if err != nil {
 			return false, err
 		}
 		ready := 0
 		for _, n := range nodes.Items {
-			if nodeReady(n) {
+			if nodeReady(n) && !slices.ContainsFunc(n.Spec.Taints, func(t api.Taint) bool {
+				return t.Effect == api.TaintEffectNoSchedule || t.Effect == api.TaintEffectNoExecute
+			}) {
 				ready++
 			}
 		}
