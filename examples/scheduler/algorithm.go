@@ -25,11 +25,18 @@ type result struct {
 	// preFilter is set when a PreFilter plugin rejected the pod for all
 	// nodes.
 	preFilter *framework.Status
-	// scores holds, by node, each score plugin's weighted normalized
-	// score, for the feasible nodes that were scored.
-	scores map[string]map[string]int64
-	totals map[string]int64
+	// best holds the verdicts of the highest-scored feasible nodes, at
+	// most maxScoredVerdicts of them, the chosen node first.
+	best []NodeVerdict
+	// message is the explanation of an unschedulable pod (fitMessage
+	// plus what PostFilter said), set by the scheduling cycle.
+	message string
 }
+
+// maxScoredVerdicts bounds how many feasible nodes' scores an attempt's
+// record keeps (the best ones by total), so that the records the debug
+// endpoint serves do not grow with the cluster.
+const maxScoredVerdicts = 10
 
 // numFeasibleToFind is how many feasible nodes are looked for before
 // scoring: all below 100 nodes, else the percentage (Kubernetes'
@@ -80,7 +87,7 @@ func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framewor
 	}
 	want := s.numFeasibleToFind(len(nodes))
 	start := int(s.nextStart.Load() % int64(len(nodes)))
-	feasible := make([]*framework.NodeInfo, len(nodes))
+	feasible := make([]*framework.NodeInfo, want)
 	var found, processed atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
@@ -112,47 +119,51 @@ func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framewor
 		return res
 	case 1:
 		res.node = feasible[0].Node().Name
+		res.best = []NodeVerdict{{Node: res.node, Feasible: true}}
 		return res
 	}
 	if err := s.score(ctx, prof, state, info, feasible, res); err != nil {
 		res.err = err
-		return res
 	}
-	res.node = pickBest(res.totals)
 	return res
 }
 
-// score runs PreScore, Score and NormalizeScore and fills res.scores and
-// res.totals.
+// score runs PreScore, Score and NormalizeScore, picks the node with
+// the highest weighted total (uniformly among ties) into res.node, and
+// keeps the best verdicts in res.best.
 func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, nodes []*framework.NodeInfo, res *result) error {
-	skip := map[string]bool{}
+	skip := make([]bool, len(prof.score))
 	for _, pl := range prof.preScore {
 		st := pl.PreScore(ctx, state, info, nodes)
 		switch {
 		case st.IsSkip():
-			skip[pl.Name()] = true
+			if i := slices.Index(prof.scoreNames, pl.Name()); i >= 0 {
+				skip[i] = true
+			}
 		case !st.IsSuccess():
 			return fmt.Errorf("running PreScore plugin %q: %w", pl.Name(), st.AsError())
 		}
 	}
 	perPlugin := make([][]framework.NodeScore, len(prof.score))
+	flat := make([]framework.NodeScore, len(prof.score)*len(nodes))
 	for i := range perPlugin {
-		perPlugin[i] = make([]framework.NodeScore, len(nodes))
+		perPlugin[i] = flat[i*len(nodes) : (i+1)*len(nodes) : (i+1)*len(nodes)]
 	}
 	var mu sync.Mutex
 	var firstErr error
 	parallelize(s.cfg.Parallelism, len(nodes), func(j int) {
 		n := nodes[j]
+		name := n.Node().Name
 		for i, pl := range prof.score {
-			perPlugin[i][j].Name = n.Node().Name
-			if skip[pl.Name()] {
+			perPlugin[i][j].Name = name
+			if skip[i] {
 				continue
 			}
 			v, st := pl.Score(ctx, state, info, n)
 			if !st.IsSuccess() {
 				mu.Lock()
 				if firstErr == nil {
-					firstErr = fmt.Errorf("running Score plugin %q on node %s: %w", pl.Name(), n.Node().Name, st.AsError())
+					firstErr = fmt.Errorf("running Score plugin %q on node %s: %w", pl.Name(), name, st.AsError())
 				}
 				mu.Unlock()
 				return
@@ -163,10 +174,9 @@ func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.C
 	if firstErr != nil {
 		return firstErr
 	}
-	res.scores = make(map[string]map[string]int64, len(nodes))
-	res.totals = make(map[string]int64, len(nodes))
+	totals := make([]int64, len(nodes))
 	for i, pl := range prof.score {
-		if skip[pl.Name()] {
+		if skip[i] {
 			continue
 		}
 		if nz, ok := pl.(framework.ScoreNormalizer); ok {
@@ -174,41 +184,72 @@ func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.C
 				return fmt.Errorf("running NormalizeScore of plugin %q: %w", pl.Name(), st.AsError())
 			}
 		}
-		for _, ns := range perPlugin[i] {
+		for j := range perPlugin[i] {
+			ns := &perPlugin[i][j]
 			if ns.Score < framework.MinNodeScore || ns.Score > framework.MaxNodeScore {
 				return fmt.Errorf("plugin %q returned score %d for node %s, outside [%d, %d]", pl.Name(), ns.Score, ns.Name, framework.MinNodeScore, framework.MaxNodeScore)
 			}
-			w := ns.Score * prof.weights[i]
-			m := res.scores[ns.Name]
-			if m == nil {
-				m = make(map[string]int64, len(prof.score))
-				res.scores[ns.Name] = m
-			}
-			m[pl.Name()] = w
-			res.totals[ns.Name] += w
+			ns.Score *= prof.weights[i]
+			totals[j] += ns.Score
 		}
+	}
+	chosen := pickBest(totals)
+	res.node = nodes[chosen].Node().Name
+	// The verdicts of the chosen node and the next best ones.
+	top := topIndices(totals, chosen, maxScoredVerdicts)
+	res.best = make([]NodeVerdict, len(top))
+	for k, j := range top {
+		v := NodeVerdict{Node: nodes[j].Node().Name, Feasible: true, Total: totals[j], Scores: make(map[string]int64, len(prof.score))}
+		for i := range prof.score {
+			if !skip[i] {
+				v.Scores[prof.scoreNames[i]] = perPlugin[i][j].Score
+			}
+		}
+		res.best[k] = v
 	}
 	return nil
 }
 
-// pickBest returns the node with the highest total, choosing uniformly
-// among ties.
-func pickBest(totals map[string]int64) string {
-	var best string
-	var bestScore int64
-	ties := 0
-	for name, v := range totals {
+// pickBest returns the index of the highest total, choosing uniformly
+// among ties (reservoir sampling, as Kubernetes' selectHost does).
+func pickBest(totals []int64) int {
+	best, ties := 0, 0
+	for j, v := range totals {
 		switch {
-		case ties == 0 || v > bestScore:
-			best, bestScore, ties = name, v, 1
-		case v == bestScore:
+		case ties == 0 || v > totals[best]:
+			best, ties = j, 1
+		case v == totals[best]:
 			ties++
 			if rand.IntN(ties) == 0 {
-				best = name
+				best = j
 			}
 		}
 	}
 	return best
+}
+
+// topIndices returns first and then the indices of the highest other
+// totals, at most k in all, best first.
+func topIndices(totals []int64, first, k int) []int {
+	top := make([]int, 1, min(k, len(totals)))
+	top[0] = first
+	for j, v := range totals {
+		if j == first || k <= 1 {
+			continue
+		}
+		if len(top) == k && v <= totals[top[k-1]] {
+			continue
+		}
+		if len(top) < k {
+			top = append(top, j)
+		} else {
+			top[k-1] = j
+		}
+		for m := len(top) - 1; m > 1 && totals[top[m]] > totals[top[m-1]]; m-- {
+			top[m], top[m-1] = top[m-1], top[m]
+		}
+	}
+	return top
 }
 
 // fitMessage is Kubernetes' explanation of an unschedulable pod:
@@ -244,7 +285,8 @@ type Attempt struct {
 	// Message is the explanation when no node was chosen.
 	Message string `json:"message,omitempty"`
 	// Nodes holds each node's verdict: rejected nodes with the plugin and
-	// reasons, feasible ones with their weighted scores by plugin.
+	// reasons, and the best-scored feasible ones (at most ten, the chosen
+	// node among them) with their weighted scores by plugin.
 	Nodes []NodeVerdict `json:"nodes"`
 }
 
@@ -265,19 +307,15 @@ func (r *result) attempt(now time.Time) *Attempt {
 	case r.err != nil:
 		a.Result, a.Message = "error", r.err.Error()
 	case r.node == "":
-		a.Result, a.Message = "unschedulable", r.fitMessage()
+		a.Result, a.Message = "unschedulable", r.message
 	default:
 		a.Result = "scheduled"
 	}
+	a.Nodes = make([]NodeVerdict, 0, len(r.statuses)+len(r.best))
 	for name, st := range r.statuses {
 		a.Nodes = append(a.Nodes, NodeVerdict{Node: name, Plugin: st.Plugin(), Code: st.Code().String(), Reasons: st.Reasons()})
 	}
-	for name, sc := range r.scores {
-		a.Nodes = append(a.Nodes, NodeVerdict{Node: name, Feasible: true, Scores: sc, Total: r.totals[name]})
-	}
-	if r.node != "" && r.scores == nil {
-		a.Nodes = append(a.Nodes, NodeVerdict{Node: r.node, Feasible: true})
-	}
+	a.Nodes = append(a.Nodes, r.best...)
 	slices.SortFunc(a.Nodes, func(x, y NodeVerdict) int { return strings.Compare(x.Node, y.Node) })
 	return a
 }

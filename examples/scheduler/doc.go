@@ -74,8 +74,10 @@
 //     ErrLeadershipLost when a term ends.
 //
 // Beyond Kubernetes: /debug/pods/<ns>/<name> serves the pod's last attempt
-// with each node's verdict (plugin, code, reasons) and each plugin's
-// weighted score on each feasible node.
+// with each rejected node's verdict (plugin, code, reasons) and each
+// plugin's weighted score on the best-scored feasible nodes (the chosen
+// one and at most nine runners-up, so a record's size does not grow with
+// the cluster).
 //
 // Different from Kubernetes: events are core/v1 Events, one per attempt,
 // without Kubernetes' aggregation; new PersistentVolumes count as

@@ -19,6 +19,7 @@ type profile struct {
 	postFilter []framework.PostFilterPlugin
 	preScore   []framework.PreScorePlugin
 	score      []framework.ScorePlugin
+	scoreNames []string // the score plugins' names, by index
 	weights    []int64
 	reserve    []framework.ReservePlugin
 	permit     []framework.PermitPlugin
@@ -60,6 +61,7 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 		}
 		if x, ok := pl.(framework.ScorePlugin); ok {
 			out.score = append(out.score, x)
+			out.scoreNames = append(out.scoreNames, pl.Name())
 			w := p.Weights[pl.Name()]
 			if w == 0 {
 				w = cmp.Or(defaultWeights[pl.Name()], 1)

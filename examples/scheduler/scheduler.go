@@ -256,17 +256,8 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 	state := framework.NewCycleState()
 	framework.WriteNamespaces(state, framework.NamespaceListerFunc(s.namespaceLabels))
 	res := s.findNode(ctx, prof, state, info)
-	s.debug.record(qp.key, res.attempt(s.cfg.Clock.Now()))
-	if res.err != nil {
-		s.metrics.attempt("error", start, s.cfg.Clock)
-		log.Error("scheduling failed", "err", res.err)
-		s.event(ctx, pod, "Warning", "FailedScheduling", res.err.Error())
-		s.queue.retry(qp, false)
-		return
-	}
-	if res.node == "" {
-		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
-		msg := res.fitMessage()
+	if res.err == nil && res.node == "" {
+		res.message = res.fitMessage()
 		if res.preFilter == nil || res.preFilter.Code() == framework.Unschedulable {
 			nominated, msgs, err := prof.runPostFilter(ctx, state, info, res.statuses)
 			switch {
@@ -277,12 +268,23 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 				log.Info("nominated after preemption", "node", nominated)
 			}
 			if len(msgs) > 0 {
-				msg += " " + strings.Join(msgs, " ")
+				res.message += " " + strings.Join(msgs, " ")
 			}
 		}
-		log.Info("unschedulable", "reason", msg)
-		s.event(ctx, pod, "Warning", "FailedScheduling", msg)
-		if err := s.setUnschedulable(ctx, pod, "Unschedulable", msg); err != nil {
+	}
+	s.debug.record(qp.key, res.attempt(s.cfg.Clock.Now()))
+	if res.err != nil {
+		s.metrics.attempt("error", start, s.cfg.Clock)
+		log.Error("scheduling failed", "err", res.err)
+		s.event(ctx, pod, "Warning", "FailedScheduling", res.err.Error())
+		s.queue.retry(qp, false)
+		return
+	}
+	if res.node == "" {
+		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
+		log.Info("unschedulable", "reason", res.message)
+		s.event(ctx, pod, "Warning", "FailedScheduling", res.message)
+		if err := s.setUnschedulable(ctx, pod, "Unschedulable", res.message); err != nil {
 			log.Warn("setting the PodScheduled condition", "err", err)
 		}
 		s.queue.retry(qp, true)
