@@ -79,7 +79,12 @@
 // one and at most nine runners-up, so a record's size does not grow with
 // the cluster).
 //
-// Different from Kubernetes: events are core/v1 Events, one per attempt,
-// without Kubernetes' aggregation; new PersistentVolumes count as
+// Events (Scheduled, FailedScheduling) are core/v1 Events written by a
+// controllerutil.Recorder, as Kubernetes' event broadcaster writes them:
+// asynchronously, so no cycle waits on an event write; a repeat within ten
+// minutes raises the first one's count; past a buffer of 1000 waiting
+// events, more are dropped.
+//
+// Different from Kubernetes: new PersistentVolumes count as
 // available while still Pending (no controller moves them on).
 package scheduler

@@ -17,6 +17,7 @@ import (
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 	"github.com/setpoint-dev/setpoint/informer"
 )
@@ -38,6 +39,7 @@ type Scheduler struct {
 	waitingMu sync.Mutex
 	waiting   map[string]*framework.WaitingPod
 	debug     *attempts
+	events    *controllerutil.Recorder
 	metrics   *metrics
 	ready     atomic.Bool
 	bindSem   chan struct{}
@@ -72,6 +74,10 @@ func New(cfg Config) (*Scheduler, error) {
 		if err := s.newElector(cfg.LeaderElection); err != nil {
 			return nil, fmt.Errorf("scheduler: %w", err)
 		}
+	}
+	if s.events, err = controllerutil.NewRecorder(controllerutil.RecorderConfig{Client: cfg.Client.Events(),
+		Component: cfg.Identity, Instance: cfg.Identity, Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
 	}
 	if s.metrics, err = newMetrics(cfg.Registerer, s.queue); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
@@ -127,6 +133,7 @@ func New(cfg Config) (*Scheduler, error) {
 func (s *Scheduler) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.nodes.Run(gctx) })
+	g.Go(func() error { return s.events.Run(gctx) })
 	g.Go(func() error { return s.pods.Run(gctx) })
 	g.Go(func() error { return s.nss.Run(gctx) })
 	g.Go(func() error { return s.pdbs.Run(gctx) })
