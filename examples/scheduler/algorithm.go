@@ -59,7 +59,11 @@ func (s *Scheduler) numFeasibleToFind(all int) int {
 // findNode filters (in parallel, stopping once enough feasible nodes are
 // found), scores and picks the best node, breaking ties at random.
 func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo) *result {
-	nodes := s.cache.snapshot()
+	nodes, changed := s.cache.snapshotChanges()
+	// A batch serves only the cycle right after the one that made or used
+	// it: changed then names every node that changed in between.
+	b := s.batch
+	s.batch = nil
 	res := &result{numNodes: len(nodes), statuses: framework.NodeToStatus{}}
 	if len(nodes) == 0 {
 		return res
@@ -83,6 +87,13 @@ func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framewor
 		for _, n := range nodes {
 			res.statuses[n.Node().Name] = st
 		}
+		return res
+	}
+	sig, signed := prof.signature(info)
+	now := s.cfg.Clock.Now()
+	if signed && b.usable(prof, sig, now) && s.fromBatch(ctx, prof, state, info, b, changed, s.cache.snapshotNode, skip, res) {
+		s.batch = b
+		s.metrics.batched.Inc()
 		return res
 	}
 	want := s.numFeasibleToFind(len(nodes))
@@ -122,16 +133,39 @@ func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framewor
 		res.best = []NodeVerdict{{Node: res.node, Feasible: true}}
 		return res
 	}
-	if err := s.score(ctx, prof, state, info, feasible, res); err != nil {
+	raw, skipScores, err := s.score(ctx, prof, state, info, feasible, res)
+	switch {
+	case err != nil:
 		res.err = err
+	case signed:
+		s.batch = newBatch(prof, sig, now, feasible, raw, skipScores)
 	}
 	return res
 }
 
 // score runs PreScore, Score and NormalizeScore, picks the node with
 // the highest weighted total (uniformly among ties) into res.node, and
-// keeps the best verdicts in res.best.
-func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, nodes []*framework.NodeInfo, res *result) error {
+// keeps the best verdicts in res.best. It returns the raw scores and the
+// skipped plugins, for a batch.
+func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, nodes []*framework.NodeInfo, res *result) ([][]int64, []bool, error) {
+	skip, err := s.runPreScore(ctx, prof, state, info, nodes)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw := make([][]int64, len(prof.score))
+	flat := make([]int64, len(prof.score)*len(nodes))
+	for i := range raw {
+		raw[i] = flat[i*len(nodes) : (i+1)*len(nodes) : (i+1)*len(nodes)]
+	}
+	if err := s.rawScores(ctx, prof, state, info, nodes, skip, raw, nil); err != nil {
+		return nil, nil, err
+	}
+	return raw, skip, s.finishScores(ctx, prof, state, info, nodes, skip, raw, res)
+}
+
+// runPreScore runs the PreScore plugins and says which score plugins
+// they skip, by index.
+func (s *Scheduler) runPreScore(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, nodes []*framework.NodeInfo) ([]bool, error) {
 	skip := make([]bool, len(prof.score))
 	for _, pl := range prof.preScore {
 		st := pl.PreScore(ctx, state, info, nodes)
@@ -141,56 +175,72 @@ func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.C
 				skip[i] = true
 			}
 		case !st.IsSuccess():
-			return fmt.Errorf("running PreScore plugin %q: %w", pl.Name(), st.AsError())
+			return nil, fmt.Errorf("running PreScore plugin %q: %w", pl.Name(), st.AsError())
 		}
 	}
-	perPlugin := make([][]framework.NodeScore, len(prof.score))
-	flat := make([]framework.NodeScore, len(prof.score)*len(nodes))
-	for i := range perPlugin {
-		perPlugin[i] = flat[i*len(nodes) : (i+1)*len(nodes) : (i+1)*len(nodes)]
+	return skip, nil
+}
+
+// rawScores runs the Score plugins (but the skipped ones) on the nodes at
+// the indices in which (every node when which is nil), in parallel, into
+// raw[plugin][node].
+func (s *Scheduler) rawScores(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, nodes []*framework.NodeInfo, skip []bool, raw [][]int64, which []int) error {
+	n := len(nodes)
+	if which != nil {
+		n = len(which)
 	}
 	var mu sync.Mutex
 	var firstErr error
-	parallelize(s.cfg.Parallelism, len(nodes), func(j int) {
-		n := nodes[j]
-		name := n.Node().Name
+	parallelize(s.cfg.Parallelism, n, func(k int) {
+		j := k
+		if which != nil {
+			j = which[k]
+		}
 		for i, pl := range prof.score {
-			perPlugin[i][j].Name = name
 			if skip[i] {
 				continue
 			}
-			v, st := pl.Score(ctx, state, info, n)
+			v, st := pl.Score(ctx, state, info, nodes[j])
 			if !st.IsSuccess() {
 				mu.Lock()
 				if firstErr == nil {
-					firstErr = fmt.Errorf("running Score plugin %q on node %s: %w", pl.Name(), name, st.AsError())
+					firstErr = fmt.Errorf("running Score plugin %q on node %s: %w", pl.Name(), nodes[j].Node().Name, st.AsError())
 				}
 				mu.Unlock()
 				return
 			}
-			perPlugin[i][j].Score = v
+			raw[i][j] = v
 		}
 	}, nil)
-	if firstErr != nil {
-		return firstErr
-	}
+	return firstErr
+}
+
+// finishScores normalizes copies of the raw scores, weighs and sums them,
+// picks the best node into res.node (uniformly among ties) and keeps the
+// best verdicts in res.best.
+func (s *Scheduler) finishScores(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, nodes []*framework.NodeInfo, skip []bool, raw [][]int64, res *result) error {
 	totals := make([]int64, len(nodes))
+	weighted := make([][]int64, len(prof.score))
+	scores := make([]framework.NodeScore, len(nodes))
 	for i, pl := range prof.score {
 		if skip[i] {
 			continue
 		}
+		for j, n := range nodes {
+			scores[j] = framework.NodeScore{Name: n.Node().Name, Score: raw[i][j]}
+		}
 		if nz, ok := pl.(framework.ScoreNormalizer); ok {
-			if st := nz.NormalizeScore(ctx, state, info, perPlugin[i]); !st.IsSuccess() {
+			if st := nz.NormalizeScore(ctx, state, info, scores); !st.IsSuccess() {
 				return fmt.Errorf("running NormalizeScore of plugin %q: %w", pl.Name(), st.AsError())
 			}
 		}
-		for j := range perPlugin[i] {
-			ns := &perPlugin[i][j]
+		weighted[i] = make([]int64, len(nodes))
+		for j, ns := range scores {
 			if ns.Score < framework.MinNodeScore || ns.Score > framework.MaxNodeScore {
 				return fmt.Errorf("plugin %q returned score %d for node %s, outside [%d, %d]", pl.Name(), ns.Score, ns.Name, framework.MinNodeScore, framework.MaxNodeScore)
 			}
-			ns.Score *= prof.weights[i]
-			totals[j] += ns.Score
+			weighted[i][j] = ns.Score * prof.weights[i]
+			totals[j] += weighted[i][j]
 		}
 	}
 	chosen := pickBest(totals)
@@ -202,7 +252,7 @@ func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.C
 		v := NodeVerdict{Node: nodes[j].Node().Name, Feasible: true, Total: totals[j], Scores: make(map[string]int64, len(prof.score))}
 		for i := range prof.score {
 			if !skip[i] {
-				v.Scores[prof.scoreNames[i]] = perPlugin[i][j].Score
+				v.Scores[prof.scoreNames[i]] = weighted[i][j]
 			}
 		}
 		res.best[k] = v

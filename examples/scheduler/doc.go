@@ -27,6 +27,17 @@
 //     least 5%, at least 100 nodes). Scores are normalized to 0-100,
 //     weighted (TaintToleration 3, NodeAffinity 2, others 1) and summed;
 //     ties are broken at random.
+//   - Opportunistic batching (as Kubernetes 1.35+): when every PreFilter,
+//     Filter, PreScore and Score plugin of the profile reads only the pod
+//     and one node (framework.SignPlugin; the basic plugins do, while
+//     InterPodAffinity, PodTopologySpread, VolumeBinding and ImageLocality
+//     do not), a pod whose signature equals the previous pod's reuses
+//     that cycle's feasible nodes and raw scores: only the nodes that
+//     changed since are filtered and scored again, every plugin's scores
+//     are normalized afresh, and the best node is picked as a full cycle
+//     would among those candidates. A batch serves consecutive cycles
+//     only and for at most 500 ms (then a full search gives other nodes
+//     their turn); scheduler_batched_cycles_total counts the reuses.
 //   - When no node fits, the FailedScheduling event and the PodScheduled
 //     condition (False, reason Unschedulable) say "0/N nodes are available:
 //     <count> <reason>, ..." with the reasons counted over nodes and sorted,

@@ -10,6 +10,7 @@ import (
 type metrics struct {
 	attempts *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	batched  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, q *queue) (*metrics, error) {
@@ -23,11 +24,15 @@ func newMetrics(reg prometheus.Registerer, q *queue) (*metrics, error) {
 			Help:    "Time from the start of an attempt to its result (binding included), by result.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"result"}),
+		batched: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "scheduler_batched_cycles_total",
+			Help: "Scheduling cycles that reused the previous cycle's candidate nodes (same pod signature), re-checking only the nodes that changed.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	collectors := []prometheus.Collector{m.attempts, m.latency,
+	collectors := []prometheus.Collector{m.attempts, m.latency, m.batched,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scheduler_pending_pods_active", Help: "Pods in the active queue."},
 			func() float64 { a, _, _ := q.lens(); return float64(a) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "scheduler_pending_pods_backoff", Help: "Pods in backoff."},

@@ -20,12 +20,16 @@ type profile struct {
 	preScore   []framework.PreScorePlugin
 	score      []framework.ScorePlugin
 	scoreNames []string // the score plugins' names, by index
-	weights    []int64
-	reserve    []framework.ReservePlugin
-	permit     []framework.PermitPlugin
-	preBind    []framework.PreBindPlugin
-	bind       []framework.BindPlugin
-	postBind   []framework.PostBindPlugin
+	// signers are the PreFilter, Filter, PreScore and Score plugins;
+	// batchable says that all of them are SignPlugins.
+	signers   []framework.SignPlugin
+	batchable bool
+	weights   []int64
+	reserve   []framework.ReservePlugin
+	permit    []framework.PermitPlugin
+	preBind   []framework.PreBindPlugin
+	bind      []framework.BindPlugin
+	postBind  []framework.PostBindPlugin
 }
 
 func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *profile {
@@ -33,7 +37,7 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 	if pls == nil {
 		pls = DefaultPlugins()
 	}
-	out := &profile{name: p.SchedulerName}
+	out := &profile{name: p.SchedulerName, batchable: true}
 	for _, pl := range pls {
 		if vb, ok := pl.(*plugins.VolumeBinding); ok && vb.Client == nil {
 			vb.Client = s.vols
@@ -46,6 +50,13 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 		}
 		if x, ok := pl.(framework.PreFilterPlugin); ok {
 			out.preFilter = append(out.preFilter, x)
+		}
+		if cyclePlugin(pl) {
+			if x, ok := pl.(framework.SignPlugin); ok {
+				out.signers = append(out.signers, x)
+			} else {
+				out.batchable = false
+			}
 		}
 		if x, ok := pl.(framework.FilterPlugin); ok {
 			out.filter = append(out.filter, x)
@@ -86,6 +97,16 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 	}
 	out.bind = append(out.bind, defaultBinder)
 	return out
+}
+
+// cyclePlugin reports whether pl takes part in finding a node (PreFilter,
+// Filter, PreScore or Score).
+func cyclePlugin(pl framework.Plugin) bool {
+	switch pl.(type) {
+	case framework.PreFilterPlugin, framework.FilterPlugin, framework.PreScorePlugin, framework.ScorePlugin:
+		return true
+	}
+	return false
 }
 
 // runPreFilter runs the PreFilter plugins; a rejection applies to every

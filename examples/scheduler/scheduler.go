@@ -48,6 +48,9 @@ type Scheduler struct {
 	// nextStart rotates where the search for feasible nodes starts, so
 	// that with percentageOfNodesToScore every node gets its turn.
 	nextStart atomic.Int64
+	// batch is the last cycle's candidates for the next pod with the
+	// same signature (scheduling goroutine only).
+	batch *batch
 }
 
 // New checks cfg and builds the scheduler; it sends no request.
