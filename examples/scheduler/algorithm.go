@@ -99,13 +99,14 @@ func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framewor
 	want := s.numFeasibleToFind(len(nodes))
 	start := int(s.nextStart.Load() % int64(len(nodes)))
 	feasible := make([]*framework.NodeInfo, want)
+	sample, filterStart := sampled(state), time.Now()
 	var found, processed atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
 	parallelize(s.cfg.Parallelism, len(nodes), func(i int) {
 		n := nodes[(start+i)%len(nodes)]
 		processed.Add(1)
-		st := prof.runFilters(ctx, state, info, n, skip)
+		st := prof.runFilters(ctx, state, info, n, skip, sample)
 		if st.IsSuccess() {
 			if k := found.Add(1); int(k) <= want {
 				feasible[k-1] = n
@@ -120,6 +121,7 @@ func (s *Scheduler) findNode(ctx context.Context, prof *profile, state *framewor
 		mu.Unlock()
 	}, func() bool { return int(found.Load()) >= want })
 	s.nextStart.Store(int64(start) + processed.Load())
+	prof.m.observePoint("Filter", prof.name, framework.AsStatus(firstErr), filterStart)
 	if firstErr != nil {
 		res.err = firstErr
 		return res
@@ -152,6 +154,8 @@ func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.C
 	if err != nil {
 		return nil, nil, err
 	}
+	start := time.Now()
+	defer func() { prof.m.observePoint("Score", prof.name, nil, start) }()
 	raw := make([][]int64, len(prof.score))
 	flat := make([]int64, len(prof.score)*len(nodes))
 	for i := range raw {
@@ -167,8 +171,16 @@ func (s *Scheduler) score(ctx context.Context, prof *profile, state *framework.C
 // they skip, by index.
 func (s *Scheduler) runPreScore(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, nodes []*framework.NodeInfo) ([]bool, error) {
 	skip := make([]bool, len(prof.score))
+	start, sample := time.Now(), sampled(state)
+	var last *framework.Status
+	defer func() { prof.m.observePoint("PreScore", prof.name, last, start) }()
 	for _, pl := range prof.preScore {
+		pstart := time.Now()
 		st := pl.PreScore(ctx, state, info, nodes)
+		prof.m.observePlugin(sample, pl.Name(), "PreScore", st, pstart)
+		if !st.IsSkip() {
+			last = st
+		}
 		switch {
 		case st.IsSkip():
 			if i := slices.Index(prof.scoreNames, pl.Name()); i >= 0 {
@@ -191,6 +203,7 @@ func (s *Scheduler) rawScores(ctx context.Context, prof *profile, state *framewo
 	}
 	var mu sync.Mutex
 	var firstErr error
+	sample := sampled(state)
 	parallelize(s.cfg.Parallelism, n, func(k int) {
 		j := k
 		if which != nil {
@@ -200,7 +213,12 @@ func (s *Scheduler) rawScores(ctx context.Context, prof *profile, state *framewo
 			if skip[i] {
 				continue
 			}
+			var pstart time.Time
+			if sample {
+				pstart = time.Now()
+			}
 			v, st := pl.Score(ctx, state, info, nodes[j])
+			prof.m.observePlugin(sample, pl.Name(), "Score", st, pstart)
 			if !st.IsSuccess() {
 				mu.Lock()
 				if firstErr == nil {

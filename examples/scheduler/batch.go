@@ -93,6 +93,7 @@ func (b *batch) remove(j int) {
 func (s *Scheduler) fromBatch(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, b *batch,
 	changed []string, lookup func(string) *framework.NodeInfo, skipFilter map[string]bool, res *result) bool {
 	var rescore []int
+	sample, start := sampled(state), time.Now()
 	for _, name := range changed {
 		j, ok := b.index[name]
 		if !ok {
@@ -103,7 +104,7 @@ func (s *Scheduler) fromBatch(ctx context.Context, prof *profile, state *framewo
 			b.remove(j)
 			continue
 		}
-		if st := prof.runFilters(ctx, state, info, n, skipFilter); !st.IsSuccess() {
+		if st := prof.runFilters(ctx, state, info, n, skipFilter, sample); !st.IsSuccess() {
 			if st.Code() == framework.Error {
 				return false
 			}
@@ -113,6 +114,7 @@ func (s *Scheduler) fromBatch(ctx context.Context, prof *profile, state *framewo
 		b.nodes[j] = n
 		rescore = append(rescore, j)
 	}
+	prof.m.observePoint("Filter", prof.name, nil, start)
 	if len(b.nodes) < 2 {
 		return false
 	}
@@ -121,6 +123,8 @@ func (s *Scheduler) fromBatch(ctx context.Context, prof *profile, state *framewo
 		return false
 	}
 	// A failure leaves b half rescored: the caller discards it.
+	start = time.Now()
+	defer func() { prof.m.observePoint("Score", prof.name, nil, start) }()
 	if len(rescore) > 0 {
 		if err := s.rawScores(ctx, prof, state, info, b.nodes, skip, b.raw, rescore); err != nil {
 			return false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/plugins"
@@ -24,12 +25,14 @@ type profile struct {
 	// batchable says that all of them are SignPlugins.
 	signers   []framework.SignPlugin
 	batchable bool
-	weights   []int64
-	reserve   []framework.ReservePlugin
-	permit    []framework.PermitPlugin
-	preBind   []framework.PreBindPlugin
-	bind      []framework.BindPlugin
-	postBind  []framework.PostBindPlugin
+	// m records extension point and plugin durations (nil: none).
+	m        *metrics
+	weights  []int64
+	reserve  []framework.ReservePlugin
+	permit   []framework.PermitPlugin
+	preBind  []framework.PreBindPlugin
+	bind     []framework.BindPlugin
+	postBind []framework.PostBindPlugin
 }
 
 func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *profile {
@@ -112,8 +115,12 @@ func cyclePlugin(pl framework.Plugin) bool {
 // runPreFilter runs the PreFilter plugins; a rejection applies to every
 // node. Plugins returning Skip are remembered so their Filter is skipped.
 func (p *profile) runPreFilter(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, nodes []*framework.NodeInfo) (skip map[string]bool, s *framework.Status) {
+	start, sample := time.Now(), sampled(state)
+	defer func() { p.m.observePoint("PreFilter", p.name, s, start) }()
 	for _, pl := range p.preFilter {
+		pstart := time.Now()
 		st := pl.PreFilter(ctx, state, pod, nodes)
+		p.m.observePlugin(sample, pl.Name(), "PreFilter", st, pstart)
 		switch {
 		case st.IsSkip():
 			if skip == nil {
@@ -134,8 +141,14 @@ func (p *profile) runPreFilter(ctx context.Context, state *framework.CycleState,
 // it returns the node and the messages of those that did not.
 func (p *profile) runPostFilter(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, filtered framework.NodeToStatus) (string, []string, error) {
 	var msgs []string
+	start, sample := time.Now(), sampled(state)
+	var last *framework.Status
+	defer func() { p.m.observePoint("PostFilter", p.name, last, start) }()
 	for _, pl := range p.postFilter {
+		pstart := time.Now()
 		node, st := pl.PostFilter(ctx, state, pod, filtered)
+		p.m.observePlugin(sample, pl.Name(), "PostFilter", st, pstart)
+		last = st
 		if st.Code() == framework.Error {
 			return "", msgs, fmt.Errorf("running PostFilter plugin %q: %w", pl.Name(), st.AsError())
 		}
@@ -150,12 +163,18 @@ func (p *profile) runPostFilter(ctx context.Context, state *framework.CycleState
 }
 
 // runFilters runs every Filter on one node until one rejects it.
-func (p *profile) runFilters(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, n *framework.NodeInfo, skip map[string]bool) *framework.Status {
+func (p *profile) runFilters(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, n *framework.NodeInfo, skip map[string]bool, sample bool) *framework.Status {
 	for _, pl := range p.filter {
 		if skip[pl.Name()] {
 			continue
 		}
-		if st := pl.Filter(ctx, state, pod, n); !st.IsSuccess() {
+		var pstart time.Time
+		if sample {
+			pstart = time.Now()
+		}
+		st := pl.Filter(ctx, state, pod, n)
+		p.m.observePlugin(sample, pl.Name(), "Filter", st, pstart)
+		if !st.IsSuccess() {
 			return st.WithPlugin(pl.Name())
 		}
 	}

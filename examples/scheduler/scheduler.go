@@ -85,6 +85,9 @@ func New(cfg Config) (*Scheduler, error) {
 	if s.metrics, err = newMetrics(cfg.Registerer, s.queue); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
+	for _, p := range s.profiles {
+		p.m = s.metrics
+	}
 	if s.pods, err = informer.New[*api.Pod](cfg.Client.Pods(), informer.Config[*api.Pod]{
 		Name: "scheduler-pods", Clock: cfg.Clock, Logger: s.log}); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
@@ -264,6 +267,7 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 	log := s.log.With("pod", qp.key)
 	info := framework.NewPodInfo(pod)
 	state := framework.NewCycleState()
+	markSampled(state)
 	framework.WriteNamespaces(state, framework.NamespaceListerFunc(s.namespaceLabels))
 	res := s.findNode(ctx, prof, state, info)
 	if res.err == nil && res.node == "" {
@@ -328,18 +332,28 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 var errPermitRejected = errors.New("rejected by a Permit plugin")
 
 // reserve runs Reserve and Permit; on failure it unreserves.
-func (s *Scheduler) reserve(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string) *framework.Status {
+func (s *Scheduler) reserve(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string) (out *framework.Status) {
+	sample, start := sampled(state), time.Now()
 	for i, pl := range prof.reserve {
-		if st := pl.Reserve(ctx, state, info, node); !st.IsSuccess() {
+		pstart := time.Now()
+		st := pl.Reserve(ctx, state, info, node)
+		s.metrics.observePlugin(sample, pl.Name(), "Reserve", st, pstart)
+		if !st.IsSuccess() {
 			for j := i; j >= 0; j-- {
 				prof.reserve[j].Unreserve(ctx, state, info, node)
 			}
+			s.metrics.observePoint("Reserve", prof.name, st, start)
 			return st.WithPlugin(pl.Name())
 		}
 	}
+	s.metrics.observePoint("Reserve", prof.name, nil, start)
+	start = time.Now()
+	defer func() { s.metrics.observePoint("Permit", prof.name, out, start) }()
 	var waits map[string]time.Duration
 	for _, pl := range prof.permit {
+		pstart := time.Now()
 		st, timeout := pl.Permit(ctx, state, info, node)
+		s.metrics.observePlugin(sample, pl.Name(), "Permit", st, pstart)
 		if st.IsSuccess() {
 			continue
 		}
@@ -412,17 +426,28 @@ func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.Cy
 		s.queue.moveAll() // the forgotten pod's room is free again
 		return
 	}
+	sample := sampled(state)
 	st := func() *framework.Status {
+		start := time.Now()
 		for _, pl := range prof.preBind {
-			if st := pl.PreBind(ctx, state, info, node); !st.IsSuccess() {
+			pstart := time.Now()
+			st := pl.PreBind(ctx, state, info, node)
+			s.metrics.observePlugin(sample, pl.Name(), "PreBind", st, pstart)
+			if !st.IsSuccess() {
+				s.metrics.observePoint("PreBind", prof.name, st, start)
 				return st.WithPlugin(pl.Name())
 			}
 		}
+		s.metrics.observePoint("PreBind", prof.name, nil, start)
+		start = time.Now()
 		for _, pl := range prof.bind {
+			pstart := time.Now()
 			st := pl.Bind(ctx, state, pod, node)
+			s.metrics.observePlugin(sample, pl.Name(), "Bind", st, pstart)
 			if st.IsSkip() {
 				continue
 			}
+			s.metrics.observePoint("Bind", prof.name, st, start)
 			return st.WithPlugin(pl.Name())
 		}
 		return framework.NewStatus(framework.Error, "no Bind plugin bound the pod")
@@ -442,9 +467,13 @@ func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.Cy
 	}
 	s.queue.done(qp.key)
 	s.metrics.attempt("scheduled", start, s.cfg.Clock)
+	postStart := time.Now()
 	for _, pl := range prof.postBind {
+		pstart := time.Now()
 		pl.PostBind(ctx, state, pod, node)
+		s.metrics.observePlugin(sample, pl.Name(), "PostBind", nil, pstart)
 	}
+	s.metrics.observePoint("PostBind", prof.name, nil, postStart)
 	s.event(ctx, pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node))
 }
 
