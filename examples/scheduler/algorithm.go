@@ -322,10 +322,16 @@ func topIndices(totals []int64, first, k int) []int {
 
 // fitMessage is Kubernetes' explanation of an unschedulable pod:
 // "0/N nodes are available: <count> <reason>, ...." with the reasons
-// counted over nodes and sorted.
+// counted over nodes and sorted, or "0/N nodes are available: <message>."
+// when a PreFilter plugin rejected the pod.
 func (r *result) fitMessage() string {
 	if r.numNodes == 0 {
 		return "no nodes available to schedule pods"
+	}
+	if r.preFilter != nil {
+		// A PreFilter rejection applies to every node: Kubernetes gives
+		// its message once, not counted per node.
+		return fmt.Sprintf("0/%d nodes are available: %s.", r.numNodes, r.preFilter.Message())
 	}
 	counts := map[string]int{}
 	for _, st := range r.statuses {
