@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,7 +74,12 @@ const (
 	antiGroups = 3
 )
 
-var schedScale = flag.Float64("sched-scale", 1, "scale the scheduler benchmark's nodes and pods (for quick checks)")
+var (
+	schedScale = flag.Float64("sched-scale", 1, "scale the scheduler benchmark's nodes and pods (for quick checks)")
+	schedProf  = flag.String("sched-cpuprofile", "", "with -sched-only: write a CPU profile of each case's timed part (scheduling, not set-up) to this file name plus \".<case>\"")
+	schedCases = flag.String("sched-case", "", "run only the scheduler benchmark cases whose name contains this")
+	schedOnly  = flag.String("sched-only", "", "run only this side of the scheduler benchmarks (ours, anchor or floor; for profiling): no BENCH lines, the figure goes to stderr")
+)
 
 func init() {
 	register("scheduler", benchScheduler)
@@ -89,6 +95,9 @@ func benchScheduler(ctx context.Context) ([]Result, error) {
 		ours:   func() []framework.Plugin { return append(basicPlugins(), plugins.InterPodAffinity{}) },
 		anchor: withKube(basicKube, "InterPodAffinity")}
 	for _, c := range []schedCase{basic, anti} {
+		if !strings.Contains(c.name, *schedCases) {
+			continue
+		}
 		rs, err := c.run(ctx)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", c.name, err)
@@ -115,6 +124,15 @@ func (c schedCase) run(ctx context.Context) ([]Result, error) {
 	name := c.name
 	if *schedScale != 1 {
 		name = fmt.Sprintf("%s-scale%g", c.name, *schedScale)
+	}
+	if *schedOnly != "" {
+		run := map[string]schedRunner{"ours": runOurs(c.ours), "anchor": runKubeScheduler(c.anchor), "floor": runBindFloor}[*schedOnly]
+		if run == nil {
+			return nil, fmt.Errorf("-sched-only=%q: want ours, anchor or floor", *schedOnly)
+		}
+		v, err := schedRun(ctx, c, run)
+		fmt.Fprintf(os.Stderr, "%s %s: %.1f pods/s\n", name, *schedOnly, v)
+		return nil, err
 	}
 	ours, err := schedRun(ctx, c, runOurs(c.ours))
 	if err != nil {
@@ -206,6 +224,17 @@ func schedRun(ctx context.Context, sc schedCase, fn schedRunner) (float64, error
 	defer w.Stop()
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if *schedProf != "" && *schedOnly != "" {
+		f, err := os.Create(*schedProf + "." + sc.name)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return 0, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	runErr := make(chan error, 1)
 	go func() { runErr <- fn(runCtx, c) }()

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -122,19 +121,8 @@ func isConflict(err error) bool {
 	return ok && ce.Status.Code == http.StatusConflict
 }
 
-// event records a core/v1 Event about the pod.
+// event records a core/v1 Event about the pod through the recorder:
+// asynchronously, never blocking a scheduling or binding cycle.
 func (s *Scheduler) event(ctx context.Context, pod *api.Pod, typ, reason, msg string) {
-	now := s.cfg.Clock.Now()
-	ev := &api.Event{
-		ObjectMeta: store.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name + "." + strconv.FormatInt(now.UnixNano(), 16)},
-		InvolvedObject: api.ObjectReference{APIVersion: "v1", Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name,
-			UID: pod.UID, ResourceVersion: pod.ResourceVersion},
-		Reason: reason, Message: msg, Type: typ, Count: 1,
-		Source:         api.EventSource{Component: s.cfg.Identity},
-		FirstTimestamp: store.NewTime(now), LastTimestamp: store.NewTime(now),
-		ReportingController: s.cfg.Identity, ReportingInstance: s.cfg.Identity,
-	}
-	if _, err := s.cfg.Client.Events().Create(ctx, ev); err != nil {
-		s.log.Warn("recording event", "pod", pod.Namespace+"/"+pod.Name, "reason", reason, "err", err)
-	}
+	s.events.Eventf(ctx, pod, api.PodResource, typ, reason, "%s", msg)
 }

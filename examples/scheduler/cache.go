@@ -144,9 +144,18 @@ func (c *cache) counted(uid string) bool {
 // copied again; the slice and its NodeInfos stay valid until the next
 // call, which must come from the same goroutine.
 func (c *cache) snapshot() []*framework.NodeInfo {
+	nodes, _ := c.snapshotChanges()
+	return nodes
+}
+
+// snapshotChanges is snapshot that also names the nodes that changed
+// (added, updated or removed) since the last call.
+func (c *cache) snapshotChanges() ([]*framework.NodeInfo, []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	changed := make([]string, 0, len(c.dirty))
 	for name := range c.dirty {
+		changed = append(changed, name)
 		delete(c.dirty, name)
 		n := c.nodes[name]
 		i, inSnap := c.snapIndex[name]
@@ -166,5 +175,16 @@ func (c *cache) snapshot() []*framework.NodeInfo {
 			delete(c.snapIndex, name)
 		}
 	}
-	return c.snapList
+	return c.snapList, changed
+}
+
+// snapshotNode returns the last snapshot's NodeInfo of name, or nil; from
+// the goroutine that takes snapshots.
+func (c *cache) snapshotNode(name string) *framework.NodeInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i, ok := c.snapIndex[name]; ok {
+		return c.snapList[i]
+	}
+	return nil
 }

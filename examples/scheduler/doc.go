@@ -27,6 +27,17 @@
 //     least 5%, at least 100 nodes). Scores are normalized to 0-100,
 //     weighted (TaintToleration 3, NodeAffinity 2, others 1) and summed;
 //     ties are broken at random.
+//   - Opportunistic batching (as Kubernetes 1.35+): when every PreFilter,
+//     Filter, PreScore and Score plugin of the profile reads only the pod
+//     and one node (framework.SignPlugin; the basic plugins do, while
+//     InterPodAffinity, PodTopologySpread, VolumeBinding and ImageLocality
+//     do not), a pod whose signature equals the previous pod's reuses
+//     that cycle's feasible nodes and raw scores: only the nodes that
+//     changed since are filtered and scored again, every plugin's scores
+//     are normalized afresh, and the best node is picked as a full cycle
+//     would among those candidates. A batch serves consecutive cycles
+//     only and for at most 500 ms (then a full search gives other nodes
+//     their turn); scheduler_batched_cycles_total counts the reuses.
 //   - When no node fits, the FailedScheduling event and the PodScheduled
 //     condition (False, reason Unschedulable) say "0/N nodes are available:
 //     <count> <reason>, ..." with the reasons counted over nodes and sorted,
@@ -74,10 +85,17 @@
 //     ErrLeadershipLost when a term ends.
 //
 // Beyond Kubernetes: /debug/pods/<ns>/<name> serves the pod's last attempt
-// with each node's verdict (plugin, code, reasons) and each plugin's
-// weighted score on each feasible node.
+// with each rejected node's verdict (plugin, code, reasons) and each
+// plugin's weighted score on the best-scored feasible nodes (the chosen
+// one and at most nine runners-up, so a record's size does not grow with
+// the cluster).
 //
-// Different from Kubernetes: events are core/v1 Events, one per attempt,
-// without Kubernetes' aggregation; new PersistentVolumes count as
+// Events (Scheduled, FailedScheduling) are core/v1 Events written by a
+// controllerutil.Recorder, as Kubernetes' event broadcaster writes them:
+// asynchronously, so no cycle waits on an event write; a repeat within ten
+// minutes raises the first one's count; past a buffer of 1000 waiting
+// events, more are dropped.
+//
+// Different from Kubernetes: new PersistentVolumes count as
 // available while still Pending (no controller moves them on).
 package scheduler

@@ -144,7 +144,7 @@ func (pl *DefaultPreemption) fits(ctx context.Context, info *framework.PodInfo, 
 	if !st.IsSuccess() {
 		return false
 	}
-	return pl.prof.runFilters(ctx, state, info, node, skip).IsSuccess()
+	return pl.prof.runFilters(ctx, state, info, node, skip, false).IsSuccess()
 }
 
 // selectVictims finds the fewest, least important pods to remove from

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/plugins"
@@ -19,12 +20,19 @@ type profile struct {
 	postFilter []framework.PostFilterPlugin
 	preScore   []framework.PreScorePlugin
 	score      []framework.ScorePlugin
-	weights    []int64
-	reserve    []framework.ReservePlugin
-	permit     []framework.PermitPlugin
-	preBind    []framework.PreBindPlugin
-	bind       []framework.BindPlugin
-	postBind   []framework.PostBindPlugin
+	scoreNames []string // the score plugins' names, by index
+	// signers are the PreFilter, Filter, PreScore and Score plugins;
+	// batchable says that all of them are SignPlugins.
+	signers   []framework.SignPlugin
+	batchable bool
+	// m records extension point and plugin durations (nil: none).
+	m        *metrics
+	weights  []int64
+	reserve  []framework.ReservePlugin
+	permit   []framework.PermitPlugin
+	preBind  []framework.PreBindPlugin
+	bind     []framework.BindPlugin
+	postBind []framework.PostBindPlugin
 }
 
 func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *profile {
@@ -32,7 +40,7 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 	if pls == nil {
 		pls = DefaultPlugins()
 	}
-	out := &profile{name: p.SchedulerName}
+	out := &profile{name: p.SchedulerName, batchable: true}
 	for _, pl := range pls {
 		if vb, ok := pl.(*plugins.VolumeBinding); ok && vb.Client == nil {
 			vb.Client = s.vols
@@ -45,6 +53,13 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 		}
 		if x, ok := pl.(framework.PreFilterPlugin); ok {
 			out.preFilter = append(out.preFilter, x)
+		}
+		if cyclePlugin(pl) {
+			if x, ok := pl.(framework.SignPlugin); ok {
+				out.signers = append(out.signers, x)
+			} else {
+				out.batchable = false
+			}
 		}
 		if x, ok := pl.(framework.FilterPlugin); ok {
 			out.filter = append(out.filter, x)
@@ -60,6 +75,7 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 		}
 		if x, ok := pl.(framework.ScorePlugin); ok {
 			out.score = append(out.score, x)
+			out.scoreNames = append(out.scoreNames, pl.Name())
 			w := p.Weights[pl.Name()]
 			if w == 0 {
 				w = cmp.Or(defaultWeights[pl.Name()], 1)
@@ -86,11 +102,25 @@ func newProfile(s *Scheduler, p Profile, defaultBinder framework.BindPlugin) *pr
 	return out
 }
 
+// cyclePlugin reports whether pl takes part in finding a node (PreFilter,
+// Filter, PreScore or Score).
+func cyclePlugin(pl framework.Plugin) bool {
+	switch pl.(type) {
+	case framework.PreFilterPlugin, framework.FilterPlugin, framework.PreScorePlugin, framework.ScorePlugin:
+		return true
+	}
+	return false
+}
+
 // runPreFilter runs the PreFilter plugins; a rejection applies to every
 // node. Plugins returning Skip are remembered so their Filter is skipped.
 func (p *profile) runPreFilter(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, nodes []*framework.NodeInfo) (skip map[string]bool, s *framework.Status) {
+	start, sample := time.Now(), sampled(state)
+	defer func() { p.m.observePoint("PreFilter", p.name, s, start) }()
 	for _, pl := range p.preFilter {
+		pstart := time.Now()
 		st := pl.PreFilter(ctx, state, pod, nodes)
+		p.m.observePlugin(sample, pl.Name(), "PreFilter", st, pstart)
 		switch {
 		case st.IsSkip():
 			if skip == nil {
@@ -111,8 +141,14 @@ func (p *profile) runPreFilter(ctx context.Context, state *framework.CycleState,
 // it returns the node and the messages of those that did not.
 func (p *profile) runPostFilter(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, filtered framework.NodeToStatus) (string, []string, error) {
 	var msgs []string
+	start, sample := time.Now(), sampled(state)
+	var last *framework.Status
+	defer func() { p.m.observePoint("PostFilter", p.name, last, start) }()
 	for _, pl := range p.postFilter {
+		pstart := time.Now()
 		node, st := pl.PostFilter(ctx, state, pod, filtered)
+		p.m.observePlugin(sample, pl.Name(), "PostFilter", st, pstart)
+		last = st
 		if st.Code() == framework.Error {
 			return "", msgs, fmt.Errorf("running PostFilter plugin %q: %w", pl.Name(), st.AsError())
 		}
@@ -127,12 +163,18 @@ func (p *profile) runPostFilter(ctx context.Context, state *framework.CycleState
 }
 
 // runFilters runs every Filter on one node until one rejects it.
-func (p *profile) runFilters(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, n *framework.NodeInfo, skip map[string]bool) *framework.Status {
+func (p *profile) runFilters(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, n *framework.NodeInfo, skip map[string]bool, sample bool) *framework.Status {
 	for _, pl := range p.filter {
 		if skip[pl.Name()] {
 			continue
 		}
-		if st := pl.Filter(ctx, state, pod, n); !st.IsSuccess() {
+		var pstart time.Time
+		if sample {
+			pstart = time.Now()
+		}
+		st := pl.Filter(ctx, state, pod, n)
+		p.m.observePlugin(sample, pl.Name(), "Filter", st, pstart)
+		if !st.IsSuccess() {
 			return st.WithPlugin(pl.Name())
 		}
 	}

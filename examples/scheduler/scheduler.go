@@ -17,6 +17,7 @@ import (
 	"github.com/setpoint-dev/setpoint/election"
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/policy"
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllerutil"
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 	"github.com/setpoint-dev/setpoint/informer"
 )
@@ -38,6 +39,7 @@ type Scheduler struct {
 	waitingMu sync.Mutex
 	waiting   map[string]*framework.WaitingPod
 	debug     *attempts
+	events    *controllerutil.Recorder
 	metrics   *metrics
 	ready     atomic.Bool
 	bindSem   chan struct{}
@@ -46,6 +48,9 @@ type Scheduler struct {
 	// nextStart rotates where the search for feasible nodes starts, so
 	// that with percentageOfNodesToScore every node gets its turn.
 	nextStart atomic.Int64
+	// batch is the last cycle's candidates for the next pod with the
+	// same signature (scheduling goroutine only).
+	batch *batch
 }
 
 // New checks cfg and builds the scheduler; it sends no request.
@@ -73,8 +78,15 @@ func New(cfg Config) (*Scheduler, error) {
 			return nil, fmt.Errorf("scheduler: %w", err)
 		}
 	}
+	if s.events, err = controllerutil.NewRecorder(controllerutil.RecorderConfig{Client: cfg.Client.Events(),
+		Component: cfg.Identity, Instance: cfg.Identity, Clock: cfg.Clock, Logger: s.log}); err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
 	if s.metrics, err = newMetrics(cfg.Registerer, s.queue); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	for _, p := range s.profiles {
+		p.m = s.metrics
 	}
 	if s.pods, err = informer.New[*api.Pod](cfg.Client.Pods(), informer.Config[*api.Pod]{
 		Name: "scheduler-pods", Clock: cfg.Clock, Logger: s.log}); err != nil {
@@ -127,6 +139,7 @@ func New(cfg Config) (*Scheduler, error) {
 func (s *Scheduler) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.nodes.Run(gctx) })
+	g.Go(func() error { return s.events.Run(gctx) })
 	g.Go(func() error { return s.pods.Run(gctx) })
 	g.Go(func() error { return s.nss.Run(gctx) })
 	g.Go(func() error { return s.pdbs.Run(gctx) })
@@ -254,19 +267,11 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 	log := s.log.With("pod", qp.key)
 	info := framework.NewPodInfo(pod)
 	state := framework.NewCycleState()
+	markSampled(state)
 	framework.WriteNamespaces(state, framework.NamespaceListerFunc(s.namespaceLabels))
 	res := s.findNode(ctx, prof, state, info)
-	s.debug.record(qp.key, res.attempt(s.cfg.Clock.Now()))
-	if res.err != nil {
-		s.metrics.attempt("error", start, s.cfg.Clock)
-		log.Error("scheduling failed", "err", res.err)
-		s.event(ctx, pod, "Warning", "FailedScheduling", res.err.Error())
-		s.queue.retry(qp, false)
-		return
-	}
-	if res.node == "" {
-		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
-		msg := res.fitMessage()
+	if res.err == nil && res.node == "" {
+		res.message = res.fitMessage()
 		if res.preFilter == nil || res.preFilter.Code() == framework.Unschedulable {
 			nominated, msgs, err := prof.runPostFilter(ctx, state, info, res.statuses)
 			switch {
@@ -277,12 +282,23 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 				log.Info("nominated after preemption", "node", nominated)
 			}
 			if len(msgs) > 0 {
-				msg += " " + strings.Join(msgs, " ")
+				res.message += " " + strings.Join(msgs, " ")
 			}
 		}
-		log.Info("unschedulable", "reason", msg)
-		s.event(ctx, pod, "Warning", "FailedScheduling", msg)
-		if err := s.setUnschedulable(ctx, pod, "Unschedulable", msg); err != nil {
+	}
+	s.debug.record(qp.key, res.attempt(s.cfg.Clock.Now()))
+	if res.err != nil {
+		s.metrics.attempt("error", start, s.cfg.Clock)
+		log.Error("scheduling failed", "err", res.err)
+		s.event(ctx, pod, "Warning", "FailedScheduling", res.err.Error())
+		s.queue.retry(qp, false)
+		return
+	}
+	if res.node == "" {
+		s.metrics.attempt("unschedulable", start, s.cfg.Clock)
+		log.Info("unschedulable", "reason", res.message)
+		s.event(ctx, pod, "Warning", "FailedScheduling", res.message)
+		if err := s.setUnschedulable(ctx, pod, "Unschedulable", res.message); err != nil {
 			log.Warn("setting the PodScheduled condition", "err", err)
 		}
 		s.queue.retry(qp, true)
@@ -316,18 +332,28 @@ func (s *Scheduler) scheduleOne(ctx context.Context, qp *queuedPod) {
 var errPermitRejected = errors.New("rejected by a Permit plugin")
 
 // reserve runs Reserve and Permit; on failure it unreserves.
-func (s *Scheduler) reserve(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string) *framework.Status {
+func (s *Scheduler) reserve(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, node string) (out *framework.Status) {
+	sample, start := sampled(state), time.Now()
 	for i, pl := range prof.reserve {
-		if st := pl.Reserve(ctx, state, info, node); !st.IsSuccess() {
+		pstart := time.Now()
+		st := pl.Reserve(ctx, state, info, node)
+		s.metrics.observePlugin(sample, pl.Name(), "Reserve", st, pstart)
+		if !st.IsSuccess() {
 			for j := i; j >= 0; j-- {
 				prof.reserve[j].Unreserve(ctx, state, info, node)
 			}
+			s.metrics.observePoint("Reserve", prof.name, st, start)
 			return st.WithPlugin(pl.Name())
 		}
 	}
+	s.metrics.observePoint("Reserve", prof.name, nil, start)
+	start = time.Now()
+	defer func() { s.metrics.observePoint("Permit", prof.name, out, start) }()
 	var waits map[string]time.Duration
 	for _, pl := range prof.permit {
+		pstart := time.Now()
 		st, timeout := pl.Permit(ctx, state, info, node)
+		s.metrics.observePlugin(sample, pl.Name(), "Permit", st, pstart)
 		if st.IsSuccess() {
 			continue
 		}
@@ -400,17 +426,28 @@ func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.Cy
 		s.queue.moveAll() // the forgotten pod's room is free again
 		return
 	}
+	sample := sampled(state)
 	st := func() *framework.Status {
+		start := time.Now()
 		for _, pl := range prof.preBind {
-			if st := pl.PreBind(ctx, state, info, node); !st.IsSuccess() {
+			pstart := time.Now()
+			st := pl.PreBind(ctx, state, info, node)
+			s.metrics.observePlugin(sample, pl.Name(), "PreBind", st, pstart)
+			if !st.IsSuccess() {
+				s.metrics.observePoint("PreBind", prof.name, st, start)
 				return st.WithPlugin(pl.Name())
 			}
 		}
+		s.metrics.observePoint("PreBind", prof.name, nil, start)
+		start = time.Now()
 		for _, pl := range prof.bind {
+			pstart := time.Now()
 			st := pl.Bind(ctx, state, pod, node)
+			s.metrics.observePlugin(sample, pl.Name(), "Bind", st, pstart)
 			if st.IsSkip() {
 				continue
 			}
+			s.metrics.observePoint("Bind", prof.name, st, start)
 			return st.WithPlugin(pl.Name())
 		}
 		return framework.NewStatus(framework.Error, "no Bind plugin bound the pod")
@@ -430,9 +467,13 @@ func (s *Scheduler) bind(ctx context.Context, prof *profile, state *framework.Cy
 	}
 	s.queue.done(qp.key)
 	s.metrics.attempt("scheduled", start, s.cfg.Clock)
+	postStart := time.Now()
 	for _, pl := range prof.postBind {
+		pstart := time.Now()
 		pl.PostBind(ctx, state, pod, node)
+		s.metrics.observePlugin(sample, pl.Name(), "PostBind", nil, pstart)
 	}
+	s.metrics.observePoint("PostBind", prof.name, nil, postStart)
 	s.event(ctx, pod, "Normal", "Scheduled", fmt.Sprintf("Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node))
 }
 

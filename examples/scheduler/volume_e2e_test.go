@@ -118,7 +118,7 @@ func TestVolumeBindingEndToEnd(t *testing.T) {
 	}
 	waitFor(t, "the missing claim explained", func() (bool, error) {
 		return slices.ContainsFunc(events(t, cs, "missing", "FailedScheduling"), func(m string) bool {
-			return strings.HasPrefix(m, `0/3 nodes are available: 3 persistentvolumeclaim "nope" not found.`)
+			return strings.HasPrefix(m, `0/3 nodes are available: persistentvolumeclaim "nope" not found.`)
 		}), nil
 	})
 }

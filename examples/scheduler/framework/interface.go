@@ -35,6 +35,22 @@ type FilterPlugin interface {
 	Filter(ctx context.Context, state *CycleState, pod *PodInfo, node *NodeInfo) *Status
 }
 
+// SignPlugin is implemented by plugins whose PreFilter, Filter, PreScore
+// and Score results for a node depend only on the pod and that node's
+// NodeInfo (not on other nodes, nor on cluster-wide state), and whose
+// NormalizeScore, if any, only rescales the scores it is given. For pods
+// with equal signatures the scheduler may then reuse the last pod's
+// feasible nodes and scores, re-filtering and re-scoring only the nodes
+// that changed since (its opportunistic batching; Kubernetes 1.35+ asks
+// plugins for a pod signature for the same purpose). Signature encodes
+// the parts of the pod the plugin reads; false says this pod's results
+// must not be reused. A profile batches only when every PreFilter,
+// Filter, PreScore and Score plugin in it is a SignPlugin.
+type SignPlugin interface {
+	Plugin
+	Signature(pod *PodInfo) (string, bool)
+}
+
 // NodeToStatus maps a node's name to the status of the filter that
 // rejected it.
 type NodeToStatus map[string]*Status
