@@ -3,6 +3,8 @@ package plugins
 import (
 	"context"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/setpoint-dev/setpoint/examples/scheduler/framework"
 )
@@ -66,6 +68,13 @@ func (InterPodAffinity) Name() string { return InterPodAffinityName }
 type topologyPair struct{ key, value string }
 
 type topologyCounts map[topologyPair]int64
+
+// add adds o's counts to m.
+func (m topologyCounts) add(o topologyCounts) {
+	for k, v := range o {
+		m[k] += v
+	}
+}
 
 func (m topologyCounts) clone() topologyCounts {
 	out := make(topologyCounts, len(m))
@@ -142,46 +151,63 @@ func (c *nsLabelCache) matchesAll(terms []framework.AffinityTerm, pod *framework
 
 // PreFilter counts, over all nodes, the pods the filter needs. It
 // returns Skip when the pod has no required terms and no existing pod
-// has required anti-affinity.
+// has required anti-affinity. Large clusters are counted in parallel
+// chunks whose counts are then summed.
 func (InterPodAffinity) PreFilter(_ context.Context, state *framework.CycleState, p *framework.PodInfo, nodes []*framework.NodeInfo) *framework.Status {
 	if p.ParseError != nil {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, "invalid pod affinity: "+p.ParseError.Error())
 	}
-	s := &ipaFilterState{existingAnti: topologyCounts{}, affinity: topologyCounts{}, anti: topologyCounts{}}
-	state.Write(ipaPreFilterKey, s)
-	ns := &nsLabelCache{state: state}
-	anyExistingAnti := false
-	for _, n := range nodes {
-		labels := n.Node().Labels
-		for _, e := range n.PodsWithRequiredAntiAffinity {
-			anyExistingAnti = true
-			for i := range e.RequiredAntiAffinityTerms {
-				t := &e.RequiredAntiAffinityTerms[i]
-				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
-					s.existingAnti[topologyPair{t.TopologyKey, v}]++
-				}
-			}
-		}
-		if len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) == 0 {
-			continue
-		}
-		for _, e := range n.Pods {
-			if ns.matchesAll(p.RequiredAffinityTerms, e) {
-				for i := range p.RequiredAffinityTerms {
-					if v, ok := labels[p.RequiredAffinityTerms[i].TopologyKey]; ok {
-						s.affinity[topologyPair{p.RequiredAffinityTerms[i].TopologyKey, v}]++
+	type part struct {
+		s               ipaFilterState
+		anyExistingAnti bool
+	}
+	parts := inChunks(len(nodes), func(lo, hi int) part {
+		var out part
+		s := &out.s
+		s.existingAnti, s.affinity, s.anti = topologyCounts{}, topologyCounts{}, topologyCounts{}
+		ns := &nsLabelCache{state: state}
+		for _, n := range nodes[lo:hi] {
+			labels := n.Node().Labels
+			for _, e := range n.PodsWithRequiredAntiAffinity {
+				out.anyExistingAnti = true
+				for i := range e.RequiredAntiAffinityTerms {
+					t := &e.RequiredAntiAffinityTerms[i]
+					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
+						s.existingAnti[topologyPair{t.TopologyKey, v}]++
 					}
 				}
 			}
-			for i := range p.RequiredAntiAffinityTerms {
-				t := &p.RequiredAntiAffinityTerms[i]
-				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, e) {
-					s.anti[topologyPair{t.TopologyKey, v}]++
+			if len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) == 0 {
+				continue
+			}
+			for _, e := range n.Pods {
+				if ns.matchesAll(p.RequiredAffinityTerms, e) {
+					for i := range p.RequiredAffinityTerms {
+						if v, ok := labels[p.RequiredAffinityTerms[i].TopologyKey]; ok {
+							s.affinity[topologyPair{p.RequiredAffinityTerms[i].TopologyKey, v}]++
+						}
+					}
+				}
+				for i := range p.RequiredAntiAffinityTerms {
+					t := &p.RequiredAntiAffinityTerms[i]
+					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, e) {
+						s.anti[topologyPair{t.TopologyKey, v}]++
+					}
 				}
 			}
 		}
+		return out
+	})
+	s := &ipaFilterState{existingAnti: topologyCounts{}, affinity: topologyCounts{}, anti: topologyCounts{}}
+	anyExistingAnti := false
+	for _, pt := range parts {
+		anyExistingAnti = anyExistingAnti || pt.anyExistingAnti
+		s.existingAnti.add(pt.s.existingAnti)
+		s.affinity.add(pt.s.affinity)
+		s.anti.add(pt.s.anti)
 	}
-	s.selfMatch = ns.matchesAll(p.RequiredAffinityTerms, p)
+	s.selfMatch = (&nsLabelCache{state: state}).matchesAll(p.RequiredAffinityTerms, p)
+	state.Write(ipaPreFilterKey, s)
 	if len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) == 0 && !anyExistingAnti {
 		return framework.NewStatus(framework.Skip)
 	}
@@ -243,8 +269,8 @@ func (s *ipaScoreState) add(key, value string, w int64) {
 	m[value] += w
 }
 
-// PreScore sums the preferred terms by topology domain over all nodes;
-// Skip when nothing contributes.
+// PreScore sums the preferred terms by topology domain over all nodes
+// (in parallel chunks on large clusters); Skip when nothing contributes.
 func (pl InterPodAffinity) PreScore(_ context.Context, state *framework.CycleState, p *framework.PodInfo, feasible []*framework.NodeInfo) *framework.Status {
 	nodes := framework.AllNodes(state, feasible)
 	hard := pl.HardPodAffinityWeight
@@ -252,42 +278,53 @@ func (pl InterPodAffinity) PreScore(_ context.Context, state *framework.CycleSta
 		hard = DefaultHardPodAffinityWeight
 	}
 	own := len(p.PreferredAffinityTerms)+len(p.PreferredAntiAffinityTerms) > 0
-	s := &ipaScoreState{scores: map[string]map[string]int64{}}
-	ns := &nsLabelCache{state: state}
-	for _, n := range nodes {
-		labels := n.Node().Labels
-		pods := n.PodsWithAffinity
-		if own {
-			pods = n.Pods
-		}
-		// weighted adds sign × weight for each term of terms that selects
-		// target, in the node's domain of the term.
-		weighted := func(terms []framework.WeightedAffinityTerm, target *framework.PodInfo, sign int64) {
-			for i := range terms {
-				t := &terms[i]
-				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, target) {
-					s.add(t.TopologyKey, v, sign*int64(t.Weight))
-				}
+	parts := inChunks(len(nodes), func(lo, hi int) *ipaScoreState {
+		s := &ipaScoreState{scores: map[string]map[string]int64{}}
+		ns := &nsLabelCache{state: state}
+		for _, n := range nodes[lo:hi] {
+			labels := n.Node().Labels
+			pods := n.PodsWithAffinity
+			if own {
+				pods = n.Pods
 			}
-		}
-		for _, e := range pods {
-			// The incoming pod's preferences towards e.
-			weighted(p.PreferredAffinityTerms, e, 1)
-			weighted(p.PreferredAntiAffinityTerms, e, -1)
-			// e's terms towards the incoming pod.
-			if !e.HasAffinity() {
-				continue
-			}
-			if hard > 0 {
-				for i := range e.RequiredAffinityTerms {
-					t := &e.RequiredAffinityTerms[i]
-					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
-						s.add(t.TopologyKey, v, hard)
+			// weighted adds sign × weight for each term of terms that
+			// selects target, in the node's domain of the term.
+			weighted := func(terms []framework.WeightedAffinityTerm, target *framework.PodInfo, sign int64) {
+				for i := range terms {
+					t := &terms[i]
+					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, target) {
+						s.add(t.TopologyKey, v, sign*int64(t.Weight))
 					}
 				}
 			}
-			weighted(e.PreferredAffinityTerms, p, 1)
-			weighted(e.PreferredAntiAffinityTerms, p, -1)
+			for _, e := range pods {
+				// The incoming pod's preferences towards e.
+				weighted(p.PreferredAffinityTerms, e, 1)
+				weighted(p.PreferredAntiAffinityTerms, e, -1)
+				// e's terms towards the incoming pod.
+				if !e.HasAffinity() {
+					continue
+				}
+				if hard > 0 {
+					for i := range e.RequiredAffinityTerms {
+						t := &e.RequiredAffinityTerms[i]
+						if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
+							s.add(t.TopologyKey, v, hard)
+						}
+					}
+				}
+				weighted(e.PreferredAffinityTerms, p, 1)
+				weighted(e.PreferredAntiAffinityTerms, p, -1)
+			}
+		}
+		return s
+	})
+	s := parts[0]
+	for _, o := range parts[1:] {
+		for key, m := range o.scores {
+			for v, w := range m {
+				s.add(key, v, w)
+			}
 		}
 	}
 	if len(s.scores) == 0 {
@@ -328,4 +365,34 @@ func (InterPodAffinity) NormalizeScore(_ context.Context, _ *framework.CycleStat
 		}
 	}
 	return nil
+}
+
+// parallelChunkNodes is the cluster size from which the affinity counts
+// are split over goroutines: below it one goroutine is quicker.
+// (A variable so that tests can compare both ways.)
+var parallelChunkNodes = 256
+
+// inChunks runs fn over [0, n) in contiguous chunks, one per CPU (one
+// chunk below parallelChunkNodes), in parallel, and returns each chunk's
+// result, at least one.
+func inChunks[T any](n int, fn func(lo, hi int) T) []T {
+	workers := 1
+	if n >= parallelChunkNodes {
+		workers = min(runtime.GOMAXPROCS(0), 16)
+	}
+	if workers <= 1 {
+		return []T{fn(0, n)}
+	}
+	out := make([]T, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[w] = fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+	return out
 }

@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -201,5 +202,60 @@ func TestInterPodAffinityScore(t *testing.T) {
 				t.Errorf("scores (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// On a cluster large enough to be counted in parallel chunks, the
+// verdicts and scores equal those of one serial pass: 400 nodes in 8
+// zones, pods of three groups with required anti-affinity by hostname and
+// preferred affinity by zone, some nodes full of their group, and an
+// incoming pod that also avoids the nodes with a db pod.
+func TestInterPodAffinityChunksAgree(t *testing.T) {
+	groupPod := func(name, g string) *api.Pod {
+		p := tpod(name, "default", "group", g)
+		return affinity(p, nil, pref(weighted(100, term(zoneKey, matchLabels("group", g)))),
+			req(term(hostKey, matchLabels("group", g))), nil)
+	}
+	var ts []tnode
+	for i := range 400 {
+		var pods []*api.Pod
+		for g := range 3 {
+			if (i+g)%3 != 0 {
+				p := groupPod(fmt.Sprintf("p%d-%d", i, g), fmt.Sprintf("g%d", g))
+				if i%5 == 0 {
+					p.Labels["tier"] = "db"
+				}
+				pods = append(pods, p)
+			}
+		}
+		ts = append(ts, zoneNode(fmt.Sprintf("n%03d", i), fmt.Sprintf("z%d", i%8), pods...))
+	}
+	nodes := buildNodes(ts)
+	run := func(threshold int) (map[string]string, map[string]int64) {
+		old := parallelChunkNodes
+		parallelChunkNodes = threshold
+		defer func() { parallelChunkNodes = old }()
+		// Its own anti-affinity also keeps it off nodes with a db pod.
+		pod := groupPod("new", "g1")
+		pod.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution = append(
+			pod.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution, term(hostKey, matchLabels("tier", "db")))
+		return filterVerdicts(t, InterPodAffinity{}, framework.NewCycleState(), pod, nodes),
+			normalizedScores(t, InterPodAffinity{}, framework.NewCycleState(), pod, nodes)
+	}
+	serialV, serialS := run(1 << 30)
+	chunkV, chunkS := run(2)
+	if diff := cmp.Diff(serialV, chunkV); diff != "" {
+		t.Errorf("verdicts differ (-serial +chunks):\n%s", diff)
+	}
+	if diff := cmp.Diff(serialS, chunkS); diff != "" {
+		t.Errorf("scores differ (-serial +chunks):\n%s", diff)
+	}
+	// A node fits when it holds no g1 pod and no db pod.
+	for i := range 400 {
+		name := fmt.Sprintf("n%03d", i)
+		want := (i+1)%3 == 0 && i%5 != 0
+		if got := chunkV[name] == ""; got != want {
+			t.Errorf("node %s: fits %v, want %v (%q)", name, got, want, chunkV[name])
+		}
 	}
 }
