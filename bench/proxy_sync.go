@@ -178,8 +178,8 @@ func createProxyObjects(ctx context.Context, cs *client.Clientset, n, eps int) e
 type syncLog struct{ took chan time.Duration }
 
 func (h syncLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h syncLog) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h syncLog) WithGroup(string) slog.Handler           { return h }
+func (h syncLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h syncLog) WithGroup(string) slog.Handler            { return h }
 func (h syncLog) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "synced" {
 		return nil
