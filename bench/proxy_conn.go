@@ -23,12 +23,13 @@ import (
 // cross the node's netfilter hooks and differ only by the Service's DNAT;
 // it removes them afterwards. Each connection is a connect, one byte
 // echoed, and a close; proxyConnRounds rounds of proxyConnPerRound
-// sequential connections per path, alternating, the rate of each path
-// averaged over its rounds. The Service's only endpoint is the server
+// sequential connections per path, alternating, and each path's best
+// round counts (the machine is shared: the best round is the one least
+// disturbed). The Service's only endpoint is the server
 // pod, so every connection reaches the same listener either way.
 const (
-	proxyConnRounds   = 2
-	proxyConnPerRound = 2500
+	proxyConnRounds   = 5
+	proxyConnPerRound = 1000
 )
 
 func init() { register("proxy-conn", benchProxyConn) }
@@ -157,7 +158,7 @@ func benchProxyConn(ctx context.Context) (_ []Result, err error) {
 						return err
 					}
 				}
-				*c.rate += proxyConnPerRound / time.Since(start).Seconds() / proxyConnRounds
+				*c.rate = max(*c.rate, proxyConnPerRound/time.Since(start).Seconds())
 				return nil
 			}); err != nil {
 				return nil, err
