@@ -115,19 +115,12 @@ func benchProxyConn(ctx context.Context) (_ []Result, err error) {
 		Endpoints: []discovery.Endpoint{{Addresses: []string{podIP}, Conditions: discovery.EndpointConditions{Ready: &ready}, NodeName: &nodeName}}}); err != nil {
 		return nil, err
 	}
-	p, err := proxy.New(proxy.Config{Client: cs, NodeName: proxyNode, MinSyncPeriod: -1, NetNS: node.path(),
+	p, err := startProxy(ctx, proxy.Config{Client: cs, NodeName: proxyNode, MinSyncPeriod: -1, NetNS: node.path(),
 		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")})
 	if err != nil {
 		return nil, err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go cs.Informers().Run(runCtx)
-	go func() { done <- p.Run(runCtx) }()
-	defer func() {
-		cancel()
-		err = errors.Join(err, <-done)
-	}()
+	defer func() { err = errors.Join(err, p.stop()) }()
 
 	viaService := net.JoinHostPort(svc.Spec.ClusterIP, "80")
 	direct := net.JoinHostPort(podIP, "8080")

@@ -222,27 +222,20 @@ func proxySyncOurs(ctx context.Context, cs *client.Clientset, changed *discovery
 	defer func() { err = errors.Join(err, ns.close()) }()
 	reg := prometheus.NewRegistry()
 	log := syncLog{took: make(chan time.Duration, 100)}
-	p, err := proxy.New(proxy.Config{Client: cs, NodeName: proxyNode, MinSyncPeriod: -1, NetNS: ns.path(),
+	p, err := startProxy(ctx, proxy.Config{Client: cs, NodeName: proxyNode, MinSyncPeriod: -1, NetNS: ns.path(),
 		ClusterCIDR: netip.MustParsePrefix(proxyPodCIDR), Registerer: reg, Logger: slog.New(log)})
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go cs.Informers().Run(runCtx)
-	go func() { done <- p.Run(runCtx) }()
-	defer func() {
-		cancel()
-		err = errors.Join(err, <-done)
-	}()
+	defer func() { err = errors.Join(err, p.stop()) }()
 	wait := func(d time.Duration) (time.Duration, bool, error) {
 		select {
 		case t := <-log.took:
 			return t, true, nil
 		case <-time.After(d):
 			return 0, false, nil
-		case err := <-done:
-			return 0, false, fmt.Errorf("proxy stopped: %v", err)
+		case <-p.done:
+			return 0, false, fmt.Errorf("proxy stopped: %v", p.err)
 		}
 	}
 	full, ok, err := wait(10 * time.Minute)
@@ -373,4 +366,35 @@ func nftLoadTime(ruleset []byte) (d time.Duration, err error) {
 		return nil
 	})
 	return d, err
+}
+
+// runningProxy is an examples/proxy run by a benchmark.
+type runningProxy struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when Run returned, with err
+	err    error
+}
+
+// startProxy runs the shared informers of cfg.Client and a proxy of cfg
+// until stop.
+func startProxy(ctx context.Context, cfg proxy.Config) (*runningProxy, error) {
+	p, err := proxy.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	r := &runningProxy{cancel: cancel, done: make(chan struct{})}
+	go cfg.Client.Informers().Run(runCtx)
+	go func() {
+		defer close(r.done)
+		r.err = p.Run(runCtx)
+	}()
+	return r, nil
+}
+
+// stop ends the proxy and its informers and returns Run's error.
+func (r *runningProxy) stop() error {
+	r.cancel()
+	<-r.done
+	return r.err
 }
