@@ -15,8 +15,8 @@
 // prerouting and output hooks by destination address, protocol and port
 // through verdict maps, then sent to one chain per service port, which
 // DNATs to an endpoint picked at random through an inline map (one rule,
-// whatever the number of endpoints, as kube-proxy's nftables mode does
-// since v1.36); only service ports with session affinity get a chain per
+// whatever the number of endpoints, as kube-proxy v1.37's nftables mode does
+// too); only service ports with session affinity get a chain per
 // endpoint. The Kubernetes behaviours it follows:
 //
 //   - Only ready endpoints receive traffic; when none is ready, serving

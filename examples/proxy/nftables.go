@@ -232,8 +232,8 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 
 // dispatch returns the rules that pick one of eps and DNAT to it. Without
 // session affinity that is one rule: a DNAT through an inline map indexed
-// by a random number (kube-proxy's nftables mode does the same since
-// v1.36), so a service port costs one chain whatever its endpoint count.
+// by a random number (kube-proxy v1.37's nftables mode does the same),
+// so a service port costs one chain whatever its endpoint count.
 // With affinity each endpoint gets a chain that records the client in a
 // dynamic set with timeouts, checked first. With no endpoint (a Local
 // policy and none on this node) it drops, as Kubernetes does.
