@@ -281,19 +281,23 @@ func (b *nftBackend) apply(ctx context.Context, sps []*servicePort) (int, error)
 // Returns the number of operations sent.
 func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 	tx := b.nft.NewTransaction()
-	tx.Add(&knftables.Table{Comment: knftables.PtrTo("rules of the setpoint node proxy")})
-	for _, bc := range baseChains {
-		tx.Add(&knftables.Chain{Name: bc.name, Type: knftables.PtrTo(bc.typ), Hook: knftables.PtrTo(bc.hook), Priority: knftables.PtrTo(bc.priority)})
-	}
-	for _, name := range slices.Sorted(maps.Keys(mapTypes)) {
-		tx.Add(&knftables.Map{Name: name, Type: strings.Replace(mapTypes[name], "ipv4_addr", b.addrType(), 1)})
-	}
-	for _, name := range slices.Sorted(maps.Keys(setTypes)) {
-		tx.Add(&knftables.Set{Name: name, Type: strings.ReplaceAll(setTypes[name], "ipv4_addr", b.addrType())})
-	}
 	old := b.last
 	full := old == nil
 	if full {
+		// The fixed objects are (re)declared only on a full sync: adding
+		// an existing base chain or map again changes nothing, but costs
+		// nft a look at the whole table. An incremental sync that fails
+		// because one went missing is followed by a full one.
+		tx.Add(&knftables.Table{Comment: knftables.PtrTo("rules of the setpoint node proxy")})
+		for _, bc := range baseChains {
+			tx.Add(&knftables.Chain{Name: bc.name, Type: knftables.PtrTo(bc.typ), Hook: knftables.PtrTo(bc.hook), Priority: knftables.PtrTo(bc.priority)})
+		}
+		for _, name := range slices.Sorted(maps.Keys(mapTypes)) {
+			tx.Add(&knftables.Map{Name: name, Type: strings.Replace(mapTypes[name], "ipv4_addr", b.addrType(), 1)})
+		}
+		for _, name := range slices.Sorted(maps.Keys(setTypes)) {
+			tx.Add(&knftables.Set{Name: name, Type: strings.ReplaceAll(setTypes[name], "ipv4_addr", b.addrType())})
+		}
 		var err error
 		if old, err = b.existing(ctx); err != nil {
 			return 0, err
