@@ -62,6 +62,10 @@ import (
 // with `nft list table ip setpoint-proxy`) into a fresh namespace: the
 // cost of the kernel and nft alone. Both proxiers' rulesets are checked
 // to hold the changed endpoint and the last Service's ClusterIP.
+// (nft parses a listed table much more slowly than the commands knftables
+// sends, so this "floor" may lie above ours. kube-proxy logs one "Failed
+// to list existing sets" error at its first sync: its netlink listing of
+// a table that does not exist yet; it is harmless.)
 const (
 	proxySyncServices  = 5000
 	proxySyncEndpoints = 10
