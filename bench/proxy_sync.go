@@ -226,7 +226,8 @@ func proxySyncOurs(ctx context.Context, cs *client.Clientset, changed *discovery
 	defer func() { err = errors.Join(err, ns.close()) }()
 	reg := prometheus.NewRegistry()
 	log := syncLog{took: make(chan time.Duration, 100)}
-	p, err := startProxy(ctx, proxy.Config{Client: cs, NodeName: proxyNode, MinSyncPeriod: -1, NetNS: ns.path(),
+	// (SyncPeriod an hour: no periodic resync during the measurement)
+	p, err := startProxy(ctx, proxy.Config{Client: cs, NodeName: proxyNode, MinSyncPeriod: -1, SyncPeriod: time.Hour, NetNS: ns.path(),
 		ClusterCIDR: netip.MustParsePrefix(proxyPodCIDR), Registerer: reg, Logger: slog.New(log)})
 	if err != nil {
 		return 0, 0, nil, err

@@ -375,6 +375,10 @@ func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 			tx.Delete(&knftables.Set{Name: name})
 		}
 	}
+	if tx.NumOperations() == 0 {
+		b.last = rs // nothing changed: no nft process at all
+		return 0, nil
+	}
 	b.last = nil
 	if err := b.nft.Run(ctx, tx); err != nil {
 		return tx.NumOperations(), fmt.Errorf("nftables sync of table %s: %w", b.table, err)
