@@ -11,10 +11,13 @@
 // # What it programs
 //
 // One table of its own (family ip, Config.TableName, and family ip6 with
-// Config.IPv6) and nothing outside it. Connections are matched in the nat prerouting and output hooks by
-// destination address, protocol and port through verdict maps, then sent
-// to one chain per service port and one per endpoint, which DNATs. The
-// Kubernetes behaviours it follows:
+// Config.IPv6) and nothing outside it. Connections are matched in the nat
+// prerouting and output hooks by destination address, protocol and port
+// through verdict maps, then sent to one chain per service port, which
+// DNATs to an endpoint picked at random through an inline map (one rule,
+// whatever the number of endpoints, as kube-proxy v1.37's nftables mode does
+// too); only service ports with session affinity get a chain per
+// endpoint. The Kubernetes behaviours it follows:
 //
 //   - Only ready endpoints receive traffic; when none is ready, serving
 //     terminating endpoints do (the fallback that lets a rollout drain).
@@ -34,9 +37,11 @@
 //     the client's source address, while traffic from pods (ClusterCIDR) and
 //     from the node itself keeps the Cluster policy. With no local endpoint
 //     such traffic is dropped.
-//   - Masquerade: external traffic with the Cluster policy, ClusterIP
-//     traffic from outside ClusterCIDR, and hairpin traffic (a pod reaching
-//     itself through its Service) are marked and masqueraded on the way out.
+//   - Masquerade: external traffic with the Cluster policy and ClusterIP
+//     traffic from outside ClusterCIDR are marked and masqueraded on the
+//     way out; hairpin traffic (a pod reaching itself through its Service)
+//     is masqueraded through a set of this node's endpoints, matched
+//     against DNATed connections whose source is their own destination.
 //
 // # Syncs
 //

@@ -255,6 +255,26 @@ func (b *iptBackend) apply(ctx context.Context, sps []*servicePort) (int, error)
 		}
 	}
 	b.last = nil
+	in, ops := restoreInput(want, old, full)
+	if err := b.runRestore(ctx, in); err != nil {
+		return ops, err
+	}
+	for _, j := range b.jumps() {
+		if err := b.ipt.InsertUnique(j.table, j.chain, 1, b.jumpSpec(j)...); err != nil {
+			return ops, fmt.Errorf("iptables: jump from %s %s: %w", j.table, j.chain, err)
+		}
+	}
+	b.last = want
+	return ops, nil
+}
+
+// restoreInput returns the one iptables-restore input (for --noflush) that
+// turns the chains of old into those of want: each chain to write is
+// declared (which flushes it) and refilled, each stale one declared and
+// deleted, one COMMIT per table. full writes every chain of want; else
+// only those that differ from old. It also returns the number of chains
+// written or deleted.
+func restoreInput(want, old map[string]map[string][]string, full bool) ([]byte, int) {
 	var in bytes.Buffer
 	ops := 0
 	for _, table := range iptTables {
@@ -285,19 +305,10 @@ func (b *iptBackend) apply(ctx context.Context, sps []*servicePort) (int, error)
 		in.WriteString("COMMIT\n")
 		ops += len(write) + len(stale)
 	}
-	if err := b.restoreInput(ctx, in.Bytes()); err != nil {
-		return ops, err
-	}
-	for _, j := range b.jumps() {
-		if err := b.ipt.InsertUnique(j.table, j.chain, 1, b.jumpSpec(j)...); err != nil {
-			return ops, fmt.Errorf("iptables: jump from %s %s: %w", j.table, j.chain, err)
-		}
-	}
-	b.last = want
-	return ops, nil
+	return in.Bytes(), ops
 }
 
-func (b *iptBackend) restoreInput(ctx context.Context, in []byte) error {
+func (b *iptBackend) runRestore(ctx context.Context, in []byte) error {
 	cmd := exec.CommandContext(ctx, b.restore, "-w", "--noflush")
 	cmd.Stdin = bytes.NewReader(in)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -356,5 +367,5 @@ func (b *iptBackend) cleanup(ctx context.Context) error {
 		}
 		in.WriteString("COMMIT\n")
 	}
-	return b.restoreInput(ctx, in.Bytes())
+	return b.runRestore(ctx, in.Bytes())
 }

@@ -27,6 +27,7 @@ type servicePort struct {
 	// terminating ones when none is ready), sorted; local marks those on
 	// this node.
 	endpoints []endpoint
+	k         string // the key, once computed
 }
 
 type endpoint struct {
@@ -39,7 +40,12 @@ func (e endpoint) String() string {
 	return netip.AddrPortFrom(e.addr, uint16(e.port)).String()
 }
 
+// key identifies the service port: namespace/name/protocol/port name,
+// and /v6 for the IPv6 half (computed once; it is the sort key).
 func (sp *servicePort) key() string {
+	if sp.k != "" {
+		return sp.k
+	}
 	k := sp.namespace + "/" + sp.name + "/" + sp.protocol + "/" + sp.portName
 	if sp.v6 {
 		k += "/v6"
@@ -140,6 +146,7 @@ func familyServicePorts(svc *api.Service, cip netip.Addr, bySvc map[string][]*di
 		if sp.portName == "" {
 			sp.portName = strconv.Itoa(int(p.Port))
 		}
+		sp.k = sp.key()
 		out = append(out, sp)
 	}
 	return out

@@ -31,6 +31,11 @@ const (
 	mapNoEndpointPorts  = "no-endpoint-nodeports"
 	addrProtoPortVerdct = "ipv4_addr . inet_proto . inet_service : verdict"
 	protoPortVerdict    = "inet_proto . inet_service : verdict"
+
+	// setHairpin holds (endpoint . endpoint . protocol . port) for this
+	// node's endpoints: a connection NATed from a pod to itself is
+	// masqueraded (hairpin), so the reply comes back through the node.
+	setHairpin = "hairpin-connections"
 )
 
 // baseChain is a chain attached to a netfilter hook.
@@ -57,8 +62,15 @@ var mapTypes = map[string]string{
 	mapNodePorts: protoPortVerdict, mapNoEndpointPorts: protoPortVerdict,
 }
 
+// setTypes are the fixed sets of the table, whose elements a sync
+// manages like map elements (with empty values).
+var setTypes = map[string]string{
+	setHairpin: "ipv4_addr . ipv4_addr . inet_proto . inet_service",
+}
+
 // ruleset is the whole content of the proxy's table: chains with their
-// rules, map elements (key parts joined by " . ") and affinity sets.
+// rules, map and fixed-set elements (key parts joined by " . "; empty
+// values for sets) and affinity sets.
 type ruleset struct {
 	chains map[string][]string
 	maps   map[string]map[string]string
@@ -109,6 +121,9 @@ func (b *nftBackend) build(sps []*servicePort) *ruleset {
 	for m := range mapTypes {
 		rs.maps[m] = map[string]string{}
 	}
+	for m := range setTypes {
+		rs.maps[m] = map[string]string{}
+	}
 	ip := b.ip()
 	dispatch := ip + " daddr . meta l4proto . th dport vmap @" + mapServiceIPs
 	loopback := "127.0.0.0/8"
@@ -132,6 +147,7 @@ func (b *nftBackend) build(sps []*servicePort) *ruleset {
 	rs.chains[chainNATOutput] = []string{"jump " + chainServices}
 	rs.chains[chainMarkMasq] = []string{"meta mark set meta mark or " + masq}
 	rs.chains[chainMasquerading] = []string{
+		"ct status dnat " + ip + " saddr . " + ip + " daddr . meta l4proto . th dport @" + setHairpin + " masquerade fully-random",
 		"meta mark and " + masq + " == 0 return",
 		"meta mark set meta mark xor " + masq,
 		"masquerade fully-random",
@@ -182,6 +198,10 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 		internal = sp.localEndpoints()
 	}
 	rs.chains[svcChain] = append(rules, b.dispatch(rs, sp, internal)...)
+	for _, ep := range sp.localEndpoints() {
+		a := ep.addr.String()
+		rs.maps[setHairpin][elemKey(a, a, sp.protocol, fmt.Sprint(ep.port))] = ""
+	}
 	rs.maps[mapServiceIPs][elemKey(sp.clusterIP.String(), sp.protocol, port)] = "goto " + svcChain
 	if len(sp.externalIPs) == 0 && sp.nodePort == 0 {
 		return
@@ -210,38 +230,45 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 	}
 }
 
-// dispatch returns the rules that pick one of eps (sticky per client with
-// session affinity) and adds the endpoint chains and affinity sets to rs.
-// With no endpoint (a Local policy and none on this node) it drops, as
-// Kubernetes does.
+// dispatch returns the rules that pick one of eps and DNAT to it. Without
+// session affinity that is one rule: a DNAT through an inline map indexed
+// by a random number (kube-proxy v1.37's nftables mode does the same),
+// so a service port costs one chain whatever its endpoint count.
+// With affinity each endpoint gets a chain that records the client in a
+// dynamic set with timeouts, checked first. With no endpoint (a Local
+// policy and none on this node) it drops, as Kubernetes does.
 func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []string {
 	if len(eps) == 0 {
 		return []string{"drop"}
+	}
+	if sp.affinitySeconds == 0 {
+		if len(eps) == 1 {
+			return []string{fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, eps[0])}
+		}
+		targets := make([]string, len(eps))
+		for i, ep := range eps {
+			targets[i] = fmt.Sprintf("%d : %s . %d", i, ep.addr, ep.port)
+		}
+		// (spaced commas: knftables.Fake splits rules at spaces)
+		return []string{fmt.Sprintf("meta l4proto %s dnat %s to numgen random mod %d map { %s }", sp.protocol, b.ip(), len(eps), strings.Join(targets, " , "))}
 	}
 	var rules, targets []string
 	for i, ep := range eps {
 		epKey := sp.key() + "__" + ep.addr.String() + "/" + fmt.Sprint(ep.port)
 		chain := hashName("ep", epKey)
-		set := ""
-		if sp.affinitySeconds > 0 {
-			set = hashName("aff", epKey)
-			rs.sets[set] = time.Duration(sp.affinitySeconds) * time.Second
-			rules = append(rules, b.ip()+" saddr @"+set+" goto "+chain)
-		}
-		if _, done := rs.chains[chain]; !done {
-			epRules := []string{b.ip() + " saddr " + ep.addr.String() + " jump " + chainMarkMasq} // hairpin
-			if set != "" {
-				epRules = append(epRules, "update @"+set+" { "+b.ip()+" saddr }")
-			}
-			epRules = append(epRules, fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, ep))
-			rs.chains[chain] = epRules
+		set := hashName("aff", epKey)
+		rs.sets[set] = time.Duration(sp.affinitySeconds) * time.Second
+		rules = append(rules, b.ip()+" saddr @"+set+" goto "+chain)
+		rs.chains[chain] = []string{
+			"update @" + set + " { " + b.ip() + " saddr }",
+			fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, ep),
 		}
 		targets = append(targets, fmt.Sprintf("%d : goto %s", i, chain))
 	}
 	if len(eps) == 1 {
 		return append(rules, "goto "+hashName("ep", sp.key()+"__"+eps[0].addr.String()+"/"+fmt.Sprint(eps[0].port)))
 	}
-	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , "))) // spaced commas: knftables.Fake parses chain names up to a space
+	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , ")))
 }
 
 // apply programs the service ports; see sync.
@@ -254,16 +281,23 @@ func (b *nftBackend) apply(ctx context.Context, sps []*servicePort) (int, error)
 // Returns the number of operations sent.
 func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 	tx := b.nft.NewTransaction()
-	tx.Add(&knftables.Table{Comment: knftables.PtrTo("rules of the setpoint node proxy")})
-	for _, bc := range baseChains {
-		tx.Add(&knftables.Chain{Name: bc.name, Type: knftables.PtrTo(bc.typ), Hook: knftables.PtrTo(bc.hook), Priority: knftables.PtrTo(bc.priority)})
-	}
-	for _, name := range slices.Sorted(maps.Keys(mapTypes)) {
-		tx.Add(&knftables.Map{Name: name, Type: strings.Replace(mapTypes[name], "ipv4_addr", b.addrType(), 1)})
-	}
 	old := b.last
 	full := old == nil
 	if full {
+		// The fixed objects are (re)declared only on a full sync: adding
+		// an existing base chain or map again changes nothing, but costs
+		// nft a look at the whole table. An incremental sync that fails
+		// because one went missing is followed by a full one.
+		tx.Add(&knftables.Table{Comment: knftables.PtrTo("rules of the setpoint node proxy")})
+		for _, bc := range baseChains {
+			tx.Add(&knftables.Chain{Name: bc.name, Type: knftables.PtrTo(bc.typ), Hook: knftables.PtrTo(bc.hook), Priority: knftables.PtrTo(bc.priority)})
+		}
+		for _, name := range slices.Sorted(maps.Keys(mapTypes)) {
+			tx.Add(&knftables.Map{Name: name, Type: strings.Replace(mapTypes[name], "ipv4_addr", b.addrType(), 1)})
+		}
+		for _, name := range slices.Sorted(maps.Keys(setTypes)) {
+			tx.Add(&knftables.Set{Name: name, Type: strings.ReplaceAll(setTypes[name], "ipv4_addr", b.addrType())})
+		}
 		var err error
 		if old, err = b.existing(ctx); err != nil {
 			return 0, err
@@ -295,18 +329,31 @@ func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 	}
 	for _, m := range slices.Sorted(maps.Keys(rs.maps)) {
 		want, have := rs.maps[m], old.maps[m]
+		_, isSet := setTypes[m]
 		if full {
-			tx.Flush(&knftables.Map{Name: m})
+			if isSet {
+				tx.Flush(&knftables.Set{Name: m})
+			} else {
+				tx.Flush(&knftables.Map{Name: m})
+			}
 			have = nil
+		}
+		elem := func(k string) *knftables.Element {
+			if isSet {
+				return &knftables.Element{Set: m, Key: strings.Split(k, " . ")}
+			}
+			return &knftables.Element{Map: m, Key: strings.Split(k, " . "), Value: []string{want[k]}}
 		}
 		for _, k := range slices.Sorted(maps.Keys(have)) {
 			if v, ok := want[k]; !ok || v != have[k] {
-				tx.Delete(&knftables.Element{Map: m, Key: strings.Split(k, " . ")})
+				e := elem(k)
+				e.Value = nil
+				tx.Delete(e)
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(want)) {
 			if v, ok := have[k]; !ok || v != want[k] {
-				tx.Add(&knftables.Element{Map: m, Key: strings.Split(k, " . "), Value: []string{want[k]}})
+				tx.Add(elem(k))
 			}
 		}
 	}
@@ -327,6 +374,10 @@ func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 		if _, ok := rs.sets[name]; !ok {
 			tx.Delete(&knftables.Set{Name: name})
 		}
+	}
+	if tx.NumOperations() == 0 {
+		b.last = rs // nothing changed: no nft process at all
+		return 0, nil
 	}
 	b.last = nil
 	if err := b.nft.Run(ctx, tx); err != nil {
@@ -362,7 +413,9 @@ func (b *nftBackend) existing(ctx context.Context) (*ruleset, error) {
 		return nil, fmt.Errorf("list sets of table %s: %w", b.table, err)
 	}
 	for _, s := range sets {
-		rs.sets[s] = 0
+		if _, fixed := setTypes[s]; !fixed {
+			rs.sets[s] = 0
+		}
 	}
 	return rs, nil
 }
