@@ -46,6 +46,7 @@ func validateJobSpec(e *errs, p string, s *batch.JobSpec, generated bool) {
 		e.forbidden(p+".backoffLimitPerIndex", "requires indexed completion mode")
 	}
 	optionalOneOf(e, p+".podReplacementPolicy", s.PodReplacementPolicy, batch.TerminatingOrFailed, batch.Failed)
+	validateSuccessPolicy(e, p, s)
 	if s.PodFailurePolicy != nil && s.Template.Spec.RestartPolicy != api.RestartPolicyNever {
 		e.invalid(p+".podFailurePolicy", "", "only allowed when `restartPolicy` is 'Never'")
 	}
@@ -91,7 +92,11 @@ func validateJobUpdate(old, new *batch.Job) store.FieldErrors {
 	if !reflect.DeepEqual(a.Completions, b.Completions) {
 		e.immutable("spec.completions", "")
 	}
+	if !reflect.DeepEqual(a.SuccessPolicy, b.SuccessPolicy) {
+		e.immutable("spec.successPolicy", "")
+	}
 	a.Selector, b.Selector, a.Template, b.Template, a.Completions, b.Completions = nil, nil, api.PodTemplateSpec{}, api.PodTemplateSpec{}, nil, nil
+	a.SuccessPolicy, b.SuccessPolicy = nil, nil
 	if !reflect.DeepEqual(a, b) {
 		e.forbidden("spec", "updates to job spec for fields other than 'parallelism', 'activeDeadlineSeconds', 'suspend' and 'ttlSecondsAfterFinished' are forbidden")
 	}

@@ -12,7 +12,8 @@
 //   - ComputeHash, NewControllerRevision, SortRevisions, NextRevision,
 //     EqualRevision: controller history (ControllerRevisions and the
 //     template hash; pkg/controller/history and ComputePodTemplateHash).
-//   - SlowStartBatch: batched creation that doubles while it succeeds.
+//   - SlowStartBatch: batched creation that doubles while it succeeds;
+//     SlowStart: the same window without the barrier between batches.
 //   - PodFromTemplate and ControllerRef: the pod a controller creates from
 //     its template (GetPodFromTemplate), with a controller reference that
 //     blocks the owner's foreground deletion.

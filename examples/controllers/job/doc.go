@@ -36,8 +36,8 @@
 //     completionTime is set on success. suspend deletes the running pods
 //     and sets Suspended; resuming resets startTime.
 //   - No double creates: creations and deletions are recorded as
-//     expectations before they are sent, creations go in slow-start
-//     batches, and orphans matching the selector are adopted after a fresh
+//     expectations before they are sent, creations slow-start
+//     (controllerutil.SlowStart), and orphans matching the selector are adopted after a fresh
 //     read of the job (ControllerRefManager).
 //   - ttlSecondsAfterFinished: a finished job is deleted (foreground, with
 //     a UID precondition) once that long has passed since it finished, on

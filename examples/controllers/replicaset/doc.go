@@ -17,8 +17,11 @@
 //     cache that lags behind its own writes never makes it create or delete
 //     twice (UIDTrackingControllerExpectations).
 //   - Bounded work. One sync creates or deletes at most BurstReplicas pods;
-//     creates go in slow-start batches (1, 2, 4, ...) that stop at the first
-//     failure, so a template the server refuses costs one request.
+//     creates slow-start (1, then two more per success, as Kubernetes'
+//     batches 1, 2, 4, ... allow, at most 64 in flight) and stop at the
+//     first failure, so a template the server refuses costs one request.
+//     Unlike Kubernetes, a create does not wait for the slowest one of
+//     the batch before it (controllerutil.SlowStart).
 //   - Which pods go first. On scale-down it deletes the pods Kubernetes'
 //     ActivePodsWithRanks ranks first: unscheduled, then pending, then not
 //     ready, lower pod-deletion-cost, more pods of the same owner family on

@@ -306,3 +306,80 @@ func TestInvalidClaimTemplate(t *testing.T) {
 		t.Errorf("%d pods", len(ps))
 	}
 }
+
+// TestOnDeleteAndClaimRetention: with the OnDelete strategy a new
+// template replaces no pod until the pod is deleted, and the replacement
+// runs the new template; with whenScaled=Delete, scaling down deletes the
+// removed ordinal's claim and keeps the others.
+func TestOnDeleteAndClaimRetention(t *testing.T) {
+	ctx := context.Background()
+	_, cs, _ := env(t)
+	set := newSet("od", 2)
+	set.Spec.UpdateStrategy.Type = apps.OnDeleteStatefulSetStrategyType
+	set.Spec.PersistentVolumeClaimRetentionPolicy = &apps.StatefulSetPersistentVolumeClaimRetentionPolicy{
+		WhenDeleted: apps.RetainPersistentVolumeClaimRetentionPolicyType, WhenScaled: apps.DeletePersistentVolumeClaimRetentionPolicyType}
+	set.Spec.VolumeClaimTemplates = []api.PersistentVolumeClaim{{}}
+	vc := &set.Spec.VolumeClaimTemplates[0]
+	vc.Name = "data"
+	vc.Spec.AccessModes = []api.PersistentVolumeAccessMode{api.ReadWriteOnce}
+	vc.Spec.Resources.Requests = api.ResourceList{api.ResourceStorage: api.MustParse("1Gi")}
+	if _, err := cs.StatefulSets().Create(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, cs, "od", "2 ready", func(s *apps.StatefulSet) bool { return s.Status.ReadyReplicas == 2 })
+	image := func(name string) string {
+		ps, err := pods(ctx, cs)
+		if err != nil || ps[name] == nil {
+			return ""
+		}
+		return ps[name].Spec.Containers[0].Image
+	}
+
+	if _, err := cs.StatefulSets().GuaranteedUpdate(ctx, "default", "od", func(s *apps.StatefulSet) (*apps.StatefulSet, error) {
+		s.Spec.Template.Spec.Containers[0].Image = "nginx:2"
+		return s, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, cs, "od", "new update revision, no pod updated", func(s *apps.StatefulSet) bool {
+		return s.Status.UpdateRevision != s.Status.CurrentRevision && s.Status.UpdatedReplicas == 0 && s.Status.ReadyReplicas == 2
+	})
+	for _, name := range []string{"od-0", "od-1"} {
+		if img := image(name); img != "nginx:1" {
+			t.Fatalf("OnDelete: %s runs %q before being deleted, want nginx:1", name, img)
+		}
+	}
+	old, err := cs.Pods().Get(ctx, "default", "od-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Pods().Delete(ctx, "default", "od-1", store.WithPreconditionUID(old.UID)); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "od-1 replaced with the new template", func() error {
+		if img := image("od-1"); img != "nginx:2" {
+			return fmt.Errorf("od-1 runs %q", img)
+		}
+		return nil
+	})
+	if img := image("od-0"); img != "nginx:1" {
+		t.Fatalf("OnDelete: od-0 runs %q, want nginx:1 (not deleted)", img)
+	}
+
+	if _, err := cs.StatefulSets().GuaranteedUpdate(ctx, "default", "od", func(s *apps.StatefulSet) (*apps.StatefulSet, error) {
+		s.Spec.Replicas = ptr(int32(1))
+		return s, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, cs, "od", "scaled to 1", func(s *apps.StatefulSet) bool { return s.Status.Replicas == 1 })
+	controllertest.Eventually(t, "claim of od-1 deleted (whenScaled Delete)", func() error {
+		if _, err := cs.PersistentVolumeClaims().Get(ctx, "default", "data-od-1"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("data-od-1: %v", err)
+		}
+		return nil
+	})
+	if _, err := cs.PersistentVolumeClaims().Get(ctx, "default", "data-od-0"); err != nil {
+		t.Fatalf("claim of the remaining ordinal: %v", err)
+	}
+}

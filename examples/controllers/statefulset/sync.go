@@ -267,13 +267,12 @@ func (s *setState) manage(ctx context.Context) (reconcile.Result, error) {
 
 // create makes the claims and the pod of an ordinal: the current
 // revision below the partition of a rolling update, else the update
-// revision.
+// revision (with OnDelete always the update revision: a pod the user
+// deleted comes back with the new template, as in Kubernetes'
+// newVersionedStatefulSetPod).
 func (s *setState) create(ctx context.Context, ord int) error {
 	rev := s.update
 	if s.set.Spec.UpdateStrategy.Type != apps.OnDeleteStatefulSetStrategyType && ord < s.partition() {
-		rev = s.current
-	}
-	if s.set.Spec.UpdateStrategy.Type == apps.OnDeleteStatefulSetStrategyType && ord-s.start() < int(s.set.Status.CurrentReplicas) {
 		rev = s.current
 	}
 	tmpl, err := controllerutil.TemplateOf(rev)
