@@ -40,7 +40,8 @@ type Kubelet struct {
 	proberPod map[string]string
 	probeCtx  context.Context
 
-	vols volumeState // the pods' volumes (volumes.go)
+	vols volumeState   // the pods' volumes (volumes.go)
+	objs objectWatches // the watches of the pods' ConfigMaps and Secrets (objects.go)
 }
 
 // New checks cfg and builds a Kubelet; it sends no request.
