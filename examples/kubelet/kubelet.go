@@ -25,6 +25,7 @@ type Kubelet struct {
 	rt     runtime.Runtime
 	pods   *rest.Client[*api.Pod] // this node's pods (field selector)
 	inf    *informer.Informer[*api.Pod]
+	svcs   *informer.Informer[*api.Service] // every namespace's Services (service env)
 	ctl    *reconcile.Controller[reconcile.Request]
 	ev     *recorder
 	met    *metrics
@@ -67,6 +68,15 @@ func New(cfg Config) (*Kubelet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubelet: %w", err)
 	}
+	// The Services for the service environment variables, from a watch as
+	// Kubernetes' kubelet reads them, not a list per container start.
+	svcs, err := informer.New[*api.Service](cs.Services(), informer.Config[*api.Service]{
+		Name: "kubelet-services", Clock: cfg.Clock, Logger: k.log,
+		Indexers: map[string]informer.IndexFunc[*api.Service]{informer.NamespaceIndex: informer.IndexByNamespace[*api.Service]}})
+	if err != nil {
+		return nil, fmt.Errorf("kubelet: %w", err)
+	}
+	k.svcs = svcs
 	ctl, err := reconcile.New(reconcile.Config[reconcile.Request]{
 		Name: "kubelet", Reconciler: reconcile.Func[reconcile.Request](k.syncPod), Workers: cfg.Workers,
 		Clock: cfg.Clock, Logger: k.log, Registerer: cfg.Registerer, MaxRetryDelay: cfg.SyncPeriod * 10})
@@ -93,6 +103,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		done, cancel := context.WithCancel(ctx)
 		cancel()
 		_ = k.inf.Run(done)
+		_ = k.svcs.Run(done)
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -100,6 +111,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	k.probeCtx = gctx
 	k.mu.Unlock()
 	g.Go(func() error { return k.inf.Run(gctx) })
+	g.Go(func() error { return k.svcs.Run(gctx) })
 	g.Go(func() error { return k.runLease(gctx) })
 	g.Go(func() error { return k.runNodeStatus(gctx) })
 	g.Go(func() error { return k.runStaticPods(gctx) })
