@@ -7,8 +7,13 @@
 // It follows Kubernetes' kubelet:
 //
 //   - Pods are watched with the field selector spec.nodeName=<node>; each is
-//     synced by one worker at a time (reconcile), again every SyncPeriod
-//     (the PLEG relist period) and on every change.
+//     synced by one worker at a time (reconcile) on every change of the pod
+//     or of an object it uses, when its containers change, when a back-off
+//     or deadline ends, and at least every ResyncPeriod (Kubernetes'
+//     syncFrequency). Container changes are found as Kubernetes' PLEG finds
+//     them: every SyncPeriod (the relist period) the runtime's sandboxes and
+//     containers are listed once, and only the pods whose sandboxes or
+//     containers appeared, went or changed state are synced.
 //
 //   - Admission: a pod that names another node, does not fit the node's
 //     allocatable cpu, memory or pods, or wants a host port another pod

@@ -37,6 +37,9 @@ type Kubelet struct {
 	waiting map[string]*api.ContainerStateWaiting // why a container waits, same keys
 	// probers by container ID, the pod UID of each, and the context they
 	// run in (Run's; nil before Run).
+	// written: the last status the kubelet wrote of each pod (by UID),
+	// until the pod cache has caught up with it.
+	written   map[string]writtenStatus
 	probers   map[string]*prober
 	proberPod map[string]string
 	probeCtx  context.Context
@@ -51,7 +54,7 @@ func New(cfg Config) (*Kubelet, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	k := &Kubelet{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), rt: cfg.Runtime, backoff: map[string]*backoffEntry{}}
+	k := &Kubelet{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), rt: cfg.Runtime, backoff: map[string]*backoffEntry{}, written: map[string]writtenStatus{}}
 	cs := cfg.Client
 	pods, err := rest.NewClient[*api.Pod](cs.HTTPClient(), cs.Server(), cs.Pods().Resource(),
 		rest.WithFieldSelector("spec.nodeName="+cfg.NodeName))
@@ -115,6 +118,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	g.Go(func() error { return k.runLease(gctx) })
 	g.Go(func() error { return k.runNodeStatus(gctx) })
 	g.Go(func() error { return k.runStaticPods(gctx) })
+	g.Go(func() error { return k.runRelist(gctx) })
 	if k.srv != nil {
 		g.Go(func() error { return k.srv.Run(gctx) })
 	}

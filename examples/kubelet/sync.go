@@ -90,7 +90,10 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 		st.Phase, st.Reason, st.Message = api.PodFailed, "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"
 		return reconcile.Result{}, k.writeStatus(ctx, pod, st)
 	}
-	next := k.cfg.SyncPeriod
+	// Synced again when the relist sees its containers change, when the
+	// pod or an object it uses changes, when a back-off or deadline ends,
+	// and at the latest after ResyncPeriod.
+	next := k.cfg.ResyncPeriod
 	if rs.sandbox == nil || rs.sandbox.State != runtime.SandboxReady {
 		if err := k.runSandbox(ctx, pod, &rs); err != nil {
 			k.setWaiting(pod, "", nil)
@@ -102,8 +105,9 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 		}
 	}
 	if err := k.setupVolumes(ctx, pod, rs.sandbox); err != nil {
-		// The containers wait in ContainerCreating (FailedMount).
-		return reconcile.Result{RequeueAfter: next}, k.writeStatus(ctx, pod, k.podStatus(pod, rs))
+		// The containers wait in ContainerCreating (FailedMount); the
+		// mount is tried again after SyncPeriod.
+		return reconcile.Result{RequeueAfter: k.cfg.SyncPeriod}, k.writeStatus(ctx, pod, k.podStatus(pod, rs))
 	}
 	if d := k.runContainers(ctx, pod, rs); d > 0 && d < next {
 		next = d
