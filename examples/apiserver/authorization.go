@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/setpoint-dev/setpoint/examples/apiserver/authz"
+	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/watch"
 )
@@ -56,12 +57,41 @@ func attributesOf(r *http.Request, u *User) *authz.Attributes {
 	a.ResourceRequest = true
 	a.Verb, a.APIGroup, a.Resource, a.Subresource = info.Verb, groupOf(info.APIVersion), info.Resource, info.Subresource
 	a.Namespace, a.Name = info.Namespace, info.Name
+	if a.Name == "" && (a.Verb == "list" || a.Verb == "watch") {
+		// A list or watch narrowed to one object by the field selector
+		// metadata.name=<n> is on that object, as in Kubernetes' request
+		// info: a kubelet may then watch exactly the ConfigMaps and
+		// Secrets its pods use.
+		a.Name = nameSelected(r.URL.Query().Get("fieldSelector"))
+	}
 	if info.Resource == "namespaces" && info.Name != "" {
 		// A namespace is in itself, as in Kubernetes: a role binding in
 		// namespace n may grant get on namespace n.
 		a.Namespace = info.Name
 	}
 	return a
+}
+
+// nameSelected returns the name a field selector requires with a
+// metadata.name=<n> (or ==) term, and "" when it requires none, is
+// malformed, or names something no object can be named.
+func nameSelected(selector string) string {
+	sel, err := store.ParseFieldSelector(selector)
+	if err != nil {
+		return ""
+	}
+	for _, req := range sel {
+		if req.Field == "metadata.name" && req.Op == "=" && validPathName(req.Value) {
+			return req.Value
+		}
+	}
+	return ""
+}
+
+// validPathName reports whether name can be a path segment naming an
+// object (not empty, ".", "..", and without '/' or '%').
+func validPathName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/%")
 }
 
 // forbidden is the 403 for a refused request, worded as Kubernetes words

@@ -8,7 +8,8 @@ import (
 
 // TestNodeAuthorization: a kubelet (client certificate CN system:node:n1,
 // O system:nodes) may write its own node and the status of its own pods,
-// and read the secrets its pods use; another node, another node's pod
+// and read the secrets its pods use (by name, or listed with the field
+// selector metadata.name=<n>); another node, another node's pod
 // status, its own node-restriction labels and other secrets are each a 403
 // naming the rule, and nothing is written.
 func TestNodeAuthorization(t *testing.T) {
@@ -50,6 +51,9 @@ func TestNodeAuthorization(t *testing.T) {
 		{"PATCH", "/api/v1/nodes/n1", mp, `{"metadata":{"labels":{"kubernetes.io/role":"master"}}}`, `is not allowed to modify labels: kubernetes.io/role`},
 		{"GET", "/api/v1/namespaces/default/secrets/s-n2", "", "", `no relationship found between node \"n1\" and this object`},
 		{"GET", "/api/v1/namespaces/default/secrets", "", "", `may only get individual secrets`},
+		{"GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Ds-n2", "", "", `no relationship found between node \"n1\" and this object`},
+		{"GET", "/api/v1/namespaces/default/secrets?watch=1&fieldSelector=metadata.name%3Ds-n2", "", "", `no relationship found between node \"n1\" and this object`},
+		{"GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name!%3Ds-n2", "", "", `may only get individual secrets`},
 		{"POST", "/api/v1/namespaces/default/pods", j, `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"m"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"nginx"}]}}`, `can only create mirror pods`},
 		{"PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n2", j, `{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"n2"}}`, `may only modify its own lease`},
 	} {
@@ -63,6 +67,14 @@ func TestNodeAuthorization(t *testing.T) {
 	}
 	// What is its own is allowed.
 	must(kubelet, "GET", "/api/v1/namespaces/default/secrets/s-n1", "", "", 200)
+	// A list narrowed to one of its pods' secrets by metadata.name is
+	// allowed, and holds that secret only.
+	if out := must(kubelet, "GET", "/api/v1/namespaces/default/secrets?fieldSelector=metadata.name%3Ds-n1", "", "", 200); !strings.Contains(out, `"s-n1"`) || strings.Contains(out, `"s-n2"`) {
+		t.Errorf("list of secret s-n1 by field selector: %s", out)
+	}
+	if out := must(kubelet, "GET", "/api/v1/namespaces/default/secrets?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Ds-n1", "", "", 200); !strings.Contains(out, `"s-n1"`) || strings.Contains(out, `"s-n2"`) {
+		t.Errorf("watch of secret s-n1 by field selector: %s", out)
+	}
 	must(kubelet, "PATCH", "/api/v1/nodes/n1", mp, `{"metadata":{"labels":{"example.com/disk":"ssd","kubernetes.io/hostname":"n1"}}}`, 200)
 	must(kubelet, "PATCH", "/api/v1/namespaces/default/pods/p-n1/status", mp, `{"status":{"message":"hi"}}`, 200)
 	must(kubelet, "GET", "/api/v1/nodes/n2", "", "", 200)

@@ -25,6 +25,11 @@ func TestCrashLoopBackoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	// The test drives the kubelet's functions itself, without Run; a
+	// container's environment needs the Services watch running.
+	svcCtx, stopSvcs := context.WithCancel(ctx)
+	defer stopSvcs()
+	go k.svcs.Run(svcCtx) //nolint:errcheck // ends with the test
 	pod := newPod("crash", "node-1", testContainer("main", "exit 1"))
 	pod.UID = "uid-1"
 	sbID, err := rt.RunSandbox(ctx, runtime.SandboxConfig{Name: pod.Name, Namespace: pod.Namespace, UID: string(pod.UID)})

@@ -21,6 +21,9 @@ const (
 	// DefaultSyncPeriod is how often a pod's containers are looked at again
 	// (Kubernetes' PLEG relist period).
 	DefaultSyncPeriod = time.Second
+	// DefaultResyncPeriod is how often every pod is synced in full even
+	// when nothing about it changed (Kubernetes' syncFrequency).
+	DefaultResyncPeriod = time.Minute
 	// DefaultWorkers is how many pods are synced at once when neither
 	// Workers nor a pods capacity is set: one worker per pod the node can
 	// hold, as Kubernetes runs one pod worker per pod (a cap well below
@@ -79,9 +82,14 @@ type Config struct {
 	// (besides kubernetes.io/hostname, kubernetes.io/os and
 	// kubernetes.io/arch).
 	Labels map[string]string
-	// SyncPeriod: how often each pod's containers are checked (default
-	// DefaultSyncPeriod).
+	// SyncPeriod: how often the runtime's sandboxes and containers are
+	// listed, each pod whose containers changed then synced (the PLEG
+	// relist period; default DefaultSyncPeriod). A pod whose container
+	// could not be created is retried after SyncPeriod.
 	SyncPeriod time.Duration
+	// ResyncPeriod: how often every pod is synced in full even when
+	// nothing about it changed (default DefaultResyncPeriod).
+	ResyncPeriod time.Duration
 	// Workers: how many pods are synced at once. Default: the node's pods
 	// capacity (Capacity["pods"], else DefaultWorkers), one worker per pod
 	// the node can hold.
@@ -139,7 +147,7 @@ func (c *Config) Validate() error {
 	durations := []struct {
 		name string
 		d    time.Duration
-	}{{"SyncPeriod", c.SyncPeriod}, {"BackoffBase", c.BackoffBase}, {"BackoffMax", c.BackoffMax},
+	}{{"SyncPeriod", c.SyncPeriod}, {"ResyncPeriod", c.ResyncPeriod}, {"BackoffBase", c.BackoffBase}, {"BackoffMax", c.BackoffMax},
 		{"BackoffReset", c.BackoffReset}, {"LeaseDuration", c.LeaseDuration}, {"LeaseRenewInterval", c.LeaseRenewInterval},
 		{"NodeStatusReportInterval", c.NodeStatusReportInterval}, {"NodeStatusCheckInterval", c.NodeStatusCheckInterval}}
 	switch {
@@ -206,6 +214,7 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	set(&c.SyncPeriod, DefaultSyncPeriod)
+	set(&c.ResyncPeriod, DefaultResyncPeriod)
 	set(&c.BackoffBase, DefaultBackoffBase)
 	set(&c.BackoffMax, DefaultBackoffMax)
 	set(&c.BackoffReset, DefaultBackoffReset)

@@ -62,6 +62,7 @@ func (k *Kubelet) waitingOf(pod *api.Pod, name string) *api.ContainerStateWaitin
 func (k *Kubelet) forget(uid string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	delete(k.written, uid)
 	for key := range k.backoff {
 		if len(key) > len(uid) && key[:len(uid)+1] == uid+"/" || len(key) > len(uid)+5 && key[:len(uid)+6] == "pull/"+uid+"/" {
 			delete(k.backoff, key)
@@ -151,13 +152,13 @@ func (k *Kubelet) startContainer(ctx context.Context, pod *api.Pod, sb *runtime.
 	if err != nil {
 		k.ev.pod(ctx, pod, eventWarning, "Failed", fmt.Sprintf("Error: %v", err))
 		k.setWaiting(pod, c.Name, &api.ContainerStateWaiting{Reason: reasonCreateContainerConfigEr, Message: err.Error()})
-		return 0
+		return k.cfg.SyncPeriod
 	}
 	id, err := k.rt.CreateContainer(ctx, sb.ID, cfg)
 	if err != nil {
 		k.ev.pod(ctx, pod, eventWarning, "Failed", fmt.Sprintf("Error: %v", err))
 		k.setWaiting(pod, c.Name, &api.ContainerStateWaiting{Reason: reasonCreateContainerError, Message: err.Error()})
-		return 0
+		return k.cfg.SyncPeriod
 	}
 	k.ev.pod(ctx, pod, eventNormal, "Created", "Created container "+c.Name)
 	if rec != nil {

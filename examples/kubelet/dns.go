@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/runtime"
-	"github.com/setpoint-dev/setpoint/store"
 )
 
 // nodeResolvConf is the node's resolver configuration that dnsPolicy
@@ -188,23 +188,28 @@ func (k *Kubelet) writeHostsFile(pod *api.Pod, sb *runtime.SandboxStatus) (strin
 // (and _PORT_<PORTNAME>) and the Docker link variables <NAME>_PORT,
 // <NAME>_PORT_<port>_<PROTO>(_PROTO, _PORT, _ADDR). Sorted by name.
 func (k *Kubelet) serviceEnv(ctx context.Context, pod *api.Pod) ([][2]string, error) {
+	// As Kubernetes' kubelet, from the Services watch: a container does
+	// not start before it has been read once.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := k.cfg.Clock.AfterFunc(objectSyncTimeout, cancel)
+	defer timer.Stop()
+	if err := k.svcs.WaitForSync(wctx); err != nil {
+		return nil, fmt.Errorf("services have not yet been read at least once, cannot construct envvars: %w", err)
+	}
 	svcs := map[string]*api.Service{}
 	if pod.Spec.EnableServiceLinks == nil || *pod.Spec.EnableServiceLinks {
-		l, err := k.cfg.Client.Services().List(ctx, pod.Namespace, store.ListOptions{})
+		l, err := k.svcs.ByIndex(informer.NamespaceIndex, pod.Namespace)
 		if err != nil {
 			return nil, fmt.Errorf("listing the services of namespace %s: %w", pod.Namespace, err)
 		}
-		for _, s := range l.Items {
+		for _, s := range l {
 			svcs[s.Name] = s
 		}
 	}
 	if _, ok := svcs["kubernetes"]; !ok {
-		s, err := k.cfg.Client.Services().Get(ctx, "default", "kubernetes")
-		switch {
-		case err == nil:
+		if s, ok := k.svcs.Get("default", "kubernetes"); ok {
 			svcs["kubernetes"] = s
-		case !isNotFound(err):
-			return nil, fmt.Errorf("reading service default/kubernetes: %w", err)
 		}
 	}
 	names := make([]string, 0, len(svcs))

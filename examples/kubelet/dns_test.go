@@ -39,6 +39,18 @@ func TestServiceEnvAndDNS(t *testing.T) {
 	if _, err := c.cs.Services().Create(ctx, other); err != nil {
 		t.Fatal(err)
 	}
+	// The kubelet reads Services from a watch: as in Kubernetes, a pod
+	// sees the services its kubelet had seen when its container started.
+	for _, key := range [][2]string{{"default", "web-front"}, {"kube-system", "elsewhere"}} {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if _, ok := k.svcs.Get(key[0], key[1]); ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the kubelet never saw service %s/%s", key[0], key[1])
+			}
+		}
+	}
 
 	vars := []string{"KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "WEB_FRONT_SERVICE_HOST", "WEB_FRONT_SERVICE_PORT",
 		"WEB_FRONT_SERVICE_PORT_HTTP_ALT", "WEB_FRONT_PORT", "WEB_FRONT_PORT_8080_TCP_ADDR", "ELSEWHERE_SERVICE_HOST"}

@@ -7,8 +7,13 @@
 // It follows Kubernetes' kubelet:
 //
 //   - Pods are watched with the field selector spec.nodeName=<node>; each is
-//     synced by one worker at a time (reconcile), again every SyncPeriod
-//     (the PLEG relist period) and on every change.
+//     synced by one worker at a time (reconcile) on every change of the pod
+//     or of an object it uses, when its containers change, when a back-off
+//     or deadline ends, and at least every ResyncPeriod (Kubernetes'
+//     syncFrequency). Container changes are found as Kubernetes' PLEG finds
+//     them: every SyncPeriod (the relist period) the runtime's sandboxes and
+//     containers are listed once, and only the pods whose sandboxes or
+//     containers appeared, went or changed state are synced.
 //
 //   - Admission: a pod that names another node, does not fit the node's
 //     allocatable cpu, memory or pods, or wants a host port another pod
@@ -52,7 +57,11 @@
 //     tcpSocket, grpc) with initialDelaySeconds, periodSeconds, timeoutSeconds,
 //     successThreshold, failureThreshold and the probe's
 //     terminationGracePeriodSeconds, one prober per running container on
-//     the kubelet's clock. The startup probe holds the others off until it
+//     the kubelet's clock. httpGet and tcpSocket probes and hooks take a
+//     port number or the name of one of the container's ports (an unknown
+//     name fails the probe, naming it); httpGet with scheme HTTPS speaks
+//     TLS without verifying the server's certificate, as Kubernetes'
+//     prober does. The startup probe holds the others off until it
 //     succeeds; a failing liveness (or startup) probe kills the container,
 //     which then restarts as the restart policy says; readiness sets the
 //     container's ready and so the pod's Ready.
@@ -76,8 +85,8 @@
 //     configMap and secret (items, defaultMode and per-item mode,
 //     optional) and downwardAPI, written with Kubernetes' atomic layout —
 //     a hidden timestamped directory, the ..data symlink swapped by rename,
-//     top-level names as symlinks through it — and rewritten on each sync
-//     when the source changed; projected (configMap, secret, downwardAPI and
+//     top-level names as symlinks through it — and rewritten when the
+//     source changed; projected (configMap, secret, downwardAPI and
 //     serviceAccountToken, the token requested through the TokenRequest
 //     API bound to the pod and renewed at 80% of its lifetime, so the
 //     default service account mount works); persistentVolumeClaim of a
@@ -85,6 +94,16 @@
 //     mount; configMap, secret, downwardAPI and projected volumes are
 //     read-only. fsGroup owns emptyDirs and written volumes. The pod's
 //     directory goes when the pod does.
+//
+//   - ConfigMaps and Secrets (for volumes and env) are read through
+//     watches, as Kubernetes' watch-based manager does: one list and watch
+//     with the field selector metadata.name=<n> per object a pod uses
+//     (which the apiserver's Node authorizer allows for exactly the
+//     objects of the node's pods), shared by the pods that use it, started
+//     by the first and stopped after the last is gone. A change re-syncs
+//     those pods at once, so their configMap and secret volumes follow it
+//     without waiting for SyncPeriod; a running container's environment
+//     does not change, as in Kubernetes.
 //
 //   - Service environment: KUBERNETES_SERVICE_HOST/PORT always, and with
 //     enableServiceLinks the <NAME>_SERVICE_HOST/_PORT and Docker link
@@ -126,9 +145,7 @@
 // without one. Network probes and hooks connect to the port on the sandbox's
 // loopback (through the runtime's port forwarding), where Kubernetes
 // connects to the pod IP, so a server listening only on 127.0.0.1 passes
-// here; https probes and named probe ports are reported as failures ("not
-// supported"). ConfigMaps and Secrets are read on each sync (every SyncPeriod) rather
-// than through a watch; a Memory emptyDir takes no subPath. containerID
+// here. A Memory emptyDir takes no subPath. containerID
 // fields use the scheme "containerd://" whatever the runtime. Sandboxes of
 // finished pods are stopped, not kept for garbage collection; a pod's
 // older container attempts beyond the previous one are removed when a new

@@ -23,11 +23,12 @@ import (
 // policy says).
 const reasonPostStartHookError = "PostStartHookError"
 
-// runHook runs a lifecycle handler against the container id: exec (exit
+// runHook runs a lifecycle handler against the container c (runtime ID
+// id): exec (exit
 // code 0), httpGet (status 200-399, through the sandbox's network) or
 // sleep (on the kubelet's clock). tcpSocket is accepted and does nothing,
 // as in Kubernetes.
-func (k *Kubelet) runHook(ctx context.Context, h *api.LifecycleHandler, id, sandboxID string) error {
+func (k *Kubelet) runHook(ctx context.Context, h *api.LifecycleHandler, c *api.Container, id, sandboxID string) error {
 	switch {
 	case h.Exec != nil:
 		var out strings.Builder
@@ -40,7 +41,7 @@ func (k *Kubelet) runHook(ctx context.Context, h *api.LifecycleHandler, id, sand
 		}
 		return nil
 	case h.HTTPGet != nil:
-		return k.httpProbe(ctx, h.HTTPGet, sandboxID)
+		return k.httpProbe(ctx, h.HTTPGet, c, sandboxID)
 	case h.Sleep != nil:
 		select {
 		case <-k.cfg.Clock.After(time.Duration(h.Sleep.Seconds) * time.Second):
@@ -63,7 +64,7 @@ func (k *Kubelet) postStart(ctx context.Context, pod *api.Pod, c *api.Container,
 	}
 	st, err := k.rt.ContainerStatus(ctx, id)
 	if err == nil {
-		err = k.runHook(ctx, c.Lifecycle.PostStart, id, st.SandboxID)
+		err = k.runHook(ctx, c.Lifecycle.PostStart, c, id, st.SandboxID)
 	}
 	if err == nil {
 		return true
@@ -94,7 +95,7 @@ func (k *Kubelet) preStop(ctx context.Context, pod *api.Pod, rs runtimeState, gr
 		}
 		ran = true
 		wg.Go(func() {
-			if err := k.runHook(hctx, c.Lifecycle.PreStop, rec.latest.ID, rec.latest.SandboxID); err != nil {
+			if err := k.runHook(hctx, c.Lifecycle.PreStop, c, rec.latest.ID, rec.latest.SandboxID); err != nil {
 				k.ev.pod(ctx, pod, eventWarning, "FailedPreStopHook", fmt.Sprintf("PreStopHook failed: %v", err))
 			}
 		})

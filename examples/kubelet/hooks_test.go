@@ -119,21 +119,21 @@ func TestGRPCProbe(t *testing.T) {
 	svc := "db"
 	probe := &api.Probe{ProbeHandler: api.ProbeHandler{GRPC: &api.GRPCAction{Port: 9000, Service: &svc}}}
 	hs.SetServingStatus("db", healthpb.HealthCheckResponse_SERVING)
-	if err := k.probeOnce(ctx, probe, 5*time.Second, "c", "sb"); err != nil {
+	if err := k.probeOnce(ctx, probe, 5*time.Second, nil, "c", "sb"); err != nil {
 		t.Errorf("SERVING: %v", err)
 	}
 	hs.SetServingStatus("db", healthpb.HealthCheckResponse_NOT_SERVING)
-	if err := k.probeOnce(ctx, probe, 5*time.Second, "c", "sb"); err == nil || !strings.Contains(err.Error(), "NOT_SERVING") {
+	if err := k.probeOnce(ctx, probe, 5*time.Second, nil, "c", "sb"); err == nil || !strings.Contains(err.Error(), "NOT_SERVING") {
 		t.Errorf("NOT_SERVING: %v", err)
 	}
 	other := "unknown"
 	probe.GRPC.Service = &other
-	if err := k.probeOnce(ctx, probe, 5*time.Second, "c", "sb"); err == nil {
+	if err := k.probeOnce(ctx, probe, 5*time.Second, nil, "c", "sb"); err == nil {
 		t.Error("an unknown service passed")
 	}
 	srv.Stop()
 	probe.GRPC.Service = &svc
-	if err := k.probeOnce(ctx, probe, time.Second, "c", "sb"); err == nil {
+	if err := k.probeOnce(ctx, probe, time.Second, nil, "c", "sb"); err == nil {
 		t.Error("a stopped server passed")
 	}
 }

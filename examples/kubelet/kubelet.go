@@ -25,6 +25,7 @@ type Kubelet struct {
 	rt     runtime.Runtime
 	pods   *rest.Client[*api.Pod] // this node's pods (field selector)
 	inf    *informer.Informer[*api.Pod]
+	svcs   *informer.Informer[*api.Service] // every namespace's Services (service env)
 	ctl    *reconcile.Controller[reconcile.Request]
 	ev     *recorder
 	met    *metrics
@@ -36,11 +37,15 @@ type Kubelet struct {
 	waiting map[string]*api.ContainerStateWaiting // why a container waits, same keys
 	// probers by container ID, the pod UID of each, and the context they
 	// run in (Run's; nil before Run).
+	// written: the last status the kubelet wrote of each pod (by UID),
+	// until the pod cache has caught up with it.
+	written   map[string]writtenStatus
 	probers   map[string]*prober
 	proberPod map[string]string
 	probeCtx  context.Context
 
-	vols volumeState // the pods' volumes (volumes.go)
+	vols volumeState   // the pods' volumes (volumes.go)
+	objs objectWatches // the watches of the pods' ConfigMaps and Secrets (objects.go)
 }
 
 // New checks cfg and builds a Kubelet; it sends no request.
@@ -49,7 +54,7 @@ func New(cfg Config) (*Kubelet, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	k := &Kubelet{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), rt: cfg.Runtime, backoff: map[string]*backoffEntry{}}
+	k := &Kubelet{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeName), rt: cfg.Runtime, backoff: map[string]*backoffEntry{}, written: map[string]writtenStatus{}}
 	cs := cfg.Client
 	pods, err := rest.NewClient[*api.Pod](cs.HTTPClient(), cs.Server(), cs.Pods().Resource(),
 		rest.WithFieldSelector("spec.nodeName="+cfg.NodeName))
@@ -66,6 +71,15 @@ func New(cfg Config) (*Kubelet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubelet: %w", err)
 	}
+	// The Services for the service environment variables, from a watch as
+	// Kubernetes' kubelet reads them, not a list per container start.
+	svcs, err := informer.New[*api.Service](cs.Services(), informer.Config[*api.Service]{
+		Name: "kubelet-services", Clock: cfg.Clock, Logger: k.log,
+		Indexers: map[string]informer.IndexFunc[*api.Service]{informer.NamespaceIndex: informer.IndexByNamespace[*api.Service]}})
+	if err != nil {
+		return nil, fmt.Errorf("kubelet: %w", err)
+	}
+	k.svcs = svcs
 	ctl, err := reconcile.New(reconcile.Config[reconcile.Request]{
 		Name: "kubelet", Reconciler: reconcile.Func[reconcile.Request](k.syncPod), Workers: cfg.Workers,
 		Clock: cfg.Clock, Logger: k.log, Registerer: cfg.Registerer, MaxRetryDelay: cfg.SyncPeriod * 10})
@@ -92,6 +106,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		done, cancel := context.WithCancel(ctx)
 		cancel()
 		_ = k.inf.Run(done)
+		_ = k.svcs.Run(done)
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -99,9 +114,11 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	k.probeCtx = gctx
 	k.mu.Unlock()
 	g.Go(func() error { return k.inf.Run(gctx) })
+	g.Go(func() error { return k.svcs.Run(gctx) })
 	g.Go(func() error { return k.runLease(gctx) })
 	g.Go(func() error { return k.runNodeStatus(gctx) })
 	g.Go(func() error { return k.runStaticPods(gctx) })
+	g.Go(func() error { return k.runRelist(gctx) })
 	if k.srv != nil {
 		g.Go(func() error { return k.srv.Run(gctx) })
 	}

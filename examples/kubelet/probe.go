@@ -3,10 +3,12 @@ package kubelet
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -191,7 +193,7 @@ func (k *Kubelet) runProber(ctx context.Context, p *prober, pod *api.Pod, c *api
 		if now := clock.Now(); due.next.Before(now) {
 			due.next = now.Add(due.timing.period)
 		}
-		err := k.probeOnce(ctx, due.probe, due.timing.timeout, id, sandboxID)
+		err := k.probeOnce(ctx, due.probe, due.timing.timeout, c, id, sandboxID)
 		if ctx.Err() != nil {
 			return
 		}
@@ -241,10 +243,11 @@ func (k *Kubelet) runProber(ctx context.Context, p *prober, pod *api.Pod, c *api
 	}
 }
 
-// probeOnce runs one probe against the container, within timeout: exec
-// (exit code 0), httpGet (status 200-399) or tcpSocket (connects), the
-// network ones through the sandbox's network namespace.
-func (k *Kubelet) probeOnce(ctx context.Context, p *api.Probe, timeout time.Duration, id, sandboxID string) error {
+// probeOnce runs one probe against the container c (runtime ID id),
+// within timeout: exec (exit code 0), httpGet (status 200-399) or
+// tcpSocket (connects), the network ones through the sandbox's network
+// namespace.
+func (k *Kubelet) probeOnce(ctx context.Context, p *api.Probe, timeout time.Duration, c *api.Container, id, sandboxID string) error {
 	ctx, cancel := clockwork.WithTimeout(ctx, k.cfg.Clock, timeout)
 	defer cancel()
 	switch {
@@ -259,7 +262,7 @@ func (k *Kubelet) probeOnce(ctx context.Context, p *api.Probe, timeout time.Dura
 		}
 		return nil
 	case p.TCPSocket != nil:
-		port, err := probePort(p.TCPSocket.Port)
+		port, err := probePort(p.TCPSocket.Port, c)
 		if err != nil {
 			return err
 		}
@@ -269,21 +272,20 @@ func (k *Kubelet) probeOnce(ctx context.Context, p *api.Probe, timeout time.Dura
 		}
 		return conn.Close()
 	case p.HTTPGet != nil:
-		return k.httpProbe(ctx, p.HTTPGet, sandboxID)
+		return k.httpProbe(ctx, p.HTTPGet, c, sandboxID)
 	case p.GRPC != nil:
 		return k.grpcProbe(ctx, p.GRPC, sandboxID)
 	}
 	return fmt.Errorf("probe names no handler")
 }
 
-// httpProbe sends one GET over a connection into the sandbox.
-func (k *Kubelet) httpProbe(ctx context.Context, g *api.HTTPGetAction, sandboxID string) error {
-	port, err := probePort(g.Port)
+// httpProbe sends one GET over a connection into the sandbox, the port
+// resolved against c's ports; with scheme HTTPS over TLS, the server's
+// certificate not verified (as Kubernetes' prober does).
+func (k *Kubelet) httpProbe(ctx context.Context, g *api.HTTPGetAction, c *api.Container, sandboxID string) error {
+	port, err := probePort(g.Port, c)
 	if err != nil {
 		return err
-	}
-	if g.Scheme == api.URISchemeHTTPS {
-		return fmt.Errorf("https probes are not supported by this kubelet")
 	}
 	conn, err := k.rt.PortForward(ctx, sandboxID, port)
 	if err != nil {
@@ -302,7 +304,16 @@ func (k *Kubelet) httpProbe(ctx context.Context, g *api.HTTPGetAction, sandboxID
 	if host == "" {
 		host = "localhost"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, fmt.Sprint(port))+path, nil)
+	scheme, wire := "http", conn
+	if g.Scheme == api.URISchemeHTTPS {
+		scheme = "https"
+		tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: host}) //nolint:gosec // the kubelet's prober does not verify
+		wire = tc
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("https probe on port %d: %w", port, err)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+net.JoinHostPort(host, fmt.Sprint(port))+path, nil)
 	if err != nil {
 		return err
 	}
@@ -310,10 +321,10 @@ func (k *Kubelet) httpProbe(ctx context.Context, g *api.HTTPGetAction, sandboxID
 	for _, h := range g.HTTPHeaders {
 		req.Header.Set(h.Name, h.Value)
 	}
-	if err := req.Write(conn); err != nil {
+	if err := req.Write(wire); err != nil {
 		return err
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	resp, err := http.ReadResponse(bufio.NewReader(wire), req)
 	if err != nil {
 		return err
 	}
@@ -325,10 +336,31 @@ func (k *Kubelet) httpProbe(ctx context.Context, g *api.HTTPGetAction, sandboxID
 	return nil
 }
 
-// probePort is a probe's numeric port (named ports are not resolved).
-func probePort(v api.IntOrString) (uint16, error) {
-	if v.IsString || v.IntVal <= 0 || v.IntVal > 65535 {
-		return 0, fmt.Errorf("probe port %s: want a number 1-65535 (named ports are not supported)", v.String())
+// probePort is a probe's or hook's port: a number, or the name of one of
+// c's ports (Kubernetes' named port; a name c has no port of fails, naming
+// it, and a string of digits is taken as the number, as Kubernetes does).
+func probePort(v api.IntOrString, c *api.Container) (uint16, error) {
+	n := v.IntVal
+	if v.IsString {
+		found := false
+		if c != nil {
+			for _, p := range c.Ports {
+				if p.Name != "" && p.Name == v.StrVal {
+					n, found = p.ContainerPort, true
+					break
+				}
+			}
+		}
+		if !found {
+			i, err := strconv.ParseInt(v.StrVal, 10, 32)
+			if err != nil {
+				return 0, fmt.Errorf("port %q not found in the container's ports", v.StrVal)
+			}
+			n = int32(i)
+		}
 	}
-	return uint16(v.IntVal), nil
+	if n <= 0 || n > 65535 {
+		return 0, fmt.Errorf("port %s: want 1-65535", v.String())
+	}
+	return uint16(n), nil
 }

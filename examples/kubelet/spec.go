@@ -83,7 +83,7 @@ func (k *Kubelet) environment(ctx context.Context, pod *api.Pod, sb *runtime.San
 	for _, from := range c.EnvFrom {
 		switch {
 		case from.ConfigMapRef != nil:
-			cm, err := k.cfg.Client.ConfigMaps().Get(ctx, pod.Namespace, from.ConfigMapRef.Name)
+			cm, err := k.configMap(ctx, pod, from.ConfigMapRef.Name)
 			if err != nil {
 				if isNotFound(err) && from.ConfigMapRef.Optional != nil && *from.ConfigMapRef.Optional {
 					continue
@@ -94,7 +94,7 @@ func (k *Kubelet) environment(ctx context.Context, pod *api.Pod, sb *runtime.San
 				set(from.Prefix+key, v)
 			}
 		case from.SecretRef != nil:
-			s, err := k.cfg.Client.Secrets().Get(ctx, pod.Namespace, from.SecretRef.Name)
+			s, err := k.secret(ctx, pod, from.SecretRef.Name)
 			if err != nil {
 				if isNotFound(err) && from.SecretRef.Optional != nil && *from.SecretRef.Optional {
 					continue
@@ -138,7 +138,7 @@ func (k *Kubelet) envSource(ctx context.Context, pod *api.Pod, sb *runtime.Sandb
 	case src.ConfigMapKeyRef != nil:
 		ref := src.ConfigMapKeyRef
 		optional := ref.Optional != nil && *ref.Optional
-		cm, err := k.cfg.Client.ConfigMaps().Get(ctx, pod.Namespace, ref.Name)
+		cm, err := k.configMap(ctx, pod, ref.Name)
 		if err != nil {
 			if isNotFound(err) && optional {
 				return "", true, nil
@@ -153,7 +153,7 @@ func (k *Kubelet) envSource(ctx context.Context, pod *api.Pod, sb *runtime.Sandb
 	case src.SecretKeyRef != nil:
 		ref := src.SecretKeyRef
 		optional := ref.Optional != nil && *ref.Optional
-		s, err := k.cfg.Client.Secrets().Get(ctx, pod.Namespace, ref.Name)
+		s, err := k.secret(ctx, pod, ref.Name)
 		if err != nil {
 			if isNotFound(err) && optional {
 				return "", true, nil

@@ -242,15 +242,42 @@ func (k *Kubelet) writeStatus(ctx context.Context, pod *api.Pod, st api.PodStatu
 	}
 	out := pod.DeepCopy()
 	out.Status = st
-	if err := k.cfg.Client.Pods().Call(ctx, http.MethodPut, pod.Namespace, pod.Name, "status", nil, out, nil); err != nil {
+	// The pod cache may not hold the kubelet's own last write yet: then
+	// the status it wrote is what to compare with, and its
+	// resourceVersion what to write at (else the write is a conflict).
+	uid := string(pod.UID)
+	cached, _ := store.ParseRevision(pod.ResourceVersion)
+	k.mu.Lock()
+	last, ok := k.written[uid]
+	k.mu.Unlock()
+	if ok && last.rev > cached {
+		if bytes.Equal(last.status, b) {
+			return nil
+		}
+		out.ResourceVersion = fmt.Sprint(last.rev)
+	}
+	var got api.Pod
+	if err := k.cfg.Client.Pods().Call(ctx, http.MethodPut, pod.Namespace, pod.Name, "status", nil, out, &got); err != nil {
 		if isNotFound(err) {
 			return nil
 		}
 		return fmt.Errorf("pod %s: writing its status: %w", podKey(pod), err)
+	}
+	if rev, err := store.ParseRevision(got.ResourceVersion); err == nil {
+		k.mu.Lock()
+		k.written[uid] = writtenStatus{rev: rev, status: b}
+		k.mu.Unlock()
 	}
 	k.met.statusWrites.Inc()
 	if st.Phase == api.PodRunning && pod.Status.Phase != api.PodRunning && st.StartTime != nil {
 		k.met.podStart.Observe(k.cfg.Clock.Since(st.StartTime.Time).Seconds())
 	}
 	return nil
+}
+
+// writtenStatus is a status the kubelet wrote: its JSON and the pod's
+// resourceVersion after the write.
+type writtenStatus struct {
+	rev    int64
+	status []byte
 }

@@ -24,6 +24,7 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 	log := k.log.With("pod", req.String())
 	pod, ok := k.inf.Get(req.Namespace, req.Name)
 	if !ok {
+		k.releaseObjectsOf(req, "")
 		// Gone from the apiserver: remove what the runtime still holds.
 		sbs, err := k.sandboxesOf(ctx, req.Namespace, req.Name)
 		if err != nil {
@@ -36,6 +37,7 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 				return reconcile.Result{}, err
 			}
 			k.forget(sb.UID)
+			k.releaseObjects(sb.UID)
 			if err := k.forgetVolumes(sb.UID); err != nil {
 				return reconcile.Result{}, err
 			}
@@ -43,6 +45,7 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 		return reconcile.Result{}, nil
 	}
 	pod = pod.DeepCopy()
+	k.releaseObjectsOf(req, string(pod.UID))
 	rs, err := k.observe(ctx, pod)
 	if err != nil {
 		return reconcile.Result{}, err
@@ -59,6 +62,7 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 	if pod.Status.Phase == api.PodSucceeded || pod.Status.Phase == api.PodFailed {
 		// Finished: nothing runs again; the network goes.
 		k.stopProbes(string(pod.UID))
+		k.releaseObjects(string(pod.UID))
 		if rs.sandbox != nil && rs.sandbox.State == runtime.SandboxReady {
 			if err := k.stopAll(ctx, pod, rs, 0, false); err != nil {
 				return reconcile.Result{}, err
@@ -86,7 +90,10 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 		st.Phase, st.Reason, st.Message = api.PodFailed, "DeadlineExceeded", "Pod was active on the node longer than the specified deadline"
 		return reconcile.Result{}, k.writeStatus(ctx, pod, st)
 	}
-	next := k.cfg.SyncPeriod
+	// Synced again when the relist sees its containers change, when the
+	// pod or an object it uses changes, when a back-off or deadline ends,
+	// and at the latest after ResyncPeriod.
+	next := k.cfg.ResyncPeriod
 	if rs.sandbox == nil || rs.sandbox.State != runtime.SandboxReady {
 		if err := k.runSandbox(ctx, pod, &rs); err != nil {
 			k.setWaiting(pod, "", nil)
@@ -98,8 +105,9 @@ func (k *Kubelet) syncPod(ctx context.Context, req reconcile.Request) (reconcile
 		}
 	}
 	if err := k.setupVolumes(ctx, pod, rs.sandbox); err != nil {
-		// The containers wait in ContainerCreating (FailedMount).
-		return reconcile.Result{RequeueAfter: next}, k.writeStatus(ctx, pod, k.podStatus(pod, rs))
+		// The containers wait in ContainerCreating (FailedMount); the
+		// mount is tried again after SyncPeriod.
+		return reconcile.Result{RequeueAfter: k.cfg.SyncPeriod}, k.writeStatus(ctx, pod, k.podStatus(pod, rs))
 	}
 	if d := k.runContainers(ctx, pod, rs); d > 0 && d < next {
 		next = d
@@ -250,6 +258,7 @@ func (k *Kubelet) terminate(ctx context.Context, pod *api.Pod, rs runtimeState) 
 		}
 	}
 	k.forget(string(pod.UID))
+	k.releaseObjects(string(pod.UID))
 	if err := k.forgetVolumes(string(pod.UID)); err != nil {
 		return err
 	}

@@ -225,7 +225,7 @@ func keyFiles(kind, name string, data map[string][]byte, items []api.KeyToPath, 
 // missing optional ConfigMap gives none.
 func (k *Kubelet) configMapFiles(ctx context.Context, pod *api.Pod, name string, items []api.KeyToPath, opt *bool, mode fs.FileMode) (map[string]payloadFile, error) {
 	optional := opt != nil && *opt
-	cm, err := k.cfg.Client.ConfigMaps().Get(ctx, pod.Namespace, name)
+	cm, err := k.configMap(ctx, pod, name)
 	if err != nil {
 		if isNotFound(err) && optional {
 			return map[string]payloadFile{}, nil
@@ -249,7 +249,7 @@ func (k *Kubelet) configMapFiles(ctx context.Context, pod *api.Pod, name string,
 // gives none.
 func (k *Kubelet) secretFiles(ctx context.Context, pod *api.Pod, name string, items []api.KeyToPath, opt *bool, mode fs.FileMode) (map[string]payloadFile, error) {
 	optional := opt != nil && *opt
-	s, err := k.cfg.Client.Secrets().Get(ctx, pod.Namespace, name)
+	s, err := k.secret(ctx, pod, name)
 	if err != nil {
 		if isNotFound(err) && optional {
 			return map[string]payloadFile{}, nil

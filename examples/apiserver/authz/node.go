@@ -26,7 +26,8 @@ type Pods interface {
 // Node authorizes kubelets (user system:node:<name> in group
 // system:nodes), as Kubernetes' Node authorizer does: a kubelet may read
 // the secrets, config maps and persistent volume claims that pods bound
-// to its node use, and create tokens of their service accounts; it may
+// to its node use (get by name, or list and watch with the field selector
+// metadata.name=<name>, which the server puts in Attributes.Name), and create tokens of their service accounts; it may
 // write its own Node and its own Lease only, and the status of pods bound
 // to it only; everything else is system:node's rules (NodeRules). A
 // request on another node's objects is denied with a reason naming the
@@ -67,7 +68,7 @@ func (z *Node) Authorize(a *Attributes) (Decision, string) {
 	write := a.Verb != "get" && a.Verb != "list" && a.Verb != "watch"
 	switch {
 	case a.APIGroup == "" && (a.Resource == "secrets" || a.Resource == "configmaps" || a.Resource == "persistentvolumeclaims") && a.Subresource == "":
-		if a.Verb != "get" || a.Name == "" {
+		if write || a.Name == "" {
 			return Deny, fmt.Sprintf("node %q may only get individual %s its pods use", node, a.Resource)
 		}
 		if z.podUses(node, a.Namespace, a.Resource, a.Name) {
