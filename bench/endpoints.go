@@ -114,6 +114,15 @@ func epRun(ctx context.Context, start func(ctx context.Context, kubeconfig []byt
 	if _, err := cs.Services().Create(ctx, svc); err != nil {
 		return 0, err
 	}
+	// The node the pods run on: Kubernetes' controller skips pods whose
+	// Node it cannot find.
+	node := &api.Node{}
+	node.Name = "node-1"
+	node.Labels = map[string]string{api.LabelHostname: "node-1", api.LabelTopologyZone: "zone-a"}
+	node.Status.Conditions = []api.NodeCondition{{Type: "Ready", Status: api.ConditionTrue}}
+	if _, err := cs.Nodes().Create(ctx, node); err != nil {
+		return 0, err
+	}
 	pods := make([]*api.Pod, epPods)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(32)
