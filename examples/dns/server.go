@@ -302,19 +302,30 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // serve runs srv until ctx ends; a failure before that is returned.
+// The server's ShutdownContext refuses a server that has not started
+// yet ("server not started"), and one that starts after that refusal
+// would serve forever: so a shutdown first waits until the server reports
+// it started (or ended).
 func serve(ctx context.Context, srv *mdns.Server, proto string) error {
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
 	done := make(chan error, 1)
 	go func() { done <- srv.ActivateAndServe() }()
 	select {
 	case err := <-done:
 		return fmt.Errorf("dns: %s server stopped: %w", proto, err)
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.ShutdownContext(sctx)
-		<-done
+	}
+	select {
+	case <-started:
+	case <-done:
 		return nil
 	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.ShutdownContext(sctx)
+	<-done
+	return nil
 }
 
 // listen opens UDP and TCP on the same address; with port 0 it picks a
