@@ -92,7 +92,7 @@ func benchScheduler(ctx context.Context) ([]Result, error) {
 	var out []Result
 	basic := schedCase{name: "sched-basic-5000n", nodes: schedNodes, pods: schedPods, ours: basicPlugins, anchor: basicKube}
 	anti := schedCase{name: "sched-antiaffinity-1000n", nodes: antiNodes, pods: antiPods, zones: antiZones, pod: antiAffinityPod,
-		ours:   func() []framework.Plugin { return append(basicPlugins(), plugins.InterPodAffinity{}) },
+		ours:   func() []framework.Plugin { return append(basicPlugins(), plugins.NewInterPodAffinity(0)) },
 		anchor: withKube(basicKube, "InterPodAffinity")}
 	for _, c := range []schedCase{basic, anti} {
 		if !strings.Contains(c.name, *schedCases) {

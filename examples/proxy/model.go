@@ -50,6 +50,7 @@ func (sp *servicePort) key() string {
 	if sp.v6 {
 		k += "/v6"
 	}
+	sp.k = k
 	return k
 }
 

@@ -75,12 +75,18 @@ type ruleset struct {
 	chains map[string][]string
 	maps   map[string]map[string]string
 	sets   map[string]time.Duration
+	// fast describes the chains whose rules netlink can write (see
+	// fastChain), by name.
+	fast map[string]*fastChain
 }
 
 // nftBackend programs the ruleset through knftables, rewriting only what
 // changed since the last successful sync.
 type nftBackend struct {
 	nft   knftables.Interface
+	// writer, if set, writes a sync that only rewrites fast chains
+	// instead of nft (IPv4 only).
+	writer rulesetWriter
 	table string
 	cfg   *Config
 	last  *ruleset // nil: unknown, the next sync is a full one
@@ -117,7 +123,8 @@ func hashName(prefix, key string) string {
 // build computes the ruleset for the service ports.
 func (b *nftBackend) build(sps []*servicePort) *ruleset {
 	masq := fmt.Sprintf("%#x", uint32(1)<<b.cfg.MasqueradeBit)
-	rs := &ruleset{chains: map[string][]string{}, maps: map[string]map[string]string{}, sets: map[string]time.Duration{}}
+	rs := &ruleset{chains: map[string][]string{}, maps: map[string]map[string]string{}, sets: map[string]time.Duration{},
+		fast: map[string]*fastChain{}}
 	for m := range mapTypes {
 		rs.maps[m] = map[string]string{}
 	}
@@ -198,6 +205,9 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 		internal = sp.localEndpoints()
 	}
 	rs.chains[svcChain] = append(rules, b.dispatch(rs, sp, internal)...)
+	if sp.affinitySeconds == 0 && (!cidr.IsValid() || cidr.Bits() > 0) {
+		rs.fast[svcChain] = &fastChain{masqFrom: cidr, proto: sp.protocol, eps: internal}
+	}
 	for _, ep := range sp.localEndpoints() {
 		a := ep.addr.String()
 		rs.maps[setHairpin][elemKey(a, a, sp.protocol, fmt.Sprint(ep.port))] = ""
@@ -222,6 +232,9 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 		ext = append(ext, "jump "+chainMarkMasq)
 	}
 	rs.chains[extChain] = append(ext, b.dispatch(rs, sp, eps)...)
+	if sp.affinitySeconds == 0 && !sp.externalLocal {
+		rs.fast[extChain] = &fastChain{masqAll: true, proto: sp.protocol, eps: eps}
+	}
 	for _, a := range sp.externalIPs {
 		rs.maps[mapServiceIPs][elemKey(a.String(), sp.protocol, port)] = "goto " + extChain
 	}
@@ -280,9 +293,19 @@ func (b *nftBackend) apply(ctx context.Context, sps []*servicePort) (int, error)
 // after a failure), only the difference from the last sync otherwise.
 // Returns the number of operations sent.
 func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
-	tx := b.nft.NewTransaction()
 	old := b.last
 	full := old == nil
+	if !full && b.writer != nil && !b.v6 {
+		if chains, ok := fastChanges(old, rs); ok && len(chains) > 0 {
+			b.last = nil
+			if err := b.writer.rewrite(b.table, chains); err != nil {
+				return len(chains), fmt.Errorf("nftables sync of table %s: %w", b.table, err)
+			}
+			b.last = rs
+			return len(chains), nil
+		}
+	}
+	tx := b.nft.NewTransaction()
 	if full {
 		// The fixed objects are (re)declared only on a full sync: adding
 		// an existing base chain or map again changes nothing, but costs
@@ -385,6 +408,41 @@ func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 	}
 	b.last = rs
 	return tx.NumOperations(), nil
+}
+
+// fastChanges returns the chains of rs whose rules differ from old's, if
+// that is all that differs (the same chains, map elements and sets) and
+// every one of them is a fast chain.
+func fastChanges(old, rs *ruleset) (map[string]*fastChain, bool) {
+	if len(old.chains) != len(rs.chains) || len(old.sets) != len(rs.sets) || len(old.maps) != len(rs.maps) {
+		return nil, false
+	}
+	for name := range rs.sets {
+		if _, ok := old.sets[name]; !ok {
+			return nil, false
+		}
+	}
+	for m, want := range rs.maps {
+		if !maps.Equal(want, old.maps[m]) {
+			return nil, false
+		}
+	}
+	out := map[string]*fastChain{}
+	for name, rules := range rs.chains {
+		prev, ok := old.chains[name]
+		if !ok {
+			return nil, false
+		}
+		if slices.Equal(prev, rules) {
+			continue
+		}
+		fc := rs.fast[name]
+		if fc == nil {
+			return nil, false
+		}
+		out[name] = fc
+	}
+	return out, true
 }
 
 func isBase(name string) bool {

@@ -40,6 +40,9 @@ type Proxy struct {
 	services *informer.Informer[*api.Service]
 	slices   *informer.Informer[*discovery.EndpointSlice]
 	newNFT   func(v6 bool) (knftables.Interface, error)
+	// writer writes incremental syncs that only rewrite service chains
+	// through netlink (nil: always nft).
+	writer rulesetWriter
 
 	kick chan struct{}
 	mu   sync.Mutex
@@ -65,6 +68,7 @@ func New(cfg Config) (*Proxy, error) {
 	cfg.setDefaults()
 	p := &Proxy{cfg: cfg, log: cfg.Logger.With("component", "proxy", "node", cfg.NodeName), kick: make(chan struct{}, 1)}
 	p.newNFT = func(v6 bool) (knftables.Interface, error) { return newKNFT(v6, cfg.TableName) }
+	p.writer = netlinkWriter{}
 	p.syncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "setpoint", Subsystem: "proxy",
 		Name: "sync_duration_seconds", Help: "Time one sync of the proxy rules takes.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)})
@@ -219,7 +223,9 @@ func (p *Proxy) openBackend(v6 bool) (backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nftables unavailable: %w", err)
 	}
-	return newNFTBackend(nft, &p.cfg, v6), nil
+	b := newNFTBackend(nft, &p.cfg, v6)
+	b.writer = p.writer
+	return b, nil
 }
 
 // open enters the configured network namespace (if any) and opens the

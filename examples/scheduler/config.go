@@ -62,7 +62,7 @@ func DefaultPlugins() []framework.Plugin {
 	return []framework.Plugin{
 		plugins.NodeUnschedulable{}, plugins.NodeName{}, plugins.TaintToleration{},
 		plugins.NodeAffinity{}, plugins.NodePorts{}, fit, plugins.NewVolumeBinding(nil), plugins.PodTopologySpread{},
-		plugins.InterPodAffinity{}, plugins.BalancedAllocation{}, plugins.ImageLocality{}, NewDefaultPreemption(),
+		plugins.NewInterPodAffinity(0), plugins.BalancedAllocation{}, plugins.ImageLocality{}, NewDefaultPreemption(),
 	}
 }
 

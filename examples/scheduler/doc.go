@@ -38,6 +38,12 @@
 //     would among those candidates. A batch serves consecutive cycles
 //     only and for at most 500 ms (then a full search gives other nodes
 //     their turn); scheduler_batched_cycles_total counts the reuses.
+//   - InterPodAffinity, which counts pods over the whole cluster, keeps
+//     each node's share of its counts across cycles
+//     (plugins.NewInterPodAffinity, the default): a pod with the same
+//     namespace, labels and pod affinity as one of the last four counted
+//     counts again only the nodes that changed since, so the replicas of
+//     one workload cost a few nodes' work each instead of every pod's.
 //   - When no node fits, the FailedScheduling event and the PodScheduled
 //     condition (False, reason Unschedulable) say "0/N nodes are available:
 //     <count> <reason>, ..." with the reasons counted over nodes and sorted,

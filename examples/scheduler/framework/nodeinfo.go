@@ -2,6 +2,7 @@ package framework
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 )
@@ -41,7 +42,10 @@ type NodeInfo struct {
 	// ImageStates holds, by normalized image name, the images on the
 	// node; the summaries are shared across nodes.
 	ImageStates map[string]*ImageStateSummary
-	// Generation changes whenever the NodeInfo does.
+	// Generation changes whenever the NodeInfo does, to a value no other
+	// NodeInfo of the process has had (a clone keeps it until it is
+	// changed): plugins may key what they derive from a node by its name
+	// and Generation.
 	Generation int64
 }
 
@@ -65,7 +69,7 @@ func (n *NodeInfo) Node() *api.Node { return n.node }
 func (n *NodeInfo) SetNode(node *api.Node) {
 	n.node = node
 	n.Allocatable = NewResource(node.Status.Allocatable)
-	n.Generation++
+	n.Generation = nextGeneration()
 }
 
 // AddPodInfo counts a pod on the node.
@@ -124,8 +128,13 @@ func (n *NodeInfo) update(p *PodInfo, sign int64) {
 			n.UsedPorts.Remove(hp.HostIP, string(hp.Protocol), hp.HostPort)
 		}
 	}
-	n.Generation++
+	n.Generation = nextGeneration()
 }
+
+// generation is the last Generation handed out.
+var generation atomic.Int64
+
+func nextGeneration() int64 { return generation.Add(1) }
 
 func indexOf(pods []*PodInfo, uid string) int {
 	for i, p := range pods {

@@ -52,6 +52,20 @@ type InterPodAffinity struct {
 	// in the score; 0 means DefaultHardPodAffinityWeight, negative turns
 	// them off.
 	HardPodAffinityWeight int64
+
+	caches *ipaCaches
+}
+
+// NewInterPodAffinity returns an InterPodAffinity with hardWeight (see
+// HardPodAffinityWeight) that keeps its counts across cycles: each
+// node's share of them, for the last four pod signatures (namespace,
+// labels and pod affinity), is kept while the node's Generation stays
+// the same, so a pod like an earlier one (the replicas of one workload)
+// is counted again only on the nodes that changed since. The result is
+// the same as a literal InterPodAffinity's, which counts every node every
+// cycle. Memory: up to four small count lists per node.
+func NewInterPodAffinity(hardWeight int64) InterPodAffinity {
+	return InterPodAffinity{HardPodAffinityWeight: hardWeight, caches: &ipaCaches{}}
 }
 
 var (
@@ -67,23 +81,6 @@ func (InterPodAffinity) Name() string { return InterPodAffinityName }
 
 type topologyPair struct{ key, value string }
 
-type topologyCounts map[topologyPair]int64
-
-// add adds o's counts to m.
-func (m topologyCounts) add(o topologyCounts) {
-	for k, v := range o {
-		m[k] += v
-	}
-}
-
-func (m topologyCounts) clone() topologyCounts {
-	out := make(topologyCounts, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 const (
 	ipaPreFilterKey framework.StateKey = "PreFilter" + InterPodAffinityName
 	ipaPreScoreKey  framework.StateKey = "PreScore" + InterPodAffinityName
@@ -92,30 +89,32 @@ const (
 type ipaFilterState struct {
 	// existingAnti counts, by domain, existing pods' required
 	// anti-affinity terms that select the incoming pod.
-	existingAnti topologyCounts
+	existingAnti *counts
+	// existingAntiKeys is existingAnti's topology keys.
+	existingAntiKeys []string
 	// affinity counts, by domain of each required affinity term, pods
 	// that match all of the incoming pod's required affinity terms.
-	affinity topologyCounts
+	affinity *counts
 	// anti counts, by domain, pods that one of the incoming pod's required
 	// anti-affinity terms selects.
-	anti topologyCounts
+	anti *counts
 	// selfMatch: the pod matches all its own required affinity terms.
 	selfMatch bool
 }
 
-func (s *ipaFilterState) Clone() framework.StateData {
-	c := *s
-	c.existingAnti, c.affinity, c.anti = s.existingAnti.clone(), s.affinity.clone(), s.anti.clone()
-	return &c
-}
+// Clone returns s: its counts are frozen.
+func (s *ipaFilterState) Clone() framework.StateData { return s }
 
 // nsLabelCache looks namespaces' labels up once per cycle.
 type nsLabelCache struct {
 	state *framework.CycleState
 	m     map[string]map[string]string
+	// used is set by every look-up.
+	used bool
 }
 
 func (c *nsLabelCache) get(ns string) map[string]string {
+	c.used = true
 	if l, ok := c.m[ns]; ok {
 		return l
 	}
@@ -152,66 +151,70 @@ func (c *nsLabelCache) matchesAll(terms []framework.AffinityTerm, pod *framework
 // PreFilter counts, over all nodes, the pods the filter needs. It
 // returns Skip when the pod has no required terms and no existing pod
 // has required anti-affinity. Large clusters are counted in parallel
-// chunks whose counts are then summed.
-func (InterPodAffinity) PreFilter(_ context.Context, state *framework.CycleState, p *framework.PodInfo, nodes []*framework.NodeInfo) *framework.Status {
+// chunks; a plugin made by NewInterPodAffinity counts again only the
+// nodes that changed since a pod of the same signature was counted.
+func (pl InterPodAffinity) PreFilter(_ context.Context, state *framework.CycleState, p *framework.PodInfo, nodes []*framework.NodeInfo) *framework.Status {
 	if p.ParseError != nil {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, "invalid pod affinity: "+p.ParseError.Error())
 	}
-	type part struct {
-		s               ipaFilterState
-		anyExistingAnti bool
+	own := len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) > 0
+	var c *partCache
+	sig := ""
+	if pl.caches != nil {
+		c, sig = &pl.caches.filter, affinitySignature(p)
 	}
-	parts := inChunks(len(nodes), func(lo, hi int) part {
-		var out part
-		s := &out.s
-		s.existingAnti, s.affinity, s.anti = topologyCounts{}, topologyCounts{}, topologyCounts{}
-		ns := &nsLabelCache{state: state}
-		for _, n := range nodes[lo:hi] {
-			labels := n.Node().Labels
-			for _, e := range n.PodsWithRequiredAntiAffinity {
-				out.anyExistingAnti = true
-				for i := range e.RequiredAntiAffinityTerms {
-					t := &e.RequiredAntiAffinityTerms[i]
-					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
-						s.existingAnti[topologyPair{t.TopologyKey, v}]++
-					}
-				}
-			}
-			if len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) == 0 {
-				continue
-			}
-			for _, e := range n.Pods {
-				if ns.matchesAll(p.RequiredAffinityTerms, e) {
-					for i := range p.RequiredAffinityTerms {
-						if v, ok := labels[p.RequiredAffinityTerms[i].TopologyKey]; ok {
-							s.affinity[topologyPair{p.RequiredAffinityTerms[i].TopologyKey, v}]++
-						}
-					}
-				}
-				for i := range p.RequiredAntiAffinityTerms {
-					t := &p.RequiredAntiAffinityTerms[i]
-					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, e) {
-						s.anti[topologyPair{t.TopologyKey, v}]++
-					}
-				}
-			}
-		}
-		return out
+	sums, anyExistingAnti := c.sums(state, sig, nodes, func(ns *nsLabelCache, n *framework.NodeInfo, add func(int, topologyPair, int64)) bool {
+		return filterPart(ns, p, own, n, add)
 	})
-	s := &ipaFilterState{existingAnti: topologyCounts{}, affinity: topologyCounts{}, anti: topologyCounts{}}
-	anyExistingAnti := false
-	for _, pt := range parts {
-		anyExistingAnti = anyExistingAnti || pt.anyExistingAnti
-		s.existingAnti.add(pt.s.existingAnti)
-		s.affinity.add(pt.s.affinity)
-		s.anti.add(pt.s.anti)
-	}
+	s := &ipaFilterState{existingAnti: sums[partExistingAnti], affinity: sums[partAffinity], anti: sums[partAnti]}
+	s.existingAntiKeys = s.existingAnti.topologyKeys()
 	s.selfMatch = (&nsLabelCache{state: state}).matchesAll(p.RequiredAffinityTerms, p)
 	state.Write(ipaPreFilterKey, s)
-	if len(p.RequiredAffinityTerms)+len(p.RequiredAntiAffinityTerms) == 0 && !anyExistingAnti {
+	if !own && !anyExistingAnti {
 		return framework.NewStatus(framework.Skip)
 	}
 	return nil
+}
+
+// The count maps of a filter part.
+const (
+	partExistingAnti = iota
+	partAffinity
+	partAnti
+)
+
+// filterPart counts node n's pods for the filter of p (own: p has
+// required terms) and reports whether n has pods with required
+// anti-affinity.
+func filterPart(ns *nsLabelCache, p *framework.PodInfo, own bool, n *framework.NodeInfo, add func(int, topologyPair, int64)) bool {
+	labels := n.Node().Labels
+	for _, e := range n.PodsWithRequiredAntiAffinity {
+		for i := range e.RequiredAntiAffinityTerms {
+			t := &e.RequiredAntiAffinityTerms[i]
+			if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
+				add(partExistingAnti, topologyPair{t.TopologyKey, v}, 1)
+			}
+		}
+	}
+	if !own {
+		return len(n.PodsWithRequiredAntiAffinity) > 0
+	}
+	for _, e := range n.Pods {
+		if ns.matchesAll(p.RequiredAffinityTerms, e) {
+			for i := range p.RequiredAffinityTerms {
+				if v, ok := labels[p.RequiredAffinityTerms[i].TopologyKey]; ok {
+					add(partAffinity, topologyPair{p.RequiredAffinityTerms[i].TopologyKey, v}, 1)
+				}
+			}
+		}
+		for i := range p.RequiredAntiAffinityTerms {
+			t := &p.RequiredAntiAffinityTerms[i]
+			if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, e) {
+				add(partAnti, topologyPair{t.TopologyKey, v}, 1)
+			}
+		}
+	}
+	return len(n.PodsWithRequiredAntiAffinity) > 0
 }
 
 // Filter checks the three required rules on one node, in Kubernetes'
@@ -230,47 +233,40 @@ func (InterPodAffinity) Filter(_ context.Context, state *framework.CycleState, p
 		if !ok {
 			return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
 		}
-		if s.affinity[topologyPair{k, v}] <= 0 {
+		if s.affinity.get(topologyPair{k, v}) <= 0 {
 			podsExist = false
 		}
 	}
-	if !podsExist && !(len(s.affinity) == 0 && s.selfMatch) {
+	if !podsExist && !(s.affinity.len() == 0 && s.selfMatch) {
 		return framework.NewStatus(framework.UnschedulableAndUnresolvable, ErrReasonAffinityRulesNotMatch)
 	}
 	for i := range p.RequiredAntiAffinityTerms {
 		k := p.RequiredAntiAffinityTerms[i].TopologyKey
-		if v, ok := labels[k]; ok && s.anti[topologyPair{k, v}] > 0 {
+		if v, ok := labels[k]; ok && s.anti.get(topologyPair{k, v}) > 0 {
 			return framework.NewStatus(framework.Unschedulable, ErrReasonAntiAffinityRulesNotMatch)
 		}
 	}
-	if len(s.existingAnti) > 0 {
-		for k, v := range labels {
-			if s.existingAnti[topologyPair{k, v}] > 0 {
-				return framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotMatch)
-			}
+	for _, k := range s.existingAntiKeys {
+		if v, ok := labels[k]; ok && s.existingAnti.get(topologyPair{k, v}) > 0 {
+			return framework.NewStatus(framework.Unschedulable, ErrReasonExistingAntiAffinityRulesNotMatch)
 		}
 	}
 	return nil
 }
 
-// ipaScoreState is the score of each topology domain.
+// ipaScoreState is the score of each topology domain, and the
+// topology keys that have one.
 type ipaScoreState struct {
-	scores map[string]map[string]int64 // topologyKey -> value -> score
+	scores *counts
+	keys   []string
 }
 
 func (s *ipaScoreState) Clone() framework.StateData { return s }
 
-func (s *ipaScoreState) add(key, value string, w int64) {
-	m := s.scores[key]
-	if m == nil {
-		m = map[string]int64{}
-		s.scores[key] = m
-	}
-	m[value] += w
-}
-
 // PreScore sums the preferred terms by topology domain over all nodes
-// (in parallel chunks on large clusters); Skip when nothing contributes.
+// (in parallel chunks on large clusters; with NewInterPodAffinity's
+// plugin, again only over nodes changed since a pod of the same
+// signature); Skip when nothing contributes.
 func (pl InterPodAffinity) PreScore(_ context.Context, state *framework.CycleState, p *framework.PodInfo, feasible []*framework.NodeInfo) *framework.Status {
 	nodes := framework.AllNodes(state, feasible)
 	hard := pl.HardPodAffinityWeight
@@ -278,60 +274,60 @@ func (pl InterPodAffinity) PreScore(_ context.Context, state *framework.CycleSta
 		hard = DefaultHardPodAffinityWeight
 	}
 	own := len(p.PreferredAffinityTerms)+len(p.PreferredAntiAffinityTerms) > 0
-	parts := inChunks(len(nodes), func(lo, hi int) *ipaScoreState {
-		s := &ipaScoreState{scores: map[string]map[string]int64{}}
-		ns := &nsLabelCache{state: state}
-		for _, n := range nodes[lo:hi] {
-			labels := n.Node().Labels
-			pods := n.PodsWithAffinity
-			if own {
-				pods = n.Pods
-			}
-			// weighted adds sign × weight for each term of terms that
-			// selects target, in the node's domain of the term.
-			weighted := func(terms []framework.WeightedAffinityTerm, target *framework.PodInfo, sign int64) {
-				for i := range terms {
-					t := &terms[i]
-					if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, target) {
-						s.add(t.TopologyKey, v, sign*int64(t.Weight))
-					}
-				}
-			}
-			for _, e := range pods {
-				// The incoming pod's preferences towards e.
-				weighted(p.PreferredAffinityTerms, e, 1)
-				weighted(p.PreferredAntiAffinityTerms, e, -1)
-				// e's terms towards the incoming pod.
-				if !e.HasAffinity() {
-					continue
-				}
-				if hard > 0 {
-					for i := range e.RequiredAffinityTerms {
-						t := &e.RequiredAffinityTerms[i]
-						if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
-							s.add(t.TopologyKey, v, hard)
-						}
-					}
-				}
-				weighted(e.PreferredAffinityTerms, p, 1)
-				weighted(e.PreferredAntiAffinityTerms, p, -1)
-			}
-		}
-		return s
-	})
-	s := parts[0]
-	for _, o := range parts[1:] {
-		for key, m := range o.scores {
-			for v, w := range m {
-				s.add(key, v, w)
-			}
-		}
+	var c *partCache
+	sig := ""
+	if pl.caches != nil {
+		c, sig = &pl.caches.score, affinitySignature(p)
 	}
-	if len(s.scores) == 0 {
+	sums, _ := c.sums(state, sig, nodes, func(ns *nsLabelCache, n *framework.NodeInfo, add func(int, topologyPair, int64)) bool {
+		scorePart(ns, p, own, hard, n, add)
+		return false
+	})
+	if sums[0].len() == 0 {
 		return framework.NewStatus(framework.Skip)
 	}
+	s := &ipaScoreState{scores: sums[0], keys: sums[0].topologyKeys()}
 	state.Write(ipaPreScoreKey, s)
 	return nil
+}
+
+// scorePart adds node n's share of p's scores: p's preferences towards
+// the node's pods (own: p has preferred terms) and their terms towards p.
+func scorePart(ns *nsLabelCache, p *framework.PodInfo, own bool, hard int64, n *framework.NodeInfo, add func(int, topologyPair, int64)) {
+	labels := n.Node().Labels
+	pods := n.PodsWithAffinity
+	if own {
+		pods = n.Pods
+	}
+	// weighted adds sign × weight for each term of terms that selects
+	// target, in the node's domain of the term.
+	weighted := func(terms []framework.WeightedAffinityTerm, target *framework.PodInfo, sign int64) {
+		for i := range terms {
+			t := &terms[i]
+			if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(&t.AffinityTerm, target) {
+				add(0, topologyPair{t.TopologyKey, v}, sign*int64(t.Weight))
+			}
+		}
+	}
+	for _, e := range pods {
+		// The incoming pod's preferences towards e.
+		weighted(p.PreferredAffinityTerms, e, 1)
+		weighted(p.PreferredAntiAffinityTerms, e, -1)
+		// e's terms towards the incoming pod.
+		if !e.HasAffinity() {
+			continue
+		}
+		if hard > 0 {
+			for i := range e.RequiredAffinityTerms {
+				t := &e.RequiredAffinityTerms[i]
+				if v, ok := labels[t.TopologyKey]; ok && ns.termMatches(t, p) {
+					add(0, topologyPair{t.TopologyKey, v}, hard)
+				}
+			}
+		}
+		weighted(e.PreferredAffinityTerms, p, 1)
+		weighted(e.PreferredAntiAffinityTerms, p, -1)
+	}
 }
 
 // Score sums the scores of the node's domains.
@@ -341,9 +337,10 @@ func (InterPodAffinity) Score(_ context.Context, state *framework.CycleState, _ 
 		return 0, framework.AsStatus(err)
 	}
 	var total int64
-	for k, m := range s.scores {
-		if v, ok := n.Node().Labels[k]; ok {
-			total += m[v]
+	labels := n.Node().Labels
+	for _, k := range s.keys {
+		if v, ok := labels[k]; ok {
+			total += s.scores.get(topologyPair{k, v})
 		}
 	}
 	return total, nil
