@@ -212,19 +212,20 @@ func TestAPFNodeLeaseNotDelayedByListFlood(t *testing.T) {
 	}
 }
 
-// smallLevels is the default levels with global-default cut to one seat
-// (limit 1), one queue of length 2.
+// smallLevels is the default levels with one share each (at limit 1:
+// one seat each) and, where they queue, one queue of length 2.
 func smallLevels() []apfLevelSpec {
-	return []apfLevelSpec{
-		{name: apfExempt, exempt: true},
-		{name: apfNodeHigh, shares: 1, queues: 1, handSize: 1, queueLength: 2},
-		{name: apfSystem, shares: 1, queues: 1, handSize: 1, queueLength: 2},
-		{name: apfLeaderElection, shares: 1, queues: 1, handSize: 1, queueLength: 2},
-		{name: apfWorkloadHigh, shares: 1, queues: 1, handSize: 1, queueLength: 2},
-		{name: apfWorkloadLow, shares: 1, queues: 1, handSize: 1, queueLength: 2},
-		{name: apfGlobalDefault, shares: 1, queues: 1, handSize: 1, queueLength: 2},
-		{name: apfCatchAll, shares: 1},
+	levels := defaultAPFLevels()
+	for i := range levels {
+		if levels[i].exempt {
+			continue
+		}
+		levels[i].shares = 1
+		if levels[i].queues > 0 {
+			levels[i].queues, levels[i].handSize, levels[i].queueLength = 1, 1, 2
+		}
 	}
+	return levels
 }
 
 // A full queue is 429 at once, and a queued request that waits past the
