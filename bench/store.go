@@ -117,6 +117,12 @@ func runStoreBench(ctx context.Context) ([]Result, error) {
 	}
 	value := string(raw)
 	c := srv.Client()
+	k8s, closeK8s, err := k8sPodStorage(c)
+	if err != nil {
+		return nil, err
+	}
+	defer closeK8s()
+	k8sSide := k8sCreate(k8s)
 
 	ours := func(prefix string) func(ctx context.Context, w, seq int) error {
 		return func(ctx context.Context, w, seq int) error {
@@ -153,15 +159,18 @@ func runStoreBench(ctx context.Context) ([]Result, error) {
 	if _, err := runConcurrent(ctx, time.Second, ours("warm")); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
+	if _, err := runConcurrent(ctx, time.Second, k8sSide("warm")); err != nil {
+		return nil, fmt.Errorf("warm-up k8s: %w", err)
+	}
 	// Alternate short slices of each, swapping which goes first, so that both
 	// see the same machine (load varies) and the same database size (etcd
 	// slows down as it grows); ~5 s each in total.
-	var anchorSum, oursSum, putSum float64
+	var anchorSum, oursSum, putSum, k8sSum float64
 	slice := storeBenchDuration / storeBenchRounds
 	for round := range storeBenchRounds {
 		name := fmt.Sprint("p", round)
-		sides := []func(context.Context, int, int) error{anchor(name), ours(name), put(name)}
-		sums := []*float64{&anchorSum, &oursSum, &putSum}
+		sides := []func(context.Context, int, int) error{anchor(name), ours(name), put(name), k8sSide(name)}
+		sums := []*float64{&anchorSum, &oursSum, &putSum, &k8sSum}
 		if round%2 == 1 {
 			slices.Reverse(sides)
 			slices.Reverse(sums)
@@ -174,9 +183,10 @@ func runStoreBench(ctx context.Context) ([]Result, error) {
 			*sums[i] += r
 		}
 	}
-	anchorRate, oursRate, putRate := anchorSum/storeBenchRounds, oursSum/storeBenchRounds, putSum/storeBenchRounds
+	anchorRate, oursRate, putRate, k8sRate := anchorSum/storeBenchRounds, oursSum/storeBenchRounds, putSum/storeBenchRounds, k8sSum/storeBenchRounds
 	return []Result{
 		{Name: "store-create-c64", Ours: oursRate, Anchor: putRate, Unit: "ops/s", HigherIsBetter: true},
 		{Name: "store-create-c64-vs-create-txn", Ours: oursRate, Anchor: anchorRate, Unit: "ops/s", HigherIsBetter: true},
+		{Name: "store-create-c64-vs-k8s", Ours: oursRate, Anchor: k8sRate, Unit: "ops/s", HigherIsBetter: true},
 	}, nil
 }

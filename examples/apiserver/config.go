@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -96,9 +97,26 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	// MaxInflight caps concurrent non-watch requests (default
-	// DefaultMaxInflight); more get 429. A request takes its slot only
-	// once its body has been read.
+	// DefaultMaxInflight). A request takes its slot only once its body has
+	// been read. With API priority and fairness (the default, apf.go) it
+	// is the server's concurrency limit, divided among the priority levels
+	// by their shares: a request that finds its level's seats taken waits
+	// in the level's queues, and gets 429 when its queue is full or the
+	// wait exceeds PriorityAndFairnessQueueWait; system:masters is exempt.
+	// Without it (DisablePriorityAndFairness), requests past the cap get
+	// 429 at once.
 	MaxInflight int
+	// DisablePriorityAndFairness turns API priority and fairness off, as
+	// kube-apiserver's --enable-priority-and-fairness=false.
+	DisablePriorityAndFairness bool
+	// PriorityAndFairnessQueueWait bounds how long a request waits in a
+	// priority level's queue for a seat (default a quarter of
+	// RequestTimeout, as Kubernetes); past it, 429.
+	PriorityAndFairnessQueueWait time.Duration
+	// MetricsRegistry receives the server's Prometheus metrics (API
+	// priority and fairness: apiserver_flowcontrol_*). Default: a private
+	// registry of the server's own.
+	MetricsRegistry prometheus.Registerer
 	// MaxLongRunning caps concurrent watches (default
 	// DefaultMaxLongRunning); more get 429. Watches also take a token of
 	// RateLimit.
@@ -179,8 +197,8 @@ func (c *Config) Validate() error {
 	case c.DataDir == "":
 		return errors.New("apiserver: DataDir is required (etcd data and PKI live there)")
 	case c.MaxBodyBytes < 0, c.RateLimit < 0, c.RateBurst < 0, c.MaxInflight < 0, c.MaxLongRunning < 0, c.ShutdownTimeout < 0,
-		c.RequestTimeout < 0, c.BodyTimeout < 0, c.MetricsResolution < 0:
-		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout, BodyTimeout and MetricsResolution must not be negative")
+		c.RequestTimeout < 0, c.BodyTimeout < 0, c.MetricsResolution < 0, c.PriorityAndFairnessQueueWait < 0:
+		return errors.New("apiserver: MaxBodyBytes, RateLimit, RateBurst, MaxInflight, MaxLongRunning, ShutdownTimeout, RequestTimeout, BodyTimeout, MetricsResolution and PriorityAndFairnessQueueWait must not be negative")
 	case c.ServiceAccountMaxTokenExpiration != 0 && c.ServiceAccountMaxTokenExpiration < MinTokenExpiration:
 		return fmt.Errorf("apiserver: ServiceAccountMaxTokenExpiration %v is under the minimum token lifetime %v", c.ServiceAccountMaxTokenExpiration, MinTokenExpiration)
 	case c.AuditLogMaxSize < 0, c.AuditLogMaxAge < 0, c.AuditLogMaxBackups < 0:
@@ -232,6 +250,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BodyTimeout == 0 {
 		c.BodyTimeout = DefaultBodyTimeout
+	}
+	if c.PriorityAndFairnessQueueWait == 0 {
+		c.PriorityAndFairnessQueueWait = c.RequestTimeout / 4
+	}
+	if c.MetricsRegistry == nil {
+		c.MetricsRegistry = prometheus.NewRegistry()
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = rest.DefaultMaxBodyBytes

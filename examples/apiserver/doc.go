@@ -24,8 +24,8 @@
 // schemas.
 //
 // The request path is a chain of http.Handler filters: health (no
-// authentication), request info, authentication, limits, authorization,
-// and then the resource mux, which hands each resource's requests to its
+// authentication), request info, authentication, limits, API priority
+// and fairness, authorization, and then the resource mux, which hands each resource's requests to its
 // REST handler (store/rest, with the kind's registry Strategy) or to a
 // special route (pods/binding; pods/eviction; namespaces/finalize). Writes then pass the
 // admission chain: NamespaceLifecycle; DefaultTolerationSeconds, which
@@ -68,6 +68,27 @@
 //     takes an in-flight slot, within BodyTimeout (else 408 and the
 //     connection closes), so slow senders cannot lock others out; every
 //     request but a watch ends RequestTimeout after it arrived (504).
+//   - API priority and fairness (apf.go), simplified from Kubernetes':
+//     requests are classified by user, group, verb and resource into
+//     Kubernetes' default priority levels (exempt for system:masters;
+//     leader-election; node-high for system:nodes' Node and Lease
+//     writes; system; workload-high for the controller manager,
+//     scheduler and kube-system service accounts; workload-low for other
+//     service accounts; global-default; catch-all). Each level has its
+//     share of MaxInflight in seats and fair queues per user (shuffle
+//     sharded, served round robin), so one user's flood of lists neither
+//     starves its level's other users nor any other level. A full queue,
+//     or a wait past PriorityAndFairnessQueueWait, is 429 with
+//     Retry-After and a Status naming the level; every response carries
+//     X-Kubernetes-PF-FlowSchema-UID and X-Kubernetes-PF-PriorityLevel-UID;
+//     a watch holds its seat only until it starts, exec/attach/
+//     port-forward/log/proxy take none. Metrics (MetricsRegistry):
+//     apiserver_flowcontrol_current_inqueue_requests,
+//     _current_executing_requests, _rejected_requests_total and
+//     _request_wait_duration_seconds. Unlike Kubernetes, the flow schemas
+//     and levels are Go configuration, not served as
+//     flowcontrol.apiserver.k8s.io objects; levels neither lend nor
+//     borrow seats; each request takes one seat (no width estimates).
 //   - Storage: every CompactionInterval (default 5 minutes) the server
 //     compacts storage up to the revision it saw one interval before;
 //     storage that is out of space (etcd's "database space exceeded")

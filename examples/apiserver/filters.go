@@ -13,7 +13,8 @@ import (
 
 // The request path is a chain of http.Handler filters, outermost first:
 // health (unauthenticated), request info, authentication (401), limits
-// (413, 429), authorization (403), and then the resource mux. A filter
+// (413, 429), priority and fairness (queues, 429; apf.go), authorization
+// (403), and then the resource mux. A filter
 // that rejects a request answers with a Kubernetes Status and never calls
 // the next handler, so nothing is written.
 

@@ -47,10 +47,14 @@ func newLimiter(r float64, burst, maxInflight int, clock clockwork.Clock) *limit
 }
 
 // acquire takes a token and a slot of slots; ok is false when either is
-// exhausted. release returns the slot.
+// exhausted. release returns the slot. With no slots (nil: API priority
+// and fairness caps what is in flight), it takes only the token.
 func (l *limiter) acquire(slots chan struct{}) (release func(), ok bool) {
 	if l.rate != nil && !l.rate.AllowN(l.clock.Now(), 1) {
 		return nil, false
+	}
+	if slots == nil {
+		return func() {}, true
 	}
 	select {
 	case slots <- struct{}{}:

@@ -46,6 +46,8 @@ type Server struct {
 	// authz is the authorizer chain: rules file, then RBAC (set by Run).
 	authz   Authorizer
 	limiter *limiter
+	// apf is API priority and fairness (nil: off).
+	apf     *apf
 	audit   *auditLog
 	ln      net.Listener
 	running atomic.Bool
@@ -97,6 +99,13 @@ func New(cfg Config) (*Server, error) {
 	s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxInflight, cfg.Clock)
 	s.limiter.longRunning = make(chan struct{}, cfg.MaxLongRunning)
 	s.limiter.requestTimeout, s.limiter.bodyTimeout = cfg.RequestTimeout, cfg.BodyTimeout
+	if !cfg.DisablePriorityAndFairness {
+		if s.apf, err = newAPF(defaultAPFLevels(), defaultAPFSchemas(), cfg.MaxInflight, cfg.PriorityAndFairnessQueueWait, cfg.Clock, cfg.MetricsRegistry); err != nil {
+			return nil, err
+		}
+		// The priority levels' seats are the in-flight cap now.
+		s.limiter.inflight = nil
+	}
 	if s.audit, err = newAuditLog(cfg); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
@@ -368,9 +377,12 @@ func (s *Server) writeKubeconfig() error {
 
 // filters builds the request path around the resource mux (see
 // filters.go): health, request info, audit (audit.go), authentication,
-// impersonation, limits, authorization.
+// impersonation, limits, priority and fairness (apf.go), authorization.
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
 	h := withAuthorization(mux, s.authz)
+	if s.apf != nil {
+		h = withPriorityAndFairness(h, s.apf)
+	}
 	h = withLimits(h, s.limiter, s.cfg.MaxBodyBytes)
 	if s.audit != nil {
 		h = withAuditUser(h, true)

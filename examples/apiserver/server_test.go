@@ -372,6 +372,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{DataDir: "x", Listen: "nope"}, "Listen"},
 		{Config{DataDir: "x", Listen: "127.0.0.1:99999"}, "bad port"},
 		{Config{DataDir: "x", RateLimit: -1}, "must not be negative"},
+		{Config{DataDir: "x", PriorityAndFairnessQueueWait: -1}, "PriorityAndFairnessQueueWait must not be negative"},
 	} {
 		if _, err := New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error mentioning %q", tc.cfg, err, tc.want)

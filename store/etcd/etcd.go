@@ -196,10 +196,22 @@ func (b *Backend) Create(ctx context.Context, key string, value []byte, fences .
 	if err := b.check(); err != nil {
 		return 0, err
 	}
+	put := clientv3.OpPut(key, string(value))
+	absent := clientv3.Compare(clientv3.CreateRevision(key), "=", 0)
+	if len(fences) == 0 {
+		// The common case: the compare can only fail because the key
+		// exists, so the transaction needs no else branch to say why.
+		resp, err := b.c.Txn(ctx).If(absent).Then(put).Commit()
+		if err != nil {
+			return 0, mapErr(err, "etcd create "+key, 0)
+		}
+		if !resp.Succeeded {
+			return 0, fmt.Errorf("%w: %s", store.ErrAlreadyExists, key)
+		}
+		return resp.Header.Revision, nil
+	}
 	cmps, elseOps := fenceCmps(fences)
-	cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
-	elseOps = append(elseOps, clientv3.OpGet(key, clientv3.WithKeysOnly()))
-	resp, err := b.c.Txn(ctx).If(cmps...).Then(clientv3.OpPut(key, string(value))).Else(elseOps...).Commit()
+	resp, err := b.c.Txn(ctx).If(append(cmps, absent)...).Then(put).Else(elseOps...).Commit()
 	if err != nil {
 		return 0, mapErr(err, "etcd create "+key, 0)
 	}
