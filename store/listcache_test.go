@@ -268,6 +268,9 @@ func TestCachedListFallbacks(t *testing.T) {
 	}
 }
 
+// noProgress hides the backend's RequestProgress.
+type noProgress struct{ store.Backend }
+
 // TestCachedListWaitsThenFallsBack: on a backend without progress
 // notifications, a consistent list waits for the cache (which has not seen
 // the write to another resource) for ListWait on the injected clock, then
@@ -276,7 +279,7 @@ func TestCachedListWaitsThenFallsBack(t *testing.T) {
 	ctx := context.Background()
 	b := memory.New()
 	clock := clockwork.NewFakeClock()
-	pods, err := store.New[*Pod](b, podResource)
+	pods, err := store.New[*Pod](noProgress{b}, podResource)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,5 +409,35 @@ func TestConsistentCachedListStress(t *testing.T) {
 	}
 	if lists.Load() == 0 || fromCache.Load()*2 < lists.Load() {
 		t.Fatalf("%d of %d consistent lists were served from the cache; want most", fromCache.Load(), lists.Load())
+	}
+}
+
+// TestCachedListProgressOnMemory: the memory backend's progress
+// notifications bring the cache to the backend's revision after writes to
+// another resource, so consistent lists are served from the cache.
+func TestCachedListProgressOnMemory(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New()
+	pods, err := store.New[*Pod](b, podResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	others, err := store.New[*Pod](b, store.Resource{Name: "others", APIVersion: "v1", Kind: "Pod", Namespaced: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := runCache(t, pods, store.WatchCacheConfig{ListWait: time.Hour})
+	for i := range 3 {
+		if _, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprint("p", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := others.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: fmt.Sprint("o", i)}}); err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := b.Revision(ctx)
+		l, err := c.List(ctx, "ns", store.CachedListOptions{})
+		if err != nil || !l.FromCache || l.Revision < cur || len(l.Items) != i+1 {
+			t.Fatalf("consistent list after write %d: %+v, %v (backend at %d)", i, l, err, cur)
+		}
 	}
 }
