@@ -153,6 +153,19 @@ func (c WatchCacheConfig) broadcasterConfig(name string) watch.BroadcasterConfig
 // total is about (WindowBytes + watchers on the backend path × WatcherBytes)
 // × 3, plus each watcher's channel.
 //
+// The cache also keeps the resource's current state, for lists (see List):
+// every object, decoded once and shared with the event that wrote it, in
+// key order in a copy-on-write B-tree, loaded with the backend's state when
+// a generation starts and advanced by each event before watchers see it.
+// That adds one entry (a key, a pointer, about 40 bytes of tree) per
+// object on top of the objects themselves and their encodings, which the
+// current state keeps alive: about 3 × the resource's stored bytes in all.
+// The snapshots kept for paged lists (at most ListSnapshots, each for
+// ListSnapshotAge after its last use) share everything with the current
+// state except the tree nodes and objects changed since, so they cost
+// nothing while the resource is quiet and at most one full copy each under
+// churn.
+//
 // The cache never dies for good: when its backend watch is compacted past
 // (an idle resource's last event was compacted, and the watch broke), or the
 // backend restarts and history is gone, it starts again at the backend's
