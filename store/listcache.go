@@ -255,7 +255,10 @@ func (c *WatchCache[T]) index() *listIndex[T] {
 // from the backend otherwise. Which state it reads:
 //
 //   - AnyRevision: the cache's, at once.
-//   - MinRevision: the cache's once it is at least that new.
+//   - MinRevision: the cache's once it is at least that new. One newer
+//     than the backend's current revision is read from the backend at
+//     once, so the list's Revision is older than asked (Kubernetes
+//     answers "Too large resource version" then).
 //   - neither (and no Revision or Continue): consistent. It reads the
 //     backend's current revision with one small request and serves the
 //     cache's state once the cache has seen that revision.
@@ -304,6 +307,16 @@ func (c *WatchCache[T]) List(ctx context.Context, namespace string, opts CachedL
 		if !opts.AnyRevision && want == 0 {
 			if want, err = s.b.Revision(ctx); err != nil {
 				return nil, fmt.Errorf("list %s: %w", s.res.Name, err)
+			}
+		} else if cur, _ := x.revision(); !opts.AnyRevision && cur < want {
+			// Newer than the cache: if it is newer than the backend too,
+			// waiting is pointless; the backend's list shows how far it is.
+			brev, err := s.b.Revision(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", s.res.Name, err)
+			}
+			if want > brev {
+				return c.backendList(ctx, namespace, opts.ListOptions)
 			}
 		}
 		if !opts.AnyRevision {
