@@ -84,9 +84,14 @@ func newListIndex[T Object](cfg WatchCacheConfig, tree *itemTree[T], rev int64) 
 	return &listIndex[T]{clock: cfg.Clock, maxAge: cfg.ListSnapshotAge, keep: cfg.ListSnapshots, tree: tree, rev: rev}
 }
 
-// load reads the whole resource at rev into a new index.
-func (c *WatchCache[T]) load(ctx context.Context, rev int64) (*listIndex[T], error) {
+// load reads the whole resource at the backend's current revision into a
+// new index.
+func (c *WatchCache[T]) load(ctx context.Context) (*listIndex[T], error) {
 	s := c.s
+	rev, err := s.b.Revision(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the backend's revision: %w", err)
+	}
 	tree := btree.NewG(32, lessItem[T])
 	start := ""
 	for {

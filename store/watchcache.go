@@ -243,16 +243,7 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 			case <-t.Chan():
 			}
 		}
-		rev, err := c.s.b.Revision(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			failures++
-			c.log.Warn("watch cache cannot read the backend's revision; retrying", "err", err, "failures", failures)
-			continue
-		}
-		idx, err := c.load(ctx, rev)
+		idx, err := c.load(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -261,6 +252,7 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 			c.log.Warn("watch cache cannot load the current state; retrying", "err", err, "failures", failures)
 			continue
 		}
+		rev := idx.rev
 		bc, err := watch.NewBroadcaster(c.sourceFor(idx), rev, c.cfg.broadcasterConfig(c.s.res.Name))
 		if err != nil {
 			return fmt.Errorf("store: watch cache of %s: %w", c.s.res.Name, err)
