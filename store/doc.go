@@ -37,7 +37,17 @@
 // HTTP watcher the event's JSON encoded once (WatchEncoded). Its memory is
 // bounded in events and bytes whatever the clients do, and it never dies for
 // good: after its backend watch is compacted past, it starts again at the
-// current revision.
+// current revision. It also keeps the resource's current state and serves
+// lists from it (WatchCache.List), as Kubernetes' cacher does:
+// resourceVersion "0" at once, NotOlderThan once the cache is that new, and
+// consistent lists (the default) once the cache has seen the backend's
+// current revision, read with one small request (backends that implement
+// ProgressRequester then send a progress notification, so that a quiet
+// resource needs no write to catch up). Paged lists continue at their first
+// page's revision from snapshots the cache keeps; what it cannot serve
+// (Exact at another revision, a token whose snapshot is gone, a cache that
+// has not caught up within ListWait) is read from the backend, with List's
+// results and errors, ErrGone for compacted revisions included.
 //
 // Fences: WithFence puts election fences into a context; every write made
 // with it succeeds only while each fence key still exists with its create

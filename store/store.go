@@ -519,6 +519,22 @@ func (s *Store[T]) decodeContinue(tok, prefix string) (continueToken, error) {
 	return ct, nil
 }
 
+// checkList checks a list's arguments and returns its key prefix.
+func (s *Store[T]) checkList(namespace string, opts ListOptions) (string, error) {
+	if namespace != "" {
+		if !s.res.Namespaced {
+			return "", fmt.Errorf("list %s: %w", s.res.Name, &FieldError{Field: "namespace", Value: namespace, Reason: "must be empty for a cluster-scoped resource"})
+		}
+		if err := ValidateNamespace(namespace); err != nil {
+			return "", fmt.Errorf("list %s: %w", s.res.Name, err)
+		}
+	}
+	if opts.Limit < 0 || opts.Revision < 0 {
+		return "", fmt.Errorf("list %s: %w", s.res.Name, &FieldError{Field: "limit", Reason: "limit and revision must not be negative"})
+	}
+	return s.listPrefix(namespace), nil
+}
+
 // List returns the objects in namespace ("" = all namespaces) that match
 // opts.Selector and opts.Filter, in key order, consistent at one revision.
 // A stored value that does not decode is left out rather than failing the
@@ -526,18 +542,10 @@ func (s *Store[T]) decodeContinue(tok, prefix string) (continueToken, error) {
 // token whose revision has been compacted gives an error wrapping ErrGone
 // (relist from the start), and a malformed one ErrInvalid.
 func (s *Store[T]) List(ctx context.Context, namespace string, opts ListOptions) (*List[T], error) {
-	if namespace != "" {
-		if !s.res.Namespaced {
-			return nil, fmt.Errorf("list %s: %w", s.res.Name, &FieldError{Field: "namespace", Value: namespace, Reason: "must be empty for a cluster-scoped resource"})
-		}
-		if err := ValidateNamespace(namespace); err != nil {
-			return nil, fmt.Errorf("list %s: %w", s.res.Name, err)
-		}
+	prefix, err := s.checkList(namespace, opts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.Limit < 0 || opts.Revision < 0 {
-		return nil, fmt.Errorf("list %s: %w", s.res.Name, &FieldError{Field: "limit", Reason: "limit and revision must not be negative"})
-	}
-	prefix := s.listPrefix(namespace)
 	rev, start := opts.Revision, ""
 	if opts.Continue != "" {
 		ct, err := s.decodeContinue(opts.Continue, prefix)

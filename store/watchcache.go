@@ -43,7 +43,19 @@ type WatchCacheConfig struct {
 	// rebuilding the cache after a failure (defaults watch.DefaultMinBackoff
 	// and watch.DefaultMaxBackoff).
 	MinBackoff, MaxBackoff time.Duration
-	// Clock paces the backoff (default clockwork.NewRealClock()).
+	// ListWait bounds how long a list waits for the cache to reach the
+	// revision it must be served at before it is read from the backend
+	// instead (default DefaultListWait).
+	ListWait time.Duration
+	// ListSnapshots and ListSnapshotAge bound the earlier states the cache
+	// keeps for the continue tokens of the paged lists it served: at most
+	// ListSnapshots of them, each for ListSnapshotAge after its last use
+	// (defaults DefaultListSnapshots and DefaultListSnapshotAge). A
+	// continue token whose state is not kept is served by the backend.
+	ListSnapshots   int
+	ListSnapshotAge time.Duration
+	// Clock paces the backoff and the list waits (default
+	// clockwork.NewRealClock()).
 	Clock clockwork.Clock
 	// Logger receives rebuilds, reconnects and undecodable objects (default:
 	// the store's logger, see WithLogger).
@@ -63,6 +75,12 @@ func (c WatchCacheConfig) Validate() error {
 		return fmt.Errorf("%w: WatchCacheConfig.WindowBytes must not be negative, got %d", ErrInvalid, c.WindowBytes)
 	case c.WatcherBytes < 0:
 		return fmt.Errorf("%w: WatchCacheConfig.WatcherBytes must not be negative, got %d", ErrInvalid, c.WatcherBytes)
+	case c.ListWait < 0:
+		return fmt.Errorf("%w: WatchCacheConfig.ListWait must not be negative, got %v", ErrInvalid, c.ListWait)
+	case c.ListSnapshots < 0:
+		return fmt.Errorf("%w: WatchCacheConfig.ListSnapshots must not be negative, got %d", ErrInvalid, c.ListSnapshots)
+	case c.ListSnapshotAge < 0:
+		return fmt.Errorf("%w: WatchCacheConfig.ListSnapshotAge must not be negative, got %v", ErrInvalid, c.ListSnapshotAge)
 	}
 	if err := c.broadcasterConfig("x").Validate(); err != nil {
 		return fmt.Errorf("%w: WatchCacheConfig: %v", ErrInvalid, err)
@@ -85,6 +103,15 @@ func (c WatchCacheConfig) withDefaults() WatchCacheConfig {
 	}
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = max(watch.DefaultMaxBackoff, c.MinBackoff)
+	}
+	if c.ListWait == 0 {
+		c.ListWait = DefaultListWait
+	}
+	if c.ListSnapshots == 0 {
+		c.ListSnapshots = DefaultListSnapshots
+	}
+	if c.ListSnapshotAge == 0 {
+		c.ListSnapshotAge = DefaultListSnapshotAge
 	}
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()
@@ -126,6 +153,19 @@ func (c WatchCacheConfig) broadcasterConfig(name string) watch.BroadcasterConfig
 // total is about (WindowBytes + watchers on the backend path × WatcherBytes)
 // × 3, plus each watcher's channel.
 //
+// The cache also keeps the resource's current state, for lists (see List):
+// every object, decoded once and shared with the event that wrote it, in
+// key order in a copy-on-write B-tree, loaded with the backend's state when
+// a generation starts and advanced by each event before watchers see it.
+// That adds one entry (a key, a pointer, about 40 bytes of tree) per
+// object on top of the objects themselves and their encodings, which the
+// current state keeps alive: about 3 × the resource's stored bytes in all.
+// The snapshots kept for paged lists (at most ListSnapshots, each for
+// ListSnapshotAge after its last use) share everything with the current
+// state except the tree nodes and objects changed since, so they cost
+// nothing while the resource is quiet and at most one full copy each under
+// churn.
+//
 // The cache never dies for good: when its backend watch is compacted past
 // (an idle resource's last event was compacted, and the watch broke), or the
 // backend restarts and history is gone, it starts again at the backend's
@@ -144,8 +184,9 @@ type WatchCache[T Object] struct {
 	done    chan struct{} // closed when Run returns
 	ready   chan struct{} // closed once the first generation runs, or Run returns
 
-	mu sync.Mutex
-	bc *watch.Broadcaster[*change[T]] // the running generation; nil between
+	mu  sync.Mutex
+	bc  *watch.Broadcaster[*change[T]] // the running generation; nil between
+	idx *listIndex[T]                  // its current state, for lists
 }
 
 // NewWatchCache returns a watch cache of s's resource. It starts nothing
@@ -202,26 +243,27 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 			case <-t.Chan():
 			}
 		}
-		rev, err := c.s.b.Revision(ctx)
+		idx, err := c.load(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
 			failures++
-			c.log.Warn("watch cache cannot read the backend's revision; retrying", "err", err, "failures", failures)
+			c.log.Warn("watch cache cannot load the current state; retrying", "err", err, "failures", failures)
 			continue
 		}
-		bc, err := watch.NewBroadcaster(c.source, rev, c.cfg.broadcasterConfig(c.s.res.Name))
+		rev := idx.rev
+		bc, err := watch.NewBroadcaster(c.sourceFor(idx), rev, c.cfg.broadcasterConfig(c.s.res.Name))
 		if err != nil {
 			return fmt.Errorf("store: watch cache of %s: %w", c.s.res.Name, err)
 		}
 		c.mu.Lock()
-		c.bc = bc
+		c.bc, c.idx = bc, idx
 		c.mu.Unlock()
 		readyOnce()
 		err = bc.Run(ctx)
 		c.mu.Lock()
-		c.bc = nil
+		c.bc, c.idx = nil, nil
 		c.mu.Unlock()
 		if ctx.Err() != nil {
 			return nil
@@ -239,25 +281,28 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 	}
 }
 
-// source opens the backend watch of the whole resource and decodes each
-// event once.
-func (c *WatchCache[T]) source(ctx context.Context, afterRev int64) (watch.Watcher[*change[T]], error) {
-	ctx, cancel := context.WithCancel(ctx)
-	bw, err := c.s.b.Watch(ctx, c.s.prefix, afterRev)
-	if err != nil {
-		cancel()
-		return nil, err
+// sourceFor returns the source of one generation: it opens the backend
+// watch of the whole resource, decodes each event once and applies it to
+// the generation's current state, idx.
+func (c *WatchCache[T]) sourceFor(idx *listIndex[T]) watch.Source[*change[T]] {
+	return func(ctx context.Context, afterRev int64) (watch.Watcher[*change[T]], error) {
+		ctx, cancel := context.WithCancel(ctx)
+		bw, err := c.s.b.Watch(ctx, c.s.prefix, afterRev)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		out := watch.NewStream[*change[T]](watchBuffer)
+		go func() {
+			defer cancel()
+			defer bw.Stop()
+			out.Close(c.decodeInto(ctx, bw, out, idx))
+		}()
+		return out, nil
 	}
-	out := watch.NewStream[*change[T]](watchBuffer)
-	go func() {
-		defer cancel()
-		defer bw.Stop()
-		out.Close(c.decodeInto(ctx, bw, out))
-	}()
-	return out, nil
 }
 
-func (c *WatchCache[T]) decodeInto(ctx context.Context, bw watch.Watcher[KV], out *watch.Stream[*change[T]]) error {
+func (c *WatchCache[T]) decodeInto(ctx context.Context, bw watch.Watcher[KV], out *watch.Stream[*change[T]], idx *listIndex[T]) error {
 	for {
 		var ev watch.Event[KV]
 		var ok bool
@@ -287,6 +332,9 @@ func (c *WatchCache[T]) decodeInto(ctx context.Context, bw watch.Watcher[KV], ou
 		default:
 			return fmt.Errorf("store: %s watch: backend sent unknown event type %q", c.s.res.Name, ev.Type)
 		}
+		// The state advances before the event is published, so that a
+		// list served after a watcher saw the event includes it.
+		idx.apply(&te)
 		if !out.Send(ctx, te) {
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -50,3 +50,40 @@ func ExampleWatchCache() {
 	// ADDED Pod a web true
 	// DELETED Pod a web true
 }
+
+// Lists come from the cache's current state: a consistent list (no
+// freshness option) waits until the cache has seen the backend's current
+// revision, so it shows every write acknowledged before it started; pages
+// continue at the first page's revision.
+func ExampleWatchCache_List() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pods, _ := store.New[*Pod](memory.New(), podResource)
+	cache, err := store.NewWatchCache(pods, store.WatchCacheConfig{})
+	if err != nil {
+		panic(err)
+	}
+	go cache.Run(ctx)
+	for _, name := range []string{"a", "b", "c"} {
+		_, _ = pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: name}})
+	}
+
+	opts := store.CachedListOptions{ListOptions: store.ListOptions{Limit: 2}}
+	for {
+		page, err := cache.List(ctx, "default", opts)
+		if err != nil {
+			panic(err)
+		}
+		for _, it := range page.Items {
+			fmt.Print(it.Object.Name, " ")
+		}
+		fmt.Println("- more:", page.Continue != "")
+		if page.Continue == "" {
+			break
+		}
+		opts.Continue = page.Continue
+	}
+	// Output:
+	// a b - more: true
+	// c - more: false
+}

@@ -160,3 +160,17 @@ func convert(ev *clientv3.Event) watch.Event[store.KV] {
 	out.Object = kv
 	return out
 }
+
+var _ store.ProgressRequester = (*Backend)(nil)
+
+// RequestProgress asks etcd for a progress notification on every watch of
+// the backend (they share one gRPC stream): each then delivers a
+// watch.Bookmark at the current revision once it has sent every event up
+// to it. etcd answers only when all of the stream's watches are caught up;
+// a watch cache asks again while it waits.
+func (b *Backend) RequestProgress(ctx context.Context) error {
+	if err := b.check(); err != nil {
+		return err
+	}
+	return mapErr(b.c.RequestProgress(clientv3.WithRequireLeader(ctx)), "etcd progress request", 0)
+}

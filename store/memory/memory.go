@@ -41,6 +41,7 @@ type Backend struct {
 	log       []event              // log[i] has revision logStart+i
 	logStart  int64
 	changed   chan struct{} // closed and replaced on every write
+	progress  chan struct{} // closed and replaced by RequestProgress
 	closed    bool
 	done      chan struct{} // closed by Close
 	retain    int64         // auto-compaction keeps this many revisions; 0: off
@@ -68,8 +69,9 @@ func WithRetainRevisions(n int64) Option {
 }
 
 var (
-	_ store.Backend    = (*Backend)(nil)
-	_ store.SideWriter = (*Backend)(nil)
+	_ store.Backend           = (*Backend)(nil)
+	_ store.SideWriter        = (*Backend)(nil)
+	_ store.ProgressRequester = (*Backend)(nil)
 )
 
 // New returns an empty backend at revision 1 (as a fresh etcd is).
@@ -83,6 +85,7 @@ func New(opts ...Option) *Backend {
 		hist:     make(map[string][]version),
 		logStart: 2,
 		changed:  make(chan struct{}),
+		progress: make(chan struct{}),
 		done:     make(chan struct{}),
 		retain:   o.retain,
 	}

@@ -43,6 +43,7 @@ func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (wat
 // feed sends the events from revision next on to s until the stream ends.
 func (b *Backend) feed(ctx context.Context, s *watch.Stream[store.KV], prefix string, next int64) {
 	var batch []watch.Event[store.KV]
+	bookmark := false // a progress notification is due once caught up
 	for {
 		batch = batch[:0]
 		b.mu.RLock()
@@ -69,8 +70,12 @@ func (b *Backend) feed(ctx context.Context, s *watch.Stream[store.KV], prefix st
 			batch = append(batch, watch.Event[store.KV]{Type: ev.typ, Object: kv, Revision: kv.ModRevision})
 		}
 		caughtUp := next > b.rev
-		changed := b.changed
+		changed, progress, rev := b.changed, b.progress, b.rev
 		b.mu.RUnlock()
+		if caughtUp && bookmark {
+			batch = append(batch, watch.Event[store.KV]{Type: watch.Bookmark, Revision: rev})
+			bookmark = false
+		}
 		for _, e := range batch {
 			if !s.Send(ctx, e) {
 				s.Close(stopReason(ctx))
@@ -81,6 +86,8 @@ func (b *Backend) feed(ctx context.Context, s *watch.Stream[store.KV], prefix st
 			continue
 		}
 		select {
+		case <-progress:
+			bookmark = true
 		case <-changed:
 		case <-s.Done():
 			s.Close(watch.ErrStopped)
@@ -91,6 +98,23 @@ func (b *Backend) feed(ctx context.Context, s *watch.Stream[store.KV], prefix st
 		case <-b.done:
 		}
 	}
+}
+
+// RequestProgress makes every watch of the backend deliver a
+// watch.Bookmark at the current revision once it has sent every event up
+// to it (store.ProgressRequester), as etcd's progress requests do.
+func (b *Backend) RequestProgress(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	close(b.progress)
+	b.progress = make(chan struct{})
+	return nil
 }
 
 func stopReason(ctx context.Context) error {

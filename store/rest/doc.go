@@ -21,6 +21,12 @@
 // offered when T's pointer has the generated methods (Size,
 // MarshalToSizedBuffer, Unmarshal) or Config.Protobuf supplies them; each
 // watch event is encoded once per format and shared by every watcher.
+// Lists are served from the handler's watch cache (store.WatchCache.List:
+// resourceVersion "0", NotOlderThan and consistent lists, and the pages of
+// the lists it served; Exact at another revision and compacted tokens go
+// to the store, which answers 410 Expired once the revision is compacted),
+// and each listed object's JSON or protobuf is encoded once per revision
+// and shared by every list and watch that sends it.
 // Negotiate applies the same rules for other endpoints (discovery).
 //
 // Each resource's rules come from one value, its Strategy: defaulting and

@@ -49,6 +49,9 @@ type Handler[T store.Object] struct {
 	// encoding the watch cache's shared events cache it under.
 	proto    *ProtobufCodec[T]
 	protoEnc *watch.Encoding[T]
+	// protoItem is T's protobuf message without the envelope, as lists
+	// carry it, cached on the watch cache's shared objects too.
+	protoItem *watch.Encoding[T]
 }
 
 // NewHandler returns a handler for cfg.Store's resource, with the rules of
@@ -80,6 +83,7 @@ func NewHandler[T store.Object](cfg Config[T]) (*Handler[T], error) {
 	}
 	if h.proto = protobufCodecOf(cfg.Protobuf); h.proto != nil {
 		h.protoEnc = watch.NewEncoding(watch.MediaTypeProtobuf, h.marshalProtobuf)
+		h.protoItem = watch.NewEncoding(watch.MediaTypeProtobuf+" item", h.marshalProtoItem)
 	}
 	h.rules = resolveRules(cfg.Strategy, h.res, t.Elem())
 	h.table = h.rules.table
@@ -499,8 +503,7 @@ func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if err := h.checkSnapshot(ctx, snap); err != nil {
 		return err
 	}
-	opts := store.ListOptions{Selector: sel, Filter: filter, Continue: p.cont, Limit: p.limit, Revision: snap.exact}
-	l, err := h.st.List(ctx, info.Namespace, opts)
+	l, err := h.cache.List(ctx, info.Namespace, cachedListOptions(p, snap, sel, filter))
 	if err != nil {
 		var fe *store.FieldError
 		if errors.As(err, &fe) && errors.Is(err, store.ErrInvalid) {
@@ -511,7 +514,7 @@ func (h *Handler[T]) list(ctx context.Context, w http.ResponseWriter, r *http.Re
 		}
 		return err
 	}
-	return h.writeList(w, r, info, l.Items, store.FormatRevision(l.Revision), l.Continue)
+	return h.writeEncodedList(w, r, info, l)
 }
 
 func parseRV(s string) (int64, error) {

@@ -240,10 +240,13 @@ func (p listParams) initialEvents() (sendInitial, listFirst bool) {
 const watchPageSize = 500
 
 // initialState reads the first page of a watch's initial state (when
-// listFirst) and returns it with the revision the watch starts after: the
-// state's revision, which must not be older than rv (504 otherwise); or,
-// without a state, rv itself, or the current revision for rv 0.
-func (h *Handler[T]) initialState(ctx context.Context, ns string, sel store.Selector, field func(store.Object) bool, rv int64, sendInitial, listFirst bool) (*store.List[T], int64, error) {
+// listFirst) from the watch cache and returns it with the revision the
+// watch starts after: the state's revision, which must not be older than
+// rv (504 otherwise); or, without a state, rv itself, or the current
+// revision for rv 0. The state is a consistent read, or one not older than
+// rv when rv is given, as Kubernetes' watch cache serves it; its objects
+// are the cache's, encoded once and shared.
+func (h *Handler[T]) initialState(ctx context.Context, ns string, sel store.Selector, field func(store.Object) bool, rv int64, sendInitial, listFirst bool) (*store.EncodedList[T], int64, error) {
 	if !listFirst {
 		if rv != 0 {
 			return nil, rv, nil
@@ -251,7 +254,7 @@ func (h *Handler[T]) initialState(ctx context.Context, ns string, sel store.Sele
 		cur, err := h.st.Backend().Revision(ctx)
 		return nil, cur, err
 	}
-	l, err := h.st.List(ctx, ns, store.ListOptions{Selector: sel, Filter: field, Limit: watchPageSize})
+	l, err := h.cache.List(ctx, ns, store.CachedListOptions{ListOptions: store.ListOptions{Selector: sel, Filter: field, Limit: watchPageSize}, MinRevision: rv})
 	if err != nil {
 		return nil, 0, err
 	}
@@ -263,9 +266,9 @@ func (h *Handler[T]) initialState(ctx context.Context, ns string, sel store.Sele
 
 // nextInitialPage reads the page after prev, at prev's revision, or
 // returns nil after the last one.
-func (h *Handler[T]) nextInitialPage(ctx context.Context, ns string, sel store.Selector, field func(store.Object) bool, prev *store.List[T]) (*store.List[T], error) {
+func (h *Handler[T]) nextInitialPage(ctx context.Context, ns string, sel store.Selector, field func(store.Object) bool, prev *store.EncodedList[T]) (*store.EncodedList[T], error) {
 	if prev.Continue == "" {
 		return nil, nil
 	}
-	return h.st.List(ctx, ns, store.ListOptions{Selector: sel, Filter: field, Limit: watchPageSize, Continue: prev.Continue})
+	return h.cache.List(ctx, ns, store.CachedListOptions{ListOptions: store.ListOptions{Selector: sel, Filter: field, Limit: watchPageSize, Continue: prev.Continue}})
 }

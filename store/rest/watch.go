@@ -83,7 +83,7 @@ func (h *Handler[T]) watch(ctx context.Context, w http.ResponseWriter, r *http.R
 	ctx = streamCtx
 	for page != nil {
 		for _, obj := range page.Items {
-			if err := ew.write(watch.Event[*watch.Encoded[T]]{Type: watch.Added, Object: watch.NewEncoded(obj)}); err != nil {
+			if err := ew.write(watch.Event[*watch.Encoded[T]]{Type: watch.Added, Object: obj}); err != nil {
 				return nil // the client went away
 			}
 		}
