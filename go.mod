@@ -34,7 +34,7 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2
 )
 
-require github.com/google/btree v1.1.3 // indirect
+require github.com/google/btree v1.1.3
 
 require (
 	github.com/Microsoft/go-winio v0.6.3-0.20251027160822-ad3df93bed29 // indirect
