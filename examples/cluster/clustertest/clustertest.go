@@ -19,6 +19,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/cluster"
+	"github.com/setpoint-dev/setpoint/examples/cluster/sim"
 	"github.com/setpoint-dev/setpoint/examples/controllermanager"
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/containerdtest"
@@ -59,6 +60,14 @@ type Options struct {
 	// kubectl top (default the real clock, every
 	// apiserver.DefaultMetricsResolution).
 	MetricsClock clockwork.Clock
+	// Sim, if set, also runs Sim.Nodes simulated nodes of package
+	// examples/cluster/sim in the same process (named sim-00000, ...);
+	// Start fills in its Kubeconfig (each node's own credentials), Dir
+	// and ClientCAPEM (so kubectl top sees their usage) and waits until
+	// they are Ready too. With Sim, Nodes defaults to 0, node IPAM cuts
+	// pod subnets from 10.128.0.0/9 (room for 32,768 nodes), and the
+	// control plane's clients have no rate limit.
+	Sim *sim.Config
 	// Logger receives every component's logs (default discard).
 	Logger *slog.Logger
 }
@@ -77,6 +86,8 @@ type Cluster struct {
 	Runtimes map[string]runtime.Runtime
 	// ContainerdAddress is the private daemon's socket when Containerd.
 	ContainerdAddress string
+	// Sim runs the simulated nodes when Options.Sim is set.
+	Sim *sim.Sim
 }
 
 // Start starts a cluster and waits until the apiserver serves and every
@@ -85,7 +96,7 @@ type Cluster struct {
 // It fails t if the cluster does not start.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	if opts.Nodes == 0 {
+	if opts.Nodes == 0 && opts.Sim == nil {
 		opts.Nodes = 1
 	}
 	if opts.SyncPeriod == 0 {
@@ -96,6 +107,13 @@ func Start(t testing.TB, opts Options) *Cluster {
 		Controllers: opts.Controllers, Logger: opts.Logger, MetricsClock: opts.MetricsClock,
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 500 * time.Millisecond}
 	c := &Cluster{Runtimes: map[string]runtime.Runtime{}}
+	var extra []cluster.ComponentFunc
+	if opts.Sim != nil {
+		cfg.ClusterCIDR, cfg.ComponentQPS = "10.128.0.0/9", -1
+		// c.Sim is made below, once the server has its PKI, and before
+		// the server runs this.
+		extra = append(extra, func(ctx context.Context, _ *cluster.Server) error { return c.Sim.Run(ctx) })
+	}
 	images := opts.Images
 	if opts.Containerd {
 		d := containerdtest.New(t)
@@ -149,11 +167,18 @@ func Start(t testing.TB, opts Options) *Cluster {
 		}
 		cfg.Nodes = append(cfg.Nodes, nc)
 	}
-	srv, err := cluster.New(cfg)
+	srv, err := cluster.New(cfg, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Server, c.KubeconfigPath = srv, filepath.Join(dir, cluster.KubeconfigName)
+	if opts.Sim != nil {
+		simCfg := *opts.Sim
+		simCfg.Dir, simCfg.Kubeconfig, simCfg.ClientCAPEM = filepath.Join(dir, "sim"), srv.NodeKubeconfig, srv.APIServer().PKI().CACert
+		if c.Sim, err = sim.New(simCfg); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -186,7 +211,11 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if c.Client, err = client.New(client.Config{KubeconfigPath: c.KubeconfigPath, QPS: -1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WaitNodesReady(ctx, opts.Nodes, time.Minute); err != nil {
+	simNodes := 0
+	if opts.Sim != nil {
+		simNodes = opts.Sim.Nodes
+	}
+	if err := c.WaitNodesReady(ctx, opts.Nodes+simNodes, time.Minute+time.Duration(simNodes)*50*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	// The controller-manager leads once its Lease names a holder: its
