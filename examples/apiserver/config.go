@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
@@ -169,6 +170,10 @@ type Config struct {
 	// (unless MetricsClock is set) the metrics scrapes.
 	// Default: the real clock.
 	Clock clockwork.Clock
+	// MetricsRegistry, if set, receives the server's Prometheus metrics
+	// (RequestDurationMetric), which it serves at /metrics to callers
+	// allowed the non-resource URL /metrics. Default: a private registry.
+	MetricsRegistry *prometheus.Registry
 	// Logger receives the server's logs; default discard.
 	Logger *slog.Logger
 }

@@ -46,6 +46,7 @@ type Server struct {
 	// authz is the authorizer chain: rules file, then RBAC (set by Run).
 	authz   Authorizer
 	limiter *limiter
+	metrics *requestMetrics
 	audit   *auditLog
 	ln      net.Listener
 	running atomic.Bool
@@ -73,6 +74,9 @@ func New(cfg Config) (*Server, error) {
 	tokens, err := loadTokens(cfg.TokenFile)
 	if err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	if s.metrics, err = newRequestMetrics(cfg.MetricsRegistry); err != nil {
+		return nil, fmt.Errorf("apiserver: metrics: %w", err)
 	}
 	s.authn = Authenticators{ClientCertAuthenticator{}, tokens}
 	if s.rules, err = loadRules(cfg.AuthzFile); err != nil {
@@ -370,7 +374,7 @@ func (s *Server) writeKubeconfig() error {
 // filters.go): health, request info, audit (audit.go), authentication,
 // impersonation, limits, authorization.
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
-	h := withAuthorization(mux, s.authz)
+	h := withAuthorization(s.metrics.serve(mux), s.authz)
 	h = withLimits(h, s.limiter, s.cfg.MaxBodyBytes)
 	if s.audit != nil {
 		h = withAuditUser(h, true)
@@ -383,7 +387,7 @@ func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
 	if s.audit != nil {
 		h = withAudit(h, s.audit)
 	}
-	h = withRequestInfo(h)
+	h = withRequestInfo(s.metrics.observe(h))
 	return withHealth(h, func(ctx context.Context) error {
 		_, err := b.Revision(ctx)
 		return err

@@ -61,7 +61,16 @@ func TestSimulationConverges(t *testing.T) {
 		ips[c.Sim.NodeName(i)] = sim.NodeIP(i)
 	}
 	perNode := map[string]int{}
+	var toScheduled, toReady time.Duration
 	for _, pod := range list.Items {
+		for _, cond := range pod.Status.Conditions {
+			switch cond.Type {
+			case api.PodScheduled:
+				toScheduled += cond.LastTransitionTime.Sub(pod.CreationTimestamp.Time)
+			case api.PodReady:
+				toReady += cond.LastTransitionTime.Sub(pod.CreationTimestamp.Time)
+			}
+		}
 		ip, ok := ips[pod.Spec.NodeName]
 		if !ok || pod.Status.Phase != api.PodRunning || pod.Status.HostIP != ip || pod.Status.PodIP == "" || len(pod.Status.ContainerStatuses) != 1 ||
 			pod.Status.ContainerStatuses[0].State.Running == nil {
@@ -70,6 +79,7 @@ func TestSimulationConverges(t *testing.T) {
 		}
 		perNode[pod.Spec.NodeName]++
 	}
+	t.Logf("mean seconds from create to scheduled %.1f, to Ready %.1f", toScheduled.Seconds()/float64(pods), toReady.Seconds()/float64(pods))
 	if len(list.Items) != pods {
 		t.Fatalf("listed %d workload pods, want %d", len(list.Items), pods)
 	}
