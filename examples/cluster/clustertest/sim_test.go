@@ -32,7 +32,7 @@ func TestSimulationConverges(t *testing.T) {
 	nodes, pods := *simNodes, *simNodes**simPodsPerNode
 	c := clustertest.Start(t, clustertest.Options{Sim: &sim.Config{Nodes: nodes, LeaseRenewInterval: 2 * time.Second,
 		NodeStatusCheckInterval: 5 * time.Second, StartLatency: sim.Latency{Median: 20 * time.Millisecond, P99: 200 * time.Millisecond}}})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	if got, err := sim.CountNodes(ctx, c.Client); err != nil || got != (sim.NodeCount{Nodes: nodes, Ready: nodes}) {
 		t.Fatalf("simulated nodes: got %+v, %v; want %d registered and Ready", got, err, nodes)

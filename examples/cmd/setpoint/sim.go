@@ -145,7 +145,9 @@ func runSim(ctx context.Context, out, errOut io.Writer, f simFlags) (err error) 
 	g, gctx := errgroup.WithContext(ctx)
 	defer func() {
 		cancel()
-		if werr := g.Wait(); werr != nil && err == nil {
+		// A failed node or control plane cancels the waits: its error
+		// is the one to report.
+		if werr := g.Wait(); werr != nil && (err == nil || errors.Is(err, context.Canceled)) {
 			err = werr
 		}
 	}()
