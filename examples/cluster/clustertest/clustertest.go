@@ -24,7 +24,6 @@ import (
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/containerdtest"
 	"github.com/setpoint-dev/setpoint/runtime/fake"
-	"github.com/setpoint-dev/setpoint/runtime/image"
 	"github.com/setpoint-dev/setpoint/runtime/runtimetest"
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -132,7 +131,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 		// Simulated pods have no network: the DNS serves on loopback,
 		// where the test process asks it.
 		cfg.DNSListen = "127.0.0.1:0"
-		test, err := simulatedTestImage()
+		test, err := sim.ImageArchive()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,16 +242,6 @@ func importAll(rt runtime.Runtime, archives [][]byte) error {
 		}
 	}
 	return nil
-}
-
-// simulatedTestImage is Image for the fake runtime, which runs the
-// program as a Go function: the file only needs to be there.
-func simulatedTestImage() ([]byte, error) {
-	b := image.NewBuilder(image.Config{Name: Image, Entrypoint: []string{runtimetest.TestBinary}, Env: []string{"PATH=/"}})
-	if err := b.AddBytes(runtimetest.TestBinary, []byte("simulated by runtimetest.FakeTestBinary\n"), 0o755); err != nil {
-		return nil, err
-	}
-	return b.Bytes()
 }
 
 // WaitNodesReady waits until n Nodes exist, are Ready and have their pod

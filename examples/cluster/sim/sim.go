@@ -227,7 +227,7 @@ func (s *Sim) Run(ctx context.Context) (err error) {
 	s.ran = true
 	s.mu.Unlock()
 	defer func() { err = errors.Join(err, s.removePods()) }()
-	archive, err := simulatedImage()
+	archive, err := ImageArchive()
 	if err != nil {
 		return err
 	}
@@ -324,9 +324,10 @@ func (s *Sim) removePods() error {
 // LabelSimulated is set to "true" on every simulated Node.
 const LabelSimulated = "setpoint.dev/simulated"
 
-// simulatedImage is Image for the fake runtime, which runs the program as
-// a Go function: the file only needs to be there.
-func simulatedImage() ([]byte, error) {
+// ImageArchive returns Image for the fake runtime as an OCI archive (for
+// ImportImage): the runtime runs the program as a Go function
+// (runtimetest.FakeTestBinary), so the file only needs to be there.
+func ImageArchive() ([]byte, error) {
 	b := image.NewBuilder(image.Config{Name: Image, Entrypoint: []string{runtimetest.TestBinary}, Env: []string{"PATH=/"}})
 	if err := b.AddBytes(runtimetest.TestBinary, []byte("simulated by runtimetest.FakeTestBinary\n"), 0o755); err != nil {
 		return nil, fmt.Errorf("sim: building %s: %w", Image, err)

@@ -87,7 +87,7 @@ func TestSimRuntime(t *testing.T) {
 	ctx := context.Background()
 	clock := clockwork.NewFakeClock()
 	rt := fake.New(fake.WithProgram(runtimetest.TestBinary, runtimetest.FakeTestBinary), fake.WithClock(clock))
-	archive, err := simulatedImage()
+	archive, err := ImageArchive()
 	if err != nil {
 		t.Fatal(err)
 	}
