@@ -214,7 +214,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if opts.Sim != nil {
 		simNodes = opts.Sim.Nodes
 	}
-	if err := c.WaitNodesReady(ctx, opts.Nodes+simNodes, time.Minute+time.Duration(simNodes)*50*time.Millisecond); err != nil {
+	if err := c.WaitNodesReady(ctx, opts.Nodes+simNodes, time.Minute+time.Duration(simNodes)*200*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	// The controller-manager leads once its Lease names a holder: its

@@ -37,7 +37,7 @@ func TestSimulationConverges(t *testing.T) {
 	if got, err := sim.CountNodes(ctx, c.Client); err != nil || got != (sim.NodeCount{Nodes: nodes, Ready: nodes}) {
 		t.Fatalf("simulated nodes: got %+v, %v; want %d registered and Ready", got, err, nodes)
 	}
-	t.Logf("heap per idle simulated node (with the control plane's share): %d KiB", c.Sim.HeapPerNode()>>10)
+	t.Logf("heap per idle simulated node (with the control plane's share): %d KiB; kubelet restarts %d", c.Sim.HeapPerNode()>>10, c.Sim.Restarts())
 	start := time.Now()
 	if err := sim.CreateWorkload(ctx, c.Client, sim.Workload{Pods: pods, Namespaces: 10}); err != nil {
 		t.Fatal(err)

@@ -20,8 +20,11 @@
 // its mutating requests' latency from its
 // apiserver_request_duration_seconds histogram (Kubernetes' SLO: 1 s).
 //
-// Contract: Run returns when ctx ends (nil) or when a node fails (its
-// error), and removes every simulated pod before it returns. Node i is
+// Contract: Run returns when ctx ends (nil), or an error when a node
+// cannot be built; a kubelet that fails (an apiserver refusing its
+// registration under load, say) is restarted on the same runtime after a
+// back-off and adopts its pods, as systemd restarts a kubelet. Run
+// removes every simulated pod before it returns. Node i is
 // named NamePrefix followed by i in five digits and has InternalIP
 // NodeIP(i), a loopback address of its own, on which its kubelet API
 // listens when Config.ClientCAPEM is set: the apiserver must run on the

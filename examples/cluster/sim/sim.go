@@ -159,9 +159,10 @@ func (c Config) withDefaults() Config {
 
 // Sim runs simulated nodes. Create it with New and run it with Run.
 type Sim struct {
-	cfg     Config
-	started atomic.Int64
-	ready   chan struct{}
+	cfg      Config
+	started  atomic.Int64
+	restarts atomic.Int64
+	ready    chan struct{}
 
 	mu         sync.Mutex
 	ran        bool
@@ -213,8 +214,9 @@ func (s *Sim) HeapPerNode() uint64 {
 }
 
 // Run starts the nodes, StartConcurrency at a time, and runs them until
-// ctx ends (nil) or one fails (its error); then it removes every
-// simulated pod, as a node that stops does. Each node is a kubelet
+// ctx ends (nil); a kubelet that fails is restarted after a back-off (1 s
+// doubling to 30 s). Then it removes every simulated pod, as a node that
+// stops does. Each node is a kubelet
 // (examples/kubelet) on its own fake runtime, with its own client and
 // credentials: it registers its Node, renews its Lease and runs and
 // reports its pods as a real node does.
@@ -242,18 +244,13 @@ func (s *Sim) Run(ctx context.Context) (err error) {
 		case <-gctx.Done():
 			return ignoreCanceled(ctx, g.Wait())
 		}
-		k, err := s.newNode(gctx, i, archive)
+		newKubelet, err := s.newNode(gctx, i, archive)
 		<-starting
 		if err != nil {
 			cancelErr := g.Wait()
 			return errors.Join(err, ignoreCanceled(ctx, cancelErr))
 		}
-		g.Go(func() error {
-			if err := k.Run(gctx); err != nil && gctx.Err() == nil {
-				return fmt.Errorf("sim: node %s: %w", s.NodeName(i), err)
-			}
-			return nil
-		})
+		g.Go(func() error { return s.supervise(gctx, s.NodeName(i), newKubelet) })
 		s.started.Add(1)
 	}
 	close(s.ready)
@@ -261,8 +258,45 @@ func (s *Sim) Run(ctx context.Context) (err error) {
 	return ignoreCanceled(ctx, g.Wait())
 }
 
-// newNode builds the i-th node's runtime, client and kubelet.
-func (s *Sim) newNode(ctx context.Context, i int, archive []byte) (*kubelet.Kubelet, error) {
+// Restart back-off of a failed kubelet.
+const (
+	restartBase = time.Second
+	restartMax  = 30 * time.Second
+)
+
+// supervise runs a kubelet of newKubelet until ctx ends; one that fails
+// (registration refused by an overloaded apiserver, say) is replaced by a
+// new one on the same runtime after a back-off, as systemd restarts a
+// kubelet, and adopts its pods. It returns only ctx's end (nil) or an
+// error building a kubelet.
+func (s *Sim) supervise(ctx context.Context, name string, newKubelet func() (*kubelet.Kubelet, error)) error {
+	backoff := restartBase
+	for {
+		k, err := newKubelet()
+		if err != nil {
+			return fmt.Errorf("sim: node %s: %w", name, err)
+		}
+		err = k.Run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.restarts.Add(1)
+		s.cfg.Logger.Warn("sim: kubelet failed; restarting it", "node", name, "err", err, "after", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.cfg.Clock.After(backoff):
+		}
+		backoff = min(2*backoff, restartMax)
+	}
+}
+
+// Restarts returns how many times a failed kubelet has been restarted.
+func (s *Sim) Restarts() int64 { return s.restarts.Load() }
+
+// newNode builds the i-th node's runtime and client, and returns what
+// builds its kubelet.
+func (s *Sim) newNode(ctx context.Context, i int, archive []byte) (func() (*kubelet.Kubelet, error), error) {
 	name, ip := s.NodeName(i), NodeIP(i)
 	rt := fake.New(fake.WithProgram(runtimetest.TestBinary, runtimetest.FakeTestBinary), fake.WithNodeIP(ip),
 		fake.WithHostname(name), fake.WithStopGrace(time.Second), fake.WithClock(s.cfg.Clock))
@@ -288,15 +322,15 @@ func (s *Sim) newNode(ctx context.Context, i int, archive []byte) (*kubelet.Kube
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sim: node %s: %w", name, err)
 	}
-	k, err := kubelet.New(kubelet.Config{Client: cs, NodeName: name, NodeIP: ip, RootDir: dir, Capacity: s.cfg.Capacity,
+	kcfg := kubelet.Config{Client: cs, NodeName: name, NodeIP: ip, RootDir: dir, Capacity: s.cfg.Capacity,
 		Runtime: &simRuntime{Runtime: rt, clock: s.cfg.Clock, latency: s.cfg.StartLatency, usage: s.cfg.Usage, seed: uint64(i)},
 		Workers: s.cfg.Workers, SyncPeriod: s.cfg.SyncPeriod, LeaseRenewInterval: s.cfg.LeaseRenewInterval,
 		NodeStatusCheckInterval: s.cfg.NodeStatusCheckInterval, Serving: serving, Clock: s.cfg.Clock,
-		Labels: map[string]string{LabelSimulated: "true"}, Logger: s.cfg.Logger.With("node", name)})
-	if err != nil {
+		Labels: map[string]string{LabelSimulated: "true"}, Logger: s.cfg.Logger.With("node", name)}
+	if err := kcfg.Validate(); err != nil {
 		return nil, fmt.Errorf("sim: node %s: %w", name, err)
 	}
-	return k, nil
+	return func() (*kubelet.Kubelet, error) { return kubelet.New(kcfg) }, nil
 }
 
 // removePods removes every node's sandboxes, which ends their simulated
