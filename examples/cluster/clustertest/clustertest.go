@@ -210,12 +210,20 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if c.Client, err = client.New(client.Config{KubeconfigPath: c.KubeconfigPath, QPS: -1}); err != nil {
 		t.Fatal(err)
 	}
-	simNodes := 0
-	if opts.Sim != nil {
-		simNodes = opts.Sim.Nodes
+	if opts.Nodes > 0 {
+		if err := c.WaitNodesReady(ctx, opts.Nodes, time.Minute); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := c.WaitNodesReady(ctx, opts.Nodes+simNodes, time.Minute+time.Duration(simNodes)*200*time.Millisecond); err != nil {
-		t.Fatal(err)
+	if opts.Sim != nil {
+		// Simulated nodes need no pod CIDR (their pods' addresses are
+		// the fake runtime's): Ready is enough.
+		wctx, cancel := context.WithTimeout(ctx, time.Minute+time.Duration(opts.Sim.Nodes)*200*time.Millisecond)
+		_, err := sim.WaitNodesReady(wctx, c.Client, opts.Sim.Nodes)
+		cancel()
+		if err != nil {
+			t.Fatalf("clustertest: %v", err)
+		}
 	}
 	// The controller-manager leads once its Lease names a holder: its
 	// controllers run from then on.
@@ -244,8 +252,9 @@ func importAll(rt runtime.Runtime, archives [][]byte) error {
 	return nil
 }
 
-// WaitNodesReady waits until n Nodes exist, are Ready and have their pod
-// CIDR from node IPAM, polling the apiserver, for at most timeout.
+// WaitNodesReady waits until n Nodes, not counting simulated ones
+// (sim.LabelSimulated), exist, are Ready and have their pod CIDR from node
+// IPAM, polling the apiserver, for at most timeout.
 func (c *Cluster) WaitNodesReady(ctx context.Context, n int, timeout time.Duration) error {
 	return c.Poll(ctx, timeout, fmt.Sprintf("%d nodes Ready with a pod CIDR", n), func(ctx context.Context) (bool, error) {
 		nodes, err := c.Client.Nodes().List(ctx, "", store.ListOptions{})
@@ -254,6 +263,9 @@ func (c *Cluster) WaitNodesReady(ctx context.Context, n int, timeout time.Durati
 		}
 		ready := 0
 		for _, node := range nodes.Items {
+			if node.Labels[sim.LabelSimulated] == "true" {
+				continue
+			}
 			for _, cond := range node.Status.Conditions {
 				if cond.Type == api.NodeReady && cond.Status == api.ConditionTrue && node.Spec.PodCIDR != "" {
 					ready++
