@@ -34,7 +34,7 @@ func TestSimulationConverges(t *testing.T) {
 		NodeStatusCheckInterval: 5 * time.Second, StartLatency: sim.Latency{Median: 20 * time.Millisecond, P99: 200 * time.Millisecond}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
-	if got, err := sim.CountNodes(ctx, c.Client); err != nil || got != (sim.NodeCount{Nodes: nodes, Ready: nodes}) {
+	if got, err := sim.WaitNodesReady(ctx, c.Client, nodes); err != nil || got != (sim.NodeCount{Nodes: nodes, Ready: nodes}) {
 		t.Fatalf("simulated nodes: got %+v, %v; want %d registered and Ready", got, err, nodes)
 	}
 	t.Logf("heap per idle simulated node (with the control plane's share): %d KiB; kubelet restarts %d", c.Sim.HeapPerNode()>>10, c.Sim.Restarts())
@@ -52,8 +52,11 @@ func TestSimulationConverges(t *testing.T) {
 	}
 	// Every pod is reported by a simulated node, with the node's address.
 	sel, _ := store.ParseSelector(sim.LabelWorkload + "=true")
-	list, err := c.Client.Pods().List(ctx, "", store.ListOptions{Selector: sel})
-	if err != nil {
+	var list *store.List[*api.Pod]
+	if err := c.Poll(ctx, time.Minute, "a list of the workload's pods", func(ctx context.Context) (ok bool, err error) {
+		list, err = c.Client.Pods().List(ctx, "", store.ListOptions{Selector: sel})
+		return err == nil, err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	ips := map[string]string{}
@@ -90,8 +93,11 @@ func TestSimulationConverges(t *testing.T) {
 	}
 	// Every node renews its Lease after the pods converged.
 	converged := map[string]time.Time{}
-	leases, err := c.Client.Leases().List(ctx, kubelet.LeaseNamespace, store.ListOptions{})
-	if err != nil {
+	var leases *store.List[*election.Lease]
+	if err := c.Poll(ctx, time.Minute, "a list of the node Leases", func(ctx context.Context) (ok bool, err error) {
+		leases, err = c.Client.Leases().List(ctx, kubelet.LeaseNamespace, store.ListOptions{})
+		return err == nil, err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range leases.Items {
@@ -113,7 +119,7 @@ func TestSimulationConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := sim.CountNodes(ctx, c.Client); err != nil || got != (sim.NodeCount{Nodes: nodes, Ready: nodes}) {
+	if got, err := sim.WaitNodesReady(ctx, c.Client, nodes); err != nil || got != (sim.NodeCount{Nodes: nodes, Ready: nodes}) {
 		t.Fatalf("simulated nodes after the run: got %+v, %v; want %d registered and Ready", got, err, nodes)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -76,7 +77,8 @@ func CreateWorkload(ctx context.Context, cs *client.Clientset, w Workload) error
 	w = w.withDefaults()
 	for i := range w.Namespaces {
 		ns := &api.Namespace{ObjectMeta: store.ObjectMeta{Name: Namespace(i)}}
-		if _, err := cs.Namespaces().Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		err := retryBusy(ctx, func() error { _, err := cs.Namespaces().Create(ctx, ns); return err })
+		if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 			return fmt.Errorf("sim: creating namespace %s: %w", ns.Name, err)
 		}
 	}
@@ -87,7 +89,8 @@ func CreateWorkload(ctx context.Context, cs *client.Clientset, w Workload) error
 		left -= n
 		d := deployment(i, w.Namespaces, n, w.Requests)
 		g.Go(func() error {
-			if _, err := cs.Deployments().Create(gctx, d); err != nil {
+			err := retryBusy(gctx, func() error { _, err := cs.Deployments().Create(gctx, d); return err })
+			if err != nil {
 				return fmt.Errorf("sim: creating deployment %s/%s: %w", d.Namespace, d.Name, err)
 			}
 			return nil
@@ -143,7 +146,11 @@ func WaitRunning(ctx context.Context, cs *client.Clientset, want int, onProgress
 		p.Running += b2i(now.running) - b2i(old.running)
 	}
 	for {
-		list, err := cs.Pods().List(ctx, "", store.ListOptions{Selector: sel})
+		var list *store.List[*api.Pod]
+		err := retryBusy(ctx, func() (err error) {
+			list, err = cs.Pods().List(ctx, "", store.ListOptions{Selector: sel})
+			return err
+		})
 		if err != nil {
 			return p, fmt.Errorf("sim: listing the workload's pods: %w", err)
 		}
@@ -192,6 +199,26 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// retryBusy calls f until it succeeds, fails otherwise than with the
+// apiserver's 429 (watch.ErrTooSlow: an overloaded server asks to come
+// back later), or ctx ends; it waits 100 ms doubling to 5 s in between.
+func retryBusy(ctx context.Context, f func() error) error {
+	clock := clockwork.NewRealClock()
+	wait := 100 * time.Millisecond
+	for {
+		err := f()
+		if !errors.Is(err, watch.ErrTooSlow) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-clock.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // NodeCount counts the simulated Nodes (LabelSimulated) and those Ready.
