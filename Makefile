@@ -2,7 +2,7 @@
 GO ?= go
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all test vet deps demo bench fmt fuzz generate
+.PHONY: all test vet deps demo bench scale fmt fuzz generate
 
 all: test
 
@@ -12,15 +12,31 @@ deps:
 vet:
 	$(GO) vet ./...
 
-# vet, then every test under the race detector with real etcd and containerd.
+# vet, then every test under the race detector with real etcd and containerd;
+# then the 500-node, 15,000-pod simulation, without the race detector (too
+# slow under it; its file is built only without -race).
 test: deps vet
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run '^TestSimulationConverges$$' ./examples/cluster/clustertest/
 
 demo: deps
 	$(GO) run ./examples/demo
 
 bench: deps
 	cd bench && $(GO) run . $(BENCH_FLAGS)
+
+# the scale report: SCALE_NODES simulated nodes running SCALE_PODS_PER_NODE
+# pods each against a control plane in a process of its own; prints the
+# figures and writes them with a plot of the control plane's CPU and memory
+# to SCALE_REPORT (see README, "Scale").
+SCALE_NODES ?= 2000
+SCALE_PODS_PER_NODE ?= 30
+SCALE_REPORT ?= scale-report
+SCALE_FLAGS ?=
+scale:
+	$(GO) build -o bin/setpoint ./examples/cmd/setpoint
+	bin/setpoint sim --control-plane process --nodes $(SCALE_NODES) --pods-per-node $(SCALE_PODS_PER_NODE) \
+		--namespaces 100 --report $(SCALE_REPORT) --exit $(SCALE_FLAGS)
 
 # regenerate generated code (the API types: examples/internal/apigen; deep
 # copies: cmd/deepcopy-gen).

@@ -113,10 +113,6 @@ type Config struct {
 	// priority level's queue for a seat (default a quarter of
 	// RequestTimeout, as Kubernetes); past it, 429.
 	PriorityAndFairnessQueueWait time.Duration
-	// MetricsRegistry receives the server's Prometheus metrics (API
-	// priority and fairness: apiserver_flowcontrol_*). Default: a private
-	// registry of the server's own.
-	MetricsRegistry prometheus.Registerer
 	// MaxLongRunning caps concurrent watches (default
 	// DefaultMaxLongRunning); more get 429. Watches also take a token of
 	// RateLimit.
@@ -187,6 +183,11 @@ type Config struct {
 	// (unless MetricsClock is set) the metrics scrapes.
 	// Default: the real clock.
 	Clock clockwork.Clock
+	// MetricsRegistry, if set, receives the server's Prometheus metrics
+	// (RequestDurationMetric, and API priority and fairness'
+	// apiserver_flowcontrol_*), which it serves at /metrics to callers
+	// allowed the non-resource URL /metrics. Default: a private registry.
+	MetricsRegistry *prometheus.Registry
 	// Logger receives the server's logs; default discard.
 	Logger *slog.Logger
 }

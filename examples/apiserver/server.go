@@ -48,6 +48,7 @@ type Server struct {
 	limiter *limiter
 	// apf is API priority and fairness (nil: off).
 	apf     *apf
+	metrics *requestMetrics
 	audit   *auditLog
 	ln      net.Listener
 	running atomic.Bool
@@ -75,6 +76,9 @@ func New(cfg Config) (*Server, error) {
 	tokens, err := loadTokens(cfg.TokenFile)
 	if err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
+	}
+	if s.metrics, err = newRequestMetrics(cfg.MetricsRegistry); err != nil {
+		return nil, fmt.Errorf("apiserver: metrics: %w", err)
 	}
 	s.authn = Authenticators{ClientCertAuthenticator{}, tokens}
 	if s.rules, err = loadRules(cfg.AuthzFile); err != nil {
@@ -379,7 +383,7 @@ func (s *Server) writeKubeconfig() error {
 // filters.go): health, request info, audit (audit.go), authentication,
 // impersonation, limits, priority and fairness (apf.go), authorization.
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
-	h := withAuthorization(mux, s.authz)
+	h := withAuthorization(s.metrics.serve(mux), s.authz)
 	if s.apf != nil {
 		h = withPriorityAndFairness(h, s.apf)
 	}
@@ -395,7 +399,7 @@ func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
 	if s.audit != nil {
 		h = withAudit(h, s.audit)
 	}
-	h = withRequestInfo(h)
+	h = withRequestInfo(s.metrics.observe(h))
 	return withHealth(h, func(ctx context.Context) error {
 		_, err := b.Revision(ctx)
 		return err

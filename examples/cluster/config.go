@@ -114,6 +114,13 @@ type Config struct {
 	// controller-manager's leader election (controllermanager defaults
 	// when zero).
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// ComponentQPS and ComponentBurst limit the clients of the
+	// controller-manager, the scheduler, the service load balancer and the DNS
+	// (client defaults when zero; a negative ComponentQPS means no
+	// limit), as kube-controller-manager's and kube-scheduler's
+	// --kube-api-qps and --kube-api-burst, which large clusters raise.
+	ComponentQPS   float64
+	ComponentBurst int
 	// Logger receives every component's logs, keyed by component. Default
 	// discard.
 	Logger *slog.Logger
@@ -220,6 +227,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MetricsResolution < 0 {
 		return fmt.Errorf("cluster: MetricsResolution must not be negative, got %v", c.MetricsResolution)
+	}
+	if c.ComponentBurst < 0 {
+		return fmt.Errorf("cluster: ComponentBurst must not be negative, got %d", c.ComponentBurst)
 	}
 	if c.NodeMaskSize < 0 || c.NodeMaskSize > 30 {
 		return fmt.Errorf("cluster: NodeMaskSize must be 0-30, got %d", c.NodeMaskSize)

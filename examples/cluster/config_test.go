@@ -19,6 +19,7 @@ func TestValidate(t *testing.T) {
 		{"no data dir", "DataDir is required", func(c *Config) { c.DataDir = "" }},
 		{"bad cluster CIDR", `ClusterCIDR "10.0.0.0/33"`, func(c *Config) { c.ClusterCIDR = "10.0.0.0/33" }},
 		{"bad mask", "NodeMaskSize must be 0-30", func(c *Config) { c.NodeMaskSize = 31 }},
+		{"negative component burst", "ComponentBurst must not be negative", func(c *Config) { c.ComponentBurst = -1 }},
 		{"no node name", "Nodes[0]: node: Name is required", func(c *Config) { c.Nodes = []NodeConfig{{}} }},
 		{"duplicate node", `duplicate node name "a"`, func(c *Config) { c.Nodes = []NodeConfig{{Name: "a"}, {Name: "a"}} }},
 		{"bad node IP", `NodeIP "x" is not an IP`, func(c *Config) { c.Nodes = []NodeConfig{{Name: "a", NodeIP: "x"}} }},

@@ -326,7 +326,8 @@ func (s *Server) componentClient(user string, groups ...string) (*client.Clients
 	if err != nil {
 		return nil, err
 	}
-	return client.New(client.Config{Kubeconfig: kc, Logger: s.log.With("component", user)})
+	return client.New(client.Config{Kubeconfig: kc, QPS: s.cfg.ComponentQPS, Burst: s.cfg.ComponentBurst,
+		Logger: s.log.With("component", user)})
 }
 
 // adminClient returns a system:masters clientset, for what the server

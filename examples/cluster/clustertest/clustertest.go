@@ -19,11 +19,11 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/cluster"
+	"github.com/setpoint-dev/setpoint/examples/cluster/sim"
 	"github.com/setpoint-dev/setpoint/examples/controllermanager"
 	"github.com/setpoint-dev/setpoint/runtime"
 	"github.com/setpoint-dev/setpoint/runtime/containerdtest"
 	"github.com/setpoint-dev/setpoint/runtime/fake"
-	"github.com/setpoint-dev/setpoint/runtime/image"
 	"github.com/setpoint-dev/setpoint/runtime/runtimetest"
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -59,6 +59,14 @@ type Options struct {
 	// kubectl top (default the real clock, every
 	// apiserver.DefaultMetricsResolution).
 	MetricsClock clockwork.Clock
+	// Sim, if set, also runs Sim.Nodes simulated nodes of package
+	// examples/cluster/sim in the same process (named sim-00000, ...);
+	// Start fills in its Kubeconfig (each node's own credentials), Dir
+	// and ClientCAPEM (so kubectl top sees their usage) and waits until
+	// they are Ready too. With Sim, Nodes defaults to 0, node IPAM cuts
+	// pod subnets from 10.128.0.0/9 (room for 32,768 nodes), and the
+	// control plane's clients have no rate limit.
+	Sim *sim.Config
 	// Logger receives every component's logs (default discard).
 	Logger *slog.Logger
 }
@@ -77,6 +85,8 @@ type Cluster struct {
 	Runtimes map[string]runtime.Runtime
 	// ContainerdAddress is the private daemon's socket when Containerd.
 	ContainerdAddress string
+	// Sim runs the simulated nodes when Options.Sim is set.
+	Sim *sim.Sim
 }
 
 // Start starts a cluster and waits until the apiserver serves and every
@@ -85,7 +95,7 @@ type Cluster struct {
 // It fails t if the cluster does not start.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	if opts.Nodes == 0 {
+	if opts.Nodes == 0 && opts.Sim == nil {
 		opts.Nodes = 1
 	}
 	if opts.SyncPeriod == 0 {
@@ -96,6 +106,13 @@ func Start(t testing.TB, opts Options) *Cluster {
 		Controllers: opts.Controllers, Logger: opts.Logger, MetricsClock: opts.MetricsClock,
 		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 500 * time.Millisecond}
 	c := &Cluster{Runtimes: map[string]runtime.Runtime{}}
+	var extra []cluster.ComponentFunc
+	if opts.Sim != nil {
+		cfg.ClusterCIDR, cfg.ComponentQPS = "10.128.0.0/9", -1
+		// c.Sim is made below, once the server has its PKI, and before
+		// the server runs this.
+		extra = append(extra, func(ctx context.Context, _ *cluster.Server) error { return c.Sim.Run(ctx) })
+	}
 	images := opts.Images
 	if opts.Containerd {
 		d := containerdtest.New(t)
@@ -114,7 +131,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 		// Simulated pods have no network: the DNS serves on loopback,
 		// where the test process asks it.
 		cfg.DNSListen = "127.0.0.1:0"
-		test, err := simulatedTestImage()
+		test, err := sim.ImageArchive()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,11 +166,18 @@ func Start(t testing.TB, opts Options) *Cluster {
 		}
 		cfg.Nodes = append(cfg.Nodes, nc)
 	}
-	srv, err := cluster.New(cfg)
+	srv, err := cluster.New(cfg, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Server, c.KubeconfigPath = srv, filepath.Join(dir, cluster.KubeconfigName)
+	if opts.Sim != nil {
+		simCfg := *opts.Sim
+		simCfg.Dir, simCfg.Kubeconfig, simCfg.ClientCAPEM = filepath.Join(dir, "sim"), srv.NodeKubeconfig, srv.APIServer().PKI().CACert
+		if c.Sim, err = sim.New(simCfg); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -186,8 +210,20 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if c.Client, err = client.New(client.Config{KubeconfigPath: c.KubeconfigPath, QPS: -1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.WaitNodesReady(ctx, opts.Nodes, time.Minute); err != nil {
-		t.Fatal(err)
+	if opts.Nodes > 0 {
+		if err := c.WaitNodesReady(ctx, opts.Nodes, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if opts.Sim != nil {
+		// Simulated nodes need no pod CIDR (their pods' addresses are
+		// the fake runtime's): Ready is enough.
+		wctx, cancel := context.WithTimeout(ctx, time.Minute+time.Duration(opts.Sim.Nodes)*200*time.Millisecond)
+		_, err := sim.WaitNodesReady(wctx, c.Client, opts.Sim.Nodes)
+		cancel()
+		if err != nil {
+			t.Fatalf("clustertest: %v", err)
+		}
 	}
 	// The controller-manager leads once its Lease names a holder: its
 	// controllers run from then on.
@@ -216,18 +252,9 @@ func importAll(rt runtime.Runtime, archives [][]byte) error {
 	return nil
 }
 
-// simulatedTestImage is Image for the fake runtime, which runs the
-// program as a Go function: the file only needs to be there.
-func simulatedTestImage() ([]byte, error) {
-	b := image.NewBuilder(image.Config{Name: Image, Entrypoint: []string{runtimetest.TestBinary}, Env: []string{"PATH=/"}})
-	if err := b.AddBytes(runtimetest.TestBinary, []byte("simulated by runtimetest.FakeTestBinary\n"), 0o755); err != nil {
-		return nil, err
-	}
-	return b.Bytes()
-}
-
-// WaitNodesReady waits until n Nodes exist, are Ready and have their pod
-// CIDR from node IPAM, polling the apiserver, for at most timeout.
+// WaitNodesReady waits until n Nodes, not counting simulated ones
+// (sim.LabelSimulated), exist, are Ready and have their pod CIDR from node
+// IPAM, polling the apiserver, for at most timeout.
 func (c *Cluster) WaitNodesReady(ctx context.Context, n int, timeout time.Duration) error {
 	return c.Poll(ctx, timeout, fmt.Sprintf("%d nodes Ready with a pod CIDR", n), func(ctx context.Context) (bool, error) {
 		nodes, err := c.Client.Nodes().List(ctx, "", store.ListOptions{})
@@ -236,6 +263,9 @@ func (c *Cluster) WaitNodesReady(ctx context.Context, n int, timeout time.Durati
 		}
 		ready := 0
 		for _, node := range nodes.Items {
+			if node.Labels[sim.LabelSimulated] == "true" {
+				continue
+			}
 			for _, cond := range node.Status.Conditions {
 				if cond.Type == api.NodeReady && cond.Status == api.ConditionTrue && node.Spec.PodCIDR != "" {
 					ready++

@@ -7,6 +7,7 @@
 //	setpoint cluster down [--data-dir DIR]
 //	setpoint agent --server URL --token TOKEN [--ca-cert-hash sha256:...] [--node-name NAME]
 //	setpoint token create|list|delete [--ttl D] [--usages ...] [--groups ...] [--description ...]
+//	setpoint sim --nodes N --pods-per-node M [--control-plane in-process|process | --server URL --kubeconfig F] [--report DIR] [--exit]
 //
 // `server` runs etcd (embedded unless --etcd-servers), the apiserver, the
 // controller-manager and the scheduler, writes DATA-DIR/admin.kubeconfig,
@@ -18,7 +19,9 @@
 // a crash. `server` prints the command that joins a node: `agent` joins
 // with a bootstrap token as kubeadm join does (cluster.Join: verified
 // cluster-info, then a client certificate through a CSR) and runs a
-// containerd node; `token` manages the tokens. SIGINT or SIGTERM stop the server and its nodes, which remove
+// containerd node; `token` manages the tokens. `sim` runs N simulated
+// nodes (examples/cluster/sim) against a control plane and reports how
+// it copes with their pods (`make scale`). SIGINT or SIGTERM stop the server and its nodes, which remove
 // their containers and bridges. The cluster itself is package
 // examples/cluster.
 package main
@@ -49,7 +52,7 @@ func main() {
 func newRoot() *cobra.Command {
 	root := &cobra.Command{Use: "setpoint", Short: "the setpoint example cluster in one binary",
 		SilenceUsage: true, SilenceErrors: true}
-	root.AddCommand(newServer(), newCluster(), newAgent(), newToken())
+	root.AddCommand(newServer(), newCluster(), newAgent(), newToken(), newSim())
 	return root
 }
 
@@ -108,6 +111,9 @@ func newServer() *cobra.Command {
 	f.StringSliceVar(&nodes, "node", nil, "also run a local containerd node of this name (repeatable)")
 	f.StringVar(&socket, "containerd", cluster.DefaultContainerdAddress, "containerd socket of local nodes")
 	f.StringSliceVar(&cfg.Controllers, "controllers", nil, "controllers to run (default all)")
+	f.Float64Var(&cfg.ComponentQPS, "component-qps", 0, "request rate of the controller-manager's and scheduler's clients (default the client's; negative: no limit)")
+	f.IntVar(&cfg.ComponentBurst, "component-burst", 0, "burst of the controller-manager's and scheduler's clients (default the client's)")
+	f.BoolVar(&cfg.EtcdNoFsync, "etcd-no-fsync", false, "the embedded etcd skips fsync (faster, loses data on a crash: simulations and tests only)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")
 	return cmd
 }
