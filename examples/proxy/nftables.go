@@ -83,14 +83,14 @@ type ruleset struct {
 // nftBackend programs the ruleset through knftables, rewriting only what
 // changed since the last successful sync.
 type nftBackend struct {
-	nft   knftables.Interface
+	nft knftables.Interface
 	// writer, if set, writes a sync that only rewrites fast chains
 	// instead of nft (IPv4 only).
 	writer rulesetWriter
-	table string
-	cfg   *Config
-	last  *ruleset // nil: unknown, the next sync is a full one
-	v6    bool     // family ip6 instead of ip
+	table  string
+	cfg    *Config
+	last   *ruleset // nil: unknown, the next sync is a full one
+	v6     bool     // family ip6 instead of ip
 }
 
 func newNFTBackend(nft knftables.Interface, cfg *Config, v6 bool) *nftBackend {

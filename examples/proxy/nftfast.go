@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -102,7 +103,11 @@ func addFastRules(c *nftables.Conn, ch *nftables.Chain, fc *fastChain) error {
 			&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true})...)
 		return nil
 	}
+	// The ID and the anonymous name are set here: the library would take
+	// the ID from a package variable it increments without a lock, which
+	// races when several proxies run in one process.
 	set := &nftables.Set{Table: ch.Table, Anonymous: true, Constant: true, IsMap: true,
+		ID: setIDs.Add(1), Name: "__map%d",
 		KeyType: nftables.TypeInteger, KeyByteOrder: binaryutil.NativeEndian,
 		DataType: nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)}
 	elems := make([]nftables.SetElement, len(fc.eps))
@@ -122,6 +127,10 @@ func addFastRules(c *nftables.Conn, ch *nftables.Chain, fc *fastChain) error {
 		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 9})...)
 	return nil
 }
+
+// setIDs numbers the anonymous maps of the netlink writes (an ID only
+// has to be unique within its batch).
+var setIDs atomic.Uint32
 
 // prefixMismatch matches IPv4 sources outside p: a load of the whole
 // bytes the prefix covers, masked when it ends inside a byte.

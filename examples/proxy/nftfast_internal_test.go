@@ -166,3 +166,68 @@ func TestNetlinkWriterMatchesNFT(t *testing.T) {
 		})
 	}
 }
+
+// TestNetlinkWritersConcurrent: several proxies in one process (as the
+// cluster example runs its nodes) write through netlink at once, each in
+// its own namespace, and each table ends as nft would write it.
+func TestNetlinkWritersConcurrent(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{TableName: "spfastc", ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}
+	cfg.setDefaults()
+	const n = 3
+	errs := make(chan error, n)
+	names := make([]string, n)
+	for i := range n {
+		names[i] = fmt.Sprintf("spx-fastc-%d", i)
+		path := addNetNS(t, names[i])
+		go func() {
+			r, err := startNS(path)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer r.stop()
+			errs <- r.do(func() error {
+				nft, err := newKNFT(false, cfg.TableName)
+				if err != nil {
+					return err
+				}
+				b := newNFTBackend(nft, &cfg, false)
+				b.writer = netlinkWriter{}
+				for k := range 6 {
+					if _, err := b.apply(ctx, fastTestPorts(k%3)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := addNetNS(t, "spx-fastc-want")
+	r, err := startNS(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.stop()
+	if err := r.do(func() error {
+		nft, err := newKNFT(false, cfg.TableName)
+		if err != nil {
+			return err
+		}
+		_, err = newNFTBackend(nft, &cfg, false).apply(ctx, fastTestPorts(2))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := listTable(t, "spx-fastc-want", cfg.TableName)
+	for _, ns := range names {
+		if got := hostOrderKeys(listTable(t, ns, cfg.TableName)); got != w {
+			t.Errorf("%s after concurrent netlink writes:\n%s\nwant:\n%s", ns, got, w)
+		}
+	}
+}
