@@ -63,6 +63,40 @@ func hostOrderKeys(listing string) string {
 	})
 }
 
+// programNS programs the namespace at path with a fresh nftables backend
+// of cfg (netlink writes through writer, nil for nft only), one apply per
+// state in turn.
+func programNS(path string, cfg *Config, writer rulesetWriter, states ...[]*servicePort) error {
+	r, err := startNS(path)
+	if err != nil {
+		return err
+	}
+	defer r.stop()
+	return r.do(func() error {
+		nft, err := newKNFT(false, cfg.TableName)
+		if err != nil {
+			return err
+		}
+		b := newNFTBackend(nft, cfg, false)
+		b.writer = writer
+		for i, sps := range states {
+			if _, err := b.apply(context.Background(), sps); err != nil {
+				return fmt.Errorf("state %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+}
+
+// rounds returns fastTestPorts of each round.
+func rounds(rs ...int) [][]*servicePort {
+	out := make([][]*servicePort, len(rs))
+	for i, r := range rs {
+		out[i] = fastTestPorts(r)
+	}
+	return out
+}
+
 func fastTestPorts(round int) []*servicePort {
 	addr := func(s string) netip.Addr { return netip.MustParseAddr(s) }
 	eps := func(n, base int) []endpoint {
@@ -92,7 +126,6 @@ func fastTestPorts(round int) []*servicePort {
 // cluster CIDRs that end on and inside a byte; a sync that changes more
 // than fast chains still goes through nft.
 func TestNetlinkWriterMatchesNFT(t *testing.T) {
-	ctx := context.Background()
 	for _, cidr := range []string{"10.244.0.0/16", "10.240.0.0/12"} {
 		t.Run(cidr, func(t *testing.T) {
 			cfg := Config{TableName: "spfast", ClusterCIDR: netip.MustParsePrefix(cidr)}
@@ -100,33 +133,13 @@ func TestNetlinkWriterMatchesNFT(t *testing.T) {
 			tag := strings.NewReplacer(".", "", "/", "").Replace(cidr)
 			nsFast, nsNFT := "spx-fast-"+tag, "spx-nft-"+tag
 			pathFast, pathNFT := addNetNS(t, nsFast), addNetNS(t, nsNFT)
-			program := func(path string, writer rulesetWriter, rounds ...int) {
-				t.Helper()
-				r, err := startNS(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer r.stop()
-				if err := r.do(func() error {
-					nft, err := newKNFT(false, cfg.TableName)
-					if err != nil {
-						return err
-					}
-					b := newNFTBackend(nft, &cfg, false)
-					b.writer = writer
-					for _, round := range rounds {
-						if _, err := b.apply(ctx, fastTestPorts(round)); err != nil {
-							return fmt.Errorf("round %d: %w", round, err)
-						}
-					}
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
-			}
 			w := &countingWriter{w: netlinkWriter{}}
-			program(pathFast, w, 0, 1, 2)
-			program(pathNFT, nil, 2)
+			if err := programNS(pathFast, &cfg, w, rounds(0, 1, 2)...); err != nil {
+				t.Fatal(err)
+			}
+			if err := programNS(pathNFT, &cfg, nil, rounds(2)...); err != nil {
+				t.Fatal(err)
+			}
 			if w.n != 2 {
 				t.Errorf("netlink wrote %d syncs, want 2 (the two endpoint changes)", w.n)
 			}
@@ -135,26 +148,9 @@ func TestNetlinkWriterMatchesNFT(t *testing.T) {
 			}
 			// A new service is not an endpoint change: nft.
 			w.n = 0
-			r, err := startNS(pathFast)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.stop()
-			if err := r.do(func() error {
-				nft, err := newKNFT(false, cfg.TableName)
-				if err != nil {
-					return err
-				}
-				b := newNFTBackend(nft, &cfg, false)
-				b.writer = w
-				if _, err := b.apply(ctx, fastTestPorts(0)); err != nil {
-					return err
-				}
-				sps := append(fastTestPorts(0), &servicePort{namespace: "default", name: "e", protocol: "tcp",
-					clusterIP: netip.MustParseAddr("10.96.0.5"), port: 80, endpoints: []endpoint{{addr: netip.MustParseAddr("10.244.9.9"), port: 80}}})
-				_, err = b.apply(ctx, sps)
-				return err
-			}); err != nil {
+			sps := append(fastTestPorts(0), &servicePort{namespace: "default", name: "e", protocol: "tcp",
+				clusterIP: netip.MustParseAddr("10.96.0.5"), port: 80, endpoints: []endpoint{{addr: netip.MustParseAddr("10.244.9.9"), port: 80}}})
+			if err := programNS(pathFast, &cfg, w, fastTestPorts(0), sps); err != nil {
 				t.Fatal(err)
 			}
 			if w.n != 0 {
@@ -171,7 +167,6 @@ func TestNetlinkWriterMatchesNFT(t *testing.T) {
 // cluster example runs its nodes) write through netlink at once, each in
 // its own namespace, and each table ends as nft would write it.
 func TestNetlinkWritersConcurrent(t *testing.T) {
-	ctx := context.Background()
 	cfg := Config{TableName: "spfastc", ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}
 	cfg.setDefaults()
 	const n = 3
@@ -180,48 +175,14 @@ func TestNetlinkWritersConcurrent(t *testing.T) {
 	for i := range n {
 		names[i] = fmt.Sprintf("spx-fastc-%d", i)
 		path := addNetNS(t, names[i])
-		go func() {
-			r, err := startNS(path)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer r.stop()
-			errs <- r.do(func() error {
-				nft, err := newKNFT(false, cfg.TableName)
-				if err != nil {
-					return err
-				}
-				b := newNFTBackend(nft, &cfg, false)
-				b.writer = netlinkWriter{}
-				for k := range 6 {
-					if _, err := b.apply(ctx, fastTestPorts(k%3)); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		}()
+		go func() { errs <- programNS(path, &cfg, netlinkWriter{}, rounds(0, 1, 2, 0, 1, 2)...) }()
 	}
 	for range n {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
-	want := addNetNS(t, "spx-fastc-want")
-	r, err := startNS(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.stop()
-	if err := r.do(func() error {
-		nft, err := newKNFT(false, cfg.TableName)
-		if err != nil {
-			return err
-		}
-		_, err = newNFTBackend(nft, &cfg, false).apply(ctx, fastTestPorts(2))
-		return err
-	}); err != nil {
+	if err := programNS(addNetNS(t, "spx-fastc-want"), &cfg, nil, rounds(2)...); err != nil {
 		t.Fatal(err)
 	}
 	w := listTable(t, "spx-fastc-want", cfg.TableName)
