@@ -92,7 +92,10 @@ func (b *batch) remove(j int) {
 // caller runs a full cycle.
 func (s *Scheduler) fromBatch(ctx context.Context, prof *profile, state *framework.CycleState, info *framework.PodInfo, b *batch,
 	changed []string, lookup func(string) *framework.NodeInfo, skipFilter map[string]bool, res *result) bool {
-	var rescore []int
+	// Candidates to re-score are kept by name: a later removal moves the
+	// last candidate into the removed one's place, so an index taken
+	// before it may be stale or past the end.
+	var again []string
 	sample, start := sampled(state), time.Now()
 	for _, name := range changed {
 		j, ok := b.index[name]
@@ -112,9 +115,19 @@ func (s *Scheduler) fromBatch(ctx context.Context, prof *profile, state *framewo
 			continue
 		}
 		b.nodes[j] = n
-		rescore = append(rescore, j)
+		again = append(again, name)
 	}
 	prof.m.observePoint("Filter", prof.name, nil, start)
+	// Each surviving candidate once: two workers must not write the
+	// same score.
+	rescore := make([]int, 0, len(again))
+	seen := make(map[int]bool, len(again))
+	for _, name := range again {
+		if j, ok := b.index[name]; ok && !seen[j] {
+			seen[j] = true
+			rescore = append(rescore, j)
+		}
+	}
 	if len(b.nodes) < 2 {
 		return false
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -141,7 +142,7 @@ func RunInformers(t testing.TB, cs *client.Clientset) {
 	go func() { done <- cs.Informers().Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := awaitStop(t, "informers", done); err != nil {
 			t.Errorf("informers: %v", err)
 		}
 	})
@@ -284,7 +285,7 @@ func (n *NodeStandIn) Start(t testing.TB) {
 	go func() { done <- n.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := awaitStop(t, "node stand-in", done); err != nil {
 			t.Errorf("node stand-in: %v", err)
 		}
 	})
@@ -316,7 +317,7 @@ func Go(t testing.TB, what string, run func(context.Context) error) {
 	go func() { done <- run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := awaitStop(t, what, done); err != nil {
 			t.Errorf("%s: %v", what, err)
 		}
 	})
@@ -351,4 +352,35 @@ func KubectlErr(t testing.TB, s *apiserver.Server, args ...string) (string, erro
 	cmd.Env = append(os.Environ(), "HOME="+dir, "KUBECACHEDIR="+filepath.Join(dir, "cache"))
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// stopGrace bounds how long a component may take to return once its
+// context has ended.
+const stopGrace = 30 * time.Second
+
+// awaitStop waits for a component's Run to return its error on done. One
+// that has not returned within stopGrace fails the test, naming it and
+// printing the goroutines in controller, reconcile and informer code (a hang at cleanup
+// otherwise shows only as the whole package's test timeout, with a dump
+// too long to read), and is left behind.
+func awaitStop(t testing.TB, what string, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(stopGrace):
+	}
+	buf := make([]byte, 8<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var ours []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "controllertest.awaitStop") {
+			continue
+		}
+		if strings.Contains(g, "setpoint/examples/controllers/") || strings.Contains(g, "setpoint/reconcile.") || strings.Contains(g, "setpoint/informer.") {
+			ours = append(ours, g)
+		}
+	}
+	t.Errorf("%s did not return within %v of its context ending; goroutines in controller, reconcile and informer code:\n%s", what, stopGrace, strings.Join(ours, "\n\n"))
+	return nil
 }
