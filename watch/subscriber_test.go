@@ -40,7 +40,9 @@ func stressBroadcaster(t *testing.T, cfg BroadcasterConfig) {
 		subscribed atomic.Int64
 		wg         sync.WaitGroup
 	)
+	finished := make(chan struct{}) // closed with writerDone
 	wg.Go(func() {
+		defer close(finished)
 		defer writerDone.Store(true)
 		// Write at least 3000 events, and on until 300 subscriptions have
 		// run (bounded, in case the machine is very slow).
@@ -106,15 +108,24 @@ func stressBroadcaster(t *testing.T, cfg BroadcasterConfig) {
 				o := outcome{start: start, bookmarks: bookmarks}
 				want := 1 + r.IntN(100)
 				slow := r.IntN(8) == 0
+				// Once the writer is done, no more than what the source
+				// holds after start can come: waiting for more would hang.
+				fin := finished
+			read:
 				for len(o.got) < want {
-					ev, ok := <-wt.Events()
-					if !ok {
-						o.err = wt.Err()
-						break
-					}
-					o.got = append(o.got, ev)
-					if slow {
-						runtime.Gosched()
+					select {
+					case ev, ok := <-wt.Events():
+						if !ok {
+							o.err = wt.Err()
+							break read
+						}
+						o.got = append(o.got, ev)
+						if slow {
+							runtime.Gosched()
+						}
+					case <-fin:
+						fin = nil
+						want = min(want, len(after(l.all(), start, bookmarks)))
 					}
 				}
 				switch r.IntN(3) {
