@@ -38,8 +38,8 @@ import (
 // (5 workers, burstReplicas 500) and Events on, and both with client
 // limits QPS -ctrl-qps and burst -ctrl-qps (the manager's own 20/30 would
 // make both controllers run at the limiter's pace and say nothing about
-// them). Our apiserver serves no protobuf, so the anchor's client uses
-// JSON. Each figure is the best of -ctrl-rounds rounds (default 2), ours
+// them). Our client speaks JSON only, so the anchor's client is set to
+// JSON too (both pay the same wire costs). Each figure is the best of -ctrl-rounds rounds (default 2), ours
 // and the anchor's interleaved.
 //
 // rs-scaleup-1000-floor: raw pod POSTs per second on the same kind of

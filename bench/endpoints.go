@@ -36,8 +36,8 @@ import (
 // (k8s.io/kubernetes/pkg/controller/endpointslice), each on its own fresh
 // apiserver in the same run, both with kube-controller-manager's client
 // limits (QPS epQPS, burst epBurst), 5 workers, 100 endpoints per slice
-// and no batching window. Our apiserver serves no protobuf, so the
-// anchor's client uses JSON.
+// and no batching window. Our client speaks JSON only, so the anchor's
+// client is set to JSON too (both pay the same wire costs).
 const (
 	epQPS   = 20
 	epBurst = 30

@@ -46,8 +46,9 @@ import (
 // DefaultBinder), the same adaptive percentageOfNodesToScore and
 // parallelism 16, run against its own fresh apiserver in the same run.
 // Both clients have QPS schedQPS and burst schedBurst (scheduler_perf's
-// settings). Our apiserver serves no protobuf, so the anchor's client
-// sends and accepts JSON.
+// settings). Our client speaks JSON only, so the anchor's client is set
+// to JSON too: both schedulers pay the same wire costs on the shared
+// apiserver, and the comparison is of the schedulers.
 //
 // sched-basic-5000n-floor: the physical floor beside it: raw pods/binding
 // POSTs per second on the same kind of apiserver with the same client

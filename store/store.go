@@ -14,6 +14,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/setpoint-dev/setpoint/internal/fastjson"
 )
 
 // Resource describes one kind of stored object.
@@ -340,7 +341,9 @@ func (tooLarge) Unwrap() []error { return []error{ErrTooLarge, ErrInvalid} }
 // decode builds a fresh object from a stored value at revision rev.
 func (s *Store[T]) decode(key string, value []byte, rev int64) (T, error) {
 	obj := newObject[T]()
-	if err := json.Unmarshal(value, obj); err != nil {
+	// Stored values are the store's own encodings (encoding/json's):
+	// valid JSON, decoded without a second validity scan.
+	if err := fastjson.UnmarshalValid(value, obj); err != nil {
 		var zero T
 		return zero, fmt.Errorf("%s: decoding stored object: %w", key, err)
 	}

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 	"time"
+
+	"github.com/setpoint-dev/setpoint/internal/fastjson"
 )
 
 func isNilPointer(obj any) bool {
@@ -54,7 +56,7 @@ func (s *Store[T]) Update(ctx context.Context, obj T) (T, error) {
 		if want != 0 && cur.ModRevision != want {
 			return zero, fmt.Errorf("update: %w", &ConflictError{Key: key, Expected: want, Current: cur.ModRevision})
 		}
-		out, _, err := s.updateFrom(ctx, key, cur, shallowCopy(obj), true)
+		out, _, err := s.updateFrom(ctx, key, cur, nil, shallowCopy(obj), true)
 		var ce *ConflictError
 		if want == 0 && errors.As(err, &ce) {
 			latest = ce.Latest
@@ -102,6 +104,9 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		if err != nil {
 			return zero, err
 		}
+		// The stored metadata, kept before fn may change in: updateFrom
+		// then need not decode cur again.
+		old := storedMetaOf(in.GetObjectMeta())
 		n, err := fn(in)
 		if err != nil {
 			return zero, fmt.Errorf("%s: %w", key, err)
@@ -109,7 +114,7 @@ func (s *Store[T]) GuaranteedUpdate(ctx context.Context, namespace, name string,
 		if err := checkNonNil(n); err != nil {
 			return zero, fmt.Errorf("guaranteed update %s: update function returned %w", key, err)
 		}
-		out, written, err := s.updateFrom(ctx, key, cur, n, false)
+		out, written, err := s.updateFrom(ctx, key, cur, &old, n, false)
 		if ce := (*ConflictError)(nil); errors.As(err, &ce) {
 			latest = ce.Latest
 			attempt++
@@ -159,19 +164,39 @@ type storedMeta struct {
 	Metadata ObjectMeta `json:"metadata"`
 }
 
-// updateFrom writes n over the stored state cur. n may be a shallow copy of
+// storedMetaOf copies the metadata fields updateFrom reads from the stored
+// object, deeply enough that changes to m do not reach the copy.
+func storedMetaOf(m *ObjectMeta) ObjectMeta {
+	out := ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, GenerateName: m.GenerateName,
+		CreationTimestamp: m.CreationTimestamp, Generation: m.Generation, Finalizers: slices.Clone(m.Finalizers)}
+	if m.DeletionTimestamp != nil {
+		t := *m.DeletionTimestamp
+		out.DeletionTimestamp = &t
+	}
+	if m.DeletionGracePeriodSeconds != nil {
+		g := *m.DeletionGracePeriodSeconds
+		out.DeletionGracePeriodSeconds = &g
+	}
+	return out
+}
+
+// updateFrom writes n over the stored state cur, whose metadata is stored
+// when the caller has it (nil: decoded from cur). n may be a shallow copy of
 // a caller's object: only its top-level metadata fields are assigned. With
 // fresh, the result is decoded from the written bytes; otherwise n itself
 // (owned by the store) is returned, with the state now stored (nil if the
 // object is gone). It returns a *ConflictError when cur is no longer
 // current.
-func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fresh bool) (T, *KV, error) {
+func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, stored *ObjectMeta, n T, fresh bool) (T, *KV, error) {
 	var zero T
-	var old storedMeta
-	if err := json.Unmarshal(cur.Value, &old); err != nil {
-		return zero, nil, fmt.Errorf("%s: decoding stored object: %w", key, err)
+	if stored == nil {
+		var old storedMeta
+		if err := fastjson.UnmarshalValid(cur.Value, &old); err != nil {
+			return zero, nil, fmt.Errorf("%s: decoding stored object: %w", key, err)
+		}
+		stored = &old.Metadata
 	}
-	om, nm := &old.Metadata, n.GetObjectMeta()
+	om, nm := stored, n.GetObjectMeta()
 	if nm.Name != om.Name || nm.Namespace != om.Namespace {
 		return zero, nil, &FieldError{Field: "metadata.name", Value: joinKey(nm.Namespace, nm.Name), Reason: "name and namespace cannot change"}
 	}
@@ -246,10 +271,10 @@ func (s *Store[T]) updateFrom(ctx context.Context, key string, cur KV, n T, fres
 // apiVersion, kind, metadata and status.
 func specDiffers(a, b []byte) (bool, error) {
 	var ma, mb map[string]json.RawMessage
-	if err := json.Unmarshal(a, &ma); err != nil {
+	if err := fastjson.UnmarshalValid(a, &ma); err != nil {
 		return false, fmt.Errorf("decoding stored object: %w", err)
 	}
-	if err := json.Unmarshal(b, &mb); err != nil {
+	if err := fastjson.UnmarshalValid(b, &mb); err != nil {
 		return false, fmt.Errorf("%w: object must encode as a JSON object: %v", ErrInvalid, err)
 	}
 	for _, k := range []string{"apiVersion", "kind", "metadata", "status"} {

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
+
+	"github.com/setpoint-dev/setpoint/internal/fastjson"
 )
 
 // DefaultMaxLine is the line limit NewDecoder uses when given maxLine <= 0.
@@ -243,7 +246,14 @@ func DecodeEvent[T any](we WireEvent) (Event[T], error) {
 		}
 		return Event[T]{Type: Error, Err: &StatusError{Status: st}}, nil
 	}
-	rev, err := resourceVersion(obj)
+	// Checked once here, the object is then decoded twice (its revision,
+	// then the whole) with the faster decoder; anything else is left to
+	// encoding/json, its errors and its replacement of invalid UTF-8.
+	decode := json.Unmarshal
+	if utf8.Valid(obj) && json.Valid(obj) {
+		decode = fastjson.UnmarshalValid
+	}
+	rev, err := resourceVersion(obj, decode)
 	if err != nil {
 		return bad(fmt.Sprintf("%s event: %s", we.Type, err.Error()), nil)
 	}
@@ -251,16 +261,16 @@ func DecodeEvent[T any](we WireEvent) (Event[T], error) {
 	if we.Type == Bookmark {
 		return e, nil
 	}
-	if err := json.Unmarshal(obj, &e.Object); err != nil {
+	if err := decode(obj, &e.Object); err != nil {
 		return bad(fmt.Sprintf("%s event: object does not decode", we.Type), err)
 	}
 	return e, nil
 }
 
-// resourceVersion returns the object's metadata.resourceVersion as a number.
-func resourceVersion(obj []byte) (int64, error) {
+// resourceVersion returns, with decode, the object's metadata.resourceVersion as a number.
+func resourceVersion(obj []byte, decode func([]byte, any) error) (int64, error) {
 	var m objectMeta
-	if err := json.Unmarshal(obj, &m); err != nil {
+	if err := decode(obj, &m); err != nil {
 		return 0, fmt.Errorf("object.metadata.resourceVersion: %v", err)
 	}
 	if m.Metadata == nil || m.Metadata.ResourceVersion == nil {

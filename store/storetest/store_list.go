@@ -43,6 +43,16 @@ func testStoreFinalizers(t *testing.T, e *storeEnv) {
 		_, err := e.s.Update(ctx, add)
 		return err
 	})
+	// Nor through GuaranteedUpdate, even by changing the given object's
+	// finalizers and deletion metadata in place.
+	e.expectNoWrite(t, "renaming a finalizer in place while deleting", store.ErrInvalid, "metadata.finalizers", func() error {
+		_, err := e.s.GuaranteedUpdate(ctx, "ns", "f", func(w *Widget) (*Widget, error) {
+			w.Finalizers[1] = "example.com/c"
+			*w.DeletionTimestamp = store.Time{}
+			return w, nil
+		})
+		return err
+	})
 	// The deletion timestamp cannot be cleared by an update.
 	one := store.Clone(del)
 	one.Finalizers = []string{"example.com/b"}
