@@ -35,7 +35,10 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2
 )
 
-require github.com/google/btree v1.1.3
+require (
+	github.com/google/btree v1.1.3
+	github.com/hashicorp/yamux v0.1.2
+)
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

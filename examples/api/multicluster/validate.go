@@ -305,3 +305,7 @@ func wrap(kind, name string, errs []error) error {
 	}
 	return nil
 }
+
+// ClusterNamespace is the dedicated namespace in the parent of the child
+// cluster with the given ID; its ManagedCluster is named after the ID.
+func ClusterNamespace(clusterID string) string { return "mcls-" + clusterID }
