@@ -96,11 +96,20 @@ func whoPath(id string) string {
 	return tunnel.ProxyPath(id) + "/api/v1/namespaces/default/configmaps/who"
 }
 
-// TestProxyReachesTheNamedChild: a GET through the hub is answered by the
-// child its path names, under concurrent load across two children (the
-// invariant: no answer ever comes from the other child).
-func TestProxyReachesTheNamedChild(t *testing.T) {
+// TestHub runs the hub's checks against one parent, hub and two
+// children (starting them is most of the cost).
+func TestHub(t *testing.T) {
 	e := startEnv(t)
+	t.Run("reaches the named child", func(t *testing.T) { testNamedChild(t, e) })
+	t.Run("identity", func(t *testing.T) { testIdentity(t, e) })
+	t.Run("tunnel authorization", func(t *testing.T) { testTunnelAuthorization(t, e) })
+	t.Run("kubectl", func(t *testing.T) { testKubectl(t, e) })
+}
+
+// testNamedChild: a GET through the hub is answered by the child its path
+// names, under concurrent load across two children (the invariant: no
+// answer ever comes from the other child).
+func testNamedChild(t *testing.T, e *env) {
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
 	for g := range 16 {
@@ -133,10 +142,9 @@ func TestProxyReachesTheNamedChild(t *testing.T) {
 	}
 }
 
-// TestProxyIdentity: the child judges the caller, not the agent; the hub
+// testIdentity: the child judges the caller, not the agent; the hub
 // refuses callers the parent does not authenticate or authorize.
-func TestProxyIdentity(t *testing.T) {
-	e := startEnv(t)
+func testIdentity(t *testing.T, e *env) {
 	for _, c := range []struct {
 		user, path string
 		code       int
@@ -176,10 +184,9 @@ func TestProxyIdentity(t *testing.T) {
 	}
 }
 
-// TestTunnelAuthorization: an agent may open the tunnel and heartbeat
+// testTunnelAuthorization: an agent may open the tunnel and heartbeat
 // only for its own cluster.
-func TestTunnelAuthorization(t *testing.T) {
-	e := startEnv(t)
+func testTunnelAuthorization(t *testing.T, e *env) {
 	hb := `{"readyz":true,"nodeCount":0,"readyNodeCount":0}`
 	for _, c := range []struct {
 		user, id string

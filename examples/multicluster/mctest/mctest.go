@@ -107,7 +107,7 @@ func StartHub(t testing.TB, p *Parent, mutate ...func(*hub.Config)) *hub.Hub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := hub.Config{ParentKubeconfig: kc, Listen: "127.0.0.1:0", ClientCAPEM: p.Server.PKI().CACert, Logger: quiet()}
+	cfg := hub.Config{ParentKubeconfig: kc, Listen: "127.0.0.1:0", ClientCAPEM: p.Server.PKI().CACert, Logger: Quiet()}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -115,7 +115,7 @@ func StartHub(t testing.TB, p *Parent, mutate ...func(*hub.Config)) *hub.Hub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, "hub", h.Run)
+	Run(t, "hub", h.Run)
 	return h
 }
 
@@ -134,7 +134,7 @@ func StartAgent(t testing.TB, hubURL string, hubCA []byte, child *apiserver.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := agent.Config{ClusterID: id, HubURL: hubURL, HubCAPEM: hubCA, HubToken: Token(user), ChildKubeconfig: kc, Logger: quiet()}
+	cfg := agent.Config{ClusterID: id, HubURL: hubURL, HubCAPEM: hubCA, HubToken: Token(user), ChildKubeconfig: kc, Logger: Quiet()}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -142,13 +142,13 @@ func StartAgent(t testing.TB, hubURL string, hubCA []byte, child *apiserver.Serv
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, "agent "+id, a.Run)
+	Run(t, "agent "+id, a.Run)
 	return a
 }
 
-// run runs fn until the test ends and fails the test if it returns an
-// error.
-func run(t testing.TB, what string, fn func(context.Context) error) {
+// Run runs fn until the test ends and fails the test if it returns an
+// error or does not return within 30 s of its context ending.
+func Run(t testing.TB, what string, fn func(context.Context) error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- fn(ctx) }()
@@ -165,7 +165,8 @@ func run(t testing.TB, what string, fn func(context.Context) error) {
 	})
 }
 
-func quiet() *slog.Logger {
+// Quiet is a logger that discards everything.
+func Quiet() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
