@@ -2,6 +2,7 @@ package tunnel
 
 import (
 	"context"
+	"encoding/binary"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -225,8 +226,9 @@ var ErrClosed = errors.New("tunnel: connection closed")
 // top of it uses (its receive and send loops), and what the WebSocket
 // library allows.
 type wsConn struct {
-	ws *websocket.Conn
-	r  io.Reader // the current message's rest
+	ws      *websocket.Conn
+	r       io.Reader // the current message's rest
+	pending []byte    // a data frame's header, sent with its body
 }
 
 func newWSConn(ws *websocket.Conn) *wsConn { return &wsConn{ws: ws} }
@@ -255,8 +257,40 @@ func (c *wsConn) Read(p []byte) (int, error) {
 	}
 }
 
+// yamux's frame header: version, type, flags (2), stream (4), length (4);
+// a data frame's body of that length follows in a second Write.
+const (
+	muxHeaderSize = 12
+	muxTypeData   = 0
+)
+
+// Write sends p as one WebSocket message, except that a data frame's
+// header is held back and sent in one message with the body that follows
+// it: the multiplexer writes them separately, and one message instead of
+// two halves the TLS records and segments per frame.
 func (c *wsConn) Write(p []byte) (int, error) {
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
+	if len(c.pending) == 0 && len(p) == muxHeaderSize && p[1] == muxTypeData && binary.BigEndian.Uint32(p[8:]) > 0 {
+		c.pending = append(c.pending[:0], p...)
+		return len(p), nil
+	}
+	if len(c.pending) == 0 {
+		if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	w, err := c.ws.NextWriter(websocket.BinaryMessage)
+	if err == nil {
+		_, err = w.Write(c.pending)
+		c.pending = c.pending[:0]
+		if err == nil {
+			_, err = w.Write(p)
+		}
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return 0, err
 	}
 	return len(p), nil
