@@ -2,8 +2,8 @@ package tunnel
 
 import (
 	"context"
-	"encoding/binary"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
