@@ -194,6 +194,20 @@ func (s *clusterState) object() *multicluster.ManagedCluster {
 	return mc.DeepCopy()
 }
 
+// forget drops id.
+func (r *registry) forget(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.byID[id]; s != nil {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		delete(r.byID, id)
+		close(r.changed)
+		r.changed = make(chan struct{})
+	}
+}
+
 // changes returns a channel closed at the next change of any condition.
 func (r *registry) changes() <-chan struct{} {
 	r.mu.Lock()

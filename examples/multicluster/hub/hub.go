@@ -34,6 +34,9 @@ const (
 	DefaultListen         = ":9443"
 	DefaultHeartbeatGrace = 40 * time.Second // as a node's, Kubernetes' node-monitor-grace-period
 	DefaultAuthCacheTTL   = 10 * time.Second
+	// DefaultAgentTokenExpiration is the parent's default cap on
+	// service account tokens.
+	DefaultAgentTokenExpiration = 24 * time.Hour
 )
 
 // Config configures a Hub.
@@ -61,6 +64,13 @@ type Config struct {
 	// access decision are reused (default DefaultAuthCacheTTL; negative:
 	// not cached).
 	AuthCacheTTL time.Duration
+	// AutoApprove approves every valid ClusterRegistrationRequest at
+	// once; otherwise Approve does, one by one.
+	AutoApprove bool
+	// AgentTokenExpiration is the lifetime of the service account token
+	// a registered agent gets (default DefaultAgentTokenExpiration, which
+	// the parent may cap).
+	AgentTokenExpiration time.Duration
 	// Clock times heartbeats and caches (default the real clock).
 	Clock clockwork.Clock
 	// Logger logs (default slog.Default()).
@@ -78,6 +88,9 @@ func (c *Config) Validate() error {
 	}
 	if (len(c.ServingCertPEM) == 0) != (len(c.ServingKeyPEM) == 0) {
 		errs = append(errs, errors.New("ServingCertPEM, ServingKeyPEM: set both or neither"))
+	}
+	if c.AgentTokenExpiration < 0 {
+		errs = append(errs, fmt.Errorf("AgentTokenExpiration: %s is negative", c.AgentTokenExpiration))
 	}
 	if c.HeartbeatGrace < 0 {
 		errs = append(errs, fmt.Errorf("HeartbeatGrace: %s is negative", c.HeartbeatGrace))
@@ -109,6 +122,10 @@ type Hub struct {
 	transports map[string]*http.Transport
 	sessions   map[string][]*tunnel.Session // by cluster ID, newest last
 	closed     bool
+
+	parent   *client.Clientset // the hub's own credentials in the parent
+	regMu    sync.Mutex
+	requests map[string]*multicluster.ClusterRegistrationRequest // by name
 }
 
 // New checks cfg, reaches no one yet, and listens on cfg.Listen.
@@ -121,6 +138,9 @@ func New(cfg Config) (*Hub, error) {
 	}
 	if cfg.HeartbeatGrace == 0 {
 		cfg.HeartbeatGrace = DefaultHeartbeatGrace
+	}
+	if cfg.AgentTokenExpiration == 0 {
+		cfg.AgentTokenExpiration = DefaultAgentTokenExpiration
 	}
 	if cfg.AuthCacheTTL == 0 {
 		cfg.AuthCacheTTL = DefaultAuthCacheTTL
@@ -144,7 +164,8 @@ func New(cfg Config) (*Hub, error) {
 	}
 	anonTLS := conn.TLS.Clone()
 	anonTLS.Certificates, anonTLS.GetClientCertificate = nil, nil
-	h := &Hub{cfg: cfg, log: cfg.Logger, transports: map[string]*http.Transport{}, sessions: map[string][]*tunnel.Session{}}
+	h := &Hub{cfg: cfg, log: cfg.Logger, transports: map[string]*http.Transport{}, sessions: map[string][]*tunnel.Session{},
+		parent: parent, requests: map[string]*multicluster.ClusterRegistrationRequest{}}
 	h.reg = newRegistry(cfg.Clock, cfg.HeartbeatGrace)
 	h.authn = &authenticator{parentURL: conn.Server, anon: &http.Client{Transport: &http.Transport{TLSClientConfig: anonTLS}, Timeout: 30 * time.Second},
 		clock: cfg.Clock, ttl: cfg.AuthCacheTTL, cache: map[[32]byte]cachedUser{}}
@@ -234,6 +255,7 @@ func (h *Hub) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(h.cfg.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc(tunnel.ConnectPath, h.serveTunnel)
 	mux.HandleFunc("GET "+tunnel.ClustersPath, h.serveList)
+	mux.HandleFunc("POST "+tunnel.RegistrationsPath, h.serveRegister)
 	mux.HandleFunc("POST "+tunnel.ClustersPath+"/{id}/heartbeat", h.serveHeartbeat)
 	mux.HandleFunc(tunnel.ClustersPath+"/{id}/proxy", h.serveProxy)
 	mux.HandleFunc(tunnel.ClustersPath+"/{id}/proxy/{path...}", h.serveProxy)

@@ -34,6 +34,9 @@ const (
 	// ClustersPath + "/<id>/proxy/<path>" proxies a Kubernetes API request
 	// to the child.
 	ClustersPath = PathPrefix + "/clusters"
+	// RegistrationsPath takes an agent's ClusterRegistrationRequest
+	// (POST), made with a bootstrap token.
+	RegistrationsPath = PathPrefix + "/clusterregistrationrequests"
 )
 
 // HeartbeatPath is where the agent of cluster id posts its heartbeats.
