@@ -8,7 +8,7 @@
 // Flags: --parent-kubeconfig (the hub's credentials in the parent,
 // required), --listen (default :9443), --tls-cert and --tls-key (default
 // a self-signed certificate, written to --ca-out), --client-ca,
-// --heartbeat-grace, --auth-cache-ttl. SIGINT or SIGTERM stop it. The hub
+// --heartbeat-grace, --auth-cache-ttl, --auto-approve. SIGINT or SIGTERM stop it. The hub
 // itself is package examples/multicluster/hub.
 package main
 
@@ -34,6 +34,7 @@ func main() {
 	flag.StringVar(&clientCA, "client-ca", "", "CA whose client certificates authenticate callers (PEM)")
 	flag.StringVar(&caOut, "ca-out", "", "write the self-signed serving certificate here (for agents and kubectl)")
 	flag.DurationVar(&cfg.HeartbeatGrace, "heartbeat-grace", hub.DefaultHeartbeatGrace, "a cluster is not ready this long after its last heartbeat")
+	flag.BoolVar(&cfg.AutoApprove, "auto-approve", false, "approve every valid cluster registration request at once")
 	flag.DurationVar(&cfg.AuthCacheTTL, "auth-cache-ttl", hub.DefaultAuthCacheTTL, "reuse the parent's authentication and authorization answers this long")
 	flag.Parse()
 	var err error
