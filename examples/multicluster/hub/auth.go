@@ -130,7 +130,7 @@ type cachedDecision struct {
 
 // authorize reports whether u may do attrs, and the parent's reason.
 func (z *authorizer) authorize(ctx context.Context, u *User, attrs authorization.ResourceAttributes) (bool, string, error) {
-	key := fmt.Sprintf("%s\x00%q\x00%s\x00%q\x00%+v", u.Name, u.Groups, u.UID, u.Extra, attrs)
+	key := decisionKey(u, &attrs)
 	now := z.clock.Now()
 	z.mu.Lock()
 	if c, ok := z.cache[key]; ok && now.Before(c.expires) {
@@ -166,6 +166,36 @@ func (z *authorizer) authorize(ctx context.Context, u *User, attrs authorization
 	z.cache[key] = cachedDecision{st.Allowed, st.Reason, now.Add(z.ttl)}
 	z.mu.Unlock()
 	return st.Allowed, st.Reason, nil
+}
+
+// decisionKey identifies a decision: the user's every attribute and the
+// request's (fields separated by a byte no name holds).
+func decisionKey(u *User, a *authorization.ResourceAttributes) string {
+	var b strings.Builder
+	for _, f := range []string{u.Name, u.UID, a.Verb, a.Group, a.Version, a.Resource, a.Subresource, a.Namespace, a.Name} {
+		b.WriteString(f)
+		b.WriteByte(0)
+	}
+	for _, g := range u.Groups {
+		b.WriteString(g)
+		b.WriteByte(1)
+	}
+	if len(u.Extra) > 0 {
+		keys := make([]string, 0, len(u.Extra))
+		for k := range u.Extra {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			b.WriteString(k)
+			b.WriteByte(2)
+			for _, v := range u.Extra[k] {
+				b.WriteString(v)
+				b.WriteByte(1)
+			}
+		}
+	}
+	return b.String()
 }
 
 // do sends req and decodes a 2xx answer into out; a 401 is errUnauthorized.

@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"strings"
 	"sync"
 	"time"
@@ -120,6 +121,7 @@ type Hub struct {
 
 	mu         sync.Mutex
 	transports map[string]*http.Transport
+	proxies    map[string]*httputil.ReverseProxy
 	sessions   map[string][]*tunnel.Session // by cluster ID, newest last
 	closed     bool
 
@@ -164,7 +166,7 @@ func New(cfg Config) (*Hub, error) {
 	}
 	anonTLS := conn.TLS.Clone()
 	anonTLS.Certificates, anonTLS.GetClientCertificate = nil, nil
-	h := &Hub{cfg: cfg, log: cfg.Logger, transports: map[string]*http.Transport{}, sessions: map[string][]*tunnel.Session{},
+	h := &Hub{cfg: cfg, log: cfg.Logger, transports: map[string]*http.Transport{}, proxies: map[string]*httputil.ReverseProxy{}, sessions: map[string][]*tunnel.Session{},
 		parent: parent, requests: map[string]*multicluster.ClusterRegistrationRequest{}}
 	h.reg = newRegistry(cfg.Clock, cfg.HeartbeatGrace)
 	h.authn = &authenticator{parentURL: conn.Server, anon: &http.Client{Transport: &http.Transport{TLSClientConfig: anonTLS}, Timeout: 30 * time.Second},

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -45,23 +44,39 @@ func (h *Hub) serveProxy(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusServiceUnavailable, "ServiceUnavailable", fmt.Sprintf("cluster %q is not connected to the hub", id))
 		return
 	}
-	prefix := tunnel.ProxyPath(id)
-	rest := strings.TrimPrefix(r.URL.EscapedPath(), prefix)
-	if rest == "" {
-		rest = "/"
+	h.proxy(id).ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, u)))
+}
+
+// callerKey carries the authenticated caller to the proxy's Rewrite.
+type callerKey struct{}
+
+// proxy returns cluster id's reverse proxy (made once): it sends the
+// request's path below ProxyPath(id) through id's transport, as the
+// caller in the request's context.
+func (h *Hub) proxy(id string) *httputil.ReverseProxy {
+	h.mu.Lock()
+	rp := h.proxies[id]
+	h.mu.Unlock()
+	if rp != nil {
+		return rp
 	}
-	rp := &httputil.ReverseProxy{
+	prefix := tunnel.ProxyPath(id)
+	rp = &httputil.ReverseProxy{
 		Transport:     h.transport(id),
 		FlushInterval: -1,
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			in := pr.In.URL
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", id+".cluster"
-			pr.Out.URL.RawPath = rest
-			pr.Out.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
+			pr.Out.URL.Path = strings.TrimPrefix(in.Path, prefix)
+			pr.Out.URL.RawPath = ""
+			if in.RawPath != "" {
+				pr.Out.URL.RawPath = strings.TrimPrefix(in.RawPath, prefix)
+			}
 			if pr.Out.URL.Path == "" {
 				pr.Out.URL.Path = "/"
 			}
 			pr.Out.Host = ""
-			impersonate(pr.Out.Header, u)
+			impersonate(pr.Out.Header, pr.In.Context().Value(callerKey{}).(*User))
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, context.Canceled) {
@@ -75,8 +90,15 @@ func (h *Hub) serveProxy(w http.ResponseWriter, r *http.Request) {
 			return nil
 		},
 	}
-	rp.ServeHTTP(w, r)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cur := h.proxies[id]; cur != nil {
+		return cur
+	}
+	h.proxies[id] = rp
+	return rp
 }
+
 
 // impersonate replaces every credential and impersonation header with the
 // impersonation of u.
@@ -134,10 +156,15 @@ func (h *Hub) closeIdle(id string) {
 	}
 }
 
-var idPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-
+// validID checks that id is a DNS label: 1 to 63 lower-case letters,
+// digits and '-', starting and ending with a letter or digit.
 func validID(id string) error {
-	if !idPattern.MatchString(id) {
+	ok := len(id) >= 1 && len(id) <= 63 && id[0] != '-' && id[len(id)-1] != '-'
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	if !ok {
 		return fmt.Errorf("cluster ID %q is not a DNS label", id)
 	}
 	return nil
