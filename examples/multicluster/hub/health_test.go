@@ -40,6 +40,7 @@ func checkReadyInvariant(t *testing.T, c *multicluster.ManagedCluster) {
 // the tunnel back after the agent's reconnect wait, and the next
 // heartbeat makes the child ready again.
 func TestHealthCutAndRestore(t *testing.T) {
+	t.Parallel()
 	const grace, period, reconnect = 30 * time.Second, 10 * time.Second, time.Second
 	fc := clockwork.NewFakeClock()
 	p := mctest.StartParent(t, "agent-a")

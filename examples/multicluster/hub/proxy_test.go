@@ -99,6 +99,7 @@ func whoPath(id string) string {
 // TestHub runs the hub's checks against one parent, hub and two
 // children (starting them is most of the cost).
 func TestHub(t *testing.T) {
+	t.Parallel()
 	e := startEnv(t)
 	t.Run("reaches the named child", func(t *testing.T) { testNamedChild(t, e) })
 	t.Run("identity", func(t *testing.T) { testIdentity(t, e) })

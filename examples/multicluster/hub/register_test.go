@@ -45,6 +45,7 @@ func bootstrapToken(t *testing.T, p *mctest.Parent, id string, exp time.Time) st
 // their own working credentials, good for their own cluster only; a
 // deregistered cluster's credentials stop working.
 func TestRegistration(t *testing.T) {
+	t.Parallel()
 	fc := clockwork.NewFakeClockAt(time.Now())
 	p := mctest.StartParent(t)
 	ctx := context.Background()
