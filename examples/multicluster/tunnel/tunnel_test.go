@@ -18,9 +18,10 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// muxPair connects a hub-side Session and an agent-side multiplexer
-// through a real WebSocket over loopback; the agent echoes every stream.
-func muxPair(t *testing.T) *Session {
+// acceptServer serves Accept on a loopback HTTP server and returns the
+// WebSocket URL and the sessions it accepts; a session's handler returns
+// when the session ends.
+func acceptServer(t *testing.T) (string, <-chan *Session) {
 	t.Helper()
 	sessions := make(chan *Session, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +34,15 @@ func muxPair(t *testing.T) *Session {
 		<-s.Done()
 	}))
 	t.Cleanup(srv.Close)
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	return "ws" + strings.TrimPrefix(srv.URL, "http"), sessions
+}
+
+// muxPair connects a hub-side Session and an agent-side multiplexer
+// through a real WebSocket over loopback; the agent echoes every stream.
+func muxPair(t *testing.T) *Session {
+	t.Helper()
+	url, sessions := acceptServer(t)
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,17 +121,8 @@ func TestStreamsStayApart(t *testing.T) {
 // TestDoneWhenDropped: closing the agent's side ends the hub's session,
 // and Dial then fails.
 func TestDoneWhenDropped(t *testing.T) {
-	sessions := make(chan *Session, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := Accept(w, r)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		sessions <- s
-	}))
-	defer srv.Close()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	url, sessions := acceptServer(t)
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
