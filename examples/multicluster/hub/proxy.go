@@ -99,7 +99,6 @@ func (h *Hub) proxy(id string) *httputil.ReverseProxy {
 	return rp
 }
 
-
 // impersonate replaces every credential and impersonation header with the
 // impersonation of u.
 func impersonate(hdr http.Header, u *User) {
