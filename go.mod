@@ -38,6 +38,7 @@ require (
 require (
 	github.com/goccy/go-json v0.10.6
 	github.com/google/btree v1.1.3
+	github.com/hashicorp/yamux v0.1.2
 )
 
 require (

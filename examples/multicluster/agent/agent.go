@@ -1,0 +1,317 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
+	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/multicluster/tunnel"
+	"github.com/setpoint-dev/setpoint/store"
+)
+
+// Defaults of Config.
+const (
+	DefaultHeartbeatPeriod = 10 * time.Second
+	DefaultReconnectMin    = time.Second
+	DefaultReconnectMax    = 30 * time.Second
+)
+
+// Config configures an Agent.
+type Config struct {
+	// ClusterID is the child cluster's ID at the hub; required, a DNS
+	// label.
+	ClusterID string
+	// HubURL is the hub's base URL (https://host:port); required.
+	HubURL string
+	// HubCAPEM is the CA that signed the hub's serving certificate;
+	// required.
+	HubCAPEM []byte
+	// HubToken is the agent's credential in the parent (the one
+	// registration handed back); required.
+	HubToken string
+	// ChildKubeconfig is the agent's credential in its child: it must
+	// carry a client certificate (the tunnel authenticates the hub's
+	// streams to the child with it) of a user allowed to impersonate;
+	// required.
+	ChildKubeconfig []byte
+	// HeartbeatPeriod is how often the agent reports (default
+	// DefaultHeartbeatPeriod).
+	HeartbeatPeriod time.Duration
+	// ReconnectMin and ReconnectMax bound the doubling wait before the
+	// agent reopens a dropped tunnel (defaults DefaultReconnectMin,
+	// DefaultReconnectMax).
+	ReconnectMin, ReconnectMax time.Duration
+	// Platform is reported in heartbeats (default GOOS/GOARCH).
+	Platform string
+	// Clock times heartbeats and reconnects (default the real clock).
+	Clock clockwork.Clock
+	// Logger logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Validate reports what is wrong with c.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := (&multicluster.ManagedCluster{Spec: multicluster.ManagedClusterSpec{ClusterID: c.ClusterID}}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("ClusterID: %q is not a DNS label", c.ClusterID))
+	}
+	if u, err := url.Parse(c.HubURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		errs = append(errs, fmt.Errorf("HubURL: %q is not an https:// URL", c.HubURL))
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(c.HubCAPEM) {
+		errs = append(errs, errors.New("HubCAPEM: no PEM certificate in it"))
+	}
+	if c.HubToken == "" {
+		errs = append(errs, errors.New("HubToken: required"))
+	}
+	if len(c.ChildKubeconfig) == 0 {
+		errs = append(errs, errors.New("ChildKubeconfig: required"))
+	} else if conn, err := client.LoadKubeconfig(c.ChildKubeconfig, "", ""); err != nil {
+		errs = append(errs, fmt.Errorf("ChildKubeconfig: %w", err))
+	} else if len(conn.TLS.Certificates) == 0 {
+		errs = append(errs, errors.New("ChildKubeconfig: must carry a client certificate (a token cannot authenticate tunnel streams)"))
+	}
+	if c.HeartbeatPeriod < 0 {
+		errs = append(errs, fmt.Errorf("HeartbeatPeriod: %s is negative", c.HeartbeatPeriod))
+	}
+	if c.ReconnectMin < 0 || c.ReconnectMax < 0 || (c.ReconnectMax > 0 && c.ReconnectMin > c.ReconnectMax) {
+		errs = append(errs, fmt.Errorf("ReconnectMin, ReconnectMax: %s, %s is not a range", c.ReconnectMin, c.ReconnectMax))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("agent config: %w", err)
+	}
+	return nil
+}
+
+// Agent runs in a child cluster: it keeps the tunnel to the hub open and
+// reports the child's health.
+type Agent struct {
+	cfg       Config
+	child     *client.Clientset
+	childAddr string
+	childTLS  *tls.Config
+	hubTLS    *tls.Config
+	hubHTTP   *http.Client
+	log       *slog.Logger
+}
+
+// New checks cfg; it reaches no one.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.HeartbeatPeriod == 0 {
+		cfg.HeartbeatPeriod = DefaultHeartbeatPeriod
+	}
+	if cfg.ReconnectMin == 0 {
+		cfg.ReconnectMin = DefaultReconnectMin
+	}
+	if cfg.ReconnectMax == 0 {
+		cfg.ReconnectMax = max(DefaultReconnectMax, cfg.ReconnectMin)
+	}
+	if cfg.Platform == "" {
+		cfg.Platform = runtime.GOOS + "/" + runtime.GOARCH
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clockwork.NewRealClock()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	conn, err := client.LoadKubeconfig(cfg.ChildKubeconfig, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("agent: child kubeconfig: %w", err)
+	}
+	u, err := url.Parse(conn.Server)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("agent: child kubeconfig: server %q is not a URL", conn.Server)
+	}
+	child, err := client.New(client.Config{Kubeconfig: cfg.ChildKubeconfig, QPS: -1})
+	if err != nil {
+		return nil, fmt.Errorf("agent: child kubeconfig: %w", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(cfg.HubCAPEM)
+	hubTLS := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &Agent{cfg: cfg, child: child, childAddr: u.Host, childTLS: conn.TLS, hubTLS: hubTLS,
+		hubHTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: hubTLS}, Timeout: 30 * time.Second}, log: cfg.Logger}, nil
+}
+
+// Run keeps the tunnel open and sends heartbeats until ctx ends; it
+// returns nil then. Failures to reach the hub or the child are logged and
+// retried, never fatal.
+func (a *Agent) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { a.keepTunnel(ctx); return nil })
+	g.Go(func() error { a.heartbeats(ctx); return nil })
+	return g.Wait()
+}
+
+// keepTunnel reopens the tunnel whenever it drops, after a wait that
+// doubles from ReconnectMin to ReconnectMax and starts over once a tunnel
+// was up.
+func (a *Agent) keepTunnel(ctx context.Context) {
+	dial := tunnel.Dialer(a.childAddr, a.childTLS)
+	hdr := http.Header{"Authorization": {"Bearer " + a.cfg.HubToken}}
+	wait := a.cfg.ReconnectMin
+	for ctx.Err() == nil {
+		connected := false
+		err := tunnel.Connect(ctx, a.cfg.HubURL, a.cfg.ClusterID, hdr, a.hubTLS, dial, func() {
+			connected = true
+			a.log.Info("tunnel up", "cluster", a.cfg.ClusterID, "hub", a.cfg.HubURL)
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if connected {
+			wait = a.cfg.ReconnectMin
+		}
+		a.log.Warn("tunnel down; reconnecting", "cluster", a.cfg.ClusterID, "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.cfg.Clock.After(wait):
+		}
+		wait = min(2*wait, a.cfg.ReconnectMax)
+	}
+}
+
+// heartbeats reports at once and then every HeartbeatPeriod.
+func (a *Agent) heartbeats(ctx context.Context) {
+	t := a.cfg.Clock.NewTicker(a.cfg.HeartbeatPeriod)
+	defer t.Stop()
+	for {
+		if err := a.Heartbeat(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("heartbeat failed", "cluster", a.cfg.ClusterID, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.Chan():
+		}
+	}
+}
+
+// Heartbeat collects the child's status and posts it to the hub once.
+func (a *Agent) Heartbeat(ctx context.Context) error {
+	st := a.Status(ctx)
+	body, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", a.cfg.HubURL+tunnel.HeartbeatPath(a.cfg.ClusterID), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a.cfg.HubToken)
+	resp, err := a.hubHTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("heartbeat: hub answered %s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// Status reads the child's health: apiserver readiness and version, its
+// nodes, their allocatable resources, and what bound pods leave of them.
+// What it cannot read it reports as not ready.
+func (a *Agent) Status(ctx context.Context) multicluster.ManagedClusterStatus {
+	st := multicluster.ManagedClusterStatus{
+		Platform:               a.cfg.Platform,
+		HeartbeatPeriodSeconds: int64(a.cfg.HeartbeatPeriod / time.Second),
+	}
+	st.Readyz = a.get(ctx, "/readyz", nil) == nil
+	var v struct {
+		GitVersion string `json:"gitVersion"`
+	}
+	if a.get(ctx, "/version", &v) == nil {
+		st.KubernetesVersion = v.GitVersion
+	}
+	nodes, err := a.child.Nodes().List(ctx, "", store.ListOptions{})
+	if err != nil {
+		a.log.Warn("listing child nodes", "cluster", a.cfg.ClusterID, "err", err)
+		st.Readyz = false
+		return st
+	}
+	ready := map[string]bool{}
+	alloc := api.ResourceList{}
+	for _, n := range nodes.Items {
+		st.NodeCount++
+		for _, c := range n.Status.Conditions {
+			if c.Type == api.NodeReady && c.Status == api.ConditionTrue && !n.Spec.Unschedulable {
+				ready[n.Name] = true
+				st.ReadyNodeCount++
+				alloc = alloc.Add(n.Status.Allocatable)
+			}
+		}
+	}
+	st.Allocatable = alloc
+	pods, err := a.child.Pods().List(ctx, "", store.ListOptions{})
+	if err != nil {
+		a.log.Warn("listing child pods", "cluster", a.cfg.ClusterID, "err", err)
+		return st
+	}
+	used := api.ResourceList{}
+	for _, p := range pods.Items {
+		if !ready[p.Spec.NodeName] || p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
+			continue
+		}
+		for _, c := range p.Spec.Containers {
+			used = used.Add(c.Resources.Requests)
+		}
+	}
+	st.Available = api.ResourceList{}
+	for name, q := range alloc {
+		left := q.Sub(used[name])
+		if left.Sign() < 0 {
+			left = api.NewQuantity(0, q.Format())
+		}
+		st.Available[name] = left
+	}
+	return st
+}
+
+// get reads path from the child apiserver into out (if not nil).
+func (a *Agent) get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", a.child.Server()+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := a.child.HTTPClient().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
