@@ -294,7 +294,9 @@ func (b *nftBackend) dispatch(f *fragment, sp *servicePort, eps []endpoint) []st
 	for i, ep := range eps {
 		epKey := sp.key() + "__" + ep.addr.String() + "/" + fmt.Sprint(ep.port)
 		chain := hashName("ep", epKey)
-		set := hashName("aff", epKey)
+		// (the timeout is part of the set's name: a set's timeout cannot
+		// change in place, so a new timeout makes a new set)
+		set := hashName("aff", fmt.Sprintf("%s/%ds", epKey, sp.affinitySeconds))
 		f.set(set, time.Duration(sp.affinitySeconds)*time.Second)
 		rules = append(rules, b.ip()+" saddr @"+set+" goto "+chain)
 		f.chain(chain, []string{
