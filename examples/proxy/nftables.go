@@ -269,48 +269,29 @@ func (b *nftBackend) buildServicePort(sp *servicePort) *fragment {
 }
 
 // dispatch returns the rules that pick one of eps and DNAT to it. Without
-// session affinity that is one rule per endpoint, the i-th (of n) taken
-// with probability 1/(n-i) by a fresh random number ("numgen random mod
-// n-i 0"), the last one always: each endpoint is picked with probability
-// 1/n, as iptables' statistic rules do. (kube-proxy's nftables mode DNATs
-// through one inline map indexed by a random number instead; each inline
-// map is an anonymous set, and the kernel names a new anonymous set by
-// scanning every set of the table, so a table of 5,000 services pays a
-// quadratic cost that dominates its first sync. A rule costs nothing of
-// the kind, and only a connection's first packet walks the rules.)
+// session affinity that is one rule: a DNAT through an inline map indexed
+// by a random number (kube-proxy v1.37's nftables mode does the same),
+// so a service port costs one chain whatever its endpoint count.
 // With affinity each endpoint gets a chain that records the client in a
-// dynamic set with timeouts, checked first, and the same random pick
-// jumps to one of those chains. With no endpoint (a Local policy and none
-// on this node) it drops, as Kubernetes does.
+// dynamic set with timeouts, checked first. With no endpoint (a Local
+// policy and none on this node) it drops, as Kubernetes does.
 func (b *nftBackend) dispatch(f *fragment, sp *servicePort, eps []endpoint) []string {
 	if len(eps) == 0 {
 		return []string{"drop"}
 	}
-	// pick returns the rules that take one of the targets at random.
-	pick := func(targets []string) []string {
-		out := make([]string, 0, len(targets))
-		for i, t := range targets {
-			if i == len(targets)-1 {
-				out = append(out, t)
-			} else {
-				out = append(out, fmt.Sprintf("numgen random mod %d 0 %s", len(targets)-i, t))
-			}
-		}
-		return out
-	}
 	if sp.affinitySeconds == 0 {
+		if len(eps) == 1 {
+			return []string{fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, eps[0])}
+		}
 		targets := make([]string, len(eps))
 		for i, ep := range eps {
-			targets[i] = fmt.Sprintf("dnat to %s", ep)
+			targets[i] = fmt.Sprintf("%d : %s . %d", i, ep.addr, ep.port)
 		}
-		rules := pick(targets)
-		for i := range rules {
-			rules[i] = "meta l4proto " + sp.protocol + " " + rules[i]
-		}
-		return rules
+		// (spaced commas: knftables.Fake splits rules at spaces)
+		return []string{fmt.Sprintf("meta l4proto %s dnat %s to numgen random mod %d map { %s }", sp.protocol, b.ip(), len(eps), strings.Join(targets, " , "))}
 	}
 	var rules, targets []string
-	for _, ep := range eps {
+	for i, ep := range eps {
 		epKey := sp.key() + "__" + ep.addr.String() + "/" + fmt.Sprint(ep.port)
 		chain := hashName("ep", epKey)
 		// (the timeout is part of the set's name: a set's timeout cannot
@@ -322,9 +303,12 @@ func (b *nftBackend) dispatch(f *fragment, sp *servicePort, eps []endpoint) []st
 			"update @" + set + " { " + b.ip() + " saddr }",
 			fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, ep),
 		})
-		targets = append(targets, "goto "+chain)
+		targets = append(targets, fmt.Sprintf("%d : goto %s", i, chain))
 	}
-	return append(rules, pick(targets)...)
+	if len(eps) == 1 {
+		return append(rules, "goto "+hashName("ep", sp.key()+"__"+eps[0].addr.String()+"/"+fmt.Sprint(eps[0].port)))
+	}
+	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , ")))
 }
 
 // apply programs the service ports: it updates the ruleset for the ports

@@ -1,10 +1,12 @@
 package proxy
 
 import (
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -14,9 +16,9 @@ import (
 
 // fastChain describes a service chain whose rules the netlink path can
 // write: an optional masquerade mark (for sources outside masqFrom, or for
-// every source with masqAll), then the pick of an endpoint: one DNAT rule
-// per endpoint, all but the last behind a random number, or a drop when
-// there is none. These are the chains an endpoint change rewrites
+// every source with masqAll), then the pick of an endpoint: one DNAT to
+// it, a DNAT through an inline map indexed by a random number, or a drop
+// when there is none. These are the chains an endpoint change rewrites
 // (without session affinity); their rules are the same as the nft text
 // of nftBackend.dispatch.
 type fastChain struct {
@@ -92,23 +94,43 @@ func addFastRules(c *nftables.Conn, ch *nftables.Chain, fc *fastChain) error {
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
 	}
-	// One rule per endpoint, as nftBackend.dispatch writes them: all but
-	// the last behind "numgen random mod n-i 0".
-	for i, ep := range fc.eps {
-		e := slices.Clone(isProto)
-		if left := len(fc.eps) - i; left > 1 {
-			e = append(e,
-				&expr.Numgen{Register: 1, Modulus: uint32(left), Type: unix.NFT_NG_RANDOM},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: make([]byte, 4)})
-		}
+	if len(fc.eps) == 1 {
+		ep := fc.eps[0]
 		a := ep.addr.As4()
-		rule(append(e,
+		rule(append(isProto,
 			&expr.Immediate{Register: 1, Data: a[:]},
 			&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(uint16(ep.port))},
 			&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true})...)
+		return nil
 	}
+	// The ID and the anonymous name are set here: the library would take
+	// the ID from a package variable it increments without a lock, which
+	// races when several proxies run in one process.
+	set := &nftables.Set{Table: ch.Table, Anonymous: true, Constant: true, IsMap: true,
+		ID: setIDs.Add(1), Name: "__map%d",
+		KeyType: nftables.TypeInteger, KeyByteOrder: binaryutil.NativeEndian,
+		DataType: nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)}
+	elems := make([]nftables.SetElement, len(fc.eps))
+	for i, ep := range fc.eps {
+		a := ep.addr.As4()
+		val := make([]byte, 8) // address, then the port padded to a register
+		copy(val, a[:])
+		binary.BigEndian.PutUint16(val[4:], uint16(ep.port))
+		elems[i] = nftables.SetElement{Key: binaryutil.NativeEndian.PutUint32(uint32(i)), Val: val}
+	}
+	if err := c.AddSet(set, elems); err != nil {
+		return fmt.Errorf("netlink: endpoint map of chain %s: %w", ch.Name, err)
+	}
+	rule(append(isProto,
+		&expr.Numgen{Register: 1, Modulus: uint32(len(fc.eps)), Type: unix.NFT_NG_RANDOM},
+		&expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetID: set.ID, SetName: set.Name},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 9})...)
 	return nil
 }
+
+// setIDs numbers the anonymous maps of the netlink writes (an ID only
+// has to be unique within its batch).
+var setIDs atomic.Uint32
 
 // prefixMismatch matches IPv4 sources outside p: a load of the whole
 // bytes the prefix covers, masked when it ends inside a byte.

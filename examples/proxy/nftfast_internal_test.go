@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -38,6 +41,26 @@ func listTable(t *testing.T, ns, table string) string {
 		t.Fatalf("nft list table in %s: %v: %s", ns, err, out)
 	}
 	return string(out)
+}
+
+// mapKey is a key of an inline map in nft's listing.
+var mapKey = regexp.MustCompile(`([{,] )(\d+)( : )`)
+
+// hostOrderKeys rewrites the inline map keys of a listing of tables the
+// netlink path wrote as nft lists them for its own maps: the netlink
+// library marks an anonymous map's keys big-endian, so nft shows the
+// host-order numbers (which numgen produces, and which the keys hold)
+// with their bytes read as big-endian.
+func hostOrderKeys(listing string) string {
+	return mapKey.ReplaceAllStringFunc(listing, func(m string) string {
+		p := mapKey.FindStringSubmatch(m)
+		v, err := strconv.ParseUint(p[2], 10, 32)
+		if err != nil {
+			return m
+		}
+		b := binary.BigEndian.AppendUint32(nil, uint32(v))
+		return p[1] + strconv.FormatUint(uint64(binary.NativeEndian.Uint32(b)), 10) + p[3]
+	})
 }
 
 // programNS programs the namespace at path with a fresh nftables backend
@@ -120,7 +143,7 @@ func TestNetlinkWriterMatchesNFT(t *testing.T) {
 			if w.n != 2 {
 				t.Errorf("netlink wrote %d syncs, want 2 (the two endpoint changes)", w.n)
 			}
-			if got, want := listTable(t, nsFast, cfg.TableName), listTable(t, nsNFT, cfg.TableName); got != want {
+			if got, want := hostOrderKeys(listTable(t, nsFast, cfg.TableName)), listTable(t, nsNFT, cfg.TableName); got != want {
 				t.Errorf("table after netlink writes:\n%s\nwant (nft):\n%s", got, want)
 			}
 			// A new service is not an endpoint change: nft.
@@ -164,7 +187,7 @@ func TestNetlinkWritersConcurrent(t *testing.T) {
 	}
 	w := listTable(t, "spx-fastc-want", cfg.TableName)
 	for _, ns := range names {
-		if got := listTable(t, ns, cfg.TableName); got != w {
+		if got := hostOrderKeys(listTable(t, ns, cfg.TableName)); got != w {
 			t.Errorf("%s after concurrent netlink writes:\n%s\nwant:\n%s", ns, got, w)
 		}
 	}

@@ -120,8 +120,7 @@ func TestBatchedIncrementalSync(t *testing.T) {
 	if strings.Contains(tx, "nat-prerouting") && strings.Contains(tx, "flush") && strings.Contains(tx, "flush chain ip setpoint-proxy nat-prerouting") {
 		t.Errorf("incremental sync rewrote an unchanged chain:\n%s", tx)
 	}
-	if !strings.Contains(tx, "meta l4proto tcp numgen random mod 2 0 dnat to 10.244.1.2:8080\n") ||
-		!strings.Contains(tx, "meta l4proto tcp dnat to 10.244.2.2:8080\n") {
+	if !strings.Contains(tx, "dnat ip to numgen random mod 2 map { 0 : 10.244.1.2 . 8080 , 1 : 10.244.2.2 . 8080 }") {
 		t.Errorf("sync lacks the endpoints:\n%s", tx)
 	}
 	// Deleting the slice turns the service into a rejecting one and
