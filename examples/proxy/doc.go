@@ -47,14 +47,36 @@
 //
 // A change seen by the informers requests a sync; syncs are at least
 // MinSyncPeriod apart (changes in between are batched) and happen at least
-// every SyncPeriod. Each sync computes the whole desired ruleset and sends
-// one nft transaction with only the difference from the previous sync
-// (changed chains are flushed and refilled, map elements added or deleted);
-// the first sync after start, and the one after a failure, rewrite every
-// chain and map of the table in one transaction. A restart therefore never
-// removes the table: established connections keep their conntrack NAT
-// state, and the rules after a restart equal those of a fresh sync.
-// Affinity sets of a previous run are kept, so clients stay pinned.
+// every SyncPeriod. Syncs are incremental from end to end, so a sync costs
+// what changed, not the size of the cluster:
+//
+//   - The informer handlers mark the Services whose Service or
+//     EndpointSlices changed (slices are indexed by their Service); a sync
+//     rebuilds the service ports of those Services only, from the caches.
+//     A rebuilt port equal to the one before keeps its identity, so the
+//     backends skip it at the cost of a pointer comparison. The first sync
+//     and the SyncPeriod resync rebuild every Service's ports (which also
+//     repairs what a relist could slip past the marks: a relist may call
+//     handlers just before it updates the cache).
+//   - The nftables backend keeps each service port's part of the ruleset
+//     (its chains, map and set elements, affinity sets) and rebuilds only
+//     the parts of the ports that changed; the ruleset is updated part by
+//     part (an element two ports want, such as a shared external IP, goes
+//     to the port with the greatest key, as in a build from scratch), and
+//     the sync compares only what the changed parts touched.
+//   - One nft transaction sends that difference (changed chains are
+//     flushed and refilled, map elements added or deleted); the first sync
+//     after start, and the one after a failure, rewrite every chain and map
+//     of the table in one transaction. A restart therefore never removes
+//     the table: established connections keep their conntrack NAT state,
+//     and the rules after a restart equal those of a fresh sync. Affinity
+//     sets of a previous run are kept, so clients stay pinned.
+//
+// A property test drives random Services and EndpointSlices through
+// random changes and checks that the rebuilt ports, the updated ruleset
+// and the table equal those of a fresh build and a fresh sync. (The
+// iptables mode shares the first step; it still builds its whole ruleset
+// and compares it chain by chain.)
 //
 // The commonest incremental sync, endpoints changing behind existing
 // IPv4 service ports without session affinity, is written straight

@@ -72,34 +72,66 @@ func (sp *servicePort) localEndpoints() []endpoint {
 func buildServicePorts(services []*api.Service, slices_ []*discovery.EndpointSlice, node string, v6 bool) []*servicePort {
 	bySvc := map[string][]*discovery.EndpointSlice{}
 	for _, s := range slices_ {
-		name := s.Labels[discovery.LabelServiceName]
-		if name == "" || (s.AddressType != discovery.AddressTypeIPv4 && s.AddressType != discovery.AddressTypeIPv6) {
-			continue
+		if k, ok := sliceService(s); ok {
+			bySvc[k] = append(bySvc[k], s)
 		}
-		k := s.Namespace + "/" + name + "/" + string(s.AddressType)
-		bySvc[k] = append(bySvc[k], s)
 	}
 	var out []*servicePort
 	for _, svc := range services {
-		if svc.Spec.Type == api.ServiceTypeExternalName {
-			continue
-		}
-		cips := svc.Spec.ClusterIPs
-		if len(cips) == 0 {
-			cips = []string{svc.Spec.ClusterIP}
-		}
-		seen := map[bool]bool{}
-		for _, s := range cips {
-			cip, err := netip.ParseAddr(s)
-			if err != nil || (cip.Is6() && !v6) || seen[cip.Is6()] {
-				continue
-			}
-			seen[cip.Is6()] = true
-			out = append(out, familyServicePorts(svc, cip, bySvc, node)...)
-		}
+		out = append(out, servicePortsOf(svc, bySvc[svc.Namespace+"/"+svc.Name], node, v6)...)
 	}
 	slices.SortFunc(out, func(a, b *servicePort) int { return cmp.Compare(a.key(), b.key()) })
 	return out
+}
+
+// sliceService returns the namespace/name of the Service a slice belongs
+// to, if it names one and holds IP addresses.
+func sliceService(s *discovery.EndpointSlice) (string, bool) {
+	name := s.Labels[discovery.LabelServiceName]
+	if name == "" || (s.AddressType != discovery.AddressTypeIPv4 && s.AddressType != discovery.AddressTypeIPv6) {
+		return "", false
+	}
+	return s.Namespace + "/" + name, true
+}
+
+// servicePortsOf returns the service ports of svc (unsorted) given the
+// slices that belong to it (those of other services are ignored).
+func servicePortsOf(svc *api.Service, sl []*discovery.EndpointSlice, node string, v6 bool) []*servicePort {
+	if svc.Spec.Type == api.ServiceTypeExternalName {
+		return nil
+	}
+	byFamily := map[string][]*discovery.EndpointSlice{}
+	for _, s := range sl {
+		if k, ok := sliceService(s); ok && k == svc.Namespace+"/"+svc.Name {
+			k += "/" + string(s.AddressType)
+			byFamily[k] = append(byFamily[k], s)
+		}
+	}
+	cips := svc.Spec.ClusterIPs
+	if len(cips) == 0 {
+		cips = []string{svc.Spec.ClusterIP}
+	}
+	var out []*servicePort
+	seen := map[bool]bool{}
+	for _, s := range cips {
+		cip, err := netip.ParseAddr(s)
+		if err != nil || (cip.Is6() && !v6) || seen[cip.Is6()] {
+			continue
+		}
+		seen[cip.Is6()] = true
+		out = append(out, familyServicePorts(svc, cip, byFamily, node)...)
+	}
+	return out
+}
+
+// equal reports whether sp and o program the same rules: every field but
+// the cached key.
+func (sp *servicePort) equal(o *servicePort) bool {
+	return sp.namespace == o.namespace && sp.name == o.name && sp.portName == o.portName &&
+		sp.protocol == o.protocol && sp.v6 == o.v6 && sp.clusterIP == o.clusterIP && sp.port == o.port &&
+		sp.nodePort == o.nodePort && slices.Equal(sp.externalIPs, o.externalIPs) &&
+		sp.affinitySeconds == o.affinitySeconds && sp.externalLocal == o.externalLocal &&
+		sp.internalLocal == o.internalLocal && slices.Equal(sp.endpoints, o.endpoints)
 }
 
 // familyServicePorts returns the service ports of svc in the family of cip.

@@ -78,6 +78,9 @@ type ruleset struct {
 	// fast describes the chains whose rules netlink can write (see
 	// fastChain), by name.
 	fast map[string]*fastChain
+	// owners lists the service ports that want each element (nil in the
+	// parts a sync compares).
+	owners map[elemID][]owner
 }
 
 // nftBackend programs the ruleset through knftables, rewriting only what
@@ -89,8 +92,14 @@ type nftBackend struct {
 	writer rulesetWriter
 	table  string
 	cfg    *Config
-	last   *ruleset // nil: unknown, the next sync is a full one
-	v6     bool     // family ip6 instead of ip
+	v6     bool // family ip6 instead of ip
+	// cur is the ruleset of the last apply, kept up to date fragment by
+	// fragment (frags, by service port key); gen numbers the updates.
+	cur   *ruleset
+	frags map[string]*fragment
+	gen   uint64
+	// synced: the table holds cur (else the next sync is a full one).
+	synced bool
 }
 
 func newNFTBackend(nft knftables.Interface, cfg *Config, v6 bool) *nftBackend {
@@ -120,9 +129,9 @@ func hashName(prefix, key string) string {
 	return prefix + "-" + base32.StdEncoding.EncodeToString(sum[:5]) + "-" + strings.ReplaceAll(key, ":", ".")
 }
 
-// build computes the ruleset for the service ports.
-func (b *nftBackend) build(sps []*servicePort) *ruleset {
-	masq := fmt.Sprintf("%#x", uint32(1)<<b.cfg.MasqueradeBit)
+// newRuleset returns an empty ruleset: no chain, no set, and every map
+// and fixed set without elements.
+func newRuleset() *ruleset {
 	rs := &ruleset{chains: map[string][]string{}, maps: map[string]map[string]string{}, sets: map[string]time.Duration{},
 		fast: map[string]*fastChain{}}
 	for m := range mapTypes {
@@ -131,6 +140,24 @@ func (b *nftBackend) build(sps []*servicePort) *ruleset {
 	for m := range setTypes {
 		rs.maps[m] = map[string]string{}
 	}
+	return rs
+}
+
+// build computes the ruleset for the service ports from scratch (the
+// backend keeps its own incrementally; see update).
+func (b *nftBackend) build(sps []*servicePort) *ruleset {
+	rs := b.fixed()
+	b.update(rs, map[string]*fragment{}, sps, false)
+	return rs
+}
+
+// fixed returns the ruleset without any service port: the base chains
+// and the dispatch through the maps, which depend only on the
+// configuration.
+func (b *nftBackend) fixed() *ruleset {
+	masq := fmt.Sprintf("%#x", uint32(1)<<b.cfg.MasqueradeBit)
+	rs := newRuleset()
+	rs.owners = map[elemID][]owner{}
 	ip := b.ip()
 	dispatch := ip + " daddr . meta l4proto . th dport vmap @" + mapServiceIPs
 	loopback := "127.0.0.0/8"
@@ -169,29 +196,26 @@ func (b *nftBackend) build(sps []*servicePort) *ruleset {
 		rs.chains[chainFilterInput] = append(rs.chains[chainFilterInput], noEPNodePort)
 		rs.chains[chainFilterOutput] = append(rs.chains[chainFilterOutput], noEPNodePort)
 	}
-
-	for _, sp := range sps {
-		b.buildServicePort(rs, sp)
-	}
 	return rs
 }
 
 func elemKey(parts ...string) string { return strings.Join(parts, " . ") }
 
-func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
+func (b *nftBackend) buildServicePort(sp *servicePort) *fragment {
+	f := &fragment{sp: sp}
 	key := sp.key()
 	port := fmt.Sprint(sp.port)
 	if len(sp.endpoints) == 0 {
 		// Rejected at once, in the filter chains (nat chains cannot reject).
 		verdict := "goto " + chainReject
-		rs.maps[mapNoEndpointIPs][elemKey(sp.clusterIP.String(), sp.protocol, port)] = verdict
+		f.elem(mapNoEndpointIPs, elemKey(sp.clusterIP.String(), sp.protocol, port), verdict)
 		for _, a := range sp.externalIPs {
-			rs.maps[mapNoEndpointIPs][elemKey(a.String(), sp.protocol, port)] = verdict
+			f.elem(mapNoEndpointIPs, elemKey(a.String(), sp.protocol, port), verdict)
 		}
 		if sp.nodePort != 0 {
-			rs.maps[mapNoEndpointPorts][elemKey(sp.protocol, fmt.Sprint(sp.nodePort))] = verdict
+			f.elem(mapNoEndpointPorts, elemKey(sp.protocol, fmt.Sprint(sp.nodePort)), verdict)
 		}
-		return
+		return f
 	}
 	svcChain := hashName("svc", key)
 	// Internal traffic (to the ClusterIP).
@@ -204,17 +228,17 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 	if sp.internalLocal {
 		internal = sp.localEndpoints()
 	}
-	rs.chains[svcChain] = append(rules, b.dispatch(rs, sp, internal)...)
+	f.chain(svcChain, append(rules, b.dispatch(f, sp, internal)...))
 	if sp.affinitySeconds == 0 && (!cidr.IsValid() || cidr.Bits() > 0) {
-		rs.fast[svcChain] = &fastChain{masqFrom: cidr, proto: sp.protocol, eps: internal}
+		f.fast(svcChain, &fastChain{masqFrom: cidr, proto: sp.protocol, eps: internal})
 	}
 	for _, ep := range sp.localEndpoints() {
 		a := ep.addr.String()
-		rs.maps[setHairpin][elemKey(a, a, sp.protocol, fmt.Sprint(ep.port))] = ""
+		f.elem(setHairpin, elemKey(a, a, sp.protocol, fmt.Sprint(ep.port)), "")
 	}
-	rs.maps[mapServiceIPs][elemKey(sp.clusterIP.String(), sp.protocol, port)] = "goto " + svcChain
+	f.elem(mapServiceIPs, elemKey(sp.clusterIP.String(), sp.protocol, port), "goto "+svcChain)
 	if len(sp.externalIPs) == 0 && sp.nodePort == 0 {
-		return
+		return f
 	}
 	// External traffic (NodePort, externalIPs, load-balancer IPs).
 	extChain := hashName("ext", key)
@@ -231,16 +255,17 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 	} else {
 		ext = append(ext, "jump "+chainMarkMasq)
 	}
-	rs.chains[extChain] = append(ext, b.dispatch(rs, sp, eps)...)
+	f.chain(extChain, append(ext, b.dispatch(f, sp, eps)...))
 	if sp.affinitySeconds == 0 && !sp.externalLocal {
-		rs.fast[extChain] = &fastChain{masqAll: true, proto: sp.protocol, eps: eps}
+		f.fast(extChain, &fastChain{masqAll: true, proto: sp.protocol, eps: eps})
 	}
 	for _, a := range sp.externalIPs {
-		rs.maps[mapServiceIPs][elemKey(a.String(), sp.protocol, port)] = "goto " + extChain
+		f.elem(mapServiceIPs, elemKey(a.String(), sp.protocol, port), "goto "+extChain)
 	}
 	if sp.nodePort != 0 {
-		rs.maps[mapNodePorts][elemKey(sp.protocol, fmt.Sprint(sp.nodePort))] = "goto " + extChain
+		f.elem(mapNodePorts, elemKey(sp.protocol, fmt.Sprint(sp.nodePort)), "goto "+extChain)
 	}
+	return f
 }
 
 // dispatch returns the rules that pick one of eps and DNAT to it. Without
@@ -250,7 +275,7 @@ func (b *nftBackend) buildServicePort(rs *ruleset, sp *servicePort) {
 // With affinity each endpoint gets a chain that records the client in a
 // dynamic set with timeouts, checked first. With no endpoint (a Local
 // policy and none on this node) it drops, as Kubernetes does.
-func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []string {
+func (b *nftBackend) dispatch(f *fragment, sp *servicePort, eps []endpoint) []string {
 	if len(eps) == 0 {
 		return []string{"drop"}
 	}
@@ -269,13 +294,15 @@ func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []st
 	for i, ep := range eps {
 		epKey := sp.key() + "__" + ep.addr.String() + "/" + fmt.Sprint(ep.port)
 		chain := hashName("ep", epKey)
-		set := hashName("aff", epKey)
-		rs.sets[set] = time.Duration(sp.affinitySeconds) * time.Second
+		// (the timeout is part of the set's name: a set's timeout cannot
+		// change in place, so a new timeout makes a new set)
+		set := hashName("aff", fmt.Sprintf("%s/%ds", epKey, sp.affinitySeconds))
+		f.set(set, time.Duration(sp.affinitySeconds)*time.Second)
 		rules = append(rules, b.ip()+" saddr @"+set+" goto "+chain)
-		rs.chains[chain] = []string{
+		f.chain(chain, []string{
 			"update @" + set + " { " + b.ip() + " saddr }",
 			fmt.Sprintf("meta l4proto %s dnat to %s", sp.protocol, ep),
-		}
+		})
 		targets = append(targets, fmt.Sprintf("%d : goto %s", i, chain))
 	}
 	if len(eps) == 1 {
@@ -284,24 +311,34 @@ func (b *nftBackend) dispatch(rs *ruleset, sp *servicePort, eps []endpoint) []st
 	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(targets, " , ")))
 }
 
-// apply programs the service ports; see sync.
+// apply programs the service ports: it updates the ruleset for the ports
+// that changed since the last apply and syncs what that changed (all of
+// it after a failure).
 func (b *nftBackend) apply(ctx context.Context, sps []*servicePort) (int, error) {
-	return b.sync(ctx, b.build(sps))
+	if b.cur == nil {
+		b.cur, b.frags = b.fixed(), map[string]*fragment{}
+	}
+	before, after := b.update(b.cur, b.frags, sps, b.synced)
+	if !b.synced {
+		return b.sync(ctx, nil, b.cur)
+	}
+	return b.sync(ctx, before, after)
 }
 
-// sync programs rs in one transaction: everything on the first sync (and
-// after a failure), only the difference from the last sync otherwise.
-// Returns the number of operations sent.
-func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
-	old := b.last
+// sync programs rs in one transaction: with old nil, all of it, removing
+// whatever else the table holds (the first sync, and after a failure);
+// otherwise only the difference from old (old and rs may be parts of the
+// rulesets, holding the same names). Returns the number of operations
+// sent.
+func (b *nftBackend) sync(ctx context.Context, old, rs *ruleset) (int, error) {
 	full := old == nil
 	if !full && b.writer != nil && !b.v6 {
 		if chains, ok := fastChanges(old, rs); ok && len(chains) > 0 {
-			b.last = nil
+			b.synced = false
 			if err := b.writer.rewrite(b.table, chains); err != nil {
 				return len(chains), fmt.Errorf("nftables sync of table %s: %w", b.table, err)
 			}
-			b.last = rs
+			b.synced = true
 			return len(chains), nil
 		}
 	}
@@ -399,14 +436,14 @@ func (b *nftBackend) sync(ctx context.Context, rs *ruleset) (int, error) {
 		}
 	}
 	if tx.NumOperations() == 0 {
-		b.last = rs // nothing changed: no nft process at all
+		b.synced = true // nothing changed: no nft process at all
 		return 0, nil
 	}
-	b.last = nil
+	b.synced = false
 	if err := b.nft.Run(ctx, tx); err != nil {
 		return tx.NumOperations(), fmt.Errorf("nftables sync of table %s: %w", b.table, err)
 	}
-	b.last = rs
+	b.synced = true
 	return tx.NumOperations(), nil
 }
 
@@ -480,7 +517,7 @@ func (b *nftBackend) existing(ctx context.Context) (*ruleset, error) {
 
 // cleanup deletes the table and everything in it.
 func (b *nftBackend) cleanup(ctx context.Context) error {
-	b.last = nil
+	b.synced = false
 	tx := b.nft.NewTransaction()
 	tx.Delete(&knftables.Table{})
 	if err := b.nft.Run(ctx, tx); err != nil && !knftables.IsNotFound(err) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,13 @@ type Proxy struct {
 	// changes holds when each EndpointSlice change not yet programmed was
 	// seen, for the programming-latency histogram.
 	changes []time.Time
+	// dirty holds the Services (namespace/name) whose ports the next
+	// sync rebuilds: those whose Service or EndpointSlices changed.
+	// reset asks for a rebuild of every Service's ports from the caches.
+	dirty map[string]struct{}
+	reset bool
+	// ports holds every Service's ports (used only by the Run goroutine).
+	ports *portCache
 	// udp is what the last successful sync programmed for UDP service
 	// ports (used only by the Run goroutine), to find stale conntrack
 	// entries.
@@ -66,7 +74,8 @@ func New(cfg Config) (*Proxy, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	p := &Proxy{cfg: cfg, log: cfg.Logger.With("component", "proxy", "node", cfg.NodeName), kick: make(chan struct{}, 1)}
+	p := &Proxy{cfg: cfg, log: cfg.Logger.With("component", "proxy", "node", cfg.NodeName), kick: make(chan struct{}, 1),
+		dirty: map[string]struct{}{}, reset: true, ports: newPortCache(cfg.NodeName, cfg.IPv6)}
 	p.newNFT = func(v6 bool) (knftables.Interface, error) { return newKNFT(v6, cfg.TableName) }
 	p.writer = netlinkWriter{}
 	p.syncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "setpoint", Subsystem: "proxy",
@@ -91,6 +100,10 @@ func New(cfg Config) (*Proxy, error) {
 	if p.slices, _, err = informer.Shared(cfg.Client.Informers(), cfg.Client.EndpointSlices(), informer.Config[*discovery.EndpointSlice]{}); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
+	// (another proxy on the same informers may have added it)
+	if err := p.slices.AddIndexer(sliceServiceIndex, indexSliceService); err != nil && !errors.Is(err, informer.ErrIndexExists) {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
 	return p, nil
 }
 
@@ -101,11 +114,43 @@ func (p *Proxy) trigger() {
 	}
 }
 
-func (p *Proxy) sliceChanged() {
+// sliceServiceIndex indexes EndpointSlices by their Service's
+// namespace/name.
+const sliceServiceIndex = "setpoint-proxy-service"
+
+func indexSliceService(s *discovery.EndpointSlice) []string {
+	if k, ok := sliceService(s); ok {
+		return []string{k}
+	}
+	return nil
+}
+
+func (p *Proxy) serviceChanged(svc *api.Service) {
 	p.mu.Lock()
-	p.changes = append(p.changes, p.cfg.Clock.Now())
+	p.dirty[svc.Namespace+"/"+svc.Name] = struct{}{}
 	p.mu.Unlock()
 	p.trigger()
+}
+
+// sliceChanged marks the Services of the slices (the old and new one of
+// an update) for the next sync.
+func (p *Proxy) sliceChanged(sls ...*discovery.EndpointSlice) {
+	p.mu.Lock()
+	p.changes = append(p.changes, p.cfg.Clock.Now())
+	for _, s := range sls {
+		if k, ok := sliceService(s); ok {
+			p.dirty[k] = struct{}{}
+		}
+	}
+	p.mu.Unlock()
+	p.trigger()
+}
+
+// resync asks the next sync to rebuild every Service's ports.
+func (p *Proxy) resync() {
+	p.mu.Lock()
+	p.reset = true
+	p.mu.Unlock()
 }
 
 // Run programs the node until ctx ends: one sync once the caches are
@@ -121,18 +166,18 @@ func (p *Proxy) Run(ctx context.Context) error {
 	}
 	defer ns.stop()
 	svcReg, err := p.services.AddHandler(informer.HandlerFuncs[*api.Service]{
-		AddFunc:    func(*api.Service, bool) { p.trigger() },
-		UpdateFunc: func(_, _ *api.Service) { p.trigger() },
-		DeleteFunc: func(*api.Service, bool) { p.trigger() },
+		AddFunc:    func(s *api.Service, _ bool) { p.serviceChanged(s) },
+		UpdateFunc: func(_, s *api.Service) { p.serviceChanged(s) },
+		DeleteFunc: func(s *api.Service, _ bool) { p.serviceChanged(s) },
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
 	}
 	defer svcReg.Remove()
 	sliceReg, err := p.slices.AddHandler(informer.HandlerFuncs[*discovery.EndpointSlice]{
-		AddFunc:    func(*discovery.EndpointSlice, bool) { p.sliceChanged() },
-		UpdateFunc: func(_, _ *discovery.EndpointSlice) { p.sliceChanged() },
-		DeleteFunc: func(*discovery.EndpointSlice, bool) { p.sliceChanged() },
+		AddFunc:    func(s *discovery.EndpointSlice, _ bool) { p.sliceChanged(s) },
+		UpdateFunc: func(old, s *discovery.EndpointSlice) { p.sliceChanged(old, s) },
+		DeleteFunc: func(s *discovery.EndpointSlice, _ bool) { p.sliceChanged(s) },
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: %w", err)
@@ -169,6 +214,7 @@ func (p *Proxy) Run(ctx context.Context) error {
 		case <-timer:
 			timer = nil
 		case <-resync.Chan():
+			p.resync()
 			pending = true
 		}
 	}
@@ -264,10 +310,10 @@ func (p *Proxy) open(cleanup bool) (*nsRunner, backend, error) {
 func (p *Proxy) syncOnce(ctx context.Context, b backend) error {
 	start := p.cfg.Clock.Now()
 	p.mu.Lock()
-	changes := p.changes
-	p.changes = nil
+	changes, dirty, reset := p.changes, p.dirty, p.reset
+	p.changes, p.dirty, p.reset = nil, map[string]struct{}{}, false
 	p.mu.Unlock()
-	sps := buildServicePorts(p.services.List(), p.slices.List(), p.cfg.NodeName, p.cfg.IPv6)
+	sps := p.servicePorts(dirty, reset)
 	ops, err := b.apply(ctx, sps)
 	end := p.cfg.Clock.Now()
 	p.syncDuration.Observe(end.Sub(start).Seconds())
@@ -295,6 +341,33 @@ func (p *Proxy) syncOnce(ctx context.Context, b backend) error {
 	p.udp = udp
 	p.log.Debug("synced", "servicePorts", len(sps), "operations", ops, "took", end.Sub(start))
 	return nil
+}
+
+// servicePorts returns every service port, rebuilding those of the dirty
+// Services from the caches, or all of them on reset. (A change is read
+// from the caches after its handler marked it, so it is never missed; a
+// relist can call handlers just before its cache update, and the
+// SyncPeriod resync, a reset, catches whatever such a race leaves.)
+func (p *Proxy) servicePorts(dirty map[string]struct{}, reset bool) []*servicePort {
+	if reset {
+		p.ports.reset(p.services.List(), p.slices.List())
+		return p.ports.list()
+	}
+	for k := range dirty {
+		ns, name, _ := strings.Cut(k, "/")
+		var svc *api.Service
+		if s, ok := p.services.Get(ns, name); ok {
+			svc = s
+		}
+		sl, err := p.slices.ByIndex(sliceServiceIndex, k)
+		if err != nil {
+			// (the index is added in New; without it, rebuild all)
+			p.ports.reset(p.services.List(), p.slices.List())
+			return p.ports.list()
+		}
+		p.ports.update(k, svc, sl)
+	}
+	return p.ports.list()
 }
 
 // Cleanup removes everything the proxy made in Config.Mode (its nftables
