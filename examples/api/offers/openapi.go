@@ -61,7 +61,8 @@ const openAPISchemas = `{
    "framework": {"type": "string", "default": "", "description": "The name of the framework the offer is made to."},
    "node": {"type": "string", "default": "", "description": "The name of the node whose resources are offered."},
    "resources": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.api.resource.Quantity"}, "description": "The offered resources."},
-   "expiryTime": {"allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Time"}], "description": "When the offer lapses if not accepted or declined."}
+   "expiryTime": {"allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Time"}], "description": "When the offer lapses if not accepted or declined."},
+   "tasks": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "atomic", "description": "Set by the framework to accept the offer: its task pods (namespace/name) to launch on the offered node."}
   }
  },
  "dev.setpoint.offers.v1alpha1.OfferStatus": {

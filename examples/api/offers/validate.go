@@ -3,6 +3,7 @@ package offers
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/setpoint-dev/setpoint/store"
 )
@@ -69,6 +70,11 @@ func (o *Offer) FieldErrors() store.FieldErrors {
 	errs = append(errs, nonNegative("spec.resources", o.Spec.Resources)...)
 	if o.Spec.ExpiryTime.IsZero() {
 		required("spec.expiryTime")
+	}
+	for i, t := range o.Spec.Tasks {
+		if ns, name, ok := strings.Cut(t, "/"); !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+			errs = append(errs, &store.FieldError{Field: fmt.Sprintf("spec.tasks[%d]", i), Value: t, Reason: "Invalid value: want namespace/name"})
+		}
 	}
 	switch o.Status.Phase {
 	case "", OfferPending, OfferAccepted, OfferDeclined, OfferRescinded, OfferExpired:

@@ -1,0 +1,193 @@
+package offers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/setpoint-dev/setpoint/examples/api"
+	offersapi "github.com/setpoint-dev/setpoint/examples/api/offers"
+	"github.com/setpoint-dev/setpoint/examples/client"
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
+	"github.com/setpoint-dev/setpoint/examples/offers"
+	"github.com/setpoint-dev/setpoint/store"
+)
+
+func taskPod(name, framework, cpu, mem string) *api.Pod {
+	p := &api.Pod{}
+	p.Namespace, p.Name = "default", name
+	p.Spec.SchedulerName = framework
+	p.Spec.Containers = []api.Container{{Name: "c", Image: "task", Resources: api.ResourceRequirements{
+		Requests: api.ResourceList{api.ResourceCPU: api.MustParse(cpu), api.ResourceMemory: api.MustParse(mem)}}}}
+	return p
+}
+
+// TestControllerDRFOverTheAPI runs the allocator over a real apiserver on
+// the DRF paper's example (Ghodsi et al., section 4.1): a node of <9 CPU,
+// 18 GiB>, framework a's tasks <1 CPU, 4 GiB>, b's <3 CPU, 1 GiB>. The
+// frameworks (played by the test) accept by naming their task pods in
+// their offers; the allocator binds them: a runs 3 tasks and b 2, both at
+// dominant share 2/3. Before that, bad accepts are rejected with the
+// reason in the offer's status and nothing bound: tasks beyond the offer,
+// and a task of another framework.
+func TestControllerDRFOverTheAPI(t *testing.T) {
+	s := controllertest.StartAPIServer(t, servesOffers)
+	cs := controllertest.Clientset(t, s)
+	ctx := context.Background()
+	node := &api.Node{}
+	node.Name = "n1"
+	node.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse("9"), api.ResourceMemory: api.MustParse("18Gi")}
+	if _, err := cs.Nodes().Create(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	fws, err := client.For[*offersapi.Framework](cs, offersapi.FrameworkResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offerClient, err := client.For[*offersapi.Offer](cs, offersapi.OfferResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, task := range map[string][2]string{"a": {"1", "4Gi"}, "b": {"3", "1Gi"}} {
+		f := &offersapi.Framework{}
+		f.Name = name
+		f.Spec.TaskResources = api.ResourceList{api.ResourceCPU: api.MustParse(task[0]), api.ResourceMemory: api.MustParse(task[1])}
+		if _, err := fws.Create(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []*api.Pod{taskPod("a1", "a", "1", "4Gi"), taskPod("a2", "a", "1", "4Gi"), taskPod("a3", "a", "1", "4Gi"),
+		taskPod("b1", "b", "3", "1Gi"), taskPod("b2", "b", "3", "1Gi"), taskPod("b3", "b", "3", "1Gi")} {
+		if _, err := cs.Pods().Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := offers.NewController(offers.ControllerConfig{Client: cs, Identity: "test",
+		Allocator: offers.Config{OfferTimeout: time.Hour, HoardCycles: 1 << 20},
+		Clock:     clockwork.NewFakeClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "offers controller", c.Run)
+
+	offerOf := func(fw string) (*offersapi.Offer, error) {
+		l, err := offerClient.List(ctx, "", store.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			if o := l.Items[i]; o.Spec.Framework == fw && o.Status.Phase == offersapi.OfferPending {
+				return o, nil
+			}
+		}
+		return nil, fmt.Errorf("no pending offer for %s among %d", fw, len(l.Items))
+	}
+	var offerA, offerB *offersapi.Offer
+	controllertest.Eventually(t, "offers to a and b", func() (err error) {
+		if offerA, err = offerOf("a"); err != nil {
+			return err
+		}
+		offerB, err = offerOf("b")
+		return err
+	})
+	if cpu := offerA.Spec.Resources[api.ResourceCPU]; cpu.Cmp(api.MustParse("3")) != 0 {
+		t.Errorf("a's offer holds %v CPU, want 3 (three tasks by DRF)", cpu.String())
+	}
+	if cpu := offerB.Spec.Resources[api.ResourceCPU]; cpu.Cmp(api.MustParse("6")) != 0 {
+		t.Errorf("b's offer holds %v CPU, want 6 (two tasks by DRF)", cpu.String())
+	}
+	out := controllertest.Kubectl(t, s, "get", "offers")
+	if !strings.Contains(out, "n1") || !strings.Contains(out, "Pending") {
+		t.Errorf("kubectl get offers:\n%s", out)
+	}
+
+	acceptWith := func(name string, tasks ...string) {
+		t.Helper()
+		if _, err := offerClient.GuaranteedUpdate(ctx, "", name, func(o *offersapi.Offer) (*offersapi.Offer, error) {
+			o.Spec.Tasks = tasks
+			return o, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rejected := func(name, want string) {
+		t.Helper()
+		controllertest.Eventually(t, "offer "+name+" rejected", func() error {
+			o, err := offerClient.Get(ctx, "", name)
+			if err != nil {
+				return err
+			}
+			if o.Status.Reason != offers.ReasonRejected || !strings.Contains(o.Status.Message, want) {
+				return fmt.Errorf("status %+v, want reason Rejected naming %q", o.Status, want)
+			}
+			return nil
+		})
+	}
+	noneBound := func() {
+		t.Helper()
+		l, err := cs.Pods().List(ctx, "default", store.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range l.Items {
+			if p.Spec.NodeName != "" {
+				t.Errorf("pod %s bound to %s after a rejected accept", p.Name, p.Spec.NodeName)
+			}
+		}
+	}
+	// b names three tasks (9 CPU) on an offer of 6.
+	acceptWith(offerB.Name, "default/b1", "default/b2", "default/b3")
+	rejected(offerB.Name, "exceed")
+	// a names b's task.
+	acceptWith(offerA.Name, "default/b1")
+	rejected(offerA.Name, "framework a")
+	noneBound()
+
+	// The right accepts.
+	acceptWith(offerA.Name, "default/a1", "default/a2", "default/a3")
+	acceptWith(offerB.Name, "default/b1", "default/b2")
+	controllertest.Eventually(t, "tasks bound and shares written", func() error {
+		for _, name := range []string{"a1", "a2", "a3", "b1", "b2"} {
+			p, err := cs.Pods().Get(ctx, "default", name)
+			if err != nil {
+				return err
+			}
+			if p.Spec.NodeName != "n1" {
+				return fmt.Errorf("pod %s on %q", name, p.Spec.NodeName)
+			}
+		}
+		for _, name := range []string{"a", "b"} {
+			f, err := fws.Get(ctx, "", name)
+			if err != nil {
+				return err
+			}
+			if f.Status.DominantShare != "0.6667" {
+				return fmt.Errorf("framework %s share %q, want 0.6667", name, f.Status.DominantShare)
+			}
+		}
+		for _, name := range []string{offerA.Name, offerB.Name} {
+			o, err := offerClient.Get(ctx, "", name)
+			if err != nil {
+				return err
+			}
+			if o.Status.Phase != offersapi.OfferAccepted {
+				return fmt.Errorf("offer %s: %+v", name, o.Status)
+			}
+		}
+		return nil
+	})
+	if p, _ := cs.Pods().Get(ctx, "default", "b3"); p.Spec.NodeName != "" {
+		t.Errorf("b3 bound to %s; no offer named it", p.Spec.NodeName)
+	}
+	out = controllertest.Kubectl(t, s, "get", "frameworks")
+	if strings.Count(out, "0.6667") != 2 {
+		t.Errorf("kubectl get frameworks:\n%s", out)
+	}
+	if !c.IsLeader() {
+		t.Error("the only controller does not lead")
+	}
+}
