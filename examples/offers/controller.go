@@ -207,6 +207,9 @@ type term struct {
 	// rejected are the offers whose accept was rejected, with the tasks
 	// it named: the same accept is not examined again, a changed one is.
 	rejected map[string]string
+	// accepted are the offers this term accepted (the informer may not
+	// show their new phase yet).
+	accepted map[string]bool
 }
 
 type launch struct {
@@ -229,7 +232,7 @@ func (c *Controller) lead(lctx context.Context) error {
 		return err
 	}
 	t := &term{a: a, launched: map[string]launch{}, frameworks: map[string]bool{}, nodes: map[string]bool{},
-		rejected: map[string]string{}}
+		rejected: map[string]string{}, accepted: map[string]bool{}}
 	for _, o := range c.offers.List() {
 		if o.Status.Phase == "" || o.Status.Phase == offersapi.OfferPending {
 			c.writeOfferStatus(lctx, o.Name, offersapi.OfferRescinded, "LeaderChanged", "made by an earlier leader")
@@ -315,7 +318,10 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 	}
 	// Accepts.
 	for _, o := range c.offers.List() {
-		if len(o.Spec.Tasks) > 0 && o.Status.Phase == offersapi.OfferPending && t.rejected[o.Name] != strings.Join(o.Spec.Tasks, ",") {
+		// An accept of an offer that ended (expired, rescinded) is
+		// rejected too, by the allocator, naming why.
+		if len(o.Spec.Tasks) > 0 && o.Status.Phase != "" && o.Status.Phase != offersapi.OfferAccepted && !t.accepted[o.Name] &&
+			t.rejected[o.Name] != strings.Join(o.Spec.Tasks, ",") {
 			c.accept(ctx, t, o)
 		}
 	}
@@ -355,8 +361,9 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 }
 
 // ReasonRejected is the status reason of an offer whose accept was
-// rejected; its message says why. Nothing of it was bound, and the offer
-// stays pending: the framework may name other tasks.
+// rejected; its message says why. Nothing of it was bound, and the
+// offer's phase is unchanged: a pending offer stays pending, so the
+// framework may name other tasks.
 const ReasonRejected = "Rejected"
 
 // accept answers an offer whose spec.tasks names the framework's task
@@ -371,7 +378,7 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 	reject := func(err error) {
 		c.log.Info("accept rejected", "offer", o.Name, "err", err)
 		t.rejected[o.Name] = strings.Join(o.Spec.Tasks, ",")
-		c.writeOfferStatus(ctx, o.Name, offersapi.OfferPending, ReasonRejected, err.Error())
+		c.writeOfferStatus(ctx, o.Name, o.Status.Phase, ReasonRejected, err.Error())
 	}
 	for _, ref := range o.Spec.Tasks {
 		ns, name, _ := strings.Cut(ref, "/")
@@ -394,6 +401,7 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 		reject(err)
 		return
 	}
+	t.accepted[o.Name] = true
 	for i, p := range pods {
 		bd := api.Binding{
 			TypeMeta:   store.TypeMeta{APIVersion: "v1", Kind: "Binding"},

@@ -191,3 +191,89 @@ func TestControllerDRFOverTheAPI(t *testing.T) {
 		t.Error("the only controller does not lead")
 	}
 }
+
+// TestControllerExpiredAccept: an offer unanswered for OfferTimeout (on
+// the injected clock) is written Expired; an accept of it afterwards is
+// rejected naming the expiry, and nothing is bound.
+func TestControllerExpiredAccept(t *testing.T) {
+	s := controllertest.StartAPIServer(t, servesOffers)
+	cs := controllertest.Clientset(t, s)
+	ctx := context.Background()
+	node := &api.Node{}
+	node.Name = "n1"
+	node.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi")}
+	if _, err := cs.Nodes().Create(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	fws, _ := client.For[*offersapi.Framework](cs, offersapi.FrameworkResource)
+	offerClient, _ := client.For[*offersapi.Offer](cs, offersapi.OfferResource)
+	f := &offersapi.Framework{}
+	f.Name = "c"
+	f.Spec.TaskResources = api.ResourceList{api.ResourceCPU: api.MustParse("1"), api.ResourceMemory: api.MustParse("1Gi")}
+	if _, err := fws.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Pods().Create(ctx, taskPod("c1", "c", "1", "1Gi")); err != nil {
+		t.Fatal(err)
+	}
+	fc := clockwork.NewFakeClock()
+	c, err := offers.NewController(offers.ControllerConfig{Client: cs, Identity: "test",
+		Allocator: offers.Config{OfferTimeout: 10 * time.Second, HoardCycles: 1 << 20}, Clock: fc,
+		// The lease outlives the clock's steps.
+		LeaseDuration: time.Hour, RenewDeadline: 30 * time.Minute, RetryPeriod: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "offers controller", c.Run)
+	var offer *offersapi.Offer
+	controllertest.Eventually(t, "an offer to c", func() error {
+		l, err := offerClient.List(ctx, "", store.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, o := range l.Items {
+			if o.Status.Phase == offersapi.OfferPending {
+				offer = o
+				return nil
+			}
+		}
+		return fmt.Errorf("no pending offer among %d", len(l.Items))
+	})
+	fc.Advance(11 * time.Second)
+	// Any change starts a round at the clock's new now.
+	if _, err := cs.Pods().GuaranteedUpdate(ctx, "default", "c1", func(p *api.Pod) (*api.Pod, error) {
+		p.Labels = map[string]string{"round": "1"}
+		return p, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "the offer expired", func() error {
+		o, err := offerClient.Get(ctx, "", offer.Name)
+		if err != nil {
+			return err
+		}
+		if o.Status.Phase != offersapi.OfferExpired {
+			return fmt.Errorf("status %+v", o.Status)
+		}
+		return nil
+	})
+	if _, err := offerClient.GuaranteedUpdate(ctx, "", offer.Name, func(o *offersapi.Offer) (*offersapi.Offer, error) {
+		o.Spec.Tasks = []string{"default/c1"}
+		return o, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "the late accept rejected", func() error {
+		o, err := offerClient.Get(ctx, "", offer.Name)
+		if err != nil {
+			return err
+		}
+		if o.Status.Phase != offersapi.OfferExpired || o.Status.Reason != offers.ReasonRejected || !strings.Contains(o.Status.Message, "expired") {
+			return fmt.Errorf("status %+v, want Expired, Rejected, naming the expiry", o.Status)
+		}
+		return nil
+	})
+	if p, err := cs.Pods().Get(ctx, "default", "c1"); err != nil || p.Spec.NodeName != "" {
+		t.Errorf("c1 after a rejected accept: %v, node %q", err, p.Spec.NodeName)
+	}
+}
