@@ -397,6 +397,10 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 		pods = append(pods, p)
 		tasks = append(tasks, podRequests(p))
 	}
+	if err := c.fits(ctx, o.Spec.Node, tasks); err != nil {
+		reject(err)
+		return
+	}
 	if err := t.a.Accept(o.Spec.Framework, o.Name, tasks); err != nil {
 		reject(err)
 		return
@@ -416,6 +420,45 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 		t.launched[string(p.UID)] = launch{framework: o.Spec.Framework, node: o.Spec.Node, res: tasks[i]}
 	}
 	c.writeOfferStatus(ctx, o.Name, offersapi.OfferAccepted, "", fmt.Sprintf("%d task(s) launched", len(pods)))
+}
+
+// fits checks, against a fresh list of the node's pods from the
+// apiserver (not the informer, which may lag), that tasks fit beside the
+// pods bound there: the Kubernetes-style scheduler does not see offers and
+// may have bound pods on offered resources since the offer was made.
+// There is still a window between this read and the bindings in which the
+// other scheduler may bind; the kubelet's admission refuses a pod that no
+// longer fits.
+func (c *Controller) fits(ctx context.Context, node string, tasks []api.ResourceList) error {
+	pc, err := rest.NewClient[*api.Pod](c.cfg.Client.HTTPClient(), c.cfg.Client.Server(), c.cfg.Client.Pods().Resource(),
+		rest.WithFieldSelector("spec.nodeName="+node))
+	if err != nil {
+		return err
+	}
+	l, err := pc.List(ctx, "", store.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing node %s's pods: %w", node, err)
+	}
+	n, ok := c.nodes.Get("", node)
+	if !ok {
+		return fmt.Errorf("node %s: not found", node)
+	}
+	sum := api.ResourceList{}
+	for _, p := range l.Items {
+		if p.Status.Phase != api.PodSucceeded && p.Status.Phase != api.PodFailed {
+			sum = sum.Add(podRequests(p))
+		}
+	}
+	for _, task := range tasks {
+		sum = sum.Add(task)
+	}
+	for name, q := range sum {
+		if alloc, ok := n.Status.Allocatable[name]; ok && q.Cmp(alloc) > 0 {
+			return fmt.Errorf("node %s: the tasks would overcommit %s (%s requested of %s allocatable, counting the pods bound there since the offer): %w",
+				node, name, q.String(), alloc.String(), ErrOvercommit)
+		}
+	}
+	return nil
 }
 
 // writeEnded writes the end of offers the allocator closed.

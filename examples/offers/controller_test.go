@@ -14,6 +14,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/offers"
+	"github.com/setpoint-dev/setpoint/examples/scheduler"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
@@ -275,5 +276,108 @@ func TestControllerExpiredAccept(t *testing.T) {
 	})
 	if p, err := cs.Pods().Get(ctx, "default", "c1"); err != nil || p.Spec.NodeName != "" {
 		t.Errorf("c1 after a rejected accept: %v, node %q", err, p.Spec.NodeName)
+	}
+}
+
+// TestControllerBesideScheduler: the Kubernetes-style scheduler and the
+// allocator share a node. The scheduler does not see offers, so it binds a
+// pod on resources offered to a framework; the framework's accept is then
+// rejected (the tasks would overcommit the node) and nothing of it is
+// bound: the node's bound pods never exceed its allocatable.
+func TestControllerBesideScheduler(t *testing.T) {
+	s := controllertest.StartAPIServer(t, servesOffers)
+	cs := controllertest.Clientset(t, s)
+	ctx := context.Background()
+	node := &api.Node{}
+	node.Name = "n1"
+	node.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse("9"), api.ResourceMemory: api.MustParse("18Gi"), "pods": api.MustParse("110")}
+	node.Status.Capacity = node.Status.Allocatable
+	node.Status.Conditions = []api.NodeCondition{{Type: api.NodeReady, Status: api.ConditionTrue}}
+	if _, err := cs.Nodes().Create(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	fws, _ := client.For[*offersapi.Framework](cs, offersapi.FrameworkResource)
+	offerClient, _ := client.For[*offersapi.Offer](cs, offersapi.OfferResource)
+	f := &offersapi.Framework{}
+	f.Name = "a"
+	f.Spec.TaskResources = api.ResourceList{api.ResourceCPU: api.MustParse("1"), api.ResourceMemory: api.MustParse("4Gi")}
+	if _, err := fws.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a1", "a2", "a3"} {
+		if _, err := cs.Pods().Create(ctx, taskPod(name, "a", "1", "4Gi")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := offers.NewController(offers.ControllerConfig{Client: cs, Identity: "test",
+		Allocator: offers.Config{OfferTimeout: time.Hour, HoardCycles: 1 << 20}, Clock: clockwork.NewFakeClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "offers controller", c.Run)
+	sched, err := scheduler.New(scheduler.Config{Client: cs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "scheduler", sched.Run)
+
+	var offer *offersapi.Offer
+	controllertest.Eventually(t, "an offer to a", func() error {
+		l, err := offerClient.List(ctx, "", store.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, o := range l.Items {
+			if o.Status.Phase == offersapi.OfferPending {
+				offer = o
+				return nil
+			}
+		}
+		return fmt.Errorf("no pending offer among %d", len(l.Items))
+	})
+	if _, err := cs.Pods().Create(ctx, taskPod("k1", "", "7", "1Gi")); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "the scheduler binds k1", func() error {
+		p, err := cs.Pods().Get(ctx, "default", "k1")
+		if err != nil {
+			return err
+		}
+		if p.Spec.NodeName != "n1" {
+			return fmt.Errorf("k1 on %q", p.Spec.NodeName)
+		}
+		return nil
+	})
+	if _, err := offerClient.GuaranteedUpdate(ctx, "", offer.Name, func(o *offersapi.Offer) (*offersapi.Offer, error) {
+		o.Spec.Tasks = []string{"default/a1", "default/a2", "default/a3"}
+		return o, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "the accept rejected", func() error {
+		o, err := offerClient.Get(ctx, "", offer.Name)
+		if err != nil {
+			return err
+		}
+		if o.Status.Reason != offers.ReasonRejected || !strings.Contains(o.Status.Message, "overcommit") {
+			return fmt.Errorf("status %+v, want Rejected naming the overcommit", o.Status)
+		}
+		return nil
+	})
+	l, err := cs.Pods().List(ctx, "default", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := api.MustParse("0")
+	for _, p := range l.Items {
+		if p.Spec.NodeName == "n1" {
+			cpu = cpu.Add(p.Spec.Containers[0].Resources.Requests[api.ResourceCPU])
+		}
+		if p.Spec.SchedulerName == "a" && p.Spec.NodeName != "" {
+			t.Errorf("task %s bound to %s after the rejected accept", p.Name, p.Spec.NodeName)
+		}
+	}
+	if cpu.Cmp(api.MustParse("9")) > 0 {
+		t.Errorf("n1's bound pods request %s CPU of 9", cpu.String())
 	}
 }

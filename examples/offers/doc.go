@@ -106,6 +106,10 @@
 // tasks bound before it as used rather than as their framework's
 // allocation; Declines over the API (an accept or the expiry ends an
 // offer); the Kubernetes-style scheduler does not see offers, so it can
-// book resources held by a pending offer (the controller's SetNodeUsed
-// then refuses and logs until the offer ends).
+// book resources held by a pending offer (the allocator's SetNodeUsed
+// then refuses and the controller logs it until the offer ends). An
+// accept is checked against a fresh list of the node's bound pods, so
+// such an offer's tasks are rejected (ErrOvercommit) rather than bound
+// beyond the node's allocatable; a window remains between that read and
+// the bindings, which the kubelet's admission closes.
 package offers
