@@ -256,40 +256,15 @@ func (c *Controller) lead(lctx context.Context) error {
 // statuses.
 func (c *Controller) round(ctx context.Context, t *term) error {
 	var errs []error
-	// Nodes.
-	seen := map[string]bool{}
-	for _, n := range c.nodes.List() {
-		seen[n.Name] = true
-		if err := t.a.SetNode(n.Name, n.Status.Allocatable); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		t.nodes[n.Name] = true
-	}
-	for name := range t.nodes {
-		if !seen[name] {
-			ended, _ := t.a.RemoveNode(name)
-			delete(t.nodes, name)
-			c.writeEnded(ctx, ended)
-		}
-	}
-	// Frameworks.
-	seen = map[string]bool{}
-	for _, f := range c.frameworks.List() {
-		seen[f.Name] = true
-		if err := t.a.Register(f); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		t.frameworks[f.Name] = true
-	}
-	for name := range t.frameworks {
-		if !seen[name] {
-			ended, _ := t.a.Unregister(name)
-			delete(t.frameworks, name)
-			c.writeEnded(ctx, ended)
-		}
-	}
+	// Nodes and frameworks: those gone end their offers.
+	nodes := c.nodes.List()
+	errs = append(errs, c.syncSet(ctx, t.nodes, len(nodes), func(i int) (string, error) {
+		return nodes[i].Name, t.a.SetNode(nodes[i].Name, nodes[i].Status.Allocatable)
+	}, t.a.RemoveNode)...)
+	fws := c.frameworks.List()
+	errs = append(errs, c.syncSet(ctx, t.frameworks, len(fws), func(i int) (string, error) {
+		return fws[i].Name, t.a.Register(fws[i])
+	}, t.a.Unregister)...)
 	// Pods: released tasks, and what others use on each node.
 	used := map[string]api.ResourceList{}
 	live := map[string]bool{}
@@ -358,6 +333,33 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// syncSet brings the allocator's set of names (nodes or frameworks) up to
+// date: add(i) adds or updates the i-th of n current objects and returns
+// its name; remove takes out a name no longer current, whose ended offers
+// are written.
+func (c *Controller) syncSet(ctx context.Context, set map[string]bool, n int, add func(i int) (string, error),
+	remove func(string) ([]offersapi.Offer, error)) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i := range n {
+		name, err := add(i)
+		seen[name] = true
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		set[name] = true
+	}
+	for name := range set {
+		if !seen[name] {
+			ended, _ := remove(name)
+			delete(set, name)
+			c.writeEnded(ctx, ended)
+		}
+	}
+	return errs
 }
 
 // ReasonRejected is the status reason of an offer whose accept was

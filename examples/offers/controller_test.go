@@ -11,11 +11,13 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	offersapi "github.com/setpoint-dev/setpoint/examples/api/offers"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/offers"
 	"github.com/setpoint-dev/setpoint/examples/scheduler"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
 func taskPod(name, framework, cpu, mem string) *api.Pod {
@@ -27,21 +29,20 @@ func taskPod(name, framework, cpu, mem string) *api.Pod {
 	return p
 }
 
-// TestControllerDRFOverTheAPI runs the allocator over a real apiserver on
-// the DRF paper's example (Ghodsi et al., section 4.1): a node of <9 CPU,
-// 18 GiB>, framework a's tasks <1 CPU, 4 GiB>, b's <3 CPU, 1 GiB>. The
-// frameworks (played by the test) accept by naming their task pods in
-// their offers; the allocator binds them: a runs 3 tasks and b 2, both at
-// dominant share 2/3. Before that, bad accepts are rejected with the
-// reason in the offer's status and nothing bound: tasks beyond the offer,
-// and a task of another framework.
-func TestControllerDRFOverTheAPI(t *testing.T) {
+// startOffers runs an apiserver serving the offers group with one node n1
+// of cpu and mem (and room for 110 pods, Ready), framework frameworks
+// (name: task CPU, memory) and the task pods (name: framework, CPU,
+// memory), and returns the client and the offers and frameworks clients.
+func startOffers(t *testing.T, cpu, mem string, frameworks map[string][2]string, pods ...*api.Pod) (*apiserver.Server, *client.Clientset, *rest.Client[*offersapi.Offer], *rest.Client[*offersapi.Framework]) {
+	t.Helper()
 	s := controllertest.StartAPIServer(t, servesOffers)
 	cs := controllertest.Clientset(t, s)
 	ctx := context.Background()
 	node := &api.Node{}
 	node.Name = "n1"
-	node.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse("9"), api.ResourceMemory: api.MustParse("18Gi")}
+	node.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse(cpu), api.ResourceMemory: api.MustParse(mem), "pods": api.MustParse("110")}
+	node.Status.Capacity = node.Status.Allocatable
+	node.Status.Conditions = []api.NodeCondition{{Type: api.NodeReady, Status: api.ConditionTrue}}
 	if _, err := cs.Nodes().Create(ctx, node); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestControllerDRFOverTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, task := range map[string][2]string{"a": {"1", "4Gi"}, "b": {"3", "1Gi"}} {
+	for name, task := range frameworks {
 		f := &offersapi.Framework{}
 		f.Name = name
 		f.Spec.TaskResources = api.ResourceList{api.ResourceCPU: api.MustParse(task[0]), api.ResourceMemory: api.MustParse(task[1])}
@@ -61,12 +62,53 @@ func TestControllerDRFOverTheAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, p := range []*api.Pod{taskPod("a1", "a", "1", "4Gi"), taskPod("a2", "a", "1", "4Gi"), taskPod("a3", "a", "1", "4Gi"),
-		taskPod("b1", "b", "3", "1Gi"), taskPod("b2", "b", "3", "1Gi"), taskPod("b3", "b", "3", "1Gi")} {
+	for _, p := range pods {
 		if _, err := cs.Pods().Create(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return s, cs, offerClient, fws
+}
+
+// pendingOffer returns the first pending offer (to framework fw, if not
+// empty).
+func pendingOffer(ctx context.Context, offers *rest.Client[*offersapi.Offer], fw string) (*offersapi.Offer, error) {
+	l, err := offers.List(ctx, "", store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range l.Items {
+		if (fw == "" || o.Spec.Framework == fw) && o.Status.Phase == offersapi.OfferPending {
+			return o, nil
+		}
+	}
+	return nil, fmt.Errorf("no pending offer for %q among %d", fw, len(l.Items))
+}
+
+// setTasks accepts offer name with tasks, as a framework does.
+func setTasks(t *testing.T, offers *rest.Client[*offersapi.Offer], name string, tasks ...string) {
+	t.Helper()
+	if _, err := offers.GuaranteedUpdate(context.Background(), "", name, func(o *offersapi.Offer) (*offersapi.Offer, error) {
+		o.Spec.Tasks = tasks
+		return o, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestControllerDRFOverTheAPI runs the allocator over a real apiserver on
+// the DRF paper's example (Ghodsi et al., section 4.1): a node of <9 CPU,
+// 18 GiB>, framework a's tasks <1 CPU, 4 GiB>, b's <3 CPU, 1 GiB>. The
+// frameworks (played by the test) accept by naming their task pods in
+// their offers; the allocator binds them: a runs 3 tasks and b 2, both at
+// dominant share 2/3. Before that, bad accepts are rejected with the
+// reason in the offer's status and nothing bound: tasks beyond the offer,
+// and a task of another framework.
+func TestControllerDRFOverTheAPI(t *testing.T) {
+	s, cs, offerClient, fws := startOffers(t, "9", "18Gi", map[string][2]string{"a": {"1", "4Gi"}, "b": {"3", "1Gi"}},
+		taskPod("a1", "a", "1", "4Gi"), taskPod("a2", "a", "1", "4Gi"), taskPod("a3", "a", "1", "4Gi"),
+		taskPod("b1", "b", "3", "1Gi"), taskPod("b2", "b", "3", "1Gi"), taskPod("b3", "b", "3", "1Gi"))
+	ctx := context.Background()
 	c, err := offers.NewController(offers.ControllerConfig{Client: cs, Identity: "test",
 		Allocator: offers.Config{OfferTimeout: time.Hour, HoardCycles: 1 << 20},
 		Clock:     clockwork.NewFakeClock()})
@@ -75,24 +117,12 @@ func TestControllerDRFOverTheAPI(t *testing.T) {
 	}
 	controllertest.Go(t, "offers controller", c.Run)
 
-	offerOf := func(fw string) (*offersapi.Offer, error) {
-		l, err := offerClient.List(ctx, "", store.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			if o := l.Items[i]; o.Spec.Framework == fw && o.Status.Phase == offersapi.OfferPending {
-				return o, nil
-			}
-		}
-		return nil, fmt.Errorf("no pending offer for %s among %d", fw, len(l.Items))
-	}
 	var offerA, offerB *offersapi.Offer
 	controllertest.Eventually(t, "offers to a and b", func() (err error) {
-		if offerA, err = offerOf("a"); err != nil {
+		if offerA, err = pendingOffer(ctx, offerClient, "a"); err != nil {
 			return err
 		}
-		offerB, err = offerOf("b")
+		offerB, err = pendingOffer(ctx, offerClient, "b")
 		return err
 	})
 	if cpu := offerA.Spec.Resources[api.ResourceCPU]; cpu.Cmp(api.MustParse("3")) != 0 {
@@ -106,15 +136,6 @@ func TestControllerDRFOverTheAPI(t *testing.T) {
 		t.Errorf("kubectl get offers:\n%s", out)
 	}
 
-	acceptWith := func(name string, tasks ...string) {
-		t.Helper()
-		if _, err := offerClient.GuaranteedUpdate(ctx, "", name, func(o *offersapi.Offer) (*offersapi.Offer, error) {
-			o.Spec.Tasks = tasks
-			return o, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	rejected := func(name, want string) {
 		t.Helper()
 		controllertest.Eventually(t, "offer "+name+" rejected", func() error {
@@ -141,16 +162,16 @@ func TestControllerDRFOverTheAPI(t *testing.T) {
 		}
 	}
 	// b names three tasks (9 CPU) on an offer of 6.
-	acceptWith(offerB.Name, "default/b1", "default/b2", "default/b3")
+	setTasks(t, offerClient, offerB.Name, "default/b1", "default/b2", "default/b3")
 	rejected(offerB.Name, "exceed")
 	// a names b's task.
-	acceptWith(offerA.Name, "default/b1")
+	setTasks(t, offerClient, offerA.Name, "default/b1")
 	rejected(offerA.Name, "framework a")
 	noneBound()
 
 	// The right accepts.
-	acceptWith(offerA.Name, "default/a1", "default/a2", "default/a3")
-	acceptWith(offerB.Name, "default/b1", "default/b2")
+	setTasks(t, offerClient, offerA.Name, "default/a1", "default/a2", "default/a3")
+	setTasks(t, offerClient, offerB.Name, "default/b1", "default/b2")
 	controllertest.Eventually(t, "tasks bound and shares written", func() error {
 		for _, name := range []string{"a1", "a2", "a3", "b1", "b2"} {
 			p, err := cs.Pods().Get(ctx, "default", name)
@@ -197,26 +218,8 @@ func TestControllerDRFOverTheAPI(t *testing.T) {
 // the injected clock) is written Expired; an accept of it afterwards is
 // rejected naming the expiry, and nothing is bound.
 func TestControllerExpiredAccept(t *testing.T) {
-	s := controllertest.StartAPIServer(t, servesOffers)
-	cs := controllertest.Clientset(t, s)
+	_, cs, offerClient, _ := startOffers(t, "4", "8Gi", map[string][2]string{"c": {"1", "1Gi"}}, taskPod("c1", "c", "1", "1Gi"))
 	ctx := context.Background()
-	node := &api.Node{}
-	node.Name = "n1"
-	node.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse("4"), api.ResourceMemory: api.MustParse("8Gi")}
-	if _, err := cs.Nodes().Create(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	fws, _ := client.For[*offersapi.Framework](cs, offersapi.FrameworkResource)
-	offerClient, _ := client.For[*offersapi.Offer](cs, offersapi.OfferResource)
-	f := &offersapi.Framework{}
-	f.Name = "c"
-	f.Spec.TaskResources = api.ResourceList{api.ResourceCPU: api.MustParse("1"), api.ResourceMemory: api.MustParse("1Gi")}
-	if _, err := fws.Create(ctx, f); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.Pods().Create(ctx, taskPod("c1", "c", "1", "1Gi")); err != nil {
-		t.Fatal(err)
-	}
 	fc := clockwork.NewFakeClock()
 	c, err := offers.NewController(offers.ControllerConfig{Client: cs, Identity: "test",
 		Allocator: offers.Config{OfferTimeout: 10 * time.Second, HoardCycles: 1 << 20}, Clock: fc,
@@ -227,18 +230,9 @@ func TestControllerExpiredAccept(t *testing.T) {
 	}
 	controllertest.Go(t, "offers controller", c.Run)
 	var offer *offersapi.Offer
-	controllertest.Eventually(t, "an offer to c", func() error {
-		l, err := offerClient.List(ctx, "", store.ListOptions{})
-		if err != nil {
-			return err
-		}
-		for _, o := range l.Items {
-			if o.Status.Phase == offersapi.OfferPending {
-				offer = o
-				return nil
-			}
-		}
-		return fmt.Errorf("no pending offer among %d", len(l.Items))
+	controllertest.Eventually(t, "an offer to c", func() (err error) {
+		offer, err = pendingOffer(ctx, offerClient, "c")
+		return err
 	})
 	fc.Advance(11 * time.Second)
 	// Any change starts a round at the clock's new now.
@@ -258,12 +252,7 @@ func TestControllerExpiredAccept(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := offerClient.GuaranteedUpdate(ctx, "", offer.Name, func(o *offersapi.Offer) (*offersapi.Offer, error) {
-		o.Spec.Tasks = []string{"default/c1"}
-		return o, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	setTasks(t, offerClient, offer.Name, "default/c1")
 	controllertest.Eventually(t, "the late accept rejected", func() error {
 		o, err := offerClient.Get(ctx, "", offer.Name)
 		if err != nil {
@@ -285,30 +274,9 @@ func TestControllerExpiredAccept(t *testing.T) {
 // rejected (the tasks would overcommit the node) and nothing of it is
 // bound: the node's bound pods never exceed its allocatable.
 func TestControllerBesideScheduler(t *testing.T) {
-	s := controllertest.StartAPIServer(t, servesOffers)
-	cs := controllertest.Clientset(t, s)
+	_, cs, offerClient, _ := startOffers(t, "9", "18Gi", map[string][2]string{"a": {"1", "4Gi"}},
+		taskPod("a1", "a", "1", "4Gi"), taskPod("a2", "a", "1", "4Gi"), taskPod("a3", "a", "1", "4Gi"))
 	ctx := context.Background()
-	node := &api.Node{}
-	node.Name = "n1"
-	node.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse("9"), api.ResourceMemory: api.MustParse("18Gi"), "pods": api.MustParse("110")}
-	node.Status.Capacity = node.Status.Allocatable
-	node.Status.Conditions = []api.NodeCondition{{Type: api.NodeReady, Status: api.ConditionTrue}}
-	if _, err := cs.Nodes().Create(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	fws, _ := client.For[*offersapi.Framework](cs, offersapi.FrameworkResource)
-	offerClient, _ := client.For[*offersapi.Offer](cs, offersapi.OfferResource)
-	f := &offersapi.Framework{}
-	f.Name = "a"
-	f.Spec.TaskResources = api.ResourceList{api.ResourceCPU: api.MustParse("1"), api.ResourceMemory: api.MustParse("4Gi")}
-	if _, err := fws.Create(ctx, f); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"a1", "a2", "a3"} {
-		if _, err := cs.Pods().Create(ctx, taskPod(name, "a", "1", "4Gi")); err != nil {
-			t.Fatal(err)
-		}
-	}
 	c, err := offers.NewController(offers.ControllerConfig{Client: cs, Identity: "test",
 		Allocator: offers.Config{OfferTimeout: time.Hour, HoardCycles: 1 << 20}, Clock: clockwork.NewFakeClock()})
 	if err != nil {
@@ -322,18 +290,9 @@ func TestControllerBesideScheduler(t *testing.T) {
 	controllertest.Go(t, "scheduler", sched.Run)
 
 	var offer *offersapi.Offer
-	controllertest.Eventually(t, "an offer to a", func() error {
-		l, err := offerClient.List(ctx, "", store.ListOptions{})
-		if err != nil {
-			return err
-		}
-		for _, o := range l.Items {
-			if o.Status.Phase == offersapi.OfferPending {
-				offer = o
-				return nil
-			}
-		}
-		return fmt.Errorf("no pending offer among %d", len(l.Items))
+	controllertest.Eventually(t, "an offer to a", func() (err error) {
+		offer, err = pendingOffer(ctx, offerClient, "a")
+		return err
 	})
 	if _, err := cs.Pods().Create(ctx, taskPod("k1", "", "7", "1Gi")); err != nil {
 		t.Fatal(err)
@@ -348,12 +307,7 @@ func TestControllerBesideScheduler(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := offerClient.GuaranteedUpdate(ctx, "", offer.Name, func(o *offersapi.Offer) (*offersapi.Offer, error) {
-		o.Spec.Tasks = []string{"default/a1", "default/a2", "default/a3"}
-		return o, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	setTasks(t, offerClient, offer.Name, "default/a1", "default/a2", "default/a3")
 	controllertest.Eventually(t, "the accept rejected", func() error {
 		o, err := offerClient.Get(ctx, "", offer.Name)
 		if err != nil {
