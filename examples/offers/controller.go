@@ -2,6 +2,7 @@ package offers
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -200,6 +201,9 @@ func (c *Controller) Run(ctx context.Context) error {
 // term is one leadership term's state.
 type term struct {
 	a *Allocator
+	// prefix starts the names of the term's Offer objects (the
+	// allocator's offer IDs restart with each term): "<random>-".
+	prefix string
 	// launched are the task pods this term bound, by UID.
 	launched map[string]launch
 	// frameworks and nodes registered with a.
@@ -231,7 +235,7 @@ func (c *Controller) lead(lctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t := &term{a: a, launched: map[string]launch{}, frameworks: map[string]bool{}, nodes: map[string]bool{},
+	t := &term{a: a, prefix: strings.ToLower(rand.Text()[:8]) + "-", launched: map[string]launch{}, frameworks: map[string]bool{}, nodes: map[string]bool{},
 		rejected: map[string]string{}, accepted: map[string]bool{}}
 	for _, o := range c.offers.List() {
 		if o.Status.Phase == "" || o.Status.Phase == offersapi.OfferPending {
@@ -258,11 +262,11 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 	var errs []error
 	// Nodes and frameworks: those gone end their offers.
 	nodes := c.nodes.List()
-	errs = append(errs, c.syncSet(ctx, t.nodes, len(nodes), func(i int) (string, error) {
+	errs = append(errs, c.syncSet(ctx, t.prefix, t.nodes, len(nodes), func(i int) (string, error) {
 		return nodes[i].Name, t.a.SetNode(nodes[i].Name, nodes[i].Status.Allocatable)
 	}, t.a.RemoveNode)...)
 	fws := c.frameworks.List()
-	errs = append(errs, c.syncSet(ctx, t.frameworks, len(fws), func(i int) (string, error) {
+	errs = append(errs, c.syncSet(ctx, t.prefix, t.frameworks, len(fws), func(i int) (string, error) {
 		return fws[i].Name, t.a.Register(fws[i])
 	}, t.a.Unregister)...)
 	// Pods: released tasks, and what others use on each node.
@@ -302,8 +306,9 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 	}
 	// The cycle.
 	res := t.a.Cycle()
-	c.writeEnded(ctx, res.Ended)
+	c.writeEnded(ctx, t.prefix, res.Ended)
 	for _, o := range res.Made {
+		o.Name = t.prefix + o.Name
 		// A create starts with an empty status (status subresource):
 		// the phase is written after.
 		created, err := c.offClient.Create(ctx, &o)
@@ -339,7 +344,7 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 // date: add(i) adds or updates the i-th of n current objects and returns
 // its name; remove takes out a name no longer current, whose ended offers
 // are written.
-func (c *Controller) syncSet(ctx context.Context, set map[string]bool, n int, add func(i int) (string, error),
+func (c *Controller) syncSet(ctx context.Context, prefix string, set map[string]bool, n int, add func(i int) (string, error),
 	remove func(string) ([]offersapi.Offer, error)) []error {
 	var errs []error
 	seen := map[string]bool{}
@@ -356,7 +361,7 @@ func (c *Controller) syncSet(ctx context.Context, set map[string]bool, n int, ad
 		if !seen[name] {
 			ended, _ := remove(name)
 			delete(set, name)
-			c.writeEnded(ctx, ended)
+			c.writeEnded(ctx, prefix, ended)
 		}
 	}
 	return errs
@@ -403,7 +408,12 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 		reject(err)
 		return
 	}
-	if err := t.a.Accept(o.Spec.Framework, o.Name, tasks); err != nil {
+	id, ok := strings.CutPrefix(o.Name, t.prefix)
+	if !ok {
+		reject(fmt.Errorf("offer %s: made by an earlier leader: %w", o.Name, ErrUnknownOffer))
+		return
+	}
+	if err := t.a.Accept(o.Spec.Framework, id, tasks); err != nil {
 		reject(err)
 		return
 	}
@@ -463,10 +473,11 @@ func (c *Controller) fits(ctx context.Context, node string, tasks []api.Resource
 	return nil
 }
 
-// writeEnded writes the end of offers the allocator closed.
-func (c *Controller) writeEnded(ctx context.Context, ended []offersapi.Offer) {
+// writeEnded writes the end of offers the allocator closed (their
+// objects' names are prefix and the allocator's IDs).
+func (c *Controller) writeEnded(ctx context.Context, prefix string, ended []offersapi.Offer) {
 	for _, o := range ended {
-		c.writeOfferStatus(ctx, o.Name, o.Status.Phase, o.Status.Reason, "")
+		c.writeOfferStatus(ctx, prefix+o.Name, o.Status.Phase, o.Status.Reason, "")
 	}
 }
 

@@ -1,9 +1,13 @@
 package offers_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -333,5 +337,98 @@ func TestControllerBesideScheduler(t *testing.T) {
 	}
 	if cpu.Cmp(api.MustParse("9")) > 0 {
 		t.Errorf("n1's bound pods request %s CPU of 9", cpu.String())
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestControllerDeposedLeaderFenced: controller A leads, then its clock
+// stops (a paused process: it never notices it lost the lease) and B
+// takes over. Both keep allocating; A's writes are refused as fenced, so
+// the offers pending on the node never exceed it.
+func TestControllerDeposedLeaderFenced(t *testing.T) {
+	s, cs, offerClient, fws := startOffers(t, "4", "8Gi", map[string][2]string{"a": {"1", "1Gi"}})
+	ctx := context.Background()
+	timing := func(c *offers.ControllerConfig) {
+		c.LeaseDuration, c.RenewDeadline, c.RetryPeriod = 2*time.Second, 1500*time.Millisecond, 200*time.Millisecond
+		c.Allocator = offers.Config{OfferTimeout: time.Hour, HoardCycles: 1 << 20}
+	}
+	var aLog lockedBuffer
+	cfgA := offers.ControllerConfig{Client: cs, Identity: "a", Clock: clockwork.NewFakeClock(),
+		Logger: slog.New(slog.NewJSONHandler(&aLog, nil))}
+	timing(&cfgA)
+	a, err := offers.NewController(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "controller a", a.Run)
+	controllertest.Eventually(t, "a offers", func() error {
+		_, err := pendingOffer(ctx, offerClient, "a")
+		return err
+	})
+	cfgB := offers.ControllerConfig{Client: controllertest.Clientset(t, s), Identity: "b"}
+	timing(&cfgB)
+	// b takes over once a's 2 s lease lapses, and renews with room to
+	// spare on a loaded machine.
+	cfgB.LeaseDuration, cfgB.RenewDeadline = 20*time.Second, 15*time.Second
+	b, err := offers.NewController(cfgB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "controller b", b.Run)
+	controllertest.Eventually(t, "b takes over", func() error {
+		if !b.IsLeader() {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	if !a.IsLeader() {
+		t.Fatal("a noticed; the test wants a leader that believes it still leads")
+	}
+	// A new framework: both leaders offer it what is free.
+	f := &offersapi.Framework{}
+	f.Name = "z"
+	f.Spec.TaskResources = api.ResourceList{api.ResourceCPU: api.MustParse("1"), api.ResourceMemory: api.MustParse("1Gi")}
+	if _, err := fws.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Eventually(t, "a's writes refused as fenced", func() error {
+		if l := aLog.String(); !strings.Contains(l, "Fenced") {
+			return fmt.Errorf("a logged no fenced write: %s", l[max(0, len(l)-2000):])
+		}
+		return nil
+	})
+	controllertest.Eventually(t, "b offers z", func() error {
+		_, err := pendingOffer(ctx, offerClient, "z")
+		return err
+	})
+	l, err := offerClient.List(ctx, "", store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := api.MustParse("0")
+	for _, o := range l.Items {
+		if o.Status.Phase == offersapi.OfferPending {
+			cpu = cpu.Add(o.Spec.Resources[api.ResourceCPU])
+		}
+	}
+	if cpu.Cmp(api.MustParse("4")) > 0 {
+		t.Errorf("pending offers hold %s CPU of n1's 4", cpu.String())
 	}
 }

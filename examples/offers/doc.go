@@ -88,7 +88,8 @@
 // Allocator from informers of Nodes, Pods and Frameworks (pods bound by
 // anyone else count as used on their node), runs a cycle on every change
 // and every CycleInterval, creates each offer as an Offer object (status
-// Pending) and writes its end (Expired, Rescinded with the reason), and
+// Pending; named by a random prefix of the term and the allocator's ID,
+// as IDs restart with each term) and writes its end (Expired, Rescinded with the reason), and
 // writes each Framework's status (registered, dominant share, allocated).
 // A framework accepts an offer by naming its task pods (namespace/name,
 // spec.schedulerName = the framework's name, unbound) in the Offer's
