@@ -44,7 +44,7 @@ func stopAfterSync(t *testing.T, run func(context.Context) error, synced func() 
 func TestAdmissionHoldsAgainstStaleCaches(t *testing.T) {
 	b := memory.New()
 	t.Cleanup(func() { b.Close() })
-	rs, err := newResources(b)
+	rs, err := newResources(b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func memResources(t *testing.T) *resources {
 	t.Helper()
 	b := memory.New()
 	t.Cleanup(func() { b.Close() })
-	rs, err := newResources(b)
+	rs, err := newResources(b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -190,6 +190,11 @@ type Config struct {
 	MetricsRegistry *prometheus.Registry
 	// Logger receives the server's logs; default discard.
 	Logger *slog.Logger
+	// ExtraKinds are served beyond the built-in kinds: the library user's
+	// own typed kinds in API groups of their own, each made with Serve
+	// from a registry.NewKind (see ExtraKind for what they get). Their
+	// plural names must differ from every other kind's. Default none.
+	ExtraKinds []ExtraKind
 }
 
 // Validate reports the first invalid field; it changes nothing.
@@ -221,6 +226,9 @@ func (c *Config) Validate() error {
 	}
 	if r := c.NodePortRange; r != (PortRange{}) && (r.First < 1 || r.Last > 65535 || r.First > r.Last) {
 		return fmt.Errorf("apiserver: NodePortRange %v is not a port range", r)
+	}
+	if _, err := newRegistry(c.ExtraKinds); err != nil {
+		return err
 	}
 	if c.Listen != "" {
 		if _, port, err := net.SplitHostPort(c.Listen); err != nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
-	"sync"
 
 	openapiv2 "github.com/google/gnostic-models/openapiv2"
 	openapiv3 "github.com/google/gnostic-models/openapiv3"
@@ -22,6 +21,7 @@ import (
 type discoveryHandler struct {
 	addr string // the server's address, for /api
 	log  *slog.Logger
+	docs *serverDocs
 }
 
 func (d discoveryHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +66,7 @@ func (d discoveryHandler) discovery(w http.ResponseWriter, r *http.Request) bool
 			v.ServerAddressByClientCIDRs = []api.ServerAddressByClientCIDR{{ClientCIDR: "0.0.0.0/0", ServerAddress: d.addr}}
 			jsonDoc, protoDoc = v, func() []byte { return apiVersionsProtobuf(v) }
 		} else {
-			l := servedGroups()
+			l := d.docs.groups().groups
 			jsonDoc, protoDoc = l, func() []byte { return apiGroupListProtobuf(l) }
 		}
 		writeDiscovery(w, n.MediaType, jsonDoc, protoDoc)
@@ -78,7 +78,7 @@ func (d discoveryHandler) discovery(w http.ResponseWriter, r *http.Request) bool
 			return false
 		}
 		if !strings.Contains(gv, "/") {
-			for _, g := range servedGroups().Groups {
+			for _, g := range d.docs.groups().groups.Groups {
 				if g.Name == gv {
 					jsonDoc = map[string]any{"kind": "APIGroup", "apiVersion": "v1", "name": g.Name,
 						"versions": g.Versions, "preferredVersion": g.PreferredVersion}
@@ -91,7 +91,7 @@ func (d discoveryHandler) discovery(w http.ResponseWriter, r *http.Request) bool
 		}
 	}
 	if jsonDoc == nil {
-		res, ok := servedGroupVersions()[gv]
+		res, ok := d.docs.groups().versions[gv]
 		if !ok {
 			return false
 		}
@@ -126,10 +126,11 @@ func writeRaw(w http.ResponseWriter, b []byte) {
 	w.Write(b)
 }
 
-// openAPIDocs are built once.
-var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
+// buildOpenAPIDocs builds reg's OpenAPI documents, each in JSON and
+// protobuf, by path.
+func buildOpenAPIDocs(reg *registry.Registry) (map[string][]byte, error) {
 	docs := map[string][]byte{}
-	v2, err := registry.OpenAPIV2()
+	v2, err := reg.OpenAPIV2()
 	if err != nil {
 		return nil, err
 	}
@@ -137,13 +138,13 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 	if docs["/openapi/v2"+protobufKey], err = openAPIToProtobuf(v2, openapiv2.ParseDocument); err != nil {
 		return nil, err
 	}
-	idx, err := registry.OpenAPIV3Discovery()
+	idx, err := reg.OpenAPIV3Discovery()
 	if err != nil {
 		return nil, err
 	}
 	docs["/openapi/v3"] = idx
-	for _, p := range registry.OpenAPIV3Paths() {
-		d, _, err := registry.OpenAPIV3(p)
+	for _, p := range reg.OpenAPIV3Paths() {
+		d, _, err := reg.OpenAPIV3(p)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +154,7 @@ var openAPIDocs = sync.OnceValues(func() (map[string][]byte, error) {
 		}
 	}
 	return docs, nil
-})
+}
 
 // protobufKey ends the key of a document's protobuf form in openAPIDocs.
 const protobufKey = " protobuf"
@@ -165,7 +166,7 @@ const protobufKey = " protobuf"
 // lets the server validate), also in JSON or protobuf; the /openapi/v3
 // index is JSON only, as in Kubernetes.
 func (d discoveryHandler) openAPI(w http.ResponseWriter, r *http.Request) bool {
-	docs, err := openAPIDocs()
+	docs, err := d.docs.openAPI()
 	if err != nil {
 		d.log.Error("building OpenAPI documents", "err", err)
 		return false

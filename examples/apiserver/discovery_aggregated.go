@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	exapi "github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/apidiscovery"
@@ -39,16 +38,16 @@ func aggregatedConversion(_ string, c rest.Conversion) bool {
 // servedGroupVersions returns the registry's group versions that serve at
 // least one resource, with their discovery documents: a group version with
 // nothing in it is never listed (kubectl api-resources fails on one).
-func servedGroupVersions() map[string]*exapi.APIResourceList {
+func servedGroupVersions(reg *registry.Registry) map[string]*exapi.APIResourceList {
 	out := map[string]*exapi.APIResourceList{}
 	gvs := []string{"v1"}
-	for _, g := range registry.Groups().Groups {
+	for _, g := range reg.Groups().Groups {
 		for _, v := range g.Versions {
 			gvs = append(gvs, v.GroupVersion)
 		}
 	}
 	for _, gv := range gvs {
-		if l, ok := registry.Resources(gv); ok && len(l.Resources) > 0 {
+		if l, ok := reg.Resources(gv); ok && len(l.Resources) > 0 {
 			out[gv] = l
 		}
 	}
@@ -56,11 +55,10 @@ func servedGroupVersions() map[string]*exapi.APIResourceList {
 	return out
 }
 
-// servedGroups is registry.Groups without the versions (and groups) that
-// serve nothing.
-func servedGroups() *exapi.APIGroupList {
-	served := servedGroupVersions()
-	all := registry.Groups()
+// servedGroups is reg.Groups without the versions (and groups) that serve
+// nothing (served is servedGroupVersions(reg)).
+func servedGroups(reg *registry.Registry, served map[string]*exapi.APIResourceList) *exapi.APIGroupList {
+	all := reg.Groups()
 	out := &exapi.APIGroupList{TypeMeta: all.TypeMeta, Groups: []exapi.APIGroup{}}
 	for _, g := range all.Groups {
 		var versions []exapi.GroupVersionForDiscovery
@@ -144,12 +142,12 @@ type aggregatedDoc struct {
 	bodies map[string]map[string][]byte
 }
 
-// aggregatedDocs are /api's and /apis's aggregated documents.
-var aggregatedDocs = sync.OnceValues(func() (map[string]*aggregatedDoc, error) {
-	served := servedGroupVersions()
+// buildAggregatedDocs builds /api's and /apis's aggregated documents.
+func buildAggregatedDocs(gd groupDocs) (map[string]*aggregatedDoc, error) {
+	served := gd.versions
 	core := &apidiscovery.APIGroupDiscoveryList{Items: []apidiscovery.APIGroupDiscovery{aggregatedGroup("", []*exapi.APIResourceList{served["v1"]})}}
 	apis := &apidiscovery.APIGroupDiscoveryList{Items: []apidiscovery.APIGroupDiscovery{}}
-	for _, g := range servedGroups().Groups {
+	for _, g := range gd.groups.Groups {
 		var versions []*exapi.APIResourceList
 		for _, v := range g.Versions {
 			versions = append(versions, served[v.GroupVersion])
@@ -179,13 +177,13 @@ var aggregatedDocs = sync.OnceValues(func() (map[string]*aggregatedDoc, error) {
 		docs[path] = d
 	}
 	return docs, nil
-})
+}
 
 // serveAggregated answers GET /api or /apis with the aggregated document
 // n asked for, with an ETag: a request whose If-None-Match names it gets
 // 304 Not Modified.
 func (d discoveryHandler) serveAggregated(w http.ResponseWriter, r *http.Request, path string, n rest.Negotiated) {
-	docs, err := aggregatedDocs()
+	docs, err := d.docs.aggregated()
 	if err != nil {
 		d.log.Error("building aggregated discovery", "err", err)
 		rest.WriteError(w, err)

@@ -23,6 +23,23 @@
 // (fieldValidation=Strict) and computes apply patches from the served
 // schemas.
 //
+// # Extra API groups
+//
+// Config.ExtraKinds serves kinds of the library user's own beside the
+// built-in ones, in API groups of their own, as Kubernetes serves custom
+// resources, but typed: a Go type implementing store.Object, described by
+// registry.NewKind (defaults, validation, immutable fields, the status
+// subresource, kubectl get columns, field selectors, and its OpenAPI
+// schemas) and wrapped by Serve. Such a kind gets everything a built-in
+// one does, through the same code: REST in JSON (protobuf gets 406/415
+// unless the type has generated protobuf methods, as custom resources are
+// JSON only), the watch cache, legacy and aggregated discovery, OpenAPI v2
+// and v3 (kubectl explain, apply and field validation), tables,
+// server-side apply, admission, RBAC by group and resource, and fenced
+// writes. A server's documents are built for its own set of kinds; those
+// of the built-in set are shared. Not done for extra kinds: object-count
+// quotas, and the aggregation of the bootstrap admin/edit/view roles.
+//
 // The request path is a chain of http.Handler filters: health (no
 // authentication), request info, authentication, limits, API priority
 // and fairness, authorization, and then the resource mux, which hands each resource's requests to its

@@ -23,7 +23,7 @@ func quotaServers(t *testing.T, n int, b store.Backend) ([]*resourceQuota, []*re
 	var qs []*resourceQuota
 	var rss []*resources
 	for range n {
-		rs, err := newResources(b)
+		rs, err := newResources(b, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,9 +134,10 @@ type resources struct {
 	clusterRoleBindings *resourceOf[*rbac.ClusterRoleBinding]
 }
 
-// newResources creates the store of every kind in the registry.
-// events.k8s.io events are stored as core events, through eventsBackend.
-func newResources(b store.Backend) (*resources, error) {
+// newResources creates the store of every kind in the registry and of
+// the extra kinds. events.k8s.io events are stored as core events,
+// through eventsBackend.
+func newResources(b store.Backend, extra []ExtraKind) (*resources, error) {
 	rs := &resources{}
 	var errs []error
 	add := func(r served, err error) {
@@ -196,7 +197,10 @@ func newResources(b store.Backend) (*resources, error) {
 	add(rs.roleBindings, err)
 	rs.clusterRoleBindings, err = newResource(b, registry.ClusterRoleBindingKind, store.WithPathSegmentNames())
 	add(rs.clusterRoleBindings, err)
-	if len(rs.all) != len(registry.Kinds()) && len(errs) == 0 {
+	for _, k := range extra {
+		add(k.newResource(b))
+	}
+	if len(rs.all) != len(registry.Kinds())+len(extra) && len(errs) == 0 {
 		errs = append(errs, fmt.Errorf("serving %d of the registry's %d kinds", len(rs.all), len(registry.Kinds())))
 	}
 	return rs, errors.Join(errs...)

@@ -50,6 +50,8 @@ type Server struct {
 	apf     *apf
 	metrics *requestMetrics
 	audit   *auditLog
+	// docs are the discovery and OpenAPI documents of the served kinds.
+	docs    *serverDocs
 	ln      net.Listener
 	running atomic.Bool
 	ready   chan struct{}
@@ -73,6 +75,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, ready: make(chan struct{})}
+	reg, err := newRegistry(cfg.ExtraKinds)
+	if err != nil {
+		return nil, err
+	}
+	s.docs = docsFor(reg)
 	tokens, err := loadTokens(cfg.TokenFile)
 	if err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
@@ -201,7 +208,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		}
 	}
 
-	rs, err := newResources(backend)
+	rs, err := newResources(backend, s.cfg.ExtraKinds)
 	if err != nil {
 		return fmt.Errorf("apiserver: %w", err)
 	}
@@ -244,7 +251,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 	if s.cfg.AnonymousAuth {
 		s.authn = append(s.authn.(Authenticators), anonymousAuthenticator{})
 	}
-	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log}})
+	mux := newResourceMux(oidcHandler{ti: s.tokens, next: discoveryHandler{addr: s.Addr(), log: s.log, docs: s.docs}})
 	for _, r := range rs.all {
 		if err := r.start(admission, s.cfg.MaxBodyBytes, s.log); err != nil {
 			return fmt.Errorf("apiserver: %w", err)

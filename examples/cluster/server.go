@@ -16,6 +16,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllermanager"
 	"github.com/setpoint-dev/setpoint/examples/controllers/servicelb"
+	"github.com/setpoint-dev/setpoint/examples/offers"
 	"github.com/setpoint-dev/setpoint/examples/scheduler"
 )
 
@@ -115,7 +116,9 @@ func New(cfg Config, extra ...ComponentFunc) (*Server, error) {
 		ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix(cfg.ServiceCIDR)},
 		AuthzFile:    cfg.AuthzFile, KubeconfigOut: cfg.KubeconfigOut, EtcdNoFsync: cfg.EtcdNoFsync,
 		EtcdLogLevel: cfg.EtcdLogLevel, AnonymousAuth: true, MetricsResolution: cfg.MetricsResolution,
-		MetricsClock: cfg.MetricsClock, Logger: cfg.Logger.With("component", "apiserver")}
+		MetricsClock: cfg.MetricsClock, Logger: cfg.Logger.With("component", "apiserver"),
+		// Two-level scheduling's API group (examples/offers).
+		ExtraKinds: []apiserver.ExtraKind{apiserver.Serve(offers.FrameworkKind), apiserver.Serve(offers.OfferKind)}}
 	api, err := apiserver.New(apiCfg)
 	if err != nil {
 		return nil, err

@@ -3,8 +3,8 @@
 // schedulers, each of which decides what to launch on what it is offered)
 // by weighted hierarchical Dominant Resource Fairness, and keeps the books
 // of offers and allocations. It is a pure, deterministic core over
-// in-memory state and an injectable clock; serving it through the
-// apiserver, leader election and binding pods are the caller's job.
+// in-memory state and an injectable clock. Controller serves it through
+// the apiserver (below).
 //
 // # Rules followed
 //
@@ -74,4 +74,43 @@
 // All methods are safe for concurrent use (one lock). FailoverTimeout in a
 // Framework's spec is not acted on here: killing an absent framework's
 // tasks is the serving layer's job.
+//
+// # Over the API
+//
+// The apiserver serves the offers.setpoint.dev/v1alpha1 group through
+// apiserver.Config.ExtraKinds with FrameworkKind and OfferKind (the
+// example cluster does): kubectl get frameworks shows ROLE, WEIGHT and
+// DOMINANT SHARE; kubectl get offers NODE, FRAMEWORK, CPU, MEMORY,
+// EXPIRES and PHASE.
+//
+// Controller (ControllerConfig, NewController, Run) is the allocator as a
+// leader-elected component: while it holds its Lease it feeds a fresh
+// Allocator from informers of Nodes, Pods and Frameworks (pods bound by
+// anyone else count as used on their node), runs a cycle on every change
+// and every CycleInterval, creates each offer as an Offer object (status
+// Pending; named by a random prefix of the term and the allocator's ID,
+// as IDs restart with each term) and writes its end (Expired, Rescinded with the reason), and
+// writes each Framework's status (registered, dominant share, allocated).
+// A framework accepts an offer by naming its task pods (namespace/name,
+// spec.schedulerName = the framework's name, unbound) in the Offer's
+// spec.tasks; the controller binds them to the offered node through
+// pods/binding if the allocator accepts them, and otherwise binds none
+// and writes status.reason Rejected with the allocator's error (tasks
+// beyond the offer, an expired or closed offer, a task of another
+// framework); the offer stays pending, so the framework may name other
+// tasks. A task pod that ends or is deleted releases its resources.
+// Every write is made with the leader's context and so carries its
+// fence: a deposed leader's writes fail with store.ErrFenced.
+//
+// Not done yet: a new leader starts from an empty allocator, rescinding
+// the last term's pending offers (reason LeaderChanged) and counting the
+// tasks bound before it as used rather than as their framework's
+// allocation; Declines over the API (an accept or the expiry ends an
+// offer); the Kubernetes-style scheduler does not see offers, so it can
+// book resources held by a pending offer (the allocator's SetNodeUsed
+// then refuses and the controller logs it until the offer ends). An
+// accept is checked against a fresh list of the node's bound pods, so
+// such an offer's tasks are rejected (ErrOvercommit) rather than bound
+// beyond the node's allocatable; a window remains between that read and
+// the bindings, which the kubelet's admission closes.
 package offers

@@ -91,6 +91,12 @@ type OfferSpec struct {
 	Resources api.ResourceList `json:"resources"`
 	// ExpiryTime is when the offer lapses if not accepted or declined.
 	ExpiryTime store.Time `json:"expiryTime"`
+	// Tasks, set by the framework, accepts the offer: its task pods
+	// ("namespace/name": pods whose spec.schedulerName is the framework's
+	// name, not yet bound) to launch on the offered node. The allocator
+	// binds them all if they fit in the offer, or binds none and says why
+	// in the status.
+	Tasks []string `json:"tasks,omitempty"`
 }
 
 // OfferPhase is where an offer stands.

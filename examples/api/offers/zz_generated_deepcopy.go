@@ -170,6 +170,10 @@ func deepCopyOfferSpec(in, out *OfferSpec) {
 		}
 		out.Resources = m0
 	}
+	if in.Tasks != nil {
+		out.Tasks = make([]string, len(in.Tasks))
+		copy(out.Tasks, in.Tasks)
+	}
 }
 
 func deepCopyOfferStatus(in, out *OfferStatus) {

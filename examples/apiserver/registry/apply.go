@@ -1,7 +1,10 @@
 package registry
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/setpoint-dev/setpoint/store"
@@ -20,6 +23,37 @@ var applyTypes = sync.OnceValues(func() (*fieldmanager.Types, error) {
 	}
 	return fieldmanager.NewTypes(doc)
 })
+
+// extraApplyType is the apply type of a kind of the library user's own,
+// from a Swagger 2.0 document of its schemas and those they refer to.
+func extraApplyType(r store.Resource, own map[string]any) (typed.ParseableType, error) {
+	all, err := withBuiltins(own)
+	if err != nil {
+		return typed.ParseableType{}, err
+	}
+	defs, err := closure(all, slices.Collect(maps.Keys(own)))
+	if err != nil {
+		return typed.ParseableType{}, fmt.Errorf("registry: the apply schema of %s: %w", r.Kind, err)
+	}
+	v2 := map[string]any{}
+	for n, s := range defs {
+		v2[n] = toV2(s)
+	}
+	doc, err := json.Marshal(map[string]any{"swagger": "2.0", "info": map[string]string{"title": r.Kind, "version": "v1"},
+		"paths": map[string]any{}, "definitions": v2})
+	if err != nil {
+		return typed.ParseableType{}, err
+	}
+	types, err := fieldmanager.NewTypes(doc)
+	if err != nil {
+		return typed.ParseableType{}, fmt.Errorf("registry: the apply schema of %s: %w", r.Kind, err)
+	}
+	t, ok := types.Kind(r.APIVersion, r.Kind)
+	if !ok {
+		return typed.ParseableType{}, fmt.Errorf("registry: no schema of %s %s is tagged with its group, version and kind", r.APIVersion, r.Kind)
+	}
+	return t, nil
+}
 
 // ApplyType returns the server-side apply type of a served kind: the
 // definition tagged with its group, version and kind in the OpenAPI
@@ -40,6 +74,10 @@ func ApplyType(r store.Resource) (typed.ParseableType, error) {
 // A kind missing from the schema (which a registry test rules out) gets
 // the zero type, which the REST handler replaces with the deduced one.
 func (s strategy[T]) ApplyType() typed.ParseableType {
+	if s.k.ownSchemas != nil {
+		t, _ := s.k.applyType()
+		return t
+	}
 	t, _ := ApplyType(s.k.resource)
 	return t
 }

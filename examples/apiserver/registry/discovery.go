@@ -28,9 +28,12 @@ func CoreAPIVersions() *api.APIVersions {
 // breaks discovery clients: kubectl api-resources exits 1). The scale
 // subresource's autoscaling/v1 Scale is named by the subresource entries
 // only, as no autoscaling resource is served.
-func Groups() *api.APIGroupList {
+func Groups() *api.APIGroupList { return Default().Groups() }
+
+// Groups is the registry's GET /apis document, extra groups included.
+func (r *Registry) Groups() *api.APIGroupList {
 	versions := map[string][]string{}
-	for _, d := range Kinds() {
+	for _, d := range r.kinds {
 		g, v := GroupVersion(d.Resource())
 		if g != "" && !slices.Contains(versions[g], v) {
 			versions[g] = append(versions[g], v)
@@ -57,8 +60,13 @@ func Groups() *api.APIGroupList {
 // "apps/v1"), or false if nothing is served there. Subresources are listed
 // as "<plural>/<sub>" entries with their own kind and verbs.
 func Resources(groupVersion string) (*api.APIResourceList, bool) {
+	return Default().Resources(groupVersion)
+}
+
+// Resources is the registry's discovery document of a group-version.
+func (rg *Registry) Resources(groupVersion string) (*api.APIResourceList, bool) {
 	list := &api.APIResourceList{TypeMeta: store.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: groupVersion, Resources: []api.APIResource{}}
-	for _, d := range Kinds() {
+	for _, d := range rg.kinds {
 		r := d.Resource()
 		if r.APIVersion != groupVersion {
 			continue

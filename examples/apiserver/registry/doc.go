@@ -14,6 +14,14 @@
 // document (OpenAPIV2); and ResourceQuota accounting (PodUsage,
 // ObjectUsage, CheckQuota, ChargeQuota), which the quota admission plugin uses.
 //
+// The package-level kinds and documents are the built-in registry
+// (Default). NewKind describes a kind of the library user's own (a
+// KindSpec: its resource, rules, columns and OpenAPI schemas); New builds a
+// Registry of the built-in kinds and such extra ones, whose methods
+// (Groups, Resources, OpenAPIV2, OpenAPIV3, Lookup) are the package-level
+// functions over all of them. The apiserver serves a Registry's kinds
+// (apiserver.Config.ExtraKinds).
+//
 // The types themselves are package examples/api's, which imports none of
 // this, so clients link the types without the server's rules.
 //

@@ -184,13 +184,15 @@ func Kinds() []Descriptor {
 
 // Lookup finds a resource by plural name, singular name, short name or kind
 // (case-insensitive), optionally qualified by group ("deployments.apps").
-func Lookup(name string) (Descriptor, bool) {
+func Lookup(name string) (Descriptor, bool) { return lookup(Kinds(), name) }
+
+func lookup(kinds []Descriptor, name string) (Descriptor, bool) {
 	n := strings.ToLower(name)
 	group := ""
 	if i := strings.IndexByte(n, '.'); i >= 0 {
 		n, group = n[:i], n[i+1:]
 	}
-	for _, d := range Kinds() {
+	for _, d := range kinds {
 		r := d.Resource()
 		if group != "" && groupOf(r) != group {
 			continue
@@ -210,12 +212,7 @@ func Lookup(name string) (Descriptor, bool) {
 // LookupResource finds a resource by apiVersion and plural name, as a URL
 // names it (/apis/apps/v1/.../deployments).
 func LookupResource(apiVersion, plural string) (Descriptor, bool) {
-	for _, d := range Kinds() {
-		if r := d.Resource(); r.APIVersion == apiVersion && r.Name == plural {
-			return d, true
-		}
-	}
-	return nil, false
+	return Default().LookupResource(apiVersion, plural)
 }
 
 // newScale builds a Scale from a workload's metadata, replicas and selector.

@@ -26,9 +26,9 @@ const (
 	statusSchema = "io.k8s.apimachinery.pkg.apis.meta.v1.Status"
 )
 
-// schemas returns the generated schemas plus Status, keyed by name; the
-// result is shared and must not be modified.
-var schemas = sync.OnceValues(func() (map[string]any, error) {
+// builtinSchemas returns the generated schemas plus Status, keyed by name;
+// the result is shared and must not be modified.
+var builtinSchemas = sync.OnceValues(func() (map[string]any, error) {
 	var doc struct {
 		Components struct {
 			Schemas map[string]any `json:"schemas"`
@@ -63,8 +63,14 @@ var schemas = sync.OnceValues(func() (map[string]any, error) {
 // 2.0 lacks written the way Kubernetes writes them there). Served at
 // /openapi/v2, it lets kubectl validate manifests on the client side and
 // compute "kubectl apply" patches from the server's own schema.
-func OpenAPIV2() ([]byte, error) {
-	all, err := schemas()
+func OpenAPIV2() ([]byte, error) { return Default().OpenAPIV2() }
+
+// OpenAPIV2 is the registry's Swagger 2.0 document (see the package-level
+// OpenAPIV2), with the schemas of its extra kinds.
+func (r *Registry) OpenAPIV2() ([]byte, error) { return r.v2() }
+
+func (r *Registry) buildV2() ([]byte, error) {
+	all, err := r.schemas()
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +127,12 @@ func toV2(v any) any {
 
 // OpenAPIV3Paths lists the group-version documents OpenAPIV3 serves:
 // "api/v1", "apis/apps/v1", ..., one per served group-version.
-func OpenAPIV3Paths() []string {
+func OpenAPIV3Paths() []string { return Default().OpenAPIV3Paths() }
+
+// OpenAPIV3Paths lists the registry's group-version documents.
+func (r *Registry) OpenAPIV3Paths() []string {
 	seen := map[string]bool{}
-	for _, d := range Kinds() {
+	for _, d := range r.kinds {
 		seen[gvPath(d.Resource().APIVersion)] = true
 	}
 	paths := make([]string, 0, len(seen))
@@ -143,10 +152,13 @@ func gvPath(apiVersion string) string {
 
 // OpenAPIV3Discovery returns the /openapi/v3 index: for each path of
 // OpenAPIV3Paths, {"serverRelativeURL": "/openapi/v3/<path>?hash=<sha>"}.
-func OpenAPIV3Discovery() ([]byte, error) {
+func OpenAPIV3Discovery() ([]byte, error) { return Default().OpenAPIV3Discovery() }
+
+// OpenAPIV3Discovery is the registry's /openapi/v3 index.
+func (r *Registry) OpenAPIV3Discovery() ([]byte, error) {
 	paths := map[string]any{}
-	for _, p := range OpenAPIV3Paths() {
-		doc, _, err := OpenAPIV3(p)
+	for _, p := range r.OpenAPIV3Paths() {
+		doc, _, err := r.OpenAPIV3(p)
 		if err != nil {
 			return nil, err
 		}
@@ -173,27 +185,30 @@ func schemaName(group, version, kind string) string {
 // fieldValidation query parameter: that tells kubectl the server
 // validates fields itself, so kubectl sends fieldValidation=Strict instead
 // of downloading /openapi/v2 for client-side validation.
-func OpenAPIV3(path string) ([]byte, bool, error) {
+func OpenAPIV3(path string) ([]byte, bool, error) { return Default().OpenAPIV3(path) }
+
+// OpenAPIV3 is the registry's document of one group-version path.
+func (r *Registry) OpenAPIV3(path string) ([]byte, bool, error) {
 	found := false
-	for _, p := range OpenAPIV3Paths() {
+	for _, p := range r.OpenAPIV3Paths() {
 		found = found || p == path
 	}
 	if !found {
 		return nil, false, nil
 	}
-	all, err := schemas()
+	all, err := r.schemas()
 	if err != nil {
 		return nil, false, err
 	}
 	roots := []string{statusSchema, "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"}
 	paths := map[string]any{}
-	for _, d := range Kinds() {
+	for _, d := range r.kinds {
 		r := d.Resource()
 		if gvPath(r.APIVersion) != path {
 			continue
 		}
 		group, version := GroupVersion(r)
-		roots = append(roots, d.OpenAPIName(), schemaName(group, version, d.ListKind()))
+		roots = append(roots, d.OpenAPIName(), listSchemaName(d))
 		for _, sub := range d.Subresources() {
 			switch sub {
 			case "scale":
@@ -220,19 +235,9 @@ func OpenAPIV3(path string) ([]byte, bool, error) {
 			},
 		}
 	}
-	components := map[string]any{}
-	for len(roots) > 0 {
-		name := roots[0]
-		roots = roots[1:]
-		if _, done := components[name]; done {
-			continue
-		}
-		s, ok := all[name]
-		if !ok {
-			return nil, false, fmt.Errorf("registry: OpenAPI %s: no schema %s", path, name)
-		}
-		components[name] = s
-		roots = append(roots, refsOf(s)...)
+	components, err := closure(all, roots)
+	if err != nil {
+		return nil, false, fmt.Errorf("registry: OpenAPI %s: %w", path, err)
 	}
 	b, err := json.Marshal(map[string]any{
 		"openapi":    "3.0.0",
@@ -241,6 +246,26 @@ func OpenAPIV3(path string) ([]byte, bool, error) {
 		"components": map[string]any{"schemas": components},
 	})
 	return b, true, err
+}
+
+// closure returns the schemas of all named by roots and every schema
+// they refer to, transitively.
+func closure(all map[string]any, roots []string) (map[string]any, error) {
+	out := map[string]any{}
+	for len(roots) > 0 {
+		name := roots[0]
+		roots = roots[1:]
+		if _, done := out[name]; done {
+			continue
+		}
+		s, ok := all[name]
+		if !ok {
+			return nil, fmt.Errorf("no schema %s", name)
+		}
+		out[name] = s
+		roots = append(roots, refsOf(s)...)
+	}
+	return out, nil
 }
 
 // refsOf lists the schema names a schema refers to.

@@ -12,6 +12,7 @@ import (
 	"github.com/setpoint-dev/setpoint/store/rest"
 	"github.com/setpoint-dev/setpoint/store/rest/patch"
 	"github.com/setpoint-dev/setpoint/store/rest/table"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
 )
 
 // ErrWrongType is wrapped when an untyped Descriptor method gets an object
@@ -59,6 +60,12 @@ type Kind[T store.Object] struct {
 	// statusUpdate, if set, replaces the status subresource's rule (old
 	// with obj's status) for kinds whose status update keeps more.
 	statusUpdate func(obj, old T) T
+	// Set by NewKind for a kind of the library user's own: its schema's
+	// name, its schemas (and its list's, and those they refer to that
+	// are not built in), and its server-side apply type.
+	openAPIName string
+	ownSchemas  map[string]any
+	applyType   func() (typed.ParseableType, error)
 }
 
 // Descriptor is the untyped view of a Kind, for discovery and for code that
@@ -114,8 +121,12 @@ func (k *Kind[T]) HasSubresource(name string) bool { return slices.Contains(k.su
 func (k *Kind[T]) Categories() []string { return slices.Clone(k.categories) }
 
 // OpenAPIName returns the name of the kind's schema, as Kubernetes names
-// it: io.k8s.api.<group's first label, or core>.<version>.<Kind>.
+// it: io.k8s.api.<group's first label, or core>.<version>.<Kind> (for a
+// kind of NewKind, its KindSpec.SchemaName).
 func (k *Kind[T]) OpenAPIName() string {
+	if k.openAPIName != "" {
+		return k.openAPIName
+	}
 	group, version := GroupVersion(k.resource)
 	short, _, _ := strings.Cut(group, ".")
 	if short == "" {

@@ -91,4 +91,9 @@ func TestKubectlOnContainerdNodes(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`^node-1\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%`).MatchString(out) {
 		t.Errorf("kubectl top nodes: out %q err %q exit %d", out, errOut, code)
 	}
+	// The cluster serves two-level scheduling's group.
+	out, errOut, code = kubectl(t, c, "", "get", "frameworks,offers")
+	if code != 0 || !strings.Contains(out+errOut, "No resources found") {
+		t.Errorf("kubectl get frameworks,offers: out %q err %q exit %d", out, errOut, code)
+	}
 }
