@@ -31,6 +31,9 @@ type Kubelet struct {
 	met    *metrics
 	health health
 	srv    *server.Server // the HTTPS API (nil: none)
+	// beforeStatusWrite, set only by tests, runs between reading the
+	// Node and writing its status (to make another writer interleave).
+	beforeStatusWrite func()
 
 	mu      sync.Mutex
 	backoff map[string]*backoffEntry              // by pod UID + "/" + container (and "pull/...")

@@ -129,9 +129,27 @@ func (k *Kubelet) nodeStatus(ctx context.Context, old *api.NodeStatus) api.NodeS
 	return st
 }
 
+// nodeStatusUpdateRetry is how many times a node status write is tried
+// when another writer (node IPAM, the node lifecycle controller) changed
+// the Node between its read and its write: Kubernetes' kubelet tries 5.
+const nodeStatusUpdateRetry = 5
+
 // updateNodeStatus writes the node's status through nodes/status when it
-// changed (heartbeat times aside) or when force is set.
+// changed (heartbeat times aside) or when force is set, reading the Node
+// again and retrying on a conflict (409) up to nodeStatusUpdateRetry
+// times.
 func (k *Kubelet) updateNodeStatus(ctx context.Context, force bool) error {
+	var err error
+	for range nodeStatusUpdateRetry {
+		if err = k.tryUpdateNodeStatus(ctx, force); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("after %d tries: %w", nodeStatusUpdateRetry, err)
+}
+
+// tryUpdateNodeStatus is one read and write of updateNodeStatus.
+func (k *Kubelet) tryUpdateNodeStatus(ctx context.Context, force bool) error {
 	nodes := k.cfg.Client.Nodes()
 	node, err := nodes.Get(ctx, "", k.cfg.NodeName)
 	if err != nil {
@@ -142,6 +160,9 @@ func (k *Kubelet) updateNodeStatus(ctx context.Context, force bool) error {
 		return nil
 	}
 	node.Status = st
+	if k.beforeStatusWrite != nil {
+		k.beforeStatusWrite()
+	}
 	if node.Spec.PodCIDR == "" && k.cfg.PodCIDR != "" {
 		node.Spec.PodCIDR, node.Spec.PodCIDRs = k.cfg.PodCIDR, []string{k.cfg.PodCIDR}
 		if node, err = nodes.Update(ctx, node); err != nil {
