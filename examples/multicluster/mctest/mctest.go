@@ -336,3 +336,31 @@ func typed[T store.Object](t testing.TB, p *Parent, res store.Resource) *rest.Cl
 	}
 	return c
 }
+
+// AgentKubeconfig returns a kubeconfig for p with user's static token, as
+// an agent's Config.ParentKubeconfig.
+func (p *Parent) AgentKubeconfig(user string) []byte {
+	return agent.ParentKubeconfigFor(p.Server.URL(), p.Server.PKI().CACert, Token(user))
+}
+
+// GrantDescriptions lets user act as the pulling agent of cluster id:
+// read and watch the Descriptions in its dedicated namespace, update them
+// (the agent's finalizer) and their status, as registration grants.
+func (p *Parent) GrantDescriptions(t testing.TB, user, id string) {
+	t.Helper()
+	ns := multicluster.ClusterNamespace(id)
+	p.Grant(t, user, ns, "descriptions", []string{"get", "list", "watch", "update"})
+	p.Grant(t, user, ns, "descriptions/status", []string{"update"})
+}
+
+// StartDeployer runs the hub's Subscription controller on p until the
+// test ends.
+func StartDeployer(t testing.TB, p *Parent) *hub.Deployer {
+	t.Helper()
+	d, err := hub.NewDeployer(hub.DeployerConfig{Client: p.Client, Logger: Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Run(t, "deployer", d.Run)
+	return d
+}
