@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +49,9 @@ const (
 	ReasonDeployed       = "Deployed"
 )
 
+// DefaultResyncPeriod is DeployerConfig.ResyncPeriod's default.
+const DefaultResyncPeriod = 30 * time.Second
+
 // DeployerConfig configures a Deployer.
 type DeployerConfig struct {
 	// Client reaches the parent apiserver, which must serve the
@@ -56,7 +60,11 @@ type DeployerConfig struct {
 	// Workers is how many Subscriptions are reconciled at once (default
 	// 2).
 	Workers int
-	// Clock times retries (default the real clock).
+	// ResyncPeriod is how often each Subscription is reconciled again
+	// without a change, which re-reads its feeds from the parent (default
+	// DefaultResyncPeriod; negative: never).
+	ResyncPeriod time.Duration
+	// Clock times retries and resyncs (default the real clock).
 	Clock clockwork.Clock
 	// Logger logs (default discard).
 	Logger *slog.Logger
@@ -107,6 +115,9 @@ func NewDeployer(cfg DeployerConfig) (*Deployer, error) {
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 2
+	}
+	if cfg.ResyncPeriod == 0 {
+		cfg.ResyncPeriod = DefaultResyncPeriod
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
@@ -324,7 +335,7 @@ func (d *Deployer) Reconcile(ctx context.Context, key reconcile.Request) (reconc
 	if err := d.writeStatus(ctx, sub, st); err != nil {
 		errs = append(errs, err)
 	}
-	return reconcile.Result{}, errors.Join(errs...)
+	return reconcile.Result{RequeueAfter: max(d.cfg.ResyncPeriod, 0)}, errors.Join(errs...)
 }
 
 func keyOf(o store.Object) string {

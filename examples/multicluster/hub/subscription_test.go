@@ -406,3 +406,37 @@ func TestDescriptionRejectedByChild(t *testing.T) {
 		t.Errorf("configmap fine: %v", err)
 	}
 }
+
+// TestSubscriptionFeeds: a feed names an object in the parent, which is
+// deployed as it is there, less what the parent's apiserver set (uid,
+// resourceVersion, creation time); a feed naming nothing makes the
+// Scheduled condition false naming it, until the object appears.
+func TestSubscriptionFeeds(t *testing.T) {
+	f := startFleet(t, map[string]map[string]string{"a": {"env": "prod"}}, nil)
+	ctx := context.Background()
+	sub := &mc.Subscription{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "settings"},
+		Spec: mc.SubscriptionSpec{Subscribers: []mc.Subscriber{{ClusterAffinity: selector()}},
+			Feeds: []mc.Feed{{APIVersion: "v1", Kind: "ConfigMap", Namespace: "default", Name: "settings"}}}}
+	if _, err := mctest.Subscriptions(t, f.p).Create(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	f.condition(t, "settings", hub.ConditionScheduled, api.ConditionFalse, "spec.feeds[0]")
+	cm := &api.ConfigMap{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "settings", Labels: map[string]string{"app": "web"}},
+		Data: map[string]string{"mode": "fast"}}
+	parentCM, err := f.p.Client.ConfigMaps().Create(ctx, cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *api.ConfigMap
+	eventually(t, "feed deployed", func() error {
+		got, err = f.children["a"].ConfigMaps().Get(ctx, "default", "settings")
+		return err
+	})
+	if got.Data["mode"] != "fast" || got.Labels["app"] != "web" {
+		t.Errorf("child configmap: data %v labels %v, want the parent's", got.Data, got.Labels)
+	}
+	if got.UID == parentCM.UID {
+		t.Errorf("child configmap has the parent's uid %s", got.UID)
+	}
+	f.condition(t, "settings", hub.ConditionDeployed, api.ConditionTrue, "")
+}
