@@ -27,8 +27,9 @@ type fleet struct {
 }
 
 // startFleet starts the parent, the hub, the deployer and one child and
-// agent per entry of labels (cluster ID -> ManagedCluster labels), with
-// each cluster's available CPU from cpu (cluster ID -> quantity).
+// agent per entry of labels (cluster ID -> ManagedCluster labels); a
+// cluster named in cpu (cluster ID -> quantity) gets a ready node with
+// that much allocatable CPU.
 func startFleet(t *testing.T, labels map[string]map[string]string, cpu map[string]string) *fleet {
 	t.Helper()
 	var users []string
@@ -43,20 +44,28 @@ func startFleet(t *testing.T, labels map[string]map[string]string, cpu map[strin
 		user := "agent-" + id
 		p.GrantAgent(t, user, id)
 		p.GrantDescriptions(t, user, id)
-		c, err := mctest.ManagedClusters(t, p).Create(ctx, &mc.ManagedCluster{
+		_, err := mctest.ManagedClusters(t, p).Create(ctx, &mc.ManagedCluster{
 			ObjectMeta: store.ObjectMeta{Name: id, Namespace: mc.ClusterNamespace(id), Labels: l},
 			Spec:       mc.ManagedClusterSpec{ClusterID: id}})
 		if err != nil {
 			t.Fatal(err)
 		}
+		child := mctest.StartChild(t)
+		f.children[id] = controllertest.Clientset(t, child)
 		if q, ok := cpu[id]; ok {
-			c.Status.Available = api.ResourceList{api.ResourceCPU: api.MustParse(q)}
-			if _, err := mctest.ManagedClusters(t, p).UpdateStatus(ctx, c); err != nil {
+			// A ready node with that much CPU: the agent's heartbeat
+			// reports it as available, and the hub writes it into the
+			// ManagedCluster's status.
+			n, err := f.children[id].Nodes().Create(ctx, &api.Node{ObjectMeta: store.ObjectMeta{Name: "node-" + id}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.Status.Allocatable = api.ResourceList{api.ResourceCPU: api.MustParse(q)}
+			n.Status.Conditions = []api.NodeCondition{{Type: api.NodeReady, Status: api.ConditionTrue}}
+			if _, err := f.children[id].Nodes().UpdateStatus(ctx, n); err != nil {
 				t.Fatal(err)
 			}
 		}
-		child := mctest.StartChild(t)
-		f.children[id] = controllertest.Clientset(t, child)
 		mctest.StartAgent(t, h.URL(), h.CACertPEM(), child, id, user, func(c *agent.Config) { c.ParentKubeconfig = p.AgentKubeconfig(user) })
 	}
 	mctest.StartDeployer(t, p)
@@ -122,8 +131,10 @@ func (f *fleet) replicasIn(t *testing.T, want map[string]int32) {
 				continue
 			case err != nil:
 				return fmt.Errorf("cluster %s: %v", id, err)
-			case d.Spec.Replicas == nil || *d.Spec.Replicas != w:
-				return fmt.Errorf("cluster %s: replicas %v, want %d", id, d.Spec.Replicas, w)
+			case d.Spec.Replicas == nil:
+				return fmt.Errorf("cluster %s: no replicas, want %d", id, w)
+			case *d.Spec.Replicas != w:
+				return fmt.Errorf("cluster %s: replicas %d, want %d", id, *d.Spec.Replicas, w)
 			case d.Annotations[agent.AnnotationDescription] != mc.ClusterNamespace(id)+"/default.web":
 				return fmt.Errorf("cluster %s: annotation %q = %q", id, agent.AnnotationDescription, d.Annotations[agent.AnnotationDescription])
 			}
@@ -202,8 +213,9 @@ func TestSubscriptionDividingStatic(t *testing.T) {
 }
 
 // TestSubscriptionDividingByCapacity: 7 replicas of 500m CPU over clusters
-// with 4, 2 and 1 CPU available (8, 4 and 2 replicas fit) are 4, 2 and 1
-// (largest remainders: 4, 2, 1 exactly), summing to 7.
+// whose agents report 4, 2 and 1 CPU available (8, 4 and 2 replicas fit)
+// are 4, 2 and 1, summing to 7: the capacity comes from each child's
+// nodes through the agent's heartbeat and the hub's ManagedCluster status.
 func TestSubscriptionDividingByCapacity(t *testing.T) {
 	f := startFleet(t, threeClusters, map[string]string{"a": "4", "b": "2", "c": "1"})
 	sub := subscription("web", mc.Dividing, mc.DividingDynamic, []mc.Subscriber{{ClusterAffinity: selector()}}, deployment(7, "500m"))
