@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	mc "github.com/setpoint-dev/setpoint/examples/api/multicluster"
@@ -40,10 +42,18 @@ type syncer struct {
 	descC *rest.Client[*mc.Description]
 	child *dynamic.Client
 	ctrl  *reconcile.Controller[reconcile.Request]
+
+	// applied remembers, by Description, what this process applied, so
+	// that an object applied by a pass whose status write was lost (a
+	// conflict with the hub's next version) is still removed when the
+	// Description stops holding it.
+	mu      sync.Mutex
+	applied map[string]map[dynamic.Ref]bool
 }
 
 func newSyncer(a *Agent, parent *client.Clientset) (*syncer, error) {
-	s := &syncer{a: a, ns: mc.ClusterNamespace(a.cfg.ClusterID), child: dynamic.New(a.child.HTTPClient(), a.child.Server())}
+	s := &syncer{a: a, ns: mc.ClusterNamespace(a.cfg.ClusterID), child: dynamic.New(a.child.HTTPClient(), a.child.Server()),
+		applied: map[string]map[dynamic.Ref]bool{}}
 	var err error
 	if s.descC, err = client.For[*mc.Description](parent, mc.DescriptionResource); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
@@ -102,9 +112,15 @@ func (s *syncer) Reconcile(ctx context.Context, key reconcile.Request) (reconcil
 				errs = append(errs, s.child.Delete(ctx, r))
 			}
 		}
+		for r := range s.remembered(owner) {
+			errs = append(errs, s.child.Delete(ctx, r))
+		}
 		if err := errors.Join(errs...); err != nil {
 			return reconcile.Result{}, err
 		}
+		s.mu.Lock()
+		delete(s.applied, owner)
+		s.mu.Unlock()
 		d.Finalizers = slices.DeleteFunc(d.Finalizers, func(f string) bool { return f == Finalizer })
 		_, err := s.descC.Update(ctx, d)
 		return reconcile.Result{}, ignoreGone(err)
@@ -123,24 +139,34 @@ func (s *syncer) Reconcile(ctx context.Context, key reconcile.Request) (reconcil
 			os.Feed.Name = fmt.Sprintf("spec.objects[%d]", i)
 		}
 		held[ref] = true
-		if !os.Applied {
+		if os.Applied {
+			s.remember(owner, ref, true)
+		} else {
 			failures = append(failures, fmt.Sprintf("%s: %s", refText(os.Feed), os.Message))
 		}
 		st.Objects = append(st.Objects, os)
 	}
-	// Remove what an earlier version held and this one does not.
+	// Remove what an earlier version held and this one does not: what
+	// its status lists as applied, and what this process applied.
+	earlier := s.remembered(owner)
 	for _, o := range d.Status.Objects {
-		r := refOf(o.Feed)
-		if !o.Applied || held[r] || r.Kind == "" {
+		if o.Applied && o.Feed.Kind != "" {
+			earlier[refOf(o.Feed)] = true
+		}
+	}
+	for r := range earlier {
+		if held[r] {
 			continue
 		}
 		if err := s.child.Delete(ctx, r); err != nil {
 			// Keep it listed as applied, so the next pass retries.
-			o.Message = "not removed yet: " + err.Error()
-			o.Status = api.RawExtension{}
+			o := mc.ObjectStatus{Feed: mc.Feed{APIVersion: r.APIVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name},
+				Applied: true, Message: "not removed yet: " + err.Error()}
 			st.Objects = append(st.Objects, o)
-			failures = append(failures, fmt.Sprintf("%s: %s", refText(o.Feed), o.Message))
+			failures = append(failures, fmt.Sprintf("%s: %s", r, o.Message))
+			continue
 		}
+		s.remember(owner, r, false)
 	}
 	if len(failures) > 0 {
 		st.Phase, st.Reason = mc.DescriptionFailure, strings.Join(failures, "; ")
@@ -152,6 +178,34 @@ func (s *syncer) Reconcile(ctx context.Context, key reconcile.Request) (reconcil
 		}
 	}
 	return reconcile.Result{RequeueAfter: s.a.cfg.HeartbeatPeriod}, nil
+}
+
+// remember records (or forgets) that this process applied r for the
+// Description owner.
+func (s *syncer) remember(owner string, r dynamic.Ref, applied bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.applied[owner]
+	if m == nil {
+		m = map[dynamic.Ref]bool{}
+		s.applied[owner] = m
+	}
+	if applied {
+		m[r] = true
+	} else {
+		delete(m, r)
+	}
+}
+
+// remembered returns a copy of what this process applied for owner.
+func (s *syncer) remembered(owner string) map[dynamic.Ref]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := maps.Clone(s.applied[owner])
+	if out == nil {
+		out = map[dynamic.Ref]bool{}
+	}
+	return out
 }
 
 // apply applies one object in the child, creating its namespace if need

@@ -19,7 +19,10 @@
 // every object at fault. What an earlier version of a Description held and
 // the new one does not is deleted from the child; the agent's Finalizer
 // keeps a deleted Description until its objects are gone from the child.
-// Statuses are refreshed every HeartbeatPeriod.
+// Statuses are refreshed every HeartbeatPeriod. What the agent applied is
+// also remembered in memory, so an object applied by a pass whose status
+// write was lost to a conflict is still removed; one applied just before
+// the agent restarted, whose status was never written, is not.
 //
 // Contract: Run returns only when its context ends; an unreachable hub or
 // child is logged and retried, and shows at the hub as a missed heartbeat
