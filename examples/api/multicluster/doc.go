@@ -28,10 +28,9 @@
 // cmd/deepcopy-gen (go generate), and the examples/api staleness test
 // checks that zz_generated_deepcopy.go is current.
 //
-// Serving: the hub's parent apiserver serves this group once the apiserver
-// has its extra-group mechanism; until then the hub keeps ManagedCluster
-// state in memory (examples/multicluster/hub) and these types are its
-// vocabulary and wire format.
+// Serving: the hub's parent apiserver serves this group through
+// hub.Kinds (examples/multicluster/hub) in apiserver.Config.ExtraKinds;
+// OpenAPISchemas are derived from these types and their doc comments.
 //
 // Contract: SetDefaults fills only unset fields and is idempotent;
 // Validate reports every problem with the field's path (such as

@@ -10,7 +10,10 @@
 // --cluster-labels (a=b,c=d). When --hub-token-file does not exist yet
 // and a bootstrap token is given, the agent first registers the child with
 // it, waits for approval, and writes its own token to --hub-token-file;
-// it never uses the bootstrap token again. SIGINT or SIGTERM stop it.
+// it never uses the bootstrap token again. With --parent (and
+// --parent-ca) it also pulls the cluster's Descriptions from the parent
+// apiserver with that token and applies them in the child. SIGINT or
+// SIGTERM stop it.
 // The agent itself is package examples/multicluster/agent.
 package main
 
@@ -41,6 +44,9 @@ func main() {
 	flag.StringVar(&childKC, "child-kubeconfig", "", "kubeconfig of the agent's credentials in the child (required)")
 	flag.StringVar(&bootstrapFile, "bootstrap-token-file", "", "file holding a bootstrap token to register with when --hub-token-file does not exist")
 	flag.StringVar(&labels, "cluster-labels", "", "labels of the child at registration, a=b,c=d")
+	var parentURL, parentCA string
+	flag.StringVar(&parentURL, "parent", "", "the parent apiserver's URL: pull this cluster's Descriptions from it and apply them in the child")
+	flag.StringVar(&parentCA, "parent-ca", "", "CA of the parent apiserver's serving certificate (PEM; with --parent)")
 	flag.DurationVar(&cfg.HeartbeatPeriod, "heartbeat-period", agent.DefaultHeartbeatPeriod, "how often to report the child's health")
 	flag.Parse()
 	var err error
@@ -74,6 +80,9 @@ func main() {
 		}
 	}
 	cfg.HubToken = string(bytes.TrimSpace(read(tokenFile)))
+	if parentURL != "" {
+		cfg.ParentKubeconfig = agent.ParentKubeconfigFor(parentURL, read(parentCA), cfg.HubToken)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "agent:", err)
 		os.Exit(2)

@@ -7,7 +7,8 @@
 // Flags: --data-dir (etcd data and PKI), --etcd-servers (external etcd,
 // comma-separated; default embedded), --listen (default 127.0.0.1:6443),
 // --token-file, --authz-file, --kubeconfig-out, --max-body-bytes,
-// --rate-limit, --rate-burst, --max-inflight, -v. SIGINT or SIGTERM shut
+// --rate-limit, --rate-burst, --max-inflight, --serve-multicluster (the
+// multicluster.setpoint.dev group, for a hub's parent), -v. SIGINT or SIGTERM shut
 // it down gracefully. The server itself is package examples/apiserver.
 package main
 
@@ -22,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/setpoint-dev/setpoint/examples/apiserver"
+	"github.com/setpoint-dev/setpoint/examples/multicluster/hub"
 )
 
 func main() {
@@ -49,7 +51,12 @@ func main() {
 	flag.IntVar(&cfg.AuditLogMaxBackups, "audit-log-maxbackup", 0, "rotated audit logs to keep (0: no limit)")
 	flag.BoolVar(&cfg.AuditLogCompress, "audit-log-compress", false, "gzip rotated audit logs")
 	flag.BoolVar(&verbose, "v", false, "log requests and watch-cache events")
+	var multicluster bool
+	flag.BoolVar(&multicluster, "serve-multicluster", false, "also serve multicluster.setpoint.dev/v1alpha1, as the parent of a multi-cluster hub")
 	flag.Parse()
+	if multicluster {
+		cfg.ExtraKinds = append(cfg.ExtraKinds, hub.Kinds()...)
+	}
 	if etcdServers != "" {
 		cfg.EtcdServers = strings.Split(etcdServers, ",")
 	}

@@ -8,7 +8,8 @@
 // Flags: --parent-kubeconfig (the hub's credentials in the parent,
 // required), --listen (default :9443), --tls-cert and --tls-key (default
 // a self-signed certificate, written to --ca-out), --client-ca,
-// --heartbeat-grace, --auth-cache-ttl, --auto-approve. SIGINT or SIGTERM stop it. The hub
+// --heartbeat-grace, --auth-cache-ttl, --auto-approve, --deploy (run the
+// Subscription controller, default true). SIGINT or SIGTERM stop it. The hub
 // itself is package examples/multicluster/hub.
 package main
 
@@ -21,6 +22,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/hub"
 )
 
@@ -35,6 +39,7 @@ func main() {
 	flag.StringVar(&caOut, "ca-out", "", "write the self-signed serving certificate here (for agents and kubectl)")
 	flag.DurationVar(&cfg.HeartbeatGrace, "heartbeat-grace", hub.DefaultHeartbeatGrace, "a cluster is not ready this long after its last heartbeat")
 	flag.BoolVar(&cfg.AutoApprove, "auto-approve", false, "approve every valid cluster registration request at once")
+	deploy := flag.Bool("deploy", true, "run the Subscription controller (the parent must serve multicluster.setpoint.dev: apiserver --serve-multicluster)")
 	flag.DurationVar(&cfg.AuthCacheTTL, "auth-cache-ttl", hub.DefaultAuthCacheTTL, "reuse the parent's authentication and authorization answers this long")
 	flag.Parse()
 	var err error
@@ -67,7 +72,22 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg.Logger.Info("hub serving", "url", h.URL())
-	if err := h.Run(ctx); err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return h.Run(gctx) })
+	if *deploy {
+		parent, err := client.New(client.Config{Kubeconfig: cfg.ParentKubeconfig})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hub:", err)
+			os.Exit(2)
+		}
+		d, err := hub.NewDeployer(hub.DeployerConfig{Client: parent, Logger: cfg.Logger.With("component", "deployer")})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		g.Go(func() error { return d.Run(gctx) })
+	}
+	if err := g.Wait(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

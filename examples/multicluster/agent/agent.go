@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,7 +51,15 @@ type Config struct {
 	// streams to the child with it) of a user allowed to impersonate;
 	// required.
 	ChildKubeconfig []byte
-	// HeartbeatPeriod is how often the agent reports (default
+	// ParentKubeconfig is the agent's credentials in the parent apiserver
+	// (ParentKubeconfigFor makes one from the registration's token);
+	// optional: when set, the agent pulls the Descriptions of its
+	// cluster's namespace and applies them in the child (it needs get,
+	// list, watch and update on descriptions and descriptions/status
+	// there, which registration grants).
+	ParentKubeconfig []byte
+	// HeartbeatPeriod is how often the agent reports, and how often it
+	// refreshes the status of the objects it applied (default
 	// DefaultHeartbeatPeriod).
 	HeartbeatPeriod time.Duration
 	// ReconnectMin and ReconnectMax bound the doubling wait before the
@@ -87,6 +96,11 @@ func (c *Config) Validate() error {
 	} else if len(conn.TLS.Certificates) == 0 {
 		errs = append(errs, errors.New("ChildKubeconfig: must carry a client certificate (a token cannot authenticate tunnel streams)"))
 	}
+	if len(c.ParentKubeconfig) > 0 {
+		if _, err := client.LoadKubeconfig(c.ParentKubeconfig, "", ""); err != nil {
+			errs = append(errs, fmt.Errorf("ParentKubeconfig: %w", err))
+		}
+	}
 	if c.HeartbeatPeriod < 0 {
 		errs = append(errs, fmt.Errorf("HeartbeatPeriod: %s is negative", c.HeartbeatPeriod))
 	}
@@ -109,6 +123,7 @@ type Agent struct {
 	hubTLS    *tls.Config
 	hubHTTP   *http.Client
 	log       *slog.Logger
+	sync      *syncer // nil without ParentKubeconfig
 }
 
 // New checks cfg; it reaches no one.
@@ -149,17 +164,31 @@ func New(cfg Config) (*Agent, error) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(cfg.HubCAPEM)
 	hubTLS := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return &Agent{cfg: cfg, child: child, childAddr: u.Host, childTLS: conn.TLS, hubTLS: hubTLS,
-		hubHTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: hubTLS}, Timeout: 30 * time.Second}, log: cfg.Logger}, nil
+	a := &Agent{cfg: cfg, child: child, childAddr: u.Host, childTLS: conn.TLS, hubTLS: hubTLS,
+		hubHTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: hubTLS}, Timeout: 30 * time.Second}, log: cfg.Logger}
+	if len(cfg.ParentKubeconfig) > 0 {
+		parent, err := client.New(client.Config{Kubeconfig: cfg.ParentKubeconfig, QPS: -1})
+		if err != nil {
+			return nil, fmt.Errorf("agent: parent kubeconfig: %w", err)
+		}
+		if a.sync, err = newSyncer(a, parent); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
-// Run keeps the tunnel open and sends heartbeats until ctx ends; it
+// Run keeps the tunnel open, sends heartbeats and (with
+// ParentKubeconfig) applies the cluster's Descriptions until ctx ends; it
 // returns nil then. Failures to reach the hub or the child are logged and
 // retried, never fatal.
 func (a *Agent) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.keepTunnel(ctx); return nil })
 	g.Go(func() error { a.heartbeats(ctx); return nil })
+	if a.sync != nil {
+		g.Go(func() error { return a.sync.run(ctx) })
+	}
 	return g.Wait()
 }
 
@@ -314,4 +343,15 @@ func (a *Agent) get(ctx context.Context, path string, out any) error {
 		return json.Unmarshal(data, out)
 	}
 	return nil
+}
+
+// ParentKubeconfigFor returns a kubeconfig for the parent apiserver at
+// server (https://host:port), trusting caPEM, with the bearer token an
+// approved registration handed back (Status.Token).
+func ParentKubeconfigFor(server string, caPEM []byte, token string) []byte {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return []byte(`{"apiVersion":"v1","kind":"Config","current-context":"parent",` +
+		`"clusters":[{"name":"parent","cluster":{"server":` + q(server) + `,"certificate-authority-data":` + q(base64.StdEncoding.EncodeToString(caPEM)) + `}}],` +
+		`"users":[{"name":"agent","user":{"token":` + q(token) + `}}],` +
+		`"contexts":[{"name":"parent","context":{"cluster":"parent","user":"agent"}}]}`)
 }

@@ -9,6 +9,21 @@
 // resources, and what the requests of the pods bound to them leave
 // available, as Clusternet's agent does.
 //
+// Pull mode: with Config.ParentKubeconfig (its registration token in the
+// parent) the agent watches the Descriptions of its cluster's namespace
+// in the parent and applies each object in the child by server-side apply
+// (field manager FieldManager, forced; its namespace created if missing),
+// marking it with the annotation AnnotationDescription. It writes each
+// object's result (applied, or the child's error) and status into the
+// Description's status, with phase Success, or Failure and a reason naming
+// every object at fault. What an earlier version of a Description held and
+// the new one does not is deleted from the child; the agent's Finalizer
+// keeps a deleted Description until its objects are gone from the child.
+// Statuses are refreshed every HeartbeatPeriod. What the agent applied is
+// also remembered in memory, so an object applied by a pass whose status
+// write was lost to a conflict is still removed; one applied just before
+// the agent restarted, whose status was never written, is not.
+//
 // Contract: Run returns only when its context ends; an unreachable hub or
 // child is logged and retried, and shows at the hub as a missed heartbeat
 // or a dropped tunnel, never as a stale "ready".

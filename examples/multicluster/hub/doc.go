@@ -37,9 +37,48 @@
 // (condition TunnelConnected, reason TunnelDisconnected) or its last
 // heartbeat is HeartbeatGrace old (HeartbeatFresh, reason HeartbeatMissed),
 // and Ready again once both are back; existing tools keep showing a dead
-// child as ready. Until the parent apiserver serves the multicluster group,
-// this status lives in memory (Cluster, Clusters, and GET on
-// .../v1alpha1/clusters); it then moves to ManagedCluster status.
+// child as ready. The hub keeps this view in memory (Cluster, Clusters,
+// and GET on .../v1alpha1/clusters) and writes it into the status of the
+// cluster's ManagedCluster in the parent at every heartbeat and change of
+// condition. Registration creates that ManagedCluster, labelled with the
+// child's labels. Registration requests themselves are still kept in the
+// hub's memory.
+//
+// Serving the group: the parent apiserver serves
+// multicluster.setpoint.dev/v1alpha1 when its Config.ExtraKinds holds
+// Kinds(): every kind is defaulted and validated by its type (a
+// Subscription with an unparsable selector or an override with a
+// malformed patch is refused, naming the field), with kubectl columns
+// (kubectl get subscriptions: STRATEGY, CLUSTERS with each one's
+// replicas, DEPLOYED) and OpenAPI schemas made from the Go types.
+//
+// Applications: the Deployer (NewDeployer, run beside the hub) is the
+// Subscription controller, as Clusternet's hub has. For each Subscription
+// it binds the ManagedClusters its subscribers' label selectors match
+// (each cluster once, with the first matching subscriber's weight); shares
+// the replicas of each object with spec.replicas: under Replication every
+// cluster gets them all, under Dividing they are split by the largest
+// remainder method (Divide, whose shares always sum to the total) in
+// proportion to the static weights, or (Dynamic) to how many replicas of
+// the object's pod template requests fit in each cluster's
+// status.available; renders a Base per cluster in its namespace mcls-<id>
+// (named <namespace>.<name> of the Subscription) from the feeds, read from
+// the parent less what its apiserver set, and the inline manifests; applies
+// to each object the Globalizations selecting the cluster and then the
+// Localizations in its namespace, each group lowest priority first (so a
+// higher priority, and a Localization over a Globalization, wins), JSON
+// patches by RFC 6902 and merge patches by RFC 7386 (github.com/evanphx/
+// json-patch); and writes the result as the cluster's Description. The
+// Bases and Descriptions of clusters no longer bound, or of a deleted
+// Subscription, are deleted, so the agents remove their objects. The
+// Subscription's status lists the bound clusters, their replicas and each
+// one's progress (its Description's phase), with conditions Valid,
+// Scheduled (false with reason FeedError naming the feed, NoCapacity or
+// NoClusters) and Deployed (false with reason OverrideFailed naming the
+// override and cluster, ApplyFailed naming the object and the child's
+// message, or Progressing). An override that fails for a cluster leaves
+// that cluster's Base and Description as they were: nothing partial is
+// written. Feeds are re-read every ResyncPeriod.
 //
 // Contract: a request reaches only the child named in its path, as the
 // authenticated caller, or is answered by the hub with a Kubernetes Status

@@ -1,6 +1,9 @@
 package hub
 
 import (
+	"context"
+	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -222,6 +225,39 @@ func (r *registry) stop() {
 	for _, s := range r.byID {
 		if s.timer != nil {
 			s.timer.Stop()
+		}
+	}
+}
+
+// writeStatuses copies the hub's view of each cluster (its last heartbeat
+// and the conditions) into the status of its ManagedCluster in the parent
+// whenever a heartbeat arrives or a condition changes, until ctx ends. A
+// cluster without a ManagedCluster (not registered through the hub) is
+// skipped; a failed write is retried at the next change.
+func (h *Hub) writeStatuses(ctx context.Context) {
+	for {
+		changed := h.reg.changes()
+		for _, c := range h.reg.list() {
+			cur, err := h.managed.Get(ctx, c.Namespace, c.Name)
+			if err != nil {
+				if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+					h.log.Warn("reading managed cluster", "cluster", c.Name, "err", err)
+				}
+				continue
+			}
+			if reflect.DeepEqual(cur.Status, c.Status) {
+				continue
+			}
+			cur.Status = c.Status
+			if _, err := h.managed.UpdateStatus(ctx, cur); err != nil && ctx.Err() == nil {
+				h.log.Warn("writing managed cluster status", "cluster", c.Name, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		case <-h.beat:
 		}
 	}
 }

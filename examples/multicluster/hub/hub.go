@@ -28,6 +28,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/tunnel"
+	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
 // Defaults of Config.
@@ -126,6 +127,8 @@ type Hub struct {
 	closed     bool
 
 	parent   *client.Clientset // the hub's own credentials in the parent
+	managed  *rest.Client[*multicluster.ManagedCluster]
+	beat     chan struct{} // a heartbeat arrived: write statuses
 	regMu    sync.Mutex
 	requests map[string]*multicluster.ClusterRegistrationRequest // by name
 }
@@ -169,6 +172,10 @@ func New(cfg Config) (*Hub, error) {
 	h := &Hub{cfg: cfg, log: cfg.Logger, transports: map[string]*http.Transport{}, proxies: map[string]*httputil.ReverseProxy{}, sessions: map[string][]*tunnel.Session{},
 		parent: parent, requests: map[string]*multicluster.ClusterRegistrationRequest{}}
 	h.reg = newRegistry(cfg.Clock, cfg.HeartbeatGrace)
+	h.beat = make(chan struct{}, 1)
+	if h.managed, err = client.For[*multicluster.ManagedCluster](parent, multicluster.ManagedClusterResource); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 	h.authn = &authenticator{parentURL: conn.Server, anon: &http.Client{Transport: &http.Transport{TLSClientConfig: anonTLS}, Timeout: 30 * time.Second},
 		clock: cfg.Clock, ttl: cfg.AuthCacheTTL, cache: map[[32]byte]cachedUser{}}
 	h.authz = &authorizer{parentURL: conn.Server, client: parent.HTTPClient(), clock: cfg.Clock, ttl: cfg.AuthCacheTTL, cache: map[string]cachedDecision{}}
@@ -217,6 +224,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(h.ln, "", "") }()
 	defer h.reg.stop()
+	statusCtx, stopStatus := context.WithCancel(ctx)
+	statusDone := make(chan struct{})
+	go func() { defer close(statusDone); h.writeStatuses(statusCtx) }()
+	defer func() { stopStatus(); <-statusDone }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("hub: %w", err)
@@ -392,6 +403,10 @@ func (h *Hub) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.reg.heartbeat(id, st)
+	select {
+	case h.beat <- struct{}{}:
+	default:
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

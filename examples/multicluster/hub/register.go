@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 
@@ -99,14 +100,15 @@ func (h *Hub) Approve(ctx context.Context, name string) error {
 		return nil
 	}
 	var id string
+	var labels map[string]string
 	if ok {
-		id = cur.Spec.ClusterID
+		id, labels = cur.Spec.ClusterID, maps.Clone(cur.Spec.ClusterLabels)
 	}
 	h.regMu.Unlock()
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrNoRequest, name)
 	}
-	token, err := h.provision(ctx, id)
+	token, err := h.provision(ctx, id, labels)
 	h.regMu.Lock()
 	defer h.regMu.Unlock()
 	if err != nil {
@@ -124,10 +126,10 @@ func (h *Hub) Approve(ctx context.Context, name string) error {
 	return nil
 }
 
-// provision creates the namespace, service account, Role and RoleBinding
-// of cluster id (keeping any that exist) and returns a token of the
-// service account.
-func (h *Hub) provision(ctx context.Context, id string) (string, error) {
+// provision creates the namespace, ManagedCluster (labelled with the
+// cluster's labels), service account, Role and RoleBinding of cluster id
+// (keeping any that exist) and returns a token of the service account.
+func (h *Hub) provision(ctx context.Context, id string, labels map[string]string) (string, error) {
 	ns := multicluster.ClusterNamespace(id)
 	exists := func(err error) error {
 		if errors.Is(err, store.ErrAlreadyExists) {
@@ -139,6 +141,11 @@ func (h *Hub) provision(ctx context.Context, id string) (string, error) {
 	if _, err := p.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: store.ObjectMeta{Name: ns,
 		Labels: map[string]string{"multicluster.setpoint.dev/cluster-id": id}}}); exists(err) != nil {
 		return "", fmt.Errorf("cluster %s: namespace: %w", id, err)
+	}
+	mcls := &multicluster.ManagedCluster{ObjectMeta: store.ObjectMeta{Name: id, Namespace: ns, Labels: labels},
+		Spec: multicluster.ManagedClusterSpec{ClusterID: id}}
+	if _, err := h.managed.Create(ctx, mcls); exists(err) != nil {
+		return "", fmt.Errorf("cluster %s: managed cluster: %w", id, err)
 	}
 	if _, err := p.ServiceAccounts().Create(ctx, &api.ServiceAccount{ObjectMeta: store.ObjectMeta{Name: AgentServiceAccount, Namespace: ns}}); exists(err) != nil {
 		return "", fmt.Errorf("cluster %s: service account: %w", id, err)

@@ -145,6 +145,19 @@ func TestRegistration(t *testing.T) {
 	if code := heartbeat(good, "c00"); code != 403 {
 		t.Errorf("bootstrap token heartbeat: %d, want 403 (it may only register)", code)
 	}
+	// each registered cluster has its ManagedCluster in the parent, with
+	// its labels and, once it reported, the hub's view of its status
+	deadline := time.Now().Add(time.Minute)
+	for {
+		mcl, err := mctest.ManagedClusters(t, p).Get(ctx, multicluster.ClusterNamespace("c07"), "c07")
+		if err == nil && mcl.Labels["region"] == "eu" && mcl.Status.Readyz && len(mcl.Status.Conditions) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("managed cluster c07 in the parent: %+v, %v; want label region=eu, readyz and the hub's conditions", mcl, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	// someone else's registration of a taken ID is refused
 	other := bootstrapToken(t, p, "ghijkl", time.Now().Add(time.Hour))
 	if _, err := register(other, "c00"); err == nil || !strings.Contains(err.Error(), "409") {

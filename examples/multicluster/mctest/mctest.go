@@ -29,6 +29,7 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/multicluster/agent"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/hub"
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
 // Parent is the hub's parent apiserver and an admin client of it. Its
@@ -44,8 +45,9 @@ type Parent struct {
 // Token returns the bearer token of user name.
 func Token(name string) string { return name + "-token" }
 
-// StartParent starts the parent apiserver with a static token for each of
-// users.
+// StartParent starts the parent apiserver, serving the
+// multicluster.setpoint.dev group (hub.Kinds), with a static token for
+// each of users.
 func StartParent(t testing.TB, users ...string) *Parent {
 	t.Helper()
 	var lines []string
@@ -56,7 +58,10 @@ func StartParent(t testing.TB, users ...string) *Parent {
 	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := controllertest.StartAPIServer(t, func(c *apiserver.Config) { c.TokenFile = file })
+	s := controllertest.StartAPIServer(t, func(c *apiserver.Config) {
+		c.TokenFile = file
+		c.ExtraKinds = append(c.ExtraKinds, hub.Kinds()...)
+	})
 	return &Parent{Server: s, Client: controllertest.Clientset(t, s)}
 }
 
@@ -296,4 +301,66 @@ func WaitCondition(t testing.TB, h *hub.Hub, id, typ string, want api.ConditionS
 			t.Fatalf("cluster %s: condition %s did not become %s: %+v", id, typ, want, c)
 		}
 	}
+}
+
+// Subscriptions returns an admin client of p's Subscriptions.
+func Subscriptions(t testing.TB, p *Parent) *rest.Client[*multicluster.Subscription] {
+	return typed[*multicluster.Subscription](t, p, multicluster.SubscriptionResource)
+}
+
+// ManagedClusters returns an admin client of p's ManagedClusters.
+func ManagedClusters(t testing.TB, p *Parent) *rest.Client[*multicluster.ManagedCluster] {
+	return typed[*multicluster.ManagedCluster](t, p, multicluster.ManagedClusterResource)
+}
+
+// Descriptions returns an admin client of p's Descriptions.
+func Descriptions(t testing.TB, p *Parent) *rest.Client[*multicluster.Description] {
+	return typed[*multicluster.Description](t, p, multicluster.DescriptionResource)
+}
+
+// Localizations returns an admin client of p's Localizations.
+func Localizations(t testing.TB, p *Parent) *rest.Client[*multicluster.Localization] {
+	return typed[*multicluster.Localization](t, p, multicluster.LocalizationResource)
+}
+
+// Globalizations returns an admin client of p's Globalizations.
+func Globalizations(t testing.TB, p *Parent) *rest.Client[*multicluster.Globalization] {
+	return typed[*multicluster.Globalization](t, p, multicluster.GlobalizationResource)
+}
+
+func typed[T store.Object](t testing.TB, p *Parent, res store.Resource) *rest.Client[T] {
+	t.Helper()
+	c, err := client.For[T](p.Client, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// AgentKubeconfig returns a kubeconfig for p with user's static token, as
+// an agent's Config.ParentKubeconfig.
+func (p *Parent) AgentKubeconfig(user string) []byte {
+	return agent.ParentKubeconfigFor(p.Server.URL(), p.Server.PKI().CACert, Token(user))
+}
+
+// GrantDescriptions lets user act as the pulling agent of cluster id:
+// read and watch the Descriptions in its dedicated namespace, update them
+// (the agent's finalizer) and their status, as registration grants.
+func (p *Parent) GrantDescriptions(t testing.TB, user, id string) {
+	t.Helper()
+	ns := multicluster.ClusterNamespace(id)
+	p.Grant(t, user, ns, "descriptions", []string{"get", "list", "watch", "update"})
+	p.Grant(t, user, ns, "descriptions/status", []string{"update"})
+}
+
+// StartDeployer runs the hub's Subscription controller on p until the
+// test ends.
+func StartDeployer(t testing.TB, p *Parent) *hub.Deployer {
+	t.Helper()
+	d, err := hub.NewDeployer(hub.DeployerConfig{Client: p.Client, Logger: Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	Run(t, "deployer", d.Run)
+	return d
 }
