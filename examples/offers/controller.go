@@ -211,8 +211,8 @@ type term struct {
 	// rejected are the offers whose accept was rejected, with the tasks
 	// it named: the same accept is not examined again, a changed one is.
 	rejected map[string]string
-	// accepted are the offers this term accepted (the informer may not
-	// show their new phase yet).
+	// accepted are the offers this term accepted or declined (the
+	// informer may not show their new phase yet).
 	accepted map[string]bool
 }
 
@@ -295,12 +295,17 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 			errs = append(errs, err)
 		}
 	}
-	// Accepts.
+	// Accepts and declines.
 	for _, o := range c.offers.List() {
-		// An accept of an offer that ended (expired, rescinded) is
+		// An answer to an offer that ended (expired, rescinded) is
 		// rejected too, by the allocator, naming why.
-		if len(o.Spec.Tasks) > 0 && o.Status.Phase != "" && o.Status.Phase != offersapi.OfferAccepted && !t.accepted[o.Name] &&
-			t.rejected[o.Name] != strings.Join(o.Spec.Tasks, ",") {
+		if o.Status.Phase == "" || o.Status.Phase == offersapi.OfferAccepted || o.Status.Phase == offersapi.OfferDeclined || t.accepted[o.Name] {
+			continue
+		}
+		switch {
+		case o.Spec.Decline != nil && t.rejected[o.Name] != declineKey:
+			c.decline(ctx, t, o)
+		case len(o.Spec.Tasks) > 0 && t.rejected[o.Name] != strings.Join(o.Spec.Tasks, ","):
 			c.accept(ctx, t, o)
 		}
 	}
@@ -432,6 +437,34 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 		t.launched[string(p.UID)] = launch{framework: o.Spec.Framework, node: o.Spec.Node, res: tasks[i]}
 	}
 	c.writeOfferStatus(ctx, o.Name, offersapi.OfferAccepted, "", fmt.Sprintf("%d task(s) launched", len(pods)))
+}
+
+// declineKey marks a rejected decline in term.rejected.
+const declineKey = "\x00decline"
+
+// decline answers an offer whose spec.decline is set: the allocator
+// returns its resources to the pool and filters the offer's node from the
+// framework for the refuse time; the offer is written Declined. A decline
+// the allocator refuses (the offer expired, was rescinded, or was made by
+// an earlier leader) is written Rejected with its error, as an accept's.
+func (c *Controller) decline(ctx context.Context, t *term, o *offersapi.Offer) {
+	refuse := time.Duration(offersapi.DefaultRefuseSeconds) * time.Second
+	if r := o.Spec.Decline.RefuseSeconds; r != nil {
+		refuse = time.Duration(*r) * time.Second
+	}
+	id, ok := strings.CutPrefix(o.Name, t.prefix)
+	err := fmt.Errorf("offer %s: made by an earlier leader: %w", o.Name, ErrUnknownOffer)
+	if ok {
+		err = t.a.Decline(o.Spec.Framework, id, refuse)
+	}
+	if err != nil {
+		c.log.Info("decline rejected", "offer", o.Name, "err", err)
+		t.rejected[o.Name] = declineKey
+		c.writeOfferStatus(ctx, o.Name, o.Status.Phase, ReasonRejected, err.Error())
+		return
+	}
+	t.accepted[o.Name] = true
+	c.writeOfferStatus(ctx, o.Name, offersapi.OfferDeclined, "", fmt.Sprintf("declined, refusing node %s for %s", o.Spec.Node, refuse))
 }
 
 // fits checks, against a fresh list of the node's pods from the

@@ -98,15 +98,19 @@
 // and writes status.reason Rejected with the allocator's error (tasks
 // beyond the offer, an expired or closed offer, a task of another
 // framework); the offer stays pending, so the framework may name other
-// tasks. A task pod that ends or is deleted releases its resources.
+// tasks. A framework declines an offer by setting spec.decline
+// (refuseSeconds: default 5 as Mesos' refuse_seconds, 0 to one year): the
+// offer is written Declined, its resources return to the pool and the
+// framework is not offered the node again before the refuse time has
+// passed on the controller's clock. A task pod that ends or is deleted
+// releases its resources.
 // Every write is made with the leader's context and so carries its
 // fence: a deposed leader's writes fail with store.ErrFenced.
 //
 // Not done yet: a new leader starts from an empty allocator, rescinding
 // the last term's pending offers (reason LeaderChanged) and counting the
 // tasks bound before it as used rather than as their framework's
-// allocation; Declines over the API (an accept or the expiry ends an
-// offer); the Kubernetes-style scheduler does not see offers, so it can
+// allocation; the Kubernetes-style scheduler does not see offers, so it can
 // book resources held by a pending offer (the allocator's SetNodeUsed
 // then refuses and the controller logs it until the offer ends). An
 // accept is checked against a fresh list of the node's bound pods, so
