@@ -110,9 +110,20 @@ func TestControllerDecline(t *testing.T) {
 		t.Errorf("a re-offered n1 within its refuse filter: %s", o.Name)
 	}
 
-	// The filter passes; b declines for an hour, and a is offered n1 again.
-	fc.Advance(61 * time.Second)
+	// b declines for an hour; a's filter passes, and the next cycle
+	// offers a n1 again.
 	decline(t, offerClient, offerB.Name, 3600)
+	controllertest.Eventually(t, "b's offer declined", func() error {
+		o, err := offerClient.Get(ctx, "", offerB.Name)
+		if err != nil {
+			return err
+		}
+		if o.Status.Phase != offersapi.OfferDeclined {
+			return fmt.Errorf("status %+v", o.Status)
+		}
+		return nil
+	})
+	fc.Advance(61 * time.Second)
 	controllertest.Eventually(t, "a offered again after its filter", func() error {
 		o, err := pendingOffer(ctx, offerClient, "a")
 		if err != nil {
