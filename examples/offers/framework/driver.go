@@ -111,10 +111,10 @@ type Task struct {
 // Driver is a framework's side of two-level scheduling over the
 // apiserver; see the package documentation.
 type Driver struct {
-	cfg      Config
-	name     string
-	log      *slog.Logger
-	fwClient *rest.Client[*offersapi.Framework]
+	cfg       Config
+	name      string
+	log       *slog.Logger
+	fwClient  *rest.Client[*offersapi.Framework]
 	offClient *rest.Client[*offersapi.Offer]
 	offersInf *informer.Informer[*offersapi.Offer]
 	podsInf   *informer.Informer[*api.Pod]
