@@ -63,8 +63,9 @@
 //
 // # The second level
 //
-// A Driver is a framework's side: it registers the framework with a
-// Master (Registry plus Offerer; *Allocator implements it in process),
+// A Driver is a framework's side in process (package
+// examples/offers/framework is the same over the apiserver): it registers
+// the framework with a Master (Registry plus Offerer; *Allocator implements it in process),
 // delivers its offers once each on a channel, accepts them with Tasks
 // (launched through the caller's Launcher) or declines them with a refuse
 // filter, and delivers task status updates; a task's terminal status
@@ -106,6 +107,20 @@
 // releases its resources.
 // Every write is made with the leader's context and so carries its
 // fence: a deposed leader's writes fail with store.ErrFenced.
+//
+// Frameworks' liveness: a framework whose driver (package
+// examples/offers/framework) holds a Lease named FrameworkLeaseName in
+// FrameworkLeaseNamespace is connected while the controller sees that
+// Lease renewed within its duration (timed on the controller's clock from
+// when it saw each change, as Kubernetes' node lifecycle controller times
+// node Leases) and its holder is set; once not, the framework is
+// unregistered: its offers are rescinded (FrameworkRemoved), its tasks
+// keep running and stay counted, and its status says Registered false. A
+// framework without a Lease (registered by hand) is connected while its
+// Framework object exists. Allocation cycles run every CycleInterval and
+// when nodes or frameworks come or go; accepts, declines and pod changes
+// are answered at once without a cycle, so a framework busy accepting is
+// not taken for hoarding by a burst of cycles.
 //
 // Not done yet: a new leader starts from an empty allocator, rescinding
 // the last term's pending offers (reason LeaderChanged) and counting the

@@ -1,0 +1,106 @@
+package framework_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
+	"github.com/setpoint-dev/setpoint/examples/offers/framework"
+	"github.com/setpoint-dev/setpoint/examples/offers/framework/batch"
+	"github.com/setpoint-dev/setpoint/examples/offers/framework/service"
+)
+
+func perNode(placement map[string]string) map[string]int {
+	out := map[string]int{}
+	for _, n := range placement {
+		out[n]++
+	}
+	return out
+}
+
+// TestBatchPacks: six one-CPU tasks on three four-CPU nodes, offered all
+// three nodes at once, land on two nodes (4 + 2), the fewest that hold
+// them, and run there.
+func TestBatchPacks(t *testing.T) {
+	e := startEnv(t, clockwork.NewFakeClock(), map[string]int{"n1": 4, "n2": 4, "n3": 4})
+	task := res("1", "1Gi")
+	d, _ := startDriver(t, e.cs, "batch", task)
+	var tasks []framework.Task
+	for i := range 6 {
+		tasks = append(tasks, framework.Task{Name: fmt.Sprintf("job-%d", i), Resources: task})
+	}
+	b, err := batch.New(d, tasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "batch framework", func(ctx context.Context) error {
+		if err := b.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	})
+	controllertest.Eventually(t, "six tasks placed", func() error {
+		if p := b.Placement(); len(p) != 6 {
+			return fmt.Errorf("placed %v", p)
+		}
+		return nil
+	})
+	counts := perNode(b.Placement())
+	if len(counts) != 2 {
+		t.Errorf("tasks per node %v, want them packed on 2 nodes", counts)
+	}
+	for n, c := range counts {
+		if c != 4 && c != 2 {
+			t.Errorf("node %s runs %d tasks, want 4 and 2", n, c)
+		}
+	}
+	controllertest.Eventually(t, "the pods bound where placed", func() error {
+		for _, p := range podsOf(t, e.cs, "batch") {
+			if want := b.Placement()[p.Name]; p.Spec.NodeName != want {
+				return fmt.Errorf("pod %s on %q, placed on %q", p.Name, p.Spec.NodeName, want)
+			}
+		}
+		return nil
+	})
+}
+
+// TestServiceSpreads: three replicas on three nodes run one per node,
+// though each node could hold all three.
+func TestServiceSpreads(t *testing.T) {
+	e := startEnv(t, clockwork.NewFakeClock(), map[string]int{"n1": 4, "n2": 4, "n3": 4})
+	task := res("1", "1Gi")
+	d, _ := startDriver(t, e.cs, "web", task)
+	s, err := service.New(d, "web", 3, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "service framework", func(ctx context.Context) error {
+		if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	})
+	spread := func() error {
+		p := s.Placement()
+		if len(p) != 3 {
+			return fmt.Errorf("replicas %v", p)
+		}
+		if c := perNode(p); len(c) != 3 {
+			return fmt.Errorf("replicas per node %v, want one on each of 3", c)
+		}
+		return nil
+	}
+	controllertest.Eventually(t, "three replicas spread", spread)
+	controllertest.Eventually(t, "the replicas' pods bound where placed", func() error {
+		for _, p := range podsOf(t, e.cs, "web") {
+			if want := s.Placement()[p.Name]; p.Spec.NodeName != want {
+				return fmt.Errorf("pod %s on %q, placed on %q", p.Name, p.Spec.NodeName, want)
+			}
+		}
+		return nil
+	})
+}
