@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 
@@ -69,9 +70,12 @@ func TestBatchPacks(t *testing.T) {
 }
 
 // TestServiceSpreads: three replicas on three nodes run one per node,
-// though each node could hold all three.
+// though each node could hold all three; a replica killed is replaced on
+// the node left without one, once the allocator's clock has passed the
+// service's refuse filters.
 func TestServiceSpreads(t *testing.T) {
-	e := startEnv(t, clockwork.NewFakeClock(), map[string]int{"n1": 4, "n2": 4, "n3": 4})
+	fc := clockwork.NewFakeClock()
+	e := startEnv(t, fc, map[string]int{"n1": 4, "n2": 4, "n3": 4})
 	task := res("1", "1Gi")
 	d, _ := startDriver(t, e.cs, "web", task)
 	s, err := service.New(d, "web", 3, task)
@@ -103,4 +107,44 @@ func TestServiceSpreads(t *testing.T) {
 		}
 		return nil
 	})
+
+	var victim, node string
+	for victim, node = range s.Placement() { // any one
+		break
+	}
+	if err := d.Kill(context.Background(), victim); err != nil {
+		t.Fatal(err)
+	}
+	replaced := func() error {
+		if err := spread(); err != nil {
+			return err
+		}
+		p := s.Placement()
+		if _, ok := p[victim]; ok {
+			return fmt.Errorf("killed replica %s still placed", victim)
+		}
+		if perNode(p)[node] != 1 {
+			return fmt.Errorf("node %s left without a replica: %v", node, p)
+		}
+		return nil
+	}
+	// Step the allocator's clock past the filters, a bounded number of
+	// times (pending offers must not outlive their hour), waiting after
+	// each step for the cycle's offers to be answered.
+	err = errors.New("not tried")
+	for i := 0; i < 30 && err != nil; i++ {
+		fc.Advance(service.DefaultRefuse + time.Second)
+		for w := 0; w < 30 && err != nil; w++ {
+			time.Sleep(100 * time.Millisecond)
+			err = replaced()
+		}
+	}
+	if err != nil {
+		t.Fatalf("the killed replica was not replaced: %v", err)
+	}
+	for _, p := range podsOf(t, e.cs, "web") {
+		if p.Name == victim {
+			t.Errorf("the killed replica's pod is still there: %s on %s", p.Name, p.Spec.NodeName)
+		}
+	}
 }
