@@ -167,7 +167,8 @@ func podsOf(t *testing.T, cs *client.Clientset, fw string) []*api.Pod {
 // the offer rejected (ErrRejected naming the excess, its pods deleted:
 // nothing launched), cannot answer an offer twice (ErrAnswered), and
 // declines with a filter (the offer is written Declined with the refuse
-// time).
+// time). Another framework's accept of the offer is rejected too, and
+// launches nothing.
 func TestDriverAcceptDeclineReject(t *testing.T) {
 	e := startEnv(t, clockwork.NewFakeClock(), map[string]int{"n1": 4})
 	ctx := context.Background()
@@ -195,7 +196,6 @@ func TestDriverAcceptDeclineReject(t *testing.T) {
 	if err := d.Accept(ctx, o, nil); !errors.Is(err, framework.ErrInvalid) {
 		t.Errorf("accept with no tasks: %v, want ErrInvalid", err)
 	}
-
 	// The rejected offer stays pending; the framework declines it, and
 	// is offered again when the allocator's clock passes the filter.
 	if err := d.Decline(ctx, o, -time.Second); !errors.Is(err, framework.ErrInvalid) {
@@ -219,6 +219,17 @@ func TestDriverAcceptDeclineReject(t *testing.T) {
 	if o2.Name == o.Name {
 		t.Fatalf("the declined offer delivered twice")
 	}
+	// Another framework accepts fw's offer: a foreign offer, rejected,
+	// nothing launched.
+	other, _ := startDriver(t, e.cs, "other", res("4", "4Gi"))
+	err = other.Accept(ctx, o2, []framework.Task{{Name: "intruder", Resources: task}})
+	if !errors.Is(err, framework.ErrRejected) || !errors.Is(err, offers.ErrForeignOffer) || !strings.Contains(err.Error(), "framework fw") {
+		t.Fatalf("accept of another framework's offer: %v, want ErrRejected, ErrForeignOffer naming framework fw", err)
+	}
+	if pods := podsOf(t, e.cs, "other"); len(pods) != 0 {
+		t.Errorf("rejected foreign accept left %d pods", len(pods))
+	}
+
 	if err := d.Accept(ctx, o2, []framework.Task{{Name: "a", Resources: task}, {Name: "b", Resources: task}}); err != nil {
 		t.Fatal(err)
 	}

@@ -22,11 +22,17 @@ import (
 // rejects the accept (tasks beyond the offer, an offer that expired or
 // was rescinded) it deletes the pods, so nothing is launched, and returns
 // an error wrapping ErrRejected with the allocator's reason. An offer
-// answered already is ErrAnswered and creates nothing; an invalid task is
+// answered already is ErrAnswered, an offer made to another framework
+// ErrRejected wrapping offers.ErrForeignOffer, and both create nothing
+// (the allocator rejects such an accept written by other means: the task
+// pods' schedulerName is not the offer's framework); an invalid task is
 // ErrInvalid.
 func (d *Driver) Accept(ctx context.Context, o offersapi.Offer, tasks []Task) error {
 	if err := d.running(); err != nil {
 		return err
+	}
+	if o.Spec.Framework != d.name {
+		return fmt.Errorf("offer %s: made to framework %s, not %s: %w: %w", o.Name, o.Spec.Framework, d.name, ErrRejected, offers.ErrForeignOffer)
 	}
 	if len(tasks) == 0 {
 		return fmt.Errorf("offer %s: accept with no tasks (decline instead): %w", o.Name, ErrInvalid)
