@@ -9,10 +9,13 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/offers/framework"
 	"github.com/setpoint-dev/setpoint/examples/offers/framework/batch"
 	"github.com/setpoint-dev/setpoint/examples/offers/framework/service"
+	"github.com/setpoint-dev/setpoint/examples/scheduler"
+	"github.com/setpoint-dev/setpoint/store"
 )
 
 func perNode(placement map[string]string) map[string]int {
@@ -147,4 +150,74 @@ func TestServiceSpreads(t *testing.T) {
 			t.Errorf("the killed replica's pod is still there: %s on %s", p.Name, p.Spec.NodeName)
 		}
 	}
+}
+
+// TestBothSchedulersNoOvercommit: the Kubernetes-style scheduler and the
+// allocator with a batch framework share three four-CPU nodes, asked for
+// more than they hold (six one-CPU pods and eight one-CPU tasks, created
+// at once). Whatever each places, the pods bound to a node never request
+// more than its allocatable, checked at every poll until the nodes are
+// full.
+func TestBothSchedulersNoOvercommit(t *testing.T) {
+	e := startEnv(t, clockwork.NewRealClock(), map[string]int{"n1": 4, "n2": 4, "n3": 4})
+	sched, err := scheduler.New(scheduler.Config{Client: e.cs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "scheduler", sched.Run)
+	task := res("1", "1Gi")
+	d, _ := startDriver(t, e.cs, "batch", task)
+	var tasks []framework.Task
+	for i := range 8 {
+		tasks = append(tasks, framework.Task{Name: fmt.Sprintf("job-%d", i), Resources: task})
+	}
+	b, err := batch.New(d, tasks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Go(t, "batch framework", func(ctx context.Context) error {
+		if err := b.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	})
+	for i := range 6 {
+		p := &api.Pod{}
+		p.Namespace, p.Name = "default", fmt.Sprintf("k8s-%d", i)
+		p.Spec.Containers = []api.Container{{Name: "c", Image: "app", Resources: api.ResourceRequirements{Requests: task}}}
+		if _, err := e.cs.Pods().Create(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	controllertest.Eventually(t, "the nodes full, none overcommitted", func() error {
+		l, err := e.cs.Pods().List(context.Background(), "", store.ListOptions{})
+		if err != nil {
+			return err
+		}
+		perNode := map[string]int64{}
+		var total int64
+		var tasks, pods int
+		for _, p := range l.Items {
+			if p.Spec.NodeName == "" {
+				continue
+			}
+			q := p.Spec.Containers[0].Resources.Requests[api.ResourceCPU]
+			perNode[p.Spec.NodeName] += q.MilliValue()
+			total += q.MilliValue()
+			if p.Spec.SchedulerName == "batch" {
+				tasks++
+			} else {
+				pods++
+			}
+		}
+		for n, m := range perNode {
+			if m > 4000 {
+				t.Fatalf("node %s: bound pods request %dm CPU of 4000m (%v)", n, m, perNode)
+			}
+		}
+		if total != 12000 || tasks == 0 || pods == 0 {
+			return fmt.Errorf("bound %dm CPU of 12000m: %d tasks, %d pods", total, tasks, pods)
+		}
+		return nil
+	})
 }

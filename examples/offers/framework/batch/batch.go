@@ -130,7 +130,14 @@ func (f *Framework) answer(ctx context.Context, batch []offersapi.Offer) error {
 			if ctx.Err() != nil {
 				return err
 			}
-			continue // rejected (say, the node filled meanwhile): they wait on
+			// Rejected (say, another scheduler filled the node
+			// meanwhile): the tasks wait on, and the offer, still
+			// pending, is declined so that its node is offered again
+			// as it now stands.
+			if err := f.d.Decline(ctx, o, 0); err != nil && ctx.Err() != nil {
+				return err
+			}
+			continue
 		}
 		f.waiting = rest
 		f.mu.Lock()

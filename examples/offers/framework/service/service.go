@@ -76,6 +76,9 @@ func (f *Framework) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
+				// Rejected: decline the still pending offer, so its
+				// node is offered again as it now stands.
+				_ = f.d.Decline(ctx, o, 0)
 				continue
 			}
 			f.mu.Lock()
