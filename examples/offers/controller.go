@@ -45,6 +45,9 @@ type ControllerConfig struct {
 	// LeaseNamespace and LeaseName name the election's Lease; defaults
 	// DefaultLeaseNamespace, DefaultLeaseName.
 	LeaseNamespace, LeaseName string
+	// FrameworkLeaseNamespace is where frameworks' liveness Leases
+	// (FrameworkLeaseName) live; default DefaultLeaseNamespace.
+	FrameworkLeaseNamespace string
 	// LeaseDuration, RenewDeadline, RetryPeriod: election.Config's
 	// (zero: its defaults).
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
@@ -80,6 +83,7 @@ type Controller struct {
 	pods       *informer.Informer[*api.Pod]
 	frameworks *informer.Informer[*offersapi.Framework]
 	offers     *informer.Informer[*offersapi.Offer]
+	leases     *informer.Informer[*election.Lease]
 	fwClient   *rest.Client[*offersapi.Framework]
 	offClient  *rest.Client[*offersapi.Offer]
 	elector    *election.Elector
@@ -110,6 +114,9 @@ func NewController(cfg ControllerConfig) (*Controller, error) {
 	if cfg.LeaseName == "" {
 		cfg.LeaseName = DefaultLeaseName
 	}
+	if cfg.FrameworkLeaseNamespace == "" {
+		cfg.FrameworkLeaseNamespace = DefaultLeaseNamespace
+	}
 	c := &Controller{cfg: cfg, log: cfg.Logger, kick: make(chan struct{}, 1), led: make(chan error, 1)}
 	var err error
 	if c.fwClient, err = client.For[*offersapi.Framework](cfg.Client, offersapi.FrameworkResource); err != nil {
@@ -130,6 +137,9 @@ func NewController(cfg ControllerConfig) (*Controller, error) {
 	if c.offers, err = newInformer(c, c.offClient, "offers"); err != nil {
 		return nil, err
 	}
+	if c.leases, err = newInformer(c, cfg.Client.Leases(), "leases"); err != nil {
+		return nil, err
+	}
 	lock, err := election.NewObjectLock(cfg.Client.Leases(), cfg.LeaseNamespace, cfg.LeaseName)
 	if err != nil {
 		return nil, fmt.Errorf("offers: %w", err)
@@ -145,7 +155,11 @@ func NewController(cfg ControllerConfig) (*Controller, error) {
 }
 
 func newInformer[T store.Object](c *Controller, lw informer.ListerWatcher[T], name string) (*informer.Informer[T], error) {
-	inf, err := informer.New[T](lw, informer.Config[T]{Name: "offers-" + name, Clock: c.cfg.Clock, Logger: c.log})
+	icfg := informer.Config[T]{Name: "offers-" + name, Clock: c.cfg.Clock, Logger: c.log}
+	if name == "leases" {
+		icfg.Namespace = c.cfg.FrameworkLeaseNamespace
+	}
+	inf, err := informer.New[T](lw, icfg)
 	if err != nil {
 		return nil, fmt.Errorf("offers: %s informer: %w", name, err)
 	}
@@ -175,6 +189,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	g.Go(func() error { return c.pods.Run(gctx) })
 	g.Go(func() error { return c.frameworks.Run(gctx) })
 	g.Go(func() error { return c.offers.Run(gctx) })
+	g.Go(func() error { return c.leases.Run(gctx) })
 	g.Go(func() error {
 		if err := c.elector.Run(gctx); err != nil && gctx.Err() == nil {
 			return fmt.Errorf("offers: election: %w", err)
@@ -211,14 +226,72 @@ type term struct {
 	// rejected are the offers whose accept was rejected, with the tasks
 	// it named: the same accept is not examined again, a changed one is.
 	rejected map[string]string
-	// accepted are the offers this term accepted (the informer may not
-	// show their new phase yet).
+	// accepted are the offers this term accepted or declined (the
+	// informer may not show their new phase yet).
 	accepted map[string]bool
+	// leaseSeen is, by framework, its Lease's resourceVersion and when
+	// (on the controller's clock) this term first saw it.
+	leaseSeen map[string]leaseSeen
 }
+
+type leaseSeen struct {
+	rv string
+	at time.Time
+}
+
+// FrameworkLeaseName is the name of framework's liveness Lease, which its
+// driver renews (in ControllerConfig.FrameworkLeaseNamespace).
+func FrameworkLeaseName(framework string) string { return "offers-framework-" + framework }
+
+// connected reports whether framework is connected: it has no Lease (it
+// was registered by hand and leaves by deleting its Framework), or its
+// Lease has a holder and was renewed within its duration. As Kubernetes'
+// node lifecycle controller does with node Leases, a renewal is timed by
+// when this controller saw the Lease change, on its own clock, never by
+// the renew time the framework wrote: clocks need not agree.
+func (c *Controller) connected(t *term, framework string, now time.Time) bool {
+	l, ok := c.leases.Get(c.cfg.FrameworkLeaseNamespace, FrameworkLeaseName(framework))
+	if !ok {
+		delete(t.leaseSeen, framework)
+		return true
+	}
+	if l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity == "" {
+		return false
+	}
+	s, ok := t.leaseSeen[framework]
+	if !ok || s.rv != l.ResourceVersion {
+		s = leaseSeen{rv: l.ResourceVersion, at: now}
+		t.leaseSeen[framework] = s
+	}
+	d := DefaultFrameworkLeaseDuration
+	if l.Spec.LeaseDurationSeconds != nil {
+		d = time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
+	}
+	return now.Sub(s.at) < d
+}
+
+// DefaultFrameworkLeaseDuration is the duration of a framework Lease that
+// states none.
+const DefaultFrameworkLeaseDuration = 15 * time.Second
 
 type launch struct {
 	framework, node string
+	namespace, name string
 	res             api.ResourceList
+}
+
+// gone reports whether the launched pod is deleted, replaced or ended,
+// by a fresh read from the apiserver (an error other than not found
+// counts as not gone: the next round asks again).
+func (l launch) gone(ctx context.Context, c *Controller) bool {
+	p, err := c.cfg.Client.Pods().Get(ctx, l.namespace, l.name)
+	if errors.Is(err, store.ErrNotFound) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	return p.Spec.NodeName != l.node || p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed
 }
 
 // lead allocates until lctx (the leader's, fenced) ends. A new term
@@ -226,7 +299,7 @@ type launch struct {
 // (reason LeaderChanged), and counts pods bound before it as used, not
 // as any framework's allocation.
 func (c *Controller) lead(lctx context.Context) error {
-	for _, s := range []interface{ WaitForSync(context.Context) error }{c.nodes, c.pods, c.frameworks, c.offers} {
+	for _, s := range []interface{ WaitForSync(context.Context) error }{c.nodes, c.pods, c.frameworks, c.offers, c.leases} {
 		if err := s.WaitForSync(lctx); err != nil {
 			return nil
 		}
@@ -236,36 +309,57 @@ func (c *Controller) lead(lctx context.Context) error {
 		return err
 	}
 	t := &term{a: a, prefix: strings.ToLower(rand.Text()[:8]) + "-", launched: map[string]launch{}, frameworks: map[string]bool{}, nodes: map[string]bool{},
-		rejected: map[string]string{}, accepted: map[string]bool{}}
+		rejected: map[string]string{}, accepted: map[string]bool{}, leaseSeen: map[string]leaseSeen{}}
 	for _, o := range c.offers.List() {
 		if o.Status.Phase == "" || o.Status.Phase == offersapi.OfferPending {
 			c.writeOfferStatus(lctx, o.Name, offersapi.OfferRescinded, "LeaderChanged", "made by an earlier leader")
 		}
 	}
+	// Allocation cycles run every CycleInterval (as Mesos' allocation
+	// interval batches them) and when nodes or frameworks come or go;
+	// other changes (accepts, declines, pods) are answered at once
+	// without a cycle, so that a framework busy accepting is not counted
+	// hoarding by a burst of cycles.
+	timer := c.cfg.Clock.NewTimer(c.cfg.CycleInterval)
+	defer timer.Stop()
+	cycle := true
 	for {
-		if err := c.round(lctx, t); err != nil {
+		if err := c.round(lctx, t, cycle); err != nil {
 			c.log.Error("allocation round", "err", err)
 		}
+		cycle = false
 		select {
 		case <-lctx.Done():
 			return nil
 		case <-c.kick:
-		case <-c.cfg.Clock.After(c.cfg.CycleInterval):
+		case <-timer.Chan():
+			cycle = true
+			timer.Reset(c.cfg.CycleInterval)
 		}
 	}
 }
 
 // round brings the allocator up to date with the informers, answers the
-// accepted offers, runs a cycle, and writes offers and framework
-// statuses.
-func (c *Controller) round(ctx context.Context, t *term) error {
+// accepted and declined offers, runs a cycle if cycle is set or the nodes
+// or frameworks changed, and writes offers and framework statuses.
+func (c *Controller) round(ctx context.Context, t *term, cycle bool) error {
 	var errs []error
 	// Nodes and frameworks: those gone end their offers.
 	nodes := c.nodes.List()
+	sets := fmt.Sprint(len(t.nodes), len(t.frameworks))
 	errs = append(errs, c.syncSet(ctx, t.prefix, t.nodes, len(nodes), func(i int) (string, error) {
 		return nodes[i].Name, t.a.SetNode(nodes[i].Name, nodes[i].Status.Allocatable)
 	}, t.a.RemoveNode)...)
-	fws := c.frameworks.List()
+	// Frameworks: those disconnected are unregistered (their offers
+	// rescinded, their tasks left running).
+	now := c.cfg.Clock.Now()
+	all := c.frameworks.List()
+	var fws []*offersapi.Framework
+	for _, f := range all {
+		if c.connected(t, f.Name, now) {
+			fws = append(fws, f)
+		}
+	}
 	errs = append(errs, c.syncSet(ctx, t.prefix, t.frameworks, len(fws), func(i int) (string, error) {
 		return fws[i].Name, t.a.Register(fws[i])
 	}, t.a.Unregister)...)
@@ -273,16 +367,25 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 	used := map[string]api.ResourceList{}
 	live := map[string]bool{}
 	for _, p := range c.pods.List() {
-		if p.Spec.NodeName == "" || p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
+		if p.Status.Phase == api.PodSucceeded || p.Status.Phase == api.PodFailed {
 			continue
 		}
-		live[string(p.UID)] = true
+		// A task this term bound is live even while the informer still
+		// shows it unbound.
 		if _, ok := t.launched[string(p.UID)]; ok {
+			live[string(p.UID)] = true
 			continue
 		}
-		used[p.Spec.NodeName] = used[p.Spec.NodeName].Add(podRequests(p))
+		if p.Spec.NodeName != "" {
+			used[p.Spec.NodeName] = used[p.Spec.NodeName].Add(podRequests(p))
+		}
 	}
 	for uid, l := range t.launched {
+		// Not in the informer: gone, or not seen yet (a pod the accept
+		// read fresh from the apiserver); a fresh read tells.
+		if !live[uid] && !l.gone(ctx, c) {
+			continue
+		}
 		if !live[uid] {
 			if err := t.a.Release(l.framework, l.node, l.res); err != nil {
 				errs = append(errs, err)
@@ -295,16 +398,26 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 			errs = append(errs, err)
 		}
 	}
-	// Accepts.
+	// Accepts and declines.
 	for _, o := range c.offers.List() {
-		// An accept of an offer that ended (expired, rescinded) is
+		// An answer to an offer that ended (expired, rescinded) is
 		// rejected too, by the allocator, naming why.
-		if len(o.Spec.Tasks) > 0 && o.Status.Phase != "" && o.Status.Phase != offersapi.OfferAccepted && !t.accepted[o.Name] &&
-			t.rejected[o.Name] != strings.Join(o.Spec.Tasks, ",") {
+		if o.Status.Phase == "" || o.Status.Phase == offersapi.OfferAccepted || o.Status.Phase == offersapi.OfferDeclined || t.accepted[o.Name] {
+			continue
+		}
+		switch {
+		case o.Spec.Decline != nil && t.rejected[o.Name] != declineKey:
+			c.decline(ctx, t, o)
+		case len(o.Spec.Tasks) > 0 && t.rejected[o.Name] != strings.Join(o.Spec.Tasks, ","):
 			c.accept(ctx, t, o)
 		}
 	}
-	// The cycle.
+	// The cycle. (Sets only grow or shrink by syncSet, so a change of
+	// membership shows in their sizes unless one came as another went;
+	// the next interval's cycle catches that.)
+	if !cycle && sets == fmt.Sprint(len(t.nodes), len(t.frameworks)) {
+		return errors.Join(append(errs, c.writeFrameworkStatuses(ctx, t, all)...)...)
+	}
 	res := t.a.Cycle()
 	c.writeEnded(ctx, t.prefix, res.Ended)
 	for _, o := range res.Made {
@@ -320,14 +433,22 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 			errs = append(errs, fmt.Errorf("offer %s: %w", o.Name, err))
 		}
 	}
-	// Framework statuses.
-	for name := range t.frameworks {
+	errs = append(errs, c.writeFrameworkStatuses(ctx, t, all)...)
+	return errors.Join(errs...)
+}
+
+// writeFrameworkStatuses writes the status of each framework whose
+// allocator status changed.
+func (c *Controller) writeFrameworkStatuses(ctx context.Context, t *term, all []*offersapi.Framework) []error {
+	var errs []error
+	for _, f := range all {
+		name := f.Name
 		st, err := t.a.Status(name)
 		if err != nil {
-			continue
+			// Disconnected and holding nothing.
+			st = offersapi.FrameworkStatus{DominantShare: "0.0000"}
 		}
-		f, ok := c.frameworks.Get("", name)
-		if !ok || f.Status.DominantShare == st.DominantShare && f.Status.Registered == st.Registered &&
+		if f.Status.DominantShare == st.DominantShare && f.Status.Registered == st.Registered &&
 			equalLists(f.Status.Allocated, st.Allocated) {
 			continue
 		}
@@ -337,7 +458,7 @@ func (c *Controller) round(ctx context.Context, t *term) error {
 			errs = append(errs, fmt.Errorf("framework %s status: %w", name, err))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // syncSet brings the allocator's set of names (nodes or frameworks) up to
@@ -390,6 +511,11 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 	for _, ref := range o.Spec.Tasks {
 		ns, name, _ := strings.Cut(ref, "/")
 		p, ok := c.pods.Get(ns, name)
+		if !ok {
+			// The framework may have just created it: read it fresh.
+			fresh, err := c.cfg.Client.Pods().Get(ctx, ns, name)
+			p, ok = fresh, err == nil
+		}
 		switch {
 		case !ok:
 			reject(fmt.Errorf("task pod %s: not found", ref))
@@ -429,9 +555,37 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 			_ = t.a.Release(o.Spec.Framework, o.Spec.Node, tasks[i])
 			continue
 		}
-		t.launched[string(p.UID)] = launch{framework: o.Spec.Framework, node: o.Spec.Node, res: tasks[i]}
+		t.launched[string(p.UID)] = launch{framework: o.Spec.Framework, node: o.Spec.Node, namespace: p.Namespace, name: p.Name, res: tasks[i]}
 	}
 	c.writeOfferStatus(ctx, o.Name, offersapi.OfferAccepted, "", fmt.Sprintf("%d task(s) launched", len(pods)))
+}
+
+// declineKey marks a rejected decline in term.rejected.
+const declineKey = "\x00decline"
+
+// decline answers an offer whose spec.decline is set: the allocator
+// returns its resources to the pool and filters the offer's node from the
+// framework for the refuse time; the offer is written Declined. A decline
+// the allocator refuses (the offer expired, was rescinded, or was made by
+// an earlier leader) is written Rejected with its error, as an accept's.
+func (c *Controller) decline(ctx context.Context, t *term, o *offersapi.Offer) {
+	refuse := time.Duration(offersapi.DefaultRefuseSeconds) * time.Second
+	if r := o.Spec.Decline.RefuseSeconds; r != nil {
+		refuse = time.Duration(*r) * time.Second
+	}
+	id, ok := strings.CutPrefix(o.Name, t.prefix)
+	err := fmt.Errorf("offer %s: made by an earlier leader: %w", o.Name, ErrUnknownOffer)
+	if ok {
+		err = t.a.Decline(o.Spec.Framework, id, refuse)
+	}
+	if err != nil {
+		c.log.Info("decline rejected", "offer", o.Name, "err", err)
+		t.rejected[o.Name] = declineKey
+		c.writeOfferStatus(ctx, o.Name, o.Status.Phase, ReasonRejected, err.Error())
+		return
+	}
+	t.accepted[o.Name] = true
+	c.writeOfferStatus(ctx, o.Name, offersapi.OfferDeclined, "", fmt.Sprintf("declined, refusing node %s for %s", o.Spec.Node, refuse))
 }
 
 // fits checks, against a fresh list of the node's pods from the

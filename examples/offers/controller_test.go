@@ -365,6 +365,15 @@ func (b *lockedBuffer) String() string {
 func TestControllerDeposedLeaderFenced(t *testing.T) {
 	s, cs, offerClient, fws := startOffers(t, "4", "8Gi", map[string][2]string{"a": {"1", "1Gi"}})
 	ctx := context.Background()
+	// a wants one task in all, so that whichever leader offers it leaves
+	// room on n1 for z (else z's offers would wait on whether the new
+	// leader's first cycle came before z registered).
+	if _, err := fws.GuaranteedUpdate(ctx, "", "a", func(f *offersapi.Framework) (*offersapi.Framework, error) {
+		f.Spec.TotalResources = api.ResourceList{api.ResourceCPU: api.MustParse("1")}
+		return f, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	timing := func(c *offers.ControllerConfig) {
 		c.LeaseDuration, c.RenewDeadline, c.RetryPeriod = 2*time.Second, 1500*time.Millisecond, 200*time.Millisecond
 		c.Allocator = offers.Config{OfferTimeout: time.Hour, HoardCycles: 1 << 20}

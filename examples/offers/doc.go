@@ -63,8 +63,9 @@
 //
 // # The second level
 //
-// A Driver is a framework's side: it registers the framework with a
-// Master (Registry plus Offerer; *Allocator implements it in process),
+// A Driver is a framework's side in process (package
+// examples/offers/framework is the same over the apiserver): it registers
+// the framework with a Master (Registry plus Offerer; *Allocator implements it in process),
 // delivers its offers once each on a channel, accepts them with Tasks
 // (launched through the caller's Launcher) or declines them with a refuse
 // filter, and delivers task status updates; a task's terminal status
@@ -98,15 +99,33 @@
 // and writes status.reason Rejected with the allocator's error (tasks
 // beyond the offer, an expired or closed offer, a task of another
 // framework); the offer stays pending, so the framework may name other
-// tasks. A task pod that ends or is deleted releases its resources.
+// tasks. A framework declines an offer by setting spec.decline
+// (refuseSeconds: default 5 as Mesos' refuse_seconds, 0 to one year): the
+// offer is written Declined, its resources return to the pool and the
+// framework is not offered the node again before the refuse time has
+// passed on the controller's clock. A task pod that ends or is deleted
+// releases its resources.
 // Every write is made with the leader's context and so carries its
 // fence: a deposed leader's writes fail with store.ErrFenced.
+//
+// Frameworks' liveness: a framework whose driver (package
+// examples/offers/framework) holds a Lease named FrameworkLeaseName in
+// FrameworkLeaseNamespace is connected while the controller sees that
+// Lease renewed within its duration (timed on the controller's clock from
+// when it saw each change, as Kubernetes' node lifecycle controller times
+// node Leases) and its holder is set; once not, the framework is
+// unregistered: its offers are rescinded (FrameworkRemoved), its tasks
+// keep running and stay counted, and its status says Registered false. A
+// framework without a Lease (registered by hand) is connected while its
+// Framework object exists. Allocation cycles run every CycleInterval and
+// when nodes or frameworks come or go; accepts, declines and pod changes
+// are answered at once without a cycle, so a framework busy accepting is
+// not taken for hoarding by a burst of cycles.
 //
 // Not done yet: a new leader starts from an empty allocator, rescinding
 // the last term's pending offers (reason LeaderChanged) and counting the
 // tasks bound before it as used rather than as their framework's
-// allocation; Declines over the API (an accept or the expiry ends an
-// offer); the Kubernetes-style scheduler does not see offers, so it can
+// allocation; the Kubernetes-style scheduler does not see offers, so it can
 // book resources held by a pending offer (the allocator's SetNodeUsed
 // then refuses and the controller logs it until the offer ends). An
 // accept is checked against a fresh list of the node's bound pods, so

@@ -56,10 +56,16 @@ const (
 	TaskRunning  TaskState = "Running"
 	TaskFinished TaskState = "Finished"
 	TaskFailed   TaskState = "Failed"
+	// TaskLost: the task's pod was deleted before it ended (the cluster
+	// driver's only).
+	TaskLost TaskState = "Lost"
 )
 
 // terminal reports whether s ends the task.
-func (s TaskState) terminal() bool { return s == TaskFinished || s == TaskFailed }
+func (s TaskState) terminal() bool { return s.Terminal() }
+
+// Terminal reports whether s ends the task: Finished, Failed or Lost.
+func (s TaskState) Terminal() bool { return s == TaskFinished || s == TaskFailed || s == TaskLost }
 
 // TaskStatus is an update of one task's state.
 type TaskStatus struct {

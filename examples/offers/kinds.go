@@ -37,6 +37,7 @@ var (
 	OfferKind = mustKind(registry.NewKind(registry.KindSpec[*offersapi.Offer]{
 		Resource: offersapi.OfferResource,
 		New:      func() *offersapi.Offer { return &offersapi.Offer{} },
+		Default:  (*offersapi.Offer).SetDefaults,
 		Validate: (*offersapi.Offer).FieldErrors,
 		Status:   true,
 		Columns: []table.Column[*offersapi.Offer]{

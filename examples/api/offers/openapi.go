@@ -62,7 +62,15 @@ const openAPISchemas = `{
    "node": {"type": "string", "default": "", "description": "The name of the node whose resources are offered."},
    "resources": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.api.resource.Quantity"}, "description": "The offered resources."},
    "expiryTime": {"allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Time"}], "description": "When the offer lapses if not accepted or declined."},
-   "tasks": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "atomic", "description": "Set by the framework to accept the offer: its task pods (namespace/name) to launch on the offered node."}
+   "tasks": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "atomic", "description": "Set by the framework to accept the offer: its task pods (namespace/name) to launch on the offered node."},
+   "decline": {"allOf": [{"$ref": "#/components/schemas/dev.setpoint.offers.v1alpha1.OfferDecline"}], "description": "Set by the framework instead of tasks to decline the offer, with its refuse filter."}
+  }
+ },
+ "dev.setpoint.offers.v1alpha1.OfferDecline": {
+  "type": "object",
+  "description": "A framework's decline of an offer, with its filter.",
+  "properties": {
+   "refuseSeconds": {"type": "integer", "format": "int32", "minimum": 0, "maximum": 31536000, "description": "How long the framework is not offered the node again; 0: at once. Default 5."}
   }
  },
  "dev.setpoint.offers.v1alpha1.OfferStatus": {

@@ -97,6 +97,27 @@ type OfferSpec struct {
 	// binds them all if they fit in the offer, or binds none and says why
 	// in the status.
 	Tasks []string `json:"tasks,omitempty"`
+	// Decline, set by the framework instead of Tasks, turns the offer
+	// down: its resources return to the pool, and the framework is not
+	// offered the node again for the decline's refuse time.
+	Decline *OfferDecline `json:"decline,omitempty"`
+}
+
+// DefaultRefuseSeconds is a decline's refuse time when it names none, as
+// Mesos' Filters.refuse_seconds defaults to 5.
+const DefaultRefuseSeconds = 5
+
+// MaxRefuseSeconds bounds a decline's refuse time: one year, beyond which
+// Mesos too treats a filter as the most it honours.
+const MaxRefuseSeconds = 365 * 24 * 3600
+
+// OfferDecline is a framework's decline of an offer, with its filter.
+type OfferDecline struct {
+	// RefuseSeconds is how long the framework is not offered the
+	// declined offer's node again (Mesos' refuse_seconds filter); 0
+	// means it may be offered again at once. Default
+	// DefaultRefuseSeconds; at most MaxRefuseSeconds.
+	RefuseSeconds *int32 `json:"refuseSeconds,omitempty"`
 }
 
 // OfferPhase is where an offer stands.

@@ -122,6 +122,26 @@ func TestValidate(t *testing.T) {
 	if err := sampleOffer().Validate(); err != nil {
 		t.Fatalf("valid offer: %v", err)
 	}
+	neg, long := int32(-1), int32(MaxRefuseSeconds+1)
+	d := sampleOffer()
+	d.Spec.Decline = &OfferDecline{}
+	d.SetDefaults()
+	if d.Spec.Decline.RefuseSeconds == nil || *d.Spec.Decline.RefuseSeconds != DefaultRefuseSeconds {
+		t.Errorf("decline defaults: %+v, want refuseSeconds %d", d.Spec.Decline, DefaultRefuseSeconds)
+	}
+	if err := d.Validate(); err != nil {
+		t.Errorf("valid decline: %v", err)
+	}
+	for _, bad := range []*OfferDecline{{RefuseSeconds: &neg}, {RefuseSeconds: &long}} {
+		d.Spec.Decline = bad
+		if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "spec.decline.refuseSeconds") {
+			t.Errorf("refuseSeconds %d: error %v, want one naming spec.decline.refuseSeconds", *bad.RefuseSeconds, err)
+		}
+	}
+	d.Spec.Decline, d.Spec.Tasks = &OfferDecline{}, []string{"default/t"}
+	if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "spec.decline") {
+		t.Errorf("decline beside tasks: error %v, want one naming spec.decline", err)
+	}
 	o := &Offer{Status: OfferStatus{Phase: "Lost"}}
 	err = o.Validate()
 	for _, want := range []string{"spec.framework", "spec.node", "spec.resources", "spec.expiryTime", "status.phase"} {

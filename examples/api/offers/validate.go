@@ -45,6 +45,15 @@ func (f *Framework) FieldErrors() store.FieldErrors {
 	return errs
 }
 
+// SetDefaults fills o's unset fields: a decline's refuse time
+// DefaultRefuseSeconds.
+func (o *Offer) SetDefaults() {
+	if o.Spec.Decline != nil && o.Spec.Decline.RefuseSeconds == nil {
+		r := int32(DefaultRefuseSeconds)
+		o.Spec.Decline.RefuseSeconds = &r
+	}
+}
+
 // Validate reports every problem of o's spec, each naming its field; nil
 // when o is valid.
 func (o *Offer) Validate() error {
@@ -74,6 +83,15 @@ func (o *Offer) FieldErrors() store.FieldErrors {
 	for i, t := range o.Spec.Tasks {
 		if ns, name, ok := strings.Cut(t, "/"); !ok || ns == "" || name == "" || strings.Contains(name, "/") {
 			errs = append(errs, &store.FieldError{Field: fmt.Sprintf("spec.tasks[%d]", i), Value: t, Reason: "Invalid value: want namespace/name"})
+		}
+	}
+	if d := o.Spec.Decline; d != nil {
+		if len(o.Spec.Tasks) > 0 {
+			errs = append(errs, &store.FieldError{Field: "spec.decline", Reason: "Forbidden: an offer is either accepted (spec.tasks) or declined, not both"})
+		}
+		if r := d.RefuseSeconds; r != nil && (*r < 0 || *r > MaxRefuseSeconds) {
+			errs = append(errs, &store.FieldError{Field: "spec.decline.refuseSeconds", Value: fmt.Sprint(*r),
+				Reason: fmt.Sprintf("Invalid value: must be between 0 and %d", MaxRefuseSeconds)})
 		}
 	}
 	switch o.Status.Phase {

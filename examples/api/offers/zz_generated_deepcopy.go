@@ -58,6 +58,16 @@ func (in *Offer) DeepCopy() *Offer {
 }
 
 // DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
+func (in *OfferDecline) DeepCopy() *OfferDecline {
+	if in == nil {
+		return nil
+	}
+	out := new(OfferDecline)
+	deepCopyOfferDecline(in, out)
+	return out
+}
+
+// DeepCopy returns a deep copy of in (store.Clone uses it); nil for nil.
 func (in *OfferList) DeepCopy() *OfferList {
 	if in == nil {
 		return nil
@@ -149,6 +159,14 @@ func deepCopyOffer(in, out *Offer) {
 	deepCopyOfferSpec(&in.Spec, &out.Spec)
 }
 
+func deepCopyOfferDecline(in, out *OfferDecline) {
+	*out = *in
+	if in.RefuseSeconds != nil {
+		out.RefuseSeconds = new(int32)
+		*out.RefuseSeconds = *in.RefuseSeconds
+	}
+}
+
 func deepCopyOfferList(in, out *OfferList) {
 	*out = *in
 	deepCopyApiListMeta(&in.ListMeta, &out.ListMeta)
@@ -173,6 +191,10 @@ func deepCopyOfferSpec(in, out *OfferSpec) {
 	if in.Tasks != nil {
 		out.Tasks = make([]string, len(in.Tasks))
 		copy(out.Tasks, in.Tasks)
+	}
+	if in.Decline != nil {
+		out.Decline = new(OfferDecline)
+		deepCopyOfferDecline(in.Decline, out.Decline)
 	}
 }
 

@@ -42,14 +42,19 @@ type Cluster struct {
 }
 
 // StartCluster starts an apiserver (etcd in a new temporary directory,
-// loopback listener) and returns once it serves. Stop it with Stop.
-func StartCluster() (*Cluster, error) {
+// loopback listener; mutate may change its configuration, say to serve
+// extra kinds) and returns once it serves. Stop it with Stop.
+func StartCluster(mutate ...func(*apiserver.Config)) (*Cluster, error) {
 	dir, err := os.MkdirTemp("", "controllertest-")
 	if err != nil {
 		return nil, err
 	}
 	c := &Cluster{dir: dir, done: make(chan error, 1)}
-	if c.Server, err = start(apiserver.Config{DataDir: dir}, c); err != nil {
+	cfg := apiserver.Config{DataDir: dir}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	if c.Server, err = start(cfg, c); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
