@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -398,7 +399,8 @@ func (c *Controller) round(ctx context.Context, t *term, cycle bool) error {
 			errs = append(errs, err)
 		}
 	}
-	// Accepts and declines.
+	// Accepts and declines; the accepted tasks are bound together after.
+	var launches []launchBatch
 	for _, o := range c.offers.List() {
 		// An answer to an offer that ended (expired, rescinded) is
 		// rejected too, by the allocator, naming why.
@@ -409,9 +411,12 @@ func (c *Controller) round(ctx context.Context, t *term, cycle bool) error {
 		case o.Spec.Decline != nil && t.rejected[o.Name] != declineKey:
 			c.decline(ctx, t, o)
 		case len(o.Spec.Tasks) > 0 && t.rejected[o.Name] != strings.Join(o.Spec.Tasks, ","):
-			c.accept(ctx, t, o)
+			if b, ok := c.accept(ctx, t, o); ok {
+				launches = append(launches, b)
+			}
 		}
 	}
+	c.bindAll(ctx, t, launches)
 	// The cycle. (Sets only grow or shrink by syncSet, so a change of
 	// membership shows in their sizes unless one came as another went;
 	// the next interval's cycle catches that.)
@@ -494,13 +499,25 @@ func (c *Controller) syncSet(ctx context.Context, prefix string, set map[string]
 // framework may name other tasks.
 const ReasonRejected = "Rejected"
 
+// launchBatch is an accepted offer's task pods, to be bound to its node
+// (tasks[i] is pods[i]'s resources).
+type launchBatch struct {
+	offer *offersapi.Offer
+	pods  []*api.Pod
+	tasks []api.ResourceList
+}
+
+// bindConcurrency bounds the pods/binding calls in flight while a round
+// binds its accepted tasks.
+const bindConcurrency = 32
+
 // accept answers an offer whose spec.tasks names the framework's task
 // pods: it checks them (they exist, belong to the offer's framework and
-// are unbound), has the allocator take them (which rejects an offer that
-// is expired, no longer pending, or too small), then binds each pod to
-// the offer's node. A rejection binds nothing and says why in the offer's
-// status.
-func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
+// are unbound) and has the allocator take them (which rejects an offer
+// that is expired, no longer pending, or too small); the round then binds
+// each pod to the offer's node (bindAll). A rejection binds nothing and
+// says why in the offer's status; ok is false then.
+func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) (launchBatch, bool) {
 	var pods []*api.Pod
 	var tasks []api.ResourceList
 	reject := func(err error) {
@@ -519,45 +536,77 @@ func (c *Controller) accept(ctx context.Context, t *term, o *offersapi.Offer) {
 		switch {
 		case !ok:
 			reject(fmt.Errorf("task pod %s: not found", ref))
-			return
+			return launchBatch{}, false
 		case p.Spec.SchedulerName != o.Spec.Framework:
 			reject(fmt.Errorf("task pod %s: belongs to scheduler %q, not framework %s: %w", ref, p.Spec.SchedulerName, o.Spec.Framework, ErrForeignOffer))
-			return
+			return launchBatch{}, false
 		case p.Spec.NodeName != "":
 			reject(fmt.Errorf("task pod %s: already bound to %s", ref, p.Spec.NodeName))
-			return
+			return launchBatch{}, false
 		}
 		pods = append(pods, p)
 		tasks = append(tasks, podRequests(p))
 	}
 	if err := c.fits(ctx, o.Spec.Node, tasks); err != nil {
 		reject(err)
-		return
+		return launchBatch{}, false
 	}
 	id, ok := strings.CutPrefix(o.Name, t.prefix)
 	if !ok {
 		reject(fmt.Errorf("offer %s: made by an earlier leader: %w", o.Name, ErrUnknownOffer))
-		return
+		return launchBatch{}, false
 	}
 	if err := t.a.Accept(o.Spec.Framework, id, tasks); err != nil {
 		reject(err)
-		return
+		return launchBatch{}, false
 	}
 	t.accepted[o.Name] = true
-	for i, p := range pods {
-		bd := api.Binding{
-			TypeMeta:   store.TypeMeta{APIVersion: "v1", Kind: "Binding"},
-			ObjectMeta: store.ObjectMeta{Namespace: p.Namespace, Name: p.Name, UID: p.UID},
-			Target:     api.ObjectReference{APIVersion: "v1", Kind: "Node", Name: o.Spec.Node},
+	return launchBatch{offer: o, pods: pods, tasks: tasks}, true
+}
+
+// bindAll binds the task pods of a round's accepted offers to their
+// nodes, bindConcurrency calls at a time (one accept's pods are
+// independent bindings, as kube-scheduler's are), then records each
+// launched task and writes each offer Accepted. A task whose binding
+// fails is released back to the allocator and logged.
+func (c *Controller) bindAll(ctx context.Context, t *term, batches []launchBatch) {
+	type job struct{ b, i int }
+	var jobs []job
+	for b := range batches {
+		for i := range batches[b].pods {
+			jobs = append(jobs, job{b, i})
 		}
-		if err := c.cfg.Client.Pods().Call(ctx, "POST", p.Namespace, p.Name, "binding", nil, &bd, nil); err != nil {
+	}
+	failed := make([]error, len(jobs))
+	sem := make(chan struct{}, bindConcurrency)
+	var wg sync.WaitGroup
+	for j, jb := range jobs {
+		o, p := batches[jb.b].offer, batches[jb.b].pods[jb.i]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			bd := api.Binding{
+				TypeMeta:   store.TypeMeta{APIVersion: "v1", Kind: "Binding"},
+				ObjectMeta: store.ObjectMeta{Namespace: p.Namespace, Name: p.Name, UID: p.UID},
+				Target:     api.ObjectReference{APIVersion: "v1", Kind: "Node", Name: o.Spec.Node},
+			}
+			failed[j] = c.cfg.Client.Pods().Call(ctx, "POST", p.Namespace, p.Name, "binding", nil, &bd, nil)
+		}()
+	}
+	wg.Wait()
+	for j, jb := range jobs {
+		o, p, res := batches[jb.b].offer, batches[jb.b].pods[jb.i], batches[jb.b].tasks[jb.i]
+		if err := failed[j]; err != nil {
 			c.log.Error("binding task", "pod", p.Namespace+"/"+p.Name, "node", o.Spec.Node, "err", err)
-			_ = t.a.Release(o.Spec.Framework, o.Spec.Node, tasks[i])
+			_ = t.a.Release(o.Spec.Framework, o.Spec.Node, res)
 			continue
 		}
-		t.launched[string(p.UID)] = launch{framework: o.Spec.Framework, node: o.Spec.Node, namespace: p.Namespace, name: p.Name, res: tasks[i]}
+		t.launched[string(p.UID)] = launch{framework: o.Spec.Framework, node: o.Spec.Node, namespace: p.Namespace, name: p.Name, res: res}
 	}
-	c.writeOfferStatus(ctx, o.Name, offersapi.OfferAccepted, "", fmt.Sprintf("%d task(s) launched", len(pods)))
+	for _, b := range batches {
+		c.writeOfferStatus(ctx, b.offer.Name, offersapi.OfferAccepted, "", fmt.Sprintf("%d task(s) launched", len(b.pods)))
+	}
 }
 
 // declineKey marks a rejected decline in term.rejected.

@@ -87,9 +87,18 @@ func TestKubectlOnContainerdNodes(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^web\s+\d+m\s+\d+Mi`).MatchString(out) {
 		t.Errorf("kubectl top pods: %q", out)
 	}
-	out, errOut, code = kubectl(t, c, "", "top", "nodes", "--no-headers")
-	if code != 0 || !regexp.MustCompile(`^node-1\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%`).MatchString(out) {
-		t.Errorf("kubectl top nodes: out %q err %q exit %d", out, errOut, code)
+	// The node's usage is a rate too: its samples may come a scrape
+	// after the pod's.
+	nodeTop := regexp.MustCompile(`^node-1\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%`)
+	err = c.Poll(ctx, 60*time.Second, "kubectl top nodes to show node-1", func(context.Context) (bool, error) {
+		out, errOut, code = kubectl(t, c, "", "top", "nodes", "--no-headers")
+		if code != 0 {
+			fc.Advance(apiserver.DefaultMetricsResolution)
+		}
+		return code == 0 && nodeTop.MatchString(out), nil
+	})
+	if err != nil {
+		t.Errorf("%v: out %q err %q exit %d", err, out, errOut, code)
 	}
 	// The cluster serves two-level scheduling's group.
 	out, errOut, code = kubectl(t, c, "", "get", "frameworks,offers")
