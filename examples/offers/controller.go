@@ -27,6 +27,9 @@ const (
 	DefaultCycleInterval  = time.Second
 	DefaultLeaseNamespace = "kube-system"
 	DefaultLeaseName      = "offers-allocator"
+	// DefaultOfferRetention is how long an ended Offer object is kept
+	// past its expiry time (see ControllerConfig.OfferRetention).
+	DefaultOfferRetention = 10 * time.Minute
 )
 
 // ControllerConfig configures the allocator over the API (NewController).
@@ -46,6 +49,14 @@ type ControllerConfig struct {
 	// LeaseNamespace and LeaseName name the election's Lease; defaults
 	// DefaultLeaseNamespace, DefaultLeaseName.
 	LeaseNamespace, LeaseName string
+	// OfferRetention is how long an ended Offer object (Accepted,
+	// Declined, Expired or Rescinded) stays in the apiserver after its
+	// spec.expiryTime, for frameworks and kubectl to read its outcome;
+	// the leader then deletes it, so ended offers do not pile up in etcd
+	// (as Kubernetes' ttl-after-finished controller removes finished
+	// Jobs). Default DefaultOfferRetention; pending offers are never
+	// deleted (they expire first).
+	OfferRetention time.Duration
 	// FrameworkLeaseNamespace is where frameworks' liveness Leases
 	// (FrameworkLeaseName) live; default DefaultLeaseNamespace.
 	FrameworkLeaseNamespace string
@@ -67,6 +78,8 @@ func (c *ControllerConfig) Validate() error {
 		return errors.New("offers: ControllerConfig.Identity is required")
 	case c.CycleInterval < 0:
 		return fmt.Errorf("offers: ControllerConfig.CycleInterval %v is negative", c.CycleInterval)
+	case c.OfferRetention < 0:
+		return fmt.Errorf("offers: ControllerConfig.OfferRetention %v is negative", c.OfferRetention)
 	}
 	return c.Allocator.Validate()
 }
@@ -108,6 +121,9 @@ func NewController(cfg ControllerConfig) (*Controller, error) {
 	}
 	if cfg.CycleInterval == 0 {
 		cfg.CycleInterval = DefaultCycleInterval
+	}
+	if cfg.OfferRetention == 0 {
+		cfg.OfferRetention = DefaultOfferRetention
 	}
 	if cfg.LeaseNamespace == "" {
 		cfg.LeaseNamespace = DefaultLeaseNamespace
@@ -399,6 +415,7 @@ func (c *Controller) round(ctx context.Context, t *term, cycle bool) error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, c.collectEnded(ctx, t, now)...)
 	// Accepts and declines; the accepted tasks are bound together after.
 	var launches []launchBatch
 	for _, o := range c.offers.List() {
@@ -489,6 +506,30 @@ func (c *Controller) syncSet(ctx context.Context, prefix string, set map[string]
 			delete(set, name)
 			c.writeEnded(ctx, prefix, ended)
 		}
+	}
+	return errs
+}
+
+// collectEnded deletes the Offer objects that ended (Accepted, Declined,
+// Expired, Rescinded) and whose expiry time is OfferRetention past, and
+// forgets them in the term.
+func (c *Controller) collectEnded(ctx context.Context, t *term, now time.Time) []error {
+	var errs []error
+	for _, o := range c.offers.List() {
+		switch o.Status.Phase {
+		case offersapi.OfferAccepted, offersapi.OfferDeclined, offersapi.OfferExpired, offersapi.OfferRescinded:
+		default:
+			continue
+		}
+		if now.Before(o.Spec.ExpiryTime.Add(c.cfg.OfferRetention)) {
+			continue
+		}
+		if err := c.offClient.DeleteNow(ctx, "", o.Name, store.WithPreconditionUID(o.UID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("deleting ended offer %s: %w", o.Name, err))
+			continue
+		}
+		delete(t.accepted, o.Name)
+		delete(t.rejected, o.Name)
 	}
 	return errs
 }

@@ -104,7 +104,10 @@
 // offer is written Declined, its resources return to the pool and the
 // framework is not offered the node again before the refuse time has
 // passed on the controller's clock. A task pod that ends or is deleted
-// releases its resources.
+// releases its resources. The pods of all offers accepted in a round are
+// bound together, 32 bindings at a time. An ended Offer object (Accepted,
+// Declined, Expired, Rescinded) is deleted OfferRetention (default 10
+// minutes) after its expiry time, so ended offers do not pile up in etcd.
 // Every write is made with the leader's context and so carries its
 // fence: a deposed leader's writes fail with store.ErrFenced.
 //

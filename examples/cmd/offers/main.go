@@ -43,6 +43,7 @@ func main() {
 	flag.DurationVar(&cfg.RetryPeriod, "leader-elect-retry-period", 0, "retry period (default 2s)")
 	flag.DurationVar(&cfg.CycleInterval, "cycle-interval", offers.DefaultCycleInterval, "time between allocation cycles")
 	flag.DurationVar(&cfg.Allocator.OfferTimeout, "offer-timeout", 0, "how long an offer stays pending (default: the allocator's)")
+	flag.DurationVar(&cfg.OfferRetention, "offer-retention", offers.DefaultOfferRetention, "how long an ended Offer object is kept past its expiry time before it is deleted")
 	flag.BoolVar(&verbose, "v", false, "debug logs")
 	flag.Parse()
 	level := slog.LevelInfo
