@@ -3,6 +3,7 @@ package controllermanager_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/controllermanager"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
@@ -17,7 +18,7 @@ func Example() {
 	}
 	defer cluster.Stop()
 	cs := cluster.Client
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
 	defer stop()
 
 	m, err := controllermanager.New(controllermanager.Config{Client: cs, Identity: "cm-1", Controllers: []string{"deployment", "replicaset"}})

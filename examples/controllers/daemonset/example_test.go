@@ -3,6 +3,7 @@ package daemonset_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
@@ -18,7 +19,7 @@ func Example() {
 	}
 	defer cluster.Stop()
 	cs := cluster.Client
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
 	defer stop()
 	for _, n := range []*api.Node{node("a", map[string]string{"role": "worker"}), node("b", nil)} {
 		if _, err := cs.Nodes().Create(ctx, n); err != nil {
@@ -34,17 +35,25 @@ func Example() {
 	go cs.Informers().Run(ctx)
 	go ctl.Run(ctx)
 
-	if _, err := cs.DaemonSets().Create(ctx, newDS("agent")); err != nil { // nodeSelector role=worker
+	created, err := cs.DaemonSets().Create(ctx, newDS("agent")) // nodeSelector role=worker
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	w, err := cs.Pods().Watch(ctx, "default", store.WatchOptions{})
+	// Watch from the set's creation on, so a pod made before the watch
+	// starts is still seen.
+	rev, _ := store.ParseRevision(created.ResourceVersion)
+	w, err := cs.Pods().Watch(ctx, "default", store.WatchOptions{AfterRevision: rev})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer w.Stop()
-	ev := <-w.Events()
+	ev, ok := <-w.Events()
+	if !ok {
+		fmt.Println("watch ended:", w.Err())
+		return
+	}
 	terms := ev.Object.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
 	fmt.Println("pod for node:", terms[0].MatchFields[0].Key, terms[0].MatchFields[0].Values)
 	// Output:

@@ -3,6 +3,7 @@ package job_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	"github.com/setpoint-dev/setpoint/examples/api/batch"
@@ -19,7 +20,7 @@ func Example() {
 	}
 	defer cluster.Stop()
 	cs := cluster.Client
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
 	defer stop()
 	ctl, err := job.New(job.Config{Client: cs})
 	if err != nil {

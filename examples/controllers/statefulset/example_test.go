@@ -3,6 +3,7 @@ package statefulset_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/controllers/statefulset"
@@ -17,7 +18,7 @@ func Example() {
 	}
 	defer cluster.Stop()
 	cs := cluster.Client
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithTimeout(context.Background(), time.Minute)
 	defer stop()
 	ctl, err := statefulset.New(statefulset.Config{Client: cs})
 	if err != nil {
@@ -30,11 +31,15 @@ func Example() {
 	// Parallel: no kubelet makes the pods Ready here.
 	set := newSet("db", 2)
 	set.Spec.PodManagementPolicy = "Parallel"
-	if _, err := cs.StatefulSets().Create(ctx, set); err != nil {
+	created, err := cs.StatefulSets().Create(ctx, set)
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	w, err := cs.Pods().Watch(ctx, "default", store.WatchOptions{})
+	// Watch from the set's creation on, so pods made before the watch
+	// starts are still seen.
+	rev, _ := store.ParseRevision(created.ResourceVersion)
+	w, err := cs.Pods().Watch(ctx, "default", store.WatchOptions{AfterRevision: rev})
 	if err != nil {
 		fmt.Println(err)
 		return
