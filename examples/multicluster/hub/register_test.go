@@ -1,9 +1,11 @@
 package hub_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/authorization"
 	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
 	"github.com/setpoint-dev/setpoint/examples/api/rbac"
 	"github.com/setpoint-dev/setpoint/examples/bootstrap"
@@ -58,6 +61,29 @@ func TestRegistration(t *testing.T) {
 		RoleRef:  rbac.RoleRef{APIGroup: rbac.GroupName, Kind: "ClusterRole", Name: "mc-register"}}); err != nil {
 		t.Fatal(err)
 	}
+	// The parent's authorizer learns of the binding through its cache:
+	// wait until it allows, lest the hub (on a fake clock) cache an early
+	// denial.
+	sar := authorization.SubjectAccessReview{Spec: authorization.SubjectAccessReviewSpec{User: "system:bootstrap:probe",
+		Groups:             []string{bootstrap.Group, "system:authenticated"},
+		ResourceAttributes: &authorization.ResourceAttributes{Verb: "create", Group: multicluster.GroupName, Resource: "clusterregistrationrequests"}}}
+	sar.APIVersion, sar.Kind = "authorization.k8s.io/v1", "SubjectAccessReview"
+	body, _ := json.Marshal(sar)
+	eventually(t, "bootstrap tokens allowed to register", func() error {
+		resp, err := p.Client.HTTPClient().Post(p.Client.Server()+"/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var answer authorization.SubjectAccessReview
+		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+			return err
+		}
+		if !answer.Status.Allowed {
+			return fmt.Errorf("denied: %s", answer.Status.Reason)
+		}
+		return nil
+	})
 	h := mctest.StartHub(t, p, func(c *hub.Config) { c.AutoApprove, c.Clock = true, fc })
 	good := bootstrapToken(t, p, "abcdef", time.Now().Add(time.Hour))
 	expired := bootstrapToken(t, p, "oldold", time.Now().Add(-time.Hour))
