@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,7 +103,19 @@ type Allocator struct {
 	ctrl   *reconcile.Controller[reconcile.Request]
 
 	mu       sync.Mutex
-	reserved map[string]string // cidr -> node: claims this allocator created that its cache may not show yet
+	reserved map[string]reservation // by CIDR: claims this allocator created that its cache may not show yet
+}
+
+// NoCIDRRetry is how long a node that found no free CIDR waits before it
+// tries again, if no claim is released before.
+const NoCIDRRetry = 30 * time.Second
+
+// reservation is a claim this allocator created, until its claims cache
+// shows it or has passed the revision of its create without showing it
+// (another allocator released it before this cache saw it).
+type reservation struct {
+	node string
+	rev  int64
 }
 
 // New checks cfg and builds the allocator; it sends no request.
@@ -119,7 +134,7 @@ func New(cfg Config) (*Allocator, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	set, _ := newCIDRSet(cfg.ClusterCIDR, cfg.NodeMaskSize)
-	a := &Allocator{cfg: cfg, set: set, log: cfg.Logger.With("controller", "nodeipam"), reserved: map[string]string{}}
+	a := &Allocator{cfg: cfg, set: set, log: cfg.Logger.With("controller", "nodeipam"), reserved: map[string]reservation{}}
 	var err error
 	if a.nodes, _, err = informer.Shared(cfg.Client.Informers(), cfg.Client.Nodes(), informer.Config[*api.Node]{}); err != nil {
 		return nil, fmt.Errorf("nodeipam: %w", err)
@@ -249,7 +264,10 @@ func (a *Allocator) sync(ctx context.Context, req reconcile.Request) (reconcile.
 			if errors.Is(err, ErrNoCIDR) {
 				a.cfg.Recorder.Eventf(ctx, node, api.NodeResource, controllerutil.EventNormal, "CIDRNotAvailable",
 					"Node %s status is now: CIDRNotAvailable", node.Name)
-				return reconcile.Result{}, reconcile.TerminalError(err)
+				// Retried when a claim is released (above) and, as a
+				// backstop against a release this cache missed, after
+				// NoCIDRRetry.
+				return reconcile.Result{RequeueAfter: NoCIDRRetry}, nil
 			}
 			return reconcile.Result{}, err
 		}
@@ -277,11 +295,16 @@ func (a *Allocator) used() map[string]bool {
 			u[c] = true
 		}
 	}
+	seen := a.claims.Revision()
 	a.mu.Lock()
-	for c := range a.reserved {
-		if cached[c] {
-			delete(a.reserved, c) // the cache shows it now
-			continue
+	for c, r := range a.reserved {
+		if cached[c] || seen >= r.rev {
+			// the cache shows it now, or it is past the claim's
+			// create and does not: it was released since
+			delete(a.reserved, c)
+			if !cached[c] {
+				continue
+			}
 		}
 		u[c] = true
 	}
@@ -320,11 +343,16 @@ func (a *Allocator) claim(ctx context.Context, node *api.Node, cidr string) erro
 	uid := string(node.UID)
 	l.Spec.HolderIdentity = &uid
 	l.OwnerReferences = []store.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID}}
-	if _, err := a.cfg.Client.Leases().Create(ctx, l); err != nil {
+	created, err := a.cfg.Client.Leases().Create(ctx, l)
+	if err != nil {
 		return fmt.Errorf("claim %s for node %s: %w", cidr, node.Name, err)
 	}
+	rev, err := strconv.ParseInt(created.ResourceVersion, 10, 64)
+	if err != nil {
+		rev = math.MaxInt64 // kept until the cache shows it
+	}
 	a.mu.Lock()
-	a.reserved[cidr] = node.Name
+	a.reserved[cidr] = reservation{node: node.Name, rev: rev}
 	a.mu.Unlock()
 	return nil
 }
