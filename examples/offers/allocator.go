@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -118,15 +119,18 @@ type role struct {
 }
 
 type offer struct {
-	id        string
+	seq       int64 // its ID is "o-<seq>"
 	framework string
 	node      string
 	res       vec
-	made      time.Time
-	expires   time.Time
+	tasks     int       // task increments made of res in its cycle
+	expires   time.Time // it was made OfferTimeout before
 	cycle     int64
 	phase     offersapi.OfferPhase
 }
+
+// id is the offer's ID, its API object's name.
+func (o *offer) id() string { return "o-" + strconv.FormatInt(o.seq, 10) }
 
 // Allocator is the first level of two-level scheduling: it offers nodes'
 // free resources to frameworks by weighted hierarchical Dominant Resource
@@ -144,8 +148,8 @@ type Allocator struct {
 	frameworks    map[string]*framework
 	roles         map[string]*role
 	reservations  map[string]map[string]vec // role → node → reserved
-	offers        map[string]*offer
-	closed        map[string]*offer // answered offers, kept one timeout
+	offers        pendingOffers
+	closed        map[int64]*offer // answered offers by seq, kept one timeout
 	seq           int64
 	cycle         int64
 	total         vec // sum of allocatable
@@ -177,7 +181,7 @@ func New(cfg Config) (*Allocator, error) {
 	return &Allocator{
 		clock: cfg.Clock, timeout: cfg.OfferTimeout, expiredRefuse: cfg.ExpiredRefuse, hoard: int64(cfg.HoardCycles),
 		nodes: map[string]*node{}, frameworks: map[string]*framework{}, roles: map[string]*role{}, reservations: map[string]map[string]vec{},
-		offers: map[string]*offer{}, closed: map[string]*offer{}, metrics: m, changed: make(chan struct{}),
+		closed: map[int64]*offer{}, metrics: m, changed: make(chan struct{}),
 	}, nil
 }
 
@@ -196,7 +200,7 @@ func (a *Allocator) SetNode(name string, allocatable api.ResourceList) error {
 	}
 	n, ok := a.nodes[name]
 	if !ok {
-		n = &node{name: name, reserved: map[string]vec{}}
+		n = &node{name: name, reserved: map[string]vec{}, roleHeld: make([]vec, len(a.roles))}
 		for r, byNode := range a.reservations {
 			if res, ok := byNode[name]; ok {
 				n.reserved[r] = res
@@ -316,6 +320,9 @@ func (a *Allocator) roleOf(name string) *role {
 	if !ok {
 		r = &role{id: len(a.roles), weight: 1}
 		a.roles[name] = r
+		for _, n := range a.nodes { // room for the role's books
+			n.roleHeld = append(n.roleHeld, vec{})
+		}
 	}
 	return r
 }
@@ -340,10 +347,9 @@ func (n *node) hold(r *role, v vec, sign int64) {
 	for len(n.roleHeld) <= r.id {
 		n.roleHeld = append(n.roleHeld, vec{})
 	}
-	if sign < 0 {
-		n.roleHeld[r.id] = n.roleHeld[r.id].sub(v)
-	} else {
-		n.roleHeld[r.id] = n.roleHeld[r.id].add(v)
+	h := &n.roleHeld[r.id]
+	for i := range v {
+		h[i] += sign * v[i]
 	}
 }
 

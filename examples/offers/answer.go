@@ -12,9 +12,13 @@ import (
 // says why it cannot be answered. An offer past its expiry is expired
 // here even before the next cycle.
 func (a *Allocator) pendingOffer(framework, id string) (*offer, error) {
-	o, ok := a.offers[id]
-	if !ok {
-		if c, ok := a.closed[id]; ok {
+	var o *offer
+	seq, ok := offerSeq(id)
+	if ok {
+		o = a.offers.get(seq)
+	}
+	if o == nil {
+		if c, ok := a.closed[seq]; ok {
 			if c.framework != framework {
 				return nil, fmt.Errorf("offer %s: made to framework %s, not %s: %w", id, c.framework, framework, ErrForeignOffer)
 			}
@@ -114,7 +118,7 @@ func (a *Allocator) Check() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	offered := map[string]vec{}
-	for _, o := range a.offers {
+	for o := range a.offers.all {
 		offered[o.node] = offered[o.node].add(o.res)
 	}
 	allocated := map[string]vec{}
@@ -125,7 +129,7 @@ func (a *Allocator) Check() error {
 			allocated[n] = allocated[n].add(v)
 			own = own.add(v)
 		}
-		for _, o := range a.offers {
+		for o := range a.offers.all {
 			if o.framework == fw.name {
 				own = own.add(o.res)
 			}

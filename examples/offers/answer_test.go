@@ -20,7 +20,7 @@ func TestDeclineFilter(t *testing.T) {
 	must(t, a.SetNode("n1", rl("4", "4Gi")))
 	must(t, a.SetNode("n2", rl("4", "4Gi")))
 	must(t, a.Register(fwSpec("f", "", 0, nil)))
-	made := a.Cycle().Made
+	made := a.Cycle().Offers()
 	if len(made) != 2 {
 		t.Fatalf("made %d offers, want one per node", len(made))
 	}
@@ -32,7 +32,7 @@ func TestDeclineFilter(t *testing.T) {
 	}{{0, "n2"}, {9 * time.Second, ""}, {time.Second, "n1"}} {
 		clk.Advance(step.after)
 		var nodes []string
-		for _, o := range a.Cycle().Made {
+		for _, o := range a.Cycle().Offers() {
 			nodes = append(nodes, o.Spec.Node)
 			must(t, a.Decline("f", o.Name, time.Hour))
 		}
@@ -49,19 +49,19 @@ func TestExpiredOfferGoesToNext(t *testing.T) {
 	must(t, a.SetNode("n1", rl("4", "4Gi")))
 	must(t, a.Register(fwSpec("a", "", 0, nil)))
 	must(t, a.Register(fwSpec("b", "", 0, nil)))
-	first := a.Cycle().Made
+	first := a.Cycle().Offers()
 	if len(first) != 1 || first[0].Spec.Framework != "a" {
 		t.Fatalf("first cycle %+v, want one offer to a", first)
 	}
 	if r := a.Cycle(); len(r.Made) != 0 {
-		t.Fatalf("held resources offered again: %+v", r.Made)
+		t.Fatalf("held resources offered again: %+v", r.Offers())
 	}
 	clk.Advance(30 * time.Second)
 	r := a.Cycle()
 	if len(r.Ended) != 1 || r.Ended[0].Status.Phase != offersapi.OfferExpired {
 		t.Fatalf("ended %+v, want a's offer expired", r.Ended)
 	}
-	if len(r.Made) != 1 || r.Made[0].Spec.Framework != "b" {
+	if len(r.Made) != 1 || r.Made[0].Framework != "b" {
 		t.Fatalf("after expiry made %+v, want one offer to b", r.Made)
 	}
 	if err := a.Accept("a", first[0].Name, nil); !errors.Is(err, ErrOfferExpired) {
@@ -77,7 +77,7 @@ func TestBadAccept(t *testing.T) {
 	must(t, a.SetNode("n2", rl("4", "4Gi")))
 	must(t, a.Register(fwSpec("a", "", 0, rl("2", "2Gi"))))
 	must(t, a.Register(fwSpec("b", "", 0, rl("2", "2Gi"))))
-	made := a.Cycle().Made
+	made := a.Cycle().Offers()
 	var ofA, ofB offersapi.Offer
 	for _, o := range made {
 		if o.Spec.Framework == "a" {
@@ -144,7 +144,7 @@ func TestHoarding(t *testing.T) {
 	a, _ := newTest(t, Config{OfferTimeout: time.Hour, HoardCycles: 3})
 	must(t, a.SetNode("n1", rl("4", "4Gi")))
 	must(t, a.Register(fwSpec("a", "", 0, nil)))
-	if m := a.Cycle().Made; len(m) != 1 || m[0].Spec.Framework != "a" {
+	if m := a.Cycle().Offers(); len(m) != 1 || m[0].Spec.Framework != "a" {
 		t.Fatalf("first offer %+v", m)
 	}
 	must(t, a.Register(fwSpec("b", "", 0, nil)))
@@ -154,7 +154,7 @@ func TestHoarding(t *testing.T) {
 	if len(r.Ended) != 1 || r.Ended[0].Status.Reason != "Hoarding" {
 		t.Fatalf("cycle 4 ended %+v, want a's offer rescinded for hoarding", r.Ended)
 	}
-	if len(r.Made) != 1 || r.Made[0].Spec.Framework != "b" {
+	if len(r.Made) != 1 || r.Made[0].Framework != "b" {
 		t.Fatalf("cycle 4 made %+v, want the node offered to b", r.Made)
 	}
 }
@@ -168,7 +168,7 @@ func TestNodeAndFrameworkRemoval(t *testing.T) {
 	must(t, a.SetNode("n1", rl("4", "4Gi")))
 	must(t, a.SetNode("n2", rl("4", "4Gi")))
 	must(t, a.Register(fwSpec("a", "", 0, rl("1", "1Gi"))))
-	made := a.Cycle().Made // a gets everything, 4 tasks on each node
+	made := a.Cycle().Offers() // a gets everything, 4 tasks on each node
 	if len(made) != 2 {
 		t.Fatalf("made %+v", made)
 	}
@@ -178,7 +178,7 @@ func TestNodeAndFrameworkRemoval(t *testing.T) {
 	if len(gone) != 1 || gone[0].Name != made[1].Name || gone[0].Status.Reason != "NodeRemoved" {
 		t.Fatalf("RemoveNode rescinded %+v", gone)
 	}
-	more := a.Cycle().Made // the 3 unused CPUs of n1
+	more := a.Cycle().Offers() // the 3 unused CPUs of n1
 	if len(more) != 1 {
 		t.Fatalf("re-offer %+v", more)
 	}
@@ -193,7 +193,7 @@ func TestNodeAndFrameworkRemoval(t *testing.T) {
 		t.Fatalf("after crash: %+v, want unregistered, 1 CPU still allocated, share 0.25", st)
 	}
 	must(t, a.Register(fwSpec("b", "", 0, rl("1", "1Gi"))))
-	if m := a.Cycle().Made; len(m) != 1 || tasksIn(m[0], rl("1", "1Gi")) != 3 {
+	if m := a.Cycle().Offers(); len(m) != 1 || tasksIn(m[0], rl("1", "1Gi")) != 3 {
 		t.Fatalf("b offered %+v, want the 3 tasks' worth left beside a's running task", m)
 	}
 	must(t, a.Release("a", "n1", rl("1", "1Gi")))
@@ -222,7 +222,7 @@ func TestNodeUsedHeld(t *testing.T) {
 	must(t, a.SetNode("n1", rl("4", "4Gi")))
 	must(t, a.SetNodeUsed("n1", rl("1", "1Gi")))
 	must(t, a.Register(fwSpec("a", "", 0, nil)))
-	m := a.Cycle().Made
+	m := a.Cycle().Offers()
 	if len(m) != 1 || cpuOf(m[0].Spec.Resources) != "3" {
 		t.Fatalf("offer %+v, want the 3 free CPUs", m)
 	}

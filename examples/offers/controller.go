@@ -442,7 +442,7 @@ func (c *Controller) round(ctx context.Context, t *term, cycle bool) error {
 	}
 	res := t.a.Cycle()
 	c.writeEnded(ctx, t.prefix, res.Ended)
-	for _, o := range res.Made {
+	for _, o := range res.Offers() {
 		o.Name = t.prefix + o.Name
 		// A create starts with an empty status (status subresource):
 		// the phase is written after.

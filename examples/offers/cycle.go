@@ -1,21 +1,63 @@
 package offers
 
 import (
-	"container/heap"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/setpoint-dev/setpoint/examples/api"
 	offersapi "github.com/setpoint-dev/setpoint/examples/api/offers"
 	"github.com/setpoint-dev/setpoint/store"
 )
 
 // CycleResult is what one allocation cycle did.
 type CycleResult struct {
-	// Made are the offers made, in ID order.
-	Made []offersapi.Offer
+	// Made are the offers made, in ID order, in compact form: a cycle
+	// over a thousand nodes makes thousands of offers, and their API
+	// objects are built only when wanted (Offer, Offers).
+	Made []MadeOffer
+	// Time is when the cycle ran: the offers in Made were made then.
+	Time time.Time
+	// Expires is when the offers in Made expire (Time + OfferTimeout).
+	Expires time.Time
 	// Ended are the pending offers that expired or were rescinded for
 	// hoarding, with phase and reason.
 	Ended []offersapi.Offer
+}
+
+// MadeOffer is an offer made by a cycle, with what its API object holds.
+type MadeOffer struct {
+	// ID is the offer's name, "o-<n>" with n increasing.
+	ID string
+	// Framework is the name of the framework it is made to.
+	Framework string
+	// Node is the name of the node whose resources it holds.
+	Node string
+	// Resources is what it holds. Offers of equal resources made in one
+	// cycle share one map: treat it as read-only.
+	Resources api.ResourceList
+}
+
+// Offer returns the API object of Made[i]: phase Pending, created at
+// Time, expiring at Expires. Its Resources map is Made[i]'s (shared).
+func (r CycleResult) Offer(i int) offersapi.Offer {
+	m := &r.Made[i]
+	return offersapi.Offer{
+		TypeMeta:   store.TypeMeta{APIVersion: offersapi.GroupVersion, Kind: "Offer"},
+		ObjectMeta: store.ObjectMeta{Name: m.ID, CreationTimestamp: store.NewTime(r.Time)},
+		Spec:       offersapi.OfferSpec{Framework: m.Framework, Node: m.Node, Resources: m.Resources, ExpiryTime: store.NewTime(r.Expires)},
+		Status:     offersapi.OfferStatus{Phase: offersapi.OfferPending},
+	}
+}
+
+// Offers returns the API objects of every offer in Made, in order.
+func (r CycleResult) Offers() []offersapi.Offer {
+	out := make([]offersapi.Offer, len(r.Made))
+	for i := range r.Made {
+		out[i] = r.Offer(i)
+	}
+	return out
 }
 
 // Cycle runs one allocation cycle at the clock's now: it expires offers
@@ -27,7 +69,7 @@ func (a *Allocator) Cycle() CycleResult {
 	defer a.mu.Unlock()
 	a.cycle++
 	now := a.clock.Now()
-	var res CycleResult
+	res := CycleResult{Time: now, Expires: now.Add(a.timeout)}
 	for _, o := range a.sortedOffers(func(o *offer) bool { return !now.Before(o.expires) }) {
 		a.close(o, offersapi.OfferExpired)
 		a.frameworks[o.framework].filters[o.node] = now.Add(a.expiredRefuse)
@@ -35,7 +77,7 @@ func (a *Allocator) Cycle() CycleResult {
 		res.Ended = append(res.Ended, a.object(o, "Expired"))
 	}
 	hoarders := map[string]bool{}
-	for _, o := range a.offers {
+	for o := range a.offers.all {
 		fw := a.frameworks[o.framework]
 		if a.cycle-o.cycle >= a.hoard && fw.lastAccept < o.cycle {
 			hoarders[o.framework] = true
@@ -49,9 +91,9 @@ func (a *Allocator) Cycle() CycleResult {
 	for name := range hoarders {
 		a.frameworks[name].suspended = a.cycle + a.hoard
 	}
-	for id, o := range a.closed {
-		if now.Sub(o.made) > 2*a.timeout {
-			delete(a.closed, id)
+	for seq, o := range a.closed {
+		if now.Sub(o.expires) > a.timeout { // made more than two timeouts ago
+			delete(a.closed, seq)
 		}
 	}
 	res.Made = a.allocate(now)
@@ -67,30 +109,118 @@ type candidate struct {
 	fw     *framework
 	ro     *role
 	cursor int // index in nodeOrder of the next node to try
-	key    float64
+	// simple: the framework has a task size, no refuse filters and no
+	// bounds (its role has no quota, it has no total), so placing it is a
+	// scan of the cycle's free vectors.
+	simple bool
+	// last is the offer being built on node lastNode (progressive filling
+	// stays on a node until the task no longer fits there).
+	last     int // index in the cycle's steps
+	lastNode int
+	made     int
+	// lists[k] is the Resources of an offer of k tasks (simple only).
+	lists []api.ResourceList
 }
 
-type candidates []*candidate
+// entry is a candidate in a role's heap, with its ordering inline:
+// weighted dominant share, then the rank of its name.
+type entry struct {
+	key  float64
+	rank int
+	c    *candidate
+}
 
-func (h candidates) Len() int { return len(h) }
-func (h candidates) Less(i, j int) bool {
-	if h[i].key != h[j].key {
-		return h[i].key < h[j].key
+// candHeap is a 4-ary min-heap of candidates by (key, rank): half the
+// depth of a binary heap, and a sift visits one cache line of children.
+type candHeap []entry
+
+func (x *entry) less(y *entry) bool {
+	return x.key < y.key || (x.key == y.key && x.rank < y.rank)
+}
+
+// down restores the heap after h[i]'s key grew.
+func (h candHeap) down(i int) {
+	n := len(h)
+	e := h[i]
+	for {
+		l := 4*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		for j := l + 1; j < l+4 && j < n; j++ {
+			if h[j].less(&h[m]) {
+				m = j
+			}
+		}
+		if !h[m].less(&e) {
+			break
+		}
+		h[i] = h[m]
+		i = m
 	}
-	return h[i].fw.name < h[j].fw.name
-}
-func (h candidates) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *candidates) Push(x any)   { *h = append(*h, x.(*candidate)) }
-func (h *candidates) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	h[i] = e
 }
 
-type pendKey struct {
-	fw   *framework
-	node int
+func (h candHeap) init() {
+	if len(h) < 2 {
+		return
+	}
+	for i := (len(h) - 2) / 4; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+// pop removes the top.
+func (h *candHeap) pop() {
+	old := *h
+	n := len(old) - 1
+	old[0] = old[n]
+	*h = old[:n]
+	if n > 0 {
+		h.down(0)
+	}
+}
+
+// cycleState is the working state of one allocation: the nodes in name
+// order and, for nodes without reservations, their free resources
+// (allocatable less used, allocated and offered), kept current as offers
+// are made.
+type cycleState struct {
+	nodes    []*node
+	free     []int64 // dims entries per node, in node order
+	reserved []bool
+	dims     int // resource names in use: vec entries past it are zero
+}
+
+// fitsDims reports whether want <= have in the first len(have) resources.
+func fitsDims(want *vec, have []int64) bool {
+	for i := range have {
+		if want[i] > have[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// addDims adds o to v in the first d resources (the rest are zero).
+func (v *vec) addDims(o *vec, d int) {
+	for i := 0; i < d; i++ {
+		v[i] += o[i]
+	}
+}
+
+// shareDims is share over the first d resources.
+func (a *Allocator) shareDims(held *vec, d int) float64 {
+	s := 0.0
+	for i := 0; i < d; i++ {
+		if a.total[i] > 0 && held[i] > 0 {
+			if x := float64(held[i]) / float64(a.total[i]); x > s {
+				s = x
+			}
+		}
+	}
+	return s
 }
 
 // allocate is progressive filling over roles, then frameworks: the role
@@ -98,90 +228,210 @@ type pendKey struct {
 // weighted share gets one task's worth on the first node (in name order)
 // where that fits, or, with no task size, the node's whole available
 // resources. A framework that fits nowhere leaves the cycle.
-func (a *Allocator) allocate(now time.Time) []offersapi.Offer {
-	byRole := map[string]*candidates{}
-	var roleNames []string
+func (a *Allocator) allocate(now time.Time) []MadeOffer {
+	d := len(a.names.list)
+	cs := cycleState{nodes: make([]*node, len(a.nodeOrder)), free: make([]int64, len(a.nodeOrder)*d), reserved: make([]bool, len(a.nodeOrder)), dims: d}
+	for i, name := range a.nodeOrder {
+		n := a.nodes[name]
+		cs.nodes[i] = n
+		if len(n.reserved) > 0 {
+			cs.reserved[i] = true
+		} else {
+			f := n.allocatable.sub(n.used).sub(n.allocated).sub(n.offered).clampZero()
+			copy(cs.free[i*d:(i+1)*d], f[:d])
+		}
+	}
+	cands := make([]candidate, 0, len(a.frameworks))
 	for _, fw := range a.frameworks {
-		if !fw.registered || a.cycle < fw.suspended {
-			continue
+		if fw.registered && a.cycle >= fw.suspended {
+			ro := a.roles[fw.role]
+			cands = append(cands, candidate{fw: fw, ro: ro, lastNode: -1,
+				simple: fw.hasTask && len(fw.filters) == 0 && ro.hasQuota.isZero() && fw.totalMask.isZero()})
 		}
-		h, ok := byRole[fw.role]
+	}
+	slices.SortFunc(cands, func(x, y candidate) int { return strings.Compare(x.fw.name, y.fw.name) })
+	byRole := map[*role]*candHeap{}
+	var roles []*role
+	var roleNames []string
+	for i := range cands {
+		c := &cands[i]
+		h, ok := byRole[c.ro]
 		if !ok {
-			h = &candidates{}
-			byRole[fw.role] = h
-			roleNames = append(roleNames, fw.role)
+			h = &candHeap{}
+			byRole[c.ro] = h
+			roles = append(roles, c.ro)
+			roleNames = append(roleNames, c.fw.role)
 		}
-		*h = append(*h, &candidate{fw: fw, ro: a.roles[fw.role], key: a.share(fw.held) / float64(fw.weight)})
+		*h = append(*h, entry{key: a.share(c.fw.held) / float64(c.fw.weight), rank: i, c: c})
 	}
 	for _, h := range byRole {
-		heap.Init(h)
+		h.init()
 	}
-	nodes := make([]*node, len(a.nodeOrder))
-	for i, name := range a.nodeOrder {
-		nodes[i] = a.nodes[name]
-	}
-	roles := make([]*role, len(roleNames))
-	for i, r := range roleNames {
-		roles[i] = a.roles[r]
-	}
-	pending := map[pendKey]*offer{}
-	var order []*offer
+	// the cycle's offers as they are made, pointer-free (no write
+	// barriers, not scanned); most cycles make fewer than 8 per node
+	steps := make([]step, 0, min(len(cs.nodes)*min(len(cands), 8), 1<<16)+len(cands))
+	var amounts []vec
 	for {
-		var best string
-		bestKey := 0.0
-		for i, r := range roleNames {
-			if byRole[r].Len() == 0 {
-				continue
-			}
-			k := a.share(roles[i].held) / float64(roles[i].weight)
-			if best == "" || k < bestKey || (k == bestKey && r < best) {
-				best, bestKey = r, k
+		var h *candHeap
+		if len(roles) == 1 {
+			h = byRole[roles[0]]
+		} else {
+			var best string
+			bestKey := 0.0
+			for i, ro := range roles {
+				if len(*byRole[ro]) == 0 {
+					continue
+				}
+				k := a.share(ro.held) / float64(ro.weight)
+				if h == nil || k < bestKey || (k == bestKey && roleNames[i] < best) {
+					h, best, bestKey = byRole[ro], roleNames[i], k
+				}
 			}
 		}
-		if best == "" {
+		if h == nil || len(*h) == 0 {
 			break
 		}
-		h := byRole[best]
-		c := (*h)[0]
-		ni, amount := a.place(c, nodes, now)
+		top := &(*h)[0]
+		c := top.c
+		var ni int
+		var amount vec
+		if c.simple {
+			ni = a.placeSimple(c, &cs)
+			amount = c.fw.task
+		} else {
+			ni, amount = a.place(c, &cs, now)
+		}
 		if ni < 0 {
-			heap.Pop(h)
+			h.pop()
 			continue
 		}
-		n := nodes[ni]
 		fw := c.fw
-		n.offered = n.offered.add(amount)
-		n.hold(c.ro, amount, 1)
-		fw.held = fw.held.add(amount)
-		c.ro.held = c.ro.held.add(amount)
-		k := pendKey{fw, ni}
-		o, ok := pending[k]
-		if !ok {
-			o = &offer{framework: fw.name, node: n.name}
-			pending[k] = o
-			order = append(order, o)
+		n := cs.nodes[ni]
+		if !cs.reserved[ni] {
+			// the node's books are written once per offer, in record
+			f := cs.free[ni*d : (ni+1)*d]
+			for i := range f {
+				f[i] -= amount[i]
+			}
+		} else {
+			// place reads a reserved node's books: keep them current
+			n.offered.addDims(&amount, d)
+			n.hold(c.ro, amount, 1)
 		}
-		o.res = o.res.add(amount)
+		fw.held.addDims(&amount, d)
+		c.ro.held.addDims(&amount, d)
+		if c.lastNode != ni {
+			s := step{cand: int32(top.rank), node: int32(ni), amount: -1}
+			if !fw.hasTask { // one step per node: its amount is its own
+				s.amount = int32(len(amounts))
+				amounts = append(amounts, amount)
+			}
+			steps = append(steps, s)
+			c.last, c.lastNode = len(steps)-1, ni
+			c.made++
+		}
+		steps[c.last].tasks++
 		if !fw.hasTask {
 			c.cursor++
 		}
-		c.key = a.share(fw.held) / float64(fw.weight)
-		heap.Fix(h, 0)
+		top.key = a.shareDims(&fw.held, d) / float64(fw.weight)
+		h.down(0)
 	}
-	out := make([]offersapi.Offer, 0, len(order))
-	made := map[string]int{}
-	defer func() {
-		for fw, k := range made {
-			a.metrics.made.WithLabelValues(fw).Add(float64(k))
+	return a.record(now, &cs, steps, amounts, cands)
+}
+
+// placeSimple is place for a simple candidate: the first node from its
+// cursor on whose free resources hold one task, or -1.
+func (a *Allocator) placeSimple(c *candidate, cs *cycleState) int {
+	task := &c.fw.task
+	for ; c.cursor < len(cs.nodes); c.cursor++ {
+		if cs.reserved[c.cursor] {
+			avail := a.available(cs.nodes[c.cursor], c.fw.role)
+			if task.fits(avail) {
+				return c.cursor
+			}
+			continue
 		}
-	}()
-	for _, o := range order {
+		if fitsDims(task, cs.free[c.cursor*cs.dims:(c.cursor+1)*cs.dims]) {
+			return c.cursor
+		}
+	}
+	return -1
+}
+
+// step is an offer as a cycle makes it: candidate (its index in cands,
+// which is its rank), node index, how many task increments, and for a
+// framework without a task size, the index of its amount in amounts.
+type step struct {
+	cand, node, tasks, amount int32
+}
+
+// record books the offers of a cycle, in the order they were first made
+// (IDs and times), and returns them. Offers of equal resources share one
+// Resources map.
+func (a *Allocator) record(now time.Time, cs *cycleState, steps []step, amounts []vec, cands []candidate) []MadeOffer {
+	for i := range cands {
+		if c := &cands[i]; c.made > 0 {
+			a.metrics.made.WithLabelValues(c.fw.name).Add(float64(c.made))
+		}
+	}
+	if len(steps) == 0 {
+		return nil
+	}
+	order := make([]offer, len(steps))
+	// every ID in one string: "o-<seq>" each
+	buf := make([]byte, 0, len(order)*(3+len(strconv.FormatInt(a.seq+int64(len(order)), 10))))
+	ends := make([]int, len(order))
+	for i := range order {
+		buf = append(buf, 'o', '-')
+		buf = strconv.AppendInt(buf, a.seq+int64(i)+1, 10)
+		ends[i] = len(buf)
+	}
+	ids := string(buf)
+	lists := map[vec]api.ResourceList{}
+	expiry := now.Add(a.timeout)
+	out := make([]MadeOffer, len(order))
+	start := 0
+	for i := range order {
+		s, o := &steps[i], &order[i]
+		c := &cands[s.cand]
+		n := cs.nodes[s.node]
+		o.framework, o.node, o.tasks = c.fw.name, n.name, int(s.tasks)
+		if s.amount >= 0 {
+			o.res = amounts[s.amount]
+		} else {
+			for k := range cs.dims {
+				o.res[k] = c.fw.task[k] * int64(s.tasks)
+			}
+		}
+		if !cs.reserved[s.node] {
+			n.offered.addDims(&o.res, cs.dims)
+			n.hold(c.ro, o.res, 1)
+		}
 		a.seq++
-		o.id = "o-" + strconv.FormatInt(a.seq, 10)
-		o.made, o.expires, o.cycle, o.phase = now, now.Add(a.timeout), a.cycle, offersapi.OfferPending
-		a.offers[o.id] = o
-		made[o.framework]++
-		out = append(out, a.object(o, ""))
+		id := ids[start:ends[i]]
+		start = ends[i]
+		o.seq = a.seq
+		o.expires, o.cycle, o.phase = expiry, a.cycle, offersapi.OfferPending
+		a.offers.add(o)
+		var l api.ResourceList
+		if c.fw.hasTask {
+			// offers of whole tasks: one map per count
+			for len(c.lists) <= o.tasks {
+				c.lists = append(c.lists, nil)
+			}
+			if l = c.lists[o.tasks]; l == nil {
+				l = a.names.toList(o.res)
+				c.lists[o.tasks] = l
+			}
+		} else {
+			var ok bool
+			if l, ok = lists[o.res]; !ok {
+				l = a.names.toList(o.res)
+				lists[o.res] = l
+			}
+		}
+		out[i] = MadeOffer{ID: id, Framework: o.framework, Node: o.node, Resources: l}
 	}
 	return out
 }
@@ -189,10 +439,10 @@ func (a *Allocator) allocate(now time.Time) []offersapi.Offer {
 // place finds, from c's cursor on, the first node where c's framework can
 // be offered one more increment, and returns its index and the amount; -1
 // when there is none (or the framework's quota or bound is reached).
-func (a *Allocator) place(c *candidate, nodes []*node, now time.Time) (int, vec) {
+func (a *Allocator) place(c *candidate, cs *cycleState, now time.Time) (int, vec) {
 	fw, ro := c.fw, c.ro
-	for ; c.cursor < len(nodes); c.cursor++ {
-		n := nodes[c.cursor]
+	for ; c.cursor < len(cs.nodes); c.cursor++ {
+		n := cs.nodes[c.cursor]
 		if len(fw.filters) > 0 {
 			if until, ok := fw.filters[n.name]; ok {
 				if now.Before(until) {
@@ -201,7 +451,11 @@ func (a *Allocator) place(c *candidate, nodes []*node, now time.Time) (int, vec)
 				delete(fw.filters, n.name)
 			}
 		}
-		avail := a.available(n, fw.role)
+		var avail vec
+		copy(avail[:cs.dims], cs.free[c.cursor*cs.dims:])
+		if cs.reserved[c.cursor] {
+			avail = a.available(n, fw.role)
+		}
 		want := fw.task
 		if !fw.hasTask {
 			want = a.headroom(fw, ro, avail)
@@ -273,8 +527,8 @@ func (a *Allocator) headroom(fw *framework, ro *role, avail vec) vec {
 // role's and framework's books.
 func (a *Allocator) close(o *offer, phase offersapi.OfferPhase) {
 	o.phase = phase
-	delete(a.offers, o.id)
-	a.closed[o.id] = o
+	a.offers.remove(o.seq)
+	a.closed[o.seq] = o
 	fw := a.frameworks[o.framework]
 	fw.held = fw.held.sub(o.res)
 	a.roles[fw.role].held = a.roles[fw.role].held.sub(o.res)
@@ -288,7 +542,7 @@ func (a *Allocator) close(o *offer, phase offersapi.OfferPhase) {
 func (a *Allocator) object(o *offer, reason string) offersapi.Offer {
 	return offersapi.Offer{
 		TypeMeta:   store.TypeMeta{APIVersion: offersapi.GroupVersion, Kind: "Offer"},
-		ObjectMeta: store.ObjectMeta{Name: o.id, CreationTimestamp: store.NewTime(o.made)},
+		ObjectMeta: store.ObjectMeta{Name: o.id(), CreationTimestamp: store.NewTime(o.expires.Add(-a.timeout))},
 		Spec: offersapi.OfferSpec{
 			Framework:  o.framework,
 			Node:       o.node,

@@ -65,7 +65,7 @@ func tasksIn(o offersapi.Offer, task api.ResourceList) int {
 func launchAll(t *testing.T, a *Allocator, tasks map[string]api.ResourceList) map[string]int {
 	t.Helper()
 	got := map[string]int{}
-	for _, o := range a.Cycle().Made {
+	for _, o := range a.Cycle().Offers() {
 		k := tasksIn(o, tasks[o.Spec.Framework])
 		ts := make([]api.ResourceList, k)
 		for i := range ts {
@@ -144,7 +144,7 @@ func TestDRF(t *testing.T) {
 				t.Errorf("tasks per framework (-want +got):\n%s", d)
 			}
 			// a second cycle offers nothing: no framework's task fits
-			if more := a.Cycle().Made; len(more) != 0 {
+			if more := a.Cycle().Offers(); len(more) != 0 {
 				t.Errorf("second cycle made %d offers, want 0: %+v", len(more), more)
 			}
 			for name, want := range tc.shares {

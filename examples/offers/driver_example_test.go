@@ -34,7 +34,7 @@ func ExampleDriver() {
 
 	todo := 5
 	for todo > 0 {
-		for range a.Cycle().Made {
+		for range a.Cycle().Offers() {
 			o := <-d.Offers()
 			var tasks []offers.Task
 			for free := o.Spec.Resources[api.ResourceCPU]; todo > 0 && free.Cmp(api.MustParse("1")) >= 0; todo-- {

@@ -26,7 +26,7 @@ func Example() {
 	for name, task := range map[string]api.ResourceList{"a": res("1", "4Gi"), "b": res("3", "1Gi")} {
 		_ = a.Register(&offersapi.Framework{ObjectMeta: store.ObjectMeta{Name: name}, Spec: offersapi.FrameworkSpec{TaskResources: task}})
 	}
-	for _, o := range a.Cycle().Made {
+	for _, o := range a.Cycle().Offers() {
 		cpu, mem := o.Spec.Resources[api.ResourceCPU], o.Spec.Resources[api.ResourceMemory]
 		fmt.Printf("%s to %s: cpu %s memory %s\n", o.Name, o.Spec.Framework, cpu.String(), mem.String())
 		if err := a.Accept(o.Spec.Framework, o.Name, []api.ResourceList{o.Spec.Resources}); err != nil {

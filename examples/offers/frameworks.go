@@ -2,7 +2,6 @@ package offers
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -188,18 +187,10 @@ func (a *Allocator) Share(name string) float64 {
 // sortedOffers returns the pending offers that keep says, by ID order.
 func (a *Allocator) sortedOffers(keep func(*offer) bool) []*offer {
 	var out []*offer
-	for _, o := range a.offers {
+	for o := range a.offers.all {
 		if keep(o) {
 			out = append(out, o)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return idLess(out[i].id, out[j].id) })
 	return out
-}
-
-func idLess(x, y string) bool {
-	if len(x) != len(y) {
-		return len(x) < len(y)
-	}
-	return x < y
 }
