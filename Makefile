@@ -2,7 +2,7 @@
 GO ?= go
 TEST_TIMEOUT ?= 14m
 
-.PHONY: all test vet deps demo bench scale fmt fuzz generate
+.PHONY: all test vet deps demo demo-multicluster bench scale fmt fuzz generate
 
 all: test
 
@@ -24,6 +24,12 @@ test: deps vet
 
 demo: deps
 	$(GO) run ./examples/demo
+
+# a parent with the multi-cluster hub and two child clusters in network
+# namespaces, reached only through their agents' tunnels (see README,
+# "Multi-cluster"); about a minute.
+demo-multicluster: deps
+	$(GO) run ./examples/demo/multicluster
 
 bench: deps
 	cd bench && $(GO) run . $(BENCH_FLAGS)

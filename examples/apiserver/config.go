@@ -55,6 +55,14 @@ type Config struct {
 	// Listen is the TLS listen address (default DefaultListen; port 0
 	// picks a free one, which Addr reports once New returns).
 	Listen string
+	// TLSSANs are extra names of the serving certificate, besides
+	// 127.0.0.1, ::1 and localhost: IP addresses and DNS names (RFC 1123
+	// subdomains) that clients reach the server at, such as the address
+	// of a specific interface Listen names, as k3s's --tls-san. A PKI in
+	// DataDir/pki whose serving certificate lacks one of them gets a new
+	// serving certificate from the same CA (see LoadOrCreatePKI). Default
+	// none.
+	TLSSANs []string
 	// TokenFile is a static token file (token,user,uid,"group1,group2").
 	// Default: no tokens.
 	TokenFile string
@@ -229,6 +237,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := newRegistry(c.ExtraKinds); err != nil {
 		return err
+	}
+	if err := CheckSANs(c.TLSSANs); err != nil {
+		return fmt.Errorf("apiserver: %w", err)
 	}
 	if c.Listen != "" {
 		if _, port, err := net.SplitHostPort(c.Listen); err != nil {

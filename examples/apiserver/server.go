@@ -97,7 +97,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("apiserver: %w", err)
 		}
 	}
-	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki")); err != nil {
+	if s.pki, err = LoadOrCreatePKI(filepath.Join(cfg.DataDir, "pki"), cfg.TLSSANs...); err != nil {
 		return nil, fmt.Errorf("apiserver: %w", err)
 	}
 	saKey, err := loadOrCreateSigningKey(filepath.Join(cfg.DataDir, "pki", "sa.key"))

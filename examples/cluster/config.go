@@ -54,6 +54,16 @@ type Config struct {
 	// Listen is the apiserver's address (default apiserver.DefaultListen;
 	// port 0 picks a free one, which Server.URL reports).
 	Listen string
+	// TLSSANs are extra IP addresses and DNS names of the apiserver's
+	// serving certificate (see apiserver.Config.TLSSANs), as k3s's
+	// --tls-san: the addresses clients reach the server at besides
+	// loopback and localhost. Default none.
+	TLSSANs []string
+	// ExtraKinds are further API kinds the apiserver serves, after the
+	// offers group (examples/offers) it always serves; see
+	// apiserver.Config.ExtraKinds (for example hub.Kinds(), the
+	// multi-cluster group, for a hub's parent). Default none.
+	ExtraKinds []apiserver.ExtraKind
 	// KubeconfigOut receives the admin kubeconfig once the apiserver
 	// serves (default DataDir/admin.kubeconfig).
 	KubeconfigOut string
@@ -219,6 +229,9 @@ type ContainerdConfig struct {
 func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("cluster: DataDir is required (etcd data, PKI and node state live there)")
+	}
+	if err := apiserver.CheckSANs(c.TLSSANs); err != nil {
+		return fmt.Errorf("cluster: %w", err)
 	}
 	if c.ClusterCIDR != "" {
 		if _, err := netip.ParsePrefix(c.ClusterCIDR); err != nil {

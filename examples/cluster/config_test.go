@@ -39,6 +39,7 @@ func TestValidate(t *testing.T) {
 			c.Nodes = []NodeConfig{{Name: "a", KubeletPort: 70000}}
 		}},
 		{"negative metrics resolution", "MetricsResolution must not be negative", func(c *Config) { c.MetricsResolution = -1 }},
+		{"bad TLS SAN", `TLSSANs[1] "bad_name"`, func(c *Config) { c.TLSSANs = []string{"10.0.0.1", "bad_name"} }},
 		{"bad cluster DNS", `ClusterDNS "x"`, func(c *Config) { c.Nodes = []NodeConfig{{Name: "a", ClusterDNS: []string{"x"}}} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

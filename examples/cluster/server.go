@@ -118,7 +118,8 @@ func New(cfg Config, extra ...ComponentFunc) (*Server, error) {
 		EtcdLogLevel: cfg.EtcdLogLevel, AnonymousAuth: true, MetricsResolution: cfg.MetricsResolution,
 		MetricsClock: cfg.MetricsClock, Logger: cfg.Logger.With("component", "apiserver"),
 		// Two-level scheduling's API group (examples/offers).
-		ExtraKinds: []apiserver.ExtraKind{apiserver.Serve(offers.FrameworkKind), apiserver.Serve(offers.OfferKind)}}
+		ExtraKinds: append([]apiserver.ExtraKind{apiserver.Serve(offers.FrameworkKind), apiserver.Serve(offers.OfferKind)}, cfg.ExtraKinds...),
+		TLSSANs:    cfg.TLSSANs}
 	api, err := apiserver.New(apiCfg)
 	if err != nil {
 		return nil, err

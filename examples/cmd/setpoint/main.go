@@ -1,7 +1,8 @@
 // Command setpoint is the example cluster in one binary, in the spirit of
 // k3s:
 //
-//	setpoint server --data-dir /var/lib/setpoint [--listen 127.0.0.1:6443] [--etcd-servers URL,...] [--node NAME]
+//	setpoint server --data-dir /var/lib/setpoint [--listen 127.0.0.1:6443] [--tls-san ADDR]... [--etcd-servers URL,...] [--node NAME]
+//	    [--serve-multicluster [--hub-listen :9443] [--hub-auto-approve]]
 //	setpoint cluster up --nodes 3 [--data-dir DIR] [--detach]
 //	setpoint cluster status [--data-dir DIR]
 //	setpoint cluster down [--data-dir DIR]
@@ -11,7 +12,12 @@
 //
 // `server` runs etcd (embedded unless --etcd-servers), the apiserver, the
 // controller-manager and the scheduler, writes DATA-DIR/admin.kubeconfig,
-// and with --node also runs a local node on containerd. `cluster up` is the
+// and with --node also runs a local node on containerd; --tls-san adds
+// names to the apiserver's serving certificate (as k3s's). With
+// --serve-multicluster it is a multi-cluster parent: its apiserver serves
+// multicluster.setpoint.dev/v1alpha1 and the hub (examples/multicluster/hub,
+// as HubUser, its certificate from the cluster CA) and its Subscription
+// controller run in the same process. `cluster up` is the
 // all-in-one for one machine: a server and N containerd nodes, each with
 // its own bridge and pod subnet, on a private containerd daemon unless
 // --containerd names a running one; it records what it makes in
@@ -37,6 +43,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/setpoint-dev/setpoint/examples/cluster"
+	"github.com/setpoint-dev/setpoint/examples/multicluster/hub"
 )
 
 func main() {
@@ -68,7 +75,8 @@ func newServer() *cobra.Command {
 	var cfg cluster.Config
 	var nodes []string
 	var socket string
-	var verbose bool
+	var verbose, multicluster bool
+	var hubOpts hubOptions
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "run etcd, the apiserver, the controller-manager, the scheduler, the DNS and the service LB (and optionally local nodes)",
@@ -78,7 +86,12 @@ func newServer() *cobra.Command {
 				cfg.Nodes = append(cfg.Nodes, cluster.NodeConfig{Name: n, Containerd: cluster.ContainerdConfig{Address: socket}})
 			}
 			cfg.Logger = logger(verbose)
-			s, err := cluster.New(cfg)
+			var extra []cluster.ComponentFunc
+			if multicluster {
+				cfg.ExtraKinds = append(cfg.ExtraKinds, hub.Kinds()...)
+				extra = append(extra, hubComponent(hubOpts, cfg.TLSSANs, cmd.OutOrStdout(), cfg.Logger))
+			}
+			s, err := cluster.New(cfg, extra...)
 			if err != nil {
 				return err
 			}
@@ -100,6 +113,10 @@ func newServer() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/setpoint/server", "etcd data, PKI, kubeconfig and node state")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "apiserver listen address")
+	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra IP address or DNS name of the apiserver's (and hub's) serving certificate (repeatable)")
+	f.BoolVar(&multicluster, "serve-multicluster", false, "serve multicluster.setpoint.dev/v1alpha1 and run the multi-cluster hub and its Subscription controller beside the server")
+	f.StringVar(&hubOpts.listen, "hub-listen", hub.DefaultListen, "the hub's HTTPS address (with --serve-multicluster)")
+	f.BoolVar(&hubOpts.autoApprove, "hub-auto-approve", false, "the hub approves every valid cluster registration at once (with --serve-multicluster)")
 	f.StringSliceVar(&cfg.EtcdServers, "etcd-servers", nil, "external etcd client URLs (default: embedded etcd)")
 	f.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cluster.DefaultClusterCIDR, "range of the nodes' pod subnets")
 	f.StringVar(&cfg.ServiceCIDR, "service-cidr", "", "range of ClusterIPs (default 10.96.0.0/12; the DNS gets its 10th address)")
