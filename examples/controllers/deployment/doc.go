@@ -13,7 +13,9 @@
 //     controller reference. Orphan replica sets matching the selector are
 //     adopted, and ones that stop matching are released.
 //   - RollingUpdate: all replica sets together never want more than
-//     replicas + maxSurge pods (percentages round up), and old ones are
+//     replicas + maxSurge pods (percentages round up), nor are scaled up
+//     while their pods (status.replicas of a set still scaling down)
+//     exceed it, so the pods stay within it too; old ones are
 //     scaled down only while at least replicas - maxUnavailable pods
 //     (rounded down; 1 if both are 0) stay available, unhealthy old
 //     replicas first. Recreate: old replica sets go to zero, and the new

@@ -49,6 +49,19 @@ func specTotal(rsList []*apps.ReplicaSet) int32 {
 	return n
 }
 
+// podTotal is, per replica set, the larger of what it wants and the pods
+// it last reported (status.replicas: an old set scaled down may still
+// have pods its controller has not deleted yet), summed.
+func podTotal(rsList []*apps.ReplicaSet) int32 {
+	var n int32
+	for _, rs := range rsList {
+		if rs != nil {
+			n += max(rsReplicas(rs), rs.Status.Replicas)
+		}
+	}
+	return n
+}
+
 func availableTotal(rsList []*apps.ReplicaSet) int32 {
 	var n int32
 	for _, rs := range rsList {
@@ -62,7 +75,10 @@ func availableTotal(rsList []*apps.ReplicaSet) int32 {
 // newRSReplicas is how many replicas the new replica set may have now
 // (Kubernetes' NewRSNewReplicas): for a rolling update, up to replicas
 // while all replica sets together stay within replicas + maxSurge; for
-// Recreate, replicas.
+// Recreate, replicas. Unlike Kubernetes, which sums what the sets want,
+// the sum counts the pods an old set still has beyond what it wants
+// (podTotal), so the pods themselves stay within the bound while a
+// scale-down is still being carried out.
 func newRSReplicas(d *apps.Deployment, all []*apps.ReplicaSet, newRS *apps.ReplicaSet) int32 {
 	want := replicas(d)
 	if d.Spec.Strategy.Type == apps.RecreateDeploymentStrategyType {
@@ -72,7 +88,7 @@ func newRSReplicas(d *apps.Deployment, all []*apps.ReplicaSet, newRS *apps.Repli
 	if newRS != nil {
 		cur = rsReplicas(newRS)
 	}
-	total := specTotal(all)
+	total := podTotal(all)
 	maxTotal := want + int32(maxSurge(d))
 	if total >= maxTotal {
 		return cur
