@@ -6,9 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -312,7 +312,7 @@ func TestTwoHubsRace(t *testing.T) {
 	defer w.Stop()
 	var mu sync.Mutex
 	seen := map[string]map[string]bool{} // request -> tokens published
-	lastRV := map[string]string{}         // request -> last revision seen
+	lastRV := map[string]string{}        // request -> last revision seen
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
