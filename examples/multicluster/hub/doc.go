@@ -78,7 +78,10 @@
 // override and cluster, ApplyFailed naming the object and the child's
 // message, or Progressing). An override that fails for a cluster leaves
 // that cluster's Base and Description as they were: nothing partial is
-// written. Feeds are re-read every ResyncPeriod.
+// written. The deployer watches each feed object a Subscription names (one
+// watch per object, stopped once no Subscription names it), so a change
+// to a feed reaches the Descriptions at once; every ResyncPeriod it
+// re-reads them all anyway, as a backstop.
 //
 // Contract: a request reaches only the child named in its path, as the
 // authenticated caller, or is answered by the hub with a Kubernetes Status

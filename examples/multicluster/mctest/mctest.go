@@ -435,11 +435,15 @@ func (p *Parent) GrantDescriptions(t testing.TB, user, id string) {
 	p.Grant(t, user, ns, "descriptions/status", []string{"update"})
 }
 
-// StartDeployer runs the hub's Subscription controller on p until the
-// test ends.
-func StartDeployer(t testing.TB, p *Parent) *hub.Deployer {
+// StartDeployer runs the hub's Subscription controller on p (its
+// configuration changed by mutate) until the test ends.
+func StartDeployer(t testing.TB, p *Parent, mutate ...func(*hub.DeployerConfig)) *hub.Deployer {
 	t.Helper()
-	d, err := hub.NewDeployer(hub.DeployerConfig{Client: p.Client, Logger: Quiet()})
+	cfg := hub.DeployerConfig{Client: p.Client, Logger: Quiet()}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	d, err := hub.NewDeployer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
