@@ -29,17 +29,19 @@ import (
 )
 
 // mc-register-1000: 1,000 simulated agents register their child clusters
-// with examples/multicluster's hub (auto-approval): each posts its
-// ClusterRegistrationRequest with one shared bootstrap token and gets back
-// its own credentials once the hub has created the cluster's namespace,
+// with examples/multicluster's hub (Config.AutoApprove): each posts its
+// ClusterRegistrationRequest with one shared bootstrap token; the hub
+// creates it in the parent, creates the cluster's namespace,
 // ManagedCluster, service account, Role, RoleBinding and a service
-// account token in the parent. Registrations per second, 32 agents at a
-// time.
+// account token, and publishes the token in the request's status (a
+// write conditional on its resourceVersion), which the agent gets back.
+// Registrations per second, 32 agents at a time.
 //
 // The anchor is the raw create rate of the same objects on the same
 // parent in the same run: an admin client creating, for 1,000 other
-// cluster IDs, the same six objects (the token by the same TokenRequest)
-// with the same concurrency. The ratio is what the hub's registration
+// cluster IDs, the same objects (the request, the six objects with the
+// token by the same TokenRequest, and the request's status update) with
+// the same concurrency. The ratio is what the hub's registration
 // path (bootstrap-token authentication, authorization, validation and
 // bookkeeping) leaves of the parent's own write rate.
 func init() { register("mc-register-1000", benchMCRegister) }
@@ -85,6 +87,37 @@ func benchMCRegister(ctx context.Context) ([]Result, error) {
 			bootstrap.KeyUsageAuthentication: []byte("true"), bootstrap.KeyExpiration: []byte(time.Now().Add(time.Hour).UTC().Format(time.RFC3339))}}); err != nil {
 		return nil, err
 	}
+	managed, err := client.For[*mc.ManagedCluster](admin, mc.ManagedClusterResource)
+	if err != nil {
+		return nil, err
+	}
+
+	n := *mcRegistrations
+	// anchor: the same objects, created directly
+	requests, err := client.For[*mc.ClusterRegistrationRequest](admin, mc.ClusterRegistrationRequestResource)
+	if err != nil {
+		return nil, err
+	}
+	anchor, err := timeWorkers(ctx, n, func(i int) error {
+		id := fmt.Sprintf("raw%04d", i)
+		r, err := requests.Create(ctx, &mc.ClusterRegistrationRequest{ObjectMeta: store.ObjectMeta{Name: mc.RegistrationName(id)},
+			Spec: mc.ClusterRegistrationRequestSpec{ClusterID: id}})
+		if err != nil {
+			return err
+		}
+		if err := rawProvision(ctx, admin, managed, id); err != nil {
+			return err
+		}
+		r.Status = mc.ClusterRegistrationRequestStatus{Result: mc.RegistrationApproved, DedicatedNamespace: mc.ClusterNamespace(id),
+			ManagedClusterName: id, ServiceAccountName: hub.AgentServiceAccount, Token: []byte("raw")}
+		_, err = requests.UpdateStatus(ctx, r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("anchor: %w", err)
+	}
+	// the hub starts after the anchor: auto-approving, it would take the
+	// anchor's requests
 	h, err := hub.New(hub.Config{ParentKubeconfig: kc, Listen: "127.0.0.1:0", AutoApprove: true, Logger: quiet})
 	if err != nil {
 		return nil, err
@@ -93,17 +126,6 @@ func benchMCRegister(ctx context.Context) ([]Result, error) {
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- h.Run(runCtx) }()
 	defer func() { cancel(); <-hubDone }()
-	managed, err := client.For[*mc.ManagedCluster](admin, mc.ManagedClusterResource)
-	if err != nil {
-		return nil, err
-	}
-
-	n := *mcRegistrations
-	// anchor: the same objects, created directly
-	anchor, err := timeWorkers(ctx, n, func(i int) error { return rawProvision(ctx, admin, managed, fmt.Sprintf("raw%04d", i)) })
-	if err != nil {
-		return nil, fmt.Errorf("anchor: %w", err)
-	}
 	// ours: registration through the hub
 	tokens := make([]string, n)
 	ours, err := timeWorkers(ctx, n, func(i int) error {

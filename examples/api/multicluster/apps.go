@@ -207,6 +207,12 @@ type GlobalizationList struct {
 	Items []Globalization `json:"items"`
 }
 
+// AgentFinalizer is the finalizer a pulling agent puts on each
+// Description it applied, and removes once it has removed the
+// Description's objects from its child; the hub removes it when it
+// deregisters the cluster (whose agent can then no longer act).
+const AgentFinalizer = "multicluster.setpoint.dev/agent"
+
 // Description is the final objects for one child after overrides; the
 // agent applies them and removes what a newer Description no longer holds.
 type Description struct {

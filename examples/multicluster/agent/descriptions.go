@@ -24,8 +24,8 @@ import (
 // Names the agent marks its work with.
 const (
 	// Finalizer holds a Description until the agent has removed its
-	// objects from the child.
-	Finalizer = "multicluster.setpoint.dev/agent"
+	// objects from the child (multicluster.AgentFinalizer).
+	Finalizer = mc.AgentFinalizer
 	// AnnotationDescription, on an object the agent applied in the
 	// child, names its Description as "<namespace>/<name>" in the parent.
 	AnnotationDescription = "multicluster.setpoint.dev/description"

@@ -41,8 +41,16 @@
 // and GET on .../v1alpha1/clusters) and writes it into the status of the
 // cluster's ManagedCluster in the parent at every heartbeat and change of
 // condition. Registration creates that ManagedCluster, labelled with the
-// child's labels. Registration requests themselves are still kept in the
-// hub's memory.
+// child's labels.
+//
+// Registration: an agent's bootstrap token may only create a
+// ClusterRegistrationRequest; the hub creates it in the parent (kubectl get
+// clsrr), noting who asked. It is approved at once under AutoApprove, or
+// by a human (kubectl patch clsrr <name> --subresource=status --type=merge
+// -p '{"status":{"result":"Approved"}}', or "Denied"; Hub.Approve,
+// Hub.Deny). The agent's credentials are published by one status write
+// conditional on the request's resourceVersion, so two hubs racing over a
+// request hand out one token: the loser re-reads and returns the winner's.
 //
 // Serving the group: the parent apiserver serves
 // multicluster.setpoint.dev/v1alpha1 when its Config.ExtraKinds holds
@@ -78,7 +86,10 @@
 // override and cluster, ApplyFailed naming the object and the child's
 // message, or Progressing). An override that fails for a cluster leaves
 // that cluster's Base and Description as they were: nothing partial is
-// written. Feeds are re-read every ResyncPeriod.
+// written. The deployer watches each feed object a Subscription names (one
+// watch per object, stopped once no Subscription names it), so a change
+// to a feed reaches the Descriptions at once; every ResyncPeriod it
+// re-reads them all anyway, as a backstop.
 //
 // Contract: a request reaches only the child named in its path, as the
 // authenticated caller, or is answered by the hub with a Kubernetes Status

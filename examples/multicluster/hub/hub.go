@@ -28,6 +28,8 @@ import (
 	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/tunnel"
+	"github.com/setpoint-dev/setpoint/informer"
+	"github.com/setpoint-dev/setpoint/reconcile"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
@@ -67,7 +69,8 @@ type Config struct {
 	// not cached).
 	AuthCacheTTL time.Duration
 	// AutoApprove approves every valid ClusterRegistrationRequest at
-	// once; otherwise Approve does, one by one.
+	// once; otherwise a human does, one by one (Approve, or kubectl
+	// patching the request's status.result to Approved).
 	AutoApprove bool
 	// AgentTokenExpiration is the lifetime of the service account token
 	// a registered agent gets (default DefaultAgentTokenExpiration, which
@@ -129,8 +132,12 @@ type Hub struct {
 	parent   *client.Clientset // the hub's own credentials in the parent
 	managed  *rest.Client[*multicluster.ManagedCluster]
 	beat     chan struct{} // a heartbeat arrived: write statuses
+	requests *rest.Client[*multicluster.ClusterRegistrationRequest]
+	descs    *rest.Client[*multicluster.Description]
+	reqInf   *informer.Informer[*multicluster.ClusterRegistrationRequest]
+	regCtrl  *reconcile.Controller[reconcile.Request]
 	regMu    sync.Mutex
-	requests map[string]*multicluster.ClusterRegistrationRequest // by name
+	inflight map[string]int // registration requests serveRegister is approving
 }
 
 // New checks cfg, reaches no one yet, and listens on cfg.Listen.
@@ -170,10 +177,27 @@ func New(cfg Config) (*Hub, error) {
 	anonTLS := conn.TLS.Clone()
 	anonTLS.Certificates, anonTLS.GetClientCertificate = nil, nil
 	h := &Hub{cfg: cfg, log: cfg.Logger, transports: map[string]*http.Transport{}, proxies: map[string]*httputil.ReverseProxy{}, sessions: map[string][]*tunnel.Session{},
-		parent: parent, requests: map[string]*multicluster.ClusterRegistrationRequest{}}
+		parent: parent, inflight: map[string]int{}}
 	h.reg = newRegistry(cfg.Clock, cfg.HeartbeatGrace)
 	h.beat = make(chan struct{}, 1)
 	if h.managed, err = client.For[*multicluster.ManagedCluster](parent, multicluster.ManagedClusterResource); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.requests, err = client.For[*multicluster.ClusterRegistrationRequest](parent, multicluster.ClusterRegistrationRequestResource); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.descs, err = client.For[*multicluster.Description](parent, multicluster.DescriptionResource); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.reqInf, err = informer.New[*multicluster.ClusterRegistrationRequest](h.requests, informer.Config[*multicluster.ClusterRegistrationRequest]{
+		Name: "hub-clusterregistrationrequests", Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.regCtrl, err = reconcile.New(reconcile.Config[reconcile.Request]{Name: "clusterregistrationrequests", Reconciler: &registrar{h},
+		Workers: 2, Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if _, err := h.reqInf.AddHandler(reconcile.EnqueueKey[*multicluster.ClusterRegistrationRequest](h.regCtrl.Queue())); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	h.authn = &authenticator{parentURL: conn.Server, anon: &http.Client{Transport: &http.Transport{TLSClientConfig: anonTLS}, Timeout: 30 * time.Second},
@@ -225,9 +249,25 @@ func (h *Hub) Run(ctx context.Context) error {
 	go func() { errc <- srv.ServeTLS(h.ln, "", "") }()
 	defer h.reg.stop()
 	statusCtx, stopStatus := context.WithCancel(ctx)
-	statusDone := make(chan struct{})
-	go func() { defer close(statusDone); h.writeStatuses(statusCtx) }()
-	defer func() { stopStatus(); <-statusDone }()
+	var bg sync.WaitGroup
+	bg.Add(3)
+	go func() { defer bg.Done(); h.writeStatuses(statusCtx) }()
+	go func() {
+		defer bg.Done()
+		if err := h.reqInf.Run(statusCtx); err != nil && statusCtx.Err() == nil {
+			h.log.Error("registration requests informer", "err", err)
+		}
+	}()
+	go func() {
+		defer bg.Done()
+		if h.reqInf.WaitForSync(statusCtx) != nil {
+			return // ctx ended
+		}
+		if err := h.regCtrl.Run(statusCtx); err != nil && statusCtx.Err() == nil {
+			h.log.Error("registration controller", "err", err)
+		}
+	}()
+	defer func() { stopStatus(); bg.Wait() }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("hub: %w", err)

@@ -27,7 +27,15 @@ var (
 		Status:   true,
 		Columns: []table.Column[*mc.ClusterRegistrationRequest]{
 			apiregistry.StringColumn("Cluster ID", "The child's ID.", func(r *mc.ClusterRegistrationRequest) string { return r.Spec.ClusterID }),
-			apiregistry.StringColumn("Status", "The hub's decision.", func(r *mc.ClusterRegistrationRequest) string { return orNone(string(r.Status.Result)) }),
+			apiregistry.StringColumn("Result", "The hub's decision: Pending, Approved or Denied.", func(r *mc.ClusterRegistrationRequest) string {
+				if r.Status.Result == "" {
+					return string(mc.RegistrationPending)
+				}
+				return string(r.Status.Result)
+			}),
+			apiregistry.StringColumn("Cluster Namespace", "The child's dedicated namespace, once approved.", func(r *mc.ClusterRegistrationRequest) string {
+				return orNone(r.Status.DedicatedNamespace)
+			}),
 		},
 		Schemas: mc.OpenAPISchemas(),
 	}))

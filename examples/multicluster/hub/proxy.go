@@ -187,13 +187,17 @@ func writeStatus(w http.ResponseWriter, code int, reason, msg string) {
 }
 
 type metrics struct {
-	proxied *prometheus.CounterVec
+	proxied       *prometheus.CounterVec
+	lostApprovals prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, r *registry) (*metrics, error) {
 	m := &metrics{proxied: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "setpoint_hub_proxy_requests_total", Help: "Requests proxied to child clusters, by the child's status code (or unavailable).",
-	}, []string{"code"})}
+	}, []string{"code"}), lostApprovals: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "setpoint_hub_registration_conflicts_total",
+		Help: "Approvals whose conditional status write lost to another writer (another hub, a human), which then used the stored answer.",
+	})}
 	count := func(typ string) func() float64 {
 		return func() float64 {
 			n := 0
@@ -207,7 +211,7 @@ func newMetrics(reg *prometheus.Registry, r *registry) (*metrics, error) {
 			return float64(n)
 		}
 	}
-	for _, c := range []prometheus.Collector{m.proxied,
+	for _, c := range []prometheus.Collector{m.proxied, m.lostApprovals,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "setpoint_hub_clusters_ready", Help: "Managed clusters that are Ready."}, count(multicluster.ConditionReady)),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "setpoint_hub_tunnels_connected", Help: "Managed clusters whose tunnel is up."}, count(multicluster.ConditionTunnelConnected)),
 	} {

@@ -1,14 +1,14 @@
 package hub_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,31 +16,13 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
-	"github.com/setpoint-dev/setpoint/examples/api"
-	"github.com/setpoint-dev/setpoint/examples/api/authorization"
 	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
-	"github.com/setpoint-dev/setpoint/examples/api/rbac"
-	"github.com/setpoint-dev/setpoint/examples/bootstrap"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/agent"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/hub"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/mctest"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/tunnel"
 	"github.com/setpoint-dev/setpoint/store"
 )
-
-// bootstrapToken creates bootstrap token <id>.<secret> in the parent,
-// expiring at exp.
-func bootstrapToken(t *testing.T, p *mctest.Parent, id string, exp time.Time) string {
-	t.Helper()
-	secret := strings.Repeat("s", 16-len(id)) + id
-	s := &api.Secret{ObjectMeta: store.ObjectMeta{Name: bootstrap.SecretPrefix + id, Namespace: bootstrap.Namespace}, Type: bootstrap.SecretType,
-		Data: map[string][]byte{bootstrap.KeyTokenID: []byte(id), bootstrap.KeyTokenSecret: []byte(secret),
-			bootstrap.KeyUsageAuthentication: []byte("true"), bootstrap.KeyExpiration: []byte(exp.UTC().Format(time.RFC3339))}}
-	if _, err := p.Client.Secrets().Create(context.Background(), s); err != nil {
-		t.Fatal(err)
-	}
-	return id + "." + secret
-}
 
 // TestRegistration: a bootstrap token that may only create a
 // ClusterRegistrationRequest registers a child; an expired or wrong token
@@ -50,43 +32,10 @@ func bootstrapToken(t *testing.T, p *mctest.Parent, id string, exp time.Time) st
 func TestRegistration(t *testing.T) {
 	t.Parallel()
 	fc := clockwork.NewFakeClockAt(time.Now())
-	p := mctest.StartParent(t)
 	ctx := context.Background()
-	if _, err := p.Client.ClusterRoles().Create(ctx, &rbac.ClusterRole{ObjectMeta: store.ObjectMeta{Name: "mc-register"},
-		Rules: []rbac.PolicyRule{{APIGroups: []string{multicluster.GroupName}, Resources: []string{"clusterregistrationrequests"}, Verbs: []string{"create"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Client.ClusterRoleBindings().Create(ctx, &rbac.ClusterRoleBinding{ObjectMeta: store.ObjectMeta{Name: "mc-register"},
-		Subjects: []rbac.Subject{{Kind: "Group", APIGroup: rbac.GroupName, Name: bootstrap.Group}},
-		RoleRef:  rbac.RoleRef{APIGroup: rbac.GroupName, Kind: "ClusterRole", Name: "mc-register"}}); err != nil {
-		t.Fatal(err)
-	}
-	// The parent's authorizer learns of the binding through its cache:
-	// wait until it allows, lest the hub (on a fake clock) cache an early
-	// denial.
-	sar := authorization.SubjectAccessReview{Spec: authorization.SubjectAccessReviewSpec{User: "system:bootstrap:probe",
-		Groups:             []string{bootstrap.Group, "system:authenticated"},
-		ResourceAttributes: &authorization.ResourceAttributes{Verb: "create", Group: multicluster.GroupName, Resource: "clusterregistrationrequests"}}}
-	sar.APIVersion, sar.Kind = "authorization.k8s.io/v1", "SubjectAccessReview"
-	body, _ := json.Marshal(sar)
-	eventually(t, "bootstrap tokens allowed to register", func() error {
-		resp, err := p.Client.HTTPClient().Post(p.Client.Server()+"/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		var answer authorization.SubjectAccessReview
-		if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
-			return err
-		}
-		if !answer.Status.Allowed {
-			return fmt.Errorf("denied: %s", answer.Status.Reason)
-		}
-		return nil
-	})
-	h := mctest.StartHub(t, p, func(c *hub.Config) { c.AutoApprove, c.Clock = true, fc })
-	good := bootstrapToken(t, p, "abcdef", time.Now().Add(time.Hour))
-	expired := bootstrapToken(t, p, "oldold", time.Now().Add(-time.Hour))
+	p, h := mctest.Start(t, nil, func(c *hub.Config) { c.AutoApprove, c.Clock = true, fc })
+	good := p.BootstrapToken(t, "abcdef", time.Now().Add(time.Hour))
+	expired := p.BootstrapToken(t, "oldold", time.Now().Add(-time.Hour))
 	register := func(token, id string) (*multicluster.ClusterRegistrationRequest, error) {
 		return agent.Register(ctx, agent.RegisterConfig{HubURL: h.URL(), HubCAPEM: h.CACertPEM(), BootstrapToken: token,
 			Spec: multicluster.ClusterRegistrationRequestSpec{ClusterID: id, ClusterLabels: map[string]string{"region": "eu"}}, Clock: fc})
@@ -106,12 +55,12 @@ func TestRegistration(t *testing.T) {
 	if n := len(h.Clusters()); n != 0 {
 		t.Errorf("refused registrations left %d clusters", n)
 	}
-	if _, ok := h.Registration(multicluster.RegistrationName("Bad_ID")); ok {
-		t.Error("invalid registration Bad_ID was recorded")
+	if l, err := mctest.Registrations(t, p).List(ctx, "", store.ListOptions{}); err != nil || len(l.Items) != 0 {
+		t.Errorf("refused registrations left requests in the parent: %v, %v", l, err)
 	}
 	for _, id := range []string{"c-expired", "c-wrong-secret"} {
-		if _, ok := h.Registration(multicluster.RegistrationName(id)); ok {
-			t.Errorf("refused registration %s was recorded", id)
+		if _, err := h.Registration(ctx, multicluster.RegistrationName(id)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("refused registration %s was recorded: %v", id, err)
 		}
 		if _, err := p.Client.Namespaces().Get(ctx, "", multicluster.ClusterNamespace(id)); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("refused registration %s: namespace: %v", id, err)
@@ -184,8 +133,21 @@ func TestRegistration(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// the requests are objects in the parent, holding the credentials
+	// the agents got
+	for i := range n {
+		id := fmt.Sprintf("c%02d", i)
+		r, err := mctest.Registrations(t, p).Get(ctx, "", multicluster.RegistrationName(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status.Result != multicluster.RegistrationApproved || string(r.Status.Token) != tokens[i] ||
+			r.Status.DedicatedNamespace != multicluster.ClusterNamespace(id) || r.Spec.ClusterLabels["region"] != "eu" {
+			t.Fatalf("stored request of %s: %+v (token matches: %v)", id, r.Status, string(r.Status.Token) == tokens[i])
+		}
+	}
 	// someone else's registration of a taken ID is refused
-	other := bootstrapToken(t, p, "ghijkl", time.Now().Add(time.Hour))
+	other := p.BootstrapToken(t, "ghijkl", time.Now().Add(time.Hour))
 	if _, err := register(other, "c00"); err == nil || !strings.Contains(err.Error(), "409") {
 		t.Errorf("re-registering c00 with another token: %v, want 409", err)
 	}
@@ -195,11 +157,235 @@ func TestRegistration(t *testing.T) {
 	if err := h.Deregister(ctx, "c00"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := h.Registration(ctx, multicluster.RegistrationName("c00")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deregistered c00's request: %v, want it deleted", err)
+	}
 	fc.Advance(hub.DefaultAuthCacheTTL)
 	if code := heartbeat(tokens[0], "c00"); code != 401 {
 		t.Errorf("deregistered c00's token: %d, want 401", code)
 	}
 	if code := heartbeat(tokens[1], "c01"); code != 204 {
 		t.Errorf("c01 after c00 left: %d", code)
+	}
+}
+
+// adminKubeconfig writes the parent's admin kubeconfig to a file.
+func adminKubeconfig(t *testing.T, p *mctest.Parent) string {
+	t.Helper()
+	kc, err := p.Server.Kubeconfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestApprovalByHand: without AutoApprove an agent's request waits,
+// Pending, in the parent (kubectl get clsrr shows it); a human approves
+// it with kubectl patch of its status, or denies it with kubectl or
+// Hub.Deny, and Register returns the credentials or ErrDenied. The
+// bootstrap token may create requests and do nothing else with them.
+func TestApprovalByHand(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, h := mctest.Start(t, nil)
+	token := p.BootstrapToken(t, "hand01", time.Now().Add(time.Hour))
+	kc := adminKubeconfig(t, p)
+	type answer struct {
+		r   *multicluster.ClusterRegistrationRequest
+		err error
+	}
+	register := func(id string) <-chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			r, err := agent.Register(ctx, agent.RegisterConfig{HubURL: h.URL(), HubCAPEM: h.CACertPEM(), BootstrapToken: token,
+				Spec: multicluster.ClusterRegistrationRequestSpec{ClusterID: id}, PollInterval: 50 * time.Millisecond})
+			ch <- answer{r, err}
+		}()
+		return ch
+	}
+	approved, denied, byHub := register("yes"), register("no"), register("nohub")
+	eventually(t, "three pending requests listed by kubectl", func() error {
+		out, errOut, code := kubectl(t, kc, "", "get", "clsrr")
+		if code != 0 {
+			return fmt.Errorf("kubectl get clsrr: %d: %s", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "NAME CLUSTER ID RESULT CLUSTER NAMESPACE AGE" {
+			return fmt.Errorf("kubectl get clsrr:\n%s", out)
+		}
+		for _, l := range lines[1:] {
+			if f := strings.Fields(l); len(f) != 5 || f[0] != multicluster.RegistrationName(f[1]) || f[2] != "Pending" || f[3] != "<none>" {
+				return fmt.Errorf("kubectl get clsrr: line %q", l)
+			}
+		}
+		return nil
+	})
+	for _, ch := range []<-chan answer{approved, denied, byHub} {
+		select {
+		case a := <-ch:
+			t.Fatalf("Register returned while pending: %+v, %v", a.r, a.err)
+		default:
+		}
+	}
+	if _, err := p.Client.Namespaces().Get(ctx, "", multicluster.ClusterNamespace("yes")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a pending request's namespace: %v, want none yet", err)
+	}
+
+	// what the bootstrap token may do in the parent: create requests only
+	bootCfg := agent.ParentKubeconfigFor(p.Server.URL(), p.Server.PKI().CACert, token)
+	bootPath := filepath.Join(t.TempDir(), "bootstrap-kubeconfig")
+	if err := os.WriteFile(bootPath, bootCfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for verb, want := range map[string]string{"create": "yes", "get": "no", "list": "no", "update": "no", "patch": "no", "delete": "no"} {
+		out, _, _ := kubectl(t, bootPath, "", "auth", "can-i", verb, "clusterregistrationrequests.multicluster.setpoint.dev")
+		if strings.TrimSpace(out) != want {
+			t.Errorf("bootstrap token: can-i %s clusterregistrationrequests: %q, want %s", verb, strings.TrimSpace(out), want)
+		}
+	}
+
+	if _, _, code := kubectl(t, kc, "", "patch", "clsrr", "mcls-yes", "--subresource=status", "--type=merge", "-p", `{"status":{"result":"Approved"}}`); code != 0 {
+		t.Fatalf("kubectl patch approve: exit %d", code)
+	}
+	if _, errOut, code := kubectl(t, kc, "", "patch", "clsrr", "mcls-no", "--subresource=status", "--type=merge", "-p", `{"status":{"result":"Denied","errorMessage":"unknown site"}}`); code != 0 {
+		t.Fatalf("kubectl patch deny: exit %d: %s", code, errOut)
+	}
+	if err := h.Deny(ctx, "mcls-nohub", "not today"); err != nil {
+		t.Fatal(err)
+	}
+	a := <-approved
+	if a.err != nil || len(a.r.Status.Token) == 0 || a.r.Status.DedicatedNamespace != "mcls-yes" {
+		t.Fatalf("approved by kubectl: %+v, %v", a.r, a.err)
+	}
+	if _, err := mctest.ManagedClusters(t, p).Get(ctx, "mcls-yes", "yes"); err != nil {
+		t.Errorf("approved cluster's ManagedCluster: %v", err)
+	}
+	for _, c := range []struct {
+		ch  <-chan answer
+		msg string
+	}{{denied, "unknown site"}, {byHub, "not today"}} {
+		a := <-c.ch
+		if !errors.Is(a.err, agent.ErrDenied) || !strings.Contains(a.err.Error(), c.msg) {
+			t.Errorf("denied registration: %v, want ErrDenied with %q", a.err, c.msg)
+		}
+	}
+	if _, err := p.Client.Namespaces().Get(ctx, "", multicluster.ClusterNamespace("no")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a denied request's namespace: %v, want none", err)
+	}
+	out, _, _ := kubectl(t, kc, "", "get", "clsrr", "mcls-yes", "--no-headers")
+	if f := strings.Fields(out); len(f) != 5 || f[2] != "Approved" || f[3] != "mcls-yes" {
+		t.Errorf("kubectl get clsrr mcls-yes: %q", out)
+	}
+	// decisions stand
+	if err := h.Approve(ctx, "mcls-no"); !errors.Is(err, hub.ErrDecided) {
+		t.Errorf("approving a denied request: %v, want ErrDecided", err)
+	}
+	if err := h.Deny(ctx, "mcls-yes", "changed my mind"); !errors.Is(err, hub.ErrDecided) {
+		t.Errorf("denying an approved request: %v, want ErrDecided", err)
+	}
+	if err := h.Approve(ctx, "mcls-none"); !errors.Is(err, hub.ErrNoRequest) {
+		t.Errorf("approving an unknown request: %v, want ErrNoRequest", err)
+	}
+}
+
+// TestTwoHubsRace: two hubs on one parent, both auto-approving, take the
+// same registrations at once (each cluster's agent asks both); every
+// request is given credentials once: both agents of a cluster get the
+// same token, and a watch of the requests sees no request's token
+// change.
+func TestTwoHubsRace(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	p, h1 := mctest.Start(t, nil, func(c *hub.Config) { c.AutoApprove = true })
+	h2 := mctest.StartHub(t, p, func(c *hub.Config) { c.AutoApprove = true })
+	token := p.BootstrapToken(t, "race01", time.Now().Add(time.Hour))
+	w, err := mctest.Registrations(t, p).Watch(ctx, "", store.WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	var mu sync.Mutex
+	seen := map[string]map[string]bool{} // request -> tokens published
+	lastRV := map[string]string{}        // request -> last revision seen
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for ev := range w.Events() {
+			if ev.Object == nil {
+				continue
+			}
+			mu.Lock()
+			lastRV[ev.Object.Name] = ev.Object.ResourceVersion
+			if len(ev.Object.Status.Token) > 0 {
+				if seen[ev.Object.Name] == nil {
+					seen[ev.Object.Name] = map[string]bool{}
+				}
+				seen[ev.Object.Name][string(ev.Object.Status.Token)] = true
+			}
+			mu.Unlock()
+		}
+	}()
+	const n = 20
+	got := make([][2]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		for j, h := range []*hub.Hub{h1, h2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := agent.Register(ctx, agent.RegisterConfig{HubURL: h.URL(), HubCAPEM: h.CACertPEM(), BootstrapToken: token,
+					Spec: multicluster.ClusterRegistrationRequestSpec{ClusterID: fmt.Sprintf("r%02d", i)}, PollInterval: 20 * time.Millisecond})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[i][j] = string(r.Status.Token)
+			}()
+		}
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	distinct := map[string]bool{}
+	for i, g := range got {
+		if g[0] == "" || g[0] != g[1] {
+			t.Errorf("cluster r%02d: the two hubs answered different tokens", i)
+		}
+		distinct[g[0]] = true
+	}
+	if len(distinct) != n {
+		t.Errorf("%d distinct tokens for %d clusters", len(distinct), n)
+	}
+	// let the watch catch up with every request's last write
+	l, err := mctest.Registrations(t, p).List(ctx, "", store.ListOptions{})
+	if err != nil || len(l.Items) != n {
+		t.Fatalf("requests in the parent: %v, %v", l, err)
+	}
+	eventually(t, "the watch saw every request's last revision", func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range l.Items {
+			if lastRV[r.Name] != r.ResourceVersion {
+				return fmt.Errorf("request %s: watch at revision %q, stored %q", r.Name, lastRV[r.Name], r.ResourceVersion)
+			}
+		}
+		return nil
+	})
+	w.Stop()
+	<-watched
+	if len(seen) != n {
+		t.Errorf("the watch saw credentials for %d requests, want %d", len(seen), n)
+	}
+	for name, toks := range seen {
+		if len(toks) != 1 {
+			t.Errorf("request %s published %d different tokens", name, len(toks))
+		}
 	}
 }

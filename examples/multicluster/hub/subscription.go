@@ -62,7 +62,9 @@ type DeployerConfig struct {
 	Workers int
 	// ResyncPeriod is how often each Subscription is reconciled again
 	// without a change, which re-reads its feeds from the parent (default
-	// DefaultResyncPeriod; negative: never).
+	// DefaultResyncPeriod; negative: never). It is a backstop: the
+	// deployer watches every feed object, and a change of one reconciles
+	// the Subscriptions naming it at once.
 	ResyncPeriod time.Duration
 	// Clock times retries and resyncs (default the real clock).
 	Clock clockwork.Clock
@@ -103,6 +105,7 @@ type Deployer struct {
 	baseC    *rest.Client[*mc.Base]
 	descC    *rest.Client[*mc.Description]
 	feeds    *dynamic.Client
+	watches  feedWatches
 	ctrl     *reconcile.Controller[reconcile.Request]
 }
 
@@ -126,6 +129,7 @@ func NewDeployer(cfg DeployerConfig) (*Deployer, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Deployer{cfg: cfg, log: cfg.Logger, feeds: dynamic.New(cfg.Client.HTTPClient(), cfg.Client.Server())}
+	d.watches = feedWatches{d: d, byRef: map[dynamic.Ref]*feedWatch{}, bySub: map[string][]dynamic.Ref{}}
 	var err error
 	d.ctrl, err = reconcile.New(reconcile.Config[reconcile.Request]{Name: "subscriptions", Reconciler: d, Workers: cfg.Workers,
 		Clock: cfg.Clock, Logger: cfg.Logger, Registerer: cfg.Registerer})
@@ -203,9 +207,11 @@ func (d *Deployer) Run(ctx context.Context) error {
 				return nil // ctx ended
 			}
 		}
+		d.watches.start(ctx)
 		return d.ctrl.Run(ctx)
 	})
 	err := g.Wait()
+	d.watches.stop()
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -225,6 +231,7 @@ func (d *Deployer) Reconcile(ctx context.Context, key reconcile.Request) (reconc
 	subKey := key.String()
 	cached, ok := d.subs.Get(key.Namespace, key.Name)
 	if !ok || cached.DeletionTimestamp != nil {
+		d.watches.set(subKey, nil)
 		return reconcile.Result{}, d.prune(ctx, subKey, nil)
 	}
 	sub := cached.DeepCopy()
@@ -235,8 +242,10 @@ func (d *Deployer) Reconcile(ctx context.Context, key reconcile.Request) (reconc
 		return reconcile.Result{}, d.writeStatus(ctx, sub, st)
 	}
 	if err := sub.Validate(); err != nil {
+		d.watches.set(subKey, nil)
 		return fail(ConditionValid, ReasonInvalid, err)
 	}
+	d.watches.set(subKey, refsOf(sub))
 	// Bind the clusters: each cluster once, with the weight of the first
 	// subscriber that selects it.
 	var binds []binding

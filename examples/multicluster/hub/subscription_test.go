@@ -452,3 +452,60 @@ func TestSubscriptionFeeds(t *testing.T) {
 	}
 	f.condition(t, "settings", hub.ConditionDeployed, api.ConditionTrue, "")
 }
+
+// TestFeedWatched: a change to a feed object reaches the Description
+// through the deployer's watch of it, with a resync period (an hour) far
+// longer than the test may wait.
+func TestFeedWatched(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p := mctest.StartParent(t)
+	if _, err := p.Client.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: store.ObjectMeta{Name: mc.ClusterNamespace("a")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mctest.ManagedClusters(t, p).Create(ctx, &mc.ManagedCluster{
+		ObjectMeta: store.ObjectMeta{Name: "a", Namespace: mc.ClusterNamespace("a")}, Spec: mc.ManagedClusterSpec{ClusterID: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Client.ConfigMaps().Create(ctx, &api.ConfigMap{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "settings"},
+		Data: map[string]string{"mode": "fast"}}); err != nil {
+		t.Fatal(err)
+	}
+	mctest.StartDeployer(t, p, func(c *hub.DeployerConfig) { c.ResyncPeriod = time.Hour })
+	sub := &mc.Subscription{ObjectMeta: store.ObjectMeta{Namespace: "default", Name: "settings"},
+		Spec: mc.SubscriptionSpec{Subscribers: []mc.Subscriber{{ClusterAffinity: selector()}},
+			Feeds: []mc.Feed{{APIVersion: "v1", Kind: "ConfigMap", Namespace: "default", Name: "settings"}}}}
+	if _, err := mctest.Subscriptions(t, p).Create(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	described := func(want string) func() error {
+		return func() error {
+			d, err := mctest.Descriptions(t, p).Get(ctx, mc.ClusterNamespace("a"), "default.settings")
+			if err != nil {
+				return err
+			}
+			if len(d.Spec.Objects) != 1 || !strings.Contains(string(d.Spec.Objects[0].Raw), want) {
+				return fmt.Errorf("description has %d objects (first %s), want one with %s", len(d.Spec.Objects), firstRaw(d), want)
+			}
+			return nil
+		}
+	}
+	eventually(t, "the feed described", described(`"mode":"fast"`))
+	cm, err := p.Client.ConfigMaps().Get(ctx, "default", "settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Data["mode"] = "slow"
+	if _, err := p.Client.ConfigMaps().Update(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the feed's change described before any resync", described(`"mode":"slow"`))
+}
+
+func firstRaw(d *mc.Description) string {
+	if len(d.Spec.Objects) == 0 {
+		return "none"
+	}
+	return string(d.Spec.Objects[0].Raw)
+}

@@ -7,7 +7,9 @@
 package mctest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,9 +23,11 @@ import (
 	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/authorization"
 	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
 	"github.com/setpoint-dev/setpoint/examples/api/rbac"
 	"github.com/setpoint-dev/setpoint/examples/apiserver"
+	"github.com/setpoint-dev/setpoint/examples/bootstrap"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/agent"
@@ -122,6 +126,84 @@ func StartHub(t testing.TB, p *Parent, mutate ...func(*hub.Config)) *hub.Hub {
 	}
 	Run(t, "hub", h.Run)
 	return h
+}
+
+// Start starts a parent (StartParent with users) that lets bootstrap
+// tokens register (AllowRegistration) and a hub for it (StartHub with
+// mutate).
+func Start(t testing.TB, users []string, mutate ...func(*hub.Config)) (*Parent, *hub.Hub) {
+	t.Helper()
+	p := StartParent(t, users...)
+	p.AllowRegistration(t)
+	return p, StartHub(t, p, mutate...)
+}
+
+// AllowRegistration lets bootstrap tokens (group system:bootstrappers)
+// create ClusterRegistrationRequests, and nothing else of the group, and
+// waits until the parent's authorizer says so: it learns of the binding
+// through its cache, and a hub asking earlier would cache a denial.
+func (p *Parent) AllowRegistration(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := p.Client.ClusterRoles().Create(ctx, &rbac.ClusterRole{ObjectMeta: store.ObjectMeta{Name: "mc-register"},
+		Rules: []rbac.PolicyRule{{APIGroups: []string{multicluster.GroupName}, Resources: []string{"clusterregistrationrequests"}, Verbs: []string{"create"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Client.ClusterRoleBindings().Create(ctx, &rbac.ClusterRoleBinding{ObjectMeta: store.ObjectMeta{Name: "mc-register"},
+		Subjects: []rbac.Subject{{Kind: "Group", APIGroup: rbac.GroupName, Name: bootstrap.Group}},
+		RoleRef:  rbac.RoleRef{APIGroup: rbac.GroupName, Kind: "ClusterRole", Name: "mc-register"}}); err != nil {
+		t.Fatal(err)
+	}
+	sar := authorization.SubjectAccessReview{Spec: authorization.SubjectAccessReviewSpec{User: "system:bootstrap:probe",
+		Groups:             []string{bootstrap.Group, "system:authenticated"},
+		ResourceAttributes: &authorization.ResourceAttributes{Verb: "create", Group: multicluster.GroupName, Resource: "clusterregistrationrequests"}}}
+	sar.APIVersion, sar.Kind = "authorization.k8s.io/v1", "SubjectAccessReview"
+	body, _ := json.Marshal(sar)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := func() error {
+			resp, err := p.Client.HTTPClient().Post(p.Client.Server()+"/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var answer authorization.SubjectAccessReview
+			if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+				return err
+			}
+			if !answer.Status.Allowed {
+				return fmt.Errorf("denied: %s", answer.Status.Reason)
+			}
+			return nil
+		}()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bootstrap tokens still not allowed to register after a minute: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// BootstrapToken creates bootstrap token <id>.<secret> (id six
+// characters of [a-z0-9]) in p, valid for authentication until exp, and
+// returns it.
+func (p *Parent) BootstrapToken(t testing.TB, id string, exp time.Time) string {
+	t.Helper()
+	secret := strings.Repeat("s", 16-len(id)) + id
+	s := &api.Secret{ObjectMeta: store.ObjectMeta{Name: bootstrap.SecretPrefix + id, Namespace: bootstrap.Namespace}, Type: bootstrap.SecretType,
+		Data: map[string][]byte{bootstrap.KeyTokenID: []byte(id), bootstrap.KeyTokenSecret: []byte(secret),
+			bootstrap.KeyUsageAuthentication: []byte("true"), bootstrap.KeyExpiration: []byte(exp.UTC().Format(time.RFC3339))}}
+	if _, err := p.Client.Secrets().Create(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return id + "." + secret
+}
+
+// Registrations returns an admin client of p's ClusterRegistrationRequests.
+func Registrations(t testing.TB, p *Parent) *rest.Client[*multicluster.ClusterRegistrationRequest] {
+	return typed[*multicluster.ClusterRegistrationRequest](t, p, multicluster.ClusterRegistrationRequestResource)
 }
 
 // StartChild starts a child apiserver.
@@ -353,11 +435,15 @@ func (p *Parent) GrantDescriptions(t testing.TB, user, id string) {
 	p.Grant(t, user, ns, "descriptions/status", []string{"update"})
 }
 
-// StartDeployer runs the hub's Subscription controller on p until the
-// test ends.
-func StartDeployer(t testing.TB, p *Parent) *hub.Deployer {
+// StartDeployer runs the hub's Subscription controller on p (its
+// configuration changed by mutate) until the test ends.
+func StartDeployer(t testing.TB, p *Parent, mutate ...func(*hub.DeployerConfig)) *hub.Deployer {
 	t.Helper()
-	d, err := hub.NewDeployer(hub.DeployerConfig{Client: p.Client, Logger: Quiet()})
+	cfg := hub.DeployerConfig{Client: p.Client, Logger: Quiet()}
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	d, err := hub.NewDeployer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

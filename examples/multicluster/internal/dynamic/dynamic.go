@@ -1,4 +1,4 @@
-// Package dynamic reads, applies and deletes objects of any kind an
+// Package dynamic reads, watches, applies and deletes objects of any kind an
 // apiserver serves, by apiVersion and kind, as raw JSON: the hub reads a
 // Subscription's feeds with it and the agent applies Descriptions in its
 // child. It finds each kind's resource and scope in the server's
@@ -21,6 +21,7 @@ import (
 	"sync"
 
 	"github.com/setpoint-dev/setpoint/store"
+	"github.com/setpoint-dev/setpoint/watch"
 )
 
 // Client reaches one apiserver with an authenticated HTTP client.
@@ -179,6 +180,64 @@ func (c *Client) Delete(ctx context.Context, r Ref) error {
 		return fmt.Errorf("delete %s: %w", r, err)
 	}
 	return nil
+}
+
+// Event is one event of a watch: its type (ADDED, MODIFIED, DELETED,
+// BOOKMARK) and the object as JSON.
+type Event struct {
+	Type   string
+	Object json.RawMessage
+}
+
+// Watch watches the object r names (with no name, every object of its
+// kind in r.Namespace) and calls fn with each event, in order, until ctx
+// ends (it then returns nil) or the server ends the stream (it returns an
+// error, wrapping io.EOF for a clean end, or the server's Status of an
+// ERROR event). It starts from the current state, which the server sends
+// first as ADDED events (Kubernetes' watch without a resourceVersion), so
+// a caller that watches again after an error sees the object anew.
+func (c *Client) Watch(ctx context.Context, r Ref, fn func(Event)) error {
+	p, err := c.path(ctx, r)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", c.server+p+"?watch=true", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("watch %s: %w", r, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return fmt.Errorf("watch %s: %w", r, &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data))})
+	}
+	dec := watch.NewDecoder(resp.Body, 0)
+	for {
+		ev, err := dec.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("watch %s: %w", r, err)
+		}
+		if ev.Type == watch.Error {
+			var st struct {
+				Code    int    `json:"code"`
+				Reason  string `json:"reason"`
+				Message string `json:"message"`
+			}
+			_ = json.Unmarshal(ev.Object, &st)
+			return fmt.Errorf("watch %s: %w", r, &StatusError{Code: st.Code, Reason: st.Reason, Message: st.Message})
+		}
+		fn(Event{Type: string(ev.Type), Object: ev.Object})
+	}
 }
 
 func isNotFound(err error) bool {

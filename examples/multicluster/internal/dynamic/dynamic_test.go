@@ -3,8 +3,10 @@ package dynamic_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/internal/dynamic"
@@ -61,5 +63,57 @@ func TestApplyGetDelete(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("apply %s: %v, want an error with %q", bad.obj, err, bad.want)
 		}
+	}
+}
+
+// TestWatch: a watch of one object first reports its current state as
+// ADDED, then each change of it and none of another object's; it returns
+// nil when its context ends, and an error for an unknown kind.
+func TestWatch(t *testing.T) {
+	s := controllertest.StartAPIServer(t)
+	cs := controllertest.Clientset(t, s)
+	c := dynamic.New(cs.HTTPClient(), cs.Server())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cm := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s","namespace":"default"},"data":{"a":"%s"}}`
+	for _, name := range []string{"x", "other"} {
+		if _, err := c.Apply(ctx, []byte(fmt.Sprintf(cm, name, "1")), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events := make(chan dynamic.Event, 10)
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Watch(wctx, dynamic.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: "default", Name: "x"}, func(e dynamic.Event) { events <- e })
+	}()
+	next := func() dynamic.Event {
+		select {
+		case e := <-events:
+			return e
+		case <-ctx.Done():
+			t.Fatal("no watch event within a minute")
+			return dynamic.Event{}
+		}
+	}
+	if e := next(); e.Type != "ADDED" || !strings.Contains(string(e.Object), `"a":"1"`) || !strings.Contains(string(e.Object), `"name":"x"`) {
+		t.Fatalf("first event: %s %s", e.Type, e.Object)
+	}
+	if _, err := c.Apply(ctx, []byte(fmt.Sprintf(cm, "other", "2")), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Apply(ctx, []byte(fmt.Sprintf(cm, "x", "3")), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(); e.Type != "MODIFIED" || !strings.Contains(string(e.Object), `"a":"3"`) || !strings.Contains(string(e.Object), `"name":"x"`) {
+		t.Fatalf("after the change: %s %s (another object's change must not show)", e.Type, e.Object)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("Watch after its context ended: %v", err)
+	}
+	err := c.Watch(ctx, dynamic.Ref{APIVersion: "v1", Kind: "Gadget", Namespace: "default", Name: "x"}, func(dynamic.Event) {})
+	if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "no kind Gadget") {
+		t.Errorf("watching an unknown kind: %v", err)
 	}
 }
