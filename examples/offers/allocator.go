@@ -108,6 +108,9 @@ type framework struct {
 	filters    map[string]time.Time
 	lastAccept int64 // cycle of the last accept
 	suspended  int64 // offered nothing before this cycle
+	// its children of the made and share metrics, looked up once
+	madeTotal  prometheus.Counter
+	shareGauge prometheus.Gauge
 }
 
 type role struct {

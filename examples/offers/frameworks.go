@@ -34,7 +34,8 @@ func (a *Allocator) Register(f *offersapi.Framework) error {
 		return fmt.Errorf("framework %s: role %s cannot change to %s while it holds resources: %w", f.Name, fw.role, f.Spec.Role, ErrInvalid)
 	}
 	if !ok {
-		fw = &framework{name: f.Name, allocated: map[string]vec{}, filters: map[string]time.Time{}, lastAccept: a.cycle}
+		fw = &framework{name: f.Name, allocated: map[string]vec{}, filters: map[string]time.Time{}, lastAccept: a.cycle,
+			madeTotal: a.metrics.made.WithLabelValues(f.Name), shareGauge: a.metrics.share.WithLabelValues(f.Name)}
 		a.frameworks[f.Name] = fw
 	}
 	fw.role = f.Spec.Role
@@ -148,8 +149,8 @@ func (a *Allocator) share(held vec) float64 {
 }
 
 func (a *Allocator) updateShares() {
-	for name, fw := range a.frameworks {
-		a.metrics.share.WithLabelValues(name).Set(a.share(fw.held))
+	for _, fw := range a.frameworks {
+		fw.shareGauge.Set(a.share(fw.held))
 	}
 }
 

@@ -1,6 +1,7 @@
 package offers
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -29,6 +30,9 @@ func (p *pendingOffers) add(o *offer) {
 	p.items = append(p.items, o)
 	p.count++
 }
+
+// grow makes room for n more offers.
+func (p *pendingOffers) grow(n int) { p.items = slices.Grow(p.items, n) }
 
 // get returns the pending offer of seq, or nil.
 func (p *pendingOffers) get(seq int64) *offer {
