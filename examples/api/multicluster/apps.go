@@ -213,6 +213,13 @@ type GlobalizationList struct {
 // deregisters the cluster (whose agent can then no longer act).
 const AgentFinalizer = "multicluster.setpoint.dev/agent"
 
+// HubFinalizer is the finalizer the hub puts on each ManagedCluster it
+// creates at registration: deleting the ManagedCluster (or its dedicated
+// namespace) deregisters the cluster (its credentials are revoked and its
+// request removed) before the object goes, even if the hub was down when
+// the delete was asked for, as a Kubernetes finalizer guarantees.
+const HubFinalizer = "multicluster.setpoint.dev/hub"
+
 // Description is the final objects for one child after overrides; the
 // agent applies them and removes what a newer Description no longer holds.
 type Description struct {

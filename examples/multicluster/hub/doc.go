@@ -52,6 +52,15 @@
 // conditional on the request's resourceVersion, so two hubs racing over a
 // request hand out one token: the loser re-reads and returns the winner's.
 //
+// Deregistration: Hub.Deregister revokes a cluster's credentials (its
+// service account goes, so the parent refuses its tokens), deletes its
+// request and dedicated namespace, and releases the agent's finalizers
+// there. Deleting the cluster's ManagedCluster, or its namespace (whose
+// contents the parent's namespace controller deletes), does the same: the
+// hub puts HubFinalizer on every ManagedCluster it creates, and a
+// ManagedCluster being deleted with it is deregistered before it goes, as
+// a finalizer guarantees even when the hub was down at the delete.
+//
 // Serving the group: the parent apiserver serves
 // multicluster.setpoint.dev/v1alpha1 when its Config.ExtraKinds holds
 // Kinds(): every kind is defaulted and validated by its type (a

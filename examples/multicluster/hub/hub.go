@@ -136,6 +136,8 @@ type Hub struct {
 	descs    *rest.Client[*multicluster.Description]
 	reqInf   *informer.Informer[*multicluster.ClusterRegistrationRequest]
 	regCtrl  *reconcile.Controller[reconcile.Request]
+	mcInf    *informer.Informer[*multicluster.ManagedCluster]
+	mcCtrl   *reconcile.Controller[reconcile.Request] // deregisters deleted ManagedClusters
 	regMu    sync.Mutex
 	inflight map[string]int // registration requests serveRegister is approving
 }
@@ -200,6 +202,17 @@ func New(cfg Config) (*Hub, error) {
 	if _, err := h.reqInf.AddHandler(reconcile.EnqueueKey[*multicluster.ClusterRegistrationRequest](h.regCtrl.Queue())); err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
+	if h.mcInf, err = informer.New[*multicluster.ManagedCluster](h.managed, informer.Config[*multicluster.ManagedCluster]{
+		Name: "hub-managedclusters", Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if h.mcCtrl, err = reconcile.New(reconcile.Config[reconcile.Request]{Name: "managedclusters", Reconciler: &deregistrar{h},
+		Clock: cfg.Clock, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if _, err := h.mcInf.AddHandler(reconcile.EnqueueKey[*multicluster.ManagedCluster](h.mcCtrl.Queue())); err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
 	h.authn = &authenticator{parentURL: conn.Server, anon: &http.Client{Transport: &http.Transport{TLSClientConfig: anonTLS}, Timeout: 30 * time.Second},
 		clock: cfg.Clock, ttl: cfg.AuthCacheTTL, cache: map[[32]byte]cachedUser{}}
 	h.authz = &authorizer{parentURL: conn.Server, client: parent.HTTPClient(), clock: cfg.Clock, ttl: cfg.AuthCacheTTL, cache: map[string]cachedDecision{}}
@@ -250,23 +263,34 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer h.reg.stop()
 	statusCtx, stopStatus := context.WithCancel(ctx)
 	var bg sync.WaitGroup
-	bg.Add(3)
+	bg.Add(1)
 	go func() { defer bg.Done(); h.writeStatuses(statusCtx) }()
-	go func() {
-		defer bg.Done()
-		if err := h.reqInf.Run(statusCtx); err != nil && statusCtx.Err() == nil {
-			h.log.Error("registration requests informer", "err", err)
+	// each informer, and its controller once it has synced
+	for _, c := range []struct {
+		what string
+		inf  interface {
+			Run(context.Context) error
+			WaitForSync(context.Context) error
 		}
-	}()
-	go func() {
-		defer bg.Done()
-		if h.reqInf.WaitForSync(statusCtx) != nil {
-			return // ctx ended
-		}
-		if err := h.regCtrl.Run(statusCtx); err != nil && statusCtx.Err() == nil {
-			h.log.Error("registration controller", "err", err)
-		}
-	}()
+		ctrl *reconcile.Controller[reconcile.Request]
+	}{{"registration requests", h.reqInf, h.regCtrl}, {"managed clusters", h.mcInf, h.mcCtrl}} {
+		bg.Add(2)
+		go func() {
+			defer bg.Done()
+			if err := c.inf.Run(statusCtx); err != nil && statusCtx.Err() == nil {
+				h.log.Error(c.what+" informer", "err", err)
+			}
+		}()
+		go func() {
+			defer bg.Done()
+			if c.inf.WaitForSync(statusCtx) != nil {
+				return // ctx ended
+			}
+			if err := c.ctrl.Run(statusCtx); err != nil && statusCtx.Err() == nil {
+				h.log.Error(c.what+" controller", "err", err)
+			}
+		}()
+	}
 	defer func() { stopStatus(); bg.Wait() }()
 	select {
 	case err := <-errc:

@@ -278,7 +278,8 @@ func (h *Hub) provision(ctx context.Context, id string, labels map[string]string
 		Labels: map[string]string{"multicluster.setpoint.dev/cluster-id": id}}}); exists(err) != nil {
 		return "", fmt.Errorf("cluster %s: namespace: %w", id, err)
 	}
-	mcls := &multicluster.ManagedCluster{ObjectMeta: store.ObjectMeta{Name: id, Namespace: ns, Labels: labels},
+	mcls := &multicluster.ManagedCluster{ObjectMeta: store.ObjectMeta{Name: id, Namespace: ns, Labels: labels,
+		Finalizers: []string{multicluster.HubFinalizer}},
 		Spec: multicluster.ManagedClusterSpec{ClusterID: id}}
 	if _, err := h.managed.Create(ctx, mcls); exists(err) != nil {
 		return "", fmt.Errorf("cluster %s: managed cluster: %w", id, err)
@@ -320,9 +321,14 @@ func (h *Hub) provision(ctx context.Context, id string, labels map[string]string
 // parent then refuses), its registration request, the agent's finalizer
 // on the Descriptions in its namespace (the agent can no longer remove
 // it, and it would hold the namespace's deletion forever), and its
-// dedicated namespace with everything in it. Its credentials stop working
-// at the hub once the hub's authentication cache forgets them
+// dedicated namespace with everything in it, releasing the hub's
+// finalizer on its ManagedCluster last. Its credentials stop working at
+// the hub once the hub's authentication cache forgets them
 // (AuthCacheTTL). Deregistering a cluster that is gone does nothing.
+//
+// Deleting a cluster's ManagedCluster, or its dedicated namespace, in the
+// parent (kubectl delete) has the same effect: the hub's finalizer holds
+// the object until a running hub has deregistered the cluster.
 func (h *Hub) Deregister(ctx context.Context, id string) error {
 	ns := multicluster.ClusterNamespace(id)
 	gone := func(err error) error {
@@ -357,7 +363,39 @@ func (h *Hub) Deregister(ctx context.Context, id string) error {
 		return fmt.Errorf("deregistering cluster %s: %w", id, err)
 	}
 	h.reg.forget(id)
+	_, err = h.managed.GuaranteedUpdate(ctx, ns, id, func(x *multicluster.ManagedCluster) (*multicluster.ManagedCluster, error) {
+		if !slices.Contains(x.Finalizers, multicluster.HubFinalizer) {
+			return nil, errUnchanged
+		}
+		x.Finalizers = slices.DeleteFunc(x.Finalizers, func(f string) bool { return f == multicluster.HubFinalizer })
+		return x, nil
+	})
+	if err := gone(err); err != nil && !errors.Is(err, errUnchanged) {
+		return fmt.Errorf("deregistering cluster %s: releasing its managed cluster: %w", id, err)
+	}
 	return nil
+}
+
+// errUnchanged ends a GuaranteedUpdate that has nothing to write.
+var errUnchanged = errors.New("unchanged")
+
+// deregistrar is the Reconciler of the hub's ManagedCluster controller:
+// a ManagedCluster being deleted that still holds HubFinalizer is
+// deregistered (Deregister), whoever deleted it or its namespace.
+type deregistrar struct{ h *Hub }
+
+// Reconcile deregisters the cluster of a ManagedCluster being deleted.
+// The cluster ID is the one its dedicated namespace is named for, which
+// the hub chose at registration (a ManagedCluster in another namespace is
+// not the hub's and is left alone).
+func (r *deregistrar) Reconcile(ctx context.Context, key reconcile.Request) (reconcile.Result, error) {
+	mc, ok := r.h.mcInf.Get(key.Namespace, key.Name)
+	if !ok || mc.DeletionTimestamp == nil || !slices.Contains(mc.Finalizers, multicluster.HubFinalizer) ||
+		key.Namespace != multicluster.ClusterNamespace(key.Name) {
+		return reconcile.Result{}, nil
+	}
+	r.h.log.Info("managed cluster deleted: deregistering", "cluster", key.Name)
+	return reconcile.Result{}, r.h.Deregister(ctx, key.Name)
 }
 
 // Registration returns registration request name as stored in the

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -166,6 +167,49 @@ func TestRegistration(t *testing.T) {
 	}
 	if code := heartbeat(tokens[1], "c01"); code != 204 {
 		t.Errorf("c01 after c00 left: %d", code)
+	}
+
+	// deleting a ManagedCluster in the parent (kubectl delete) deregisters
+	// its cluster: the hub's finalizer holds it until the credentials are
+	// revoked and the request is gone, then it goes
+	mcs := mctest.ManagedClusters(t, p)
+	if mc, err := mcs.Get(ctx, multicluster.ClusterNamespace("c02"), "c02"); err != nil || !slices.Contains(mc.Finalizers, multicluster.HubFinalizer) {
+		t.Fatalf("c02's managed cluster: %v, %v; want the hub's finalizer", mc, err)
+	}
+	// first one the hub did not make, named for c03 but outside c03's
+	// namespace (a user may hold its finalizer too): it is not the hub's
+	unrelated := &multicluster.ManagedCluster{ObjectMeta: store.ObjectMeta{Name: "c03", Namespace: "default",
+		Finalizers: []string{multicluster.HubFinalizer}}, Spec: multicluster.ManagedClusterSpec{ClusterID: "c03"}}
+	if _, err := mcs.Create(ctx, unrelated); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mcs.Delete(ctx, "default", "c03"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mcs.Delete(ctx, multicluster.ClusterNamespace("c02"), "c02"); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(time.Minute)
+	for {
+		_, errMC := mcs.Get(ctx, multicluster.ClusterNamespace("c02"), "c02")
+		_, errReq := h.Registration(ctx, multicluster.RegistrationName("c02"))
+		if errors.Is(errMC, store.ErrNotFound) && errors.Is(errReq, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deleted managed cluster c02: object %v, request %v; want both gone", errMC, errReq)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fc.Advance(hub.DefaultAuthCacheTTL)
+	if code := heartbeat(tokens[2], "c02"); code != 401 {
+		t.Errorf("token of c02, whose managed cluster was deleted: %d, want 401", code)
+	}
+	if code := heartbeat(tokens[3], "c03"); code != 204 {
+		t.Errorf("c03 after c02's managed cluster was deleted: %d", code)
+	}
+	if _, err := h.Registration(ctx, multicluster.RegistrationName("c03")); err != nil {
+		t.Errorf("c03's request after an unrelated managed cluster named c03 was deleted first: %v", err)
 	}
 }
 
