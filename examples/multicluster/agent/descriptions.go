@@ -32,6 +32,16 @@ const (
 	// FieldManager is the agent's field manager for server-side apply in
 	// the child.
 	FieldManager = "setpoint-agent"
+	// RecordNamespace holds, in the child, the agent's write-ahead record
+	// of each Description: a ConfigMap named as the Description whose
+	// RecordKey lists (JSON) every object the agent is about to apply or
+	// has applied for it and not removed yet. It is written before the
+	// objects are applied, so that an object applied just before the
+	// agent stopped is still removed when the Description drops it while
+	// the agent is down.
+	RecordNamespace = "multicluster-agent"
+	// RecordKey is the key of the record's list in its ConfigMap.
+	RecordKey = "objects"
 )
 
 // syncer applies the Descriptions of the agent's cluster (pull mode).
@@ -43,12 +53,15 @@ type syncer struct {
 	child *dynamic.Client
 	ctrl  *reconcile.Controller[reconcile.Request]
 
-	// applied remembers, by Description, what this process applied, so
-	// that an object applied by a pass whose status write was lost (a
-	// conflict with the hub's next version) is still removed when the
-	// Description stops holding it.
-	mu      sync.Mutex
-	applied map[string]map[dynamic.Ref]bool
+	// applied remembers, by Description, what the agent applied or is
+	// about to apply (loaded from the write-ahead record in the child at
+	// a Description's first pass), so that an object applied by a pass
+	// whose status write was lost (a conflict with the hub's next
+	// version), or by an earlier run of the agent, is still removed when
+	// the Description stops holding it.
+	mu       sync.Mutex
+	applied  map[string]map[dynamic.Ref]bool
+	recordNS bool // RecordNamespace exists
 }
 
 func newSyncer(a *Agent, parent *client.Clientset) (*syncer, error) {
@@ -112,11 +125,18 @@ func (s *syncer) Reconcile(ctx context.Context, key reconcile.Request) (reconcil
 				errs = append(errs, s.child.Delete(ctx, r))
 			}
 		}
-		for r := range s.remembered(owner) {
-			errs = append(errs, s.child.Delete(ctx, r))
+		if known, err := s.load(ctx, owner, d.Name); err != nil {
+			errs = append(errs, err)
+		} else {
+			for r := range known {
+				errs = append(errs, s.deleteOurs(ctx, r, owner))
+			}
 		}
 		if err := errors.Join(errs...); err != nil {
 			return reconcile.Result{}, err
+		}
+		if err := s.a.child.ConfigMaps().DeleteNow(ctx, RecordNamespace, d.Name); ignoreGone(err) != nil {
+			return reconcile.Result{}, fmt.Errorf("removing the agent's record of %s: %w", owner, err)
 		}
 		s.mu.Lock()
 		delete(s.applied, owner)
@@ -129,6 +149,23 @@ func (s *syncer) Reconcile(ctx context.Context, key reconcile.Request) (reconcil
 		d.Finalizers = append(d.Finalizers, Finalizer)
 		_, err := s.descC.Update(ctx, d) // its event brings the Description back
 		return reconcile.Result{}, ignoreGone(err)
+	}
+	// write ahead: the record lists every object before it is applied
+	known, err := s.load(ctx, owner, d.Name)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	grown := false
+	for _, raw := range d.Spec.Objects {
+		if r, err := dynamic.RefOf(raw.Raw); err == nil && !known[r] {
+			known[r], grown = true, true
+		}
+	}
+	if grown {
+		if err := s.writeRecord(ctx, d.Name, known); err != nil {
+			return reconcile.Result{}, err
+		}
+		s.setRemembered(owner, known)
 	}
 	st := mc.DescriptionStatus{Phase: mc.DescriptionSuccess}
 	var failures []string
@@ -154,11 +191,12 @@ func (s *syncer) Reconcile(ctx context.Context, key reconcile.Request) (reconcil
 			earlier[refOf(o.Feed)] = true
 		}
 	}
+	shrunk := false
 	for r := range earlier {
 		if held[r] {
 			continue
 		}
-		if err := s.child.Delete(ctx, r); err != nil {
+		if err := s.deleteOurs(ctx, r, owner); err != nil {
 			// Keep it listed as applied, so the next pass retries.
 			o := mc.ObjectStatus{Feed: mc.Feed{APIVersion: r.APIVersion, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name},
 				Applied: true, Message: "not removed yet: " + err.Error()}
@@ -167,6 +205,13 @@ func (s *syncer) Reconcile(ctx context.Context, key reconcile.Request) (reconcil
 			continue
 		}
 		s.remember(owner, r, false)
+		shrunk = true
+	}
+	if shrunk {
+		// what is listed and gone is harmless; keep the record short
+		if err := s.writeRecord(ctx, d.Name, s.remembered(owner)); err != nil {
+			s.a.log.Warn("writing the agent's record", "description", owner, "err", err)
+		}
 	}
 	if len(failures) > 0 {
 		st.Phase, st.Reason = mc.DescriptionFailure, strings.Join(failures, "; ")
@@ -195,6 +240,109 @@ func (s *syncer) remember(owner string, r dynamic.Ref, applied bool) {
 	} else {
 		delete(m, r)
 	}
+}
+
+// load returns what the agent remembers for Description owner (named
+// name), reading its write-ahead record from the child on the first call
+// for it in this process.
+func (s *syncer) load(ctx context.Context, owner, name string) (map[dynamic.Ref]bool, error) {
+	s.mu.Lock()
+	_, ok := s.applied[owner]
+	s.mu.Unlock()
+	if ok {
+		return s.remembered(owner), nil
+	}
+	known := map[dynamic.Ref]bool{}
+	cm, err := s.a.child.ConfigMaps().Get(ctx, RecordNamespace, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("reading the agent's record of %s: %w", owner, err)
+	default:
+		var refs []dynamic.Ref
+		if err := json.Unmarshal([]byte(cm.Data[RecordKey]), &refs); err != nil {
+			return nil, fmt.Errorf("the agent's record of %s (configmap %s/%s): %w", owner, RecordNamespace, name, err)
+		}
+		for _, r := range refs {
+			known[r] = true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.applied[owner]; ok { // another pass loaded it first
+		return maps.Clone(cur), nil
+	}
+	s.applied[owner] = maps.Clone(known)
+	return known, nil
+}
+
+// setRemembered replaces what the agent remembers for owner.
+func (s *syncer) setRemembered(owner string, refs map[dynamic.Ref]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applied[owner] = maps.Clone(refs)
+}
+
+// writeRecord writes the record of Description name: refs, sorted.
+func (s *syncer) writeRecord(ctx context.Context, name string, refs map[dynamic.Ref]bool) error {
+	list := slices.SortedFunc(maps.Keys(refs), func(x, y dynamic.Ref) int { return strings.Compare(x.String(), y.String()) })
+	b, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	nsReady := s.recordNS
+	s.mu.Unlock()
+	if !nsReady {
+		ns := &api.Namespace{ObjectMeta: store.ObjectMeta{Name: RecordNamespace}}
+		if _, err := s.a.child.Namespaces().Create(ctx, ns); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			return fmt.Errorf("creating namespace %s for the agent's records: %w", RecordNamespace, err)
+		}
+		s.mu.Lock()
+		s.recordNS = true
+		s.mu.Unlock()
+	}
+	cms := s.a.child.ConfigMaps()
+	_, err = cms.GuaranteedUpdate(ctx, RecordNamespace, name, func(cm *api.ConfigMap) (*api.ConfigMap, error) {
+		cm.Data = map[string]string{RecordKey: string(b)}
+		return cm, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = cms.Create(ctx, &api.ConfigMap{ObjectMeta: store.ObjectMeta{Name: name, Namespace: RecordNamespace},
+			Data: map[string]string{RecordKey: string(b)}})
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return s.writeRecord(ctx, name, refs) // created meanwhile: update it
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing the agent's record %s/%s: %w", RecordNamespace, name, err)
+	}
+	return nil
+}
+
+// deleteOurs deletes r from the child if it is there and marked as
+// applied for owner (AnnotationDescription): an object the record lists
+// but whose apply never happened, or that someone else made, is left.
+func (s *syncer) deleteOurs(ctx context.Context, r dynamic.Ref, owner string) error {
+	raw, err := s.child.Get(ctx, r)
+	if err != nil {
+		if ignoreGone(err) == nil {
+			return nil
+		}
+		return err
+	}
+	var obj struct {
+		Metadata struct {
+			Annotations map[string]string `json:"annotations"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return fmt.Errorf("%s: %w", r, err)
+	}
+	if obj.Metadata.Annotations[AnnotationDescription] != owner {
+		return nil
+	}
+	return s.child.Delete(ctx, r)
 }
 
 // remembered returns a copy of what this process applied for owner.

@@ -19,10 +19,15 @@
 // every object at fault. What an earlier version of a Description held and
 // the new one does not is deleted from the child; the agent's Finalizer
 // keeps a deleted Description until its objects are gone from the child.
-// Statuses are refreshed every HeartbeatPeriod. What the agent applied is
-// also remembered in memory, so an object applied by a pass whose status
-// write was lost to a conflict is still removed; one applied just before
-// the agent restarted, whose status was never written, is not.
+// Statuses are refreshed every HeartbeatPeriod. What the agent applies is
+// also written ahead, before it applies it, into its record in the child
+// (a ConfigMap named as the Description in RecordNamespace), so an object
+// applied by a pass whose status write was lost to a conflict, or applied
+// just before the agent stopped, is still removed when the Description
+// drops it, by this run of the agent or the next. Removal deletes only
+// objects still marked with AnnotationDescription for that Description:
+// one someone else took over is left. Deleting the Description removes
+// its record too.
 //
 // Contract: Run returns only when its context ends; an unreachable hub or
 // child is logged and retried, and shows at the hub as a missed heartbeat

@@ -171,8 +171,17 @@ func (z *authorizer) authorize(ctx context.Context, u *User, attrs authorization
 // decisionKey identifies a decision: the user's every attribute and the
 // request's (fields separated by a byte no name holds).
 func decisionKey(u *User, a *authorization.ResourceAttributes) string {
+	fields := [...]string{u.Name, u.UID, a.Verb, a.Group, a.Version, a.Resource, a.Subresource, a.Namespace, a.Name}
+	n := len(fields) + len(u.Groups)
+	for _, f := range fields {
+		n += len(f)
+	}
+	for _, g := range u.Groups {
+		n += len(g)
+	}
 	var b strings.Builder
-	for _, f := range []string{u.Name, u.UID, a.Verb, a.Group, a.Version, a.Resource, a.Subresource, a.Namespace, a.Name} {
+	b.Grow(n) // one allocation in the common case (no extra)
+	for _, f := range fields {
 		b.WriteString(f)
 		b.WriteByte(0)
 	}

@@ -62,8 +62,11 @@ func (h *Hub) proxy(id string) *httputil.ReverseProxy {
 	}
 	prefix := tunnel.ProxyPath(id)
 	rp = &httputil.ReverseProxy{
-		Transport:     h.transport(id),
-		FlushInterval: -1,
+		// FlushInterval 0: a response of unknown length (a watch, logs
+		// -f: chunked) is still flushed as each write arrives, as
+		// ReverseProxy does for those, while one of known length (a get,
+		// a list) goes out in as few frames as its size allows
+		Transport: h.transport(id),
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			in := pr.In.URL
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", id+".cluster"
