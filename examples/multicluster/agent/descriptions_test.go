@@ -10,6 +10,8 @@ import (
 
 	"github.com/setpoint-dev/setpoint/examples/api"
 	mc "github.com/setpoint-dev/setpoint/examples/api/multicluster"
+	"github.com/setpoint-dev/setpoint/examples/apiserver"
+	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/controllers/controllertest"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/agent"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/mctest"
@@ -22,36 +24,18 @@ import (
 // descriptions/status at all, as when every status write loses a
 // conflict): the agent remembers what it applied.
 func TestDescriptionRemovalWithoutStatus(t *testing.T) {
-	p := mctest.StartParent(t, "agent-x")
+	e := startDescEnv(t, "x")
+	p, ns, child, cs := e.p, e.ns, e.child, e.cs
 	ctx := context.Background()
-	ns := mc.ClusterNamespace("x")
-	if _, err := p.Client.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: store.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	p.Grant(t, "agent-x", ns, "descriptions", []string{"get", "list", "watch", "update"}) // not descriptions/status
-	child := mctest.StartChild(t)
-	cs := controllertest.Clientset(t, child)
 	mctest.StartAgent(t, "https://127.0.0.1:1", p.Server.PKI().CACert, child, "x", "agent-x",
 		func(c *agent.Config) { c.ParentKubeconfig = p.AgentKubeconfig("agent-x") })
-	cm := func(name string) api.RawExtension {
-		return api.RawExtension{Raw: []byte(fmt.Sprintf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":%q,"namespace":"apps"}}`, name))}
-	}
 	descs := mctest.Descriptions(t, p)
 	if _, err := descs.Create(ctx, &mc.Description{ObjectMeta: store.ObjectMeta{Namespace: ns, Name: "d"},
-		Spec: mc.DescriptionSpec{Subscription: "default/s", Objects: []api.RawExtension{cm("keep"), cm("drop")}}}); err != nil {
+		Spec: mc.DescriptionSpec{Subscription: "default/s", Objects: []api.RawExtension{configMap("keep"), configMap("drop")}}}); err != nil {
 		t.Fatal(err)
 	}
-	wait := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within a minute", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	exists := func(name string) bool { _, err := cs.ConfigMaps().Get(ctx, "apps", name); return err == nil }
+	wait := func(what string, ok func() bool) { t.Helper(); waitFor(t, what, ok) }
+	exists := e.exists
 	wait("both applied", func() bool { return exists("keep") && exists("drop") })
 	d, err := descs.Get(ctx, ns, "d")
 	if err != nil {
@@ -81,15 +65,9 @@ func TestDescriptionRemovalWithoutStatus(t *testing.T) {
 // annotation naming the Description) is left alone; deleting the
 // Description removes its objects and the record.
 func TestDescriptionRemovalAcrossRestart(t *testing.T) {
-	p := mctest.StartParent(t, "agent-y")
+	e := startDescEnv(t, "y")
+	p, ns, child, cs := e.p, e.ns, e.child, e.cs
 	ctx := context.Background()
-	ns := mc.ClusterNamespace("y")
-	if _, err := p.Client.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: store.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
-	p.Grant(t, "agent-y", ns, "descriptions", []string{"get", "list", "watch", "update"}) // not descriptions/status
-	child := mctest.StartChild(t)
-	cs := controllertest.Clientset(t, child)
 	kc, err := child.Kubeconfig()
 	if err != nil {
 		t.Fatal(err)
@@ -105,25 +83,13 @@ func TestDescriptionRemovalAcrossRestart(t *testing.T) {
 	go func() { stopped <- first.Run(runCtx) }()
 	defer func() { stop(); <-stopped }()
 
-	cm := func(name string) api.RawExtension {
-		return api.RawExtension{Raw: []byte(fmt.Sprintf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":%q,"namespace":"apps"}}`, name))}
-	}
 	descs := mctest.Descriptions(t, p)
 	if _, err := descs.Create(ctx, &mc.Description{ObjectMeta: store.ObjectMeta{Namespace: ns, Name: "d"},
-		Spec: mc.DescriptionSpec{Subscription: "default/s", Objects: []api.RawExtension{cm("keep"), cm("drop"), cm("theirs")}}}); err != nil {
+		Spec: mc.DescriptionSpec{Subscription: "default/s", Objects: []api.RawExtension{configMap("keep"), configMap("drop"), configMap("theirs")}}}); err != nil {
 		t.Fatal(err)
 	}
-	wait := func(what string, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within a minute", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	exists := func(name string) bool { _, err := cs.ConfigMaps().Get(ctx, "apps", name); return err == nil }
+	wait := func(what string, ok func() bool) { t.Helper(); waitFor(t, what, ok) }
+	exists := e.exists
 	wait("all three applied", func() bool { return exists("keep") && exists("drop") && exists("theirs") })
 	rec, err := cs.ConfigMaps().Get(ctx, agent.RecordNamespace, "d")
 	if err != nil {
@@ -183,5 +149,50 @@ func TestDescriptionRemovalAcrossRestart(t *testing.T) {
 	})
 	if !exists("theirs") {
 		t.Error("an object no longer marked as the agent's was removed with the Description")
+	}
+}
+
+// descEnv is a parent with cluster id's namespace, whose agent user may
+// read and update Descriptions but not their status, and a child.
+type descEnv struct {
+	p     *mctest.Parent
+	ns    string
+	child *apiserver.Server
+	cs    *client.Clientset
+}
+
+func startDescEnv(t *testing.T, id string) *descEnv {
+	t.Helper()
+	user := "agent-" + id
+	p := mctest.StartParent(t, user)
+	ns := mc.ClusterNamespace(id)
+	if _, err := p.Client.Namespaces().Create(context.Background(), &api.Namespace{ObjectMeta: store.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	p.Grant(t, user, ns, "descriptions", []string{"get", "list", "watch", "update"}) // not descriptions/status
+	child := mctest.StartChild(t)
+	return &descEnv{p: p, ns: ns, child: child, cs: controllertest.Clientset(t, child)}
+}
+
+// configMap is a ConfigMap manifest in namespace apps.
+func configMap(name string) api.RawExtension {
+	return api.RawExtension{Raw: []byte(fmt.Sprintf(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":%q,"namespace":"apps"}}`, name))}
+}
+
+// exists reports whether ConfigMap apps/name is in the child.
+func (e *descEnv) exists(name string) bool {
+	_, err := e.cs.ConfigMaps().Get(context.Background(), "apps", name)
+	return err == nil
+}
+
+// waitFor polls ok for a minute.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within a minute", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
