@@ -47,6 +47,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer, if set, receives the shared informers' metrics.
 	Registerer prometheus.Registerer
+	// Token, if set, gives the bearer token of each request in place of
+	// the kubeconfig's: for a credential that is renewed while the client
+	// lives (as client-go re-reads a kubeconfig's tokenFile). An empty
+	// answer sends no token.
+	Token func() string
 }
 
 // Validate reports the first invalid field; it changes nothing.
@@ -102,7 +107,11 @@ func New(cfg Config) (*Clientset, error) {
 		limiter = rate.NewLimiter(rate.Limit(qps), burst)
 	}
 	base := &http.Transport{TLSClientConfig: conn.TLS, Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 64}
-	hc := &http.Client{Transport: &transport{base: base, token: conn.BearerToken, limiter: limiter}}
+	token := func() string { return conn.BearerToken }
+	if cfg.Token != nil {
+		token = cfg.Token
+	}
+	hc := &http.Client{Transport: &transport{base: base, token: token, limiter: limiter}}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -146,7 +155,7 @@ func (c *Clientset) Informers() *informer.Factory { return c.informers }
 // transport adds the bearer token and waits for the rate limiter.
 type transport struct {
 	base    http.RoundTripper
-	token   string
+	token   func() string
 	limiter *rate.Limiter // nil: no limit
 }
 
@@ -159,9 +168,9 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("client: rate limit (QPS): %w", err)
 		}
 	}
-	if t.token != "" && r.Header.Get("Authorization") == "" {
+	if tok := t.token(); tok != "" && r.Header.Get("Authorization") == "" {
 		r = r.Clone(r.Context())
-		r.Header.Set("Authorization", "Bearer "+t.token)
+		r.Header.Set("Authorization", "Bearer "+tok)
 	}
 	return t.base.RoundTrip(r)
 }

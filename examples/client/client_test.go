@@ -272,6 +272,21 @@ users:
 	if _, err := cs.Pods().List(ctx, "", store.ListOptions{}); !errors.As(err, &ce) || ce.Status.Code != 401 {
 		t.Fatalf("wrong token: %v, want 401", err)
 	}
+	// Config.Token overrides the kubeconfig's token, read at each request
+	var current atomic.Value
+	current.Store("wrong")
+	cs, err = client.New(client.Config{Kubeconfig: []byte(strings.Replace(kubeconfig(`{token: reader-token}`), "ca.crt", ca, 1)),
+		Token: func() string { return current.Load().(string) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.Pods().List(ctx, "", store.ListOptions{}); !errors.As(err, &ce) || ce.Status.Code != 401 {
+		t.Fatalf("Token giving a wrong token: %v, want 401", err)
+	}
+	current.Store("reader-token")
+	if _, err := cs.Pods().List(ctx, "", store.ListOptions{}); err != nil {
+		t.Fatalf("Token renewed to the reader's: %v", err)
+	}
 }
 
 // TestQPSLimit: the clients of one Clientset share one rate limit; a

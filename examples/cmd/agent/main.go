@@ -10,7 +10,9 @@
 // --cluster-labels (a=b,c=d). When --hub-token-file does not exist yet
 // and a bootstrap token is given, the agent first registers the child with
 // it, waits for approval, and writes its own token to --hub-token-file;
-// it never uses the bootstrap token again. With --parent (and
+// it never uses the bootstrap token again. It renews that token through
+// the hub once 80% of its lifetime has passed and writes each new one over
+// --hub-token-file. With --parent (and
 // --parent-ca) it also pulls the cluster's Descriptions from the parent
 // apiserver with that token and applies them in the child. SIGINT or
 // SIGTERM stop it.
@@ -88,6 +90,18 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cfg.OnTokenRenewed = func(token string) {
+		// write the renewed token over the file, atomically, so that a
+		// restart uses it
+		tmp := tokenFile + ".new"
+		werr := os.WriteFile(tmp, []byte(token), 0o600)
+		if werr == nil {
+			werr = os.Rename(tmp, tokenFile)
+		}
+		if werr != nil {
+			cfg.Logger.Error("saving the renewed token", "file", tokenFile, "err", werr)
+		}
+	}
 	a, err := agent.New(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

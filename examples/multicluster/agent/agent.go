@@ -14,12 +14,15 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
+	"github.com/setpoint-dev/setpoint/examples/api/authentication"
 	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/tunnel"
@@ -44,8 +47,15 @@ type Config struct {
 	// required.
 	HubCAPEM []byte
 	// HubToken is the agent's credential in the parent (the one
-	// registration handed back); required.
+	// registration handed back); required. A service account token (a
+	// JWT with exp and iat) is renewed through the hub once 80% of its
+	// lifetime has passed (as client-go refreshes projected tokens);
+	// Token returns the current one.
 	HubToken string
+	// OnTokenRenewed, if set, is called with each renewed token (the
+	// agent program writes it over its token file, so that a restart
+	// uses it).
+	OnTokenRenewed func(token string)
 	// ChildKubeconfig is the agent's credential in its child: it must
 	// carry a client certificate (the tunnel authenticates the hub's
 	// streams to the child with it) of a user allowed to impersonate;
@@ -123,7 +133,8 @@ type Agent struct {
 	hubTLS    *tls.Config
 	hubHTTP   *http.Client
 	log       *slog.Logger
-	sync      *syncer // nil without ParentKubeconfig
+	sync      *syncer      // nil without ParentKubeconfig
+	token     atomic.Value // string: the current HubToken
 }
 
 // New checks cfg; it reaches no one.
@@ -166,8 +177,13 @@ func New(cfg Config) (*Agent, error) {
 	hubTLS := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	a := &Agent{cfg: cfg, child: child, childAddr: u.Host, childTLS: conn.TLS, hubTLS: hubTLS,
 		hubHTTP: &http.Client{Transport: &http.Transport{TLSClientConfig: hubTLS}, Timeout: 30 * time.Second}, log: cfg.Logger}
+	a.token.Store(cfg.HubToken)
 	if len(cfg.ParentKubeconfig) > 0 {
-		parent, err := client.New(client.Config{Kubeconfig: cfg.ParentKubeconfig, QPS: -1})
+		pc := client.Config{Kubeconfig: cfg.ParentKubeconfig, QPS: -1}
+		if pconn, err := client.LoadKubeconfig(cfg.ParentKubeconfig, "", ""); err == nil && pconn.BearerToken == cfg.HubToken {
+			pc.Token = a.Token // the same credential: renewed with it
+		}
+		parent, err := client.New(pc)
 		if err != nil {
 			return nil, fmt.Errorf("agent: parent kubeconfig: %w", err)
 		}
@@ -186,6 +202,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { a.keepTunnel(ctx); return nil })
 	g.Go(func() error { a.heartbeats(ctx); return nil })
+	g.Go(func() error { a.renewTokens(ctx); return nil })
 	if a.sync != nil {
 		g.Go(func() error { return a.sync.run(ctx) })
 	}
@@ -197,10 +214,10 @@ func (a *Agent) Run(ctx context.Context) error {
 // was up.
 func (a *Agent) keepTunnel(ctx context.Context) {
 	dial := tunnel.Dialer(a.childAddr, a.childTLS)
-	hdr := http.Header{"Authorization": {"Bearer " + a.cfg.HubToken}}
 	wait := a.cfg.ReconnectMin
 	for ctx.Err() == nil {
 		connected := false
+		hdr := http.Header{"Authorization": {"Bearer " + a.Token()}}
 		err := tunnel.Connect(ctx, a.cfg.HubURL, a.cfg.ClusterID, hdr, a.hubTLS, dial, func() {
 			connected = true
 			a.log.Info("tunnel up", "cluster", a.cfg.ClusterID, "hub", a.cfg.HubURL)
@@ -249,7 +266,7 @@ func (a *Agent) Heartbeat(ctx context.Context) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+a.cfg.HubToken)
+	req.Header.Set("Authorization", "Bearer "+a.Token())
 	resp, err := a.hubHTTP.Do(req)
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
@@ -260,6 +277,106 @@ func (a *Agent) Heartbeat(ctx context.Context) error {
 		return fmt.Errorf("heartbeat: hub answered %s: %s", resp.Status, bytes.TrimSpace(msg))
 	}
 	return nil
+}
+
+// Token returns the agent's current token in the parent: HubToken, or
+// the latest renewal of it.
+func (a *Agent) Token() string { return a.token.Load().(string) }
+
+// renewTokens renews the token once 80% of its lifetime has passed, and
+// again for each new one (no sooner than a tenth of its lifetime after
+// the last renewal, whatever the clocks say), until ctx ends; a failed
+// renewal is retried after a tenth of the time left (at least a second,
+// at most a minute; each minute once expired). A token that is not a JWT
+// with exp and iat (a static token) is kept.
+func (a *Agent) renewTokens(ctx context.Context) {
+	renewed := false
+	for {
+		iat, exp, ok := tokenTimes(a.Token())
+		if !ok {
+			return
+		}
+		wait := iat.Add(exp.Sub(iat) * 4 / 5).Sub(a.cfg.Clock.Now())
+		if renewed {
+			// a clock far ahead of the parent's must not renew in a loop
+			wait = max(wait, exp.Sub(iat)/10)
+		}
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.cfg.Clock.After(wait):
+			}
+		}
+		_, err := a.RenewToken(ctx)
+		renewed = err == nil
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			retry := time.Minute // once expired, only a slow retry
+			if left := exp.Sub(a.cfg.Clock.Now()); left > 0 {
+				retry = min(max(left/10, time.Second), time.Minute)
+			}
+			a.log.Warn("renewing the agent's token failed", "cluster", a.cfg.ClusterID, "expires", exp, "retry in", retry, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.cfg.Clock.After(retry):
+			}
+		}
+	}
+}
+
+// RenewToken asks the hub for a new token now, with the current one;
+// on success the agent uses it from then on (the tunnel from its next
+// connection), calls OnTokenRenewed, and returns it.
+func (a *Agent) RenewToken(ctx context.Context) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", a.cfg.HubURL+tunnel.TokenPath(a.cfg.ClusterID), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.Token())
+	resp, err := a.hubHTTP.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("token renewal: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return "", fmt.Errorf("token renewal: hub answered %s: %s", resp.Status, bytes.TrimSpace(body))
+	}
+	var tr authentication.TokenRequest
+	if err := json.Unmarshal(body, &tr); err != nil || tr.Status.Token == "" {
+		return "", fmt.Errorf("token renewal: the hub's answer holds no token (%v)", err)
+	}
+	a.token.Store(tr.Status.Token)
+	a.log.Info("agent token renewed", "cluster", a.cfg.ClusterID, "expires", tr.Status.ExpirationTimestamp.Time)
+	if a.cfg.OnTokenRenewed != nil {
+		a.cfg.OnTokenRenewed(tr.Status.Token)
+	}
+	return tr.Status.Token, nil
+}
+
+// tokenTimes reads the iat and exp claims of a JWT without checking its
+// signature (the parent checks it; the agent only schedules renewal).
+func tokenTimes(token string) (iat, exp time.Time, ok bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return iat, exp, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return iat, exp, false
+	}
+	var claims struct {
+		IssuedAt  *int64 `json:"iat"`
+		ExpiresAt *int64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.IssuedAt == nil || claims.ExpiresAt == nil || *claims.ExpiresAt <= *claims.IssuedAt {
+		return iat, exp, false
+	}
+	return time.Unix(*claims.IssuedAt, 0), time.Unix(*claims.ExpiresAt, 0), true
 }
 
 // Status reads the child's health: apiserver readiness and version, its

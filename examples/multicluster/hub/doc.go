@@ -52,6 +52,11 @@
 // conditional on the request's resourceVersion, so two hubs racing over a
 // request hand out one token: the loser re-reads and returns the winner's.
 //
+// Token renewal: an agent posts to tunnel.TokenPath(id) with its current
+// token (it must be that cluster's agent, as for heartbeats) and gets a
+// new token of its service account, for AgentTokenExpiration, as a
+// TokenRequest; the agent does so at 80% of its token's lifetime.
+//
 // Deregistration: Hub.Deregister revokes a cluster's credentials (its
 // service account goes, so the parent refuses its tokens), deletes its
 // request and dedicated namespace, and releases the agent's finalizers

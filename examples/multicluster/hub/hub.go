@@ -334,6 +334,7 @@ func (h *Hub) routes() http.Handler {
 	mux.HandleFunc("GET "+tunnel.ClustersPath, h.serveList)
 	mux.HandleFunc("POST "+tunnel.RegistrationsPath, h.serveRegister)
 	mux.HandleFunc("POST "+tunnel.ClustersPath+"/{id}/heartbeat", h.serveHeartbeat)
+	mux.HandleFunc("POST "+tunnel.ClustersPath+"/{id}/token", h.serveToken)
 	mux.HandleFunc(tunnel.ClustersPath+"/{id}/proxy", h.serveProxy)
 	mux.HandleFunc(tunnel.ClustersPath+"/{id}/proxy/{path...}", h.serveProxy)
 	return mux

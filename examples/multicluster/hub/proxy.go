@@ -192,6 +192,7 @@ func writeStatus(w http.ResponseWriter, code int, reason, msg string) {
 type metrics struct {
 	proxied       *prometheus.CounterVec
 	lostApprovals prometheus.Counter
+	renewals      prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry, r *registry) (*metrics, error) {
@@ -200,6 +201,8 @@ func newMetrics(reg *prometheus.Registry, r *registry) (*metrics, error) {
 	}, []string{"code"}), lostApprovals: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "setpoint_hub_registration_conflicts_total",
 		Help: "Approvals whose conditional status write lost to another writer (another hub, a human), which then used the stored answer.",
+	}), renewals: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "setpoint_hub_token_renewals_total", Help: "Agent tokens renewed.",
 	})}
 	count := func(typ string) func() float64 {
 		return func() float64 {
@@ -214,7 +217,7 @@ func newMetrics(reg *prometheus.Registry, r *registry) (*metrics, error) {
 			return float64(n)
 		}
 	}
-	for _, c := range []prometheus.Collector{m.proxied, m.lostApprovals,
+	for _, c := range []prometheus.Collector{m.proxied, m.lostApprovals, m.renewals,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "setpoint_hub_clusters_ready", Help: "Managed clusters that are Ready."}, count(multicluster.ConditionReady)),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "setpoint_hub_tunnels_connected", Help: "Managed clusters whose tunnel is up."}, count(multicluster.ConditionTunnelConnected)),
 	} {

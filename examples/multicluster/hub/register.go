@@ -300,21 +300,52 @@ func (h *Hub) provision(ctx context.Context, id string, labels map[string]string
 	if _, err := p.RoleBindings().Create(ctx, rb); exists(err) != nil {
 		return "", fmt.Errorf("cluster %s: role binding: %w", id, err)
 	}
+	answer, err := h.agentToken(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return answer.Status.Token, nil
+}
+
+// agentToken asks the parent for a new token of cluster id's service
+// account, valid for AgentTokenExpiration (or what the parent caps it to).
+func (h *Hub) agentToken(ctx context.Context, id string) (*authentication.TokenRequest, error) {
+	p := h.parent
 	secs := int64(h.cfg.AgentTokenExpiration / time.Second)
 	tr := authentication.TokenRequest{Spec: authentication.TokenRequestSpec{ExpirationSeconds: &secs}}
 	tr.APIVersion, tr.Kind = "authentication.k8s.io/v1", "TokenRequest"
 	body, _ := json.Marshal(tr)
 	req, err := http.NewRequestWithContext(ctx, "POST",
-		fmt.Sprintf("%s/api/v1/namespaces/%s/serviceaccounts/%s/token", p.Server(), ns, AgentServiceAccount), bytes.NewReader(body))
+		fmt.Sprintf("%s/api/v1/namespaces/%s/serviceaccounts/%s/token", p.Server(), multicluster.ClusterNamespace(id), AgentServiceAccount), bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	var answer authentication.TokenRequest
 	if err := do(p.HTTPClient(), req, &answer); err != nil {
-		return "", fmt.Errorf("cluster %s: token: %w", id, err)
+		return nil, fmt.Errorf("cluster %s: token: %w", id, err)
 	}
-	return answer.Status.Token, nil
+	return &answer, nil
+}
+
+// serveToken renews an agent's token: the caller must be the agent of the
+// cluster (as for heartbeats, so with a token still valid), and gets a new
+// one from the parent, for AgentTokenExpiration, as a TokenRequest. The
+// old token stays valid until its own expiry.
+func (h *Hub) serveToken(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !h.agentAllowed(w, r, id) {
+		return
+	}
+	answer, err := h.agentToken(r.Context(), id)
+	if err != nil {
+		writeStatus(w, http.StatusBadGateway, "ServiceUnavailable", err.Error())
+		return
+	}
+	answer.APIVersion, answer.Kind = "authentication.k8s.io/v1", "TokenRequest"
+	h.metrics.renewals.Inc()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(answer)
 }
 
 // Deregister removes cluster id: its service account (whose tokens the

@@ -95,19 +95,7 @@ func TestRegistration(t *testing.T) {
 		}
 		seen[tok] = true
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(h.CACertPEM())
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	heartbeat := func(token, id string) int {
-		req, _ := http.NewRequest("POST", h.URL()+tunnel.HeartbeatPath(id), strings.NewReader(`{"readyz":true}`))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	heartbeat := func(token, id string) int { return hubPost(t, h, tunnel.HeartbeatPath(id), token) }
 	for i := range n {
 		id := fmt.Sprintf("c%02d", i)
 		if code := heartbeat(tokens[i], id); code != 204 {
@@ -432,4 +420,91 @@ func TestTwoHubsRace(t *testing.T) {
 			t.Errorf("request %s published %d different tokens", name, len(toks))
 		}
 	}
+}
+
+// TestTokenRenewal: an agent renews its service account token through the
+// hub once 80% of its lifetime has passed (on the agent's clock), uses the
+// new one and hands it to OnTokenRenewed; the new token works at the hub;
+// only the cluster's own agent may renew it.
+func TestTokenRenewal(t *testing.T) {
+	t.Parallel()
+	fc := clockwork.NewFakeClockAt(time.Now())
+	ctx := context.Background()
+	p, h := mctest.Start(t, nil, func(c *hub.Config) { c.AutoApprove, c.Clock, c.AgentTokenExpiration = true, fc, 10*time.Minute })
+	boot := p.BootstrapToken(t, "renew1", time.Now().Add(time.Hour))
+	reg := func(id string) string {
+		r, err := agent.Register(ctx, agent.RegisterConfig{HubURL: h.URL(), HubCAPEM: h.CACertPEM(), BootstrapToken: boot,
+			Spec: multicluster.ClusterRegistrationRequestSpec{ClusterID: id}, Clock: fc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(r.Status.Token)
+	}
+	first, other := reg("renew"), reg("other")
+	renewed := make(chan string, 10)
+	child := mctest.StartChild(t)
+	a := mctest.StartAgent(t, h.URL(), h.CACertPEM(), child, "renew", "", func(c *agent.Config) {
+		c.HubToken, c.Clock = first, fc
+		c.OnTokenRenewed = func(tok string) { renewed <- tok }
+	})
+	post := func(path, token string) int { return hubPost(t, h, path, token) }
+	for _, c := range []struct {
+		token string
+		want  int
+	}{{"", 401}, {boot, 403}, {other, 403}} {
+		if code := post(tunnel.TokenPath("renew"), c.token); code != c.want {
+			t.Errorf("renewing renew's token with %.12q...: %d, want %d", c.token, code, c.want)
+		}
+	}
+	// nothing before 80% of the lifetime; then, one renewal
+	fc.Advance(7 * time.Minute)
+	select {
+	case tok := <-renewed:
+		t.Fatalf("renewed at 70%% of the token's lifetime: %.12q", tok)
+	case <-time.After(200 * time.Millisecond):
+	}
+	var tok string
+	deadline := time.Now().Add(time.Minute)
+	for tok == "" {
+		fc.Advance(10 * time.Second)
+		select {
+		case tok = <-renewed:
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no renewal within a minute past 80% of the token's lifetime")
+		}
+	}
+	if tok == first || tok == "" {
+		t.Fatalf("renewed token %.12q, the old one %.12q", tok, first)
+	}
+	if got := a.Token(); got != tok {
+		t.Errorf("agent's token after renewal: %.12q, want the renewed %.12q", got, tok)
+	}
+	if code := post(tunnel.HeartbeatPath("renew"), tok); code != 204 {
+		t.Errorf("heartbeat with the renewed token: %d", code)
+	}
+	if code := post(tunnel.HeartbeatPath("other"), tok); code != 403 {
+		t.Errorf("renewed token of renew used for other: %d, want 403", code)
+	}
+}
+
+// hubPost posts a heartbeat body ({"readyz":true}) to path at the hub with
+// bearer token (none if empty) and returns the status code.
+func hubPost(t *testing.T, h *hub.Hub, path, token string) int {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(h.CACertPEM())
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer hc.CloseIdleConnections()
+	req, _ := http.NewRequest("POST", h.URL()+path, strings.NewReader(`{"readyz":true}`))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

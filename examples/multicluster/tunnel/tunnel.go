@@ -30,9 +30,9 @@ const (
 	// ClusterIDHeader names the agent's cluster on ConnectPath.
 	ClusterIDHeader = "X-Setpoint-Cluster-Id"
 	// ClustersPath lists the managed clusters (GET); ClustersPath +
-	// "/<id>/heartbeat" takes an agent's heartbeat (POST) and
-	// ClustersPath + "/<id>/proxy/<path>" proxies a Kubernetes API request
-	// to the child.
+	// "/<id>/heartbeat" takes an agent's heartbeat (POST), ClustersPath +
+	// "/<id>/token" renews its token (POST) and ClustersPath +
+	// "/<id>/proxy/<path>" proxies a Kubernetes API request to the child.
 	ClustersPath = PathPrefix + "/clusters"
 	// RegistrationsPath takes an agent's ClusterRegistrationRequest
 	// (POST), made with a bootstrap token.
@@ -41,6 +41,12 @@ const (
 
 // HeartbeatPath is where the agent of cluster id posts its heartbeats.
 func HeartbeatPath(id string) string { return ClustersPath + "/" + id + "/heartbeat" }
+
+// TokenPath is where the agent of cluster id renews its token: a POST
+// with the current one answers with an authentication.k8s.io/v1
+// TokenRequest holding a new token (status.token) and its expiry
+// (status.expirationTimestamp).
+func TokenPath(id string) string { return ClustersPath + "/" + id + "/token" }
 
 // ProxyPath is the base path through which the hub proxies requests to
 // cluster id: kubectl --server https://<hub><ProxyPath(id)> reaches it.
