@@ -282,14 +282,23 @@ func (s *Store[T]) listPrefix(namespace string) string {
 	return s.prefix + namespace + "/"
 }
 
+// CheckName checks an object name by this store's rule: a DNS-1123
+// subdomain (ValidateName), or with WithPathSegmentNames Kubernetes' path
+// segment rule. The error is a *FieldError on metadata.name.
+func (s *Store[T]) CheckName(name string) error {
+	if !s.pathNames {
+		return ValidateName(name)
+	}
+	if r := pathSegmentName(name); r != "" {
+		return &FieldError{Field: "metadata.name", Value: name, Reason: r}
+	}
+	return nil
+}
+
 // checkKeyArgs validates the namespace and name of a key-addressed call.
 func (s *Store[T]) checkKeyArgs(namespace, name string) error {
 	var errs FieldErrors
-	if s.pathNames {
-		if r := pathSegmentName(name); r != "" {
-			errs = append(errs, &FieldError{Field: "metadata.name", Value: name, Reason: r})
-		}
-	} else if err := ValidateName(name); err != nil {
+	if err := s.CheckName(name); err != nil {
 		errs = append(errs, err.(*FieldError))
 	}
 	switch {

@@ -271,7 +271,7 @@ func (h *Handler[T]) checkScope(info RequestInfo) error {
 		}
 	}
 	if info.Name != "" {
-		if err := store.ValidateName(info.Name); err != nil {
+		if err := h.st.CheckName(info.Name); err != nil { // RBAC kinds allow "system:..." names
 			return badRequest("invalid name in path: %v", err)
 		}
 	}

@@ -26,10 +26,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/setpoint-dev/setpoint/examples/api/multicluster"
+	"github.com/setpoint-dev/setpoint/examples/api/rbac"
+	"github.com/setpoint-dev/setpoint/examples/bootstrap"
 	"github.com/setpoint-dev/setpoint/examples/client"
 	"github.com/setpoint-dev/setpoint/examples/multicluster/tunnel"
 	"github.com/setpoint-dev/setpoint/informer"
 	"github.com/setpoint-dev/setpoint/reconcile"
+	"github.com/setpoint-dev/setpoint/store"
 	"github.com/setpoint-dev/setpoint/store/rest"
 )
 
@@ -42,6 +45,14 @@ const (
 	// service account tokens.
 	DefaultAgentTokenExpiration = 24 * time.Hour
 )
+
+// RegistrationRole is the ClusterRole (and ClusterRoleBinding) through
+// which RegistrationGroups may create ClusterRegistrationRequests.
+const RegistrationRole = "multicluster.setpoint.dev:register"
+
+// DefaultRegistrationGroups is the default of Config.RegistrationGroups:
+// the group of every bootstrap token.
+var DefaultRegistrationGroups = []string{bootstrap.Group}
 
 // Config configures a Hub.
 type Config struct {
@@ -72,6 +83,18 @@ type Config struct {
 	// once; otherwise a human does, one by one (Approve, or kubectl
 	// patching the request's status.result to Approved).
 	AutoApprove bool
+	// RegistrationGroups are the groups whose members may register
+	// child clusters: at Run the hub creates ClusterRole RegistrationRole
+	// (create on clusterregistrationrequests, nothing else) and a
+	// ClusterRoleBinding of that name to these groups, if they do not
+	// exist yet (an operator's edits of them stand), as kubeadm binds
+	// bootstrap tokens to its node bootstrapper role. Default
+	// DefaultRegistrationGroups: every bootstrap token. A hub whose
+	// parent credentials may not write RBAC logs why and goes on.
+	RegistrationGroups []string
+	// NoRegistrationRBAC: the hub creates no RBAC for registration (the
+	// operator grants it).
+	NoRegistrationRBAC bool
 	// AgentTokenExpiration is the lifetime of the service account token
 	// a registered agent gets (default DefaultAgentTokenExpiration, which
 	// the parent may cap).
@@ -158,6 +181,9 @@ func New(cfg Config) (*Hub, error) {
 	}
 	if cfg.AuthCacheTTL == 0 {
 		cfg.AuthCacheTTL = DefaultAuthCacheTTL
+	}
+	if cfg.RegistrationGroups == nil {
+		cfg.RegistrationGroups = DefaultRegistrationGroups
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clockwork.NewRealClock()
@@ -261,6 +287,11 @@ func (h *Hub) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(h.ln, "", "") }()
 	defer h.reg.stop()
+	if !h.cfg.NoRegistrationRBAC {
+		if err := h.registrationRBAC(ctx); err != nil {
+			h.log.Warn("granting registration to bootstrap tokens: agents cannot register until it is granted", "err", err)
+		}
+	}
 	statusCtx, stopStatus := context.WithCancel(ctx)
 	var bg sync.WaitGroup
 	bg.Add(1)
@@ -311,6 +342,25 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	return err
+}
+
+// registrationRBAC creates RegistrationRole and its binding to
+// RegistrationGroups in the parent, keeping any that exist.
+func (h *Hub) registrationRBAC(ctx context.Context) error {
+	role := &rbac.ClusterRole{ObjectMeta: store.ObjectMeta{Name: RegistrationRole}, Rules: []rbac.PolicyRule{{
+		APIGroups: []string{multicluster.GroupName}, Resources: []string{"clusterregistrationrequests"}, Verbs: []string{"create"}}}}
+	if _, err := h.parent.ClusterRoles().Create(ctx, role); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		return fmt.Errorf("clusterrole %s: %w", RegistrationRole, err)
+	}
+	b := &rbac.ClusterRoleBinding{ObjectMeta: store.ObjectMeta{Name: RegistrationRole},
+		RoleRef: rbac.RoleRef{APIGroup: rbac.GroupName, Kind: "ClusterRole", Name: RegistrationRole}}
+	for _, g := range h.cfg.RegistrationGroups {
+		b.Subjects = append(b.Subjects, rbac.Subject{Kind: "Group", APIGroup: rbac.GroupName, Name: g})
+	}
+	if _, err := h.parent.ClusterRoleBindings().Create(ctx, b); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		return fmt.Errorf("clusterrolebinding %s: %w", RegistrationRole, err)
+	}
+	return nil
 }
 
 // Cluster returns the hub's view of cluster id, with its conditions.

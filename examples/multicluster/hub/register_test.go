@@ -508,3 +508,54 @@ func hubPost(t *testing.T, h *hub.Hub, path, token string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestRegistrationRBAC: a hub grants bootstrap tokens the right to
+// register (RegistrationRole, create on clusterregistrationrequests only)
+// without the operator's help, keeps a binding an operator already made,
+// and creates nothing with NoRegistrationRBAC.
+func TestRegistrationRBAC(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := mctest.StartParent(t)
+	h := mctest.StartHub(t, p, func(c *hub.Config) { c.AutoApprove = true })
+	p.WaitRegistrationAllowed(t)
+	role, err := p.Client.ClusterRoles().Get(ctx, "", hub.RegistrationRole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := role.Rules; len(r) != 1 || fmt.Sprint(r[0].Verbs, r[0].Resources, r[0].APIGroups) != "[create] [clusterregistrationrequests] ["+multicluster.GroupName+"]" {
+		t.Errorf("registration role rules: %+v, want create on clusterregistrationrequests only", r)
+	}
+	token := p.BootstrapToken(t, "rbac01", time.Now().Add(time.Hour))
+	r, err := agent.Register(ctx, agent.RegisterConfig{HubURL: h.URL(), HubCAPEM: h.CACertPEM(), BootstrapToken: token,
+		Spec: multicluster.ClusterRegistrationRequestSpec{ClusterID: "rbac"}})
+	if err != nil || len(r.Status.Token) == 0 {
+		t.Fatalf("registration with the hub's own grant: %v", err)
+	}
+	if code := hubPost(t, h, tunnel.HeartbeatPath("rbac"), token); code != 403 {
+		t.Errorf("bootstrap token heartbeat: %d, want 403 (it may only register)", code)
+	}
+
+	// a second hub keeps the binding as the operator changed it
+	b, err := p.Client.ClusterRoleBindings().Get(ctx, "", hub.RegistrationRole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Subjects = b.Subjects[:0]
+	if _, err := p.Client.ClusterRoleBindings().Update(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	mctest.StartHub(t, p)
+	time.Sleep(200 * time.Millisecond)
+	if b, err := p.Client.ClusterRoleBindings().Get(ctx, "", hub.RegistrationRole); err != nil || len(b.Subjects) != 0 {
+		t.Errorf("operator's edit of the binding: %+v, %v; want it kept (no subjects)", b, err)
+	}
+
+	// NoRegistrationRBAC: nothing created
+	q := mctest.StartParent(t)
+	mctest.StartHub(t, q, func(c *hub.Config) { c.NoRegistrationRBAC = true })
+	time.Sleep(200 * time.Millisecond)
+	if _, err := q.Client.ClusterRoles().Get(ctx, "", hub.RegistrationRole); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("NoRegistrationRBAC: registration role %v, want none", err)
+	}
+}

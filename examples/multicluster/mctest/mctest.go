@@ -154,6 +154,13 @@ func (p *Parent) AllowRegistration(t testing.TB) {
 		RoleRef:  rbac.RoleRef{APIGroup: rbac.GroupName, Kind: "ClusterRole", Name: "mc-register"}}); err != nil {
 		t.Fatal(err)
 	}
+	p.WaitRegistrationAllowed(t)
+}
+
+// WaitRegistrationAllowed waits up to a minute until the parent's
+// authorizer lets bootstrap tokens create ClusterRegistrationRequests.
+func (p *Parent) WaitRegistrationAllowed(t testing.TB) {
+	t.Helper()
 	sar := authorization.SubjectAccessReview{Spec: authorization.SubjectAccessReviewSpec{User: "system:bootstrap:probe",
 		Groups:             []string{bootstrap.Group, "system:authenticated"},
 		ResourceAttributes: &authorization.ResourceAttributes{Verb: "create", Group: multicluster.GroupName, Resource: "clusterregistrationrequests"}}}
