@@ -70,6 +70,22 @@ func startEnv(t *testing.T, mutate ...func(*hub.Config)) *env {
 	for _, id := range []string{"a", "b"} {
 		mctest.WaitCondition(t, h, id, multicluster.ConditionTunnelConnected, api.ConditionTrue)
 	}
+	// each child's authorizer learns of alice's binding through its cache
+	// (and the parent's of the grants): a request made earlier is denied
+	// (a CI run saw 403 from child b), so wait until alice reaches both
+	for _, id := range []string{"a", "b"} {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			code, body := e.call(t, "alice", "GET", whoPath(id))
+			if code == http.StatusOK {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("alice still cannot reach child %s through the hub after a minute: %d %s", id, code, body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	return e
 }
 
