@@ -33,9 +33,12 @@ func withImpersonation(next http.Handler, z func() Authorizer) http.Handler {
 		name := r.Header.Get(ImpersonateUserHeader)
 		groups := r.Header.Values(ImpersonateGroupHeader)
 		uid := r.Header.Get(ImpersonateUIDHeader)
-		extra := map[string][]string{}
+		var extra map[string][]string // most requests impersonate nothing: no map
 		for k, vs := range r.Header {
 			if key, ok := strings.CutPrefix(k, ImpersonateExtraHeaderPrefix); ok {
+				if extra == nil {
+					extra = map[string][]string{}
+				}
 				extra[strings.ToLower(key)] = vs
 			}
 		}
@@ -95,13 +98,17 @@ func withImpersonation(next http.Handler, z func() Authorizer) http.Handler {
 		if name != "system:anonymous" && !slices.Contains(imp.Groups, "system:authenticated") {
 			imp.Groups = append(imp.Groups, "system:authenticated")
 		}
-		r = r.Clone(WithImpersonator(r.Context(), caller))
-		for k := range r.Header {
+		// the request as the impersonated user, without the headers (a
+		// copy of the header map only: the rest is not changed)
+		hdr := r.Header.Clone()
+		for k := range hdr {
 			if strings.HasPrefix(k, "Impersonate-") {
-				r.Header.Del(k)
+				delete(hdr, k)
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(WithUser(r.Context(), imp)))
+		r = r.WithContext(WithUser(WithImpersonator(r.Context(), caller), imp))
+		r.Header = hdr
+		next.ServeHTTP(w, r)
 	})
 }
 
