@@ -14,10 +14,10 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/jonboulle/clockwork"
 	"golang.org/x/sync/errgroup"
 
@@ -361,22 +361,12 @@ func (a *Agent) RenewToken(ctx context.Context) (string, error) {
 // tokenTimes reads the iat and exp claims of a JWT without checking its
 // signature (the parent checks it; the agent only schedules renewal).
 func tokenTimes(token string) (iat, exp time.Time, ok bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
+	var claims jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil ||
+		claims.IssuedAt == nil || claims.ExpiresAt == nil || !claims.ExpiresAt.After(claims.IssuedAt.Time) {
 		return iat, exp, false
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return iat, exp, false
-	}
-	var claims struct {
-		IssuedAt  *int64 `json:"iat"`
-		ExpiresAt *int64 `json:"exp"`
-	}
-	if json.Unmarshal(payload, &claims) != nil || claims.IssuedAt == nil || claims.ExpiresAt == nil || *claims.ExpiresAt <= *claims.IssuedAt {
-		return iat, exp, false
-	}
-	return time.Unix(*claims.IssuedAt, 0), time.Unix(*claims.ExpiresAt, 0), true
+	return claims.IssuedAt.Time, claims.ExpiresAt.Time, true
 }
 
 // Status reads the child's health: apiserver readiness and version, its
