@@ -123,10 +123,10 @@ func oursCycle(nodes []offersNode, fws []offersFw) (time.Duration, time.Duration
 	d := time.Since(start)
 	objs := res.Offers()
 	dObjs := time.Since(start)
-	if len(objs) != len(res.Made) {
-		return 0, 0, nil, fmt.Errorf("%d offer objects for %d offers", len(objs), len(res.Made))
+	if len(objs) != res.Len() {
+		return 0, 0, nil, fmt.Errorf("%d offer objects for %d offers", len(objs), res.Len())
 	}
-	if len(res.Made) == 0 {
+	if res.Len() == 0 {
 		return 0, 0, nil, fmt.Errorf("our cycle made no offers")
 	}
 	if err := a.Check(); err != nil {

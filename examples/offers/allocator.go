@@ -121,19 +121,43 @@ type role struct {
 	held     vec
 }
 
+// offer is a pending or recently answered offer in the books. A cycle
+// makes thousands at once, in one slab, so the record is kept to one
+// cache line (64 bytes): framework and node by pointer (a framework's or
+// node's pending offers end before it leaves the books), resources by
+// pointer to a vector and a map shared by the cycle's offers of equal
+// size, expiry as nanoseconds from the Allocator's epoch, phase as an
+// index in offerPhases.
 type offer struct {
 	seq       int64 // its ID is "o-<seq>"
-	framework string
-	node      string
-	res       vec
-	tasks     int       // task increments made of res in its cycle
-	expires   time.Time // it was made OfferTimeout before
+	framework *framework
+	node      *node
+	res       *vec             // read-only, shared
+	list      api.ResourceList // res as its API object holds it; read-only, shared
+	expires   int64            // nanoseconds after epoch; made OfferTimeout before
 	cycle     int64
-	phase     offersapi.OfferPhase
+	tasks     int32 // task increments made of res in its cycle
+	phase     uint8 // index in offerPhases
 }
 
 // id is the offer's ID, its API object's name.
 func (o *offer) id() string { return "o-" + strconv.FormatInt(o.seq, 10) }
+
+// offerPhases are the phases an offer record's phase indexes.
+var offerPhases = [...]offersapi.OfferPhase{offersapi.OfferPending, offersapi.OfferAccepted, offersapi.OfferDeclined, offersapi.OfferRescinded, offersapi.OfferExpired}
+
+// phaseIndex is p's index in offerPhases (0, Pending, for any other).
+func phaseIndex(p offersapi.OfferPhase) uint8 {
+	for i, q := range offerPhases {
+		if q == p {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// expiry is when o expires.
+func (a *Allocator) expiry(o *offer) time.Time { return a.epoch.Add(time.Duration(o.expires)) }
 
 // Allocator is the first level of two-level scheduling: it offers nodes'
 // free resources to frameworks by weighted hierarchical Dominant Resource
@@ -142,6 +166,7 @@ func (o *offer) id() string { return "o-" + strconv.FormatInt(o.seq, 10) }
 type Allocator struct {
 	mu            sync.Mutex
 	clock         clockwork.Clock
+	epoch         time.Time // the clock's now at New; offer expiries count from it
 	timeout       time.Duration
 	expiredRefuse time.Duration
 	hoard         int64
@@ -182,7 +207,7 @@ func New(cfg Config) (*Allocator, error) {
 		return nil, err
 	}
 	return &Allocator{
-		clock: cfg.Clock, timeout: cfg.OfferTimeout, expiredRefuse: cfg.ExpiredRefuse, hoard: int64(cfg.HoardCycles),
+		clock: cfg.Clock, epoch: cfg.Clock.Now(), timeout: cfg.OfferTimeout, expiredRefuse: cfg.ExpiredRefuse, hoard: int64(cfg.HoardCycles),
 		nodes: map[string]*node{}, frameworks: map[string]*framework{}, roles: map[string]*role{}, reservations: map[string]map[string]vec{},
 		closed: map[int64]*offer{}, metrics: m, changed: make(chan struct{}),
 	}, nil
@@ -254,9 +279,9 @@ func (a *Allocator) RemoveNode(name string) ([]offersapi.Offer, error) {
 		return nil, fmt.Errorf("node %s: %w", name, ErrNotFound)
 	}
 	var out []offersapi.Offer
-	for _, o := range a.sortedOffers(func(o *offer) bool { return o.node == name }) {
+	for _, o := range a.sortedOffers(func(o *offer) bool { return o.node.name == name }) {
 		a.close(o, offersapi.OfferRescinded)
-		a.metrics.rescinded.WithLabelValues(o.framework, "NodeRemoved").Inc()
+		a.metrics.rescinded.WithLabelValues(o.framework.name, "NodeRemoved").Inc()
 		out = append(out, a.object(o, "NodeRemoved"))
 	}
 	for _, f := range a.frameworks {

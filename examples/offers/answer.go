@@ -19,21 +19,21 @@ func (a *Allocator) pendingOffer(framework, id string) (*offer, error) {
 	}
 	if o == nil {
 		if c, ok := a.closed[seq]; ok {
-			if c.framework != framework {
-				return nil, fmt.Errorf("offer %s: made to framework %s, not %s: %w", id, c.framework, framework, ErrForeignOffer)
+			if c.framework.name != framework {
+				return nil, fmt.Errorf("offer %s: made to framework %s, not %s: %w", id, c.framework.name, framework, ErrForeignOffer)
 			}
-			if c.phase == offersapi.OfferExpired {
-				return nil, fmt.Errorf("offer %s: expired at %s: %w", id, c.expires.UTC().Format(time.RFC3339), ErrOfferExpired)
+			if offerPhases[c.phase] == offersapi.OfferExpired {
+				return nil, fmt.Errorf("offer %s: expired at %s: %w", id, a.expiry(c).UTC().Format(time.RFC3339), ErrOfferExpired)
 			}
-			return nil, fmt.Errorf("offer %s: already %s: %w", id, c.phase, ErrOfferClosed)
+			return nil, fmt.Errorf("offer %s: already %s: %w", id, offerPhases[c.phase], ErrOfferClosed)
 		}
 		return nil, fmt.Errorf("offer %s: %w", id, ErrUnknownOffer)
 	}
-	if o.framework != framework {
-		return nil, fmt.Errorf("offer %s: made to framework %s, not %s: %w", id, o.framework, framework, ErrForeignOffer)
+	if o.framework.name != framework {
+		return nil, fmt.Errorf("offer %s: made to framework %s, not %s: %w", id, o.framework.name, framework, ErrForeignOffer)
 	}
-	if !a.clock.Now().Before(o.expires) {
-		return nil, fmt.Errorf("offer %s: expired at %s: %w", id, o.expires.UTC().Format(time.RFC3339), ErrOfferExpired)
+	if !a.clock.Now().Before(a.expiry(o)) {
+		return nil, fmt.Errorf("offer %s: expired at %s: %w", id, a.expiry(o).UTC().Format(time.RFC3339), ErrOfferExpired)
 	}
 	return o, nil
 }
@@ -67,7 +67,7 @@ func (a *Allocator) Accept(framework, offerID string, tasks []api.ResourceList) 
 	}
 	fw := a.frameworks[framework]
 	a.close(o, offersapi.OfferAccepted)
-	a.moveAllocated(fw, o.node, sum, 1)
+	a.moveAllocated(fw, o.node.name, sum, 1)
 	fw.lastAccept = a.cycle
 	a.metrics.accepted.WithLabelValues(framework).Inc()
 	a.updateShares()
@@ -91,7 +91,7 @@ func (a *Allocator) Decline(framework, offerID string, refuse time.Duration) err
 	fw := a.frameworks[framework]
 	a.close(o, offersapi.OfferDeclined)
 	if refuse > 0 {
-		fw.filters[o.node] = a.clock.Now().Add(refuse)
+		fw.filters[o.node.name] = a.clock.Now().Add(refuse)
 	}
 	a.metrics.declined.WithLabelValues(framework).Inc()
 	a.updateShares()
@@ -103,7 +103,7 @@ func (a *Allocator) Pending(framework string) []offersapi.Offer {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []offersapi.Offer
-	for _, o := range a.sortedOffers(func(o *offer) bool { return o.framework == framework }) {
+	for _, o := range a.sortedOffers(func(o *offer) bool { return o.framework.name == framework }) {
 		out = append(out, a.object(o, ""))
 	}
 	return out
@@ -119,7 +119,7 @@ func (a *Allocator) Check() error {
 	defer a.mu.Unlock()
 	offered := map[string]vec{}
 	for o := range a.offers.all {
-		offered[o.node] = offered[o.node].add(o.res)
+		offered[o.node.name] = offered[o.node.name].add(*o.res)
 	}
 	allocated := map[string]vec{}
 	var heldSum vec
@@ -130,8 +130,8 @@ func (a *Allocator) Check() error {
 			own = own.add(v)
 		}
 		for o := range a.offers.all {
-			if o.framework == fw.name {
-				own = own.add(o.res)
+			if o.framework == fw {
+				own = own.add(*o.res)
 			}
 		}
 		if own != fw.held {

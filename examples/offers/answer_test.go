@@ -53,7 +53,7 @@ func TestExpiredOfferGoesToNext(t *testing.T) {
 	if len(first) != 1 || first[0].Spec.Framework != "a" {
 		t.Fatalf("first cycle %+v, want one offer to a", first)
 	}
-	if r := a.Cycle(); len(r.Made) != 0 {
+	if r := a.Cycle(); r.Len() != 0 {
 		t.Fatalf("held resources offered again: %+v", r.Offers())
 	}
 	clk.Advance(30 * time.Second)
@@ -61,8 +61,8 @@ func TestExpiredOfferGoesToNext(t *testing.T) {
 	if len(r.Ended) != 1 || r.Ended[0].Status.Phase != offersapi.OfferExpired {
 		t.Fatalf("ended %+v, want a's offer expired", r.Ended)
 	}
-	if len(r.Made) != 1 || r.Made[0].Framework != "b" {
-		t.Fatalf("after expiry made %+v, want one offer to b", r.Made)
+	if r.Len() != 1 || r.Made(0).Framework != "b" {
+		t.Fatalf("after expiry made %+v, want one offer to b", r.Offers())
 	}
 	if err := a.Accept("a", first[0].Name, nil); !errors.Is(err, ErrOfferExpired) {
 		t.Fatalf("accept of expired offer: %v, want ErrOfferExpired", err)
@@ -154,8 +154,8 @@ func TestHoarding(t *testing.T) {
 	if len(r.Ended) != 1 || r.Ended[0].Status.Reason != "Hoarding" {
 		t.Fatalf("cycle 4 ended %+v, want a's offer rescinded for hoarding", r.Ended)
 	}
-	if len(r.Made) != 1 || r.Made[0].Framework != "b" {
-		t.Fatalf("cycle 4 made %+v, want the node offered to b", r.Made)
+	if r.Len() != 1 || r.Made(0).Framework != "b" {
+		t.Fatalf("cycle 4 made %+v, want the node offered to b", r.Offers())
 	}
 }
 

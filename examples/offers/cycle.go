@@ -14,17 +14,18 @@ import (
 
 // CycleResult is what one allocation cycle did.
 type CycleResult struct {
-	// Made are the offers made, in ID order, in compact form: a cycle
-	// over a thousand nodes makes thousands of offers, and their API
-	// objects are built only when wanted (Offer, Offers).
-	Made []MadeOffer
-	// Time is when the cycle ran: the offers in Made were made then.
+	// Time is when the cycle ran: the offers it made were made then.
 	Time time.Time
-	// Expires is when the offers in Made expire (Time + OfferTimeout).
+	// Expires is when the offers it made expire (Time + OfferTimeout).
 	Expires time.Time
 	// Ended are the pending offers that expired or were rescinded for
 	// hoarding, with phase and reason.
 	Ended []offersapi.Offer
+	// made are the books' records of the offers made, in ID order. A
+	// cycle over a thousand nodes makes thousands of offers: the result
+	// reads their records (only fields that never change once made) and
+	// builds the compact or API form only when asked (Made, Offer, Offers).
+	made []offer
 }
 
 // MadeOffer is an offer made by a cycle, with what its API object holds.
@@ -40,23 +41,52 @@ type MadeOffer struct {
 	Resources api.ResourceList
 }
 
-// Offer returns the API object of Made[i]: phase Pending, created at
-// Time, expiring at Expires. Its Resources map is Made[i]'s (shared).
+// Len is the number of offers the cycle made.
+func (r CycleResult) Len() int { return len(r.made) }
+
+// Made returns the i-th offer the cycle made (0 <= i < Len(), in ID
+// order) in compact form; it panics if i is out of range.
+func (r CycleResult) Made(i int) MadeOffer {
+	o := &r.made[i]
+	return MadeOffer{ID: o.id(), Framework: o.framework.name, Node: o.node.name, Resources: o.list}
+}
+
+// Offer returns the API object of Made(i): phase Pending, created at
+// Time, expiring at Expires. Its Resources map is shared with the
+// cycle's other offers of equal resources: treat it as read-only.
 func (r CycleResult) Offer(i int) offersapi.Offer {
-	m := &r.Made[i]
+	return r.object(&r.made[i], r.made[i].id())
+}
+
+func (r CycleResult) object(o *offer, id string) offersapi.Offer {
 	return offersapi.Offer{
 		TypeMeta:   store.TypeMeta{APIVersion: offersapi.GroupVersion, Kind: "Offer"},
-		ObjectMeta: store.ObjectMeta{Name: m.ID, CreationTimestamp: store.NewTime(r.Time)},
-		Spec:       offersapi.OfferSpec{Framework: m.Framework, Node: m.Node, Resources: m.Resources, ExpiryTime: store.NewTime(r.Expires)},
+		ObjectMeta: store.ObjectMeta{Name: id, CreationTimestamp: store.NewTime(r.Time)},
+		Spec:       offersapi.OfferSpec{Framework: o.framework.name, Node: o.node.name, Resources: o.list, ExpiryTime: store.NewTime(r.Expires)},
 		Status:     offersapi.OfferStatus{Phase: offersapi.OfferPending},
 	}
 }
 
-// Offers returns the API objects of every offer in Made, in order.
+// Offers returns the API objects of every offer the cycle made, in ID
+// order.
 func (r CycleResult) Offers() []offersapi.Offer {
-	out := make([]offersapi.Offer, len(r.Made))
-	for i := range r.Made {
-		out[i] = r.Offer(i)
+	if len(r.made) == 0 {
+		return nil
+	}
+	// every ID in one string, "o-<seq>" each: one allocation, not one per offer
+	last := r.made[len(r.made)-1].seq
+	buf := make([]byte, 0, len(r.made)*(2+digits(last)))
+	for i := range r.made {
+		buf = append(buf, 'o', '-')
+		buf = strconv.AppendInt(buf, r.made[i].seq, 10)
+	}
+	ids := string(buf)
+	out := make([]offersapi.Offer, len(r.made))
+	start := 0
+	for i := range r.made {
+		end := start + 2 + digits(r.made[i].seq)
+		out[i] = r.object(&r.made[i], ids[start:end])
+		start = end
 	}
 	return out
 }
@@ -71,35 +101,34 @@ func (a *Allocator) Cycle() CycleResult {
 	a.cycle++
 	now := a.clock.Now()
 	res := CycleResult{Time: now, Expires: now.Add(a.timeout)}
-	for _, o := range a.sortedOffers(func(o *offer) bool { return !now.Before(o.expires) }) {
+	for _, o := range a.sortedOffers(func(o *offer) bool { return !now.Before(a.expiry(o)) }) {
 		a.close(o, offersapi.OfferExpired)
-		a.frameworks[o.framework].filters[o.node] = now.Add(a.expiredRefuse)
-		a.metrics.rescinded.WithLabelValues(o.framework, "Expired").Inc()
+		o.framework.filters[o.node.name] = now.Add(a.expiredRefuse)
+		a.metrics.rescinded.WithLabelValues(o.framework.name, "Expired").Inc()
 		res.Ended = append(res.Ended, a.object(o, "Expired"))
 	}
 	hoarders := map[string]bool{}
 	for o := range a.offers.all {
-		fw := a.frameworks[o.framework]
-		if a.cycle-o.cycle >= a.hoard && fw.lastAccept < o.cycle {
-			hoarders[o.framework] = true
+		if a.cycle-o.cycle >= a.hoard && o.framework.lastAccept < o.cycle {
+			hoarders[o.framework.name] = true
 		}
 	}
-	for _, o := range a.sortedOffers(func(o *offer) bool { return hoarders[o.framework] }) {
+	for _, o := range a.sortedOffers(func(o *offer) bool { return hoarders[o.framework.name] }) {
 		a.close(o, offersapi.OfferRescinded)
-		a.metrics.rescinded.WithLabelValues(o.framework, "Hoarding").Inc()
+		a.metrics.rescinded.WithLabelValues(o.framework.name, "Hoarding").Inc()
 		res.Ended = append(res.Ended, a.object(o, "Hoarding"))
 	}
 	for name := range hoarders {
 		a.frameworks[name].suspended = a.cycle + a.hoard
 	}
 	for seq, o := range a.closed {
-		if now.Sub(o.expires) > a.timeout { // made more than two timeouts ago
+		if now.Sub(a.expiry(o)) > a.timeout { // made more than two timeouts ago
 			delete(a.closed, seq)
 		}
 	}
-	res.Made = a.allocate(now)
+	res.made = a.allocate(now)
 	a.updateShares()
-	if len(res.Made)+len(res.Ended) > 0 {
+	if len(res.made)+len(res.Ended) > 0 {
 		a.notify()
 	}
 	return res
@@ -119,8 +148,10 @@ type candidate struct {
 	last     int // index in the cycle's steps
 	lastNode int
 	made     int
-	// lists[k] is the Resources of an offer of k tasks (simple only).
+	// lists[k] and vecs[k] are the Resources and the amount of an offer
+	// of k tasks (frameworks with a task size only).
 	lists []api.ResourceList
+	vecs  []*vec
 }
 
 // winnerTree picks a role's candidate of least (key, rank): a tournament
@@ -234,7 +265,7 @@ func (a *Allocator) shareDims(held *vec, d int) float64 {
 // weighted share gets one task's worth on the first node (in name order)
 // where that fits, or, with no task size, the node's whole available
 // resources. A framework that fits nowhere leaves the cycle.
-func (a *Allocator) allocate(now time.Time) []MadeOffer {
+func (a *Allocator) allocate(now time.Time) []offer {
 	d := len(a.names.list)
 	cs := cycleState{nodes: make([]*node, len(a.nodeOrder)), free: make([]int64, len(a.nodeOrder)*d), reserved: make([]bool, len(a.nodeOrder)), dims: d}
 	for i, name := range a.nodeOrder {
@@ -392,7 +423,7 @@ type step struct {
 // record books the offers of a cycle, in the order they were first made
 // (IDs and times), and returns them. Offers of equal resources share one
 // Resources map.
-func (a *Allocator) record(now time.Time, cs *cycleState, steps []step, amounts []vec, cands []candidate) []MadeOffer {
+func (a *Allocator) record(now time.Time, cs *cycleState, steps []step, amounts []vec, cands []candidate) []offer {
 	for i := range cands {
 		if c := &cands[i]; c.made > 0 {
 			c.fw.madeTotal.Add(float64(c.made))
@@ -402,61 +433,51 @@ func (a *Allocator) record(now time.Time, cs *cycleState, steps []step, amounts 
 		return nil
 	}
 	order := make([]offer, len(steps))
-	// every ID in one string: "o-<seq>" each
-	buf := make([]byte, 0, len(order)*(3+len(strconv.FormatInt(a.seq+int64(len(order)), 10))))
-	for i := range order {
-		buf = append(buf, 'o', '-')
-		buf = strconv.AppendInt(buf, a.seq+int64(i)+1, 10)
-	}
-	ids := string(buf)
 	a.offers.grow(len(order))
 	lists := map[vec]api.ResourceList{}
-	expiry := now.Add(a.timeout)
-	out := make([]MadeOffer, len(order))
-	start := 0
+	expiry := int64(now.Add(a.timeout).Sub(a.epoch))
+	var pool []vec // the amounts of whole-task offers, allocated in chunks
 	for i := range order {
 		s, o := &steps[i], &order[i]
 		c := &cands[s.cand]
 		n := cs.nodes[s.node]
-		o.framework, o.node, o.tasks = c.fw.name, n.name, int(s.tasks)
+		o.framework, o.node, o.tasks = c.fw, n, s.tasks
 		if s.amount >= 0 {
-			o.res = amounts[s.amount]
-		} else {
-			for k := range cs.dims {
-				o.res[k] = c.fw.task[k] * int64(s.tasks)
+			o.res = &amounts[s.amount]
+			var ok bool
+			if o.list, ok = lists[*o.res]; !ok {
+				o.list = a.names.toList(*o.res)
+				lists[*o.res] = o.list
 			}
+		} else {
+			// offers of whole tasks: one amount and one map per count
+			for len(c.lists) <= int(o.tasks) {
+				c.lists, c.vecs = append(c.lists, nil), append(c.vecs, nil)
+			}
+			if o.res = c.vecs[o.tasks]; o.res == nil {
+				if len(pool) == 0 {
+					pool = make([]vec, 64)
+				}
+				v := &pool[0]
+				pool = pool[1:]
+				for k := range cs.dims {
+					v[k] = c.fw.task[k] * int64(o.tasks)
+				}
+				o.res, c.vecs[o.tasks] = v, v
+				c.lists[o.tasks] = a.names.toList(*v)
+			}
+			o.list = c.lists[o.tasks]
 		}
 		if !cs.reserved[s.node] {
-			n.offered.addDims(&o.res, cs.dims)
-			n.hold(c.ro, o.res, 1)
+			n.offered.addDims(o.res, cs.dims)
+			n.hold(c.ro, *o.res, 1)
 		}
 		a.seq++
-		end := start + 2 + digits(a.seq)
-		id := ids[start:end]
-		start = end
 		o.seq = a.seq
-		o.expires, o.cycle, o.phase = expiry, a.cycle, offersapi.OfferPending
+		o.expires, o.cycle, o.phase = expiry, a.cycle, 0 // Pending
 		a.offers.add(o)
-		var l api.ResourceList
-		if c.fw.hasTask {
-			// offers of whole tasks: one map per count
-			for len(c.lists) <= o.tasks {
-				c.lists = append(c.lists, nil)
-			}
-			if l = c.lists[o.tasks]; l == nil {
-				l = a.names.toList(o.res)
-				c.lists[o.tasks] = l
-			}
-		} else {
-			var ok bool
-			if l, ok = lists[o.res]; !ok {
-				l = a.names.toList(o.res)
-				lists[o.res] = l
-			}
-		}
-		out[i] = MadeOffer{ID: id, Framework: o.framework, Node: o.node, Resources: l}
 	}
-	return out
+	return order
 }
 
 // digits is the number of decimal digits of n > 0.
@@ -559,15 +580,15 @@ func (a *Allocator) headroom(fw *framework, ro *role, avail vec) vec {
 // close ends a pending offer with phase: its resources leave the node's,
 // role's and framework's books.
 func (a *Allocator) close(o *offer, phase offersapi.OfferPhase) {
-	o.phase = phase
+	o.phase = phaseIndex(phase)
 	a.offers.remove(o.seq)
 	a.closed[o.seq] = o
-	fw := a.frameworks[o.framework]
-	fw.held = fw.held.sub(o.res)
-	a.roles[fw.role].held = a.roles[fw.role].held.sub(o.res)
-	if n, ok := a.nodes[o.node]; ok {
-		n.offered = n.offered.sub(o.res)
-		n.hold(a.roles[fw.role], o.res, -1)
+	fw, n := o.framework, o.node
+	fw.held = fw.held.sub(*o.res)
+	a.roles[fw.role].held = a.roles[fw.role].held.sub(*o.res)
+	if a.nodes[n.name] == n {
+		n.offered = n.offered.sub(*o.res)
+		n.hold(a.roles[fw.role], *o.res, -1)
 	}
 }
 
@@ -575,13 +596,13 @@ func (a *Allocator) close(o *offer, phase offersapi.OfferPhase) {
 func (a *Allocator) object(o *offer, reason string) offersapi.Offer {
 	return offersapi.Offer{
 		TypeMeta:   store.TypeMeta{APIVersion: offersapi.GroupVersion, Kind: "Offer"},
-		ObjectMeta: store.ObjectMeta{Name: o.id(), CreationTimestamp: store.NewTime(o.expires.Add(-a.timeout))},
+		ObjectMeta: store.ObjectMeta{Name: o.id(), CreationTimestamp: store.NewTime(a.expiry(o).Add(-a.timeout))},
 		Spec: offersapi.OfferSpec{
-			Framework:  o.framework,
-			Node:       o.node,
-			Resources:  a.names.toList(o.res),
-			ExpiryTime: store.NewTime(o.expires),
+			Framework:  o.framework.name,
+			Node:       o.node.name,
+			Resources:  o.list,
+			ExpiryTime: store.NewTime(a.expiry(o)),
 		},
-		Status: offersapi.OfferStatus{Phase: o.phase, Reason: reason},
+		Status: offersapi.OfferStatus{Phase: offerPhases[o.phase], Reason: reason},
 	}
 }

@@ -3,6 +3,7 @@ package offers
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/setpoint-dev/setpoint/examples/api"
@@ -126,10 +127,23 @@ func TestCycleMatchesProgressiveFilling(t *testing.T) {
 				}
 			}
 		}
-		// IDs are increasing and every offer is pending under its ID
-		for i, m := range res.Made {
-			if i > 0 && !(len(res.Made[i-1].ID) < len(m.ID) || (len(res.Made[i-1].ID) == len(m.ID) && res.Made[i-1].ID < m.ID)) {
-				t.Fatalf("seed %d: IDs out of order: %s then %s", seed, res.Made[i-1].ID, m.ID)
+		// IDs are increasing, the compact, single and bulk forms agree, and
+		// every offer is pending under its ID
+		objs := res.Offers()
+		if len(objs) != res.Len() {
+			t.Fatalf("seed %d: %d objects for %d offers", seed, len(objs), res.Len())
+		}
+		for i := range objs {
+			m, one := res.Made(i), res.Offer(i)
+			if m.ID != objs[i].Name || one.Name != m.ID || m.Framework != objs[i].Spec.Framework || m.Node != objs[i].Spec.Node ||
+				!reflect.DeepEqual(m.Resources, objs[i].Spec.Resources) || !reflect.DeepEqual(one, objs[i]) {
+				t.Fatalf("seed %d: offer %d: Made %+v, Offer %+v, Offers %+v", seed, i, m, one, objs[i])
+			}
+		}
+		for i := 1; i < res.Len(); i++ {
+			p, m := res.Made(i-1), res.Made(i)
+			if !(len(p.ID) < len(m.ID) || (len(p.ID) == len(m.ID) && p.ID < m.ID)) {
+				t.Fatalf("seed %d: IDs out of order: %s then %s", seed, p.ID, m.ID)
 			}
 			if !res.Expires.Equal(res.Time.Add(30e9)) {
 				t.Fatalf("seed %d: expiry %v for a cycle at %v", seed, res.Expires, res.Time)

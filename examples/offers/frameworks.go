@@ -62,7 +62,7 @@ func (a *Allocator) Unregister(name string) ([]offersapi.Offer, error) {
 		return nil, fmt.Errorf("framework %s: %w", name, ErrNotFound)
 	}
 	var out []offersapi.Offer
-	for _, o := range a.sortedOffers(func(o *offer) bool { return o.framework == name }) {
+	for _, o := range a.sortedOffers(func(o *offer) bool { return o.framework.name == name }) {
 		a.close(o, offersapi.OfferRescinded)
 		a.metrics.rescinded.WithLabelValues(name, "FrameworkRemoved").Inc()
 		out = append(out, a.object(o, "FrameworkRemoved"))
