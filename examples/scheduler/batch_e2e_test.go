@@ -2,7 +2,10 @@ package scheduler_test
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,8 +20,11 @@ import (
 // is still what full cycles give: LeastAllocated spreads a first wave
 // evenly (each placement must be re-scored), a second wave fills every
 // node exactly to capacity (each placement must be re-filtered), and the
-// pods that do not fit stay pending. The fake clock never advances, so
-// every batch stays young enough to be reused.
+// pods that do not fit stay pending. The fake clock advances only when
+// scheduling has stalled for 5 s of real time, so every batch stays
+// young enough to be reused; a stall (a binding or a watch that failed
+// on a loaded machine, whose retry waits on the clock) is logged, and
+// the retry it releases still has to reach the same result.
 func TestBatchedCyclesKeepVerdicts(t *testing.T) {
 	cs := startServer(t)
 	const nodes, capacity, wave1, extra = 12, 10, 3, 4
@@ -27,7 +33,8 @@ func TestBatchedCyclesKeepVerdicts(t *testing.T) {
 	}
 	reg := prometheus.NewRegistry()
 	fit, _ := plugins.NewNodeResourcesFit(plugins.FitArgs{})
-	startScheduler(t, scheduler.Config{Client: cs, Clock: clockwork.NewFakeClock(), Registerer: reg,
+	clk := clockwork.NewFakeClock()
+	startScheduler(t, scheduler.Config{Client: cs, Clock: clk, Registerer: reg, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Profiles: []scheduler.Profile{{SchedulerName: scheduler.DefaultSchedulerName, Plugins: []framework.Plugin{
 			plugins.NodeUnschedulable{}, plugins.NodeName{}, plugins.TaintToleration{}, plugins.NodeAffinity{},
 			plugins.NodePorts{}, fit, plugins.BalancedAllocation{}}}}})
@@ -36,11 +43,19 @@ func TestBatchedCyclesKeepVerdicts(t *testing.T) {
 		for i := from; i < to; i++ {
 			createPod(t, cs, newPod(fmt.Sprintf("p%03d", i), "100m", "100Mi"))
 		}
+		last, progressed := -1, time.Now()
 		waitFor(t, fmt.Sprintf("%d pods bound", wantBound), func() (bool, error) {
 			by, _ := podsByNode(t, cs)
 			n := 0
 			for _, ps := range by {
 				n += len(ps)
+			}
+			if n != last {
+				last, progressed = n, time.Now()
+			} else if time.Since(progressed) > 5*time.Second {
+				t.Logf("scheduling stalled at %d of %d pods bound: advancing the fake clock by a minute", n, wantBound)
+				clk.Advance(time.Minute)
+				progressed = time.Now()
 			}
 			return n == wantBound, nil
 		})
@@ -119,4 +134,12 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// testWriter writes each log line to t.Log: seen when the test fails.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
