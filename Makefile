@@ -38,7 +38,7 @@ bench: deps
 # pods each against a control plane in a process of its own; prints the
 # figures and writes them with a plot of the control plane's CPU and memory
 # to SCALE_REPORT (see README, "Scale").
-SCALE_NODES ?= 2000
+SCALE_NODES ?= 500
 SCALE_PODS_PER_NODE ?= 30
 SCALE_REPORT ?= scale-report
 SCALE_FLAGS ?=
