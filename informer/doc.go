@@ -26,7 +26,10 @@
 //     WaitForSync and LastError report the real cause of a failure.
 //   - Handlers. Each handler has its own goroutine and an unbounded queue, so
 //     a slow handler delays only itself. Calls to one handler are sequential,
-//     and in order per object (and in revision order overall). A handler
+//     and in order per object (and in revision order overall). A handler is
+//     called only after the cache and Revision hold the change it is told
+//     of (they may hold later ones too), so it may rebuild a view from the
+//     cache and record Revision without missing that change. A handler
 //     added after the informer synced first receives the current contents as
 //     OnAdd(obj, true); Registration.HasSynced reports when it has processed
 //     them. Handlers can be removed at any time.

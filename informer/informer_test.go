@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,4 +282,63 @@ func TestResyncRedeliversEveryObject(t *testing.T) {
 		}
 	}
 	replay(t, rec.snapshot())
+}
+
+// TestHandlersSeeTheChangeInCacheAndRevision: when a handler is told of a
+// change, the cache and Revision already hold it, so a handler may read
+// them (rebuild a view from the cache and record its revision, as a DNS
+// server does) without missing the change it was told of. Checked for
+// the initial list's adds (every object cached, Revision at the list's)
+// and for watch events under load.
+func TestHandlersSeeTheChangeInCacheAndRevision(t *testing.T) {
+	const initial, writes = 300, 2000
+	src := newSource()
+	for i := range initial {
+		if _, err := src.Create(newPod("ns", fmt.Sprintf("p%03d", i), i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inf := mustNew(t, src, Config[*pod]{})
+	var mu sync.Mutex
+	var bad []string
+	var calls int
+	check := func(what string, obj *pod, initialAdd bool) {
+		rv, _ := store.ParseRevision(obj.ResourceVersion)
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if got := inf.Revision(); got < rv {
+			bad = append(bad, fmt.Sprintf("%s %s at revision %d: Revision() is %d", what, obj.Name, rv, got))
+		}
+		if initialAdd {
+			if n := inf.Cache().Len(); n != initial {
+				bad = append(bad, fmt.Sprintf("initial add of %s: the cache holds %d objects, want %d", obj.Name, n, initial))
+			}
+		}
+	}
+	if _, err := inf.AddHandler(HandlerFuncs[*pod]{
+		AddFunc:    func(p *pod, isInitial bool) { check("add", p, isInitial) },
+		UpdateFunc: func(_, p *pod) { check("update", p, false) },
+	}); err != nil {
+		t.Fatal(err)
+	}
+	startInformer(t, inf)
+	if err := inf.WaitForSync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range writes {
+		if _, err := src.Update(newPod("ns", fmt.Sprintf("p%03d", i%initial), initial+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "every handler call", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return calls == initial+writes
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("%d of %d handler calls ran ahead of the cache, the first: %s", len(bad), calls, bad[0])
+	}
 }

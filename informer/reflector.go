@@ -125,6 +125,16 @@ func (r *reflector[T]) replace(items map[string]T, rev int64) {
 	defer inf.dmu.Unlock()
 	first := !inf.synced
 	old := inf.cache.itemsLocked()
+	for k, prev := range old {
+		// Unchanged objects keep the instance readers already share.
+		if cur, ok := items[k]; ok && cur.GetObjectMeta().ResourceVersion == prev.GetObjectMeta().ResourceVersion {
+			items[k] = prev
+		}
+	}
+	// The cache and its revision first, then the notes: a handler that
+	// reads the cache or Revision when told of a change sees that change.
+	inf.cache.replace(items, rev)
+	inf.setRevision(rev)
 	ls := inf.listeners
 	if len(ls) > 0 {
 		for k, obj := range items {
@@ -140,28 +150,19 @@ func (r *reflector[T]) replace(items map[string]T, rev int64) {
 				}
 			}
 		}
-	}
-	for k, prev := range old {
-		if cur, ok := items[k]; ok {
-			// Unchanged objects keep the instance readers already share.
-			if cur.GetObjectMeta().ResourceVersion == prev.GetObjectMeta().ResourceVersion {
-				items[k] = prev
+		for k, prev := range old {
+			if _, ok := items[k]; !ok {
+				for _, l := range ls {
+					l.push(note[T]{kind: noteDelete, obj: prev, flag: true})
+				}
 			}
-			continue
-		}
-		for _, l := range ls {
-			l.push(note[T]{kind: noteDelete, obj: prev, flag: true})
 		}
 	}
-	inf.cache.replace(items, rev)
 	if first {
 		inf.synced = true
 		for _, l := range ls {
 			l.markSynced()
 		}
-	}
-	inf.setRevision(rev)
-	if first {
 		close(inf.syncedCh)
 		inf.log.Info("synced", "objects", len(items), "revision", rev)
 	}
@@ -240,23 +241,21 @@ func (r *reflector[T]) apply(ev watch.Event[T]) {
 	key := store.KeyOf(obj)
 	inf.dmu.Lock()
 	defer inf.dmu.Unlock()
+	// The cache and its revision first, then the notes: a handler that
+	// reads the cache or Revision when told of a change sees that change.
+	n, tell := note[T]{kind: noteAdd, obj: obj}, true
 	if ev.Type == watch.Deleted {
-		if _, ok := inf.cache.remove(key); ok {
-			for _, l := range inf.listeners {
-				l.push(note[T]{kind: noteDelete, obj: obj, flag: false})
-			}
-		}
-	} else {
-		prev, existed := inf.cache.upsert(key, obj)
-		for _, l := range inf.listeners {
-			if existed {
-				l.push(note[T]{kind: noteUpdate, old: prev, obj: obj})
-			} else {
-				l.push(note[T]{kind: noteAdd, obj: obj})
-			}
-		}
+		n.kind = noteDelete
+		_, tell = inf.cache.remove(key) // not cached: nothing to tell
+	} else if prev, existed := inf.cache.upsert(key, obj); existed {
+		n.kind, n.old = noteUpdate, prev
 	}
 	if ev.Revision > 0 {
 		inf.setRevision(ev.Revision)
+	}
+	if tell {
+		for _, l := range inf.listeners {
+			l.push(n)
+		}
 	}
 }
