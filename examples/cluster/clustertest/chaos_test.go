@@ -75,6 +75,7 @@ func TestChaos(t *testing.T) {
 	stopWriter()
 	wg.Wait()
 	if err != nil {
+		logChaosState(t, c)
 		t.Fatal(err)
 	}
 	// Exactly 30 pods exist (none duplicated, none left over)...
@@ -152,4 +153,44 @@ func TestChaos(t *testing.T) {
 func runningCount(ctx context.Context, c *clustertest.Cluster) int {
 	_, n, _ := runningReady(ctx, c, "chaos")
 	return n
+}
+
+// logChaosState logs what a failed wait saw: the Deployment's and its
+// ReplicaSets' status, and the pods by node, phase and readiness.
+func logChaosState(t *testing.T, c *clustertest.Cluster) {
+	t.Helper()
+	ctx := context.Background()
+	if d, err := c.Client.Deployments().Get(ctx, "default", "chaos"); err == nil {
+		t.Logf("deployment: %+v", d.Status)
+	}
+	if rss, err := c.Client.ReplicaSets().List(ctx, "default", store.ListOptions{}); err == nil {
+		for _, rs := range rss.Items {
+			t.Logf("replicaset %s: spec %d, status %+v", rs.Name, *rs.Spec.Replicas, rs.Status)
+		}
+	}
+	pods, err := c.Client.Pods().List(ctx, "default", store.ListOptions{})
+	if err != nil {
+		t.Logf("listing pods: %v", err)
+		return
+	}
+	counts := map[string]int{}
+	for _, p := range pods.Items {
+		ready := false
+		for _, cond := range p.Status.Conditions {
+			ready = ready || cond.Type == api.PodReady && cond.Status == api.ConditionTrue
+		}
+		counts[fmt.Sprintf("node=%q phase=%s ready=%v deleting=%v", p.Spec.NodeName, p.Status.Phase, ready, p.DeletionTimestamp != nil)]++
+	}
+	for k, n := range counts {
+		t.Logf("%d pods with %s", n, k)
+	}
+	if nodes, err := c.Client.Nodes().List(ctx, "", store.ListOptions{}); err == nil {
+		for _, n := range nodes.Items {
+			for _, cond := range n.Status.Conditions {
+				if cond.Type == api.NodeReady {
+					t.Logf("node %s Ready=%s (%s)", n.Name, cond.Status, cond.Reason)
+				}
+			}
+		}
+	}
 }
