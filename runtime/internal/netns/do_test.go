@@ -12,7 +12,7 @@ import (
 // into that namespace, and not from outside; the namespace's loopback
 // traffic shows in its statistics.
 func TestDialInside(t *testing.T) {
-	p, err := Create(t.TempDir(), "dial")
+	p, err := Create(netnsDir(t), "dial")
 	if err != nil {
 		t.Fatal(err)
 	}

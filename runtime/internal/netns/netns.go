@@ -15,13 +15,19 @@ import (
 )
 
 // Create makes a new network namespace and pins it at dir/name. It fails if
-// the file exists. On failure nothing is left behind.
+// the file exists. On failure nothing is left behind. Like `ip netns add`,
+// it first makes dir a shared mount point (bind-mounting dir on itself when
+// it is not one yet); that mount stays, so that namespaces pinned here and
+// by iproute2 stay visible to both.
 func Create(dir, name string) (string, error) {
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
 		return "", fmt.Errorf("netns: bad name %q", name)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("netns: %w", err)
+	}
+	if err := sharedMountPoint(dir); err != nil {
+		return "", err
 	}
 	p := filepath.Join(dir, name)
 	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o444)
@@ -50,6 +56,28 @@ func Create(dir, name string) (string, error) {
 		return "", fmt.Errorf("netns: create %s: %w", p, err)
 	}
 	return p, nil
+}
+
+// sharedMountPoint makes dir a mount point with shared propagation, as
+// iproute2's `ip netns add` does with /run/netns: it tries to mark dir
+// shared and, when dir is not a mount point yet (EINVAL), bind-mounts dir
+// on itself once and tries again. Had Create left dir a plain directory, a
+// later `ip netns add` would bind-mount it over itself and so hide every
+// namespace pinned in it until then (and Remove could no longer unmount
+// them).
+func sharedMountPoint(dir string) error {
+	for bound := false; ; bound = true {
+		err := unix.Mount("", dir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EINVAL) || bound {
+			return fmt.Errorf("netns: make %s a shared mount: %w", dir, err)
+		}
+		if err := unix.Mount(dir, dir, "none", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("netns: bind mount %s on itself: %w", dir, err)
+		}
+	}
 }
 
 // Remove unpins the namespace at path and deletes the file. A missing path
