@@ -268,7 +268,9 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		// The backend watch was compacted past (Run ends only then): start
+		// The backend watch was compacted past, or could not deliver its
+		// events in order (store/etcd: progress ahead of a catch-up), and
+		// ended with ErrGone (Run ends only then): start
 		// again at the current revision. Watchers of this generation ended
 		// with ErrGone and relist.
 		c.rebuilds.Inc()
@@ -277,7 +279,7 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 		} else {
 			failures++
 		}
-		c.log.Warn("watch cache fell behind a compaction; starting again at the current revision", "revision", bc.Revision(), "err", err, "failures", failures)
+		c.log.Warn("watch cache's backend watch ended with ErrGone (a compaction, or events out of order); starting again at the current revision", "revision", bc.Revision(), "err", err, "failures", failures)
 	}
 }
 

@@ -14,6 +14,12 @@
 // Reads are linearizable; a Range at a compacted revision gives
 // store.ErrGone. Watches use one etcd watch with previous key-values, so
 // Modified events carry PrevValue and Deleted events carry the last state.
+// Progress notifications become watch.Bookmark events; events and
+// bookmarks reach the consumer in revision order. When etcd breaks that
+// order (it can send a progress notification to a watch that is still
+// catching up on older revisions), the watch ends with a *watch.GoneError
+// instead of skipping the late events, and the consumer relists as after
+// a compaction (TestCatchUpKeepsEveryEvent).
 //
 // The backend does not own its client; Close ends its watches only.
 package etcd

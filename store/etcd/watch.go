@@ -20,7 +20,13 @@ const watchBuffer = 256
 // revision, read first) through one etcd watch with previous values (WithPrevKV) and
 // progress notifications, which arrive as watch.Bookmark events when the
 // server is configured to send them. A start before the compacted revision
-// (afterRev < compact revision) ends the stream with a *watch.GoneError. The etcd client resumes the watch transparently after
+// (afterRev < compact revision) ends the stream with a *watch.GoneError.
+// So does an event that arrives after a progress notification for a later
+// revision: etcd 3.7 can send one to a watch that is still catching up on
+// older revisions (seen with both RequestProgress and periodic
+// notifications), and the consumer, which took the notification as a
+// promise, would otherwise skip the event; it relists instead, as after a
+// compaction. The etcd client resumes the watch transparently after
 // a connection loss, so no event is skipped; a lost leader ends the stream
 // with an error (the caller re-watches from its last revision).
 //
@@ -73,7 +79,10 @@ func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (wat
 // pump forwards etcd watch responses to out until the stream ends, and
 // returns the reason.
 func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, out *watch.Outbox[store.KV], afterRev int64) error {
-	last := afterRev
+	// last is the revision the consumer was told the watch has reached
+	// (an event's or a progress notification's); lastEvent is the
+	// revision of the last event it was given.
+	last, lastEvent := afterRev, afterRev
 	for {
 		var resp clientv3.WatchResponse
 		var ok bool
@@ -121,13 +130,24 @@ func (b *Backend) pump(ctx context.Context, wch clientv3.WatchChan, out *watch.O
 		}
 		for _, ev := range resp.Events {
 			e := convert(ev)
-			if e.Revision <= last {
+			if e.Revision <= lastEvent {
 				continue // the start revision itself, or a resumed watch's repeat
+			}
+			if e.Revision <= last {
+				// etcd sent a progress notification for a revision before
+				// this event of it: it can do so while a watch that started
+				// at an older revision is still catching up. The consumer
+				// took the notification as a promise that nothing came
+				// before it, so it cannot take this event in order: end the
+				// watch as if its start were compacted, and the consumer
+				// starts again from a fresh list (as after a compaction).
+				return fmt.Errorf("etcd watch: event at revision %d arrived after a progress notification for revision %d: %w",
+					e.Revision, last, &watch.GoneError{Requested: lastEvent})
 			}
 			if !out.Push(e, e.Object.Size()) {
 				return b.tooSlow(last)
 			}
-			last = e.Revision
+			last, lastEvent = e.Revision, e.Revision
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +25,14 @@ import (
 // sandbox on its node, and every ConfigMap whose create was acknowledged
 // is still there.
 func TestChaos(t *testing.T) {
-	c := clustertest.Start(t, clustertest.Options{Nodes: 3})
+	logs := &lastLines{max: 3000}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the cluster's last %d log lines:\n%s", logs.max, logs)
+		}
+	})
+	c := clustertest.Start(t, clustertest.Options{Nodes: 3,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	ctx := context.Background()
 	if _, err := c.Client.Deployments().Create(ctx, deployment("chaos", 30)); err != nil {
 		t.Fatal(err)
@@ -165,7 +174,11 @@ func logChaosState(t *testing.T, c *clustertest.Cluster) {
 	}
 	if rss, err := c.Client.ReplicaSets().List(ctx, "default", store.ListOptions{}); err == nil {
 		for _, rs := range rss.Items {
-			t.Logf("replicaset %s: spec %d, status %+v", rs.Name, *rs.Spec.Replicas, rs.Status)
+			spec := "unset"
+			if rs.Spec.Replicas != nil {
+				spec = fmt.Sprint(*rs.Spec.Replicas)
+			}
+			t.Logf("replicaset %s: spec %s, status %+v", rs.Name, spec, rs.Status)
 		}
 	}
 	pods, err := c.Client.Pods().List(ctx, "default", store.ListOptions{})
@@ -193,4 +206,28 @@ func logChaosState(t *testing.T, c *clustertest.Cluster) {
 			}
 		}
 	}
+}
+
+// lastLines is an io.Writer that keeps the last max lines written to it
+// (each Write is one slog record), for a failing test to show.
+type lastLines struct {
+	max   int
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lastLines) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.lines) == l.max {
+		l.lines = l.lines[1:]
+	}
+	l.lines = append(l.lines, strings.TrimSuffix(string(b), "\n"))
+	return len(b), nil
+}
+
+func (l *lastLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
