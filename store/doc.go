@@ -36,8 +36,11 @@
 // resource from one backend watch, decodes each event once, and hands each
 // HTTP watcher the event's JSON encoded once (WatchEncoded). Its memory is
 // bounded in events and bytes whatever the clients do, and it never dies for
-// good: after its backend watch is compacted past, it starts again at the
-// current revision. It also keeps the resource's current state and serves
+// good: after its backend watch is compacted past (or cannot deliver in
+// order, see store/etcd), it starts again at the current revision. Each
+// start opens the backend watch first, on backends that implement
+// CurrentWatcher, and loads the state at the revision that watch starts
+// after, so the watch has nothing to catch up on. It also keeps the resource's current state and serves
 // lists from it (WatchCache.List), as Kubernetes' cacher does:
 // resourceVersion "0" at once, NotOlderThan once the cache is that new, and
 // consistent lists (the default) once the cache has seen the backend's

@@ -45,6 +45,20 @@ type ProgressRequester interface {
 	RequestProgress(ctx context.Context) error
 }
 
+// CurrentWatcher is implemented by a Backend that can open a watch at its
+// current revision with nothing to catch up on, and tell which revision
+// that is (store/etcd does). A watch cache then opens its watch first and
+// loads the state at that revision, so that its watch never starts behind
+// the backend: etcd can report progress out of order to a watch that is
+// catching up (see store/etcd), and a cache that loaded first and watched
+// from the load's revision would then have to start again.
+type CurrentWatcher interface {
+	// WatchCurrent is Watch from the backend's current revision; it
+	// returns the watch and the revision the watch starts after: the
+	// watch delivers exactly the changes after it.
+	WatchCurrent(ctx context.Context, prefix string) (watch.Watcher[KV], int64, error)
+}
+
 // cacheItem is one current object of a watch cache: its key and the
 // decoded object, shared (read-only) with the event that wrote it.
 type cacheItem[T Object] struct {
@@ -85,13 +99,33 @@ func newListIndex[T Object](cfg WatchCacheConfig, tree *itemTree[T], rev int64) 
 }
 
 // load reads the whole resource at the backend's current revision into a
-// new index.
-func (c *WatchCache[T]) load(ctx context.Context) (*listIndex[T], error) {
+// new index. When the backend is a CurrentWatcher, it first opens the
+// generation's watch at the current revision and loads the state at the
+// revision that watch starts after; first is that watch, which the caller
+// owns (nil otherwise).
+func (c *WatchCache[T]) load(ctx context.Context) (idx *listIndex[T], first watch.Watcher[KV], err error) {
 	s := c.s
-	rev, err := s.b.Revision(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the backend's revision: %w", err)
+	var rev int64
+	if cw, ok := s.b.(CurrentWatcher); ok {
+		if first, rev, err = cw.WatchCurrent(ctx, s.prefix); err != nil {
+			return nil, nil, fmt.Errorf("opening the watch: %w", err)
+		}
+		defer func() {
+			if err != nil {
+				first.Stop()
+				first = nil
+			}
+		}()
+	} else if rev, err = s.b.Revision(ctx); err != nil {
+		return nil, nil, fmt.Errorf("reading the backend's revision: %w", err)
 	}
+	idx, err = c.loadAt(ctx, rev)
+	return idx, first, err
+}
+
+// loadAt reads the whole resource at revision rev into a new index.
+func (c *WatchCache[T]) loadAt(ctx context.Context, rev int64) (*listIndex[T], error) {
+	s := c.s
 	tree := btree.NewG(32, lessItem[T])
 	start := ""
 	for {

@@ -243,8 +243,11 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 			case <-t.Chan():
 			}
 		}
-		idx, err := c.load(ctx)
+		idx, first, err := c.load(ctx)
 		if ctx.Err() != nil {
+			if first != nil {
+				first.Stop()
+			}
 			return nil
 		}
 		if err != nil {
@@ -253,8 +256,10 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 			continue
 		}
 		rev := idx.rev
-		bc, err := watch.NewBroadcaster(c.sourceFor(idx), rev, c.cfg.broadcasterConfig(c.s.res.Name))
+		src, release := c.sourceFor(idx, first)
+		bc, err := watch.NewBroadcaster(src, rev, c.cfg.broadcasterConfig(c.s.res.Name))
 		if err != nil {
+			release()
 			return fmt.Errorf("store: watch cache of %s: %w", c.s.res.Name, err)
 		}
 		c.mu.Lock()
@@ -262,6 +267,7 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 		c.mu.Unlock()
 		readyOnce()
 		err = bc.Run(ctx)
+		release()
 		c.mu.Lock()
 		c.bc, c.idx = nil, nil
 		c.mu.Unlock()
@@ -285,14 +291,40 @@ func (c *WatchCache[T]) Run(ctx context.Context) error {
 
 // sourceFor returns the source of one generation: it opens the backend
 // watch of the whole resource, decodes each event once and applies it to
-// the generation's current state, idx.
-func (c *WatchCache[T]) sourceFor(idx *listIndex[T]) watch.Source[*change[T]] {
+// the generation's current state, idx. first, if not nil, is a backend
+// watch already open after idx's revision (load's): the first opening
+// after that revision uses it; any other opening stops it.
+// The returned release stops first if no opening took it.
+func (c *WatchCache[T]) sourceFor(idx *listIndex[T], first watch.Watcher[KV]) (src watch.Source[*change[T]], release func()) {
+	var mu sync.Mutex
+	start := idx.rev
+	release = func() {
+		mu.Lock()
+		pre := first
+		first = nil
+		mu.Unlock()
+		if pre != nil {
+			pre.Stop()
+		}
+	}
 	return func(ctx context.Context, afterRev int64) (watch.Watcher[*change[T]], error) {
 		ctx, cancel := context.WithCancel(ctx)
-		bw, err := c.s.b.Watch(ctx, c.s.prefix, afterRev)
-		if err != nil {
-			cancel()
-			return nil, err
+		mu.Lock()
+		pre := first
+		first = nil
+		mu.Unlock()
+		var bw watch.Watcher[KV]
+		if pre != nil && afterRev == start {
+			bw = pre
+		} else {
+			if pre != nil {
+				pre.Stop()
+			}
+			var err error
+			if bw, err = c.s.b.Watch(ctx, c.s.prefix, afterRev); err != nil {
+				cancel()
+				return nil, err
+			}
 		}
 		out := watch.NewStream[*change[T]](watchBuffer)
 		go func() {
@@ -301,7 +333,7 @@ func (c *WatchCache[T]) sourceFor(idx *listIndex[T]) watch.Source[*change[T]] {
 			out.Close(c.decodeInto(ctx, bw, out, idx))
 		}()
 		return out, nil
-	}
+	}, release
 }
 
 func (c *WatchCache[T]) decodeInto(ctx context.Context, bw watch.Watcher[KV], out *watch.Stream[*change[T]], idx *listIndex[T]) error {

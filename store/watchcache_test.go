@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -275,4 +276,104 @@ func TestWatchCacheStress(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d resumes after ErrTooSlow", resumes.Load())
+}
+
+// currentBackend is a memory backend that is a store.CurrentWatcher: it
+// records the revision each WatchCurrent started after and each Range's
+// revision, and writes a pod right after opening the watch (a write the
+// watch must deliver and the load must not hold).
+type currentBackend struct {
+	*memory.Backend
+	mu      sync.Mutex
+	started []int64
+	ranges  []int64
+	watches int
+}
+
+func (c *currentBackend) WatchCurrent(ctx context.Context, prefix string) (watch.Watcher[store.KV], int64, error) {
+	rev, err := c.Backend.Revision(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	w, err := c.Backend.Watch(ctx, prefix, rev)
+	if err != nil {
+		return nil, 0, err
+	}
+	c.mu.Lock()
+	c.started = append(c.started, rev)
+	c.mu.Unlock()
+	late, err := json.Marshal(&Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "late"}})
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := c.Backend.Create(ctx, prefix+"ns/late", late); err != nil {
+		w.Stop()
+		return nil, 0, err
+	}
+	return w, rev, nil
+}
+
+func (c *currentBackend) Watch(ctx context.Context, prefix string, afterRev int64) (watch.Watcher[store.KV], error) {
+	c.mu.Lock()
+	c.watches++
+	c.mu.Unlock()
+	return c.Backend.Watch(ctx, prefix, afterRev)
+}
+
+func (c *currentBackend) Range(ctx context.Context, prefix string, opts store.RangeOptions) (store.RangeResult, error) {
+	c.mu.Lock()
+	c.ranges = append(c.ranges, opts.Revision)
+	c.mu.Unlock()
+	return c.Backend.Range(ctx, prefix, opts)
+}
+
+// TestWatchCacheOpensItsWatchBeforeLoading: on a CurrentWatcher backend
+// the cache opens its backend watch first, loads the state at exactly the
+// revision that watch starts after, and uses that watch (no second one),
+// so a write between the two is in the cache once.
+func TestWatchCacheOpensItsWatchBeforeLoading(t *testing.T) {
+	ctx := context.Background()
+	b := &currentBackend{Backend: memory.New()}
+	pods, err := store.New[*Pod](b, podResource, store.WithWatchCache(store.WatchCacheConfig{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pods.Close()
+	if _, err := pods.Create(ctx, &Pod{ObjectMeta: store.ObjectMeta{Namespace: "ns", Name: "early"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The store's cache starts with its first watch.
+	w, err := pods.Watch(ctx, "ns", store.WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	var names []string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		l, err := pods.WatchCache().List(ctx, "ns", store.CachedListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = names[:0]
+		for _, it := range l.Items {
+			names = append(names, it.Object.Name)
+		}
+		if l.FromCache && len(names) == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if fmt.Sprint(names) != "[early late]" {
+		b.mu.Lock()
+		t.Fatalf("cached list %v, want [early late] (watches from %v, %d Watch calls, ranges at %v)", names, b.started, b.watches, b.ranges)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.started) != 1 || b.watches != 0 {
+		t.Fatalf("%d WatchCurrent and %d Watch calls, want 1 and 0", len(b.started), b.watches)
+	}
+	if len(b.ranges) == 0 || b.ranges[0] != b.started[0] {
+		t.Fatalf("the load read revisions %v, want first %d (the watch's start)", b.ranges, b.started[0])
+	}
 }

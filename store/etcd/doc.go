@@ -19,7 +19,10 @@
 // order (it can send a progress notification to a watch that is still
 // catching up on older revisions), the watch ends with a *watch.GoneError
 // instead of skipping the late events, and the consumer relists as after
-// a compaction (TestCatchUpKeepsEveryEvent).
+// a compaction (TestCatchUpKeepsEveryEvent). A watch from the current
+// revision (WatchCurrent, or Watch from 0) has nothing to catch up on, and
+// a watch cache opens its watch that way before it loads the state
+// (store.CurrentWatcher), so its generations start in order.
 //
 // The backend does not own its client; Close ends its watches only.
 package etcd

@@ -17,7 +17,7 @@ import (
 const watchBuffer = 256
 
 // Watch streams changes under prefix after afterRev (0: after the current
-// revision, read first) through one etcd watch with previous values (WithPrevKV) and
+// revision, as WatchCurrent) through one etcd watch with previous values (WithPrevKV) and
 // progress notifications, which arrive as watch.Bookmark events when the
 // server is configured to send them. A start before the compacted revision
 // (afterRev < compact revision) ends the stream with a *watch.GoneError.
@@ -43,28 +43,83 @@ func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (wat
 		return nil, err
 	}
 	if afterRev <= 0 {
-		rev, err := b.Revision(ctx)
-		if err != nil {
-			return nil, err
-		}
-		afterRev = rev
+		w, _, err := b.WatchCurrent(ctx, prefix)
+		return w, err
 	}
 	// The etcd watch starts AT afterRev, not after it, and the pump drops
 	// that revision's events: etcd sends progress notifications only to
 	// watches whose start revision is not in the future, so an idle watch
 	// started after the current revision would get no bookmarks.
-	opts := []clientv3.OpOption{clientv3.WithPrevKV(), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify(), clientv3.WithRev(afterRev)}
-	if prefix == "" {
-		opts = append(opts, clientv3.WithFromKey())
-	} else {
-		opts = append(opts, clientv3.WithPrefix())
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	wch := b.c.Watch(wctx, watchKey(prefix), watchOpts(prefix, clientv3.WithRev(afterRev))...)
+	return b.stream(ctx, cancel, wch, afterRev), nil
+}
+
+var _ store.CurrentWatcher = (*Backend)(nil)
+
+// WatchCurrent is Watch from the current revision, with nothing to catch
+// up on: the etcd watch has no start revision, so etcd counts it caught up
+// from its creation, and the revision it reports at creation is the one
+// returned (changes after it are delivered; one between the creation and
+// that report is in the revision, not delivered). It waits for etcd to
+// create the watch.
+func (b *Backend) WatchCurrent(ctx context.Context, prefix string) (watch.Watcher[store.KV], int64, error) {
+	if err := b.check(); err != nil {
+		return nil, 0, err
 	}
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	key := prefix
-	if key == "" {
-		key = "\x00"
+	wch := b.c.Watch(wctx, watchKey(prefix), watchOpts(prefix)...)
+	var created clientv3.WatchResponse
+	select {
+	case resp, ok := <-wch:
+		if !ok {
+			cancel()
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
+			return nil, 0, fmt.Errorf("etcd watch of %q: channel closed before the watch was created: %w", prefix, watch.ErrClosed)
+		}
+		if err := resp.Err(); err != nil {
+			cancel()
+			return nil, 0, fmt.Errorf("etcd watch of %q: %w", prefix, err)
+		}
+		if !resp.Created {
+			cancel()
+			return nil, 0, fmt.Errorf("etcd watch of %q: first response is not the creation", prefix)
+		}
+		created = resp
+	case <-ctx.Done():
+		cancel()
+		return nil, 0, ctx.Err()
+	case <-b.done:
+		cancel()
+		return nil, 0, ErrClosed
 	}
-	wch := b.c.Watch(wctx, key, opts...)
+	rev := created.Header.Revision
+	return b.stream(ctx, cancel, wch, rev), rev, nil
+}
+
+// watchKey is the etcd key of a watch of prefix ("" is every key).
+func watchKey(prefix string) string {
+	if prefix == "" {
+		return "\x00"
+	}
+	return prefix
+}
+
+// watchOpts are the options of every backend watch of prefix: previous
+// values, progress notifications and the creation response.
+func watchOpts(prefix string, more ...clientv3.OpOption) []clientv3.OpOption {
+	opts := append([]clientv3.OpOption{clientv3.WithPrevKV(), clientv3.WithProgressNotify(), clientv3.WithCreatedNotify()}, more...)
+	if prefix == "" {
+		return append(opts, clientv3.WithFromKey())
+	}
+	return append(opts, clientv3.WithPrefix())
+}
+
+// stream pumps the etcd watch wch, which started after afterRev, into a
+// new watch stream; cancel stops the etcd watch.
+func (b *Backend) stream(ctx context.Context, cancel context.CancelFunc, wch clientv3.WatchChan, afterRev int64) watch.Watcher[store.KV] {
 	s := watch.NewStream[store.KV](watchBuffer)
 	go func() {
 		defer cancel()
@@ -73,7 +128,7 @@ func (b *Backend) Watch(ctx context.Context, prefix string, afterRev int64) (wat
 		cancel() // stop the etcd watch before waiting for the consumer
 		out.Finish(ctx, err)
 	}()
-	return s, nil
+	return s
 }
 
 // pump forwards etcd watch responses to out until the stream ends, and
