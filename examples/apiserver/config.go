@@ -196,6 +196,12 @@ type Config struct {
 	// apiserver_flowcontrol_*), which it serves at /metrics to callers
 	// allowed the non-resource URL /metrics. Default: a private registry.
 	MetricsRegistry *prometheus.Registry
+	// DisableProfiling turns off /debug/pprof/ (Go's net/http/pprof:
+	// the index, cmdline, profile, symbol, trace and the named profiles
+	// such as heap and goroutine), which the server otherwise serves to
+	// callers allowed the non-resource URL (/debug/pprof/*; cluster-admin
+	// is), as Kubernetes' --profiling=true, its default, does.
+	DisableProfiling bool
 	// Logger receives the server's logs; default discard.
 	Logger *slog.Logger
 	// ExtraKinds are served beyond the built-in kinds: the library user's

@@ -21,7 +21,9 @@
 // (JSON, or gnostic's protobuf as kubectl asks) and /openapi/v3 serve the
 // registry's documents, so kubectl validates on the server
 // (fieldValidation=Strict) and computes apply patches from the served
-// schemas.
+// schemas. /metrics (Prometheus) and /debug/pprof/ (Go's profiles; off
+// with Config.DisableProfiling) are served to callers the authorizer
+// allows those non-resource URLs, as Kubernetes does.
 //
 // # Extra API groups
 //

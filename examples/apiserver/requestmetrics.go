@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -78,14 +79,36 @@ func (m *requestMetrics) observe(next http.Handler) http.Handler {
 }
 
 // serve answers GET /metrics (after authorization, like Kubernetes'
-// non-resource URL /metrics) and passes everything else on.
-func (m *requestMetrics) serve(next http.Handler) http.Handler {
+// non-resource URL /metrics), and /debug/pprof/ unless profiling is off,
+// and passes everything else on.
+func (m *requestMetrics) serve(next http.Handler, profiling bool) http.Handler {
 	h := promhttp.HandlerFor(m.gatherer, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+		switch {
+		case r.URL.Path == "/metrics" && r.Method == http.MethodGet:
 			h.ServeHTTP(w, r)
-			return
+		case profiling && strings.HasPrefix(r.URL.Path, "/debug/pprof/") && r.Method == http.MethodGet:
+			servePprof(w, r)
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
+}
+
+// servePprof serves Go's runtime profiles under /debug/pprof/ (the paths
+// net/http/pprof documents).
+func servePprof(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		// The index, and the named profiles (heap, goroutine, ...).
+		pprof.Index(w, r)
+	}
 }

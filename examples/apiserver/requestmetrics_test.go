@@ -60,3 +60,28 @@ func labels(m *dto.Metric) string {
 	}
 	return l["verb"] + " " + l["resource"] + " " + l["scope"]
 }
+
+// TestProfiling: /debug/pprof/ serves Go's profiles to an admin and
+// refuses an anonymous caller; DisableProfiling turns it off (404), as
+// Kubernetes' --profiling=false does.
+func TestProfiling(t *testing.T) {
+	s := startServer(t, func(c *Config) { c.AnonymousAuth = true })
+	for path, want := range map[string]string{
+		"/debug/pprof/":                  "goroutine",
+		"/debug/pprof/goroutine?debug=1": "goroutine profile: total",
+		"/debug/pprof/heap?debug=1":      "heap profile:",
+		"/debug/pprof/cmdline":           "",
+	} {
+		code, body := s.raw(t, s.httpClient(t, true), http.MethodGet, path, "", "")
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("admin GET %s: %d, want 200 with %q:\n%.500s", path, code, want, body)
+		}
+	}
+	if code, _ := s.raw(t, s.httpClient(t, false), http.MethodGet, "/debug/pprof/heap", "", ""); code != http.StatusForbidden {
+		t.Errorf("anonymous GET /debug/pprof/heap: %d, want 403", code)
+	}
+	off := startServer(t, func(c *Config) { c.DisableProfiling = true })
+	if code, _ := off.raw(t, off.httpClient(t, true), http.MethodGet, "/debug/pprof/", "", ""); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ with DisableProfiling: %d, want 404", code)
+	}
+}

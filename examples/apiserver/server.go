@@ -390,7 +390,7 @@ func (s *Server) writeKubeconfig() error {
 // filters.go): health, request info, audit (audit.go), authentication,
 // impersonation, limits, priority and fairness (apf.go), authorization.
 func (s *Server) filters(mux http.Handler, b store.Backend) http.Handler {
-	h := withAuthorization(s.metrics.serve(mux), s.authz)
+	h := withAuthorization(s.metrics.serve(mux, !s.cfg.DisableProfiling), s.authz)
 	if s.apf != nil {
 		h = withPriorityAndFairness(h, s.apf)
 	}

@@ -51,9 +51,12 @@ func main() {
 	flag.IntVar(&cfg.AuditLogMaxBackups, "audit-log-maxbackup", 0, "rotated audit logs to keep (0: no limit)")
 	flag.BoolVar(&cfg.AuditLogCompress, "audit-log-compress", false, "gzip rotated audit logs")
 	flag.BoolVar(&verbose, "v", false, "log requests and watch-cache events")
+	profiling := true
+	flag.BoolVar(&profiling, "profiling", true, "serve Go's profiles at /debug/pprof/ to callers allowed that URL")
 	var multicluster bool
 	flag.BoolVar(&multicluster, "serve-multicluster", false, "also serve multicluster.setpoint.dev/v1alpha1, as the parent of a multi-cluster hub")
 	flag.Parse()
+	cfg.DisableProfiling = !profiling
 	if multicluster {
 		cfg.ExtraKinds = append(cfg.ExtraKinds, hub.Kinds()...)
 	}
