@@ -11,7 +11,9 @@
 // cache, IPAM state, sandbox files and FIFOs) sees and manages everything
 // the first made. There is no pause container: the runtime creates the
 // sandbox's network namespace itself, pinned like `ip netns add` does at
-// <NetNSDir>/setpoint-<namespace>-<sandbox id>, and attaches it through CNI
+// <NetNSDir>/setpoint-<namespace>-<sandbox id> (NetNSDir made a shared
+// mount point first, as iproute2 does, so that namespaces pinned by either
+// stay visible to both), and attaches it through CNI
 // (github.com/containernetworking/cni/libcni): the loopback plugin for lo
 // and, for eth0, a bridge with host-local IPAM over Config.Network.Subnet
 // (the node's pod CIDR) and, when its binary is installed, the portmap
